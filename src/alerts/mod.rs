@@ -1,0 +1,290 @@
+//! Alerts: routes decide who gets a hit ([`routes`]), the outbox holds what must be
+//! sent, and one [`DeliveryWorker`] per receiver drains it through that receiver's
+//! [`Notifier`], retrying with backoff. Notifiers run only from the outbox, so a crash
+//! can repeat an alert (same delivery id) but never lose one.
+
+pub mod file;
+pub mod routes;
+pub mod webhook;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use serde_json::{Map, Value};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tracing::{Instrument, error, info, info_span, warn};
+
+use crate::config::{DeliverySettings, FieldError};
+use crate::store::{Delivery, StoreHandle, unix_millis};
+
+pub use routes::{RouteConfig, Router};
+
+/// A validated `[[receivers]]` entry.
+#[derive(Debug, Clone)]
+pub struct ReceiverConfig {
+    /// Unique name, used by routes.
+    pub name: String,
+    /// Where and how to send.
+    pub kind: ReceiverKind,
+}
+
+/// The kind-specific part of a receiver.
+#[derive(Debug, Clone)]
+pub enum ReceiverKind {
+    /// Signed JSON POST.
+    Webhook(webhook::WebhookSettings),
+    /// JSON lines appended to a file.
+    File(file::FileSettings),
+}
+
+impl ReceiverKind {
+    /// Every accepted `kind` value.
+    pub const KINDS: &'static [&'static str] = &["file", "webhook"];
+
+    /// Validates the options of a `[[receivers]]` table of the given `kind`.
+    pub fn parse(kind: &str, options: Map<String, Value>) -> Result<ReceiverKind, FieldError> {
+        match kind {
+            "webhook" => webhook::WebhookSettings::parse(options).map(ReceiverKind::Webhook),
+            "file" => file::FileSettings::parse(options).map(ReceiverKind::File),
+            other => Err(FieldError::new(
+                "kind",
+                format!(
+                    "unknown receiver kind `{other}`, expected one of: {}",
+                    Self::KINDS.join(", ")
+                ),
+            )),
+        }
+    }
+
+    /// The `kind` value this was parsed from.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            ReceiverKind::Webhook(_) => "webhook",
+            ReceiverKind::File(_) => "file",
+        }
+    }
+}
+
+/// A channel that can deliver one alert from the outbox.
+#[async_trait::async_trait]
+pub trait Notifier: Send + Sync {
+    /// The receiver's configured name.
+    fn name(&self) -> &str;
+
+    /// Sends one delivery; `Ok` only when the receiver accepted it.
+    async fn deliver(&self, delivery: &Delivery) -> Result<(), DeliveryError>;
+}
+
+/// Why a delivery attempt failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    /// The receiver answered with a non-2xx status (a 3xx is never followed).
+    #[error("HTTP status {status}")]
+    Status {
+        /// The status code.
+        status: u16,
+        /// What `Retry-After` asked for.
+        retry_after: Option<Duration>,
+    },
+    /// Connecting or sending failed.
+    #[error("request failed: {0}")]
+    Transport(#[source] reqwest::Error),
+    /// The attempt took longer than `delivery.timeout`.
+    #[error("timed out")]
+    Timeout,
+    /// Local I/O failed (file receiver).
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl DeliveryError {
+    /// Whether a later attempt may succeed: 408, 429, 5xx, timeouts, connection and I/O errors.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            DeliveryError::Status { status, .. } => {
+                matches!(status, 408 | 429) || (500..=599).contains(status)
+            }
+            DeliveryError::Transport(_) | DeliveryError::Timeout | DeliveryError::Io(_) => true,
+        }
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            DeliveryError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+/// Builds the notifier of each receiver. `http` must not follow redirects.
+pub fn build(receivers: &[ReceiverConfig], http: &reqwest::Client) -> Vec<Arc<dyn Notifier>> {
+    receivers
+        .iter()
+        .map(|receiver| -> Arc<dyn Notifier> {
+            match &receiver.kind {
+                ReceiverKind::Webhook(settings) => Arc::new(webhook::WebhookNotifier::new(
+                    receiver.name.clone(),
+                    settings.clone(),
+                    http.clone(),
+                )),
+                ReceiverKind::File(settings) => Arc::new(file::FileNotifier::new(
+                    receiver.name.clone(),
+                    settings.clone(),
+                )),
+            }
+        })
+        .collect()
+}
+
+/// How long an idle worker sleeps before looking at the outbox again on its own.
+const IDLE_RECHECK: Duration = Duration::from_secs(60);
+
+/// Drains one receiver's outbox rows. Each receiver has its own worker, so one
+/// receiver's failures never delay another's deliveries.
+pub struct DeliveryWorker {
+    /// The receiver.
+    pub notifier: Arc<dyn Notifier>,
+    /// The outbox.
+    pub store: StoreHandle,
+    /// Timeout and retry schedule.
+    pub settings: DeliverySettings,
+    /// Woken by the pipeline when new rows were committed.
+    pub wake: Arc<Notify>,
+    /// Stops the worker after its current attempt.
+    pub cancel: CancellationToken,
+}
+
+impl DeliveryWorker {
+    /// Runs until cancelled.
+    pub async fn run(self) {
+        let receiver = self.notifier.name().to_string();
+        while !self.cancel.is_cancelled() {
+            let name = receiver.clone();
+            let now = unix_millis(Utc::now());
+            let due = self
+                .store
+                .call(move |store| store.due_deliveries(&name, now, 32))
+                .await;
+            let due = match due {
+                Ok(Ok(due)) => due,
+                Ok(Err(err)) => {
+                    error!(receiver = %receiver, error = %err, "cannot read outbox");
+                    self.idle(Duration::from_secs(5)).await;
+                    continue;
+                }
+                Err(_) => break,
+            };
+            if due.is_empty() {
+                let wait = self.next_wait(&receiver).await;
+                self.idle(wait).await;
+                continue;
+            }
+            for delivery in due {
+                if self.cancel.is_cancelled() {
+                    break;
+                }
+                let span = info_span!("deliver", receiver = %receiver, delivery_id = %delivery.id);
+                self.attempt(delivery).instrument(span).await;
+            }
+        }
+        info!(receiver = %receiver, "delivery worker stopped");
+    }
+
+    /// Sends one delivery and records the outcome. Runs to completion even when
+    /// shutdown is requested meanwhile, so a send is never cut off half-way.
+    async fn attempt(&self, delivery: Delivery) {
+        let started = Utc::now();
+        let result =
+            match tokio::time::timeout(self.settings.timeout, self.notifier.deliver(&delivery))
+                .await
+            {
+                Ok(result) => result,
+                Err(_) => Err(DeliveryError::Timeout),
+            };
+        let now = unix_millis(Utc::now());
+        let id = delivery.id.clone();
+        let update = match result {
+            Ok(()) => {
+                info!(
+                    attempts = delivery.attempts + 1,
+                    elapsed_ms = (Utc::now() - started).num_milliseconds(),
+                    "delivered"
+                );
+                self.store
+                    .call(move |store| store.mark_delivered(&id, now))
+                    .await
+            }
+            Err(err) => {
+                let attempts = delivery.attempts + 1;
+                let delay = self
+                    .settings
+                    .backoff
+                    .delay_honouring(attempts, err.retry_after());
+                let retry_at = now + delay.as_millis() as i64;
+                let too_old =
+                    retry_at - delivery.created_at > self.settings.max_age.as_millis() as i64;
+                let retry_at = (err.is_transient() && !too_old).then_some(retry_at);
+                let message = err.to_string();
+                match retry_at {
+                    Some(_) => {
+                        warn!(error = %message, attempts, retry_in_secs = delay.as_secs_f64(), "delivery failed, will retry")
+                    }
+                    None => {
+                        error!(error = %message, attempts, "delivery failed permanently, marked dead")
+                    }
+                }
+                self.store
+                    .call(move |store| store.mark_failed(&id, &message, retry_at))
+                    .await
+            }
+        };
+        if let Ok(Err(err)) | Err(err) = update {
+            error!(error = %err, "cannot record delivery outcome");
+        }
+    }
+
+    async fn next_wait(&self, receiver: &str) -> Duration {
+        let name = receiver.to_string();
+        match self
+            .store
+            .call(move |store| store.next_attempt_at(&name))
+            .await
+        {
+            Ok(Ok(Some(at))) => {
+                let millis = (at - unix_millis(Utc::now())).max(0) as u64;
+                Duration::from_millis(millis).min(IDLE_RECHECK)
+            }
+            _ => IDLE_RECHECK,
+        }
+    }
+
+    async fn idle(&self, wait: Duration) {
+        tokio::select! {
+            _ = self.cancel.cancelled() => {}
+            _ = self.wake.notified() => {}
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_classification() {
+        let status = |status| DeliveryError::Status {
+            status,
+            retry_after: None,
+        };
+        for code in [408, 429, 500, 503] {
+            assert!(status(code).is_transient(), "{code}");
+        }
+        for code in [301, 302, 400, 401, 404, 410, 422] {
+            assert!(!status(code).is_transient(), "{code}");
+        }
+        assert!(DeliveryError::Timeout.is_transient());
+    }
+}

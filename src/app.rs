@@ -1,0 +1,108 @@
+//! Builds every stage from a validated [`Config`], runs them, and owns the shutdown
+//! order: stop polling → drain the pipeline (the batch in flight is committed) → let
+//! each delivery worker finish its current send → close the store.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::sync::{Notify, mpsc};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::info;
+
+use crate::alerts::{self, DeliveryWorker, Router};
+use crate::config::Config;
+use crate::http;
+use crate::matcher::Matcher;
+use crate::pipeline::Pipeline;
+use crate::sources::{self, SourceContext, poll_loop::PollLoop};
+use crate::store::{Store, StoreHandle};
+
+/// Pages that may wait for the pipeline before pollers feel backpressure.
+const PIPELINE_QUEUE: usize = 16;
+
+/// Runs the daemon until `shutdown` is cancelled, then stops in order.
+pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let store = Store::open(&config.storage_path)
+        .with_context(|| format!("opening database {}", config.storage_path.display()))?;
+    let (store, store_thread) = StoreHandle::spawn(store);
+    let matcher = Arc::new(Matcher::new(&config.keywords)?);
+    let router = Arc::new(Router::new(config.routes.clone()));
+    let source_http = http::client(&config.poll.user_agent, config.poll.request_timeout, true)
+        .context("building HTTP client")?;
+    let alert_http = http::client(&config.poll.user_agent, config.delivery.timeout, false)
+        .context("building HTTP client")?;
+
+    let deliveries_stop = CancellationToken::new();
+    let delivery_tasks = TaskTracker::new();
+    let mut wakers = Vec::new();
+    for notifier in alerts::build(&config.receivers, &alert_http) {
+        let wake = Arc::new(Notify::new());
+        wakers.push(Arc::clone(&wake));
+        delivery_tasks.spawn(
+            DeliveryWorker {
+                notifier,
+                store: store.clone(),
+                settings: config.delivery.clone(),
+                wake,
+                cancel: deliveries_stop.clone(),
+            }
+            .run(),
+        );
+    }
+    delivery_tasks.close();
+
+    let (batches, pipeline_input) = mpsc::channel(PIPELINE_QUEUE);
+    let pipeline = tokio::spawn(
+        Pipeline {
+            batches: pipeline_input,
+            matcher,
+            router,
+            store: store.clone(),
+            wakers,
+        }
+        .run(),
+    );
+
+    let context = SourceContext {
+        http: source_http,
+        max_body_bytes: config.poll.max_body_bytes,
+    };
+    let poll_tasks = TaskTracker::new();
+    for source in &config.sources {
+        poll_tasks.spawn(
+            PollLoop {
+                source: sources::build(source, &context),
+                interval: source.interval,
+                jitter: config.poll.jitter,
+                backoff: config.poll.backoff,
+                store: store.clone(),
+                batches: batches.clone(),
+                cancel: shutdown.clone(),
+            }
+            .run(),
+        );
+    }
+    poll_tasks.close();
+    drop(batches);
+    info!(
+        sources = config.sources.len(),
+        receivers = config.receivers.len(),
+        brands = config.keywords.brands.len(),
+        database = %config.storage_path.display(),
+        "mentiond ready"
+    );
+
+    shutdown.cancelled().await;
+    poll_tasks.wait().await;
+    pipeline.await.context("pipeline task failed")?;
+    deliveries_stop.cancel();
+    delivery_tasks.wait().await;
+    drop(store);
+    tokio::task::spawn_blocking(move || store_thread.join())
+        .await
+        .context("joining the store thread")?
+        .map_err(|_| anyhow::anyhow!("store thread panicked"))?;
+    info!("mentiond stopped");
+    Ok(())
+}

@@ -1,0 +1,116 @@
+//! Serde mirrors of `config/mentiond.toml`, as loose as the file allows: durations
+//! stay strings and per-kind options stay maps until `config::load` validates them.
+//! No logic and no defaults here; defaults live only in `config/mentiond.toml`.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+/// The whole configuration after layering, before validation.
+#[derive(Debug, Deserialize)]
+pub struct RawConfig {
+    /// Path of the keywords file.
+    pub keywords: String,
+    /// `[storage]`.
+    pub storage: RawStorage,
+    /// `[poll]`.
+    pub poll: RawPoll,
+    /// `[delivery]`.
+    pub delivery: RawDelivery,
+    /// `[log]`.
+    pub log: RawLog,
+    /// `[[sources]]`.
+    #[serde(default)]
+    pub sources: Vec<RawStage>,
+    /// `[[receivers]]`.
+    #[serde(default)]
+    pub receivers: Vec<RawStage>,
+    /// `[[routes]]`.
+    #[serde(default)]
+    pub routes: Vec<RawRoute>,
+}
+
+/// `[storage]`.
+#[derive(Debug, Deserialize)]
+pub struct RawStorage {
+    /// Database file.
+    pub path: String,
+}
+
+/// `[poll]`: defaults every source shares.
+#[derive(Debug, Deserialize)]
+pub struct RawPoll {
+    /// Time between polls.
+    pub interval: RawDuration,
+    /// Random spread added to each wait, as a fraction of it.
+    pub jitter: f64,
+    /// First wait after a failure.
+    pub backoff_initial: RawDuration,
+    /// Longest wait after repeated failures.
+    pub backoff_max: RawDuration,
+    /// Timeout of one HTTP request.
+    pub request_timeout: RawDuration,
+    /// Largest accepted response body, after decompression.
+    pub max_body_bytes: u64,
+    /// User-Agent header sent to platforms.
+    pub user_agent: String,
+}
+
+/// `[delivery]`: how alerts are retried.
+#[derive(Debug, Deserialize)]
+pub struct RawDelivery {
+    /// Timeout of one delivery attempt.
+    pub timeout: RawDuration,
+    /// First wait after a failed attempt.
+    pub backoff_initial: RawDuration,
+    /// Longest wait between attempts.
+    pub backoff_max: RawDuration,
+    /// Age after which an undelivered alert is declared dead.
+    pub max_age: RawDuration,
+}
+
+/// `[log]`.
+#[derive(Debug, Deserialize)]
+pub struct RawLog {
+    /// Filter directive (`info`, `mentiond=debug`, …).
+    pub level: String,
+    /// `plain` or `json`.
+    pub format: String,
+}
+
+/// A `[[sources]]` or `[[receivers]]` table: common keys plus kind-specific options.
+#[derive(Debug, Deserialize)]
+pub struct RawStage {
+    /// Which implementation (`feed`, `jsonl`, `webhook`, `file`, …).
+    pub kind: String,
+    /// Unique name, used in logs, the database and routes.
+    pub name: String,
+    /// Every other key, validated by the kind's own options type.
+    #[serde(flatten)]
+    pub options: Map<String, Value>,
+}
+
+/// A `[[routes]]` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRoute {
+    /// Match hits of this team only.
+    pub team: Option<String>,
+    /// Match hits of this brand only.
+    pub brand: Option<String>,
+    /// Receivers the matching hits go to.
+    #[serde(default)]
+    pub receivers: Vec<String>,
+    /// Keep looking at later routes after this one matched.
+    #[serde(default, rename = "continue")]
+    pub continue_matching: bool,
+}
+
+/// A duration as written: `"90s"`, `"5m"`, `"1h 30m"`, or a number of seconds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RawDuration {
+    /// Humane form, parsed later.
+    Text(String),
+    /// Whole seconds.
+    Seconds(u64),
+}

@@ -1,0 +1,9 @@
+//! The `mentiond` binary: parses arguments and hands over to the library.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    mentiond::cli::execute(mentiond::cli::Cli::parse())
+}

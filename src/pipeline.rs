@@ -1,0 +1,93 @@
+//! The pipeline connects the stages: it receives each source's page, runs the matcher
+//! on every post, and commits posts, hits, the source cursor and the planned
+//! deliveries in one store transaction, then wakes the delivery workers.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use tokio::sync::{Notify, mpsc, oneshot};
+use tracing::{Instrument, error, info, info_span};
+
+use crate::alerts::Router;
+use crate::matcher::Matcher;
+use crate::model::Post;
+use crate::store::{BatchOutcome, NewBatch, StoreError, StoreHandle};
+
+/// One page from a source, with a channel to report when it is committed.
+#[derive(Debug)]
+pub struct Batch {
+    /// Source name (the cursor's key).
+    pub source: String,
+    /// Posts of the page.
+    pub posts: Vec<Post>,
+    /// Cursor to commit with them.
+    pub cursor: Option<String>,
+    /// Told the outcome once the transaction committed or failed.
+    pub done: oneshot::Sender<Result<BatchOutcome, StoreError>>,
+}
+
+/// The single task between the sources and the store.
+pub struct Pipeline {
+    /// Pages from every poll loop; the pipeline ends when all senders are gone.
+    pub batches: mpsc::Receiver<Batch>,
+    /// The compiled keywords.
+    pub matcher: Arc<Matcher>,
+    /// Routes hits to receivers.
+    pub router: Arc<Router>,
+    /// The store.
+    pub store: StoreHandle,
+    /// One per delivery worker, woken after deliveries were enqueued.
+    pub wakers: Vec<Arc<Notify>>,
+}
+
+impl Pipeline {
+    /// Processes batches until every sender is dropped, finishing the one in flight.
+    pub async fn run(mut self) {
+        while let Some(batch) = self.batches.recv().await {
+            let span =
+                info_span!("process_batch", source = %batch.source, n_posts = batch.posts.len());
+            self.process(batch).instrument(span).await;
+        }
+        info!("pipeline drained");
+    }
+
+    async fn process(&self, batch: Batch) {
+        let posts: Vec<_> = batch
+            .posts
+            .into_iter()
+            .filter_map(|post| {
+                let hits = self.matcher.match_post(&post);
+                (!hits.is_empty()).then_some((post, hits))
+            })
+            .collect();
+        let router = Arc::clone(&self.router);
+        let new_batch = NewBatch {
+            source: batch.source,
+            cursor: batch.cursor,
+            posts,
+            now: Utc::now(),
+        };
+        let result = self
+            .store
+            .call(move |store| store.record_batch(new_batch, |hits| router.plan(hits)))
+            .await
+            .and_then(|result| result);
+        match &result {
+            Ok(outcome) if outcome.new_hits > 0 => {
+                info!(
+                    new_posts = outcome.new_posts,
+                    new_hits = outcome.new_hits,
+                    deliveries = outcome.deliveries,
+                    "hits stored"
+                );
+                if outcome.deliveries > 0 {
+                    self.wakers.iter().for_each(|wake| wake.notify_one());
+                }
+            }
+            Ok(_) => {}
+            Err(err) => error!(error = %err, "batch not stored"),
+        }
+        // The poll loop may be gone (shutdown); the commit stands either way.
+        let _ = batch.done.send(result);
+    }
+}

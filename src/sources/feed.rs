@@ -1,0 +1,352 @@
+//! RSS 2.0, Atom and JSON Feed sources, parsed by feed-rs, fetched with conditional
+//! GET (`ETag` / `Last-Modified`) so an unchanged feed costs a 304.
+//!
+//! Entry ids are stable across polls: the feed's own id (Atom `<id>`, RSS `<guid>`,
+//! JSON Feed `id`), else the first link, else a hash of the title; never a random id.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::Utc;
+use reqwest::StatusCode;
+use reqwest::header::{ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use super::html::html_to_text;
+use super::{Page, Source, SourceContext, SourceError};
+use crate::config::{FieldError, parse_options};
+use crate::http::{read_body_capped, retry_after};
+use crate::model::{Author, Post};
+
+/// Validated `kind = "feed"` options.
+#[derive(Debug, Clone)]
+pub struct FeedSettings {
+    /// Feed URLs, polled in order.
+    pub urls: Vec<reqwest::Url>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FeedOptions {
+    url: Option<String>,
+    #[serde(default)]
+    urls: Vec<String>,
+}
+
+impl FeedSettings {
+    /// Validates `url` / `urls`.
+    pub fn parse(options: Map<String, Value>) -> Result<FeedSettings, FieldError> {
+        let options: FeedOptions = parse_options(options)?;
+        let mut raw = Vec::new();
+        if let Some(url) = options.url {
+            raw.push(("url".to_string(), url));
+        }
+        raw.extend(
+            options
+                .urls
+                .into_iter()
+                .enumerate()
+                .map(|(i, url)| (format!("urls[{i}]"), url)),
+        );
+        if raw.is_empty() {
+            return Err(FieldError::new("url", "set `url` or `urls`"));
+        }
+        let urls = raw
+            .into_iter()
+            .map(|(key, url)| match reqwest::Url::parse(&url) {
+                Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => Ok(parsed),
+                Ok(_) => Err(FieldError::new(
+                    key,
+                    format!("`{url}` is not an http(s) URL"),
+                )),
+                Err(err) => Err(FieldError::new(key, format!("invalid URL `{url}`: {err}"))),
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(FeedSettings { urls })
+    }
+}
+
+/// Validators remembered per URL for conditional GET.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+struct Validators {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    etag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    last_modified: Option<String>,
+}
+
+type FeedCursor = BTreeMap<String, Validators>;
+
+/// Polls one or more feeds.
+pub struct FeedSource {
+    name: String,
+    settings: FeedSettings,
+    context: SourceContext,
+}
+
+impl FeedSource {
+    /// A feed source named `name`.
+    pub fn new(name: String, settings: FeedSettings, context: SourceContext) -> FeedSource {
+        FeedSource {
+            name,
+            settings,
+            context,
+        }
+    }
+
+    async fn fetch_one(
+        &self,
+        url: &reqwest::Url,
+        validators: &Validators,
+    ) -> Result<(Vec<Post>, Validators, Option<Duration>), SourceError> {
+        let mut request = self.context.http.get(url.clone());
+        if let Some(etag) = &validators.etag {
+            request = request.header(IF_NONE_MATCH, etag);
+        }
+        if let Some(modified) = &validators.last_modified {
+            request = request.header(IF_MODIFIED_SINCE, modified);
+        }
+        let response = request.send().await?;
+        let status = response.status();
+        if status == StatusCode::NOT_MODIFIED {
+            return Ok((Vec::new(), validators.clone(), None));
+        }
+        if !status.is_success() {
+            return Err(SourceError::Status {
+                status: status.as_u16(),
+                retry_after: retry_after(response.headers(), Utc::now()),
+            });
+        }
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let next = Validators {
+            etag: header(ETAG),
+            last_modified: header(LAST_MODIFIED),
+        };
+        let body = read_body_capped(response, self.context.max_body_bytes).await?;
+        let (posts, ttl) = parse_feed(&self.name, url.as_str(), &body)?;
+        Ok((posts, next, ttl))
+    }
+}
+
+#[async_trait::async_trait]
+impl Source for FeedSource {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn fetch(&mut self, cursor: Option<&str>) -> Result<Page, SourceError> {
+        // A cursor we cannot read only costs one unconditional GET.
+        let mut state: FeedCursor = cursor
+            .and_then(|c| serde_json::from_str(c).ok())
+            .unwrap_or_default();
+        let mut page = Page::default();
+        let mut first_error = None;
+        let mut succeeded = 0;
+        for url in &self.settings.urls {
+            let validators = state.get(url.as_str()).cloned().unwrap_or_default();
+            match self.fetch_one(url, &validators).await {
+                Ok((posts, next, ttl)) => {
+                    succeeded += 1;
+                    page.posts.extend(posts);
+                    page.not_before = page.not_before.max(ttl);
+                    state.insert(url.to_string(), next);
+                }
+                Err(err) => {
+                    tracing::warn!(source = %self.name, url = %url, error = %err, "feed fetch failed");
+                    first_error.get_or_insert(err);
+                }
+            }
+        }
+        match first_error {
+            Some(err) if succeeded == 0 => Err(err),
+            _ => {
+                page.cursor = Some(serde_json::to_string(&state).expect("cursor serializes"));
+                Ok(page)
+            }
+        }
+    }
+}
+
+/// Parses a feed body into posts of source `source`; also returns the RSS `ttl`.
+fn parse_feed(
+    source: &str,
+    feed_url: &str,
+    body: &[u8],
+) -> Result<(Vec<Post>, Option<Duration>), SourceError> {
+    let parser = feed_rs::parser::Builder::new()
+        .base_uri(Some(feed_url))
+        .id_generator(stable_id)
+        .build();
+    let feed = parser
+        .parse(body)
+        .map_err(|err| SourceError::Malformed(format!("feed: {err}")))?;
+    let ttl = feed
+        .ttl
+        .map(|minutes| Duration::from_secs(u64::from(minutes) * 60));
+    let language = feed.language.clone();
+    let posts = feed
+        .entries
+        .into_iter()
+        .filter(|entry| !entry.id.is_empty())
+        .map(|entry| {
+            let title = entry
+                .title
+                .as_ref()
+                .map(|t| html_to_text(&t.content))
+                .unwrap_or_default();
+            let body = entry
+                .summary
+                .as_ref()
+                .map(|s| html_to_text(&s.content))
+                .or_else(|| {
+                    entry
+                        .content
+                        .as_ref()
+                        .and_then(|c| c.body.as_deref())
+                        .map(html_to_text)
+                })
+                .unwrap_or_default();
+            let text = match (title.is_empty(), body.is_empty() || body == title) {
+                (false, false) => format!("{title}\n{body}"),
+                (false, true) => title,
+                (true, _) => body,
+            };
+            Post {
+                source: source.to_string(),
+                id: entry.id,
+                url: entry.links.first().map(|link| link.href.clone()),
+                author: entry.authors.first().map(|person| Author {
+                    id: person.uri.clone(),
+                    handle: None,
+                    name: Some(person.name.clone()),
+                    followers: None,
+                }),
+                text,
+                lang: entry.language.or_else(|| language.clone()),
+                created_at: entry.published.or(entry.updated),
+                kind: Some("article".to_string()),
+                in_reply_to: None,
+            }
+        })
+        .collect();
+    Ok((posts, ttl))
+}
+
+/// Id for an entry that has none: its first link, else a hash of its title.
+fn stable_id(
+    links: &[feed_rs::model::Link],
+    title: &Option<feed_rs::model::Text>,
+    _base: Option<&str>,
+) -> String {
+    if let Some(link) = links.first() {
+        return link.href.clone();
+    }
+    match title {
+        Some(title) => {
+            let digest = Sha256::digest(title.content.as_bytes());
+            format!("sha256:{}", hex(&digest[..16]))
+        }
+        None => String::new(),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        std::fs::read(format!(
+            "{}/tests/fixtures/feeds/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn rss_items_become_posts_with_plain_text() {
+        let (posts, ttl) = parse_feed(
+            "news",
+            "https://news.example/rss",
+            &fixture("news_search.rss.xml"),
+        )
+        .unwrap();
+        assert_eq!(ttl, Some(Duration::from_secs(60 * 60)));
+        assert_eq!(posts.len(), 3);
+        let first = &posts[0];
+        assert_eq!(first.source, "news");
+        assert!(
+            first.text.starts_with("Turkcell'de yaygın kesinti"),
+            "{}",
+            first.text
+        );
+        assert!(!first.text.contains('<'));
+        assert_eq!(first.kind.as_deref(), Some("article"));
+        assert!(first.created_at.is_some());
+    }
+
+    #[test]
+    fn ids_are_stable_across_parses_even_without_guid() {
+        let body = fixture("news_search.rss.xml");
+        let (a, _) = parse_feed("news", "https://news.example/rss", &body).unwrap();
+        let (b, _) = parse_feed("news", "https://news.example/rss", &body).unwrap();
+        let ids: Vec<_> = a.iter().map(|p| p.id.clone()).collect();
+        assert_eq!(ids, b.iter().map(|p| p.id.clone()).collect::<Vec<_>>());
+        assert!(ids.iter().all(|id| !id.is_empty()));
+    }
+
+    #[test]
+    fn atom_and_json_feed_parse() {
+        let (atom, _) = parse_feed(
+            "blog",
+            "https://blog.example/",
+            &fixture("brand_blog.atom.xml"),
+        )
+        .unwrap();
+        assert_eq!(atom.len(), 2);
+        assert!(atom.iter().any(|p| p.text.contains("Yapı Kredi")));
+        let (json, _) = parse_feed(
+            "jf",
+            "https://jf.example/",
+            &fixture("complaints.feed.json"),
+        )
+        .unwrap();
+        assert_eq!(json.len(), 2);
+        assert_eq!(json[0].id, "https://jf.example/posts/1");
+    }
+
+    #[test]
+    fn malformed_feed_is_an_error_not_a_panic() {
+        let err = parse_feed("x", "https://x.example/", b"<rss><channel><item>").unwrap_err();
+        assert!(matches!(err, SourceError::Malformed(_)));
+    }
+
+    #[test]
+    fn settings_accept_url_and_urls_and_name_bad_keys() {
+        let options = |v: Value| v.as_object().unwrap().clone();
+        let ok = FeedSettings::parse(options(serde_json::json!({
+            "url": "https://a.example/rss", "urls": ["http://b.example/atom"]
+        })))
+        .unwrap();
+        assert_eq!(ok.urls.len(), 2);
+        let err = FeedSettings::parse(options(
+            serde_json::json!({"urls": ["https://a", "ftp://b"]}),
+        ))
+        .unwrap_err();
+        assert_eq!(err.key, "urls[1]");
+        let err = FeedSettings::parse(options(serde_json::json!({"link": "x"}))).unwrap_err();
+        assert_eq!(err.key, "link");
+        assert!(FeedSettings::parse(Map::new()).is_err());
+    }
+}

@@ -1,0 +1,201 @@
+//! Where posts come from. Each file turns one platform (or a local file) into
+//! [`Post`]s behind the [`Source`] trait; [`poll_loop`] is the one loop that drives
+//! them all (interval, jitter, backoff, `Retry-After`, cursors, cancellation).
+//!
+//! Platform wire types never leave their file. Sources do network and file I/O but
+//! never touch the store or the matcher: they hand pages to the poll loop.
+
+pub mod feed;
+pub mod html;
+pub mod jsonl;
+pub mod poll_loop;
+
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use crate::config::FieldError;
+use crate::http::BodyError;
+use crate::model::Post;
+
+/// A configured source, validated.
+#[derive(Debug, Clone)]
+pub struct SourceConfig {
+    /// Unique name (`news`, `tickets`): the key of its cursor and its log field.
+    pub name: String,
+    /// Time between polls.
+    pub interval: Duration,
+    /// What to poll and how.
+    pub kind: SourceKind,
+}
+
+/// The kind-specific part of a source's configuration.
+#[derive(Debug, Clone)]
+pub enum SourceKind {
+    /// RSS / Atom / JSON Feed URLs.
+    Feed(feed::FeedSettings),
+    /// A local file of JSON posts, one per line, followed like `tail -F`.
+    Jsonl(jsonl::JsonlSettings),
+}
+
+impl SourceKind {
+    /// Every accepted `kind` value.
+    pub const KINDS: &'static [&'static str] = &["feed", "jsonl"];
+
+    /// Validates the options of a `[[sources]]` table of the given `kind`.
+    pub fn parse(kind: &str, options: Map<String, Value>) -> Result<SourceKind, FieldError> {
+        match kind {
+            "feed" => feed::FeedSettings::parse(options).map(SourceKind::Feed),
+            "jsonl" => jsonl::JsonlSettings::parse(options).map(SourceKind::Jsonl),
+            other => Err(FieldError::new(
+                "kind",
+                format!(
+                    "unknown source kind `{other}`, expected one of: {}",
+                    Self::KINDS.join(", ")
+                ),
+            )),
+        }
+    }
+
+    /// The `kind` value this was parsed from.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            SourceKind::Feed(_) => "feed",
+            SourceKind::Jsonl(_) => "jsonl",
+        }
+    }
+
+    /// Where it reads from, for `mentiond check`.
+    pub fn describe(&self) -> String {
+        match self {
+            SourceKind::Feed(settings) => format!("{} feed URL(s)", settings.urls.len()),
+            SourceKind::Jsonl(settings) => settings.path.display().to_string(),
+        }
+    }
+}
+
+/// One answer from a source: new posts and the cursor that follows them.
+#[derive(Debug, Default)]
+pub struct Page {
+    /// Posts in this page (may include ones already stored; the store ignores those).
+    pub posts: Vec<Post>,
+    /// Cursor to persist once the posts are committed; `None` if the source keeps none.
+    pub cursor: Option<String>,
+    /// More is waiting right now: fetch again without waiting for the interval.
+    pub more: bool,
+    /// The platform asked not to be polled again before this (RSS `ttl`, …).
+    pub not_before: Option<Duration>,
+}
+
+/// A place that can be asked for what is new since a cursor.
+///
+/// `fetch` takes `&mut self` because a source may keep local state between polls (an
+/// open file, a session token); the cursor passed in is always the last one
+/// committed, which is the only state that survives a restart.
+#[async_trait::async_trait]
+pub trait Source: Send + Sync {
+    /// The configured name.
+    fn name(&self) -> &str;
+
+    /// Fetches what is new after `cursor` (`None` on the very first poll).
+    async fn fetch(&mut self, cursor: Option<&str>) -> Result<Page, SourceError>;
+}
+
+/// Why a poll failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The server answered with a non-success status.
+    #[error("HTTP status {status}")]
+    Status {
+        /// The status code.
+        status: u16,
+        /// What `Retry-After` asked for, if sent.
+        retry_after: Option<Duration>,
+    },
+    /// Connecting, sending or receiving failed, or timed out.
+    #[error("request failed: {0}")]
+    Transport(#[from] reqwest::Error),
+    /// The body was refused (too large) or broke off.
+    #[error(transparent)]
+    Body(#[from] BodyError),
+    /// The payload could not be understood.
+    #[error("malformed payload: {0}")]
+    Malformed(String),
+    /// Local file I/O failed.
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl SourceError {
+    /// Whether trying again soon may succeed (timeouts, 408, 429, 5xx, broken connections).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            SourceError::Status { status, .. } => {
+                matches!(status, 408 | 425 | 429) || (500..=599).contains(status)
+            }
+            SourceError::Transport(_) | SourceError::Io(_) => true,
+            SourceError::Body(BodyError::Transport(_)) => true,
+            SourceError::Body(BodyError::TooLarge { .. }) | SourceError::Malformed(_) => false,
+        }
+    }
+
+    /// The wait the server asked for, if any.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            SourceError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+/// Shared resources a source may need when it is built.
+#[derive(Clone)]
+pub struct SourceContext {
+    /// HTTP client with the configured timeout and User-Agent.
+    pub http: reqwest::Client,
+    /// Cap on a decoded response body.
+    pub max_body_bytes: u64,
+}
+
+/// Builds the runtime source for a validated configuration.
+pub fn build(config: &SourceConfig, context: &SourceContext) -> Box<dyn Source> {
+    match &config.kind {
+        SourceKind::Feed(settings) => Box::new(feed::FeedSource::new(
+            config.name.clone(),
+            settings.clone(),
+            context.clone(),
+        )),
+        SourceKind::Jsonl(settings) => Box::new(jsonl::JsonlSource::new(
+            config.name.clone(),
+            settings.clone(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transient_classification() {
+        let status = |status| SourceError::Status {
+            status,
+            retry_after: None,
+        };
+        for code in [408, 429, 500, 502, 503] {
+            assert!(status(code).is_transient(), "{code}");
+        }
+        for code in [400, 401, 403, 404, 410] {
+            assert!(!status(code).is_transient(), "{code}");
+        }
+        assert!(!SourceError::Malformed("x".into()).is_transient());
+        assert!(!SourceError::Body(BodyError::TooLarge { limit: 1 }).is_transient());
+    }
+
+    #[test]
+    fn unknown_kind_names_the_kind_key() {
+        let err = SourceKind::parse("rsss", Map::new()).unwrap_err();
+        assert_eq!(err.key, "kind");
+        assert!(err.message.contains("feed, jsonl"));
+    }
+}

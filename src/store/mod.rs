@@ -1,0 +1,142 @@
+//! The store: the only module that speaks SQL. SQLite (bundled) in WAL mode with
+//! versioned migrations. The daemon owns one [`Store`] on a dedicated writer thread,
+//! reached through [`StoreHandle`], so blocking calls never run on the async runtime;
+//! CLI commands open their own [`Store`] directly.
+
+mod outbox;
+mod posts;
+mod schema;
+
+use std::path::Path;
+use std::sync::mpsc as std_mpsc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::oneshot;
+
+pub use outbox::{Delivery, DeliveryRow, DeliveryStatus, NewDelivery};
+pub use posts::{BatchOutcome, HitRow, NewBatch, StoredHit};
+pub use schema::SCHEMA_VERSION;
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite reported an error.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A stored JSON column could not be read back.
+    #[error("corrupt stored value: {0}")]
+    Json(#[from] serde_json::Error),
+    /// The database directory could not be created.
+    #[error("cannot create database directory {path}: {source}")]
+    Directory {
+        /// The directory.
+        path: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The database was written by a newer mentiond.
+    #[error("database schema version {found} is newer than this build supports ({supported})")]
+    TooNew {
+        /// Version in the file.
+        found: usize,
+        /// Newest version this build knows.
+        supported: usize,
+    },
+    /// The writer thread is gone (shutdown or panic).
+    #[error("store writer thread is not running")]
+    Closed,
+}
+
+impl StoreError {
+    /// Whether retrying may help (a busy or locked database).
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(err, _))
+                if matches!(err.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        )
+    }
+}
+
+/// An open database.
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and migrates it.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Directory {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+        let mut conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // FULL: a hit already alerted on must survive power loss (alert volume is tiny).
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        schema::migrate(&mut conn)?;
+        Ok(Store { conn })
+    }
+
+    /// Opens an existing database for reading only (CLI commands beside a running daemon).
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        Ok(Store { conn })
+    }
+}
+
+type Job = Box<dyn FnOnce(&mut Store) + Send>;
+
+/// A cloneable handle to the [`Store`] owned by the writer thread. The thread ends
+/// when the last handle is dropped, after finishing every queued call.
+#[derive(Clone)]
+pub struct StoreHandle {
+    jobs: std_mpsc::Sender<Job>,
+}
+
+impl StoreHandle {
+    /// Moves `store` onto a new writer thread.
+    pub fn spawn(mut store: Store) -> (StoreHandle, JoinHandle<()>) {
+        let (jobs, queue) = std_mpsc::channel::<Job>();
+        let thread = std::thread::Builder::new()
+            .name("mentiond-store".into())
+            .spawn(move || {
+                for job in queue {
+                    job(&mut store);
+                }
+            })
+            .expect("spawning the store thread");
+        (StoreHandle { jobs }, thread)
+    }
+
+    /// Runs `f` on the writer thread and returns its result.
+    pub async fn call<R, F>(&self, f: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Store) -> R + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Box::new(move |store: &mut Store| {
+                let _ = reply.send(f(store));
+            }))
+            .map_err(|_| StoreError::Closed)?;
+        answer.await.map_err(|_| StoreError::Closed)
+    }
+}
+
+/// Milliseconds since the Unix epoch, the unit of every scheduling column.
+pub fn unix_millis(at: chrono::DateTime<chrono::Utc>) -> i64 {
+    at.timestamp_millis()
+}

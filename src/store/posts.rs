@@ -1,0 +1,247 @@
+//! Posts, hits and source cursors. A batch's posts, hits, cursor and the deliveries
+//! planned for its new hits are committed in one transaction.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use serde::Serialize;
+
+use super::outbox::{NewDelivery, insert_deliveries};
+use super::{Store, StoreError};
+use crate::matcher::{BrandHit, TermMatch};
+use crate::model::Post;
+
+/// One poll's worth of work for the store.
+#[derive(Debug)]
+pub struct NewBatch {
+    /// Source whose cursor advances.
+    pub source: String,
+    /// Cursor to store with the batch (`None`: leave it as it is).
+    pub cursor: Option<String>,
+    /// Matched posts with their brand hits (posts without hits are not stored).
+    pub posts: Vec<(Post, Vec<BrandHit>)>,
+    /// Detection time recorded on new hits.
+    pub now: DateTime<Utc>,
+}
+
+/// A hit that was new in this batch, with what an alert needs to show.
+#[derive(Debug, Clone)]
+pub struct StoredHit {
+    /// Row id of the hit.
+    pub hit_id: i64,
+    /// The post.
+    pub post: Post,
+    /// Brand name.
+    pub brand: String,
+    /// The brand's team.
+    pub team: Option<String>,
+    /// What matched.
+    pub matched: Vec<TermMatch>,
+    /// Hits from the same author (same source) stored before this post.
+    pub author_earlier_hits: u64,
+}
+
+/// What a batch changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BatchOutcome {
+    /// Posts stored for the first time.
+    pub new_posts: usize,
+    /// Hits stored for the first time.
+    pub new_hits: usize,
+    /// Deliveries enqueued.
+    pub deliveries: usize,
+}
+
+/// A stored hit as `mentiond hits` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct HitRow {
+    /// Hit id.
+    pub id: i64,
+    /// Brand name.
+    pub brand: String,
+    /// Team.
+    pub team: Option<String>,
+    /// Source of the post.
+    pub source: String,
+    /// Post id within the source.
+    pub post_id: String,
+    /// Permalink.
+    pub url: Option<String>,
+    /// Author handle, else name, else id.
+    pub author: Option<String>,
+    /// Post text.
+    pub text: String,
+    /// When the post was written.
+    pub created_at: Option<String>,
+    /// When mentiond found it.
+    pub detected_at: String,
+    /// The matched terms.
+    pub matched: serde_json::Value,
+}
+
+impl Store {
+    /// The committed cursor of `source`.
+    pub fn cursor(&self, source: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT cursor FROM cursors WHERE source = ?1",
+                [source],
+                |row| row.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Commits a batch: new posts and hits, then the deliveries `plan` makes for the
+    /// new hits, then the cursor, in one transaction. Posts and hits already stored
+    /// are left alone, so a page polled twice changes nothing.
+    pub fn record_batch(
+        &mut self,
+        batch: NewBatch,
+        plan: impl FnOnce(&[StoredHit]) -> Vec<NewDelivery>,
+    ) -> Result<BatchOutcome, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut outcome = BatchOutcome::default();
+        let mut new_hits = Vec::new();
+        let now = timestamp(batch.now);
+        {
+            let mut insert_post = tx.prepare_cached(
+                "INSERT OR IGNORE INTO posts (source, post_id, url, author_id, author_handle,
+                     author_name, author_followers, author_key, text, lang, created_at, kind,
+                     in_reply_to, fetched_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            )?;
+            let mut insert_hit = tx.prepare_cached(
+                "INSERT OR IGNORE INTO hits (post, brand, team, matched, detected_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            let mut earlier = tx.prepare_cached(
+                "SELECT COUNT(*) FROM hits JOIN posts ON posts.id = hits.post
+                 WHERE posts.source = ?1 AND posts.author_key = ?2 AND posts.id <> ?3",
+            )?;
+            for (post, hits) in batch.posts {
+                if hits.is_empty() {
+                    continue;
+                }
+                let author = post.author.clone().unwrap_or_default();
+                let inserted = insert_post.execute(params![
+                    post.source,
+                    post.id,
+                    post.url,
+                    author.id,
+                    author.handle,
+                    author.name,
+                    author.followers.map(|f| f.min(i64::MAX as u64) as i64),
+                    post.author_key(),
+                    post.text,
+                    post.lang,
+                    post.created_at.map(timestamp),
+                    post.kind,
+                    post.in_reply_to,
+                    now,
+                ])?;
+                if inserted == 0 {
+                    continue;
+                }
+                outcome.new_posts += 1;
+                let post_row = tx.last_insert_rowid();
+                let author_earlier_hits: i64 = match post.author_key() {
+                    Some(key) => {
+                        earlier.query_row(params![post.source, key, post_row], |r| r.get(0))?
+                    }
+                    None => 0,
+                };
+                for hit in hits {
+                    let matched = serde_json::to_string(&hit.terms)?;
+                    if insert_hit.execute(params![post_row, hit.brand, hit.team, matched, now])?
+                        == 0
+                    {
+                        continue;
+                    }
+                    new_hits.push(StoredHit {
+                        hit_id: tx.last_insert_rowid(),
+                        post: post.clone(),
+                        brand: hit.brand,
+                        team: hit.team,
+                        matched: hit.terms,
+                        author_earlier_hits: author_earlier_hits.max(0) as u64,
+                    });
+                }
+            }
+        }
+        outcome.new_hits = new_hits.len();
+        let deliveries = if new_hits.is_empty() {
+            Vec::new()
+        } else {
+            plan(&new_hits)
+        };
+        outcome.deliveries = insert_deliveries(&tx, &deliveries, batch.now)?;
+        if let Some(cursor) = &batch.cursor {
+            tx.execute(
+                "INSERT INTO cursors (source, cursor, updated_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
+                params![batch.source, cursor, now],
+            )?;
+        }
+        tx.commit()?;
+        Ok(outcome)
+    }
+
+    /// The newest `limit` hits, newest first, optionally of one brand.
+    pub fn recent_hits(
+        &self,
+        limit: usize,
+        brand: Option<&str>,
+    ) -> Result<Vec<HitRow>, StoreError> {
+        let mut statement = self.conn.prepare(
+            "SELECT hits.id, hits.brand, hits.team, posts.source, posts.post_id, posts.url,
+                    COALESCE(posts.author_handle, posts.author_name, posts.author_id),
+                    posts.text, posts.created_at, hits.detected_at, hits.matched
+             FROM hits JOIN posts ON posts.id = hits.post
+             WHERE ?2 IS NULL OR hits.brand = ?2
+             ORDER BY hits.id DESC LIMIT ?1",
+        )?;
+        let rows = statement.query_map(params![limit as i64, brand], |row| {
+            Ok((
+                HitRow {
+                    id: row.get(0)?,
+                    brand: row.get(1)?,
+                    team: row.get(2)?,
+                    source: row.get(3)?,
+                    post_id: row.get(4)?,
+                    url: row.get(5)?,
+                    author: row.get(6)?,
+                    text: row.get(7)?,
+                    created_at: row.get(8)?,
+                    detected_at: row.get(9)?,
+                    matched: serde_json::Value::Null,
+                },
+                row.get::<_, String>(10)?,
+            ))
+        })?;
+        let mut hits = Vec::new();
+        for row in rows {
+            let (mut hit, matched) = row?;
+            hit.matched = serde_json::from_str(&matched)?;
+            hits.push(hit);
+        }
+        Ok(hits)
+    }
+
+    /// Number of stored posts and hits (for `check` and tests).
+    pub fn counts(&self) -> Result<(u64, u64), StoreError> {
+        let posts: i64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM posts", [], |r| r.get(0))?;
+        let hits: i64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM hits", [], |r| r.get(0))?;
+        Ok((posts as u64, hits as u64))
+    }
+}
+
+/// RFC 3339 with milliseconds and `Z`: sorts lexicographically in time order.
+fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}

@@ -1,0 +1,86 @@
+//! Embedded migrations, applied in order and recorded in `PRAGMA user_version`.
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+/// Migration `i` moves the schema from version `i` to `i + 1`. Append only.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE posts (
+    id               INTEGER PRIMARY KEY,
+    source           TEXT NOT NULL,
+    post_id          TEXT NOT NULL,
+    url              TEXT,
+    author_id        TEXT,
+    author_handle    TEXT,
+    author_name      TEXT,
+    author_followers INTEGER,
+    author_key       TEXT,
+    text             TEXT NOT NULL,
+    lang             TEXT,
+    created_at       TEXT,
+    kind             TEXT,
+    in_reply_to      TEXT,
+    fetched_at       TEXT NOT NULL,
+    UNIQUE (source, post_id)
+);
+CREATE INDEX posts_by_author ON posts (source, author_key);
+
+CREATE TABLE hits (
+    id          INTEGER PRIMARY KEY,
+    post        INTEGER NOT NULL REFERENCES posts (id),
+    brand       TEXT NOT NULL,
+    team        TEXT,
+    matched     TEXT NOT NULL,
+    detected_at TEXT NOT NULL,
+    UNIQUE (post, brand)
+);
+CREATE INDEX hits_by_detected ON hits (detected_at);
+
+CREATE TABLE cursors (
+    source     TEXT PRIMARY KEY,
+    cursor     TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+
+CREATE TABLE deliveries (
+    id              TEXT PRIMARY KEY,
+    receiver        TEXT NOT NULL,
+    payload         TEXT NOT NULL,
+    status          TEXT NOT NULL DEFAULT 'pending'
+                    CHECK (status IN ('pending', 'delivered', 'dead')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    created_at      INTEGER NOT NULL,
+    next_attempt_at INTEGER NOT NULL,
+    delivered_at    INTEGER,
+    last_error      TEXT
+);
+CREATE INDEX deliveries_due ON deliveries (receiver, status, next_attempt_at);
+
+CREATE TABLE delivery_hits (
+    delivery TEXT NOT NULL REFERENCES deliveries (id),
+    hit      INTEGER NOT NULL REFERENCES hits (id),
+    PRIMARY KEY (delivery, hit)
+);
+"#];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
+/// Applies every migration the database has not seen, each in its own transaction.
+pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let current: usize = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if current > MIGRATIONS.len() {
+        return Err(StoreError::TooNew {
+            found: current,
+            supported: MIGRATIONS.len(),
+        });
+    }
+    for (version, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,22 @@
+//! Logging: `tracing` to stderr, plain (journald adds timestamps) or JSON, filtered by
+//! `[log] level` unless `RUST_LOG` is set. Field names are fixed: `source`,
+//! `receiver`, `delivery_id`, `error`, `n_posts`.
+
+use tracing_subscriber::EnvFilter;
+
+use crate::config::LogFormat;
+
+/// Installs the global subscriber; a second call is a no-op (tests start several daemons).
+pub fn init(level: &str, format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(level))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    let _ = match format {
+        LogFormat::Plain => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+}
