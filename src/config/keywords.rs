@@ -92,7 +92,7 @@ pub fn parse_keywords(path: &Path, text: &str) -> Result<KeywordRules, ConfigErr
     let mut problem = |key: String, message: String| {
         problems.push(Problem {
             file: file.clone(),
-            line: source.line_of(&key),
+            line: source.line_of_nearest(&key),
             key,
             message,
         });

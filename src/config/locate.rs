@@ -25,6 +25,18 @@ impl TomlSource {
         }
     }
 
+    /// The line of `key`, or else of the nearest enclosing table or array that the
+    /// file sets (a missing `brand[2].terms` points at the `[[brand]]` header).
+    pub fn line_of_nearest(&self, key: &str) -> Option<usize> {
+        let mut key = key;
+        loop {
+            if let Some(line) = self.line_of(key) {
+                return Some(line);
+            }
+            key = &key[..key.rfind(['.', '['])?];
+        }
+    }
+
     /// The 1-based line of `key` (a path like `brand[2].terms`), if the file sets it.
     pub fn line_of(&self, key: &str) -> Option<usize> {
         let doc = self.doc.as_ref()?;
@@ -120,5 +132,8 @@ mod tests {
         assert_eq!(source.line_of("sources[1].urls[1]"), Some(14));
         assert_eq!(source.line_of("storage.missing"), None);
         assert_eq!(source.line_of("sources[5].kind"), None);
+        assert_eq!(source.line_of_nearest("sources[1].missing"), Some(9));
+        assert_eq!(source.line_of_nearest("storage.path.deeper"), Some(4));
+        assert_eq!(source.line_of_nearest("nothing"), None);
     }
 }

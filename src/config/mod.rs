@@ -410,8 +410,11 @@ impl Layers {
         };
 
         let sources = self.validate_sources(raw.sources, &poll, &mut problems);
+        // Routes are checked against every declared receiver name, valid or not, so one
+        // bad receiver is reported once rather than again at each route naming it.
+        let declared: HashSet<String> = raw.receivers.iter().map(|r| r.name.clone()).collect();
         let receivers = self.validate_receivers(raw.receivers, &mut problems);
-        let routes = self.validate_routes(raw.routes, &receivers, &keywords, &mut problems);
+        let routes = self.validate_routes(raw.routes, &declared, &keywords, &mut problems);
 
         if !problems.is_empty() {
             return Err(ConfigError::new(problems));
@@ -494,7 +497,7 @@ impl Layers {
     fn validate_routes(
         &self,
         raw: Vec<raw::RawRoute>,
-        receivers: &[ReceiverConfig],
+        receivers: &HashSet<String>,
         keywords: &KeywordRules,
         problems: &mut Vec<Problem>,
     ) -> Vec<RouteConfig> {
@@ -508,7 +511,7 @@ impl Layers {
                 problems.push(self.problem(&key("receivers"), "name at least one receiver"));
             }
             for name in &route.receivers {
-                if !receivers.iter().any(|r| &r.name == name) {
+                if !receivers.contains(name) {
                     problems.push(
                         self.problem(&key("receivers"), format!("no receiver named `{name}`")),
                     );

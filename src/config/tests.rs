@@ -1,1 +1,195 @@
+//! Configuration loading: layering, validation, and problems that name file, key and line.
+//!
+//! Environment-variable layering is exercised by the integration tests, which run the
+//! binary as a child process, so these tests never mutate the process environment.
 
+use std::path::{Path, PathBuf};
+
+use super::*;
+
+const KEYWORDS: &str = "[[brand]]\nname = \"Turkcell\"\nteam = \"care\"\nterms = [\"Turkcell\"]\n";
+
+/// Writes `config` and a small keywords file into a fresh directory.
+fn write_config(config: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("keywords.toml"), KEYWORDS).unwrap();
+    let path = dir.path().join("mentiond.toml");
+    std::fs::write(&path, config).unwrap();
+    (dir, path)
+}
+
+fn problems(config: &str) -> Vec<Problem> {
+    let (_dir, path) = write_config(config);
+    load(Some(&path)).unwrap_err().problems
+}
+
+fn keys(problems: &[Problem]) -> Vec<&str> {
+    problems.iter().map(|p| p.key.as_str()).collect()
+}
+
+#[test]
+fn embedded_defaults_are_valid_and_documented() {
+    let config = load(None).unwrap();
+    assert!(config.file.is_none());
+    assert_eq!(config.keywords_path, Path::new("keywords.toml"));
+    assert_eq!(config.poll.interval, Duration::from_secs(600));
+    assert_eq!(config.delivery.max_age, Duration::from_secs(24 * 3600));
+    assert_eq!(config.sources[0].kind.kind_name(), "feed");
+    assert_eq!(config.receivers[0].kind.kind_name(), "file");
+    assert!(config.routes.iter().any(RouteConfig::is_catch_all));
+    if std::env::var_os("STATE_DIRECTORY").is_none() {
+        assert_eq!(config.storage_path, Path::new("./data/mentiond.db"));
+    }
+    // Every key in the shipped file carries a comment on the line above it.
+    let lines: Vec<&str> = DEFAULT_CONFIG.lines().collect();
+    for (index, line) in lines.iter().enumerate() {
+        let is_key = line.contains(" = ") && !line.trim_start().starts_with('#');
+        if is_key && !line.starts_with(' ') {
+            assert!(
+                lines[index - 1].trim_start().starts_with('#'),
+                "config/mentiond.toml line {} has no comment: {line}",
+                index + 1
+            );
+        }
+    }
+}
+
+#[test]
+fn user_file_overrides_defaults_and_keywords_are_relative_to_it() {
+    let (dir, path) = write_config(
+        "[storage]\npath = \"/tmp/elsewhere.db\"\n[poll]\ninterval = \"90s\"\n\
+         [[sources]]\nkind = \"jsonl\"\nname = \"tickets\"\npath = \"in.jsonl\"\ninterval = 5\n",
+    );
+    let config = load(Some(&path)).unwrap();
+    assert_eq!(config.storage_path, Path::new("/tmp/elsewhere.db"));
+    assert_eq!(config.poll.interval, Duration::from_secs(90));
+    assert_eq!(config.keywords_path, dir.path().join("keywords.toml"));
+    assert_eq!(config.keywords.brands[0].name, "Turkcell");
+    assert_eq!(
+        config.sources.len(),
+        1,
+        "a [[sources]] list replaces the default one"
+    );
+    assert_eq!(config.sources[0].interval, Duration::from_secs(5));
+    // Untouched defaults survive.
+    assert_eq!(config.delivery.timeout, Duration::from_secs(15));
+}
+
+#[test]
+fn each_problem_names_file_key_and_line() {
+    let found = problems("[poll]\ninterval = \"soon\"\njitter = 3.0\n");
+    assert_eq!(keys(&found), ["poll.interval", "poll.jitter"]);
+    assert!(found.iter().all(|p| p.file.ends_with("mentiond.toml")));
+    assert_eq!(found[0].line, Some(2));
+    assert_eq!(found[1].line, Some(3));
+    assert!(
+        found[0]
+            .to_string()
+            .contains("mentiond.toml:2: poll.interval: invalid duration")
+    );
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let found = problems(
+        "[[sources]]\nkind = \"rsss\"\nname = \"a\"\n\
+         [[sources]]\nkind = \"feed\"\nname = \"a\"\nurl = \"ftp://x\"\ninterval = \"0s\"\n\
+         [[receivers]]\nkind = \"webhook\"\nname = \"hook\"\nurl = \"https://hooks.example/x\"\nsecret = \"plain\"\n\
+         [[routes]]\nteam = \"nobody\"\nreceivers = [\"hook\", \"missing\"]\n",
+    );
+    assert_eq!(
+        keys(&found),
+        [
+            "sources[0].kind",
+            "sources[1].name",
+            "sources[1].interval",
+            "sources[1].url",
+            "receivers[0].secret",
+            "routes[0].receivers",
+            "routes[0].team",
+            "routes",
+        ]
+    );
+    let lines: Vec<_> = found.iter().map(|p| p.line).collect();
+    assert_eq!(&lines[..5], [Some(2), Some(6), Some(8), Some(7), Some(13)]);
+}
+
+#[test]
+fn unknown_keys_are_rejected_with_their_line() {
+    let found = problems("[poll]\nintervall = \"5m\"\n");
+    assert_eq!(keys(&found), ["poll.intervall"]);
+    assert_eq!(found[0].line, Some(2));
+    assert_eq!(found[0].message, "unknown key");
+
+    let found = problems(
+        "[[receivers]]\nkind = \"file\"\nname = \"f\"\npath = \"a\"\nmode = 1\n[[routes]]\nreceivers = [\"f\"]\n",
+    );
+    assert_eq!(keys(&found), ["receivers[0].mode"]);
+    assert_eq!(found[0].line, Some(5));
+}
+
+#[test]
+fn syntax_errors_and_missing_files_are_located() {
+    let found = problems("[poll\ninterval = 1\n");
+    assert_eq!(found[0].key, "(syntax)");
+    assert_eq!(found[0].line, Some(1));
+
+    let err = load(Some(Path::new("/nonexistent/mentiond.toml"))).unwrap_err();
+    assert_eq!(err.problems[0].key, "--config");
+
+    let found = problems("keywords = \"nope.toml\"\n");
+    assert_eq!(keys(&found), ["keywords"]);
+    assert_eq!(found[0].line, Some(1));
+    assert!(found[0].message.contains("nope.toml"));
+}
+
+#[test]
+fn keyword_problems_surface_through_load() {
+    let (dir, path) = write_config("");
+    std::fs::write(
+        dir.path().join("keywords.toml"),
+        "[[brand]]\nname = \"X\"\n",
+    )
+    .unwrap();
+    let found = load(Some(&path)).unwrap_err().problems;
+    assert_eq!(keys(&found), ["brand[0].terms"]);
+    assert!(found[0].file.ends_with("keywords.toml"));
+    assert_eq!(found[0].line, Some(1));
+}
+
+#[test]
+fn a_default_route_is_required() {
+    let found = problems("[[routes]]\nteam = \"care\"\nreceivers = [\"alerts-file\"]\n");
+    assert_eq!(keys(&found), ["routes"]);
+    assert!(found[0].message.contains("default route"));
+}
+
+#[test]
+fn secrets_come_from_files_and_never_print() {
+    let (dir, path) = write_config("");
+    std::fs::write(
+        dir.path().join("secret"),
+        "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD\n",
+    )
+    .unwrap();
+    let config = format!(
+        "[[receivers]]\nkind = \"webhook\"\nname = \"hook\"\nurl = \"https://hooks.example/T0/token-123\"\nsecret_file = \"{}\"\n[[routes]]\nreceivers = [\"hook\"]\n",
+        dir.path().join("secret").display()
+    );
+    std::fs::write(&path, config).unwrap();
+    let config = load(Some(&path)).unwrap();
+    let debug = format!("{config:?}");
+    assert!(
+        !debug.contains("token-123") && !debug.contains("C2FVsBQ"),
+        "{debug}"
+    );
+}
+
+#[test]
+fn env_var_names_follow_the_key_path() {
+    assert_eq!(env_var_for("storage.path"), "MENTIOND__STORAGE__PATH");
+    assert_eq!(
+        env_var_for("sources[0].interval"),
+        "MENTIOND__SOURCES__0__INTERVAL"
+    );
+}

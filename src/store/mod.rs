@@ -140,3 +140,6 @@ impl StoreHandle {
 pub fn unix_millis(at: chrono::DateTime<chrono::Utc>) -> i64 {
     at.timestamp_millis()
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,233 @@
+//! The store against a real SQLite file in a temporary directory.
+
+use chrono::{TimeZone, Utc};
+
+use super::*;
+use crate::matcher::{BrandHit, TermKind, TermMatch};
+use crate::model::Post;
+
+fn open() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("nested/dir/mentiond.db")).unwrap();
+    (dir, store)
+}
+
+fn post(id: &str, author: &str) -> Post {
+    Post::from_json(&format!(
+        r#"{{"source":"news","id":"{id}","author":{{"handle":"{author}"}},"text":"Turkcell çekmiyor {id}"}}"#
+    ))
+    .unwrap()
+}
+
+fn hit(brand: &str) -> BrandHit {
+    BrandHit {
+        brand: brand.into(),
+        team: Some("care".into()),
+        terms: vec![TermMatch {
+            term: "Turkcell".into(),
+            matched: "Turkcell".into(),
+            kind: TermKind::Term,
+            start: 0,
+            end: 8,
+        }],
+    }
+}
+
+fn batch(cursor: &str, posts: Vec<(Post, Vec<BrandHit>)>) -> NewBatch {
+    NewBatch {
+        source: "news".into(),
+        cursor: Some(cursor.into()),
+        posts,
+        now: Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap(),
+    }
+}
+
+/// One delivery per new hit, to receiver `file`.
+fn plan_one_each(hits: &[StoredHit]) -> Vec<NewDelivery> {
+    hits.iter()
+        .map(|hit| NewDelivery {
+            id: format!("msg_{}", hit.hit_id),
+            receiver: "file".into(),
+            payload: hit.post.text.clone(),
+            hit_ids: vec![hit.hit_id],
+        })
+        .collect()
+}
+
+#[test]
+fn a_page_recorded_twice_changes_nothing_the_second_time() {
+    let (_dir, mut store) = open();
+    let page = || {
+        batch(
+            "c1",
+            vec![
+                (post("1", "ayse"), vec![hit("Turkcell"), hit("THY")]),
+                (post("2", "ali"), vec![hit("Turkcell")]),
+            ],
+        )
+    };
+    let first = store.record_batch(page(), plan_one_each).unwrap();
+    assert_eq!(
+        first,
+        BatchOutcome {
+            new_posts: 2,
+            new_hits: 3,
+            deliveries: 3
+        }
+    );
+    let second = store
+        .record_batch(page(), |_| panic!("no new hits, nothing to plan"))
+        .unwrap();
+    assert_eq!(second, BatchOutcome::default());
+    assert_eq!(store.counts().unwrap(), (2, 3));
+    assert_eq!(store.deliveries(None, 10).unwrap().len(), 3);
+    assert_eq!(store.cursor("news").unwrap().as_deref(), Some("c1"));
+}
+
+#[test]
+fn posts_without_hits_are_not_stored_and_the_cursor_still_advances() {
+    let (_dir, mut store) = open();
+    let outcome = store
+        .record_batch(batch("c7", vec![(post("1", "a"), vec![])]), plan_one_each)
+        .unwrap();
+    assert_eq!(outcome, BatchOutcome::default());
+    assert_eq!(store.counts().unwrap(), (0, 0));
+    assert_eq!(store.cursor("news").unwrap().as_deref(), Some("c7"));
+    assert_eq!(store.cursor("other").unwrap(), None);
+}
+
+#[test]
+fn a_failing_batch_commits_nothing_not_even_its_cursor() {
+    let (_dir, mut store) = open();
+    store
+        .record_batch(
+            batch("c1", vec![(post("1", "a"), vec![hit("Turkcell")])]),
+            plan_one_each,
+        )
+        .unwrap();
+    // A delivery that links an unknown hit violates a foreign key inside the transaction.
+    let broken = |hits: &[StoredHit]| {
+        let mut plan = plan_one_each(hits);
+        plan[0].hit_ids.push(9_999);
+        plan
+    };
+    let result = store.record_batch(
+        batch("c2", vec![(post("2", "a"), vec![hit("Turkcell")])]),
+        broken,
+    );
+    assert!(result.is_err());
+    assert_eq!(
+        store.counts().unwrap(),
+        (1, 1),
+        "post 2 and its hit rolled back"
+    );
+    assert_eq!(
+        store.cursor("news").unwrap().as_deref(),
+        Some("c1"),
+        "cursor rolled back"
+    );
+    assert_eq!(store.deliveries(None, 10).unwrap().len(), 1);
+}
+
+#[test]
+fn author_history_counts_earlier_hits_from_the_same_author() {
+    let (_dir, mut store) = open();
+    let mut seen = Vec::new();
+    for (id, author) in [("1", "ayse"), ("2", "ayse"), ("3", "ali"), ("4", "ayse")] {
+        store
+            .record_batch(
+                batch(id, vec![(post(id, author), vec![hit("Turkcell")])]),
+                |hits| {
+                    seen.push(hits[0].author_earlier_hits);
+                    Vec::new()
+                },
+            )
+            .unwrap();
+    }
+    assert_eq!(seen, [0, 1, 0, 2]);
+}
+
+#[test]
+fn outbox_lifecycle_due_delivered_failed_dead() {
+    let (_dir, mut store) = open();
+    store
+        .record_batch(
+            batch(
+                "c",
+                vec![
+                    (post("1", "a"), vec![hit("A")]),
+                    (post("2", "a"), vec![hit("B")]),
+                ],
+            ),
+            plan_one_each,
+        )
+        .unwrap();
+    let now = unix_millis(Utc::now());
+    let due = store.due_deliveries("file", now, 10).unwrap();
+    assert_eq!(due.len(), 2);
+    assert!(store.due_deliveries("other", now, 10).unwrap().is_empty());
+
+    store.mark_delivered(&due[0].id, now).unwrap();
+    store
+        .mark_failed(&due[1].id, "HTTP status 503", Some(now + 60_000))
+        .unwrap();
+    assert!(store.due_deliveries("file", now, 10).unwrap().is_empty());
+    assert_eq!(store.next_attempt_at("file").unwrap(), Some(now + 60_000));
+    let retried = store.due_deliveries("file", now + 60_000, 10).unwrap();
+    assert_eq!(
+        (retried[0].id.as_str(), retried[0].attempts),
+        (due[1].id.as_str(), 1)
+    );
+
+    store
+        .mark_failed(&due[1].id, "HTTP status 404", None)
+        .unwrap();
+    let dead = store.deliveries(Some(DeliveryStatus::Dead), 10).unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].attempts, 2);
+    assert_eq!(dead[0].last_error.as_deref(), Some("HTTP status 404"));
+    assert_eq!(
+        store
+            .deliveries(Some(DeliveryStatus::Delivered), 10)
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(store.next_attempt_at("file").unwrap(), None);
+}
+
+#[test]
+fn reopening_keeps_data_and_refuses_a_newer_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.db");
+    {
+        let mut store = Store::open(&path).unwrap();
+        store
+            .record_batch(
+                batch("c", vec![(post("1", "a"), vec![hit("A")])]),
+                plan_one_each,
+            )
+            .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.counts().unwrap(), (1, 1));
+    let hits = store.recent_hits(10, None).unwrap();
+    assert_eq!(hits[0].text, "Turkcell çekmiyor 1");
+    assert_eq!(hits[0].matched[0]["term"], "Turkcell");
+    store
+        .conn
+        .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+        .unwrap();
+    drop(store);
+    assert!(matches!(Store::open(&path), Err(StoreError::TooNew { .. })));
+}
+
+#[tokio::test]
+async fn the_writer_thread_serves_calls_and_ends_with_the_last_handle() {
+    let (_dir, store) = open();
+    let (handle, thread) = StoreHandle::spawn(store);
+    let counts = handle.call(|store| store.counts()).await.unwrap().unwrap();
+    assert_eq!(counts, (0, 0));
+    drop(handle);
+    thread.join().unwrap();
+}
