@@ -145,10 +145,10 @@ pub fn parse_keywords(path: &Path, text: &str) -> Result<KeywordRules, ConfigErr
                 problem(key(field), format!("`{bad}` is not a valid {field} entry"));
             }
         }
-        if let Some(of) = &raw.competitor_of {
-            if !names.contains(&of.to_lowercase()) {
-                problem(key("competitor_of"), format!("no brand named `{of}`"));
-            }
+        if let Some(of) = &raw.competitor_of
+            && !names.contains(&of.to_lowercase())
+        {
+            problem(key("competitor_of"), format!("no brand named `{of}`"));
         }
         brands.push(Brand {
             name: raw.name.trim().to_string(),

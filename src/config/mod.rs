@@ -265,15 +265,15 @@ impl Layers {
     /// A problem at `key`, attributed to the layer that set it.
     fn problem(&self, key: &str, message: impl Into<String>) -> Problem {
         let message = message.into();
-        if let Some(user) = &self.user {
-            if let Some(line) = user.line_of(key) {
-                return Problem {
-                    file: user.path.display().to_string(),
-                    line: Some(line),
-                    key: key.into(),
-                    message,
-                };
-            }
+        if let Some(user) = &self.user
+            && let Some(line) = user.line_of(key)
+        {
+            return Problem {
+                file: user.path.display().to_string(),
+                line: Some(line),
+                key: key.into(),
+                message,
+            };
         }
         let var = env_var_for(key);
         if std::env::var_os(&var).is_some() {
@@ -517,25 +517,24 @@ impl Layers {
                     );
                 }
             }
-            if let Some(team) = &route.team {
-                if !keywords
+            if let Some(team) = &route.team
+                && !keywords
                     .brands
                     .iter()
                     .any(|b| b.team.as_ref() == Some(team))
-                {
-                    problems.push(self.problem(
-                        &key("team"),
-                        format!("no brand in the keywords has team `{team}`"),
-                    ));
-                }
+            {
+                problems.push(self.problem(
+                    &key("team"),
+                    format!("no brand in the keywords has team `{team}`"),
+                ));
             }
-            if let Some(brand) = &route.brand {
-                if !keywords.brands.iter().any(|b| &b.name == brand) {
-                    problems.push(self.problem(
-                        &key("brand"),
-                        format!("no brand named `{brand}` in the keywords"),
-                    ));
-                }
+            if let Some(brand) = &route.brand
+                && !keywords.brands.iter().any(|b| &b.name == brand)
+            {
+                problems.push(self.problem(
+                    &key("brand"),
+                    format!("no brand named `{brand}` in the keywords"),
+                ));
             }
             routes.push(RouteConfig {
                 team: route.team,

@@ -1,0 +1,198 @@
+//! The one-shot commands: `check`, `match`, `--version`, and how bad configuration is
+//! reported (exit 2, every problem with its file, key and line).
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+use crate::support::{BIN, Workspace};
+
+fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn check_summarises_a_valid_configuration() {
+    let workspace = Workspace::new(
+        "[[sources]]\nkind = \"jsonl\"\nname = \"tickets\"\npath = \"t.jsonl\"\n\
+         [[receivers]]\nkind = \"file\"\nname = \"f\"\npath = \"a.jsonl\"\n[[routes]]\nteam = \"thy-care\"\nreceivers = [\"f\"]\n[[routes]]\nreceivers = [\"f\"]\n",
+    );
+    let output = workspace.command(&["check"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = String::from_utf8(output.stdout).unwrap();
+    for expected in [
+        "configuration OK",
+        "sources (1):",
+        "tickets [jsonl] every 10m",
+        "brands (2)",
+        "Turkcell (team turkcell-care): 1 terms, 1 handles, 0 hashtags, 1 misspellings",
+        "receivers (1):",
+        "routes (2):",
+        "0: team=thy-care -> f",
+        "1: default -> f",
+    ] {
+        assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
+    }
+}
+
+#[test]
+fn bad_configuration_exits_2_listing_every_problem() {
+    let workspace = Workspace::new(
+        "[poll]\ninterval = \"often\"\n[[sources]]\nkind = \"feed\"\nname = \"news\"\nurl = \"not a url\"\n[[routes]]\nreceivers = [\"nobody\"]\n",
+    );
+    for command in ["check", "run"] {
+        let output = workspace.command(&[command]);
+        assert_eq!(output.status.code(), Some(2), "{command}");
+        let text = stderr(&output);
+        let file = workspace.config_path().display().to_string();
+        for expected in [
+            // The workspace writes 6 lines of [storage] and [delivery] before the body.
+            format!("{file}:8: poll.interval: invalid duration `often`"),
+            format!("{file}:12: sources[0].url: invalid URL `not a url`"),
+            format!("{file}:14: routes[0].receivers: no receiver named `nobody`"),
+        ] {
+            assert!(
+                text.contains(&expected),
+                "{command}: missing `{expected}` in:\n{text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn environment_overrides_are_layered_and_located() {
+    let workspace = Workspace::new("");
+    let run = |var: &str, value: &str| {
+        Command::new(BIN)
+            .args([
+                "--config",
+                workspace.config_path().to_str().unwrap(),
+                "check",
+            ])
+            .env(var, value)
+            .output()
+            .unwrap()
+    };
+    let output = run("MENTIOND__POLL__INTERVAL", "2m");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("every 15m"),
+        "the news feed keeps its own interval"
+    );
+
+    let output = run("MENTIOND__POLL__INTERVAL", "sometimes");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains(
+            "environment variable MENTIOND__POLL__INTERVAL: poll.interval: invalid duration"
+        ),
+        "{}",
+        stderr(&output)
+    );
+
+    let output = run("MENTIOND__LOG__FORMAT", "xml");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("MENTIOND__LOG__FORMAT: log.format: unknown format `xml`"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn invalid_keywords_exit_2_naming_file_key_and_line() {
+    let workspace = Workspace::new("");
+    std::fs::write(
+        workspace.path("keywords.toml"),
+        "[[brand]]\nname = \"A\"\nterms = [\"a\"]\nhandles = [\"two words\"]\n",
+    )
+    .unwrap();
+    let output = workspace.command(&["check"]);
+    assert_eq!(output.status.code(), Some(2));
+    let expected = format!(
+        "{}:4: brand[0].handles",
+        workspace.path("keywords.toml").display()
+    );
+    assert!(stderr(&output).contains(&expected), "{}", stderr(&output));
+}
+
+fn run_match(args: &[&str], stdin: &str) -> (Option<i32>, String) {
+    let keywords = std::env::temp_dir().join(format!("mentiond-match-{}.toml", std::process::id()));
+    std::fs::write(&keywords, crate::support::KEYWORDS).unwrap();
+    let mut child = Command::new(BIN)
+        .args(["match", "--keywords", keywords.to_str().unwrap()])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.code(),
+        String::from_utf8(output.stdout).unwrap(),
+    )
+}
+
+#[test]
+fn match_behaves_like_grep_with_byte_spans_into_the_original() {
+    let input = "Bugün TÜRK HAVA YOLLARI'ndan ses yok\nhava güzel\n{\"source\":\"x\",\"id\":\"1\",\"text\":\"@turkcellhizmet cevap verin\"}\n";
+    let (code, out) = run_match(&["--json"], input);
+    assert_eq!(code, Some(0));
+    let lines: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "one object per input line");
+    assert_eq!(lines[1], serde_json::json!({"line": 2, "hits": []}));
+    let term = &lines[0]["hits"][0]["terms"][0];
+    assert_eq!(lines[0]["hits"][0]["brand"], "THY");
+    let original = "Bugün TÜRK HAVA YOLLARI'ndan ses yok";
+    let (start, end) = (
+        term["start"].as_u64().unwrap() as usize,
+        term["end"].as_u64().unwrap() as usize,
+    );
+    assert_eq!(&original[start..end], "TÜRK HAVA YOLLARI");
+    assert_eq!(term["matched"], "TÜRK HAVA YOLLARI");
+    assert_eq!(term["term"], "Türk Hava Yolları");
+    assert_eq!(
+        lines[2]["hits"][0]["brand"], "Turkcell",
+        "a post JSON line is matched on its text"
+    );
+
+    let (code, out) = run_match(&[], "nothing here\nthy kingdom come, THY\n");
+    assert_eq!(
+        (code, out.as_str()),
+        (Some(1), ""),
+        "no match: exit 1, like grep"
+    );
+    let (code, out) = run_match(&["Turkcell’e", "yok"], "");
+    assert_eq!(code, Some(0));
+    assert!(
+        out.starts_with("1: Turkcell [Turkcell’e]") || out.starts_with("1: Turkcell [Turkcell]"),
+        "{out}"
+    );
+
+    let output = Command::new(BIN)
+        .args(["match", "--keywords", "/nonexistent.toml", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn version_is_printed() {
+    let output = Command::new(BIN).arg("--version").output().unwrap();
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap().trim(),
+        format!("mentiond {}", env!("CARGO_PKG_VERSION"))
+    );
+}

@@ -1,0 +1,346 @@
+//! The daemon end to end: a feed or JSON-lines source → matcher → SQLite → signed
+//! webhook / file receiver, across restarts and receiver failures.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use nix::sys::signal::Signal;
+use serde_json::Value;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+use crate::support::{WEBHOOK_SECRET, Workspace, fixture, signature_is_valid, wait_for_async};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// The recorded-shape news feed with its publication dates moved to now, so no
+/// first-run backfill rule treats the items as old, and without its one-hour `ttl`,
+/// which the source would honour by not polling again.
+fn fresh_news_feed() -> String {
+    let now = Utc::now().to_rfc2822().replace("+0000", "GMT");
+    let mut feed = String::from_utf8(fixture("feeds/news_search.rss.xml")).unwrap();
+    for old in [
+        "Sat, 21 Nov 2026 08:41:00 GMT",
+        "Sat, 21 Nov 2026 07:05:00 GMT",
+        "Sat, 21 Nov 2026 06:30:00 GMT",
+    ] {
+        feed = feed.replace(old, &now);
+    }
+    feed.replace("<ttl>60</ttl>", "")
+}
+
+async fn feed_server() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/rss"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(fresh_news_feed(), "application/rss+xml"),
+        )
+        .mount(&server)
+        .await;
+    server
+}
+
+async fn requests(server: &MockServer, at: &str) -> Vec<Request> {
+    let all = server.received_requests().await.unwrap_or_default();
+    all.into_iter().filter(|r| r.url.path() == at).collect()
+}
+
+fn header<'a>(request: &'a Request, name: &str) -> &'a str {
+    request
+        .headers
+        .get(name)
+        .map(|v| v.to_str().unwrap())
+        .unwrap_or_default()
+}
+
+fn webhook_config(feed: &MockServer, hook: &MockServer) -> String {
+    format!(
+        r#"
+[[sources]]
+kind = "feed"
+name = "news"
+url = "{feed}/rss"
+interval = "300ms"
+
+[[receivers]]
+kind = "webhook"
+name = "care-hook"
+url = "{hook}/hook"
+secret = "{WEBHOOK_SECRET}"
+
+[[routes]]
+receivers = ["care-hook"]
+"#,
+        feed = feed.uri(),
+        hook = hook.uri(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn feed_hits_are_stored_and_delivered_once_signed_even_across_a_restart() {
+    let feed = feed_server().await;
+    let hook = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/hook"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&hook)
+        .await;
+    let workspace = Workspace::new(&webhook_config(&feed, &hook));
+
+    let daemon = workspace.start();
+    wait_for_async("two webhook deliveries", WAIT, || async {
+        requests(&hook, "/hook").await.len() >= 2
+    })
+    .await;
+    // Let the feed be polled twice more: the same items must not be alerted again.
+    let polled = requests(&feed, "/rss").await.len();
+    wait_for_async("two more polls", WAIT, || async {
+        requests(&feed, "/rss").await.len() >= polled + 2
+    })
+    .await;
+    daemon.stop();
+
+    let delivered = requests(&hook, "/hook").await;
+    assert_eq!(delivered.len(), 2, "one alert per brand, each sent once");
+    let mut brands = Vec::new();
+    for request in &delivered {
+        let id = header(request, "webhook-id");
+        let timestamp = header(request, "webhook-timestamp");
+        assert!(id.starts_with("msg_"), "{id}");
+        assert!(
+            signature_is_valid(
+                WEBHOOK_SECRET,
+                id,
+                timestamp,
+                &request.body,
+                header(request, "webhook-signature")
+            ),
+            "bad signature on {id}"
+        );
+        assert_eq!(header(request, "content-type"), "application/json");
+        let body: Value = serde_json::from_slice(&request.body).unwrap();
+        assert_eq!(body["type"], "mention");
+        assert_eq!(body["delivery_id"], id);
+        let post = &body["hits"][0]["post"];
+        assert_eq!(post["source"], "news");
+        assert!(
+            post["url"]
+                .as_str()
+                .unwrap()
+                .starts_with("https://news.google.com/rss/articles/")
+        );
+        assert!(body["hits"][0]["matched"][0]["start"].is_u64());
+        brands.push((
+            body["brand"].as_str().unwrap().to_string(),
+            body["team"].as_str().unwrap().to_string(),
+        ));
+    }
+    brands.sort();
+    assert_eq!(
+        brands,
+        [
+            ("THY".into(), "thy-care".into()),
+            ("Turkcell".into(), "turkcell-care".into())
+        ]
+    );
+    assert_ne!(
+        header(&delivered[0], "webhook-id"),
+        header(&delivered[1], "webhook-id")
+    );
+
+    let hits = workspace.hits();
+    assert_eq!(hits.len(), 2);
+    let turkcell = hits.iter().find(|h| h["brand"] == "Turkcell").unwrap();
+    for field in [
+        "id",
+        "brand",
+        "source",
+        "post_id",
+        "url",
+        "author",
+        "text",
+        "created_at",
+        "matched",
+    ] {
+        assert!(
+            turkcell.get(field).is_some(),
+            "`hits --json` lacks {field}: {turkcell}"
+        );
+    }
+    assert!(
+        turkcell["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Turkcell'de yaygın kesinti: İstanbul")
+    );
+    assert_eq!(turkcell["matched"][0]["matched"], "Turkcell");
+
+    // A restart polls the same feed again: nothing new is stored or sent.
+    let daemon = workspace.start();
+    let polled = requests(&feed, "/rss").await.len();
+    wait_for_async("two polls after restart", WAIT, || async {
+        requests(&feed, "/rss").await.len() >= polled + 2
+    })
+    .await;
+    daemon.stop();
+    assert_eq!(
+        requests(&hook, "/hook").await.len(),
+        2,
+        "nothing delivered twice after a restart"
+    );
+    assert_eq!(workspace.hits().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_receiver_failing_twice_then_succeeding_gets_the_alert_exactly_once() {
+    let hook = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/hook"))
+        .respond_with(ResponseTemplate::new(500))
+        .up_to_n_times(2)
+        .mount(&hook)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/hook"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&hook)
+        .await;
+    let workspace = Workspace::new(&format!(
+        r#"
+[[sources]]
+kind = "jsonl"
+name = "tickets"
+path = "{{dir}}/tickets.jsonl"
+interval = "200ms"
+
+[[receivers]]
+kind = "webhook"
+name = "hook"
+url = "{}/hook"
+
+[[routes]]
+receivers = ["hook"]
+"#,
+        hook.uri()
+    ));
+    std::fs::write(
+        workspace.path("tickets.jsonl"),
+        "{\"source\":\"callcenter\",\"id\":\"T-1\",\"text\":\"Turkcell faturam iki kat geldi\"}\n",
+    )
+    .unwrap();
+
+    let daemon = workspace.start();
+    wait_for_async("three attempts", WAIT, || async {
+        requests(&hook, "/hook").await.len() >= 3
+    })
+    .await;
+    // Several backoff periods pass: a delivered alert is never sent again.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    daemon.stop();
+
+    let attempts = requests(&hook, "/hook").await;
+    assert_eq!(attempts.len(), 3);
+    let ids: Vec<_> = attempts.iter().map(|r| header(r, "webhook-id")).collect();
+    assert!(
+        ids.iter().all(|id| *id == ids[0]),
+        "the same webhook-id on every retry: {ids:?}"
+    );
+    assert!(
+        attempts
+            .iter()
+            .all(|r| r.headers.get("webhook-signature").is_none()),
+        "no secret, no signature"
+    );
+    assert_eq!(
+        attempts[0].body, attempts[2].body,
+        "the retried body is identical"
+    );
+
+    let store = mentiond::store::Store::open_read_only(&workspace.path("mentiond.db")).unwrap();
+    let deliveries = store.deliveries(None, 10).unwrap();
+    assert_eq!(deliveries.len(), 1);
+    assert_eq!(
+        deliveries[0].status,
+        mentiond::store::DeliveryStatus::Delivered
+    );
+    assert_eq!(deliveries[0].attempts, 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_file_receiver_appends_alerts_and_sigint_also_stops_cleanly() {
+    let workspace = Workspace::new(
+        r#"
+[[sources]]
+kind = "jsonl"
+name = "tickets"
+path = "{dir}/tickets.jsonl"
+interval = "200ms"
+
+[[receivers]]
+kind = "file"
+name = "alerts-file"
+path = "{dir}/alerts.jsonl"
+
+[[routes]]
+receivers = ["alerts-file"]
+"#,
+    );
+    let tickets = workspace.path("tickets.jsonl");
+    std::fs::write(&tickets, "").unwrap();
+    let daemon = workspace.start();
+    // Appended while running, with a malformed line in between that must be skipped.
+    let lines = [
+        r#"{"source":"mail","id":"m1","author":{"handle":"ayse","followers":120},"text":"THY'nin uçuşu 3 saat rötar yaptı","lang":"tr"}"#,
+        "this is not JSON",
+        r#"{"source":"mail","id":"m2","text":"Turkcel çekmiyor, İstanbul Kadıköy"}"#,
+        r#"{"source":"mail","id":"m3","text":"thy kingdom come"}"#,
+    ];
+    std::fs::write(&tickets, lines.join("\n") + "\n").unwrap();
+    let alerts = workspace.path("alerts.jsonl");
+    wait_for_async("two alert lines", WAIT, || async {
+        std::fs::read_to_string(&alerts)
+            .unwrap_or_default()
+            .lines()
+            .count()
+            >= 2
+    })
+    .await;
+    let status = daemon.signal(Signal::SIGINT);
+    assert_eq!(status.code(), Some(0));
+
+    let text = std::fs::read_to_string(&alerts).unwrap();
+    let alerts: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(alerts.len(), 2);
+    let mut texts: Vec<_> = alerts
+        .iter()
+        .map(|a| a["hits"][0]["post"]["text"].as_str().unwrap().to_string())
+        .collect();
+    texts.sort();
+    assert_eq!(
+        texts,
+        [
+            "THY'nin uçuşu 3 saat rötar yaptı",
+            "Turkcel çekmiyor, İstanbul Kadıköy"
+        ]
+    );
+    let thy = alerts.iter().find(|a| a["brand"] == "THY").unwrap();
+    assert_eq!(thy["hits"][0]["post"]["author"]["followers"], 120);
+    assert_eq!(workspace.hits().len(), 2);
+}
+
+#[test]
+fn a_database_that_cannot_be_opened_exits_1() {
+    let workspace = Workspace::new("");
+    std::fs::write(workspace.path("blocker"), "a file, not a directory").unwrap();
+    let config = std::fs::read_to_string(workspace.config_path())
+        .unwrap()
+        .replace("mentiond.db", "blocker/sub/mentiond.db");
+    std::fs::write(workspace.config_path(), config).unwrap();
+    let output = workspace.command(&["run"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("opening database"));
+}

@@ -1,0 +1,241 @@
+//! Shared test harness: a temporary workspace with a config file, the real `mentiond`
+//! binary as a child process, and small helpers for waiting on observable effects.
+//! Every wait is bounded; servers bind 127.0.0.1 only.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use hmac::{Hmac, Mac};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use sha2::Sha256;
+
+/// Path of the binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_mentiond");
+
+/// A signing secret in the Standard Webhooks form, and its raw key.
+pub const WEBHOOK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+/// The keywords every daemon test uses.
+pub const KEYWORDS: &str = r##"
+[[brand]]
+name = "Turkcell"
+team = "turkcell-care"
+terms = ["Turkcell"]
+handles = ["@TurkcellHizmet"]
+misspellings = ["turkcel"]
+
+[[brand]]
+name = "THY"
+team = "thy-care"
+terms = ["THY", "Türk Hava Yolları"]
+exclude = ["thy kingdom"]
+"##;
+
+/// A temporary directory holding `mentiond.toml`, `keywords.toml` and the database.
+pub struct Workspace {
+    dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    /// A workspace with the test keywords and the given config body.
+    pub fn new(config: &str) -> Workspace {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("keywords.toml"), KEYWORDS).unwrap();
+        let workspace = Workspace { dir };
+        workspace.write_config(config);
+        workspace
+    }
+
+    /// Replaces the config file. `{dir}` in `config` stands for the workspace path.
+    pub fn write_config(&self, config: &str) {
+        let storage = format!(
+            "[storage]\npath = \"{}\"\n",
+            self.path("mentiond.db").display()
+        );
+        let config = config.replace("{dir}", &self.dir.path().display().to_string());
+        // Fast retries so tests observe several attempts in well under a second.
+        let delivery =
+            "[delivery]\nbackoff_initial = \"100ms\"\nbackoff_max = \"200ms\"\ntimeout = \"5s\"\n";
+        let body = if config.contains("[delivery]") {
+            config
+        } else {
+            format!("{delivery}{config}")
+        };
+        std::fs::write(self.config_path(), format!("{storage}{body}")).unwrap();
+    }
+
+    /// A path inside the workspace.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// The config file.
+    pub fn config_path(&self) -> PathBuf {
+        self.path("mentiond.toml")
+    }
+
+    /// Runs a one-shot command with `--config` and waits for it.
+    pub fn command(&self, args: &[&str]) -> Output {
+        Command::new(BIN)
+            .arg("--config")
+            .arg(self.config_path())
+            .args(args)
+            .current_dir(self.dir.path())
+            .stdin(Stdio::null())
+            .output()
+            .expect("running mentiond")
+    }
+
+    /// `mentiond hits --json`, parsed.
+    pub fn hits(&self) -> Vec<serde_json::Value> {
+        let output = self.command(&["hits", "--json", "--limit", "1000"]);
+        assert!(
+            output.status.success(),
+            "hits failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    }
+
+    /// Starts `mentiond run` and waits until it logged readiness.
+    pub fn start(&self) -> Daemon {
+        let log = self.path(&format!("daemon-{}.log", rand_suffix()));
+        let child = Command::new(BIN)
+            .arg("--config")
+            .arg(self.config_path())
+            .arg("run")
+            .current_dir(self.dir.path())
+            .env("RUST_LOG", "info,mentiond=debug")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("spawning mentiond");
+        let daemon = Daemon {
+            child: Some(child),
+            log,
+        };
+        wait_for("daemon readiness", Duration::from_secs(20), || {
+            daemon.log_text().contains("mentiond ready")
+        });
+        daemon
+    }
+}
+
+/// A running `mentiond run`; stopped with SIGTERM (and checked) or killed on drop.
+pub struct Daemon {
+    child: Option<Child>,
+    log: PathBuf,
+}
+
+impl Daemon {
+    /// Everything the daemon wrote to stderr so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Sends `signal` and waits (bounded) for the exit status.
+    pub fn signal(mut self, signal: Signal) -> ExitStatus {
+        let mut child = self.child.take().expect("daemon running");
+        kill(Pid::from_raw(child.id() as i32), signal).expect("signalling mentiond");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "mentiond did not exit after {signal}:\n{}",
+                self.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGTERM, asserting a clean exit 0.
+    pub fn stop(self) {
+        let log = self.log.clone();
+        let status = self.signal(Signal::SIGTERM);
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "mentiond exited with {status}:\n{text}"
+        );
+        assert!(text.contains("mentiond stopped"), "{text}");
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Polls `condition` every 20 ms until it holds, failing the test after `limit`.
+pub fn wait_for(what: &str, limit: Duration, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Async twin of [`wait_for`].
+pub async fn wait_for_async<F, Fut>(what: &str, limit: Duration, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + limit;
+    while !condition().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Verifies a Standard Webhooks signature independently of the code under test.
+pub fn signature_is_valid(
+    secret: &str,
+    id: &str,
+    timestamp: &str,
+    body: &[u8],
+    header: &str,
+) -> bool {
+    let key = BASE64
+        .decode(secret.strip_prefix("whsec_").unwrap())
+        .unwrap();
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
+    mac.update(id.as_bytes());
+    mac.update(b".");
+    mac.update(timestamp.as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    let expected = format!("v1,{}", BASE64.encode(mac.finalize().into_bytes()));
+    header.split(' ').any(|candidate| candidate == expected)
+}
+
+/// Reads a fixture from `tests/fixtures`.
+pub fn fixture(relative: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(relative);
+    std::fs::read(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
