@@ -146,3 +146,202 @@ impl PollLoop {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::sync::{Arc, Mutex};
+
+    use tokio::time::Instant;
+
+    use super::*;
+    use crate::alerts::Router;
+    use crate::config::KeywordRules;
+    use crate::matcher::Matcher;
+    use crate::pipeline::Pipeline;
+    use crate::sources::{Page, SourceError};
+    use crate::store::Store;
+
+    /// A source that replays scripted answers and records when it was asked, with
+    /// which cursor. When the script runs out it answers empty pages.
+    struct Scripted {
+        answers: VecDeque<Result<Page, SourceError>>,
+        calls: Arc<Mutex<Vec<(Instant, Option<String>)>>>,
+        // A channel rather than a polling sleep: a pending test timer would let paused
+        // time jump forward while the store thread works, skewing the measured gaps.
+        count: tokio::sync::watch::Sender<usize>,
+    }
+
+    #[async_trait::async_trait]
+    impl Source for Scripted {
+        fn name(&self) -> &str {
+            "scripted"
+        }
+
+        async fn fetch(&mut self, cursor: Option<&str>) -> Result<Page, SourceError> {
+            let mut calls = self.calls.lock().unwrap();
+            calls.push((Instant::now(), cursor.map(str::to_string)));
+            self.count.send_replace(calls.len());
+            self.answers
+                .pop_front()
+                .unwrap_or_else(|| Ok(Page::default()))
+        }
+    }
+
+    fn page(cursor: &str, more: bool) -> Result<Page, SourceError> {
+        Ok(Page {
+            cursor: Some(cursor.to_string()),
+            more,
+            ..Page::default()
+        })
+    }
+
+    fn status(status: u16, retry_after: Option<u64>) -> Result<Page, SourceError> {
+        Err(SourceError::Status {
+            status,
+            retry_after: retry_after.map(Duration::from_secs),
+        })
+    }
+
+    struct Harness {
+        _dir: tempfile::TempDir,
+        store: StoreHandle,
+    }
+
+    impl Harness {
+        fn new() -> Harness {
+            let dir = tempfile::tempdir().unwrap();
+            let (store, _thread) =
+                StoreHandle::spawn(Store::open(&dir.path().join("m.db")).unwrap());
+            Harness { _dir: dir, store }
+        }
+
+        /// Runs a poll loop over `answers` until `calls` fetches were made, then
+        /// cancels it and returns the gaps between fetches and the cursors passed in.
+        async fn run(
+            &self,
+            answers: Vec<Result<Page, SourceError>>,
+            calls: usize,
+        ) -> (Vec<Duration>, Vec<Option<String>>) {
+            let log = Arc::new(Mutex::new(Vec::new()));
+            let (count, mut counted) = tokio::sync::watch::channel(0);
+            let (batches, input) = mpsc::channel(4);
+            let pipeline = tokio::spawn(
+                Pipeline {
+                    batches: input,
+                    matcher: Arc::new(Matcher::new(&KeywordRules::default()).unwrap()),
+                    router: Arc::new(Router::new(Vec::new())),
+                    store: self.store.clone(),
+                    wakers: Vec::new(),
+                }
+                .run(),
+            );
+            let cancel = CancellationToken::new();
+            let poll = tokio::spawn(
+                PollLoop {
+                    source: Box::new(Scripted {
+                        answers: answers.into(),
+                        calls: Arc::clone(&log),
+                        count,
+                    }),
+                    interval: Duration::from_secs(60),
+                    jitter: 0.0,
+                    backoff: Backoff {
+                        initial: Duration::from_secs(1),
+                        max: Duration::from_secs(8),
+                    },
+                    store: self.store.clone(),
+                    batches,
+                    cancel: cancel.clone(),
+                }
+                .run(),
+            );
+            counted.wait_for(|n| *n >= calls).await.unwrap();
+            cancel.cancel();
+            poll.await.unwrap();
+            pipeline.await.unwrap();
+            let log = log.lock().unwrap();
+            let gaps = log.windows(2).map(|pair| pair[1].0 - pair[0].0).collect();
+            (gaps, log.iter().map(|(_, cursor)| cursor.clone()).collect())
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waits_the_interval_and_passes_each_committed_cursor_on() {
+        let harness = Harness::new();
+        let (gaps, cursors) = harness
+            .run(vec![page("a", false), page("b", false)], 3)
+            .await;
+        assert_eq!(gaps, [Duration::from_secs(60), Duration::from_secs(60)]);
+        assert_eq!(cursors, [None, Some("a".into()), Some("b".into())]);
+
+        // A new loop over the same store starts from the committed cursor.
+        let (_, cursors) = harness.run(vec![], 1).await;
+        assert_eq!(cursors, [Some("b".into())]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn more_pages_are_fetched_at_once() {
+        let harness = Harness::new();
+        let (gaps, cursors) = harness
+            .run(vec![page("1", true), page("2", true), page("3", false)], 4)
+            .await;
+        assert_eq!(gaps[..2], [Duration::ZERO, Duration::ZERO]);
+        assert_eq!(gaps[2], Duration::from_secs(60));
+        assert_eq!(cursors[3].as_deref(), Some("3"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn transient_failures_back_off_exponentially_and_keep_the_cursor() {
+        let harness = Harness::new();
+        let answers = vec![
+            page("a", false),
+            status(503, None),
+            status(502, None),
+            status(500, None),
+            page("b", false),
+        ];
+        let (gaps, cursors) = harness.run(answers, 6).await;
+        // After the first success: interval; then backoff ceilings 1 s, 2 s, 4 s with
+        // equal jitter (each wait in [ceiling/2, ceiling]); then the interval again.
+        assert_eq!(gaps[0], Duration::from_secs(60));
+        for (gap, ceiling) in gaps[1..4].iter().zip([1, 2, 4]) {
+            let ceiling = Duration::from_secs(ceiling);
+            assert!(
+                *gap >= ceiling / 2 && *gap <= ceiling,
+                "{gap:?} not within {ceiling:?}"
+            );
+        }
+        assert_eq!(gaps[4], Duration::from_secs(60));
+        assert!(
+            cursors[1..5].iter().all(|c| c.as_deref() == Some("a")),
+            "{cursors:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retry_after_is_honoured_and_permanent_errors_wait_the_interval() {
+        let harness = Harness::new();
+        let (gaps, _) = harness
+            .run(vec![status(429, Some(300)), status(404, None)], 3)
+            .await;
+        assert_eq!(gaps[0], Duration::from_secs(300), "429 Retry-After: 300");
+        assert_eq!(
+            gaps[1],
+            Duration::from_secs(60),
+            "a 404 is not retried faster than the interval"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn cancellation_interrupts_the_wait() {
+        let harness = Harness::new();
+        let started = Instant::now();
+        let (_, cursors) = harness.run(vec![page("a", false)], 1).await;
+        assert_eq!(cursors.len(), 1);
+        assert!(
+            Instant::now() - started < Duration::from_secs(60),
+            "did not wait out the interval"
+        );
+    }
+}
