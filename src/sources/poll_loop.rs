@@ -162,11 +162,14 @@ mod tests {
     use crate::sources::{Page, SourceError};
     use crate::store::Store;
 
+    /// When each fetch happened and with which cursor.
+    type CallLog = Arc<Mutex<Vec<(Instant, Option<String>)>>>;
+
     /// A source that replays scripted answers and records when it was asked, with
     /// which cursor. When the script runs out it answers empty pages.
     struct Scripted {
         answers: VecDeque<Result<Page, SourceError>>,
-        calls: Arc<Mutex<Vec<(Instant, Option<String>)>>>,
+        calls: CallLog,
         // A channel rather than a polling sleep: a pending test timer would let paused
         // time jump forward while the store thread works, skewing the measured gaps.
         count: tokio::sync::watch::Sender<usize>,
