@@ -5,18 +5,24 @@
 //! Platform wire types never leave their file. Sources do network and file I/O but
 //! never touch the store or the matcher: they hand pages to the poll loop.
 
+pub mod api;
 pub mod feed;
+pub mod hackernews;
 pub mod html;
 pub mod jsonl;
 pub mod poll_loop;
+pub mod queries;
+pub mod streams;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::config::FieldError;
+use crate::config::{FieldError, KeywordRules};
 use crate::http::BodyError;
 use crate::model::Post;
+use streams::StreamSource;
 
 /// A configured source, validated.
 #[derive(Debug, Clone)]
@@ -36,17 +42,22 @@ pub enum SourceKind {
     Feed(feed::FeedSettings),
     /// A local file of JSON posts, one per line, followed like `tail -F`.
     Jsonl(jsonl::JsonlSettings),
+    /// Hacker News stories and comments through Algolia search.
+    HackerNews(hackernews::HackerNewsSettings),
 }
 
 impl SourceKind {
     /// Every accepted `kind` value.
-    pub const KINDS: &'static [&'static str] = &["feed", "jsonl"];
+    pub const KINDS: &'static [&'static str] = &["feed", "jsonl", "hackernews"];
 
     /// Validates the options of a `[[sources]]` table of the given `kind`.
     pub fn parse(kind: &str, options: Map<String, Value>) -> Result<SourceKind, FieldError> {
         match kind {
             "feed" => feed::FeedSettings::parse(options).map(SourceKind::Feed),
             "jsonl" => jsonl::JsonlSettings::parse(options).map(SourceKind::Jsonl),
+            "hackernews" => {
+                hackernews::HackerNewsSettings::parse(options).map(SourceKind::HackerNews)
+            }
             other => Err(FieldError::new(
                 "kind",
                 format!(
@@ -62,6 +73,7 @@ impl SourceKind {
         match self {
             SourceKind::Feed(_) => "feed",
             SourceKind::Jsonl(_) => "jsonl",
+            SourceKind::HackerNews(_) => "hackernews",
         }
     }
 
@@ -70,6 +82,9 @@ impl SourceKind {
         match self {
             SourceKind::Feed(settings) => format!("{} feed URL(s)", settings.urls.len()),
             SourceKind::Jsonl(settings) => settings.path.display().to_string(),
+            SourceKind::HackerNews(settings) => {
+                describe_queries(&settings.base_url, &settings.queries)
+            }
         }
     }
 }
@@ -124,6 +139,15 @@ pub enum SourceError {
     /// Local file I/O failed.
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
+    /// The platform's rate-limit headers said the window is used up; not sent.
+    #[error("rate limit used up, window resets in {}s", wait.as_secs())]
+    RateLimited {
+        /// Time until the window resets.
+        wait: Duration,
+    },
+    /// Logging in to the platform failed (bad credentials, revoked app).
+    #[error("authentication failed: {0}")]
+    Auth(String),
 }
 
 impl SourceError {
@@ -135,7 +159,10 @@ impl SourceError {
             }
             SourceError::Transport(_) | SourceError::Io(_) => true,
             SourceError::Body(BodyError::Transport(_)) => true,
-            SourceError::Body(BodyError::TooLarge { .. }) | SourceError::Malformed(_) => false,
+            SourceError::RateLimited { .. } => true,
+            SourceError::Body(BodyError::TooLarge { .. })
+            | SourceError::Malformed(_)
+            | SourceError::Auth(_) => false,
         }
     }
 
@@ -143,6 +170,7 @@ impl SourceError {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             SourceError::Status { retry_after, .. } => *retry_after,
+            SourceError::RateLimited { wait } => Some(*wait),
             _ => None,
         }
     }
@@ -155,6 +183,20 @@ pub struct SourceContext {
     pub http: reqwest::Client,
     /// Cap on a decoded response body.
     pub max_body_bytes: u64,
+    /// The watch list, from which sources build their search queries.
+    pub keywords: Arc<KeywordRules>,
+}
+
+/// Validates an `http(s)` URL option, naming `key` on error.
+pub fn parse_http_url(key: &str, url: &str) -> Result<reqwest::Url, FieldError> {
+    match reqwest::Url::parse(url) {
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => Ok(parsed),
+        Ok(_) => Err(FieldError::new(
+            key,
+            format!("`{url}` is not an http(s) URL"),
+        )),
+        Err(err) => Err(FieldError::new(key, format!("invalid URL `{url}`: {err}"))),
+    }
 }
 
 /// Builds the runtime source for a validated configuration.
@@ -169,6 +211,21 @@ pub fn build(config: &SourceConfig, context: &SourceContext) -> Box<dyn Source> 
             config.name.clone(),
             settings.clone(),
         )),
+        SourceKind::HackerNews(settings) => Box::new(StreamSource(hackernews::HackerNews::new(
+            config.name.clone(),
+            settings.clone(),
+            context,
+        ))),
+    }
+}
+
+/// `host, N queries` (or `queries from keywords`) for `mentiond check`.
+fn describe_queries(base_url: &reqwest::Url, queries: &[String]) -> String {
+    let host = base_url.host_str().unwrap_or("?");
+    if queries.is_empty() {
+        format!("{host}, queries from keywords")
+    } else {
+        format!("{host}, {} queries", queries.len())
     }
 }
 
@@ -196,6 +253,6 @@ mod tests {
     fn unknown_kind_names_the_kind_key() {
         let err = SourceKind::parse("rsss", Map::new()).unwrap_err();
         assert_eq!(err.key, "kind");
-        assert!(err.message.contains("feed, jsonl"));
+        assert!(err.message.contains("feed, jsonl, hackernews"));
     }
 }

@@ -7,3 +7,5 @@ mod support;
 mod cli;
 mod daemon;
 mod feed;
+mod sources_hackernews;
+mod sources_support;
