@@ -10,6 +10,7 @@ pub mod feed;
 pub mod hackernews;
 pub mod html;
 pub mod jsonl;
+pub mod mastodon;
 pub mod poll_loop;
 pub mod queries;
 pub mod streams;
@@ -44,11 +45,13 @@ pub enum SourceKind {
     Jsonl(jsonl::JsonlSettings),
     /// Hacker News stories and comments through Algolia search.
     HackerNews(hackernews::HackerNewsSettings),
+    /// Hashtag and public timelines of one Mastodon instance.
+    Mastodon(mastodon::MastodonSettings),
 }
 
 impl SourceKind {
     /// Every accepted `kind` value.
-    pub const KINDS: &'static [&'static str] = &["feed", "jsonl", "hackernews"];
+    pub const KINDS: &'static [&'static str] = &["feed", "jsonl", "hackernews", "mastodon"];
 
     /// Validates the options of a `[[sources]]` table of the given `kind`.
     pub fn parse(kind: &str, options: Map<String, Value>) -> Result<SourceKind, FieldError> {
@@ -58,6 +61,7 @@ impl SourceKind {
             "hackernews" => {
                 hackernews::HackerNewsSettings::parse(options).map(SourceKind::HackerNews)
             }
+            "mastodon" => mastodon::MastodonSettings::parse(options).map(SourceKind::Mastodon),
             other => Err(FieldError::new(
                 "kind",
                 format!(
@@ -74,6 +78,7 @@ impl SourceKind {
             SourceKind::Feed(_) => "feed",
             SourceKind::Jsonl(_) => "jsonl",
             SourceKind::HackerNews(_) => "hackernews",
+            SourceKind::Mastodon(_) => "mastodon",
         }
     }
 
@@ -82,6 +87,9 @@ impl SourceKind {
         match self {
             SourceKind::Feed(settings) => format!("{} feed URL(s)", settings.urls.len()),
             SourceKind::Jsonl(settings) => settings.path.display().to_string(),
+            SourceKind::Mastodon(settings) => {
+                describe_queries(&settings.base_url, &settings.hashtags)
+            }
             SourceKind::HackerNews(settings) => {
                 describe_queries(&settings.base_url, &settings.queries)
             }
@@ -212,6 +220,11 @@ pub fn build(config: &SourceConfig, context: &SourceContext) -> Box<dyn Source> 
             settings.clone(),
         )),
         SourceKind::HackerNews(settings) => Box::new(StreamSource(hackernews::HackerNews::new(
+            config.name.clone(),
+            settings.clone(),
+            context,
+        ))),
+        SourceKind::Mastodon(settings) => Box::new(StreamSource(mastodon::Mastodon::new(
             config.name.clone(),
             settings.clone(),
             context,

@@ -8,4 +8,5 @@ mod cli;
 mod daemon;
 mod feed;
 mod sources_hackernews;
+mod sources_mastodon;
 mod sources_support;
