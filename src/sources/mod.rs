@@ -14,6 +14,7 @@ pub mod mastodon;
 pub mod poll_loop;
 pub mod queries;
 pub mod streams;
+pub mod x;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,11 +48,13 @@ pub enum SourceKind {
     HackerNews(hackernews::HackerNewsSettings),
     /// Hashtag and public timelines of one Mastodon instance.
     Mastodon(mastodon::MastodonSettings),
+    /// X API v2 recent search.
+    X(x::XSettings),
 }
 
 impl SourceKind {
     /// Every accepted `kind` value.
-    pub const KINDS: &'static [&'static str] = &["feed", "jsonl", "hackernews", "mastodon"];
+    pub const KINDS: &'static [&'static str] = &["feed", "jsonl", "hackernews", "mastodon", "x"];
 
     /// Validates the options of a `[[sources]]` table of the given `kind`.
     pub fn parse(kind: &str, options: Map<String, Value>) -> Result<SourceKind, FieldError> {
@@ -62,6 +65,7 @@ impl SourceKind {
                 hackernews::HackerNewsSettings::parse(options).map(SourceKind::HackerNews)
             }
             "mastodon" => mastodon::MastodonSettings::parse(options).map(SourceKind::Mastodon),
+            "x" => x::XSettings::parse(options).map(SourceKind::X),
             other => Err(FieldError::new(
                 "kind",
                 format!(
@@ -79,6 +83,7 @@ impl SourceKind {
             SourceKind::Jsonl(_) => "jsonl",
             SourceKind::HackerNews(_) => "hackernews",
             SourceKind::Mastodon(_) => "mastodon",
+            SourceKind::X(_) => "x",
         }
     }
 
@@ -87,6 +92,7 @@ impl SourceKind {
         match self {
             SourceKind::Feed(settings) => format!("{} feed URL(s)", settings.urls.len()),
             SourceKind::Jsonl(settings) => settings.path.display().to_string(),
+            SourceKind::X(settings) => describe_queries(&settings.base_url, &settings.queries),
             SourceKind::Mastodon(settings) => {
                 describe_queries(&settings.base_url, &settings.hashtags)
             }
@@ -225,6 +231,11 @@ pub fn build(config: &SourceConfig, context: &SourceContext) -> Box<dyn Source> 
             context,
         ))),
         SourceKind::Mastodon(settings) => Box::new(StreamSource(mastodon::Mastodon::new(
+            config.name.clone(),
+            settings.clone(),
+            context,
+        ))),
+        SourceKind::X(settings) => Box::new(StreamSource(x::X::new(
             config.name.clone(),
             settings.clone(),
             context,

@@ -10,3 +10,4 @@ mod feed;
 mod sources_hackernews;
 mod sources_mastodon;
 mod sources_support;
+mod sources_x;
