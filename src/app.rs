@@ -60,6 +60,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
             router,
             store: store.clone(),
             wakers,
+            backfill: config.poll.backfill,
         }
         .run(),
     );
@@ -67,6 +68,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     let context = SourceContext {
         http: source_http,
         max_body_bytes: config.poll.max_body_bytes,
+        keywords: Arc::new(config.keywords.clone()),
     };
     let poll_tasks = TaskTracker::new();
     for source in &config.sources {

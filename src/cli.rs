@@ -60,6 +60,13 @@ pub enum Command {
         #[arg(long)]
         brand: Option<String>,
     },
+    /// Show each source's health (last success, last error, lag, posts per minute),
+    /// read from the database of the running daemon.
+    Status {
+        /// Print one JSON object per source.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Runs the parsed command and returns the process exit code.
@@ -73,6 +80,7 @@ pub fn execute(cli: Cli) -> ExitCode {
             text,
         } => match_text(cli.config, keywords, json, text),
         Command::Hits { json, limit, brand } => hits(cli.config, json, limit, brand),
+        Command::Status { json } => status(cli.config, json),
     };
     match result {
         Ok(code) => code,
@@ -308,4 +316,66 @@ fn hits(
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn status(config_file: Option<PathBuf>, json: bool) -> anyhow::Result<ExitCode> {
+    let config = config::load(config_file.as_deref())?;
+    if !config.storage_path.exists() {
+        anyhow::bail!(
+            "no database at {} (has the daemon run with this configuration?)",
+            config.storage_path.display()
+        );
+    }
+    let store = Store::open_read_only(&config.storage_path)?;
+    let now = chrono::Utc::now();
+    let health = store.source_health(now)?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for source in &config.sources {
+        let known = health.iter().find(|h| h.source == source.name);
+        if json {
+            let value = match known {
+                Some(h) => serde_json::to_value(h)?,
+                None => json!({"source": source.name, "polled": false}),
+            };
+            serde_json::to_writer(&mut out, &value)?;
+            writeln!(out)?;
+            continue;
+        }
+        let name = escape::terminal(&source.name);
+        let Some(h) = known else {
+            writeln!(out, "{name} ({}): not polled yet", source.kind.kind_name())?;
+            continue;
+        };
+        let ago = |at: Option<chrono::DateTime<chrono::Utc>>| match at {
+            Some(at) => format!("{} ago", humane((now - at).to_std().unwrap_or_default())),
+            None => "never".to_string(),
+        };
+        let state = if h.failures == 0 { "ok" } else { "failing" };
+        writeln!(
+            out,
+            "{name} ({}): {state}, last success {}, lag {}, {:.1} posts/min",
+            source.kind.kind_name(),
+            ago(h.last_success_at),
+            h.newest_post_at
+                .map(|at| humane((now - at).to_std().unwrap_or_default()))
+                .unwrap_or_else(|| "unknown".into()),
+            h.posts_per_minute,
+        )?;
+        if let Some(error) = &h.last_error {
+            writeln!(
+                out,
+                "    last error {} ({} failure(s) since last success): {}",
+                ago(h.last_error_at),
+                h.failures,
+                escape::terminal(error)
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A duration rounded to whole seconds, written like `1h 2m 3s`.
+fn humane(duration: std::time::Duration) -> String {
+    humantime::format_duration(std::time::Duration::from_secs(duration.as_secs())).to_string()
 }

@@ -1,8 +1,13 @@
 //! The pipeline connects the stages: it receives each source's page, runs the matcher
 //! on every post, and commits posts, hits, the source cursor and the planned
 //! deliveries in one store transaction, then wakes the delivery workers.
+//!
+//! Backfill lives here and only here: while a source catches up on its first run,
+//! hits on posts older than `backfill` are stored but get no deliveries, so a new
+//! install does not flood the team with last week's mentions.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::Utc;
 use tokio::sync::{Notify, mpsc, oneshot};
@@ -22,6 +27,8 @@ pub struct Batch {
     pub posts: Vec<Post>,
     /// Cursor to commit with them.
     pub cursor: Option<String>,
+    /// The source is on its first run (no committed cursor before it started).
+    pub backfilling: bool,
     /// Told the outcome once the transaction committed or failed.
     pub done: oneshot::Sender<Result<BatchOutcome, StoreError>>,
 }
@@ -38,6 +45,8 @@ pub struct Pipeline {
     pub store: StoreHandle,
     /// One per delivery worker, woken after deliveries were enqueued.
     pub wakers: Vec<Arc<Notify>>,
+    /// On a first run, posts older than this are stored but not alerted.
+    pub backfill: Duration,
 }
 
 impl Pipeline {
@@ -61,15 +70,33 @@ impl Pipeline {
             })
             .collect();
         let router = Arc::clone(&self.router);
+        let now = Utc::now();
+        let alert_from = batch
+            .backfilling
+            .then(|| chrono::Duration::from_std(self.backfill).ok())
+            .flatten()
+            .map(|backfill| now - backfill);
         let new_batch = NewBatch {
             source: batch.source,
             cursor: batch.cursor,
             posts,
-            now: Utc::now(),
+            now,
         };
         let result = self
             .store
-            .call(move |store| store.record_batch(new_batch, |hits| router.plan(hits)))
+            .call(move |store| {
+                store.record_batch(new_batch, |hits| match alert_from {
+                    None => router.plan(hits),
+                    Some(from) => {
+                        let recent: Vec<_> = hits
+                            .iter()
+                            .filter(|hit| hit.post.created_at.is_none_or(|at| at >= from))
+                            .cloned()
+                            .collect();
+                        router.plan(&recent)
+                    }
+                })
+            })
             .await
             .and_then(|result| result);
         match &result {

@@ -73,6 +73,8 @@ pub struct PollSettings {
     pub max_body_bytes: u64,
     /// User-Agent sent to platforms.
     pub user_agent: String,
+    /// On a source's first run, posts older than this are stored but not alerted.
+    pub backfill: Duration,
 }
 
 /// `[delivery]`: how alerts are retried.
@@ -343,6 +345,7 @@ impl Layers {
             request_timeout: duration("poll.request_timeout", &raw.poll.request_timeout),
             max_body_bytes: raw.poll.max_body_bytes,
             user_agent: raw.poll.user_agent.clone(),
+            backfill: duration("poll.backfill", &raw.poll.backfill),
         };
         let delivery = DeliverySettings {
             timeout: duration("delivery.timeout", &raw.delivery.timeout),

@@ -53,6 +53,8 @@ pub struct RawPoll {
     pub max_body_bytes: u64,
     /// User-Agent header sent to platforms.
     pub user_agent: String,
+    /// On a source's first run, posts older than this are stored but not alerted.
+    pub backfill: RawDuration,
 }
 
 /// `[delivery]`: how alerts are retried.

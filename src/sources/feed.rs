@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::html::html_to_text;
-use super::{Page, Source, SourceContext, SourceError};
+use super::{Page, Source, SourceContext, SourceError, parse_http_url};
 use crate::config::{FieldError, parse_options};
 use crate::http::{read_body_capped, retry_after};
 use crate::model::{Author, Post};
@@ -55,14 +55,7 @@ impl FeedSettings {
         }
         let urls = raw
             .into_iter()
-            .map(|(key, url)| match reqwest::Url::parse(&url) {
-                Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => Ok(parsed),
-                Ok(_) => Err(FieldError::new(
-                    key,
-                    format!("`{url}` is not an http(s) URL"),
-                )),
-                Err(err) => Err(FieldError::new(key, format!("invalid URL `{url}`: {err}"))),
-            })
+            .map(|(key, url)| parse_http_url(&key, &url))
             .collect::<Result<_, _>>()?;
         Ok(FeedSettings { urls })
     }

@@ -43,6 +43,14 @@ pub fn html_to_text(html: &str) -> String {
     collapse_whitespace(&text)
 }
 
+/// Decodes HTML character references in text that has no markup (X escapes `&`, `<`
+/// and `>` in otherwise plain post text).
+pub fn decode_entities(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    push_decoded(&mut out, text);
+    out
+}
+
 fn push_decoded(out: &mut String, mut text: &str) {
     while let Some(amp) = text.find('&') {
         out.push_str(&text[..amp]);

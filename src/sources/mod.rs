@@ -5,18 +5,26 @@
 //! Platform wire types never leave their file. Sources do network and file I/O but
 //! never touch the store or the matcher: they hand pages to the poll loop.
 
+pub mod api;
 pub mod feed;
+pub mod hackernews;
 pub mod html;
 pub mod jsonl;
+pub mod mastodon;
 pub mod poll_loop;
+pub mod queries;
+pub mod streams;
+pub mod x;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::config::FieldError;
+use crate::config::{FieldError, KeywordRules};
 use crate::http::BodyError;
 use crate::model::Post;
+use streams::StreamSource;
 
 /// A configured source, validated.
 #[derive(Debug, Clone)]
@@ -36,17 +44,28 @@ pub enum SourceKind {
     Feed(feed::FeedSettings),
     /// A local file of JSON posts, one per line, followed like `tail -F`.
     Jsonl(jsonl::JsonlSettings),
+    /// Hacker News stories and comments through Algolia search.
+    HackerNews(hackernews::HackerNewsSettings),
+    /// Hashtag and public timelines of one Mastodon instance.
+    Mastodon(mastodon::MastodonSettings),
+    /// X API v2 recent search.
+    X(x::XSettings),
 }
 
 impl SourceKind {
     /// Every accepted `kind` value.
-    pub const KINDS: &'static [&'static str] = &["feed", "jsonl"];
+    pub const KINDS: &'static [&'static str] = &["feed", "jsonl", "hackernews", "mastodon", "x"];
 
     /// Validates the options of a `[[sources]]` table of the given `kind`.
     pub fn parse(kind: &str, options: Map<String, Value>) -> Result<SourceKind, FieldError> {
         match kind {
             "feed" => feed::FeedSettings::parse(options).map(SourceKind::Feed),
             "jsonl" => jsonl::JsonlSettings::parse(options).map(SourceKind::Jsonl),
+            "hackernews" => {
+                hackernews::HackerNewsSettings::parse(options).map(SourceKind::HackerNews)
+            }
+            "mastodon" => mastodon::MastodonSettings::parse(options).map(SourceKind::Mastodon),
+            "x" => x::XSettings::parse(options).map(SourceKind::X),
             other => Err(FieldError::new(
                 "kind",
                 format!(
@@ -62,6 +81,9 @@ impl SourceKind {
         match self {
             SourceKind::Feed(_) => "feed",
             SourceKind::Jsonl(_) => "jsonl",
+            SourceKind::HackerNews(_) => "hackernews",
+            SourceKind::Mastodon(_) => "mastodon",
+            SourceKind::X(_) => "x",
         }
     }
 
@@ -70,6 +92,13 @@ impl SourceKind {
         match self {
             SourceKind::Feed(settings) => format!("{} feed URL(s)", settings.urls.len()),
             SourceKind::Jsonl(settings) => settings.path.display().to_string(),
+            SourceKind::X(settings) => describe_queries(&settings.base_url, &settings.queries),
+            SourceKind::Mastodon(settings) => {
+                describe_queries(&settings.base_url, &settings.hashtags)
+            }
+            SourceKind::HackerNews(settings) => {
+                describe_queries(&settings.base_url, &settings.queries)
+            }
         }
     }
 }
@@ -124,6 +153,15 @@ pub enum SourceError {
     /// Local file I/O failed.
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
+    /// The platform's rate-limit headers said the window is used up; not sent.
+    #[error("rate limit used up, window resets in {}s", wait.as_secs())]
+    RateLimited {
+        /// Time until the window resets.
+        wait: Duration,
+    },
+    /// Logging in to the platform failed (bad credentials, revoked app).
+    #[error("authentication failed: {0}")]
+    Auth(String),
 }
 
 impl SourceError {
@@ -135,7 +173,10 @@ impl SourceError {
             }
             SourceError::Transport(_) | SourceError::Io(_) => true,
             SourceError::Body(BodyError::Transport(_)) => true,
-            SourceError::Body(BodyError::TooLarge { .. }) | SourceError::Malformed(_) => false,
+            SourceError::RateLimited { .. } => true,
+            SourceError::Body(BodyError::TooLarge { .. })
+            | SourceError::Malformed(_)
+            | SourceError::Auth(_) => false,
         }
     }
 
@@ -143,6 +184,7 @@ impl SourceError {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             SourceError::Status { retry_after, .. } => *retry_after,
+            SourceError::RateLimited { wait } => Some(*wait),
             _ => None,
         }
     }
@@ -155,6 +197,20 @@ pub struct SourceContext {
     pub http: reqwest::Client,
     /// Cap on a decoded response body.
     pub max_body_bytes: u64,
+    /// The watch list, from which sources build their search queries.
+    pub keywords: Arc<KeywordRules>,
+}
+
+/// Validates an `http(s)` URL option, naming `key` on error.
+pub fn parse_http_url(key: &str, url: &str) -> Result<reqwest::Url, FieldError> {
+    match reqwest::Url::parse(url) {
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => Ok(parsed),
+        Ok(_) => Err(FieldError::new(
+            key,
+            format!("`{url}` is not an http(s) URL"),
+        )),
+        Err(err) => Err(FieldError::new(key, format!("invalid URL `{url}`: {err}"))),
+    }
 }
 
 /// Builds the runtime source for a validated configuration.
@@ -169,6 +225,31 @@ pub fn build(config: &SourceConfig, context: &SourceContext) -> Box<dyn Source> 
             config.name.clone(),
             settings.clone(),
         )),
+        SourceKind::HackerNews(settings) => Box::new(StreamSource(hackernews::HackerNews::new(
+            config.name.clone(),
+            settings.clone(),
+            context,
+        ))),
+        SourceKind::Mastodon(settings) => Box::new(StreamSource(mastodon::Mastodon::new(
+            config.name.clone(),
+            settings.clone(),
+            context,
+        ))),
+        SourceKind::X(settings) => Box::new(StreamSource(x::X::new(
+            config.name.clone(),
+            settings.clone(),
+            context,
+        ))),
+    }
+}
+
+/// `host, N queries` (or `queries from keywords`) for `mentiond check`.
+fn describe_queries(base_url: &reqwest::Url, queries: &[String]) -> String {
+    let host = base_url.host_str().unwrap_or("?");
+    if queries.is_empty() {
+        format!("{host}, queries from keywords")
+    } else {
+        format!("{host}, {} queries", queries.len())
     }
 }
 
@@ -196,6 +277,6 @@ mod tests {
     fn unknown_kind_names_the_kind_key() {
         let err = SourceKind::parse("rsss", Map::new()).unwrap_err();
         assert_eq!(err.key, "kind");
-        assert!(err.message.contains("feed, jsonl"));
+        assert!(err.message.contains("feed, jsonl, hackernews"));
     }
 }

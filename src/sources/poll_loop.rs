@@ -2,6 +2,10 @@
 //! to the pipeline and wait until it is committed, then wait the interval (with
 //! jitter), or back off after failures (honouring `Retry-After`). Cancellation stops
 //! it between polls; a page already handed over is always waited for.
+//!
+//! Every poll's outcome is recorded as the source's health. A source that starts
+//! without a committed cursor is backfilling until its first page that has no `more`
+//! behind it is committed; the pipeline does not alert old posts meanwhile.
 
 use std::time::Duration;
 
@@ -12,7 +16,7 @@ use tracing::{Instrument, debug, error, info, info_span, warn};
 use super::Source;
 use crate::backoff::{Backoff, jittered};
 use crate::pipeline::Batch;
-use crate::store::StoreHandle;
+use crate::store::{PollOutcome, StoreHandle};
 
 /// Everything one source's loop needs.
 pub struct PollLoop {
@@ -39,6 +43,7 @@ impl PollLoop {
         let Some(mut cursor) = self.initial_cursor(&name).await else {
             return;
         };
+        let mut backfilling = cursor.is_none();
         let mut failures = 0u32;
         loop {
             let span = info_span!("poll", source = %name);
@@ -46,16 +51,19 @@ impl PollLoop {
                 _ = self.cancel.cancelled() => break,
                 fetched = self.source.fetch(cursor.as_deref()).instrument(span.clone()) => fetched,
             };
+            self.record_health(&name, &fetched).await;
             let wait = match fetched {
                 Ok(page) => {
                     let more = page.more;
                     let not_before = page.not_before;
                     let n_posts = page.posts.len();
                     if n_posts > 0 || page.cursor != cursor {
-                        match self.commit(&name, page.posts, page.cursor.clone()).await {
+                        let batch = (page.posts, page.cursor.clone(), backfilling);
+                        match self.commit(&name, batch).await {
                             None => break,
                             Some(Ok(())) => {
                                 cursor = page.cursor;
+                                backfilling &= more;
                                 failures = 0;
                                 debug!(parent: &span, n_posts, "page committed");
                             }
@@ -116,19 +124,43 @@ impl PollLoop {
         }
     }
 
-    /// Hands a page to the pipeline and waits for its commit. `None` means the
-    /// pipeline is gone (shutdown); `Some(Err)` that the commit failed.
+    /// Records the poll's outcome as the source's health; a store failure here is
+    /// logged and never stops polling.
+    async fn record_health(&self, name: &str, fetched: &Result<super::Page, super::SourceError>) {
+        let outcome = match fetched {
+            Ok(page) => PollOutcome::Success {
+                n_posts: page.posts.len(),
+                newest_post_at: page.posts.iter().filter_map(|post| post.created_at).max(),
+            },
+            Err(err) => PollOutcome::Failure {
+                error: err.to_string(),
+            },
+        };
+        let source = name.to_string();
+        let now = chrono::Utc::now();
+        let recorded = self
+            .store
+            .call(move |store| store.record_poll(&source, &outcome, now))
+            .await;
+        if let Err(err) = recorded.and_then(|result| result) {
+            warn!(source = %name, error = %err, "cannot record source health");
+        }
+    }
+
+    /// Hands a page (posts, cursor, backfilling) to the pipeline and waits for its
+    /// commit. `None` means the pipeline is gone (shutdown); `Some(Err)` that the
+    /// commit failed.
     async fn commit(
         &self,
         name: &str,
-        posts: Vec<crate::model::Post>,
-        cursor: Option<String>,
+        (posts, cursor, backfilling): (Vec<crate::model::Post>, Option<String>, bool),
     ) -> Option<Result<(), String>> {
         let (done, committed) = oneshot::channel();
         let batch = Batch {
             source: name.to_string(),
             posts,
             cursor,
+            backfilling,
             done,
         };
         self.batches.send(batch).await.ok()?;
@@ -236,6 +268,7 @@ mod tests {
                     router: Arc::new(Router::new(Vec::new())),
                     store: self.store.clone(),
                     wakers: Vec::new(),
+                    backfill: Duration::from_secs(3600),
                 }
                 .run(),
             );
@@ -346,5 +379,45 @@ mod tests {
             Instant::now() - started < Duration::from_secs(60),
             "did not wait out the interval"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn first_run_backfills_until_a_page_without_more_is_committed() {
+        let harness = Harness::new();
+        let (batches, mut input) = mpsc::channel::<Batch>(4);
+        let flags = tokio::spawn(async move {
+            let mut flags = Vec::new();
+            while let Some(batch) = input.recv().await {
+                flags.push(batch.backfilling);
+                let _ = batch.done.send(Ok(Default::default()));
+            }
+            flags
+        });
+        let (count, mut counted) = tokio::sync::watch::channel(0);
+        let cancel = CancellationToken::new();
+        let poll = tokio::spawn(
+            PollLoop {
+                source: Box::new(Scripted {
+                    answers: vec![page("1", true), page("2", false), page("3", false)].into(),
+                    calls: Arc::new(Mutex::new(Vec::new())),
+                    count,
+                }),
+                interval: Duration::from_secs(60),
+                jitter: 0.0,
+                backoff: Backoff {
+                    initial: Duration::from_secs(1),
+                    max: Duration::from_secs(8),
+                },
+                store: harness.store.clone(),
+                batches,
+                cancel: cancel.clone(),
+            }
+            .run(),
+        );
+        counted.wait_for(|n| *n >= 4).await.unwrap();
+        cancel.cancel();
+        poll.await.unwrap();
+        // The fourth batch is the script's empty page, after the first run ended.
+        assert_eq!(flags.await.unwrap(), [true, true, false, false]);
     }
 }

@@ -3,6 +3,7 @@
 //! reached through [`StoreHandle`], so blocking calls never run on the async runtime;
 //! CLI commands open their own [`Store`] directly.
 
+mod health;
 mod outbox;
 mod posts;
 mod schema;
@@ -15,6 +16,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::oneshot;
 
+pub use health::{PollOutcome, SourceHealth};
 pub use outbox::{Delivery, DeliveryRow, DeliveryStatus, NewDelivery};
 pub use posts::{BatchOutcome, HitRow, NewBatch, StoredHit};
 pub use schema::SCHEMA_VERSION;

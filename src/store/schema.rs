@@ -5,7 +5,8 @@ use rusqlite::Connection;
 use super::StoreError;
 
 /// Migration `i` moves the schema from version `i` to `i + 1`. Append only.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE posts (
     id               INTEGER PRIMARY KEY,
     source           TEXT NOT NULL,
@@ -62,7 +63,25 @@ CREATE TABLE delivery_hits (
     hit      INTEGER NOT NULL REFERENCES hits (id),
     PRIMARY KEY (delivery, hit)
 );
-"#];
+"#,
+    r#"
+CREATE TABLE source_health (
+    source          TEXT PRIMARY KEY,
+    last_success_at INTEGER,
+    last_error_at   INTEGER,
+    last_error      TEXT,
+    failures        INTEGER NOT NULL DEFAULT 0,
+    newest_post_at  INTEGER
+);
+
+CREATE TABLE source_polls (
+    source  TEXT NOT NULL,
+    at      INTEGER NOT NULL,
+    n_posts INTEGER NOT NULL
+);
+CREATE INDEX source_polls_by_time ON source_polls (source, at);
+"#,
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();

@@ -18,6 +18,7 @@ fn source(urls: Vec<String>) -> FeedSource {
         http: mentiond::http::client("mentiond-test", std::time::Duration::from_secs(5), true)
             .unwrap(),
         max_body_bytes: 1 << 20,
+        keywords: Default::default(),
     };
     FeedSource::new("news".into(), settings, context)
 }

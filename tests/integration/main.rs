@@ -7,3 +7,7 @@ mod support;
 mod cli;
 mod daemon;
 mod feed;
+mod sources_hackernews;
+mod sources_mastodon;
+mod sources_support;
+mod sources_x;

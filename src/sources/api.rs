@@ -1,0 +1,240 @@
+//! The request path every JSON platform source shares: send, map a non-success status
+//! to [`SourceError::Status`] (with `Retry-After`, or the rate-limit reset on a 429),
+//! read the body under the decoded-size cap, decode JSON, and remember the platform's
+//! rate-limit headers so the next request waits for the window instead of earning a 429.
+//!
+//! Each platform writes its rate-limit headers differently (`sources.md`), so the
+//! dialect is chosen per source; the reading and the pacing happen only here.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use reqwest::header::HeaderMap;
+use serde::de::DeserializeOwned;
+use tokio::time::Instant;
+
+use super::{SourceContext, SourceError};
+use crate::http::{read_body_capped, retry_after};
+
+/// How a platform reports its rate limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateLimitHeaders {
+    /// X API v2: `x-rate-limit-remaining`, `x-rate-limit-reset` in Unix epoch seconds.
+    XApi,
+    /// Mastodon: `X-RateLimit-Remaining`, `X-RateLimit-Reset` as an ISO-8601 timestamp.
+    Mastodon,
+    /// Bluesky PDS/AppView: `RateLimit-Remaining`, `RateLimit-Reset` in epoch seconds.
+    Bluesky,
+    /// Reddit: `X-Ratelimit-Remaining` as a float, `X-Ratelimit-Reset` in seconds from now.
+    Reddit,
+    /// No documented headers (Hacker News Algolia).
+    None,
+}
+
+/// What the last response said about the request budget.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimit {
+    /// Requests left in the current window.
+    pub remaining: f64,
+    /// Time from the response until the window resets.
+    pub reset_in: Duration,
+}
+
+impl RateLimitHeaders {
+    /// Reads the budget from `headers` in this dialect; `None` if absent or unreadable.
+    pub fn read(self, headers: &HeaderMap, now: DateTime<Utc>) -> Option<RateLimit> {
+        let header = |name: &str| headers.get(name)?.to_str().ok().map(str::trim);
+        let (remaining, reset) = match self {
+            RateLimitHeaders::XApi => ("x-rate-limit-remaining", "x-rate-limit-reset"),
+            RateLimitHeaders::Mastodon | RateLimitHeaders::Reddit => {
+                ("x-ratelimit-remaining", "x-ratelimit-reset")
+            }
+            RateLimitHeaders::Bluesky => ("ratelimit-remaining", "ratelimit-reset"),
+            RateLimitHeaders::None => return None,
+        };
+        let remaining: f64 = header(remaining)?.parse().ok()?;
+        let reset = header(reset)?;
+        let reset_in = match self {
+            RateLimitHeaders::XApi | RateLimitHeaders::Bluesky => {
+                let at = DateTime::from_timestamp(reset.parse().ok()?, 0)?;
+                (at - now).to_std().unwrap_or(Duration::ZERO)
+            }
+            RateLimitHeaders::Mastodon => {
+                let at = DateTime::parse_from_rfc3339(reset)
+                    .ok()?
+                    .with_timezone(&Utc);
+                (at - now).to_std().unwrap_or(Duration::ZERO)
+            }
+            RateLimitHeaders::Reddit => Duration::try_from_secs_f64(reset.parse().ok()?).ok()?,
+            RateLimitHeaders::None => return None,
+        };
+        Some(RateLimit {
+            remaining,
+            reset_in,
+        })
+    }
+}
+
+/// A decoded response with its headers (for `Link`, cursors and the like).
+#[derive(Debug)]
+pub struct Reply<T> {
+    /// The decoded body.
+    pub body: T,
+    /// The response headers.
+    pub headers: HeaderMap,
+}
+
+/// One source's HTTP access to a JSON API, with its rate-limit memory.
+pub struct ApiClient {
+    http: reqwest::Client,
+    max_body_bytes: u64,
+    dialect: RateLimitHeaders,
+    exhausted_until: Option<Instant>,
+}
+
+impl ApiClient {
+    /// A client using the shared HTTP client and body cap, reading `dialect` headers.
+    pub fn new(context: &SourceContext, dialect: RateLimitHeaders) -> ApiClient {
+        ApiClient {
+            http: context.http.clone(),
+            max_body_bytes: context.max_body_bytes,
+            dialect,
+            exhausted_until: None,
+        }
+    }
+
+    /// The underlying HTTP client, to build requests.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// Sends `request` and decodes the JSON body as `T`.
+    ///
+    /// Refuses to send while the last response said the window is used up
+    /// ([`SourceError::RateLimited`]), so the platform never has to answer 429.
+    pub async fn json<T: DeserializeOwned>(
+        &mut self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Reply<T>, SourceError> {
+        if let Some(until) = self.exhausted_until {
+            let now = Instant::now();
+            if until > now {
+                return Err(SourceError::RateLimited { wait: until - now });
+            }
+            self.exhausted_until = None;
+        }
+        let response = request.send().await?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let now = Utc::now();
+        let limit = self.dialect.read(&headers, now);
+        if let Some(limit) = limit.filter(|limit| limit.remaining < 1.0) {
+            self.exhausted_until = Some(Instant::now() + limit.reset_in);
+        }
+        if !status.is_success() {
+            let asked = retry_after(&headers, now).or_else(|| {
+                (status.as_u16() == 429)
+                    .then(|| limit.map(|limit| limit.reset_in))
+                    .flatten()
+            });
+            return Err(SourceError::Status {
+                status: status.as_u16(),
+                retry_after: asked,
+            });
+        }
+        let body = read_body_capped(response, self.max_body_bytes).await?;
+        let body = serde_json::from_slice(&body)
+            .map_err(|err| SourceError::Malformed(format!("JSON: {err}")))?;
+        Ok(Reply { body, headers })
+    }
+}
+
+/// Decodes each element of a platform's item list on its own: an item that does not
+/// fit the expected shape is logged with the source's name and skipped, the rest kept.
+pub fn decode_items<T: DeserializeOwned>(source: &str, items: Vec<serde_json::Value>) -> Vec<T> {
+    items
+        .into_iter()
+        .filter_map(|item| match serde_json::from_value(item) {
+            Ok(decoded) => Some(decoded),
+            Err(err) => {
+                tracing::warn!(source = %source, error = %err, "malformed item skipped");
+                None
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn each_dialect_reads_its_own_reset_format() {
+        let now = DateTime::parse_from_rfc3339("2026-11-20T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let epoch = "1795168860"; // 2026-11-20T10:01:00Z
+        let x = headers(&[
+            ("x-rate-limit-remaining", "0"),
+            ("x-rate-limit-reset", epoch),
+        ]);
+        assert_eq!(
+            RateLimitHeaders::XApi.read(&x, now),
+            Some(RateLimit {
+                remaining: 0.0,
+                reset_in: Duration::from_secs(60)
+            })
+        );
+        let mastodon = headers(&[
+            ("X-RateLimit-Remaining", "299"),
+            ("X-RateLimit-Reset", "2026-11-20T10:05:00.290188Z"),
+        ]);
+        let read = RateLimitHeaders::Mastodon.read(&mastodon, now).unwrap();
+        assert_eq!(read.remaining, 299.0);
+        assert_eq!(read.reset_in.as_secs(), 300);
+        let bluesky = headers(&[("RateLimit-Remaining", "2999"), ("RateLimit-Reset", epoch)]);
+        assert_eq!(
+            RateLimitHeaders::Bluesky
+                .read(&bluesky, now)
+                .unwrap()
+                .reset_in,
+            Duration::from_secs(60)
+        );
+        let reddit = headers(&[
+            ("x-ratelimit-remaining", "599.0"),
+            ("x-ratelimit-reset", "525"),
+        ]);
+        assert_eq!(
+            RateLimitHeaders::Reddit.read(&reddit, now),
+            Some(RateLimit {
+                remaining: 599.0,
+                reset_in: Duration::from_secs(525)
+            })
+        );
+        // The same headers read in the wrong dialect are not silently misread.
+        assert_eq!(RateLimitHeaders::XApi.read(&reddit, now), None);
+        assert_eq!(RateLimitHeaders::Mastodon.read(&reddit, now), None);
+        assert_eq!(RateLimitHeaders::None.read(&x, now), None);
+    }
+
+    #[test]
+    fn a_reset_in_the_past_means_no_wait() {
+        let now = DateTime::parse_from_rfc3339("2026-11-20T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let x = headers(&[("x-rate-limit-remaining", "0"), ("x-rate-limit-reset", "5")]);
+        assert_eq!(
+            RateLimitHeaders::XApi.read(&x, now).unwrap().reset_in,
+            Duration::ZERO
+        );
+    }
+}

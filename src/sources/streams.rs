@@ -1,0 +1,253 @@
+//! Sources made of several independent streams (one per search query, hashtag,
+//! timeline or subreddit listing), each with its own platform cursor. [`StreamSource`]
+//! turns such a platform into one [`Source`]: the source cursor is a JSON object of
+//! per-stream states, one failing stream does not hold back the others, and a used-up
+//! rate limit ends the poll early with what was fetched so far.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tracing::{debug, warn};
+
+use super::{Page, Source, SourceError};
+use crate::model::Post;
+
+/// What one stream returned.
+#[derive(Debug)]
+pub struct StreamPage<S> {
+    /// Posts of this request.
+    pub posts: Vec<Post>,
+    /// The stream's state once these posts are committed.
+    pub state: S,
+    /// The stream has more waiting right now.
+    pub more: bool,
+}
+
+/// A platform whose work splits into named streams.
+#[async_trait::async_trait]
+pub trait Streams: Send + Sync {
+    /// Per-stream state persisted in the source cursor.
+    type State: Serialize + DeserializeOwned + Send + Sync;
+
+    /// The configured source name.
+    fn name(&self) -> &str;
+
+    /// The streams to poll, in order; each key names one stream's state in the cursor.
+    fn stream_keys(&self) -> Vec<String>;
+
+    /// Fetches what is new in stream `key` after `state` (`None`: never polled).
+    async fn fetch_stream(
+        &mut self,
+        key: &str,
+        state: Option<Self::State>,
+    ) -> Result<StreamPage<Self::State>, SourceError>;
+}
+
+/// Adapts a [`Streams`] platform to the [`Source`] trait.
+pub struct StreamSource<T>(pub T);
+
+#[async_trait::async_trait]
+impl<T: Streams> Source for StreamSource<T> {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+
+    async fn fetch(&mut self, cursor: Option<&str>) -> Result<Page, SourceError> {
+        let name = self.0.name().to_string();
+        let mut states: BTreeMap<String, serde_json::Value> = match cursor {
+            None => BTreeMap::new(),
+            Some(text) => serde_json::from_str(text).unwrap_or_else(|err| {
+                warn!(source = %name, error = %err, "unreadable cursor, starting over");
+                BTreeMap::new()
+            }),
+        };
+        let mut page = Page::default();
+        let mut seen = HashSet::new();
+        let mut first_error = None;
+        let mut succeeded = 0usize;
+        for key in self.0.stream_keys() {
+            let state = states
+                .get(&key)
+                .and_then(|value| serde_json::from_value(value.clone()).ok());
+            match self.0.fetch_stream(&key, state).await {
+                Ok(stream_page) => {
+                    succeeded += 1;
+                    page.more |= stream_page.more;
+                    let n_posts = stream_page.posts.len();
+                    page.posts.extend(
+                        stream_page
+                            .posts
+                            .into_iter()
+                            .filter(|post| seen.insert(post.id.clone())),
+                    );
+                    let state = serde_json::to_value(&stream_page.state)
+                        .map_err(|err| SourceError::Malformed(format!("state: {err}")))?;
+                    debug!(source = %name, stream = %key, n_posts, "stream fetched");
+                    states.insert(key, state);
+                }
+                Err(err) => {
+                    let wait = match &err {
+                        SourceError::RateLimited { wait } => Some(*wait),
+                        SourceError::Status { status: 429, .. } => err.retry_after(),
+                        _ => None,
+                    };
+                    warn!(source = %name, stream = %key, error = %err, "stream fetch failed");
+                    if let Some(wait) = wait {
+                        // The window is used up for every stream of this platform.
+                        page.not_before = Some(wait);
+                        page.more = false;
+                        first_error.get_or_insert(err);
+                        break;
+                    }
+                    first_error.get_or_insert(err);
+                }
+            }
+        }
+        match first_error {
+            Some(err) if succeeded == 0 => Err(err),
+            _ => {
+                page.cursor = Some(serde_json::to_string(&states).expect("JSON values serialize"));
+                Ok(page)
+            }
+        }
+    }
+}
+
+/// Keeps the newest `capacity` keys, for platforms that need a seen-set on top of
+/// their cursor (Reddit's `before=` can skip or repeat items).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct SeenSet(Vec<String>);
+
+impl SeenSet {
+    /// Whether `key` was recorded.
+    pub fn contains(&self, key: &str) -> bool {
+        self.0.iter().any(|seen| seen == key)
+    }
+
+    /// Records `key`, dropping the oldest beyond `capacity`.
+    pub fn insert(&mut self, key: String, capacity: usize) {
+        if !self.contains(&key) {
+            self.0.push(key);
+        }
+        if self.0.len() > capacity {
+            let excess = self.0.len() - capacity;
+            self.0.drain(..excess);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::VecDeque;
+    use std::time::Duration;
+
+    struct Scripted {
+        keys: Vec<String>,
+        answers: VecDeque<Result<StreamPage<u32>, SourceError>>,
+        asked: Vec<(String, Option<u32>)>,
+    }
+
+    #[async_trait::async_trait]
+    impl Streams for Scripted {
+        type State = u32;
+        fn name(&self) -> &str {
+            "scripted"
+        }
+        fn stream_keys(&self) -> Vec<String> {
+            self.keys.clone()
+        }
+        async fn fetch_stream(
+            &mut self,
+            key: &str,
+            state: Option<u32>,
+        ) -> Result<StreamPage<u32>, SourceError> {
+            self.asked.push((key.to_string(), state));
+            self.answers.pop_front().expect("scripted answer")
+        }
+    }
+
+    fn post(id: &str) -> Post {
+        Post::from_json(&format!(r#"{{"source":"s","id":"{id}","text":"t"}}"#)).unwrap()
+    }
+
+    fn ok(ids: &[&str], state: u32, more: bool) -> Result<StreamPage<u32>, SourceError> {
+        Ok(StreamPage {
+            posts: ids.iter().map(|id| post(id)).collect(),
+            state,
+            more,
+        })
+    }
+
+    #[tokio::test]
+    async fn states_round_trip_and_duplicates_across_streams_collapse() {
+        let mut source = StreamSource(Scripted {
+            keys: vec!["a".into(), "b".into()],
+            answers: VecDeque::from([ok(&["1", "2"], 7, false), ok(&["2", "3"], 9, true)]),
+            asked: Vec::new(),
+        });
+        let page = source.fetch(Some(r#"{"a":5}"#)).await.unwrap();
+        let ids: Vec<_> = page.posts.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["1", "2", "3"]);
+        assert!(page.more);
+        assert_eq!(page.cursor.as_deref(), Some(r#"{"a":7,"b":9}"#));
+        assert_eq!(
+            source.0.asked,
+            [("a".to_string(), Some(5)), ("b".to_string(), None)]
+        );
+    }
+
+    #[tokio::test]
+    async fn one_failing_stream_keeps_its_state_and_the_others_advance() {
+        let mut source = StreamSource(Scripted {
+            keys: vec!["a".into(), "b".into()],
+            answers: VecDeque::from([
+                Err(SourceError::Malformed("x".into())),
+                ok(&["3"], 9, false),
+            ]),
+            asked: Vec::new(),
+        });
+        let page = source.fetch(Some(r#"{"a":5,"b":1}"#)).await.unwrap();
+        assert_eq!(page.cursor.as_deref(), Some(r#"{"a":5,"b":9}"#));
+        assert_eq!(page.posts.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn rate_limit_stops_the_poll_with_what_was_fetched() {
+        let mut source = StreamSource(Scripted {
+            keys: vec!["a".into(), "b".into(), "c".into()],
+            answers: VecDeque::from([
+                ok(&["1"], 2, true),
+                Err(SourceError::RateLimited {
+                    wait: Duration::from_secs(90),
+                }),
+            ]),
+            asked: Vec::new(),
+        });
+        let page = source.fetch(None).await.unwrap();
+        assert_eq!(page.not_before, Some(Duration::from_secs(90)));
+        assert!(!page.more);
+        assert_eq!(source.0.asked.len(), 2, "stream c was not asked");
+        let mut all_fail = StreamSource(Scripted {
+            keys: vec!["a".into()],
+            answers: VecDeque::from([Err(SourceError::Status {
+                status: 503,
+                retry_after: None,
+            })]),
+            asked: Vec::new(),
+        });
+        assert!(all_fail.fetch(None).await.is_err());
+    }
+
+    #[test]
+    fn seen_set_is_bounded_and_keeps_the_newest() {
+        let mut seen = SeenSet::default();
+        for id in ["a", "b", "c", "b"] {
+            seen.insert(id.to_string(), 2);
+        }
+        assert!(!seen.contains("a"));
+        assert!(seen.contains("b") && seen.contains("c"));
+    }
+}

@@ -1,0 +1,126 @@
+//! Hacker News (Algolia `search_by_date`) against a loopback server serving
+//! payloads in the recorded shape.
+
+use std::time::Duration;
+
+use mentiond::sources::Source;
+use mentiond::sources::hackernews::{HackerNews, HackerNewsSettings};
+use mentiond::sources::streams::StreamSource;
+use serde_json::json;
+use wiremock::matchers::{method, path, query_param};
+use wiremock::{Mock, MockServer};
+
+use crate::sources_support::{
+    Harness, check_http_failures, context, fixture, json, shared_recording,
+};
+
+const SEARCH: &str = "/api/v1/search_by_date";
+
+fn source(base_url: &str) -> Box<dyn Source> {
+    let options = json!({"base_url": base_url, "queries": ["Turkcell"]});
+    let settings = HackerNewsSettings::parse(options.as_object().unwrap().clone()).unwrap();
+    Box::new(StreamSource(HackerNews::new(
+        "hn".into(),
+        settings,
+        &context(),
+    )))
+}
+
+#[tokio::test]
+async fn pages_dedupes_survives_restart_and_keeps_turkish_text() {
+    let server = MockServer::start().await;
+    let page0 = fixture("hackernews", "search_by_date_page0.json");
+    let page1 = fixture("hackernews", "search_by_date_page1.json");
+    // The watermark is the newest created_at_i (1795167667) minus the 300 s overlap.
+    let window = "created_at_i>1795167367";
+    Mock::given(method("GET"))
+        .and(path(SEARCH))
+        .and(query_param("query", "Turkcell"))
+        .and(query_param("tags", "(story,comment)"))
+        .and(query_param("page", "1"))
+        .and(query_param("numericFilters", window))
+        .respond_with(json(page1, &[]))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(SEARCH))
+        .and(query_param("page", "0"))
+        .respond_with(json(page0, &[]))
+        .mount(&server)
+        .await;
+    let harness = Harness::new(Duration::from_secs(3600));
+
+    let mut first = source(&server.uri());
+    let (posts, outcome) = harness.poll(first.as_mut()).await.unwrap();
+    assert_eq!(posts.len(), 2, "the hit without created_at_i is skipped");
+    assert_eq!(outcome.new_posts, 2);
+    assert_eq!(
+        outcome.deliveries, 0,
+        "first run: week-old posts are not alerted"
+    );
+    let comment = &posts[0];
+    assert_eq!(comment.id, "46010299");
+    assert_eq!(comment.kind.as_deref(), Some("comment"));
+    assert_eq!(comment.in_reply_to.as_deref(), Some("46010211"));
+    assert_eq!(
+        comment.url.as_deref(),
+        Some("https://news.ycombinator.com/item?id=46010299")
+    );
+    assert_eq!(
+        comment.text,
+        "Turkcell'in yeni fiber paketinde \"sınırsız\" yazıyor ama 200 GB'dan sonra hız düşüyor.\nMüşteri hizmetlerine ulaşmak imkânsız / bekleme süresi 45 dk."
+    );
+    assert_eq!(posts[1].kind.as_deref(), Some("post"));
+    assert!(posts[1].text.starts_with("Show HN: Türk Hava Yolları"));
+
+    // Restart: a new source object resumes from the committed cursor.
+    drop(first);
+    let mut second = source(&server.uri());
+    let (posts, outcome) = harness.poll(second.as_mut()).await.unwrap();
+    assert_eq!(posts.len(), 2, "the overlap window returns the same page");
+    assert_eq!(outcome.new_posts, 0, "no duplicates");
+    let (posts, outcome) = harness.poll(second.as_mut()).await.unwrap();
+    assert_eq!(posts.len(), 1, "second page of the window");
+    assert_eq!(outcome.new_posts, 1);
+    assert!(
+        outcome.deliveries > 0,
+        "after the first run, hits are alerted"
+    );
+
+    let hits = harness.hits().await;
+    let texts: Vec<_> = hits.iter().map(|hit| hit.text.as_str()).collect();
+    assert!(
+        texts.iter().any(|t| t
+            .starts_with("Yapı Kredi mobil uygulaması dün gece çöktü, EFT yapamadım.")
+            && t.ends_with('🙁')),
+        "{texts:?}"
+    );
+    let cursor = harness.cursor("hn").await.unwrap();
+    assert!(cursor.contains("1795167667"), "{cursor}");
+}
+
+#[tokio::test]
+async fn http_failures_fail_the_poll_the_right_way() {
+    check_http_failures(Vec::new, |base| source(base), SEARCH).await;
+}
+
+#[tokio::test]
+async fn shared_recording_parses_when_available() {
+    let Some(body) = shared_recording("hackernews", "search_by_date_tags-comment_query-apple.json")
+    else {
+        return;
+    };
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(SEARCH))
+        .respond_with(json(body, &[]))
+        .mount(&server)
+        .await;
+    let page = source(&server.uri()).fetch(None).await.unwrap();
+    assert_eq!(page.posts.len(), 1);
+    let post = &page.posts[0];
+    assert_eq!(post.id, "7919418");
+    assert_eq!(post.in_reply_to.as_deref(), Some("7919290"));
+    assert!(post.text.contains("aren't contributing"), "{}", post.text);
+    assert!(!post.text.contains("&#x27;"));
+}

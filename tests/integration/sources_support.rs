@@ -1,0 +1,252 @@
+//! Shared pieces of the source tests: the example watch list, a [`SourceContext`]
+//! with a small body cap, the project's fixtures, a store + pipeline harness that
+//! commits pages like the daemon does, and the HTTP failure checks every network
+//! source must pass (429, 5xx, malformed JSON, oversized and gzip-bomb bodies).
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use mentiond::alerts::{RouteConfig, Router};
+use mentiond::config::{KeywordRules, parse_keywords};
+use mentiond::http::BodyError;
+use mentiond::matcher::Matcher;
+use mentiond::model::Post;
+use mentiond::pipeline::{Batch, Pipeline};
+use mentiond::sources::{Source, SourceContext, SourceError};
+use mentiond::store::{BatchOutcome, HitRow, Store, StoreHandle};
+use tokio::sync::{mpsc, oneshot};
+use wiremock::matchers::{method, path_regex};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// Body cap used by every source test.
+pub const MAX_BODY: u64 = 64 * 1024;
+
+/// The example brands, as a keywords file would list them.
+pub fn keywords() -> KeywordRules {
+    parse_keywords(
+        Path::new("keywords.toml"),
+        r##"
+[[brand]]
+name = "Turkcell"
+team = "turkcell-care"
+terms = ["Turkcell"]
+handles = ["@Turkcell"]
+hashtags = ["#turkcell"]
+
+[[brand]]
+name = "THY"
+team = "thy-care"
+terms = ["Türk Hava Yolları", "Turkish Airlines"]
+handles = ["@TK_HelpDesk"]
+hashtags = ["#türkhavayolları"]
+
+[[brand]]
+name = "DenizBank"
+terms = ["DenizBank"]
+hashtags = ["#denizbank"]
+
+[[brand]]
+name = "Yapı Kredi"
+terms = ["Yapı Kredi"]
+handles = ["@YapiKredi"]
+"##,
+    )
+    .expect("test keywords are valid")
+}
+
+/// A context with a 5 s timeout and a [`MAX_BODY`] cap.
+pub fn context() -> SourceContext {
+    SourceContext {
+        http: mentiond::http::client("mentiond-test/0", Duration::from_secs(5), true).unwrap(),
+        max_body_bytes: MAX_BODY,
+        keywords: Arc::new(keywords()),
+    }
+}
+
+/// A fixture of the project, `tests/fixtures/<platform>/<name>`, as text.
+pub fn fixture(platform: &str, name: &str) -> String {
+    String::from_utf8(crate::support::fixture(&format!("{platform}/{name}")))
+        .expect("fixtures are UTF-8")
+}
+
+/// A recording in `../shared/fixtures/<platform>/<name>`, or `None` (with a notice)
+/// when that folder is not there.
+pub fn shared_recording(platform: &str, name: &str) -> Option<String> {
+    let path = format!(
+        "{}/../shared/fixtures/{platform}/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Some(text),
+        Err(_) => {
+            eprintln!("skipped: {path} not available");
+            None
+        }
+    }
+}
+
+/// A 200 response with a JSON body and the given headers.
+pub fn json(body: impl Into<String>, headers: &[(&str, &str)]) -> ResponseTemplate {
+    headers.iter().fold(
+        ResponseTemplate::new(200).set_body_raw(body.into().into_bytes(), "application/json"),
+        |response, (name, value)| response.insert_header(*name, *value),
+    )
+}
+
+/// A store in a temporary directory behind a real [`Pipeline`] that matches the
+/// example keywords and plans deliveries to one receiver for every hit.
+pub struct Harness {
+    _dir: tempfile::TempDir,
+    /// The store handle the pipeline writes through.
+    pub store: StoreHandle,
+    batches: mpsc::Sender<Batch>,
+}
+
+impl Harness {
+    /// A fresh database; first-run posts older than `backfill` are not alerted.
+    pub fn new(backfill: Duration) -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("mentiond.db")).unwrap();
+        let (store, _thread) = StoreHandle::spawn(store);
+        let (batches, input) = mpsc::channel(4);
+        let router = Router::new(vec![RouteConfig {
+            team: None,
+            brand: None,
+            receivers: vec!["team".into()],
+            continue_matching: false,
+        }]);
+        tokio::spawn(
+            Pipeline {
+                batches: input,
+                matcher: Arc::new(Matcher::new(&keywords()).unwrap()),
+                router: Arc::new(router),
+                store: store.clone(),
+                wakers: Vec::new(),
+                backfill,
+            }
+            .run(),
+        );
+        Harness {
+            _dir: dir,
+            store,
+            batches,
+        }
+    }
+
+    /// The committed cursor of `source`.
+    pub async fn cursor(&self, source: &str) -> Option<String> {
+        let source = source.to_string();
+        self.store
+            .call(move |store| store.cursor(&source))
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    /// One poll as the daemon does it: fetch after the committed cursor, commit the
+    /// page through the pipeline. Returns the fetched posts and what was stored.
+    pub async fn poll(
+        &self,
+        source: &mut dyn Source,
+    ) -> Result<(Vec<Post>, BatchOutcome), SourceError> {
+        let cursor = self.cursor(source.name()).await;
+        let page = source.fetch(cursor.as_deref()).await?;
+        let (done, outcome) = oneshot::channel();
+        let posts = page.posts.clone();
+        self.batches
+            .send(Batch {
+                source: source.name().to_string(),
+                posts: page.posts,
+                cursor: page.cursor,
+                backfilling: cursor.is_none(),
+                done,
+            })
+            .await
+            .unwrap();
+        Ok((posts, outcome.await.unwrap().unwrap()))
+    }
+
+    /// Every stored hit, newest first.
+    pub async fn hits(&self) -> Vec<HitRow> {
+        self.store
+            .call(|store| store.recent_hits(1000, None))
+            .await
+            .unwrap()
+            .unwrap()
+    }
+}
+
+/// `len` bytes of JSON-ish filler gzip-compressed to a few hundred bytes.
+pub fn gzip_bomb(len: usize) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(b"{\"filler\":\"").unwrap();
+    encoder.write_all(&vec![b'a'; len]).unwrap();
+    encoder.write_all(b"\"}").unwrap();
+    encoder.finish().unwrap()
+}
+
+/// Runs `build(base_url)`'s first poll against servers whose `data_path` (a regex)
+/// answers 429, 503, broken JSON, an oversized body and a gzip bomb, after mounting
+/// `setup` (login endpoints). Each must fail the poll the right way.
+pub async fn check_http_failures(
+    setup: fn() -> Vec<Mock>,
+    build: impl Fn(&str) -> Box<dyn Source>,
+    data_path: &str,
+) {
+    let bomb = gzip_bomb(4 * MAX_BODY as usize);
+    assert!(
+        bomb.len() < MAX_BODY as usize / 8,
+        "the bomb is small on the wire"
+    );
+    let scenarios = [
+        (
+            "429",
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", "30")
+                .set_body_string("{\"error\":\"Çok fazla istek\"}"),
+        ),
+        ("503", ResponseTemplate::new(503)),
+        ("malformed", json("{\"data\": [ {\"id\": \"1\"", &[])),
+        (
+            "oversized",
+            json(format!("[\"{}\"]", "ş".repeat(MAX_BODY as usize)), &[]),
+        ),
+        (
+            "gzip bomb",
+            ResponseTemplate::new(200)
+                .insert_header("content-encoding", "gzip")
+                .insert_header("content-type", "application/json")
+                .set_body_raw(bomb.clone(), "application/json"),
+        ),
+    ];
+    for (scenario, response) in scenarios {
+        let server = MockServer::start().await;
+        for mock in setup() {
+            mock.mount(&server).await;
+        }
+        Mock::given(method("GET"))
+            .and(path_regex(data_path))
+            .respond_with(response)
+            .mount(&server)
+            .await;
+        let mut source = build(&server.uri());
+        let err = source
+            .fetch(None)
+            .await
+            .expect_err(&format!("{scenario} must fail the poll"));
+        match scenario {
+            "429" => {
+                assert!(err.is_transient(), "{scenario}: {err}");
+                assert_eq!(err.retry_after(), Some(Duration::from_secs(30)), "{err}");
+            }
+            "503" => assert!(err.is_transient() && err.retry_after().is_none(), "{err}"),
+            "malformed" => assert!(matches!(err, SourceError::Malformed(_)), "{err}"),
+            _ => assert!(
+                matches!(err, SourceError::Body(BodyError::TooLarge { .. })),
+                "{scenario}: {err}"
+            ),
+        }
+    }
+}
