@@ -6,6 +6,7 @@
 //! never touch the store or the matcher: they hand pages to the poll loop.
 
 pub mod api;
+pub mod bluesky;
 pub mod feed;
 pub mod hackernews;
 pub mod html;
@@ -50,11 +51,20 @@ pub enum SourceKind {
     Mastodon(mastodon::MastodonSettings),
     /// X API v2 recent search.
     X(x::XSettings),
+    /// Bluesky `searchPosts` through an app-password session.
+    BlueskySearch(bluesky::BlueskySettings),
 }
 
 impl SourceKind {
     /// Every accepted `kind` value.
-    pub const KINDS: &'static [&'static str] = &["feed", "jsonl", "hackernews", "mastodon", "x"];
+    pub const KINDS: &'static [&'static str] = &[
+        "feed",
+        "jsonl",
+        "hackernews",
+        "mastodon",
+        "x",
+        "bluesky_search",
+    ];
 
     /// Validates the options of a `[[sources]]` table of the given `kind`.
     pub fn parse(kind: &str, options: Map<String, Value>) -> Result<SourceKind, FieldError> {
@@ -66,6 +76,9 @@ impl SourceKind {
             }
             "mastodon" => mastodon::MastodonSettings::parse(options).map(SourceKind::Mastodon),
             "x" => x::XSettings::parse(options).map(SourceKind::X),
+            "bluesky_search" => {
+                bluesky::BlueskySettings::parse(options).map(SourceKind::BlueskySearch)
+            }
             other => Err(FieldError::new(
                 "kind",
                 format!(
@@ -84,6 +97,7 @@ impl SourceKind {
             SourceKind::HackerNews(_) => "hackernews",
             SourceKind::Mastodon(_) => "mastodon",
             SourceKind::X(_) => "x",
+            SourceKind::BlueskySearch(_) => "bluesky_search",
         }
     }
 
@@ -93,6 +107,9 @@ impl SourceKind {
             SourceKind::Feed(settings) => format!("{} feed URL(s)", settings.urls.len()),
             SourceKind::Jsonl(settings) => settings.path.display().to_string(),
             SourceKind::X(settings) => describe_queries(&settings.base_url, &settings.queries),
+            SourceKind::BlueskySearch(settings) => {
+                describe_queries(&settings.base_url, &settings.queries)
+            }
             SourceKind::Mastodon(settings) => {
                 describe_queries(&settings.base_url, &settings.hashtags)
             }
@@ -236,6 +253,11 @@ pub fn build(config: &SourceConfig, context: &SourceContext) -> Box<dyn Source> 
             context,
         ))),
         SourceKind::X(settings) => Box::new(StreamSource(x::X::new(
+            config.name.clone(),
+            settings.clone(),
+            context,
+        ))),
+        SourceKind::BlueskySearch(settings) => Box::new(StreamSource(bluesky::Bluesky::new(
             config.name.clone(),
             settings.clone(),
             context,

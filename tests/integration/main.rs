@@ -7,6 +7,7 @@ mod support;
 mod cli;
 mod daemon;
 mod feed;
+mod sources_bluesky;
 mod sources_hackernews;
 mod sources_mastodon;
 mod sources_support;
