@@ -14,6 +14,7 @@ pub mod jsonl;
 pub mod mastodon;
 pub mod poll_loop;
 pub mod queries;
+pub mod reddit;
 pub mod streams;
 pub mod x;
 
@@ -53,6 +54,8 @@ pub enum SourceKind {
     X(x::XSettings),
     /// Bluesky `searchPosts` through an app-password session.
     BlueskySearch(bluesky::BlueskySettings),
+    /// Reddit search and subreddit listings through OAuth.
+    Reddit(reddit::RedditSettings),
 }
 
 impl SourceKind {
@@ -76,6 +79,7 @@ impl SourceKind {
             }
             "mastodon" => mastodon::MastodonSettings::parse(options).map(SourceKind::Mastodon),
             "x" => x::XSettings::parse(options).map(SourceKind::X),
+            "reddit" => reddit::RedditSettings::parse(options).map(SourceKind::Reddit),
             "bluesky_search" => {
                 bluesky::BlueskySettings::parse(options).map(SourceKind::BlueskySearch)
             }
@@ -98,6 +102,7 @@ impl SourceKind {
             SourceKind::Mastodon(_) => "mastodon",
             SourceKind::X(_) => "x",
             SourceKind::BlueskySearch(_) => "bluesky_search",
+            SourceKind::Reddit(_) => "reddit",
         }
     }
 
@@ -107,6 +112,11 @@ impl SourceKind {
             SourceKind::Feed(settings) => format!("{} feed URL(s)", settings.urls.len()),
             SourceKind::Jsonl(settings) => settings.path.display().to_string(),
             SourceKind::X(settings) => describe_queries(&settings.base_url, &settings.queries),
+            SourceKind::Reddit(settings) => format!(
+                "{}, {} subreddit(s)",
+                describe_queries(&settings.base_url, &settings.queries),
+                settings.subreddits.len()
+            ),
             SourceKind::BlueskySearch(settings) => {
                 describe_queries(&settings.base_url, &settings.queries)
             }
@@ -258,6 +268,11 @@ pub fn build(config: &SourceConfig, context: &SourceContext) -> Box<dyn Source> 
             context,
         ))),
         SourceKind::BlueskySearch(settings) => Box::new(StreamSource(bluesky::Bluesky::new(
+            config.name.clone(),
+            settings.clone(),
+            context,
+        ))),
+        SourceKind::Reddit(settings) => Box::new(StreamSource(reddit::Reddit::new(
             config.name.clone(),
             settings.clone(),
             context,

@@ -10,5 +10,6 @@ mod feed;
 mod sources_bluesky;
 mod sources_hackernews;
 mod sources_mastodon;
+mod sources_reddit;
 mod sources_support;
 mod sources_x;
