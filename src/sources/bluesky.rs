@@ -430,6 +430,7 @@ impl Streams for Bluesky {
             _ => None,
         };
         Ok(StreamPage {
+            not_before: None,
             posts,
             more: walking.is_some(),
             state: QueryState {

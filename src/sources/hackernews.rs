@@ -218,6 +218,7 @@ impl Streams for HackerNews {
             _ => None,
         };
         Ok(StreamPage {
+            not_before: None,
             posts: hits.into_iter().map(|hit| self.to_post(hit)).collect(),
             more: paging.is_some(),
             state: QueryState { watermark, paging },

@@ -295,6 +295,7 @@ impl Streams for Mastodon {
         let more = resume.is_some() && fetched >= self.settings.limit;
         let min_id = prev_min_id(&reply.headers).or(newest).or(resume);
         Ok(StreamPage {
+            not_before: None,
             posts,
             more,
             state: TimelineState { min_id },

@@ -400,6 +400,7 @@ impl Streams for Reddit {
             }
         }
         Ok(StreamPage {
+            not_before: None,
             posts,
             more: asked_before.is_some() && fetched >= self.settings.limit as usize,
             state,

@@ -5,6 +5,7 @@
 //! rate limit ends the poll early with what was fetched so far.
 
 use std::collections::{BTreeMap, HashSet};
+use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -22,6 +23,8 @@ pub struct StreamPage<S> {
     pub state: S,
     /// The stream has more waiting right now.
     pub more: bool,
+    /// The server asked not to be polled again before this (RSS `ttl`).
+    pub not_before: Option<Duration>,
 }
 
 /// A platform whose work splits into named streams.
@@ -35,6 +38,12 @@ pub trait Streams: Send + Sync {
 
     /// The streams to poll, in order; each key names one stream's state in the cursor.
     fn stream_keys(&self) -> Vec<String>;
+
+    /// Whether one rate limit covers every stream (one platform account), so a used-up
+    /// window ends the poll; `false` for streams on unrelated servers (feed URLs).
+    fn shared_rate_limit(&self) -> bool {
+        true
+    }
 
     /// Fetches what is new in stream `key` after `state` (`None`: never polled).
     async fn fetch_stream(
@@ -74,6 +83,7 @@ impl<T: Streams> Source for StreamSource<T> {
                 Ok(stream_page) => {
                     succeeded += 1;
                     page.more |= stream_page.more;
+                    page.not_before = page.not_before.max(stream_page.not_before);
                     let n_posts = stream_page.posts.len();
                     page.posts.extend(
                         stream_page
@@ -88,6 +98,7 @@ impl<T: Streams> Source for StreamSource<T> {
                 }
                 Err(err) => {
                     let wait = match &err {
+                        _ if !self.0.shared_rate_limit() => None,
                         SourceError::RateLimited { wait } => Some(*wait),
                         SourceError::Status { status: 429, .. } => err.retry_after(),
                         _ => None,
@@ -142,7 +153,6 @@ impl SeenSet {
 mod tests {
     use super::*;
     use std::collections::VecDeque;
-    use std::time::Duration;
 
     struct Scripted {
         keys: Vec<String>,
@@ -175,6 +185,7 @@ mod tests {
 
     fn ok(ids: &[&str], state: u32, more: bool) -> Result<StreamPage<u32>, SourceError> {
         Ok(StreamPage {
+            not_before: None,
             posts: ids.iter().map(|id| post(id)).collect(),
             state,
             more,

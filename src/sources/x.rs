@@ -323,6 +323,7 @@ impl Streams for X {
             },
         };
         Ok(StreamPage {
+            not_before: None,
             posts,
             more: next.next_token.is_some(),
             state: next,

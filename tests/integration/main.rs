@@ -8,6 +8,7 @@ mod cli;
 mod daemon;
 mod feed;
 mod sources_bluesky;
+mod sources_feed;
 mod sources_hackernews;
 mod sources_mastodon;
 mod sources_reddit;
