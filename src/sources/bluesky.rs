@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::api::{ApiClient, RateLimitHeaders, Reply, decode_items};
-use super::queries::phrase_terms;
-use super::streams::{StreamPage, Streams};
+use super::queries::{configured_or, phrase_terms};
+use super::streams::{StreamPage, StreamSource, Streams};
 use super::{SourceContext, SourceError, parse_http_url};
 use crate::config::{FieldError, parse_options, take_secret};
 use crate::model::{Author, Post};
@@ -93,7 +93,7 @@ impl BlueskySettings {
 
 /// Per-query state in the cursor.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct QueryState {
+pub struct SearchState {
     /// Newest `indexedAt` seen.
     watermark: Option<DateTime<Utc>>,
     /// While walking one window: its `since` and the next cursor.
@@ -173,28 +173,27 @@ struct Profiles {
 pub struct Bluesky {
     name: String,
     settings: BlueskySettings,
-    queries: Vec<String>,
     api: ApiClient,
     session: Option<Session>,
     followers: HashMap<String, u64>,
 }
 
 impl Bluesky {
-    /// A Bluesky search source named `name`.
-    pub fn new(name: String, settings: BlueskySettings, context: &SourceContext) -> Bluesky {
-        let queries = if settings.queries.is_empty() {
-            phrase_terms(&context.keywords)
-        } else {
-            settings.queries.clone()
-        };
-        Bluesky {
-            name,
+    /// A Bluesky search source named `name`, one stream per query.
+    pub fn source(
+        name: String,
+        settings: BlueskySettings,
+        context: &SourceContext,
+    ) -> StreamSource<Bluesky> {
+        let queries = configured_or(&settings.queries, || phrase_terms(&context.keywords));
+        let streams = Bluesky {
+            name: name.clone(),
             settings,
-            queries,
             api: ApiClient::new(context, RateLimitHeaders::Bluesky),
             session: None,
             followers: HashMap::new(),
-        }
+        };
+        StreamSource::build(name, queries, streams)
     }
 
     fn xrpc(&self, method: &str) -> reqwest::Url {
@@ -382,21 +381,13 @@ fn bearer(token: &SecretString) -> String {
 
 #[async_trait::async_trait]
 impl Streams for Bluesky {
-    type State = QueryState;
-
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn stream_keys(&self) -> Vec<String> {
-        self.queries.clone()
-    }
+    type State = SearchState;
 
     async fn fetch_stream(
         &mut self,
         query: &str,
-        state: Option<QueryState>,
-    ) -> Result<StreamPage<QueryState>, SourceError> {
+        state: Option<SearchState>,
+    ) -> Result<StreamPage<SearchState>, SourceError> {
         let watermark = state.as_ref().and_then(|state| state.watermark);
         let (since, cursor) = match state.and_then(|state| state.walking) {
             Some((since, cursor)) => (Some(since), Some(cursor)),
@@ -433,7 +424,7 @@ impl Streams for Bluesky {
             not_before: None,
             posts,
             more: walking.is_some(),
-            state: QueryState {
+            state: SearchState {
                 watermark: watermark.max(newest),
                 walking,
             },

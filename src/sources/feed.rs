@@ -71,7 +71,6 @@ pub struct Validators {
 /// Polls one or more feeds; each URL is a stream with its own validators.
 pub struct Feed {
     name: String,
-    settings: FeedSettings,
     api: ApiClient,
 }
 
@@ -81,29 +80,18 @@ pub type FeedSource = StreamSource<Feed>;
 impl FeedSource {
     /// A feed source named `name`.
     pub fn new(name: String, settings: FeedSettings, context: SourceContext) -> FeedSource {
-        StreamSource(Feed {
-            name,
-            settings,
+        let urls = settings.urls.iter().map(|url| url.to_string()).collect();
+        let streams = Feed {
+            name: name.clone(),
             api: ApiClient::new(&context, RateLimitHeaders::None),
-        })
+        };
+        StreamSource::build(name, urls, streams)
     }
 }
 
 #[async_trait::async_trait]
 impl Streams for Feed {
     type State = Validators;
-
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn stream_keys(&self) -> Vec<String> {
-        self.settings
-            .urls
-            .iter()
-            .map(|url| url.to_string())
-            .collect()
-    }
 
     /// Feeds live on unrelated servers: one host's 429 says nothing about the others.
     fn shared_rate_limit(&self) -> bool {

@@ -26,7 +26,6 @@ use serde_json::{Map, Value};
 use crate::config::{FieldError, KeywordRules};
 use crate::http::BodyError;
 use crate::model::Post;
-use streams::StreamSource;
 
 /// A configured source, validated.
 #[derive(Debug, Clone)]
@@ -252,31 +251,29 @@ pub fn build(config: &SourceConfig, context: &SourceContext) -> Box<dyn Source> 
             config.name.clone(),
             settings.clone(),
         )),
-        SourceKind::HackerNews(settings) => Box::new(StreamSource(hackernews::HackerNews::new(
+        SourceKind::HackerNews(settings) => Box::new(hackernews::HackerNews::source(
             config.name.clone(),
             settings.clone(),
             context,
-        ))),
-        SourceKind::Mastodon(settings) => Box::new(StreamSource(mastodon::Mastodon::new(
+        )),
+        SourceKind::Mastodon(settings) => Box::new(mastodon::Mastodon::source(
             config.name.clone(),
             settings.clone(),
             context,
-        ))),
-        SourceKind::X(settings) => Box::new(StreamSource(x::X::new(
+        )),
+        SourceKind::X(settings) => {
+            Box::new(x::X::source(config.name.clone(), settings.clone(), context))
+        }
+        SourceKind::BlueskySearch(settings) => Box::new(bluesky::Bluesky::source(
             config.name.clone(),
             settings.clone(),
             context,
-        ))),
-        SourceKind::BlueskySearch(settings) => Box::new(StreamSource(bluesky::Bluesky::new(
+        )),
+        SourceKind::Reddit(settings) => Box::new(reddit::Reddit::source(
             config.name.clone(),
             settings.clone(),
             context,
-        ))),
-        SourceKind::Reddit(settings) => Box::new(StreamSource(reddit::Reddit::new(
-            config.name.clone(),
-            settings.clone(),
-            context,
-        ))),
+        )),
     }
 }
 

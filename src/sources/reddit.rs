@@ -17,8 +17,8 @@ use serde_json::{Map, Value};
 use tokio::time::Instant;
 
 use super::api::{ApiClient, RateLimitHeaders, decode_items};
-use super::queries::phrase_terms;
-use super::streams::{SeenSet, StreamPage, Streams};
+use super::queries::{configured_or, phrase_terms};
+use super::streams::{SeenSet, StreamPage, StreamSource, Streams};
 use super::{SourceContext, SourceError, parse_http_url};
 use crate::config::{FieldError, parse_options, take_secret};
 use crate::model::{Author, Post};
@@ -195,26 +195,35 @@ struct ThingData {
 pub struct Reddit {
     name: String,
     settings: RedditSettings,
-    queries: Vec<String>,
     api: ApiClient,
     token: Option<(SecretString, Instant)>,
 }
 
 impl Reddit {
-    /// A Reddit source named `name`.
-    pub fn new(name: String, settings: RedditSettings, context: &SourceContext) -> Reddit {
-        let queries = if settings.queries.is_empty() {
-            phrase_terms(&context.keywords)
-        } else {
-            settings.queries.clone()
-        };
-        Reddit {
-            name,
+    /// A Reddit source named `name`: one stream per search query (when `search` is
+    /// on), then `new` and `comments` of each subreddit.
+    pub fn source(
+        name: String,
+        settings: RedditSettings,
+        context: &SourceContext,
+    ) -> StreamSource<Reddit> {
+        let queries = configured_or(&settings.queries, || phrase_terms(&context.keywords));
+        let searches = queries
+            .iter()
+            .filter(|_| settings.search)
+            .map(|query| format!("search:{query}"));
+        let listings = settings
+            .subreddits
+            .iter()
+            .flat_map(|sub| [format!("new:{sub}"), format!("comments:{sub}")]);
+        let keys = searches.chain(listings).collect();
+        let streams = Reddit {
+            name: name.clone(),
             settings,
-            queries,
             api: ApiClient::new(context, RateLimitHeaders::Reddit),
             token: None,
-        }
+        };
+        StreamSource::build(name, keys, streams)
     }
 
     /// A valid access token, asking for a new one when none is held or it is about
@@ -349,24 +358,6 @@ impl Reddit {
 #[async_trait::async_trait]
 impl Streams for Reddit {
     type State = ListingState;
-
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn stream_keys(&self) -> Vec<String> {
-        let searches = self
-            .queries
-            .iter()
-            .filter(|_| self.settings.search)
-            .map(|query| format!("search:{query}"));
-        let listings = self
-            .settings
-            .subreddits
-            .iter()
-            .flat_map(|sub| [format!("new:{sub}"), format!("comments:{sub}")]);
-        searches.chain(listings).collect()
-    }
 
     async fn fetch_stream(
         &mut self,

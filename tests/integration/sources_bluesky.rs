@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use mentiond::sources::bluesky::{Bluesky, BlueskySettings};
-use mentiond::sources::streams::StreamSource;
 use mentiond::sources::{Source, SourceError};
 use serde_json::json;
 use wiremock::matchers::{
@@ -13,7 +12,8 @@ use wiremock::matchers::{
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::sources_support::{
-    Harness, check_http_failures, context, fixture, json, shared_recording,
+    Harness, check_http_failures, context, first_poll_error, fixture, json, replay,
+    shared_recording,
 };
 
 const SEARCH: &str = "/xrpc/app.bsky.feed.searchPosts";
@@ -24,11 +24,7 @@ fn source(base_url: &str) -> Box<dyn Source> {
         "app_password": "abcd-efgh-ijkl-mnop", "queries": ["Türk Hava Yolları"], "limit": 2,
     });
     let settings = BlueskySettings::parse(options.as_object().unwrap().clone()).unwrap();
-    Box::new(StreamSource(Bluesky::new(
-        "bluesky".into(),
-        settings,
-        &context(),
-    )))
+    Box::new(Bluesky::source("bluesky".into(), settings, &context()))
 }
 
 /// The login and profile endpoints every test needs.
@@ -97,12 +93,8 @@ async fn search_walks_windows_dedupes_and_survives_restart() {
 
     let harness = Harness::new(Duration::from_secs(3600));
     let mut first = source(&server.uri());
-    let (posts, outcome) = harness.poll(first.as_mut()).await.unwrap();
+    let posts = harness.first_run(first.as_mut()).await;
     assert_eq!(posts.len(), 3, "the post without an author is skipped");
-    assert_eq!(
-        outcome.deliveries, 0,
-        "first run: old posts are not alerted"
-    );
     let delay = &posts[0];
     assert_eq!(
         delay.url.as_deref(),
@@ -184,16 +176,11 @@ async fn an_expired_access_token_is_refreshed_once() {
 
 #[tokio::test]
 async fn a_refused_login_is_a_permanent_auth_error() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/xrpc/com.atproto.server.createSession"))
-        .respond_with(ResponseTemplate::new(401).set_body_raw(
-            fixture("bluesky", "error_401_auth_required.json"),
-            "application/json",
-        ))
-        .mount(&server)
-        .await;
-    let err = source(&server.uri()).fetch(None).await.unwrap_err();
+    let refused = ResponseTemplate::new(401).set_body_raw(
+        fixture("bluesky", "error_401_auth_required.json"),
+        "application/json",
+    );
+    let err = first_poll_error(Vec::new, refused, source).await;
     assert!(
         matches!(err, SourceError::Auth(_)) && !err.is_transient(),
         "{err}"
@@ -203,7 +190,7 @@ async fn a_refused_login_is_a_permanent_auth_error() {
 
 #[tokio::test]
 async fn http_failures_fail_the_poll_the_right_way() {
-    check_http_failures(session_mocks, |base| source(base), SEARCH).await;
+    check_http_failures(session_mocks, |base| source(base)).await;
 }
 
 #[tokio::test]
@@ -211,16 +198,7 @@ async fn shared_recording_parses_when_available() {
     let Some(body) = shared_recording("bluesky", "searchPosts_q-redistricting.json") else {
         return;
     };
-    let server = MockServer::start().await;
-    for mock in session_mocks() {
-        mock.mount(&server).await;
-    }
-    Mock::given(method("GET"))
-        .and(path(SEARCH))
-        .respond_with(json(body, &[]))
-        .mount(&server)
-        .await;
-    let page = source(&server.uri()).fetch(None).await.unwrap();
+    let page = replay(session_mocks, body, source).await;
     assert_eq!(page.posts.len(), 25);
     assert!(page.posts.iter().all(|p| {
         p.url

@@ -18,11 +18,9 @@ fn source(urls: Vec<String>) -> FeedSource {
 
 #[tokio::test]
 async fn http_failures_fail_the_poll_the_right_way() {
-    check_http_failures(
-        Vec::new,
-        |base| Box::new(source(vec![format!("{base}/rss")])) as Box<dyn Source>,
-        "/rss",
-    )
+    check_http_failures(Vec::new, |base| {
+        Box::new(source(vec![format!("{base}/rss")])) as Box<dyn Source>
+    })
     .await;
 }
 

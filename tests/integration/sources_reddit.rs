@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use mentiond::sources::reddit::{Reddit, RedditSettings};
-use mentiond::sources::streams::StreamSource;
 use mentiond::sources::{Source, SourceError};
 use serde_json::json;
 use wiremock::matchers::{
@@ -13,7 +12,8 @@ use wiremock::matchers::{
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::sources_support::{
-    Harness, check_http_failures, context, fixture, json, shared_recording,
+    Harness, check_http_failures, context, first_poll_error, fixture, json, replay,
+    shared_recording,
 };
 
 const USER_AGENT: &str = "linux:mentiond-test:0.1 (by /u/mentiond_ops)";
@@ -25,11 +25,17 @@ fn source(base_url: &str) -> Box<dyn Source> {
         "subreddits": ["Turkey"], "queries": ["Turkcell"], "limit": 2,
     });
     let settings = RedditSettings::parse(options.as_object().unwrap().clone()).unwrap();
-    Box::new(StreamSource(Reddit::new(
-        "reddit".into(),
-        settings,
-        &context(),
-    )))
+    Box::new(Reddit::source("reddit".into(), settings, &context()))
+}
+
+/// One site-wide search stream and no subreddits.
+fn search_only(base_url: &str) -> Box<dyn Source> {
+    let options = json!({
+        "base_url": base_url, "auth_url": base_url, "client_id": "cl1ent-1d",
+        "client_secret": "s3cret-value", "user_agent": USER_AGENT, "queries": ["x"],
+    });
+    let settings = RedditSettings::parse(options.as_object().unwrap().clone()).unwrap();
+    Box::new(Reddit::source("reddit".into(), settings, &context()))
 }
 
 fn token_mock() -> Vec<Mock> {
@@ -111,12 +117,8 @@ async fn listings_follow_before_with_a_seen_set_and_survive_restart() {
 
     let harness = Harness::new(Duration::from_secs(3600));
     let mut first = source(&server.uri());
-    let (posts, outcome) = harness.poll(first.as_mut()).await.unwrap();
+    let posts = harness.first_run(first.as_mut()).await;
     assert_eq!(posts.len(), 5);
-    assert_eq!(
-        outcome.deliveries, 0,
-        "first run: old posts are not alerted"
-    );
     let outage = posts.iter().find(|p| p.id == "t3_1gx9k2a").unwrap();
     assert_eq!(
         outage.text,
@@ -164,16 +166,11 @@ async fn listings_follow_before_with_a_seen_set_and_survive_restart() {
 
 #[tokio::test]
 async fn a_refused_client_is_a_permanent_auth_error() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/v1/access_token"))
-        .respond_with(ResponseTemplate::new(401).set_body_raw(
-            r#"{"message": "Unauthorized", "error": 401}"#,
-            "application/json",
-        ))
-        .mount(&server)
-        .await;
-    let err = source(&server.uri()).fetch(None).await.unwrap_err();
+    let refused = ResponseTemplate::new(401).set_body_raw(
+        r#"{"message": "Unauthorized", "error": 401}"#,
+        "application/json",
+    );
+    let err = first_poll_error(Vec::new, refused, source).await;
     assert!(
         matches!(err, SourceError::Auth(_)) && !err.is_transient(),
         "{err}"
@@ -198,7 +195,7 @@ async fn settings_require_a_descriptive_user_agent() {
 
 #[tokio::test]
 async fn http_failures_fail_the_poll_the_right_way() {
-    check_http_failures(token_mock, |base| source(base), "/search").await;
+    check_http_failures(token_mock, |base| source(base)).await;
 }
 
 #[tokio::test]
@@ -211,22 +208,7 @@ async fn shared_recordings_parse_when_available() {
         let Some(body) = shared_recording("reddit", name) else {
             return;
         };
-        let server = MockServer::start().await;
-        for mock in token_mock() {
-            mock.mount(&server).await;
-        }
-        Mock::given(method("GET"))
-            .and(path("/search"))
-            .respond_with(json(body, &[]))
-            .mount(&server)
-            .await;
-        let options = json!({
-            "base_url": server.uri(), "auth_url": server.uri(), "client_id": "cl1ent-1d",
-            "client_secret": "s3cret-value", "user_agent": USER_AGENT, "queries": ["x"],
-        });
-        let settings = RedditSettings::parse(options.as_object().unwrap().clone()).unwrap();
-        let mut reddit = StreamSource(Reddit::new("reddit".into(), settings, &context()));
-        let page = reddit.fetch(None).await.unwrap();
+        let page = replay(token_mock, body, search_only).await;
         assert_eq!(page.posts.len(), expected, "{name}");
         assert!(
             page.posts.iter().all(|p| p
