@@ -12,5 +12,6 @@ mod sources_feed;
 mod sources_hackernews;
 mod sources_mastodon;
 mod sources_reddit;
+mod sources_status;
 mod sources_support;
 mod sources_x;
