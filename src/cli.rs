@@ -284,13 +284,7 @@ fn hits(
     brand: Option<String>,
 ) -> anyhow::Result<ExitCode> {
     let config = config::load(config_file.as_deref())?;
-    if !config.storage_path.exists() {
-        anyhow::bail!(
-            "no database at {} (has the daemon run with this configuration?)",
-            config.storage_path.display()
-        );
-    }
-    let store = Store::open_read_only(&config.storage_path)?;
+    let store = open_database(&config)?;
     let hits = store.recent_hits(limit, brand.as_deref())?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for hit in &hits {
@@ -318,15 +312,20 @@ fn hits(
     Ok(ExitCode::SUCCESS)
 }
 
-fn status(config_file: Option<PathBuf>, json: bool) -> anyhow::Result<ExitCode> {
-    let config = config::load(config_file.as_deref())?;
+/// Opens the configured database read-only, beside a running daemon.
+fn open_database(config: &Config) -> anyhow::Result<Store> {
     if !config.storage_path.exists() {
         anyhow::bail!(
             "no database at {} (has the daemon run with this configuration?)",
             config.storage_path.display()
         );
     }
-    let store = Store::open_read_only(&config.storage_path)?;
+    Ok(Store::open_read_only(&config.storage_path)?)
+}
+
+fn status(config_file: Option<PathBuf>, json: bool) -> anyhow::Result<ExitCode> {
+    let config = config::load(config_file.as_deref())?;
+    let store = open_database(&config)?;
     let now = chrono::Utc::now();
     let health = store.source_health(now)?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());

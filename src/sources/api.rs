@@ -109,13 +109,28 @@ impl ApiClient {
     }
 
     /// Sends `request` and decodes the JSON body as `T`.
-    ///
-    /// Refuses to send while the last response said the window is used up
-    /// ([`SourceError::RateLimited`]), so the platform never has to answer 429.
     pub async fn json<T: DeserializeOwned>(
         &mut self,
         request: reqwest::RequestBuilder,
     ) -> Result<Reply<T>, SourceError> {
+        let reply = self.bytes(request).await?;
+        let body = serde_json::from_slice(&reply.body)
+            .map_err(|err| SourceError::Malformed(format!("JSON: {err}")))?;
+        Ok(Reply {
+            body,
+            headers: reply.headers,
+        })
+    }
+
+    /// Sends `request` and reads the body under the cap. Any status other than 2xx
+    /// (a 304 included) is a [`SourceError::Status`].
+    ///
+    /// Refuses to send while the last response said the window is used up
+    /// ([`SourceError::RateLimited`]), so the platform never has to answer 429.
+    pub async fn bytes(
+        &mut self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Reply<Vec<u8>>, SourceError> {
         if let Some(until) = self.exhausted_until {
             let now = Instant::now();
             if until > now {
@@ -143,8 +158,6 @@ impl ApiClient {
             });
         }
         let body = read_body_capped(response, self.max_body_bytes).await?;
-        let body = serde_json::from_slice(&body)
-            .map_err(|err| SourceError::Malformed(format!("JSON: {err}")))?;
         Ok(Reply { body, headers })
     }
 }

@@ -4,20 +4,18 @@
 //! Entry ids are stable across polls: the feed's own id (Atom `<id>`, RSS `<guid>`,
 //! JSON Feed `id`), else the first link, else a hash of the title; never a random id.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
-use chrono::Utc;
-use reqwest::StatusCode;
 use reqwest::header::{ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use super::api::{ApiClient, RateLimitHeaders};
 use super::html::html_to_text;
-use super::{Page, Source, SourceContext, SourceError, parse_http_url};
+use super::streams::{StreamPage, StreamSource, Streams};
+use super::{SourceContext, SourceError, parse_http_url};
 use crate::config::{FieldError, parse_options};
-use crate::http::{read_body_capped, retry_after};
 use crate::model::{Author, Post};
 
 /// Validated `kind = "feed"` options.
@@ -61,60 +59,72 @@ impl FeedSettings {
     }
 }
 
-/// Validators remembered per URL for conditional GET.
+/// Validators remembered per URL for conditional GET: the per-URL stream state.
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
-struct Validators {
+pub struct Validators {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     etag: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     last_modified: Option<String>,
 }
 
-type FeedCursor = BTreeMap<String, Validators>;
-
-/// Polls one or more feeds.
-pub struct FeedSource {
+/// Polls one or more feeds; each URL is a stream with its own validators.
+pub struct Feed {
     name: String,
-    settings: FeedSettings,
-    context: SourceContext,
+    api: ApiClient,
 }
+
+/// The feed source as the poll loop drives it.
+pub type FeedSource = StreamSource<Feed>;
 
 impl FeedSource {
     /// A feed source named `name`.
     pub fn new(name: String, settings: FeedSettings, context: SourceContext) -> FeedSource {
-        FeedSource {
-            name,
-            settings,
-            context,
-        }
+        let urls = settings.urls.iter().map(|url| url.to_string()).collect();
+        let streams = Feed {
+            name: name.clone(),
+            api: ApiClient::new(&context, RateLimitHeaders::None),
+        };
+        StreamSource::build(name, urls, streams)
+    }
+}
+
+#[async_trait::async_trait]
+impl Streams for Feed {
+    type State = Validators;
+
+    /// Feeds live on unrelated servers: one host's 429 says nothing about the others.
+    fn shared_rate_limit(&self) -> bool {
+        false
     }
 
-    async fn fetch_one(
-        &self,
-        url: &reqwest::Url,
-        validators: &Validators,
-    ) -> Result<(Vec<Post>, Validators, Option<Duration>), SourceError> {
-        let mut request = self.context.http.get(url.clone());
+    async fn fetch_stream(
+        &mut self,
+        url: &str,
+        validators: Option<Validators>,
+    ) -> Result<StreamPage<Validators>, SourceError> {
+        let validators = validators.unwrap_or_default();
+        let mut request = self.api.http().get(url);
         if let Some(etag) = &validators.etag {
             request = request.header(IF_NONE_MATCH, etag);
         }
         if let Some(modified) = &validators.last_modified {
             request = request.header(IF_MODIFIED_SINCE, modified);
         }
-        let response = request.send().await?;
-        let status = response.status();
-        if status == StatusCode::NOT_MODIFIED {
-            return Ok((Vec::new(), validators.clone(), None));
-        }
-        if !status.is_success() {
-            return Err(SourceError::Status {
-                status: status.as_u16(),
-                retry_after: retry_after(response.headers(), Utc::now()),
-            });
-        }
+        let reply = match self.api.bytes(request).await {
+            Err(SourceError::Status { status: 304, .. }) => {
+                return Ok(StreamPage {
+                    posts: Vec::new(),
+                    state: validators,
+                    more: false,
+                    not_before: None,
+                });
+            }
+            other => other?,
+        };
         let header = |name| {
-            response
-                .headers()
+            reply
+                .headers
                 .get(name)
                 .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
                 .map(str::to_string)
@@ -123,48 +133,13 @@ impl FeedSource {
             etag: header(ETAG),
             last_modified: header(LAST_MODIFIED),
         };
-        let body = read_body_capped(response, self.context.max_body_bytes).await?;
-        let (posts, ttl) = parse_feed(&self.name, url.as_str(), &body)?;
-        Ok((posts, next, ttl))
-    }
-}
-
-#[async_trait::async_trait]
-impl Source for FeedSource {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    async fn fetch(&mut self, cursor: Option<&str>) -> Result<Page, SourceError> {
-        // A cursor we cannot read only costs one unconditional GET.
-        let mut state: FeedCursor = cursor
-            .and_then(|c| serde_json::from_str(c).ok())
-            .unwrap_or_default();
-        let mut page = Page::default();
-        let mut first_error = None;
-        let mut succeeded = 0;
-        for url in &self.settings.urls {
-            let validators = state.get(url.as_str()).cloned().unwrap_or_default();
-            match self.fetch_one(url, &validators).await {
-                Ok((posts, next, ttl)) => {
-                    succeeded += 1;
-                    page.posts.extend(posts);
-                    page.not_before = page.not_before.max(ttl);
-                    state.insert(url.to_string(), next);
-                }
-                Err(err) => {
-                    tracing::warn!(source = %self.name, url = %url, error = %err, "feed fetch failed");
-                    first_error.get_or_insert(err);
-                }
-            }
-        }
-        match first_error {
-            Some(err) if succeeded == 0 => Err(err),
-            _ => {
-                page.cursor = Some(serde_json::to_string(&state).expect("cursor serializes"));
-                Ok(page)
-            }
-        }
+        let (posts, ttl) = parse_feed(&self.name, url, &reply.body)?;
+        Ok(StreamPage {
+            posts,
+            state: next,
+            more: false,
+            not_before: ttl,
+        })
     }
 }
 

@@ -12,8 +12,8 @@ use serde_json::{Map, Value};
 
 use super::api::{ApiClient, RateLimitHeaders, decode_items};
 use super::html::html_to_text;
-use super::queries::phrase_terms;
-use super::streams::{StreamPage, Streams};
+use super::queries::{configured_or, phrase_terms};
+use super::streams::{StreamPage, StreamSource, Streams};
 use super::{SourceContext, SourceError, parse_http_url};
 use crate::config::{FieldError, parse_options};
 use crate::model::{Author, Post};
@@ -61,7 +61,7 @@ impl HackerNewsSettings {
 
 /// Per-query state in the cursor.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct QueryState {
+pub struct WindowState {
     /// Newest `created_at_i` seen.
     watermark: i64,
     /// While paging through one window: its lower bound and the next page.
@@ -98,24 +98,23 @@ struct Hit {
 pub struct HackerNews {
     name: String,
     settings: HackerNewsSettings,
-    queries: Vec<String>,
     api: ApiClient,
 }
 
 impl HackerNews {
-    /// A Hacker News source named `name`.
-    pub fn new(name: String, settings: HackerNewsSettings, context: &SourceContext) -> HackerNews {
-        let queries = if settings.queries.is_empty() {
-            phrase_terms(&context.keywords)
-        } else {
-            settings.queries.clone()
-        };
-        HackerNews {
-            name,
+    /// A Hacker News source named `name`, one stream per query.
+    pub fn source(
+        name: String,
+        settings: HackerNewsSettings,
+        context: &SourceContext,
+    ) -> StreamSource<HackerNews> {
+        let queries = configured_or(&settings.queries, || phrase_terms(&context.keywords));
+        let streams = HackerNews {
+            name: name.clone(),
             settings,
-            queries,
             api: ApiClient::new(context, RateLimitHeaders::None),
-        }
+        };
+        StreamSource::build(name, queries, streams)
     }
 
     fn to_post(&self, hit: Hit) -> Post {
@@ -165,23 +164,15 @@ impl HackerNews {
 
 #[async_trait::async_trait]
 impl Streams for HackerNews {
-    type State = QueryState;
-
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn stream_keys(&self) -> Vec<String> {
-        self.queries.clone()
-    }
+    type State = WindowState;
 
     async fn fetch_stream(
         &mut self,
         query: &str,
-        state: Option<QueryState>,
-    ) -> Result<StreamPage<QueryState>, SourceError> {
+        state: Option<WindowState>,
+    ) -> Result<StreamPage<WindowState>, SourceError> {
         let (from, page) = match &state {
-            Some(QueryState {
+            Some(WindowState {
                 paging: Some((from, page)),
                 ..
             }) => (Some(*from), *page),
@@ -218,9 +209,10 @@ impl Streams for HackerNews {
             _ => None,
         };
         Ok(StreamPage {
+            not_before: None,
             posts: hits.into_iter().map(|hit| self.to_post(hit)).collect(),
             more: paging.is_some(),
-            state: QueryState { watermark, paging },
+            state: WindowState { watermark, paging },
         })
     }
 }

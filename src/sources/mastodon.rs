@@ -17,8 +17,8 @@ use serde_json::{Map, Value};
 
 use super::api::{ApiClient, RateLimitHeaders, decode_items};
 use super::html::html_to_text;
-use super::queries::hashtags;
-use super::streams::{StreamPage, Streams};
+use super::queries::{configured_or, hashtags};
+use super::streams::{StreamPage, StreamSource, Streams};
 use super::{SourceContext, SourceError, parse_http_url};
 use crate::config::{FieldError, parse_options, take_secret};
 use crate::model::{Author, Post};
@@ -141,7 +141,6 @@ struct Account {
 pub struct Mastodon {
     name: String,
     settings: MastodonSettings,
-    tags: Vec<String>,
     api: ApiClient,
     /// Local id → uri of recently seen statuses, oldest first in `order`.
     uris: HashMap<String, String>,
@@ -149,21 +148,26 @@ pub struct Mastodon {
 }
 
 impl Mastodon {
-    /// A Mastodon source named `name`.
-    pub fn new(name: String, settings: MastodonSettings, context: &SourceContext) -> Mastodon {
-        let tags = if settings.hashtags.is_empty() {
-            hashtags(&context.keywords)
-        } else {
-            settings.hashtags.clone()
-        };
-        Mastodon {
-            name,
+    /// A Mastodon source named `name`: one stream per hashtag timeline, then the
+    /// public timeline when `public` is set.
+    pub fn source(
+        name: String,
+        settings: MastodonSettings,
+        context: &SourceContext,
+    ) -> StreamSource<Mastodon> {
+        let tags = configured_or(&settings.hashtags, || hashtags(&context.keywords));
+        let mut keys: Vec<String> = tags.iter().map(|tag| format!("tag:{tag}")).collect();
+        if settings.public {
+            keys.push(PUBLIC.to_string());
+        }
+        let streams = Mastodon {
+            name: name.clone(),
             settings,
-            tags,
             api: ApiClient::new(context, RateLimitHeaders::Mastodon),
             uris: HashMap::new(),
             order: VecDeque::new(),
-        }
+        };
+        StreamSource::build(name, keys, streams)
     }
 
     fn timeline_url(&self, key: &str) -> reqwest::Url {
@@ -252,18 +256,6 @@ fn prev_min_id(headers: &HeaderMap) -> Option<String> {
 impl Streams for Mastodon {
     type State = TimelineState;
 
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn stream_keys(&self) -> Vec<String> {
-        let mut keys: Vec<String> = self.tags.iter().map(|tag| format!("tag:{tag}")).collect();
-        if self.settings.public {
-            keys.push(PUBLIC.to_string());
-        }
-        keys
-    }
-
     async fn fetch_stream(
         &mut self,
         key: &str,
@@ -295,6 +287,7 @@ impl Streams for Mastodon {
         let more = resume.is_some() && fetched >= self.settings.limit;
         let min_id = prev_min_id(&reply.headers).or(newest).or(resume);
         Ok(StreamPage {
+            not_before: None,
             posts,
             more,
             state: TimelineState { min_id },
@@ -307,14 +300,14 @@ mod tests {
     use super::*;
     use std::sync::Arc;
 
-    fn mastodon(options: Value) -> Mastodon {
+    fn mastodon(options: Value) -> StreamSource<Mastodon> {
         let settings = MastodonSettings::parse(options.as_object().unwrap().clone()).unwrap();
         let context = SourceContext {
             http: reqwest::Client::new(),
             max_body_bytes: 1024,
             keywords: Arc::new(Default::default()),
         };
-        Mastodon::new("m".into(), settings, &context)
+        Mastodon::source("m".into(), settings, &context)
     }
 
     #[test]
@@ -322,7 +315,8 @@ mod tests {
         let source = mastodon(serde_json::json!({
             "base_url": "https://sosyal.example/", "hashtags": ["#TürkHavaYolları"], "public": true
         }));
-        assert_eq!(source.stream_keys(), ["tag:türkhavayolları", "public"]);
+        assert_eq!(source.keys(), ["tag:türkhavayolları", "public"]);
+        let source = source.streams();
         assert_eq!(
             source.timeline_url("tag:türkhavayolları").as_str(),
             "https://sosyal.example/api/v1/timelines/tag/t%C3%BCrkhavayollar%C4%B1?limit=40"

@@ -6,6 +6,7 @@
 //! never touch the store or the matcher: they hand pages to the poll loop.
 
 pub mod api;
+pub mod bluesky;
 pub mod feed;
 pub mod hackernews;
 pub mod html;
@@ -13,6 +14,7 @@ pub mod jsonl;
 pub mod mastodon;
 pub mod poll_loop;
 pub mod queries;
+pub mod reddit;
 pub mod streams;
 pub mod x;
 
@@ -24,7 +26,6 @@ use serde_json::{Map, Value};
 use crate::config::{FieldError, KeywordRules};
 use crate::http::BodyError;
 use crate::model::Post;
-use streams::StreamSource;
 
 /// A configured source, validated.
 #[derive(Debug, Clone)]
@@ -50,11 +51,22 @@ pub enum SourceKind {
     Mastodon(mastodon::MastodonSettings),
     /// X API v2 recent search.
     X(x::XSettings),
+    /// Bluesky `searchPosts` through an app-password session.
+    BlueskySearch(bluesky::BlueskySettings),
+    /// Reddit search and subreddit listings through OAuth.
+    Reddit(reddit::RedditSettings),
 }
 
 impl SourceKind {
     /// Every accepted `kind` value.
-    pub const KINDS: &'static [&'static str] = &["feed", "jsonl", "hackernews", "mastodon", "x"];
+    pub const KINDS: &'static [&'static str] = &[
+        "feed",
+        "jsonl",
+        "hackernews",
+        "mastodon",
+        "x",
+        "bluesky_search",
+    ];
 
     /// Validates the options of a `[[sources]]` table of the given `kind`.
     pub fn parse(kind: &str, options: Map<String, Value>) -> Result<SourceKind, FieldError> {
@@ -66,6 +78,10 @@ impl SourceKind {
             }
             "mastodon" => mastodon::MastodonSettings::parse(options).map(SourceKind::Mastodon),
             "x" => x::XSettings::parse(options).map(SourceKind::X),
+            "reddit" => reddit::RedditSettings::parse(options).map(SourceKind::Reddit),
+            "bluesky_search" => {
+                bluesky::BlueskySettings::parse(options).map(SourceKind::BlueskySearch)
+            }
             other => Err(FieldError::new(
                 "kind",
                 format!(
@@ -84,6 +100,8 @@ impl SourceKind {
             SourceKind::HackerNews(_) => "hackernews",
             SourceKind::Mastodon(_) => "mastodon",
             SourceKind::X(_) => "x",
+            SourceKind::BlueskySearch(_) => "bluesky_search",
+            SourceKind::Reddit(_) => "reddit",
         }
     }
 
@@ -93,6 +111,14 @@ impl SourceKind {
             SourceKind::Feed(settings) => format!("{} feed URL(s)", settings.urls.len()),
             SourceKind::Jsonl(settings) => settings.path.display().to_string(),
             SourceKind::X(settings) => describe_queries(&settings.base_url, &settings.queries),
+            SourceKind::Reddit(settings) => format!(
+                "{}, {} subreddit(s)",
+                describe_queries(&settings.base_url, &settings.queries),
+                settings.subreddits.len()
+            ),
+            SourceKind::BlueskySearch(settings) => {
+                describe_queries(&settings.base_url, &settings.queries)
+            }
             SourceKind::Mastodon(settings) => {
                 describe_queries(&settings.base_url, &settings.hashtags)
             }
@@ -225,21 +251,29 @@ pub fn build(config: &SourceConfig, context: &SourceContext) -> Box<dyn Source> 
             config.name.clone(),
             settings.clone(),
         )),
-        SourceKind::HackerNews(settings) => Box::new(StreamSource(hackernews::HackerNews::new(
+        SourceKind::HackerNews(settings) => Box::new(hackernews::HackerNews::source(
             config.name.clone(),
             settings.clone(),
             context,
-        ))),
-        SourceKind::Mastodon(settings) => Box::new(StreamSource(mastodon::Mastodon::new(
+        )),
+        SourceKind::Mastodon(settings) => Box::new(mastodon::Mastodon::source(
             config.name.clone(),
             settings.clone(),
             context,
-        ))),
-        SourceKind::X(settings) => Box::new(StreamSource(x::X::new(
+        )),
+        SourceKind::X(settings) => {
+            Box::new(x::X::source(config.name.clone(), settings.clone(), context))
+        }
+        SourceKind::BlueskySearch(settings) => Box::new(bluesky::Bluesky::source(
             config.name.clone(),
             settings.clone(),
             context,
-        ))),
+        )),
+        SourceKind::Reddit(settings) => Box::new(reddit::Reddit::source(
+            config.name.clone(),
+            settings.clone(),
+            context,
+        )),
     }
 }
 

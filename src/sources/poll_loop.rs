@@ -251,6 +251,27 @@ mod tests {
             Harness { _dir: dir, store }
         }
 
+        /// The loop under test: 60 s interval, no jitter, backoff from 1 s to 8 s.
+        fn poll_loop(
+            &self,
+            source: Scripted,
+            batches: mpsc::Sender<Batch>,
+            cancel: &CancellationToken,
+        ) -> PollLoop {
+            PollLoop {
+                source: Box::new(source),
+                interval: Duration::from_secs(60),
+                jitter: 0.0,
+                backoff: Backoff {
+                    initial: Duration::from_secs(1),
+                    max: Duration::from_secs(8),
+                },
+                store: self.store.clone(),
+                batches,
+                cancel: cancel.clone(),
+            }
+        }
+
         /// Runs a poll loop over `answers` until `calls` fetches were made, then
         /// cancels it and returns the gaps between fetches and the cursors passed in.
         async fn run(
@@ -273,25 +294,12 @@ mod tests {
                 .run(),
             );
             let cancel = CancellationToken::new();
-            let poll = tokio::spawn(
-                PollLoop {
-                    source: Box::new(Scripted {
-                        answers: answers.into(),
-                        calls: Arc::clone(&log),
-                        count,
-                    }),
-                    interval: Duration::from_secs(60),
-                    jitter: 0.0,
-                    backoff: Backoff {
-                        initial: Duration::from_secs(1),
-                        max: Duration::from_secs(8),
-                    },
-                    store: self.store.clone(),
-                    batches,
-                    cancel: cancel.clone(),
-                }
-                .run(),
-            );
+            let source = Scripted {
+                answers: answers.into(),
+                calls: Arc::clone(&log),
+                count,
+            };
+            let poll = tokio::spawn(self.poll_loop(source, batches, &cancel).run());
             counted.wait_for(|n| *n >= calls).await.unwrap();
             cancel.cancel();
             poll.await.unwrap();
@@ -395,25 +403,12 @@ mod tests {
         });
         let (count, mut counted) = tokio::sync::watch::channel(0);
         let cancel = CancellationToken::new();
-        let poll = tokio::spawn(
-            PollLoop {
-                source: Box::new(Scripted {
-                    answers: vec![page("1", true), page("2", false), page("3", false)].into(),
-                    calls: Arc::new(Mutex::new(Vec::new())),
-                    count,
-                }),
-                interval: Duration::from_secs(60),
-                jitter: 0.0,
-                backoff: Backoff {
-                    initial: Duration::from_secs(1),
-                    max: Duration::from_secs(8),
-                },
-                store: harness.store.clone(),
-                batches,
-                cancel: cancel.clone(),
-            }
-            .run(),
-        );
+        let source = Scripted {
+            answers: vec![page("1", true), page("2", false), page("3", false)].into(),
+            calls: Arc::new(Mutex::new(Vec::new())),
+            count,
+        };
+        let poll = tokio::spawn(harness.poll_loop(source, batches, &cancel).run());
         counted.wait_for(|n| *n >= 4).await.unwrap();
         cancel.cancel();
         poll.await.unwrap();

@@ -4,6 +4,16 @@
 
 use crate::config::KeywordRules;
 
+/// `explicit` when the source's configuration lists queries, else `derived` from the
+/// keywords.
+pub fn configured_or(explicit: &[String], derived: impl FnOnce() -> Vec<String>) -> Vec<String> {
+    if explicit.is_empty() {
+        derived()
+    } else {
+        explicit.to_vec()
+    }
+}
+
 /// Every brand term, deduplicated case-insensitively, multi-word ones in double quotes
 /// so they are searched as phrases.
 pub fn phrase_terms(keywords: &KeywordRules) -> Vec<String> {

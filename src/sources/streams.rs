@@ -5,6 +5,7 @@
 //! rate limit ends the poll early with what was fetched so far.
 
 use std::collections::{BTreeMap, HashSet};
+use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -22,6 +23,8 @@ pub struct StreamPage<S> {
     pub state: S,
     /// The stream has more waiting right now.
     pub more: bool,
+    /// The server asked not to be polled again before this (RSS `ttl`).
+    pub not_before: Option<Duration>,
 }
 
 /// A platform whose work splits into named streams.
@@ -30,11 +33,11 @@ pub trait Streams: Send + Sync {
     /// Per-stream state persisted in the source cursor.
     type State: Serialize + DeserializeOwned + Send + Sync;
 
-    /// The configured source name.
-    fn name(&self) -> &str;
-
-    /// The streams to poll, in order; each key names one stream's state in the cursor.
-    fn stream_keys(&self) -> Vec<String>;
+    /// Whether one rate limit covers every stream (one platform account), so a used-up
+    /// window ends the poll; `false` for streams on unrelated servers (feed URLs).
+    fn shared_rate_limit(&self) -> bool {
+        true
+    }
 
     /// Fetches what is new in stream `key` after `state` (`None`: never polled).
     async fn fetch_stream(
@@ -45,16 +48,42 @@ pub trait Streams: Send + Sync {
 }
 
 /// Adapts a [`Streams`] platform to the [`Source`] trait.
-pub struct StreamSource<T>(pub T);
+pub struct StreamSource<T> {
+    name: String,
+    keys: Vec<String>,
+    streams: T,
+}
+
+impl<T: Streams> StreamSource<T> {
+    /// The source `name` polling `streams` under `keys`, in order; each key names one
+    /// stream's state in the cursor.
+    pub fn build(name: String, keys: Vec<String>, streams: T) -> StreamSource<T> {
+        StreamSource {
+            name,
+            keys,
+            streams,
+        }
+    }
+
+    /// The stream keys, in polling order.
+    pub fn keys(&self) -> &[String] {
+        &self.keys
+    }
+
+    /// The platform behind the streams.
+    pub fn streams(&self) -> &T {
+        &self.streams
+    }
+}
 
 #[async_trait::async_trait]
 impl<T: Streams> Source for StreamSource<T> {
     fn name(&self) -> &str {
-        self.0.name()
+        &self.name
     }
 
     async fn fetch(&mut self, cursor: Option<&str>) -> Result<Page, SourceError> {
-        let name = self.0.name().to_string();
+        let name = self.name.clone();
         let mut states: BTreeMap<String, serde_json::Value> = match cursor {
             None => BTreeMap::new(),
             Some(text) => serde_json::from_str(text).unwrap_or_else(|err| {
@@ -66,14 +95,15 @@ impl<T: Streams> Source for StreamSource<T> {
         let mut seen = HashSet::new();
         let mut first_error = None;
         let mut succeeded = 0usize;
-        for key in self.0.stream_keys() {
+        for key in &self.keys {
             let state = states
-                .get(&key)
+                .get(key)
                 .and_then(|value| serde_json::from_value(value.clone()).ok());
-            match self.0.fetch_stream(&key, state).await {
+            match self.streams.fetch_stream(key, state).await {
                 Ok(stream_page) => {
                     succeeded += 1;
                     page.more |= stream_page.more;
+                    page.not_before = page.not_before.max(stream_page.not_before);
                     let n_posts = stream_page.posts.len();
                     page.posts.extend(
                         stream_page
@@ -84,10 +114,11 @@ impl<T: Streams> Source for StreamSource<T> {
                     let state = serde_json::to_value(&stream_page.state)
                         .map_err(|err| SourceError::Malformed(format!("state: {err}")))?;
                     debug!(source = %name, stream = %key, n_posts, "stream fetched");
-                    states.insert(key, state);
+                    states.insert(key.clone(), state);
                 }
                 Err(err) => {
                     let wait = match &err {
+                        _ if !self.streams.shared_rate_limit() => None,
                         SourceError::RateLimited { wait } => Some(*wait),
                         SourceError::Status { status: 429, .. } => err.retry_after(),
                         _ => None,
@@ -142,10 +173,8 @@ impl SeenSet {
 mod tests {
     use super::*;
     use std::collections::VecDeque;
-    use std::time::Duration;
 
     struct Scripted {
-        keys: Vec<String>,
         answers: VecDeque<Result<StreamPage<u32>, SourceError>>,
         asked: Vec<(String, Option<u32>)>,
     }
@@ -153,12 +182,6 @@ mod tests {
     #[async_trait::async_trait]
     impl Streams for Scripted {
         type State = u32;
-        fn name(&self) -> &str {
-            "scripted"
-        }
-        fn stream_keys(&self) -> Vec<String> {
-            self.keys.clone()
-        }
         async fn fetch_stream(
             &mut self,
             key: &str,
@@ -169,12 +192,18 @@ mod tests {
         }
     }
 
+    fn scripted(keys: Vec<&str>, streams: Scripted) -> StreamSource<Scripted> {
+        let keys = keys.into_iter().map(str::to_string).collect();
+        StreamSource::build("scripted".into(), keys, streams)
+    }
+
     fn post(id: &str) -> Post {
         Post::from_json(&format!(r#"{{"source":"s","id":"{id}","text":"t"}}"#)).unwrap()
     }
 
     fn ok(ids: &[&str], state: u32, more: bool) -> Result<StreamPage<u32>, SourceError> {
         Ok(StreamPage {
+            not_before: None,
             posts: ids.iter().map(|id| post(id)).collect(),
             state,
             more,
@@ -183,32 +212,36 @@ mod tests {
 
     #[tokio::test]
     async fn states_round_trip_and_duplicates_across_streams_collapse() {
-        let mut source = StreamSource(Scripted {
-            keys: vec!["a".into(), "b".into()],
-            answers: VecDeque::from([ok(&["1", "2"], 7, false), ok(&["2", "3"], 9, true)]),
-            asked: Vec::new(),
-        });
+        let mut source = scripted(
+            vec!["a", "b"],
+            Scripted {
+                answers: VecDeque::from([ok(&["1", "2"], 7, false), ok(&["2", "3"], 9, true)]),
+                asked: Vec::new(),
+            },
+        );
         let page = source.fetch(Some(r#"{"a":5}"#)).await.unwrap();
         let ids: Vec<_> = page.posts.iter().map(|p| p.id.as_str()).collect();
         assert_eq!(ids, ["1", "2", "3"]);
         assert!(page.more);
         assert_eq!(page.cursor.as_deref(), Some(r#"{"a":7,"b":9}"#));
         assert_eq!(
-            source.0.asked,
+            source.streams().asked,
             [("a".to_string(), Some(5)), ("b".to_string(), None)]
         );
     }
 
     #[tokio::test]
     async fn one_failing_stream_keeps_its_state_and_the_others_advance() {
-        let mut source = StreamSource(Scripted {
-            keys: vec!["a".into(), "b".into()],
-            answers: VecDeque::from([
-                Err(SourceError::Malformed("x".into())),
-                ok(&["3"], 9, false),
-            ]),
-            asked: Vec::new(),
-        });
+        let mut source = scripted(
+            vec!["a", "b"],
+            Scripted {
+                answers: VecDeque::from([
+                    Err(SourceError::Malformed("x".into())),
+                    ok(&["3"], 9, false),
+                ]),
+                asked: Vec::new(),
+            },
+        );
         let page = source.fetch(Some(r#"{"a":5,"b":1}"#)).await.unwrap();
         assert_eq!(page.cursor.as_deref(), Some(r#"{"a":5,"b":9}"#));
         assert_eq!(page.posts.len(), 1);
@@ -216,28 +249,32 @@ mod tests {
 
     #[tokio::test]
     async fn rate_limit_stops_the_poll_with_what_was_fetched() {
-        let mut source = StreamSource(Scripted {
-            keys: vec!["a".into(), "b".into(), "c".into()],
-            answers: VecDeque::from([
-                ok(&["1"], 2, true),
-                Err(SourceError::RateLimited {
-                    wait: Duration::from_secs(90),
-                }),
-            ]),
-            asked: Vec::new(),
-        });
+        let mut source = scripted(
+            vec!["a", "b", "c"],
+            Scripted {
+                answers: VecDeque::from([
+                    ok(&["1"], 2, true),
+                    Err(SourceError::RateLimited {
+                        wait: Duration::from_secs(90),
+                    }),
+                ]),
+                asked: Vec::new(),
+            },
+        );
         let page = source.fetch(None).await.unwrap();
         assert_eq!(page.not_before, Some(Duration::from_secs(90)));
         assert!(!page.more);
-        assert_eq!(source.0.asked.len(), 2, "stream c was not asked");
-        let mut all_fail = StreamSource(Scripted {
-            keys: vec!["a".into()],
-            answers: VecDeque::from([Err(SourceError::Status {
-                status: 503,
-                retry_after: None,
-            })]),
-            asked: Vec::new(),
-        });
+        assert_eq!(source.streams().asked.len(), 2, "stream c was not asked");
+        let mut all_fail = scripted(
+            vec!["a"],
+            Scripted {
+                answers: VecDeque::from([Err(SourceError::Status {
+                    status: 503,
+                    retry_after: None,
+                })]),
+                asked: Vec::new(),
+            },
+        );
         assert!(all_fail.fetch(None).await.is_err());
     }
 

@@ -20,8 +20,8 @@ use serde_json::{Map, Value};
 
 use super::api::{ApiClient, RateLimitHeaders, decode_items};
 use super::html::decode_entities;
-use super::queries::{all_clauses, or_queries};
-use super::streams::{StreamPage, Streams};
+use super::queries::{all_clauses, configured_or, or_queries};
+use super::streams::{StreamPage, StreamSource, Streams};
 use super::{SourceContext, SourceError, parse_http_url};
 use crate::config::{FieldError, parse_options, take_secret};
 use crate::model::{Author, Post};
@@ -92,7 +92,7 @@ impl XSettings {
 
 /// Per-query state in the cursor.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct QueryState {
+pub struct CycleState {
     /// Newest id of the last finished cycle.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     since_id: Option<String>,
@@ -170,24 +170,21 @@ struct UserMetrics {
 pub struct X {
     name: String,
     settings: XSettings,
-    queries: Vec<String>,
     api: ApiClient,
 }
 
 impl X {
-    /// An X source named `name`.
-    pub fn new(name: String, settings: XSettings, context: &SourceContext) -> X {
-        let queries = if settings.queries.is_empty() {
+    /// An X source named `name`, one stream per query.
+    pub fn source(name: String, settings: XSettings, context: &SourceContext) -> StreamSource<X> {
+        let queries = configured_or(&settings.queries, || {
             or_queries(&all_clauses(&context.keywords), "", MAX_QUERY_CHARS)
-        } else {
-            settings.queries.clone()
-        };
-        X {
-            name,
+        });
+        let streams = X {
+            name: name.clone(),
             settings,
-            queries,
             api: ApiClient::new(context, RateLimitHeaders::XApi),
-        }
+        };
+        StreamSource::build(name, queries, streams)
     }
 
     fn to_posts(&self, response: SearchResponse) -> Vec<Post> {
@@ -266,21 +263,13 @@ impl X {
 
 #[async_trait::async_trait]
 impl Streams for X {
-    type State = QueryState;
-
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn stream_keys(&self) -> Vec<String> {
-        self.queries.clone()
-    }
+    type State = CycleState;
 
     async fn fetch_stream(
         &mut self,
         query: &str,
-        state: Option<QueryState>,
-    ) -> Result<StreamPage<QueryState>, SourceError> {
+        state: Option<CycleState>,
+    ) -> Result<StreamPage<CycleState>, SourceError> {
         let state = state.unwrap_or_default();
         let mut url = self.settings.base_url.clone();
         url.set_path("/2/tweets/search/recent");
@@ -311,18 +300,19 @@ impl Streams for X {
         };
         // The first poll takes the newest page only: paging back 7 days is backfill.
         let next = match next_token {
-            Some(token) if state.since_id.is_some() => QueryState {
+            Some(token) if state.since_id.is_some() => CycleState {
                 since_id: state.since_id.clone(),
                 next_token: Some(token),
                 cycle_newest,
             },
-            _ => QueryState {
+            _ => CycleState {
                 since_id: cycle_newest.or(state.since_id),
                 next_token: None,
                 cycle_newest: None,
             },
         };
         Ok(StreamPage {
+            not_before: None,
             posts,
             more: next.next_token.is_some(),
             state: next,

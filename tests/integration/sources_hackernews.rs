@@ -5,13 +5,12 @@ use std::time::Duration;
 
 use mentiond::sources::Source;
 use mentiond::sources::hackernews::{HackerNews, HackerNewsSettings};
-use mentiond::sources::streams::StreamSource;
 use serde_json::json;
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer};
 
 use crate::sources_support::{
-    Harness, check_http_failures, context, fixture, json, shared_recording,
+    Harness, check_http_failures, context, fixture, json, replay, shared_recording,
 };
 
 const SEARCH: &str = "/api/v1/search_by_date";
@@ -19,11 +18,7 @@ const SEARCH: &str = "/api/v1/search_by_date";
 fn source(base_url: &str) -> Box<dyn Source> {
     let options = json!({"base_url": base_url, "queries": ["Turkcell"]});
     let settings = HackerNewsSettings::parse(options.as_object().unwrap().clone()).unwrap();
-    Box::new(StreamSource(HackerNews::new(
-        "hn".into(),
-        settings,
-        &context(),
-    )))
+    Box::new(HackerNews::source("hn".into(), settings, &context()))
 }
 
 #[tokio::test]
@@ -51,13 +46,8 @@ async fn pages_dedupes_survives_restart_and_keeps_turkish_text() {
     let harness = Harness::new(Duration::from_secs(3600));
 
     let mut first = source(&server.uri());
-    let (posts, outcome) = harness.poll(first.as_mut()).await.unwrap();
+    let posts = harness.first_run(first.as_mut()).await;
     assert_eq!(posts.len(), 2, "the hit without created_at_i is skipped");
-    assert_eq!(outcome.new_posts, 2);
-    assert_eq!(
-        outcome.deliveries, 0,
-        "first run: week-old posts are not alerted"
-    );
     let comment = &posts[0];
     assert_eq!(comment.id, "46010299");
     assert_eq!(comment.kind.as_deref(), Some("comment"));
@@ -101,7 +91,7 @@ async fn pages_dedupes_survives_restart_and_keeps_turkish_text() {
 
 #[tokio::test]
 async fn http_failures_fail_the_poll_the_right_way() {
-    check_http_failures(Vec::new, |base| source(base), SEARCH).await;
+    check_http_failures(Vec::new, |base| source(base)).await;
 }
 
 #[tokio::test]
@@ -110,13 +100,7 @@ async fn shared_recording_parses_when_available() {
     else {
         return;
     };
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(SEARCH))
-        .respond_with(json(body, &[]))
-        .mount(&server)
-        .await;
-    let page = source(&server.uri()).fetch(None).await.unwrap();
+    let page = replay(Vec::new, body, source).await;
     assert_eq!(page.posts.len(), 1);
     let post = &page.posts[0];
     assert_eq!(post.id, "7919418");

@@ -5,13 +5,13 @@ use std::time::Duration;
 
 use mentiond::sources::Source;
 use mentiond::sources::mastodon::{Mastodon, MastodonSettings};
-use mentiond::sources::streams::StreamSource;
 use serde_json::json;
 use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::sources_support::{
-    Harness, check_http_failures, context, fixture, json, shared_recording,
+    Harness, check_http_failures, context, first_poll_error, fixture, json, replay,
+    shared_recording,
 };
 
 const TAG: &str = "/api/v1/timelines/tag/turkcell";
@@ -22,11 +22,7 @@ fn source(base_url: &str, public: bool) -> Box<dyn Source> {
         "limit": 3, "token": "s3cr3t-token",
     });
     let settings = MastodonSettings::parse(options.as_object().unwrap().clone()).unwrap();
-    Box::new(StreamSource(Mastodon::new(
-        "mastodon".into(),
-        settings,
-        &context(),
-    )))
+    Box::new(Mastodon::source("mastodon".into(), settings, &context()))
 }
 
 /// The recorded header set: rate limit with an ISO reset, and `Link` next/prev.
@@ -101,15 +97,11 @@ async fn pages_forward_with_min_id_dedupes_and_survives_restart() {
 
     let harness = Harness::new(Duration::from_secs(3600));
     let mut first = source(&base, true);
-    let (posts, outcome) = harness.poll(first.as_mut()).await.unwrap();
+    let posts = harness.first_run(first.as_mut()).await;
     assert_eq!(
         posts.len(),
         3,
         "the reply seen on both timelines counts once"
-    );
-    assert_eq!(
-        outcome.deliveries, 0,
-        "first run: old posts are not alerted"
     );
     let complaint = &posts[0];
     assert_eq!(
@@ -179,21 +171,17 @@ async fn pages_forward_with_min_id_dedupes_and_survives_restart() {
 
 #[tokio::test]
 async fn a_disabled_public_timeline_is_a_permanent_error() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(401).set_body_raw(
-            fixture("mastodon", "error_401_public_timeline_disabled.json"),
-            "application/json",
-        ))
-        .mount(&server)
-        .await;
-    let err = source(&server.uri(), true).fetch(None).await.unwrap_err();
+    let disabled = ResponseTemplate::new(401).set_body_raw(
+        fixture("mastodon", "error_401_public_timeline_disabled.json"),
+        "application/json",
+    );
+    let err = first_poll_error(Vec::new, disabled, |base| source(base, true)).await;
     assert!(!err.is_transient(), "{err}");
 }
 
 #[tokio::test]
 async fn http_failures_fail_the_poll_the_right_way() {
-    check_http_failures(Vec::new, |base| source(base, false), TAG).await;
+    check_http_failures(Vec::new, |base| source(base, false)).await;
 }
 
 #[tokio::test]
@@ -202,12 +190,7 @@ async fn shared_recording_parses_when_available() {
     else {
         return;
     };
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(json(body, &[]))
-        .mount(&server)
-        .await;
-    let page = source(&server.uri(), false).fetch(None).await.unwrap();
+    let page = replay(Vec::new, body, |base| source(base, false)).await;
     assert_eq!(page.posts.len(), 5);
     assert!(
         page.posts

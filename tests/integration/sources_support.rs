@@ -17,7 +17,6 @@ use mentiond::pipeline::{Batch, Pipeline};
 use mentiond::sources::{Source, SourceContext, SourceError};
 use mentiond::store::{BatchOutcome, HitRow, Store, StoreHandle};
 use tokio::sync::{mpsc, oneshot};
-use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// Body cap used by every source test.
@@ -25,35 +24,8 @@ pub const MAX_BODY: u64 = 64 * 1024;
 
 /// The example brands, as a keywords file would list them.
 pub fn keywords() -> KeywordRules {
-    parse_keywords(
-        Path::new("keywords.toml"),
-        r##"
-[[brand]]
-name = "Turkcell"
-team = "turkcell-care"
-terms = ["Turkcell"]
-handles = ["@Turkcell"]
-hashtags = ["#turkcell"]
-
-[[brand]]
-name = "THY"
-team = "thy-care"
-terms = ["Türk Hava Yolları", "Turkish Airlines"]
-handles = ["@TK_HelpDesk"]
-hashtags = ["#türkhavayolları"]
-
-[[brand]]
-name = "DenizBank"
-terms = ["DenizBank"]
-hashtags = ["#denizbank"]
-
-[[brand]]
-name = "Yapı Kredi"
-terms = ["Yapı Kredi"]
-handles = ["@YapiKredi"]
-"##,
-    )
-    .expect("test keywords are valid")
+    let text = String::from_utf8(crate::support::fixture("keywords/sources.toml")).unwrap();
+    parse_keywords(Path::new("keywords/sources.toml"), &text).expect("test keywords are valid")
 }
 
 /// A context with a 5 s timeout and a [`MAX_BODY`] cap.
@@ -168,6 +140,18 @@ impl Harness {
         Ok((posts, outcome.await.unwrap().unwrap()))
     }
 
+    /// The first poll of a new install: posts are stored, hits found, and none of
+    /// them (all older than the backfill) alerted. Returns the fetched posts.
+    pub async fn first_run(&self, source: &mut dyn Source) -> Vec<Post> {
+        let (posts, outcome) = self.poll(source).await.unwrap();
+        assert!(outcome.new_hits > 0, "the fixtures mention the brands");
+        assert_eq!(
+            outcome.deliveries, 0,
+            "first run: old posts are not alerted"
+        );
+        posts
+    }
+
     /// Every stored hit, newest first.
     pub async fn hits(&self) -> Vec<HitRow> {
         self.store
@@ -187,13 +171,55 @@ pub fn gzip_bomb(len: usize) -> Vec<u8> {
     encoder.finish().unwrap()
 }
 
-/// Runs `build(base_url)`'s first poll against servers whose `data_path` (a regex)
-/// answers 429, 503, broken JSON, an oversized body and a gzip bomb, after mounting
-/// `setup` (login endpoints). Each must fail the poll the right way.
+/// The page of `build(base_url)`'s first poll when, after `setup` (login
+/// endpoints), every other request gets `body` (a recording).
+pub async fn replay(
+    setup: fn() -> Vec<Mock>,
+    body: String,
+    build: impl Fn(&str) -> Box<dyn Source>,
+) -> mentiond::sources::Page {
+    let server = MockServer::start().await;
+    for mock in setup() {
+        mock.mount(&server).await;
+    }
+    Mock::given(wiremock::matchers::any())
+        .respond_with(json(body, &[]))
+        .mount(&server)
+        .await;
+    build(&server.uri())
+        .fetch(None)
+        .await
+        .expect("the recording parses")
+}
+
+/// The error of `build(base_url)`'s first poll when, after `setup` (login
+/// endpoints), every other request gets `response`.
+pub async fn first_poll_error(
+    setup: fn() -> Vec<Mock>,
+    response: ResponseTemplate,
+    build: impl Fn(&str) -> Box<dyn Source>,
+) -> SourceError {
+    let server = MockServer::start().await;
+    for mock in setup() {
+        mock.mount(&server).await;
+    }
+    Mock::given(wiremock::matchers::any())
+        .respond_with(response)
+        .mount(&server)
+        .await;
+    let mut source = build(&server.uri());
+    match source.fetch(None).await {
+        Ok(page) => panic!("the poll must fail, got {} posts", page.posts.len()),
+        Err(err) => err,
+    }
+}
+
+/// Runs `build(base_url)`'s first poll against servers that, after `setup` (login
+/// endpoints), answer 429, 503, broken JSON, an oversized body and a gzip bomb.
+/// Each must fail the poll the right way.
 pub async fn check_http_failures(
     setup: fn() -> Vec<Mock>,
     build: impl Fn(&str) -> Box<dyn Source>,
-    data_path: &str,
 ) {
     let bomb = gzip_bomb(4 * MAX_BODY as usize);
     assert!(
@@ -222,20 +248,7 @@ pub async fn check_http_failures(
         ),
     ];
     for (scenario, response) in scenarios {
-        let server = MockServer::start().await;
-        for mock in setup() {
-            mock.mount(&server).await;
-        }
-        Mock::given(method("GET"))
-            .and(path_regex(data_path))
-            .respond_with(response)
-            .mount(&server)
-            .await;
-        let mut source = build(&server.uri());
-        let err = source
-            .fetch(None)
-            .await
-            .expect_err(&format!("{scenario} must fail the poll"));
+        let err = first_poll_error(setup, response, &build).await;
         match scenario {
             "429" => {
                 assert!(err.is_transient(), "{scenario}: {err}");

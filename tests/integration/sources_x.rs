@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use mentiond::sources::streams::StreamSource;
 use mentiond::sources::x::{X, XSettings};
 use mentiond::sources::{Source, SourceError};
 use serde_json::json;
@@ -11,7 +10,8 @@ use wiremock::matchers::{header, method, path, query_param, query_param_is_missi
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::sources_support::{
-    Harness, check_http_failures, context, fixture, json, shared_recording,
+    Harness, check_http_failures, context, first_poll_error, fixture, json, replay,
+    shared_recording,
 };
 
 const SEARCH: &str = "/2/tweets/search/recent";
@@ -20,7 +20,7 @@ const QUERY: &str = "(Turkcell OR @TK_HelpDesk OR \"Yapı Kredi\" OR DenizBank) 
 fn source(base_url: &str) -> Box<dyn Source> {
     let options = json!({"base_url": base_url, "token": "AAAA-test-bearer", "queries": [QUERY]});
     let settings = XSettings::parse(options.as_object().unwrap().clone()).unwrap();
-    Box::new(StreamSource(X::new("x".into(), settings, &context())))
+    Box::new(X::source("x".into(), settings, &context()))
 }
 
 fn search(since_id: Option<&str>, next_token: Option<&str>) -> wiremock::MockBuilder {
@@ -86,12 +86,8 @@ async fn since_id_cycle_with_next_token_pages_dedupes_edits_and_survives_restart
 
     let harness = Harness::new(Duration::from_secs(3600));
     let mut first = source(&server.uri());
-    let (posts, outcome) = harness.poll(first.as_mut()).await.unwrap();
+    let posts = harness.first_run(first.as_mut()).await;
     assert_eq!(posts.len(), 3, "the tweet without text is skipped");
-    assert_eq!(
-        outcome.deliveries, 0,
-        "first run: old posts are not alerted"
-    );
     let complaint = &posts[0];
     assert_eq!(
         complaint.url.as_deref(),
@@ -200,26 +196,17 @@ async fn a_429_without_retry_after_waits_for_the_reset() {
 
 #[tokio::test]
 async fn unauthorized_is_permanent() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(401).set_body_raw(
-            fixture("x", "error_401_unauthorized.json"),
-            "application/problem+json",
-        ))
-        .mount(&server)
-        .await;
-    assert!(
-        !source(&server.uri())
-            .fetch(None)
-            .await
-            .unwrap_err()
-            .is_transient()
+    let unauthorized = ResponseTemplate::new(401).set_body_raw(
+        fixture("x", "error_401_unauthorized.json"),
+        "application/problem+json",
     );
+    let err = first_poll_error(Vec::new, unauthorized, source).await;
+    assert!(!err.is_transient(), "{err}");
 }
 
 #[tokio::test]
 async fn http_failures_fail_the_poll_the_right_way() {
-    check_http_failures(Vec::new, |base| source(base), SEARCH).await;
+    check_http_failures(Vec::new, |base| source(base)).await;
 }
 
 #[tokio::test]
@@ -233,12 +220,7 @@ async fn shared_recordings_parse_when_available() {
         let Some(body) = shared_recording("twitter", name) else {
             return;
         };
-        let server = MockServer::start().await;
-        Mock::given(method("GET"))
-            .respond_with(json(body, &[]))
-            .mount(&server)
-            .await;
-        let page = source(&server.uri()).fetch(None).await.unwrap();
+        let page = replay(Vec::new, body, source).await;
         if expected > 0 {
             assert_eq!(page.posts.len(), expected, "{name}");
         }

@@ -1,0 +1,433 @@
+//! Bluesky search: `app.bsky.feed.searchPosts` (`sort=latest`) per query through an
+//! app-password session on the PDS (`createSession`, renewed with `refreshSession`
+//! when the access token expires). Unauthenticated search is refused by the public
+//! AppView, hence the session.
+//!
+//! Each query keeps a watermark (newest `indexedAt` seen); the next poll asks
+//! `since = watermark − overlap` and follows `cursor` while pages come back full.
+//! Posts are keyed on their `at://` uri; follower counts come from `getProfiles` in
+//! batches of 25 and are cached per DID.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use reqwest::header::AUTHORIZATION;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::api::{ApiClient, RateLimitHeaders, Reply, decode_items};
+use super::queries::{configured_or, phrase_terms};
+use super::streams::{StreamPage, StreamSource, Streams};
+use super::{SourceContext, SourceError, parse_http_url};
+use crate::config::{FieldError, parse_options, take_secret};
+use crate::model::{Author, Post};
+
+/// PDS used unless `base_url` says otherwise.
+pub const DEFAULT_BASE_URL: &str = "https://bsky.social";
+
+/// Posts indexed this long before the watermark are asked for again.
+const OVERLAP: chrono::Duration = chrono::Duration::seconds(60);
+
+/// Actors per `getProfiles` call (the API maximum).
+const PROFILES_PER_CALL: usize = 25;
+
+/// Follower counts kept before the cache starts over.
+const MAX_CACHED_PROFILES: usize = 10_000;
+
+/// Validated `kind = "bluesky_search"` options.
+#[derive(Debug, Clone)]
+pub struct BlueskySettings {
+    /// PDS root (`https://bsky.social`).
+    pub base_url: reqwest::Url,
+    /// Account handle or email of the session.
+    pub identifier: String,
+    /// App password (never the account password).
+    pub app_password: SecretString,
+    /// Explicit queries; empty means one per brand term.
+    pub queries: Vec<String>,
+    /// Posts per request (1–100).
+    pub limit: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Options {
+    base_url: Option<String>,
+    identifier: String,
+    #[serde(default)]
+    queries: Vec<String>,
+    limit: Option<u32>,
+}
+
+impl BlueskySettings {
+    /// Validates the options; the app password comes from `app_password`,
+    /// `app_password_env` or `app_password_file` and is required.
+    pub fn parse(mut options: Map<String, Value>) -> Result<BlueskySettings, FieldError> {
+        let app_password = take_secret(&mut options, "app_password")?.ok_or_else(|| {
+            FieldError::new(
+                "app_password",
+                "set `app_password_env` or `app_password_file` (an app password)",
+            )
+        })?;
+        let options: Options = parse_options(options)?;
+        let limit = options.limit.unwrap_or(100);
+        if !(1..=100).contains(&limit) {
+            return Err(FieldError::new("limit", "must be 1 to 100"));
+        }
+        if options.identifier.trim().is_empty() {
+            return Err(FieldError::new("identifier", "must not be empty"));
+        }
+        Ok(BlueskySettings {
+            base_url: parse_http_url(
+                "base_url",
+                options.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL),
+            )?,
+            identifier: options.identifier,
+            app_password,
+            queries: options.queries,
+            limit,
+        })
+    }
+}
+
+/// Per-query state in the cursor.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SearchState {
+    /// Newest `indexedAt` seen.
+    watermark: Option<DateTime<Utc>>,
+    /// While walking one window: its `since` and the next cursor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    walking: Option<(DateTime<Utc>, String)>,
+}
+
+struct Session {
+    access: SecretString,
+    refresh: SecretString,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionReply {
+    access_jwt: String,
+    refresh_jwt: String,
+}
+
+#[derive(Deserialize)]
+struct SearchReply {
+    posts: Vec<Value>,
+    cursor: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PostView {
+    uri: String,
+    author: ProfileView,
+    record: PostRecord,
+    embed: Option<Embed>,
+    indexed_at: DateTime<Utc>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ProfileView {
+    did: String,
+    handle: String,
+    display_name: Option<String>,
+    followers_count: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PostRecord {
+    text: String,
+    created_at: Option<String>,
+    #[serde(default)]
+    langs: Vec<String>,
+    reply: Option<ReplyRef>,
+}
+
+#[derive(Deserialize)]
+struct ReplyRef {
+    parent: StrongRef,
+}
+
+#[derive(Deserialize)]
+struct StrongRef {
+    uri: String,
+}
+
+#[derive(Deserialize)]
+struct Embed {
+    #[serde(rename = "$type")]
+    kind: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Profiles {
+    profiles: Vec<Value>,
+}
+
+/// Searches Bluesky for each query through an app-password session.
+pub struct Bluesky {
+    name: String,
+    settings: BlueskySettings,
+    api: ApiClient,
+    session: Option<Session>,
+    followers: HashMap<String, u64>,
+}
+
+impl Bluesky {
+    /// A Bluesky search source named `name`, one stream per query.
+    pub fn source(
+        name: String,
+        settings: BlueskySettings,
+        context: &SourceContext,
+    ) -> StreamSource<Bluesky> {
+        let queries = configured_or(&settings.queries, || phrase_terms(&context.keywords));
+        let streams = Bluesky {
+            name: name.clone(),
+            settings,
+            api: ApiClient::new(context, RateLimitHeaders::Bluesky),
+            session: None,
+            followers: HashMap::new(),
+        };
+        StreamSource::build(name, queries, streams)
+    }
+
+    fn xrpc(&self, method: &str) -> reqwest::Url {
+        let mut url = self.settings.base_url.clone();
+        url.set_path(&format!("/xrpc/{method}"));
+        url
+    }
+
+    /// Logs in with the app password, or renews with the refresh token when one is held.
+    async fn open_session(&mut self, renew: bool) -> Result<(), SourceError> {
+        let refresh = self.session.take().filter(|_| renew).map(|s| s.refresh);
+        let reply: Result<Reply<SessionReply>, SourceError> = match refresh {
+            Some(refresh) => {
+                let request = self
+                    .api
+                    .http()
+                    .post(self.xrpc("com.atproto.server.refreshSession"))
+                    .header(AUTHORIZATION, bearer(&refresh));
+                match self.api.json(request).await {
+                    Ok(reply) => Ok(reply),
+                    // An expired refresh token: log in again.
+                    Err(SourceError::Status {
+                        status: 400 | 401, ..
+                    }) => self.create_session().await,
+                    Err(err) => Err(err),
+                }
+            }
+            None => self.create_session().await,
+        };
+        let reply = reply?;
+        self.session = Some(Session {
+            access: SecretString::from(reply.body.access_jwt),
+            refresh: SecretString::from(reply.body.refresh_jwt),
+        });
+        Ok(())
+    }
+
+    async fn create_session(&mut self) -> Result<Reply<SessionReply>, SourceError> {
+        let body = serde_json::json!({
+            "identifier": self.settings.identifier,
+            "password": self.settings.app_password.expose_secret(),
+        });
+        let request = self
+            .api
+            .http()
+            .post(self.xrpc("com.atproto.server.createSession"))
+            .json(&body);
+        self.api.json(request).await.map_err(|err| match err {
+            SourceError::Status {
+                status: 400 | 401, ..
+            } => SourceError::Auth(format!(
+                "createSession refused for `{}`",
+                self.settings.identifier
+            )),
+            other => other,
+        })
+    }
+
+    /// GET `url` with the session's access token, renewing the session once when
+    /// the token has expired (400 `ExpiredToken` or 401).
+    async fn get<T: serde::de::DeserializeOwned>(
+        &mut self,
+        url: reqwest::Url,
+    ) -> Result<Reply<T>, SourceError> {
+        if self.session.is_none() {
+            self.open_session(false).await?;
+        }
+        match self.get_with_session(url.clone()).await {
+            Err(SourceError::Status {
+                status: 400 | 401, ..
+            }) => {
+                self.open_session(true).await?;
+                self.get_with_session(url).await
+            }
+            result => result,
+        }
+    }
+
+    async fn get_with_session<T: serde::de::DeserializeOwned>(
+        &mut self,
+        url: reqwest::Url,
+    ) -> Result<Reply<T>, SourceError> {
+        let Some(session) = &self.session else {
+            return Err(SourceError::Auth("no session".into()));
+        };
+        let request = self
+            .api
+            .http()
+            .get(url)
+            .header(AUTHORIZATION, bearer(&session.access));
+        self.api.json(request).await
+    }
+
+    /// Fills in follower counts, asking `getProfiles` for authors not cached yet.
+    /// Counts are an enrichment: a failure is logged and the posts go on without.
+    async fn add_followers(&mut self, posts: &mut [Post]) {
+        let mut missing: Vec<String> = posts
+            .iter()
+            .filter_map(|post| post.author.as_ref()?.id.clone())
+            .filter(|did| !self.followers.contains_key(did))
+            .collect();
+        missing.sort();
+        missing.dedup();
+        if self.followers.len() + missing.len() > MAX_CACHED_PROFILES {
+            self.followers.clear();
+        }
+        for batch in missing.chunks(PROFILES_PER_CALL) {
+            let mut url = self.xrpc("app.bsky.actor.getProfiles");
+            for did in batch {
+                url.query_pairs_mut().append_pair("actors", did);
+            }
+            match self.get::<Profiles>(url).await {
+                Ok(reply) => {
+                    for profile in decode_items::<ProfileView>(&self.name, reply.body.profiles) {
+                        if let Some(count) = profile.followers_count {
+                            self.followers.insert(profile.did, count);
+                        }
+                    }
+                }
+                Err(err) => {
+                    tracing::warn!(source = %self.name, error = %err, "getProfiles failed");
+                    break;
+                }
+            }
+        }
+        for post in posts {
+            if let Some(author) = post.author.as_mut()
+                && let Some(count) = author.id.as_ref().and_then(|did| self.followers.get(did))
+            {
+                author.followers = Some(*count);
+            }
+        }
+    }
+
+    fn to_post(&self, view: PostView) -> Post {
+        let rkey = view.uri.rsplit('/').next().unwrap_or_default();
+        let kind = if view.record.reply.is_some() {
+            "reply"
+        } else if view
+            .embed
+            .as_ref()
+            .and_then(|e| e.kind.as_deref())
+            .is_some_and(|kind| {
+                matches!(
+                    kind,
+                    "app.bsky.embed.record#view" | "app.bsky.embed.recordWithMedia#view"
+                )
+            })
+        {
+            "quote"
+        } else {
+            "post"
+        };
+        Post {
+            source: self.name.clone(),
+            url: Some(format!(
+                "https://bsky.app/profile/{}/post/{rkey}",
+                view.author.did
+            )),
+            author: Some(Author {
+                id: Some(view.author.did),
+                handle: Some(view.author.handle),
+                name: view.author.display_name.filter(|name| !name.is_empty()),
+                followers: view.author.followers_count,
+            }),
+            id: view.uri,
+            text: view.record.text,
+            lang: view.record.langs.into_iter().next(),
+            // createdAt is client-supplied and its format varies; indexedAt is the server's.
+            created_at: view
+                .record
+                .created_at
+                .and_then(|at| DateTime::parse_from_rfc3339(&at).ok())
+                .map(|at| at.with_timezone(&Utc))
+                .or(Some(view.indexed_at)),
+            kind: Some(kind.to_string()),
+            in_reply_to: view.record.reply.map(|reply| reply.parent.uri),
+        }
+    }
+}
+
+fn bearer(token: &SecretString) -> String {
+    format!("Bearer {}", token.expose_secret())
+}
+
+#[async_trait::async_trait]
+impl Streams for Bluesky {
+    type State = SearchState;
+
+    async fn fetch_stream(
+        &mut self,
+        query: &str,
+        state: Option<SearchState>,
+    ) -> Result<StreamPage<SearchState>, SourceError> {
+        let watermark = state.as_ref().and_then(|state| state.watermark);
+        let (since, cursor) = match state.and_then(|state| state.walking) {
+            Some((since, cursor)) => (Some(since), Some(cursor)),
+            None => (watermark.map(|at| at - OVERLAP), None),
+        };
+        let mut url = self.xrpc("app.bsky.feed.searchPosts");
+        url.query_pairs_mut()
+            .append_pair("q", query)
+            .append_pair("sort", "latest")
+            .append_pair("limit", &self.settings.limit.to_string());
+        if let Some(since) = since {
+            url.query_pairs_mut().append_pair(
+                "since",
+                &since.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            );
+        }
+        if let Some(cursor) = &cursor {
+            url.query_pairs_mut().append_pair("cursor", cursor);
+        }
+        let reply = self.get::<SearchReply>(url).await?;
+        let fetched = reply.body.posts.len();
+        let views: Vec<PostView> = decode_items(&self.name, reply.body.posts);
+        let newest = views.iter().map(|view| view.indexed_at).max();
+        let mut posts: Vec<Post> = views.into_iter().map(|view| self.to_post(view)).collect();
+        self.add_followers(&mut posts).await;
+        // The first poll takes the newest page only; backfill is not the point.
+        let walking = match (since, reply.body.cursor) {
+            (Some(since), Some(next)) if fetched >= self.settings.limit as usize => {
+                Some((since, next))
+            }
+            _ => None,
+        };
+        Ok(StreamPage {
+            not_before: None,
+            posts,
+            more: walking.is_some(),
+            state: SearchState {
+                watermark: watermark.max(newest),
+                walking,
+            },
+        })
+    }
+}
