@@ -110,20 +110,22 @@ impl SourceKind {
         match self {
             SourceKind::Feed(settings) => format!("{} feed URL(s)", settings.urls.len()),
             SourceKind::Jsonl(settings) => settings.path.display().to_string(),
-            SourceKind::X(settings) => describe_queries(&settings.base_url, &settings.queries),
+            SourceKind::X(settings) => {
+                describe_queries(&settings.base_url, "queries", &settings.queries)
+            }
             SourceKind::Reddit(settings) => format!(
                 "{}, {} subreddit(s)",
-                describe_queries(&settings.base_url, &settings.queries),
+                describe_queries(&settings.base_url, "queries", &settings.queries),
                 settings.subreddits.len()
             ),
             SourceKind::BlueskySearch(settings) => {
-                describe_queries(&settings.base_url, &settings.queries)
+                describe_queries(&settings.base_url, "queries", &settings.queries)
             }
             SourceKind::Mastodon(settings) => {
-                describe_queries(&settings.base_url, &settings.hashtags)
+                describe_queries(&settings.base_url, "hashtags", &settings.hashtags)
             }
             SourceKind::HackerNews(settings) => {
-                describe_queries(&settings.base_url, &settings.queries)
+                describe_queries(&settings.base_url, "queries", &settings.queries)
             }
         }
     }
@@ -278,12 +280,12 @@ pub fn build(config: &SourceConfig, context: &SourceContext) -> Box<dyn Source> 
 }
 
 /// `host, N queries` (or `queries from keywords`) for `mentiond check`.
-fn describe_queries(base_url: &reqwest::Url, queries: &[String]) -> String {
+fn describe_queries(base_url: &reqwest::Url, what: &str, queries: &[String]) -> String {
     let host = base_url.host_str().unwrap_or("?");
     if queries.is_empty() {
-        format!("{host}, queries from keywords")
+        format!("{host}, {what} from keywords")
     } else {
-        format!("{host}, {} queries", queries.len())
+        format!("{host}, {} {what}", queries.len())
     }
 }
 
