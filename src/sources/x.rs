@@ -324,3 +324,43 @@ impl Streams for X {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(options: Value) -> Result<XSettings, FieldError> {
+        XSettings::parse(options.as_object().unwrap().clone())
+    }
+
+    #[test]
+    fn the_bearer_token_is_required_and_never_printed() {
+        assert_eq!(parse(serde_json::json!({})).unwrap_err().key, "token");
+        let settings = parse(serde_json::json!({"token": "AAAA-gizli"})).unwrap();
+        assert!(!format!("{settings:?}").contains("AAAA-gizli"));
+        assert_eq!(settings.base_url.as_str(), "https://api.x.com/");
+    }
+
+    #[test]
+    fn bad_options_name_their_key() {
+        let too_long = "x".repeat(MAX_QUERY_CHARS + 1);
+        let cases = [
+            (
+                serde_json::json!({"token": "t", "max_results": 5}),
+                "max_results",
+            ),
+            (
+                serde_json::json!({"token": "t", "queries": ["ok", too_long]}),
+                "queries[1]",
+            ),
+            (
+                serde_json::json!({"token": "t", "base_url": "ftp://x"}),
+                "base_url",
+            ),
+            (serde_json::json!({"token": "t", "query": "x"}), "query"),
+        ];
+        for (options, key) in cases {
+            assert_eq!(parse(options).unwrap_err().key, key);
+        }
+    }
+}
