@@ -142,6 +142,9 @@ pub struct Page {
     pub more: bool,
     /// The platform asked not to be polled again before this (RSS `ttl`, …).
     pub not_before: Option<Duration>,
+    /// Part of the page is a first look at something new (a query or hashtag added
+    /// to the keywords): its old posts are stored but not alerted, as on a first run.
+    pub backfill: bool,
 }
 
 /// A place that can be asked for what is new since a cursor.

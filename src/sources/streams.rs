@@ -2,7 +2,8 @@
 //! timeline or subreddit listing), each with its own platform cursor. [`StreamSource`]
 //! turns such a platform into one [`Source`]: the source cursor is a JSON object of
 //! per-stream states, one failing stream does not hold back the others, and a used-up
-//! rate limit ends the poll early with what was fetched so far.
+//! rate limit ends the poll early with what was fetched so far. A stream without a
+//! state yet (a query added to the keywords) marks its page as backfill.
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
@@ -99,10 +100,12 @@ impl<T: Streams> Source for StreamSource<T> {
             let state = states
                 .get(key)
                 .and_then(|value| serde_json::from_value(value.clone()).ok());
+            let first_look = state.is_none();
             match self.streams.fetch_stream(key, state).await {
                 Ok(stream_page) => {
                     succeeded += 1;
                     page.more |= stream_page.more;
+                    page.backfill |= first_look;
                     page.not_before = page.not_before.max(stream_page.not_before);
                     let n_posts = stream_page.posts.len();
                     page.posts.extend(
@@ -223,6 +226,7 @@ mod tests {
         let ids: Vec<_> = page.posts.iter().map(|p| p.id.as_str()).collect();
         assert_eq!(ids, ["1", "2", "3"]);
         assert!(page.more);
+        assert!(page.backfill, "stream b had no state yet");
         assert_eq!(page.cursor.as_deref(), Some(r#"{"a":7,"b":9}"#));
         assert_eq!(
             source.streams().asked,
@@ -243,6 +247,7 @@ mod tests {
             },
         );
         let page = source.fetch(Some(r#"{"a":5,"b":1}"#)).await.unwrap();
+        assert!(!page.backfill, "both streams were known");
         assert_eq!(page.cursor.as_deref(), Some(r#"{"a":5,"b":9}"#));
         assert_eq!(page.posts.len(), 1);
     }

@@ -108,3 +108,35 @@ async fn shared_recording_parses_when_available() {
     assert!(post.text.contains("aren't contributing"), "{}", post.text);
     assert!(!post.text.contains("&#x27;"));
 }
+
+#[tokio::test]
+async fn a_query_added_later_backfills_without_alerting() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(SEARCH))
+        .and(query_param("query", "Yapı Kredi"))
+        .respond_with(json(
+            fixture("hackernews", "search_by_date_page1.json"),
+            &[],
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(SEARCH))
+        .respond_with(json(
+            fixture("hackernews", "search_by_date_page0.json"),
+            &[],
+        ))
+        .mount(&server)
+        .await;
+    let harness = Harness::new(Duration::from_secs(3600));
+    harness.first_run(source(&server.uri()).as_mut()).await;
+
+    let options = json!({"base_url": server.uri(), "queries": ["Turkcell", "Yapı Kredi"]});
+    let settings = HackerNewsSettings::parse(options.as_object().unwrap().clone()).unwrap();
+    let mut widened = HackerNews::source("hn".into(), settings, &context());
+    let (_, outcome) = harness.poll(&mut widened).await.unwrap();
+    assert_eq!(outcome.new_posts, 1, "the new query's post is stored");
+    assert!(outcome.new_hits > 0);
+    assert_eq!(outcome.deliveries, 0, "but its old posts are not alerted");
+}
