@@ -155,6 +155,11 @@ impl<T: Streams> Source for StreamSource<T> {
 pub struct SeenSet(Vec<String>);
 
 impl SeenSet {
+    /// Whether nothing was recorded yet.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// Whether `key` was recorded.
     pub fn contains(&self, key: &str) -> bool {
         self.0.iter().any(|seen| seen == key)

@@ -220,3 +220,59 @@ async fn shared_recordings_parse_when_available() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_full_page_of_unseen_items_walks_back_over_the_gap() {
+    let server = MockServer::start().await;
+    for mock in token_mock() {
+        mock.mount(&server).await;
+    }
+    mount(&server, "/r/Turkey/new", None, "listing_empty.json").await;
+    let comments = "/r/Turkey/comments";
+    // First run, then the `before` item vanishes, then two new comments fill a page.
+    Mock::given(method("GET"))
+        .and(path(comments))
+        .and(query_param_is_missing("before"))
+        .and(query_param_is_missing("after"))
+        .respond_with(listing("r-turkey_comments_page1.json"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    mount(&server, comments, Some("t1_m7k2b9x"), "listing_empty.json").await;
+    Mock::given(method("GET"))
+        .and(path(comments))
+        .and(query_param_is_missing("before"))
+        .and(query_param_is_missing("after"))
+        .respond_with(listing("r-turkey_comments_page2.json"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(comments))
+        .and(query_param("after", "t1_m7k3ccc"))
+        .respond_with(listing("r-turkey_comments_page1.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let options = json!({
+        "base_url": server.uri(), "auth_url": server.uri(), "client_id": "cl1ent-1d",
+        "client_secret": "s3cret-value", "user_agent": USER_AGENT,
+        "subreddits": ["Turkey"], "search": false, "limit": 2,
+    });
+    let settings = RedditSettings::parse(options.as_object().unwrap().clone()).unwrap();
+    let mut reddit = Reddit::source("reddit".into(), settings, &context());
+    let harness = Harness::new(Duration::from_secs(3600));
+    harness.first_run(&mut reddit).await;
+    let (posts, _) = harness.poll(&mut reddit).await.unwrap();
+    assert!(
+        posts.is_empty(),
+        "the vanished `before` item gives an empty listing"
+    );
+    let (posts, _) = harness.poll(&mut reddit).await.unwrap();
+    assert_eq!(posts.len(), 2, "a full page, none seen before: maybe a gap");
+    let cursor = harness.cursor("reddit").await.unwrap();
+    assert!(cursor.contains(r#""after":"t1_m7k3ccc""#), "{cursor}");
+    let (posts, _) = harness.poll(&mut reddit).await.unwrap();
+    assert!(posts.is_empty(), "walked back to known items");
+    let cursor = harness.cursor("reddit").await.unwrap();
+    assert!(!cursor.contains("after"), "the walk ended: {cursor}");
+}
