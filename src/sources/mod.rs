@@ -3,7 +3,10 @@
 //! them all (interval, jitter, backoff, `Retry-After`, cursors, cancellation).
 //!
 //! Platform wire types never leave their file. Sources do network and file I/O but
-//! never touch the store or the matcher: they hand pages to the poll loop.
+//! never touch the store or the matcher: they hand pages to the poll loop. Network
+//! platforms send every request through [`api::ApiClient`] (status, `Retry-After`,
+//! the platform's rate-limit headers, the body cap) and are [`streams::Streams`]:
+//! several queries or timelines, each with its own cursor, behind one source.
 
 pub mod api;
 pub mod bluesky;
