@@ -147,10 +147,22 @@ async fn listings_follow_before_with_a_seen_set_and_survive_restart() {
     assert_eq!(ids, ["t1_m7k3ccc", "t1_m7k4ddd"], "oldest first");
     assert_eq!(posts[0].in_reply_to.as_deref(), Some("t1_m7k2b9x"));
     assert!(outcome.deliveries > 0);
-    // Empty listings dropped `before`; the repeats are absorbed by the seen-set.
+    // Only the comments, which had more, are asked at once: nothing newer.
+    let (posts, _) = harness.poll(second.as_mut()).await.unwrap();
+    assert!(posts.is_empty(), "{posts:?}");
+    // Then every listing: empty listings dropped `before`, so search and new return
+    // their newest page again, and the seen-set absorbs the repeats.
     let (posts, outcome) = harness.poll(second.as_mut()).await.unwrap();
     assert!(posts.is_empty(), "{posts:?}");
     assert_eq!(outcome.new_posts, 0);
+    let asked_again = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/search" && !r.url.query().unwrap().contains("before"))
+        .count();
+    assert_eq!(asked_again, 2, "the first run and after the empty listing");
     let cursor = harness.cursor("reddit").await.unwrap();
     assert!(
         !cursor.contains("ACCESS_TOKEN") && !cursor.contains("s3cret"),
