@@ -185,8 +185,8 @@ pub fn parse_options<T: DeserializeOwned>(options: Map<String, Value>) -> Result
     serde_path_to_error::deserialize(Value::Object(options)).map_err(|err| {
         let key = err.path().to_string();
         let message = err.into_inner().to_string();
-        // serde reports unknown fields at the table itself; name the field instead.
-        let key = match (key.as_str(), unknown_field(&message)) {
+        // serde reports unknown and missing fields at the table itself; name the field.
+        let key = match (key.as_str(), field_named_in(&message)) {
             (".", Some(field)) | ("", Some(field)) => field.to_string(),
             _ => key,
         };
@@ -609,8 +609,10 @@ fn env_var_for(key: &str) -> String {
     name
 }
 
-fn unknown_field(message: &str) -> Option<&str> {
-    let rest = message.strip_prefix("unknown field `")?;
+fn field_named_in(message: &str) -> Option<&str> {
+    let rest = message
+        .strip_prefix("unknown field `")
+        .or_else(|| message.strip_prefix("missing field `"))?;
     rest.split('`').next()
 }
 

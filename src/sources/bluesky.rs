@@ -431,3 +431,27 @@ impl Streams for Bluesky {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(options: Value) -> Result<BlueskySettings, FieldError> {
+        BlueskySettings::parse(options.as_object().unwrap().clone())
+    }
+
+    #[test]
+    fn identifier_and_app_password_are_required_and_the_password_never_printed() {
+        let missing = serde_json::json!({"identifier": "marka.bsky.social"});
+        assert_eq!(parse(missing).unwrap_err().key, "app_password");
+        let missing = serde_json::json!({"app_password": "p"});
+        assert_eq!(parse(missing).unwrap_err().key, "identifier");
+        let settings = parse(serde_json::json!({
+            "identifier": "marka.bsky.social", "app_password": "abcd-şifre", "limit": 50
+        }))
+        .unwrap();
+        assert!(!format!("{settings:?}").contains("abcd-şifre"));
+        let bad_limit = serde_json::json!({"identifier": "i", "app_password": "p", "limit": 0});
+        assert_eq!(parse(bad_limit).unwrap_err().key, "limit");
+    }
+}

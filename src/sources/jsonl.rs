@@ -106,6 +106,7 @@ impl JsonlSource {
             cursor: Some(cursor_string(inode, consumed)),
             more: consumed < len && complete > 0,
             not_before: None,
+            backfill: false,
         })
     }
 }

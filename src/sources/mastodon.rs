@@ -273,7 +273,8 @@ impl Streams for Mastodon {
         let reply = self.api.json::<Vec<Value>>(request).await?;
         let fetched = reply.body.len();
         let statuses: Vec<Status> = decode_items(&self.name, reply.body);
-        // Oldest first, so a reply seen in the same page can find its parent.
+        // Before mapping, so a reply finds a parent in the same page; oldest first, so
+        // the oldest are the first forgotten.
         for status in statuses.iter().rev() {
             self.remember(&status.id, &status.uri);
         }
@@ -282,6 +283,7 @@ impl Streams for Mastodon {
             .into_iter()
             .filter_map(|status| self.to_post(status))
             .collect();
+        // Pages come newest first; posts are handed on in the order they were written.
         posts.reverse();
         // The first poll takes the newest page only; backfill is not the point.
         let more = resume.is_some() && fetched >= self.settings.limit;

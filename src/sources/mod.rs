@@ -3,7 +3,10 @@
 //! them all (interval, jitter, backoff, `Retry-After`, cursors, cancellation).
 //!
 //! Platform wire types never leave their file. Sources do network and file I/O but
-//! never touch the store or the matcher: they hand pages to the poll loop.
+//! never touch the store or the matcher: they hand pages to the poll loop. Network
+//! platforms send every request through [`api::ApiClient`] (status, `Retry-After`,
+//! the platform's rate-limit headers, the body cap) and are [`streams::Streams`]:
+//! several queries or timelines, each with its own cursor, behind one source.
 
 pub mod api;
 pub mod bluesky;
@@ -110,20 +113,22 @@ impl SourceKind {
         match self {
             SourceKind::Feed(settings) => format!("{} feed URL(s)", settings.urls.len()),
             SourceKind::Jsonl(settings) => settings.path.display().to_string(),
-            SourceKind::X(settings) => describe_queries(&settings.base_url, &settings.queries),
+            SourceKind::X(settings) => {
+                describe_queries(&settings.base_url, "queries", &settings.queries)
+            }
             SourceKind::Reddit(settings) => format!(
                 "{}, {} subreddit(s)",
-                describe_queries(&settings.base_url, &settings.queries),
+                describe_queries(&settings.base_url, "queries", &settings.queries),
                 settings.subreddits.len()
             ),
             SourceKind::BlueskySearch(settings) => {
-                describe_queries(&settings.base_url, &settings.queries)
+                describe_queries(&settings.base_url, "queries", &settings.queries)
             }
             SourceKind::Mastodon(settings) => {
-                describe_queries(&settings.base_url, &settings.hashtags)
+                describe_queries(&settings.base_url, "hashtags", &settings.hashtags)
             }
             SourceKind::HackerNews(settings) => {
-                describe_queries(&settings.base_url, &settings.queries)
+                describe_queries(&settings.base_url, "queries", &settings.queries)
             }
         }
     }
@@ -140,6 +145,9 @@ pub struct Page {
     pub more: bool,
     /// The platform asked not to be polled again before this (RSS `ttl`, …).
     pub not_before: Option<Duration>,
+    /// Part of the page is a first look at something new (a query or hashtag added
+    /// to the keywords): its old posts are stored but not alerted, as on a first run.
+    pub backfill: bool,
 }
 
 /// A place that can be asked for what is new since a cursor.
@@ -278,12 +286,12 @@ pub fn build(config: &SourceConfig, context: &SourceContext) -> Box<dyn Source> 
 }
 
 /// `host, N queries` (or `queries from keywords`) for `mentiond check`.
-fn describe_queries(base_url: &reqwest::Url, queries: &[String]) -> String {
+fn describe_queries(base_url: &reqwest::Url, what: &str, queries: &[String]) -> String {
     let host = base_url.host_str().unwrap_or("?");
     if queries.is_empty() {
-        format!("{host}, queries from keywords")
+        format!("{host}, {what} from keywords")
     } else {
-        format!("{host}, {} queries", queries.len())
+        format!("{host}, {} {what}", queries.len())
     }
 }
 

@@ -5,7 +5,8 @@
 //!
 //! Every poll's outcome is recorded as the source's health. A source that starts
 //! without a committed cursor is backfilling until its first page that has no `more`
-//! behind it is committed; the pipeline does not alert old posts meanwhile.
+//! behind it is committed, and so is any page the source marks as `backfill`; the
+//! pipeline does not alert old posts of such batches.
 
 use std::time::Duration;
 
@@ -58,7 +59,11 @@ impl PollLoop {
                     let not_before = page.not_before;
                     let n_posts = page.posts.len();
                     if n_posts > 0 || page.cursor != cursor {
-                        let batch = (page.posts, page.cursor.clone(), backfilling);
+                        let batch = (
+                            page.posts,
+                            page.cursor.clone(),
+                            backfilling || page.backfill,
+                        );
                         match self.commit(&name, batch).await {
                             None => break,
                             Some(Ok(())) => {
@@ -404,15 +409,26 @@ mod tests {
         let (count, mut counted) = tokio::sync::watch::channel(0);
         let cancel = CancellationToken::new();
         let source = Scripted {
-            answers: vec![page("1", true), page("2", false), page("3", false)].into(),
+            answers: vec![
+                page("1", true),
+                page("2", false),
+                page("3", false),
+                Ok(Page {
+                    cursor: Some("4".into()),
+                    backfill: true,
+                    ..Page::default()
+                }),
+            ]
+            .into(),
             calls: Arc::new(Mutex::new(Vec::new())),
             count,
         };
         let poll = tokio::spawn(harness.poll_loop(source, batches, &cancel).run());
-        counted.wait_for(|n| *n >= 4).await.unwrap();
+        counted.wait_for(|n| *n >= 5).await.unwrap();
         cancel.cancel();
         poll.await.unwrap();
-        // The fourth batch is the script's empty page, after the first run ended.
-        assert_eq!(flags.await.unwrap(), [true, true, false, false]);
+        // The fourth page marks itself as backfill (a new query); the fifth is the
+        // script's empty page.
+        assert_eq!(flags.await.unwrap(), [true, true, false, true, false]);
     }
 }

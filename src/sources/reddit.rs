@@ -6,8 +6,10 @@
 //! Each listing follows PRAW's stream algorithm: ask with `before=<newest fullname
 //! seen>`, keep a bounded seen-set of fullnames, and when a listing comes back empty
 //! drop `before` once (the item it names may have been deleted, which makes
-//! `before` return nothing forever); the seen-set absorbs the repeat. Posts are keyed
-//! on the fullname (`t3_…`, `t1_…`).
+//! `before` return nothing forever); the seen-set absorbs the repeat. When a page
+//! asked without `before` is full of unseen items, more may have come in meanwhile:
+//! the stream walks back with `after=` until it meets an item it has seen. Posts are
+//! keyed on the fullname (`t3_…`, `t1_…`).
 
 use chrono::DateTime;
 use reqwest::header::{AUTHORIZATION, USER_AGENT};
@@ -146,6 +148,9 @@ pub struct ListingState {
     /// Newest fullname seen, asked `before`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     before: Option<String>,
+    /// While walking back over a possible gap: the oldest fullname fetched, asked `after`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    after: Option<String>,
     /// Recently seen fullnames.
     #[serde(default)]
     seen: SeenSet,
@@ -366,8 +371,13 @@ impl Streams for Reddit {
     ) -> Result<StreamPage<ListingState>, SourceError> {
         let mut state = state.unwrap_or_default();
         let mut url = self.listing_url(key);
-        if let Some(before) = &state.before {
-            url.query_pairs_mut().append_pair("before", before);
+        let position = match (&state.after, &state.before) {
+            (Some(after), _) => Some(("after", after)),
+            (None, Some(before)) => Some(("before", before)),
+            (None, None) => None,
+        };
+        if let Some((name, fullname)) = position {
+            url.query_pairs_mut().append_pair(name, fullname);
         }
         let listing = match self.get_listing(url.clone()).await {
             // A revoked or expired token: ask for a new one, once.
@@ -377,12 +387,23 @@ impl Streams for Reddit {
             }
             other => other?,
         };
-        let fetched = listing.data.children.len();
+        let full = listing.data.children.len() >= self.settings.limit as usize;
         let things: Vec<Thing> = decode_items(&self.name, listing.data.children);
-        let asked_before = state.before.take();
-        // Empty after `before`: nothing new, or the `before` item is gone. Asking
-        // without it next time tells the two apart; the seen-set drops repeats.
-        state.before = things.first().map(|newest| newest.data.name.clone());
+        let had_seen = !state.seen.is_empty();
+        let all_unseen = things.iter().all(|t| !state.seen.contains(&t.data.name));
+        let walking_back = state.after.take().is_some();
+        let asked_before = if walking_back {
+            None
+        } else {
+            let asked = state.before.take();
+            // Empty after `before`: nothing new, or the `before` item is gone. Asking
+            // without it next time tells the two apart; the seen-set drops repeats.
+            state.before = things.first().map(|newest| newest.data.name.clone());
+            asked
+        };
+        if full && all_unseen && (walking_back || (asked_before.is_none() && had_seen)) {
+            state.after = things.last().map(|oldest| oldest.data.name.clone());
+        }
         let mut posts = Vec::new();
         for thing in things.into_iter().rev() {
             if !state.seen.contains(&thing.data.name) {
@@ -393,7 +414,7 @@ impl Streams for Reddit {
         Ok(StreamPage {
             not_before: None,
             posts,
-            more: asked_before.is_some() && fetched >= self.settings.limit as usize,
+            more: state.after.is_some() || (asked_before.is_some() && full),
             state,
         })
     }

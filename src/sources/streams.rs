@@ -2,7 +2,10 @@
 //! timeline or subreddit listing), each with its own platform cursor. [`StreamSource`]
 //! turns such a platform into one [`Source`]: the source cursor is a JSON object of
 //! per-stream states, one failing stream does not hold back the others, and a used-up
-//! rate limit ends the poll early with what was fetched so far.
+//! rate limit ends the poll early with what was fetched so far. A stream without a
+//! state yet (a query added to the keywords) marks its page as backfill. When some
+//! streams have more waiting, the next fetch asks only those, so one busy query does
+//! not cost a request for every other one.
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
@@ -52,6 +55,8 @@ pub struct StreamSource<T> {
     name: String,
     keys: Vec<String>,
     streams: T,
+    /// Streams whose last page said `more`; empty means "ask every stream".
+    continuing: HashSet<String>,
 }
 
 impl<T: Streams> StreamSource<T> {
@@ -62,6 +67,7 @@ impl<T: Streams> StreamSource<T> {
             name,
             keys,
             streams,
+            continuing: HashSet::new(),
         }
     }
 
@@ -95,14 +101,24 @@ impl<T: Streams> Source for StreamSource<T> {
         let mut seen = HashSet::new();
         let mut first_error = None;
         let mut succeeded = 0usize;
-        for key in &self.keys {
+        let continuing = std::mem::take(&mut self.continuing);
+        let keys = self
+            .keys
+            .iter()
+            .filter(|key| continuing.is_empty() || continuing.contains(*key));
+        for key in keys {
             let state = states
                 .get(key)
                 .and_then(|value| serde_json::from_value(value.clone()).ok());
+            let first_look = state.is_none();
             match self.streams.fetch_stream(key, state).await {
                 Ok(stream_page) => {
                     succeeded += 1;
+                    if stream_page.more {
+                        self.continuing.insert(key.clone());
+                    }
                     page.more |= stream_page.more;
+                    page.backfill |= first_look;
                     page.not_before = page.not_before.max(stream_page.not_before);
                     let n_posts = stream_page.posts.len();
                     page.posts.extend(
@@ -128,6 +144,7 @@ impl<T: Streams> Source for StreamSource<T> {
                         // The window is used up for every stream of this platform.
                         page.not_before = Some(wait);
                         page.more = false;
+                        self.continuing.clear();
                         first_error.get_or_insert(err);
                         break;
                     }
@@ -152,6 +169,11 @@ impl<T: Streams> Source for StreamSource<T> {
 pub struct SeenSet(Vec<String>);
 
 impl SeenSet {
+    /// Whether nothing was recorded yet.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// Whether `key` was recorded.
     pub fn contains(&self, key: &str) -> bool {
         self.0.iter().any(|seen| seen == key)
@@ -223,10 +245,25 @@ mod tests {
         let ids: Vec<_> = page.posts.iter().map(|p| p.id.as_str()).collect();
         assert_eq!(ids, ["1", "2", "3"]);
         assert!(page.more);
+        assert!(page.backfill, "stream b had no state yet");
         assert_eq!(page.cursor.as_deref(), Some(r#"{"a":7,"b":9}"#));
         assert_eq!(
             source.streams().asked,
             [("a".to_string(), Some(5)), ("b".to_string(), None)]
+        );
+        // Only stream b had more: the next fetch asks b alone, then everyone again.
+        source
+            .streams
+            .answers
+            .extend([ok(&[], 10, false), ok(&[], 8, false), ok(&[], 11, false)]);
+        let cursor = page.cursor.unwrap();
+        let page = source.fetch(Some(&cursor)).await.unwrap();
+        assert!(!page.more);
+        assert_eq!(source.streams().asked[2..], [("b".to_string(), Some(9))]);
+        source.fetch(page.cursor.as_deref()).await.unwrap();
+        assert_eq!(
+            source.streams().asked[3..],
+            [("a".to_string(), Some(7)), ("b".to_string(), Some(10))]
         );
     }
 
@@ -243,6 +280,7 @@ mod tests {
             },
         );
         let page = source.fetch(Some(r#"{"a":5,"b":1}"#)).await.unwrap();
+        assert!(!page.backfill, "both streams were known");
         assert_eq!(page.cursor.as_deref(), Some(r#"{"a":5,"b":9}"#));
         assert_eq!(page.posts.len(), 1);
     }

@@ -219,7 +219,9 @@ impl X {
                 } else {
                     "post"
                 };
-                // A retweet's own text is truncated `RT @user: …`; the original is whole.
+                // A retweet stands for its original: its own text is a truncated
+                // `RT @user: …`, and keying it on the original means a hundred retweets
+                // of one complaint are one post and one alert, as Mastodon boosts are.
                 let shown = retweeted
                     .and_then(|id| originals.get(&id))
                     .unwrap_or(&tweet);
@@ -227,23 +229,23 @@ impl X {
                     .note_tweet
                     .as_ref()
                     .map_or(shown.text.as_str(), |note| note.text.as_str());
-                let user = tweet.author_id.as_ref().and_then(|id| users.get(id));
-                let id = tweet
+                let user = shown.author_id.as_ref().and_then(|id| users.get(id));
+                let id = shown
                     .edit_history_tweet_ids
                     .first()
                     .cloned()
-                    .unwrap_or_else(|| tweet.id.clone());
+                    .unwrap_or_else(|| shown.id.clone());
                 Post {
                     source: self.name.clone(),
                     url: Some(match user {
                         Some(user) => {
-                            format!("https://x.com/{}/status/{}", user.username, tweet.id)
+                            format!("https://x.com/{}/status/{}", user.username, shown.id)
                         }
-                        None => format!("https://x.com/i/web/status/{}", tweet.id),
+                        None => format!("https://x.com/i/web/status/{}", shown.id),
                     }),
                     id,
                     author: Some(Author {
-                        id: tweet.author_id.clone(),
+                        id: shown.author_id.clone(),
                         handle: user.map(|u| u.username.clone()),
                         name: user.and_then(|u| u.name.clone()),
                         followers: user
@@ -251,8 +253,8 @@ impl X {
                             .and_then(|m| m.followers_count),
                     }),
                     text: decode_entities(text),
-                    lang: tweet.lang.clone().filter(|lang| lang != "und"),
-                    created_at: tweet.created_at,
+                    lang: shown.lang.clone().filter(|lang| lang != "und"),
+                    created_at: shown.created_at,
                     kind: Some(kind.to_string()),
                     in_reply_to: replied_to,
                 }
@@ -277,7 +279,10 @@ impl Streams for X {
             .append_pair("query", query)
             .append_pair("max_results", &self.settings.max_results.to_string())
             .append_pair("tweet.fields", TWEET_FIELDS)
-            .append_pair("expansions", "author_id,referenced_tweets.id")
+            .append_pair(
+                "expansions",
+                "author_id,referenced_tweets.id,referenced_tweets.id.author_id",
+            )
             .append_pair("user.fields", "username,name,public_metrics");
         if let Some(since_id) = &state.since_id {
             url.query_pairs_mut().append_pair("since_id", since_id);
@@ -317,5 +322,45 @@ impl Streams for X {
             more: next.next_token.is_some(),
             state: next,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(options: Value) -> Result<XSettings, FieldError> {
+        XSettings::parse(options.as_object().unwrap().clone())
+    }
+
+    #[test]
+    fn the_bearer_token_is_required_and_never_printed() {
+        assert_eq!(parse(serde_json::json!({})).unwrap_err().key, "token");
+        let settings = parse(serde_json::json!({"token": "AAAA-gizli"})).unwrap();
+        assert!(!format!("{settings:?}").contains("AAAA-gizli"));
+        assert_eq!(settings.base_url.as_str(), "https://api.x.com/");
+    }
+
+    #[test]
+    fn bad_options_name_their_key() {
+        let too_long = "x".repeat(MAX_QUERY_CHARS + 1);
+        let cases = [
+            (
+                serde_json::json!({"token": "t", "max_results": 5}),
+                "max_results",
+            ),
+            (
+                serde_json::json!({"token": "t", "queries": ["ok", too_long]}),
+                "queries[1]",
+            ),
+            (
+                serde_json::json!({"token": "t", "base_url": "ftp://x"}),
+                "base_url",
+            ),
+            (serde_json::json!({"token": "t", "query": "x"}), "query"),
+        ];
+        for (options, key) in cases {
+            assert_eq!(parse(options).unwrap_err().key, key);
+        }
     }
 }

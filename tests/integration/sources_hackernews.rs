@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use mentiond::sources::Source;
 use mentiond::sources::hackernews::{HackerNews, HackerNewsSettings};
+use mentiond::sources::{Source, SourceError};
 use serde_json::json;
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer};
@@ -107,4 +107,64 @@ async fn shared_recording_parses_when_available() {
     assert_eq!(post.in_reply_to.as_deref(), Some("7919290"));
     assert!(post.text.contains("aren't contributing"), "{}", post.text);
     assert!(!post.text.contains("&#x27;"));
+}
+
+#[tokio::test]
+async fn a_query_added_later_backfills_without_alerting() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(SEARCH))
+        .and(query_param("query", "Yapı Kredi"))
+        .respond_with(json(
+            fixture("hackernews", "search_by_date_page1.json"),
+            &[],
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(SEARCH))
+        .respond_with(json(
+            fixture("hackernews", "search_by_date_page0.json"),
+            &[],
+        ))
+        .mount(&server)
+        .await;
+    let harness = Harness::new(Duration::from_secs(3600));
+    harness.first_run(source(&server.uri()).as_mut()).await;
+
+    let options = json!({"base_url": server.uri(), "queries": ["Turkcell", "Yapı Kredi"]});
+    let settings = HackerNewsSettings::parse(options.as_object().unwrap().clone()).unwrap();
+    let mut widened = HackerNews::source("hn".into(), settings, &context());
+    let (_, outcome) = harness.poll(&mut widened).await.unwrap();
+    assert_eq!(outcome.new_posts, 1, "the new query's post is stored");
+    assert!(outcome.new_hits > 0);
+    assert_eq!(outcome.deliveries, 0, "but its old posts are not alerted");
+}
+
+#[tokio::test]
+async fn a_hanging_server_times_out_as_a_transient_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
+        .mount(&server)
+        .await;
+    let context = mentiond::sources::SourceContext {
+        http: mentiond::http::client("mentiond-test/0", Duration::from_millis(300), true).unwrap(),
+        ..context()
+    };
+    let options = json!({"base_url": server.uri(), "queries": ["Turkcell"]});
+    let settings = HackerNewsSettings::parse(options.as_object().unwrap().clone()).unwrap();
+    let started = std::time::Instant::now();
+    let err = HackerNews::source("hn".into(), settings, &context)
+        .fetch(None)
+        .await
+        .unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "the request timeout applies"
+    );
+    assert!(
+        matches!(err, SourceError::Transport(_)) && err.is_transient(),
+        "{err}"
+    );
 }

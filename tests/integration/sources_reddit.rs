@@ -147,10 +147,22 @@ async fn listings_follow_before_with_a_seen_set_and_survive_restart() {
     assert_eq!(ids, ["t1_m7k3ccc", "t1_m7k4ddd"], "oldest first");
     assert_eq!(posts[0].in_reply_to.as_deref(), Some("t1_m7k2b9x"));
     assert!(outcome.deliveries > 0);
-    // Empty listings dropped `before`; the repeats are absorbed by the seen-set.
+    // Only the comments, which had more, are asked at once: nothing newer.
+    let (posts, _) = harness.poll(second.as_mut()).await.unwrap();
+    assert!(posts.is_empty(), "{posts:?}");
+    // Then every listing: empty listings dropped `before`, so search and new return
+    // their newest page again, and the seen-set absorbs the repeats.
     let (posts, outcome) = harness.poll(second.as_mut()).await.unwrap();
     assert!(posts.is_empty(), "{posts:?}");
     assert_eq!(outcome.new_posts, 0);
+    let asked_again = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/search" && !r.url.query().unwrap().contains("before"))
+        .count();
+    assert_eq!(asked_again, 2, "the first run and after the empty listing");
     let cursor = harness.cursor("reddit").await.unwrap();
     assert!(
         !cursor.contains("ACCESS_TOKEN") && !cursor.contains("s3cret"),
@@ -219,4 +231,60 @@ async fn shared_recordings_parse_when_available() {
             "{name}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_full_page_of_unseen_items_walks_back_over_the_gap() {
+    let server = MockServer::start().await;
+    for mock in token_mock() {
+        mock.mount(&server).await;
+    }
+    mount(&server, "/r/Turkey/new", None, "listing_empty.json").await;
+    let comments = "/r/Turkey/comments";
+    // First run, then the `before` item vanishes, then two new comments fill a page.
+    Mock::given(method("GET"))
+        .and(path(comments))
+        .and(query_param_is_missing("before"))
+        .and(query_param_is_missing("after"))
+        .respond_with(listing("r-turkey_comments_page1.json"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    mount(&server, comments, Some("t1_m7k2b9x"), "listing_empty.json").await;
+    Mock::given(method("GET"))
+        .and(path(comments))
+        .and(query_param_is_missing("before"))
+        .and(query_param_is_missing("after"))
+        .respond_with(listing("r-turkey_comments_page2.json"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(comments))
+        .and(query_param("after", "t1_m7k3ccc"))
+        .respond_with(listing("r-turkey_comments_page1.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let options = json!({
+        "base_url": server.uri(), "auth_url": server.uri(), "client_id": "cl1ent-1d",
+        "client_secret": "s3cret-value", "user_agent": USER_AGENT,
+        "subreddits": ["Turkey"], "search": false, "limit": 2,
+    });
+    let settings = RedditSettings::parse(options.as_object().unwrap().clone()).unwrap();
+    let mut reddit = Reddit::source("reddit".into(), settings, &context());
+    let harness = Harness::new(Duration::from_secs(3600));
+    harness.first_run(&mut reddit).await;
+    let (posts, _) = harness.poll(&mut reddit).await.unwrap();
+    assert!(
+        posts.is_empty(),
+        "the vanished `before` item gives an empty listing"
+    );
+    let (posts, _) = harness.poll(&mut reddit).await.unwrap();
+    assert_eq!(posts.len(), 2, "a full page, none seen before: maybe a gap");
+    let cursor = harness.cursor("reddit").await.unwrap();
+    assert!(cursor.contains(r#""after":"t1_m7k3ccc""#), "{cursor}");
+    let (posts, _) = harness.poll(&mut reddit).await.unwrap();
+    assert!(posts.is_empty(), "walked back to known items");
+    let cursor = harness.cursor("reddit").await.unwrap();
+    assert!(!cursor.contains("after"), "the walk ended: {cursor}");
 }

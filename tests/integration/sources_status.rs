@@ -5,7 +5,18 @@ use mentiond::store::{PollOutcome, Store};
 
 use crate::support::Workspace;
 
-const CONFIG: &str = r#"
+/// Every test config ends with this: alerts go to a file.
+const FILE_RECEIVER: &str = r#"
+[[receivers]]
+kind = "file"
+name = "f"
+path = "alerts.jsonl"
+
+[[routes]]
+receivers = ["f"]
+"#;
+
+const SOURCES: &str = r#"
 [[sources]]
 kind = "hackernews"
 name = "hn"
@@ -20,19 +31,11 @@ base_url = "http://127.0.0.1:9"
 kind = "jsonl"
 name = "tickets"
 path = "t.jsonl"
-
-[[receivers]]
-kind = "file"
-name = "f"
-path = "alerts.jsonl"
-
-[[routes]]
-receivers = ["f"]
 "#;
 
 #[test]
 fn status_shows_health_per_configured_source() {
-    let workspace = Workspace::new(CONFIG);
+    let workspace = Workspace::new(&format!("{SOURCES}{FILE_RECEIVER}"));
     let missing = workspace.command(&["status"]);
     assert_eq!(missing.status.code(), Some(1), "no database yet");
 
@@ -125,15 +128,7 @@ name = "fediverse"
 base_url = "{mastodon}"
 hashtags = ["turkcell"]
 interval = "200ms"
-
-[[receivers]]
-kind = "file"
-name = "f"
-path = "alerts.jsonl"
-
-[[routes]]
-receivers = ["f"]
-"#,
+{FILE_RECEIVER}"#,
         hn = hn.uri(),
         mastodon = mastodon.uri(),
     ));

@@ -132,7 +132,7 @@ impl Harness {
                 source: source.name().to_string(),
                 posts: page.posts,
                 cursor: page.cursor,
-                backfilling: cursor.is_none(),
+                backfilling: cursor.is_none() || page.backfill,
                 done,
             })
             .await

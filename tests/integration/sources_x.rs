@@ -27,7 +27,10 @@ fn search(since_id: Option<&str>, next_token: Option<&str>) -> wiremock::MockBui
     let mock = Mock::given(method("GET"))
         .and(path(SEARCH))
         .and(query_param("query", QUERY))
-        .and(query_param("expansions", "author_id,referenced_tweets.id"))
+        .and(query_param(
+            "expansions",
+            "author_id,referenced_tweets.id,referenced_tweets.id.author_id",
+        ))
         .and(header("authorization", "Bearer AAAA-test-bearer"));
     let mock = match since_id {
         Some(id) => mock.and(query_param("since_id", id)),
@@ -107,6 +110,11 @@ async fn since_id_cycle_with_next_token_pages_dedupes_edits_and_survives_restart
         retweet.text,
         "Yapı Kredi'nin yeni faiz oranları & kampanyaları açıklandı, mevduatta %45 > beklenti",
         "the original's full, unescaped text"
+    );
+    assert_eq!(retweet.id, "1860000000000000001", "keyed on the original");
+    assert_eq!(
+        retweet.url.as_deref(),
+        Some("https://x.com/borsaci_mert/status/1860000000000000001")
     );
 
     // Restart; the cycle from the committed since_id pages with next_token.
@@ -213,7 +221,8 @@ async fn http_failures_fail_the_poll_the_right_way() {
 async fn shared_recordings_parse_when_available() {
     for (name, expected) in [
         ("search_all_ichbinhanna_expansions_de.json", 15),
-        ("search_all_retweets_of_kfc.json", 16),
+        // 16 retweets of 8 originals: one post per original.
+        ("search_all_retweets_of_kfc.json", 8),
         ("search_recent_q-Tweepy_default_fields.json", 0),
         ("search_all_empty_result.json", 0),
     ] {
