@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
@@ -15,7 +15,7 @@ use crate::config::{self, Config, ConfigError, KeywordRules};
 use crate::escape;
 use crate::matcher::{BrandHit, Matcher};
 use crate::model::Post;
-use crate::store::Store;
+use crate::store::{DeliveryStatus, Store, unix_millis};
 use crate::{app, shutdown, telemetry};
 
 /// Watches public posts for brand mentions and alerts the people responsible.
@@ -60,6 +60,45 @@ pub enum Command {
         #[arg(long)]
         brand: Option<String>,
     },
+    /// List deliveries (dead ones by default) and disabled receivers, or re-send one.
+    Deliveries {
+        /// What to do; without it, list.
+        #[command(subcommand)]
+        action: Option<DeliveriesAction>,
+        /// Which deliveries to list.
+        #[arg(long, value_enum, default_value_t = StatusFilter::Dead)]
+        status: StatusFilter,
+        /// Print one JSON object per delivery.
+        #[arg(long)]
+        json: bool,
+        /// How many deliveries to show, newest first.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+}
+
+/// `mentiond deliveries` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DeliveriesAction {
+    /// Queue a dead delivery again with the same id and body (re-enables its receiver
+    /// if a 410 had disabled it); the daemon sends it at its next look at the outbox.
+    Retry {
+        /// The delivery id (`msg_…`).
+        id: String,
+    },
+}
+
+/// Which deliveries `mentiond deliveries` lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusFilter {
+    /// Given up: permanent failure, 410, or older than `delivery.max_age`.
+    Dead,
+    /// Waiting for their next attempt.
+    Pending,
+    /// Accepted by their receiver.
+    Delivered,
+    /// Every delivery.
+    All,
 }
 
 /// Runs the parsed command and returns the process exit code.
@@ -73,6 +112,16 @@ pub fn execute(cli: Cli) -> ExitCode {
             text,
         } => match_text(cli.config, keywords, json, text),
         Command::Hits { json, limit, brand } => hits(cli.config, json, limit, brand),
+        Command::Deliveries {
+            action: Some(DeliveriesAction::Retry { id }),
+            ..
+        } => retry_delivery(cli.config, &id),
+        Command::Deliveries {
+            action: None,
+            status,
+            json,
+            limit,
+        } => deliveries(cli.config, status, json, limit),
     };
     match result {
         Ok(code) => code,
@@ -269,12 +318,73 @@ fn describe_hits(hits: &[BrandHit]) -> String {
         .join("; ")
 }
 
-fn hits(
+fn deliveries(
     config_file: Option<PathBuf>,
+    status: StatusFilter,
     json: bool,
     limit: usize,
-    brand: Option<String>,
 ) -> anyhow::Result<ExitCode> {
+    let store = Store::open_read_only(&existing_database(config_file)?)?;
+    let status = match status {
+        StatusFilter::Dead => Some(DeliveryStatus::Dead),
+        StatusFilter::Pending => Some(DeliveryStatus::Pending),
+        StatusFilter::Delivered => Some(DeliveryStatus::Delivered),
+        StatusFilter::All => None,
+    };
+    let rows = store.deliveries(status, limit)?;
+    let disabled = store.disabled_receivers()?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if json {
+        for row in &rows {
+            serde_json::to_writer(&mut out, row)?;
+            writeln!(out)?;
+        }
+    } else {
+        for receiver in &disabled {
+            writeln!(
+                out,
+                "receiver {} disabled since {}: {}",
+                escape::terminal(&receiver.receiver),
+                rfc3339_millis(receiver.disabled_at),
+                escape::terminal(&receiver.reason)
+            )?;
+        }
+        for row in &rows {
+            writeln!(
+                out,
+                "{} {} {} attempts={} created={}{}",
+                row.id,
+                escape::terminal(&row.receiver),
+                row.status.as_str(),
+                row.attempts,
+                rfc3339_millis(row.created_at),
+                row.last_error
+                    .as_ref()
+                    .map_or(String::new(), |e| format!(": {}", escape::terminal(e)))
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn retry_delivery(config_file: Option<PathBuf>, id: &str) -> anyhow::Result<ExitCode> {
+    let store = Store::open(&existing_database(config_file)?)?;
+    match store.retry_delivery(id, unix_millis(chrono::Utc::now()))? {
+        Some(receiver) => {
+            println!(
+                "delivery {} queued again for receiver {} with the same id",
+                escape::terminal(id),
+                escape::terminal(&receiver)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        None => anyhow::bail!("no dead delivery with id {}", escape::terminal(id)),
+    }
+}
+
+/// The configured database path, if the daemon has created it.
+fn existing_database(config_file: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     let config = config::load(config_file.as_deref())?;
     if !config.storage_path.exists() {
         anyhow::bail!(
@@ -282,7 +392,23 @@ fn hits(
             config.storage_path.display()
         );
     }
-    let store = Store::open_read_only(&config.storage_path)?;
+    Ok(config.storage_path)
+}
+
+fn rfc3339_millis(unix_ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(unix_ms).map_or_else(
+        || unix_ms.to_string(),
+        |at| at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    )
+}
+
+fn hits(
+    config_file: Option<PathBuf>,
+    json: bool,
+    limit: usize,
+    brand: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let store = Store::open_read_only(&existing_database(config_file)?)?;
     let hits = store.recent_hits(limit, brand.as_deref())?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for hit in &hits {

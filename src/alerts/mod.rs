@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, error, info, info_span, warn};
 
 use crate::config::{DeliverySettings, FieldError};
-use crate::store::{Delivery, StoreHandle, unix_millis};
+use crate::store::{Delivery, FailedAttempt, StoreError, StoreHandle, unix_millis};
 
 pub use routes::{RouteConfig, Router};
 
@@ -110,6 +110,19 @@ impl DeliveryError {
         }
     }
 
+    /// Whether the endpoint said it is gone for good (410): the receiver is disabled.
+    pub fn disables_receiver(&self) -> bool {
+        matches!(self, DeliveryError::Status { status: 410, .. })
+    }
+
+    /// The HTTP status, when the receiver answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            DeliveryError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
     fn retry_after(&self) -> Option<Duration> {
         match self {
             DeliveryError::Status { retry_after, .. } => *retry_after,
@@ -165,10 +178,21 @@ impl DeliveryWorker {
             let now = unix_millis(Utc::now());
             let due = self
                 .store
-                .call(move |store| store.due_deliveries(&name, now, 32))
+                .call(move |store| {
+                    if store.is_receiver_disabled(&name)? {
+                        return Ok(None);
+                    }
+                    store.due_deliveries(&name, now, 32).map(Some)
+                })
                 .await;
             let due = match due {
-                Ok(Ok(due)) => due,
+                Ok(Ok(Some(due))) => due,
+                Ok(Ok(None)) => {
+                    // Disabled by a 410: nothing is sent until `mentiond deliveries retry`
+                    // re-enables it; its pending rows wait, they are not lost.
+                    self.idle(IDLE_RECHECK).await;
+                    continue;
+                }
                 Ok(Err(err)) => {
                     error!(receiver = %receiver, error = %err, "cannot read outbox");
                     self.idle(Duration::from_secs(5)).await;
@@ -224,19 +248,39 @@ impl DeliveryWorker {
                     .delay_honouring(attempts, err.retry_after());
                 let retry_at = now + delay.as_millis() as i64;
                 let too_old =
-                    retry_at - delivery.created_at > self.settings.max_age.as_millis() as i64;
+                    retry_at - delivery.age_from > self.settings.max_age.as_millis() as i64;
                 let retry_at = (err.is_transient() && !too_old).then_some(retry_at);
                 let message = err.to_string();
+                let status = err.status();
+                let gone = err.disables_receiver();
                 match retry_at {
                     Some(_) => {
                         warn!(error = %message, attempts, retry_in_secs = delay.as_secs_f64(), "delivery failed, will retry")
+                    }
+                    None if too_old && err.is_transient() => {
+                        error!(error = %message, attempts, "delivery older than delivery.max_age, marked dead")
                     }
                     None => {
                         error!(error = %message, attempts, "delivery failed permanently, marked dead")
                     }
                 }
+                if gone {
+                    error!(error = %message, "receiver answered 410 Gone, disabled until `mentiond deliveries retry`");
+                }
+                let receiver = delivery.receiver.clone();
                 self.store
-                    .call(move |store| store.mark_failed(&id, &message, retry_at))
+                    .call(move |store| -> Result<(), StoreError> {
+                        store.mark_failed(&FailedAttempt {
+                            id: &id,
+                            error: &message,
+                            status,
+                            retry_at_ms: retry_at,
+                        })?;
+                        if gone {
+                            store.disable_receiver(&receiver, &message, now)?;
+                        }
+                        Ok(())
+                    })
                     .await
             }
         };
@@ -282,9 +326,12 @@ mod tests {
         for code in [408, 429, 500, 503] {
             assert!(status(code).is_transient(), "{code}");
         }
-        for code in [301, 302, 400, 401, 404, 410, 422] {
+        for code in [301, 302, 307, 400, 401, 404, 410, 422] {
             assert!(!status(code).is_transient(), "{code}");
         }
         assert!(DeliveryError::Timeout.is_transient());
+        assert!(status(410).disables_receiver());
+        assert!(!status(404).disables_receiver() && !DeliveryError::Timeout.disables_receiver());
+        assert_eq!(status(503).status(), Some(503));
     }
 }

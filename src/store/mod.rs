@@ -15,7 +15,9 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::oneshot;
 
-pub use outbox::{Delivery, DeliveryRow, DeliveryStatus, NewDelivery};
+pub use outbox::{
+    Delivery, DeliveryRow, DeliveryStatus, DisabledReceiver, FailedAttempt, NewDelivery,
+};
 pub use posts::{BatchOutcome, HitRow, NewBatch, StoredHit};
 pub use schema::SCHEMA_VERSION;
 

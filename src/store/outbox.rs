@@ -34,6 +34,9 @@ pub struct Delivery {
     pub attempts: u32,
     /// When it was enqueued (Unix ms).
     pub created_at: i64,
+    /// Where `delivery.max_age` counts from (Unix ms): enqueue time, or the last manual
+    /// retry.
+    pub age_from: i64,
 }
 
 /// State of a delivery.
@@ -49,7 +52,8 @@ pub enum DeliveryStatus {
 }
 
 impl DeliveryStatus {
-    fn as_str(self) -> &'static str {
+    /// The stored form (`pending`, `delivered`, `dead`).
+    pub fn as_str(self) -> &'static str {
         match self {
             DeliveryStatus::Pending => "pending",
             DeliveryStatus::Delivered => "delivered",
@@ -83,6 +87,32 @@ pub struct DeliveryRow {
     pub delivered_at: Option<i64>,
     /// Last failure.
     pub last_error: Option<String>,
+    /// HTTP status of the last failed attempt, if it got an answer.
+    pub last_status: Option<u16>,
+}
+
+/// A receiver switched off because its endpoint answered 410 Gone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DisabledReceiver {
+    /// Receiver name.
+    pub receiver: String,
+    /// When it was disabled (Unix ms).
+    pub disabled_at: i64,
+    /// Why.
+    pub reason: String,
+}
+
+/// A failed attempt, as recorded in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedAttempt<'a> {
+    /// Delivery id.
+    pub id: &'a str,
+    /// What went wrong.
+    pub error: &'a str,
+    /// HTTP status, when the receiver answered.
+    pub status: Option<u16>,
+    /// Next attempt (Unix ms), or `None` to mark the delivery dead.
+    pub retry_at_ms: Option<i64>,
 }
 
 /// Inserts deliveries inside the batch transaction; returns how many were new.
@@ -122,7 +152,8 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<Delivery>, StoreError> {
         let mut statement = self.conn.prepare_cached(
-            "SELECT id, receiver, payload, attempts, created_at FROM deliveries
+            "SELECT id, receiver, payload, attempts, created_at,
+                    COALESCE(requeued_at, created_at) FROM deliveries
              WHERE receiver = ?1 AND status = 'pending' AND next_attempt_at <= ?2
              ORDER BY next_attempt_at, created_at LIMIT ?3",
         )?;
@@ -133,6 +164,7 @@ impl Store {
                 payload: row.get(2)?,
                 attempts: row.get(3)?,
                 created_at: row.get(4)?,
+                age_from: row.get(5)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -155,32 +187,102 @@ impl Store {
     pub fn mark_delivered(&self, id: &str, now_ms: i64) -> Result<(), StoreError> {
         self.conn.execute(
             "UPDATE deliveries SET status = 'delivered', attempts = attempts + 1,
-                 delivered_at = ?2, last_error = NULL WHERE id = ?1",
+                 delivered_at = ?2, last_error = NULL, last_status = NULL WHERE id = ?1",
             params![id, now_ms],
         )?;
         Ok(())
     }
 
     /// Records a failed attempt: retry at `retry_at_ms`, or give up when `None`.
-    pub fn mark_failed(
-        &self,
-        id: &str,
-        error: &str,
-        retry_at_ms: Option<i64>,
-    ) -> Result<(), StoreError> {
-        match retry_at_ms {
-            Some(at) => self.conn.execute(
-                "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?2, last_error = ?3
-                 WHERE id = ?1",
-                params![id, at, error],
-            )?,
-            None => self.conn.execute(
-                "UPDATE deliveries SET status = 'dead', attempts = attempts + 1, last_error = ?2
-                 WHERE id = ?1",
-                params![id, error],
-            )?,
+    pub fn mark_failed(&self, attempt: &FailedAttempt<'_>) -> Result<(), StoreError> {
+        let status = match attempt.retry_at_ms {
+            Some(_) => "pending",
+            None => "dead",
         };
+        self.conn.execute(
+            "UPDATE deliveries SET status = ?2, attempts = attempts + 1,
+                 next_attempt_at = COALESCE(?3, next_attempt_at), last_error = ?4,
+                 last_status = ?5
+             WHERE id = ?1",
+            params![
+                attempt.id,
+                status,
+                attempt.retry_at_ms,
+                attempt.error,
+                attempt.status
+            ],
+        )?;
         Ok(())
+    }
+
+    /// Puts a dead delivery back in the queue with the same id and payload, due at
+    /// `now_ms`; its age limit restarts from now. Re-enables its receiver if a 410 had
+    /// disabled it. Returns the receiver, or `None` when no dead delivery has this id.
+    pub fn retry_delivery(&self, id: &str, now_ms: i64) -> Result<Option<String>, StoreError> {
+        let receiver: Option<String> = self
+            .conn
+            .query_row(
+                "UPDATE deliveries SET status = 'pending', next_attempt_at = ?2, requeued_at = ?2
+                 WHERE id = ?1 AND status = 'dead' RETURNING receiver",
+                params![id, now_ms],
+                |row| row.get(0),
+            )
+            .optional()?;
+        if let Some(receiver) = &receiver {
+            self.enable_receiver(receiver)?;
+        }
+        Ok(receiver)
+    }
+
+    /// Switches a receiver off (after 410 Gone) until [`Store::enable_receiver`].
+    pub fn disable_receiver(
+        &self,
+        receiver: &str,
+        reason: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO receiver_state (receiver, disabled_at, reason) VALUES (?1, ?2, ?3)
+             ON CONFLICT (receiver) DO UPDATE SET disabled_at = excluded.disabled_at,
+                 reason = excluded.reason",
+            params![receiver, now_ms, reason],
+        )?;
+        Ok(())
+    }
+
+    /// Switches a disabled receiver back on; a no-op for an enabled one.
+    pub fn enable_receiver(&self, receiver: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute("DELETE FROM receiver_state WHERE receiver = ?1", [receiver])?;
+        Ok(())
+    }
+
+    /// Receivers disabled by a 410, oldest first.
+    pub fn disabled_receivers(&self) -> Result<Vec<DisabledReceiver>, StoreError> {
+        let mut statement = self.conn.prepare(
+            "SELECT receiver, disabled_at, reason FROM receiver_state ORDER BY disabled_at, receiver",
+        )?;
+        let rows = statement.query_map([], |row| {
+            Ok(DisabledReceiver {
+                receiver: row.get(0)?,
+                disabled_at: row.get(1)?,
+                reason: row.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Whether `receiver` is disabled.
+    pub fn is_receiver_disabled(&self, receiver: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM receiver_state WHERE receiver = ?1",
+                [receiver],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
     }
 
     /// Deliveries, newest first, optionally of one status.
@@ -190,7 +292,8 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<DeliveryRow>, StoreError> {
         let mut statement = self.conn.prepare(
-            "SELECT id, receiver, status, attempts, created_at, delivered_at, last_error
+            "SELECT id, receiver, status, attempts, created_at, delivered_at, last_error,
+                    last_status
              FROM deliveries WHERE ?1 IS NULL OR status = ?1
              ORDER BY created_at DESC, id LIMIT ?2",
         )?;
@@ -205,6 +308,7 @@ impl Store {
                     created_at: row.get(4)?,
                     delivered_at: row.get(5)?,
                     last_error: row.get(6)?,
+                    last_status: row.get(7)?,
                 })
             },
         )?;

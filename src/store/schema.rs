@@ -5,7 +5,8 @@ use rusqlite::Connection;
 use super::StoreError;
 
 /// Migration `i` moves the schema from version `i` to `i + 1`. Append only.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE posts (
     id               INTEGER PRIMARY KEY,
     source           TEXT NOT NULL,
@@ -62,7 +63,21 @@ CREATE TABLE delivery_hits (
     hit      INTEGER NOT NULL REFERENCES hits (id),
     PRIMARY KEY (delivery, hit)
 );
-"#];
+"#,
+    // 2: delivery semantics. `requeued_at`: a manual retry restarts the age limit;
+    // `last_status`: the HTTP status of the last failed attempt; `receiver_state`: a
+    // receiver disabled by 410 Gone stays disabled across restarts.
+    r#"
+ALTER TABLE deliveries ADD COLUMN requeued_at INTEGER;
+ALTER TABLE deliveries ADD COLUMN last_status INTEGER;
+
+CREATE TABLE receiver_state (
+    receiver    TEXT PRIMARY KEY,
+    disabled_at INTEGER NOT NULL,
+    reason      TEXT NOT NULL
+);
+"#,
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();

@@ -169,7 +169,12 @@ fn outbox_lifecycle_due_delivered_failed_dead() {
 
     store.mark_delivered(&due[0].id, now).unwrap();
     store
-        .mark_failed(&due[1].id, "HTTP status 503", Some(now + 60_000))
+        .mark_failed(&FailedAttempt {
+            id: &due[1].id,
+            error: "HTTP status 503",
+            status: Some(503),
+            retry_at_ms: Some(now + 60_000),
+        })
         .unwrap();
     assert!(store.due_deliveries("file", now, 10).unwrap().is_empty());
     assert_eq!(store.next_attempt_at("file").unwrap(), Some(now + 60_000));
@@ -180,12 +185,18 @@ fn outbox_lifecycle_due_delivered_failed_dead() {
     );
 
     store
-        .mark_failed(&due[1].id, "HTTP status 404", None)
+        .mark_failed(&FailedAttempt {
+            id: &due[1].id,
+            error: "HTTP status 404",
+            status: Some(404),
+            retry_at_ms: None,
+        })
         .unwrap();
     let dead = store.deliveries(Some(DeliveryStatus::Dead), 10).unwrap();
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].attempts, 2);
     assert_eq!(dead[0].last_error.as_deref(), Some("HTTP status 404"));
+    assert_eq!(dead[0].last_status, Some(404));
     assert_eq!(
         store
             .deliveries(Some(DeliveryStatus::Delivered), 10)
@@ -194,6 +205,76 @@ fn outbox_lifecycle_due_delivered_failed_dead() {
         1
     );
     assert_eq!(store.next_attempt_at("file").unwrap(), None);
+}
+
+#[test]
+fn a_dead_delivery_retried_keeps_its_id_and_payload_and_restarts_its_age() {
+    let (_dir, mut store) = open();
+    store
+        .record_batch(
+            batch("c", vec![(post("1", "a"), vec![hit("A")])]),
+            plan_one_each,
+        )
+        .unwrap();
+    let now = unix_millis(Utc::now());
+    let original = store.due_deliveries("file", now, 10).unwrap().remove(0);
+    assert_eq!(original.age_from, original.created_at);
+    assert_eq!(
+        store.retry_delivery(&original.id, now).unwrap(),
+        None,
+        "not dead yet"
+    );
+    store
+        .mark_failed(&FailedAttempt {
+            id: &original.id,
+            error: "HTTP status 410",
+            status: Some(410),
+            retry_at_ms: None,
+        })
+        .unwrap();
+    store
+        .disable_receiver("file", "HTTP status 410", now)
+        .unwrap();
+    assert!(store.is_receiver_disabled("file").unwrap());
+    assert!(store.due_deliveries("file", now, 10).unwrap().is_empty());
+
+    let later = now + 3_600_000;
+    assert_eq!(
+        store
+            .retry_delivery(&original.id, later)
+            .unwrap()
+            .as_deref(),
+        Some("file")
+    );
+    assert!(
+        !store.is_receiver_disabled("file").unwrap(),
+        "retry re-enables"
+    );
+    let again = store.due_deliveries("file", later, 10).unwrap().remove(0);
+    assert_eq!(again.id, original.id);
+    assert_eq!(again.payload, original.payload);
+    assert_eq!(again.attempts, 1);
+    assert_eq!(again.created_at, original.created_at);
+    assert_eq!(again.age_from, later);
+    assert_eq!(store.retry_delivery("msg_unknown", later).unwrap(), None);
+}
+
+#[test]
+fn disabled_receivers_are_listed_until_enabled() {
+    let (_dir, store) = open();
+    assert!(store.disabled_receivers().unwrap().is_empty());
+    store
+        .disable_receiver("slack", "HTTP status 410", 5)
+        .unwrap();
+    store
+        .disable_receiver("slack", "HTTP status 410 again", 7)
+        .unwrap();
+    let disabled = store.disabled_receivers().unwrap();
+    assert_eq!(disabled.len(), 1);
+    assert_eq!(disabled[0].reason, "HTTP status 410 again");
+    assert!(!store.is_receiver_disabled("file").unwrap());
+    store.enable_receiver("slack").unwrap();
+    assert!(store.disabled_receivers().unwrap().is_empty());
 }
 
 #[test]
