@@ -3,8 +3,14 @@
 //! [`Notifier`], retrying with backoff. Notifiers run only from the outbox, so a crash
 //! can repeat an alert (same delivery id) but never lose one.
 
+pub mod chat;
+pub mod discord;
 pub mod file;
+pub mod render;
 pub mod routes;
+pub mod slack;
+pub mod teams;
+pub mod telegram;
 pub mod webhook;
 
 use std::sync::Arc;
@@ -19,6 +25,7 @@ use tracing::{Instrument, error, info, info_span, warn};
 use crate::config::{DeliverySettings, FieldError};
 use crate::store::{Delivery, FailedAttempt, StoreError, StoreHandle, unix_millis};
 
+pub use render::{Alert, Language};
 pub use routes::{RouteConfig, Router};
 
 /// A validated `[[receivers]]` entry.
@@ -37,17 +44,23 @@ pub enum ReceiverKind {
     Webhook(webhook::WebhookSettings),
     /// JSON lines appended to a file.
     File(file::FileSettings),
+    /// Slack, Teams, Discord or Telegram.
+    Chat(chat::ChatSettings),
 }
 
 impl ReceiverKind {
     /// Every accepted `kind` value.
-    pub const KINDS: &'static [&'static str] = &["file", "webhook"];
+    pub const KINDS: &'static [&'static str] =
+        &["file", "webhook", "slack", "teams", "discord", "telegram"];
 
     /// Validates the options of a `[[receivers]]` table of the given `kind`.
     pub fn parse(kind: &str, options: Map<String, Value>) -> Result<ReceiverKind, FieldError> {
         match kind {
             "webhook" => webhook::WebhookSettings::parse(options).map(ReceiverKind::Webhook),
             "file" => file::FileSettings::parse(options).map(ReceiverKind::File),
+            "slack" | "teams" | "discord" | "telegram" => {
+                chat::ChatSettings::parse(kind, options).map(ReceiverKind::Chat)
+            }
             other => Err(FieldError::new(
                 "kind",
                 format!(
@@ -63,6 +76,12 @@ impl ReceiverKind {
         match self {
             ReceiverKind::Webhook(_) => "webhook",
             ReceiverKind::File(_) => "file",
+            ReceiverKind::Chat(settings) => match settings.format {
+                chat::ChatFormat::Slack => "slack",
+                chat::ChatFormat::Teams => "teams",
+                chat::ChatFormat::Discord => "discord",
+                chat::ChatFormat::Telegram { .. } => "telegram",
+            },
         }
     }
 }
@@ -72,6 +91,10 @@ impl ReceiverKind {
 pub trait Notifier: Send + Sync {
     /// The receiver's configured name.
     fn name(&self) -> &str;
+
+    /// The body for `alert` in this receiver's format. Called once per delivery, at
+    /// its first attempt; the result is stored and sent unchanged on every retry.
+    fn render(&self, alert: &Alert<'_>) -> String;
 
     /// Sends one delivery; `Ok` only when the receiver accepted it.
     async fn deliver(&self, delivery: &Delivery) -> Result<(), DeliveryError>;
@@ -146,6 +169,11 @@ pub fn build(receivers: &[ReceiverConfig], http: &reqwest::Client) -> Vec<Arc<dy
                     receiver.name.clone(),
                     settings.clone(),
                 )),
+                ReceiverKind::Chat(settings) => Arc::new(chat::ChatNotifier::new(
+                    receiver.name.clone(),
+                    settings.clone(),
+                    http.clone(),
+                )),
             }
         })
         .collect()
@@ -218,7 +246,39 @@ impl DeliveryWorker {
 
     /// Sends one delivery and records the outcome. Runs to completion even when
     /// shutdown is requested meanwhile, so a send is never cut off half-way.
-    async fn attempt(&self, delivery: Delivery) {
+    async fn attempt(&self, mut delivery: Delivery) {
+        if !delivery.rendered {
+            match self.render(&delivery).await {
+                Ok(Some(payload)) => {
+                    delivery.payload = payload;
+                    delivery.rendered = true;
+                }
+                Ok(None) => {
+                    error!("delivery has no hits, marked dead");
+                    let id = delivery.id.clone();
+                    let marked = self
+                        .store
+                        .call(move |store| {
+                            store.mark_failed(&FailedAttempt {
+                                id: &id,
+                                error: "no hits to send",
+                                status: None,
+                                retry_at_ms: None,
+                            })
+                        })
+                        .await;
+                    if let Ok(Err(err)) | Err(err) = marked {
+                        error!(error = %err, "cannot record delivery outcome");
+                    }
+                    return;
+                }
+                Err(err) => {
+                    error!(error = %err, "cannot render delivery");
+                    self.idle(Duration::from_secs(5)).await;
+                    return;
+                }
+            }
+        }
         let started = Utc::now();
         let result =
             match tokio::time::timeout(self.settings.timeout, self.notifier.deliver(&delivery))
@@ -287,6 +347,35 @@ impl DeliveryWorker {
         if let Ok(Err(err)) | Err(err) = update {
             error!(error = %err, "cannot record delivery outcome");
         }
+    }
+
+    /// Renders and freezes the body of a delivery from its hits; `None` if it has none.
+    async fn render(&self, delivery: &Delivery) -> Result<Option<String>, StoreError> {
+        let notifier = Arc::clone(&self.notifier);
+        let id = delivery.id.clone();
+        let max_hits = delivery.max_hits;
+        let now = Utc::now();
+        // One job on the store thread: no hit can join the row between reading its
+        // hits and freezing the body, so every linked hit is in the message.
+        self.store
+            .call(move |store| {
+                let (hits, total) = store.delivery_hits(&id, max_hits)?;
+                if hits.is_empty() {
+                    return Ok(None);
+                }
+                let alert = Alert {
+                    delivery_id: &id,
+                    hits: &hits,
+                    more_hits: total - hits.len(),
+                    now,
+                };
+                let payload = notifier.render(&alert);
+                store
+                    .freeze_payload(&id, &payload, unix_millis(now))
+                    .map(Some)
+            })
+            .await
+            .and_then(|result| result)
     }
 
     async fn next_wait(&self, receiver: &str) -> Duration {

@@ -1,14 +1,11 @@
 //! Routes: which receivers a hit goes to, evaluated in order (first match wins unless
-//! `continue = true`), and the planning of outbox rows and their JSON payloads for the
-//! hits of one batch. Pure: no I/O, no clock.
+//! `continue = true`), and the planning of outbox rows for the hits of one batch. The
+//! bodies are rendered later, at each row's first attempt. Pure: no I/O, no clock.
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::matcher::TermMatch;
-use crate::model::Post;
 use crate::store::{NewDelivery, StoredHit};
 
 /// A validated `[[routes]]` entry.
@@ -42,25 +39,8 @@ pub struct Router {
     routes: Vec<RouteConfig>,
 }
 
-/// The JSON body every JSON receiver gets (`webhook`, `file`).
-#[derive(Debug, Serialize)]
-struct MentionAlert<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    delivery_id: &'a str,
-    brand: &'a str,
-    team: Option<&'a str>,
-    hits: Vec<AlertHit<'a>>,
-}
-
-#[derive(Debug, Serialize)]
-struct AlertHit<'a> {
-    hit_id: i64,
-    source: &'a str,
-    post: &'a Post,
-    matched: &'a [TermMatch],
-    author_earlier_hits: u64,
-}
+/// Hits shown in one message by default; the rest are counted ("and N more").
+pub const DEFAULT_MAX_HITS: usize = 10;
 
 impl Router {
     /// A router over validated routes.
@@ -100,30 +80,12 @@ impl Router {
         }
         groups
             .into_iter()
-            .map(|((brand, receiver), hits)| {
-                let id = delivery_id(receiver, brand, &hits);
-                let alert = MentionAlert {
-                    kind: "mention",
-                    delivery_id: &id,
-                    brand,
-                    team: hits[0].team.as_deref(),
-                    hits: hits
-                        .iter()
-                        .map(|hit| AlertHit {
-                            hit_id: hit.hit_id,
-                            source: &hit.post.source,
-                            post: &hit.post,
-                            matched: &hit.matched,
-                            author_earlier_hits: hit.author_earlier_hits,
-                        })
-                        .collect(),
-                };
-                NewDelivery {
-                    payload: serde_json::to_string(&alert).expect("alert serializes"),
-                    id,
-                    receiver: receiver.to_string(),
-                    hit_ids: hits.iter().map(|h| h.hit_id).collect(),
-                }
+            .map(|((brand, receiver), hits)| NewDelivery {
+                id: delivery_id(receiver, brand, &hits),
+                receiver: receiver.to_string(),
+                hit_ids: hits.iter().map(|h| h.hit_id).collect(),
+                group_key: format!("brand={brand}"),
+                max_hits: DEFAULT_MAX_HITS,
             })
             .collect()
     }
@@ -156,6 +118,7 @@ fn delivery_id(receiver: &str, brand: &str, hits: &[&StoredHit]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Post;
 
     fn route(team: Option<&str>, receivers: &[&str], cont: bool) -> RouteConfig {
         RouteConfig {
@@ -216,14 +179,8 @@ mod tests {
             .iter()
             .find(|d| d.receiver == "hook" && d.hit_ids == [1, 2])
             .unwrap();
-        let body: serde_json::Value = serde_json::from_str(&turkcell_hook.payload).unwrap();
-        assert_eq!(body["type"], "mention");
-        assert_eq!(body["delivery_id"], turkcell_hook.id.as_str());
-        assert_eq!(body["brand"], "Turkcell");
-        assert_eq!(body["team"], "care");
-        assert_eq!(body["hits"][0]["post"]["text"], "Turkcell <!channel>");
-        assert_eq!(body["hits"][1]["hit_id"], 2);
-        assert_eq!(body["hits"][0]["author_earlier_hits"], 2);
+        assert_eq!(turkcell_hook.group_key, "brand=Turkcell");
+        assert_eq!(turkcell_hook.max_hits, DEFAULT_MAX_HITS);
         assert!(turkcell_hook.id.starts_with("msg_") && !turkcell_hook.id.contains('.'));
     }
 }

@@ -183,7 +183,7 @@ pub fn parse_options<T: DeserializeOwned>(options: Map<String, Value>) -> Result
     serde_path_to_error::deserialize(Value::Object(options)).map_err(|err| {
         let key = err.path().to_string();
         let message = err.into_inner().to_string();
-        // serde reports unknown fields at the table itself; name the field instead.
+        // serde reports unknown and missing fields at the table itself; name the field.
         let key = match (key.as_str(), unknown_field(&message)) {
             (".", Some(field)) | ("", Some(field)) => field.to_string(),
             _ => key,
@@ -606,8 +606,11 @@ fn env_var_for(key: &str) -> String {
     name
 }
 
+/// The field an "unknown field `x`" or "missing field `x`" message names.
 fn unknown_field(message: &str) -> Option<&str> {
-    let rest = message.strip_prefix("unknown field `")?;
+    let rest = message
+        .strip_prefix("unknown field `")
+        .or_else(|| message.strip_prefix("missing field `"))?;
     rest.split('`').next()
 }
 

@@ -16,7 +16,7 @@ use rusqlite::{Connection, OpenFlags};
 use tokio::sync::oneshot;
 
 pub use outbox::{
-    Delivery, DeliveryRow, DeliveryStatus, DisabledReceiver, FailedAttempt, NewDelivery,
+    AlertHit, Delivery, DeliveryRow, DeliveryStatus, DisabledReceiver, FailedAttempt, NewDelivery,
 };
 pub use posts::{BatchOutcome, HitRow, NewBatch, StoredHit};
 pub use schema::SCHEMA_VERSION;

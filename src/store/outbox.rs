@@ -7,18 +7,77 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 
 use super::{Store, StoreError, unix_millis};
+use crate::model::{Author, Post};
 
-/// A delivery to enqueue.
+/// A hit as an alert shows it, read back from the store when a delivery is rendered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertHit {
+    /// Hit id (what `mentiond ack` takes).
+    pub hit_id: i64,
+    /// Brand name.
+    pub brand: String,
+    /// The brand's team.
+    pub team: Option<String>,
+    /// The matched terms, as the matcher reported them (`start`/`end` byte offsets).
+    pub matched: serde_json::Value,
+    /// Hits from the same author (same source) stored before this one.
+    pub author_earlier_hits: u64,
+    /// When mentiond found it.
+    pub detected_at: DateTime<Utc>,
+    /// The post.
+    pub post: Post,
+}
+
+impl AlertHit {
+    /// Byte ranges of the matched terms in the post text, in order, on char
+    /// boundaries, without overlaps.
+    pub fn spans(&self) -> Vec<std::ops::Range<usize>> {
+        let text = &self.post.text;
+        let mut spans: Vec<std::ops::Range<usize>> = self
+            .matched
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|term| {
+                let start = term.get("start")?.as_u64()? as usize;
+                let end = term.get("end")?.as_u64()? as usize;
+                (start < end
+                    && end <= text.len()
+                    && text.is_char_boundary(start)
+                    && text.is_char_boundary(end))
+                .then_some(start..end)
+            })
+            .collect();
+        spans.sort_by_key(|span| span.start);
+        let mut kept: Vec<std::ops::Range<usize>> = Vec::with_capacity(spans.len());
+        for span in spans {
+            if kept.last().is_none_or(|last| span.start >= last.end) {
+                kept.push(span);
+            }
+        }
+        kept
+    }
+}
+
+fn parse_time(text: Option<String>) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(&text?)
+        .ok()
+        .map(|at| at.with_timezone(&Utc))
+}
+
+/// A delivery to enqueue. Its body is rendered from its hits at the first attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewDelivery {
     /// Deterministic id, sent as `webhook-id`.
     pub id: String,
     /// Receiver name.
     pub receiver: String,
-    /// The exact body to send.
-    pub payload: String,
     /// Hits the alert covers.
     pub hit_ids: Vec<i64>,
+    /// Which group of its route the alert belongs to (`brand=Turkcell`).
+    pub group_key: String,
+    /// Most hits shown in the message; the rest are counted ("and N more").
+    pub max_hits: usize,
 }
 
 /// A pending delivery claimed for sending.
@@ -28,8 +87,12 @@ pub struct Delivery {
     pub id: String,
     /// Receiver name.
     pub receiver: String,
-    /// Body to send.
+    /// Body to send; empty until rendered.
     pub payload: String,
+    /// Whether the body was rendered (frozen) already.
+    pub rendered: bool,
+    /// Most hits shown in the message.
+    pub max_hits: usize,
     /// Attempts made so far.
     pub attempts: u32,
     /// When it was enqueued (Unix ms).
@@ -123,8 +186,9 @@ pub(super) fn insert_deliveries(
 ) -> Result<usize, StoreError> {
     let now = unix_millis(now);
     let mut insert = tx.prepare_cached(
-        "INSERT OR IGNORE INTO deliveries (id, receiver, payload, created_at, next_attempt_at)
-         VALUES (?1, ?2, ?3, ?4, ?4)",
+        "INSERT OR IGNORE INTO deliveries (id, receiver, payload, created_at, next_attempt_at,
+             group_key, max_hits)
+         VALUES (?1, ?2, '', ?3, ?3, ?4, ?5)",
     )?;
     let mut link =
         tx.prepare_cached("INSERT OR IGNORE INTO delivery_hits (delivery, hit) VALUES (?1, ?2)")?;
@@ -133,8 +197,9 @@ pub(super) fn insert_deliveries(
         inserted += insert.execute(params![
             delivery.id,
             delivery.receiver,
-            delivery.payload,
-            now
+            now,
+            delivery.group_key,
+            delivery.max_hits as i64
         ])?;
         for hit in &delivery.hit_ids {
             link.execute(params![delivery.id, hit])?;
@@ -153,7 +218,8 @@ impl Store {
     ) -> Result<Vec<Delivery>, StoreError> {
         let mut statement = self.conn.prepare_cached(
             "SELECT id, receiver, payload, attempts, created_at,
-                    COALESCE(requeued_at, created_at) FROM deliveries
+                    COALESCE(requeued_at, created_at), rendered_at IS NOT NULL, max_hits
+             FROM deliveries
              WHERE receiver = ?1 AND status = 'pending' AND next_attempt_at <= ?2
              ORDER BY next_attempt_at, created_at LIMIT ?3",
         )?;
@@ -165,6 +231,8 @@ impl Store {
                 attempts: row.get(3)?,
                 created_at: row.get(4)?,
                 age_from: row.get(5)?,
+                rendered: row.get(6)?,
+                max_hits: row.get::<_, i64>(7)?.max(1) as usize,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -181,6 +249,94 @@ impl Store {
             )
             .optional()?
             .flatten())
+    }
+
+    /// The hits linked to delivery `id`, oldest first, at most `limit` of them, and
+    /// how many there are in all.
+    pub fn delivery_hits(
+        &self,
+        id: &str,
+        limit: usize,
+    ) -> Result<(Vec<AlertHit>, usize), StoreError> {
+        let total: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM delivery_hits WHERE delivery = ?1",
+            [id],
+            |row| row.get(0),
+        )?;
+        let mut statement = self.conn.prepare_cached(
+            "SELECT hits.id, hits.brand, hits.team, hits.matched, hits.author_earlier_hits,
+                    hits.detected_at, posts.source, posts.post_id, posts.url, posts.author_id,
+                    posts.author_handle, posts.author_name, posts.author_followers, posts.text,
+                    posts.lang, posts.created_at, posts.kind, posts.in_reply_to
+             FROM delivery_hits
+             JOIN hits ON hits.id = delivery_hits.hit
+             JOIN posts ON posts.id = hits.post
+             WHERE delivery_hits.delivery = ?1
+             ORDER BY hits.id LIMIT ?2",
+        )?;
+        let rows = statement.query_map(params![id, limit as i64], |row| {
+            let author = Author {
+                id: row.get(9)?,
+                handle: row.get(10)?,
+                name: row.get(11)?,
+                followers: row.get::<_, Option<i64>>(12)?.map(|f| f.max(0) as u64),
+            };
+            let post = Post {
+                source: row.get(6)?,
+                id: row.get(7)?,
+                url: row.get(8)?,
+                author: (author != Author::default()).then_some(author),
+                text: row.get(13)?,
+                lang: row.get(14)?,
+                created_at: parse_time(row.get::<_, Option<String>>(15)?),
+                kind: row.get(16)?,
+                in_reply_to: row.get(17)?,
+            };
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, Option<String>>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, i64>(4)?,
+                parse_time(Some(row.get::<_, String>(5)?)),
+                post,
+            ))
+        })?;
+        let mut hits = Vec::new();
+        for row in rows {
+            let (hit_id, brand, team, matched, earlier, detected_at, post) = row?;
+            hits.push(AlertHit {
+                hit_id,
+                brand,
+                team,
+                matched: serde_json::from_str(&matched)?,
+                author_earlier_hits: earlier.max(0) as u64,
+                detected_at: detected_at.unwrap_or_default(),
+                post,
+            });
+        }
+        Ok((hits, total.max(0) as usize))
+    }
+
+    /// Stores the rendered body of delivery `id`, closing it: no hit joins it any more,
+    /// and every attempt sends these bytes. Returns the payload in force, which is
+    /// the earlier one if the delivery was already rendered.
+    pub fn freeze_payload(
+        &self,
+        id: &str,
+        payload: &str,
+        now_ms: i64,
+    ) -> Result<String, StoreError> {
+        self.conn.execute(
+            "UPDATE deliveries SET payload = ?2, rendered_at = ?3
+             WHERE id = ?1 AND rendered_at IS NULL",
+            params![id, payload, now_ms],
+        )?;
+        Ok(self.conn.query_row(
+            "SELECT payload FROM deliveries WHERE id = ?1",
+            [id],
+            |row| row.get(0),
+        )?)
     }
 
     /// Records a successful attempt.

@@ -113,8 +113,9 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )?;
             let mut insert_hit = tx.prepare_cached(
-                "INSERT OR IGNORE INTO hits (post, brand, team, matched, detected_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT OR IGNORE INTO hits (post, brand, team, matched, detected_at,
+                     author_earlier_hits)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
             let mut earlier = tx.prepare_cached(
                 "SELECT COUNT(*) FROM hits JOIN posts ON posts.id = hits.post
@@ -154,8 +155,14 @@ impl Store {
                 };
                 for hit in hits {
                     let matched = serde_json::to_string(&hit.terms)?;
-                    if insert_hit.execute(params![post_row, hit.brand, hit.team, matched, now])?
-                        == 0
+                    if insert_hit.execute(params![
+                        post_row,
+                        hit.brand,
+                        hit.team,
+                        matched,
+                        now,
+                        author_earlier_hits
+                    ])? == 0
                     {
                         continue;
                     }
@@ -242,6 +249,6 @@ impl Store {
 }
 
 /// RFC 3339 with milliseconds and `Z`: sorts lexicographically in time order.
-fn timestamp(at: DateTime<Utc>) -> String {
+pub(super) fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

@@ -77,6 +77,17 @@ CREATE TABLE receiver_state (
     reason      TEXT NOT NULL
 );
 "#,
+    // 3: bodies rendered at the first attempt. A row is open (hits may still join it)
+    // until `rendered_at` is set; then its payload is frozen, so every retry sends the
+    // same bytes. Rows from before were rendered when queued.
+    r#"
+ALTER TABLE deliveries ADD COLUMN rendered_at INTEGER;
+UPDATE deliveries SET rendered_at = created_at;
+ALTER TABLE deliveries ADD COLUMN group_key TEXT;
+ALTER TABLE deliveries ADD COLUMN max_hits INTEGER NOT NULL DEFAULT 10;
+ALTER TABLE hits ADD COLUMN author_earlier_hits INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX deliveries_open ON deliveries (receiver, group_key) WHERE rendered_at IS NULL;
+"#,
 ];
 
 /// The schema version this build writes.

@@ -48,8 +48,9 @@ fn plan_one_each(hits: &[StoredHit]) -> Vec<NewDelivery> {
         .map(|hit| NewDelivery {
             id: format!("msg_{}", hit.hit_id),
             receiver: "file".into(),
-            payload: hit.post.text.clone(),
             hit_ids: vec![hit.hit_id],
+            group_key: format!("brand={}", hit.brand),
+            max_hits: 10,
         })
         .collect()
 }
@@ -257,6 +258,61 @@ fn a_dead_delivery_retried_keeps_its_id_and_payload_and_restarts_its_age() {
     assert_eq!(again.created_at, original.created_at);
     assert_eq!(again.age_from, later);
     assert_eq!(store.retry_delivery("msg_unknown", later).unwrap(), None);
+}
+
+#[test]
+fn a_delivery_renders_from_its_stored_hits_and_freezes_once() {
+    let (_dir, mut store) = open();
+    let mut first = post("1", "ayse");
+    first.url = Some("https://x.example/1".into());
+    store
+        .record_batch(
+            batch(
+                "c",
+                vec![(first, vec![hit("A")]), (post("2", "ayse"), vec![hit("A")])],
+            ),
+            |hits| {
+                vec![NewDelivery {
+                    id: "msg_group".into(),
+                    receiver: "file".into(),
+                    hit_ids: hits.iter().map(|h| h.hit_id).collect(),
+                    group_key: "brand=A".into(),
+                    max_hits: 1,
+                }]
+            },
+        )
+        .unwrap();
+    let now = unix_millis(Utc::now());
+    let due = store.due_deliveries("file", now, 10).unwrap().remove(0);
+    assert!(!due.rendered && due.payload.is_empty());
+    assert_eq!(due.max_hits, 1);
+    let (hits, total) = store.delivery_hits(&due.id, due.max_hits).unwrap();
+    assert_eq!((hits.len(), total), (1, 2));
+    assert_eq!(hits[0].post.text, "Turkcell çekmiyor 1");
+    assert_eq!(hits[0].post.url.as_deref(), Some("https://x.example/1"));
+    assert_eq!(
+        hits[0].post.author.as_ref().unwrap().handle.as_deref(),
+        Some("ayse")
+    );
+    assert_eq!(hits[0].spans(), vec![std::ops::Range { start: 0, end: 8 }]);
+    let (second, _) = store.delivery_hits(&due.id, 10).unwrap();
+    assert_eq!(
+        second[1].author_earlier_hits, 1,
+        "the author's history is kept"
+    );
+
+    assert_eq!(
+        store.freeze_payload(&due.id, "body-1", now).unwrap(),
+        "body-1"
+    );
+    assert_eq!(
+        store.freeze_payload(&due.id, "body-2", now).unwrap(),
+        "body-1",
+        "a frozen body never changes"
+    );
+    let again = store.due_deliveries("file", now, 10).unwrap().remove(0);
+    assert!(again.rendered);
+    assert_eq!(again.payload, "body-1");
 }
 
 #[test]
