@@ -27,7 +27,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         .with_context(|| format!("opening database {}", config.storage_path.display()))?;
     let (store, store_thread) = StoreHandle::spawn(store);
     let matcher = Arc::new(Matcher::new(&config.keywords)?);
-    let router = Arc::new(Router::new(config.routes.clone()));
+    let router = Arc::new(Router::new(config.routes.clone(), &config.keywords));
     let source_http = http::client(&config.poll.user_agent, config.poll.request_timeout, true)
         .context("building HTTP client")?;
     let alert_http = http::client(&config.poll.user_agent, config.delivery.timeout, false)

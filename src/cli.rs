@@ -217,13 +217,7 @@ fn print_summary(out: &mut impl Write, config: &Config, matcher: &Matcher) -> st
     }
     writeln!(out, "routes ({}):", config.routes.len())?;
     for (index, route) in config.routes.iter().enumerate() {
-        let mut matchers = Vec::new();
-        if let Some(team) = &route.team {
-            matchers.push(format!("team={team}"));
-        }
-        if let Some(brand) = &route.brand {
-            matchers.push(format!("brand={brand}"));
-        }
+        let matchers = route.matcher_labels();
         let matchers = if matchers.is_empty() {
             "default".to_string()
         } else {

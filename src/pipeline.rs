@@ -61,15 +61,16 @@ impl Pipeline {
             })
             .collect();
         let router = Arc::clone(&self.router);
+        let now = Utc::now();
         let new_batch = NewBatch {
             source: batch.source,
             cursor: batch.cursor,
             posts,
-            now: Utc::now(),
+            now,
         };
         let result = self
             .store
-            .call(move |store| store.record_batch(new_batch, |hits| router.plan(hits)))
+            .call(move |store| store.record_batch(new_batch, |hits| router.plan(hits, now)))
             .await
             .and_then(|result| result);
         match &result {

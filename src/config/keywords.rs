@@ -36,6 +36,39 @@ pub struct Brand {
     pub exclude: Vec<String>,
     /// Set on competitor entries: the brand this one is watched against.
     pub competitor_of: Option<String>,
+    /// How pressing its hits are; `urgent` hits skip a route's `group_wait`.
+    pub severity: Severity,
+}
+
+/// How pressing a brand's hits are (`severity` in `[[brand]]`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Severity {
+    /// Grouped and held like any hit.
+    #[default]
+    Normal,
+    /// Sent at once, even in quiet hours.
+    Urgent,
+}
+
+impl Severity {
+    /// Parses `normal` or `urgent`.
+    pub fn parse(text: &str) -> Result<Severity, String> {
+        match text {
+            "normal" => Ok(Severity::Normal),
+            "urgent" => Ok(Severity::Urgent),
+            other => Err(format!(
+                "unknown severity `{other}`, expected `normal` or `urgent`"
+            )),
+        }
+    }
+
+    /// `normal` or `urgent`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Normal => "normal",
+            Severity::Urgent => "urgent",
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -61,6 +94,7 @@ struct RawBrand {
     #[serde(default)]
     exclude: Vec<String>,
     competitor_of: Option<String>,
+    severity: Option<String>,
 }
 
 /// Reads and validates the keywords file at `path`.
@@ -150,6 +184,14 @@ pub fn parse_keywords(path: &Path, text: &str) -> Result<KeywordRules, ConfigErr
         {
             problem(key("competitor_of"), format!("no brand named `{of}`"));
         }
+        let severity = match raw.severity.as_deref().map(Severity::parse) {
+            None => Severity::Normal,
+            Some(Ok(severity)) => severity,
+            Some(Err(message)) => {
+                problem(key("severity"), message);
+                Severity::Normal
+            }
+        };
         brands.push(Brand {
             name: raw.name.trim().to_string(),
             team: raw.team,
@@ -159,6 +201,7 @@ pub fn parse_keywords(path: &Path, text: &str) -> Result<KeywordRules, ConfigErr
             misspellings: trimmed(raw.misspellings),
             exclude: trimmed(raw.exclude),
             competitor_of: raw.competitor_of,
+            severity,
         });
     }
     if problems.is_empty() {

@@ -17,11 +17,12 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use crate::alerts::routes::{GroupLabel, QuietHours};
 use crate::alerts::{ReceiverConfig, ReceiverKind, RouteConfig};
 use crate::backoff::Backoff;
 use crate::sources::{SourceConfig, SourceKind};
 
-pub use keywords::{Brand, KeywordRules, load_keywords, parse_keywords};
+pub use keywords::{Brand, KeywordRules, Severity, load_keywords, parse_keywords};
 pub use locate::TomlSource;
 pub use secret::take_secret;
 
@@ -324,11 +325,7 @@ impl Layers {
     fn validate(&self, raw: RawConfig) -> Result<Config, ConfigError> {
         let mut problems = Vec::new();
         let mut duration = |key: &str, value: &RawDuration| -> Duration {
-            let parsed = match value {
-                RawDuration::Seconds(secs) => Ok(Duration::from_secs(*secs)),
-                RawDuration::Text(text) => parse_duration(text),
-            };
-            parsed.unwrap_or_else(|message| {
+            raw_duration(value).unwrap_or_else(|message| {
                 problems.push(self.problem(key, message));
                 Duration::ZERO
             })
@@ -414,7 +411,13 @@ impl Layers {
         // bad receiver is reported once rather than again at each route naming it.
         let declared: HashSet<String> = raw.receivers.iter().map(|r| r.name.clone()).collect();
         let receivers = self.validate_receivers(raw.receivers, &mut problems);
-        let routes = self.validate_routes(raw.routes, &declared, &keywords, &mut problems);
+        let routes = self.validate_routes(
+            raw.routes,
+            &raw.route_defaults,
+            &declared,
+            &keywords,
+            &mut problems,
+        );
 
         if !problems.is_empty() {
             return Err(ConfigError::new(problems));
@@ -497,6 +500,7 @@ impl Layers {
     fn validate_routes(
         &self,
         raw: Vec<raw::RawRoute>,
+        defaults: &raw::RawRouteDefaults,
         receivers: &HashSet<String>,
         keywords: &KeywordRules,
         problems: &mut Vec<Problem>,
@@ -536,17 +540,91 @@ impl Layers {
                     format!("no brand named `{brand}` in the keywords"),
                 ));
             }
+            if let Some(source) = &route.source
+                && source.trim().is_empty()
+            {
+                problems.push(self.problem(&key("source"), "must not be empty"));
+            }
+            let severity = route.severity.as_deref().and_then(|text| {
+                Severity::parse(text)
+                    .map_err(|message| problems.push(self.problem(&key("severity"), message)))
+                    .ok()
+            });
+            let mut duration = |field: &str, own: &Option<RawDuration>, default: &RawDuration| {
+                let (key, value) = match own {
+                    Some(value) => (key(field), value),
+                    None => (format!("route_defaults.{field}"), default),
+                };
+                raw_duration(value).unwrap_or_else(|message| {
+                    problems.push(self.problem(&key, message));
+                    Duration::ZERO
+                })
+            };
+            let group_wait = duration("group_wait", &route.group_wait, &defaults.group_wait);
+            let group_interval = duration(
+                "group_interval",
+                &route.group_interval,
+                &defaults.group_interval,
+            );
+            let (group_by_key, group_by) = match &route.group_by {
+                Some(labels) => (key("group_by"), labels),
+                None => ("route_defaults.group_by".to_string(), &defaults.group_by),
+            };
+            let group_by = group_by
+                .iter()
+                .filter_map(|label| {
+                    GroupLabel::parse(label)
+                        .map_err(|message| problems.push(self.problem(&group_by_key, message)))
+                        .ok()
+                })
+                .collect();
+            let max_hits = route.max_hits.unwrap_or(defaults.max_hits);
+            if max_hits == 0 {
+                let key = match route.max_hits {
+                    Some(_) => key("max_hits"),
+                    None => "route_defaults.max_hits".into(),
+                };
+                problems.push(self.problem(&key, "must be at least 1"));
+            }
+            let (zone_key, zone) = match &route.time_zone {
+                Some(zone) => (key("time_zone"), zone),
+                None => ("route_defaults.time_zone".to_string(), &defaults.time_zone),
+            };
+            let time_zone = zone.parse::<chrono_tz::Tz>().map_err(|_| {
+                problems.push(self.problem(
+                    &zone_key,
+                    format!(
+                        "unknown time zone `{zone}`, expected an IANA name such as Europe/Istanbul"
+                    ),
+                ))
+            });
+            let quiet_hours = match (&route.quiet_hours, time_zone) {
+                (Some(window), Ok(zone)) => QuietHours::parse(window, zone)
+                    .map_err(|message| problems.push(self.problem(&key("quiet_hours"), message)))
+                    .ok(),
+                _ => None,
+            };
             routes.push(RouteConfig {
                 team: route.team,
                 brand: route.brand,
+                source: route.source,
+                competitor: route.competitor,
+                severity,
+                min_priority: route.min_priority,
                 receivers: route.receivers,
                 continue_matching: route.continue_matching,
+                group_by,
+                group_wait,
+                group_interval,
+                max_hits: max_hits.max(1),
+                urgent_priority: route.urgent_priority,
+                quiet_hours,
             });
         }
         if !routes.is_empty() && !routes.iter().any(RouteConfig::is_catch_all) {
             problems.push(self.problem(
                 "routes",
-                "no default route (one without `team` or `brand`): unmatched hits would go nowhere",
+                "no default route (one without matchers): unmatched hits would go nowhere",
             ));
         }
         routes
@@ -582,6 +660,13 @@ fn check_name(
         problems.push(layers.problem(key, "must not be empty"));
     } else if !names.insert(name.to_string()) {
         problems.push(layers.problem(key, format!("name `{name}` is used twice")));
+    }
+}
+
+fn raw_duration(value: &RawDuration) -> Result<Duration, String> {
+    match value {
+        RawDuration::Seconds(secs) => Ok(Duration::from_secs(*secs)),
+        RawDuration::Text(text) => parse_duration(text),
     }
 }
 

@@ -78,6 +78,14 @@ pub struct NewDelivery {
     pub group_key: String,
     /// Most hits shown in the message; the rest are counted ("and N more").
     pub max_hits: usize,
+    /// An urgent hit is among them: the group is sent now, even in quiet hours.
+    pub urgent: bool,
+    /// When a new row would be due (now + `group_wait`, or now when urgent).
+    pub due_at: DateTime<Utc>,
+    /// End of the route's quiet hours, when they are on now.
+    pub hold_until: Option<DateTime<Utc>>,
+    /// Least time after the group's previous message.
+    pub group_interval: std::time::Duration,
 }
 
 /// A pending delivery claimed for sending.
@@ -178,34 +186,90 @@ pub struct FailedAttempt<'a> {
     pub retry_at_ms: Option<i64>,
 }
 
-/// Inserts deliveries inside the batch transaction; returns how many were new.
+/// Applies planned deliveries inside the batch transaction: each joins the open (not
+/// yet rendered) row of its group and receiver if there is one, else opens a new row
+/// due at `due_at`, no sooner than `group_interval` after the group's last message and
+/// not before `hold_until`. Urgent hits make their row due now. Returns how many rows
+/// were opened or brought forward.
 pub(super) fn insert_deliveries(
     tx: &Transaction<'_>,
     deliveries: &[NewDelivery],
     now: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
     let now = unix_millis(now);
+    let mut find_open = tx.prepare_cached(
+        "SELECT id FROM deliveries
+         WHERE receiver = ?1 AND group_key = ?2 AND status = 'pending' AND rendered_at IS NULL
+         ORDER BY created_at DESC LIMIT 1",
+    )?;
+    let mut last_sent = tx.prepare_cached(
+        "SELECT MAX(rendered_at) FROM deliveries WHERE receiver = ?1 AND group_key = ?2",
+    )?;
     let mut insert = tx.prepare_cached(
         "INSERT OR IGNORE INTO deliveries (id, receiver, payload, created_at, next_attempt_at,
              group_key, max_hits)
-         VALUES (?1, ?2, '', ?3, ?3, ?4, ?5)",
+         VALUES (?1, ?2, '', ?3, ?4, ?5, ?6)",
+    )?;
+    let mut bring_forward = tx.prepare_cached(
+        "UPDATE deliveries SET next_attempt_at = MIN(next_attempt_at, ?2) WHERE id = ?1",
+    )?;
+    let mut hold = tx.prepare_cached(
+        "UPDATE deliveries SET next_attempt_at = MAX(next_attempt_at, ?2) WHERE id = ?1",
     )?;
     let mut link =
         tx.prepare_cached("INSERT OR IGNORE INTO delivery_hits (delivery, hit) VALUES (?1, ?2)")?;
-    let mut inserted = 0;
+    let mut touched = 0;
     for delivery in deliveries {
-        inserted += insert.execute(params![
-            delivery.id,
-            delivery.receiver,
-            now,
-            delivery.group_key,
-            delivery.max_hits as i64
-        ])?;
+        let hold_until = delivery.hold_until.map(unix_millis);
+        let open: Option<String> = find_open
+            .query_row(params![delivery.receiver, delivery.group_key], |row| {
+                row.get(0)
+            })
+            .optional()?;
+        let id = match open {
+            Some(id) => {
+                if delivery.urgent {
+                    touched += bring_forward.execute(params![id, now])?;
+                } else if let Some(until) = hold_until {
+                    hold.execute(params![id, until])?;
+                }
+                id
+            }
+            None => {
+                let due = if delivery.urgent {
+                    now
+                } else {
+                    let previous: Option<i64> = last_sent
+                        .query_row(params![delivery.receiver, delivery.group_key], |row| {
+                            row.get(0)
+                        })?;
+                    let interval = delivery.group_interval.as_millis() as i64;
+                    [
+                        Some(unix_millis(delivery.due_at)),
+                        previous.map(|at| at + interval),
+                        hold_until,
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .max()
+                    .unwrap_or(now)
+                };
+                touched += insert.execute(params![
+                    delivery.id,
+                    delivery.receiver,
+                    now,
+                    due,
+                    delivery.group_key,
+                    delivery.max_hits as i64
+                ])?;
+                delivery.id.clone()
+            }
+        };
         for hit in &delivery.hit_ids {
-            link.execute(params![delivery.id, hit])?;
+            link.execute(params![id, hit])?;
         }
     }
-    Ok(inserted)
+    Ok(touched)
 }
 
 impl Store {

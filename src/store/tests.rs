@@ -33,12 +33,17 @@ fn hit(brand: &str) -> BrandHit {
     }
 }
 
+/// When every test batch is recorded.
+fn hit_time() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap()
+}
+
 fn batch(cursor: &str, posts: Vec<(Post, Vec<BrandHit>)>) -> NewBatch {
     NewBatch {
         source: "news".into(),
         cursor: Some(cursor.into()),
         posts,
-        now: Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap(),
+        now: hit_time(),
     }
 }
 
@@ -49,8 +54,12 @@ fn plan_one_each(hits: &[StoredHit]) -> Vec<NewDelivery> {
             id: format!("msg_{}", hit.hit_id),
             receiver: "file".into(),
             hit_ids: vec![hit.hit_id],
-            group_key: format!("brand={}", hit.brand),
+            group_key: format!("hit={}", hit.hit_id),
             max_hits: 10,
+            urgent: false,
+            due_at: hit_time(),
+            hold_until: None,
+            group_interval: std::time::Duration::ZERO,
         })
         .collect()
 }
@@ -278,6 +287,10 @@ fn a_delivery_renders_from_its_stored_hits_and_freezes_once() {
                     hit_ids: hits.iter().map(|h| h.hit_id).collect(),
                     group_key: "brand=A".into(),
                     max_hits: 1,
+                    urgent: false,
+                    due_at: hit_time(),
+                    hold_until: None,
+                    group_interval: std::time::Duration::ZERO,
                 }]
             },
         )

@@ -8,3 +8,4 @@ mod chat;
 mod cli;
 mod daemon;
 mod delivery;
+mod grouping;

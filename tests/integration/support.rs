@@ -60,11 +60,15 @@ impl Workspace {
         // Fast retries so tests observe several attempts in well under a second.
         let delivery =
             "[delivery]\nbackoff_initial = \"100ms\"\nbackoff_max = \"200ms\"\ntimeout = \"5s\"\n";
-        let body = if config.contains("[delivery]") {
+        let mut body = if config.contains("[delivery]") {
             config
         } else {
             format!("{delivery}{config}")
         };
+        // Alerts go out at once unless a test is about grouping.
+        if !body.contains("[route_defaults]") {
+            body = format!("{body}\n[route_defaults]\ngroup_wait = \"0s\"\n");
+        }
         std::fs::write(self.config_path(), format!("{storage}{body}")).unwrap();
     }
 
