@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::info;
 
+use crate::alerts::responsibility::{EscalationLoop, OwnHandles};
 use crate::alerts::{self, DeliveryWorker, Router};
 use crate::config::Config;
 use crate::http;
@@ -17,6 +18,9 @@ use crate::matcher::Matcher;
 use crate::pipeline::Pipeline;
 use crate::sources::{self, SourceContext, poll_loop::PollLoop};
 use crate::store::{Store, StoreHandle};
+
+/// Time between two checks for hits past their SLA.
+const ESCALATION_CHECK: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Pages that may wait for the pipeline before pollers feel backpressure.
 const PIPELINE_QUEUE: usize = 16;
@@ -50,19 +54,30 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
             .run(),
         );
     }
-    delivery_tasks.close();
 
     let (batches, pipeline_input) = mpsc::channel(PIPELINE_QUEUE);
     let pipeline = tokio::spawn(
         Pipeline {
             batches: pipeline_input,
             matcher,
-            router,
+            router: Arc::clone(&router),
+            own_handles: Arc::new(OwnHandles::new(&config.keywords)),
             store: store.clone(),
-            wakers,
+            wakers: wakers.clone(),
         }
         .run(),
     );
+    delivery_tasks.spawn(
+        EscalationLoop {
+            router,
+            store: store.clone(),
+            wakers,
+            every: ESCALATION_CHECK,
+            cancel: deliveries_stop.clone(),
+        }
+        .run(),
+    );
+    delivery_tasks.close();
 
     let context = SourceContext {
         http: source_http,

@@ -15,7 +15,7 @@ use crate::config::{self, Config, ConfigError, KeywordRules};
 use crate::escape;
 use crate::matcher::{BrandHit, Matcher};
 use crate::model::Post;
-use crate::store::{DeliveryStatus, Store, unix_millis};
+use crate::store::{AckOutcome, DeliveryStatus, Store, unix_millis};
 use crate::{app, shutdown, telemetry};
 
 /// Watches public posts for brand mentions and alerts the people responsible.
@@ -59,6 +59,14 @@ pub enum Command {
         /// Only hits of this brand.
         #[arg(long)]
         brand: Option<String>,
+    },
+    /// Acknowledge a hit: someone is answering it, so it is not escalated.
+    Ack {
+        /// The hit id (shown in alerts and by `mentiond hits`).
+        hit_id: i64,
+        /// Who is answering (default: $USER).
+        #[arg(long)]
+        by: Option<String>,
     },
     /// List deliveries (dead ones by default) and disabled receivers, or re-send one.
     Deliveries {
@@ -112,6 +120,7 @@ pub fn execute(cli: Cli) -> ExitCode {
             text,
         } => match_text(cli.config, keywords, json, text),
         Command::Hits { json, limit, brand } => hits(cli.config, json, limit, brand),
+        Command::Ack { hit_id, by } => ack(cli.config, hit_id, by),
         Command::Deliveries {
             action: Some(DeliveriesAction::Retry { id }),
             ..
@@ -377,6 +386,36 @@ fn retry_delivery(config_file: Option<PathBuf>, id: &str) -> anyhow::Result<Exit
     }
 }
 
+fn ack(config_file: Option<PathBuf>, hit_id: i64, by: Option<String>) -> anyhow::Result<ExitCode> {
+    let by = by
+        .or_else(|| std::env::var("USER").ok())
+        .filter(|name| !name.trim().is_empty())
+        .unwrap_or_else(|| "operator".to_string());
+    let store = Store::open(&existing_database(config_file)?)?;
+    match store.ack_hit(hit_id, &by, "cli", chrono::Utc::now())? {
+        AckOutcome::Acked {
+            brand,
+            first_response,
+        } => {
+            println!(
+                "hit #{hit_id} ({}) acknowledged by {}; first response after {} min",
+                escape::terminal(&brand),
+                escape::terminal(&by),
+                first_response.num_minutes()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        AckOutcome::AlreadyAcked { by, at } => {
+            println!(
+                "hit #{hit_id} was already acknowledged by {} at {at}",
+                escape::terminal(by.as_deref().unwrap_or("?"))
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        AckOutcome::NotFound => anyhow::bail!("no hit #{hit_id}"),
+    }
+}
+
 /// The configured database path, if the daemon has created it.
 fn existing_database(config_file: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     let config = config::load(config_file.as_deref())?;
@@ -423,6 +462,13 @@ fn hits(
             )?;
             if let Some(url) = &hit.url {
                 writeln!(out, "    {}", escape::terminal(url))?;
+            }
+            if let Some(at) = &hit.acked_at {
+                writeln!(
+                    out,
+                    "    acknowledged by {} at {at}",
+                    escape::terminal(hit.acked_by.as_deref().unwrap_or("?"))
+                )?;
             }
         }
     }

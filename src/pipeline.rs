@@ -9,6 +9,7 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use tracing::{Instrument, error, info, info_span};
 
 use crate::alerts::Router;
+use crate::alerts::responsibility::OwnHandles;
 use crate::matcher::Matcher;
 use crate::model::Post;
 use crate::store::{BatchOutcome, NewBatch, StoreError, StoreHandle};
@@ -34,6 +35,8 @@ pub struct Pipeline {
     pub matcher: Arc<Matcher>,
     /// Routes hits to receivers.
     pub router: Arc<Router>,
+    /// Recognises replies from the brands' own accounts, which acknowledge hits.
+    pub own_handles: Arc<OwnHandles>,
     /// The store.
     pub store: StoreHandle,
     /// One per delivery worker, woken after deliveries were enqueued.
@@ -52,6 +55,8 @@ impl Pipeline {
     }
 
     async fn process(&self, batch: Batch) {
+        let now = Utc::now();
+        let replies = self.own_handles.replies(&batch.posts, now);
         let posts: Vec<_> = batch
             .posts
             .into_iter()
@@ -61,12 +66,12 @@ impl Pipeline {
             })
             .collect();
         let router = Arc::clone(&self.router);
-        let now = Utc::now();
         let new_batch = NewBatch {
             source: batch.source,
             cursor: batch.cursor,
             posts,
             now,
+            replies,
         };
         let result = self
             .store
@@ -74,11 +79,12 @@ impl Pipeline {
             .await
             .and_then(|result| result);
         match &result {
-            Ok(outcome) if outcome.new_hits > 0 => {
+            Ok(outcome) if outcome.new_hits > 0 || outcome.acked > 0 => {
                 info!(
                     new_posts = outcome.new_posts,
                     new_hits = outcome.new_hits,
                     deliveries = outcome.deliveries,
+                    acked = outcome.acked,
                     "hits stored"
                 );
                 if outcome.deliveries > 0 {

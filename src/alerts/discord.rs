@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use super::render::{Alert, Language, fit, hit_summary, marked, permalink, plain};
+use super::render::{Alert, Language, fit, marked, permalink, plain};
 use crate::escape;
 
 /// Embeds per message.
@@ -39,7 +39,7 @@ pub fn render(alert: &Alert<'_>, language: Language) -> String {
             let mut embed = json!({
                 "title": fit(&format!("{} · {}", hit.brand, hit.post.source), TITLE_LIMIT, escape::markdown),
                 "description": marked(&hit.post.text, &hit.spans(), description_limit, escape::markdown, ("**", "**")),
-                "footer": {"text": fit(&hit_summary(hit, language, alert.now), FOOTER_LIMIT, plain)},
+                "footer": {"text": fit(&alert.hit_summary(hit, language), FOOTER_LIMIT, plain)},
             });
             if let Some(url) = permalink(&hit.post) {
                 embed["url"] = json!(url);
@@ -76,6 +76,7 @@ mod tests {
             hits: &hits,
             more_hits: 0,
             now: now(),
+            escalation: false,
         };
         let body: Value = serde_json::from_str(&render(&alert, Language::En)).unwrap();
         assert_eq!(body["allowed_mentions"], json!({"parse": []}));
@@ -100,6 +101,7 @@ mod tests {
             hits: &hits,
             more_hits: 0,
             now: now(),
+            escalation: false,
         };
         let body: Value = serde_json::from_str(&render(&alert, Language::En)).unwrap();
         let embeds = body["embeds"].as_array().unwrap();
@@ -114,6 +116,7 @@ mod tests {
             hits: &one,
             more_hits: 0,
             now: now(),
+            escalation: false,
         };
         let body: Value = serde_json::from_str(&render(&alert, Language::En)).unwrap();
         let description = body["embeds"][0]["description"].as_str().unwrap();

@@ -7,6 +7,7 @@ pub mod chat;
 pub mod discord;
 pub mod file;
 pub mod render;
+pub mod responsibility;
 pub mod routes;
 pub mod slack;
 pub mod teams;
@@ -354,6 +355,7 @@ impl DeliveryWorker {
         let notifier = Arc::clone(&self.notifier);
         let id = delivery.id.clone();
         let max_hits = delivery.max_hits;
+        let escalation = delivery.escalation;
         let now = Utc::now();
         // One job on the store thread: no hit can join the row between reading its
         // hits and freezing the body, so every linked hit is in the message.
@@ -368,6 +370,7 @@ impl DeliveryWorker {
                     hits: &hits,
                     more_hits: total - hits.len(),
                     now,
+                    escalation,
                 };
                 let payload = notifier.render(&alert);
                 store

@@ -49,6 +49,8 @@ pub struct Alert<'a> {
     pub more_hits: usize,
     /// Render time, for "posted 5 min ago".
     pub now: DateTime<Utc>,
+    /// An SLA escalation: the hits are still unanswered after their route's SLA.
+    pub escalation: bool,
 }
 
 impl<'a> Alert<'a> {
@@ -73,11 +75,28 @@ impl<'a> Alert<'a> {
         }
         let total = self.hits.len() + self.more_hits;
         let brands = brands.join(", ");
-        match (language, total) {
-            (Language::En, 1) => format!("{brands}: 1 new mention"),
-            (Language::En, n) => format!("{brands}: {n} new mentions"),
-            (Language::Tr, n) => format!("{brands}: {n} yeni bahsetme"),
+        match (language, total, self.escalation) {
+            (Language::En, 1, false) => format!("{brands}: 1 new mention"),
+            (Language::En, n, false) => format!("{brands}: {n} new mentions"),
+            (Language::Tr, n, false) => format!("{brands}: {n} yeni bahsetme"),
+            (Language::En, 1, true) => format!("SLA breached: {brands}: 1 mention unanswered"),
+            (Language::En, n, true) => format!("SLA breached: {brands}: {n} mentions unanswered"),
+            (Language::Tr, n, true) => format!("SLA aşıldı: {brands}: {n} bahsetme yanıt bekliyor"),
         }
+    }
+
+    /// [`hit_summary`] of one of this alert's hits; escalations add how long the hit
+    /// has waited since it was found.
+    pub fn hit_summary(&self, hit: &AlertHit, language: Language) -> String {
+        let mut summary = hit_summary(hit, language, self.now);
+        if self.escalation {
+            let minutes = (self.now - hit.detected_at).num_minutes().max(0);
+            summary.push_str(&match language {
+                Language::En => format!(" · waiting {minutes} min"),
+                Language::Tr => format!(" · {minutes} dk yanıt bekliyor"),
+            });
+        }
+        summary
     }
 
     /// The "and N more" line, when some hits are not shown.
@@ -256,7 +275,11 @@ pub fn json(alert: &Alert<'_>) -> String {
     }
     let first = &alert.hits[0];
     let body = Body {
-        kind: "mention",
+        kind: if alert.escalation {
+            "escalation"
+        } else {
+            "mention"
+        },
         delivery_id: alert.delivery_id,
         brand: &first.brand,
         team: first.team.as_deref(),
@@ -337,6 +360,7 @@ pub(crate) mod tests {
             hits: &hits,
             more_hits: 3,
             now: now(),
+            escalation: false,
         };
         assert_eq!(alert.title(Language::En), "Turkcell: 5 new mentions");
         assert_eq!(alert.title(Language::Tr), "Turkcell: 5 yeni bahsetme");
@@ -352,6 +376,20 @@ pub(crate) mod tests {
         };
         assert_eq!(one.title(Language::En), "Turkcell: 1 new mention");
         assert_eq!(one.more_line(Language::En), None);
+        let overdue = Alert {
+            escalation: true,
+            now: now() + chrono::Duration::minutes(75),
+            ..one
+        };
+        assert_eq!(
+            overdue.title(Language::En),
+            "SLA breached: Turkcell: 1 mention unanswered"
+        );
+        assert!(
+            overdue
+                .hit_summary(&hits[0], Language::Tr)
+                .ends_with("bahsetme #1 · 75 dk yanıt bekliyor")
+        );
     }
 
     #[test]
@@ -396,6 +434,7 @@ pub(crate) mod tests {
             hits: &hits,
             more_hits: 0,
             now: now(),
+            escalation: false,
         }))
         .unwrap();
         assert_eq!(body["type"], "mention");

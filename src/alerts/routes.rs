@@ -13,7 +13,8 @@ use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
 
 use crate::config::{KeywordRules, Severity};
-use crate::store::{NewDelivery, StoredHit};
+use crate::model::Post;
+use crate::store::{AlertHit, NewDelivery, NewEscalation, StoredHit};
 
 /// A hit property routes can group by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,6 +146,10 @@ pub struct RouteConfig {
     pub urgent_priority: Option<u64>,
     /// When only urgent hits are sent.
     pub quiet_hours: Option<QuietHours>,
+    /// How long a hit may stay unacknowledged.
+    pub sla: Duration,
+    /// Receivers told once about hits past the SLA; empty: never escalate.
+    pub escalate_to: Vec<String>,
 }
 
 impl RouteConfig {
@@ -279,8 +284,12 @@ impl Router {
             .map(|((index, key, receiver), (hits, urgent))| {
                 let route = &self.routes[index];
                 let group_key = format!("route={index};{key}");
+                let keys: Vec<(&str, &str, &str)> = hits
+                    .iter()
+                    .map(|h| (h.post.source.as_str(), h.post.id.as_str(), h.brand.as_str()))
+                    .collect();
                 NewDelivery {
-                    id: delivery_id(&group_key, receiver, &hits),
+                    id: delivery_id(&group_key, receiver, keys),
                     receiver: receiver.to_string(),
                     hit_ids: hits.iter().map(|h| h.hit_id).collect(),
                     group_key,
@@ -295,6 +304,62 @@ impl Router {
                 }
             })
             .collect()
+    }
+
+    /// The longest SLA of a route that escalates, if any route does.
+    pub fn longest_sla(&self) -> Option<Duration> {
+        self.routes
+            .iter()
+            .filter(|route| !route.escalate_to.is_empty())
+            .map(|route| route.sla)
+            .max()
+    }
+
+    /// Plans SLA escalations for open hits at `now`: a hit is overdue when the first
+    /// of its routes with `escalate_to` has an SLA that has run out since the hit was
+    /// found. Returns one escalation per (route, receiver) of overdue hits, and every
+    /// overdue hit, to be marked escalated so it is escalated only once.
+    pub fn plan_escalations(
+        &self,
+        open: &[AlertHit],
+        now: DateTime<Utc>,
+    ) -> (Vec<NewEscalation>, Vec<i64>) {
+        let mut groups: BTreeMap<(usize, &str), Vec<&AlertHit>> = BTreeMap::new();
+        let mut overdue = Vec::new();
+        for hit in open {
+            let labels = self.labels_of(&hit.brand, hit.team.as_deref(), &hit.post);
+            let Some(index) = self
+                .matching(&labels)
+                .into_iter()
+                .find(|&index| !self.routes[index].escalate_to.is_empty())
+            else {
+                continue;
+            };
+            let route = &self.routes[index];
+            if hit.detected_at + route.sla > now {
+                continue;
+            }
+            overdue.push(hit.hit_id);
+            for receiver in &route.escalate_to {
+                groups.entry((index, receiver)).or_default().push(hit);
+            }
+        }
+        let escalations = groups
+            .into_iter()
+            .map(|((index, receiver), hits)| {
+                let group_key = format!("escalation;route={index}");
+                let keys: Vec<(&str, &str, &str)> = hits
+                    .iter()
+                    .map(|h| (h.post.source.as_str(), h.post.id.as_str(), h.brand.as_str()))
+                    .collect();
+                NewEscalation {
+                    id: delivery_id(&group_key, receiver, keys),
+                    receiver: receiver.to_string(),
+                    hit_ids: hits.iter().map(|h| h.hit_id).collect(),
+                }
+            })
+            .collect();
+        (escalations, overdue)
     }
 
     fn matching(&self, labels: &HitLabels<'_>) -> Vec<usize> {
@@ -312,19 +377,23 @@ impl Router {
     }
 
     fn labels<'a>(&self, hit: &'a StoredHit) -> HitLabels<'a> {
-        let (competitor, severity) = self.brands.get(&hit.brand).copied().unwrap_or_default();
+        self.labels_of(&hit.brand, hit.team.as_deref(), &hit.post)
+    }
+
+    fn labels_of<'a>(
+        &self,
+        brand: &'a str,
+        team: Option<&'a str>,
+        post: &'a Post,
+    ) -> HitLabels<'a> {
+        let (competitor, severity) = self.brands.get(brand).copied().unwrap_or_default();
         HitLabels {
-            brand: &hit.brand,
-            team: hit.team.as_deref(),
-            source: &hit.post.source,
+            brand,
+            team,
+            source: &post.source,
             competitor,
             severity,
-            priority: hit
-                .post
-                .author
-                .as_ref()
-                .and_then(|a| a.followers)
-                .unwrap_or(0),
+            priority: post.author.as_ref().and_then(|a| a.followers).unwrap_or(0),
         }
     }
 }
@@ -332,11 +401,7 @@ impl Router {
 /// `msg_` + hash of the group, the receiver and the natural keys of the hits that open
 /// the delivery: the same hits planned again (a batch replayed after a crash) get the
 /// same id.
-fn delivery_id(group_key: &str, receiver: &str, hits: &[&StoredHit]) -> String {
-    let mut keys: Vec<(&str, &str, &str)> = hits
-        .iter()
-        .map(|h| (h.post.source.as_str(), h.post.id.as_str(), h.brand.as_str()))
-        .collect();
+fn delivery_id(group_key: &str, receiver: &str, mut keys: Vec<(&str, &str, &str)>) -> String {
     keys.sort_unstable();
     let mut hasher = Sha256::new();
     for part in [group_key, receiver] {

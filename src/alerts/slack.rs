@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use super::render::{Alert, Language, fit, hit_summary, marked, permalink, plain};
+use super::render::{Alert, Language, fit, marked, permalink, plain};
 use crate::escape;
 
 /// Hits per message: a header, two blocks per hit and the "more" line stay under 50.
@@ -31,7 +31,7 @@ pub fn render(alert: &Alert<'_>, language: Language) -> String {
                 "text": marked(&hit.post.text, &hit.spans(), TEXT_LIMIT, escape::slack, ("*", "*")),
             },
         }));
-        let mut context = hit_summary(hit, language, alert.now);
+        let mut context = alert.hit_summary(hit, language);
         if let Some(url) = permalink(&hit.post) {
             context.push_str(" · ");
             context.push_str(url);
@@ -67,6 +67,7 @@ mod tests {
             hits: &hits,
             more_hits: 0,
             now: now(),
+            escalation: false,
         };
         let body: Value = serde_json::from_str(&render(&alert, Language::En)).unwrap();
         let section = body["blocks"][1]["text"]["text"].as_str().unwrap();
@@ -91,6 +92,7 @@ mod tests {
             hits: &hits,
             more_hits: 470,
             now: now(),
+            escalation: false,
         };
         let body: Value = serde_json::from_str(&render(&alert, Language::Tr)).unwrap();
         let blocks = body["blocks"].as_array().unwrap();

@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use super::render::{Alert, Language, fit, hit_summary, link_label, marked, permalink};
+use super::render::{Alert, Language, fit, link_label, marked, permalink};
 use crate::escape;
 
 /// Hits per card; Teams refuses cards much above 28 KB.
@@ -28,7 +28,7 @@ pub fn render(alert: &Alert<'_>, language: Language) -> String {
     for hit in alert.hits {
         body.push(json!({
             "type": "TextBlock",
-            "text": fit(&hit_summary(hit, language, alert.now), LINE_LIMIT, escape::markdown),
+            "text": fit(&alert.hit_summary(hit, language), LINE_LIMIT, escape::markdown),
             "isSubtle": true,
             "wrap": true,
             "separator": true,
@@ -80,6 +80,7 @@ mod tests {
             hits: &hits,
             more_hits: 2,
             now: now(),
+            escalation: false,
         };
         let body: Value = serde_json::from_str(&render(&alert, Language::Tr)).unwrap();
         let card = &body["attachments"][0]["content"];

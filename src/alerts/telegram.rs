@@ -5,7 +5,7 @@
 
 use serde_json::json;
 
-use super::render::{Alert, Language, fit, hit_summary, link_label, marked, permalink};
+use super::render::{Alert, Language, fit, link_label, marked, permalink};
 use crate::escape;
 
 /// Hits per message, so each keeps a readable share of the 4096 characters.
@@ -34,11 +34,7 @@ pub fn render(alert: &Alert<'_>, language: Language, chat_id: &str) -> String {
         .map(|hit| {
             let summary = format!(
                 "\n\n<i>{}</i>\n",
-                fit(
-                    &hit_summary(hit, language, alert.now),
-                    LINE_LIMIT,
-                    escape::html
-                )
+                fit(&alert.hit_summary(hit, language), LINE_LIMIT, escape::html)
             );
             let link = permalink(&hit.post)
                 .filter(|url| url.chars().count() <= URL_LIMIT)
@@ -98,6 +94,7 @@ mod tests {
             hits: &hits,
             more_hits: 0,
             now: now(),
+            escalation: false,
         };
         let body: Value = serde_json::from_str(&render(&alert, Language::En, "-100")).unwrap();
         assert_eq!(body["chat_id"], "-100");
@@ -128,6 +125,7 @@ mod tests {
             hits: &hits,
             more_hits: 0,
             now: now(),
+            escalation: false,
         };
         let body: Value = serde_json::from_str(&render(&alert, Language::Tr, "1")).unwrap();
         let text = body["text"].as_str().unwrap();

@@ -38,6 +38,9 @@ pub struct Brand {
     pub competitor_of: Option<String>,
     /// How pressing its hits are; `urgent` hits skip a route's `group_wait`.
     pub severity: Severity,
+    /// The brand's own accounts, starting with `@`; a reply from one of them to a
+    /// post acknowledges the brand's hit on that post.
+    pub own_handles: Vec<String>,
 }
 
 /// How pressing a brand's hits are (`severity` in `[[brand]]`).
@@ -95,6 +98,8 @@ struct RawBrand {
     exclude: Vec<String>,
     competitor_of: Option<String>,
     severity: Option<String>,
+    #[serde(default)]
+    own_handles: Vec<String>,
 }
 
 /// Reads and validates the keywords file at `path`.
@@ -171,7 +176,12 @@ pub fn parse_keywords(path: &Path, text: &str) -> Result<KeywordRules, ConfigErr
         }
         let handles = prefixed(&raw.handles, '@');
         let hashtags = prefixed(&raw.hashtags, '#');
-        for (field, list) in [("handles", &handles), ("hashtags", &hashtags)] {
+        let own_handles = prefixed(&raw.own_handles, '@');
+        for (field, list) in [
+            ("handles", &handles),
+            ("hashtags", &hashtags),
+            ("own_handles", &own_handles),
+        ] {
             if let Some(bad) = list
                 .iter()
                 .find(|item| item.len() < 2 || item.chars().any(char::is_whitespace))
@@ -202,6 +212,7 @@ pub fn parse_keywords(path: &Path, text: &str) -> Result<KeywordRules, ConfigErr
             exclude: trimmed(raw.exclude),
             competitor_of: raw.competitor_of,
             severity,
+            own_handles,
         });
     }
     if problems.is_empty() {

@@ -514,11 +514,15 @@ impl Layers {
             if route.receivers.is_empty() {
                 problems.push(self.problem(&key("receivers"), "name at least one receiver"));
             }
-            for name in &route.receivers {
-                if !receivers.contains(name) {
-                    problems.push(
-                        self.problem(&key("receivers"), format!("no receiver named `{name}`")),
-                    );
+            for (field, names) in [
+                ("receivers", &route.receivers),
+                ("escalate_to", &route.escalate_to),
+            ] {
+                for name in names {
+                    if !receivers.contains(name) {
+                        problems
+                            .push(self.problem(&key(field), format!("no receiver named `{name}`")));
+                    }
                 }
             }
             if let Some(team) = &route.team
@@ -561,6 +565,7 @@ impl Layers {
                 })
             };
             let group_wait = duration("group_wait", &route.group_wait, &defaults.group_wait);
+            let sla = duration("sla", &route.sla, &defaults.sla);
             let group_interval = duration(
                 "group_interval",
                 &route.group_interval,
@@ -619,6 +624,8 @@ impl Layers {
                 max_hits: max_hits.max(1),
                 urgent_priority: route.urgent_priority,
                 quiet_hours,
+                sla,
+                escalate_to: route.escalate_to,
             });
         }
         if !routes.is_empty() && !routes.iter().any(RouteConfig::is_catch_all) {

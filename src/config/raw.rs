@@ -45,6 +45,8 @@ pub struct RawRouteDefaults {
     pub max_hits: usize,
     /// Time zone of `quiet_hours`.
     pub time_zone: String,
+    /// How long a hit may stay unacknowledged before it is escalated.
+    pub sla: RawDuration,
 }
 
 /// `[storage]`.
@@ -143,6 +145,11 @@ pub struct RawRoute {
     pub quiet_hours: Option<String>,
     /// Time zone of `quiet_hours`.
     pub time_zone: Option<String>,
+    /// How long a hit may stay unacknowledged before it is escalated.
+    pub sla: Option<RawDuration>,
+    /// Receivers told once when a hit outlives its SLA unacknowledged.
+    #[serde(default)]
+    pub escalate_to: Vec<String>,
 }
 
 /// A duration as written: `"90s"`, `"5m"`, `"1h 30m"`, or a number of seconds.

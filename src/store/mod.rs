@@ -5,6 +5,7 @@
 
 mod outbox;
 mod posts;
+mod responses;
 mod schema;
 
 use std::path::Path;
@@ -19,6 +20,7 @@ pub use outbox::{
     AlertHit, Delivery, DeliveryRow, DeliveryStatus, DisabledReceiver, FailedAttempt, NewDelivery,
 };
 pub use posts::{BatchOutcome, HitRow, NewBatch, StoredHit};
+pub use responses::{AckOutcome, NewEscalation, OwnReply};
 pub use schema::SCHEMA_VERSION;
 
 /// Why a store operation failed.

@@ -59,7 +59,74 @@ impl AlertHit {
     }
 }
 
-fn parse_time(text: Option<String>) -> Option<DateTime<Utc>> {
+/// The columns [`alert_hit_row`] reads, from `hits` joined with `posts`.
+pub(super) const ALERT_HIT_COLUMNS: &str =
+    "hits.id, hits.brand, hits.team, hits.matched, hits.author_earlier_hits,
+     hits.detected_at, posts.source, posts.post_id, posts.url, posts.author_id,
+     posts.author_handle, posts.author_name, posts.author_followers, posts.text,
+     posts.lang, posts.created_at, posts.kind, posts.in_reply_to";
+
+type AlertHitRow = (
+    i64,
+    String,
+    Option<String>,
+    String,
+    i64,
+    Option<DateTime<Utc>>,
+    Post,
+);
+
+/// Reads one row selected with [`ALERT_HIT_COLUMNS`].
+pub(super) fn alert_hit_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AlertHitRow> {
+    let author = Author {
+        id: row.get(9)?,
+        handle: row.get(10)?,
+        name: row.get(11)?,
+        followers: row.get::<_, Option<i64>>(12)?.map(|f| f.max(0) as u64),
+    };
+    let post = Post {
+        source: row.get(6)?,
+        id: row.get(7)?,
+        url: row.get(8)?,
+        author: (author != Author::default()).then_some(author),
+        text: row.get(13)?,
+        lang: row.get(14)?,
+        created_at: parse_time(row.get::<_, Option<String>>(15)?),
+        kind: row.get(16)?,
+        in_reply_to: row.get(17)?,
+    };
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+        parse_time(Some(row.get::<_, String>(5)?)),
+        post,
+    ))
+}
+
+/// Turns rows read by [`alert_hit_row`] into hits.
+pub(super) fn collect_alert_hits(
+    rows: impl Iterator<Item = rusqlite::Result<AlertHitRow>>,
+) -> Result<Vec<AlertHit>, StoreError> {
+    let mut hits = Vec::new();
+    for row in rows {
+        let (hit_id, brand, team, matched, earlier, detected_at, post) = row?;
+        hits.push(AlertHit {
+            hit_id,
+            brand,
+            team,
+            matched: serde_json::from_str(&matched)?,
+            author_earlier_hits: earlier.max(0) as u64,
+            detected_at: detected_at.unwrap_or_default(),
+            post,
+        });
+    }
+    Ok(hits)
+}
+
+pub(super) fn parse_time(text: Option<String>) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(&text?)
         .ok()
         .map(|at| at.with_timezone(&Utc))
@@ -101,6 +168,8 @@ pub struct Delivery {
     pub rendered: bool,
     /// Most hits shown in the message.
     pub max_hits: usize,
+    /// An SLA escalation rather than a first alert.
+    pub escalation: bool,
     /// Attempts made so far.
     pub attempts: u32,
     /// When it was enqueued (Unix ms).
@@ -282,7 +351,8 @@ impl Store {
     ) -> Result<Vec<Delivery>, StoreError> {
         let mut statement = self.conn.prepare_cached(
             "SELECT id, receiver, payload, attempts, created_at,
-                    COALESCE(requeued_at, created_at), rendered_at IS NOT NULL, max_hits
+                    COALESCE(requeued_at, created_at), rendered_at IS NOT NULL, max_hits,
+                    kind = 'escalation'
              FROM deliveries
              WHERE receiver = ?1 AND status = 'pending' AND next_attempt_at <= ?2
              ORDER BY next_attempt_at, created_at LIMIT ?3",
@@ -297,6 +367,7 @@ impl Store {
                 age_from: row.get(5)?,
                 rendered: row.get(6)?,
                 max_hits: row.get::<_, i64>(7)?.max(1) as usize,
+                escalation: row.get(8)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -327,58 +398,16 @@ impl Store {
             [id],
             |row| row.get(0),
         )?;
-        let mut statement = self.conn.prepare_cached(
-            "SELECT hits.id, hits.brand, hits.team, hits.matched, hits.author_earlier_hits,
-                    hits.detected_at, posts.source, posts.post_id, posts.url, posts.author_id,
-                    posts.author_handle, posts.author_name, posts.author_followers, posts.text,
-                    posts.lang, posts.created_at, posts.kind, posts.in_reply_to
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {ALERT_HIT_COLUMNS}
              FROM delivery_hits
              JOIN hits ON hits.id = delivery_hits.hit
              JOIN posts ON posts.id = hits.post
              WHERE delivery_hits.delivery = ?1
-             ORDER BY hits.id LIMIT ?2",
-        )?;
-        let rows = statement.query_map(params![id, limit as i64], |row| {
-            let author = Author {
-                id: row.get(9)?,
-                handle: row.get(10)?,
-                name: row.get(11)?,
-                followers: row.get::<_, Option<i64>>(12)?.map(|f| f.max(0) as u64),
-            };
-            let post = Post {
-                source: row.get(6)?,
-                id: row.get(7)?,
-                url: row.get(8)?,
-                author: (author != Author::default()).then_some(author),
-                text: row.get(13)?,
-                lang: row.get(14)?,
-                created_at: parse_time(row.get::<_, Option<String>>(15)?),
-                kind: row.get(16)?,
-                in_reply_to: row.get(17)?,
-            };
-            Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, Option<String>>(2)?,
-                row.get::<_, String>(3)?,
-                row.get::<_, i64>(4)?,
-                parse_time(Some(row.get::<_, String>(5)?)),
-                post,
-            ))
-        })?;
-        let mut hits = Vec::new();
-        for row in rows {
-            let (hit_id, brand, team, matched, earlier, detected_at, post) = row?;
-            hits.push(AlertHit {
-                hit_id,
-                brand,
-                team,
-                matched: serde_json::from_str(&matched)?,
-                author_earlier_hits: earlier.max(0) as u64,
-                detected_at: detected_at.unwrap_or_default(),
-                post,
-            });
-        }
+             ORDER BY hits.id LIMIT ?2"
+        ))?;
+        let hits =
+            collect_alert_hits(statement.query_map(params![id, limit as i64], alert_hit_row)?)?;
         Ok((hits, total.max(0) as usize))
     }
 

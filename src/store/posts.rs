@@ -6,6 +6,7 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 
 use super::outbox::{NewDelivery, insert_deliveries};
+use super::responses::{OwnReply, apply_replies};
 use super::{Store, StoreError};
 use crate::matcher::{BrandHit, TermMatch};
 use crate::model::Post;
@@ -21,6 +22,9 @@ pub struct NewBatch {
     pub posts: Vec<(Post, Vec<BrandHit>)>,
     /// Detection time recorded on new hits.
     pub now: DateTime<Utc>,
+    /// Replies from brands' own handles in the page; they acknowledge the hits on the
+    /// posts they answer.
+    pub replies: Vec<OwnReply>,
 }
 
 /// A hit that was new in this batch, with what an alert needs to show.
@@ -49,6 +53,8 @@ pub struct BatchOutcome {
     pub new_hits: usize,
     /// Deliveries enqueued.
     pub deliveries: usize,
+    /// Hits acknowledged by own-handle replies.
+    pub acked: usize,
 }
 
 /// A stored hit as `mentiond hits` shows it.
@@ -76,6 +82,10 @@ pub struct HitRow {
     pub detected_at: String,
     /// The matched terms.
     pub matched: serde_json::Value,
+    /// When it was acknowledged, if it was.
+    pub acked_at: Option<String>,
+    /// Who acknowledged it.
+    pub acked_by: Option<String>,
 }
 
 impl Store {
@@ -184,6 +194,7 @@ impl Store {
             plan(&new_hits)
         };
         outcome.deliveries = insert_deliveries(&tx, &deliveries, batch.now)?;
+        outcome.acked = apply_replies(&tx, &batch.replies)?;
         if let Some(cursor) = &batch.cursor {
             tx.execute(
                 "INSERT INTO cursors (source, cursor, updated_at) VALUES (?1, ?2, ?3)
@@ -204,7 +215,8 @@ impl Store {
         let mut statement = self.conn.prepare(
             "SELECT hits.id, hits.brand, hits.team, posts.source, posts.post_id, posts.url,
                     COALESCE(posts.author_handle, posts.author_name, posts.author_id),
-                    posts.text, posts.created_at, hits.detected_at, hits.matched
+                    posts.text, posts.created_at, hits.detected_at, hits.matched,
+                    hits.acked_at, hits.acked_by
              FROM hits JOIN posts ON posts.id = hits.post
              WHERE ?2 IS NULL OR hits.brand = ?2
              ORDER BY hits.id DESC LIMIT ?1",
@@ -223,6 +235,8 @@ impl Store {
                     created_at: row.get(8)?,
                     detected_at: row.get(9)?,
                     matched: serde_json::Value::Null,
+                    acked_at: row.get(11)?,
+                    acked_by: row.get(12)?,
                 },
                 row.get::<_, String>(10)?,
             ))

@@ -88,6 +88,17 @@ ALTER TABLE deliveries ADD COLUMN max_hits INTEGER NOT NULL DEFAULT 10;
 ALTER TABLE hits ADD COLUMN author_earlier_hits INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX deliveries_open ON deliveries (receiver, group_key) WHERE rendered_at IS NULL;
 "#,
+    // 4: responsibility. A hit is open until acknowledged (`acked_at`, by whom and how:
+    // `cli`, `api` or `reply`); an open hit past its route's SLA is escalated once
+    // (`escalated_at`) through a delivery of kind `escalation`.
+    r#"
+ALTER TABLE hits ADD COLUMN acked_at TEXT;
+ALTER TABLE hits ADD COLUMN acked_by TEXT;
+ALTER TABLE hits ADD COLUMN ack_source TEXT;
+ALTER TABLE hits ADD COLUMN escalated_at TEXT;
+CREATE INDEX hits_open ON hits (detected_at) WHERE acked_at IS NULL AND escalated_at IS NULL;
+ALTER TABLE deliveries ADD COLUMN kind TEXT NOT NULL DEFAULT 'mention';
+"#,
 ];
 
 /// The schema version this build writes.

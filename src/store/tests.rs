@@ -44,6 +44,7 @@ fn batch(cursor: &str, posts: Vec<(Post, Vec<BrandHit>)>) -> NewBatch {
         cursor: Some(cursor.into()),
         posts,
         now: hit_time(),
+        replies: Vec::new(),
     }
 }
 
@@ -82,7 +83,8 @@ fn a_page_recorded_twice_changes_nothing_the_second_time() {
         BatchOutcome {
             new_posts: 2,
             new_hits: 3,
-            deliveries: 3
+            deliveries: 3,
+            acked: 0
         }
     );
     let second = store
@@ -380,4 +382,93 @@ async fn the_writer_thread_serves_calls_and_ends_with_the_last_handle() {
     assert_eq!(counts, (0, 0));
     drop(handle);
     thread.join().unwrap();
+}
+
+#[test]
+fn a_hit_is_open_until_acknowledged_once_by_command_or_own_reply() {
+    let (_dir, mut store) = open();
+    let mut complaint = post("1", "ayse");
+    complaint.created_at = Some(hit_time() - chrono::Duration::minutes(10));
+    store
+        .record_batch(
+            batch(
+                "c",
+                vec![
+                    (complaint, vec![hit("A")]),
+                    (post("2", "ali"), vec![hit("A")]),
+                ],
+            ),
+            plan_one_each,
+        )
+        .unwrap();
+    let open = store.open_hits(hit_time(), hit_time(), 10).unwrap();
+    assert_eq!(open.len(), 2);
+    let (first, second) = (open[0].hit_id, open[1].hit_id);
+
+    let later = hit_time() + chrono::Duration::minutes(4);
+    assert_eq!(
+        store.ack_hit(first, "ayse-care", "cli", later).unwrap(),
+        AckOutcome::Acked {
+            brand: "A".into(),
+            first_response: chrono::Duration::minutes(14)
+        }
+    );
+    assert!(matches!(
+        store.ack_hit(first, "someone", "api", later).unwrap(),
+        AckOutcome::AlreadyAcked { by: Some(by), .. } if by == "ayse-care"
+    ));
+    assert_eq!(
+        store.ack_hit(999, "x", "cli", later).unwrap(),
+        AckOutcome::NotFound
+    );
+
+    // A reply from the brand's own handle, in a later batch, answers the second hit.
+    let mut reply_batch = batch("c2", Vec::new());
+    reply_batch.replies = vec![OwnReply {
+        source: "news".into(),
+        in_reply_to: "2".into(),
+        brand: "A".into(),
+        by: "@A_Destek".into(),
+        at: later,
+    }];
+    let outcome = store.record_batch(reply_batch, plan_one_each).unwrap();
+    assert_eq!(outcome.acked, 1);
+    let rows = store.recent_hits(10, None).unwrap();
+    let answered = rows.iter().find(|h| h.id == second).unwrap();
+    assert_eq!(answered.acked_by.as_deref(), Some("@A_Destek"));
+    assert!(store.open_hits(hit_time(), later, 10).unwrap().is_empty());
+}
+
+#[test]
+fn escalations_are_recorded_once_with_their_hits() {
+    let (_dir, mut store) = open();
+    store
+        .record_batch(
+            batch("c", vec![(post("1", "a"), vec![hit("A")])]),
+            plan_one_each,
+        )
+        .unwrap();
+    let open = store.open_hits(hit_time(), hit_time(), 10).unwrap();
+    let escalation = NewEscalation {
+        id: "msg_esc".into(),
+        receiver: "pager".into(),
+        hit_ids: vec![open[0].hit_id],
+    };
+    let later = hit_time() + chrono::Duration::hours(1);
+    assert_eq!(
+        store
+            .record_escalations(std::slice::from_ref(&escalation), &[open[0].hit_id], later)
+            .unwrap(),
+        1
+    );
+    assert!(
+        store.open_hits(hit_time(), later, 10).unwrap().is_empty(),
+        "escalated once"
+    );
+    let due = store
+        .due_deliveries("pager", unix_millis(later), 10)
+        .unwrap()
+        .remove(0);
+    assert!(due.escalation && !due.rendered);
+    assert_eq!(store.delivery_hits(&due.id, 10).unwrap().1, 1);
 }

@@ -9,3 +9,4 @@ mod cli;
 mod daemon;
 mod delivery;
 mod grouping;
+mod responsibility;

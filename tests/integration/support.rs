@@ -26,6 +26,7 @@ name = "Turkcell"
 team = "turkcell-care"
 terms = ["Turkcell"]
 handles = ["@TurkcellHizmet"]
+own_handles = ["@TurkcellHizmet"]
 misspellings = ["turkcel"]
 
 [[brand]]

@@ -6,7 +6,6 @@ use chrono::{TimeZone, Timelike};
 use super::*;
 use crate::config::parse_keywords;
 use crate::matcher::{BrandHit, TermKind, TermMatch};
-use crate::model::Post;
 use crate::store::{NewBatch, Store, unix_millis};
 
 const KEYWORDS: &str = r#"
@@ -48,6 +47,8 @@ fn route(receivers: &[&str]) -> RouteConfig {
         max_hits: 10,
         urgent_priority: None,
         quiet_hours: None,
+        sla: Duration::from_secs(3600),
+        escalate_to: Vec::new(),
     }
 }
 
@@ -277,6 +278,7 @@ impl Timeline {
                     cursor: None,
                     posts,
                     now,
+                    replies: Vec::new(),
                 },
                 |hits| router.plan(hits, now),
             )
