@@ -40,7 +40,9 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     let deliveries_stop = CancellationToken::new();
     let delivery_tasks = TaskTracker::new();
     let mut wakers = Vec::new();
-    for notifier in alerts::build(&config.receivers, &alert_http) {
+    let notifiers = alerts::build(&config.receivers, &alert_http, config.delivery.timeout)
+        .context("building receivers")?;
+    for notifier in notifiers {
         let wake = Arc::new(Notify::new());
         wakers.push(Arc::clone(&wake));
         delivery_tasks.spawn(

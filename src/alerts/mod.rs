@@ -5,6 +5,7 @@
 
 pub mod chat;
 pub mod discord;
+pub mod email;
 pub mod file;
 pub mod render;
 pub mod responsibility;
@@ -47,18 +48,22 @@ pub enum ReceiverKind {
     File(file::FileSettings),
     /// Slack, Teams, Discord or Telegram.
     Chat(chat::ChatSettings),
+    /// E-mail over SMTP.
+    Email(email::EmailSettings),
 }
 
 impl ReceiverKind {
     /// Every accepted `kind` value.
-    pub const KINDS: &'static [&'static str] =
-        &["file", "webhook", "slack", "teams", "discord", "telegram"];
+    pub const KINDS: &'static [&'static str] = &[
+        "file", "webhook", "email", "slack", "teams", "discord", "telegram",
+    ];
 
     /// Validates the options of a `[[receivers]]` table of the given `kind`.
     pub fn parse(kind: &str, options: Map<String, Value>) -> Result<ReceiverKind, FieldError> {
         match kind {
             "webhook" => webhook::WebhookSettings::parse(options).map(ReceiverKind::Webhook),
             "file" => file::FileSettings::parse(options).map(ReceiverKind::File),
+            "email" => email::EmailSettings::parse(options).map(ReceiverKind::Email),
             "slack" | "teams" | "discord" | "telegram" => {
                 chat::ChatSettings::parse(kind, options).map(ReceiverKind::Chat)
             }
@@ -77,6 +82,7 @@ impl ReceiverKind {
         match self {
             ReceiverKind::Webhook(_) => "webhook",
             ReceiverKind::File(_) => "file",
+            ReceiverKind::Email(_) => "email",
             ReceiverKind::Chat(settings) => match settings.format {
                 chat::ChatFormat::Slack => "slack",
                 chat::ChatFormat::Teams => "teams",
@@ -121,6 +127,14 @@ pub enum DeliveryError {
     /// Local I/O failed (file receiver).
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
+    /// The SMTP server refused or the connection failed; `permanent` for 5xx replies.
+    #[error("smtp: {message}")]
+    Smtp {
+        /// A 5xx reply: retrying cannot help.
+        permanent: bool,
+        /// What lettre reported.
+        message: String,
+    },
 }
 
 impl DeliveryError {
@@ -131,6 +145,7 @@ impl DeliveryError {
                 matches!(status, 408 | 429) || (500..=599).contains(status)
             }
             DeliveryError::Transport(_) | DeliveryError::Timeout | DeliveryError::Io(_) => true,
+            DeliveryError::Smtp { permanent, .. } => !permanent,
         }
     }
 
@@ -155,12 +170,17 @@ impl DeliveryError {
     }
 }
 
-/// Builds the notifier of each receiver. `http` must not follow redirects.
-pub fn build(receivers: &[ReceiverConfig], http: &reqwest::Client) -> Vec<Arc<dyn Notifier>> {
+/// Builds the notifier of each receiver. `http` must not follow redirects; `timeout`
+/// bounds each SMTP command.
+pub fn build(
+    receivers: &[ReceiverConfig],
+    http: &reqwest::Client,
+    timeout: Duration,
+) -> Result<Vec<Arc<dyn Notifier>>, DeliveryError> {
     receivers
         .iter()
-        .map(|receiver| -> Arc<dyn Notifier> {
-            match &receiver.kind {
+        .map(|receiver| -> Result<Arc<dyn Notifier>, DeliveryError> {
+            Ok(match &receiver.kind {
                 ReceiverKind::Webhook(settings) => Arc::new(webhook::WebhookNotifier::new(
                     receiver.name.clone(),
                     settings.clone(),
@@ -175,7 +195,12 @@ pub fn build(receivers: &[ReceiverConfig], http: &reqwest::Client) -> Vec<Arc<dy
                     settings.clone(),
                     http.clone(),
                 )),
-            }
+                ReceiverKind::Email(settings) => Arc::new(email::EmailNotifier::new(
+                    receiver.name.clone(),
+                    settings.clone(),
+                    timeout,
+                )?),
+            })
         })
         .collect()
 }
@@ -422,6 +447,11 @@ mod tests {
             assert!(!status(code).is_transient(), "{code}");
         }
         assert!(DeliveryError::Timeout.is_transient());
+        let smtp = |permanent| DeliveryError::Smtp {
+            permanent,
+            message: "451 4.3.0 try later".into(),
+        };
+        assert!(smtp(false).is_transient() && !smtp(true).is_transient());
         assert!(status(410).disables_receiver());
         assert!(!status(404).disables_receiver() && !DeliveryError::Timeout.disables_receiver());
         assert_eq!(status(503).status(), Some(503));

@@ -8,5 +8,7 @@ mod chat;
 mod cli;
 mod daemon;
 mod delivery;
+mod email;
 mod grouping;
 mod responsibility;
+mod smtp_server;
