@@ -12,6 +12,7 @@ use tracing::info;
 
 use crate::alerts::responsibility::{EscalationLoop, OwnHandles};
 use crate::alerts::{self, DeliveryWorker, Router};
+use crate::api;
 use crate::config::Config;
 use crate::http;
 use crate::matcher::Matcher;
@@ -85,6 +86,21 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         http: source_http,
         max_body_bytes: config.poll.max_body_bytes,
     };
+    let api = match &config.api {
+        Some(settings) => {
+            let listener = tokio::net::TcpListener::bind(settings.listen)
+                .await
+                .with_context(|| format!("binding the API to {}", settings.listen))?;
+            info!(address = %listener.local_addr()?, "api listening");
+            Some(tokio::spawn(api::serve(
+                listener,
+                settings.token.clone(),
+                store.clone(),
+                shutdown.clone(),
+            )))
+        }
+        None => None,
+    };
     let poll_tasks = TaskTracker::new();
     for source in &config.sources {
         poll_tasks.spawn(
@@ -111,6 +127,9 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     );
 
     shutdown.cancelled().await;
+    if let Some(api) = api {
+        api.await.context("api task failed")??;
+    }
     poll_tasks.wait().await;
     pipeline.await.context("pipeline task failed")?;
     deliveries_stop.cancel();

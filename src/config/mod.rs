@@ -19,6 +19,7 @@ use serde_json::{Map, Value};
 
 use crate::alerts::routes::{GroupLabel, QuietHours};
 use crate::alerts::{ReceiverConfig, ReceiverKind, RouteConfig};
+use crate::api::ApiSettings;
 use crate::backoff::Backoff;
 use crate::sources::{SourceConfig, SourceKind};
 
@@ -51,6 +52,8 @@ pub struct Config {
     pub delivery: DeliverySettings,
     /// Logging.
     pub log: LogSettings,
+    /// The HTTP API, when `[api] listen` is set.
+    pub api: Option<ApiSettings>,
     /// Sources in file order.
     pub sources: Vec<SourceConfig>,
     /// Receivers in file order.
@@ -406,6 +409,7 @@ impl Layers {
             }
         };
 
+        let api = self.validate_api(raw.api, &mut problems);
         let sources = self.validate_sources(raw.sources, &poll, &mut problems);
         // Routes are checked against every declared receiver name, valid or not, so one
         // bad receiver is reported once rather than again at each route naming it.
@@ -433,10 +437,51 @@ impl Layers {
                 level: raw.log.level,
                 format,
             },
+            api,
             sources,
             receivers,
             routes,
         })
+    }
+
+    fn validate_api(&self, raw: raw::RawApi, problems: &mut Vec<Problem>) -> Option<ApiSettings> {
+        let mut options = raw.token;
+        let token = take_secret(&mut options, "token");
+        for key in options.keys() {
+            problems.push(self.problem(&format!("api.{key}"), "unknown key"));
+        }
+        let token = match token {
+            Ok(token) => token,
+            Err(err) => {
+                problems.push(self.problem(&format!("api.{}", err.key), err.message));
+                return None;
+            }
+        };
+        if raw.listen.trim().is_empty() {
+            return None;
+        }
+        let listen = match raw.listen.parse() {
+            Ok(listen) => listen,
+            Err(_) => {
+                problems.push(self.problem(
+                    "api.listen",
+                    format!("`{}` is not an address such as 127.0.0.1:8080", raw.listen),
+                ));
+                return None;
+            }
+        };
+        match token {
+            Some(token) if !secrecy::ExposeSecret::expose_secret(&token).is_empty() => {
+                Some(ApiSettings { listen, token })
+            }
+            _ => {
+                problems.push(self.problem(
+                    "api.token",
+                    "the API needs a `token` (or `token_env`, `token_file`)",
+                ));
+                None
+            }
+        }
     }
 
     fn validate_sources(

@@ -18,6 +18,8 @@ pub struct RawConfig {
     pub delivery: RawDelivery,
     /// `[log]`.
     pub log: RawLog,
+    /// `[api]`.
+    pub api: RawApi,
     /// `[[sources]]`.
     #[serde(default)]
     pub sources: Vec<RawStage>,
@@ -86,6 +88,16 @@ pub struct RawDelivery {
     pub backoff_max: RawDuration,
     /// Age after which an undelivered alert is declared dead.
     pub max_age: RawDuration,
+}
+
+/// `[api]`: the HTTP API.
+#[derive(Debug, Deserialize)]
+pub struct RawApi {
+    /// Address to listen on; empty: no API.
+    pub listen: String,
+    /// `token`, `token_env` or `token_file` (and any unknown key, reported later).
+    #[serde(flatten)]
+    pub token: Map<String, Value>,
 }
 
 /// `[log]`.

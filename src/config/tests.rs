@@ -198,6 +198,22 @@ fn routes_inherit_route_defaults_and_bad_grouping_keys_are_located() {
 }
 
 #[test]
+fn the_api_is_off_by_default_and_needs_a_token_when_on() {
+    assert!(load(None).unwrap().api.is_none());
+    let found = problems("[api]\nlisten = \"127.0.0.1:8080\"\ntokn = \"x\"\n");
+    let mut found_keys = keys(&found);
+    found_keys.sort();
+    assert_eq!(found_keys, ["api.token", "api.tokn"]);
+    let found = problems("[api]\nlisten = \"everywhere\"\ntoken = \"x\"\n");
+    assert_eq!(keys(&found), ["api.listen"]);
+    let (_dir, path) = write_config("[api]\nlisten = \"127.0.0.1:0\"\ntoken = \"s3cret\"\n");
+    let config = load(Some(&path)).unwrap();
+    let api = config.api.as_ref().unwrap();
+    assert_eq!(api.listen.to_string(), "127.0.0.1:0");
+    assert!(!format!("{config:?}").contains("s3cret"));
+}
+
+#[test]
 fn secrets_come_from_files_and_never_print() {
     let (dir, path) = write_config("");
     std::fs::write(

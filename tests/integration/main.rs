@@ -4,6 +4,7 @@
 
 mod support;
 
+mod api;
 mod chat;
 mod cli;
 mod daemon;
