@@ -40,12 +40,23 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
 
     let deliveries_stop = CancellationToken::new();
     let delivery_tasks = TaskTracker::new();
-    let mut wakers = Vec::new();
     let notifiers = alerts::build(&config.receivers, &alert_http, config.delivery.timeout)
         .context("building receivers")?;
-    for notifier in notifiers {
-        let wake = Arc::new(Notify::new());
-        wakers.push(Arc::clone(&wake));
+    let wakers: Vec<Arc<Notify>> = notifiers.iter().map(|_| Arc::new(Notify::new())).collect();
+    let operator_receivers = router.operator_receivers();
+    let operators = Arc::new(alerts::OperatorReceivers {
+        receivers: notifiers
+            .iter()
+            .zip(&wakers)
+            .filter(|(notifier, _)| {
+                operator_receivers
+                    .iter()
+                    .any(|name| name == notifier.name())
+            })
+            .map(|(notifier, wake)| (notifier.name().to_string(), Arc::clone(wake)))
+            .collect(),
+    });
+    for (notifier, wake) in notifiers.into_iter().zip(wakers.iter().cloned()) {
         delivery_tasks.spawn(
             DeliveryWorker {
                 notifier,
@@ -53,6 +64,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
                 settings: config.delivery.clone(),
                 wake,
                 cancel: deliveries_stop.clone(),
+                operators: Arc::clone(&operators),
             }
             .run(),
         );

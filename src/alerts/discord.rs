@@ -58,6 +58,7 @@ pub fn render(alert: &Alert<'_>, language: Language) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::alerts::render::AlertKind;
     use crate::alerts::render::tests::{HOSTILE, hit, now};
 
     fn embed_chars(embed: &Value) -> usize {
@@ -76,7 +77,7 @@ mod tests {
             hits: &hits,
             more_hits: 0,
             now: now(),
-            escalation: false,
+            kind: AlertKind::Mention,
         };
         let body: Value = serde_json::from_str(&render(&alert, Language::En)).unwrap();
         assert_eq!(body["allowed_mentions"], json!({"parse": []}));
@@ -101,7 +102,7 @@ mod tests {
             hits: &hits,
             more_hits: 0,
             now: now(),
-            escalation: false,
+            kind: AlertKind::Mention,
         };
         let body: Value = serde_json::from_str(&render(&alert, Language::En)).unwrap();
         let embeds = body["embeds"].as_array().unwrap();
@@ -116,7 +117,7 @@ mod tests {
             hits: &one,
             more_hits: 0,
             now: now(),
-            escalation: false,
+            kind: AlertKind::Mention,
         };
         let body: Value = serde_json::from_str(&render(&alert, Language::En)).unwrap();
         let description = body["embeds"][0]["description"].as_str().unwrap();

@@ -328,6 +328,7 @@ fn bodies(alert: &Alert<'_>, language: Language) -> (String, String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::alerts::render::AlertKind;
     use crate::alerts::render::tests::{HOSTILE, hit, now};
 
     fn settings(extra: Value) -> Result<EmailSettings, FieldError> {
@@ -366,7 +367,7 @@ mod tests {
             hits: &hits,
             more_hits: 0,
             now: now(),
-            escalation: false,
+            kind: AlertKind::Mention,
         };
         let message = render(
             &alert,

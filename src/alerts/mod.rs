@@ -25,9 +25,11 @@ use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, error, info, info_span, warn};
 
 use crate::config::{DeliverySettings, FieldError};
-use crate::store::{Delivery, FailedAttempt, StoreError, StoreHandle, unix_millis};
+use crate::store::{
+    Delivery, DeliveryKind, FailedAttempt, NewOperatorAlert, StoreError, StoreHandle, unix_millis,
+};
 
-pub use render::{Alert, Language};
+pub use render::{Alert, AlertKind, Language};
 pub use routes::{RouteConfig, Router};
 
 /// A validated `[[receivers]]` entry.
@@ -221,6 +223,16 @@ pub struct DeliveryWorker {
     pub wake: Arc<Notify>,
     /// Stops the worker after its current attempt.
     pub cancel: CancellationToken,
+    /// Where alerts about this receiver failing go.
+    pub operators: Arc<OperatorReceivers>,
+}
+
+/// The receivers that hear about a failing receiver (those of the routes taking
+/// operator alerts), each with its worker's wake-up.
+#[derive(Default)]
+pub struct OperatorReceivers {
+    /// Receiver name and the `Notify` of its worker.
+    pub receivers: Vec<(String, Arc<Notify>)>,
 }
 
 impl DeliveryWorker {
@@ -354,7 +366,36 @@ impl DeliveryWorker {
                     error!(error = %message, "receiver answered 410 Gone, disabled until `mentiond deliveries retry`");
                 }
                 let receiver = delivery.receiver.clone();
-                self.store
+                // A dead alert means people were not told: tell the operators through
+                // the other receivers, except about an operator alert itself, so two
+                // failing receivers cannot page each other forever.
+                let operator_alerts: Vec<NewOperatorAlert> = if retry_at.is_none()
+                    && delivery.kind != DeliveryKind::Operator
+                {
+                    self.operators
+                            .receivers
+                            .iter()
+                            .filter(|(name, _)| *name != receiver)
+                            .map(|(name, _)| NewOperatorAlert {
+                                id: routes::operator_alert_id(name, &id),
+                                receiver: name.clone(),
+                                note: format!(
+                                    "receiver {receiver}: delivery {id} dead after {attempts} attempts: {message}"
+                                ),
+                            })
+                            .collect()
+                } else {
+                    Vec::new()
+                };
+                let told: Vec<Arc<Notify>> = self
+                    .operators
+                    .receivers
+                    .iter()
+                    .filter(|(name, _)| operator_alerts.iter().any(|a| &a.receiver == name))
+                    .map(|(_, wake)| Arc::clone(wake))
+                    .collect();
+                let outcome = self
+                    .store
                     .call(move |store| -> Result<(), StoreError> {
                         store.mark_failed(&FailedAttempt {
                             id: &id,
@@ -365,9 +406,18 @@ impl DeliveryWorker {
                         if gone {
                             store.disable_receiver(&receiver, &message, now)?;
                         }
+                        store.enqueue_operator_alerts(&id, &operator_alerts, now)?;
                         Ok(())
                     })
-                    .await
+                    .await;
+                if !told.is_empty() {
+                    warn!(
+                        operators = told.len(),
+                        "operator alert queued for a dead delivery"
+                    );
+                    told.iter().for_each(|wake| wake.notify_one());
+                }
+                outcome
             }
         };
         if let Ok(Err(err)) | Err(err) = update {
@@ -380,7 +430,8 @@ impl DeliveryWorker {
         let notifier = Arc::clone(&self.notifier);
         let id = delivery.id.clone();
         let max_hits = delivery.max_hits;
-        let escalation = delivery.escalation;
+        let kind = delivery.kind;
+        let note = delivery.note.clone().unwrap_or_default();
         let now = Utc::now();
         // One job on the store thread: no hit can join the row between reading its
         // hits and freezing the body, so every linked hit is in the message.
@@ -395,7 +446,11 @@ impl DeliveryWorker {
                     hits: &hits,
                     more_hits: total - hits.len(),
                     now,
-                    escalation,
+                    kind: match kind {
+                        DeliveryKind::Mention => AlertKind::Mention,
+                        DeliveryKind::Escalation => AlertKind::Escalation,
+                        DeliveryKind::Operator => AlertKind::Operator { note: &note },
+                    },
                 };
                 let payload = notifier.render(&alert);
                 store

@@ -49,8 +49,22 @@ pub struct Alert<'a> {
     pub more_hits: usize,
     /// Render time, for "posted 5 min ago".
     pub now: DateTime<Utc>,
-    /// An SLA escalation: the hits are still unanswered after their route's SLA.
-    pub escalation: bool,
+    /// What the message is about.
+    pub kind: AlertKind<'a>,
+}
+
+/// What a message is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertKind<'a> {
+    /// New hits.
+    Mention,
+    /// Hits still unanswered after their route's SLA.
+    Escalation,
+    /// A receiver keeps failing; the hits are what it could not deliver.
+    Operator {
+        /// What failed.
+        note: &'a str,
+    },
 }
 
 impl<'a> Alert<'a> {
@@ -75,13 +89,25 @@ impl<'a> Alert<'a> {
         }
         let total = self.hits.len() + self.more_hits;
         let brands = brands.join(", ");
-        match (language, total, self.escalation) {
-            (Language::En, 1, false) => format!("{brands}: 1 new mention"),
-            (Language::En, n, false) => format!("{brands}: {n} new mentions"),
-            (Language::Tr, n, false) => format!("{brands}: {n} yeni bahsetme"),
-            (Language::En, 1, true) => format!("SLA breached: {brands}: 1 mention unanswered"),
-            (Language::En, n, true) => format!("SLA breached: {brands}: {n} mentions unanswered"),
-            (Language::Tr, n, true) => format!("SLA aşıldı: {brands}: {n} bahsetme yanıt bekliyor"),
+        match (language, total, self.kind) {
+            (Language::En, 1, AlertKind::Mention) => format!("{brands}: 1 new mention"),
+            (Language::En, n, AlertKind::Mention) => format!("{brands}: {n} new mentions"),
+            (Language::Tr, n, AlertKind::Mention) => format!("{brands}: {n} yeni bahsetme"),
+            (Language::En, 1, AlertKind::Escalation) => {
+                format!("SLA breached: {brands}: 1 mention unanswered")
+            }
+            (Language::En, n, AlertKind::Escalation) => {
+                format!("SLA breached: {brands}: {n} mentions unanswered")
+            }
+            (Language::Tr, n, AlertKind::Escalation) => {
+                format!("SLA aşıldı: {brands}: {n} bahsetme yanıt bekliyor")
+            }
+            (Language::En, n, AlertKind::Operator { note }) => {
+                format!("Alert receiver failing ({n} undelivered): {note}")
+            }
+            (Language::Tr, n, AlertKind::Operator { note }) => {
+                format!("Bildirim alıcısı başarısız ({n} iletilemedi): {note}")
+            }
         }
     }
 
@@ -89,7 +115,7 @@ impl<'a> Alert<'a> {
     /// has waited since it was found.
     pub fn hit_summary(&self, hit: &AlertHit, language: Language) -> String {
         let mut summary = hit_summary(hit, language, self.now);
-        if self.escalation {
+        if self.kind == AlertKind::Escalation {
             let minutes = (self.now - hit.detected_at).num_minutes().max(0);
             summary.push_str(&match language {
                 Language::En => format!(" · waiting {minutes} min"),
@@ -260,6 +286,8 @@ pub fn json(alert: &Alert<'_>) -> String {
         #[serde(rename = "type")]
         kind: &'static str,
         delivery_id: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        note: Option<&'a str>,
         brand: &'a str,
         team: Option<&'a str>,
         hits: Vec<Hit<'a>>,
@@ -275,10 +303,14 @@ pub fn json(alert: &Alert<'_>) -> String {
     }
     let first = &alert.hits[0];
     let body = Body {
-        kind: if alert.escalation {
-            "escalation"
-        } else {
-            "mention"
+        kind: match alert.kind {
+            AlertKind::Mention => "mention",
+            AlertKind::Escalation => "escalation",
+            AlertKind::Operator { .. } => "operator",
+        },
+        note: match alert.kind {
+            AlertKind::Operator { note } => Some(note),
+            _ => None,
         },
         delivery_id: alert.delivery_id,
         brand: &first.brand,
@@ -360,7 +392,7 @@ pub(crate) mod tests {
             hits: &hits,
             more_hits: 3,
             now: now(),
-            escalation: false,
+            kind: AlertKind::Mention,
         };
         assert_eq!(alert.title(Language::En), "Turkcell: 5 new mentions");
         assert_eq!(alert.title(Language::Tr), "Turkcell: 5 yeni bahsetme");
@@ -377,7 +409,7 @@ pub(crate) mod tests {
         assert_eq!(one.title(Language::En), "Turkcell: 1 new mention");
         assert_eq!(one.more_line(Language::En), None);
         let overdue = Alert {
-            escalation: true,
+            kind: AlertKind::Escalation,
             now: now() + chrono::Duration::minutes(75),
             ..one
         };
@@ -434,7 +466,7 @@ pub(crate) mod tests {
             hits: &hits,
             more_hits: 0,
             now: now(),
-            escalation: false,
+            kind: AlertKind::Mention,
         }))
         .unwrap();
         assert_eq!(body["type"], "mention");

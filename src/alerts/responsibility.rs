@@ -208,6 +208,7 @@ own_handles = ["TurkcellHizmet"]
             quiet_hours: None,
             sla: Duration::from_secs(sla_minutes * 60),
             escalate_to: escalate_to.iter().map(|r| r.to_string()).collect(),
+            operator: false,
         }
     }
 

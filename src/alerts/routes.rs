@@ -150,6 +150,8 @@ pub struct RouteConfig {
     pub sla: Duration,
     /// Receivers told once about hits past the SLA; empty: never escalate.
     pub escalate_to: Vec<String>,
+    /// Takes operator alerts (a receiver that keeps failing) even with matchers.
+    pub operator: bool,
 }
 
 impl RouteConfig {
@@ -306,6 +308,26 @@ impl Router {
             .collect()
     }
 
+    /// Receivers of operator alerts: routes are evaluated in order as for a hit, and an
+    /// operator alert matches the default routes and those with `operator = true`.
+    pub fn operator_receivers(&self) -> Vec<String> {
+        let mut receivers: Vec<String> = Vec::new();
+        for route in &self.routes {
+            if !(route.operator || route.is_catch_all()) {
+                continue;
+            }
+            for receiver in &route.receivers {
+                if !receivers.contains(receiver) {
+                    receivers.push(receiver.clone());
+                }
+            }
+            if !route.continue_matching {
+                break;
+            }
+        }
+        receivers
+    }
+
     /// The longest SLA of a route that escalates, if any route does.
     pub fn longest_sla(&self) -> Option<Duration> {
         self.routes
@@ -396,6 +418,11 @@ impl Router {
             priority: post.author.as_ref().and_then(|a| a.followers).unwrap_or(0),
         }
     }
+}
+
+/// The id of the operator alert to `receiver` about dead delivery `failed`.
+pub fn operator_alert_id(receiver: &str, failed: &str) -> String {
+    delivery_id("operator", receiver, vec![("", failed, "")])
 }
 
 /// `msg_` + hash of the group, the receiver and the natural keys of the hits that open

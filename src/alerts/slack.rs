@@ -57,6 +57,7 @@ fn context_block(text: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::alerts::render::AlertKind;
     use crate::alerts::render::tests::{HOSTILE, hit, now};
 
     #[test]
@@ -67,7 +68,7 @@ mod tests {
             hits: &hits,
             more_hits: 0,
             now: now(),
-            escalation: false,
+            kind: AlertKind::Mention,
         };
         let body: Value = serde_json::from_str(&render(&alert, Language::En)).unwrap();
         let section = body["blocks"][1]["text"]["text"].as_str().unwrap();
@@ -92,7 +93,7 @@ mod tests {
             hits: &hits,
             more_hits: 470,
             now: now(),
-            escalation: false,
+            kind: AlertKind::Mention,
         };
         let body: Value = serde_json::from_str(&render(&alert, Language::Tr)).unwrap();
         let blocks = body["blocks"].as_array().unwrap();

@@ -69,6 +69,7 @@ pub fn render(alert: &Alert<'_>, language: Language) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::alerts::render::AlertKind;
     use crate::alerts::render::tests::{HOSTILE, hit, now};
 
     #[test]
@@ -80,7 +81,7 @@ mod tests {
             hits: &hits,
             more_hits: 2,
             now: now(),
-            escalation: false,
+            kind: AlertKind::Mention,
         };
         let body: Value = serde_json::from_str(&render(&alert, Language::Tr)).unwrap();
         let card = &body["attachments"][0]["content"];

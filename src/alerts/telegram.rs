@@ -83,6 +83,7 @@ pub fn render(alert: &Alert<'_>, language: Language, chat_id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::alerts::render::AlertKind;
     use crate::alerts::render::tests::{HOSTILE, hit, now};
     use serde_json::Value;
 
@@ -94,7 +95,7 @@ mod tests {
             hits: &hits,
             more_hits: 0,
             now: now(),
-            escalation: false,
+            kind: AlertKind::Mention,
         };
         let body: Value = serde_json::from_str(&render(&alert, Language::En, "-100")).unwrap();
         assert_eq!(body["chat_id"], "-100");
@@ -125,7 +126,7 @@ mod tests {
             hits: &hits,
             more_hits: 0,
             now: now(),
-            escalation: false,
+            kind: AlertKind::Mention,
         };
         let body: Value = serde_json::from_str(&render(&alert, Language::Tr, "1")).unwrap();
         let text = body["text"].as_str().unwrap();

@@ -671,6 +671,7 @@ impl Layers {
                 quiet_hours,
                 sla,
                 escalate_to: route.escalate_to,
+                operator: route.operator,
             });
         }
         if !routes.is_empty() && !routes.iter().any(RouteConfig::is_catch_all) {

@@ -162,6 +162,9 @@ pub struct RawRoute {
     /// Receivers told once when a hit outlives its SLA unacknowledged.
     #[serde(default)]
     pub escalate_to: Vec<String>,
+    /// Also take operator alerts (a receiver that keeps failing).
+    #[serde(default)]
+    pub operator: bool,
 }
 
 /// A duration as written: `"90s"`, `"5m"`, `"1h 30m"`, or a number of seconds.

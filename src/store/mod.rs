@@ -17,7 +17,8 @@ use rusqlite::{Connection, OpenFlags};
 use tokio::sync::oneshot;
 
 pub use outbox::{
-    AlertHit, Delivery, DeliveryRow, DeliveryStatus, DisabledReceiver, FailedAttempt, NewDelivery,
+    AlertHit, Delivery, DeliveryKind, DeliveryRow, DeliveryStatus, DisabledReceiver, FailedAttempt,
+    NewDelivery, NewOperatorAlert,
 };
 pub use posts::{BatchOutcome, HitRow, NewBatch, StoredHit};
 pub use responses::{AckOutcome, NewEscalation, OwnReply};

@@ -168,8 +168,10 @@ pub struct Delivery {
     pub rendered: bool,
     /// Most hits shown in the message.
     pub max_hits: usize,
-    /// An SLA escalation rather than a first alert.
-    pub escalation: bool,
+    /// What the message is about.
+    pub kind: DeliveryKind,
+    /// For operator alerts: what failed.
+    pub note: Option<String>,
     /// Attempts made so far.
     pub attempts: u32,
     /// When it was enqueued (Unix ms).
@@ -177,6 +179,39 @@ pub struct Delivery {
     /// Where `delivery.max_age` counts from (Unix ms): enqueue time, or the last manual
     /// retry.
     pub age_from: i64,
+}
+
+/// What a delivery is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryKind {
+    /// New hits.
+    Mention,
+    /// Hits still unanswered after their SLA.
+    Escalation,
+    /// A receiver that keeps failing, with the hits it could not deliver.
+    Operator,
+}
+
+impl DeliveryKind {
+    fn parse(text: &str) -> DeliveryKind {
+        match text {
+            "escalation" => DeliveryKind::Escalation,
+            "operator" => DeliveryKind::Operator,
+            _ => DeliveryKind::Mention,
+        }
+    }
+}
+
+/// An alert to the operators about a failing receiver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOperatorAlert {
+    /// Deterministic delivery id.
+    pub id: String,
+    /// Receiver it goes to (never the failing one).
+    pub receiver: String,
+    /// What failed, shown in the message.
+    pub note: String,
 }
 
 /// State of a delivery.
@@ -352,7 +387,7 @@ impl Store {
         let mut statement = self.conn.prepare_cached(
             "SELECT id, receiver, payload, attempts, created_at,
                     COALESCE(requeued_at, created_at), rendered_at IS NOT NULL, max_hits,
-                    kind = 'escalation'
+                    kind, note
              FROM deliveries
              WHERE receiver = ?1 AND status = 'pending' AND next_attempt_at <= ?2
              ORDER BY next_attempt_at, created_at LIMIT ?3",
@@ -367,7 +402,8 @@ impl Store {
                 age_from: row.get(5)?,
                 rendered: row.get(6)?,
                 max_hits: row.get::<_, i64>(7)?.max(1) as usize,
-                escalation: row.get(8)?,
+                kind: DeliveryKind::parse(&row.get::<_, String>(8)?),
+                note: row.get(9)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -481,6 +517,32 @@ impl Store {
             self.enable_receiver(receiver)?;
         }
         Ok(receiver)
+    }
+
+    /// Enqueues operator alerts about the failure of delivery `failed`, each carrying
+    /// its hits, due at `now_ms`.
+    pub fn enqueue_operator_alerts(
+        &self,
+        failed: &str,
+        alerts: &[NewOperatorAlert],
+        now_ms: i64,
+    ) -> Result<usize, StoreError> {
+        let mut inserted = 0;
+        for alert in alerts {
+            inserted += self.conn.execute(
+                "INSERT OR IGNORE INTO deliveries (id, receiver, payload, created_at,
+                     next_attempt_at, max_hits, kind, note)
+                 VALUES (?1, ?2, '', ?3, ?3, (SELECT max_hits FROM deliveries WHERE id = ?4),
+                     'operator', ?5)",
+                params![alert.id, alert.receiver, now_ms, failed, alert.note],
+            )?;
+            self.conn.execute(
+                "INSERT OR IGNORE INTO delivery_hits (delivery, hit)
+                 SELECT ?1, hit FROM delivery_hits WHERE delivery = ?2",
+                params![alert.id, failed],
+            )?;
+        }
+        Ok(inserted)
     }
 
     /// Switches a receiver off (after 410 Gone) until [`Store::enable_receiver`].

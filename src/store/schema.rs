@@ -99,6 +99,10 @@ ALTER TABLE hits ADD COLUMN escalated_at TEXT;
 CREATE INDEX hits_open ON hits (detected_at) WHERE acked_at IS NULL AND escalated_at IS NULL;
 ALTER TABLE deliveries ADD COLUMN kind TEXT NOT NULL DEFAULT 'mention';
 "#,
+    // 5: operator alerts about a failing receiver carry what failed in `note`.
+    r#"
+ALTER TABLE deliveries ADD COLUMN note TEXT;
+"#,
 ];
 
 /// The schema version this build writes.

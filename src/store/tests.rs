@@ -469,6 +469,6 @@ fn escalations_are_recorded_once_with_their_hits() {
         .due_deliveries("pager", unix_millis(later), 10)
         .unwrap()
         .remove(0);
-    assert!(due.escalation && !due.rendered);
+    assert!(due.kind == DeliveryKind::Escalation && !due.rendered);
     assert_eq!(store.delivery_hits(&due.id, 10).unwrap().1, 1);
 }

@@ -230,3 +230,46 @@ async fn a_daemon_killed_during_a_send_resends_it_with_the_same_id_after_restart
     assert_eq!(all[1].1.body, first[0].1.body);
     assert_eq!(hook.requests().len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dead_delivery_raises_an_operator_alert_through_the_other_receivers() {
+    let hook = ScriptedReceiver::start("/hook", Vec::new(), ResponseTemplate::new(404)).await;
+    let workspace = Workspace::new(&format!(
+        "{TICKETS_SOURCE}\n[[receivers]]\nkind = \"webhook\"\nname = \"hook\"\nurl = \"{}\"\n\n[[receivers]]\nkind = \"file\"\nname = \"f\"\npath = \"{{dir}}/alerts.jsonl\"\n\n[[routes]]\nreceivers = [\"hook\", \"f\"]\n",
+        hook.url()
+    ));
+    workspace.append_tickets(&[TICKET_1]);
+    let daemon = workspace.start();
+    let alerts = workspace.path("alerts.jsonl");
+    wait_for("the operator alert", Duration::from_secs(20), || {
+        std::fs::read_to_string(&alerts)
+            .unwrap_or_default()
+            .lines()
+            .count()
+            >= 2
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    daemon.stop();
+
+    assert_eq!(
+        hook.requests().len(),
+        1,
+        "the operator alert does not go to the failing receiver"
+    );
+    let lines: Vec<Value> = std::fs::read_to_string(&alerts)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let operator = lines.iter().find(|l| l["type"] == "operator").unwrap();
+    let note = operator["note"].as_str().unwrap();
+    assert!(
+        note.contains("receiver hook") && note.contains("HTTP status 404"),
+        "{note}"
+    );
+    assert_eq!(
+        operator["hits"][0]["post"]["id"], "T-1",
+        "it names what was not delivered"
+    );
+}

@@ -49,6 +49,7 @@ fn route(receivers: &[&str]) -> RouteConfig {
         quiet_hours: None,
         sla: Duration::from_secs(3600),
         escalate_to: Vec::new(),
+        operator: false,
     }
 }
 
@@ -123,6 +124,36 @@ fn routes_match_on_every_field_and_continue_fans_out() {
             "{source} {brand} {followers}"
         );
     }
+}
+
+#[test]
+fn operator_alerts_take_the_default_and_operator_routes() {
+    let rules = keywords();
+    let router = Router::new(
+        vec![
+            RouteConfig {
+                team: Some("care".into()),
+                ..route(&["care-slack"])
+            },
+            RouteConfig {
+                brand: Some("THY".into()),
+                operator: true,
+                continue_matching: true,
+                ..route(&["ops-pager"])
+            },
+            route(&["file", "ops-pager"]),
+        ],
+        &rules,
+    );
+    assert_eq!(router.operator_receivers(), ["ops-pager", "file"]);
+    assert_ne!(
+        operator_alert_id("file", "msg_1"),
+        operator_alert_id("ops-pager", "msg_1")
+    );
+    assert_eq!(
+        operator_alert_id("file", "msg_1"),
+        operator_alert_id("file", "msg_1")
+    );
 }
 
 #[test]
