@@ -276,7 +276,15 @@ impl DeliveryWorker {
                     break;
                 }
                 let span = info_span!("deliver", receiver = %receiver, delivery_id = %delivery.id);
-                self.attempt(delivery).instrument(span).await;
+                if let Some(pause) = self.attempt(delivery).instrument(span).await {
+                    // The receiver asked us to slow down (429 / Retry-After): its other
+                    // rows wait too, so we do not hammer it into banning us.
+                    tokio::select! {
+                        _ = self.cancel.cancelled() => {}
+                        _ = tokio::time::sleep(pause) => {}
+                    }
+                    break;
+                }
             }
         }
         info!(receiver = %receiver, "delivery worker stopped");
@@ -284,7 +292,8 @@ impl DeliveryWorker {
 
     /// Sends one delivery and records the outcome. Runs to completion even when
     /// shutdown is requested meanwhile, so a send is never cut off half-way.
-    async fn attempt(&self, mut delivery: Delivery) {
+    /// Returns how long the whole receiver must pause when it asked us to slow down.
+    async fn attempt(&self, mut delivery: Delivery) -> Option<Duration> {
         if !delivery.rendered {
             match self.render(&delivery).await {
                 Ok(Some(payload)) => {
@@ -308,12 +317,12 @@ impl DeliveryWorker {
                     if let Ok(Err(err)) | Err(err) = marked {
                         error!(error = %err, "cannot record delivery outcome");
                     }
-                    return;
+                    return None;
                 }
                 Err(err) => {
                     error!(error = %err, "cannot render delivery");
                     self.idle(Duration::from_secs(5)).await;
-                    return;
+                    return None;
                 }
             }
         }
@@ -327,6 +336,7 @@ impl DeliveryWorker {
             };
         let now = unix_millis(Utc::now());
         let id = delivery.id.clone();
+        let mut pause = None;
         let update = match result {
             Ok(()) => {
                 info!(
@@ -348,6 +358,11 @@ impl DeliveryWorker {
                 let too_old =
                     retry_at - delivery.age_from > self.settings.max_age.as_millis() as i64;
                 let retry_at = (err.is_transient() && !too_old).then_some(retry_at);
+                if retry_at.is_some() {
+                    pause = err
+                        .retry_after()
+                        .map(|asked| asked.min(crate::backoff::MAX_RETRY_AFTER));
+                }
                 let message = err.to_string();
                 let status = err.status();
                 let gone = err.disables_receiver();
@@ -423,6 +438,7 @@ impl DeliveryWorker {
         if let Ok(Err(err)) | Err(err) = update {
             error!(error = %err, "cannot record delivery outcome");
         }
+        pause
     }
 
     /// Renders and freezes the body of a delivery from its hits; `None` if it has none.

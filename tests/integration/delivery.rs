@@ -273,3 +273,29 @@ async fn a_dead_delivery_raises_an_operator_alert_through_the_other_receivers() 
         "it names what was not delivered"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_429_pauses_the_whole_receiver_not_just_one_alert() {
+    let hook = ScriptedReceiver::start(
+        "/hook",
+        vec![ResponseTemplate::new(429).insert_header("retry-after", "2")],
+        ResponseTemplate::new(204),
+    )
+    .await;
+    let workspace = Workspace::new(&hook_config(&hook.url(), ""));
+    // Two brands: two alerts due at once for the same receiver.
+    workspace.append_tickets(&[TICKET_1, TICKET_2]);
+    let daemon = workspace.start();
+    let requests = hook.wait_for_requests(3).await;
+    daemon.stop();
+    let ids: Vec<&str> = requests
+        .iter()
+        .map(|(_, r)| header(r, "webhook-id"))
+        .collect();
+    assert_ne!(ids[0], ids[1], "the second request is the other alert");
+    let waited = requests[1].0 - requests[0].0;
+    assert!(
+        waited >= Duration::from_secs(2),
+        "sent {waited:?} after the 429"
+    );
+}
