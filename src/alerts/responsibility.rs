@@ -17,8 +17,8 @@ use crate::config::KeywordRules;
 use crate::model::Post;
 use crate::store::{OwnReply, StoreError, StoreHandle};
 
-/// Open hits looked at per escalation check.
-const MAX_OPEN_HITS: usize = 5000;
+/// Open hits read per page of an escalation check.
+const PAGE: usize = 500;
 
 /// Every brand's own handles, to recognise replies that answer a hit.
 #[derive(Debug, Clone, Default)]
@@ -122,17 +122,33 @@ impl EscalationLoop {
         // Hits found more than a day before the longest SLA ran out are history, not
         // something to page anyone about after a long outage.
         let from = now - longest - chrono::Duration::days(1);
-        self.store
-            .call(move |store| {
-                let open = store.open_hits(from, now, MAX_OPEN_HITS)?;
-                let (escalations, overdue) = router.plan_escalations(&open, now);
-                if overdue.is_empty() {
-                    return Ok(0);
-                }
-                store.record_escalations(&escalations, &overdue, now)
-            })
-            .await
-            .and_then(|result| result)
+        let mut after = 0;
+        let mut enqueued = 0;
+        // Page by hit id, so open hits that no route escalates can never crowd out
+        // the overdue ones behind them.
+        loop {
+            let router = Arc::clone(&router);
+            let (page_len, last, count) = self
+                .store
+                .call(move |store| -> Result<(usize, i64, usize), StoreError> {
+                    let open = store.open_hits(from, now, after, PAGE)?;
+                    let last = open.last().map_or(after, |hit| hit.hit_id);
+                    let (escalations, overdue) = router.plan_escalations(&open, now);
+                    let count = if overdue.is_empty() {
+                        0
+                    } else {
+                        store.record_escalations(&escalations, &overdue, now)?
+                    };
+                    Ok((open.len(), last, count))
+                })
+                .await
+                .and_then(|result| result)?;
+            enqueued += count;
+            if page_len < PAGE {
+                return Ok(enqueued);
+            }
+            after = last;
+        }
     }
 }
 
@@ -252,7 +268,7 @@ own_handles = ["TurkcellHizmet"]
                 |hits| router.plan(hits, t0),
             )
             .unwrap();
-        let answered = store.open_hits(t0, t0, 10).unwrap()[1].hit_id;
+        let answered = store.open_hits(t0, t0, 0, 10).unwrap()[1].hit_id;
         store
             .ack_hit(answered, "ayse", "cli", t0 + chrono::Duration::minutes(20))
             .unwrap();

@@ -128,22 +128,23 @@ impl Store {
         })
     }
 
-    /// Open (unacknowledged, not yet escalated) hits detected in `from..=to`, oldest
-    /// first, at most `limit`.
+    /// Open (unacknowledged, not yet escalated) hits detected in `from..=to` with an
+    /// id above `after`, in id order, at most `limit`: pages for keyset pagination.
     pub fn open_hits(
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
+        after: i64,
         limit: usize,
     ) -> Result<Vec<AlertHit>, StoreError> {
         let mut statement = self.conn.prepare_cached(&format!(
             "SELECT {ALERT_HIT_COLUMNS} FROM hits JOIN posts ON posts.id = hits.post
              WHERE hits.acked_at IS NULL AND hits.escalated_at IS NULL
-               AND hits.detected_at >= ?1 AND hits.detected_at <= ?2
-             ORDER BY hits.detected_at, hits.id LIMIT ?3"
+               AND hits.detected_at >= ?1 AND hits.detected_at <= ?2 AND hits.id > ?3
+             ORDER BY hits.id LIMIT ?4"
         ))?;
         collect_alert_hits(statement.query_map(
-            params![timestamp(from), timestamp(to), limit as i64],
+            params![timestamp(from), timestamp(to), after, limit as i64],
             alert_hit_row,
         )?)
     }

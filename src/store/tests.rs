@@ -401,9 +401,12 @@ fn a_hit_is_open_until_acknowledged_once_by_command_or_own_reply() {
             plan_one_each,
         )
         .unwrap();
-    let open = store.open_hits(hit_time(), hit_time(), 10).unwrap();
+    let open = store.open_hits(hit_time(), hit_time(), 0, 10).unwrap();
     assert_eq!(open.len(), 2);
     let (first, second) = (open[0].hit_id, open[1].hit_id);
+    let page = store.open_hits(hit_time(), hit_time(), first, 10).unwrap();
+    assert_eq!(page.len(), 1, "keyset paging starts after `after`");
+    assert_eq!(page[0].hit_id, second);
 
     let later = hit_time() + chrono::Duration::minutes(4);
     assert_eq!(
@@ -436,7 +439,12 @@ fn a_hit_is_open_until_acknowledged_once_by_command_or_own_reply() {
     let rows = store.recent_hits(10, None).unwrap();
     let answered = rows.iter().find(|h| h.id == second).unwrap();
     assert_eq!(answered.acked_by.as_deref(), Some("@A_Destek"));
-    assert!(store.open_hits(hit_time(), later, 10).unwrap().is_empty());
+    assert!(
+        store
+            .open_hits(hit_time(), later, 0, 10)
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]
@@ -448,7 +456,7 @@ fn escalations_are_recorded_once_with_their_hits() {
             plan_one_each,
         )
         .unwrap();
-    let open = store.open_hits(hit_time(), hit_time(), 10).unwrap();
+    let open = store.open_hits(hit_time(), hit_time(), 0, 10).unwrap();
     let escalation = NewEscalation {
         id: "msg_esc".into(),
         receiver: "pager".into(),
@@ -462,7 +470,10 @@ fn escalations_are_recorded_once_with_their_hits() {
         1
     );
     assert!(
-        store.open_hits(hit_time(), later, 10).unwrap().is_empty(),
+        store
+            .open_hits(hit_time(), later, 0, 10)
+            .unwrap()
+            .is_empty(),
         "escalated once"
     );
     let due = store
