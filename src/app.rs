@@ -10,13 +10,18 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::info;
 
+use crate::alerts::responsibility::{EscalationLoop, OwnHandles};
 use crate::alerts::{self, DeliveryWorker, Router};
+use crate::api;
 use crate::config::Config;
 use crate::http;
 use crate::matcher::Matcher;
 use crate::pipeline::Pipeline;
 use crate::sources::{self, SourceContext, poll_loop::PollLoop};
 use crate::store::{Store, StoreHandle};
+
+/// Time between two checks for hits past their SLA.
+const ESCALATION_CHECK: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Pages that may wait for the pipeline before pollers feel backpressure.
 const PIPELINE_QUEUE: usize = 16;
@@ -27,7 +32,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         .with_context(|| format!("opening database {}", config.storage_path.display()))?;
     let (store, store_thread) = StoreHandle::spawn(store);
     let matcher = Arc::new(Matcher::new(&config.keywords)?);
-    let router = Arc::new(Router::new(config.routes.clone()));
+    let router = Arc::new(Router::new(config.routes.clone(), &config.keywords));
     let source_http = http::client(&config.poll.user_agent, config.poll.request_timeout, true)
         .context("building HTTP client")?;
     let alert_http = http::client(&config.poll.user_agent, config.delivery.timeout, false)
@@ -35,10 +40,23 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
 
     let deliveries_stop = CancellationToken::new();
     let delivery_tasks = TaskTracker::new();
-    let mut wakers = Vec::new();
-    for notifier in alerts::build(&config.receivers, &alert_http) {
-        let wake = Arc::new(Notify::new());
-        wakers.push(Arc::clone(&wake));
+    let notifiers = alerts::build(&config.receivers, &alert_http, config.delivery.timeout)
+        .context("building receivers")?;
+    let wakers: Vec<Arc<Notify>> = notifiers.iter().map(|_| Arc::new(Notify::new())).collect();
+    let operator_receivers = router.operator_receivers();
+    let operators = Arc::new(alerts::OperatorReceivers {
+        receivers: notifiers
+            .iter()
+            .zip(&wakers)
+            .filter(|(notifier, _)| {
+                operator_receivers
+                    .iter()
+                    .any(|name| name == notifier.name())
+            })
+            .map(|(notifier, wake)| (notifier.name().to_string(), Arc::clone(wake)))
+            .collect(),
+    });
+    for (notifier, wake) in notifiers.into_iter().zip(wakers.iter().cloned()) {
         delivery_tasks.spawn(
             DeliveryWorker {
                 notifier,
@@ -46,29 +64,56 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
                 settings: config.delivery.clone(),
                 wake,
                 cancel: deliveries_stop.clone(),
+                operators: Arc::clone(&operators),
             }
             .run(),
         );
     }
-    delivery_tasks.close();
 
     let (batches, pipeline_input) = mpsc::channel(PIPELINE_QUEUE);
     let pipeline = tokio::spawn(
         Pipeline {
             batches: pipeline_input,
             matcher,
-            router,
+            router: Arc::clone(&router),
+            own_handles: Arc::new(OwnHandles::new(&config.keywords)),
             store: store.clone(),
-            wakers,
+            wakers: wakers.clone(),
             backfill: config.poll.backfill,
         }
         .run(),
     );
+    delivery_tasks.spawn(
+        EscalationLoop {
+            router,
+            store: store.clone(),
+            wakers,
+            every: ESCALATION_CHECK,
+            cancel: deliveries_stop.clone(),
+        }
+        .run(),
+    );
+    delivery_tasks.close();
 
     let context = SourceContext {
         http: source_http,
         max_body_bytes: config.poll.max_body_bytes,
         keywords: Arc::new(config.keywords.clone()),
+    };
+    let api = match &config.api {
+        Some(settings) => {
+            let listener = tokio::net::TcpListener::bind(settings.listen)
+                .await
+                .with_context(|| format!("binding the API to {}", settings.listen))?;
+            info!(address = %listener.local_addr()?, "api listening");
+            Some(tokio::spawn(api::serve(
+                listener,
+                settings.token.clone(),
+                store.clone(),
+                shutdown.clone(),
+            )))
+        }
+        None => None,
     };
     let poll_tasks = TaskTracker::new();
     for source in &config.sources {
@@ -96,6 +141,9 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     );
 
     shutdown.cancelled().await;
+    if let Some(api) = api {
+        api.await.context("api task failed")??;
+    }
     poll_tasks.wait().await;
     pipeline.await.context("pipeline task failed")?;
     deliveries_stop.cancel();

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
@@ -15,7 +15,7 @@ use crate::config::{self, Config, ConfigError, KeywordRules};
 use crate::escape;
 use crate::matcher::{BrandHit, Matcher};
 use crate::model::Post;
-use crate::store::Store;
+use crate::store::{AckOutcome, DeliveryStatus, Store, unix_millis};
 use crate::{app, shutdown, telemetry};
 
 /// Watches public posts for brand mentions and alerts the people responsible.
@@ -67,6 +67,53 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Acknowledge a hit: someone is answering it, so it is not escalated.
+    Ack {
+        /// The hit id (shown in alerts and by `mentiond hits`).
+        hit_id: i64,
+        /// Who is answering (default: $USER).
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// List deliveries (dead ones by default) and disabled receivers, or re-send one.
+    Deliveries {
+        /// What to do; without it, list.
+        #[command(subcommand)]
+        action: Option<DeliveriesAction>,
+        /// Which deliveries to list.
+        #[arg(long, value_enum, default_value_t = StatusFilter::Dead)]
+        status: StatusFilter,
+        /// Print one JSON object per delivery.
+        #[arg(long)]
+        json: bool,
+        /// How many deliveries to show, newest first.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+}
+
+/// `mentiond deliveries` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DeliveriesAction {
+    /// Queue a dead delivery again with the same id and body (re-enables its receiver
+    /// if a 410 had disabled it); the daemon sends it at its next look at the outbox.
+    Retry {
+        /// The delivery id (`msg_…`).
+        id: String,
+    },
+}
+
+/// Which deliveries `mentiond deliveries` lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusFilter {
+    /// Given up: permanent failure, 410, or older than `delivery.max_age`.
+    Dead,
+    /// Waiting for their next attempt.
+    Pending,
+    /// Accepted by their receiver.
+    Delivered,
+    /// Every delivery.
+    All,
 }
 
 /// Runs the parsed command and returns the process exit code.
@@ -81,6 +128,17 @@ pub fn execute(cli: Cli) -> ExitCode {
         } => match_text(cli.config, keywords, json, text),
         Command::Hits { json, limit, brand } => hits(cli.config, json, limit, brand),
         Command::Status { json } => status(cli.config, json),
+        Command::Ack { hit_id, by } => ack(cli.config, hit_id, by),
+        Command::Deliveries {
+            action: Some(DeliveriesAction::Retry { id }),
+            ..
+        } => retry_delivery(cli.config, &id),
+        Command::Deliveries {
+            action: None,
+            status,
+            json,
+            limit,
+        } => deliveries(cli.config, status, json, limit),
     };
     match result {
         Ok(code) => code,
@@ -176,13 +234,7 @@ fn print_summary(out: &mut impl Write, config: &Config, matcher: &Matcher) -> st
     }
     writeln!(out, "routes ({}):", config.routes.len())?;
     for (index, route) in config.routes.iter().enumerate() {
-        let mut matchers = Vec::new();
-        if let Some(team) = &route.team {
-            matchers.push(format!("team={team}"));
-        }
-        if let Some(brand) = &route.brand {
-            matchers.push(format!("brand={brand}"));
-        }
+        let matchers = route.matcher_labels();
         let matchers = if matchers.is_empty() {
             "default".to_string()
         } else {
@@ -277,6 +329,122 @@ fn describe_hits(hits: &[BrandHit]) -> String {
         .join("; ")
 }
 
+fn deliveries(
+    config_file: Option<PathBuf>,
+    status: StatusFilter,
+    json: bool,
+    limit: usize,
+) -> anyhow::Result<ExitCode> {
+    let config = config::load(config_file.as_deref())?;
+    let store = Store::open_read_only(existing_database(&config)?)?;
+    let status = match status {
+        StatusFilter::Dead => Some(DeliveryStatus::Dead),
+        StatusFilter::Pending => Some(DeliveryStatus::Pending),
+        StatusFilter::Delivered => Some(DeliveryStatus::Delivered),
+        StatusFilter::All => None,
+    };
+    let rows = store.deliveries(status, limit)?;
+    let disabled = store.disabled_receivers()?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if json {
+        for row in &rows {
+            serde_json::to_writer(&mut out, row)?;
+            writeln!(out)?;
+        }
+    } else {
+        for receiver in &disabled {
+            writeln!(
+                out,
+                "receiver {} disabled since {}: {}",
+                escape::terminal(&receiver.receiver),
+                rfc3339_millis(receiver.disabled_at),
+                escape::terminal(&receiver.reason)
+            )?;
+        }
+        for row in &rows {
+            writeln!(
+                out,
+                "{} {} {} attempts={} created={}{}",
+                row.id,
+                escape::terminal(&row.receiver),
+                row.status.as_str(),
+                row.attempts,
+                rfc3339_millis(row.created_at),
+                row.last_error
+                    .as_ref()
+                    .map_or(String::new(), |e| format!(": {}", escape::terminal(e)))
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn retry_delivery(config_file: Option<PathBuf>, id: &str) -> anyhow::Result<ExitCode> {
+    let config = config::load(config_file.as_deref())?;
+    let store = Store::open(existing_database(&config)?)?;
+    match store.retry_delivery(id, unix_millis(chrono::Utc::now()))? {
+        Some(receiver) => {
+            println!(
+                "delivery {} queued again for receiver {} with the same id",
+                escape::terminal(id),
+                escape::terminal(&receiver)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        None => anyhow::bail!("no dead delivery with id {}", escape::terminal(id)),
+    }
+}
+
+fn ack(config_file: Option<PathBuf>, hit_id: i64, by: Option<String>) -> anyhow::Result<ExitCode> {
+    let by = by
+        .or_else(|| std::env::var("USER").ok())
+        .filter(|name| !name.trim().is_empty())
+        .unwrap_or_else(|| "operator".to_string());
+    let config = config::load(config_file.as_deref())?;
+    let store = Store::open(existing_database(&config)?)?;
+    match store.ack_hit(hit_id, &by, "cli", chrono::Utc::now())? {
+        AckOutcome::Acked {
+            brand,
+            first_response,
+        } => {
+            println!(
+                "hit #{hit_id} ({}) acknowledged by {}; first response after {} min",
+                escape::terminal(&brand),
+                escape::terminal(&by),
+                first_response.num_minutes()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        AckOutcome::AlreadyAcked { by, at } => {
+            println!(
+                "hit #{hit_id} was already acknowledged by {} at {at}",
+                escape::terminal(by.as_deref().unwrap_or("?"))
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        AckOutcome::NotFound => anyhow::bail!("no hit #{hit_id}"),
+    }
+}
+
+/// The configured database path, if the daemon has created it.
+fn existing_database(config: &Config) -> anyhow::Result<&std::path::Path> {
+    if !config.storage_path.exists() {
+        anyhow::bail!(
+            "no database at {} (has the daemon run with this configuration?)",
+            config.storage_path.display()
+        );
+    }
+    Ok(&config.storage_path)
+}
+
+fn rfc3339_millis(unix_ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(unix_ms).map_or_else(
+        || unix_ms.to_string(),
+        |at| at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    )
+}
+
 fn hits(
     config_file: Option<PathBuf>,
     json: bool,
@@ -284,7 +452,7 @@ fn hits(
     brand: Option<String>,
 ) -> anyhow::Result<ExitCode> {
     let config = config::load(config_file.as_deref())?;
-    let store = open_database(&config)?;
+    let store = Store::open_read_only(existing_database(&config)?)?;
     let hits = store.recent_hits(limit, brand.as_deref())?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for hit in &hits {
@@ -306,6 +474,13 @@ fn hits(
             if let Some(url) = &hit.url {
                 writeln!(out, "    {}", escape::terminal(url))?;
             }
+            if let Some(at) = &hit.acked_at {
+                writeln!(
+                    out,
+                    "    acknowledged by {} at {at}",
+                    escape::terminal(hit.acked_by.as_deref().unwrap_or("?"))
+                )?;
+            }
         }
     }
     out.flush()?;
@@ -313,19 +488,9 @@ fn hits(
 }
 
 /// Opens the configured database read-only, beside a running daemon.
-fn open_database(config: &Config) -> anyhow::Result<Store> {
-    if !config.storage_path.exists() {
-        anyhow::bail!(
-            "no database at {} (has the daemon run with this configuration?)",
-            config.storage_path.display()
-        );
-    }
-    Ok(Store::open_read_only(&config.storage_path)?)
-}
-
 fn status(config_file: Option<PathBuf>, json: bool) -> anyhow::Result<ExitCode> {
     let config = config::load(config_file.as_deref())?;
-    let store = open_database(&config)?;
+    let store = Store::open_read_only(existing_database(&config)?)?;
     let now = chrono::Utc::now();
     let health = store.source_health(now)?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());

@@ -16,6 +16,7 @@ pub mod store;
 
 pub mod alerts;
 
+pub mod api;
 pub mod app;
 pub mod backoff;
 pub mod cli;

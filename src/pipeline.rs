@@ -14,6 +14,7 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use tracing::{Instrument, error, info, info_span};
 
 use crate::alerts::Router;
+use crate::alerts::responsibility::OwnHandles;
 use crate::matcher::Matcher;
 use crate::model::Post;
 use crate::store::{BatchOutcome, NewBatch, StoreError, StoreHandle};
@@ -41,6 +42,8 @@ pub struct Pipeline {
     pub matcher: Arc<Matcher>,
     /// Routes hits to receivers.
     pub router: Arc<Router>,
+    /// Recognises replies from the brands' own accounts, which acknowledge hits.
+    pub own_handles: Arc<OwnHandles>,
     /// The store.
     pub store: StoreHandle,
     /// One per delivery worker, woken after deliveries were enqueued.
@@ -61,6 +64,8 @@ impl Pipeline {
     }
 
     async fn process(&self, batch: Batch) {
+        let now = Utc::now();
+        let replies = self.own_handles.replies(&batch.posts, now);
         let posts: Vec<_> = batch
             .posts
             .into_iter()
@@ -70,7 +75,6 @@ impl Pipeline {
             })
             .collect();
         let router = Arc::clone(&self.router);
-        let now = Utc::now();
         let alert_from = batch
             .backfilling
             .then(|| chrono::Duration::from_std(self.backfill).ok())
@@ -81,30 +85,32 @@ impl Pipeline {
             cursor: batch.cursor,
             posts,
             now,
+            replies,
         };
         let result = self
             .store
             .call(move |store| {
                 store.record_batch(new_batch, |hits| match alert_from {
-                    None => router.plan(hits),
+                    None => router.plan(hits, now),
                     Some(from) => {
                         let recent: Vec<_> = hits
                             .iter()
                             .filter(|hit| hit.post.created_at.is_none_or(|at| at >= from))
                             .cloned()
                             .collect();
-                        router.plan(&recent)
+                        router.plan(&recent, now)
                     }
                 })
             })
             .await
             .and_then(|result| result);
         match &result {
-            Ok(outcome) if outcome.new_hits > 0 => {
+            Ok(outcome) if outcome.new_hits > 0 || outcome.acked > 0 => {
                 info!(
                     new_posts = outcome.new_posts,
                     new_hits = outcome.new_hits,
                     deliveries = outcome.deliveries,
+                    acked = outcome.acked,
                     "hits stored"
                 );
                 if outcome.deliveries > 0 {

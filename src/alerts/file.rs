@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use tokio::io::AsyncWriteExt;
 
+use super::render::{self, Alert};
 use super::{DeliveryError, Notifier};
 use crate::config::{FieldError, parse_options};
 use crate::store::Delivery;
@@ -52,6 +53,10 @@ impl FileNotifier {
 impl Notifier for FileNotifier {
     fn name(&self) -> &str {
         &self.name
+    }
+
+    fn render(&self, alert: &Alert<'_>) -> String {
+        render::json(alert)
     }
 
     async fn deliver(&self, delivery: &Delivery) -> Result<(), DeliveryError> {

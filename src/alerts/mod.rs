@@ -3,8 +3,16 @@
 //! [`Notifier`], retrying with backoff. Notifiers run only from the outbox, so a crash
 //! can repeat an alert (same delivery id) but never lose one.
 
+pub mod chat;
+pub mod discord;
+pub mod email;
 pub mod file;
+pub mod render;
+pub mod responsibility;
 pub mod routes;
+pub mod slack;
+pub mod teams;
+pub mod telegram;
 pub mod webhook;
 
 use std::sync::Arc;
@@ -17,8 +25,11 @@ use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, error, info, info_span, warn};
 
 use crate::config::{DeliverySettings, FieldError};
-use crate::store::{Delivery, StoreHandle, unix_millis};
+use crate::store::{
+    Delivery, DeliveryKind, FailedAttempt, NewOperatorAlert, StoreError, StoreHandle, unix_millis,
+};
 
+pub use render::{Alert, AlertKind, Language};
 pub use routes::{RouteConfig, Router};
 
 /// A validated `[[receivers]]` entry.
@@ -37,17 +48,27 @@ pub enum ReceiverKind {
     Webhook(webhook::WebhookSettings),
     /// JSON lines appended to a file.
     File(file::FileSettings),
+    /// Slack, Teams, Discord or Telegram.
+    Chat(chat::ChatSettings),
+    /// E-mail over SMTP.
+    Email(email::EmailSettings),
 }
 
 impl ReceiverKind {
     /// Every accepted `kind` value.
-    pub const KINDS: &'static [&'static str] = &["file", "webhook"];
+    pub const KINDS: &'static [&'static str] = &[
+        "file", "webhook", "email", "slack", "teams", "discord", "telegram",
+    ];
 
     /// Validates the options of a `[[receivers]]` table of the given `kind`.
     pub fn parse(kind: &str, options: Map<String, Value>) -> Result<ReceiverKind, FieldError> {
         match kind {
             "webhook" => webhook::WebhookSettings::parse(options).map(ReceiverKind::Webhook),
             "file" => file::FileSettings::parse(options).map(ReceiverKind::File),
+            "email" => email::EmailSettings::parse(options).map(ReceiverKind::Email),
+            "slack" | "teams" | "discord" | "telegram" => {
+                chat::ChatSettings::parse(kind, options).map(ReceiverKind::Chat)
+            }
             other => Err(FieldError::new(
                 "kind",
                 format!(
@@ -63,6 +84,13 @@ impl ReceiverKind {
         match self {
             ReceiverKind::Webhook(_) => "webhook",
             ReceiverKind::File(_) => "file",
+            ReceiverKind::Email(_) => "email",
+            ReceiverKind::Chat(settings) => match settings.format {
+                chat::ChatFormat::Slack => "slack",
+                chat::ChatFormat::Teams => "teams",
+                chat::ChatFormat::Discord => "discord",
+                chat::ChatFormat::Telegram { .. } => "telegram",
+            },
         }
     }
 }
@@ -72,6 +100,10 @@ impl ReceiverKind {
 pub trait Notifier: Send + Sync {
     /// The receiver's configured name.
     fn name(&self) -> &str;
+
+    /// The body for `alert` in this receiver's format. Called once per delivery, at
+    /// its first attempt; the result is stored and sent unchanged on every retry.
+    fn render(&self, alert: &Alert<'_>) -> String;
 
     /// Sends one delivery; `Ok` only when the receiver accepted it.
     async fn deliver(&self, delivery: &Delivery) -> Result<(), DeliveryError>;
@@ -97,6 +129,14 @@ pub enum DeliveryError {
     /// Local I/O failed (file receiver).
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
+    /// The SMTP server refused or the connection failed; `permanent` for 5xx replies.
+    #[error("smtp: {message}")]
+    Smtp {
+        /// A 5xx reply: retrying cannot help.
+        permanent: bool,
+        /// What lettre reported.
+        message: String,
+    },
 }
 
 impl DeliveryError {
@@ -107,6 +147,20 @@ impl DeliveryError {
                 matches!(status, 408 | 429) || (500..=599).contains(status)
             }
             DeliveryError::Transport(_) | DeliveryError::Timeout | DeliveryError::Io(_) => true,
+            DeliveryError::Smtp { permanent, .. } => !permanent,
+        }
+    }
+
+    /// Whether the endpoint said it is gone for good (410): the receiver is disabled.
+    pub fn disables_receiver(&self) -> bool {
+        matches!(self, DeliveryError::Status { status: 410, .. })
+    }
+
+    /// The HTTP status, when the receiver answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            DeliveryError::Status { status, .. } => Some(*status),
+            _ => None,
         }
     }
 
@@ -118,12 +172,17 @@ impl DeliveryError {
     }
 }
 
-/// Builds the notifier of each receiver. `http` must not follow redirects.
-pub fn build(receivers: &[ReceiverConfig], http: &reqwest::Client) -> Vec<Arc<dyn Notifier>> {
+/// Builds the notifier of each receiver. `http` must not follow redirects; `timeout`
+/// bounds each SMTP command.
+pub fn build(
+    receivers: &[ReceiverConfig],
+    http: &reqwest::Client,
+    timeout: Duration,
+) -> Result<Vec<Arc<dyn Notifier>>, DeliveryError> {
     receivers
         .iter()
-        .map(|receiver| -> Arc<dyn Notifier> {
-            match &receiver.kind {
+        .map(|receiver| -> Result<Arc<dyn Notifier>, DeliveryError> {
+            Ok(match &receiver.kind {
                 ReceiverKind::Webhook(settings) => Arc::new(webhook::WebhookNotifier::new(
                     receiver.name.clone(),
                     settings.clone(),
@@ -133,7 +192,17 @@ pub fn build(receivers: &[ReceiverConfig], http: &reqwest::Client) -> Vec<Arc<dy
                     receiver.name.clone(),
                     settings.clone(),
                 )),
-            }
+                ReceiverKind::Chat(settings) => Arc::new(chat::ChatNotifier::new(
+                    receiver.name.clone(),
+                    settings.clone(),
+                    http.clone(),
+                )),
+                ReceiverKind::Email(settings) => Arc::new(email::EmailNotifier::new(
+                    receiver.name.clone(),
+                    settings.clone(),
+                    timeout,
+                )?),
+            })
         })
         .collect()
 }
@@ -154,6 +223,16 @@ pub struct DeliveryWorker {
     pub wake: Arc<Notify>,
     /// Stops the worker after its current attempt.
     pub cancel: CancellationToken,
+    /// Where alerts about this receiver failing go.
+    pub operators: Arc<OperatorReceivers>,
+}
+
+/// The receivers that hear about a failing receiver (those of the routes taking
+/// operator alerts), each with its worker's wake-up.
+#[derive(Default)]
+pub struct OperatorReceivers {
+    /// Receiver name and the `Notify` of its worker.
+    pub receivers: Vec<(String, Arc<Notify>)>,
 }
 
 impl DeliveryWorker {
@@ -165,10 +244,21 @@ impl DeliveryWorker {
             let now = unix_millis(Utc::now());
             let due = self
                 .store
-                .call(move |store| store.due_deliveries(&name, now, 32))
+                .call(move |store| {
+                    if store.is_receiver_disabled(&name)? {
+                        return Ok(None);
+                    }
+                    store.due_deliveries(&name, now, 32).map(Some)
+                })
                 .await;
             let due = match due {
-                Ok(Ok(due)) => due,
+                Ok(Ok(Some(due))) => due,
+                Ok(Ok(None)) => {
+                    // Disabled by a 410: nothing is sent until `mentiond deliveries retry`
+                    // re-enables it; its pending rows wait, they are not lost.
+                    self.idle(IDLE_RECHECK).await;
+                    continue;
+                }
                 Ok(Err(err)) => {
                     error!(receiver = %receiver, error = %err, "cannot read outbox");
                     self.idle(Duration::from_secs(5)).await;
@@ -186,7 +276,15 @@ impl DeliveryWorker {
                     break;
                 }
                 let span = info_span!("deliver", receiver = %receiver, delivery_id = %delivery.id);
-                self.attempt(delivery).instrument(span).await;
+                if let Some(pause) = self.attempt(delivery).instrument(span).await {
+                    // The receiver asked us to slow down (429 / Retry-After): its other
+                    // rows wait too, so we do not hammer it into banning us.
+                    tokio::select! {
+                        _ = self.cancel.cancelled() => {}
+                        _ = tokio::time::sleep(pause) => {}
+                    }
+                    break;
+                }
             }
         }
         info!(receiver = %receiver, "delivery worker stopped");
@@ -194,7 +292,40 @@ impl DeliveryWorker {
 
     /// Sends one delivery and records the outcome. Runs to completion even when
     /// shutdown is requested meanwhile, so a send is never cut off half-way.
-    async fn attempt(&self, delivery: Delivery) {
+    /// Returns how long the whole receiver must pause when it asked us to slow down.
+    async fn attempt(&self, mut delivery: Delivery) -> Option<Duration> {
+        if !delivery.rendered {
+            match self.render(&delivery).await {
+                Ok(Some(payload)) => {
+                    delivery.payload = payload;
+                    delivery.rendered = true;
+                }
+                Ok(None) => {
+                    error!("delivery has no hits, marked dead");
+                    let id = delivery.id.clone();
+                    let marked = self
+                        .store
+                        .call(move |store| {
+                            store.mark_failed(&FailedAttempt {
+                                id: &id,
+                                error: "no hits to send",
+                                status: None,
+                                retry_at_ms: None,
+                            })
+                        })
+                        .await;
+                    if let Ok(Err(err)) | Err(err) = marked {
+                        error!(error = %err, "cannot record delivery outcome");
+                    }
+                    return None;
+                }
+                Err(err) => {
+                    error!(error = %err, "cannot render delivery");
+                    self.idle(Duration::from_secs(5)).await;
+                    return None;
+                }
+            }
+        }
         let started = Utc::now();
         let result =
             match tokio::time::timeout(self.settings.timeout, self.notifier.deliver(&delivery))
@@ -205,6 +336,7 @@ impl DeliveryWorker {
             };
         let now = unix_millis(Utc::now());
         let id = delivery.id.clone();
+        let mut pause = None;
         let update = match result {
             Ok(()) => {
                 info!(
@@ -224,25 +356,125 @@ impl DeliveryWorker {
                     .delay_honouring(attempts, err.retry_after());
                 let retry_at = now + delay.as_millis() as i64;
                 let too_old =
-                    retry_at - delivery.created_at > self.settings.max_age.as_millis() as i64;
+                    retry_at - delivery.age_from > self.settings.max_age.as_millis() as i64;
                 let retry_at = (err.is_transient() && !too_old).then_some(retry_at);
+                if retry_at.is_some() {
+                    pause = err
+                        .retry_after()
+                        .map(|asked| asked.min(crate::backoff::MAX_RETRY_AFTER));
+                }
                 let message = err.to_string();
+                let status = err.status();
+                let gone = err.disables_receiver();
                 match retry_at {
                     Some(_) => {
                         warn!(error = %message, attempts, retry_in_secs = delay.as_secs_f64(), "delivery failed, will retry")
+                    }
+                    None if too_old && err.is_transient() => {
+                        error!(error = %message, attempts, "delivery older than delivery.max_age, marked dead")
                     }
                     None => {
                         error!(error = %message, attempts, "delivery failed permanently, marked dead")
                     }
                 }
-                self.store
-                    .call(move |store| store.mark_failed(&id, &message, retry_at))
-                    .await
+                if gone {
+                    error!(error = %message, "receiver answered 410 Gone, disabled until `mentiond deliveries retry`");
+                }
+                let receiver = delivery.receiver.clone();
+                // A dead alert means people were not told: tell the operators through
+                // the other receivers, except about an operator alert itself, so two
+                // failing receivers cannot page each other forever.
+                let operator_alerts: Vec<NewOperatorAlert> = if retry_at.is_none()
+                    && delivery.kind != DeliveryKind::Operator
+                {
+                    self.operators
+                            .receivers
+                            .iter()
+                            .filter(|(name, _)| *name != receiver)
+                            .map(|(name, _)| NewOperatorAlert {
+                                id: routes::operator_alert_id(name, &id),
+                                receiver: name.clone(),
+                                note: format!(
+                                    "receiver {receiver}: delivery {id} dead after {attempts} attempts: {message}"
+                                ),
+                            })
+                            .collect()
+                } else {
+                    Vec::new()
+                };
+                let told: Vec<Arc<Notify>> = self
+                    .operators
+                    .receivers
+                    .iter()
+                    .filter(|(name, _)| operator_alerts.iter().any(|a| &a.receiver == name))
+                    .map(|(_, wake)| Arc::clone(wake))
+                    .collect();
+                let outcome = self
+                    .store
+                    .call(move |store| -> Result<(), StoreError> {
+                        store.mark_failed(&FailedAttempt {
+                            id: &id,
+                            error: &message,
+                            status,
+                            retry_at_ms: retry_at,
+                        })?;
+                        if gone {
+                            store.disable_receiver(&receiver, &message, now)?;
+                        }
+                        store.enqueue_operator_alerts(&id, &operator_alerts, now)?;
+                        Ok(())
+                    })
+                    .await;
+                if !told.is_empty() {
+                    warn!(
+                        operators = told.len(),
+                        "operator alert queued for a dead delivery"
+                    );
+                    told.iter().for_each(|wake| wake.notify_one());
+                }
+                outcome
             }
         };
         if let Ok(Err(err)) | Err(err) = update {
             error!(error = %err, "cannot record delivery outcome");
         }
+        pause
+    }
+
+    /// Renders and freezes the body of a delivery from its hits; `None` if it has none.
+    async fn render(&self, delivery: &Delivery) -> Result<Option<String>, StoreError> {
+        let notifier = Arc::clone(&self.notifier);
+        let id = delivery.id.clone();
+        let max_hits = delivery.max_hits;
+        let kind = delivery.kind;
+        let note = delivery.note.clone().unwrap_or_default();
+        let now = Utc::now();
+        // One job on the store thread: no hit can join the row between reading its
+        // hits and freezing the body, so every linked hit is in the message.
+        self.store
+            .call(move |store| {
+                let (hits, total) = store.delivery_hits(&id, max_hits)?;
+                if hits.is_empty() {
+                    return Ok(None);
+                }
+                let alert = Alert {
+                    delivery_id: &id,
+                    hits: &hits,
+                    more_hits: total - hits.len(),
+                    now,
+                    kind: match kind {
+                        DeliveryKind::Mention => AlertKind::Mention,
+                        DeliveryKind::Escalation => AlertKind::Escalation,
+                        DeliveryKind::Operator => AlertKind::Operator { note: &note },
+                    },
+                };
+                let payload = notifier.render(&alert);
+                store
+                    .freeze_payload(&id, &payload, unix_millis(now))
+                    .map(Some)
+            })
+            .await
+            .and_then(|result| result)
     }
 
     async fn next_wait(&self, receiver: &str) -> Duration {
@@ -282,9 +514,17 @@ mod tests {
         for code in [408, 429, 500, 503] {
             assert!(status(code).is_transient(), "{code}");
         }
-        for code in [301, 302, 400, 401, 404, 410, 422] {
+        for code in [301, 302, 307, 400, 401, 404, 410, 422] {
             assert!(!status(code).is_transient(), "{code}");
         }
         assert!(DeliveryError::Timeout.is_transient());
+        let smtp = |permanent| DeliveryError::Smtp {
+            permanent,
+            message: "451 4.3.0 try later".into(),
+        };
+        assert!(smtp(false).is_transient() && !smtp(true).is_transient());
+        assert!(status(410).disables_receiver());
+        assert!(!status(404).disables_receiver() && !DeliveryError::Timeout.disables_receiver());
+        assert_eq!(status(503).status(), Some(503));
     }
 }

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use sha2::Sha256;
 
+use super::render::{self, Alert};
 use super::{DeliveryError, Notifier};
 use crate::config::{FieldError, parse_options, take_secret};
 use crate::http::retry_after;
@@ -115,6 +116,10 @@ impl WebhookNotifier {
 impl Notifier for WebhookNotifier {
     fn name(&self) -> &str {
         &self.name
+    }
+
+    fn render(&self, alert: &Alert<'_>) -> String {
+        render::json(alert)
     }
 
     async fn deliver(&self, delivery: &Delivery) -> Result<(), DeliveryError> {

@@ -36,6 +36,42 @@ pub struct Brand {
     pub exclude: Vec<String>,
     /// Set on competitor entries: the brand this one is watched against.
     pub competitor_of: Option<String>,
+    /// How pressing its hits are; `urgent` hits skip a route's `group_wait`.
+    pub severity: Severity,
+    /// The brand's own accounts, starting with `@`; a reply from one of them to a
+    /// post acknowledges the brand's hit on that post.
+    pub own_handles: Vec<String>,
+}
+
+/// How pressing a brand's hits are (`severity` in `[[brand]]`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Severity {
+    /// Grouped and held like any hit.
+    #[default]
+    Normal,
+    /// Sent at once, even in quiet hours.
+    Urgent,
+}
+
+impl Severity {
+    /// Parses `normal` or `urgent`.
+    pub fn parse(text: &str) -> Result<Severity, String> {
+        match text {
+            "normal" => Ok(Severity::Normal),
+            "urgent" => Ok(Severity::Urgent),
+            other => Err(format!(
+                "unknown severity `{other}`, expected `normal` or `urgent`"
+            )),
+        }
+    }
+
+    /// `normal` or `urgent`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Normal => "normal",
+            Severity::Urgent => "urgent",
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -61,6 +97,9 @@ struct RawBrand {
     #[serde(default)]
     exclude: Vec<String>,
     competitor_of: Option<String>,
+    severity: Option<String>,
+    #[serde(default)]
+    own_handles: Vec<String>,
 }
 
 /// Reads and validates the keywords file at `path`.
@@ -137,7 +176,12 @@ pub fn parse_keywords(path: &Path, text: &str) -> Result<KeywordRules, ConfigErr
         }
         let handles = prefixed(&raw.handles, '@');
         let hashtags = prefixed(&raw.hashtags, '#');
-        for (field, list) in [("handles", &handles), ("hashtags", &hashtags)] {
+        let own_handles = prefixed(&raw.own_handles, '@');
+        for (field, list) in [
+            ("handles", &handles),
+            ("hashtags", &hashtags),
+            ("own_handles", &own_handles),
+        ] {
             if let Some(bad) = list
                 .iter()
                 .find(|item| item.len() < 2 || item.chars().any(char::is_whitespace))
@@ -150,6 +194,14 @@ pub fn parse_keywords(path: &Path, text: &str) -> Result<KeywordRules, ConfigErr
         {
             problem(key("competitor_of"), format!("no brand named `{of}`"));
         }
+        let severity = match raw.severity.as_deref().map(Severity::parse) {
+            None => Severity::Normal,
+            Some(Ok(severity)) => severity,
+            Some(Err(message)) => {
+                problem(key("severity"), message);
+                Severity::Normal
+            }
+        };
         brands.push(Brand {
             name: raw.name.trim().to_string(),
             team: raw.team,
@@ -159,6 +211,8 @@ pub fn parse_keywords(path: &Path, text: &str) -> Result<KeywordRules, ConfigErr
             misspellings: trimmed(raw.misspellings),
             exclude: trimmed(raw.exclude),
             competitor_of: raw.competitor_of,
+            severity,
+            own_handles,
         });
     }
     if problems.is_empty() {

@@ -17,11 +17,13 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use crate::alerts::routes::{GroupLabel, QuietHours};
 use crate::alerts::{ReceiverConfig, ReceiverKind, RouteConfig};
+use crate::api::ApiSettings;
 use crate::backoff::Backoff;
 use crate::sources::{SourceConfig, SourceKind};
 
-pub use keywords::{Brand, KeywordRules, load_keywords, parse_keywords};
+pub use keywords::{Brand, KeywordRules, Severity, load_keywords, parse_keywords};
 pub use locate::TomlSource;
 pub use secret::take_secret;
 
@@ -50,6 +52,8 @@ pub struct Config {
     pub delivery: DeliverySettings,
     /// Logging.
     pub log: LogSettings,
+    /// The HTTP API, when `[api] listen` is set.
+    pub api: Option<ApiSettings>,
     /// Sources in file order.
     pub sources: Vec<SourceConfig>,
     /// Receivers in file order.
@@ -326,11 +330,7 @@ impl Layers {
     fn validate(&self, raw: RawConfig) -> Result<Config, ConfigError> {
         let mut problems = Vec::new();
         let mut duration = |key: &str, value: &RawDuration| -> Duration {
-            let parsed = match value {
-                RawDuration::Seconds(secs) => Ok(Duration::from_secs(*secs)),
-                RawDuration::Text(text) => parse_duration(text),
-            };
-            parsed.unwrap_or_else(|message| {
+            raw_duration(value).unwrap_or_else(|message| {
                 problems.push(self.problem(key, message));
                 Duration::ZERO
             })
@@ -412,12 +412,19 @@ impl Layers {
             }
         };
 
+        let api = self.validate_api(raw.api, &mut problems);
         let sources = self.validate_sources(raw.sources, &poll, &mut problems);
         // Routes are checked against every declared receiver name, valid or not, so one
         // bad receiver is reported once rather than again at each route naming it.
         let declared: HashSet<String> = raw.receivers.iter().map(|r| r.name.clone()).collect();
         let receivers = self.validate_receivers(raw.receivers, &mut problems);
-        let routes = self.validate_routes(raw.routes, &declared, &keywords, &mut problems);
+        let routes = self.validate_routes(
+            raw.routes,
+            &raw.route_defaults,
+            &declared,
+            &keywords,
+            &mut problems,
+        );
 
         if !problems.is_empty() {
             return Err(ConfigError::new(problems));
@@ -433,10 +440,51 @@ impl Layers {
                 level: raw.log.level,
                 format,
             },
+            api,
             sources,
             receivers,
             routes,
         })
+    }
+
+    fn validate_api(&self, raw: raw::RawApi, problems: &mut Vec<Problem>) -> Option<ApiSettings> {
+        let mut options = raw.token;
+        let token = take_secret(&mut options, "token");
+        for key in options.keys() {
+            problems.push(self.problem(&format!("api.{key}"), "unknown key"));
+        }
+        let token = match token {
+            Ok(token) => token,
+            Err(err) => {
+                problems.push(self.problem(&format!("api.{}", err.key), err.message));
+                return None;
+            }
+        };
+        if raw.listen.trim().is_empty() {
+            return None;
+        }
+        let listen = match raw.listen.parse() {
+            Ok(listen) => listen,
+            Err(_) => {
+                problems.push(self.problem(
+                    "api.listen",
+                    format!("`{}` is not an address such as 127.0.0.1:8080", raw.listen),
+                ));
+                return None;
+            }
+        };
+        match token {
+            Some(token) if !secrecy::ExposeSecret::expose_secret(&token).is_empty() => {
+                Some(ApiSettings { listen, token })
+            }
+            _ => {
+                problems.push(self.problem(
+                    "api.token",
+                    "the API needs a `token` (or `token_env`, `token_file`)",
+                ));
+                None
+            }
+        }
     }
 
     fn validate_sources(
@@ -500,6 +548,7 @@ impl Layers {
     fn validate_routes(
         &self,
         raw: Vec<raw::RawRoute>,
+        defaults: &raw::RawRouteDefaults,
         receivers: &HashSet<String>,
         keywords: &KeywordRules,
         problems: &mut Vec<Problem>,
@@ -513,11 +562,15 @@ impl Layers {
             if route.receivers.is_empty() {
                 problems.push(self.problem(&key("receivers"), "name at least one receiver"));
             }
-            for name in &route.receivers {
-                if !receivers.contains(name) {
-                    problems.push(
-                        self.problem(&key("receivers"), format!("no receiver named `{name}`")),
-                    );
+            for (field, names) in [
+                ("receivers", &route.receivers),
+                ("escalate_to", &route.escalate_to),
+            ] {
+                for name in names {
+                    if !receivers.contains(name) {
+                        problems
+                            .push(self.problem(&key(field), format!("no receiver named `{name}`")));
+                    }
                 }
             }
             if let Some(team) = &route.team
@@ -539,17 +592,95 @@ impl Layers {
                     format!("no brand named `{brand}` in the keywords"),
                 ));
             }
+            if let Some(source) = &route.source
+                && source.trim().is_empty()
+            {
+                problems.push(self.problem(&key("source"), "must not be empty"));
+            }
+            let severity = route.severity.as_deref().and_then(|text| {
+                Severity::parse(text)
+                    .map_err(|message| problems.push(self.problem(&key("severity"), message)))
+                    .ok()
+            });
+            let mut duration = |field: &str, own: &Option<RawDuration>, default: &RawDuration| {
+                let (key, value) = match own {
+                    Some(value) => (key(field), value),
+                    None => (format!("route_defaults.{field}"), default),
+                };
+                raw_duration(value).unwrap_or_else(|message| {
+                    problems.push(self.problem(&key, message));
+                    Duration::ZERO
+                })
+            };
+            let group_wait = duration("group_wait", &route.group_wait, &defaults.group_wait);
+            let sla = duration("sla", &route.sla, &defaults.sla);
+            let group_interval = duration(
+                "group_interval",
+                &route.group_interval,
+                &defaults.group_interval,
+            );
+            let (group_by_key, group_by) = match &route.group_by {
+                Some(labels) => (key("group_by"), labels),
+                None => ("route_defaults.group_by".to_string(), &defaults.group_by),
+            };
+            let group_by = group_by
+                .iter()
+                .filter_map(|label| {
+                    GroupLabel::parse(label)
+                        .map_err(|message| problems.push(self.problem(&group_by_key, message)))
+                        .ok()
+                })
+                .collect();
+            let max_hits = route.max_hits.unwrap_or(defaults.max_hits);
+            if max_hits == 0 {
+                let key = match route.max_hits {
+                    Some(_) => key("max_hits"),
+                    None => "route_defaults.max_hits".into(),
+                };
+                problems.push(self.problem(&key, "must be at least 1"));
+            }
+            let (zone_key, zone) = match &route.time_zone {
+                Some(zone) => (key("time_zone"), zone),
+                None => ("route_defaults.time_zone".to_string(), &defaults.time_zone),
+            };
+            let time_zone = zone.parse::<chrono_tz::Tz>().map_err(|_| {
+                problems.push(self.problem(
+                    &zone_key,
+                    format!(
+                        "unknown time zone `{zone}`, expected an IANA name such as Europe/Istanbul"
+                    ),
+                ))
+            });
+            let quiet_hours = match (&route.quiet_hours, time_zone) {
+                (Some(window), Ok(zone)) => QuietHours::parse(window, zone)
+                    .map_err(|message| problems.push(self.problem(&key("quiet_hours"), message)))
+                    .ok(),
+                _ => None,
+            };
             routes.push(RouteConfig {
                 team: route.team,
                 brand: route.brand,
+                source: route.source,
+                competitor: route.competitor,
+                severity,
+                min_priority: route.min_priority,
                 receivers: route.receivers,
                 continue_matching: route.continue_matching,
+                group_by,
+                group_wait,
+                group_interval,
+                max_hits: max_hits.max(1),
+                urgent_priority: route.urgent_priority,
+                quiet_hours,
+                sla,
+                escalate_to: route.escalate_to,
+                operator: route.operator,
             });
         }
         if !routes.is_empty() && !routes.iter().any(RouteConfig::is_catch_all) {
             problems.push(self.problem(
                 "routes",
-                "no default route (one without `team` or `brand`): unmatched hits would go nowhere",
+                "no default route (one without matchers): unmatched hits would go nowhere",
             ));
         }
         routes
@@ -588,6 +719,13 @@ fn check_name(
     }
 }
 
+fn raw_duration(value: &RawDuration) -> Result<Duration, String> {
+    match value {
+        RawDuration::Seconds(secs) => Ok(Duration::from_secs(*secs)),
+        RawDuration::Text(text) => parse_duration(text),
+    }
+}
+
 fn duration_value(value: &Value) -> Result<Duration, String> {
     match value {
         Value::String(text) => parse_duration(text),
@@ -609,6 +747,7 @@ fn env_var_for(key: &str) -> String {
     name
 }
 
+/// The field an "unknown field `x`" or "missing field `x`" message names.
 fn field_named_in(message: &str) -> Option<&str> {
     let rest = message
         .strip_prefix("unknown field `")

@@ -18,15 +18,37 @@ pub struct RawConfig {
     pub delivery: RawDelivery,
     /// `[log]`.
     pub log: RawLog,
+    /// `[api]`.
+    pub api: RawApi,
     /// `[[sources]]`.
     #[serde(default)]
     pub sources: Vec<RawStage>,
     /// `[[receivers]]`.
     #[serde(default)]
     pub receivers: Vec<RawStage>,
+    /// `[route_defaults]`: what a route leaves unset.
+    pub route_defaults: RawRouteDefaults,
     /// `[[routes]]`.
     #[serde(default)]
     pub routes: Vec<RawRoute>,
+}
+
+/// `[route_defaults]`: grouping and timing every route inherits unless it sets its own.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRouteDefaults {
+    /// Labels whose values split hits into groups.
+    pub group_by: Vec<String>,
+    /// Wait before a new group's first message.
+    pub group_wait: RawDuration,
+    /// Least time between two messages of one group.
+    pub group_interval: RawDuration,
+    /// Hits shown per message.
+    pub max_hits: usize,
+    /// Time zone of `quiet_hours`.
+    pub time_zone: String,
+    /// How long a hit may stay unacknowledged before it is escalated.
+    pub sla: RawDuration,
 }
 
 /// `[storage]`.
@@ -70,6 +92,16 @@ pub struct RawDelivery {
     pub max_age: RawDuration,
 }
 
+/// `[api]`: the HTTP API.
+#[derive(Debug, Deserialize)]
+pub struct RawApi {
+    /// Address to listen on; empty: no API.
+    pub listen: String,
+    /// `token`, `token_env` or `token_file` (and any unknown key, reported later).
+    #[serde(flatten)]
+    pub token: Map<String, Value>,
+}
+
 /// `[log]`.
 #[derive(Debug, Deserialize)]
 pub struct RawLog {
@@ -99,12 +131,42 @@ pub struct RawRoute {
     pub team: Option<String>,
     /// Match hits of this brand only.
     pub brand: Option<String>,
+    /// Match hits from this source only.
+    pub source: Option<String>,
+    /// Match only competitor (`true`) or only own-brand (`false`) hits.
+    pub competitor: Option<bool>,
+    /// Match hits of this severity only.
+    pub severity: Option<String>,
+    /// Match hits whose priority (author followers) is at least this.
+    pub min_priority: Option<u64>,
     /// Receivers the matching hits go to.
     #[serde(default)]
     pub receivers: Vec<String>,
     /// Keep looking at later routes after this one matched.
     #[serde(default, rename = "continue")]
     pub continue_matching: bool,
+    /// Labels whose values split hits into groups.
+    pub group_by: Option<Vec<String>>,
+    /// Wait before a new group's first message.
+    pub group_wait: Option<RawDuration>,
+    /// Least time between two messages of one group.
+    pub group_interval: Option<RawDuration>,
+    /// Hits shown per message.
+    pub max_hits: Option<usize>,
+    /// Hits with at least this priority skip the wait and quiet hours.
+    pub urgent_priority: Option<u64>,
+    /// `"HH:MM-HH:MM"` local time when only urgent hits are sent.
+    pub quiet_hours: Option<String>,
+    /// Time zone of `quiet_hours`.
+    pub time_zone: Option<String>,
+    /// How long a hit may stay unacknowledged before it is escalated.
+    pub sla: Option<RawDuration>,
+    /// Receivers told once when a hit outlives its SLA unacknowledged.
+    #[serde(default)]
+    pub escalate_to: Vec<String>,
+    /// Also take operator alerts (a receiver that keeps failing).
+    #[serde(default)]
+    pub operator: bool,
 }
 
 /// A duration as written: `"90s"`, `"5m"`, `"1h 30m"`, or a number of seconds.

@@ -165,6 +165,55 @@ fn a_default_route_is_required() {
 }
 
 #[test]
+fn routes_inherit_route_defaults_and_bad_grouping_keys_are_located() {
+    let (_dir, path) = write_config(
+        "[route_defaults]\ngroup_wait = \"10s\"\n[[routes]]\nsource = \"x\"\nquiet_hours = \"23:00-07:00\"\nmax_hits = 3\nreceivers = [\"alerts-file\"]\n[[routes]]\nreceivers = [\"alerts-file\"]\n",
+    );
+    let config = load(Some(&path)).unwrap();
+    let route = &config.routes[0];
+    assert_eq!(route.group_wait, Duration::from_secs(10));
+    assert_eq!(route.group_interval, Duration::from_secs(300));
+    assert_eq!(route.max_hits, 3);
+    assert_eq!(route.group_by, [crate::alerts::routes::GroupLabel::Brand]);
+    let quiet = route.quiet_hours.unwrap();
+    assert_eq!(quiet.time_zone, chrono_tz::Europe::Istanbul);
+    assert!(!route.is_catch_all() && config.routes[1].is_catch_all());
+
+    let found = problems(
+        "[[routes]]\nseverity = \"loud\"\ngroup_by = [\"colour\"]\ntime_zone = \"Mars/Olympus\"\nquiet_hours = \"late\"\nmax_hits = 0\ngroup_wait = \"soon\"\nreceivers = [\"alerts-file\"]\n[[routes]]\nreceivers = [\"alerts-file\"]\n",
+    );
+    let mut found_keys = keys(&found);
+    found_keys.sort();
+    assert_eq!(
+        found_keys,
+        [
+            "routes[0].group_by",
+            "routes[0].group_wait",
+            "routes[0].max_hits",
+            "routes[0].severity",
+            "routes[0].time_zone"
+        ]
+    );
+    assert!(found.iter().all(|p| p.line.is_some()), "{found:?}");
+}
+
+#[test]
+fn the_api_is_off_by_default_and_needs_a_token_when_on() {
+    assert!(load(None).unwrap().api.is_none());
+    let found = problems("[api]\nlisten = \"127.0.0.1:8080\"\ntokn = \"x\"\n");
+    let mut found_keys = keys(&found);
+    found_keys.sort();
+    assert_eq!(found_keys, ["api.token", "api.tokn"]);
+    let found = problems("[api]\nlisten = \"everywhere\"\ntoken = \"x\"\n");
+    assert_eq!(keys(&found), ["api.listen"]);
+    let (_dir, path) = write_config("[api]\nlisten = \"127.0.0.1:0\"\ntoken = \"s3cret\"\n");
+    let config = load(Some(&path)).unwrap();
+    let api = config.api.as_ref().unwrap();
+    assert_eq!(api.listen.to_string(), "127.0.0.1:0");
+    assert!(!format!("{config:?}").contains("s3cret"));
+}
+
+#[test]
 fn secrets_come_from_files_and_never_print() {
     let (dir, path) = write_config("");
     std::fs::write(

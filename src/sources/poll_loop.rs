@@ -193,6 +193,7 @@ mod tests {
 
     use super::*;
     use crate::alerts::Router;
+    use crate::alerts::responsibility::OwnHandles;
     use crate::config::KeywordRules;
     use crate::matcher::Matcher;
     use crate::pipeline::Pipeline;
@@ -291,7 +292,8 @@ mod tests {
                 Pipeline {
                     batches: input,
                     matcher: Arc::new(Matcher::new(&KeywordRules::default()).unwrap()),
-                    router: Arc::new(Router::new(Vec::new())),
+                    router: Arc::new(Router::new(Vec::new(), &KeywordRules::default())),
+                    own_handles: Arc::new(OwnHandles::new(&KeywordRules::default())),
                     store: self.store.clone(),
                     wakers: Vec::new(),
                     backfill: Duration::from_secs(3600),

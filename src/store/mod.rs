@@ -6,6 +6,7 @@
 mod health;
 mod outbox;
 mod posts;
+mod responses;
 mod schema;
 
 use std::path::Path;
@@ -17,8 +18,12 @@ use rusqlite::{Connection, OpenFlags};
 use tokio::sync::oneshot;
 
 pub use health::{PollOutcome, SourceHealth};
-pub use outbox::{Delivery, DeliveryRow, DeliveryStatus, NewDelivery};
+pub use outbox::{
+    AlertHit, Delivery, DeliveryKind, DeliveryRow, DeliveryStatus, DisabledReceiver, FailedAttempt,
+    NewDelivery, NewOperatorAlert,
+};
 pub use posts::{BatchOutcome, HitRow, NewBatch, StoredHit};
+pub use responses::{AckOutcome, NewEscalation, OwnReply};
 pub use schema::SCHEMA_VERSION;
 
 /// Why a store operation failed.

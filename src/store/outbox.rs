@@ -7,18 +7,152 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 
 use super::{Store, StoreError, unix_millis};
+use crate::model::{Author, Post};
 
-/// A delivery to enqueue.
+/// A hit as an alert shows it, read back from the store when a delivery is rendered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertHit {
+    /// Hit id (what `mentiond ack` takes).
+    pub hit_id: i64,
+    /// Brand name.
+    pub brand: String,
+    /// The brand's team.
+    pub team: Option<String>,
+    /// The matched terms, as the matcher reported them (`start`/`end` byte offsets).
+    pub matched: serde_json::Value,
+    /// Hits from the same author (same source) stored before this one.
+    pub author_earlier_hits: u64,
+    /// When mentiond found it.
+    pub detected_at: DateTime<Utc>,
+    /// The post.
+    pub post: Post,
+}
+
+impl AlertHit {
+    /// Byte ranges of the matched terms in the post text, in order, on char
+    /// boundaries, without overlaps.
+    pub fn spans(&self) -> Vec<std::ops::Range<usize>> {
+        let text = &self.post.text;
+        let mut spans: Vec<std::ops::Range<usize>> = self
+            .matched
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|term| {
+                let start = term.get("start")?.as_u64()? as usize;
+                let end = term.get("end")?.as_u64()? as usize;
+                (start < end
+                    && end <= text.len()
+                    && text.is_char_boundary(start)
+                    && text.is_char_boundary(end))
+                .then_some(start..end)
+            })
+            .collect();
+        spans.sort_by_key(|span| span.start);
+        let mut kept: Vec<std::ops::Range<usize>> = Vec::with_capacity(spans.len());
+        for span in spans {
+            if kept.last().is_none_or(|last| span.start >= last.end) {
+                kept.push(span);
+            }
+        }
+        kept
+    }
+}
+
+/// The columns [`alert_hit_row`] reads, from `hits` joined with `posts`.
+pub(super) const ALERT_HIT_COLUMNS: &str =
+    "hits.id, hits.brand, hits.team, hits.matched, hits.author_earlier_hits,
+     hits.detected_at, posts.source, posts.post_id, posts.url, posts.author_id,
+     posts.author_handle, posts.author_name, posts.author_followers, posts.text,
+     posts.lang, posts.created_at, posts.kind, posts.in_reply_to";
+
+type AlertHitRow = (
+    i64,
+    String,
+    Option<String>,
+    String,
+    i64,
+    Option<DateTime<Utc>>,
+    Post,
+);
+
+/// Reads one row selected with [`ALERT_HIT_COLUMNS`].
+pub(super) fn alert_hit_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AlertHitRow> {
+    let author = Author {
+        id: row.get(9)?,
+        handle: row.get(10)?,
+        name: row.get(11)?,
+        followers: row.get::<_, Option<i64>>(12)?.map(|f| f.max(0) as u64),
+    };
+    let post = Post {
+        source: row.get(6)?,
+        id: row.get(7)?,
+        url: row.get(8)?,
+        author: (author != Author::default()).then_some(author),
+        text: row.get(13)?,
+        lang: row.get(14)?,
+        created_at: parse_time(row.get::<_, Option<String>>(15)?),
+        kind: row.get(16)?,
+        in_reply_to: row.get(17)?,
+    };
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+        parse_time(Some(row.get::<_, String>(5)?)),
+        post,
+    ))
+}
+
+/// Turns rows read by [`alert_hit_row`] into hits.
+pub(super) fn collect_alert_hits(
+    rows: impl Iterator<Item = rusqlite::Result<AlertHitRow>>,
+) -> Result<Vec<AlertHit>, StoreError> {
+    let mut hits = Vec::new();
+    for row in rows {
+        let (hit_id, brand, team, matched, earlier, detected_at, post) = row?;
+        hits.push(AlertHit {
+            hit_id,
+            brand,
+            team,
+            matched: serde_json::from_str(&matched)?,
+            author_earlier_hits: earlier.max(0) as u64,
+            detected_at: detected_at.unwrap_or_default(),
+            post,
+        });
+    }
+    Ok(hits)
+}
+
+pub(super) fn parse_time(text: Option<String>) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(&text?)
+        .ok()
+        .map(|at| at.with_timezone(&Utc))
+}
+
+/// A delivery to enqueue. Its body is rendered from its hits at the first attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewDelivery {
     /// Deterministic id, sent as `webhook-id`.
     pub id: String,
     /// Receiver name.
     pub receiver: String,
-    /// The exact body to send.
-    pub payload: String,
     /// Hits the alert covers.
     pub hit_ids: Vec<i64>,
+    /// Which group of its route the alert belongs to (`brand=Turkcell`).
+    pub group_key: String,
+    /// Most hits shown in the message; the rest are counted ("and N more").
+    pub max_hits: usize,
+    /// An urgent hit is among them: the group is sent now, even in quiet hours.
+    pub urgent: bool,
+    /// When a new row would be due (now + `group_wait`, or now when urgent).
+    pub due_at: DateTime<Utc>,
+    /// End of the route's quiet hours, when they are on now.
+    pub hold_until: Option<DateTime<Utc>>,
+    /// Least time after the group's previous message.
+    pub group_interval: std::time::Duration,
 }
 
 /// A pending delivery claimed for sending.
@@ -28,12 +162,56 @@ pub struct Delivery {
     pub id: String,
     /// Receiver name.
     pub receiver: String,
-    /// Body to send.
+    /// Body to send; empty until rendered.
     pub payload: String,
+    /// Whether the body was rendered (frozen) already.
+    pub rendered: bool,
+    /// Most hits shown in the message.
+    pub max_hits: usize,
+    /// What the message is about.
+    pub kind: DeliveryKind,
+    /// For operator alerts: what failed.
+    pub note: Option<String>,
     /// Attempts made so far.
     pub attempts: u32,
     /// When it was enqueued (Unix ms).
     pub created_at: i64,
+    /// Where `delivery.max_age` counts from (Unix ms): enqueue time, or the last manual
+    /// retry.
+    pub age_from: i64,
+}
+
+/// What a delivery is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryKind {
+    /// New hits.
+    Mention,
+    /// Hits still unanswered after their SLA.
+    Escalation,
+    /// A receiver that keeps failing, with the hits it could not deliver.
+    Operator,
+}
+
+impl DeliveryKind {
+    fn parse(text: &str) -> DeliveryKind {
+        match text {
+            "escalation" => DeliveryKind::Escalation,
+            "operator" => DeliveryKind::Operator,
+            _ => DeliveryKind::Mention,
+        }
+    }
+}
+
+/// An alert to the operators about a failing receiver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOperatorAlert {
+    /// Deterministic delivery id.
+    pub id: String,
+    /// Receiver it goes to (never the failing one).
+    pub receiver: String,
+    /// What failed, shown in the message.
+    pub note: String,
 }
 
 /// State of a delivery.
@@ -49,7 +227,8 @@ pub enum DeliveryStatus {
 }
 
 impl DeliveryStatus {
-    fn as_str(self) -> &'static str {
+    /// The stored form (`pending`, `delivered`, `dead`).
+    pub fn as_str(self) -> &'static str {
         match self {
             DeliveryStatus::Pending => "pending",
             DeliveryStatus::Delivered => "delivered",
@@ -83,34 +262,118 @@ pub struct DeliveryRow {
     pub delivered_at: Option<i64>,
     /// Last failure.
     pub last_error: Option<String>,
+    /// HTTP status of the last failed attempt, if it got an answer.
+    pub last_status: Option<u16>,
 }
 
-/// Inserts deliveries inside the batch transaction; returns how many were new.
+/// A receiver switched off because its endpoint answered 410 Gone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DisabledReceiver {
+    /// Receiver name.
+    pub receiver: String,
+    /// When it was disabled (Unix ms).
+    pub disabled_at: i64,
+    /// Why.
+    pub reason: String,
+}
+
+/// A failed attempt, as recorded in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedAttempt<'a> {
+    /// Delivery id.
+    pub id: &'a str,
+    /// What went wrong.
+    pub error: &'a str,
+    /// HTTP status, when the receiver answered.
+    pub status: Option<u16>,
+    /// Next attempt (Unix ms), or `None` to mark the delivery dead.
+    pub retry_at_ms: Option<i64>,
+}
+
+/// Applies planned deliveries inside the batch transaction: each joins the open (not
+/// yet rendered) row of its group and receiver if there is one, else opens a new row
+/// due at `due_at`, no sooner than `group_interval` after the group's last message and
+/// not before `hold_until`. Urgent hits make their row due now. Returns how many rows
+/// were opened or brought forward.
 pub(super) fn insert_deliveries(
     tx: &Transaction<'_>,
     deliveries: &[NewDelivery],
     now: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
     let now = unix_millis(now);
+    let mut find_open = tx.prepare_cached(
+        "SELECT id FROM deliveries
+         WHERE receiver = ?1 AND group_key = ?2 AND status = 'pending' AND rendered_at IS NULL
+         ORDER BY created_at DESC LIMIT 1",
+    )?;
+    let mut last_sent = tx.prepare_cached(
+        "SELECT MAX(rendered_at) FROM deliveries WHERE receiver = ?1 AND group_key = ?2",
+    )?;
     let mut insert = tx.prepare_cached(
-        "INSERT OR IGNORE INTO deliveries (id, receiver, payload, created_at, next_attempt_at)
-         VALUES (?1, ?2, ?3, ?4, ?4)",
+        "INSERT OR IGNORE INTO deliveries (id, receiver, payload, created_at, next_attempt_at,
+             group_key, max_hits)
+         VALUES (?1, ?2, '', ?3, ?4, ?5, ?6)",
+    )?;
+    let mut bring_forward = tx.prepare_cached(
+        "UPDATE deliveries SET next_attempt_at = MIN(next_attempt_at, ?2) WHERE id = ?1",
+    )?;
+    let mut hold = tx.prepare_cached(
+        "UPDATE deliveries SET next_attempt_at = MAX(next_attempt_at, ?2) WHERE id = ?1",
     )?;
     let mut link =
         tx.prepare_cached("INSERT OR IGNORE INTO delivery_hits (delivery, hit) VALUES (?1, ?2)")?;
-    let mut inserted = 0;
+    let mut touched = 0;
     for delivery in deliveries {
-        inserted += insert.execute(params![
-            delivery.id,
-            delivery.receiver,
-            delivery.payload,
-            now
-        ])?;
+        let hold_until = delivery.hold_until.map(unix_millis);
+        let open: Option<String> = find_open
+            .query_row(params![delivery.receiver, delivery.group_key], |row| {
+                row.get(0)
+            })
+            .optional()?;
+        let id = match open {
+            Some(id) => {
+                if delivery.urgent {
+                    touched += bring_forward.execute(params![id, now])?;
+                } else if let Some(until) = hold_until {
+                    hold.execute(params![id, until])?;
+                }
+                id
+            }
+            None => {
+                let due = if delivery.urgent {
+                    now
+                } else {
+                    let previous: Option<i64> = last_sent
+                        .query_row(params![delivery.receiver, delivery.group_key], |row| {
+                            row.get(0)
+                        })?;
+                    let interval = delivery.group_interval.as_millis() as i64;
+                    [
+                        Some(unix_millis(delivery.due_at)),
+                        previous.map(|at| at + interval),
+                        hold_until,
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .max()
+                    .unwrap_or(now)
+                };
+                touched += insert.execute(params![
+                    delivery.id,
+                    delivery.receiver,
+                    now,
+                    due,
+                    delivery.group_key,
+                    delivery.max_hits as i64
+                ])?;
+                delivery.id.clone()
+            }
+        };
         for hit in &delivery.hit_ids {
-            link.execute(params![delivery.id, hit])?;
+            link.execute(params![id, hit])?;
         }
     }
-    Ok(inserted)
+    Ok(touched)
 }
 
 impl Store {
@@ -122,7 +385,10 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<Delivery>, StoreError> {
         let mut statement = self.conn.prepare_cached(
-            "SELECT id, receiver, payload, attempts, created_at FROM deliveries
+            "SELECT id, receiver, payload, attempts, created_at,
+                    COALESCE(requeued_at, created_at), rendered_at IS NOT NULL, max_hits,
+                    kind, note
+             FROM deliveries
              WHERE receiver = ?1 AND status = 'pending' AND next_attempt_at <= ?2
              ORDER BY next_attempt_at, created_at LIMIT ?3",
         )?;
@@ -133,6 +399,11 @@ impl Store {
                 payload: row.get(2)?,
                 attempts: row.get(3)?,
                 created_at: row.get(4)?,
+                age_from: row.get(5)?,
+                rendered: row.get(6)?,
+                max_hits: row.get::<_, i64>(7)?.max(1) as usize,
+                kind: DeliveryKind::parse(&row.get::<_, String>(8)?),
+                note: row.get(9)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -151,36 +422,178 @@ impl Store {
             .flatten())
     }
 
+    /// The hits linked to delivery `id`, oldest first, at most `limit` of them, and
+    /// how many there are in all.
+    pub fn delivery_hits(
+        &self,
+        id: &str,
+        limit: usize,
+    ) -> Result<(Vec<AlertHit>, usize), StoreError> {
+        let total: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM delivery_hits WHERE delivery = ?1",
+            [id],
+            |row| row.get(0),
+        )?;
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {ALERT_HIT_COLUMNS}
+             FROM delivery_hits
+             JOIN hits ON hits.id = delivery_hits.hit
+             JOIN posts ON posts.id = hits.post
+             WHERE delivery_hits.delivery = ?1
+             ORDER BY hits.id LIMIT ?2"
+        ))?;
+        let hits =
+            collect_alert_hits(statement.query_map(params![id, limit as i64], alert_hit_row)?)?;
+        Ok((hits, total.max(0) as usize))
+    }
+
+    /// Stores the rendered body of delivery `id`, closing it: no hit joins it any more,
+    /// and every attempt sends these bytes. Returns the payload in force, which is
+    /// the earlier one if the delivery was already rendered.
+    pub fn freeze_payload(
+        &self,
+        id: &str,
+        payload: &str,
+        now_ms: i64,
+    ) -> Result<String, StoreError> {
+        self.conn.execute(
+            "UPDATE deliveries SET payload = ?2, rendered_at = ?3
+             WHERE id = ?1 AND rendered_at IS NULL",
+            params![id, payload, now_ms],
+        )?;
+        Ok(self.conn.query_row(
+            "SELECT payload FROM deliveries WHERE id = ?1",
+            [id],
+            |row| row.get(0),
+        )?)
+    }
+
     /// Records a successful attempt.
     pub fn mark_delivered(&self, id: &str, now_ms: i64) -> Result<(), StoreError> {
         self.conn.execute(
             "UPDATE deliveries SET status = 'delivered', attempts = attempts + 1,
-                 delivered_at = ?2, last_error = NULL WHERE id = ?1",
+                 delivered_at = ?2, last_error = NULL, last_status = NULL WHERE id = ?1",
             params![id, now_ms],
         )?;
         Ok(())
     }
 
     /// Records a failed attempt: retry at `retry_at_ms`, or give up when `None`.
-    pub fn mark_failed(
-        &self,
-        id: &str,
-        error: &str,
-        retry_at_ms: Option<i64>,
-    ) -> Result<(), StoreError> {
-        match retry_at_ms {
-            Some(at) => self.conn.execute(
-                "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?2, last_error = ?3
-                 WHERE id = ?1",
-                params![id, at, error],
-            )?,
-            None => self.conn.execute(
-                "UPDATE deliveries SET status = 'dead', attempts = attempts + 1, last_error = ?2
-                 WHERE id = ?1",
-                params![id, error],
-            )?,
+    pub fn mark_failed(&self, attempt: &FailedAttempt<'_>) -> Result<(), StoreError> {
+        let status = match attempt.retry_at_ms {
+            Some(_) => "pending",
+            None => "dead",
         };
+        self.conn.execute(
+            "UPDATE deliveries SET status = ?2, attempts = attempts + 1,
+                 next_attempt_at = COALESCE(?3, next_attempt_at), last_error = ?4,
+                 last_status = ?5
+             WHERE id = ?1",
+            params![
+                attempt.id,
+                status,
+                attempt.retry_at_ms,
+                attempt.error,
+                attempt.status
+            ],
+        )?;
         Ok(())
+    }
+
+    /// Puts a dead delivery back in the queue with the same id and payload, due at
+    /// `now_ms`; its age limit restarts from now. Re-enables its receiver if a 410 had
+    /// disabled it. Returns the receiver, or `None` when no dead delivery has this id.
+    pub fn retry_delivery(&self, id: &str, now_ms: i64) -> Result<Option<String>, StoreError> {
+        let receiver: Option<String> = self
+            .conn
+            .query_row(
+                "UPDATE deliveries SET status = 'pending', next_attempt_at = ?2, requeued_at = ?2
+                 WHERE id = ?1 AND status = 'dead' RETURNING receiver",
+                params![id, now_ms],
+                |row| row.get(0),
+            )
+            .optional()?;
+        if let Some(receiver) = &receiver {
+            self.enable_receiver(receiver)?;
+        }
+        Ok(receiver)
+    }
+
+    /// Enqueues operator alerts about the failure of delivery `failed`, each carrying
+    /// its hits, due at `now_ms`.
+    pub fn enqueue_operator_alerts(
+        &self,
+        failed: &str,
+        alerts: &[NewOperatorAlert],
+        now_ms: i64,
+    ) -> Result<usize, StoreError> {
+        let mut inserted = 0;
+        for alert in alerts {
+            inserted += self.conn.execute(
+                "INSERT OR IGNORE INTO deliveries (id, receiver, payload, created_at,
+                     next_attempt_at, max_hits, kind, note)
+                 VALUES (?1, ?2, '', ?3, ?3, (SELECT max_hits FROM deliveries WHERE id = ?4),
+                     'operator', ?5)",
+                params![alert.id, alert.receiver, now_ms, failed, alert.note],
+            )?;
+            self.conn.execute(
+                "INSERT OR IGNORE INTO delivery_hits (delivery, hit)
+                 SELECT ?1, hit FROM delivery_hits WHERE delivery = ?2",
+                params![alert.id, failed],
+            )?;
+        }
+        Ok(inserted)
+    }
+
+    /// Switches a receiver off (after 410 Gone) until [`Store::enable_receiver`].
+    pub fn disable_receiver(
+        &self,
+        receiver: &str,
+        reason: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO receiver_state (receiver, disabled_at, reason) VALUES (?1, ?2, ?3)
+             ON CONFLICT (receiver) DO UPDATE SET disabled_at = excluded.disabled_at,
+                 reason = excluded.reason",
+            params![receiver, now_ms, reason],
+        )?;
+        Ok(())
+    }
+
+    /// Switches a disabled receiver back on; a no-op for an enabled one.
+    pub fn enable_receiver(&self, receiver: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute("DELETE FROM receiver_state WHERE receiver = ?1", [receiver])?;
+        Ok(())
+    }
+
+    /// Receivers disabled by a 410, oldest first.
+    pub fn disabled_receivers(&self) -> Result<Vec<DisabledReceiver>, StoreError> {
+        let mut statement = self.conn.prepare(
+            "SELECT receiver, disabled_at, reason FROM receiver_state ORDER BY disabled_at, receiver",
+        )?;
+        let rows = statement.query_map([], |row| {
+            Ok(DisabledReceiver {
+                receiver: row.get(0)?,
+                disabled_at: row.get(1)?,
+                reason: row.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Whether `receiver` is disabled.
+    pub fn is_receiver_disabled(&self, receiver: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM receiver_state WHERE receiver = ?1",
+                [receiver],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
     }
 
     /// Deliveries, newest first, optionally of one status.
@@ -190,7 +603,8 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<DeliveryRow>, StoreError> {
         let mut statement = self.conn.prepare(
-            "SELECT id, receiver, status, attempts, created_at, delivered_at, last_error
+            "SELECT id, receiver, status, attempts, created_at, delivered_at, last_error,
+                    last_status
              FROM deliveries WHERE ?1 IS NULL OR status = ?1
              ORDER BY created_at DESC, id LIMIT ?2",
         )?;
@@ -205,6 +619,7 @@ impl Store {
                     created_at: row.get(4)?,
                     delivered_at: row.get(5)?,
                     last_error: row.get(6)?,
+                    last_status: row.get(7)?,
                 })
             },
         )?;

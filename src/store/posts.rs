@@ -6,6 +6,7 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 
 use super::outbox::{NewDelivery, insert_deliveries};
+use super::responses::{OwnReply, apply_replies};
 use super::{Store, StoreError};
 use crate::matcher::{BrandHit, TermMatch};
 use crate::model::Post;
@@ -21,6 +22,9 @@ pub struct NewBatch {
     pub posts: Vec<(Post, Vec<BrandHit>)>,
     /// Detection time recorded on new hits.
     pub now: DateTime<Utc>,
+    /// Replies from brands' own handles in the page; they acknowledge the hits on the
+    /// posts they answer.
+    pub replies: Vec<OwnReply>,
 }
 
 /// A hit that was new in this batch, with what an alert needs to show.
@@ -49,6 +53,8 @@ pub struct BatchOutcome {
     pub new_hits: usize,
     /// Deliveries enqueued.
     pub deliveries: usize,
+    /// Hits acknowledged by own-handle replies.
+    pub acked: usize,
 }
 
 /// A stored hit as `mentiond hits` shows it.
@@ -76,6 +82,10 @@ pub struct HitRow {
     pub detected_at: String,
     /// The matched terms.
     pub matched: serde_json::Value,
+    /// When it was acknowledged, if it was.
+    pub acked_at: Option<String>,
+    /// Who acknowledged it.
+    pub acked_by: Option<String>,
 }
 
 impl Store {
@@ -113,8 +123,9 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )?;
             let mut insert_hit = tx.prepare_cached(
-                "INSERT OR IGNORE INTO hits (post, brand, team, matched, detected_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT OR IGNORE INTO hits (post, brand, team, matched, detected_at,
+                     author_earlier_hits)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
             let mut earlier = tx.prepare_cached(
                 "SELECT COUNT(*) FROM hits JOIN posts ON posts.id = hits.post
@@ -154,8 +165,14 @@ impl Store {
                 };
                 for hit in hits {
                     let matched = serde_json::to_string(&hit.terms)?;
-                    if insert_hit.execute(params![post_row, hit.brand, hit.team, matched, now])?
-                        == 0
+                    if insert_hit.execute(params![
+                        post_row,
+                        hit.brand,
+                        hit.team,
+                        matched,
+                        now,
+                        author_earlier_hits
+                    ])? == 0
                     {
                         continue;
                     }
@@ -177,6 +194,7 @@ impl Store {
             plan(&new_hits)
         };
         outcome.deliveries = insert_deliveries(&tx, &deliveries, batch.now)?;
+        outcome.acked = apply_replies(&tx, &batch.replies)?;
         if let Some(cursor) = &batch.cursor {
             tx.execute(
                 "INSERT INTO cursors (source, cursor, updated_at) VALUES (?1, ?2, ?3)
@@ -197,7 +215,8 @@ impl Store {
         let mut statement = self.conn.prepare(
             "SELECT hits.id, hits.brand, hits.team, posts.source, posts.post_id, posts.url,
                     COALESCE(posts.author_handle, posts.author_name, posts.author_id),
-                    posts.text, posts.created_at, hits.detected_at, hits.matched
+                    posts.text, posts.created_at, hits.detected_at, hits.matched,
+                    hits.acked_at, hits.acked_by
              FROM hits JOIN posts ON posts.id = hits.post
              WHERE ?2 IS NULL OR hits.brand = ?2
              ORDER BY hits.id DESC LIMIT ?1",
@@ -216,6 +235,8 @@ impl Store {
                     created_at: row.get(8)?,
                     detected_at: row.get(9)?,
                     matched: serde_json::Value::Null,
+                    acked_at: row.get(11)?,
+                    acked_by: row.get(12)?,
                 },
                 row.get::<_, String>(10)?,
             ))
@@ -242,6 +263,6 @@ impl Store {
 }
 
 /// RFC 3339 with milliseconds and `Z`: sorts lexicographically in time order.
-fn timestamp(at: DateTime<Utc>) -> String {
+pub(super) fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

@@ -64,6 +64,8 @@ CREATE TABLE delivery_hits (
     PRIMARY KEY (delivery, hit)
 );
 "#,
+    // 2: source health. One row per source with its last success and error, and one
+    // row per poll for the posts-per-minute rate that `mentiond status` shows.
     r#"
 CREATE TABLE source_health (
     source          TEXT PRIMARY KEY,
@@ -80,6 +82,45 @@ CREATE TABLE source_polls (
     n_posts INTEGER NOT NULL
 );
 CREATE INDEX source_polls_by_time ON source_polls (source, at);
+"#,
+    // 3: delivery semantics. `requeued_at`: a manual retry restarts the age limit;
+    // `last_status`: the HTTP status of the last failed attempt; `receiver_state`: a
+    // receiver disabled by 410 Gone stays disabled across restarts.
+    r#"
+ALTER TABLE deliveries ADD COLUMN requeued_at INTEGER;
+ALTER TABLE deliveries ADD COLUMN last_status INTEGER;
+
+CREATE TABLE receiver_state (
+    receiver    TEXT PRIMARY KEY,
+    disabled_at INTEGER NOT NULL,
+    reason      TEXT NOT NULL
+);
+"#,
+    // 4: bodies rendered at the first attempt. A row is open (hits may still join it)
+    // until `rendered_at` is set; then its payload is frozen, so every retry sends the
+    // same bytes. Rows from before were rendered when queued.
+    r#"
+ALTER TABLE deliveries ADD COLUMN rendered_at INTEGER;
+UPDATE deliveries SET rendered_at = created_at;
+ALTER TABLE deliveries ADD COLUMN group_key TEXT;
+ALTER TABLE deliveries ADD COLUMN max_hits INTEGER NOT NULL DEFAULT 10;
+ALTER TABLE hits ADD COLUMN author_earlier_hits INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX deliveries_open ON deliveries (receiver, group_key) WHERE rendered_at IS NULL;
+"#,
+    // 5: responsibility. A hit is open until acknowledged (`acked_at`, by whom and how:
+    // `cli`, `api` or `reply`); an open hit past its route's SLA is escalated once
+    // (`escalated_at`) through a delivery of kind `escalation`.
+    r#"
+ALTER TABLE hits ADD COLUMN acked_at TEXT;
+ALTER TABLE hits ADD COLUMN acked_by TEXT;
+ALTER TABLE hits ADD COLUMN ack_source TEXT;
+ALTER TABLE hits ADD COLUMN escalated_at TEXT;
+CREATE INDEX hits_open ON hits (detected_at) WHERE acked_at IS NULL AND escalated_at IS NULL;
+ALTER TABLE deliveries ADD COLUMN kind TEXT NOT NULL DEFAULT 'mention';
+"#,
+    // 6: operator alerts about a failing receiver carry what failed in `note`.
+    r#"
+ALTER TABLE deliveries ADD COLUMN note TEXT;
 "#,
 ];
 

@@ -33,12 +33,18 @@ fn hit(brand: &str) -> BrandHit {
     }
 }
 
+/// When every test batch is recorded.
+fn hit_time() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap()
+}
+
 fn batch(cursor: &str, posts: Vec<(Post, Vec<BrandHit>)>) -> NewBatch {
     NewBatch {
         source: "news".into(),
         cursor: Some(cursor.into()),
         posts,
-        now: Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap(),
+        now: hit_time(),
+        replies: Vec::new(),
     }
 }
 
@@ -48,8 +54,13 @@ fn plan_one_each(hits: &[StoredHit]) -> Vec<NewDelivery> {
         .map(|hit| NewDelivery {
             id: format!("msg_{}", hit.hit_id),
             receiver: "file".into(),
-            payload: hit.post.text.clone(),
             hit_ids: vec![hit.hit_id],
+            group_key: format!("hit={}", hit.hit_id),
+            max_hits: 10,
+            urgent: false,
+            due_at: hit_time(),
+            hold_until: None,
+            group_interval: std::time::Duration::ZERO,
         })
         .collect()
 }
@@ -72,7 +83,8 @@ fn a_page_recorded_twice_changes_nothing_the_second_time() {
         BatchOutcome {
             new_posts: 2,
             new_hits: 3,
-            deliveries: 3
+            deliveries: 3,
+            acked: 0
         }
     );
     let second = store
@@ -169,7 +181,12 @@ fn outbox_lifecycle_due_delivered_failed_dead() {
 
     store.mark_delivered(&due[0].id, now).unwrap();
     store
-        .mark_failed(&due[1].id, "HTTP status 503", Some(now + 60_000))
+        .mark_failed(&FailedAttempt {
+            id: &due[1].id,
+            error: "HTTP status 503",
+            status: Some(503),
+            retry_at_ms: Some(now + 60_000),
+        })
         .unwrap();
     assert!(store.due_deliveries("file", now, 10).unwrap().is_empty());
     assert_eq!(store.next_attempt_at("file").unwrap(), Some(now + 60_000));
@@ -180,12 +197,18 @@ fn outbox_lifecycle_due_delivered_failed_dead() {
     );
 
     store
-        .mark_failed(&due[1].id, "HTTP status 404", None)
+        .mark_failed(&FailedAttempt {
+            id: &due[1].id,
+            error: "HTTP status 404",
+            status: Some(404),
+            retry_at_ms: None,
+        })
         .unwrap();
     let dead = store.deliveries(Some(DeliveryStatus::Dead), 10).unwrap();
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].attempts, 2);
     assert_eq!(dead[0].last_error.as_deref(), Some("HTTP status 404"));
+    assert_eq!(dead[0].last_status, Some(404));
     assert_eq!(
         store
             .deliveries(Some(DeliveryStatus::Delivered), 10)
@@ -194,6 +217,135 @@ fn outbox_lifecycle_due_delivered_failed_dead() {
         1
     );
     assert_eq!(store.next_attempt_at("file").unwrap(), None);
+}
+
+#[test]
+fn a_dead_delivery_retried_keeps_its_id_and_payload_and_restarts_its_age() {
+    let (_dir, mut store) = open();
+    store
+        .record_batch(
+            batch("c", vec![(post("1", "a"), vec![hit("A")])]),
+            plan_one_each,
+        )
+        .unwrap();
+    let now = unix_millis(Utc::now());
+    let original = store.due_deliveries("file", now, 10).unwrap().remove(0);
+    assert_eq!(original.age_from, original.created_at);
+    assert_eq!(
+        store.retry_delivery(&original.id, now).unwrap(),
+        None,
+        "not dead yet"
+    );
+    store
+        .mark_failed(&FailedAttempt {
+            id: &original.id,
+            error: "HTTP status 410",
+            status: Some(410),
+            retry_at_ms: None,
+        })
+        .unwrap();
+    store
+        .disable_receiver("file", "HTTP status 410", now)
+        .unwrap();
+    assert!(store.is_receiver_disabled("file").unwrap());
+    assert!(store.due_deliveries("file", now, 10).unwrap().is_empty());
+
+    let later = now + 3_600_000;
+    assert_eq!(
+        store
+            .retry_delivery(&original.id, later)
+            .unwrap()
+            .as_deref(),
+        Some("file")
+    );
+    assert!(
+        !store.is_receiver_disabled("file").unwrap(),
+        "retry re-enables"
+    );
+    let again = store.due_deliveries("file", later, 10).unwrap().remove(0);
+    assert_eq!(again.id, original.id);
+    assert_eq!(again.payload, original.payload);
+    assert_eq!(again.attempts, 1);
+    assert_eq!(again.created_at, original.created_at);
+    assert_eq!(again.age_from, later);
+    assert_eq!(store.retry_delivery("msg_unknown", later).unwrap(), None);
+}
+
+#[test]
+fn a_delivery_renders_from_its_stored_hits_and_freezes_once() {
+    let (_dir, mut store) = open();
+    let mut first = post("1", "ayse");
+    first.url = Some("https://x.example/1".into());
+    store
+        .record_batch(
+            batch(
+                "c",
+                vec![(first, vec![hit("A")]), (post("2", "ayse"), vec![hit("A")])],
+            ),
+            |hits| {
+                vec![NewDelivery {
+                    id: "msg_group".into(),
+                    receiver: "file".into(),
+                    hit_ids: hits.iter().map(|h| h.hit_id).collect(),
+                    group_key: "brand=A".into(),
+                    max_hits: 1,
+                    urgent: false,
+                    due_at: hit_time(),
+                    hold_until: None,
+                    group_interval: std::time::Duration::ZERO,
+                }]
+            },
+        )
+        .unwrap();
+    let now = unix_millis(Utc::now());
+    let due = store.due_deliveries("file", now, 10).unwrap().remove(0);
+    assert!(!due.rendered && due.payload.is_empty());
+    assert_eq!(due.max_hits, 1);
+    let (hits, total) = store.delivery_hits(&due.id, due.max_hits).unwrap();
+    assert_eq!((hits.len(), total), (1, 2));
+    assert_eq!(hits[0].post.text, "Turkcell çekmiyor 1");
+    assert_eq!(hits[0].post.url.as_deref(), Some("https://x.example/1"));
+    assert_eq!(
+        hits[0].post.author.as_ref().unwrap().handle.as_deref(),
+        Some("ayse")
+    );
+    assert_eq!(hits[0].spans(), vec![std::ops::Range { start: 0, end: 8 }]);
+    let (second, _) = store.delivery_hits(&due.id, 10).unwrap();
+    assert_eq!(
+        second[1].author_earlier_hits, 1,
+        "the author's history is kept"
+    );
+
+    assert_eq!(
+        store.freeze_payload(&due.id, "body-1", now).unwrap(),
+        "body-1"
+    );
+    assert_eq!(
+        store.freeze_payload(&due.id, "body-2", now).unwrap(),
+        "body-1",
+        "a frozen body never changes"
+    );
+    let again = store.due_deliveries("file", now, 10).unwrap().remove(0);
+    assert!(again.rendered);
+    assert_eq!(again.payload, "body-1");
+}
+
+#[test]
+fn disabled_receivers_are_listed_until_enabled() {
+    let (_dir, store) = open();
+    assert!(store.disabled_receivers().unwrap().is_empty());
+    store
+        .disable_receiver("slack", "HTTP status 410", 5)
+        .unwrap();
+    store
+        .disable_receiver("slack", "HTTP status 410 again", 7)
+        .unwrap();
+    let disabled = store.disabled_receivers().unwrap();
+    assert_eq!(disabled.len(), 1);
+    assert_eq!(disabled[0].reason, "HTTP status 410 again");
+    assert!(!store.is_receiver_disabled("file").unwrap());
+    store.enable_receiver("slack").unwrap();
+    assert!(store.disabled_receivers().unwrap().is_empty());
 }
 
 #[test]
@@ -230,4 +382,104 @@ async fn the_writer_thread_serves_calls_and_ends_with_the_last_handle() {
     assert_eq!(counts, (0, 0));
     drop(handle);
     thread.join().unwrap();
+}
+
+#[test]
+fn a_hit_is_open_until_acknowledged_once_by_command_or_own_reply() {
+    let (_dir, mut store) = open();
+    let mut complaint = post("1", "ayse");
+    complaint.created_at = Some(hit_time() - chrono::Duration::minutes(10));
+    store
+        .record_batch(
+            batch(
+                "c",
+                vec![
+                    (complaint, vec![hit("A")]),
+                    (post("2", "ali"), vec![hit("A")]),
+                ],
+            ),
+            plan_one_each,
+        )
+        .unwrap();
+    let open = store.open_hits(hit_time(), hit_time(), 0, 10).unwrap();
+    assert_eq!(open.len(), 2);
+    let (first, second) = (open[0].hit_id, open[1].hit_id);
+    let page = store.open_hits(hit_time(), hit_time(), first, 10).unwrap();
+    assert_eq!(page.len(), 1, "keyset paging starts after `after`");
+    assert_eq!(page[0].hit_id, second);
+
+    let later = hit_time() + chrono::Duration::minutes(4);
+    assert_eq!(
+        store.ack_hit(first, "ayse-care", "cli", later).unwrap(),
+        AckOutcome::Acked {
+            brand: "A".into(),
+            first_response: chrono::Duration::minutes(14)
+        }
+    );
+    assert!(matches!(
+        store.ack_hit(first, "someone", "api", later).unwrap(),
+        AckOutcome::AlreadyAcked { by: Some(by), .. } if by == "ayse-care"
+    ));
+    assert_eq!(
+        store.ack_hit(999, "x", "cli", later).unwrap(),
+        AckOutcome::NotFound
+    );
+
+    // A reply from the brand's own handle, in a later batch, answers the second hit.
+    let mut reply_batch = batch("c2", Vec::new());
+    reply_batch.replies = vec![OwnReply {
+        source: "news".into(),
+        in_reply_to: "2".into(),
+        brand: "A".into(),
+        by: "@A_Destek".into(),
+        at: later,
+    }];
+    let outcome = store.record_batch(reply_batch, plan_one_each).unwrap();
+    assert_eq!(outcome.acked, 1);
+    let rows = store.recent_hits(10, None).unwrap();
+    let answered = rows.iter().find(|h| h.id == second).unwrap();
+    assert_eq!(answered.acked_by.as_deref(), Some("@A_Destek"));
+    assert!(
+        store
+            .open_hits(hit_time(), later, 0, 10)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn escalations_are_recorded_once_with_their_hits() {
+    let (_dir, mut store) = open();
+    store
+        .record_batch(
+            batch("c", vec![(post("1", "a"), vec![hit("A")])]),
+            plan_one_each,
+        )
+        .unwrap();
+    let open = store.open_hits(hit_time(), hit_time(), 0, 10).unwrap();
+    let escalation = NewEscalation {
+        id: "msg_esc".into(),
+        receiver: "pager".into(),
+        hit_ids: vec![open[0].hit_id],
+    };
+    let later = hit_time() + chrono::Duration::hours(1);
+    assert_eq!(
+        store
+            .record_escalations(std::slice::from_ref(&escalation), &[open[0].hit_id], later)
+            .unwrap(),
+        1
+    );
+    assert!(
+        store
+            .open_hits(hit_time(), later, 0, 10)
+            .unwrap()
+            .is_empty(),
+        "escalated once"
+    );
+    let due = store
+        .due_deliveries("pager", unix_millis(later), 10)
+        .unwrap()
+        .remove(0);
+    assert!(due.kind == DeliveryKind::Escalation && !due.rendered);
+    assert_eq!(store.delivery_hits(&due.id, 10).unwrap().1, 1);
 }

@@ -9,7 +9,9 @@ use serde_json::Value;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::support::{WEBHOOK_SECRET, Workspace, fixture, signature_is_valid, wait_for_async};
+use crate::support::{
+    WEBHOOK_SECRET, Workspace, fixture, header, signature_is_valid, wait_for_async,
+};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -44,14 +46,6 @@ async fn feed_server() -> MockServer {
 async fn requests(server: &MockServer, at: &str) -> Vec<Request> {
     let all = server.received_requests().await.unwrap_or_default();
     all.into_iter().filter(|r| r.url.path() == at).collect()
-}
-
-fn header<'a>(request: &'a Request, name: &str) -> &'a str {
-    request
-        .headers
-        .get(name)
-        .map(|v| v.to_str().unwrap())
-        .unwrap_or_default()
 }
 
 fn webhook_config(feed: &MockServer, hook: &MockServer) -> String {
@@ -190,81 +184,6 @@ async fn feed_hits_are_stored_and_delivered_once_signed_even_across_a_restart() 
         "nothing delivered twice after a restart"
     );
     assert_eq!(workspace.hits().len(), 2);
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_receiver_failing_twice_then_succeeding_gets_the_alert_exactly_once() {
-    let hook = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/hook"))
-        .respond_with(ResponseTemplate::new(500))
-        .up_to_n_times(2)
-        .mount(&hook)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/hook"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&hook)
-        .await;
-    let workspace = Workspace::new(&format!(
-        r#"
-[[sources]]
-kind = "jsonl"
-name = "tickets"
-path = "{{dir}}/tickets.jsonl"
-interval = "200ms"
-
-[[receivers]]
-kind = "webhook"
-name = "hook"
-url = "{}/hook"
-
-[[routes]]
-receivers = ["hook"]
-"#,
-        hook.uri()
-    ));
-    std::fs::write(
-        workspace.path("tickets.jsonl"),
-        "{\"source\":\"callcenter\",\"id\":\"T-1\",\"text\":\"Turkcell faturam iki kat geldi\"}\n",
-    )
-    .unwrap();
-
-    let daemon = workspace.start();
-    wait_for_async("three attempts", WAIT, || async {
-        requests(&hook, "/hook").await.len() >= 3
-    })
-    .await;
-    // Several backoff periods pass: a delivered alert is never sent again.
-    tokio::time::sleep(Duration::from_millis(800)).await;
-    daemon.stop();
-
-    let attempts = requests(&hook, "/hook").await;
-    assert_eq!(attempts.len(), 3);
-    let ids: Vec<_> = attempts.iter().map(|r| header(r, "webhook-id")).collect();
-    assert!(
-        ids.iter().all(|id| *id == ids[0]),
-        "the same webhook-id on every retry: {ids:?}"
-    );
-    assert!(
-        attempts
-            .iter()
-            .all(|r| r.headers.get("webhook-signature").is_none()),
-        "no secret, no signature"
-    );
-    assert_eq!(
-        attempts[0].body, attempts[2].body,
-        "the retried body is identical"
-    );
-
-    let store = mentiond::store::Store::open_read_only(&workspace.path("mentiond.db")).unwrap();
-    let deliveries = store.deliveries(None, 10).unwrap();
-    assert_eq!(deliveries.len(), 1);
-    assert_eq!(
-        deliveries[0].status,
-        mentiond::store::DeliveryStatus::Delivered
-    );
-    assert_eq!(deliveries[0].attempts, 3);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -4,9 +4,16 @@
 
 mod support;
 
+mod api;
+mod chat;
 mod cli;
 mod daemon;
+mod delivery;
+mod email;
 mod feed;
+mod grouping;
+mod responsibility;
+mod smtp_server;
 mod sources_bluesky;
 mod sources_feed;
 mod sources_hackernews;

@@ -8,6 +8,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use mentiond::alerts::responsibility::OwnHandles;
+use mentiond::alerts::routes::GroupLabel;
 use mentiond::alerts::{RouteConfig, Router};
 use mentiond::config::{KeywordRules, parse_keywords};
 use mentiond::http::BodyError;
@@ -83,17 +85,32 @@ impl Harness {
         let store = Store::open(&dir.path().join("mentiond.db")).unwrap();
         let (store, _thread) = StoreHandle::spawn(store);
         let (batches, input) = mpsc::channel(4);
-        let router = Router::new(vec![RouteConfig {
+        let route = RouteConfig {
             team: None,
             brand: None,
+            source: None,
+            competitor: None,
+            severity: None,
+            min_priority: None,
             receivers: vec!["team".into()],
             continue_matching: false,
-        }]);
+            group_by: vec![GroupLabel::Brand],
+            group_wait: Duration::ZERO,
+            group_interval: Duration::ZERO,
+            max_hits: 10,
+            urgent_priority: None,
+            quiet_hours: None,
+            sla: Duration::from_secs(3600),
+            escalate_to: Vec::new(),
+            operator: false,
+        };
+        let router = Router::new(vec![route], &keywords());
         tokio::spawn(
             Pipeline {
                 batches: input,
                 matcher: Arc::new(Matcher::new(&keywords()).unwrap()),
                 router: Arc::new(router),
+                own_handles: Arc::new(OwnHandles::new(&keywords())),
                 store: store.clone(),
                 wakers: Vec::new(),
                 backfill,

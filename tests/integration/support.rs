@@ -26,6 +26,7 @@ name = "Turkcell"
 team = "turkcell-care"
 terms = ["Turkcell"]
 handles = ["@TurkcellHizmet"]
+own_handles = ["@TurkcellHizmet"]
 misspellings = ["turkcel"]
 
 [[brand]]
@@ -60,11 +61,15 @@ impl Workspace {
         // Fast retries so tests observe several attempts in well under a second.
         let delivery =
             "[delivery]\nbackoff_initial = \"100ms\"\nbackoff_max = \"200ms\"\ntimeout = \"5s\"\n";
-        let body = if config.contains("[delivery]") {
+        let mut body = if config.contains("[delivery]") {
             config
         } else {
             format!("{delivery}{config}")
         };
+        // Alerts go out at once unless a test is about grouping.
+        if !body.contains("[route_defaults]") {
+            body = format!("{body}\n[route_defaults]\ngroup_wait = \"0s\"\n");
+        }
         std::fs::write(self.config_path(), format!("{storage}{body}")).unwrap();
     }
 
@@ -238,4 +243,111 @@ fn rand_suffix() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
     NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A loopback HTTP receiver that answers POSTs to one path from a script (the n-th
+/// request gets the n-th response, later ones `then`) and records every request with
+/// its arrival time.
+pub struct ScriptedReceiver {
+    /// The server; requests to other paths get 404 and show in `received_requests`.
+    pub server: wiremock::MockServer,
+    path: String,
+    log: std::sync::Arc<std::sync::Mutex<Vec<(Instant, wiremock::Request)>>>,
+}
+
+impl ScriptedReceiver {
+    /// Starts a receiver on 127.0.0.1 answering POST `path`.
+    pub async fn start(
+        path: &str,
+        script: Vec<wiremock::ResponseTemplate>,
+        then: wiremock::ResponseTemplate,
+    ) -> ScriptedReceiver {
+        let server = wiremock::MockServer::start().await;
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let recorder = std::sync::Arc::clone(&log);
+        wiremock::Mock::given(wiremock::matchers::method("POST"))
+            .and(wiremock::matchers::path(path))
+            .respond_with(move |request: &wiremock::Request| {
+                let mut log = recorder.lock().unwrap();
+                let index = log.len();
+                log.push((Instant::now(), request.clone()));
+                script.get(index).cloned().unwrap_or_else(|| then.clone())
+            })
+            .mount(&server)
+            .await;
+        ScriptedReceiver {
+            server,
+            path: path.to_string(),
+            log,
+        }
+    }
+
+    /// The URL of the scripted path.
+    pub fn url(&self) -> String {
+        format!("{}{}", self.server.uri(), self.path)
+    }
+
+    /// Requests to the scripted path so far, with their arrival times.
+    pub fn requests(&self) -> Vec<(Instant, wiremock::Request)> {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Waits (bounded) until at least `n` requests arrived, and returns them.
+    pub async fn wait_for_requests(&self, n: usize) -> Vec<(Instant, wiremock::Request)> {
+        wait_for_async(
+            &format!("{n} requests to {}", self.path),
+            Duration::from_secs(20),
+            || async { self.requests().len() >= n },
+        )
+        .await;
+        self.requests()
+    }
+}
+
+/// A header of a recorded request, or "" when absent.
+pub fn header<'a>(request: &'a wiremock::Request, name: &str) -> &'a str {
+    request
+        .headers
+        .get(name)
+        .map(|v| v.to_str().unwrap())
+        .unwrap_or_default()
+}
+
+/// A jsonl source reading `{dir}/tickets.jsonl` every 200 ms, for configs.
+pub const TICKETS_SOURCE: &str = r#"
+[[sources]]
+kind = "jsonl"
+name = "tickets"
+path = "{dir}/tickets.jsonl"
+interval = "200ms"
+"#;
+
+impl Workspace {
+    /// Appends post lines to `tickets.jsonl` (see [`TICKETS_SOURCE`]).
+    pub fn append_tickets(&self, lines: &[&str]) {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.path("tickets.jsonl"))
+            .unwrap();
+        for line in lines {
+            writeln!(file, "{line}").unwrap();
+        }
+    }
+
+    /// `mentiond deliveries --status all --json`, parsed.
+    pub fn deliveries(&self) -> Vec<serde_json::Value> {
+        let output = self.command(&["deliveries", "--status", "all", "--json"]);
+        assert!(
+            output.status.success(),
+            "deliveries failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    }
 }

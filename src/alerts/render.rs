@@ -1,0 +1,481 @@
+//! What every alert says, whatever its format: the title, one summary line per hit
+//! (brand, platform, author with followers and earlier hits, time since posting, hit
+//! id), the post text with the matched terms marked, the permalink and the "and N more"
+//! line, in Turkish or English; plus the budgeted, escaping text builder every format
+//! uses to respect its platform's length limits. Pure: no I/O, the time is passed in.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::model::Post;
+use crate::store::AlertHit;
+
+/// Appended where text was cut to fit a platform limit.
+pub const TRUNCATION_MARKER: &str = "…";
+
+/// The language of the texts people read in alerts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Language {
+    /// Turkish, the default.
+    #[default]
+    Tr,
+    /// English.
+    En,
+}
+
+impl Language {
+    /// Parses `tr` or `en`.
+    pub fn parse(text: &str) -> Result<Language, String> {
+        match text {
+            "tr" => Ok(Language::Tr),
+            "en" => Ok(Language::En),
+            other => Err(format!("unknown language `{other}`, expected `tr` or `en`")),
+        }
+    }
+}
+
+/// One message to render: the hits it shows (already capped at the route's
+/// `max_hits`) and how many more its group holds.
+#[derive(Debug, Clone, Copy)]
+pub struct Alert<'a> {
+    /// The delivery id (`webhook-id`, e-mail `Message-ID`).
+    pub delivery_id: &'a str,
+    /// The hits shown, oldest first; never empty.
+    pub hits: &'a [AlertHit],
+    /// Hits of the group not shown.
+    pub more_hits: usize,
+    /// Render time, for "posted 5 min ago".
+    pub now: DateTime<Utc>,
+    /// What the message is about.
+    pub kind: AlertKind<'a>,
+}
+
+/// What a message is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertKind<'a> {
+    /// New hits.
+    Mention,
+    /// Hits still unanswered after their route's SLA.
+    Escalation,
+    /// A receiver keeps failing; the hits are what it could not deliver.
+    Operator {
+        /// What failed.
+        note: &'a str,
+    },
+}
+
+impl<'a> Alert<'a> {
+    /// The same alert showing at most `max` hits (at least one); the rest are counted
+    /// in `more_hits`. Formats use it for their platform's own caps.
+    pub fn capped(&self, max: usize) -> Alert<'a> {
+        let shown = self.hits.len().min(max.max(1));
+        Alert {
+            hits: &self.hits[..shown],
+            more_hits: self.more_hits + (self.hits.len() - shown),
+            ..*self
+        }
+    }
+
+    /// `Turkcell: 3 new mentions` / `Turkcell: 3 yeni bahsetme`.
+    pub fn title(&self, language: Language) -> String {
+        let mut brands: Vec<&str> = Vec::new();
+        for hit in self.hits {
+            if !brands.contains(&hit.brand.as_str()) {
+                brands.push(&hit.brand);
+            }
+        }
+        let total = self.hits.len() + self.more_hits;
+        let brands = brands.join(", ");
+        match (language, total, self.kind) {
+            (Language::En, 1, AlertKind::Mention) => format!("{brands}: 1 new mention"),
+            (Language::En, n, AlertKind::Mention) => format!("{brands}: {n} new mentions"),
+            (Language::Tr, n, AlertKind::Mention) => format!("{brands}: {n} yeni bahsetme"),
+            (Language::En, 1, AlertKind::Escalation) => {
+                format!("SLA breached: {brands}: 1 mention unanswered")
+            }
+            (Language::En, n, AlertKind::Escalation) => {
+                format!("SLA breached: {brands}: {n} mentions unanswered")
+            }
+            (Language::Tr, n, AlertKind::Escalation) => {
+                format!("SLA aşıldı: {brands}: {n} bahsetme yanıt bekliyor")
+            }
+            (Language::En, n, AlertKind::Operator { note }) => {
+                format!("Alert receiver failing ({n} undelivered): {note}")
+            }
+            (Language::Tr, n, AlertKind::Operator { note }) => {
+                format!("Bildirim alıcısı başarısız ({n} iletilemedi): {note}")
+            }
+        }
+    }
+
+    /// [`hit_summary`] of one of this alert's hits; escalations add how long the hit
+    /// has waited since it was found.
+    pub fn hit_summary(&self, hit: &AlertHit, language: Language) -> String {
+        let mut summary = hit_summary(hit, language, self.now);
+        if self.kind == AlertKind::Escalation {
+            let minutes = (self.now - hit.detected_at).num_minutes().max(0);
+            summary.push_str(&match language {
+                Language::En => format!(" · waiting {minutes} min"),
+                Language::Tr => format!(" · {minutes} dk yanıt bekliyor"),
+            });
+        }
+        summary
+    }
+
+    /// The "and N more" line, when some hits are not shown.
+    pub fn more_line(&self, language: Language) -> Option<String> {
+        (self.more_hits > 0).then(|| match language {
+            Language::En => format!("…and {} more", self.more_hits),
+            Language::Tr => format!("…ve {} bahsetme daha", self.more_hits),
+        })
+    }
+}
+
+/// `Turkcell · x · @ayse (Ayşe) · 1200 followers · 2 earlier hits · posted 5 min ago ·
+/// hit #12`: who wrote what where and when, so nobody starts from zero. Plain text:
+/// each format escapes it.
+pub fn hit_summary(hit: &AlertHit, language: Language, now: DateTime<Utc>) -> String {
+    let mut parts = vec![hit.brand.clone(), hit.post.source.clone()];
+    if let Some(author) = &hit.post.author {
+        let who = match (&author.handle, &author.name) {
+            (Some(handle), Some(name)) => Some(format!("@{handle} ({name})")),
+            (Some(handle), None) => Some(format!("@{handle}")),
+            (None, Some(name)) => Some(name.clone()),
+            (None, None) => author.id.clone(),
+        };
+        parts.extend(who);
+        if let Some(followers) = author.followers {
+            parts.push(match language {
+                Language::En => format!("{followers} followers"),
+                Language::Tr => format!("{followers} takipçi"),
+            });
+        }
+    }
+    parts.push(match (language, hit.author_earlier_hits) {
+        (Language::En, 1) => "1 earlier hit".to_string(),
+        (Language::En, n) => format!("{n} earlier hits"),
+        (Language::Tr, n) => format!("{n} önceki bahsetme"),
+    });
+    if let Some(posted) = hit.post.created_at {
+        parts.push(age(posted, now, language));
+    }
+    parts.push(match language {
+        Language::En => format!("hit #{}", hit.hit_id),
+        Language::Tr => format!("bahsetme #{}", hit.hit_id),
+    });
+    parts.join(" · ")
+}
+
+/// `posted 5 min ago` / `5 dk önce paylaşıldı`.
+pub fn age(posted: DateTime<Utc>, now: DateTime<Utc>, language: Language) -> String {
+    let minutes = (now - posted).num_minutes().max(0);
+    let (amount, en, tr) = if minutes < 60 {
+        (minutes, "min", "dk")
+    } else if minutes < 48 * 60 {
+        (minutes / 60, "h", "sa")
+    } else {
+        (minutes / (24 * 60), "d", "gün")
+    };
+    match language {
+        Language::En => format!("posted {amount} {en} ago"),
+        Language::Tr => format!("{amount} {tr} önce paylaşıldı"),
+    }
+}
+
+/// The post's permalink, only when it is an `http(s)` URL (never `javascript:` etc.).
+pub fn permalink(post: &Post) -> Option<&str> {
+    let url = post.url.as_deref()?;
+    let parsed = reqwest::Url::parse(url).ok()?;
+    matches!(parsed.scheme(), "http" | "https").then_some(url)
+}
+
+/// The label of the permalink.
+pub fn link_label(language: Language) -> &'static str {
+    match language {
+        Language::En => "Open post",
+        Language::Tr => "Gönderiyi aç",
+    }
+}
+
+/// No escaping, for fields a platform shows as plain text (Slack `plain_text`,
+/// Discord footers); used with [`fit`] for the length limit alone.
+pub fn plain(text: &str) -> Cow<'_, str> {
+    Cow::Borrowed(text)
+}
+
+/// `text` escaped for a format, at most `max_chars` characters (Unicode scalar values)
+/// long: cut on a character boundary, before an escape sequence rather than inside
+/// one, with [`TRUNCATION_MARKER`] appended.
+pub fn fit(text: &str, max_chars: usize, escape: fn(&str) -> Cow<'_, str>) -> String {
+    marked(text, &[], max_chars, escape, ("", ""))
+}
+
+/// Like [`fit`], with each `spans` range (byte offsets into `text`, sorted, not
+/// overlapping) wrapped in `mark.0` … `mark.1`; a cut never leaves a mark open.
+pub fn marked(
+    text: &str,
+    spans: &[Range<usize>],
+    max_chars: usize,
+    escape: fn(&str) -> Cow<'_, str>,
+    mark: (&str, &str),
+) -> String {
+    let whole = build(text, spans, None, escape, mark);
+    if whole.chars().count() <= max_chars {
+        return whole;
+    }
+    let budget = max_chars.saturating_sub(TRUNCATION_MARKER.chars().count());
+    let mut cut = build(text, spans, Some(budget), escape, mark);
+    cut.push_str(TRUNCATION_MARKER);
+    cut
+}
+
+fn build(
+    text: &str,
+    spans: &[Range<usize>],
+    budget: Option<usize>,
+    escape: fn(&str) -> Cow<'_, str>,
+    (open, close): (&str, &str),
+) -> String {
+    let (open_len, close_len) = (open.chars().count(), close.chars().count());
+    let mut out = String::new();
+    let mut used = 0;
+    let mut next_span = 0;
+    let mut open_until: Option<usize> = None;
+    let mut buffer = [0u8; 4];
+    for (index, c) in text.char_indices() {
+        if open_until == Some(index) {
+            out.push_str(close);
+            used += close_len;
+            open_until = None;
+        }
+        while next_span < spans.len() && spans[next_span].start < index {
+            next_span += 1;
+        }
+        let opening =
+            open_until.is_none() && spans.get(next_span).is_some_and(|span| span.start == index);
+        let piece = escape(c.encode_utf8(&mut buffer));
+        let piece_len = piece.chars().count();
+        let needed = piece_len
+            + if opening { open_len + close_len } else { 0 }
+            + if open_until.is_some() { close_len } else { 0 };
+        if budget.is_some_and(|budget| used + needed > budget) {
+            break;
+        }
+        if opening {
+            out.push_str(open);
+            used += open_len;
+            open_until = Some(spans[next_span].end);
+            next_span += 1;
+        }
+        out.push_str(&piece);
+        used += piece_len;
+    }
+    if open_until.is_some() {
+        out.push_str(close);
+    }
+    out
+}
+
+/// The JSON body of `webhook` and `file` receivers.
+pub fn json(alert: &Alert<'_>) -> String {
+    #[derive(Serialize)]
+    struct Body<'a> {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        delivery_id: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        note: Option<&'a str>,
+        brand: &'a str,
+        team: Option<&'a str>,
+        hits: Vec<Hit<'a>>,
+        more_hits: usize,
+    }
+    #[derive(Serialize)]
+    struct Hit<'a> {
+        hit_id: i64,
+        source: &'a str,
+        post: &'a Post,
+        matched: &'a serde_json::Value,
+        author_earlier_hits: u64,
+    }
+    let first = &alert.hits[0];
+    let body = Body {
+        kind: match alert.kind {
+            AlertKind::Mention => "mention",
+            AlertKind::Escalation => "escalation",
+            AlertKind::Operator { .. } => "operator",
+        },
+        note: match alert.kind {
+            AlertKind::Operator { note } => Some(note),
+            _ => None,
+        },
+        delivery_id: alert.delivery_id,
+        brand: &first.brand,
+        team: first.team.as_deref(),
+        hits: alert
+            .hits
+            .iter()
+            .map(|hit| Hit {
+                hit_id: hit.hit_id,
+                source: &hit.post.source,
+                post: &hit.post,
+                matched: &hit.matched,
+                author_earlier_hits: hit.author_earlier_hits,
+            })
+            .collect(),
+        more_hits: alert.more_hits,
+    };
+    serde_json::to_string(&body).expect("alert serializes")
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::escape;
+    use chrono::TimeZone;
+
+    /// The hostile text every format is tested with.
+    pub(crate) const HOSTILE: &str = "Turkcell <!channel> @everyone <script>alert(1)</script> </b> [x](http://evil) & *bold* <@123>";
+
+    /// A hit on `text`, marking the first `Turkcell`.
+    pub(crate) fn hit(id: i64, text: &str) -> AlertHit {
+        let start = text.find("Turkcell").unwrap_or(0);
+        AlertHit {
+            hit_id: id,
+            brand: "Turkcell".into(),
+            team: Some("care".into()),
+            matched: serde_json::json!([{"term": "Turkcell", "matched": "Turkcell", "kind": "term", "start": start, "end": start + 8}]),
+            author_earlier_hits: 2,
+            detected_at: now(),
+            post: Post::from_json(
+                &serde_json::json!({
+                    "source": "x", "id": format!("p{id}"), "url": "https://x.example/p/1",
+                    "author": {"handle": "ayse", "name": "Ayşe <b>", "followers": 1200},
+                    "text": text, "created_at": "2026-11-21T08:55:00Z"
+                })
+                .to_string(),
+            )
+            .unwrap(),
+        }
+    }
+
+    pub(crate) fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn summary_names_author_followers_history_and_age_in_both_languages() {
+        let hit = hit(7, "Turkcell çekmiyor");
+        assert_eq!(
+            hit_summary(&hit, Language::En, now()),
+            "Turkcell · x · @ayse (Ayşe <b>) · 1200 followers · 2 earlier hits · posted 5 min ago · hit #7"
+        );
+        assert_eq!(
+            hit_summary(&hit, Language::Tr, now()),
+            "Turkcell · x · @ayse (Ayşe <b>) · 1200 takipçi · 2 önceki bahsetme · 5 dk önce paylaşıldı · bahsetme #7"
+        );
+        let later = now() + chrono::Duration::hours(30);
+        assert_eq!(
+            age(hit.post.created_at.unwrap(), later, Language::En),
+            "posted 30 h ago"
+        );
+    }
+
+    #[test]
+    fn title_and_more_line_count_every_hit_of_the_group() {
+        let hits = [hit(1, "Turkcell a"), hit(2, "Turkcell b")];
+        let alert = Alert {
+            delivery_id: "msg_1",
+            hits: &hits,
+            more_hits: 3,
+            now: now(),
+            kind: AlertKind::Mention,
+        };
+        assert_eq!(alert.title(Language::En), "Turkcell: 5 new mentions");
+        assert_eq!(alert.title(Language::Tr), "Turkcell: 5 yeni bahsetme");
+        assert_eq!(alert.more_line(Language::En).unwrap(), "…and 3 more");
+        assert_eq!(
+            alert.more_line(Language::Tr).unwrap(),
+            "…ve 3 bahsetme daha"
+        );
+        let one = Alert {
+            more_hits: 0,
+            hits: &hits[..1],
+            ..alert
+        };
+        assert_eq!(one.title(Language::En), "Turkcell: 1 new mention");
+        assert_eq!(one.more_line(Language::En), None);
+        let overdue = Alert {
+            kind: AlertKind::Escalation,
+            now: now() + chrono::Duration::minutes(75),
+            ..one
+        };
+        assert_eq!(
+            overdue.title(Language::En),
+            "SLA breached: Turkcell: 1 mention unanswered"
+        );
+        assert!(
+            overdue
+                .hit_summary(&hits[0], Language::Tr)
+                .ends_with("bahsetme #1 · 75 dk yanıt bekliyor")
+        );
+    }
+
+    #[test]
+    fn marked_escapes_marks_and_cuts_on_boundaries_without_open_marks() {
+        let text = "a<Turkcell>ğ";
+        let spans = vec![Range { start: 2, end: 10 }];
+        assert_eq!(
+            marked(text, &spans, 100, escape::html, ("<b>", "</b>")),
+            "a&lt;<b>Turkcell</b>&gt;ğ"
+        );
+        // Cut inside the mark: the mark is closed, the marker shows the cut, the limit holds.
+        let cut = marked(text, &spans, 15, escape::html, ("<b>", "</b>"));
+        assert_eq!(cut, "a&lt;<b>Tu</b>…");
+        assert!(cut.chars().count() <= 15);
+        // Never inside an escape sequence.
+        assert_eq!(fit("&&&&", 8, escape::html), "&amp;…");
+        for limit in 1..40 {
+            let out = marked(
+                "çok <uzun> Turkcell metni",
+                &[Range { start: 11, end: 19 }],
+                limit,
+                escape::html,
+                ("<b>", "</b>"),
+            );
+            assert!(out.chars().count() <= limit, "{limit}: {out}");
+        }
+    }
+
+    #[test]
+    fn only_http_permalinks_are_used() {
+        let mut post = hit(1, "Turkcell").post;
+        assert_eq!(permalink(&post), Some("https://x.example/p/1"));
+        post.url = Some("javascript:alert(1)".into());
+        assert_eq!(permalink(&post), None);
+    }
+
+    #[test]
+    fn json_body_keeps_the_webhook_shape() {
+        let hits = [hit(1, HOSTILE)];
+        let body: serde_json::Value = serde_json::from_str(&json(&Alert {
+            delivery_id: "msg_1",
+            hits: &hits,
+            more_hits: 0,
+            now: now(),
+            kind: AlertKind::Mention,
+        }))
+        .unwrap();
+        assert_eq!(body["type"], "mention");
+        assert_eq!(body["delivery_id"], "msg_1");
+        assert_eq!(body["brand"], "Turkcell");
+        assert_eq!(body["team"], "care");
+        assert_eq!(body["hits"][0]["post"]["text"], HOSTILE);
+        assert_eq!(body["hits"][0]["matched"][0]["start"], 0);
+        assert_eq!(body["hits"][0]["author_earlier_hits"], 2);
+        assert_eq!(body["more_hits"], 0);
+    }
+}

@@ -1,0 +1,313 @@
+//! Responsibility: a hit is open until someone answers it. A reply on the platform
+//! from one of the brand's `own_handles` answers it ([`OwnHandles`], applied in the
+//! batch transaction); `mentiond ack` and the HTTP API answer it by hand. The
+//! [`EscalationLoop`] escalates hits still open after their route's SLA, once.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info};
+
+use super::Router;
+use crate::config::KeywordRules;
+use crate::model::Post;
+use crate::store::{OwnReply, StoreError, StoreHandle};
+
+/// Open hits read per page of an escalation check.
+const PAGE: usize = 500;
+
+/// Every brand's own handles, to recognise replies that answer a hit.
+#[derive(Debug, Clone, Default)]
+pub struct OwnHandles {
+    /// Handle folded to lowercase, without `@` → brands owning it.
+    brands_by_handle: HashMap<String, Vec<String>>,
+}
+
+impl OwnHandles {
+    /// The own handles of every brand in the watch list.
+    pub fn new(keywords: &KeywordRules) -> OwnHandles {
+        let mut brands_by_handle: HashMap<String, Vec<String>> = HashMap::new();
+        for brand in &keywords.brands {
+            for handle in &brand.own_handles {
+                brands_by_handle
+                    .entry(fold_handle(handle))
+                    .or_default()
+                    .push(brand.name.clone());
+            }
+        }
+        OwnHandles { brands_by_handle }
+    }
+
+    /// The posts that are replies by an own handle, as acknowledgements of the posts
+    /// they answer (the reply's own time, else `now`).
+    pub fn replies(&self, posts: &[Post], now: DateTime<Utc>) -> Vec<OwnReply> {
+        let mut replies = Vec::new();
+        for post in posts {
+            let (Some(answered), Some(handle)) = (
+                &post.in_reply_to,
+                post.author.as_ref().and_then(|a| a.handle.as_deref()),
+            ) else {
+                continue;
+            };
+            for brand in self
+                .brands_by_handle
+                .get(&fold_handle(handle))
+                .into_iter()
+                .flatten()
+            {
+                replies.push(OwnReply {
+                    source: post.source.clone(),
+                    in_reply_to: answered.clone(),
+                    brand: brand.clone(),
+                    by: format!("@{}", handle.trim_start_matches('@')),
+                    at: post.created_at.unwrap_or(now),
+                });
+            }
+        }
+        replies
+    }
+}
+
+fn fold_handle(handle: &str) -> String {
+    handle.trim().trim_start_matches('@').to_lowercase()
+}
+
+/// Checks for overdue hits every `every` and enqueues their escalations.
+pub struct EscalationLoop {
+    /// Routes with their SLA and `escalate_to`.
+    pub router: Arc<Router>,
+    /// The store.
+    pub store: StoreHandle,
+    /// Delivery workers to wake when escalations were enqueued.
+    pub wakers: Vec<Arc<Notify>>,
+    /// Time between checks.
+    pub every: Duration,
+    /// Stops the loop between checks.
+    pub cancel: CancellationToken,
+}
+
+impl EscalationLoop {
+    /// Runs until cancelled; returns at once when no route escalates.
+    pub async fn run(self) {
+        if self.router.longest_sla().is_none() {
+            return;
+        }
+        loop {
+            tokio::select! {
+                _ = self.cancel.cancelled() => break,
+                _ = tokio::time::sleep(self.every) => {}
+            }
+            match self.check(Utc::now()).await {
+                Ok(0) => {}
+                Ok(escalations) => {
+                    info!(escalations, "open hits past their SLA escalated");
+                    self.wakers.iter().for_each(|wake| wake.notify_one());
+                }
+                Err(err) => error!(error = %err, "escalation check failed"),
+            }
+        }
+    }
+
+    /// One check at `now`: escalates every open hit past its route's SLA, marking it
+    /// so it is never escalated again. Returns how many deliveries were enqueued.
+    pub async fn check(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        let Some(longest) = self.router.longest_sla() else {
+            return Ok(0);
+        };
+        let router = Arc::clone(&self.router);
+        // Hits found more than a day before the longest SLA ran out are history, not
+        // something to page anyone about after a long outage.
+        let from = now - longest - chrono::Duration::days(1);
+        let mut after = 0;
+        let mut enqueued = 0;
+        // Page by hit id, so open hits that no route escalates can never crowd out
+        // the overdue ones behind them.
+        loop {
+            let router = Arc::clone(&router);
+            let (page_len, last, count) = self
+                .store
+                .call(move |store| -> Result<(usize, i64, usize), StoreError> {
+                    let open = store.open_hits(from, now, after, PAGE)?;
+                    let last = open.last().map_or(after, |hit| hit.hit_id);
+                    let (escalations, overdue) = router.plan_escalations(&open, now);
+                    let count = if overdue.is_empty() {
+                        0
+                    } else {
+                        store.record_escalations(&escalations, &overdue, now)?
+                    };
+                    Ok((open.len(), last, count))
+                })
+                .await
+                .and_then(|result| result)?;
+            enqueued += count;
+            if page_len < PAGE {
+                return Ok(enqueued);
+            }
+            after = last;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alerts::RouteConfig;
+    use crate::alerts::routes::GroupLabel;
+    use crate::config::parse_keywords;
+    use crate::matcher::{BrandHit, TermKind, TermMatch};
+    use crate::store::{NewBatch, Store, unix_millis};
+    use chrono::TimeZone;
+
+    const KEYWORDS: &str = r#"
+[[brand]]
+name = "Turkcell"
+team = "care"
+terms = ["Turkcell"]
+own_handles = ["TurkcellHizmet"]
+"#;
+
+    fn keywords() -> KeywordRules {
+        parse_keywords(std::path::Path::new("keywords.toml"), KEYWORDS).unwrap()
+    }
+
+    fn post(json: &str) -> Post {
+        Post::from_json(json).unwrap()
+    }
+
+    #[test]
+    fn only_replies_from_own_handles_acknowledge() {
+        let handles = OwnHandles::new(&keywords());
+        assert_eq!(keywords().brands[0].own_handles, ["@TurkcellHizmet"]);
+        let now = Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap();
+        let posts = [
+            post(
+                r#"{"source":"x","id":"r1","in_reply_to":"p1","author":{"handle":"turkcellhizmet"},"text":"DM'den yazar mısınız?"}"#,
+            ),
+            post(
+                r#"{"source":"x","id":"r2","in_reply_to":"p1","author":{"handle":"ayse"},"text":"bana da oldu"}"#,
+            ),
+            post(
+                r#"{"source":"x","id":"r3","author":{"handle":"TurkcellHizmet"},"text":"Duyuru"}"#,
+            ),
+        ];
+        assert_eq!(
+            handles.replies(&posts, now),
+            [OwnReply {
+                source: "x".into(),
+                in_reply_to: "p1".into(),
+                brand: "Turkcell".into(),
+                by: "@turkcellhizmet".into(),
+                at: now,
+            }]
+        );
+    }
+
+    fn route(sla_minutes: u64, escalate_to: &[&str]) -> RouteConfig {
+        RouteConfig {
+            team: None,
+            brand: None,
+            source: None,
+            competitor: None,
+            severity: None,
+            min_priority: None,
+            receivers: vec!["hook".into()],
+            continue_matching: false,
+            group_by: vec![GroupLabel::Brand],
+            group_wait: Duration::ZERO,
+            group_interval: Duration::ZERO,
+            max_hits: 10,
+            urgent_priority: None,
+            quiet_hours: None,
+            sla: Duration::from_secs(sla_minutes * 60),
+            escalate_to: escalate_to.iter().map(|r| r.to_string()).collect(),
+            operator: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn an_open_hit_is_escalated_once_after_its_sla_unless_acknowledged() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap();
+        let router = Arc::new(Router::new(vec![route(60, &["pager"])], &keywords()));
+        let posts = ["p1", "p2"]
+            .iter()
+            .map(|id| {
+                let hit = BrandHit {
+                    brand: "Turkcell".into(),
+                    team: Some("care".into()),
+                    terms: vec![TermMatch {
+                        term: "Turkcell".into(),
+                        matched: "Turkcell".into(),
+                        kind: TermKind::Term,
+                        start: 0,
+                        end: 8,
+                    }],
+                };
+                (
+                    post(&format!(
+                        r#"{{"source":"x","id":"{id}","text":"Turkcell yok"}}"#
+                    )),
+                    vec![hit],
+                )
+            })
+            .collect();
+        store
+            .record_batch(
+                NewBatch {
+                    source: "x".into(),
+                    cursor: None,
+                    posts,
+                    now: t0,
+                    replies: Vec::new(),
+                },
+                |hits| router.plan(hits, t0),
+            )
+            .unwrap();
+        let answered = store.open_hits(t0, t0, 0, 10).unwrap()[1].hit_id;
+        store
+            .ack_hit(answered, "ayse", "cli", t0 + chrono::Duration::minutes(20))
+            .unwrap();
+        let (store, thread) = StoreHandle::spawn(store);
+        let escalations = EscalationLoop {
+            router: Arc::clone(&router),
+            store: store.clone(),
+            wakers: Vec::new(),
+            every: Duration::from_secs(30),
+            cancel: CancellationToken::new(),
+        };
+        let minutes = move |m| t0 + chrono::Duration::minutes(m);
+        assert_eq!(
+            escalations.check(minutes(59)).await.unwrap(),
+            0,
+            "within the SLA"
+        );
+        assert_eq!(escalations.check(minutes(60)).await.unwrap(), 1);
+        assert_eq!(
+            escalations.check(minutes(90)).await.unwrap(),
+            0,
+            "only once"
+        );
+        let due = store
+            .call(move |store| store.due_deliveries("pager", unix_millis(minutes(90)), 10))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(due.len(), 1);
+        let id = due[0].id.clone();
+        let (hits, total) = store
+            .call(move |store| store.delivery_hits(&id, 10))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(total, 1, "the acknowledged hit is not escalated");
+        assert_eq!(hits[0].post.id, "p1");
+        drop(escalations);
+        drop(store);
+        thread.join().unwrap();
+    }
+}

@@ -1,0 +1,426 @@
+//! Routing tables and grouping over injected time, planned by the router and applied
+//! by a real store in a temporary directory.
+
+use chrono::{TimeZone, Timelike};
+
+use super::*;
+use crate::config::parse_keywords;
+use crate::matcher::{BrandHit, TermKind, TermMatch};
+use crate::store::{NewBatch, Store, unix_millis};
+
+const KEYWORDS: &str = r#"
+[[brand]]
+name = "Turkcell"
+team = "care"
+terms = ["Turkcell"]
+
+[[brand]]
+name = "THY"
+team = "thy"
+terms = ["THY"]
+severity = "urgent"
+
+[[brand]]
+name = "Vodafone"
+team = "care"
+terms = ["Vodafone"]
+competitor_of = "Turkcell"
+"#;
+
+fn keywords() -> KeywordRules {
+    parse_keywords(std::path::Path::new("keywords.toml"), KEYWORDS).unwrap()
+}
+
+fn route(receivers: &[&str]) -> RouteConfig {
+    RouteConfig {
+        team: None,
+        brand: None,
+        source: None,
+        competitor: None,
+        severity: None,
+        min_priority: None,
+        receivers: receivers.iter().map(|r| r.to_string()).collect(),
+        continue_matching: false,
+        group_by: vec![GroupLabel::Brand],
+        group_wait: Duration::from_secs(30),
+        group_interval: Duration::from_secs(300),
+        max_hits: 10,
+        urgent_priority: None,
+        quiet_hours: None,
+        sla: Duration::from_secs(3600),
+        escalate_to: Vec::new(),
+        operator: false,
+    }
+}
+
+fn stored(id: i64, source: &str, brand: &str, followers: u64) -> StoredHit {
+    let team = keywords()
+        .brands
+        .iter()
+        .find(|b| b.name == brand)
+        .and_then(|b| b.team.clone());
+    StoredHit {
+        hit_id: id,
+        post: Post::from_json(&format!(
+            r#"{{"source":"{source}","id":"p{id}","author":{{"handle":"a{id}","followers":{followers}}},"text":"{brand} çekmiyor"}}"#
+        ))
+        .unwrap(),
+        brand: brand.into(),
+        team,
+        matched: Vec::new(),
+        author_earlier_hits: 0,
+    }
+}
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap()
+}
+
+#[test]
+fn routes_match_on_every_field_and_continue_fans_out() {
+    let rules = keywords();
+    let routes = vec![
+        RouteConfig {
+            severity: Some(Severity::Urgent),
+            continue_matching: true,
+            ..route(&["pager"])
+        },
+        RouteConfig {
+            competitor: Some(true),
+            ..route(&["intel"])
+        },
+        RouteConfig {
+            source: Some("x".into()),
+            min_priority: Some(10_000),
+            continue_matching: true,
+            ..route(&["vip"])
+        },
+        RouteConfig {
+            team: Some("care".into()),
+            ..route(&["care-slack"])
+        },
+        RouteConfig {
+            brand: Some("THY".into()),
+            ..route(&["thy-mail"])
+        },
+        route(&["file"]),
+    ];
+    let router = Router::new(routes, &rules);
+    let table: &[(&str, &str, u64, &[&str])] = &[
+        ("x", "Turkcell", 10, &["care-slack"]),
+        ("x", "Turkcell", 50_000, &["vip", "care-slack"]),
+        ("news", "Turkcell", 50_000, &["care-slack"]),
+        ("x", "Vodafone", 50_000, &["intel"]),
+        ("news", "Vodafone", 0, &["intel"]),
+        ("news", "THY", 0, &["pager", "thy-mail"]),
+        ("x", "THY", 20_000, &["pager", "vip", "thy-mail"]),
+        ("news", "Unknown", 0, &["file"]),
+    ];
+    for (source, brand, followers, expected) in table {
+        let hit = stored(1, source, brand, *followers);
+        assert_eq!(
+            router.receivers_for(&hit),
+            *expected,
+            "{source} {brand} {followers}"
+        );
+    }
+}
+
+#[test]
+fn operator_alerts_take_the_default_and_operator_routes() {
+    let rules = keywords();
+    let router = Router::new(
+        vec![
+            RouteConfig {
+                team: Some("care".into()),
+                ..route(&["care-slack"])
+            },
+            RouteConfig {
+                brand: Some("THY".into()),
+                operator: true,
+                continue_matching: true,
+                ..route(&["ops-pager"])
+            },
+            route(&["file", "ops-pager"]),
+        ],
+        &rules,
+    );
+    assert_eq!(router.operator_receivers(), ["ops-pager", "file"]);
+    assert_ne!(
+        operator_alert_id("file", "msg_1"),
+        operator_alert_id("ops-pager", "msg_1")
+    );
+    assert_eq!(
+        operator_alert_id("file", "msg_1"),
+        operator_alert_id("file", "msg_1")
+    );
+}
+
+#[test]
+fn plan_groups_by_the_route_labels_with_order_independent_ids() {
+    let rules = keywords();
+    let by_brand = Router::new(vec![route(&["hook", "file"])], &rules);
+    let hits = [
+        stored(1, "x", "Turkcell", 0),
+        stored(2, "news", "Turkcell", 0),
+        stored(3, "x", "Vodafone", 0),
+    ];
+    let plan = by_brand.plan(&hits, t0());
+    assert_eq!(plan.len(), 4, "two brands × two receivers");
+    let turkcell = plan
+        .iter()
+        .find(|d| d.receiver == "hook" && d.hit_ids == [1, 2])
+        .unwrap();
+    assert_eq!(turkcell.group_key, "route=0;brand=Turkcell");
+    assert_eq!(turkcell.due_at, t0() + chrono::Duration::seconds(30));
+    assert!(!turkcell.urgent && turkcell.hold_until.is_none());
+    let reversed = by_brand.plan(&[hits[2].clone(), hits[1].clone(), hits[0].clone()], t0());
+    let ids = |plan: &[NewDelivery]| {
+        let mut ids: Vec<_> = plan.iter().map(|d| d.id.clone()).collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(ids(&plan), ids(&reversed));
+    assert!(turkcell.id.starts_with("msg_") && !turkcell.id.contains('.'));
+
+    let by_team = Router::new(
+        vec![RouteConfig {
+            group_by: vec![GroupLabel::Team],
+            ..route(&["hook"])
+        }],
+        &rules,
+    );
+    let plan = by_team.plan(&hits, t0());
+    assert_eq!(plan.len(), 1);
+    assert_eq!(plan[0].group_key, "route=0;team=care");
+    assert_eq!(plan[0].hit_ids, [1, 2, 3]);
+}
+
+#[test]
+fn urgent_hits_skip_the_wait_and_quiet_hours() {
+    let rules = keywords();
+    let quiet = QuietHours::parse("22:00-08:00", chrono_tz::Europe::Istanbul).unwrap();
+    let router = Router::new(
+        vec![RouteConfig {
+            urgent_priority: Some(100_000),
+            quiet_hours: Some(quiet),
+            ..route(&["hook"])
+        }],
+        &rules,
+    );
+    // 23:30 in Istanbul (UTC+3).
+    let night = Utc.with_ymd_and_hms(2026, 11, 21, 20, 30, 0).unwrap();
+    let morning = Utc.with_ymd_and_hms(2026, 11, 22, 5, 0, 0).unwrap();
+    let plan = router.plan(
+        &[
+            stored(1, "x", "Turkcell", 10),
+            stored(2, "x", "THY", 10),
+            stored(3, "x", "Vodafone", 100_000),
+        ],
+        night,
+    );
+    let by_brand = |brand: &str| plan.iter().find(|d| d.group_key.ends_with(brand)).unwrap();
+    let held = by_brand("Turkcell");
+    assert!(!held.urgent);
+    assert_eq!(held.hold_until, Some(morning));
+    for urgent in [by_brand("THY"), by_brand("Vodafone")] {
+        assert!(urgent.urgent);
+        assert_eq!(urgent.due_at, night);
+        assert_eq!(urgent.hold_until, None);
+    }
+}
+
+#[test]
+fn quiet_hours_know_their_window_in_the_time_zone() {
+    let istanbul = chrono_tz::Europe::Istanbul;
+    let overnight = QuietHours::parse("22:00-08:00", istanbul).unwrap();
+    let at = |h, m| Utc.with_ymd_and_hms(2026, 11, 21, h, m, 0).unwrap();
+    // Istanbul is UTC+3: 18:59 UTC is 21:59 local.
+    assert_eq!(overnight.hold_until(at(18, 59)), None);
+    assert_eq!(
+        overnight.hold_until(at(19, 0)),
+        Some(Utc.with_ymd_and_hms(2026, 11, 22, 5, 0, 0).unwrap())
+    );
+    assert_eq!(overnight.hold_until(at(4, 59)), Some(at(5, 0)));
+    assert_eq!(overnight.hold_until(at(5, 0)), None);
+    let lunch = QuietHours::parse("12:00-13:30", chrono_tz::UTC).unwrap();
+    assert_eq!(lunch.hold_until(at(12, 10)), Some(at(13, 30)));
+    assert_eq!(lunch.hold_until(at(13, 30)), None);
+    assert!(QuietHours::parse("22-08", istanbul).is_err());
+    assert!(QuietHours::parse("08:00-08:00", istanbul).is_err());
+    let end = overnight.hold_until(at(20, 0)).unwrap();
+    assert_eq!(end.with_timezone(&istanbul).hour(), 8);
+}
+
+/// A store in a temp dir and a router, recording batches at injected times.
+struct Timeline {
+    _dir: tempfile::TempDir,
+    store: Store,
+    router: Router,
+    next_post: u32,
+}
+
+impl Timeline {
+    fn new(routes: Vec<RouteConfig>) -> Timeline {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db")).unwrap();
+        Timeline {
+            _dir: dir,
+            store,
+            router: Router::new(routes, &keywords()),
+            next_post: 0,
+        }
+    }
+
+    /// Records `n` new posts mentioning `brand` at `now`.
+    fn hits(&mut self, brand: &str, n: usize, now: DateTime<Utc>) {
+        let posts = (0..n)
+            .map(|_| {
+                self.next_post += 1;
+                let post = Post::from_json(&format!(
+                    r#"{{"source":"x","id":"{}","text":"{brand} çekmiyor"}}"#,
+                    self.next_post
+                ))
+                .unwrap();
+                let team = keywords()
+                    .brands
+                    .iter()
+                    .find(|b| b.name == brand)
+                    .and_then(|b| b.team.clone());
+                let hit = BrandHit {
+                    brand: brand.into(),
+                    team,
+                    terms: vec![TermMatch {
+                        term: brand.into(),
+                        matched: brand.into(),
+                        kind: TermKind::Term,
+                        start: 0,
+                        end: brand.len(),
+                    }],
+                };
+                (post, vec![hit])
+            })
+            .collect();
+        let router = &self.router;
+        self.store
+            .record_batch(
+                NewBatch {
+                    source: "x".into(),
+                    cursor: None,
+                    posts,
+                    now,
+                    replies: Vec::new(),
+                },
+                |hits| router.plan(hits, now),
+            )
+            .unwrap();
+    }
+
+    /// Sends everything due at `now` (renders and marks delivered), returning how
+    /// many hits each message held.
+    fn send_due(&self, now: DateTime<Utc>) -> Vec<usize> {
+        let now_ms = unix_millis(now);
+        let mut sent = Vec::new();
+        for delivery in self.store.due_deliveries("hook", now_ms, 100).unwrap() {
+            let (_, total) = self.store.delivery_hits(&delivery.id, 10).unwrap();
+            self.store
+                .freeze_payload(&delivery.id, "body", now_ms)
+                .unwrap();
+            self.store.mark_delivered(&delivery.id, now_ms).unwrap();
+            sent.push(total);
+        }
+        sent
+    }
+}
+
+fn secs(n: i64) -> chrono::Duration {
+    chrono::Duration::seconds(n)
+}
+
+#[test]
+fn a_burst_waits_for_group_wait_then_later_hits_wait_for_group_interval() {
+    let mut timeline = Timeline::new(vec![route(&["hook"])]);
+    timeline.hits("Turkcell", 2, t0());
+    timeline.hits("Turkcell", 3, t0() + secs(10));
+    assert!(
+        timeline.send_due(t0() + secs(29)).is_empty(),
+        "group_wait holds"
+    );
+    assert_eq!(
+        timeline.send_due(t0() + secs(30)),
+        [5],
+        "one message with all five"
+    );
+
+    timeline.hits("Turkcell", 1, t0() + secs(40));
+    assert!(
+        timeline.send_due(t0() + secs(329)).is_empty(),
+        "group_interval holds"
+    );
+    assert_eq!(timeline.send_due(t0() + secs(330)), [1]);
+
+    // 500 complaints in a minute become a handful of messages.
+    let start = t0() + secs(1000);
+    let mut messages = 0;
+    for second in 0..60 {
+        timeline.hits("Turkcell", 9, start + secs(second));
+        messages += timeline.send_due(start + secs(second)).len();
+    }
+    messages += timeline.send_due(start + secs(400)).len();
+    assert!(messages <= 2, "{messages} messages");
+}
+
+#[test]
+fn an_urgent_hit_brings_its_open_group_forward() {
+    let mut timeline = Timeline::new(vec![RouteConfig {
+        group_by: vec![GroupLabel::Team],
+        ..route(&["hook"])
+    }]);
+    timeline.hits("Turkcell", 2, t0());
+    timeline.hits("THY", 1, t0() + secs(5));
+    assert_eq!(
+        timeline.send_due(t0() + secs(5)),
+        [1],
+        "THY's team group goes at once, Turkcell's keeps waiting"
+    );
+    assert_eq!(timeline.send_due(t0() + secs(30)), [2]);
+
+    let mut same_group = Timeline::new(vec![RouteConfig {
+        group_by: vec![GroupLabel::Competitor],
+        ..route(&["hook"])
+    }]);
+    same_group.hits("Turkcell", 2, t0());
+    same_group.hits("THY", 1, t0() + secs(5));
+    assert_eq!(
+        same_group.send_due(t0() + secs(5)),
+        [3],
+        "the urgent hit takes the waiting ones with it"
+    );
+}
+
+#[test]
+fn hits_held_in_quiet_hours_go_out_as_one_digest_when_they_end() {
+    let quiet = QuietHours::parse("22:00-08:00", chrono_tz::Europe::Istanbul).unwrap();
+    let mut timeline = Timeline::new(vec![RouteConfig {
+        quiet_hours: Some(quiet),
+        ..route(&["hook"])
+    }]);
+    let night = Utc.with_ymd_and_hms(2026, 11, 21, 20, 0, 0).unwrap();
+    for hour in 0..8 {
+        timeline.hits("Turkcell", 2, night + chrono::Duration::hours(hour));
+        assert!(
+            timeline
+                .send_due(night + chrono::Duration::hours(hour) + secs(60))
+                .is_empty()
+        );
+    }
+    timeline.hits("THY", 1, night + secs(90));
+    assert_eq!(
+        timeline.send_due(night + secs(90)),
+        [1],
+        "urgent goes at once"
+    );
+    let morning = Utc.with_ymd_and_hms(2026, 11, 22, 5, 0, 0).unwrap();
+    assert_eq!(timeline.send_due(morning - secs(1)), Vec::<usize>::new());
+    assert_eq!(timeline.send_due(morning), [16], "one digest of the night");
+}

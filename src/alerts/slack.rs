@@ -1,0 +1,113 @@
+//! Slack incoming-webhook body: Block Kit with a `text` fallback. Post text goes only
+//! into `mrkdwn` escaped by [`escape::slack`] (so `<!channel>` stays inert) or into
+//! `plain_text`; `link_names` and `parse` are never set. Limits: 50 blocks, 3000
+//! characters per text object, 150 in a header.
+
+use serde_json::{Value, json};
+
+use super::render::{Alert, Language, fit, marked, permalink, plain};
+use crate::escape;
+
+/// Hits per message: a header, two blocks per hit and the "more" line stay under 50.
+const MAX_HITS: usize = 20;
+/// Characters in a section or context text object.
+const TEXT_LIMIT: usize = 3000;
+/// Characters in a header.
+const HEADER_LIMIT: usize = 150;
+
+/// The JSON body for one alert.
+pub fn render(alert: &Alert<'_>, language: Language) -> String {
+    let alert = alert.capped(MAX_HITS);
+    let title = alert.title(language);
+    let mut blocks = vec![json!({
+        "type": "header",
+        "text": {"type": "plain_text", "text": fit(&title, HEADER_LIMIT, plain)},
+    })];
+    for hit in alert.hits {
+        blocks.push(json!({
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": marked(&hit.post.text, &hit.spans(), TEXT_LIMIT, escape::slack, ("*", "*")),
+            },
+        }));
+        let mut context = alert.hit_summary(hit, language);
+        if let Some(url) = permalink(&hit.post) {
+            context.push_str(" · ");
+            context.push_str(url);
+        }
+        blocks.push(context_block(&fit(&context, TEXT_LIMIT, escape::slack)));
+    }
+    if let Some(more) = alert.more_line(language) {
+        blocks.push(context_block(&fit(&more, TEXT_LIMIT, escape::slack)));
+    }
+    json!({
+        "text": fit(&title, TEXT_LIMIT, escape::slack),
+        "blocks": blocks,
+        "unfurl_links": false,
+        "unfurl_media": false,
+    })
+    .to_string()
+}
+
+fn context_block(text: &str) -> Value {
+    json!({"type": "context", "elements": [{"type": "mrkdwn", "text": text}]})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alerts::render::AlertKind;
+    use crate::alerts::render::tests::{HOSTILE, hit, now};
+
+    #[test]
+    fn hostile_text_is_escaped_and_terms_are_bold() {
+        let hits = [hit(1, HOSTILE)];
+        let alert = Alert {
+            delivery_id: "msg_1",
+            hits: &hits,
+            more_hits: 0,
+            now: now(),
+            kind: AlertKind::Mention,
+        };
+        let body: Value = serde_json::from_str(&render(&alert, Language::En)).unwrap();
+        let section = body["blocks"][1]["text"]["text"].as_str().unwrap();
+        assert!(
+            section.starts_with("*Turkcell* &lt;!channel&gt; @everyone &lt;script&gt;"),
+            "{section}"
+        );
+        assert!(section.contains("&amp;") && section.contains("&lt;@123&gt;"));
+        assert!(!section.contains("<!") && !section.contains("<@"));
+        let context = body["blocks"][2]["elements"][0]["text"].as_str().unwrap();
+        assert!(context.contains("@ayse (Ayşe &lt;b&gt;) · 1200 followers · 2 earlier hits · posted 5 min ago · hit #1 · https://x.example/p/1"), "{context}");
+        assert_eq!(body["blocks"][0]["text"]["type"], "plain_text");
+        assert!(body.get("link_names").is_none() && body.get("parse").is_none());
+    }
+
+    #[test]
+    fn limits_hold_for_huge_posts_and_bursts() {
+        let long = format!("Turkcell {}", "<&>".repeat(5000));
+        let hits: Vec<_> = (0..30).map(|id| hit(id, &long)).collect();
+        let alert = Alert {
+            delivery_id: "msg_1",
+            hits: &hits,
+            more_hits: 470,
+            now: now(),
+            kind: AlertKind::Mention,
+        };
+        let body: Value = serde_json::from_str(&render(&alert, Language::Tr)).unwrap();
+        let blocks = body["blocks"].as_array().unwrap();
+        assert!(blocks.len() <= 50, "{}", blocks.len());
+        assert_eq!(
+            body["blocks"][0]["text"]["text"],
+            "Turkcell: 500 yeni bahsetme"
+        );
+        let section = blocks[1]["text"]["text"].as_str().unwrap();
+        assert!(section.chars().count() <= TEXT_LIMIT && section.ends_with('…'));
+        assert!(!section.ends_with("&…") && !section.ends_with("&a…"));
+        let last = blocks.last().unwrap()["elements"][0]["text"]
+            .as_str()
+            .unwrap();
+        assert_eq!(last, "…ve 480 bahsetme daha");
+    }
+}

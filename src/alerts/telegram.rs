@@ -1,0 +1,141 @@
+//! Telegram Bot API `sendMessage` body in HTML parse mode: every piece of text is
+//! escaped by [`escape::html`], matched terms are `<b>`, the permalink an `<a>` only
+//! for http(s) URLs. A message holds at most 4096 characters; we count tags and
+//! entities too, so the limit holds with room to spare.
+
+use serde_json::json;
+
+use super::render::{Alert, Language, fit, link_label, marked, permalink};
+use crate::escape;
+
+/// Hits per message, so each keeps a readable share of the 4096 characters.
+const MAX_HITS: usize = 5;
+/// Characters in a message.
+const MESSAGE_LIMIT: usize = 4096;
+/// Characters in a title or summary line.
+const LINE_LIMIT: usize = 250;
+/// Longer permalinks are left out rather than cut.
+const URL_LIMIT: usize = 300;
+
+/// The JSON body for one alert to `chat_id`.
+pub fn render(alert: &Alert<'_>, language: Language, chat_id: &str) -> String {
+    let alert = alert.capped(MAX_HITS);
+    let header = format!(
+        "<b>{}</b>",
+        fit(&alert.title(language), LINE_LIMIT, escape::html)
+    );
+    let more = alert
+        .more_line(language)
+        .map(|more| format!("\n\n{}", fit(&more, LINE_LIMIT, escape::html)))
+        .unwrap_or_default();
+    let parts: Vec<(String, String)> = alert
+        .hits
+        .iter()
+        .map(|hit| {
+            let summary = format!(
+                "\n\n<i>{}</i>\n",
+                fit(&alert.hit_summary(hit, language), LINE_LIMIT, escape::html)
+            );
+            let link = permalink(&hit.post)
+                .filter(|url| url.chars().count() <= URL_LIMIT)
+                .map(|url| {
+                    format!(
+                        "\n<a href=\"{}\">{}</a>",
+                        escape::html(url),
+                        link_label(language)
+                    )
+                })
+                .unwrap_or_default();
+            (summary, link)
+        })
+        .collect();
+    let fixed: usize = [&header, &more]
+        .iter()
+        .map(|s| s.chars().count())
+        .sum::<usize>()
+        + parts
+            .iter()
+            .map(|(a, b)| a.chars().count() + b.chars().count())
+            .sum::<usize>();
+    let text_limit = MESSAGE_LIMIT.saturating_sub(fixed) / alert.hits.len();
+    let mut text = header;
+    for (hit, (summary, link)) in alert.hits.iter().zip(parts) {
+        text.push_str(&summary);
+        text.push_str(&marked(
+            &hit.post.text,
+            &hit.spans(),
+            text_limit,
+            escape::html,
+            ("<b>", "</b>"),
+        ));
+        text.push_str(&link);
+    }
+    text.push_str(&more);
+    json!({
+        "chat_id": chat_id,
+        "text": text,
+        "parse_mode": "HTML",
+        "link_preview_options": {"is_disabled": true},
+    })
+    .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alerts::render::AlertKind;
+    use crate::alerts::render::tests::{HOSTILE, hit, now};
+    use serde_json::Value;
+
+    #[test]
+    fn hostile_text_is_escaped_html() {
+        let hits = [hit(1, HOSTILE)];
+        let alert = Alert {
+            delivery_id: "msg_1",
+            hits: &hits,
+            more_hits: 0,
+            now: now(),
+            kind: AlertKind::Mention,
+        };
+        let body: Value = serde_json::from_str(&render(&alert, Language::En, "-100")).unwrap();
+        assert_eq!(body["chat_id"], "-100");
+        assert_eq!(body["parse_mode"], "HTML");
+        let text = body["text"].as_str().unwrap();
+        assert!(text.starts_with("<b>Turkcell: 1 new mention</b>"), "{text}");
+        assert!(text.contains("<b>Turkcell</b> &lt;!channel&gt; @everyone &lt;script&gt;alert(1)&lt;/script&gt; &lt;/b&gt;"), "{text}");
+        assert!(text.contains("(Ayşe &lt;b&gt;)"));
+        assert!(text.ends_with("<a href=\"https://x.example/p/1\">Open post</a>"));
+        // Only our own tags remain once the escaped text is removed.
+        let tags: Vec<&str> = text
+            .match_indices('<')
+            .map(|(i, _)| &text[i..i + 3])
+            .collect();
+        assert!(
+            tags.iter()
+                .all(|t| ["<b>", "</b", "<i>", "</i", "<a ", "</a"].contains(t)),
+            "{tags:?}"
+        );
+    }
+
+    #[test]
+    fn the_message_limit_holds() {
+        let long = format!("Turkcell {}", "<\"'&".repeat(3000));
+        let hits: Vec<_> = (0..8).map(|id| hit(id, &long)).collect();
+        let alert = Alert {
+            delivery_id: "msg_1",
+            hits: &hits,
+            more_hits: 0,
+            now: now(),
+            kind: AlertKind::Mention,
+        };
+        let body: Value = serde_json::from_str(&render(&alert, Language::Tr, "1")).unwrap();
+        let text = body["text"].as_str().unwrap();
+        assert!(
+            text.chars().count() <= MESSAGE_LIMIT,
+            "{}",
+            text.chars().count()
+        );
+        assert!(text.ends_with("…ve 3 bahsetme daha"));
+        assert_eq!(text.matches("<b>Turkcell</b>").count(), 5);
+    }
+}
