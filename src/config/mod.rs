@@ -21,7 +21,9 @@ use crate::alerts::{ReceiverConfig, ReceiverKind, RouteConfig};
 use crate::backoff::Backoff;
 use crate::sources::{SourceConfig, SourceKind};
 
-pub use keywords::{Brand, KeywordRules, load_keywords, parse_keywords};
+pub use keywords::{
+    Brand, CaseRule, Filters, KeywordRules, Term, Topic, Typos, load_keywords, parse_keywords,
+};
 pub use locate::TomlSource;
 pub use secret::take_secret;
 
@@ -265,15 +267,15 @@ impl Layers {
     /// A problem at `key`, attributed to the layer that set it.
     fn problem(&self, key: &str, message: impl Into<String>) -> Problem {
         let message = message.into();
-        if let Some(user) = &self.user {
-            if let Some(line) = user.line_of(key) {
-                return Problem {
-                    file: user.path.display().to_string(),
-                    line: Some(line),
-                    key: key.into(),
-                    message,
-                };
-            }
+        if let Some(user) = &self.user
+            && let Some(line) = user.line_of(key)
+        {
+            return Problem {
+                file: user.path.display().to_string(),
+                line: Some(line),
+                key: key.into(),
+                message,
+            };
         }
         let var = env_var_for(key);
         if std::env::var_os(&var).is_some() {
@@ -514,25 +516,21 @@ impl Layers {
                     );
                 }
             }
-            if let Some(team) = &route.team {
-                if !keywords
-                    .brands
-                    .iter()
-                    .any(|b| b.team.as_ref() == Some(team))
-                {
-                    problems.push(self.problem(
-                        &key("team"),
-                        format!("no brand in the keywords has team `{team}`"),
-                    ));
-                }
+            if let Some(team) = &route.team
+                && !keywords.has_team(team)
+            {
+                problems.push(self.problem(
+                    &key("team"),
+                    format!("no brand or topic in the keywords has team `{team}`"),
+                ));
             }
-            if let Some(brand) = &route.brand {
-                if !keywords.brands.iter().any(|b| &b.name == brand) {
-                    problems.push(self.problem(
-                        &key("brand"),
-                        format!("no brand named `{brand}` in the keywords"),
-                    ));
-                }
+            if let Some(brand) = &route.brand
+                && !keywords.has_name(brand)
+            {
+                problems.push(self.problem(
+                    &key("brand"),
+                    format!("no brand or topic named `{brand}` in the keywords"),
+                ));
             }
             routes.push(RouteConfig {
                 team: route.team,

@@ -1,0 +1,131 @@
+//! What a keyword set costs: the full matcher over a corpus (one post a line) next to a
+//! bare aho-corasick DFA scan of the same patterns over the same bytes.
+//!
+//! This is the one place in the matcher that reads a clock; `mentiond bench` prints
+//! its [`BenchReport`].
+
+use std::time::{Duration, Instant};
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use serde::Serialize;
+
+use super::{Matcher, MatcherError, VariantReport};
+use crate::config::KeywordRules;
+
+/// Passes over the corpus per engine; the median time is reported.
+const RUNS: usize = 3;
+
+/// Results of one benchmark.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchReport {
+    /// Posts (lines) in the corpus.
+    pub posts: usize,
+    /// Bytes of post text (without line ends).
+    pub bytes: usize,
+    /// Distinct folded patterns compiled.
+    pub patterns: usize,
+    /// Time to compile the keywords, seconds.
+    pub compile_seconds: f64,
+    /// Heap held by the compiled matcher, bytes.
+    pub memory_bytes: usize,
+    /// The full matcher (fold, scan, boundaries, checks, rules).
+    pub matcher: EngineRun,
+    /// A DFA over the same folded patterns, scanning the raw bytes, counting matches.
+    pub raw_dfa: EngineRun,
+    /// `matcher.mb_per_s / raw_dfa.mb_per_s`.
+    pub ratio: f64,
+    /// Posts with at least one hit.
+    pub posts_with_hits: usize,
+    /// Brand and topic hits.
+    pub hits: usize,
+    /// Hits to which a generated typo variant contributed.
+    pub typo_hits: usize,
+    /// The variants behind most hits (one pass).
+    pub busiest_variants: Vec<VariantReport>,
+}
+
+/// Timing of one engine over the corpus.
+#[derive(Debug, Clone, Serialize)]
+pub struct EngineRun {
+    /// Median seconds per pass.
+    pub seconds: f64,
+    /// Posts per second.
+    pub posts_per_s: f64,
+    /// Megabytes (10^6 bytes) per second.
+    pub mb_per_s: f64,
+}
+
+/// Compiles `rules` and runs both engines over `corpus`, one post a line, on this
+/// thread.
+pub fn run(rules: &KeywordRules, corpus: &str) -> Result<BenchReport, MatcherError> {
+    let posts: Vec<&str> = corpus.lines().collect();
+    let bytes: usize = posts.iter().map(|p| p.len()).sum();
+    let mut compile = Vec::new();
+    let mut matcher_times = Vec::new();
+    let mut last = None;
+    let (mut posts_with_hits, mut hits, mut typo_hits) = (0, 0, 0);
+    for _ in 0..RUNS {
+        let started = Instant::now();
+        let matcher = Matcher::new(rules)?;
+        compile.push(started.elapsed());
+        let started = Instant::now();
+        (posts_with_hits, hits, typo_hits) = (0, 0, 0);
+        for post in &posts {
+            let found = matcher.find(post);
+            posts_with_hits += usize::from(!found.is_empty());
+            hits += found.len();
+            typo_hits += found
+                .iter()
+                .filter(|hit| hit.terms.iter().any(|t| t.generated))
+                .count();
+        }
+        matcher_times.push(started.elapsed());
+        last = Some(matcher);
+    }
+    let matcher = last.expect("RUNS is at least one");
+    let raw = AhoCorasick::builder()
+        .kind(Some(AhoCorasickKind::DFA))
+        .match_kind(MatchKind::Standard)
+        .build(matcher.patterns())?;
+    let mut raw_times = Vec::new();
+    let mut raw_matches = 0usize;
+    for _ in 0..RUNS {
+        let started = Instant::now();
+        raw_matches = 0;
+        for post in &posts {
+            raw_matches += raw.find_overlapping_iter(post.as_bytes()).count();
+        }
+        raw_times.push(started.elapsed());
+    }
+    // Keeps the raw scan's work observable so it cannot be optimised away.
+    std::hint::black_box(raw_matches);
+    let engine = |times: &mut Vec<Duration>| {
+        let seconds = median(times).as_secs_f64();
+        EngineRun {
+            seconds,
+            posts_per_s: posts.len() as f64 / seconds,
+            mb_per_s: bytes as f64 / 1e6 / seconds,
+        }
+    };
+    let matcher_run = engine(&mut matcher_times);
+    let raw_run = engine(&mut raw_times);
+    Ok(BenchReport {
+        posts: posts.len(),
+        bytes,
+        patterns: matcher.pattern_count(),
+        compile_seconds: median(&mut compile).as_secs_f64(),
+        memory_bytes: matcher.memory_usage(),
+        ratio: matcher_run.mb_per_s / raw_run.mb_per_s,
+        matcher: matcher_run,
+        raw_dfa: raw_run,
+        posts_with_hits,
+        hits,
+        typo_hits,
+        busiest_variants: matcher.busiest_variants(15),
+    })
+}
+
+fn median(times: &mut [Duration]) -> Duration {
+    times.sort_unstable();
+    times[times.len() / 2]
+}
