@@ -3,7 +3,7 @@
 are real words). Needs the Debian packages `wamerican` (SCOWL) and `hunspell-tr`.
 
 Each output line is one word folded the way the matcher folds text (Turkish i forms to
-`i`, diacritics removed, lower case), 4 to 24 letters, sorted by UTF-8 bytes, unique.
+`i`, diacritics removed, lower case; proper names included, they are frequent in posts), 4 to 24 letters, sorted by UTF-8 bytes, unique.
 
 Usage: tools/build_word_lists.py [OUT_DIR]   (default: src/matcher/words)
 """
@@ -19,7 +19,7 @@ def fold(word):
 
 
 def write(name, words):
-    kept = sorted({fold(w) for w in words if w[:1].islower()} , key=lambda w: w.encode())
+    kept = sorted({fold(w) for w in words}, key=lambda w: w.encode())
     kept = [w for w in kept if w.isascii() and w.isalpha() and 4 <= len(w) <= 24]
     with open(os.path.join(OUT, name), "w", encoding="utf-8") as out:
         out.write("\n".join(kept) + "\n")

@@ -480,7 +480,11 @@ impl Matcher {
             let pattern = &self.patterns[candidate.pattern as usize];
             for &owner_id in &pattern.owners {
                 let owner = &self.owners[owner_id as usize];
+                // A generated typo must stand alone: typo plus suffix is two steps away
+                // from the term and mostly another word (`googl` + `e`).
+                let suffixed = candidate.suffix_end > candidate.end;
                 let accepted = (!candidate.glued || owner.accepts_suffix())
+                    && !(suffixed && owner.source == Source::Typo)
                     && (!owner.case_exact || same_case(&text[term_range.clone()], &owner.written))
                     && (!owner.ascii_strict || !text[term_range.clone()].chars().any(is_accented));
                 if !accepted {
@@ -584,7 +588,7 @@ impl Owner {
     fn accepts_suffix(&self) -> bool {
         matches!(
             self.source,
-            Source::Term | Source::Misspelling | Source::Typo | Source::Rule
+            Source::Term | Source::Misspelling | Source::Rule
         )
     }
 
@@ -886,9 +890,15 @@ fn passes(filters: &Filters, post: Option<&Post>) -> bool {
     lang_ok && source_ok && followers_ok && not_own && not_repost
 }
 
-/// Keeps, among overlapping matches, the earliest and then the longest.
+/// Keeps, among overlapping matches, the earliest, then the longest, then a written
+/// variant rather than a generated one.
 fn longest_non_overlapping(mut terms: Vec<(u32, TermMatch)>) -> Vec<(u32, TermMatch)> {
-    terms.sort_by(|(_, a), (_, b)| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
+    terms.sort_by(|(_, a), (_, b)| {
+        a.start
+            .cmp(&b.start)
+            .then(b.end.cmp(&a.end))
+            .then(a.generated.cmp(&b.generated))
+    });
     let mut kept: Vec<(u32, TermMatch)> = Vec::with_capacity(terms.len());
     for term in terms {
         if kept.last().is_none_or(|(_, last)| term.1.start >= last.end) {

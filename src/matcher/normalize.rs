@@ -101,44 +101,49 @@ pub fn char_before(text: &[u8], at: usize) -> Option<char> {
     while start > 0 && at - start < 4 && text[start] & 0xc0 == 0x80 {
         start -= 1;
     }
-    std::str::from_utf8(&text[start..at]).ok()?.chars().next()
+    char_at(text, start)
 }
 
 /// The character that starts at byte `at` of valid UTF-8 `text`.
 pub fn char_at(text: &[u8], at: usize) -> Option<char> {
     let first = *text.get(at)?;
-    let len = match first {
+    let (len, bits) = match first {
         0x00..=0x7f => return Some(first as char),
-        0xc0..=0xdf => 2,
-        0xe0..=0xef => 3,
-        _ => 4,
+        0xc0..=0xdf => (2, u32::from(first & 0x1f)),
+        0xe0..=0xef => (3, u32::from(first & 0x0f)),
+        _ => (4, u32::from(first & 0x07)),
     };
-    std::str::from_utf8(text.get(at..at + len)?)
-        .ok()?
-        .chars()
-        .next()
+    let rest = text.get(at + 1..at + len)?;
+    let code = rest
+        .iter()
+        .fold(bits, |code, &b| code << 6 | u32::from(b & 0x3f));
+    char::from_u32(code)
 }
 
 static TABLE: LazyLock<FoldTable> = LazyLock::new(FoldTable::build);
 
+/// ASCII bytes folded per chunk in the fast path.
+const CHUNK: usize = 16;
+
 /// Lower-case ASCII, with the backtick read as an apostrophe.
-static ASCII: [u8; 128] = {
-    let mut table = [0u8; 128];
-    let mut byte = 0;
-    while byte < 128 {
-        table[byte] = (byte as u8).to_ascii_lowercase();
-        byte += 1;
-    }
-    table[b'`' as usize] = b'\'';
-    table
-};
+fn ascii_fold(byte: u8) -> u8 {
+    let lower = byte | (u8::from(byte.wrapping_sub(b'A') < 26) << 5);
+    if lower == b'`' { b'\'' } else { lower }
+}
 
 /// For each code point below [`TABLE_END`]: flags, and where its folded bytes sit in
 /// `bytes` (`offset << 8 | len`).
 struct FoldTable {
     entries: Vec<u32>,
     bytes: Vec<u8>,
+    /// Two-byte characters (U+0080..U+07FF: Latin, Turkish, Greek, Cyrillic…), the
+    /// bulk of non-ASCII text, in a cache-friendly copy: up to four folded bytes
+    /// inline, or [`LONG`] to use `entries`.
+    two_byte: Vec<([u8; 4], u8)>,
 }
+
+/// `two_byte` length marking a character whose fold is longer than four bytes.
+const LONG: u8 = u8::MAX;
 
 impl FoldTable {
     fn build() -> FoldTable {
@@ -160,7 +165,31 @@ impl FoldTable {
             let flag = if accented { ACCENTED } else { 0 };
             entries[code as usize] = flag | offset << 8 | folded.len() as u32;
         }
-        FoldTable { entries, bytes }
+        let two_byte = (0..0x800u32)
+            .map(|code| {
+                let mut inline = [0u8; 4];
+                let folded: &[u8] = match entries[code as usize] {
+                    entry if entry & IDENTITY != 0 => char::from_u32(code)
+                        .map_or(&[][..], |c| c.encode_utf8(&mut inline).as_bytes()),
+                    entry => {
+                        let start = (entry & !(IDENTITY | ACCENTED)) as usize >> 8;
+                        &bytes[start..start + (entry & LEN_MASK) as usize]
+                    }
+                };
+                if folded.len() > 4 {
+                    return ([0; 4], LONG);
+                }
+                let len = folded.len() as u8;
+                let mut copy = [0u8; 4];
+                copy[..folded.len()].copy_from_slice(folded);
+                (copy, len)
+            })
+            .collect();
+        FoldTable {
+            entries,
+            bytes,
+            two_byte,
+        }
     }
 }
 
@@ -230,14 +259,45 @@ fn fold_bytes<const MAP: bool>(text: &str, out: &mut Vec<u8>, offsets: &mut Vec<
     out.reserve(bytes.len());
     let mut at = 0;
     while at < bytes.len() {
-        let byte = bytes[at];
-        if byte < 0x80 {
-            out.push(ASCII[byte as usize]);
+        // An ASCII run: sixteen bytes at a time while they are all ASCII (branch-free,
+        // so the compiler vectorises it), then byte by byte up to the next non-ASCII
+        // character. The chunk test runs once per run, not once per byte.
+        while let Some(chunk) = bytes.get(at..at + CHUNK)
+            && chunk.iter().fold(0, |any, &b| any | b) < 0x80
+        {
+            let mut lowered = [0u8; CHUNK];
+            for (lower, &b) in lowered.iter_mut().zip(chunk) {
+                *lower = ascii_fold(b);
+            }
+            out.extend_from_slice(&lowered);
+            if MAP {
+                offsets.extend(at as u32..(at + CHUNK) as u32);
+            }
+            at += CHUNK;
+        }
+        while let Some(&byte) = bytes.get(at).filter(|&&b| b < 0x80) {
+            out.push(ascii_fold(byte));
             if MAP {
                 offsets.push(at as u32);
             }
             at += 1;
-            continue;
+        }
+        let Some(&byte) = bytes.get(at) else {
+            break;
+        };
+        if byte & 0xe0 == 0xc0 {
+            let code = usize::from(byte & 0x1f) << 6 | usize::from(bytes[at + 1] & 0x3f);
+            let (folded, len) = table.two_byte[code];
+            if len != LONG {
+                // A fixed four-byte copy then a truncate beats a variable-length copy.
+                out.extend_from_slice(&folded);
+                out.truncate(out.len() - 4 + usize::from(len));
+                if MAP {
+                    offsets.extend(std::iter::repeat_n(at as u32, usize::from(len)));
+                }
+                at += 2;
+                continue;
+            }
         }
         let c = text[at..].chars().next().unwrap_or_default();
         let len = c.len_utf8();
@@ -285,6 +345,10 @@ mod tests {
                 "turkcell turkcell turkcell",
             ),
             ("a\u{00A0}b", "a b"),
+            (
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZ@[`{ abcdefghijklmnopqrstuvwxyz",
+                "abcdefghijklmnopqrstuvwxyz@['{ abcdefghijklmnopqrstuvwxyz",
+            ),
             ("❤\u{FE0F} 😡", "❤ 😡"),
             ("ПРИВЕТ Ёлка", "привет елка"),
             ("𝐓𝐮𝐫𝐤𝐜𝐞𝐥𝐥", "turkcell"),

@@ -22,12 +22,23 @@ pub fn is_suffix(letters: &[u8]) -> bool {
         .is_ok()
 }
 
-/// True when `word` is a suffix-free `stem` accepted by `is_stem` plus one suffix
-/// (`karti` = `kart` + `i`).
+/// Verb and derivational endings, folded and sorted: not accepted after brand names,
+/// but a word list of stems needs them to recognise words like `bakar` (`bak` + `ar`).
+const WORD_ENDINGS: &[&str] = &[
+    "acak", "ar", "ca", "ce", "di", "du", "ecek", "er", "ir", "iyor", "li", "lik", "lu", "luk",
+    "ma", "mak", "me", "mek", "mis", "mus", "siz", "suz", "ti", "tu", "ur", "uyor",
+];
+
+/// True when `word` is a stem accepted by `is_stem` plus one suffix or word ending
+/// (`karti` = `kart` + `i`, `bakar` = `bak` + `ar`).
 pub fn is_inflection_of(word: &str, is_stem: impl Fn(&str) -> bool) -> bool {
     (1..word.len()).any(|split| {
+        let ending = &word.as_bytes()[split..];
         word.is_char_boundary(split)
-            && is_suffix(&word.as_bytes()[split..])
+            && (is_suffix(ending)
+                || WORD_ENDINGS
+                    .binary_search_by(|e| e.as_bytes().cmp(ending))
+                    .is_ok())
             && is_stem(&word[..split])
     })
 }
@@ -39,6 +50,7 @@ mod tests {
     #[test]
     fn suffix_list_is_sorted_and_unique() {
         assert!(SUFFIXES.windows(2).all(|pair| pair[0] < pair[1]));
+        assert!(WORD_ENDINGS.windows(2).all(|pair| pair[0] < pair[1]));
     }
 
     #[test]
@@ -50,6 +62,7 @@ mod tests {
             assert!(!is_suffix(other.as_bytes()), "{other}");
         }
         assert!(is_inflection_of("karti", |stem| stem == "kart"));
-        assert!(!is_inflection_of("karti", |stem| stem == "kar"));
+        assert!(!is_inflection_of("karti", |stem| stem == "ka"));
+        assert!(is_inflection_of("bakar", |stem| stem == "bak"));
     }
 }

@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 
 use super::suffix;
 
-/// Terms with fewer letters get no automatic typos.
+/// Terms with fewer letters get no automatic typos, and no variant is shorter.
 pub const MIN_LETTERS: usize = 5;
 
 /// Keyboard rows, folded (the Turkish-Q keys ğ ü ş i ö ç fold to g u s i o c).
@@ -64,7 +64,8 @@ pub fn variants(term: &str) -> Vec<Variant> {
         let Ok(text) = String::from_utf8(candidate) else {
             return;
         };
-        if text.bytes().filter(u8::is_ascii_lowercase).count() < MIN_LETTERS - 1
+        // Short variants collide with real words in some language far too often.
+        if text.bytes().filter(u8::is_ascii_lowercase).count() < MIN_LETTERS
             || !seen.insert(text.clone())
         {
             return;
