@@ -20,8 +20,17 @@ const KEYBOARDS: &[[&str; 3]] = &[
     ["qwertyuiopgu", "asdfghjklsi", "zxcvbnmoc"],
 ];
 
-static ENGLISH: &str = include_str!("words/english.txt");
-static TURKISH: &str = include_str!("words/turkish.txt");
+/// The bundled word lists (see `words/README.md` for sources and licences).
+static WORD_LISTS: [&str; 4] = [
+    include_str!("words/english.txt"),
+    include_str!("words/turkish.txt"),
+    include_str!("words/spanish.txt"),
+    include_str!("words/portuguese.txt"),
+];
+
+/// Spanish and Portuguese inflections the stem lists leave out: plural `-s`/`-es`
+/// and feminine `-a`/`-as` of an `-o` stem (`armas`, `todas`).
+const ROMANCE_ENDINGS: &[(&str, &str)] = &[("s", ""), ("es", ""), ("a", "o"), ("as", "o")];
 
 /// How a variant differs from its term.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,7 +74,10 @@ pub fn variants(term: &str) -> Vec<Variant> {
             return;
         };
         // Short variants collide with real words in some language far too often.
+        let words = text.split(' ');
         if text.bytes().filter(u8::is_ascii_lowercase).count() < MIN_LETTERS
+            || words.clone().count() != original_words.len()
+            || words.clone().any(str::is_empty)
             || !seen.insert(text.clone())
         {
             return;
@@ -115,11 +127,16 @@ pub fn variants(term: &str) -> Vec<Variant> {
     out
 }
 
-/// True when folded `word` is in a bundled word list, directly or as a Turkish
-/// inflection (`karti` = `kart` + `i`).
+/// True when folded `word` is in a bundled word list, directly, as a Turkish
+/// inflection (`karti` = `kart` + `i`) or as a Spanish/Portuguese plural or feminine.
 pub fn is_real_word(word: &str) -> bool {
-    let listed = |word: &str| contains_line(ENGLISH, word) || contains_line(TURKISH, word);
-    listed(word) || suffix::is_inflection_of(word, listed)
+    let listed = |word: &str| WORD_LISTS.iter().any(|list| contains_line(list, word));
+    listed(word)
+        || suffix::is_inflection_of(word, listed)
+        || ROMANCE_ENDINGS.iter().any(|(ending, stem_ending)| {
+            word.strip_suffix(ending)
+                .is_some_and(|stem| listed(&format!("{stem}{stem_ending}")))
+        })
 }
 
 /// The keyboard neighbours of ASCII letter `letter` on any supported layout.
@@ -230,9 +247,16 @@ mod tests {
         assert!(
             phrase
                 .iter()
-                .any(|v| v.text == "yapi kerdi" && !v.real_word)
+                .any(|v| v.text == "yapi krefi" && !v.real_word)
         );
-        assert!(is_real_word("house") && is_real_word("kitap"));
+        assert!(is_real_word("house") && is_real_word("kitap") && is_real_word("todas"));
+        assert!(is_real_word("bakar"), "Turkish bak + ar");
+        assert!(
+            variants("kanal d")
+                .iter()
+                .all(|v| v.text.split(' ').count() == 2),
+            "no edit removes a whole word"
+        );
         assert!(!is_real_word("turkcel"));
     }
 
