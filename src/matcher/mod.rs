@@ -255,14 +255,8 @@ impl Matcher {
         let mut builder = Builder::default();
         for brand in &rules.brands {
             let entity = builder.entity(Entity {
-                name: brand.name.clone(),
-                team: brand.team.clone(),
-                kind: HitKind::Brand,
-                filters: brand.filters.clone(),
                 requires_context: !brand.require_any.is_empty(),
-                all_count: 0,
-                has_any: false,
-                near: None,
+                ..Entity::new(&brand.name, &brand.team, HitKind::Brand, &brand.filters)
             });
             let strict = |written: &str| brand.ascii_strict && written.is_ascii();
             for term in &brand.terms {
@@ -298,14 +292,10 @@ impl Matcher {
         }
         for topic in &rules.topics {
             let entity = builder.entity(Entity {
-                name: topic.name.clone(),
-                team: topic.team.clone(),
-                kind: HitKind::Topic,
-                filters: topic.filters.clone(),
-                requires_context: false,
                 all_count: topic.all.len() as u8,
                 has_any: !topic.any.is_empty(),
                 near: topic.near,
+                ..Entity::new(&topic.name, &topic.team, HitKind::Topic, &topic.filters)
             });
             for (group, written) in topic.all.iter().enumerate() {
                 builder.add(
@@ -611,6 +601,20 @@ impl Owner {
 }
 
 impl Entity {
+    /// An entity without rules beyond finding its terms.
+    fn new(name: &str, team: &Option<String>, kind: HitKind, filters: &Filters) -> Entity {
+        Entity {
+            name: name.to_string(),
+            team: team.clone(),
+            kind,
+            filters: filters.clone(),
+            requires_context: false,
+            all_count: 0,
+            has_any: false,
+            near: None,
+        }
+    }
+
     fn groups(&self) -> u32 {
         u32::from(self.all_count) + u32::from(self.has_any)
     }
