@@ -331,7 +331,10 @@ fn match_text(
             .then(|| Post::from_json(line).ok())
             .flatten();
         let text = post.as_ref().map_or(line, |p| p.text.as_str());
-        let hits = matcher.find(text);
+        // A post object also brings what the filters look at (source, language, author).
+        let hits = post
+            .as_ref()
+            .map_or_else(|| matcher.find(text), |post| matcher.match_post(post));
         any |= !hits.is_empty();
         if json {
             serde_json::to_writer(&mut out, &match_json(number, &hits))?;

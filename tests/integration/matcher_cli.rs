@@ -8,6 +8,7 @@ const KEYWORDS: &str = r##"
 name = "Turkcell"
 terms = ["Turkcell"]
 hashtags = ["#turkcell"]
+own_handles = ["@Turkcell"]
 
 [[brand]]
 name = "THY"
