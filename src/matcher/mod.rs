@@ -743,9 +743,12 @@ impl Owner {
 }
 
 /// A phrase also matches joined and hyphenated (`Türk Telekom` ~ `TürkTelekom` ~
-/// `turk-telekom`).
+/// `turk-telekom`), and a hyphenated term spaced and joined (`Coca-Cola` ~ `Coca Cola`).
 fn phrase_variants(term: &str) -> Vec<String> {
-    let words: Vec<&str> = term.split_whitespace().collect();
+    let words: Vec<&str> = term
+        .split(|c: char| c.is_whitespace() || c == '-')
+        .filter(|word| !word.is_empty())
+        .collect();
     if words.len() < 2 {
         return vec![term.to_string()];
     }

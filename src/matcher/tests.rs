@@ -34,6 +34,10 @@ name = "THY"
 terms = ["Türk Hava Yolları", { term = "THY", case = "exact" }]
 
 [[brand]]
+name = "Coca-Cola"
+terms = ["Coca-Cola"]
+
+[[brand]]
 name = "Uber"
 terms = ["Uber"]
 typos = "off"
@@ -84,6 +88,7 @@ fn brands_in_turkish_case_diacritic_and_boundary_forms() {
         ("bkz. https://www.turkcell.com.tr/destek", &["Turkcell"]),
         ("TÜRK TELEKOM faturası", &["Türk Telekom"]),
         ("TürkTelekom ve turk-telekom", &["Türk Telekom"]),
+        ("coca cola ve COCACOLA ve Coca-Cola", &["Coca-Cola"]),
         ("Türk Telekom'dan ses yok", &["Türk Telekom"]),
         ("yapi kredi kartım ve YAPI KREDİ", &["Yapı Kredi"]),
         ("Turkcell Süper Lig maçı", &[]),
