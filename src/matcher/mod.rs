@@ -745,14 +745,21 @@ impl Owner {
 /// A phrase also matches joined and hyphenated (`Türk Telekom` ~ `TürkTelekom` ~
 /// `turk-telekom`), and a hyphenated term spaced and joined (`Coca-Cola` ~ `Coca Cola`).
 fn phrase_variants(term: &str) -> Vec<String> {
-    let words: Vec<&str> = term
-        .split(|c: char| c.is_whitespace() || c == '-')
-        .filter(|word| !word.is_empty())
-        .collect();
-    if words.len() < 2 {
-        return vec![term.to_string()];
+    let mut variants = vec![term.to_string()];
+    let splits: [&dyn Fn(char) -> bool; 2] =
+        [&char::is_whitespace, &|c| c.is_whitespace() || c == '-'];
+    for split in splits {
+        let words: Vec<&str> = term.split(split).filter(|word| !word.is_empty()).collect();
+        if words.len() < 2 {
+            continue;
+        }
+        for variant in [words.join(" "), words.concat(), words.join("-")] {
+            if !variants.contains(&variant) {
+                variants.push(variant);
+            }
+        }
     }
-    vec![words.join(" "), words.concat(), words.join("-")]
+    variants
 }
 
 /// Applies the boundary rules to an automaton match: the pattern must not be glued to

@@ -35,7 +35,7 @@ terms = ["Türk Hava Yolları", { term = "THY", case = "exact" }]
 
 [[brand]]
 name = "Coca-Cola"
-terms = ["Coca-Cola"]
+terms = ["Coca-Cola İçecek"]
 
 [[brand]]
 name = "Uber"
@@ -88,7 +88,12 @@ fn brands_in_turkish_case_diacritic_and_boundary_forms() {
         ("bkz. https://www.turkcell.com.tr/destek", &["Turkcell"]),
         ("TÜRK TELEKOM faturası", &["Türk Telekom"]),
         ("TürkTelekom ve turk-telekom", &["Türk Telekom"]),
-        ("coca cola ve COCACOLA ve Coca-Cola", &["Coca-Cola"]),
+        ("coca cola icecek", &["Coca-Cola"]),
+        ("COCACOLA İÇECEK", &[]),
+        (
+            "Coca-Cola İçecek ve cocacolaicecek ve coca-cola-içecek",
+            &["Coca-Cola"],
+        ),
         ("Türk Telekom'dan ses yok", &["Türk Telekom"]),
         ("yapi kredi kartım ve YAPI KREDİ", &["Yapı Kredi"]),
         ("Turkcell Süper Lig maçı", &[]),
