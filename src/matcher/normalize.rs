@@ -299,6 +299,16 @@ fn fold_bytes<const MAP: bool>(text: &str, out: &mut Vec<u8>, offsets: &mut Vec<
                 continue;
             }
         }
+        if (0xe4..=0xe9).contains(&byte) {
+            // U+4000..U+9FFF (CJK ideographs, hexagrams) fold to themselves: copy
+            // without touching the large table.
+            out.extend_from_slice(&bytes[at..at + 3]);
+            if MAP {
+                offsets.extend([at as u32; 3]);
+            }
+            at += 3;
+            continue;
+        }
         let c = text[at..].chars().next().unwrap_or_default();
         let len = c.len_utf8();
         let before = out.len();
@@ -351,10 +361,23 @@ mod tests {
             ),
             ("❤\u{FE0F} 😡", "❤ 😡"),
             ("ПРИВЕТ Ёлка", "привет елка"),
+            ("中文 測試 ䷀", "中文 測試 ䷀"),
             ("𝐓𝐮𝐫𝐤𝐜𝐞𝐥𝐥", "turkcell"),
         ];
         for (input, expected) in cases {
             assert_eq!(fold(input), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn fast_paths_agree_with_the_slow_fold() {
+        for code in (0x80..0x800).chain(0x4000..0xa000) {
+            let Some(c) = char::from_u32(code) else {
+                continue;
+            };
+            let mut slow = String::new();
+            fold_char_slowly(c, &mut slow);
+            assert_eq!(fold(&c.to_string()), slow, "U+{code:04X}");
         }
     }
 
