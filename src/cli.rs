@@ -41,6 +41,10 @@ pub enum Command {
         /// (joined phrases, generated typos, dropped real-word typos).
         #[arg(long, value_name = "BRAND")]
         variants: Option<String>,
+        /// With `--variants`: first match every line of this file, so the listing
+        /// shows how many hits each variant produced on it.
+        #[arg(long, value_name = "FILE", requires = "variants")]
+        corpus: Option<PathBuf>,
     },
     /// Match text against the keywords, like grep (exit 0 if any line matched, 1 if none).
     Match {
@@ -84,7 +88,7 @@ pub enum Command {
 pub fn execute(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Run => run(cli.config),
-        Command::Check { variants } => check(cli.config, variants),
+        Command::Check { variants, corpus } => check(cli.config, variants, corpus),
         Command::Match {
             keywords,
             json,
@@ -134,9 +138,20 @@ fn run(config_file: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn check(config_file: Option<PathBuf>, variants: Option<String>) -> anyhow::Result<ExitCode> {
+fn check(
+    config_file: Option<PathBuf>,
+    variants: Option<String>,
+    corpus: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
     let config = config::load(config_file.as_deref())?;
     let matcher = Matcher::new(&config.keywords)?;
+    if let Some(corpus) = corpus {
+        let text = std::fs::read_to_string(&corpus)
+            .with_context(|| format!("reading corpus {}", corpus.display()))?;
+        text.lines().for_each(|line| {
+            matcher.find(line);
+        });
+    }
     let mut out = std::io::stdout().lock();
     let Some(name) = variants else {
         print_summary(&mut out, &config, &matcher)?;

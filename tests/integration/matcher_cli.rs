@@ -110,6 +110,26 @@ fn check_lists_generated_variants() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("typo") && text.contains("turkcel "), "{text}");
     assert!(text.contains("#turkcell"));
+    std::fs::write(
+        dir.path().join("posts.txt"),
+        "turkcel\nturkcel yine\nTurkcell\n",
+    )
+    .unwrap();
+    let counted = mentiond(
+        dir.path(),
+        &[
+            "--config",
+            "c.toml",
+            "check",
+            "--variants",
+            "Turkcell",
+            "--corpus",
+            "posts.txt",
+        ],
+    );
+    let counted = String::from_utf8(counted.stdout).unwrap();
+    let typo_line = counted.lines().find(|l| l.contains(" turkcel ")).unwrap();
+    assert!(typo_line.ends_with("hits 2"), "{typo_line}");
     let unknown = mentiond(
         dir.path(),
         &["--config", "c.toml", "check", "--variants", "Nobody"],
