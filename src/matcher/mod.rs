@@ -64,7 +64,8 @@ pub struct TermMatch {
     pub generated: bool,
     /// Byte offset where the match starts in the original text.
     pub start: usize,
-    /// Byte offset where it ends (after any Turkish suffix).
+    /// Byte offset where the term ends; a Turkish suffix after it is not included
+    /// (`kind` says `suffix`).
     pub end: usize,
 }
 
@@ -217,7 +218,8 @@ struct Candidate {
     pattern: u32,
     start: usize,
     end: usize,
-    /// End of the suffix after the term (`end` when there is none).
+    /// End of the suffix after the term (`end` when there is none); it decides the
+    /// kind, spans stop at `end`.
     suffix_end: usize,
     /// The suffix is glued to the term without an apostrophe.
     glued: bool,
@@ -466,7 +468,6 @@ impl Matcher {
         } = scratch;
         for candidate in candidates.iter() {
             let term_range = folded.original_range(candidate.start..candidate.end);
-            let range = folded.original_range(candidate.start..candidate.suffix_end);
             let pattern = &self.patterns[candidate.pattern as usize];
             for &owner_id in &pattern.owners {
                 let owner = &self.owners[owner_id as usize];
@@ -506,7 +507,7 @@ impl Matcher {
                     ));
                 }
                 if matches!(owner.role, Role::Find | Role::All(_) | Role::Any) {
-                    let matched = &text[range.clone()];
+                    let matched = &text[term_range.clone()];
                     found.push((
                         owner.entity,
                         owner_id,
@@ -516,8 +517,8 @@ impl Matcher {
                             kind: owner.kind(candidate, &text[term_range.clone()]),
                             variant: pattern.text.clone(),
                             generated: owner.source == Source::Typo,
-                            start: range.start,
-                            end: range.end,
+                            start: term_range.start,
+                            end: term_range.end,
                         },
                     ));
                 }
@@ -764,7 +765,7 @@ fn phrase_variants(term: &str) -> Vec<String> {
 
 /// Applies the boundary rules to an automaton match: the pattern must not be glued to
 /// word characters, except on the right to a Turkish suffix; an apostrophe suffix
-/// (`turkcell'e`) is taken into the span.
+/// (`turkcell'e`) is noted too.
 fn candidate(
     folded: &[u8],
     pattern: &Pattern,

@@ -70,9 +70,9 @@ fn match_json_explains_variants_and_keeps_exit_codes() {
         (
             &"suffix".into(),
             &"turkcell".into(),
-            &"TURKCELL'e".into(),
+            &"TURKCELL".into(),
             &0.into(),
-            &10.into()
+            &8.into()
         )
     );
     assert_eq!(first[1]["brand"], "Outage");
