@@ -15,7 +15,7 @@ use crate::alerts::{self, DeliveryWorker, Router};
 use crate::api;
 use crate::config::Config;
 use crate::http;
-use crate::matcher::Matcher;
+use crate::matcher::{Matcher, SharedMatcher};
 use crate::pipeline::Pipeline;
 use crate::sources::{self, SourceContext, poll_loop::PollLoop};
 use crate::store::{Store, StoreHandle};
@@ -31,7 +31,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     let store = Store::open(&config.storage_path)
         .with_context(|| format!("opening database {}", config.storage_path.display()))?;
     let (store, store_thread) = StoreHandle::spawn(store);
-    let matcher = Arc::new(Matcher::new(&config.keywords)?);
+    let matcher = Arc::new(SharedMatcher::new(Matcher::new(&config.keywords)?));
     let router = Arc::new(Router::new(config.routes.clone(), &config.keywords));
     let source_http = http::client(&config.poll.user_agent, config.poll.request_timeout, true)
         .context("building HTTP client")?;

@@ -3,7 +3,7 @@
 //! line matched), 2 bad configuration, keywords or usage.
 
 use std::io::{BufRead, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{self, Config, ConfigError, KeywordRules};
 use crate::escape;
-use crate::matcher::{BrandHit, Matcher};
+use crate::matcher::{BrandHit, Matcher, bench};
 use crate::model::Post;
 use crate::store::{AckOutcome, DeliveryStatus, Store, unix_millis};
 use crate::{app, shutdown, telemetry};
@@ -36,7 +36,16 @@ pub enum Command {
     /// Run the daemon until SIGTERM or SIGINT.
     Run,
     /// Validate the configuration and keywords and print a summary.
-    Check,
+    Check {
+        /// Instead of the summary, list every compiled variant of this brand or topic
+        /// (joined phrases, generated typos, dropped real-word typos).
+        #[arg(long, value_name = "BRAND")]
+        variants: Option<String>,
+        /// With `--variants`: first match every line of this file, so the listing
+        /// shows how many hits each variant produced on it.
+        #[arg(long, value_name = "FILE", requires = "variants")]
+        corpus: Option<PathBuf>,
+    },
     /// Match text against the keywords, like grep (exit 0 if any line matched, 1 if none).
     Match {
         /// Keywords file to use instead of the configured one.
@@ -47,6 +56,19 @@ pub enum Command {
         json: bool,
         /// Texts to match; without them, lines are read from stdin (plain text or post JSON).
         text: Vec<String>,
+    },
+    /// Measure what a keyword set costs: the full matcher and a raw DFA scan of the same
+    /// patterns over a corpus (one post a line), on one thread.
+    Bench {
+        /// Keywords file to compile.
+        #[arg(long, value_name = "FILE")]
+        keywords: PathBuf,
+        /// Corpus file, one post a line.
+        #[arg(long, value_name = "FILE")]
+        corpus: PathBuf,
+        /// Print the report as one JSON object.
+        #[arg(long)]
+        json: bool,
     },
     /// List stored hits, newest first.
     Hits {
@@ -120,12 +142,17 @@ pub enum StatusFilter {
 pub fn execute(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Run => run(cli.config),
-        Command::Check => check(cli.config),
+        Command::Check { variants, corpus } => check(cli.config, variants, corpus),
         Command::Match {
             keywords,
             json,
             text,
         } => match_text(cli.config, keywords, json, text),
+        Command::Bench {
+            keywords,
+            corpus,
+            json,
+        } => bench(&keywords, &corpus, json),
         Command::Hits { json, limit, brand } => hits(cli.config, json, limit, brand),
         Command::Status { json } => status(cli.config, json),
         Command::Ack { hit_id, by } => ack(cli.config, hit_id, by),
@@ -177,11 +204,100 @@ fn run(config_file: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn check(config_file: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+fn check(
+    config_file: Option<PathBuf>,
+    variants: Option<String>,
+    corpus: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
     let config = config::load(config_file.as_deref())?;
     let matcher = Matcher::new(&config.keywords)?;
+    if let Some(corpus) = corpus {
+        let text = std::fs::read_to_string(&corpus)
+            .with_context(|| format!("reading corpus {}", corpus.display()))?;
+        text.lines().for_each(|line| {
+            matcher.find(line);
+        });
+    }
     let mut out = std::io::stdout().lock();
-    print_summary(&mut out, &config, &matcher)?;
+    let Some(name) = variants else {
+        print_summary(&mut out, &config, &matcher)?;
+        return Ok(ExitCode::SUCCESS);
+    };
+    let Some(report) = matcher.variant_report(&name) else {
+        eprintln!("mentiond: no brand or topic named `{name}` in the keywords");
+        return Ok(ExitCode::from(2));
+    };
+    writeln!(out, "{} variants of {name}:", report.len())?;
+    for variant in &report {
+        let note = variant
+            .dropped
+            .map_or(String::new(), |reason| format!("  (dropped: {reason})"));
+        writeln!(
+            out,
+            "  {:<12} {:<28} from {:<24} hits {}{note}",
+            variant.source,
+            escape::terminal(&variant.variant),
+            escape::terminal(&variant.term),
+            variant.hits
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn bench(keywords: &Path, corpus: &Path, json: bool) -> anyhow::Result<ExitCode> {
+    let rules = config::load_keywords(keywords)?;
+    let corpus = std::fs::read_to_string(corpus)
+        .with_context(|| format!("reading corpus {}", corpus.display()))?;
+    let report = bench::run(&rules, &corpus)?;
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer(&mut out, &report)?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    writeln!(
+        out,
+        "keywords: {} patterns, compiled in {:.3} s, {:.1} MiB",
+        report.patterns,
+        report.compile_seconds,
+        report.memory_bytes as f64 / (1024.0 * 1024.0)
+    )?;
+    writeln!(
+        out,
+        "corpus: {} posts, {:.1} MB",
+        report.posts,
+        report.bytes as f64 / 1e6
+    )?;
+    let engines = [
+        ("matcher", &report.matcher),
+        ("raw DFA", &report.raw_dfa),
+        ("DFA on pre-folded text", &report.prefolded_dfa),
+    ];
+    for (name, run) in engines {
+        writeln!(
+            out,
+            "{name:<22} {:.3} s  {:.0} posts/s  {:.1} MB/s",
+            run.seconds, run.posts_per_s, run.mb_per_s
+        )?;
+    }
+    writeln!(out, "ratio matcher/raw DFA: {:.2}", report.ratio)?;
+    writeln!(
+        out,
+        "hits: {} in {} posts ({} with a generated typo)",
+        report.hits, report.posts_with_hits, report.typo_hits
+    )?;
+    writeln!(out, "busiest variants:")?;
+    for variant in &report.busiest_variants {
+        writeln!(
+            out,
+            "  {:>8}  {} {} ({}, from {})",
+            variant.hits,
+            escape::terminal(&variant.brand),
+            escape::terminal(&variant.variant),
+            variant.source,
+            escape::terminal(&variant.term)
+        )?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -206,8 +322,9 @@ fn print_summary(out: &mut impl Write, config: &Config, matcher: &Matcher) -> st
     let rules = &config.keywords;
     writeln!(
         out,
-        "brands ({}) from {}, {} patterns:",
+        "brands ({}) and topics ({}) from {}, {} patterns:",
         rules.brands.len(),
+        rules.topics.len(),
         config.keywords_path.display(),
         matcher.pattern_count()
     )?;
@@ -226,6 +343,20 @@ fn print_summary(out: &mut impl Write, config: &Config, matcher: &Matcher) -> st
             brand.hashtags.len(),
             brand.misspellings.len(),
             brand.exclude.len()
+        )?;
+    }
+    for topic in &rules.topics {
+        writeln!(
+            out,
+            "  topic {} (team {}): all {}, any {}, none {}{}",
+            topic.name,
+            topic.team.as_deref().unwrap_or("-"),
+            topic.all.len(),
+            topic.any.len(),
+            topic.none.len(),
+            topic
+                .near
+                .map_or(String::new(), |near| format!(", within {near} words"))
         )?;
     }
     writeln!(out, "receivers ({}):", config.receivers.len())?;
@@ -275,7 +406,10 @@ fn match_text(
             .then(|| Post::from_json(line).ok())
             .flatten();
         let text = post.as_ref().map_or(line, |p| p.text.as_str());
-        let hits = matcher.find(text);
+        // A post object also brings what the filters look at (source, language, author).
+        let hits = post
+            .as_ref()
+            .map_or_else(|| matcher.find(text), |post| matcher.match_post(post));
         any |= !hits.is_empty();
         if json {
             serde_json::to_writer(&mut out, &match_json(number, &hits))?;
@@ -311,7 +445,7 @@ fn match_text(
 fn match_json(line: usize, hits: &[BrandHit]) -> serde_json::Value {
     json!({
         "line": line,
-        "hits": hits.iter().map(|hit| json!({"brand": hit.brand, "terms": hit.terms})).collect::<Vec<_>>(),
+        "hits": hits.iter().map(|hit| json!({"brand": hit.brand, "kind": hit.kind, "terms": hit.terms})).collect::<Vec<_>>(),
     })
 }
 

@@ -15,7 +15,7 @@ use tracing::{Instrument, error, info, info_span};
 
 use crate::alerts::Router;
 use crate::alerts::responsibility::OwnHandles;
-use crate::matcher::Matcher;
+use crate::matcher::SharedMatcher;
 use crate::model::Post;
 use crate::store::{BatchOutcome, NewBatch, StoreError, StoreHandle};
 
@@ -38,8 +38,9 @@ pub struct Batch {
 pub struct Pipeline {
     /// Pages from every poll loop; the pipeline ends when all senders are gone.
     pub batches: mpsc::Receiver<Batch>,
-    /// The compiled keywords.
-    pub matcher: Arc<Matcher>,
+    /// The compiled keywords; the current matcher is taken once per batch, so a reload
+    /// applies from the next batch on.
+    pub matcher: Arc<SharedMatcher>,
     /// Routes hits to receivers.
     pub router: Arc<Router>,
     /// Recognises replies from the brands' own accounts, which acknowledge hits.
@@ -66,11 +67,12 @@ impl Pipeline {
     async fn process(&self, batch: Batch) {
         let now = Utc::now();
         let replies = self.own_handles.replies(&batch.posts, now);
+        let matcher = self.matcher.current();
         let posts: Vec<_> = batch
             .posts
             .into_iter()
             .filter_map(|post| {
-                let hits = self.matcher.match_post(&post);
+                let hits = matcher.match_post(&post);
                 (!hits.is_empty()).then_some((post, hits))
             })
             .collect();

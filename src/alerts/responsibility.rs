@@ -32,7 +32,7 @@ impl OwnHandles {
     pub fn new(keywords: &KeywordRules) -> OwnHandles {
         let mut brands_by_handle: HashMap<String, Vec<String>> = HashMap::new();
         for brand in &keywords.brands {
-            for handle in &brand.own_handles {
+            for handle in &brand.filters.own_handles {
                 brands_by_handle
                     .entry(fold_handle(handle))
                     .or_default()
@@ -158,7 +158,7 @@ mod tests {
     use crate::alerts::RouteConfig;
     use crate::alerts::routes::GroupLabel;
     use crate::config::parse_keywords;
-    use crate::matcher::{BrandHit, TermKind, TermMatch};
+    use crate::matcher::{BrandHit, HitKind, TermKind, TermMatch};
     use crate::store::{NewBatch, Store, unix_millis};
     use chrono::TimeZone;
 
@@ -181,7 +181,7 @@ own_handles = ["TurkcellHizmet"]
     #[test]
     fn only_replies_from_own_handles_acknowledge() {
         let handles = OwnHandles::new(&keywords());
-        assert_eq!(keywords().brands[0].own_handles, ["@TurkcellHizmet"]);
+        assert_eq!(keywords().brands[0].filters.own_handles, ["turkcellhizmet"]);
         let now = Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap();
         let posts = [
             post(
@@ -240,10 +240,13 @@ own_handles = ["TurkcellHizmet"]
                 let hit = BrandHit {
                     brand: "Turkcell".into(),
                     team: Some("care".into()),
+                    kind: HitKind::Brand,
                     terms: vec![TermMatch {
                         term: "Turkcell".into(),
                         matched: "Turkcell".into(),
-                        kind: TermKind::Term,
+                        kind: TermKind::Exact,
+                        variant: "turkcell".into(),
+                        generated: false,
                         start: 0,
                         end: 8,
                     }],

@@ -15,6 +15,22 @@ use super::{ConfigError, Problem};
 pub struct KeywordRules {
     /// Brands in file order.
     pub brands: Vec<Brand>,
+    /// Topics (boolean rules over terms) in file order.
+    pub topics: Vec<Topic>,
+}
+
+impl KeywordRules {
+    /// True when a brand or topic is called `name`.
+    pub fn has_name(&self, name: &str) -> bool {
+        self.brands.iter().any(|b| b.name == name) || self.topics.iter().any(|t| t.name == name)
+    }
+
+    /// True when a brand or topic belongs to `team`.
+    pub fn has_team(&self, team: &str) -> bool {
+        let team = Some(team);
+        self.brands.iter().any(|b| b.team.as_deref() == team)
+            || self.topics.iter().any(|t| t.team.as_deref() == team)
+    }
 }
 
 /// One watched brand (or a competitor of one).
@@ -25,22 +41,29 @@ pub struct Brand {
     /// Team responsible for its mentions; routes match on it.
     pub team: Option<String>,
     /// Names and phrases, matched as whole words.
-    pub terms: Vec<String>,
+    pub terms: Vec<Term>,
     /// Account handles, always starting with `@`.
     pub handles: Vec<String>,
     /// Hashtags, always starting with `#`.
     pub hashtags: Vec<String>,
+    /// Web domains (`turkcell.com.tr`).
+    pub domains: Vec<String>,
     /// Spellings people really type (`turkcel`).
     pub misspellings: Vec<String>,
+    /// Whether typo variants of `terms` are generated.
+    pub typos: Typos,
+    /// Whether ASCII-only terms refuse accented spellings (`Uber` is not `über`).
+    pub ascii_strict: bool,
     /// A post containing any of these is not a hit for this brand.
     pub exclude: Vec<String>,
+    /// Context words: when set, at least one must appear for a hit.
+    pub require_any: Vec<String>,
+    /// Which posts are considered at all.
+    pub filters: Filters,
     /// Set on competitor entries: the brand this one is watched against.
     pub competitor_of: Option<String>,
     /// How pressing its hits are; `urgent` hits skip a route's `group_wait`.
     pub severity: Severity,
-    /// The brand's own accounts, starting with `@`; a reply from one of them to a
-    /// post acknowledges the brand's hit on that post.
-    pub own_handles: Vec<String>,
 }
 
 /// How pressing a brand's hits are (`severity` in `[[brand]]`).
@@ -74,11 +97,80 @@ impl Severity {
     }
 }
 
+/// A name or phrase of a brand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Term {
+    /// The term as written in the file.
+    pub text: String,
+    /// Whether the original text must show the same letter case.
+    pub case: CaseRule,
+}
+
+/// Letter-case handling of a term.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CaseRule {
+    /// Any case matches.
+    #[default]
+    Ignore,
+    /// The letters must have the case they have in the file (`THY`, not `thy`).
+    Exact,
+}
+
+/// Automatic typo variants of a brand's terms.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Typos {
+    /// Only the listed `misspellings`.
+    Off,
+    /// Edit-distance-1 variants of terms with 5 letters or more, minus real words.
+    #[default]
+    Auto,
+}
+
+/// A boolean rule: `all` terms, at least one `any` term, no `none` term.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Topic {
+    /// Display name, unique among brands and topics; hits carry it as their brand.
+    pub name: String,
+    /// Team responsible for its hits.
+    pub team: Option<String>,
+    /// Every one of these must appear.
+    pub all: Vec<String>,
+    /// At least one of these must appear (when the list is not empty).
+    pub any: Vec<String>,
+    /// None of these may appear.
+    pub none: Vec<String>,
+    /// When set, the `all` terms and one `any` term must lie within this many words.
+    pub near: Option<u32>,
+    /// Which posts are considered at all.
+    pub filters: Filters,
+}
+
+/// Which posts a brand or topic considers; an unknown property (no language, no
+/// follower count) passes its filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filters {
+    /// Accepted languages, lower-case (empty: all).
+    pub lang: Vec<String>,
+    /// Accepted source names (empty: all).
+    pub sources: Vec<String>,
+    /// Authors with fewer followers are ignored.
+    pub min_followers: Option<u64>,
+    /// The brand's own accounts, lower-case without `@`: their posts are never hits,
+    /// and their replies acknowledge the brand's hits on the posts they answer.
+    pub own_handles: Vec<String>,
+    /// Reposts (kind `repost`, or text starting with `RT @`) are ignored.
+    pub skip_reposts: bool,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawKeywords {
     #[serde(default)]
     brand: Vec<RawBrand>,
+    #[serde(default)]
+    topic: Vec<RawTopic>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -87,19 +179,78 @@ struct RawBrand {
     name: String,
     team: Option<String>,
     #[serde(default)]
-    terms: Vec<String>,
+    terms: Vec<RawTerm>,
     #[serde(default)]
     handles: Vec<String>,
     #[serde(default)]
     hashtags: Vec<String>,
     #[serde(default)]
+    domains: Vec<String>,
+    #[serde(default)]
     misspellings: Vec<String>,
     #[serde(default)]
+    typos: Typos,
+    #[serde(default)]
+    case: CaseRule,
+    #[serde(default = "yes")]
+    ascii_strict: bool,
+    #[serde(default)]
     exclude: Vec<String>,
-    competitor_of: Option<String>,
-    severity: Option<String>,
+    #[serde(default)]
+    require_any: Vec<String>,
+    #[serde(default)]
+    lang: Vec<String>,
+    #[serde(default)]
+    sources: Vec<String>,
+    min_followers: Option<u64>,
     #[serde(default)]
     own_handles: Vec<String>,
+    #[serde(default)]
+    skip_reposts: bool,
+    competitor_of: Option<String>,
+    severity: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTopic {
+    name: String,
+    team: Option<String>,
+    #[serde(default)]
+    all: Vec<String>,
+    #[serde(default)]
+    any: Vec<String>,
+    #[serde(default)]
+    none: Vec<String>,
+    near: Option<u32>,
+    #[serde(default)]
+    lang: Vec<String>,
+    #[serde(default)]
+    sources: Vec<String>,
+    min_followers: Option<u64>,
+    #[serde(default)]
+    own_handles: Vec<String>,
+    #[serde(default)]
+    skip_reposts: bool,
+}
+
+/// A term is a string or `{ term = "THY", case = "exact" }`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawTerm {
+    Plain(String),
+    Detailed(RawDetailedTerm),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDetailedTerm {
+    term: String,
+    case: Option<CaseRule>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Reads and validates the keywords file at `path`.
@@ -136,10 +287,10 @@ pub fn parse_keywords(path: &Path, text: &str) -> Result<KeywordRules, ConfigErr
             message,
         });
     };
-    if raw.brand.is_empty() {
+    if raw.brand.is_empty() && raw.topic.is_empty() {
         problem(
             "brand".into(),
-            "no [[brand]] entries: nothing would ever match".into(),
+            "no [[brand]] or [[topic]] entries: nothing would ever match".into(),
         );
     }
     let mut seen = HashSet::new();
@@ -147,32 +298,52 @@ pub fn parse_keywords(path: &Path, text: &str) -> Result<KeywordRules, ConfigErr
     let mut brands = Vec::with_capacity(raw.brand.len());
     for (index, raw) in raw.brand.into_iter().enumerate() {
         let key = |field: &str| format!("brand[{index}].{field}");
-        if raw.name.trim().is_empty() {
-            problem(key("name"), "must not be empty".into());
-        } else if !seen.insert(raw.name.to_lowercase()) {
-            problem(
-                key("name"),
-                format!("brand `{}` is defined twice", raw.name),
-            );
-        }
+        check_name(&raw.name, &mut seen, key("name"), &mut problem);
         if raw.terms.is_empty()
             && raw.handles.is_empty()
             && raw.hashtags.is_empty()
+            && raw.domains.is_empty()
             && raw.misspellings.is_empty()
         {
             problem(
                 key("terms"),
-                "set at least one of `terms`, `handles`, `hashtags`, `misspellings`".into(),
+                "set at least one of `terms`, `handles`, `hashtags`, `domains`, `misspellings`"
+                    .into(),
             );
         }
+        let terms: Vec<Term> = raw
+            .terms
+            .into_iter()
+            .map(|term| match term {
+                RawTerm::Plain(text) => Term {
+                    text: text.trim().to_string(),
+                    case: raw.case,
+                },
+                RawTerm::Detailed(detailed) => Term {
+                    text: detailed.term.trim().to_string(),
+                    case: detailed.case.unwrap_or(raw.case),
+                },
+            })
+            .collect();
+        if terms.iter().any(|term| term.text.is_empty()) {
+            problem(key("terms"), "contains an empty term".into());
+        }
         for (field, list) in [
-            ("terms", &raw.terms),
             ("misspellings", &raw.misspellings),
             ("exclude", &raw.exclude),
+            ("require_any", &raw.require_any),
         ] {
-            if list.iter().any(|term| term.trim().is_empty()) {
-                problem(key(field), "contains an empty term".into());
-            }
+            check_terms(list, key(field), &mut problem);
+        }
+        if let Some(bad) = raw
+            .domains
+            .iter()
+            .find(|d| !d.contains('.') || d.trim().contains(char::is_whitespace))
+        {
+            problem(
+                key("domains"),
+                format!("`{bad}` is not a domain like `example.com`"),
+            );
         }
         let handles = prefixed(&raw.handles, '@');
         let hashtags = prefixed(&raw.hashtags, '#');
@@ -202,23 +373,115 @@ pub fn parse_keywords(path: &Path, text: &str) -> Result<KeywordRules, ConfigErr
                 Severity::Normal
             }
         };
+        let filters = filters(
+            raw.lang,
+            raw.sources,
+            raw.min_followers,
+            raw.own_handles,
+            raw.skip_reposts,
+        );
         brands.push(Brand {
             name: raw.name.trim().to_string(),
             team: raw.team,
-            terms: trimmed(raw.terms),
+            terms,
             handles,
             hashtags,
+            domains: trimmed(raw.domains),
             misspellings: trimmed(raw.misspellings),
+            typos: raw.typos,
+            ascii_strict: raw.ascii_strict,
             exclude: trimmed(raw.exclude),
+            require_any: trimmed(raw.require_any),
+            filters,
             competitor_of: raw.competitor_of,
             severity,
-            own_handles,
+        });
+    }
+    let mut topics = Vec::with_capacity(raw.topic.len());
+    for (index, raw) in raw.topic.into_iter().enumerate() {
+        let key = |field: &str| format!("topic[{index}].{field}");
+        check_name(&raw.name, &mut seen, key("name"), &mut problem);
+        if raw.all.is_empty() && raw.any.is_empty() {
+            problem(
+                format!("topic[{index}]"),
+                "set at least one of `all`, `any`".into(),
+            );
+        }
+        if raw.all.len() > MAX_ALL_TERMS {
+            problem(
+                key("all"),
+                format!("at most {MAX_ALL_TERMS} terms (use `any` for alternatives)"),
+            );
+        }
+        for (field, list) in [("all", &raw.all), ("any", &raw.any), ("none", &raw.none)] {
+            check_terms(list, key(field), &mut problem);
+        }
+        if raw.near == Some(0) {
+            problem(key("near"), "must be at least 1 (words)".into());
+        }
+        topics.push(Topic {
+            name: raw.name.trim().to_string(),
+            team: raw.team,
+            all: trimmed(raw.all),
+            any: trimmed(raw.any),
+            none: trimmed(raw.none),
+            near: raw.near,
+            filters: filters(
+                raw.lang,
+                raw.sources,
+                raw.min_followers,
+                raw.own_handles,
+                raw.skip_reposts,
+            ),
         });
     }
     if problems.is_empty() {
-        Ok(KeywordRules { brands })
+        Ok(KeywordRules { brands, topics })
     } else {
         Err(ConfigError::new(problems))
+    }
+}
+
+/// The most `all` terms a topic may have (they are tracked in a bit set).
+pub const MAX_ALL_TERMS: usize = 32;
+
+fn check_name(
+    name: &str,
+    seen: &mut HashSet<String>,
+    key: String,
+    problem: &mut impl FnMut(String, String),
+) {
+    if name.trim().is_empty() {
+        problem(key, "must not be empty".into());
+    } else if !seen.insert(name.trim().to_lowercase()) {
+        problem(key, format!("`{name}` is defined twice"));
+    }
+}
+
+fn check_terms(list: &[String], key: String, problem: &mut impl FnMut(String, String)) {
+    if list.iter().any(|term| term.trim().is_empty()) {
+        problem(key, "contains an empty term".into());
+    }
+}
+
+fn filters(
+    lang: Vec<String>,
+    sources: Vec<String>,
+    min_followers: Option<u64>,
+    own_handles: Vec<String>,
+    skip_reposts: bool,
+) -> Filters {
+    let lower = |list: Vec<String>| -> Vec<String> {
+        list.into_iter()
+            .map(|item| item.trim().trim_start_matches('@').to_lowercase())
+            .collect()
+    };
+    Filters {
+        lang: lower(lang),
+        sources: trimmed(sources),
+        min_followers,
+        own_handles: lower(own_handles),
+        skip_reposts,
     }
 }
 
@@ -299,5 +562,108 @@ mod tests {
         let err = parse("[[brand]]\nname = \"A\nterms = 1\n").unwrap_err();
         assert_eq!(err.problems[0].line, Some(2));
         assert!(parse("").is_err());
+    }
+
+    #[test]
+    fn new_schema_parses_terms_rules_filters_and_topics() {
+        let rules = parse(
+            r##"
+[[brand]]
+name = "THY"
+team = "thy"
+terms = ["Türk Hava Yolları", { term = "THY", case = "exact" }]
+domains = ["thy.com"]
+typos = "off"
+ascii_strict = false
+require_any = ["uçuş"]
+lang = ["TR"]
+sources = ["x"]
+min_followers = 5
+own_handles = ["@TK_TR"]
+skip_reposts = true
+
+[[topic]]
+name = "Delay"
+team = "thy"
+all = ["uçuş"]
+any = ["rötar"]
+none = ["kampanya"]
+near = 4
+"##,
+        )
+        .unwrap();
+        let brand = &rules.brands[0];
+        assert_eq!(
+            brand.terms,
+            [
+                Term {
+                    text: "Türk Hava Yolları".into(),
+                    case: CaseRule::Ignore
+                },
+                Term {
+                    text: "THY".into(),
+                    case: CaseRule::Exact
+                }
+            ]
+        );
+        assert_eq!((brand.typos, brand.ascii_strict), (Typos::Off, false));
+        assert_eq!(
+            brand.filters,
+            Filters {
+                lang: vec!["tr".into()],
+                sources: vec!["x".into()],
+                min_followers: Some(5),
+                own_handles: vec!["tk_tr".into()],
+                skip_reposts: true,
+            }
+        );
+        let topic = &rules.topics[0];
+        assert_eq!(
+            (topic.near, topic.all.len(), topic.any.len()),
+            (Some(4), 1, 1)
+        );
+        assert!(rules.has_name("Delay") && rules.has_team("thy") && !rules.has_name("x"));
+        assert_eq!(
+            parse("[[brand]]\nname = \"A\"\nterms = [\"a\"]\n")
+                .unwrap()
+                .brands[0]
+                .typos,
+            Typos::Auto
+        );
+    }
+
+    #[test]
+    fn new_schema_problems_name_key_and_line() {
+        let text = "[[brand]]\nname = \"A\"\nterms = [\"a\"]\ndomains = [\"nodot\"]\nrequire_any = [\" \"]\n\n[[topic]]\nname = \"a\"\nnear = 0\n";
+        let err = parse(text).unwrap_err();
+        let lines: Vec<_> = err
+            .problems
+            .iter()
+            .map(|p| (p.key.as_str(), p.line))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                ("brand[0].require_any", Some(5)),
+                ("brand[0].domains", Some(4)),
+                ("topic[0].name", Some(8)),
+                ("topic[0]", Some(7)),
+                ("topic[0].near", Some(9)),
+            ]
+        );
+        for (text, line) in [
+            ("[[topic]]\nname = \"T\"\nall = [\"a\"]\nnearby = 3\n", 4),
+            (
+                "[[brand]]\nname = \"A\"\nterms = [\"a\"]\ntypos = \"always\"\n",
+                4,
+            ),
+            (
+                "[[brand]]\nname = \"A\"\nterms = [{ term = \"a\", cse = \"exact\" }]\n",
+                3,
+            ),
+        ] {
+            let err = parse(text).unwrap_err();
+            assert_eq!(err.problems[0].line, Some(line), "{text}");
+        }
     }
 }

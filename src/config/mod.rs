@@ -23,7 +23,10 @@ use crate::api::ApiSettings;
 use crate::backoff::Backoff;
 use crate::sources::{SourceConfig, SourceKind};
 
-pub use keywords::{Brand, KeywordRules, Severity, load_keywords, parse_keywords};
+pub use keywords::{
+    Brand, CaseRule, Filters, KeywordRules, Severity, Term, Topic, Typos, load_keywords,
+    parse_keywords,
+};
 pub use locate::TomlSource;
 pub use secret::take_secret;
 
@@ -574,22 +577,19 @@ impl Layers {
                 }
             }
             if let Some(team) = &route.team
-                && !keywords
-                    .brands
-                    .iter()
-                    .any(|b| b.team.as_ref() == Some(team))
+                && !keywords.has_team(team)
             {
                 problems.push(self.problem(
                     &key("team"),
-                    format!("no brand in the keywords has team `{team}`"),
+                    format!("no brand or topic in the keywords has team `{team}`"),
                 ));
             }
             if let Some(brand) = &route.brand
-                && !keywords.brands.iter().any(|b| &b.name == brand)
+                && !keywords.has_name(brand)
             {
                 problems.push(self.problem(
                     &key("brand"),
-                    format!("no brand named `{brand}` in the keywords"),
+                    format!("no brand or topic named `{brand}` in the keywords"),
                 ));
             }
             if let Some(source) = &route.source

@@ -1,31 +1,52 @@
-//! The matcher: compiled [`KeywordRules`] → which brands a text mentions, and where.
+//! The matcher: compiled [`KeywordRules`] → which brands and topics a post mentions,
+//! where, and why.
 //!
-//! Pure and synchronous: no I/O, no clock. Text and patterns are folded with the same
-//! rules ([`normalize`]), searched at once with aho-corasick, then kept only on whole
-//! words; a brand with any `exclude` term present is dropped. Spans are byte offsets
-//! into the original text.
+//! Pure and synchronous: no I/O, no clock. Each post is folded once ([`normalize`]),
+//! scanned once by one aho-corasick DFA holding every folded variant of every term
+//! (terms, joined/hyphenated phrases, handles, hashtags, domains, misspellings,
+//! generated typos, exclusions, context words, topic terms), then candidates are kept
+//! on word boundaries (or before a Turkish suffix), checked against the original text
+//! (letter case, accents) and fed into per-brand and per-topic rules. Spans are byte
+//! offsets into the original text. A compiled [`Matcher`] never changes; reloads build
+//! a new one and swap it into the [`SharedMatcher`].
 
+pub mod bench;
 pub mod normalize;
+mod suffix;
+pub mod typos;
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use arc_swap::ArcSwap;
 use serde::Serialize;
 
-use crate::config::KeywordRules;
+use crate::config::{CaseRule, Filters, KeywordRules, Typos};
 use crate::model::Post;
-use normalize::{Folded, fold};
+use normalize::{Folded, char_at, char_before, fold, is_accented, is_word_char};
 
-/// How a term is written in the keywords file.
+/// Which kind of variant matched, as reported in explanations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TermKind {
-    /// A name or phrase from `terms`.
-    Term,
-    /// An `@handle`.
-    Handle,
+    /// The term in its written spelling, in any letter case.
+    Exact,
+    /// The term after folding: other diacritics, Turkish i forms, joined or hyphenated.
+    Folded,
+    /// A listed misspelling or a generated typo variant.
+    Misspelling,
+    /// The term followed by a Turkish suffix (`Turkcell'e`, `turkcellden`).
+    Suffix,
     /// A `#hashtag`.
     Hashtag,
-    /// A listed misspelling.
-    Misspelling,
+    /// An `@handle`.
+    Handle,
+    /// A web domain.
+    Domain,
 }
 
 /// One occurrence of a term in a text.
@@ -35,21 +56,38 @@ pub struct TermMatch {
     pub term: String,
     /// The original text at `start..end`.
     pub matched: String,
-    /// Which list the term came from.
+    /// How it matched.
     pub kind: TermKind,
+    /// The folded variant the automaton found (`turkcel`, `turk-telekom`).
+    pub variant: String,
+    /// True when the variant is a generated typo, not written in the keywords file.
+    pub generated: bool,
     /// Byte offset where the match starts in the original text.
     pub start: usize,
-    /// Byte offset where it ends.
+    /// Byte offset where the term ends; a Turkish suffix after it is not included
+    /// (`kind` says `suffix`).
     pub end: usize,
 }
 
-/// All matches of one brand in one text.
+/// Whether a hit comes from a `[[brand]]` or a `[[topic]]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HitKind {
+    /// A brand entry.
+    Brand,
+    /// A topic entry.
+    Topic,
+}
+
+/// All matches of one brand or topic in one text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BrandHit {
-    /// Brand name.
+    /// Brand or topic name.
     pub brand: String,
-    /// The brand's team.
+    /// Its team.
     pub team: Option<String>,
+    /// Brand or topic.
+    pub kind: HitKind,
     /// Non-overlapping matches in text order.
     pub terms: Vec<TermMatch>,
 }
@@ -59,164 +97,826 @@ pub struct BrandHit {
 #[error("cannot compile keywords: {0}")]
 pub struct MatcherError(#[from] aho_corasick::BuildError);
 
+/// One compiled variant and how often it produced a hit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VariantReport {
+    /// Brand or topic name.
+    pub brand: String,
+    /// The term as written.
+    pub term: String,
+    /// The folded variant searched for.
+    pub variant: String,
+    /// Where it came from: `term`, `handle`, `hashtag`, `domain`, `misspelling`,
+    /// `typo`, `exclude`, `require_any`, `all`, `any`, `none`.
+    pub source: &'static str,
+    /// Hits it contributed to since the matcher was built.
+    pub hits: u64,
+    /// Why a generated typo was not compiled (`real word`, `taken by another term`).
+    pub dropped: Option<&'static str>,
+}
+
 /// Compiled keyword rules, immutable once built (reloads build a new one).
 #[derive(Debug)]
 pub struct Matcher {
     searcher: AhoCorasick,
-    /// For each pattern id, every (brand, role) that uses it.
-    owners: Vec<Vec<Owner>>,
-    brands: Vec<BrandInfo>,
+    patterns: Vec<Pattern>,
+    owners: Vec<Owner>,
+    entities: Vec<Entity>,
+    /// Per owner: hits it contributed to.
+    variant_hits: Vec<AtomicU64>,
+    dropped: Vec<Dropped>,
 }
 
-#[derive(Debug, Clone)]
+/// The matcher in use, replaced atomically on reload; readers take the current one
+/// per batch and keep it for the whole batch.
+#[derive(Debug)]
+pub struct SharedMatcher(ArcSwap<Matcher>);
+
+impl SharedMatcher {
+    /// Wraps a first matcher.
+    pub fn new(matcher: Matcher) -> SharedMatcher {
+        SharedMatcher(ArcSwap::from_pointee(matcher))
+    }
+
+    /// The matcher to use now.
+    pub fn current(&self) -> Arc<Matcher> {
+        self.0.load_full()
+    }
+
+    /// Installs `matcher` for every later [`SharedMatcher::current`] call and returns
+    /// the previous one (readers holding it finish their batch with it).
+    pub fn replace(&self, matcher: Matcher) -> Arc<Matcher> {
+        self.0.swap(Arc::new(matcher))
+    }
+}
+
+#[derive(Debug)]
+struct Pattern {
+    text: String,
+    owners: Vec<u32>,
+    /// The first character is a word character, so the one before must not be.
+    word_start: bool,
+    /// The last character is a word character, so the one after must not be.
+    word_end: bool,
+}
+
+#[derive(Debug)]
 struct Owner {
-    brand: usize,
+    entity: u32,
     role: Role,
-    original: String,
+    source: Source,
+    written: String,
+    pattern: u32,
+    case_exact: bool,
+    ascii_strict: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Role {
-    Find(TermKind),
+    Find,
     Exclude,
+    Context,
+    All(u8),
+    Any,
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Term,
+    Handle,
+    Hashtag,
+    Domain,
+    Misspelling,
+    Typo,
+    Rule,
 }
 
 #[derive(Debug)]
-struct BrandInfo {
+struct Entity {
     name: String,
     team: Option<String>,
+    kind: HitKind,
+    filters: Filters,
+    requires_context: bool,
+    all_count: u8,
+    has_any: bool,
+    near: Option<u32>,
+}
+
+#[derive(Debug)]
+struct Dropped {
+    entity: u32,
+    written: String,
+    variant: String,
+    reason: &'static str,
+}
+
+/// A folded match that passed the boundary checks.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    pattern: u32,
+    start: usize,
+    end: usize,
+    /// End of the suffix after the term (`end` when there is none); it decides the
+    /// kind, spans stop at `end`.
+    suffix_end: usize,
+    /// The suffix is glued to the term without an apostrophe.
+    glued: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct EntityState {
+    touched: bool,
+    excluded: bool,
+    context: bool,
+    any: bool,
+    none: bool,
+    all_mask: u64,
+}
+
+/// Per-thread buffers reused across posts so matching does not allocate in the
+/// steady state (only hits allocate their explanations).
+#[derive(Debug, Default)]
+struct Scratch {
+    folded: Folded,
+    candidates: Vec<Candidate>,
+    states: Vec<EntityState>,
+    touched: Vec<u32>,
+    found: Vec<(u32, u32, TermMatch)>,
+    positions: Vec<(u32, u32, u32)>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
 impl Matcher {
-    /// Compiles `rules`.
+    /// Compiles `rules`: every variant of every term into one DFA.
     pub fn new(rules: &KeywordRules) -> Result<Matcher, MatcherError> {
-        let mut patterns: Vec<String> = Vec::new();
-        let mut owners: Vec<Vec<Owner>> = Vec::new();
-        let mut index = std::collections::HashMap::new();
-        let mut add = |term: &str, brand: usize, role: Role| {
-            let folded = fold(term);
-            if folded.trim().is_empty() {
-                return;
-            }
-            let id = *index.entry(folded.clone()).or_insert_with(|| {
-                patterns.push(folded);
-                owners.push(Vec::new());
-                patterns.len() - 1
+        let mut builder = Builder::default();
+        for brand in &rules.brands {
+            let entity = builder.entity(Entity {
+                requires_context: !brand.require_any.is_empty(),
+                ..Entity::new(&brand.name, &brand.team, HitKind::Brand, &brand.filters)
             });
-            let owner = Owner {
-                brand,
-                role,
-                original: term.to_string(),
-            };
-            if !owners[id]
-                .iter()
-                .any(|o| o.brand == brand && o.role == role)
-            {
-                owners[id].push(owner);
+            let strict = |written: &str| brand.ascii_strict && written.is_ascii();
+            for term in &brand.terms {
+                let exact = term.case == CaseRule::Exact;
+                for variant in phrase_variants(&term.text) {
+                    builder
+                        .add(&variant, entity, Role::Find, Source::Term, &term.text)
+                        .case_exact(exact)
+                        .ascii_strict(strict(&term.text));
+                }
             }
-        };
-        for (brand, rules) in rules.brands.iter().enumerate() {
             let lists = [
-                (&rules.terms, Role::Find(TermKind::Term)),
-                (&rules.handles, Role::Find(TermKind::Handle)),
-                (&rules.hashtags, Role::Find(TermKind::Hashtag)),
-                (&rules.misspellings, Role::Find(TermKind::Misspelling)),
-                (&rules.exclude, Role::Exclude),
+                (&brand.handles, Source::Handle),
+                (&brand.hashtags, Source::Hashtag),
+                (&brand.domains, Source::Domain),
+                (&brand.misspellings, Source::Misspelling),
             ];
-            for (list, role) in lists {
-                for term in list {
-                    add(term, brand, role);
+            for (list, source) in lists {
+                for written in list {
+                    builder
+                        .add(written, entity, Role::Find, source, written)
+                        .ascii_strict(source == Source::Misspelling && strict(written));
+                }
+            }
+            for (list, role) in [
+                (&brand.exclude, Role::Exclude),
+                (&brand.require_any, Role::Context),
+            ] {
+                for written in list {
+                    builder.add(written, entity, role, Source::Rule, written);
                 }
             }
         }
-        let searcher = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .build(&patterns)?;
-        let brands = rules
-            .brands
-            .iter()
-            .map(|b| BrandInfo {
-                name: b.name.clone(),
-                team: b.team.clone(),
-            })
-            .collect();
-        Ok(Matcher {
-            searcher,
-            owners,
-            brands,
-        })
+        for topic in &rules.topics {
+            let entity = builder.entity(Entity {
+                all_count: topic.all.len() as u8,
+                has_any: !topic.any.is_empty(),
+                near: topic.near,
+                ..Entity::new(&topic.name, &topic.team, HitKind::Topic, &topic.filters)
+            });
+            for (group, written) in topic.all.iter().enumerate() {
+                builder.add(
+                    written,
+                    entity,
+                    Role::All(group as u8),
+                    Source::Rule,
+                    written,
+                );
+            }
+            for (list, role) in [(&topic.any, Role::Any), (&topic.none, Role::None)] {
+                for written in list {
+                    builder.add(written, entity, role, Source::Rule, written);
+                }
+            }
+        }
+        // Typos go last so that any explicitly written variant (of this brand or
+        // another) takes precedence over a generated one.
+        for (entity, brand) in rules.brands.iter().enumerate() {
+            if brand.typos == Typos::Off {
+                continue;
+            }
+            for term in &brand.terms {
+                builder.typos(entity as u32, &term.text, brand.ascii_strict);
+            }
+        }
+        builder.build()
     }
 
     /// Number of distinct folded patterns compiled.
     pub fn pattern_count(&self) -> usize {
-        self.owners.len()
+        self.patterns.len()
     }
 
-    /// The brands mentioned in a post's text.
+    /// Heap memory held by the compiled matcher, in bytes (automaton plus tables).
+    pub fn memory_usage(&self) -> usize {
+        let patterns: usize = self
+            .patterns
+            .iter()
+            .map(|p| size_of::<Pattern>() + p.text.len() + p.owners.len() * 4)
+            .sum();
+        let owners: usize = self
+            .owners
+            .iter()
+            .map(|o| size_of::<Owner>() + size_of::<AtomicU64>() + o.written.len())
+            .sum();
+        self.searcher.memory_usage() + patterns + owners
+    }
+
+    /// The folded patterns, as the automaton searches them (for raw-scan comparisons).
+    pub fn patterns(&self) -> impl Iterator<Item = &str> {
+        self.patterns.iter().map(|p| p.text.as_str())
+    }
+
+    /// The brands and topics a post mentions, honouring every filter.
     pub fn match_post(&self, post: &Post) -> Vec<BrandHit> {
-        self.find(&post.text)
+        self.run(&post.text, Some(post))
     }
 
-    /// The brands mentioned in `text`, in keywords-file order.
+    /// The brands and topics `text` mentions; filters on post properties pass.
     pub fn find(&self, text: &str) -> Vec<BrandHit> {
-        let mut folded = Folded::default();
-        folded.fold_into(text);
-        let mut found: Vec<Vec<TermMatch>> = vec![Vec::new(); self.brands.len()];
-        let mut excluded = vec![false; self.brands.len()];
-        for m in self.searcher.find_overlapping_iter(&folded.text) {
-            if !on_word_boundaries(&folded.text, m.start(), m.end()) {
-                continue;
+        self.run(text, None)
+    }
+
+    /// Every compiled variant (and dropped typo) of brand or topic `name` with its hit
+    /// count, or `None` when there is no such entry.
+    pub fn variant_report(&self, name: &str) -> Option<Vec<VariantReport>> {
+        let entity = self.entities.iter().position(|e| e.name == name)? as u32;
+        let mut report: Vec<VariantReport> = self
+            .owners
+            .iter()
+            .zip(&self.variant_hits)
+            .filter(|(owner, _)| owner.entity == entity)
+            .map(|(owner, hits)| self.report(owner, hits.load(Ordering::Relaxed)))
+            .collect();
+        report.extend(
+            self.dropped
+                .iter()
+                .filter(|d| d.entity == entity)
+                .map(|d| VariantReport {
+                    brand: name.to_string(),
+                    term: d.written.clone(),
+                    variant: d.variant.clone(),
+                    source: "typo",
+                    hits: 0,
+                    dropped: Some(d.reason),
+                }),
+        );
+        Some(report)
+    }
+
+    /// Variants that contributed to hits, most hits first.
+    pub fn busiest_variants(&self, limit: usize) -> Vec<VariantReport> {
+        let mut busy: Vec<(&Owner, u64)> = self
+            .owners
+            .iter()
+            .zip(&self.variant_hits)
+            .map(|(owner, hits)| (owner, hits.load(Ordering::Relaxed)))
+            .filter(|&(_, hits)| hits > 0)
+            .collect();
+        busy.sort_by_key(|&(_, hits)| std::cmp::Reverse(hits));
+        busy.into_iter()
+            .take(limit)
+            .map(|(owner, hits)| self.report(owner, hits))
+            .collect()
+    }
+
+    fn report(&self, owner: &Owner, hits: u64) -> VariantReport {
+        let source = match (owner.source, owner.role) {
+            (Source::Term, _) => "term",
+            (Source::Handle, _) => "handle",
+            (Source::Hashtag, _) => "hashtag",
+            (Source::Domain, _) => "domain",
+            (Source::Misspelling, _) => "misspelling",
+            (Source::Typo, _) => "typo",
+            (Source::Rule, Role::Exclude) => "exclude",
+            (Source::Rule, Role::Context) => "require_any",
+            (Source::Rule, Role::All(_)) => "all",
+            (Source::Rule, Role::Any) => "any",
+            (Source::Rule, _) => "none",
+        };
+        VariantReport {
+            brand: self.entities[owner.entity as usize].name.clone(),
+            term: owner.written.clone(),
+            variant: self.patterns[owner.pattern as usize].text.clone(),
+            source,
+            hits,
+            dropped: None,
+        }
+    }
+
+    fn run(&self, text: &str, post: Option<&Post>) -> Vec<BrandHit> {
+        SCRATCH.with(|scratch| self.run_with(&mut scratch.borrow_mut(), text, post))
+    }
+
+    fn run_with(&self, scratch: &mut Scratch, text: &str, post: Option<&Post>) -> Vec<BrandHit> {
+        scratch.folded.fold_into(text);
+        scratch.candidates.clear();
+        let folded = scratch.folded.as_bytes();
+        for found in self.searcher.find_overlapping_iter(folded) {
+            let pattern = &self.patterns[found.pattern().as_usize()];
+            if let Some(candidate) = candidate(
+                folded,
+                pattern,
+                found.pattern().as_u32(),
+                found.start(),
+                found.end(),
+            ) {
+                scratch.candidates.push(candidate);
             }
-            let (start, end) = folded.original_range(m.start(), m.end());
-            for owner in &self.owners[m.pattern().as_usize()] {
+        }
+        if scratch.candidates.is_empty() {
+            return Vec::new();
+        }
+        scratch.folded.map_offsets(text);
+        if scratch.states.len() < self.entities.len() {
+            scratch
+                .states
+                .resize(self.entities.len(), EntityState::default());
+        }
+        let Scratch {
+            folded,
+            candidates,
+            states,
+            touched,
+            found,
+            positions,
+        } = scratch;
+        for candidate in candidates.iter() {
+            let term_range = folded.original_range(candidate.start..candidate.end);
+            let pattern = &self.patterns[candidate.pattern as usize];
+            for &owner_id in &pattern.owners {
+                let owner = &self.owners[owner_id as usize];
+                // A generated typo must stand alone: typo plus suffix is two steps away
+                // from the term and mostly another word (`googl` + `e`).
+                let suffixed = candidate.suffix_end > candidate.end;
+                let accepted = (!candidate.glued || owner.accepts_suffix())
+                    && !(suffixed && owner.source == Source::Typo)
+                    && (!owner.case_exact || same_case(&text[term_range.clone()], &owner.written))
+                    && (!owner.ascii_strict || !text[term_range.clone()].chars().any(is_accented));
+                if !accepted {
+                    continue;
+                }
+                let state = &mut states[owner.entity as usize];
+                if !state.touched {
+                    state.touched = true;
+                    touched.push(owner.entity);
+                }
                 match owner.role {
-                    Role::Exclude => excluded[owner.brand] = true,
-                    Role::Find(kind) => found[owner.brand].push(TermMatch {
-                        term: owner.original.clone(),
-                        matched: text[start..end].to_string(),
-                        kind,
-                        start,
-                        end,
-                    }),
+                    Role::Exclude => state.excluded = true,
+                    Role::Context => state.context = true,
+                    Role::None => state.none = true,
+                    Role::All(group) => state.all_mask |= 1 << group,
+                    Role::Any => state.any = true,
+                    Role::Find => {}
+                }
+                let group = match owner.role {
+                    Role::All(group) => u32::from(group),
+                    Role::Any => u32::from(self.entities[owner.entity as usize].all_count),
+                    _ => u32::MAX,
+                };
+                if group != u32::MAX && self.entities[owner.entity as usize].near.is_some() {
+                    positions.push((
+                        owner.entity,
+                        group,
+                        word_index(folded.as_bytes(), candidate.start),
+                    ));
+                }
+                if matches!(owner.role, Role::Find | Role::All(_) | Role::Any) {
+                    let matched = &text[term_range.clone()];
+                    found.push((
+                        owner.entity,
+                        owner_id,
+                        TermMatch {
+                            term: owner.written.clone(),
+                            matched: matched.to_string(),
+                            kind: owner.kind(candidate, &text[term_range.clone()]),
+                            variant: pattern.text.clone(),
+                            generated: owner.source == Source::Typo,
+                            start: term_range.start,
+                            end: term_range.end,
+                        },
+                    ));
                 }
             }
         }
-        found
-            .into_iter()
-            .enumerate()
-            .filter(|(brand, terms)| !terms.is_empty() && !excluded[*brand])
-            .map(|(brand, terms)| BrandHit {
-                brand: self.brands[brand].name.clone(),
-                team: self.brands[brand].team.clone(),
-                terms: longest_non_overlapping(terms),
-            })
-            .collect()
+        touched.sort_unstable();
+        let mut hits = Vec::new();
+        for &entity_id in touched.iter() {
+            let entity = &self.entities[entity_id as usize];
+            let state = std::mem::take(&mut states[entity_id as usize]);
+            let fires = match entity.kind {
+                HitKind::Brand => !state.excluded && (!entity.requires_context || state.context),
+                HitKind::Topic => {
+                    let all = if entity.all_count == 0 {
+                        0
+                    } else {
+                        u64::MAX >> (64 - entity.all_count)
+                    };
+                    state.all_mask == all
+                        && (!entity.has_any || state.any)
+                        && !state.none
+                        && entity
+                            .near
+                            .is_none_or(|near| within(positions, entity_id, entity.groups(), near))
+                }
+            } && passes(&entity.filters, post);
+            if !fires {
+                continue;
+            }
+            let mut terms: Vec<(u32, TermMatch)> = found
+                .iter()
+                .filter(|(entity, _, _)| *entity == entity_id)
+                .map(|(_, owner, term)| (*owner, term.clone()))
+                .collect();
+            if terms.is_empty() {
+                continue;
+            }
+            terms = longest_non_overlapping(terms);
+            for (owner, _) in &terms {
+                self.variant_hits[*owner as usize].fetch_add(1, Ordering::Relaxed);
+            }
+            hits.push(BrandHit {
+                brand: entity.name.clone(),
+                team: entity.team.clone(),
+                kind: entity.kind,
+                terms: terms.into_iter().map(|(_, term)| term).collect(),
+            });
+        }
+        touched.clear();
+        found.clear();
+        positions.clear();
+        hits
     }
 }
 
-/// True when the match is not glued to a letter or digit on either side.
-fn on_word_boundaries(text: &str, start: usize, end: usize) -> bool {
-    let before = text[..start].chars().next_back();
-    let after = text[end..].chars().next();
-    let first = text[start..end].chars().next();
-    let last = text[start..end].chars().next_back();
-    let glued = |outside: Option<char>, inside: Option<char>| match (outside, inside) {
-        (Some(o), Some(i)) => is_word_char(o) && is_word_char(i),
-        _ => false,
+impl Owner {
+    /// Whether a Turkish suffix glued without an apostrophe may follow.
+    fn accepts_suffix(&self) -> bool {
+        matches!(
+            self.source,
+            Source::Term | Source::Misspelling | Source::Rule
+        )
+    }
+
+    fn kind(&self, candidate: &Candidate, original: &str) -> TermKind {
+        match self.source {
+            Source::Handle => TermKind::Handle,
+            Source::Hashtag => TermKind::Hashtag,
+            Source::Domain => TermKind::Domain,
+            Source::Misspelling | Source::Typo => TermKind::Misspelling,
+            Source::Term | Source::Rule if candidate.suffix_end > candidate.end => TermKind::Suffix,
+            Source::Term | Source::Rule => {
+                if original.to_lowercase() == self.written.to_lowercase() {
+                    TermKind::Exact
+                } else {
+                    TermKind::Folded
+                }
+            }
+        }
+    }
+}
+
+impl Entity {
+    /// An entity without rules beyond finding its terms.
+    fn new(name: &str, team: &Option<String>, kind: HitKind, filters: &Filters) -> Entity {
+        Entity {
+            name: name.to_string(),
+            team: team.clone(),
+            kind,
+            filters: filters.clone(),
+            requires_context: false,
+            all_count: 0,
+            has_any: false,
+            near: None,
+        }
+    }
+
+    fn groups(&self) -> u32 {
+        u32::from(self.all_count) + u32::from(self.has_any)
+    }
+}
+
+/// Collects patterns and their owners while compiling.
+#[derive(Default)]
+struct Builder {
+    patterns: Vec<Pattern>,
+    index: HashMap<String, u32>,
+    owners: Vec<Owner>,
+    entities: Vec<Entity>,
+    dropped: Vec<Dropped>,
+}
+
+impl Builder {
+    fn entity(&mut self, entity: Entity) -> u32 {
+        self.entities.push(entity);
+        self.entities.len() as u32 - 1
+    }
+
+    /// Registers `variant` (folded here) for `entity`; returns the new owner so the
+    /// caller can set per-term checks.
+    fn add(
+        &mut self,
+        variant: &str,
+        entity: u32,
+        role: Role,
+        source: Source,
+        written: &str,
+    ) -> &mut Owner {
+        let folded = fold(variant).trim().to_string();
+        let pattern = self.pattern(folded);
+        self.owners.push(Owner {
+            entity,
+            role,
+            source,
+            written: written.to_string(),
+            pattern,
+            case_exact: false,
+            ascii_strict: false,
+        });
+        let id = self.owners.len() as u32 - 1;
+        self.patterns[pattern as usize].owners.push(id);
+        self.owners.last_mut().expect("an owner was just pushed")
+    }
+
+    fn pattern(&mut self, folded: String) -> u32 {
+        match self.index.entry(folded) {
+            Entry::Occupied(entry) => *entry.get(),
+            Entry::Vacant(entry) => {
+                let text = entry.key().clone();
+                let id = self.patterns.len() as u32;
+                entry.insert(id);
+                let word_start = text.chars().next().is_some_and(is_word_char);
+                let word_end = text.chars().next_back().is_some_and(is_word_char);
+                self.patterns.push(Pattern {
+                    text,
+                    owners: Vec::new(),
+                    word_start,
+                    word_end,
+                });
+                id
+            }
+        }
+    }
+
+    fn typos(&mut self, entity: u32, written: &str, ascii_strict: bool) {
+        let folded = fold(written);
+        let mut bases = vec![folded.clone()];
+        if folded.contains(' ') {
+            bases.push(folded.replace(' ', ""));
+        }
+        for base in bases {
+            for variant in typos::variants(&base) {
+                let reason = if variant.real_word {
+                    Some("real word")
+                } else if self.index.contains_key(&variant.text) {
+                    Some("taken by another term")
+                } else {
+                    None
+                };
+                match reason {
+                    Some(reason) => self.dropped.push(Dropped {
+                        entity,
+                        written: written.to_string(),
+                        variant: variant.text,
+                        reason,
+                    }),
+                    None => {
+                        self.add(&variant.text, entity, Role::Find, Source::Typo, written)
+                            .ascii_strict(ascii_strict);
+                    }
+                }
+            }
+        }
+    }
+
+    fn build(self) -> Result<Matcher, MatcherError> {
+        let searcher = AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::DFA))
+            .match_kind(MatchKind::Standard)
+            .build(self.patterns.iter().map(|p| &p.text))?;
+        let variant_hits = self.owners.iter().map(|_| AtomicU64::new(0)).collect();
+        Ok(Matcher {
+            searcher,
+            patterns: self.patterns,
+            owners: self.owners,
+            entities: self.entities,
+            variant_hits,
+            dropped: self.dropped,
+        })
+    }
+}
+
+impl Owner {
+    fn case_exact(&mut self, on: bool) -> &mut Owner {
+        self.case_exact = on;
+        self
+    }
+
+    fn ascii_strict(&mut self, on: bool) -> &mut Owner {
+        self.ascii_strict = on;
+        self
+    }
+}
+
+/// A phrase also matches joined and hyphenated (`Türk Telekom` ~ `TürkTelekom` ~
+/// `turk-telekom`), and a hyphenated term spaced and joined (`Coca-Cola` ~ `Coca Cola`).
+fn phrase_variants(term: &str) -> Vec<String> {
+    let mut variants = vec![term.to_string()];
+    let splits: [&dyn Fn(char) -> bool; 2] =
+        [&char::is_whitespace, &|c| c.is_whitespace() || c == '-'];
+    for split in splits {
+        let words: Vec<&str> = term.split(split).filter(|word| !word.is_empty()).collect();
+        if words.len() < 2 {
+            continue;
+        }
+        for variant in [words.join(" "), words.concat(), words.join("-")] {
+            if !variants.contains(&variant) {
+                variants.push(variant);
+            }
+        }
+    }
+    variants
+}
+
+/// Applies the boundary rules to an automaton match: the pattern must not be glued to
+/// word characters, except on the right to a Turkish suffix; an apostrophe suffix
+/// (`turkcell'e`) is noted too.
+fn candidate(
+    folded: &[u8],
+    pattern: &Pattern,
+    id: u32,
+    start: usize,
+    end: usize,
+) -> Option<Candidate> {
+    if pattern.word_start && char_before(folded, start).is_some_and(is_word_char) {
+        return None;
+    }
+    let mut candidate = Candidate {
+        pattern: id,
+        start,
+        end,
+        suffix_end: end,
+        glued: false,
     };
-    !glued(before, first) && !glued(after, last)
+    if !pattern.word_end {
+        return Some(candidate);
+    }
+    match char_at(folded, end) {
+        Some(c) if is_word_char(c) => {
+            let word_end = end_of_word(folded, end);
+            if !suffix::is_suffix(&folded[end..word_end]) {
+                return None;
+            }
+            candidate.suffix_end = word_end;
+            candidate.glued = true;
+        }
+        Some('\'') if char_at(folded, end + 1).is_some_and(char::is_alphabetic) => {
+            candidate.suffix_end = end_of_word(folded, end + 1);
+        }
+        _ => {}
+    }
+    Some(candidate)
 }
 
-fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() || c == '_'
+fn end_of_word(folded: &[u8], mut at: usize) -> usize {
+    while let Some(c) = char_at(folded, at).filter(|&c| is_word_char(c)) {
+        at += c.len_utf8();
+    }
+    at
 }
 
-/// Keeps, among overlapping matches, the earliest and then the longest.
-fn longest_non_overlapping(mut terms: Vec<TermMatch>) -> Vec<TermMatch> {
-    terms.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
-    let mut kept: Vec<TermMatch> = Vec::with_capacity(terms.len());
+/// Number of words that start before byte `at` of the folded text.
+fn word_index(folded: &[u8], at: usize) -> u32 {
+    let mut words = 0;
+    let mut in_word = false;
+    for c in String::from_utf8_lossy(&folded[..at]).chars() {
+        let word = is_word_char(c);
+        if word && !in_word {
+            words += 1;
+        }
+        in_word = word;
+    }
+    words
+}
+
+/// True when one occurrence of each of `groups` groups of `entity` lies within a
+/// window of `near` words.
+fn within(positions: &[(u32, u32, u32)], entity: u32, groups: u32, near: u32) -> bool {
+    let mut mine: Vec<(u32, u32)> = positions
+        .iter()
+        .filter(|(e, _, _)| *e == entity)
+        .map(|&(_, group, word)| (word, group))
+        .collect();
+    mine.sort_unstable();
+    let mut counts = vec![0u32; groups as usize];
+    let mut covered = 0;
+    let mut left = 0;
+    for right in 0..mine.len() {
+        let group = mine[right].1 as usize;
+        counts[group] += 1;
+        if counts[group] == 1 {
+            covered += 1;
+        }
+        while covered == groups {
+            if mine[right].0 - mine[left].0 <= near {
+                return true;
+            }
+            let group = mine[left].1 as usize;
+            counts[group] -= 1;
+            if counts[group] == 0 {
+                covered -= 1;
+            }
+            left += 1;
+        }
+    }
+    false
+}
+
+/// Letter case of `original` agrees with `written`: letter by letter when both have
+/// as many letters, else both all upper-case or both not.
+fn same_case(original: &str, written: &str) -> bool {
+    let cases = |text: &str| -> Vec<bool> {
+        text.chars()
+            .filter(|c| c.is_alphabetic())
+            .map(char::is_uppercase)
+            .collect()
+    };
+    let (original, written) = (cases(original), cases(written));
+    if original.len() == written.len() {
+        original == written
+    } else {
+        original.iter().all(|&upper| upper) == written.iter().all(|&upper| upper)
+    }
+}
+
+/// Whether a post passes `filters`; properties the post does not have pass.
+fn passes(filters: &Filters, post: Option<&Post>) -> bool {
+    let Some(post) = post else {
+        return true;
+    };
+    let author = post.author.as_ref();
+    let lang_ok = filters.lang.is_empty()
+        || post
+            .lang
+            .as_ref()
+            .is_none_or(|lang| filters.lang.iter().any(|l| l.eq_ignore_ascii_case(lang)));
+    let source_ok = filters.sources.is_empty() || filters.sources.contains(&post.source);
+    let followers_ok = filters.min_followers.is_none_or(|min| {
+        author
+            .and_then(|a| a.followers)
+            .is_none_or(|followers| followers >= min)
+    });
+    let not_own = author
+        .and_then(|a| a.handle.as_deref())
+        .is_none_or(|handle| {
+            let handle = handle.trim_start_matches('@');
+            !filters
+                .own_handles
+                .iter()
+                .any(|own| own.eq_ignore_ascii_case(handle))
+        });
+    let not_repost = !filters.skip_reposts
+        || !(post.kind.as_deref() == Some("repost") || post.text.starts_with("RT @"));
+    lang_ok && source_ok && followers_ok && not_own && not_repost
+}
+
+/// Keeps, among overlapping matches, the earliest, then the longest, then a written
+/// variant rather than a generated one.
+fn longest_non_overlapping(mut terms: Vec<(u32, TermMatch)>) -> Vec<(u32, TermMatch)> {
+    terms.sort_by(|(_, a), (_, b)| {
+        a.start
+            .cmp(&b.start)
+            .then(b.end.cmp(&a.end))
+            .then(a.generated.cmp(&b.generated))
+    });
+    let mut kept: Vec<(u32, TermMatch)> = Vec::with_capacity(terms.len());
     for term in terms {
-        if kept.last().is_none_or(|last| term.start >= last.end) {
+        if kept.last().is_none_or(|(_, last)| term.1.start >= last.end) {
             kept.push(term);
         }
     }
@@ -224,94 +924,6 @@ fn longest_non_overlapping(mut terms: Vec<TermMatch>) -> Vec<TermMatch> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::parse_keywords;
-    use std::path::Path;
-
-    fn matcher() -> Matcher {
-        let rules = parse_keywords(
-            Path::new("k.toml"),
-            r##"
-[[brand]]
-name = "Turkcell"
-team = "care"
-terms = ["Turkcell", "Turkcell Superonline"]
-handles = ["@TurkcellHizmet"]
-hashtags = ["#turkcell"]
-misspellings = ["turkcel"]
-exclude = ["Turkcell Süper Lig"]
-
-[[brand]]
-name = "Türk Telekom"
-terms = ["Türk Telekom"]
-
-[[brand]]
-name = "Yapı Kredi"
-terms = ["Yapı Kredi"]
-"##,
-        )
-        .unwrap();
-        Matcher::new(&rules).unwrap()
-    }
-
-    fn brands(text: &str) -> Vec<String> {
-        matcher().find(text).into_iter().map(|h| h.brand).collect()
-    }
-
-    #[test]
-    fn whole_words_any_case_and_turkish_forms() {
-        let cases: &[(&str, &[&str])] = &[
-            ("TURKCELL çekmiyor", &["Turkcell"]),
-            ("turkcell'e ulaşamıyorum", &["Turkcell"]),
-            ("Turkcell’den cevap yok", &["Turkcell"]),
-            ("turkcellular phone", &[]),
-            ("myturkcell", &[]),
-            ("turkcel berbat", &["Turkcell"]),
-            ("@TurkcellHizmet yardım", &["Turkcell"]),
-            ("#Turkcell kesinti", &["Turkcell"]),
-            ("TÜRK TELEKOM faturası", &["Türk Telekom"]),
-            (
-                "turk telekom ve YAPI KREDİ",
-                &["Türk Telekom", "Yapı Kredi"],
-            ),
-            ("yapi kredi kartım", &["Yapı Kredi"]),
-            ("Turkcell Süper Lig maçı", &[]),
-            ("hiçbir marka yok", &[]),
-        ];
-        for (text, expected) in cases {
-            assert_eq!(brands(text), *expected, "{text}");
-        }
-    }
-
-    #[test]
-    fn spans_point_into_multibyte_original_text() {
-        let text = "Şikayet: YAPI KREDİ’ye ve Turkcell Superonline’a ulaşılamıyor";
-        let hits = matcher().find(text);
-        for hit in &hits {
-            for term in &hit.terms {
-                assert_eq!(&text[term.start..term.end], term.matched);
-            }
-        }
-        let turkcell = hits.iter().find(|h| h.brand == "Turkcell").unwrap();
-        assert_eq!(
-            turkcell.terms.len(),
-            1,
-            "the longer phrase wins: {turkcell:?}"
-        );
-        assert_eq!(turkcell.terms[0].matched, "Turkcell Superonline");
-        assert_eq!(turkcell.team.as_deref(), Some("care"));
-        let yapi = hits.iter().find(|h| h.brand == "Yapı Kredi").unwrap();
-        assert_eq!(yapi.terms[0].matched, "YAPI KREDİ");
-    }
-
-    #[test]
-    fn kinds_are_reported() {
-        let hits = matcher().find("@turkcellhizmet #turkcell turkcel");
-        let kinds: Vec<_> = hits[0].terms.iter().map(|t| t.kind).collect();
-        assert_eq!(
-            kinds,
-            [TermKind::Handle, TermKind::Hashtag, TermKind::Misspelling]
-        );
-    }
-}
+mod quality_tests;
+#[cfg(test)]
+mod tests;

@@ -1,85 +1,368 @@
-//! Text folding before matching: case folded the Turkish-correct way (İ, I, ı, i all
-//! become `i`), common diacritics removed (ş→s, ğ→g, ü→u, ö→o, ç→c, â→a), apostrophe
-//! variants unified, zero-width characters dropped. Every folded byte keeps the offset
-//! of the original character it came from, so spans point into the original text.
+//! Text folding before matching, table-driven and Turkish-correct.
+//!
+//! One pass per post, no allocation once the reusable buffers have grown:
+//! - compatibility folding (fullwidth letters, ligatures, mathematical letters);
+//! - case folding where İ, I, ı and i all become `i` (never leaving U+0307 behind);
+//! - diacritics removed (ş→s, ğ→g, ü→u, ö→o, ç→c, â→a, ß→ss, ø→o, ł→l…);
+//! - apostrophe variants (’ ‘ ʼ ´ ′ `) unified to `'`; zero-width characters,
+//!   variation selectors and soft hyphens dropped; every space becomes ` `.
+//!
+//! Patterns are folded with the same table, so a folded pattern found in a folded
+//! post is a candidate match. The map from folded bytes back to original offsets is
+//! built only when a post has a candidate that needs it ([`Folded::map_offsets`]).
 
-/// Folded text plus the map back to the original.
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+/// Code points below this bound are folded through the table; above it (rare
+/// scripts, private use) they are copied unchanged.
+const TABLE_END: usize = 0x2_0000;
+/// Entry flag: copy the original character unchanged.
+const IDENTITY: u32 = 1 << 31;
+/// Entry flag: the character carries a diacritic that folding removed.
+const ACCENTED: u32 = 1 << 30;
+/// Entry bits holding the folded length in bytes (0 = dropped).
+const LEN_MASK: u32 = 0xff;
+
+/// Folded text of one post plus, on demand, the map back to the original.
 #[derive(Debug, Default, Clone)]
 pub struct Folded {
-    /// The folded text, matched against folded patterns.
-    pub text: String,
-    /// `offsets[i]` is the byte offset in the original text of the character that
-    /// produced folded byte `i`; one extra entry holds the original length.
-    offsets: Vec<usize>,
+    bytes: Vec<u8>,
+    /// `offsets[i]` is the original byte offset of the character that produced folded
+    /// byte `i`; one extra entry holds the original length. Empty until mapped.
+    offsets: Vec<u32>,
+    mapped: bool,
 }
 
 impl Folded {
-    /// Folds `original` into `self`, reusing its buffers.
+    /// Folds `original` into `self`, reusing its buffers; the offset map is dropped.
     pub fn fold_into(&mut self, original: &str) {
-        self.text.clear();
+        self.bytes.clear();
         self.offsets.clear();
-        for (offset, c) in original.char_indices() {
-            let before = self.text.len();
-            fold_char(c, &mut self.text);
-            let produced = self.text.len() - before;
-            self.offsets.extend(std::iter::repeat_n(offset, produced));
-        }
-        self.offsets.push(original.len());
+        self.mapped = false;
+        fold_bytes::<false>(original, &mut self.bytes, &mut self.offsets);
     }
 
-    /// The original byte range for a folded range that starts and ends on char
-    /// boundaries of the folded text.
-    pub fn original_range(&self, start: usize, end: usize) -> (usize, usize) {
-        (self.offsets[start], self.offsets[end])
+    /// The folded text as UTF-8 bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Builds the offset map for `original`, which must be the text last folded.
+    pub fn map_offsets(&mut self, original: &str) {
+        if self.mapped {
+            return;
+        }
+        self.bytes.clear();
+        self.offsets.clear();
+        fold_bytes::<true>(original, &mut self.bytes, &mut self.offsets);
+        self.offsets.push(original.len() as u32);
+        self.mapped = true;
+    }
+
+    /// The original byte range of a folded range whose ends fall on folded character
+    /// boundaries.
+    ///
+    /// # Panics
+    /// If [`Folded::map_offsets`] was not called since the last fold (a caller bug).
+    pub fn original_range(&self, folded: Range<usize>) -> Range<usize> {
+        assert!(self.mapped, "original_range needs map_offsets first");
+        self.offsets[folded.start] as usize..self.offsets[folded.end] as usize
     }
 }
 
-/// Folds a whole string (patterns are folded with the same rules as posts).
+/// Folds a whole string (patterns are folded with the same table as posts).
 pub fn fold(text: &str) -> String {
-    let mut folded = Folded::default();
-    folded.fold_into(text);
-    folded.text
+    let mut bytes = Vec::with_capacity(text.len());
+    fold_bytes::<false>(text, &mut bytes, &mut Vec::new());
+    String::from_utf8(bytes).expect("the fold table emits only whole UTF-8 sequences")
 }
 
-fn fold_char(c: char, out: &mut String) {
+/// True when folding `c` removed a diacritic or rewrote a special letter (ü, ş, ø, ß),
+/// not counting the Turkish dotted and dotless i.
+pub fn is_accented(c: char) -> bool {
+    TABLE
+        .entries
+        .get(c as usize)
+        .is_some_and(|entry| entry & ACCENTED != 0)
+}
+
+/// True for characters that make up words: letters, digits and `_`.
+pub fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// The character that ends just before byte `at` of valid UTF-8 `text`.
+pub fn char_before(text: &[u8], at: usize) -> Option<char> {
+    let mut start = at.checked_sub(1)?;
+    while start > 0 && at - start < 4 && text[start] & 0xc0 == 0x80 {
+        start -= 1;
+    }
+    char_at(text, start)
+}
+
+/// The character that starts at byte `at` of valid UTF-8 `text`.
+pub fn char_at(text: &[u8], at: usize) -> Option<char> {
+    let first = *text.get(at)?;
+    let (len, bits) = match first {
+        0x00..=0x7f => return Some(first as char),
+        0xc0..=0xdf => (2, u32::from(first & 0x1f)),
+        0xe0..=0xef => (3, u32::from(first & 0x0f)),
+        _ => (4, u32::from(first & 0x07)),
+    };
+    let rest = text.get(at + 1..at + len)?;
+    let code = rest
+        .iter()
+        .fold(bits, |code, &b| code << 6 | u32::from(b & 0x3f));
+    char::from_u32(code)
+}
+
+static TABLE: LazyLock<FoldTable> = LazyLock::new(FoldTable::build);
+
+/// ASCII bytes folded per chunk in the fast path.
+const CHUNK: usize = 16;
+
+/// Lower-case ASCII, with the backtick read as an apostrophe.
+fn ascii_fold(byte: u8) -> u8 {
+    let lower = byte | (u8::from(byte.wrapping_sub(b'A') < 26) << 5);
+    if lower == b'`' { b'\'' } else { lower }
+}
+
+/// For each code point below [`TABLE_END`]: flags, and where its folded bytes sit in
+/// `bytes` (`offset << 8 | len`).
+struct FoldTable {
+    entries: Vec<u32>,
+    bytes: Vec<u8>,
+    /// Two-byte characters (U+0080..U+07FF: Latin, Turkish, Greek, Cyrillic…), the
+    /// bulk of non-ASCII text, in a cache-friendly copy: up to four folded bytes
+    /// inline, or [`LONG`] to use `entries`.
+    two_byte: Vec<([u8; 4], u8)>,
+}
+
+/// `two_byte` length marking a character whose fold is longer than four bytes.
+const LONG: u8 = u8::MAX;
+
+impl FoldTable {
+    fn build() -> FoldTable {
+        let mut entries = vec![IDENTITY; TABLE_END];
+        let mut bytes = Vec::new();
+        let mut folded = String::new();
+        for code in 0x80..TABLE_END as u32 {
+            let Some(c) = char::from_u32(code) else {
+                continue;
+            };
+            folded.clear();
+            let accented = fold_char_slowly(c, &mut folded);
+            let mut utf8 = [0u8; 4];
+            if folded.as_str() == &*c.encode_utf8(&mut utf8) {
+                continue;
+            }
+            let offset = bytes.len() as u32;
+            bytes.extend_from_slice(folded.as_bytes());
+            let flag = if accented { ACCENTED } else { 0 };
+            entries[code as usize] = flag | offset << 8 | folded.len() as u32;
+        }
+        let two_byte = (0..0x800u32)
+            .map(|code| {
+                let mut inline = [0u8; 4];
+                let folded: &[u8] = match entries[code as usize] {
+                    entry if entry & IDENTITY != 0 => char::from_u32(code)
+                        .map_or(&[][..], |c| c.encode_utf8(&mut inline).as_bytes()),
+                    entry => {
+                        let start = (entry & !(IDENTITY | ACCENTED)) as usize >> 8;
+                        &bytes[start..start + (entry & LEN_MASK) as usize]
+                    }
+                };
+                if folded.len() > 4 {
+                    return ([0; 4], LONG);
+                }
+                let len = folded.len() as u8;
+                let mut copy = [0u8; 4];
+                copy[..folded.len()].copy_from_slice(folded);
+                (copy, len)
+            })
+            .collect();
+        FoldTable {
+            entries,
+            bytes,
+            two_byte,
+        }
+    }
+}
+
+/// Folds one character from first principles (used to build the table); returns
+/// whether a diacritic or special letter was folded away.
+fn fold_char_slowly(c: char, out: &mut String) -> bool {
     match c {
-        'İ' | 'I' | 'ı' | 'i' | 'î' | 'Î' | 'ï' | 'Ï' | 'í' | 'Í' | 'ì' | 'Ì' => {
-            out.push('i')
+        'İ' | 'ı' => {
+            out.push('i');
+            return false;
         }
-        'Ş' | 'ş' | 'Ś' | 'ś' | 'Š' | 'š' => out.push('s'),
-        'Ğ' | 'ğ' => out.push('g'),
-        'Ü' | 'ü' | 'Û' | 'û' | 'Ú' | 'ú' | 'Ù' | 'ù' => out.push('u'),
-        'Ö' | 'ö' | 'Ô' | 'ô' | 'Ó' | 'ó' | 'Ò' | 'ò' => out.push('o'),
-        'Ç' | 'ç' | 'Ć' | 'ć' | 'Č' | 'č' => out.push('c'),
-        'Â' | 'â' | 'Á' | 'á' | 'À' | 'à' | 'Ä' | 'ä' | 'Ã' | 'ã' | 'Å' | 'å' => {
-            out.push('a')
+        '\u{2019}' | '\u{2018}' | '\u{02BC}' | '\u{00B4}' | '\u{2032}' | '\u{FF07}' => {
+            out.push('\'');
+            return false;
         }
-        'É' | 'é' | 'È' | 'è' | 'Ê' | 'ê' | 'Ë' | 'ë' => out.push('e'),
-        'Ñ' | 'ñ' => out.push('n'),
-        '\u{2019}' | '\u{2018}' | '`' | '\u{00B4}' | '\u{02BC}' => out.push('\''),
-        // Zero-width space/joiners, soft hyphen, BOM, and the combining dot above that
-        // a naive lowercasing of İ leaves behind.
-        '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{00AD}' | '\u{FEFF}' | '\u{0307}' => {}
-        c if c.is_ascii() => out.push(c.to_ascii_lowercase()),
-        c => out.extend(c.to_lowercase()),
+        // Zero-width space/non-joiner/joiner, word joiner, BOM, soft hyphen and
+        // variation selectors are invisible: people and bots use them to dodge filters.
+        '\u{200B}'
+        | '\u{200C}'
+        | '\u{200D}'
+        | '\u{2060}'
+        | '\u{FEFF}'
+        | '\u{00AD}'
+        | '\u{FE00}'..='\u{FE0F}' => return false,
+        c if c.is_whitespace() => {
+            out.push(' ');
+            return false;
+        }
+        _ => {}
+    }
+    let mut accented = false;
+    for decomposed in std::iter::once(c).nfkd() {
+        if is_combining_mark(decomposed) {
+            accented = true;
+            continue;
+        }
+        for lower in decomposed.to_lowercase() {
+            if is_combining_mark(lower) {
+                accented = true;
+                continue;
+            }
+            let special = match lower {
+                'ß' => "ss",
+                'æ' => "ae",
+                'œ' => "oe",
+                'ø' => "o",
+                'ł' => "l",
+                'đ' | 'ð' => "d",
+                'þ' => "th",
+                'ħ' => "h",
+                'ı' => "i",
+                _ => {
+                    out.push(lower);
+                    continue;
+                }
+            };
+            accented = true;
+            out.push_str(special);
+        }
+    }
+    accented
+}
+
+fn fold_bytes<const MAP: bool>(text: &str, out: &mut Vec<u8>, offsets: &mut Vec<u32>) {
+    let table = &*TABLE;
+    let bytes = text.as_bytes();
+    out.reserve(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        // An ASCII run: sixteen bytes at a time while they are all ASCII (branch-free,
+        // so the compiler vectorises it), then byte by byte up to the next non-ASCII
+        // character. The chunk test runs once per run, not once per byte.
+        while let Some(chunk) = bytes.get(at..at + CHUNK)
+            && chunk.iter().fold(0, |any, &b| any | b) < 0x80
+        {
+            let mut lowered = [0u8; CHUNK];
+            for (lower, &b) in lowered.iter_mut().zip(chunk) {
+                *lower = ascii_fold(b);
+            }
+            out.extend_from_slice(&lowered);
+            if MAP {
+                offsets.extend(at as u32..(at + CHUNK) as u32);
+            }
+            at += CHUNK;
+        }
+        while let Some(&byte) = bytes.get(at).filter(|&&b| b < 0x80) {
+            out.push(ascii_fold(byte));
+            if MAP {
+                offsets.push(at as u32);
+            }
+            at += 1;
+        }
+        let Some(&byte) = bytes.get(at) else {
+            break;
+        };
+        if byte & 0xe0 == 0xc0 {
+            let code = usize::from(byte & 0x1f) << 6 | usize::from(bytes[at + 1] & 0x3f);
+            let (folded, len) = table.two_byte[code];
+            if len != LONG {
+                // A fixed four-byte copy then a truncate beats a variable-length copy.
+                out.extend_from_slice(&folded);
+                out.truncate(out.len() - 4 + usize::from(len));
+                if MAP {
+                    offsets.extend(std::iter::repeat_n(at as u32, usize::from(len)));
+                }
+                at += 2;
+                continue;
+            }
+        }
+        if (0xe4..=0xe9).contains(&byte) {
+            // U+4000..U+9FFF (CJK ideographs, hexagrams) fold to themselves: copy
+            // without touching the large table.
+            out.extend_from_slice(&bytes[at..at + 3]);
+            if MAP {
+                offsets.extend([at as u32; 3]);
+            }
+            at += 3;
+            continue;
+        }
+        let c = text[at..].chars().next().unwrap_or_default();
+        let len = c.len_utf8();
+        let before = out.len();
+        match table.entries.get(c as usize) {
+            Some(&entry) if entry & IDENTITY == 0 => {
+                let start = (entry & !(IDENTITY | ACCENTED)) as usize >> 8;
+                let folded_len = (entry & LEN_MASK) as usize;
+                out.extend_from_slice(&table.bytes[start..start + folded_len]);
+            }
+            _ => out.extend_from_slice(&bytes[at..at + len]),
+        }
+        if MAP {
+            offsets.extend(std::iter::repeat_n(at as u32, out.len() - before));
+        }
+        at += len;
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
-    fn turkish_case_and_diacritics_fold_to_ascii() {
+    fn folds_turkish_case_diacritics_and_compatibility_forms() {
         let cases = [
             ("TÜRK TELEKOM", "turk telekom"),
             ("Türk Hava Yolları", "turk hava yollari"),
             ("İSTANBUL ıŞık", "istanbul isik"),
             ("YAPI KREDİ", "yapi kredi"),
-            ("Turkcell’e", "turkcell'e"),
-            ("Turk\u{200B}cell", "turkcell"),
-            ("i\u{0307}", "i"),
-            ("ÇAĞRI", "cagri"),
+            ("i\u{0307}stanbul", "istanbul"),
+            ("I\u{0307}", "i"),
+            ("ÇAĞRI ŞÜKRÜ ÖĞÜT", "cagri sukru ogut"),
+            ("Hâlâ kâr", "hala kar"),
+            ("Ｔｕｒｋｃｅｌｌ", "turkcell"),
+            ("ﬁnans ﬂy", "finans fly"),
+            ("Straße Ørsted Łódź", "strasse orsted lodz"),
+            (
+                "Turkcell’e Turkcell‘e Turkcell`e Turkcell´e",
+                "turkcell'e turkcell'e turkcell'e turkcell'e",
+            ),
+            (
+                "Turk\u{200B}cell Turk\u{00AD}cell Turk\u{200D}cell",
+                "turkcell turkcell turkcell",
+            ),
+            ("a\u{00A0}b", "a b"),
+            (
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZ@[`{ abcdefghijklmnopqrstuvwxyz",
+                "abcdefghijklmnopqrstuvwxyz@['{ abcdefghijklmnopqrstuvwxyz",
+            ),
+            ("❤\u{FE0F} 😡", "❤ 😡"),
+            ("ПРИВЕТ Ёлка", "привет елка"),
+            ("中文 測試 ䷀", "中文 測試 ䷀"),
+            ("𝐓𝐮𝐫𝐤𝐜𝐞𝐥𝐥", "turkcell"),
         ];
         for (input, expected) in cases {
             assert_eq!(fold(input), expected, "{input}");
@@ -87,14 +370,73 @@ mod tests {
     }
 
     #[test]
+    fn fast_paths_agree_with_the_slow_fold() {
+        for code in (0x80..0x800).chain(0x4000..0xa000) {
+            let Some(c) = char::from_u32(code) else {
+                continue;
+            };
+            let mut slow = String::new();
+            fold_char_slowly(c, &mut slow);
+            assert_eq!(fold(&c.to_string()), slow, "U+{code:04X}");
+        }
+    }
+
+    #[test]
+    fn accents_are_flagged_but_turkish_i_is_not() {
+        for c in ['ü', 'Ü', 'ş', 'ç', 'ğ', 'ö', 'é', 'ß', 'ø'] {
+            assert!(is_accented(c), "{c}");
+        }
+        for c in ['İ', 'ı', 'i', 'I', 'Ｕ', 'a', '’', '😡'] {
+            assert!(!is_accented(c), "{c}");
+        }
+    }
+
+    #[test]
     fn offsets_point_into_the_original() {
-        let original = "Ah YAPI KREDİ’ye";
+        let original = "Ah ＹＡＰＩ KREDİ’ye ﬁ";
         let mut folded = Folded::default();
         folded.fold_into(original);
-        let start = folded.text.find("yapi kredi").unwrap();
-        let (s, e) = folded.original_range(start, start + "yapi kredi".len());
-        assert_eq!(&original[s..e], "YAPI KREDİ");
-        let (s, e) = folded.original_range(0, folded.text.len());
-        assert_eq!(&original[s..e], original);
+        folded.map_offsets(original);
+        let text = std::str::from_utf8(folded.as_bytes()).unwrap();
+        let start = text.find("yapi kredi").unwrap();
+        let range = folded.original_range(start..start + "yapi kredi".len());
+        assert_eq!(&original[range], "ＹＡＰＩ KREDİ");
+        assert_eq!(&original[folded.original_range(0..text.len())], original);
+    }
+
+    #[test]
+    fn neighbouring_chars_are_decoded() {
+        let text = "aş€😡b".as_bytes();
+        assert_eq!(char_before(text, 1), Some('a'));
+        assert_eq!(char_before(text, 3), Some('ş'));
+        assert_eq!(char_before(text, 10), Some('😡'));
+        assert_eq!(char_before(text, 0), None);
+        assert_eq!(char_at(text, 3), Some('€'));
+        assert_eq!(char_at(text, 6), Some('😡'));
+        assert_eq!(char_at(text, text.len()), None);
+    }
+
+    proptest! {
+        #[test]
+        fn folding_is_idempotent(text in "\\PC{0,40}") {
+            let once = fold(&text);
+            prop_assert_eq!(fold(&once), once.clone());
+        }
+
+        #[test]
+        fn mapped_offsets_fall_on_char_boundaries(text in "\\PC{0,40}") {
+            let mut folded = Folded::default();
+            folded.fold_into(&text);
+            let unmapped = folded.as_bytes().to_vec();
+            folded.map_offsets(&text);
+            prop_assert_eq!(folded.as_bytes(), &unmapped[..]);
+            let len = folded.as_bytes().len();
+            for at in 0..=len {
+                if at == len || folded.as_bytes()[at] & 0xc0 != 0x80 {
+                    let range = folded.original_range(at..len);
+                    prop_assert!(text.is_char_boundary(range.start));
+                }
+            }
+        }
     }
 }

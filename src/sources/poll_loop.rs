@@ -195,7 +195,7 @@ mod tests {
     use crate::alerts::Router;
     use crate::alerts::responsibility::OwnHandles;
     use crate::config::KeywordRules;
-    use crate::matcher::Matcher;
+    use crate::matcher::{Matcher, SharedMatcher};
     use crate::pipeline::Pipeline;
     use crate::sources::{Page, SourceError};
     use crate::store::Store;
@@ -291,7 +291,9 @@ mod tests {
             let pipeline = tokio::spawn(
                 Pipeline {
                     batches: input,
-                    matcher: Arc::new(Matcher::new(&KeywordRules::default()).unwrap()),
+                    matcher: Arc::new(SharedMatcher::new(
+                        Matcher::new(&KeywordRules::default()).unwrap(),
+                    )),
                     router: Arc::new(Router::new(Vec::new(), &KeywordRules::default())),
                     own_handles: Arc::new(OwnHandles::new(&KeywordRules::default())),
                     store: self.store.clone(),

@@ -22,7 +22,7 @@ pub fn phrase_terms(keywords: &KeywordRules) -> Vec<String> {
             .brands
             .iter()
             .flat_map(|brand| brand.terms.iter())
-            .map(|term| quote(term)),
+            .map(|term| quote(&term.text)),
     )
 }
 

@@ -3,7 +3,7 @@
 use chrono::{TimeZone, Utc};
 
 use super::*;
-use crate::matcher::{BrandHit, TermKind, TermMatch};
+use crate::matcher::{BrandHit, HitKind, TermKind, TermMatch};
 use crate::model::Post;
 
 fn open() -> (tempfile::TempDir, Store) {
@@ -23,10 +23,13 @@ fn hit(brand: &str) -> BrandHit {
     BrandHit {
         brand: brand.into(),
         team: Some("care".into()),
+        kind: HitKind::Brand,
         terms: vec![TermMatch {
             term: "Turkcell".into(),
             matched: "Turkcell".into(),
-            kind: TermKind::Term,
+            kind: TermKind::Exact,
+            variant: "turkcell".into(),
+            generated: false,
             start: 0,
             end: 8,
         }],

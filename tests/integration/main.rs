@@ -12,6 +12,7 @@ mod delivery;
 mod email;
 mod feed;
 mod grouping;
+mod matcher_cli;
 mod responsibility;
 mod smtp_server;
 mod sources_bluesky;

@@ -13,7 +13,7 @@ use mentiond::alerts::routes::GroupLabel;
 use mentiond::alerts::{RouteConfig, Router};
 use mentiond::config::{KeywordRules, parse_keywords};
 use mentiond::http::BodyError;
-use mentiond::matcher::Matcher;
+use mentiond::matcher::{Matcher, SharedMatcher};
 use mentiond::model::Post;
 use mentiond::pipeline::{Batch, Pipeline};
 use mentiond::sources::{Source, SourceContext, SourceError};
@@ -108,7 +108,7 @@ impl Harness {
         tokio::spawn(
             Pipeline {
                 batches: input,
-                matcher: Arc::new(Matcher::new(&keywords()).unwrap()),
+                matcher: Arc::new(SharedMatcher::new(Matcher::new(&keywords()).unwrap())),
                 router: Arc::new(router),
                 own_handles: Arc::new(OwnHandles::new(&keywords())),
                 store: store.clone(),

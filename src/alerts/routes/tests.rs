@@ -5,7 +5,7 @@ use chrono::{TimeZone, Timelike};
 
 use super::*;
 use crate::config::parse_keywords;
-use crate::matcher::{BrandHit, TermKind, TermMatch};
+use crate::matcher::{BrandHit, HitKind, TermKind, TermMatch};
 use crate::store::{NewBatch, Store, unix_millis};
 
 const KEYWORDS: &str = r#"
@@ -290,10 +290,13 @@ impl Timeline {
                 let hit = BrandHit {
                     brand: brand.into(),
                     team,
+                    kind: HitKind::Brand,
                     terms: vec![TermMatch {
                         term: brand.into(),
                         matched: brand.into(),
-                        kind: TermKind::Term,
+                        kind: TermKind::Exact,
+                        variant: brand.to_lowercase(),
+                        generated: false,
                         start: 0,
                         end: brand.len(),
                     }],

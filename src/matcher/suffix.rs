@@ -1,0 +1,68 @@
+//! Turkish case, possessive and plural suffixes, folded (`ı`→`i`, `ü`→`u`, `ö`→`o`).
+//!
+//! Turkish attaches them to brand names: with an apostrophe for proper names
+//! (`Turkcell'e`), often without one in chat (`turkcellden`, `thyye`). A term glued to
+//! letters only counts when those letters are one of these suffixes.
+
+/// Known suffixes, sorted by bytes for binary search.
+const SUFFIXES: &[&str] = &[
+    "a", "ci", "ciler", "cu", "cular", "da", "daki", "dan", "de", "deki", "den", "dir", "dur", "e",
+    "i", "im", "imiz", "in", "iniz", "la", "lar", "lara", "larda", "lardan", "lari", "larin",
+    "larla", "le", "ler", "lerde", "lerden", "lere", "leri", "lerin", "lerle", "na", "nda", "ndan",
+    "nde", "nden", "ne", "ni", "nin", "nu", "nun", "si", "sina", "sinda", "sindan", "sinde",
+    "sinden", "sine", "sini", "sinin", "siyla", "siyle", "su", "suna", "sunda", "sundan", "sunu",
+    "sunun", "suyla", "ta", "taki", "tan", "te", "teki", "ten", "tir", "tur", "u", "um", "umuz",
+    "un", "unuz", "ya", "ye", "yi", "yla", "yle", "yu",
+];
+
+/// True when folded `letters` are one known Turkish suffix.
+pub fn is_suffix(letters: &[u8]) -> bool {
+    SUFFIXES
+        .binary_search_by(|suffix| suffix.as_bytes().cmp(letters))
+        .is_ok()
+}
+
+/// Verb and derivational endings, folded and sorted: not accepted after brand names,
+/// but a word list of stems needs them to recognise words like `bakar` (`bak` + `ar`).
+const WORD_ENDINGS: &[&str] = &[
+    "acak", "ar", "ca", "ce", "di", "du", "ecek", "er", "ir", "iyor", "li", "lik", "lu", "luk",
+    "ma", "mak", "me", "mek", "mis", "mus", "siz", "suz", "ti", "tu", "ur", "uyor",
+];
+
+/// True when `word` is a stem accepted by `is_stem` plus one suffix or word ending
+/// (`karti` = `kart` + `i`, `bakar` = `bak` + `ar`).
+pub fn is_inflection_of(word: &str, is_stem: impl Fn(&str) -> bool) -> bool {
+    (1..word.len()).any(|split| {
+        let ending = &word.as_bytes()[split..];
+        word.is_char_boundary(split)
+            && (is_suffix(ending)
+                || WORD_ENDINGS
+                    .binary_search_by(|e| e.as_bytes().cmp(ending))
+                    .is_ok())
+            && is_stem(&word[..split])
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suffix_list_is_sorted_and_unique() {
+        assert!(SUFFIXES.windows(2).all(|pair| pair[0] < pair[1]));
+        assert!(WORD_ENDINGS.windows(2).all(|pair| pair[0] < pair[1]));
+    }
+
+    #[test]
+    fn recognises_suffixes_and_inflections() {
+        for suffix in ["den", "ye", "nin", "e", "larin"] {
+            assert!(is_suffix(suffix.as_bytes()), "{suffix}");
+        }
+        for other in ["", "x", "ular", "cell", "dens"] {
+            assert!(!is_suffix(other.as_bytes()), "{other}");
+        }
+        assert!(is_inflection_of("karti", |stem| stem == "kart"));
+        assert!(!is_inflection_of("karti", |stem| stem == "ka"));
+        assert!(is_inflection_of("bakar", |stem| stem == "bak"));
+    }
+}

@@ -1,0 +1,442 @@
+use std::path::Path;
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::config::parse_keywords;
+use crate::model::Author;
+
+const KEYWORDS: &str = r##"
+[[brand]]
+name = "Turkcell"
+team = "care"
+terms = ["Turkcell", "Turkcell Superonline"]
+handles = ["@TurkcellHizmet"]
+hashtags = ["#turkcell"]
+domains = ["turkcell.com.tr"]
+misspellings = ["trkcell"]
+exclude = ["Turkcell Süper Lig"]
+own_handles = ["@Turkcell", "TurkcellHizmet"]
+
+[[brand]]
+name = "Türk Telekom"
+terms = ["Türk Telekom"]
+skip_reposts = true
+
+[[brand]]
+name = "Yapı Kredi"
+terms = ["Yapı Kredi"]
+lang = ["tr"]
+min_followers = 10
+
+[[brand]]
+name = "THY"
+terms = ["Türk Hava Yolları", { term = "THY", case = "exact" }]
+
+[[brand]]
+name = "Coca-Cola"
+terms = ["Coca-Cola İçecek"]
+
+[[brand]]
+name = "Uber"
+terms = ["Uber"]
+typos = "off"
+
+[[brand]]
+name = "Visa"
+terms = ["Visa"]
+require_any = ["kart", "card", "ödeme"]
+sources = ["x"]
+
+[[topic]]
+name = "Turkcell outage"
+team = "noc"
+all = ["Turkcell"]
+any = ["çekmiyor", "kesinti"]
+none = ["kampanya"]
+
+[[topic]]
+name = "THY delay"
+all = ["uçuş"]
+any = ["rötar", "iptal"]
+near = 3
+"##;
+
+fn matcher() -> Matcher {
+    Matcher::new(&parse_keywords(Path::new("k.toml"), KEYWORDS).unwrap()).unwrap()
+}
+
+fn names(hits: &[BrandHit]) -> Vec<&str> {
+    hits.iter().map(|h| h.brand.as_str()).collect()
+}
+
+#[test]
+fn brands_in_turkish_case_diacritic_and_boundary_forms() {
+    let matcher = matcher();
+    let cases: &[(&str, &[&str])] = &[
+        ("TURKCELL çekmiyor", &["Turkcell", "Turkcell outage"]),
+        ("turkcell'e ulaşamıyorum", &["Turkcell"]),
+        ("Turkcell’den cevap yok", &["Turkcell"]),
+        ("turkcellden cevap yok", &["Turkcell"]),
+        ("TURKCELLİN hatları", &["Turkcell"]),
+        ("turkcellular phone", &[]),
+        ("myturkcell", &[]),
+        ("trkcell berbat", &["Turkcell"]),
+        ("@TurkcellHizmet yardım", &["Turkcell"]),
+        ("#Turkcell kesinti", &["Turkcell", "Turkcell outage"]),
+        ("#turkcellhizmet", &[]),
+        ("bkz. https://www.turkcell.com.tr/destek", &["Turkcell"]),
+        ("TÜRK TELEKOM faturası", &["Türk Telekom"]),
+        ("TürkTelekom ve turk-telekom", &["Türk Telekom"]),
+        ("coca cola icecek", &["Coca-Cola"]),
+        ("COCACOLA İÇECEK", &[]),
+        (
+            "Coca-Cola İçecek ve cocacolaicecek ve coca-cola-içecek",
+            &["Coca-Cola"],
+        ),
+        ("Türk Telekom'dan ses yok", &["Türk Telekom"]),
+        ("yapi kredi kartım ve YAPI KREDİ", &["Yapı Kredi"]),
+        ("Turkcell Süper Lig maçı", &[]),
+        ("THY'nin uçağı", &["THY"]),
+        ("THYye yazdım", &["THY"]),
+        ("thy kingdom come", &[]),
+        ("TÜRK HAVA YOLLARI", &["THY"]),
+        ("Uber çağırdım", &["Uber"]),
+        ("über alles", &[]),
+        ("TÜRKCELL", &[]),
+        ("Visa harika", &[]),
+        ("Visa kartım", &["Visa"]),
+        ("hiçbir marka yok", &[]),
+        ("", &[]),
+    ];
+    for (text, expected) in cases {
+        assert_eq!(names(&matcher.find(text)), *expected, "{text}");
+    }
+}
+
+#[test]
+fn every_hit_explains_kind_variant_and_span() {
+    let matcher = matcher();
+    let cases: &[(&str, &str, TermKind, &str, &str)] = &[
+        (
+            "Turkcell iyi",
+            "Turkcell",
+            TermKind::Exact,
+            "turkcell",
+            "Turkcell",
+        ),
+        (
+            "TURK TELEKOM",
+            "Türk Telekom",
+            TermKind::Folded,
+            "turk telekom",
+            "TURK TELEKOM",
+        ),
+        (
+            "Turkcell'e yazdım",
+            "Turkcell",
+            TermKind::Suffix,
+            "turkcell",
+            "Turkcell",
+        ),
+        (
+            "turkcellden",
+            "Turkcell",
+            TermKind::Suffix,
+            "turkcell",
+            "turkcell",
+        ),
+        (
+            "#TURKCELL",
+            "#turkcell",
+            TermKind::Hashtag,
+            "#turkcell",
+            "#TURKCELL",
+        ),
+        (
+            "@turkcellhizmet",
+            "@TurkcellHizmet",
+            TermKind::Handle,
+            "@turkcellhizmet",
+            "@turkcellhizmet",
+        ),
+        (
+            "turkcell.com.tr",
+            "turkcell.com.tr",
+            TermKind::Domain,
+            "turkcell.com.tr",
+            "turkcell.com.tr",
+        ),
+        (
+            "trkcell",
+            "trkcell",
+            TermKind::Misspelling,
+            "trkcell",
+            "trkcell",
+        ),
+        (
+            "turkcel",
+            "Turkcell",
+            TermKind::Misspelling,
+            "turkcel",
+            "turkcel",
+        ),
+        (
+            "TurkTelekom",
+            "Türk Telekom",
+            TermKind::Folded,
+            "turktelekom",
+            "TurkTelekom",
+        ),
+    ];
+    for (text, term, kind, variant, matched) in cases {
+        let hits = matcher.find(text);
+        let found = &hits[0].terms[0];
+        assert_eq!(
+            (
+                found.term.as_str(),
+                found.kind,
+                found.variant.as_str(),
+                found.matched.as_str()
+            ),
+            (*term, *kind, *variant, *matched),
+            "{text}"
+        );
+        assert_eq!(&text[found.start..found.end], found.matched);
+        assert_eq!(found.generated, *text == "turkcel", "{text}");
+    }
+}
+
+#[test]
+fn spans_point_into_multibyte_original_text() {
+    let text = "Şikayet: ＹＡＰＩ KREDİ’ye ve Turkcell Superonline’a 😡 ulaşılamıyor";
+    let hits = matcher().find(text);
+    for term in hits.iter().flat_map(|h| &h.terms) {
+        assert_eq!(&text[term.start..term.end], term.matched);
+    }
+    let turkcell = hits.iter().find(|h| h.brand == "Turkcell").unwrap();
+    assert_eq!(
+        turkcell.terms.len(),
+        1,
+        "the longer phrase wins: {turkcell:?}"
+    );
+    assert_eq!(turkcell.terms[0].matched, "Turkcell Superonline");
+    assert_eq!(turkcell.terms[0].kind, TermKind::Suffix);
+    assert_eq!(turkcell.team.as_deref(), Some("care"));
+    let yapi = hits.iter().find(|h| h.brand == "Yapı Kredi").unwrap();
+    assert_eq!(yapi.terms[0].matched, "ＹＡＰＩ KREDİ");
+}
+
+#[test]
+fn topics_combine_all_any_none_and_near() {
+    let matcher = matcher();
+    let topics = |text: &str| -> Vec<String> {
+        matcher
+            .find(text)
+            .into_iter()
+            .filter(|h| h.kind == HitKind::Topic)
+            .map(|h| h.brand)
+            .collect()
+    };
+    let cases: &[(&str, &[&str])] = &[
+        ("Turkcell çekmiyor", &["Turkcell outage"]),
+        ("turkcell'de KESİNTİ var", &["Turkcell outage"]),
+        ("Turkcell harika", &[]),
+        ("kesinti var", &[]),
+        ("Turkcell kesinti kampanya", &[]),
+        ("uçuş rötar yaptı", &["THY delay"]),
+        ("uçuş yine çok rötar", &["THY delay"]),
+        ("uçuş bugün sabah yine çok fena rötar", &[]),
+    ];
+    for (text, expected) in cases {
+        assert_eq!(topics(text), *expected, "{text}");
+    }
+}
+
+#[test]
+fn filters_use_post_properties() {
+    let matcher = matcher();
+    let post = |text: &str,
+                source: &str,
+                lang: Option<&str>,
+                handle: Option<&str>,
+                followers: Option<u64>,
+                kind: Option<&str>| Post {
+        source: source.into(),
+        id: "1".into(),
+        url: None,
+        author: Some(Author {
+            id: None,
+            handle: handle.map(Into::into),
+            name: None,
+            followers,
+        }),
+        text: text.into(),
+        lang: lang.map(Into::into),
+        created_at: None,
+        kind: kind.map(Into::into),
+        in_reply_to: None,
+    };
+    let cases: &[(Post, &[&str])] = &[
+        (
+            post("Turkcell iyi", "x", None, Some("ayse"), None, None),
+            &["Turkcell"],
+        ),
+        (
+            post("Turkcell iyi", "x", None, Some("turkcell"), None, None),
+            &[],
+        ),
+        (
+            post(
+                "Turkcell iyi",
+                "x",
+                None,
+                Some("@TurkcellHizmet"),
+                None,
+                None,
+            ),
+            &[],
+        ),
+        (
+            post("Türk Telekom iyi", "x", None, None, None, Some("repost")),
+            &[],
+        ),
+        (
+            post("RT @ali: Türk Telekom iyi", "x", None, None, None, None),
+            &[],
+        ),
+        (
+            post("Türk Telekom iyi", "x", None, None, None, Some("post")),
+            &["Türk Telekom"],
+        ),
+        (
+            post("Yapı Kredi iyi", "x", Some("tr"), None, Some(50), None),
+            &["Yapı Kredi"],
+        ),
+        (
+            post("Yapı Kredi iyi", "x", Some("en"), None, Some(50), None),
+            &[],
+        ),
+        (
+            post("Yapı Kredi iyi", "x", Some("TR"), None, Some(5), None),
+            &[],
+        ),
+        (
+            post("Yapı Kredi iyi", "x", None, None, None, None),
+            &["Yapı Kredi"],
+        ),
+        (post("Visa kart", "x", None, None, None, None), &["Visa"]),
+        (post("Visa kart", "mastodon", None, None, None, None), &[]),
+    ];
+    for (post, expected) in cases {
+        assert_eq!(names(&matcher.match_post(post)), *expected, "{post:?}");
+    }
+}
+
+#[test]
+fn variants_are_reported_and_counted() {
+    let matcher = matcher();
+    let report = matcher.variant_report("Turkcell").unwrap();
+    let typo = report.iter().find(|v| v.variant == "turkcel").unwrap();
+    assert_eq!((typo.source, typo.hits, typo.dropped), ("typo", 0, None));
+    assert!(report.iter().any(|v| v.source == "exclude"));
+    let marti = Matcher::new(
+        &parse_keywords(
+            Path::new("k.toml"),
+            "[[brand]]\nname = \"Martı\"\nterms = [\"Martı\"]\n",
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let report = marti.variant_report("Martı").unwrap();
+    assert!(
+        report
+            .iter()
+            .any(|v| v.variant == "karti" && v.dropped == Some("real word"))
+    );
+    assert!(marti.find("kredi kartı").is_empty());
+    matcher.find("turkcel turkcel");
+    matcher.find("turkcel");
+    let busiest = matcher.busiest_variants(1);
+    assert_eq!(
+        (busiest[0].variant.as_str(), busiest[0].hits),
+        ("turkcel", 3)
+    );
+    assert!(matcher.variant_report("Nobody").is_none());
+}
+
+#[test]
+fn typos_are_off_for_short_terms_and_on_request() {
+    let matcher = matcher();
+    assert!(matcher.find("THX").is_empty());
+    assert!(matcher.find("Ubre").is_empty(), "typos = off");
+    assert_eq!(names(&matcher.find("Turkcrll")), ["Turkcell"]);
+    assert_eq!(names(&matcher.find("turkcellll")), Vec::<&str>::new());
+}
+
+#[test]
+fn shared_matcher_swaps_atomically() {
+    let shared = SharedMatcher::new(matcher());
+    let before = shared.current();
+    let rules = parse_keywords(
+        Path::new("k.toml"),
+        "[[brand]]\nname = \"Akbank\"\nterms = [\"Akbank\"]\n",
+    )
+    .unwrap();
+    let previous = shared.replace(Matcher::new(&rules).unwrap());
+    assert!(Arc::ptr_eq(&before, &previous));
+    assert_eq!(names(&before.find("Akbank Turkcell")), ["Turkcell"]);
+    assert_eq!(names(&shared.current().find("Akbank Turkcell")), ["Akbank"]);
+}
+
+static TURKCELL_ONLY: std::sync::LazyLock<Matcher> = std::sync::LazyLock::new(|| {
+    let keywords = "[[brand]]\nname = \"T\"\nterms = [\"Türkcell\"]\ntypos = \"off\"\n";
+    Matcher::new(&parse_keywords(Path::new("k.toml"), keywords).unwrap()).unwrap()
+});
+
+static FULL: std::sync::LazyLock<Matcher> = std::sync::LazyLock::new(matcher);
+
+fn spellings() -> impl Strategy<Value = String> {
+    let per_letter = |c: char| -> Vec<&'static str> {
+        match c {
+            't' => vec!["t", "T"],
+            'u' => vec!["u", "U", "ü", "Ü", "ú"],
+            'r' => vec!["r", "R"],
+            'k' => vec!["k", "K", "Ｋ"],
+            'c' => vec!["c", "C", "ç", "Ç"],
+            'e' => vec!["e", "E", "é"],
+            'l' => vec!["l", "L"],
+            _ => vec!["?"],
+        }
+    };
+    let letters: Vec<BoxedStrategy<&'static str>> = "turkcell"
+        .chars()
+        .map(|c| proptest::sample::select(per_letter(c)).boxed())
+        .collect();
+    letters.prop_map(|parts| parts.concat())
+}
+
+proptest! {
+    #[test]
+    fn a_term_matches_itself_in_any_case_or_diacritic_form(
+        spelling in spellings(),
+        before in "[a-zçğıöşü .,!?😡]{0,12}",
+        after in "[a-zçğıöşü .,!?😡]{0,12}",
+    ) {
+        let text = format!("{before} {spelling} {after}");
+        let hits = TURKCELL_ONLY.find(&text);
+        prop_assert_eq!(hits.len(), 1, "{}", text);
+        for term in &hits[0].terms {
+            prop_assert!(text.is_char_boundary(term.start) && text.is_char_boundary(term.end));
+            prop_assert_eq!(&text[term.start..term.end], term.matched.as_str());
+        }
+    }
+
+    #[test]
+    fn spans_always_fall_on_char_boundaries(text in "\\PC{0,60}") {
+        for term in FULL.find(&text).iter().flat_map(|h| &h.terms) {
+            prop_assert!(text.is_char_boundary(term.start) && text.is_char_boundary(term.end));
+            prop_assert!(term.start < term.end);
+        }
+    }
+}

@@ -1,0 +1,281 @@
+//! Automatic typo variants of a folded term: edit distance 1 the way people mistype on
+//! US QWERTY and Turkish-Q keyboards (adjacent transposition, deletion, doubled letter,
+//! keyboard-neighbour substitution and insertion).
+//!
+//! Precision guards live here too: no variants for terms under [`MIN_LETTERS`] letters,
+//! and variants that are real English or Turkish words (or a Turkish word plus a
+//! suffix) are dropped, using the bundled lists described in `words/README.md`.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use super::suffix;
+
+/// Terms with fewer letters get no automatic typos, and no variant is shorter.
+pub const MIN_LETTERS: usize = 5;
+
+/// Keyboard rows, folded (the Turkish-Q keys ğ ü ş i ö ç fold to g u s i o c).
+const KEYBOARDS: &[[&str; 3]] = &[
+    ["qwertyuiop", "asdfghjkl", "zxcvbnm"],
+    ["qwertyuiopgu", "asdfghjklsi", "zxcvbnmoc"],
+];
+
+/// The bundled word lists (see `words/README.md` for sources and licences).
+static WORD_LISTS: [&str; 4] = [
+    include_str!("words/english.txt"),
+    include_str!("words/turkish.txt"),
+    include_str!("words/spanish.txt"),
+    include_str!("words/portuguese.txt"),
+];
+
+/// Spanish and Portuguese inflections the stem lists leave out: plural `-s`/`-es`
+/// and feminine `-a`/`-as` of an `-o` stem (`armas`, `todas`).
+const ROMANCE_ENDINGS: &[(&str, &str)] = &[("s", ""), ("es", ""), ("a", "o"), ("as", "o")];
+
+/// How a variant differs from its term.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edit {
+    /// Two neighbouring letters swapped.
+    Transposition,
+    /// One letter left out.
+    Deletion,
+    /// One letter typed twice.
+    Doubling,
+    /// One letter replaced by a keyboard neighbour.
+    Substitution,
+    /// A keyboard neighbour of a letter typed after it.
+    Insertion,
+}
+
+/// One generated variant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variant {
+    /// The folded variant text.
+    pub text: String,
+    /// How it was made.
+    pub edit: Edit,
+    /// Dropped because it is a real word (or contains one where the term had none).
+    pub real_word: bool,
+}
+
+/// Every distinct variant of folded `term`, real words included but flagged. Terms
+/// with fewer than [`MIN_LETTERS`] letters or with non-ASCII letters get none.
+pub fn variants(term: &str) -> Vec<Variant> {
+    let bytes = term.as_bytes();
+    let letters = bytes.iter().filter(|b| b.is_ascii_lowercase()).count();
+    if letters < MIN_LETTERS || !term.is_ascii() {
+        return Vec::new();
+    }
+    let original_words: HashSet<&str> = term.split(' ').collect();
+    let mut seen = HashSet::from([term.to_string()]);
+    let mut out = Vec::new();
+    let mut add = |candidate: Vec<u8>, edit: Edit| {
+        let Ok(text) = String::from_utf8(candidate) else {
+            return;
+        };
+        // Short variants collide with real words in some language far too often.
+        let words = text.split(' ');
+        if text.bytes().filter(u8::is_ascii_lowercase).count() < MIN_LETTERS
+            || words.clone().count() != original_words.len()
+            || words.clone().any(str::is_empty)
+            || !seen.insert(text.clone())
+        {
+            return;
+        }
+        let real_word = text
+            .split(' ')
+            .filter(|word| !original_words.contains(word))
+            .any(is_real_word);
+        out.push(Variant {
+            text,
+            edit,
+            real_word,
+        });
+    };
+    let letter = |at: usize| bytes.get(at).is_some_and(u8::is_ascii_lowercase);
+    let edited = |at: usize, remove: usize, insert: &[u8]| {
+        let mut candidate = Vec::with_capacity(bytes.len() + 1);
+        candidate.extend_from_slice(&bytes[..at]);
+        candidate.extend_from_slice(insert);
+        candidate.extend_from_slice(&bytes[at + remove..]);
+        candidate
+    };
+    for at in 0..bytes.len() {
+        if letter(at) && letter(at + 1) && bytes[at] != bytes[at + 1] {
+            add(
+                edited(at, 2, &[bytes[at + 1], bytes[at]]),
+                Edit::Transposition,
+            );
+        }
+    }
+    // The first letter is the one people get right: no deletion, doubling or
+    // insertion before it.
+    for at in (1..bytes.len()).filter(|&at| letter(at)) {
+        add(edited(at, 1, &[]), Edit::Deletion);
+        add(edited(at, 0, &[bytes[at]]), Edit::Doubling);
+    }
+    for at in (0..bytes.len()).filter(|&at| letter(at)) {
+        for neighbour in neighbours(bytes[at]) {
+            add(edited(at, 1, &[neighbour]), Edit::Substitution);
+        }
+    }
+    for at in (1..=bytes.len()).filter(|&at| letter(at - 1)) {
+        for neighbour in neighbours(bytes[at - 1]) {
+            add(edited(at, 0, &[neighbour]), Edit::Insertion);
+        }
+    }
+    out
+}
+
+/// True when folded `word` is in a bundled word list, directly, as a Turkish
+/// inflection (`karti` = `kart` + `i`) or as a Spanish/Portuguese plural or feminine.
+pub fn is_real_word(word: &str) -> bool {
+    let listed = |word: &str| WORD_LISTS.iter().any(|list| contains_line(list, word));
+    listed(word)
+        || suffix::is_inflection_of(word, listed)
+        || ROMANCE_ENDINGS.iter().any(|(ending, stem_ending)| {
+            word.strip_suffix(ending)
+                .is_some_and(|stem| listed(&format!("{stem}{stem_ending}")))
+        })
+}
+
+/// The keyboard neighbours of ASCII letter `letter` on any supported layout.
+fn neighbours(letter: u8) -> impl Iterator<Item = u8> {
+    static TABLE: LazyLock<[u32; 26]> = LazyLock::new(|| {
+        let mut table = [0u32; 26];
+        for rows in KEYBOARDS {
+            let rows: Vec<&[u8]> = rows.iter().map(|row| row.as_bytes()).collect();
+            for (row, keys) in rows.iter().enumerate() {
+                for (column, &key) in keys.iter().enumerate() {
+                    // Rows are staggered: a key touches the keys at the same column and
+                    // the one to the right above it, and the same column and the one to
+                    // the left below it.
+                    let mut near = vec![(row, column.wrapping_sub(1)), (row, column + 1)];
+                    if row > 0 {
+                        near.extend([(row - 1, column), (row - 1, column + 1)]);
+                    }
+                    near.extend([(row + 1, column), (row + 1, column.wrapping_sub(1))]);
+                    for (r, c) in near {
+                        if let Some(&other) = rows.get(r).and_then(|k| k.get(c)) {
+                            table[(key - b'a') as usize] |= 1 << (other - b'a');
+                        }
+                    }
+                }
+            }
+        }
+        table
+    });
+    let mask = if letter.is_ascii_lowercase() {
+        TABLE[(letter - b'a') as usize]
+    } else {
+        0
+    };
+    (b'a'..=b'z').filter(move |other| mask & 1 << (other - b'a') != 0)
+}
+
+/// Binary search for a whole line in `sorted` (lines sorted by bytes).
+fn contains_line(sorted: &str, word: &str) -> bool {
+    let bytes = sorted.as_bytes();
+    let (mut low, mut high) = (0, bytes.len());
+    // `low` and `high` always sit on line starts (or the end).
+    while low < high {
+        let middle = low + (high - low) / 2;
+        let start = bytes[low..middle]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(low, |at| low + at + 1);
+        let end = bytes[start..high]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(high, |at| start + at);
+        match bytes[start..end].cmp(word.as_bytes()) {
+            std::cmp::Ordering::Equal => return true,
+            std::cmp::Ordering::Less => low = end + 1,
+            std::cmp::Ordering::Greater => high = start,
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(term: &str) -> Vec<String> {
+        variants(term)
+            .into_iter()
+            .filter(|v| !v.real_word)
+            .map(|v| v.text)
+            .collect()
+    }
+
+    #[test]
+    fn generates_each_edit_family() {
+        let generated = texts("turkcell");
+        for expected in [
+            "tukrcell",
+            "turkcel",
+            "turkcelll",
+            "tyrkcell",
+            "turkcvell",
+            "turrkcell",
+        ] {
+            assert!(generated.contains(&expected.to_string()), "{expected}");
+        }
+        assert!(!generated.contains(&"turkcell".to_string()));
+        assert!(
+            !generated.contains(&"urkcell".to_string()),
+            "first letter kept"
+        );
+    }
+
+    #[test]
+    fn short_and_non_ascii_terms_get_none() {
+        assert!(variants("thy").is_empty());
+        assert!(variants("akbk").is_empty());
+        assert!(variants("привет").is_empty());
+        assert!(!variants("akbank").is_empty());
+    }
+
+    #[test]
+    fn real_words_are_flagged() {
+        let marti = variants("marti");
+        let karti = marti.iter().find(|v| v.text == "karti").unwrap();
+        assert!(karti.real_word, "Turkish kartı = kart + ı");
+        let phrase = variants("yapi kredi");
+        assert!(phrase.iter().any(|v| v.text == "yali kredi" && v.real_word));
+        assert!(
+            phrase
+                .iter()
+                .any(|v| v.text == "yapi krefi" && !v.real_word)
+        );
+        assert!(is_real_word("house") && is_real_word("kitap") && is_real_word("todas"));
+        assert!(is_real_word("bakar"), "Turkish bak + ar");
+        assert!(
+            variants("kanal d")
+                .iter()
+                .all(|v| v.text.split(' ').count() == 2),
+            "no edit removes a whole word"
+        );
+        assert!(!is_real_word("turkcel"));
+    }
+
+    #[test]
+    fn keyboard_neighbours_cover_both_layouts() {
+        let of = |c: u8| neighbours(c).map(char::from).collect::<String>();
+        assert_eq!(of(b'a'), "qswz");
+        assert!(of(b'p').contains('g'), "Turkish-Q ğ sits right of p");
+        assert!(of(b'l').contains('s'), "Turkish-Q ş sits right of l");
+    }
+
+    #[test]
+    fn line_search_finds_first_middle_last_and_absent() {
+        let sorted = "apple\nbanana\ncherry\n";
+        for word in ["apple", "banana", "cherry"] {
+            assert!(contains_line(sorted, word), "{word}");
+        }
+        for word in ["", "app", "bananas", "zebra", "aaa"] {
+            assert!(!contains_line(sorted, word), "{word}");
+        }
+    }
+}
