@@ -12,6 +12,8 @@ pub mod pipeline;
 
 pub mod matcher;
 
+pub mod sentiment;
+
 pub mod store;
 
 pub mod alerts;

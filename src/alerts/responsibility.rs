@@ -214,6 +214,8 @@ own_handles = ["TurkcellHizmet"]
             competitor: None,
             severity: None,
             min_priority: None,
+            topic: None,
+            sentiment: None,
             receivers: vec!["hook".into()],
             continue_matching: false,
             group_by: vec![GroupLabel::Brand],

@@ -5,7 +5,7 @@
 //! the route's quiet hours, or at once when urgent. Planning is pure: the time is
 //! passed in; the store attaches planned hits to a still-open row of their group.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveTime, TimeZone, Utc};
@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::{KeywordRules, Severity};
 use crate::model::Post;
+use crate::sentiment::{self, Sentiment};
 use crate::store::{AlertHit, NewDelivery, NewEscalation, StoredHit};
 
 /// A hit property routes can group by.
@@ -130,6 +131,10 @@ pub struct RouteConfig {
     pub severity: Option<Severity>,
     /// Match hits whose priority (the author's follower count) is at least this.
     pub min_priority: Option<u64>,
+    /// Match hits of this `[[topic]]` only.
+    pub topic: Option<String>,
+    /// Match hits on posts of this tone only.
+    pub sentiment: Option<Sentiment>,
     /// Receivers for matching hits.
     pub receivers: Vec<String>,
     /// Keep evaluating later routes after a match.
@@ -170,6 +175,8 @@ impl RouteConfig {
             ("competitor", self.competitor.map(|c| c.to_string())),
             ("severity", self.severity.map(|s| s.as_str().to_string())),
             ("min_priority", self.min_priority.map(|p| p.to_string())),
+            ("topic", self.topic.clone()),
+            ("sentiment", self.sentiment.map(|s| s.as_str().to_string())),
         ] {
             if let Some(value) = value {
                 labels.push(format!("{key}={value}"));
@@ -185,6 +192,11 @@ impl RouteConfig {
             && self.competitor.is_none_or(|c| c == hit.competitor)
             && self.severity.is_none_or(|s| s == hit.severity)
             && self.min_priority.is_none_or(|p| hit.priority >= p)
+            && self
+                .topic
+                .as_deref()
+                .is_none_or(|t| hit.is_topic && t == hit.brand)
+            && self.sentiment.is_none_or(|s| s == hit.sentiment)
     }
 
     fn is_urgent(&self, hit: &HitLabels<'_>) -> bool {
@@ -218,6 +230,10 @@ struct HitLabels<'a> {
     severity: Severity,
     /// The author's follower count (0 when unknown).
     priority: u64,
+    /// `brand` names a `[[topic]]`.
+    is_topic: bool,
+    /// The post's tone.
+    sentiment: Sentiment,
 }
 
 /// Resolves hits to receivers and plans their deliveries.
@@ -226,6 +242,8 @@ pub struct Router {
     routes: Vec<RouteConfig>,
     /// Brand name → (is a competitor, severity).
     brands: HashMap<String, (bool, Severity)>,
+    /// Names of the `[[topic]]` entries, whose hits carry the topic as their brand.
+    topics: HashSet<String>,
 }
 
 impl Router {
@@ -236,7 +254,12 @@ impl Router {
             .iter()
             .map(|b| (b.name.clone(), (b.competitor_of.is_some(), b.severity)))
             .collect();
-        Router { routes, brands }
+        let topics = keywords.topics.iter().map(|t| t.name.clone()).collect();
+        Router {
+            routes,
+            brands,
+            topics,
+        }
     }
 
     /// Indexes of the routes a hit takes, in order.
@@ -416,6 +439,8 @@ impl Router {
             competitor,
             severity,
             priority: post.author.as_ref().and_then(|a| a.followers).unwrap_or(0),
+            is_topic: self.topics.contains(brand),
+            sentiment: sentiment::classify(&post.text),
         }
     }
 }

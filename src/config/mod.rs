@@ -21,6 +21,7 @@ use crate::alerts::routes::{GroupLabel, QuietHours};
 use crate::alerts::{ReceiverConfig, ReceiverKind, RouteConfig};
 use crate::api::ApiSettings;
 use crate::backoff::Backoff;
+use crate::sentiment::Sentiment;
 use crate::sources::{SourceConfig, SourceKind};
 
 pub use keywords::{
@@ -597,6 +598,26 @@ impl Layers {
             {
                 problems.push(self.problem(&key("source"), "must not be empty"));
             }
+            if let Some(topic) = &route.topic
+                && !keywords.topics.iter().any(|t| &t.name == topic)
+            {
+                problems.push(self.problem(
+                    &key("topic"),
+                    format!("no [[topic]] named `{topic}` in the keywords"),
+                ));
+            }
+            let sentiment = route.sentiment.as_deref().and_then(|text| {
+                let parsed = Sentiment::parse(text);
+                if parsed.is_none() {
+                    problems.push(self.problem(
+                        &key("sentiment"),
+                        format!(
+                            "unknown sentiment `{text}`, expected `negative`, `neutral` or `positive`"
+                        ),
+                    ));
+                }
+                parsed
+            });
             let severity = route.severity.as_deref().and_then(|text| {
                 Severity::parse(text)
                     .map_err(|message| problems.push(self.problem(&key("severity"), message)))
@@ -664,6 +685,8 @@ impl Layers {
                 competitor: route.competitor,
                 severity,
                 min_priority: route.min_priority,
+                topic: route.topic,
+                sentiment,
                 receivers: route.receivers,
                 continue_matching: route.continue_matching,
                 group_by,

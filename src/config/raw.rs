@@ -139,6 +139,10 @@ pub struct RawRoute {
     pub severity: Option<String>,
     /// Match hits whose priority (author followers) is at least this.
     pub min_priority: Option<u64>,
+    /// Match hits of this `[[topic]]` only.
+    pub topic: Option<String>,
+    /// Match hits on posts of this tone only (`negative`, `neutral`, `positive`).
+    pub sentiment: Option<String>,
     /// Receivers the matching hits go to.
     #[serde(default)]
     pub receivers: Vec<String>,

@@ -242,3 +242,17 @@ fn env_var_names_follow_the_key_path() {
         "MENTIOND__SOURCES__0__INTERVAL"
     );
 }
+
+#[test]
+fn routes_name_existing_topics_and_known_sentiments() {
+    let found = problems(
+        "[[routes]]\ntopic = \"Nope\"\nsentiment = \"angry\"\nreceivers = [\"alerts-file\"]\n[[routes]]\nreceivers = [\"alerts-file\"]\n",
+    );
+    assert_eq!(keys(&found), ["routes[0].topic", "routes[0].sentiment"]);
+    assert_eq!(found[0].line, Some(2));
+    assert!(
+        found[1]
+            .message
+            .contains("`negative`, `neutral` or `positive`")
+    );
+}

@@ -92,6 +92,8 @@ impl Harness {
             competitor: None,
             severity: None,
             min_priority: None,
+            topic: None,
+            sentiment: None,
             receivers: vec!["team".into()],
             continue_matching: false,
             group_by: vec![GroupLabel::Brand],

@@ -25,6 +25,11 @@ name = "Vodafone"
 team = "care"
 terms = ["Vodafone"]
 competitor_of = "Turkcell"
+
+[[topic]]
+name = "Outage"
+team = "noc"
+all = ["kesinti"]
 "#;
 
 fn keywords() -> KeywordRules {
@@ -39,6 +44,8 @@ fn route(receivers: &[&str]) -> RouteConfig {
         competitor: None,
         severity: None,
         min_priority: None,
+        topic: None,
+        sentiment: None,
         receivers: receivers.iter().map(|r| r.to_string()).collect(),
         continue_matching: false,
         group_by: vec![GroupLabel::Brand],
@@ -122,6 +129,54 @@ fn routes_match_on_every_field_and_continue_fans_out() {
             router.receivers_for(&hit),
             *expected,
             "{source} {brand} {followers}"
+        );
+    }
+}
+
+#[test]
+fn routes_match_on_topic_and_sentiment() {
+    let rules = keywords();
+    let routes = vec![
+        RouteConfig {
+            topic: Some("Outage".into()),
+            ..route(&["noc"])
+        },
+        RouteConfig {
+            sentiment: Some(Sentiment::Negative),
+            ..route(&["complaints"])
+        },
+        RouteConfig {
+            sentiment: Some(Sentiment::Positive),
+            ..route(&["praise"])
+        },
+        route(&["file"]),
+    ];
+    let router = Router::new(routes, &rules);
+    let hit = |brand: &str, text: &str| StoredHit {
+        post: Post::from_json(&format!(r#"{{"source":"x","id":"1","text":"{text}"}}"#)).unwrap(),
+        ..stored(1, "x", brand, 0)
+    };
+    let table: &[(&str, &str, &[&str])] = &[
+        ("Outage", "Kadıköy'de kesinti var", &["noc"]),
+        (
+            "Turkcell",
+            "Turkcell iki gündür çekmiyor, rezalet",
+            &["complaints"],
+        ),
+        (
+            "Turkcell",
+            "Turkcell ekibine çok teşekkürler, harika",
+            &["praise"],
+        ),
+        ("Turkcell", "Turkcell yeni tarifeleri açıkladı", &["file"]),
+        // A brand hit on a post that has the topic's words is not a topic hit.
+        ("Vodafone", "Vodafone kesinti", &["complaints"]),
+    ];
+    for (brand, text, expected) in table {
+        assert_eq!(
+            router.receivers_for(&hit(brand, text)),
+            *expected,
+            "{brand}: {text}"
         );
     }
 }
