@@ -196,29 +196,8 @@ impl FoldTable {
 /// Folds one character from first principles (used to build the table); returns
 /// whether a diacritic or special letter was folded away.
 fn fold_char_slowly(c: char, out: &mut String) -> bool {
-    match c {
-        'İ' | 'ı' => {
-            out.push('i');
-            return false;
-        }
-        '\u{2019}' | '\u{2018}' | '\u{02BC}' | '\u{00B4}' | '\u{2032}' | '\u{FF07}' => {
-            out.push('\'');
-            return false;
-        }
-        // Zero-width space/non-joiner/joiner, word joiner, BOM, soft hyphen and
-        // variation selectors are invisible: people and bots use them to dodge filters.
-        '\u{200B}'
-        | '\u{200C}'
-        | '\u{200D}'
-        | '\u{2060}'
-        | '\u{FEFF}'
-        | '\u{00AD}'
-        | '\u{FE00}'..='\u{FE0F}' => return false,
-        c if c.is_whitespace() => {
-            out.push(' ');
-            return false;
-        }
-        _ => {}
+    if fold_directly(c, out) {
+        return false;
     }
     let mut accented = false;
     for decomposed in std::iter::once(c).nfkd() {
@@ -229,6 +208,11 @@ fn fold_char_slowly(c: char, out: &mut String) -> bool {
         for lower in decomposed.to_lowercase() {
             if is_combining_mark(lower) {
                 accented = true;
+                continue;
+            }
+            // A compatibility decomposition can yield characters with rules of their
+            // own (″ becomes two ′, each an apostrophe), so folding stays idempotent.
+            if fold_directly(lower, out) {
                 continue;
             }
             let special = match lower {
@@ -251,6 +235,30 @@ fn fold_char_slowly(c: char, out: &mut String) -> bool {
         }
     }
     accented
+}
+
+/// The characters with a fixed replacement, before and after decomposition: Turkish
+/// dotted and dotless i, apostrophe variants, invisible characters, white space.
+/// Returns whether `c` was one of them.
+fn fold_directly(c: char, out: &mut String) -> bool {
+    match c {
+        'İ' | 'ı' => out.push('i'),
+        '\u{2019}' | '\u{2018}' | '\u{02BC}' | '\u{00B4}' | '\u{2032}' | '\u{FF07}' => {
+            out.push('\'')
+        }
+        // Zero-width space/non-joiner/joiner, word joiner, BOM, soft hyphen and
+        // variation selectors are invisible: people and bots use them to dodge filters.
+        '\u{200B}'
+        | '\u{200C}'
+        | '\u{200D}'
+        | '\u{2060}'
+        | '\u{FEFF}'
+        | '\u{00AD}'
+        | '\u{FE00}'..='\u{FE0F}' => {}
+        c if c.is_whitespace() => out.push(' '),
+        _ => return false,
+    }
+    true
 }
 
 fn fold_bytes<const MAP: bool>(text: &str, out: &mut Vec<u8>, offsets: &mut Vec<u32>) {
@@ -355,6 +363,8 @@ mod tests {
                 "turkcell turkcell turkcell",
             ),
             ("a\u{00A0}b", "a b"),
+            // Compatibility forms that decompose into characters with rules of their own.
+            ("6\u{2033} x\u{2034}", "6'' x'''"),
             (
                 "ABCDEFGHIJKLMNOPQRSTUVWXYZ@[`{ abcdefghijklmnopqrstuvwxyz",
                 "abcdefghijklmnopqrstuvwxyz@['{ abcdefghijklmnopqrstuvwxyz",
