@@ -97,10 +97,15 @@ impl Workspace {
 
     /// `mentiond hits --json`, parsed.
     pub fn hits(&self) -> Vec<serde_json::Value> {
-        let output = self.command(&["hits", "--json", "--limit", "1000"]);
+        self.json_lines(&["hits", "--json", "--limit", "1000"])
+    }
+
+    /// Runs a command that prints one JSON object per line, asserting success.
+    pub fn json_lines(&self, args: &[&str]) -> Vec<serde_json::Value> {
+        let output = self.command(args);
         assert!(
             output.status.success(),
-            "hits failed: {}",
+            "{args:?} failed: {}",
             String::from_utf8_lossy(&output.stderr)
         );
         String::from_utf8(output.stdout)
@@ -338,16 +343,6 @@ impl Workspace {
 
     /// `mentiond deliveries --status all --json`, parsed.
     pub fn deliveries(&self) -> Vec<serde_json::Value> {
-        let output = self.command(&["deliveries", "--status", "all", "--json"]);
-        assert!(
-            output.status.success(),
-            "deliveries failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout)
-            .unwrap()
-            .lines()
-            .map(|line| serde_json::from_str(line).unwrap())
-            .collect()
+        self.json_lines(&["deliveries", "--status", "all", "--json"])
     }
 }
