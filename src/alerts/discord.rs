@@ -58,8 +58,7 @@ pub fn render(alert: &Alert<'_>, language: Language) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alerts::render::AlertKind;
-    use crate::alerts::render::tests::{HOSTILE, hit, now};
+    use crate::alerts::render::tests::{HOSTILE, hit, mention};
 
     fn embed_chars(embed: &Value) -> usize {
         ["title", "description"]
@@ -72,13 +71,7 @@ mod tests {
     #[test]
     fn mentions_are_never_parsed_and_markdown_is_inert() {
         let hits = [hit(1, HOSTILE)];
-        let alert = Alert {
-            delivery_id: "msg_1",
-            hits: &hits,
-            more_hits: 0,
-            now: now(),
-            kind: AlertKind::Mention,
-        };
+        let alert = mention(&hits, 0);
         let body: Value = serde_json::from_str(&render(&alert, Language::En)).unwrap();
         assert_eq!(body["allowed_mentions"], json!({"parse": []}));
         let description = body["embeds"][0]["description"].as_str().unwrap();
@@ -97,13 +90,7 @@ mod tests {
     fn limits_hold_for_huge_posts_and_bursts() {
         let long = format!("Turkcell {}", "ş*".repeat(6000));
         let hits: Vec<_> = (0..12).map(|id| hit(id, &long)).collect();
-        let alert = Alert {
-            delivery_id: "msg_1",
-            hits: &hits,
-            more_hits: 0,
-            now: now(),
-            kind: AlertKind::Mention,
-        };
+        let alert = mention(&hits, 0);
         let body: Value = serde_json::from_str(&render(&alert, Language::En)).unwrap();
         let embeds = body["embeds"].as_array().unwrap();
         assert_eq!(embeds.len(), 10);
@@ -112,13 +99,7 @@ mod tests {
         assert!(body["content"].as_str().unwrap().ends_with("…and 2 more"));
 
         let one = [hit(1, &long)];
-        let alert = Alert {
-            delivery_id: "msg_1",
-            hits: &one,
-            more_hits: 0,
-            now: now(),
-            kind: AlertKind::Mention,
-        };
+        let alert = mention(&one, 0);
         let body: Value = serde_json::from_str(&render(&alert, Language::En)).unwrap();
         let description = body["embeds"][0]["description"].as_str().unwrap();
         assert!(

@@ -366,6 +366,17 @@ pub(crate) mod tests {
         Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap()
     }
 
+    /// A mention message `msg_1` over `hits`, rendered at [`now`].
+    pub(crate) fn mention(hits: &[AlertHit], more_hits: usize) -> Alert<'_> {
+        Alert {
+            delivery_id: "msg_1",
+            hits,
+            more_hits,
+            now: now(),
+            kind: AlertKind::Mention,
+        }
+    }
+
     #[test]
     fn summary_names_author_followers_history_and_age_in_both_languages() {
         let hit = hit(7, "Turkcell çekmiyor");
@@ -387,13 +398,7 @@ pub(crate) mod tests {
     #[test]
     fn title_and_more_line_count_every_hit_of_the_group() {
         let hits = [hit(1, "Turkcell a"), hit(2, "Turkcell b")];
-        let alert = Alert {
-            delivery_id: "msg_1",
-            hits: &hits,
-            more_hits: 3,
-            now: now(),
-            kind: AlertKind::Mention,
-        };
+        let alert = mention(&hits, 3);
         assert_eq!(alert.title(Language::En), "Turkcell: 5 new mentions");
         assert_eq!(alert.title(Language::Tr), "Turkcell: 5 yeni bahsetme");
         assert_eq!(alert.more_line(Language::En).unwrap(), "…and 3 more");
@@ -461,14 +466,7 @@ pub(crate) mod tests {
     #[test]
     fn json_body_keeps_the_webhook_shape() {
         let hits = [hit(1, HOSTILE)];
-        let body: serde_json::Value = serde_json::from_str(&json(&Alert {
-            delivery_id: "msg_1",
-            hits: &hits,
-            more_hits: 0,
-            now: now(),
-            kind: AlertKind::Mention,
-        }))
-        .unwrap();
+        let body: serde_json::Value = serde_json::from_str(&json(&mention(&hits, 0))).unwrap();
         assert_eq!(body["type"], "mention");
         assert_eq!(body["delivery_id"], "msg_1");
         assert_eq!(body["brand"], "Turkcell");

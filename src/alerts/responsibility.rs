@@ -156,9 +156,8 @@ impl EscalationLoop {
 mod tests {
     use super::*;
     use crate::alerts::RouteConfig;
-    use crate::alerts::routes::GroupLabel;
     use crate::config::parse_keywords;
-    use crate::matcher::{BrandHit, HitKind, TermKind, TermMatch};
+    use crate::matcher::BrandHit;
     use crate::store::{NewBatch, Store, unix_millis};
     use chrono::TimeZone;
 
@@ -208,25 +207,11 @@ own_handles = ["TurkcellHizmet"]
 
     fn route(sla_minutes: u64, escalate_to: &[&str]) -> RouteConfig {
         RouteConfig {
-            team: None,
-            brand: None,
-            source: None,
-            competitor: None,
-            severity: None,
-            min_priority: None,
-            topic: None,
-            sentiment: None,
-            receivers: vec!["hook".into()],
-            continue_matching: false,
-            group_by: vec![GroupLabel::Brand],
             group_wait: Duration::ZERO,
             group_interval: Duration::ZERO,
-            max_hits: 10,
-            urgent_priority: None,
-            quiet_hours: None,
             sla: Duration::from_secs(sla_minutes * 60),
             escalate_to: escalate_to.iter().map(|r| r.to_string()).collect(),
-            operator: false,
+            ..crate::alerts::routes::tests::route(&["hook"])
         }
     }
 
@@ -239,20 +224,7 @@ own_handles = ["TurkcellHizmet"]
         let posts = ["p1", "p2"]
             .iter()
             .map(|id| {
-                let hit = BrandHit {
-                    brand: "Turkcell".into(),
-                    team: Some("care".into()),
-                    kind: HitKind::Brand,
-                    terms: vec![TermMatch {
-                        term: "Turkcell".into(),
-                        matched: "Turkcell".into(),
-                        kind: TermKind::Exact,
-                        variant: "turkcell".into(),
-                        generated: false,
-                        start: 0,
-                        end: 8,
-                    }],
-                };
+                let hit = BrandHit::exact_for_tests("Turkcell", Some("care"), "Turkcell");
                 (
                     post(&format!(
                         r#"{{"source":"x","id":"{id}","text":"Turkcell yok"}}"#

@@ -472,4 +472,4 @@ fn delivery_id(group_key: &str, receiver: &str, mut keys: Vec<(&str, &str, &str)
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -57,19 +57,12 @@ fn context_block(text: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alerts::render::AlertKind;
-    use crate::alerts::render::tests::{HOSTILE, hit, now};
+    use crate::alerts::render::tests::{HOSTILE, hit, mention};
 
     #[test]
     fn hostile_text_is_escaped_and_terms_are_bold() {
         let hits = [hit(1, HOSTILE)];
-        let alert = Alert {
-            delivery_id: "msg_1",
-            hits: &hits,
-            more_hits: 0,
-            now: now(),
-            kind: AlertKind::Mention,
-        };
+        let alert = mention(&hits, 0);
         let body: Value = serde_json::from_str(&render(&alert, Language::En)).unwrap();
         let section = body["blocks"][1]["text"]["text"].as_str().unwrap();
         assert!(
@@ -88,13 +81,7 @@ mod tests {
     fn limits_hold_for_huge_posts_and_bursts() {
         let long = format!("Turkcell {}", "<&>".repeat(5000));
         let hits: Vec<_> = (0..30).map(|id| hit(id, &long)).collect();
-        let alert = Alert {
-            delivery_id: "msg_1",
-            hits: &hits,
-            more_hits: 470,
-            now: now(),
-            kind: AlertKind::Mention,
-        };
+        let alert = mention(&hits, 470);
         let body: Value = serde_json::from_str(&render(&alert, Language::Tr)).unwrap();
         let blocks = body["blocks"].as_array().unwrap();
         assert!(blocks.len() <= 50, "{}", blocks.len());

@@ -69,20 +69,13 @@ pub fn render(alert: &Alert<'_>, language: Language) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alerts::render::AlertKind;
-    use crate::alerts::render::tests::{HOSTILE, hit, now};
+    use crate::alerts::render::tests::{HOSTILE, hit, mention};
 
     #[test]
     fn the_card_is_well_formed_and_hostile_text_inert() {
         let text = format!("{HOSTILE} \" \\ }} \u{0} \u{202E}");
         let hits = [hit(1, &text)];
-        let alert = Alert {
-            delivery_id: "msg_1",
-            hits: &hits,
-            more_hits: 2,
-            now: now(),
-            kind: AlertKind::Mention,
-        };
+        let alert = mention(&hits, 2);
         let body: Value = serde_json::from_str(&render(&alert, Language::Tr)).unwrap();
         let card = &body["attachments"][0]["content"];
         assert_eq!(body["type"], "message");

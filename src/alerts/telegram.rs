@@ -83,20 +83,13 @@ pub fn render(alert: &Alert<'_>, language: Language, chat_id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alerts::render::AlertKind;
-    use crate::alerts::render::tests::{HOSTILE, hit, now};
+    use crate::alerts::render::tests::{HOSTILE, hit, mention};
     use serde_json::Value;
 
     #[test]
     fn hostile_text_is_escaped_html() {
         let hits = [hit(1, HOSTILE)];
-        let alert = Alert {
-            delivery_id: "msg_1",
-            hits: &hits,
-            more_hits: 0,
-            now: now(),
-            kind: AlertKind::Mention,
-        };
+        let alert = mention(&hits, 0);
         let body: Value = serde_json::from_str(&render(&alert, Language::En, "-100")).unwrap();
         assert_eq!(body["chat_id"], "-100");
         assert_eq!(body["parse_mode"], "HTML");
@@ -121,13 +114,7 @@ mod tests {
     fn the_message_limit_holds() {
         let long = format!("Turkcell {}", "<\"'&".repeat(3000));
         let hits: Vec<_> = (0..8).map(|id| hit(id, &long)).collect();
-        let alert = Alert {
-            delivery_id: "msg_1",
-            hits: &hits,
-            more_hits: 0,
-            now: now(),
-            kind: AlertKind::Mention,
-        };
+        let alert = mention(&hits, 0);
         let body: Value = serde_json::from_str(&render(&alert, Language::Tr, "1")).unwrap();
         let text = body["text"].as_str().unwrap();
         assert!(

@@ -92,6 +92,28 @@ pub struct BrandHit {
     pub terms: Vec<TermMatch>,
 }
 
+#[cfg(test)]
+impl BrandHit {
+    /// A brand hit whose one exact match is `term` at the start of the text (tests of
+    /// the stages after the matcher).
+    pub(crate) fn exact_for_tests(brand: &str, team: Option<&str>, term: &str) -> BrandHit {
+        BrandHit {
+            brand: brand.into(),
+            team: team.map(str::to_string),
+            kind: HitKind::Brand,
+            terms: vec![TermMatch {
+                term: term.into(),
+                matched: term.into(),
+                kind: TermKind::Exact,
+                variant: term.to_lowercase(),
+                generated: false,
+                start: 0,
+                end: term.len(),
+            }],
+        }
+    }
+}
+
 /// Why the keywords could not be compiled.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot compile keywords: {0}")]

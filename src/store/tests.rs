@@ -3,7 +3,7 @@
 use chrono::{TimeZone, Utc};
 
 use super::*;
-use crate::matcher::{BrandHit, HitKind, TermKind, TermMatch};
+use crate::matcher::BrandHit;
 use crate::model::Post;
 
 fn open() -> (tempfile::TempDir, Store) {
@@ -20,20 +20,7 @@ fn post(id: &str, author: &str) -> Post {
 }
 
 fn hit(brand: &str) -> BrandHit {
-    BrandHit {
-        brand: brand.into(),
-        team: Some("care".into()),
-        kind: HitKind::Brand,
-        terms: vec![TermMatch {
-            term: "Turkcell".into(),
-            matched: "Turkcell".into(),
-            kind: TermKind::Exact,
-            variant: "turkcell".into(),
-            generated: false,
-            start: 0,
-            end: 8,
-        }],
-    }
+    BrandHit::exact_for_tests(brand, Some("care"), "Turkcell")
 }
 
 /// When every test batch is recorded.

@@ -5,7 +5,7 @@ use chrono::{TimeZone, Timelike};
 
 use super::*;
 use crate::config::parse_keywords;
-use crate::matcher::{BrandHit, HitKind, TermKind, TermMatch};
+use crate::matcher::BrandHit;
 use crate::store::{NewBatch, Store, unix_millis};
 
 const KEYWORDS: &str = r#"
@@ -36,7 +36,8 @@ fn keywords() -> KeywordRules {
     parse_keywords(std::path::Path::new("keywords.toml"), KEYWORDS).unwrap()
 }
 
-fn route(receivers: &[&str]) -> RouteConfig {
+/// A route to `receivers` with the documented defaults and no matchers.
+pub(crate) fn route(receivers: &[&str]) -> RouteConfig {
     RouteConfig {
         team: None,
         brand: None,
@@ -342,20 +343,7 @@ impl Timeline {
                     .iter()
                     .find(|b| b.name == brand)
                     .and_then(|b| b.team.clone());
-                let hit = BrandHit {
-                    brand: brand.into(),
-                    team,
-                    kind: HitKind::Brand,
-                    terms: vec![TermMatch {
-                        term: brand.into(),
-                        matched: brand.into(),
-                        kind: TermKind::Exact,
-                        variant: brand.to_lowercase(),
-                        generated: false,
-                        start: 0,
-                        end: brand.len(),
-                    }],
-                };
+                let hit = BrandHit::exact_for_tests(brand, team.as_deref(), brand);
                 (post, vec![hit])
             })
             .collect();
