@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::locate::{TomlSource, line_of_offset};
 use super::{ConfigError, Problem};
+use crate::matcher::normalize::fold;
 
 /// The validated watch list.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -325,9 +326,8 @@ pub fn parse_keywords(path: &Path, text: &str) -> Result<KeywordRules, ConfigErr
                 },
             })
             .collect();
-        if terms.iter().any(|term| term.text.is_empty()) {
-            problem(key("terms"), "contains an empty term".into());
-        }
+        let texts: Vec<String> = terms.iter().map(|term| term.text.clone()).collect();
+        check_terms(&texts, key("terms"), &mut problem);
         for (field, list) in [
             ("misspellings", &raw.misspellings),
             ("exclude", &raw.exclude),
@@ -458,9 +458,16 @@ fn check_name(
     }
 }
 
+/// Every term must keep something to search for after folding: emoji and symbols
+/// fold to spaces, like other word separators.
 fn check_terms(list: &[String], key: String, problem: &mut impl FnMut(String, String)) {
     if list.iter().any(|term| term.trim().is_empty()) {
         problem(key, "contains an empty term".into());
+    } else if let Some(bad) = list.iter().find(|term| fold(term).trim().is_empty()) {
+        problem(
+            key,
+            format!("`{bad}` has no letters, digits or ASCII punctuation to match"),
+        );
     }
 }
 
@@ -552,6 +559,24 @@ mod tests {
             ]
         );
         assert!(err.to_string().contains("keywords.toml:6"));
+    }
+
+    #[test]
+    fn terms_of_only_emoji_or_symbols_are_refused() {
+        let text = "[[brand]]\nname = \"A\"\nterms = [\"a\"]\nexclude = [\"🍕 ❤\"]\n\n[[topic]]\nname = \"B\"\nany = [\"—\", \"b\"]\n";
+        let err = parse(text).unwrap_err();
+        let found: Vec<_> = err
+            .problems
+            .iter()
+            .map(|p| (p.key.as_str(), p.line))
+            .collect();
+        assert_eq!(
+            found,
+            [("brand[0].exclude", Some(4)), ("topic[0].any", Some(8))]
+        );
+        assert!(err.problems[0].message.contains("`🍕 ❤`"));
+        // Punctuation that survives folding is something to match.
+        parse("[[brand]]\nname = \"C\"\nterms = [\"C#\", \"#1\"]\n").unwrap();
     }
 
     #[test]

@@ -2,16 +2,18 @@
 //! where, and why.
 //!
 //! Pure and synchronous: no I/O, no clock. Each post is folded once ([`normalize`]),
-//! scanned once by one aho-corasick DFA holding every folded variant of every term
+//! scanned once by one automaton (`scan.rs`) holding every folded variant of every term
 //! (terms, joined/hyphenated phrases, handles, hashtags, domains, misspellings,
-//! generated typos, exclusions, context words, topic terms), then candidates are kept
-//! on word boundaries (or before a Turkish suffix), checked against the original text
+//! generated typos, exclusions, context words, topic terms) that never starts a match
+//! inside a word, then candidates are kept when they end on a word boundary (or before
+//! a Turkish suffix), checked against the original text
 //! (letter case, accents) and fed into per-brand and per-topic rules. Spans are byte
 //! offsets into the original text. A compiled [`Matcher`] never changes; reloads build
 //! a new one and swap it into the [`SharedMatcher`].
 
 pub mod bench;
 pub mod normalize;
+mod scan;
 mod suffix;
 pub mod typos;
 
@@ -21,13 +23,14 @@ use std::collections::hash_map::Entry;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use arc_swap::ArcSwap;
 use serde::Serialize;
 
 use crate::config::{CaseRule, Filters, KeywordRules, Typos};
 use crate::model::Post;
-use normalize::{Folded, char_at, char_before, fold, is_accented, is_word_char};
+use normalize::{Folded, char_at, fold, is_accented, is_word_char};
+pub use scan::ScanError;
+use scan::Scanner;
 
 /// Which kind of variant matched, as reported in explanations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -116,8 +119,14 @@ impl BrandHit {
 
 /// Why the keywords could not be compiled.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot compile keywords: {0}")]
-pub struct MatcherError(#[from] aho_corasick::BuildError);
+pub enum MatcherError {
+    /// The matcher's automaton could not be built.
+    #[error("cannot compile keywords: {0}")]
+    Scan(#[from] ScanError),
+    /// The benchmark's aho-corasick comparison automaton could not be built.
+    #[error("cannot build the comparison automaton: {0}")]
+    Baseline(#[from] aho_corasick::BuildError),
+}
 
 /// One compiled variant and how often it produced a hit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -140,7 +149,7 @@ pub struct VariantReport {
 /// Compiled keyword rules, immutable once built (reloads build a new one).
 #[derive(Debug)]
 pub struct Matcher {
-    searcher: AhoCorasick,
+    scanner: Scanner,
     patterns: Vec<Pattern>,
     owners: Vec<Owner>,
     entities: Vec<Entity>,
@@ -176,8 +185,6 @@ impl SharedMatcher {
 struct Pattern {
     text: String,
     owners: Vec<u32>,
-    /// The first character is a word character, so the one before must not be.
-    word_start: bool,
     /// The last character is a word character, so the one after must not be.
     word_end: bool,
 }
@@ -366,7 +373,7 @@ impl Matcher {
             .iter()
             .map(|o| size_of::<Owner>() + size_of::<AtomicU64>() + o.written.len())
             .sum();
-        self.searcher.memory_usage() + patterns + owners
+        self.scanner.memory_usage() + patterns + owners
     }
 
     /// The folded patterns, as the automaton searches them (for raw-scan comparisons).
@@ -458,19 +465,16 @@ impl Matcher {
     fn run_with(&self, scratch: &mut Scratch, text: &str, post: Option<&Post>) -> Vec<BrandHit> {
         scratch.folded.fold_into(text);
         scratch.candidates.clear();
-        let folded = scratch.folded.as_bytes();
-        for found in self.searcher.find_overlapping_iter(folded) {
-            let pattern = &self.patterns[found.pattern().as_usize()];
-            if let Some(candidate) = candidate(
-                folded,
-                pattern,
-                found.pattern().as_u32(),
-                found.start(),
-                found.end(),
-            ) {
-                scratch.candidates.push(candidate);
+        let Scratch {
+            folded, candidates, ..
+        } = scratch;
+        let folded = folded.as_bytes();
+        self.scanner.for_each(folded, |id, start, end| {
+            if let Some(candidate) = candidate(folded, &self.patterns[id as usize], id, start, end)
+            {
+                candidates.push(candidate);
             }
-        }
+        });
         if scratch.candidates.is_empty() {
             return Vec::new();
         }
@@ -692,12 +696,10 @@ impl Builder {
                 let text = entry.key().clone();
                 let id = self.patterns.len() as u32;
                 entry.insert(id);
-                let word_start = text.chars().next().is_some_and(is_word_char);
                 let word_end = text.chars().next_back().is_some_and(is_word_char);
                 self.patterns.push(Pattern {
                     text,
                     owners: Vec::new(),
-                    word_start,
                     word_end,
                 });
                 id
@@ -737,13 +739,10 @@ impl Builder {
     }
 
     fn build(self) -> Result<Matcher, MatcherError> {
-        let searcher = AhoCorasick::builder()
-            .kind(Some(AhoCorasickKind::DFA))
-            .match_kind(MatchKind::Standard)
-            .build(self.patterns.iter().map(|p| &p.text))?;
+        let scanner = Scanner::new(self.patterns.iter().map(|p| &p.text))?;
         let variant_hits = self.owners.iter().map(|_| AtomicU64::new(0)).collect();
         Ok(Matcher {
-            searcher,
+            scanner,
             patterns: self.patterns,
             owners: self.owners,
             entities: self.entities,
@@ -785,9 +784,10 @@ fn phrase_variants(term: &str) -> Vec<String> {
     variants
 }
 
-/// Applies the boundary rules to an automaton match: the pattern must not be glued to
-/// word characters, except on the right to a Turkish suffix; an apostrophe suffix
-/// (`turkcell'e`) is noted too.
+/// Applies the right-hand boundary rules to an automaton match (the scanner has
+/// already kept it off a word on its left): the pattern must not be glued to word
+/// characters, except to a Turkish suffix; an apostrophe suffix (`turkcell'e`) is
+/// noted too.
 fn candidate(
     folded: &[u8],
     pattern: &Pattern,
@@ -795,9 +795,6 @@ fn candidate(
     start: usize,
     end: usize,
 ) -> Option<Candidate> {
-    if pattern.word_start && char_before(folded, start).is_some_and(is_word_char) {
-        return None;
-    }
     let mut candidate = Candidate {
         pattern: id,
         start,

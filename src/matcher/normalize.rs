@@ -5,7 +5,11 @@
 //! - case folding where İ, I, ı and i all become `i` (never leaving U+0307 behind);
 //! - diacritics removed (ş→s, ğ→g, ü→u, ö→o, ç→c, â→a, ß→ss, ø→o, ł→l…);
 //! - apostrophe variants (’ ‘ ʼ ´ ′ `) unified to `'`; zero-width characters,
-//!   variation selectors and soft hyphens dropped; every space becomes ` `.
+//!   direction marks, variation selectors and soft hyphens dropped; every space
+//!   becomes ` `;
+//! - every other non-ASCII character that is not a letter or digit (punctuation such
+//!   as « » “ ” —, symbols, emoji) becomes ` `: it separates words, and the folded
+//!   text then holds no non-ASCII byte outside a word.
 //!
 //! Patterns are folded with the same table, so a folded pattern found in a folded
 //! post is a candidate match. The map from folded bytes back to original offsets is
@@ -93,15 +97,6 @@ pub fn is_accented(c: char) -> bool {
 /// True for characters that make up words: letters, digits and `_`.
 pub fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
-}
-
-/// The character that ends just before byte `at` of valid UTF-8 `text`.
-pub fn char_before(text: &[u8], at: usize) -> Option<char> {
-    let mut start = at.checked_sub(1)?;
-    while start > 0 && at - start < 4 && text[start] & 0xc0 == 0x80 {
-        start -= 1;
-    }
-    char_at(text, start)
 }
 
 /// The character that starts at byte `at` of valid UTF-8 `text`.
@@ -216,6 +211,12 @@ fn fold_char_slowly(c: char, out: &mut String) -> bool {
                 continue;
             }
             let special = match lower {
+                // Symbols, punctuation and emoji separate words like a space does, and
+                // leave only letters and digits outside ASCII (the scanner relies on it).
+                c if !c.is_ascii() && !is_word_char(c) => {
+                    out.push(' ');
+                    continue;
+                }
                 'ß' => "ss",
                 'æ' => "ae",
                 'œ' => "oe",
@@ -225,6 +226,11 @@ fn fold_char_slowly(c: char, out: &mut String) -> bool {
                 'þ' => "th",
                 'ħ' => "h",
                 'ı' => "i",
+                // ASCII out of a decomposition (fullwidth ｀) follows the ASCII rules.
+                c if c.is_ascii() => {
+                    out.push(char::from(ascii_fold(c as u8)));
+                    continue;
+                }
                 _ => {
                     out.push(lower);
                     continue;
@@ -254,7 +260,15 @@ fn fold_directly(c: char, out: &mut String) -> bool {
         | '\u{2060}'
         | '\u{FEFF}'
         | '\u{00AD}'
-        | '\u{FE00}'..='\u{FE0F}' => {}
+        | '\u{FE00}'..='\u{FE0F}'
+        // Direction marks and other invisible format characters.
+        | '\u{061C}'
+        | '\u{180E}'
+        | '\u{200E}'
+        | '\u{200F}'
+        | '\u{202A}'..='\u{202E}'
+        | '\u{2061}'..='\u{2064}'
+        | '\u{2066}'..='\u{206F}' => {}
         c if c.is_whitespace() => out.push(' '),
         _ => return false,
     }
@@ -307,9 +321,9 @@ fn fold_bytes<const MAP: bool>(text: &str, out: &mut Vec<u8>, offsets: &mut Vec<
                 continue;
             }
         }
-        if (0xe4..=0xe9).contains(&byte) {
-            // U+4000..U+9FFF (CJK ideographs, hexagrams) fold to themselves: copy
-            // without touching the large table.
+        if (0xe5..=0xe9).contains(&byte) {
+            // U+5000..U+9FFF (CJK ideographs) fold to themselves: copy without
+            // touching the large table.
             out.extend_from_slice(&bytes[at..at + 3]);
             if MAP {
                 offsets.extend([at as u32; 3]);
@@ -326,7 +340,12 @@ fn fold_bytes<const MAP: bool>(text: &str, out: &mut Vec<u8>, offsets: &mut Vec<
                 let folded_len = (entry & LEN_MASK) as usize;
                 out.extend_from_slice(&table.bytes[start..start + folded_len]);
             }
-            _ => out.extend_from_slice(&bytes[at..at + len]),
+            Some(_) => out.extend_from_slice(&bytes[at..at + len]),
+            // Beyond the table: CJK extensions are letters; tags and variation
+            // selectors are invisible; private-use characters are symbols.
+            None if is_combining_mark(c) || ('\u{E0000}'..='\u{E007F}').contains(&c) => {}
+            None if is_word_char(c) => out.extend_from_slice(&bytes[at..at + len]),
+            None => out.push(b' '),
         }
         if MAP {
             offsets.extend(std::iter::repeat_n(at as u32, out.len() - before));
@@ -369,9 +388,13 @@ mod tests {
                 "ABCDEFGHIJKLMNOPQRSTUVWXYZ@[`{ abcdefghijklmnopqrstuvwxyz",
                 "abcdefghijklmnopqrstuvwxyz@['{ abcdefghijklmnopqrstuvwxyz",
             ),
-            ("❤\u{FE0F} 😡", "❤ 😡"),
+            // Symbols, punctuation and emoji become spaces; letters of every script stay.
+            ("❤\u{FE0F} 😡", "   "),
+            ("«Turkcell» “THY”—iyi", " turkcell   thy  iyi"),
             ("ПРИВЕТ Ёлка", "привет елка"),
-            ("中文 測試 ䷀", "中文 測試 ䷀"),
+            ("中文 測試 ䷀", "中文 測試  "),
+            ("\u{20000}\u{E0067}\u{E0100}\u{F0000}", "\u{20000} "),
+            ("Turk\u{200E}cell\u{202B}", "turkcell"),
             ("𝐓𝐮𝐫𝐤𝐜𝐞𝐥𝐥", "turkcell"),
         ];
         for (input, expected) in cases {
@@ -415,12 +438,9 @@ mod tests {
     }
 
     #[test]
-    fn neighbouring_chars_are_decoded() {
+    fn chars_are_decoded_at_byte_offsets() {
         let text = "aş€😡b".as_bytes();
-        assert_eq!(char_before(text, 1), Some('a'));
-        assert_eq!(char_before(text, 3), Some('ş'));
-        assert_eq!(char_before(text, 10), Some('😡'));
-        assert_eq!(char_before(text, 0), None);
+        assert_eq!(char_at(text, 1), Some('ş'));
         assert_eq!(char_at(text, 3), Some('€'));
         assert_eq!(char_at(text, 6), Some('😡'));
         assert_eq!(char_at(text, text.len()), None);

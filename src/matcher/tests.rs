@@ -108,6 +108,14 @@ fn brands_in_turkish_case_diacritic_and_boundary_forms() {
         ("Visa kartım", &["Visa"]),
         ("hiçbir marka yok", &[]),
         ("", &[]),
+        // Punctuation, symbols and emoji outside ASCII separate words.
+        ("«Turkcell» “THY”", &["Turkcell", "THY"]),
+        ("😡Turkcell😡", &["Turkcell"]),
+        ("Türk—Telekom", &["Türk Telekom"]),
+        // Letters of any script do not.
+        ("жturkcell", &[]),
+        ("turkcellж", &[]),
+        ("Turk\u{200E}cell", &["Turkcell"]),
     ];
     for (text, expected) in cases {
         assert_eq!(names(&matcher.find(text)), *expected, "{text}");
