@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use tokio::sync::{Notify, mpsc, oneshot};
-use tracing::{Instrument, error, info, info_span};
+use tracing::{Instrument, error, info, info_span, warn};
 
 use crate::alerts::Router;
 use crate::alerts::responsibility::OwnHandles;
@@ -76,6 +76,14 @@ impl Pipeline {
                 (!hits.is_empty()).then_some((post, hits))
             })
             .collect();
+        for variant in matcher.take_noisy() {
+            warn!(
+                brand = %variant.brand,
+                variant = %variant.variant,
+                hits = variant.hits,
+                "generated typo switched off: it fires like a word of its own (list it under `misspellings` to keep it)"
+            );
+        }
         let router = Arc::clone(&self.router);
         let alert_from = batch
             .backfilling

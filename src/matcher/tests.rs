@@ -374,6 +374,49 @@ fn variants_are_reported_and_counted() {
 }
 
 #[test]
+fn a_generated_typo_that_fires_like_a_word_is_switched_off() {
+    let tesla = || {
+        Matcher::new(
+            &parse_keywords(
+                Path::new("k.toml"),
+                "[[brand]]\nname = \"Tesla\"\nterms = [\"Tesla\"]\n",
+            )
+            .unwrap(),
+        )
+        .unwrap()
+    };
+    // A name that happens to be one slip away, with no real mention around.
+    let matcher = tesla();
+    for _ in 0..NOISY_MIN_HITS {
+        assert_eq!(names(&matcher.find("-- Telsa Gwynne")), ["Tesla"]);
+    }
+    assert!(matcher.find("-- Telsa Gwynne").is_empty());
+    assert_eq!(names(&matcher.find("Tesla")), ["Tesla"]);
+    let noisy = matcher.take_noisy();
+    assert_eq!(noisy.len(), 1);
+    assert_eq!(
+        (noisy[0].variant.as_str(), noisy[0].hits, noisy[0].dropped),
+        ("telsa", NOISY_MIN_HITS, Some(NOISY))
+    );
+    assert!(matcher.take_noisy().is_empty(), "reported once");
+    let report = matcher.variant_report("Tesla").unwrap();
+    assert!(
+        report
+            .iter()
+            .any(|v| v.variant == "telsa" && v.dropped == Some(NOISY))
+    );
+    // The same slips among many written mentions are ordinary typos and stay.
+    let matcher = tesla();
+    for _ in 0..2 * NOISY_MIN_HITS * NOISY_SHARE {
+        matcher.find("Tesla");
+    }
+    for _ in 0..NOISY_MIN_HITS + 5 {
+        assert_eq!(names(&matcher.find("telsa arızalı")), ["Tesla"]);
+    }
+    assert!(matcher.take_noisy().is_empty());
+}
+
+#[test]
 fn typos_are_off_for_short_terms_and_on_request() {
     let matcher = matcher();
     assert!(matcher.find("THX").is_empty());
