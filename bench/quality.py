@@ -7,6 +7,9 @@ Usage: mentiond match --keywords K.toml --json < corpus.txt > hits.jsonl
 
 Recall: labelled (post, brand) pairs the matcher reported. Typo false hits: brand hits on
 posts without any label whose terms are all generated typo variants, per 100,000 posts.
+Unlabelled hits: brand hits (any variant) on posts without a label for that brand; many are
+real mentions in the source text (fortunes quote Microsoft, Apple, Intel), the rest are
+brand names used as ordinary words (`steam`, `visa`, `gratis`).
 """
 import collections, json, sys
 
@@ -17,14 +20,15 @@ for line in open(labels_path, encoding="utf-8"):
     labels[int(post)].add(brand)
 
 posts = found = 0
-typo_false = 0
+typo_false = unlabelled = 0
 typo_variants = collections.Counter()
 missed = collections.Counter()
 for line in open(hits_path, encoding="utf-8"):
     record = json.loads(line)
     post = record["line"] - 1
     posts += 1
-    brands = {hit["brand"] for hit in record["hits"]}
+    brands = {hit["brand"] for hit in record["hits"] if hit["kind"] == "brand"}
+    unlabelled += len(brands - labels.get(post, set()))
     for brand in labels.get(post, ()):
         if brand in brands:
             found += 1
@@ -43,6 +47,7 @@ print(json.dumps({
     "recall": found / total,
     "typo_false_hits": typo_false,
     "typo_false_hits_per_100k_posts": typo_false * 100000 / posts,
+    "unlabelled_brand_hits": unlabelled,
     "most_missed_brands": missed.most_common(12),
     "noisiest_typo_variants": typo_variants.most_common(15),
 }, ensure_ascii=False, indent=1))
