@@ -517,6 +517,14 @@ mod tests {
         parse_keywords(Path::new("keywords.toml"), text)
     }
 
+    /// The key and line of every problem, in order.
+    fn keys_and_lines(err: &ConfigError) -> Vec<(&str, Option<usize>)> {
+        err.problems
+            .iter()
+            .map(|p| (p.key.as_str(), p.line))
+            .collect()
+    }
+
     #[test]
     fn shipped_keywords_file_is_valid() {
         let rules = load_keywords(Path::new(concat!(
@@ -544,13 +552,8 @@ mod tests {
     fn every_problem_names_key_and_line() {
         let text = "[[brand]]\nname = \"A\"\nterms = [\"a\"]\n\n[[brand]]\nname = \"a\"\nterms = [\"\"]\nhandles = [\"@two words\"]\ncompetitor_of = \"Nobody\"\n";
         let err = parse(text).unwrap_err();
-        let lines: Vec<_> = err
-            .problems
-            .iter()
-            .map(|p| (p.key.as_str(), p.line))
-            .collect();
         assert_eq!(
-            lines,
+            keys_and_lines(&err),
             [
                 ("brand[1].name", Some(6)),
                 ("brand[1].terms", Some(7)),
@@ -565,13 +568,8 @@ mod tests {
     fn terms_of_only_emoji_or_symbols_are_refused() {
         let text = "[[brand]]\nname = \"A\"\nterms = [\"a\"]\nexclude = [\"🍕 ❤\"]\n\n[[topic]]\nname = \"B\"\nany = [\"—\", \"b\"]\n";
         let err = parse(text).unwrap_err();
-        let found: Vec<_> = err
-            .problems
-            .iter()
-            .map(|p| (p.key.as_str(), p.line))
-            .collect();
         assert_eq!(
-            found,
+            keys_and_lines(&err),
             [("brand[0].exclude", Some(4)), ("topic[0].any", Some(8))]
         );
         assert!(err.problems[0].message.contains("`🍕 ❤`"));
@@ -661,13 +659,8 @@ near = 4
     fn new_schema_problems_name_key_and_line() {
         let text = "[[brand]]\nname = \"A\"\nterms = [\"a\"]\ndomains = [\"nodot\"]\nrequire_any = [\" \"]\n\n[[topic]]\nname = \"a\"\nnear = 0\n";
         let err = parse(text).unwrap_err();
-        let lines: Vec<_> = err
-            .problems
-            .iter()
-            .map(|p| (p.key.as_str(), p.line))
-            .collect();
         assert_eq!(
-            lines,
+            keys_and_lines(&err),
             [
                 ("brand[0].require_any", Some(5)),
                 ("brand[0].domains", Some(4)),
