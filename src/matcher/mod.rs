@@ -8,8 +8,9 @@
 //! inside a word, then candidates are kept when they end on a word boundary (or before
 //! a Turkish suffix), checked against the original text
 //! (letter case, accents) and fed into per-brand and per-topic rules. Spans are byte
-//! offsets into the original text. A compiled [`Matcher`] never changes; reloads build
-//! a new one and swap it into the [`SharedMatcher`].
+//! offsets into the original text. A compiled [`Matcher`] never changes its rules (only
+//! hit counters, and generated typos it switches off as noisy); reloads build a new one
+//! and swap it into the [`SharedMatcher`].
 
 pub mod bench;
 pub mod normalize;
@@ -389,7 +390,12 @@ impl Matcher {
         let owners: usize = self
             .owners
             .iter()
-            .map(|o| size_of::<Owner>() + size_of::<AtomicU64>() + o.written.len())
+            .map(|o| {
+                size_of::<Owner>()
+                    + size_of::<AtomicU64>()
+                    + size_of::<AtomicBool>()
+                    + o.written.len()
+            })
             .sum();
         self.scanner.memory_usage() + patterns + owners
     }
