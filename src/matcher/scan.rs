@@ -52,7 +52,6 @@ const fn is_word_byte(byte: u8) -> bool {
 }
 
 /// A compiled set of folded patterns; pattern ids are their positions at build time.
-#[derive(Debug)]
 pub(super) struct Scanner {
     /// Byte → column of the transition table.
     classes: [u8; 256],
@@ -127,6 +126,17 @@ impl Scanner {
                 }
             }
         }
+    }
+}
+
+/// A summary: the tables run to millions of entries.
+impl std::fmt::Debug for Scanner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scanner")
+            .field("states", &(self.trans.len() / self.stride as usize))
+            .field("columns", &self.stride)
+            .field("patterns", &self.pattern_lens.len())
+            .finish()
     }
 }
 
@@ -369,6 +379,16 @@ mod tests {
         assert!(found.contains(&(2, 29, 33)));
         assert!(!found.iter().any(|&(p, _, _)| p == 4));
         assert_eq!(found.iter().filter(|&&(p, _, _)| p == 3).count(), 4);
+    }
+
+    #[test]
+    fn debug_output_is_a_summary() {
+        let scanner = Scanner::new(["ab", "b"]).unwrap();
+        // BOUNDARY, IN_WORD, `a`, `ab`, `b`; columns `a`, `b`, other word, other byte.
+        assert_eq!(
+            format!("{scanner:?}"),
+            "Scanner { states: 5, columns: 4, patterns: 2 }"
+        );
     }
 
     #[test]
