@@ -402,6 +402,25 @@ mod tests {
         }
     }
 
+    /// The scanner reads every byte >= 0x80 as part of a word; this holds folding to
+    /// that, for every code point.
+    #[test]
+    fn only_letters_and_digits_stay_outside_ascii() {
+        let mut buffer = String::new();
+        for c in (0x80..=0x10_FFFF).filter_map(char::from_u32) {
+            buffer.clear();
+            buffer.push(c);
+            for kept in fold(&buffer).chars().filter(|c| !c.is_ascii()) {
+                assert!(
+                    is_word_char(kept),
+                    "U+{:04X} leaves U+{:04X}",
+                    c as u32,
+                    kept as u32
+                );
+            }
+        }
+    }
+
     #[test]
     fn fast_paths_agree_with_the_slow_fold() {
         for code in (0x80..0x800).chain(0x4000..0xa000) {
