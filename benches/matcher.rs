@@ -6,9 +6,9 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use mentiond::config::parse_keywords;
+use mentiond::keywords::parse_keywords;
 use mentiond::matcher::Matcher;
-use mentiond::matcher::normalize::Folded;
+use mentiond::text::Folded;
 
 const SENTENCES: &[&str] = &[
     "Bugün internet yine çok yavaş, müşteri hizmetlerine ulaşamıyorum.",

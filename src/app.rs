@@ -11,13 +11,15 @@ use tokio_util::task::TaskTracker;
 use tracing::info;
 
 use crate::alerts::responsibility::{EscalationLoop, OwnHandles};
-use crate::alerts::{self, DeliveryWorker, Router};
+use crate::alerts::{self, DeliveryWorker};
 use crate::api;
 use crate::config::Config;
 use crate::http;
 use crate::matcher::{Matcher, SharedMatcher};
 use crate::pipeline::Pipeline;
-use crate::sources::{self, SourceContext, poll_loop::PollLoop};
+use crate::pipeline::poll_loop::PollLoop;
+use crate::routing::Router;
+use crate::sources::{self, SourceContext};
 use crate::store::{Store, StoreHandle};
 
 /// Time between two checks for hits past their SLA.

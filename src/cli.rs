@@ -11,8 +11,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{self, Config, ConfigError, KeywordRules};
+use crate::config::{self, Config, ConfigError};
 use crate::escape;
+use crate::keywords::{self, KeywordRules};
 use crate::matcher::{BrandHit, Matcher, bench};
 use crate::model::Post;
 use crate::store::{AckOutcome, DeliveryStatus, Store, unix_millis};
@@ -245,7 +246,7 @@ fn check(
 }
 
 fn bench(keywords: &Path, corpus: &Path, json: bool) -> anyhow::Result<ExitCode> {
-    let rules = config::load_keywords(keywords)?;
+    let rules = keywords::load_keywords(keywords)?;
     let corpus = std::fs::read_to_string(corpus)
         .with_context(|| format!("reading corpus {}", corpus.display()))?;
     let report = bench::run(&rules, &corpus)?;
@@ -392,7 +393,7 @@ fn match_text(
     texts: Vec<String>,
 ) -> anyhow::Result<ExitCode> {
     let rules: KeywordRules = match keywords {
-        Some(path) => config::load_keywords(&path)?,
+        Some(path) => keywords::load_keywords(&path)?,
         None => config::load(config_file.as_deref())?.keywords,
     };
     let matcher = Matcher::new(&rules)?;

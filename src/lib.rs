@@ -1,29 +1,42 @@
 //! mentiond watches public posts for mentions of brands and makes sure the people
 //! responsible see each one within minutes.
 //!
-//! Modules are declared in data-flow order: `sources` → `pipeline` → `matcher` →
-//! `store` → `alerts`. See `ARCHITECTURE.md` for the code map and the invariants.
+//! Modules are declared bottom-up: leaves first, then the data flow `sources` →
+//! `pipeline` (which runs `matcher` → `routing` → `store`) → `alerts`, then the
+//! surfaces (`api`, `cli`) and `config`/`app`, which assemble everything. A module
+//! imports only modules declared above it; `ARCHITECTURE.md` has the picture and a
+//! test holds the direction.
 
+// Leaves: import nothing from the crate.
+pub mod backoff;
+pub mod escape;
+pub mod http;
 pub mod model;
+pub mod settings;
+pub mod shutdown;
+pub mod telemetry;
+pub mod text;
 
+// The domain: the parsed watch list.
+pub mod keywords;
+
+// The data flow.
 pub mod sources;
-
-pub mod pipeline;
 
 pub mod matcher;
 
 pub mod sentiment;
 
+pub mod routing;
+
 pub mod store;
 
 pub mod alerts;
 
+pub mod pipeline;
+
+// Surfaces and assembly.
 pub mod api;
 pub mod app;
-pub mod backoff;
 pub mod cli;
 pub mod config;
-pub mod escape;
-pub mod http;
-pub mod shutdown;
-pub mod telemetry;

@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::matcher::normalize::fold;
+use crate::text::fold;
 
 /// The tone of a post.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

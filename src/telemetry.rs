@@ -4,8 +4,6 @@
 
 use tracing_subscriber::EnvFilter;
 
-use crate::config::LogFormat;
-
 /// Installs the global subscriber; a second call is a no-op (tests start several daemons).
 pub fn init(level: &str, format: LogFormat) {
     let filter = EnvFilter::try_from_default_env()
@@ -21,4 +19,13 @@ pub fn init(level: &str, format: LogFormat) {
         LogFormat::Plain => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
+}
+
+/// How log lines are written to stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines (journald adds the timestamp).
+    Plain,
+    /// One JSON object per line.
+    Json,
 }

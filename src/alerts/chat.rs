@@ -13,8 +13,8 @@ use serde_json::{Map, Value};
 
 use super::render::{Alert, Language};
 use super::{DeliveryError, Notifier, discord, slack, teams, telegram};
-use crate::config::{FieldError, parse_options, take_secret};
 use crate::http::{read_body_capped, retry_after};
+use crate::settings::{FieldError, parse_options, take_secret};
 use crate::store::Delivery;
 
 /// Telegram's public Bot API root.

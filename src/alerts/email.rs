@@ -21,8 +21,8 @@ use serde_json::{Map, Value};
 
 use super::render::{Alert, Language, fit, link_label, marked, permalink, plain};
 use super::{DeliveryError, Notifier};
-use crate::config::{FieldError, parse_options, take_secret};
 use crate::escape;
+use crate::settings::{FieldError, parse_options, take_secret};
 use crate::store::Delivery;
 
 /// Characters of post text per hit.

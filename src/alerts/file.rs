@@ -9,7 +9,7 @@ use tokio::io::AsyncWriteExt;
 
 use super::render::{self, Alert};
 use super::{DeliveryError, Notifier};
-use crate::config::{FieldError, parse_options};
+use crate::settings::{FieldError, parse_options};
 use crate::store::Delivery;
 
 /// Validated `kind = "file"` options.

@@ -9,7 +9,6 @@ pub mod email;
 pub mod file;
 pub mod render;
 pub mod responsibility;
-pub mod routes;
 pub mod slack;
 pub mod teams;
 pub mod telegram;
@@ -24,13 +23,23 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, error, info, info_span, warn};
 
-use crate::config::{DeliverySettings, FieldError};
+use crate::backoff::Backoff;
+use crate::settings::FieldError;
 use crate::store::{
     Delivery, DeliveryKind, FailedAttempt, NewOperatorAlert, StoreError, StoreHandle, unix_millis,
 };
 
 pub use render::{Alert, AlertKind, Language};
-pub use routes::{RouteConfig, Router};
+/// `[delivery]`: how alerts are retried.
+#[derive(Debug, Clone)]
+pub struct DeliverySettings {
+    /// Timeout of one attempt.
+    pub timeout: Duration,
+    /// Retry schedule.
+    pub backoff: Backoff,
+    /// After this age an undelivered alert is dead.
+    pub max_age: Duration,
+}
 
 /// A validated `[[receivers]]` entry.
 #[derive(Debug, Clone)]
@@ -392,7 +401,7 @@ impl DeliveryWorker {
                             .iter()
                             .filter(|(name, _)| *name != receiver)
                             .map(|(name, _)| NewOperatorAlert {
-                                id: routes::operator_alert_id(name, &id),
+                                id: crate::routing::operator_alert_id(name, &id),
                                 receiver: name.clone(),
                                 note: format!(
                                     "receiver {receiver}: delivery {id} dead after {attempts} attempts: {message}"

@@ -12,9 +12,9 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info};
 
-use super::Router;
-use crate::config::KeywordRules;
+use crate::keywords::KeywordRules;
 use crate::model::Post;
+use crate::routing::Router;
 use crate::store::{OwnReply, StoreError, StoreHandle};
 
 /// Open hits read per page of an escalation check.
@@ -155,9 +155,9 @@ impl EscalationLoop {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alerts::RouteConfig;
-    use crate::config::parse_keywords;
+    use crate::keywords::parse_keywords;
     use crate::matcher::BrandHit;
+    use crate::routing::RouteConfig;
     use crate::store::{NewBatch, Store, unix_millis};
     use chrono::TimeZone;
 
@@ -211,7 +211,7 @@ own_handles = ["TurkcellHizmet"]
             group_interval: Duration::ZERO,
             sla: Duration::from_secs(sla_minutes * 60),
             escalate_to: escalate_to.iter().map(|r| r.to_string()).collect(),
-            ..crate::alerts::routes::tests::route(&["hook"])
+            ..crate::routing::tests::route(&["hook"])
         }
     }
 

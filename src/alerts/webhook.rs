@@ -15,8 +15,8 @@ use sha2::Sha256;
 
 use super::render::{self, Alert};
 use super::{DeliveryError, Notifier};
-use crate::config::{FieldError, parse_options, take_secret};
 use crate::http::retry_after;
+use crate::settings::{FieldError, parse_options, take_secret};
 use crate::store::Delivery;
 
 /// Validated `kind = "webhook"` options.

@@ -4,32 +4,23 @@
 //! variable), the key and the line. After [`load`] succeeds no code handles missing or
 //! malformed settings.
 
-mod keywords;
-mod locate;
 mod raw;
-mod secret;
 
 use std::collections::HashSet;
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
-
-use crate::alerts::routes::{GroupLabel, QuietHours};
-use crate::alerts::{ReceiverConfig, ReceiverKind, RouteConfig};
+use crate::alerts::{DeliverySettings, ReceiverConfig, ReceiverKind};
 use crate::api::ApiSettings;
 use crate::backoff::Backoff;
+use crate::routing::{GroupLabel, QuietHours, RouteConfig};
 use crate::sentiment::Sentiment;
-use crate::sources::{SourceConfig, SourceKind};
+use crate::sources::{PollSettings, SourceConfig, SourceKind};
 
-pub use keywords::{
-    Brand, CaseRule, Filters, KeywordRules, Severity, Term, Topic, Typos, load_keywords,
-    parse_keywords,
-};
-pub use locate::TomlSource;
-pub use secret::take_secret;
+use crate::keywords::{KeywordRules, Severity, load_keywords};
+pub use crate::settings::{ConfigError, Problem};
+use crate::settings::{TomlSource, duration_value, line_of_offset, parse_duration, take_secret};
+use crate::telemetry::LogFormat;
 
 use raw::{RawConfig, RawDuration};
 
@@ -66,36 +57,6 @@ pub struct Config {
     pub routes: Vec<RouteConfig>,
 }
 
-/// `[poll]`: what every source shares.
-#[derive(Debug, Clone)]
-pub struct PollSettings {
-    /// Default time between polls.
-    pub interval: Duration,
-    /// Fraction of the interval added or removed at random.
-    pub jitter: f64,
-    /// Retry schedule after failures.
-    pub backoff: Backoff,
-    /// Timeout of one HTTP request.
-    pub request_timeout: Duration,
-    /// Largest accepted response body after decompression.
-    pub max_body_bytes: u64,
-    /// User-Agent sent to platforms.
-    pub user_agent: String,
-    /// On a source's first run, posts older than this are stored but not alerted.
-    pub backfill: Duration,
-}
-
-/// `[delivery]`: how alerts are retried.
-#[derive(Debug, Clone)]
-pub struct DeliverySettings {
-    /// Timeout of one attempt.
-    pub timeout: Duration,
-    /// Retry schedule.
-    pub backoff: Backoff,
-    /// After this age an undelivered alert is dead.
-    pub max_age: Duration,
-}
-
 /// `[log]`.
 #[derive(Debug, Clone)]
 pub struct LogSettings {
@@ -103,110 +64,6 @@ pub struct LogSettings {
     pub level: String,
     /// Output format.
     pub format: LogFormat,
-}
-
-/// How log lines are written to stderr.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    /// Human-readable lines (journald adds the timestamp).
-    Plain,
-    /// One JSON object per line.
-    Json,
-}
-
-/// One configuration problem, located as precisely as possible.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// File path, `environment variable NAME`, or `built-in defaults`.
-    pub file: String,
-    /// 1-based line in `file`, when it is a file that sets the key.
-    pub line: Option<usize>,
-    /// Dotted key path (`sources[1].interval`).
-    pub key: String,
-    /// What is wrong, lowercase, no trailing period.
-    pub message: String,
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.line {
-            Some(line) => write!(f, "{}:{line}: {}: {}", self.file, self.key, self.message),
-            None => write!(f, "{}: {}: {}", self.file, self.key, self.message),
-        }
-    }
-}
-
-/// Every problem found while loading configuration or keywords.
-#[derive(Debug, Clone, thiserror::Error)]
-pub struct ConfigError {
-    /// The problems, in file order where possible.
-    pub problems: Vec<Problem>,
-}
-
-impl ConfigError {
-    /// Wraps a list of problems.
-    pub fn new(problems: Vec<Problem>) -> ConfigError {
-        ConfigError { problems }
-    }
-
-    /// Wraps a single problem.
-    pub fn one(problem: Problem) -> ConfigError {
-        ConfigError {
-            problems: vec![problem],
-        }
-    }
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (index, problem) in self.problems.iter().enumerate() {
-            if index > 0 {
-                writeln!(f)?;
-            }
-            write!(f, "{problem}")?;
-        }
-        Ok(())
-    }
-}
-
-/// A problem with one key of a kind-specific options table, relative to that table.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldError {
-    /// Key inside the table (`url`, `secret_file`, `urls[2]`).
-    pub key: String,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl FieldError {
-    /// Builds a field error.
-    pub fn new(key: impl Into<String>, message: impl Into<String>) -> FieldError {
-        FieldError {
-            key: key.into(),
-            message: message.into(),
-        }
-    }
-}
-
-/// Deserializes a kind's options table, naming the offending key on error.
-pub fn parse_options<T: DeserializeOwned>(options: Map<String, Value>) -> Result<T, FieldError> {
-    serde_path_to_error::deserialize(Value::Object(options)).map_err(|err| {
-        let key = err.path().to_string();
-        let message = err.into_inner().to_string();
-        // serde reports unknown and missing fields at the table itself; name the field.
-        let key = match (key.as_str(), field_named_in(&message)) {
-            (".", Some(field)) | ("", Some(field)) => field.to_string(),
-            _ => key,
-        };
-        FieldError::new(key, message)
-    })
-}
-
-/// Parses a humane duration (`"90s"`, `"5m"`, `"1h 30m"`).
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text.trim()).map_err(|err| {
-        format!("invalid duration `{text}` ({err}); write e.g. \"30s\", \"5m\", \"1h\"")
-    })
 }
 
 /// Loads the layered configuration and the keywords file it names.
@@ -243,7 +100,7 @@ impl Layers {
             if let Err(err) = toml::from_str::<toml::Table>(&text) {
                 return Err(ConfigError::one(Problem {
                     file: path.display().to_string(),
-                    line: err.span().map(|s| locate::line_of_offset(&text, s.start)),
+                    line: err.span().map(|s| line_of_offset(&text, s.start)),
                     key: "(syntax)".into(),
                     message: err.message().to_string(),
                 }));
@@ -749,17 +606,6 @@ fn raw_duration(value: &RawDuration) -> Result<Duration, String> {
     }
 }
 
-fn duration_value(value: &Value) -> Result<Duration, String> {
-    match value {
-        Value::String(text) => parse_duration(text),
-        Value::Number(n) => n
-            .as_u64()
-            .map(Duration::from_secs)
-            .ok_or_else(|| format!("invalid duration {n}")),
-        other => Err(format!("expected a duration such as \"5m\", found {other}")),
-    }
-}
-
 /// `sources[0].interval` → `MENTIOND__SOURCES__0__INTERVAL`.
 fn env_var_for(key: &str) -> String {
     let mut name = String::from(ENV_PREFIX);
@@ -768,14 +614,6 @@ fn env_var_for(key: &str) -> String {
         name.push_str(&part.to_uppercase());
     }
     name
-}
-
-/// The field an "unknown field `x`" or "missing field `x`" message names.
-fn field_named_in(message: &str) -> Option<&str> {
-    let rest = message
-        .strip_prefix("unknown field `")
-        .or_else(|| message.strip_prefix("missing field `"))?;
-    rest.split('`').next()
 }
 
 #[cfg(test)]

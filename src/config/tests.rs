@@ -174,7 +174,7 @@ fn routes_inherit_route_defaults_and_bad_grouping_keys_are_located() {
     assert_eq!(route.group_wait, Duration::from_secs(10));
     assert_eq!(route.group_interval, Duration::from_secs(300));
     assert_eq!(route.max_hits, 3);
-    assert_eq!(route.group_by, [crate::alerts::routes::GroupLabel::Brand]);
+    assert_eq!(route.group_by, [crate::routing::GroupLabel::Brand]);
     let quiet = route.quiet_hours.unwrap();
     assert_eq!(quiet.time_zone, chrono_tz::Europe::Istanbul);
     assert!(!route.is_catch_all() && config.routes[1].is_catch_all());

@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use serde::Serialize;
 
-use super::normalize::Folded;
 use super::{Matcher, MatcherError, VariantReport};
-use crate::config::KeywordRules;
+use crate::keywords::KeywordRules;
+use crate::text::Folded;
 
 /// Passes over the corpus per engine; the median time is reported.
 const RUNS: usize = 3;

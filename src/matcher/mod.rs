@@ -1,7 +1,7 @@
 //! The matcher: compiled [`KeywordRules`] → which brands and topics a post mentions,
 //! where, and why.
 //!
-//! Pure and synchronous: no I/O, no clock. Each post is folded once ([`normalize`]),
+//! Pure and synchronous: no I/O, no clock. Each post is folded once ([`crate::text`]),
 //! scanned once by one automaton (`scan.rs`) holding every folded variant of every term
 //! (terms, joined/hyphenated phrases, handles, hashtags, domains, misspellings,
 //! generated typos, exclusions, context words, topic terms) that never starts a match
@@ -13,7 +13,6 @@
 //! and swap it into the [`SharedMatcher`].
 
 pub mod bench;
-pub mod normalize;
 mod scan;
 mod suffix;
 pub mod typos;
@@ -27,9 +26,9 @@ use std::sync::{Arc, Mutex};
 use arc_swap::ArcSwap;
 use serde::Serialize;
 
-use crate::config::{CaseRule, Filters, KeywordRules, Typos};
+use crate::keywords::{CaseRule, Filters, KeywordRules, Typos};
 use crate::model::Post;
-use normalize::{Folded, char_at, fold, is_accented, is_word_char};
+use crate::text::{Folded, char_at, fold, is_accented, is_word_char};
 pub use scan::ScanError;
 use scan::Scanner;
 

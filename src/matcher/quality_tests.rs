@@ -10,7 +10,7 @@ use rand::{Rng, SeedableRng};
 
 use super::typos;
 use super::*;
-use crate::config::parse_keywords;
+use crate::keywords::parse_keywords;
 
 const KEYWORDS: &str = r##"
 [[brand]]

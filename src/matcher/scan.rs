@@ -18,7 +18,7 @@
 //! left.
 //!
 //! Word bytes are ASCII letters, digits and `_`, and every byte of a non-ASCII
-//! character: after [`fold`](super::normalize::fold) every non-ASCII character left
+//! character: after [`fold`](crate::text::fold) every non-ASCII character left
 //! is a letter or digit.
 
 use std::collections::VecDeque;

@@ -3,7 +3,7 @@ use std::path::Path;
 use proptest::prelude::*;
 
 use super::*;
-use crate::config::parse_keywords;
+use crate::keywords::parse_keywords;
 use crate::model::Author;
 
 const KEYWORDS: &str = r##"

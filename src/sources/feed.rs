@@ -15,8 +15,8 @@ use super::api::{ApiClient, RateLimitHeaders};
 use super::html::html_to_text;
 use super::streams::{StreamPage, StreamSource, Streams};
 use super::{SourceContext, SourceError, parse_http_url};
-use crate::config::{FieldError, parse_options};
 use crate::model::{Author, Post};
+use crate::settings::{FieldError, parse_options};
 
 /// Validated `kind = "feed"` options.
 #[derive(Debug, Clone)]

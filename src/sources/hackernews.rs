@@ -15,8 +15,8 @@ use super::html::html_to_text;
 use super::queries::{configured_or, phrase_terms};
 use super::streams::{StreamPage, StreamSource, Streams};
 use super::{SourceContext, SourceError, parse_http_url};
-use crate::config::{FieldError, parse_options};
 use crate::model::{Author, Post};
+use crate::settings::{FieldError, parse_options};
 
 /// Where the API lives unless `base_url` says otherwise.
 pub const DEFAULT_BASE_URL: &str = "https://hn.algolia.com";

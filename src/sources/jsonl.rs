@@ -13,8 +13,8 @@ use tokio::fs::File;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use super::{Page, Source, SourceError};
-use crate::config::{FieldError, parse_options};
 use crate::model::Post;
+use crate::settings::{FieldError, parse_options};
 
 /// Validated `kind = "jsonl"` options.
 #[derive(Debug, Clone)]

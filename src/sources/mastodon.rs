@@ -20,8 +20,8 @@ use super::html::html_to_text;
 use super::queries::{configured_or, hashtags};
 use super::streams::{StreamPage, StreamSource, Streams};
 use super::{SourceContext, SourceError, parse_http_url};
-use crate::config::{FieldError, parse_options, take_secret};
 use crate::model::{Author, Post};
+use crate::settings::{FieldError, parse_options, take_secret};
 
 /// Instance used unless `base_url` says otherwise.
 pub const DEFAULT_BASE_URL: &str = "https://mastodon.social";

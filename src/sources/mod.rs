@@ -15,7 +15,6 @@ pub mod hackernews;
 pub mod html;
 pub mod jsonl;
 pub mod mastodon;
-pub mod poll_loop;
 pub mod queries;
 pub mod reddit;
 pub mod streams;
@@ -26,9 +25,30 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::config::{FieldError, KeywordRules};
+use crate::backoff::Backoff;
 use crate::http::BodyError;
+use crate::keywords::KeywordRules;
 use crate::model::Post;
+use crate::settings::FieldError;
+
+/// `[poll]`: what every source shares (and the poll loop and pipeline read).
+#[derive(Debug, Clone)]
+pub struct PollSettings {
+    /// Default time between polls.
+    pub interval: Duration,
+    /// Fraction of the interval added or removed at random.
+    pub jitter: f64,
+    /// Retry schedule after failures.
+    pub backoff: Backoff,
+    /// Timeout of one HTTP request.
+    pub request_timeout: Duration,
+    /// Largest accepted response body after decompression.
+    pub max_body_bytes: u64,
+    /// User-Agent sent to platforms.
+    pub user_agent: String,
+    /// On a source's first run, posts older than this are stored but not alerted.
+    pub backfill: Duration,
+}
 
 /// A configured source, validated.
 #[derive(Debug, Clone)]

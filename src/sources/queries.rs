@@ -2,7 +2,7 @@
 //! The platforms only narrow what is fetched; the matcher still decides what is a hit,
 //! so queries may be broader than the keywords (Algolia is typo-tolerant, X tokenises).
 
-use crate::config::KeywordRules;
+use crate::keywords::KeywordRules;
 
 /// `explicit` when the source's configuration lists queries, else `derived` from the
 /// keywords.
@@ -97,7 +97,7 @@ fn dedup(items: impl Iterator<Item = String>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::parse_keywords;
+    use crate::keywords::parse_keywords;
     use std::path::Path;
 
     fn rules() -> KeywordRules {

@@ -22,8 +22,8 @@ use super::api::{ApiClient, RateLimitHeaders, decode_items};
 use super::queries::{configured_or, phrase_terms};
 use super::streams::{SeenSet, StreamPage, StreamSource, Streams};
 use super::{SourceContext, SourceError, parse_http_url};
-use crate::config::{FieldError, parse_options, take_secret};
 use crate::model::{Author, Post};
+use crate::settings::{FieldError, parse_options, take_secret};
 
 /// API root unless `base_url` says otherwise.
 pub const DEFAULT_BASE_URL: &str = "https://oauth.reddit.com";

@@ -23,8 +23,8 @@ use super::html::decode_entities;
 use super::queries::{all_clauses, configured_or, or_queries};
 use super::streams::{StreamPage, StreamSource, Streams};
 use super::{SourceContext, SourceError, parse_http_url};
-use crate::config::{FieldError, parse_options, take_secret};
 use crate::model::{Author, Post};
+use crate::settings::{FieldError, parse_options, take_secret};
 
 /// API root unless `base_url` says otherwise.
 pub const DEFAULT_BASE_URL: &str = "https://api.x.com";

@@ -9,13 +9,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mentiond::alerts::responsibility::OwnHandles;
-use mentiond::alerts::routes::GroupLabel;
-use mentiond::alerts::{RouteConfig, Router};
-use mentiond::config::{KeywordRules, parse_keywords};
 use mentiond::http::BodyError;
+use mentiond::keywords::{KeywordRules, parse_keywords};
 use mentiond::matcher::{Matcher, SharedMatcher};
 use mentiond::model::Post;
 use mentiond::pipeline::{Batch, Pipeline};
+use mentiond::routing::GroupLabel;
+use mentiond::routing::{RouteConfig, Router};
 use mentiond::sources::{Source, SourceContext, SourceError};
 use mentiond::store::{BatchOutcome, HitRow, Store, StoreHandle};
 use tokio::sync::{mpsc, oneshot};

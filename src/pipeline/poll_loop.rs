@@ -14,9 +14,9 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, error, info, info_span, warn};
 
-use super::Source;
 use crate::backoff::{Backoff, jittered};
 use crate::pipeline::Batch;
+use crate::sources::{Page, Source, SourceError};
 use crate::store::{PollOutcome, StoreHandle};
 
 /// Everything one source's loop needs.
@@ -131,7 +131,7 @@ impl PollLoop {
 
     /// Records the poll's outcome as the source's health; a store failure here is
     /// logged and never stops polling.
-    async fn record_health(&self, name: &str, fetched: &Result<super::Page, super::SourceError>) {
+    async fn record_health(&self, name: &str, fetched: &Result<Page, SourceError>) {
         let outcome = match fetched {
             Ok(page) => PollOutcome::Success {
                 n_posts: page.posts.len(),
@@ -192,11 +192,11 @@ mod tests {
     use tokio::time::Instant;
 
     use super::*;
-    use crate::alerts::Router;
     use crate::alerts::responsibility::OwnHandles;
-    use crate::config::KeywordRules;
+    use crate::keywords::KeywordRules;
     use crate::matcher::{Matcher, SharedMatcher};
     use crate::pipeline::Pipeline;
+    use crate::routing::Router;
     use crate::sources::{Page, SourceError};
     use crate::store::Store;
 

@@ -13,10 +13,12 @@ use chrono::Utc;
 use tokio::sync::{Notify, mpsc, oneshot};
 use tracing::{Instrument, error, info, info_span, warn};
 
-use crate::alerts::Router;
+pub mod poll_loop;
+
 use crate::alerts::responsibility::OwnHandles;
 use crate::matcher::SharedMatcher;
 use crate::model::Post;
+use crate::routing::Router;
 use crate::store::{BatchOutcome, NewBatch, StoreError, StoreHandle};
 
 /// One page from a source, with a channel to report when it is committed.

@@ -4,7 +4,7 @@
 use chrono::{TimeZone, Timelike};
 
 use super::*;
-use crate::config::parse_keywords;
+use crate::keywords::parse_keywords;
 use crate::matcher::BrandHit;
 use crate::store::{NewBatch, Store, unix_millis};
 

@@ -12,7 +12,7 @@ use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
 
-use crate::config::{KeywordRules, Severity};
+use crate::keywords::{KeywordRules, Severity};
 use crate::model::Post;
 use crate::sentiment::{self, Sentiment};
 use crate::store::{AlertHit, NewDelivery, NewEscalation, StoredHit};

@@ -7,9 +7,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::locate::{TomlSource, line_of_offset};
-use super::{ConfigError, Problem};
-use crate::matcher::normalize::fold;
+use crate::settings::{ConfigError, Problem, TomlSource, line_of_offset};
+use crate::text::fold;
 
 /// The validated watch list.
 #[derive(Debug, Clone, Default, PartialEq)]
