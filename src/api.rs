@@ -18,6 +18,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
+use crate::settings::{FieldError, take_secret};
 use crate::store::{AckOutcome, StoreHandle};
 
 /// Validated `[api]` settings.
@@ -27,6 +28,59 @@ pub struct ApiSettings {
     pub listen: SocketAddr,
     /// The bearer token every request must carry.
     pub token: SecretString,
+}
+
+impl ApiSettings {
+    /// Validates `[api]`: `listen` (empty: the API is off) and the token options
+    /// (`token`, `token_env`, `token_file`). Problems are keyed relative to `[api]`.
+    pub fn parse(
+        listen: &str,
+        mut options: serde_json::Map<String, Value>,
+    ) -> Result<Option<ApiSettings>, Vec<FieldError>> {
+        let token = take_secret(&mut options, "token");
+        let mut problems: Vec<FieldError> = options
+            .keys()
+            .map(|key| FieldError::new(key.as_str(), "unknown key"))
+            .collect();
+        let token = match token {
+            Ok(token) => token,
+            Err(err) => {
+                problems.push(err);
+                return Err(problems);
+            }
+        };
+        if listen.trim().is_empty() {
+            return if problems.is_empty() {
+                Ok(None)
+            } else {
+                Err(problems)
+            };
+        }
+        let listen = listen.parse().map_err(|_| {
+            FieldError::new(
+                "listen",
+                format!("`{listen}` is not an address such as 127.0.0.1:8080"),
+            )
+        });
+        let token = token
+            .filter(|token| !token.expose_secret().is_empty())
+            .ok_or_else(|| {
+                FieldError::new(
+                    "token",
+                    "the API needs a `token` (or `token_env`, `token_file`)",
+                )
+            });
+        match (listen, token) {
+            (Ok(listen), Ok(token)) if problems.is_empty() => {
+                Ok(Some(ApiSettings { listen, token }))
+            }
+            (listen, token) => {
+                problems.extend(listen.err());
+                problems.extend(token.err());
+                Err(problems)
+            }
+        }
+    }
 }
 
 impl fmt::Debug for ApiSettings {

@@ -18,13 +18,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use serde_json::{Map, Value};
+
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, error, info, info_span, warn};
 
 use crate::backoff::Backoff;
-use crate::settings::FieldError;
+use crate::settings::kind_registry;
 use crate::store::{
     Delivery, DeliveryKind, FailedAttempt, NewOperatorAlert, StoreError, StoreHandle, unix_millis,
 };
@@ -50,58 +50,65 @@ pub struct ReceiverConfig {
     pub kind: ReceiverKind,
 }
 
-/// The kind-specific part of a receiver.
-#[derive(Debug, Clone)]
-pub enum ReceiverKind {
-    /// Signed JSON POST.
-    Webhook(webhook::WebhookSettings),
-    /// JSON lines appended to a file.
-    File(file::FileSettings),
-    /// Slack, Teams, Discord or Telegram.
-    Chat(chat::ChatSettings),
-    /// E-mail over SMTP.
-    Email(email::EmailSettings),
+/// What building a receiver needs besides its own settings.
+#[derive(Clone, Copy)]
+pub struct ReceiverContext<'a> {
+    /// The shared HTTP client; it must not follow redirects.
+    pub http: &'a reqwest::Client,
+    /// Bounds each SMTP command.
+    pub timeout: Duration,
 }
 
-impl ReceiverKind {
-    /// Every accepted `kind` value.
-    pub const KINDS: &'static [&'static str] = &[
-        "file", "webhook", "email", "slack", "teams", "discord", "telegram",
-    ];
-
-    /// Validates the options of a `[[receivers]]` table of the given `kind`.
-    pub fn parse(kind: &str, options: Map<String, Value>) -> Result<ReceiverKind, FieldError> {
-        match kind {
-            "webhook" => webhook::WebhookSettings::parse(options).map(ReceiverKind::Webhook),
-            "file" => file::FileSettings::parse(options).map(ReceiverKind::File),
-            "email" => email::EmailSettings::parse(options).map(ReceiverKind::Email),
-            "slack" | "teams" | "discord" | "telegram" => {
-                chat::ChatSettings::parse(kind, options).map(ReceiverKind::Chat)
-            }
-            other => Err(FieldError::new(
-                "kind",
-                format!(
-                    "unknown receiver kind `{other}`, expected one of: {}",
-                    Self::KINDS.join(", ")
-                ),
-            )),
-        }
+kind_registry! {
+    /// The kind-specific part of a receiver: every receiver kind, written once.
+    #[derive(Debug, Clone)]
+    pub enum ReceiverKind ("receiver") {
+        build(context: ReceiverContext<'_>) -> Result<Arc<dyn Notifier>, DeliveryError>;
+        /// JSON lines appended to a file.
+        File(file::FileSettings) = "file",
+            parse: file::FileSettings::parse,
+            build: |name, settings, _| Ok(Arc::new(file::FileNotifier::new(name, settings.clone())));
+        /// Signed JSON POST.
+        Webhook(webhook::WebhookSettings) = "webhook",
+            parse: webhook::WebhookSettings::parse,
+            build: |name, settings, context| {
+                Ok(Arc::new(webhook::WebhookNotifier::new(name, settings.clone(), context.http.clone())))
+            };
+        /// E-mail over SMTP.
+        Email(email::EmailSettings) = "email",
+            parse: email::EmailSettings::parse,
+            build: |name, settings, context| {
+                Ok(Arc::new(email::EmailNotifier::new(name, settings.clone(), context.timeout)?))
+            };
+        /// A Slack incoming webhook.
+        Slack(chat::ChatSettings) = "slack",
+            parse: |options| chat::ChatSettings::parse("slack", options),
+            build: build_chat;
+        /// A Teams Workflows URL.
+        Teams(chat::ChatSettings) = "teams",
+            parse: |options| chat::ChatSettings::parse("teams", options),
+            build: build_chat;
+        /// A Discord webhook.
+        Discord(chat::ChatSettings) = "discord",
+            parse: |options| chat::ChatSettings::parse("discord", options),
+            build: build_chat;
+        /// A Telegram bot and chat.
+        Telegram(chat::ChatSettings) = "telegram",
+            parse: |options| chat::ChatSettings::parse("telegram", options),
+            build: build_chat;
     }
+}
 
-    /// The `kind` value this was parsed from.
-    pub fn kind_name(&self) -> &'static str {
-        match self {
-            ReceiverKind::Webhook(_) => "webhook",
-            ReceiverKind::File(_) => "file",
-            ReceiverKind::Email(_) => "email",
-            ReceiverKind::Chat(settings) => match settings.format {
-                chat::ChatFormat::Slack => "slack",
-                chat::ChatFormat::Teams => "teams",
-                chat::ChatFormat::Discord => "discord",
-                chat::ChatFormat::Telegram { .. } => "telegram",
-            },
-        }
-    }
+fn build_chat(
+    name: String,
+    settings: &chat::ChatSettings,
+    context: ReceiverContext<'_>,
+) -> Result<Arc<dyn Notifier>, DeliveryError> {
+    Ok(Arc::new(chat::ChatNotifier::new(
+        name,
+        settings.clone(),
+        context.http.clone(),
+    )))
 }
 
 /// A channel that can deliver one alert from the outbox.
@@ -188,31 +195,10 @@ pub fn build(
     http: &reqwest::Client,
     timeout: Duration,
 ) -> Result<Vec<Arc<dyn Notifier>>, DeliveryError> {
+    let context = ReceiverContext { http, timeout };
     receivers
         .iter()
-        .map(|receiver| -> Result<Arc<dyn Notifier>, DeliveryError> {
-            Ok(match &receiver.kind {
-                ReceiverKind::Webhook(settings) => Arc::new(webhook::WebhookNotifier::new(
-                    receiver.name.clone(),
-                    settings.clone(),
-                    http.clone(),
-                )),
-                ReceiverKind::File(settings) => Arc::new(file::FileNotifier::new(
-                    receiver.name.clone(),
-                    settings.clone(),
-                )),
-                ReceiverKind::Chat(settings) => Arc::new(chat::ChatNotifier::new(
-                    receiver.name.clone(),
-                    settings.clone(),
-                    http.clone(),
-                )),
-                ReceiverKind::Email(settings) => Arc::new(email::EmailNotifier::new(
-                    receiver.name.clone(),
-                    settings.clone(),
-                    timeout,
-                )?),
-            })
-        })
+        .map(|receiver| receiver.kind.build(receiver.name.clone(), context))
         .collect()
 }
 
@@ -512,6 +498,20 @@ impl DeliveryWorker {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn unknown_receiver_kind_lists_every_kind() {
+        let err = ReceiverKind::parse("pager", serde_json::Map::new()).unwrap_err();
+        assert_eq!(err.key, "kind");
+        assert_eq!(ReceiverKind::KINDS.len(), 7);
+        for kind in ReceiverKind::KINDS {
+            assert!(
+                err.message.contains(kind),
+                "{kind} missing from {}",
+                err.message
+            );
+        }
+    }
+
     use super::*;
 
     #[test]

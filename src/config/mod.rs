@@ -13,16 +13,17 @@ use std::time::Duration;
 use crate::alerts::{DeliverySettings, ReceiverConfig, ReceiverKind};
 use crate::api::ApiSettings;
 use crate::backoff::Backoff;
-use crate::routing::{GroupLabel, QuietHours, RouteConfig};
-use crate::sentiment::Sentiment;
-use crate::sources::{PollSettings, SourceConfig, SourceKind};
+use crate::routing::RouteConfig;
+use crate::routing::settings::{RouteContext, parse_routes};
+use crate::sources::{PollSettings, SourceConfig};
 
-use crate::keywords::{KeywordRules, Severity, load_keywords};
+use crate::keywords::{KeywordRules, load_keywords};
 pub use crate::settings::{ConfigError, Problem};
-use crate::settings::{TomlSource, duration_value, line_of_offset, parse_duration, take_secret};
+use crate::settings::{TomlSource, line_of_offset};
 use crate::telemetry::LogFormat;
 
-use raw::{RawConfig, RawDuration};
+use crate::settings::DurationSetting;
+use raw::RawConfig;
 
 /// The documented defaults, embedded as the lowest configuration layer.
 pub const DEFAULT_CONFIG: &str = include_str!("../../config/mentiond.toml");
@@ -190,8 +191,8 @@ impl Layers {
 
     fn validate(&self, raw: RawConfig) -> Result<Config, ConfigError> {
         let mut problems = Vec::new();
-        let mut duration = |key: &str, value: &RawDuration| -> Duration {
-            raw_duration(value).unwrap_or_else(|message| {
+        let mut duration = |key: &str, value: &DurationSetting| -> Duration {
+            value.to_duration().unwrap_or_else(|message| {
                 problems.push(self.problem(key, message));
                 Duration::ZERO
             })
@@ -279,12 +280,18 @@ impl Layers {
         // bad receiver is reported once rather than again at each route naming it.
         let declared: HashSet<String> = raw.receivers.iter().map(|r| r.name.clone()).collect();
         let receivers = self.validate_receivers(raw.receivers, &mut problems);
-        let routes = self.validate_routes(
+        let (routes, route_problems) = parse_routes(
             raw.routes,
             &raw.route_defaults,
-            &declared,
-            &keywords,
-            &mut problems,
+            &RouteContext {
+                receivers: &declared,
+                keywords: &keywords,
+            },
+        );
+        problems.extend(
+            route_problems
+                .into_iter()
+                .map(|err| self.problem(&err.key, err.message)),
         );
 
         if !problems.is_empty() {
@@ -309,43 +316,14 @@ impl Layers {
     }
 
     fn validate_api(&self, raw: raw::RawApi, problems: &mut Vec<Problem>) -> Option<ApiSettings> {
-        let mut options = raw.token;
-        let token = take_secret(&mut options, "token");
-        for key in options.keys() {
-            problems.push(self.problem(&format!("api.{key}"), "unknown key"));
-        }
-        let token = match token {
-            Ok(token) => token,
-            Err(err) => {
-                problems.push(self.problem(&format!("api.{}", err.key), err.message));
-                return None;
-            }
-        };
-        if raw.listen.trim().is_empty() {
-            return None;
-        }
-        let listen = match raw.listen.parse() {
-            Ok(listen) => listen,
-            Err(_) => {
-                problems.push(self.problem(
-                    "api.listen",
-                    format!("`{}` is not an address such as 127.0.0.1:8080", raw.listen),
-                ));
-                return None;
-            }
-        };
-        match token {
-            Some(token) if !secrecy::ExposeSecret::expose_secret(&token).is_empty() => {
-                Some(ApiSettings { listen, token })
-            }
-            _ => {
-                problems.push(self.problem(
-                    "api.token",
-                    "the API needs a `token` (or `token_env`, `token_file`)",
-                ));
-                None
-            }
-        }
+        ApiSettings::parse(&raw.listen, raw.options).unwrap_or_else(|errors| {
+            problems.extend(
+                errors
+                    .into_iter()
+                    .map(|err| self.problem(&format!("api.{}", err.key), err.message)),
+            );
+            None
+        })
     }
 
     fn validate_sources(
@@ -356,30 +334,21 @@ impl Layers {
     ) -> Vec<SourceConfig> {
         let mut names = HashSet::new();
         let mut sources = Vec::new();
-        for (index, mut stage) in raw.into_iter().enumerate() {
+        for (index, stage) in raw.into_iter().enumerate() {
             let key = |field: &str| format!("sources[{index}].{field}");
             check_name(self, &stage.name, &key("name"), &mut names, problems);
-            let interval = match stage.options.remove("interval") {
-                None => poll.interval,
-                Some(value) => match duration_value(&value) {
-                    Ok(interval) if !interval.is_zero() => interval,
-                    Ok(_) => {
-                        problems.push(self.problem(&key("interval"), "must be longer than zero"));
-                        poll.interval
-                    }
-                    Err(message) => {
-                        problems.push(self.problem(&key("interval"), message));
-                        poll.interval
-                    }
-                },
-            };
-            match SourceKind::parse(&stage.kind, stage.options) {
-                Ok(kind) => sources.push(SourceConfig {
-                    name: stage.name,
-                    interval,
-                    kind,
-                }),
-                Err(err) => problems.push(self.problem(&key(&err.key), err.message)),
+            match SourceConfig::parse(
+                stage.name.clone(),
+                &stage.kind,
+                stage.options,
+                poll.interval,
+            ) {
+                Ok(source) => sources.push(source),
+                Err(errors) => problems.extend(
+                    errors
+                        .into_iter()
+                        .map(|err| self.problem(&key(&err.key), err.message)),
+                ),
             }
         }
         sources
@@ -404,166 +373,6 @@ impl Layers {
             }
         }
         receivers
-    }
-
-    fn validate_routes(
-        &self,
-        raw: Vec<raw::RawRoute>,
-        defaults: &raw::RawRouteDefaults,
-        receivers: &HashSet<String>,
-        keywords: &KeywordRules,
-        problems: &mut Vec<Problem>,
-    ) -> Vec<RouteConfig> {
-        if raw.is_empty() {
-            problems.push(self.problem("routes", "no [[routes]]: hits would go nowhere"));
-        }
-        let mut routes = Vec::new();
-        for (index, route) in raw.into_iter().enumerate() {
-            let key = |field: &str| format!("routes[{index}].{field}");
-            if route.receivers.is_empty() {
-                problems.push(self.problem(&key("receivers"), "name at least one receiver"));
-            }
-            for (field, names) in [
-                ("receivers", &route.receivers),
-                ("escalate_to", &route.escalate_to),
-            ] {
-                for name in names {
-                    if !receivers.contains(name) {
-                        problems
-                            .push(self.problem(&key(field), format!("no receiver named `{name}`")));
-                    }
-                }
-            }
-            if let Some(team) = &route.team
-                && !keywords.has_team(team)
-            {
-                problems.push(self.problem(
-                    &key("team"),
-                    format!("no brand or topic in the keywords has team `{team}`"),
-                ));
-            }
-            if let Some(brand) = &route.brand
-                && !keywords.has_name(brand)
-            {
-                problems.push(self.problem(
-                    &key("brand"),
-                    format!("no brand or topic named `{brand}` in the keywords"),
-                ));
-            }
-            if let Some(source) = &route.source
-                && source.trim().is_empty()
-            {
-                problems.push(self.problem(&key("source"), "must not be empty"));
-            }
-            if let Some(topic) = &route.topic
-                && !keywords.topics.iter().any(|t| &t.name == topic)
-            {
-                problems.push(self.problem(
-                    &key("topic"),
-                    format!("no [[topic]] named `{topic}` in the keywords"),
-                ));
-            }
-            let sentiment = route.sentiment.as_deref().and_then(|text| {
-                let parsed = Sentiment::parse(text);
-                if parsed.is_none() {
-                    problems.push(self.problem(
-                        &key("sentiment"),
-                        format!(
-                            "unknown sentiment `{text}`, expected `negative`, `neutral` or `positive`"
-                        ),
-                    ));
-                }
-                parsed
-            });
-            let severity = route.severity.as_deref().and_then(|text| {
-                Severity::parse(text)
-                    .map_err(|message| problems.push(self.problem(&key("severity"), message)))
-                    .ok()
-            });
-            let mut duration = |field: &str, own: &Option<RawDuration>, default: &RawDuration| {
-                let (key, value) = match own {
-                    Some(value) => (key(field), value),
-                    None => (format!("route_defaults.{field}"), default),
-                };
-                raw_duration(value).unwrap_or_else(|message| {
-                    problems.push(self.problem(&key, message));
-                    Duration::ZERO
-                })
-            };
-            let group_wait = duration("group_wait", &route.group_wait, &defaults.group_wait);
-            let sla = duration("sla", &route.sla, &defaults.sla);
-            let group_interval = duration(
-                "group_interval",
-                &route.group_interval,
-                &defaults.group_interval,
-            );
-            let (group_by_key, group_by) = match &route.group_by {
-                Some(labels) => (key("group_by"), labels),
-                None => ("route_defaults.group_by".to_string(), &defaults.group_by),
-            };
-            let group_by = group_by
-                .iter()
-                .filter_map(|label| {
-                    GroupLabel::parse(label)
-                        .map_err(|message| problems.push(self.problem(&group_by_key, message)))
-                        .ok()
-                })
-                .collect();
-            let max_hits = route.max_hits.unwrap_or(defaults.max_hits);
-            if max_hits == 0 {
-                let key = match route.max_hits {
-                    Some(_) => key("max_hits"),
-                    None => "route_defaults.max_hits".into(),
-                };
-                problems.push(self.problem(&key, "must be at least 1"));
-            }
-            let (zone_key, zone) = match &route.time_zone {
-                Some(zone) => (key("time_zone"), zone),
-                None => ("route_defaults.time_zone".to_string(), &defaults.time_zone),
-            };
-            let time_zone = zone.parse::<chrono_tz::Tz>().map_err(|_| {
-                problems.push(self.problem(
-                    &zone_key,
-                    format!(
-                        "unknown time zone `{zone}`, expected an IANA name such as Europe/Istanbul"
-                    ),
-                ))
-            });
-            let quiet_hours = match (&route.quiet_hours, time_zone) {
-                (Some(window), Ok(zone)) => QuietHours::parse(window, zone)
-                    .map_err(|message| problems.push(self.problem(&key("quiet_hours"), message)))
-                    .ok(),
-                _ => None,
-            };
-            routes.push(RouteConfig {
-                team: route.team,
-                brand: route.brand,
-                source: route.source,
-                competitor: route.competitor,
-                severity,
-                min_priority: route.min_priority,
-                topic: route.topic,
-                sentiment,
-                receivers: route.receivers,
-                continue_matching: route.continue_matching,
-                group_by,
-                group_wait,
-                group_interval,
-                max_hits: max_hits.max(1),
-                urgent_priority: route.urgent_priority,
-                quiet_hours,
-                sla,
-                escalate_to: route.escalate_to,
-                operator: route.operator,
-            });
-        }
-        if !routes.is_empty() && !routes.iter().any(RouteConfig::is_catch_all) {
-            problems.push(self.problem(
-                "routes",
-                "no default route (one without matchers): unmatched hits would go nowhere",
-            ));
-        }
-        routes
     }
 
     /// `storage.path`, except that under systemd (`STATE_DIRECTORY` set) an unset path
@@ -596,13 +405,6 @@ fn check_name(
         problems.push(layers.problem(key, "must not be empty"));
     } else if !names.insert(name.to_string()) {
         problems.push(layers.problem(key, format!("name `{name}` is used twice")));
-    }
-}
-
-fn raw_duration(value: &RawDuration) -> Result<Duration, String> {
-    match value {
-        RawDuration::Seconds(secs) => Ok(Duration::from_secs(*secs)),
-        RawDuration::Text(text) => parse_duration(text),
     }
 }
 

@@ -5,6 +5,8 @@
 //! the route's quiet hours, or at once when urgent. Planning is pure: the time is
 //! passed in; the store attaches planned hits to a still-open row of their group.
 
+pub mod settings;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 

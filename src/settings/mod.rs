@@ -113,6 +113,26 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     })
 }
 
+/// A duration as a settings file may write it: text (`"5m"`) or whole seconds.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(untagged)]
+pub enum DurationSetting {
+    /// Humane text, parsed by [`parse_duration`].
+    Text(String),
+    /// Whole seconds.
+    Seconds(u64),
+}
+
+impl DurationSetting {
+    /// The duration, or what is wrong with it.
+    pub fn to_duration(&self) -> Result<Duration, String> {
+        match self {
+            DurationSetting::Seconds(secs) => Ok(Duration::from_secs(*secs)),
+            DurationSetting::Text(text) => parse_duration(text),
+        }
+    }
+}
+
 /// Reads a duration written as text (`"5m"`) or as whole seconds.
 pub fn duration_value(value: &Value) -> Result<Duration, String> {
     match value {
@@ -132,3 +152,77 @@ fn field_named_in(message: &str) -> Option<&str> {
         .or_else(|| message.strip_prefix("missing field `"))?;
     rest.split('`').next()
 }
+
+/// Declares a plug-in family (source kinds, receiver kinds) in one list: each kind's
+/// `kind` name, its settings type and parser, and its constructor. From that one list
+/// it generates the settings enum, `KINDS` (so an unknown-kind error always names every
+/// kind), `parse`, `kind_name` and `build`, so adding a kind is one entry.
+macro_rules! kind_registry {
+    (
+        $(#[$meta:meta])*
+        pub enum $Enum:ident ($what:literal) {
+            build($ctx:ident: $Ctx:ty) -> $Out:ty;
+            $(
+                $(#[$doc:meta])*
+                $Variant:ident($Settings:ty) = $name:literal,
+                    parse: $parse:expr,
+                    build: $build:expr;
+            )*
+        }
+    ) => {
+        $(#[$meta])*
+        pub enum $Enum {
+            $( $(#[$doc])* $Variant($Settings), )*
+        }
+
+        impl $Enum {
+            /// Every accepted `kind` value.
+            pub const KINDS: &'static [&'static str] = &[$($name),*];
+
+            /// Validates the options of a table of the given `kind`.
+            pub fn parse(
+                kind: &str,
+                options: serde_json::Map<String, serde_json::Value>,
+            ) -> Result<$Enum, $crate::settings::FieldError> {
+                match kind {
+                    $(
+                        $name => {
+                            let parse: fn(
+                                serde_json::Map<String, serde_json::Value>,
+                            ) -> Result<$Settings, $crate::settings::FieldError> = $parse;
+                            parse(options).map($Enum::$Variant)
+                        }
+                    )*
+                    other => Err($crate::settings::FieldError::new(
+                        "kind",
+                        format!(
+                            "unknown {} kind `{other}`, expected one of: {}",
+                            $what,
+                            Self::KINDS.join(", ")
+                        ),
+                    )),
+                }
+            }
+
+            /// The `kind` value this was parsed from.
+            pub fn kind_name(&self) -> &'static str {
+                match self {
+                    $( $Enum::$Variant(_) => $name, )*
+                }
+            }
+
+            /// Builds the running plug-in of this kind.
+            pub fn build(&self, name: String, $ctx: $Ctx) -> $Out {
+                match self {
+                    $(
+                        $Enum::$Variant(settings) => {
+                            let build: fn(String, &$Settings, $Ctx) -> $Out = $build;
+                            build(name, settings, $ctx)
+                        }
+                    )*
+                }
+            }
+        }
+    };
+}
+pub(crate) use kind_registry;

@@ -23,13 +23,11 @@ pub mod x;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{Map, Value};
-
 use crate::backoff::Backoff;
 use crate::http::BodyError;
 use crate::keywords::KeywordRules;
 use crate::model::Post;
-use crate::settings::FieldError;
+use crate::settings::{FieldError, duration_value, kind_registry};
 
 /// `[poll]`: what every source shares (and the poll loop and pipeline read).
 #[derive(Debug, Clone)]
@@ -61,73 +59,93 @@ pub struct SourceConfig {
     pub kind: SourceKind,
 }
 
-/// The kind-specific part of a source's configuration.
-#[derive(Debug, Clone)]
-pub enum SourceKind {
-    /// RSS / Atom / JSON Feed URLs.
-    Feed(feed::FeedSettings),
-    /// A local file of JSON posts, one per line, followed like `tail -F`.
-    Jsonl(jsonl::JsonlSettings),
-    /// Hacker News stories and comments through Algolia search.
-    HackerNews(hackernews::HackerNewsSettings),
-    /// Hashtag and public timelines of one Mastodon instance.
-    Mastodon(mastodon::MastodonSettings),
-    /// X API v2 recent search.
-    X(x::XSettings),
-    /// Bluesky `searchPosts` through an app-password session.
-    BlueskySearch(bluesky::BlueskySettings),
-    /// Reddit search and subreddit listings through OAuth.
-    Reddit(reddit::RedditSettings),
+kind_registry! {
+    /// The kind-specific part of a source's configuration: every source kind, written
+    /// once.
+    #[derive(Debug, Clone)]
+    pub enum SourceKind ("source") {
+        build(context: &SourceContext) -> Box<dyn Source>;
+        /// RSS / Atom / JSON Feed URLs.
+        Feed(feed::FeedSettings) = "feed",
+            parse: feed::FeedSettings::parse,
+            build: |name, settings, context| {
+                Box::new(feed::FeedSource::new(name, settings.clone(), context.clone()))
+            };
+        /// A local file of JSON posts, one per line, followed like `tail -F`.
+        Jsonl(jsonl::JsonlSettings) = "jsonl",
+            parse: jsonl::JsonlSettings::parse,
+            build: |name, settings, _| Box::new(jsonl::JsonlSource::new(name, settings.clone()));
+        /// Hacker News stories and comments through Algolia search.
+        HackerNews(hackernews::HackerNewsSettings) = "hackernews",
+            parse: hackernews::HackerNewsSettings::parse,
+            build: |name, settings, context| {
+                Box::new(hackernews::HackerNews::source(name, settings.clone(), context))
+            };
+        /// Hashtag and public timelines of one Mastodon instance.
+        Mastodon(mastodon::MastodonSettings) = "mastodon",
+            parse: mastodon::MastodonSettings::parse,
+            build: |name, settings, context| {
+                Box::new(mastodon::Mastodon::source(name, settings.clone(), context))
+            };
+        /// X API v2 recent search.
+        X(x::XSettings) = "x",
+            parse: x::XSettings::parse,
+            build: |name, settings, context| Box::new(x::X::source(name, settings.clone(), context));
+        /// Bluesky `searchPosts` through an app-password session.
+        BlueskySearch(bluesky::BlueskySettings) = "bluesky_search",
+            parse: bluesky::BlueskySettings::parse,
+            build: |name, settings, context| {
+                Box::new(bluesky::Bluesky::source(name, settings.clone(), context))
+            };
+        /// Reddit search and subreddit listings through OAuth.
+        Reddit(reddit::RedditSettings) = "reddit",
+            parse: reddit::RedditSettings::parse,
+            build: |name, settings, context| {
+                Box::new(reddit::Reddit::source(name, settings.clone(), context))
+            };
+    }
+}
+
+impl SourceConfig {
+    /// Validates one `[[sources]]` table: its `interval` (default `default_interval`)
+    /// and its kind's options. Every problem is returned, keyed relative to the table.
+    pub fn parse(
+        name: String,
+        kind: &str,
+        mut options: serde_json::Map<String, serde_json::Value>,
+        default_interval: Duration,
+    ) -> Result<SourceConfig, Vec<FieldError>> {
+        let mut problems = Vec::new();
+        let interval = match options.remove("interval") {
+            None => default_interval,
+            Some(value) => match duration_value(&value) {
+                Ok(interval) if !interval.is_zero() => interval,
+                Ok(_) => {
+                    problems.push(FieldError::new("interval", "must be longer than zero"));
+                    default_interval
+                }
+                Err(message) => {
+                    problems.push(FieldError::new("interval", message));
+                    default_interval
+                }
+            },
+        };
+        match SourceKind::parse(kind, options) {
+            Ok(kind) if problems.is_empty() => Ok(SourceConfig {
+                name,
+                interval,
+                kind,
+            }),
+            Ok(_) => Err(problems),
+            Err(err) => {
+                problems.push(err);
+                Err(problems)
+            }
+        }
+    }
 }
 
 impl SourceKind {
-    /// Every accepted `kind` value.
-    pub const KINDS: &'static [&'static str] = &[
-        "feed",
-        "jsonl",
-        "hackernews",
-        "mastodon",
-        "x",
-        "bluesky_search",
-    ];
-
-    /// Validates the options of a `[[sources]]` table of the given `kind`.
-    pub fn parse(kind: &str, options: Map<String, Value>) -> Result<SourceKind, FieldError> {
-        match kind {
-            "feed" => feed::FeedSettings::parse(options).map(SourceKind::Feed),
-            "jsonl" => jsonl::JsonlSettings::parse(options).map(SourceKind::Jsonl),
-            "hackernews" => {
-                hackernews::HackerNewsSettings::parse(options).map(SourceKind::HackerNews)
-            }
-            "mastodon" => mastodon::MastodonSettings::parse(options).map(SourceKind::Mastodon),
-            "x" => x::XSettings::parse(options).map(SourceKind::X),
-            "reddit" => reddit::RedditSettings::parse(options).map(SourceKind::Reddit),
-            "bluesky_search" => {
-                bluesky::BlueskySettings::parse(options).map(SourceKind::BlueskySearch)
-            }
-            other => Err(FieldError::new(
-                "kind",
-                format!(
-                    "unknown source kind `{other}`, expected one of: {}",
-                    Self::KINDS.join(", ")
-                ),
-            )),
-        }
-    }
-
-    /// The `kind` value this was parsed from.
-    pub fn kind_name(&self) -> &'static str {
-        match self {
-            SourceKind::Feed(_) => "feed",
-            SourceKind::Jsonl(_) => "jsonl",
-            SourceKind::HackerNews(_) => "hackernews",
-            SourceKind::Mastodon(_) => "mastodon",
-            SourceKind::X(_) => "x",
-            SourceKind::BlueskySearch(_) => "bluesky_search",
-            SourceKind::Reddit(_) => "reddit",
-        }
-    }
-
     /// Where it reads from, for `mentiond check`.
     pub fn describe(&self) -> String {
         match self {
@@ -267,42 +285,9 @@ pub fn parse_http_url(key: &str, url: &str) -> Result<reqwest::Url, FieldError> 
     }
 }
 
-/// Builds the runtime source for a validated configuration.
+/// Builds the running source of a validated configuration.
 pub fn build(config: &SourceConfig, context: &SourceContext) -> Box<dyn Source> {
-    match &config.kind {
-        SourceKind::Feed(settings) => Box::new(feed::FeedSource::new(
-            config.name.clone(),
-            settings.clone(),
-            context.clone(),
-        )),
-        SourceKind::Jsonl(settings) => Box::new(jsonl::JsonlSource::new(
-            config.name.clone(),
-            settings.clone(),
-        )),
-        SourceKind::HackerNews(settings) => Box::new(hackernews::HackerNews::source(
-            config.name.clone(),
-            settings.clone(),
-            context,
-        )),
-        SourceKind::Mastodon(settings) => Box::new(mastodon::Mastodon::source(
-            config.name.clone(),
-            settings.clone(),
-            context,
-        )),
-        SourceKind::X(settings) => {
-            Box::new(x::X::source(config.name.clone(), settings.clone(), context))
-        }
-        SourceKind::BlueskySearch(settings) => Box::new(bluesky::Bluesky::source(
-            config.name.clone(),
-            settings.clone(),
-            context,
-        )),
-        SourceKind::Reddit(settings) => Box::new(reddit::Reddit::source(
-            config.name.clone(),
-            settings.clone(),
-            context,
-        )),
-    }
+    config.kind.build(config.name.clone(), context)
 }
 
 /// `host, N queries` (or `queries from keywords`) for `mentiond check`.
@@ -337,8 +322,17 @@ mod tests {
 
     #[test]
     fn unknown_kind_names_the_kind_key() {
-        let err = SourceKind::parse("rsss", Map::new()).unwrap_err();
+        let err = SourceKind::parse("rsss", serde_json::Map::new()).unwrap_err();
         assert_eq!(err.key, "kind");
         assert!(err.message.contains("feed, jsonl, hackernews"));
+        // Every kind `parse` accepts is listed, reddit included (it once was missing).
+        for kind in SourceKind::KINDS {
+            assert!(
+                err.message.contains(kind),
+                "{kind} missing from {}",
+                err.message
+            );
+        }
+        assert!(SourceKind::KINDS.contains(&"reddit"));
     }
 }

@@ -5,6 +5,7 @@
 mod support;
 
 mod api;
+mod architecture;
 mod chat;
 mod cli;
 mod daemon;
