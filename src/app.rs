@@ -10,14 +10,14 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::info;
 
-use crate::alerts::responsibility::{EscalationLoop, OwnHandles};
+use crate::alerts::responsibility::EscalationLoop;
 use crate::alerts::{self, DeliveryWorker};
 use crate::api;
 use crate::config::Config;
 use crate::http;
-use crate::matcher::{Matcher, SharedMatcher};
 use crate::pipeline::Pipeline;
 use crate::pipeline::poll_loop::PollLoop;
+use crate::pipeline::snapshot::{KeywordSnapshot, SharedKeywords};
 use crate::routing::Router;
 use crate::sources::{self, SourceContext};
 use crate::store::{Store, StoreHandle};
@@ -33,8 +33,10 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     let store = Store::open(&config.storage_path)
         .with_context(|| format!("opening database {}", config.storage_path.display()))?;
     let (store, store_thread) = StoreHandle::spawn(store);
-    let matcher = Arc::new(SharedMatcher::new(Matcher::new(&config.keywords)?));
-    let router = Arc::new(Router::new(config.routes.clone(), &config.keywords));
+    let keywords = Arc::new(SharedKeywords::new(KeywordSnapshot::new(
+        config.keywords.clone(),
+    )?));
+    let router = Arc::new(Router::new(config.routes.clone()));
     let source_http = http::client(&config.poll.user_agent, config.poll.request_timeout, true)
         .context("building HTTP client")?;
     let alert_http = http::client(&config.poll.user_agent, config.delivery.timeout, false)
@@ -76,9 +78,8 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     let pipeline = tokio::spawn(
         Pipeline {
             batches: pipeline_input,
-            matcher,
+            keywords: Arc::clone(&keywords),
             router: Arc::clone(&router),
-            own_handles: Arc::new(OwnHandles::new(&config.keywords)),
             store: store.clone(),
             wakers: wakers.clone(),
             backfill: config.poll.backfill,
@@ -100,7 +101,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     let context = SourceContext {
         http: source_http,
         max_body_bytes: config.poll.max_body_bytes,
-        keywords: Arc::new(config.keywords.clone()),
+        keywords: Arc::clone(&keywords.current().rules),
     };
     let api = match &config.api {
         Some(settings) => {

@@ -1,9 +1,8 @@
-//! Responsibility: a hit is open until someone answers it. A reply on the platform
-//! from one of the brand's `own_handles` answers it ([`OwnHandles`], applied in the
-//! batch transaction); `mentiond ack` and the HTTP API answer it by hand. The
+//! Responsibility: a hit is open until someone answers it: a reply on the platform
+//! from one of the brand's `own_handles` (recognised by routing's `OwnHandles` and
+//! applied in the batch transaction), `mentiond ack`, or the HTTP API. The
 //! [`EscalationLoop`] escalates hits still open after their route's SLA, once.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,69 +11,11 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info};
 
-use crate::keywords::KeywordRules;
-use crate::model::Post;
 use crate::routing::Router;
-use crate::store::{OwnReply, StoreError, StoreHandle};
+use crate::store::{StoreError, StoreHandle};
 
 /// Open hits read per page of an escalation check.
 const PAGE: usize = 500;
-
-/// Every brand's own handles, to recognise replies that answer a hit.
-#[derive(Debug, Clone, Default)]
-pub struct OwnHandles {
-    /// Handle folded to lowercase, without `@` → brands owning it.
-    brands_by_handle: HashMap<String, Vec<String>>,
-}
-
-impl OwnHandles {
-    /// The own handles of every brand in the watch list.
-    pub fn new(keywords: &KeywordRules) -> OwnHandles {
-        let mut brands_by_handle: HashMap<String, Vec<String>> = HashMap::new();
-        for brand in &keywords.brands {
-            for handle in &brand.filters.own_handles {
-                brands_by_handle
-                    .entry(fold_handle(handle))
-                    .or_default()
-                    .push(brand.name.clone());
-            }
-        }
-        OwnHandles { brands_by_handle }
-    }
-
-    /// The posts that are replies by an own handle, as acknowledgements of the posts
-    /// they answer (the reply's own time, else `now`).
-    pub fn replies(&self, posts: &[Post], now: DateTime<Utc>) -> Vec<OwnReply> {
-        let mut replies = Vec::new();
-        for post in posts {
-            let (Some(answered), Some(handle)) = (
-                &post.in_reply_to,
-                post.author.as_ref().and_then(|a| a.handle.as_deref()),
-            ) else {
-                continue;
-            };
-            for brand in self
-                .brands_by_handle
-                .get(&fold_handle(handle))
-                .into_iter()
-                .flatten()
-            {
-                replies.push(OwnReply {
-                    source: post.source.clone(),
-                    in_reply_to: answered.clone(),
-                    brand: brand.clone(),
-                    by: format!("@{}", handle.trim_start_matches('@')),
-                    at: post.created_at.unwrap_or(now),
-                });
-            }
-        }
-        replies
-    }
-}
-
-fn fold_handle(handle: &str) -> String {
-    handle.trim().trim_start_matches('@').to_lowercase()
-}
 
 /// Checks for overdue hits every `every` and enqueues their escalations.
 pub struct EscalationLoop {
@@ -155,54 +96,16 @@ impl EscalationLoop {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keywords::parse_keywords;
     use crate::matcher::BrandHit;
+    use crate::model::Post;
+    use crate::pipeline::{MatchedPage, commit_page};
     use crate::routing::RouteConfig;
-    use crate::store::{NewBatch, Store, unix_millis};
+    use crate::sentiment::Sentiment;
+    use crate::store::{MatchedPost, Store, unix_millis};
     use chrono::TimeZone;
-
-    const KEYWORDS: &str = r#"
-[[brand]]
-name = "Turkcell"
-team = "care"
-terms = ["Turkcell"]
-own_handles = ["TurkcellHizmet"]
-"#;
-
-    fn keywords() -> KeywordRules {
-        parse_keywords(std::path::Path::new("keywords.toml"), KEYWORDS).unwrap()
-    }
 
     fn post(json: &str) -> Post {
         Post::from_json(json).unwrap()
-    }
-
-    #[test]
-    fn only_replies_from_own_handles_acknowledge() {
-        let handles = OwnHandles::new(&keywords());
-        assert_eq!(keywords().brands[0].filters.own_handles, ["turkcellhizmet"]);
-        let now = Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap();
-        let posts = [
-            post(
-                r#"{"source":"x","id":"r1","in_reply_to":"p1","author":{"handle":"turkcellhizmet"},"text":"DM'den yazar mısınız?"}"#,
-            ),
-            post(
-                r#"{"source":"x","id":"r2","in_reply_to":"p1","author":{"handle":"ayse"},"text":"bana da oldu"}"#,
-            ),
-            post(
-                r#"{"source":"x","id":"r3","author":{"handle":"TurkcellHizmet"},"text":"Duyuru"}"#,
-            ),
-        ];
-        assert_eq!(
-            handles.replies(&posts, now),
-            [OwnReply {
-                source: "x".into(),
-                in_reply_to: "p1".into(),
-                brand: "Turkcell".into(),
-                by: "@turkcellhizmet".into(),
-                at: now,
-            }]
-        );
     }
 
     fn route(sla_minutes: u64, escalate_to: &[&str]) -> RouteConfig {
@@ -220,31 +123,29 @@ own_handles = ["TurkcellHizmet"]
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("t.db")).unwrap();
         let t0 = Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap();
-        let router = Arc::new(Router::new(vec![route(60, &["pager"])], &keywords()));
+        let router = Arc::new(Router::new(vec![route(60, &["pager"])]));
         let posts = ["p1", "p2"]
             .iter()
             .map(|id| {
                 let hit = BrandHit::exact_for_tests("Turkcell", Some("care"), "Turkcell");
-                (
-                    post(&format!(
+                MatchedPost {
+                    post: post(&format!(
                         r#"{{"source":"x","id":"{id}","text":"Turkcell yok"}}"#
                     )),
-                    vec![hit],
-                )
+                    sentiment: Sentiment::Negative,
+                    hits: vec![hit],
+                }
             })
             .collect();
-        store
-            .record_batch(
-                NewBatch {
-                    source: "x".into(),
-                    cursor: None,
-                    posts,
-                    now: t0,
-                    replies: Vec::new(),
-                },
-                |hits| router.plan(hits, t0),
-            )
-            .unwrap();
+        let page = MatchedPage {
+            source: "x".into(),
+            cursor: None,
+            posts,
+            replies: Vec::new(),
+            alert_from: None,
+            now: t0,
+        };
+        commit_page(&mut store, &router, page).unwrap();
         let answered = store.open_hits(t0, t0, 0, 10).unwrap()[1].hit_id;
         store
             .ack_hit(answered, "ayse", "cli", t0 + chrono::Duration::minutes(20))

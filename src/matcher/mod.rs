@@ -20,13 +20,12 @@ pub mod typos;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 
-use arc_swap::ArcSwap;
 use serde::Serialize;
 
-use crate::keywords::{CaseRule, Filters, KeywordRules, Typos};
+use crate::keywords::{CaseRule, Filters, KeywordRules, Severity, Typos};
 use crate::model::Post;
 use crate::text::{Folded, char_at, fold, is_accented, is_word_char};
 pub use scan::ScanError;
@@ -91,6 +90,10 @@ pub struct BrandHit {
     pub team: Option<String>,
     /// Brand or topic.
     pub kind: HitKind,
+    /// The brand's severity (topics are normal).
+    pub severity: Severity,
+    /// The brand is a competitor entry (`competitor_of`).
+    pub competitor: bool,
     /// Non-overlapping matches in text order.
     pub terms: Vec<TermMatch>,
 }
@@ -104,6 +107,8 @@ impl BrandHit {
             brand: brand.into(),
             team: team.map(str::to_string),
             kind: HitKind::Brand,
+            severity: Severity::Normal,
+            competitor: false,
             terms: vec![TermMatch {
                 term: term.into(),
                 matched: term.into(),
@@ -176,29 +181,6 @@ pub struct Matcher {
     dropped: Vec<Dropped>,
 }
 
-/// The matcher in use, replaced atomically on reload; readers take the current one
-/// per batch and keep it for the whole batch.
-#[derive(Debug)]
-pub struct SharedMatcher(ArcSwap<Matcher>);
-
-impl SharedMatcher {
-    /// Wraps a first matcher.
-    pub fn new(matcher: Matcher) -> SharedMatcher {
-        SharedMatcher(ArcSwap::from_pointee(matcher))
-    }
-
-    /// The matcher to use now.
-    pub fn current(&self) -> Arc<Matcher> {
-        self.0.load_full()
-    }
-
-    /// Installs `matcher` for every later [`SharedMatcher::current`] call and returns
-    /// the previous one (readers holding it finish their batch with it).
-    pub fn replace(&self, matcher: Matcher) -> Arc<Matcher> {
-        self.0.swap(Arc::new(matcher))
-    }
-}
-
 #[derive(Debug)]
 struct Pattern {
     text: String,
@@ -244,6 +226,8 @@ struct Entity {
     name: String,
     team: Option<String>,
     kind: HitKind,
+    severity: Severity,
+    competitor: bool,
     filters: Filters,
     requires_context: bool,
     all_count: u8,
@@ -305,6 +289,8 @@ impl Matcher {
         for brand in &rules.brands {
             let entity = builder.entity(Entity {
                 requires_context: !brand.require_any.is_empty(),
+                severity: brand.severity,
+                competitor: brand.competitor_of.is_some(),
                 ..Entity::new(&brand.name, &brand.team, HitKind::Brand, &brand.filters)
             });
             let strict = |written: &str| brand.ascii_strict && written.is_ascii();
@@ -640,6 +626,8 @@ impl Matcher {
                 brand: entity.name.clone(),
                 team: entity.team.clone(),
                 kind: entity.kind,
+                severity: entity.severity,
+                competitor: entity.competitor,
                 terms: terms.into_iter().map(|(_, term)| term).collect(),
             });
         }
@@ -684,6 +672,8 @@ impl Entity {
             name: name.to_string(),
             team: team.clone(),
             kind,
+            severity: Severity::Normal,
+            competitor: false,
             filters: filters.clone(),
             requires_context: false,
             all_count: 0,

@@ -425,21 +425,6 @@ fn typos_are_off_for_short_terms_and_on_request() {
     assert_eq!(names(&matcher.find("turkcellll")), Vec::<&str>::new());
 }
 
-#[test]
-fn shared_matcher_swaps_atomically() {
-    let shared = SharedMatcher::new(matcher());
-    let before = shared.current();
-    let rules = parse_keywords(
-        Path::new("k.toml"),
-        "[[brand]]\nname = \"Akbank\"\nterms = [\"Akbank\"]\n",
-    )
-    .unwrap();
-    let previous = shared.replace(Matcher::new(&rules).unwrap());
-    assert!(Arc::ptr_eq(&before, &previous));
-    assert_eq!(names(&before.find("Akbank Turkcell")), ["Turkcell"]);
-    assert_eq!(names(&shared.current().find("Akbank Turkcell")), ["Akbank"]);
-}
-
 static TURKCELL_ONLY: std::sync::LazyLock<Matcher> = std::sync::LazyLock::new(|| {
     let keywords = "[[brand]]\nname = \"T\"\nterms = [\"Türkcell\"]\ntypos = \"off\"\n";
     Matcher::new(&parse_keywords(Path::new("k.toml"), keywords).unwrap()).unwrap()

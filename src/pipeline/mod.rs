@@ -1,25 +1,29 @@
-//! The pipeline connects the stages: it receives each source's page, runs the matcher
-//! on every post, and commits posts, hits, the source cursor and the planned
-//! deliveries in one store transaction, then wakes the delivery workers.
+//! The pipeline connects the stages: each source's poll loop ([`poll_loop`]) hands it
+//! pages; it runs the matcher on every post, reads each post's tone once, labels the
+//! hits, plans their deliveries with the router (a pure stage), and commits posts,
+//! hits, deliveries and the source cursor in one store transaction, then wakes the
+//! delivery workers.
 //!
 //! Backfill lives here and only here: while a source catches up on its first run,
 //! hits on posts older than `backfill` are stored but get no deliveries, so a new
 //! install does not flood the team with last week's mentions.
 
+pub mod poll_loop;
+pub mod snapshot;
+
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, mpsc, oneshot};
 use tracing::{Instrument, error, info, info_span, warn};
 
-pub mod poll_loop;
-
-use crate::alerts::responsibility::OwnHandles;
-use crate::matcher::SharedMatcher;
 use crate::model::Post;
-use crate::routing::Router;
-use crate::store::{BatchOutcome, NewBatch, StoreError, StoreHandle};
+use crate::routing::{GroupRef, HitKey, HitLabels, OwnReply, RoutedHit, Router};
+use crate::sentiment;
+use crate::store::{BatchOutcome, MatchedPost, NewBatch, Store, StoreError, StoreHandle};
+use snapshot::SharedKeywords;
 
 /// One page from a source, with a channel to report when it is committed.
 #[derive(Debug)]
@@ -40,19 +44,44 @@ pub struct Batch {
 pub struct Pipeline {
     /// Pages from every poll loop; the pipeline ends when all senders are gone.
     pub batches: mpsc::Receiver<Batch>,
-    /// The compiled keywords; the current matcher is taken once per batch, so a reload
-    /// applies from the next batch on.
-    pub matcher: Arc<SharedMatcher>,
+    /// Everything compiled from the keywords; the current snapshot is taken once per
+    /// batch, so a reload applies from the next batch on.
+    pub keywords: Arc<SharedKeywords>,
     /// Routes hits to receivers.
     pub router: Arc<Router>,
-    /// Recognises replies from the brands' own accounts, which acknowledge hits.
-    pub own_handles: Arc<OwnHandles>,
     /// The store.
     pub store: StoreHandle,
     /// One per delivery worker, woken after deliveries were enqueued.
     pub wakers: Vec<Arc<Notify>>,
     /// On a first run, posts older than this are stored but not alerted.
     pub backfill: Duration,
+}
+
+/// A matched page on its way to the store.
+#[derive(Debug)]
+pub struct MatchedPage {
+    /// Source whose cursor advances.
+    pub source: String,
+    /// Cursor to commit with the page.
+    pub cursor: Option<String>,
+    /// Posts with at least one hit.
+    pub posts: Vec<MatchedPost>,
+    /// Replies from the brands' own handles.
+    pub replies: Vec<OwnReply>,
+    /// Hits on posts written before this are stored without alert (a first run).
+    pub alert_from: Option<DateTime<Utc>>,
+    /// Detection time.
+    pub now: DateTime<Utc>,
+}
+
+/// What committing a page did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PageOutcome {
+    /// What the store changed.
+    pub stored: BatchOutcome,
+    /// New hits stored without alert because their posts are older than the backfill
+    /// window of a first run.
+    pub held_for_backfill: usize,
 }
 
 impl Pipeline {
@@ -68,17 +97,21 @@ impl Pipeline {
 
     async fn process(&self, batch: Batch) {
         let now = Utc::now();
-        let replies = self.own_handles.replies(&batch.posts, now);
-        let matcher = self.matcher.current();
-        let posts: Vec<_> = batch
+        let keywords = self.keywords.current();
+        let replies = keywords.own_handles.replies(&batch.posts, now);
+        let posts: Vec<MatchedPost> = batch
             .posts
             .into_iter()
             .filter_map(|post| {
-                let hits = matcher.match_post(&post);
-                (!hits.is_empty()).then_some((post, hits))
+                let hits = keywords.matcher.match_post(&post);
+                (!hits.is_empty()).then(|| MatchedPost {
+                    sentiment: sentiment::classify(&post.text),
+                    post,
+                    hits,
+                })
             })
             .collect();
-        for variant in matcher.take_noisy() {
+        for variant in keywords.matcher.take_noisy() {
             warn!(
                 brand = %variant.brand,
                 variant = %variant.variant,
@@ -86,53 +119,108 @@ impl Pipeline {
                 "generated typo switched off: it fires like a word of its own (list it under `misspellings` to keep it)"
             );
         }
-        let router = Arc::clone(&self.router);
         let alert_from = batch
             .backfilling
             .then(|| chrono::Duration::from_std(self.backfill).ok())
             .flatten()
             .map(|backfill| now - backfill);
-        let new_batch = NewBatch {
+        let page = MatchedPage {
             source: batch.source,
             cursor: batch.cursor,
             posts,
-            now,
             replies,
+            alert_from,
+            now,
         };
+        let router = Arc::clone(&self.router);
         let result = self
             .store
-            .call(move |store| {
-                store.record_batch(new_batch, |hits| match alert_from {
-                    None => router.plan(hits, now),
-                    Some(from) => {
-                        let recent: Vec<_> = hits
-                            .iter()
-                            .filter(|hit| hit.post.created_at.is_none_or(|at| at >= from))
-                            .cloned()
-                            .collect();
-                        router.plan(&recent, now)
-                    }
-                })
-            })
+            .call(move |store| commit_page(store, &router, page))
             .await
             .and_then(|result| result);
         match &result {
-            Ok(outcome) if outcome.new_hits > 0 || outcome.acked > 0 => {
-                info!(
-                    new_posts = outcome.new_posts,
-                    new_hits = outcome.new_hits,
-                    deliveries = outcome.deliveries,
-                    acked = outcome.acked,
-                    "hits stored"
-                );
-                if outcome.deliveries > 0 {
+            Ok(outcome) => {
+                let stored = outcome.stored;
+                if stored.new_hits > 0 || stored.acked > 0 {
+                    info!(
+                        new_posts = stored.new_posts,
+                        new_hits = stored.new_hits,
+                        deliveries = stored.deliveries,
+                        acked = stored.acked,
+                        "hits stored"
+                    );
+                }
+                if outcome.held_for_backfill > 0 {
+                    info!(
+                        held = outcome.held_for_backfill,
+                        backfill = %humantime::format_duration(self.backfill),
+                        "hits stored without alert: their posts are older than the backfill window of a first run"
+                    );
+                }
+                if stored.deliveries > 0 {
                     self.wakers.iter().for_each(|wake| wake.notify_one());
                 }
             }
-            Ok(_) => {}
             Err(err) => error!(error = %err, "batch not stored"),
         }
         // The poll loop may be gone (shutdown); the commit stands either way.
-        let _ = batch.done.send(result);
+        let _ = batch.done.send(result.map(|outcome| outcome.stored));
     }
+}
+
+/// Routes and commits one matched page: reads what the store knows (which posts are
+/// stored already, each group's message history), plans the new hits' deliveries with
+/// the router (pure), then commits posts, hits, deliveries, replies and cursor in one
+/// transaction. It runs as one call on the store's thread, so no message is rendered
+/// between the read and the commit.
+pub fn commit_page(
+    store: &mut Store,
+    router: &Router,
+    page: MatchedPage,
+) -> Result<PageOutcome, StoreError> {
+    let ids: Vec<&str> = page.posts.iter().map(|p| p.post.id.as_str()).collect();
+    let stored = store.stored_post_ids(&page.source, &ids)?;
+    let mut seen = HashSet::new();
+    let mut held_for_backfill = 0;
+    let mut routed = Vec::new();
+    for matched in &page.posts {
+        let post = &matched.post;
+        if stored.contains(&post.id) || !seen.insert(post.id.as_str()) {
+            continue;
+        }
+        let too_old = page
+            .alert_from
+            .is_some_and(|from| post.created_at.is_some_and(|at| at < from));
+        if too_old {
+            held_for_backfill += matched.hits.len();
+            continue;
+        }
+        routed.extend(matched.hits.iter().map(|hit| RoutedHit {
+            key: HitKey {
+                source: post.source.clone(),
+                post_id: post.id.clone(),
+                brand: hit.brand.clone(),
+            },
+            labels: HitLabels::of(post, hit, matched.sentiment),
+        }));
+    }
+    let groups: Vec<GroupRef> = router.groups_of(&routed);
+    let history: HashMap<_, _> = if groups.is_empty() {
+        HashMap::new()
+    } else {
+        store.group_history(&groups)?
+    };
+    let deliveries = router.plan(&routed, &history, page.now);
+    let stored = store.record_batch(NewBatch {
+        source: page.source,
+        cursor: page.cursor,
+        posts: page.posts,
+        deliveries,
+        now: page.now,
+        replies: page.replies,
+    })?;
+    Ok(PageOutcome {
+        stored,
+        held_for_backfill,
+    })
 }

@@ -192,10 +192,9 @@ mod tests {
     use tokio::time::Instant;
 
     use super::*;
-    use crate::alerts::responsibility::OwnHandles;
     use crate::keywords::KeywordRules;
-    use crate::matcher::{Matcher, SharedMatcher};
     use crate::pipeline::Pipeline;
+    use crate::pipeline::snapshot::{KeywordSnapshot, SharedKeywords};
     use crate::routing::Router;
     use crate::sources::{Page, SourceError};
     use crate::store::Store;
@@ -291,11 +290,10 @@ mod tests {
             let pipeline = tokio::spawn(
                 Pipeline {
                     batches: input,
-                    matcher: Arc::new(SharedMatcher::new(
-                        Matcher::new(&KeywordRules::default()).unwrap(),
+                    keywords: Arc::new(SharedKeywords::new(
+                        KeywordSnapshot::new(KeywordRules::default()).unwrap(),
                     )),
-                    router: Arc::new(Router::new(Vec::new(), &KeywordRules::default())),
-                    own_handles: Arc::new(OwnHandles::new(&KeywordRules::default())),
+                    router: Arc::new(Router::new(Vec::new())),
                     store: self.store.clone(),
                     wakers: Vec::new(),
                     backfill: Duration::from_secs(3600),

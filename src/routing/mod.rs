@@ -5,19 +5,22 @@
 //! the route's quiet hours, or at once when urgent. Planning is pure: the time is
 //! passed in; the store attaches planned hits to a still-open row of their group.
 
+mod replies;
 pub mod settings;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
 
-use crate::keywords::{KeywordRules, Severity};
+use crate::keywords::Severity;
+use crate::matcher::{BrandHit, HitKind};
 use crate::model::Post;
-use crate::sentiment::{self, Sentiment};
-use crate::store::{AlertHit, NewDelivery, NewEscalation, StoredHit};
+use crate::sentiment::Sentiment;
+
+pub use replies::{OwnHandles, OwnReply};
 
 /// A hit property routes can group by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,9 +190,12 @@ impl RouteConfig {
         labels
     }
 
-    fn matches(&self, hit: &HitLabels<'_>) -> bool {
+    fn matches(&self, hit: &HitLabels) -> bool {
         self.brand.as_deref().is_none_or(|b| b == hit.brand)
-            && self.team.as_deref().is_none_or(|t| Some(t) == hit.team)
+            && self
+                .team
+                .as_deref()
+                .is_none_or(|t| Some(t) == hit.team.as_deref())
             && self.source.as_deref().is_none_or(|s| s == hit.source)
             && self.competitor.is_none_or(|c| c == hit.competitor)
             && self.severity.is_none_or(|s| s == hit.severity)
@@ -201,18 +207,18 @@ impl RouteConfig {
             && self.sentiment.is_none_or(|s| s == hit.sentiment)
     }
 
-    fn is_urgent(&self, hit: &HitLabels<'_>) -> bool {
+    fn is_urgent(&self, hit: &HitLabels) -> bool {
         hit.severity == Severity::Urgent || self.urgent_priority.is_some_and(|p| hit.priority >= p)
     }
 
-    fn group_key(&self, hit: &HitLabels<'_>) -> String {
+    fn group_key(&self, hit: &HitLabels) -> String {
         self.group_by
             .iter()
             .map(|label| {
                 let value = match label {
-                    GroupLabel::Brand => hit.brand.to_string(),
-                    GroupLabel::Team => hit.team.unwrap_or("").to_string(),
-                    GroupLabel::Source => hit.source.to_string(),
+                    GroupLabel::Brand => hit.brand.clone(),
+                    GroupLabel::Team => hit.team.clone().unwrap_or_default(),
+                    GroupLabel::Source => hit.source.clone(),
                     GroupLabel::Severity => hit.severity.as_str().to_string(),
                     GroupLabel::Competitor => hit.competitor.to_string(),
                 };
@@ -223,56 +229,157 @@ impl RouteConfig {
     }
 }
 
-/// What routes see of a hit: its own fields plus what its brand entry says.
-struct HitLabels<'a> {
-    brand: &'a str,
-    team: Option<&'a str>,
-    source: &'a str,
-    competitor: bool,
-    severity: Severity,
-    /// The author's follower count (0 when unknown).
-    priority: u64,
-    /// `brand` names a `[[topic]]`.
-    is_topic: bool,
-    /// The post's tone.
-    sentiment: Sentiment,
+/// A hit's natural key: the same post and brand always have the same key, across
+/// restarts and replays, so delivery ids made from keys are stable.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct HitKey {
+    /// Source the post came from.
+    pub source: String,
+    /// The post's id within its source.
+    pub post_id: String,
+    /// Brand or topic name.
+    pub brand: String,
 }
 
-/// Resolves hits to receivers and plans their deliveries.
+/// What routes see of a hit: the labels the matcher found (brand or topic, team,
+/// severity, competitor), the post's source, the author's reach and the post's tone,
+/// each computed once, before routing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HitLabels {
+    /// Brand or topic name.
+    pub brand: String,
+    /// The brand's or topic's team.
+    pub team: Option<String>,
+    /// Source the post came from.
+    pub source: String,
+    /// The brand is a competitor entry.
+    pub competitor: bool,
+    /// The brand's severity.
+    pub severity: Severity,
+    /// The author's follower count (0 when unknown).
+    pub priority: u64,
+    /// `brand` names a `[[topic]]`.
+    pub is_topic: bool,
+    /// The post's tone.
+    pub sentiment: Sentiment,
+}
+
+impl HitLabels {
+    /// The labels of `hit` on `post`, whose tone is `sentiment`.
+    pub fn of(post: &Post, hit: &BrandHit, sentiment: Sentiment) -> HitLabels {
+        HitLabels {
+            brand: hit.brand.clone(),
+            team: hit.team.clone(),
+            source: post.source.clone(),
+            competitor: hit.competitor,
+            severity: hit.severity,
+            priority: post.author.as_ref().and_then(|a| a.followers).unwrap_or(0),
+            is_topic: hit.kind == HitKind::Topic,
+            sentiment,
+        }
+    }
+}
+
+/// A new hit, ready to be routed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoutedHit {
+    /// Its natural key.
+    pub key: HitKey,
+    /// What routes match on.
+    pub labels: HitLabels,
+}
+
+/// A stored hit still waiting for an answer, as the escalation check sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenHit {
+    /// Its row id.
+    pub hit_id: i64,
+    /// Its natural key.
+    pub key: HitKey,
+    /// What routes match on.
+    pub labels: HitLabels,
+    /// When it was found.
+    pub detected_at: DateTime<Utc>,
+}
+
+/// One message group of one receiver: the key under which hits share a message.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GroupRef {
+    /// Receiver name.
+    pub receiver: String,
+    /// `route=<index>;<label>=<value>,…`.
+    pub group_key: String,
+}
+
+/// What the store knows of a group's messages, read before planning.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GroupHistory {
+    /// When its last message was rendered (sent for the first time), if ever.
+    pub last_sent: Option<DateTime<Utc>>,
+    /// When its open message (not rendered yet) is due, if it has one.
+    pub open_due: Option<DateTime<Utc>>,
+}
+
+/// A planned message: hits of one group for one receiver. The store attaches its hits
+/// to the group's open (not yet rendered) message if there is one, else opens this one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDelivery {
+    /// Deterministic id, sent as `webhook-id`.
+    pub id: String,
+    /// Receiver name.
+    pub receiver: String,
+    /// The hits the alert covers.
+    pub hits: Vec<HitKey>,
+    /// Which group of its route the alert belongs to (`route=0;brand=Turkcell`).
+    pub group_key: String,
+    /// Most hits shown in the message; the rest are counted ("and N more").
+    pub max_hits: usize,
+    /// An urgent hit is among them: an open message of the group is due now.
+    pub urgent: bool,
+    /// When a new message is due: now when urgent; else after `group_wait`, no sooner
+    /// than `group_interval` after the group's previous message, and after quiet hours.
+    pub due_at: DateTime<Utc>,
+    /// End of the route's quiet hours, when they are on now (an open message is held
+    /// until then too).
+    pub hold_until: Option<DateTime<Utc>>,
+}
+
+/// A planned escalation: overdue hits told to one `escalate_to` receiver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEscalation {
+    /// Deterministic delivery id.
+    pub id: String,
+    /// Receiver named by the route's `escalate_to`.
+    pub receiver: String,
+    /// The overdue hits it reports.
+    pub hit_ids: Vec<i64>,
+}
+
+/// Resolves hits to receivers and plans their deliveries. Pure: the time and what the
+/// store knows of each group are passed in.
 #[derive(Debug, Clone)]
 pub struct Router {
     routes: Vec<RouteConfig>,
-    /// Brand name → (is a competitor, severity).
-    brands: HashMap<String, (bool, Severity)>,
-    /// Names of the `[[topic]]` entries, whose hits carry the topic as their brand.
-    topics: HashSet<String>,
 }
 
+/// Hits of one (route, group, receiver), and whether one of them is urgent.
+type Groups<'a> = BTreeMap<(usize, String, &'a str), (Vec<&'a RoutedHit>, bool)>;
+
 impl Router {
-    /// A router over validated routes and the brands their hits come from.
-    pub fn new(routes: Vec<RouteConfig>, keywords: &KeywordRules) -> Router {
-        let brands = keywords
-            .brands
-            .iter()
-            .map(|b| (b.name.clone(), (b.competitor_of.is_some(), b.severity)))
-            .collect();
-        let topics = keywords.topics.iter().map(|t| t.name.clone()).collect();
-        Router {
-            routes,
-            brands,
-            topics,
-        }
+    /// A router over validated routes.
+    pub fn new(routes: Vec<RouteConfig>) -> Router {
+        Router { routes }
     }
 
     /// Indexes of the routes a hit takes, in order.
-    pub fn routes_for(&self, hit: &StoredHit) -> Vec<usize> {
-        self.matching(&self.labels(hit))
+    pub fn routes_for(&self, labels: &HitLabels) -> Vec<usize> {
+        self.matching(labels)
     }
 
     /// Receivers for a hit, without duplicates, in route order.
-    pub fn receivers_for(&self, hit: &StoredHit) -> Vec<&str> {
+    pub fn receivers_for(&self, labels: &HitLabels) -> Vec<&str> {
         let mut receivers: Vec<&str> = Vec::new();
-        for index in self.routes_for(hit) {
+        for index in self.routes_for(labels) {
             for receiver in &self.routes[index].receivers {
                 if !receivers.contains(&receiver.as_str()) {
                     receivers.push(receiver);
@@ -282,52 +389,70 @@ impl Router {
         receivers
     }
 
-    /// Plans the new hits of a batch found at `now`: one delivery per (route, group,
-    /// receiver), each due after its route's `group_wait` (at once when a hit is
-    /// urgent) and held to the end of quiet hours. A receiver gets a hit once, through
-    /// the first route naming it.
-    pub fn plan(&self, hits: &[StoredHit], now: DateTime<Utc>) -> Vec<NewDelivery> {
-        let mut groups: BTreeMap<(usize, String, &str), (Vec<&StoredHit>, bool)> = BTreeMap::new();
-        for hit in hits {
-            let labels = self.labels(hit);
-            let mut seen: Vec<&str> = Vec::new();
-            for index in self.matching(&labels) {
-                let route = &self.routes[index];
-                for receiver in &route.receivers {
-                    if seen.contains(&receiver.as_str()) {
-                        continue;
-                    }
-                    seen.push(receiver);
-                    let entry = groups
-                        .entry((index, route.group_key(&labels), receiver))
-                        .or_default();
-                    entry.0.push(hit);
-                    entry.1 |= route.is_urgent(&labels);
-                }
-            }
-        }
-        groups
+    /// The groups `hits` fall into, whose history [`Router::plan`] needs.
+    pub fn groups_of(&self, hits: &[RoutedHit]) -> Vec<GroupRef> {
+        self.group(hits)
+            .into_keys()
+            .map(|(index, key, receiver)| GroupRef {
+                receiver: receiver.to_string(),
+                group_key: group_key(index, &key),
+            })
+            .collect()
+    }
+
+    /// Plans new hits found at `now`: one delivery per (route, group, receiver), due
+    /// after its route's `group_wait` (at once when a hit is urgent), no sooner than
+    /// `group_interval` after the group's previous message (`history`), and held to
+    /// the end of quiet hours. A receiver gets a hit once, through the first route
+    /// naming it.
+    pub fn plan(
+        &self,
+        hits: &[RoutedHit],
+        history: &HashMap<GroupRef, GroupHistory>,
+        now: DateTime<Utc>,
+    ) -> Vec<NewDelivery> {
+        self.group(hits)
             .into_iter()
             .map(|((index, key, receiver), (hits, urgent))| {
                 let route = &self.routes[index];
-                let group_key = format!("route={index};{key}");
-                let keys: Vec<(&str, &str, &str)> = hits
-                    .iter()
-                    .map(|h| (h.post.source.as_str(), h.post.id.as_str(), h.brand.as_str()))
-                    .collect();
-                NewDelivery {
-                    id: delivery_id(&group_key, receiver, keys),
+                let group = GroupRef {
                     receiver: receiver.to_string(),
-                    hit_ids: hits.iter().map(|h| h.hit_id).collect(),
-                    group_key,
+                    group_key: group_key(index, &key),
+                };
+                let hold_until = route
+                    .quiet_hours
+                    .filter(|_| !urgent)
+                    .and_then(|quiet| quiet.hold_until(now));
+                let due_at = if urgent {
+                    now
+                } else {
+                    let known = history.get(&group).copied().unwrap_or_default();
+                    // An open message is sent at its due time at the earliest, so a new
+                    // one (should the open one be sent before the store sees this
+                    // plan) keeps the interval after it too.
+                    let previous = known.last_sent.max(known.open_due);
+                    let interval = chrono::Duration::from_std(route.group_interval)
+                        .unwrap_or(chrono::Duration::MAX);
+                    [
+                        Some(now + route.group_wait),
+                        previous.and_then(|at| at.checked_add_signed(interval)),
+                        hold_until,
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .max()
+                    .unwrap_or(now)
+                };
+                let keys: Vec<HitKey> = hits.iter().map(|hit| hit.key.clone()).collect();
+                NewDelivery {
+                    id: delivery_id(&group.group_key, receiver, &keys),
+                    receiver: group.receiver,
+                    hits: keys,
+                    group_key: group.group_key,
                     max_hits: route.max_hits,
                     urgent,
-                    due_at: if urgent { now } else { now + route.group_wait },
-                    hold_until: route
-                        .quiet_hours
-                        .filter(|_| !urgent)
-                        .and_then(|quiet| quiet.hold_until(now)),
-                    group_interval: route.group_interval,
+                    due_at,
+                    hold_until,
                 }
             })
             .collect()
@@ -368,15 +493,14 @@ impl Router {
     /// overdue hit, to be marked escalated so it is escalated only once.
     pub fn plan_escalations(
         &self,
-        open: &[AlertHit],
+        open: &[OpenHit],
         now: DateTime<Utc>,
     ) -> (Vec<NewEscalation>, Vec<i64>) {
-        let mut groups: BTreeMap<(usize, &str), Vec<&AlertHit>> = BTreeMap::new();
+        let mut groups: BTreeMap<(usize, &str), Vec<&OpenHit>> = BTreeMap::new();
         let mut overdue = Vec::new();
         for hit in open {
-            let labels = self.labels_of(&hit.brand, hit.team.as_deref(), &hit.post);
             let Some(index) = self
-                .matching(&labels)
+                .matching(&hit.labels)
                 .into_iter()
                 .find(|&index| !self.routes[index].escalate_to.is_empty())
             else {
@@ -395,12 +519,9 @@ impl Router {
             .into_iter()
             .map(|((index, receiver), hits)| {
                 let group_key = format!("escalation;route={index}");
-                let keys: Vec<(&str, &str, &str)> = hits
-                    .iter()
-                    .map(|h| (h.post.source.as_str(), h.post.id.as_str(), h.brand.as_str()))
-                    .collect();
+                let keys: Vec<HitKey> = hits.iter().map(|hit| hit.key.clone()).collect();
                 NewEscalation {
-                    id: delivery_id(&group_key, receiver, keys),
+                    id: delivery_id(&group_key, receiver, &keys),
                     receiver: receiver.to_string(),
                     hit_ids: hits.iter().map(|h| h.hit_id).collect(),
                 }
@@ -409,7 +530,29 @@ impl Router {
         (escalations, overdue)
     }
 
-    fn matching(&self, labels: &HitLabels<'_>) -> Vec<usize> {
+    fn group<'a>(&'a self, hits: &'a [RoutedHit]) -> Groups<'a> {
+        let mut groups: Groups<'a> = BTreeMap::new();
+        for hit in hits {
+            let mut seen: Vec<&str> = Vec::new();
+            for index in self.matching(&hit.labels) {
+                let route = &self.routes[index];
+                for receiver in &route.receivers {
+                    if seen.contains(&receiver.as_str()) {
+                        continue;
+                    }
+                    seen.push(receiver);
+                    let entry = groups
+                        .entry((index, route.group_key(&hit.labels), receiver))
+                        .or_default();
+                    entry.0.push(hit);
+                    entry.1 |= route.is_urgent(&hit.labels);
+                }
+            }
+        }
+        groups
+    }
+
+    fn matching(&self, labels: &HitLabels) -> Vec<usize> {
         let mut matched = Vec::new();
         for (index, route) in self.routes.iter().enumerate() {
             if !route.matches(labels) {
@@ -422,48 +565,35 @@ impl Router {
         }
         matched
     }
+}
 
-    fn labels<'a>(&self, hit: &'a StoredHit) -> HitLabels<'a> {
-        self.labels_of(&hit.brand, hit.team.as_deref(), &hit.post)
-    }
-
-    fn labels_of<'a>(
-        &self,
-        brand: &'a str,
-        team: Option<&'a str>,
-        post: &'a Post,
-    ) -> HitLabels<'a> {
-        let (competitor, severity) = self.brands.get(brand).copied().unwrap_or_default();
-        HitLabels {
-            brand,
-            team,
-            source: &post.source,
-            competitor,
-            severity,
-            priority: post.author.as_ref().and_then(|a| a.followers).unwrap_or(0),
-            is_topic: self.topics.contains(brand),
-            sentiment: sentiment::classify(&post.text),
-        }
-    }
+fn group_key(route: usize, labels: &str) -> String {
+    format!("route={route};{labels}")
 }
 
 /// The id of the operator alert to `receiver` about dead delivery `failed`.
 pub fn operator_alert_id(receiver: &str, failed: &str) -> String {
-    delivery_id("operator", receiver, vec![("", failed, "")])
+    let key = HitKey {
+        source: String::new(),
+        post_id: failed.to_string(),
+        brand: String::new(),
+    };
+    delivery_id("operator", receiver, &[key])
 }
 
 /// `msg_` + hash of the group, the receiver and the natural keys of the hits that open
 /// the delivery: the same hits planned again (a batch replayed after a crash) get the
 /// same id.
-fn delivery_id(group_key: &str, receiver: &str, mut keys: Vec<(&str, &str, &str)>) -> String {
+fn delivery_id(group_key: &str, receiver: &str, keys: &[HitKey]) -> String {
+    let mut keys: Vec<&HitKey> = keys.iter().collect();
     keys.sort_unstable();
     let mut hasher = Sha256::new();
     for part in [group_key, receiver] {
         hasher.update(part.as_bytes());
         hasher.update([0]);
     }
-    for (source, id, brand) in keys {
-        for part in [source, id, brand] {
+    for key in keys {
+        for part in [&key.source, &key.post_id, &key.brand] {
             hasher.update(part.as_bytes());
             hasher.update([0]);
         }

@@ -4,9 +4,11 @@
 use chrono::{TimeZone, Timelike};
 
 use super::*;
-use crate::keywords::parse_keywords;
+use crate::keywords::{KeywordRules, parse_keywords as parse};
 use crate::matcher::BrandHit;
-use crate::store::{NewBatch, Store, unix_millis};
+use crate::pipeline::{MatchedPage, commit_page};
+use crate::sentiment::{self, Sentiment};
+use crate::store::{MatchedPost, Store, unix_millis};
 
 const KEYWORDS: &str = r#"
 [[brand]]
@@ -33,7 +35,7 @@ all = ["kesinti"]
 "#;
 
 fn keywords() -> KeywordRules {
-    parse_keywords(std::path::Path::new("keywords.toml"), KEYWORDS).unwrap()
+    parse(std::path::Path::new("keywords.toml"), KEYWORDS).unwrap()
 }
 
 /// A route to `receivers` with the documented defaults and no matchers.
@@ -61,23 +63,49 @@ pub(crate) fn route(receivers: &[&str]) -> RouteConfig {
     }
 }
 
-fn stored(id: i64, source: &str, brand: &str, followers: u64) -> StoredHit {
-    let team = keywords()
-        .brands
-        .iter()
-        .find(|b| b.name == brand)
-        .and_then(|b| b.team.clone());
-    StoredHit {
-        hit_id: id,
-        post: Post::from_json(&format!(
-            r#"{{"source":"{source}","id":"p{id}","author":{{"handle":"a{id}","followers":{followers}}},"text":"{brand} çekmiyor"}}"#
-        ))
-        .unwrap(),
-        brand: brand.into(),
-        team,
-        matched: Vec::new(),
-        author_earlier_hits: 0,
+/// The hit the matcher finds for `brand` on a post, labelled as the pipeline labels it.
+fn labelled(post: &Post, brand: &str) -> RoutedHit {
+    let rules = keywords();
+    let mut hit = BrandHit::exact_for_tests(brand, None, brand);
+    if let Some(entry) = rules.brands.iter().find(|b| b.name == brand) {
+        hit.team = entry.team.clone();
+        hit.severity = entry.severity;
+        hit.competitor = entry.competitor_of.is_some();
     }
+    if let Some(topic) = rules.topics.iter().find(|t| t.name == brand) {
+        hit.team = topic.team.clone();
+        hit.kind = HitKind::Topic;
+    }
+    RoutedHit {
+        key: HitKey {
+            source: post.source.clone(),
+            post_id: post.id.clone(),
+            brand: brand.into(),
+        },
+        labels: HitLabels::of(post, &hit, sentiment::classify(&post.text)),
+    }
+}
+
+fn stored(id: i64, source: &str, brand: &str, followers: u64) -> RoutedHit {
+    let post = Post::from_json(&format!(
+        r#"{{"source":"{source}","id":"p{id}","author":{{"handle":"a{id}","followers":{followers}}},"text":"{brand} çekmiyor"}}"#
+    ))
+    .unwrap();
+    labelled(&post, brand)
+}
+
+/// Plans with no group history.
+fn plan_fresh(router: &Router, hits: &[RoutedHit], now: DateTime<Utc>) -> Vec<NewDelivery> {
+    router.plan(hits, &HashMap::new(), now)
+}
+
+/// The post ids a planned delivery carries.
+fn posts_of(delivery: &NewDelivery) -> Vec<&str> {
+    delivery
+        .hits
+        .iter()
+        .map(|key| key.post_id.as_str())
+        .collect()
 }
 
 fn t0() -> DateTime<Utc> {
@@ -86,7 +114,6 @@ fn t0() -> DateTime<Utc> {
 
 #[test]
 fn routes_match_on_every_field_and_continue_fans_out() {
-    let rules = keywords();
     let routes = vec![
         RouteConfig {
             severity: Some(Severity::Urgent),
@@ -113,7 +140,7 @@ fn routes_match_on_every_field_and_continue_fans_out() {
         },
         route(&["file"]),
     ];
-    let router = Router::new(routes, &rules);
+    let router = Router::new(routes);
     let table: &[(&str, &str, u64, &[&str])] = &[
         ("x", "Turkcell", 10, &["care-slack"]),
         ("x", "Turkcell", 50_000, &["vip", "care-slack"]),
@@ -127,7 +154,7 @@ fn routes_match_on_every_field_and_continue_fans_out() {
     for (source, brand, followers, expected) in table {
         let hit = stored(1, source, brand, *followers);
         assert_eq!(
-            router.receivers_for(&hit),
+            router.receivers_for(&hit.labels),
             *expected,
             "{source} {brand} {followers}"
         );
@@ -136,7 +163,6 @@ fn routes_match_on_every_field_and_continue_fans_out() {
 
 #[test]
 fn routes_match_on_topic_and_sentiment() {
-    let rules = keywords();
     let routes = vec![
         RouteConfig {
             topic: Some("Outage".into()),
@@ -152,10 +178,11 @@ fn routes_match_on_topic_and_sentiment() {
         },
         route(&["file"]),
     ];
-    let router = Router::new(routes, &rules);
-    let hit = |brand: &str, text: &str| StoredHit {
-        post: Post::from_json(&format!(r#"{{"source":"x","id":"1","text":"{text}"}}"#)).unwrap(),
-        ..stored(1, "x", brand, 0)
+    let router = Router::new(routes);
+    let hit = |brand: &str, text: &str| {
+        let post =
+            Post::from_json(&format!(r#"{{"source":"x","id":"1","text":"{text}"}}"#)).unwrap();
+        labelled(&post, brand)
     };
     let table: &[(&str, &str, &[&str])] = &[
         ("Outage", "Kadıköy'de kesinti var", &["noc"]),
@@ -175,7 +202,7 @@ fn routes_match_on_topic_and_sentiment() {
     ];
     for (brand, text, expected) in table {
         assert_eq!(
-            router.receivers_for(&hit(brand, text)),
+            router.receivers_for(&hit(brand, text).labels),
             *expected,
             "{brand}: {text}"
         );
@@ -184,23 +211,19 @@ fn routes_match_on_topic_and_sentiment() {
 
 #[test]
 fn operator_alerts_take_the_default_and_operator_routes() {
-    let rules = keywords();
-    let router = Router::new(
-        vec![
-            RouteConfig {
-                team: Some("care".into()),
-                ..route(&["care-slack"])
-            },
-            RouteConfig {
-                brand: Some("THY".into()),
-                operator: true,
-                continue_matching: true,
-                ..route(&["ops-pager"])
-            },
-            route(&["file", "ops-pager"]),
-        ],
-        &rules,
-    );
+    let router = Router::new(vec![
+        RouteConfig {
+            team: Some("care".into()),
+            ..route(&["care-slack"])
+        },
+        RouteConfig {
+            brand: Some("THY".into()),
+            operator: true,
+            continue_matching: true,
+            ..route(&["ops-pager"])
+        },
+        route(&["file", "ops-pager"]),
+    ]);
     assert_eq!(router.operator_receivers(), ["ops-pager", "file"]);
     assert_ne!(
         operator_alert_id("file", "msg_1"),
@@ -214,23 +237,26 @@ fn operator_alerts_take_the_default_and_operator_routes() {
 
 #[test]
 fn plan_groups_by_the_route_labels_with_order_independent_ids() {
-    let rules = keywords();
-    let by_brand = Router::new(vec![route(&["hook", "file"])], &rules);
+    let by_brand = Router::new(vec![route(&["hook", "file"])]);
     let hits = [
         stored(1, "x", "Turkcell", 0),
         stored(2, "news", "Turkcell", 0),
         stored(3, "x", "Vodafone", 0),
     ];
-    let plan = by_brand.plan(&hits, t0());
+    let plan = plan_fresh(&by_brand, &hits, t0());
     assert_eq!(plan.len(), 4, "two brands × two receivers");
     let turkcell = plan
         .iter()
-        .find(|d| d.receiver == "hook" && d.hit_ids == [1, 2])
+        .find(|d| d.receiver == "hook" && posts_of(d) == ["p1", "p2"])
         .unwrap();
     assert_eq!(turkcell.group_key, "route=0;brand=Turkcell");
     assert_eq!(turkcell.due_at, t0() + chrono::Duration::seconds(30));
     assert!(!turkcell.urgent && turkcell.hold_until.is_none());
-    let reversed = by_brand.plan(&[hits[2].clone(), hits[1].clone(), hits[0].clone()], t0());
+    let reversed = plan_fresh(
+        &by_brand,
+        &[hits[2].clone(), hits[1].clone(), hits[0].clone()],
+        t0(),
+    );
     let ids = |plan: &[NewDelivery]| {
         let mut ids: Vec<_> = plan.iter().map(|d| d.id.clone()).collect();
         ids.sort();
@@ -239,35 +265,29 @@ fn plan_groups_by_the_route_labels_with_order_independent_ids() {
     assert_eq!(ids(&plan), ids(&reversed));
     assert!(turkcell.id.starts_with("msg_") && !turkcell.id.contains('.'));
 
-    let by_team = Router::new(
-        vec![RouteConfig {
-            group_by: vec![GroupLabel::Team],
-            ..route(&["hook"])
-        }],
-        &rules,
-    );
-    let plan = by_team.plan(&hits, t0());
+    let by_team = Router::new(vec![RouteConfig {
+        group_by: vec![GroupLabel::Team],
+        ..route(&["hook"])
+    }]);
+    let plan = plan_fresh(&by_team, &hits, t0());
     assert_eq!(plan.len(), 1);
     assert_eq!(plan[0].group_key, "route=0;team=care");
-    assert_eq!(plan[0].hit_ids, [1, 2, 3]);
+    assert_eq!(posts_of(&plan[0]), ["p1", "p2", "p3"]);
 }
 
 #[test]
 fn urgent_hits_skip_the_wait_and_quiet_hours() {
-    let rules = keywords();
     let quiet = QuietHours::parse("22:00-08:00", chrono_tz::Europe::Istanbul).unwrap();
-    let router = Router::new(
-        vec![RouteConfig {
-            urgent_priority: Some(100_000),
-            quiet_hours: Some(quiet),
-            ..route(&["hook"])
-        }],
-        &rules,
-    );
+    let router = Router::new(vec![RouteConfig {
+        urgent_priority: Some(100_000),
+        quiet_hours: Some(quiet),
+        ..route(&["hook"])
+    }]);
     // 23:30 in Istanbul (UTC+3).
     let night = Utc.with_ymd_and_hms(2026, 11, 21, 20, 30, 0).unwrap();
     let morning = Utc.with_ymd_and_hms(2026, 11, 22, 5, 0, 0).unwrap();
-    let plan = router.plan(
+    let plan = plan_fresh(
+        &router,
         &[
             stored(1, "x", "Turkcell", 10),
             stored(2, "x", "THY", 10),
@@ -323,7 +343,7 @@ impl Timeline {
         Timeline {
             _dir: dir,
             store,
-            router: Router::new(routes, &keywords()),
+            router: Router::new(routes),
             next_post: 0,
         }
     }
@@ -338,28 +358,29 @@ impl Timeline {
                     self.next_post
                 ))
                 .unwrap();
-                let team = keywords()
-                    .brands
-                    .iter()
-                    .find(|b| b.name == brand)
-                    .and_then(|b| b.team.clone());
-                let hit = BrandHit::exact_for_tests(brand, team.as_deref(), brand);
-                (post, vec![hit])
+                let entry = keywords().brands.into_iter().find(|b| b.name == brand);
+                let mut hit = BrandHit::exact_for_tests(brand, None, brand);
+                if let Some(entry) = entry {
+                    hit.team = entry.team;
+                    hit.severity = entry.severity;
+                    hit.competitor = entry.competitor_of.is_some();
+                }
+                MatchedPost {
+                    post,
+                    sentiment: Sentiment::Negative,
+                    hits: vec![hit],
+                }
             })
             .collect();
-        let router = &self.router;
-        self.store
-            .record_batch(
-                NewBatch {
-                    source: "x".into(),
-                    cursor: None,
-                    posts,
-                    now,
-                    replies: Vec::new(),
-                },
-                |hits| router.plan(hits, now),
-            )
-            .unwrap();
+        let page = MatchedPage {
+            source: "x".into(),
+            cursor: None,
+            posts,
+            replies: Vec::new(),
+            alert_from: None,
+            now,
+        };
+        commit_page(&mut self.store, &self.router, page).unwrap();
     }
 
     /// Sends everything due at `now` (renders and marks delivered), returning how

@@ -20,10 +20,10 @@ use tokio::sync::oneshot;
 pub use health::{PollOutcome, SourceHealth};
 pub use outbox::{
     AlertHit, Delivery, DeliveryKind, DeliveryRow, DeliveryStatus, DisabledReceiver, FailedAttempt,
-    NewDelivery, NewOperatorAlert,
+    NewOperatorAlert,
 };
-pub use posts::{BatchOutcome, HitRow, NewBatch, StoredHit};
-pub use responses::{AckOutcome, NewEscalation, OwnReply};
+pub use posts::{BatchOutcome, HitRow, MatchedPost, NewBatch};
+pub use responses::AckOutcome;
 pub use schema::SCHEMA_VERSION;
 
 /// Why a store operation failed.

@@ -6,8 +6,11 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 
+use std::collections::HashMap;
+
 use super::{Store, StoreError, unix_millis};
 use crate::model::{Author, Post};
+use crate::routing::{GroupHistory, GroupRef, HitKey, NewDelivery};
 
 /// A hit as an alert shows it, read back from the store when a delivery is rendered.
 #[derive(Debug, Clone, PartialEq)]
@@ -130,29 +133,6 @@ pub(super) fn parse_time(text: Option<String>) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(&text?)
         .ok()
         .map(|at| at.with_timezone(&Utc))
-}
-
-/// A delivery to enqueue. Its body is rendered from its hits at the first attempt.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewDelivery {
-    /// Deterministic id, sent as `webhook-id`.
-    pub id: String,
-    /// Receiver name.
-    pub receiver: String,
-    /// Hits the alert covers.
-    pub hit_ids: Vec<i64>,
-    /// Which group of its route the alert belongs to (`brand=Turkcell`).
-    pub group_key: String,
-    /// Most hits shown in the message; the rest are counted ("and N more").
-    pub max_hits: usize,
-    /// An urgent hit is among them: the group is sent now, even in quiet hours.
-    pub urgent: bool,
-    /// When a new row would be due (now + `group_wait`, or now when urgent).
-    pub due_at: DateTime<Utc>,
-    /// End of the route's quiet hours, when they are on now.
-    pub hold_until: Option<DateTime<Utc>>,
-    /// Least time after the group's previous message.
-    pub group_interval: std::time::Duration,
 }
 
 /// A pending delivery claimed for sending.
@@ -290,14 +270,17 @@ pub struct FailedAttempt<'a> {
     pub retry_at_ms: Option<i64>,
 }
 
-/// Applies planned deliveries inside the batch transaction: each joins the open (not
-/// yet rendered) row of its group and receiver if there is one, else opens a new row
-/// due at `due_at`, no sooner than `group_interval` after the group's last message and
-/// not before `hold_until`. Urgent hits make their row due now. Returns how many rows
-/// were opened or brought forward.
+/// Persists planned deliveries inside the batch transaction. Each delivery's hits are
+/// attached to the open (not yet rendered) message of its group and receiver, which an
+/// urgent hit brings forward and quiet hours hold back; without one, the planned
+/// message is opened. Only hits stored by this transaction (`new_hits`, natural key →
+/// row id) are attached, so a hit joins exactly one message per receiver; a planned
+/// message left without any is not opened. Returns how many rows were opened or
+/// brought forward.
 pub(super) fn insert_deliveries(
     tx: &Transaction<'_>,
     deliveries: &[NewDelivery],
+    new_hits: &HashMap<HitKey, i64>,
     now: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
     let now = unix_millis(now);
@@ -305,9 +288,6 @@ pub(super) fn insert_deliveries(
         "SELECT id FROM deliveries
          WHERE receiver = ?1 AND group_key = ?2 AND status = 'pending' AND rendered_at IS NULL
          ORDER BY created_at DESC LIMIT 1",
-    )?;
-    let mut last_sent = tx.prepare_cached(
-        "SELECT MAX(rendered_at) FROM deliveries WHERE receiver = ?1 AND group_key = ?2",
     )?;
     let mut insert = tx.prepare_cached(
         "INSERT OR IGNORE INTO deliveries (id, receiver, payload, created_at, next_attempt_at,
@@ -324,7 +304,14 @@ pub(super) fn insert_deliveries(
         tx.prepare_cached("INSERT OR IGNORE INTO delivery_hits (delivery, hit) VALUES (?1, ?2)")?;
     let mut touched = 0;
     for delivery in deliveries {
-        let hold_until = delivery.hold_until.map(unix_millis);
+        let hits: Vec<i64> = delivery
+            .hits
+            .iter()
+            .filter_map(|key| new_hits.get(key).copied())
+            .collect();
+        if hits.is_empty() {
+            continue;
+        }
         let open: Option<String> = find_open
             .query_row(params![delivery.receiver, delivery.group_key], |row| {
                 row.get(0)
@@ -334,42 +321,24 @@ pub(super) fn insert_deliveries(
             Some(id) => {
                 if delivery.urgent {
                     touched += bring_forward.execute(params![id, now])?;
-                } else if let Some(until) = hold_until {
-                    hold.execute(params![id, until])?;
+                } else if let Some(until) = delivery.hold_until {
+                    hold.execute(params![id, unix_millis(until)])?;
                 }
                 id
             }
             None => {
-                let due = if delivery.urgent {
-                    now
-                } else {
-                    let previous: Option<i64> = last_sent
-                        .query_row(params![delivery.receiver, delivery.group_key], |row| {
-                            row.get(0)
-                        })?;
-                    let interval = delivery.group_interval.as_millis() as i64;
-                    [
-                        Some(unix_millis(delivery.due_at)),
-                        previous.map(|at| at + interval),
-                        hold_until,
-                    ]
-                    .into_iter()
-                    .flatten()
-                    .max()
-                    .unwrap_or(now)
-                };
                 touched += insert.execute(params![
                     delivery.id,
                     delivery.receiver,
                     now,
-                    due,
+                    unix_millis(delivery.due_at),
                     delivery.group_key,
                     delivery.max_hits as i64
                 ])?;
                 delivery.id.clone()
             }
         };
-        for hit in &delivery.hit_ids {
+        for hit in hits {
             link.execute(params![id, hit])?;
         }
     }
@@ -377,6 +346,39 @@ pub(super) fn insert_deliveries(
 }
 
 impl Store {
+    /// What the store knows of each group's messages, for planning new hits: when the
+    /// last one was rendered and when the open one (not rendered yet) is due.
+    pub fn group_history(
+        &self,
+        groups: &[GroupRef],
+    ) -> Result<HashMap<GroupRef, GroupHistory>, StoreError> {
+        let mut last_sent = self.conn.prepare_cached(
+            "SELECT MAX(rendered_at) FROM deliveries WHERE receiver = ?1 AND group_key = ?2",
+        )?;
+        let mut open_due = self.conn.prepare_cached(
+            "SELECT next_attempt_at FROM deliveries
+             WHERE receiver = ?1 AND group_key = ?2 AND status = 'pending' AND rendered_at IS NULL
+             ORDER BY created_at DESC LIMIT 1",
+        )?;
+        let mut history = HashMap::new();
+        for group in groups {
+            let at = |millis: Option<i64>| millis.and_then(DateTime::from_timestamp_millis);
+            let sent: Option<i64> =
+                last_sent.query_row(params![group.receiver, group.group_key], |row| row.get(0))?;
+            let due: Option<i64> = open_due
+                .query_row(params![group.receiver, group.group_key], |row| row.get(0))
+                .optional()?;
+            history.insert(
+                group.clone(),
+                GroupHistory {
+                    last_sent: at(sent),
+                    open_due: at(due),
+                },
+            );
+        }
+        Ok(history)
+    }
+
     /// Pending deliveries of `receiver` due at `now_ms`, oldest first.
     pub fn due_deliveries(
         &self,

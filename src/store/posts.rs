@@ -5,21 +5,27 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 
-use super::outbox::{NewDelivery, insert_deliveries};
-use super::responses::{OwnReply, apply_replies};
-use super::{Store, StoreError};
-use crate::matcher::{BrandHit, TermMatch};
-use crate::model::Post;
+use std::collections::{HashMap, HashSet};
 
-/// One poll's worth of work for the store.
+use super::outbox::insert_deliveries;
+use super::responses::apply_replies;
+use super::{Store, StoreError};
+use crate::matcher::{BrandHit, HitKind};
+use crate::model::Post;
+use crate::routing::{HitKey, NewDelivery, OwnReply};
+use crate::sentiment::Sentiment;
+
+/// One poll's worth of work for the store, matched and routed before it gets here.
 #[derive(Debug)]
 pub struct NewBatch {
     /// Source whose cursor advances.
     pub source: String,
     /// Cursor to store with the batch (`None`: leave it as it is).
     pub cursor: Option<String>,
-    /// Matched posts with their brand hits (posts without hits are not stored).
-    pub posts: Vec<(Post, Vec<BrandHit>)>,
+    /// Matched posts with their hits (posts without hits are not stored).
+    pub posts: Vec<MatchedPost>,
+    /// The deliveries routing planned for the new hits.
+    pub deliveries: Vec<NewDelivery>,
     /// Detection time recorded on new hits.
     pub now: DateTime<Utc>,
     /// Replies from brands' own handles in the page; they acknowledge the hits on the
@@ -27,21 +33,15 @@ pub struct NewBatch {
     pub replies: Vec<OwnReply>,
 }
 
-/// A hit that was new in this batch, with what an alert needs to show.
+/// A post the matcher found something in.
 #[derive(Debug, Clone)]
-pub struct StoredHit {
-    /// Row id of the hit.
-    pub hit_id: i64,
+pub struct MatchedPost {
     /// The post.
     pub post: Post,
-    /// Brand name.
-    pub brand: String,
-    /// The brand's team.
-    pub team: Option<String>,
-    /// What matched.
-    pub matched: Vec<TermMatch>,
-    /// Hits from the same author (same source) stored before this post.
-    pub author_earlier_hits: u64,
+    /// Its tone, read once.
+    pub sentiment: Sentiment,
+    /// Its hits, one per brand or topic.
+    pub hits: Vec<BrandHit>,
 }
 
 /// What a batch changed.
@@ -101,19 +101,35 @@ impl Store {
             .optional()?)
     }
 
-    /// Commits a batch: new posts and hits, then the deliveries `plan` makes for the
-    /// new hits, then the cursor, in one transaction. Posts and hits already stored
-    /// are left alone, so a page polled twice changes nothing.
-    pub fn record_batch(
-        &mut self,
-        batch: NewBatch,
-        plan: impl FnOnce(&[StoredHit]) -> Vec<NewDelivery>,
-    ) -> Result<BatchOutcome, StoreError> {
+    /// Which of `post_ids` of `source` are stored already (their hits were planned
+    /// when they were new, so routing leaves them out).
+    pub fn stored_post_ids(
+        &self,
+        source: &str,
+        post_ids: &[&str],
+    ) -> Result<HashSet<String>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT 1 FROM posts WHERE source = ?1 AND post_id = ?2")?;
+        let mut stored = HashSet::new();
+        for id in post_ids {
+            if statement.exists(params![source, id])? {
+                stored.insert(id.to_string());
+            }
+        }
+        Ok(stored)
+    }
+
+    /// Commits a batch in one transaction: new posts and their hits (with the labels
+    /// routes match on), the planned deliveries of the hits this transaction stored,
+    /// acknowledgements by own-handle replies, and the cursor. Posts and hits already
+    /// stored are left alone, so a page committed twice changes nothing.
+    pub fn record_batch(&mut self, batch: NewBatch) -> Result<BatchOutcome, StoreError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut outcome = BatchOutcome::default();
-        let mut new_hits = Vec::new();
+        let mut new_hits: HashMap<HitKey, i64> = HashMap::new();
         let now = timestamp(batch.now);
         {
             let mut insert_post = tx.prepare_cached(
@@ -124,14 +140,19 @@ impl Store {
             )?;
             let mut insert_hit = tx.prepare_cached(
                 "INSERT OR IGNORE INTO hits (post, brand, team, matched, detected_at,
-                     author_earlier_hits)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                     author_earlier_hits, severity, competitor, is_topic, sentiment)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?;
             let mut earlier = tx.prepare_cached(
                 "SELECT COUNT(*) FROM hits JOIN posts ON posts.id = hits.post
                  WHERE posts.source = ?1 AND posts.author_key = ?2 AND posts.id <> ?3",
             )?;
-            for (post, hits) in batch.posts {
+            for MatchedPost {
+                post,
+                sentiment,
+                hits,
+            } in batch.posts
+            {
                 if hits.is_empty() {
                     continue;
                 }
@@ -171,29 +192,28 @@ impl Store {
                         hit.team,
                         matched,
                         now,
-                        author_earlier_hits
+                        author_earlier_hits,
+                        hit.severity.as_str(),
+                        hit.competitor,
+                        hit.kind == HitKind::Topic,
+                        sentiment.as_str(),
                     ])? == 0
                     {
                         continue;
                     }
-                    new_hits.push(StoredHit {
-                        hit_id: tx.last_insert_rowid(),
-                        post: post.clone(),
-                        brand: hit.brand,
-                        team: hit.team,
-                        matched: hit.terms,
-                        author_earlier_hits: author_earlier_hits.max(0) as u64,
-                    });
+                    new_hits.insert(
+                        HitKey {
+                            source: post.source.clone(),
+                            post_id: post.id.clone(),
+                            brand: hit.brand,
+                        },
+                        tx.last_insert_rowid(),
+                    );
                 }
             }
         }
         outcome.new_hits = new_hits.len();
-        let deliveries = if new_hits.is_empty() {
-            Vec::new()
-        } else {
-            plan(&new_hits)
-        };
-        outcome.deliveries = insert_deliveries(&tx, &deliveries, batch.now)?;
+        outcome.deliveries = insert_deliveries(&tx, &batch.deliveries, &new_hits, batch.now)?;
         outcome.acked = apply_replies(&tx, &batch.replies)?;
         if let Some(cursor) = &batch.cursor {
             tx.execute(

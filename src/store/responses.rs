@@ -5,24 +5,12 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
-use super::outbox::{ALERT_HIT_COLUMNS, AlertHit, alert_hit_row, collect_alert_hits, parse_time};
+use super::outbox::parse_time;
 use super::posts::timestamp;
 use super::{Store, StoreError, unix_millis};
-
-/// A reply by one of a brand's own handles, seen in a batch.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OwnReply {
-    /// Source of the reply (and of the post it answers).
-    pub source: String,
-    /// Id of the answered post within the source.
-    pub in_reply_to: String,
-    /// The brand whose handle answered.
-    pub brand: String,
-    /// The answering handle, with `@`.
-    pub by: String,
-    /// When the reply was posted (or seen).
-    pub at: DateTime<Utc>,
-}
+use crate::keywords::Severity;
+use crate::routing::{HitKey, HitLabels, NewEscalation, OpenHit, OwnReply};
+use crate::sentiment::Sentiment;
 
 /// What `ack` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,17 +42,6 @@ type AckRow = (
     Option<String>,
     String,
 );
-
-/// An SLA escalation to enqueue.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewEscalation {
-    /// Deterministic delivery id.
-    pub id: String,
-    /// Receiver named by the route's `escalate_to`.
-    pub receiver: String,
-    /// The overdue hits it reports.
-    pub hit_ids: Vec<i64>,
-}
 
 /// Acknowledges the hits the replies answer, inside the batch transaction; returns how
 /// many hits were acknowledged.
@@ -136,17 +113,52 @@ impl Store {
         to: DateTime<Utc>,
         after: i64,
         limit: usize,
-    ) -> Result<Vec<AlertHit>, StoreError> {
-        let mut statement = self.conn.prepare_cached(&format!(
-            "SELECT {ALERT_HIT_COLUMNS} FROM hits JOIN posts ON posts.id = hits.post
+    ) -> Result<Vec<OpenHit>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT hits.id, posts.source, posts.post_id, hits.brand, hits.team,
+                    hits.competitor, hits.severity, posts.author_followers, hits.is_topic,
+                    hits.sentiment, hits.detected_at
+             FROM hits JOIN posts ON posts.id = hits.post
              WHERE hits.acked_at IS NULL AND hits.escalated_at IS NULL
                AND hits.detected_at >= ?1 AND hits.detected_at <= ?2 AND hits.id > ?3
-             ORDER BY hits.id LIMIT ?4"
-        ))?;
-        collect_alert_hits(statement.query_map(
+             ORDER BY hits.id LIMIT ?4",
+        )?;
+        let rows = statement.query_map(
             params![timestamp(from), timestamp(to), after, limit as i64],
-            alert_hit_row,
-        )?)
+            |row| {
+                let source: String = row.get(1)?;
+                let brand: String = row.get(3)?;
+                let severity: Option<String> = row.get(6)?;
+                let sentiment: Option<String> = row.get(9)?;
+                Ok(OpenHit {
+                    hit_id: row.get(0)?,
+                    key: HitKey {
+                        source: source.clone(),
+                        post_id: row.get(2)?,
+                        brand: brand.clone(),
+                    },
+                    labels: HitLabels {
+                        brand,
+                        team: row.get(4)?,
+                        source,
+                        competitor: row.get(5)?,
+                        // Hits stored before the labels were (schema 7) count as normal,
+                        // own-brand and neutral.
+                        severity: severity
+                            .and_then(|text| Severity::parse(&text).ok())
+                            .unwrap_or_default(),
+                        priority: row.get::<_, Option<i64>>(7)?.unwrap_or(0).max(0) as u64,
+                        is_topic: row.get(8)?,
+                        sentiment: sentiment
+                            .as_deref()
+                            .and_then(Sentiment::parse)
+                            .unwrap_or(Sentiment::Neutral),
+                    },
+                    detected_at: parse_time(Some(row.get(10)?)).unwrap_or_default(),
+                })
+            },
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// In one transaction: enqueues the escalations (due now) and marks every hit in

@@ -122,6 +122,15 @@ ALTER TABLE deliveries ADD COLUMN kind TEXT NOT NULL DEFAULT 'mention';
     r#"
 ALTER TABLE deliveries ADD COLUMN note TEXT;
 "#,
+    // 7: the labels routes match on, written once when a hit is stored, so the
+    // escalation check routes stored hits without the keywords or the text. Hits
+    // stored before count as normal, own-brand, neutral.
+    r#"
+ALTER TABLE hits ADD COLUMN severity TEXT;
+ALTER TABLE hits ADD COLUMN competitor INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE hits ADD COLUMN is_topic INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE hits ADD COLUMN sentiment TEXT;
+"#,
 ];
 
 /// The schema version this build writes.

@@ -5,6 +5,8 @@ use chrono::{TimeZone, Utc};
 use super::*;
 use crate::matcher::BrandHit;
 use crate::model::Post;
+use crate::routing::{HitKey, NewDelivery, NewEscalation, OwnReply};
+use crate::sentiment::Sentiment;
 
 fn open() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
@@ -28,31 +30,45 @@ fn hit_time() -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap()
 }
 
+/// A batch of `posts` with one planned delivery per hit, to receiver `file`.
 fn batch(cursor: &str, posts: Vec<(Post, Vec<BrandHit>)>) -> NewBatch {
+    let deliveries = posts
+        .iter()
+        .flat_map(|(post, hits)| {
+            hits.iter().map(move |hit| {
+                let key = HitKey {
+                    source: post.source.clone(),
+                    post_id: post.id.clone(),
+                    brand: hit.brand.clone(),
+                };
+                NewDelivery {
+                    id: format!("msg_{}_{}", key.post_id, key.brand),
+                    receiver: "file".into(),
+                    group_key: format!("hit={}_{}", key.post_id, key.brand),
+                    hits: vec![key],
+                    max_hits: 10,
+                    urgent: false,
+                    due_at: hit_time(),
+                    hold_until: None,
+                }
+            })
+        })
+        .collect();
     NewBatch {
         source: "news".into(),
         cursor: Some(cursor.into()),
-        posts,
+        posts: posts
+            .into_iter()
+            .map(|(post, hits)| MatchedPost {
+                post,
+                sentiment: Sentiment::Neutral,
+                hits,
+            })
+            .collect(),
+        deliveries,
         now: hit_time(),
         replies: Vec::new(),
     }
-}
-
-/// One delivery per new hit, to receiver `file`.
-fn plan_one_each(hits: &[StoredHit]) -> Vec<NewDelivery> {
-    hits.iter()
-        .map(|hit| NewDelivery {
-            id: format!("msg_{}", hit.hit_id),
-            receiver: "file".into(),
-            hit_ids: vec![hit.hit_id],
-            group_key: format!("hit={}", hit.hit_id),
-            max_hits: 10,
-            urgent: false,
-            due_at: hit_time(),
-            hold_until: None,
-            group_interval: std::time::Duration::ZERO,
-        })
-        .collect()
 }
 
 #[test]
@@ -67,7 +83,7 @@ fn a_page_recorded_twice_changes_nothing_the_second_time() {
             ],
         )
     };
-    let first = store.record_batch(page(), plan_one_each).unwrap();
+    let first = store.record_batch(page()).unwrap();
     assert_eq!(
         first,
         BatchOutcome {
@@ -77,9 +93,7 @@ fn a_page_recorded_twice_changes_nothing_the_second_time() {
             acked: 0
         }
     );
-    let second = store
-        .record_batch(page(), |_| panic!("no new hits, nothing to plan"))
-        .unwrap();
+    let second = store.record_batch(page()).unwrap();
     assert_eq!(second, BatchOutcome::default());
     assert_eq!(store.counts().unwrap(), (2, 3));
     assert_eq!(store.deliveries(None, 10).unwrap().len(), 3);
@@ -90,7 +104,7 @@ fn a_page_recorded_twice_changes_nothing_the_second_time() {
 fn posts_without_hits_are_not_stored_and_the_cursor_still_advances() {
     let (_dir, mut store) = open();
     let outcome = store
-        .record_batch(batch("c7", vec![(post("1", "a"), vec![])]), plan_one_each)
+        .record_batch(batch("c7", vec![(post("1", "a"), vec![])]))
         .unwrap();
     assert_eq!(outcome, BatchOutcome::default());
     assert_eq!(store.counts().unwrap(), (0, 0));
@@ -102,21 +116,20 @@ fn posts_without_hits_are_not_stored_and_the_cursor_still_advances() {
 fn a_failing_batch_commits_nothing_not_even_its_cursor() {
     let (_dir, mut store) = open();
     store
-        .record_batch(
-            batch("c1", vec![(post("1", "a"), vec![hit("Turkcell")])]),
-            plan_one_each,
+        .record_batch(batch("c1", vec![(post("1", "a"), vec![hit("Turkcell")])]))
+        .unwrap();
+    // A write that fails late in the transaction (here the cursor, after the posts,
+    // hits and deliveries) must take everything with it.
+    store
+        .conn
+        .execute_batch(
+            "CREATE TEMP TRIGGER refuse BEFORE INSERT ON cursors WHEN NEW.cursor = 'c2'
+             BEGIN SELECT RAISE(ABORT, 'injected failure'); END;
+             CREATE TEMP TRIGGER refuse_update BEFORE UPDATE ON cursors WHEN NEW.cursor = 'c2'
+             BEGIN SELECT RAISE(ABORT, 'injected failure'); END;",
         )
         .unwrap();
-    // A delivery that links an unknown hit violates a foreign key inside the transaction.
-    let broken = |hits: &[StoredHit]| {
-        let mut plan = plan_one_each(hits);
-        plan[0].hit_ids.push(9_999);
-        plan
-    };
-    let result = store.record_batch(
-        batch("c2", vec![(post("2", "a"), vec![hit("Turkcell")])]),
-        broken,
-    );
+    let result = store.record_batch(batch("c2", vec![(post("2", "a"), vec![hit("Turkcell")])]));
     assert!(result.is_err());
     assert_eq!(
         store.counts().unwrap(),
@@ -134,18 +147,19 @@ fn a_failing_batch_commits_nothing_not_even_its_cursor() {
 #[test]
 fn author_history_counts_earlier_hits_from_the_same_author() {
     let (_dir, mut store) = open();
-    let mut seen = Vec::new();
     for (id, author) in [("1", "ayse"), ("2", "ayse"), ("3", "ali"), ("4", "ayse")] {
         store
-            .record_batch(
-                batch(id, vec![(post(id, author), vec![hit("Turkcell")])]),
-                |hits| {
-                    seen.push(hits[0].author_earlier_hits);
-                    Vec::new()
-                },
-            )
+            .record_batch(batch(id, vec![(post(id, author), vec![hit("Turkcell")])]))
             .unwrap();
     }
+    let seen: Vec<i64> = store
+        .conn
+        .prepare("SELECT author_earlier_hits FROM hits ORDER BY id")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
     assert_eq!(seen, [0, 1, 0, 2]);
 }
 
@@ -153,16 +167,13 @@ fn author_history_counts_earlier_hits_from_the_same_author() {
 fn outbox_lifecycle_due_delivered_failed_dead() {
     let (_dir, mut store) = open();
     store
-        .record_batch(
-            batch(
-                "c",
-                vec![
-                    (post("1", "a"), vec![hit("A")]),
-                    (post("2", "a"), vec![hit("B")]),
-                ],
-            ),
-            plan_one_each,
-        )
+        .record_batch(batch(
+            "c",
+            vec![
+                (post("1", "a"), vec![hit("A")]),
+                (post("2", "a"), vec![hit("B")]),
+            ],
+        ))
         .unwrap();
     let now = unix_millis(Utc::now());
     let due = store.due_deliveries("file", now, 10).unwrap();
@@ -213,10 +224,7 @@ fn outbox_lifecycle_due_delivered_failed_dead() {
 fn a_dead_delivery_retried_keeps_its_id_and_payload_and_restarts_its_age() {
     let (_dir, mut store) = open();
     store
-        .record_batch(
-            batch("c", vec![(post("1", "a"), vec![hit("A")])]),
-            plan_one_each,
-        )
+        .record_batch(batch("c", vec![(post("1", "a"), vec![hit("A")])]))
         .unwrap();
     let now = unix_millis(Utc::now());
     let original = store.due_deliveries("file", now, 10).unwrap().remove(0);
@@ -266,27 +274,27 @@ fn a_delivery_renders_from_its_stored_hits_and_freezes_once() {
     let (_dir, mut store) = open();
     let mut first = post("1", "ayse");
     first.url = Some("https://x.example/1".into());
-    store
-        .record_batch(
-            batch(
-                "c",
-                vec![(first, vec![hit("A")]), (post("2", "ayse"), vec![hit("A")])],
-            ),
-            |hits| {
-                vec![NewDelivery {
-                    id: "msg_group".into(),
-                    receiver: "file".into(),
-                    hit_ids: hits.iter().map(|h| h.hit_id).collect(),
-                    group_key: "brand=A".into(),
-                    max_hits: 1,
-                    urgent: false,
-                    due_at: hit_time(),
-                    hold_until: None,
-                    group_interval: std::time::Duration::ZERO,
-                }]
-            },
-        )
-        .unwrap();
+    let mut grouped = batch(
+        "c",
+        vec![(first, vec![hit("A")]), (post("2", "ayse"), vec![hit("A")])],
+    );
+    // One message for both hits, showing one.
+    let hits = grouped
+        .deliveries
+        .drain(..)
+        .flat_map(|delivery| delivery.hits)
+        .collect();
+    grouped.deliveries = vec![NewDelivery {
+        id: "msg_group".into(),
+        receiver: "file".into(),
+        hits,
+        group_key: "brand=A".into(),
+        max_hits: 1,
+        urgent: false,
+        due_at: hit_time(),
+        hold_until: None,
+    }];
+    store.record_batch(grouped).unwrap();
     let now = unix_millis(Utc::now());
     let due = store.due_deliveries("file", now, 10).unwrap().remove(0);
     assert!(!due.rendered && due.payload.is_empty());
@@ -345,10 +353,7 @@ fn reopening_keeps_data_and_refuses_a_newer_schema() {
     {
         let mut store = Store::open(&path).unwrap();
         store
-            .record_batch(
-                batch("c", vec![(post("1", "a"), vec![hit("A")])]),
-                plan_one_each,
-            )
+            .record_batch(batch("c", vec![(post("1", "a"), vec![hit("A")])]))
             .unwrap();
     }
     let store = Store::open(&path).unwrap();
@@ -380,16 +385,13 @@ fn a_hit_is_open_until_acknowledged_once_by_command_or_own_reply() {
     let mut complaint = post("1", "ayse");
     complaint.created_at = Some(hit_time() - chrono::Duration::minutes(10));
     store
-        .record_batch(
-            batch(
-                "c",
-                vec![
-                    (complaint, vec![hit("A")]),
-                    (post("2", "ali"), vec![hit("A")]),
-                ],
-            ),
-            plan_one_each,
-        )
+        .record_batch(batch(
+            "c",
+            vec![
+                (complaint, vec![hit("A")]),
+                (post("2", "ali"), vec![hit("A")]),
+            ],
+        ))
         .unwrap();
     let open = store.open_hits(hit_time(), hit_time(), 0, 10).unwrap();
     assert_eq!(open.len(), 2);
@@ -424,7 +426,7 @@ fn a_hit_is_open_until_acknowledged_once_by_command_or_own_reply() {
         by: "@A_Destek".into(),
         at: later,
     }];
-    let outcome = store.record_batch(reply_batch, plan_one_each).unwrap();
+    let outcome = store.record_batch(reply_batch).unwrap();
     assert_eq!(outcome.acked, 1);
     let rows = store.recent_hits(10, None).unwrap();
     let answered = rows.iter().find(|h| h.id == second).unwrap();
@@ -441,10 +443,7 @@ fn a_hit_is_open_until_acknowledged_once_by_command_or_own_reply() {
 fn escalations_are_recorded_once_with_their_hits() {
     let (_dir, mut store) = open();
     store
-        .record_batch(
-            batch("c", vec![(post("1", "a"), vec![hit("A")])]),
-            plan_one_each,
-        )
+        .record_batch(batch("c", vec![(post("1", "a"), vec![hit("A")])]))
         .unwrap();
     let open = store.open_hits(hit_time(), hit_time(), 0, 10).unwrap();
     let escalation = NewEscalation {

@@ -26,7 +26,8 @@ const LAYERS: &[&[&str]] = &[
     &["pipeline"],
     &["api"],
     &["config"],
-    &["app", "cli"],
+    &["app"],
+    &["cli"],
 ];
 
 fn layer_of(module: &str) -> Option<usize> {

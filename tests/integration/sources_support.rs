@@ -8,11 +8,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mentiond::alerts::responsibility::OwnHandles;
 use mentiond::http::BodyError;
 use mentiond::keywords::{KeywordRules, parse_keywords};
-use mentiond::matcher::{Matcher, SharedMatcher};
 use mentiond::model::Post;
+use mentiond::pipeline::snapshot::{KeywordSnapshot, SharedKeywords};
 use mentiond::pipeline::{Batch, Pipeline};
 use mentiond::routing::GroupLabel;
 use mentiond::routing::{RouteConfig, Router};
@@ -106,13 +105,14 @@ impl Harness {
             escalate_to: Vec::new(),
             operator: false,
         };
-        let router = Router::new(vec![route], &keywords());
+        let router = Router::new(vec![route]);
         tokio::spawn(
             Pipeline {
                 batches: input,
-                matcher: Arc::new(SharedMatcher::new(Matcher::new(&keywords()).unwrap())),
+                keywords: Arc::new(SharedKeywords::new(
+                    KeywordSnapshot::new(keywords()).unwrap(),
+                )),
                 router: Arc::new(router),
-                own_handles: Arc::new(OwnHandles::new(&keywords())),
                 store: store.clone(),
                 wakers: Vec::new(),
                 backfill,
