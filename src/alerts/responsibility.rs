@@ -115,6 +115,17 @@ impl EscalationLoop {
     /// One check at `now`: escalates every open hit past its route's SLA, marking it
     /// so it is never escalated again. Returns how many deliveries were enqueued.
     pub async fn check(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        self.check_with(now, Arc::new(|| {})).await
+    }
+
+    /// [`EscalationLoop::check`], running `between` after a page of open hits is read
+    /// and planned and before its escalations are written, where tests land a
+    /// concurrent acknowledgement.
+    async fn check_with(
+        &self,
+        now: DateTime<Utc>,
+        between: Arc<dyn Fn() + Send + Sync>,
+    ) -> Result<usize, StoreError> {
         let Some(longest) = self.router.longest_sla() else {
             return Ok(0);
         };
@@ -128,12 +139,14 @@ impl EscalationLoop {
         // the overdue ones behind them.
         loop {
             let router = Arc::clone(&router);
+            let between = Arc::clone(&between);
             let (page_len, last, count) = self
                 .store
                 .call(move |store| -> Result<(usize, i64, usize), StoreError> {
                     let open = store.open_hits(from, now, after, PAGE)?;
                     let last = open.last().map_or(after, |hit| hit.hit_id);
                     let (escalations, overdue) = router.plan_escalations(&open, now);
+                    between();
                     let count = if overdue.is_empty() {
                         0
                     } else {
@@ -158,7 +171,7 @@ mod tests {
     use crate::alerts::RouteConfig;
     use crate::config::parse_keywords;
     use crate::matcher::BrandHit;
-    use crate::store::{NewBatch, Store, unix_millis};
+    use crate::store::{AckOutcome, DeliveryKind, NewBatch, Store, unix_millis};
     use chrono::TimeZone;
 
     const KEYWORDS: &str = r#"
@@ -283,6 +296,144 @@ own_handles = ["TurkcellHizmet"]
             .unwrap();
         assert_eq!(total, 1, "the acknowledged hit is not escalated");
         assert_eq!(hits[0].post.id, "p1");
+        drop(escalations);
+        drop(store);
+        thread.join().unwrap();
+    }
+
+    /// A second connection (as `mentiond ack` opens) acknowledges hits after the check
+    /// has read and planned them and before it writes: round after round, with none,
+    /// one or both of a round's two hits acknowledged in between.
+    #[tokio::test]
+    async fn an_acknowledgement_between_the_read_and_the_write_is_never_escalated() {
+        const ROUNDS: i64 = 200;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let mut store = Store::open(&path).unwrap();
+        let router = Arc::new(Router::new(
+            vec![route(60, &["pager", "lead"])],
+            &keywords(),
+        ));
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap();
+        // Each round's hits are found two hours after the last round's, so a check
+        // one hour after them sees only its own round as overdue.
+        let found = move |round: i64| t0 + chrono::Duration::hours(2 * round);
+        let mut rounds = Vec::new();
+        for round in 0..ROUNDS {
+            let posts = ["a", "b"]
+                .iter()
+                .map(|id| {
+                    let hit = BrandHit::exact_for_tests("Turkcell", Some("care"), "Turkcell");
+                    let json = format!(r#"{{"source":"x","id":"{round}{id}","text":"Turkcell"}}"#);
+                    (post(&json), vec![hit])
+                })
+                .collect();
+            let at = found(round);
+            store
+                .record_batch(
+                    NewBatch {
+                        source: "x".into(),
+                        cursor: None,
+                        posts,
+                        now: at,
+                        replies: Vec::new(),
+                    },
+                    |hits| router.plan(hits, at),
+                )
+                .unwrap();
+            let hits: Vec<i64> = store
+                .open_hits(at, at, 0, 10)
+                .unwrap()
+                .iter()
+                .map(|hit| hit.hit_id)
+                .collect();
+            assert_eq!(hits.len(), 2);
+            // None, one, then both of the round's hits are acknowledged in between.
+            let acked = hits[..(round % 3) as usize].to_vec();
+            rounds.push((hits, acked));
+        }
+
+        let (go, acker_go) = std::sync::mpsc::channel::<Vec<i64>>();
+        let (acker_done, done) = std::sync::mpsc::channel::<()>();
+        let acker = std::thread::spawn(move || {
+            let other = Store::open(&path).unwrap();
+            for hits in acker_go {
+                for hit in hits {
+                    let outcome = other.ack_hit(hit, "ayse", "cli", t0).unwrap();
+                    assert!(matches!(outcome, AckOutcome::Acked { .. }));
+                }
+                acker_done.send(()).unwrap();
+            }
+        });
+        let to_ack = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let between = {
+            let to_ack = Arc::clone(&to_ack);
+            let done = std::sync::Mutex::new(done);
+            Arc::new(move || {
+                let hits = std::mem::take(&mut *to_ack.lock().unwrap());
+                go.send(hits).unwrap();
+                done.lock()
+                    .unwrap()
+                    .recv_timeout(Duration::from_secs(10))
+                    .expect("the acknowledging thread answers");
+            })
+        };
+
+        let (store, thread) = StoreHandle::spawn(store);
+        let escalations = EscalationLoop {
+            router: Arc::clone(&router),
+            store: store.clone(),
+            wakers: Vec::new(),
+            every: Duration::from_secs(30),
+            cancel: CancellationToken::new(),
+        };
+        for (round, (_, acked)) in rounds.iter().enumerate() {
+            *to_ack.lock().unwrap() = acked.clone();
+            let now = found(round as i64) + chrono::Duration::hours(1);
+            let enqueued = escalations
+                .check_with(now, Arc::clone(&between) as Arc<dyn Fn() + Send + Sync>)
+                .await
+                .unwrap();
+            let expected = if acked.len() == 2 { 0 } else { 2 };
+            assert_eq!(enqueued, expected, "round {round}, acknowledged {acked:?}");
+        }
+        drop(between);
+        acker.join().unwrap();
+
+        let end = unix_millis(found(ROUNDS));
+        let acked: Vec<i64> = rounds.iter().flat_map(|(_, acked)| acked.clone()).collect();
+        let expected: Vec<i64> = rounds
+            .iter()
+            .flat_map(|(hits, acked)| hits.iter().filter(|h| !acked.contains(h)).copied())
+            .collect();
+        for receiver in ["pager", "lead"] {
+            let due = store
+                .call(move |store| store.due_deliveries(receiver, end, 1000))
+                .await
+                .unwrap()
+                .unwrap();
+            let with_open_hits = rounds.iter().filter(|(_, acked)| acked.len() < 2);
+            assert_eq!(due.len(), with_open_hits.count());
+            let mut escalated = Vec::new();
+            for delivery in due {
+                assert_eq!(delivery.kind, DeliveryKind::Escalation);
+                let id = delivery.id.clone();
+                let (hits, total) = store
+                    .call(move |store| store.delivery_hits(&id, 10))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(total, hits.len());
+                assert_eq!(delivery.max_hits, total, "sized for the hits it carries");
+                escalated.extend(hits.iter().map(|hit| hit.hit_id));
+            }
+            escalated.sort_unstable();
+            assert!(
+                escalated.iter().all(|hit| !acked.contains(hit)),
+                "an acknowledged hit was escalated to {receiver}"
+            );
+            assert_eq!(escalated, expected, "every open hit escalated once");
+        }
         drop(escalations);
         drop(store);
         thread.join().unwrap();

@@ -2,6 +2,8 @@
 //! API, or a reply from one of the brand's own handles on the platform), and an open
 //! hit past its route's SLA is escalated once. Acks and escalations are written here.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
@@ -149,8 +151,12 @@ impl Store {
         )?)
     }
 
-    /// In one transaction: enqueues the escalations (due now) and marks every hit in
-    /// `escalated` as escalated, so none is escalated twice. Returns the new deliveries.
+    /// In one transaction: marks as escalated every hit in `escalated` that is still
+    /// open (not acknowledged, not escalated), and enqueues each escalation (due now)
+    /// with those of its hits that were marked here. The hits were read before this
+    /// transaction, so an acknowledgement may have landed since: such a hit is neither
+    /// marked nor attached, and an escalation left without hits is not enqueued.
+    /// Returns the new deliveries.
     pub fn record_escalations(
         &mut self,
         escalations: &[NewEscalation],
@@ -162,6 +168,17 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut inserted = 0;
         {
+            let mut mark = tx.prepare_cached(
+                "UPDATE hits SET escalated_at = ?2
+                 WHERE id = ?1 AND acked_at IS NULL AND escalated_at IS NULL",
+            )?;
+            let escalated_at = timestamp(now);
+            let mut marked = HashSet::new();
+            for &hit in escalated {
+                if mark.execute(params![hit, escalated_at])? > 0 {
+                    marked.insert(hit);
+                }
+            }
             let now_ms = unix_millis(now);
             let mut insert = tx.prepare_cached(
                 "INSERT OR IGNORE INTO deliveries (id, receiver, payload, created_at,
@@ -171,22 +188,30 @@ impl Store {
             let mut link = tx.prepare_cached(
                 "INSERT OR IGNORE INTO delivery_hits (delivery, hit) VALUES (?1, ?2)",
             )?;
-            let mut mark = tx.prepare_cached(
-                "UPDATE hits SET escalated_at = ?2 WHERE id = ?1 AND escalated_at IS NULL",
-            )?;
             for escalation in escalations {
+                let hits: Vec<i64> = escalation
+                    .hit_ids
+                    .iter()
+                    .copied()
+                    .filter(|hit| marked.contains(hit))
+                    .collect();
+                if hits.is_empty() {
+                    continue;
+                }
+                // The planned id is kept even when some planned hits were acknowledged
+                // meanwhile: the id scheme is the router's, which the store does not
+                // know, and the planned id is still deterministic (the same open hits
+                // read again plan the same id) and unique (the hits attached here are
+                // escalated now, so no later plan holds the same set of hits).
                 inserted += insert.execute(params![
                     escalation.id,
                     escalation.receiver,
                     now_ms,
-                    escalation.hit_ids.len().max(1) as i64
+                    hits.len() as i64
                 ])?;
-                for hit in &escalation.hit_ids {
+                for hit in &hits {
                     link.execute(params![escalation.id, hit])?;
                 }
-            }
-            for hit in escalated {
-                mark.execute(params![hit, timestamp(now)])?;
             }
         }
         tx.commit()?;
