@@ -6,8 +6,10 @@
 mod health;
 mod outbox;
 mod posts;
+mod replies;
 mod responses;
 mod schema;
+mod time;
 
 use std::path::Path;
 use std::sync::mpsc as std_mpsc;
@@ -23,8 +25,10 @@ pub use outbox::{
     NewDelivery, NewOperatorAlert,
 };
 pub use posts::{BatchOutcome, HitRow, NewBatch, StoredHit};
-pub use responses::{AckOutcome, NewEscalation, OwnReply};
+pub use replies::OwnReply;
+pub use responses::{AckOutcome, NewEscalation};
 pub use schema::SCHEMA_VERSION;
+pub use time::unix_millis;
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -141,11 +145,6 @@ impl StoreHandle {
             .map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)
     }
-}
-
-/// Milliseconds since the Unix epoch, the unit of every scheduling column.
-pub fn unix_millis(at: chrono::DateTime<chrono::Utc>) -> i64 {
-    at.timestamp_millis()
 }
 
 #[cfg(test)]

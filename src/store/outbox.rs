@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 
-use super::{Store, StoreError, unix_millis};
+use super::time::{parse_timestamp, unix_millis};
+use super::{Store, StoreError};
 use crate::model::{Author, Post};
 
 /// A hit as an alert shows it, read back from the store when a delivery is rendered.
@@ -91,7 +92,10 @@ pub(super) fn alert_hit_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AlertHi
         author: (author != Author::default()).then_some(author),
         text: row.get(13)?,
         lang: row.get(14)?,
-        created_at: parse_time(row.get::<_, Option<String>>(15)?),
+        created_at: row
+            .get::<_, Option<String>>(15)?
+            .as_deref()
+            .and_then(parse_timestamp),
         kind: row.get(16)?,
         in_reply_to: row.get(17)?,
     };
@@ -101,7 +105,7 @@ pub(super) fn alert_hit_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AlertHi
         row.get(2)?,
         row.get(3)?,
         row.get(4)?,
-        parse_time(Some(row.get::<_, String>(5)?)),
+        parse_timestamp(&row.get::<_, String>(5)?),
         post,
     ))
 }
@@ -124,12 +128,6 @@ pub(super) fn collect_alert_hits(
         });
     }
     Ok(hits)
-}
-
-pub(super) fn parse_time(text: Option<String>) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(&text?)
-        .ok()
-        .map(|at| at.with_timezone(&Utc))
 }
 
 /// A delivery to enqueue. Its body is rendered from its hits at the first attempt.

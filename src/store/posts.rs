@@ -6,7 +6,8 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 
 use super::outbox::{NewDelivery, insert_deliveries};
-use super::responses::{OwnReply, apply_replies};
+use super::replies::{OwnReply, apply_replies};
+use super::time::timestamp;
 use super::{Store, StoreError};
 use crate::matcher::{BrandHit, TermMatch};
 use crate::model::Post;
@@ -260,9 +261,4 @@ impl Store {
             .query_row("SELECT COUNT(*) FROM hits", [], |r| r.get(0))?;
         Ok((posts as u64, hits as u64))
     }
-}
-
-/// RFC 3339 with milliseconds and `Z`: sorts lexicographically in time order.
-pub(super) fn timestamp(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

@@ -1,30 +1,16 @@
 //! Responsibility: every hit is open until acknowledged (by `mentiond ack`, the HTTP
-//! API, or a reply from one of the brand's own handles on the platform), and an open
-//! hit past its route's SLA is escalated once. Acks and escalations are written here.
+//! API, or a reply from one of the brand's own handles on the platform, which
+//! `replies` applies with the batch), and an open hit past its route's SLA is escalated
+//! once. Acks by hand and escalations are written here.
 
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
-use super::outbox::{ALERT_HIT_COLUMNS, AlertHit, alert_hit_row, collect_alert_hits, parse_time};
-use super::posts::timestamp;
-use super::{Store, StoreError, unix_millis};
-
-/// A reply by one of a brand's own handles, seen in a batch.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OwnReply {
-    /// Source of the reply (and of the post it answers).
-    pub source: String,
-    /// Id of the answered post within the source.
-    pub in_reply_to: String,
-    /// The brand whose handle answered.
-    pub brand: String,
-    /// The answering handle, with `@`.
-    pub by: String,
-    /// When the reply was posted (or seen).
-    pub at: DateTime<Utc>,
-}
+use super::outbox::{ALERT_HIT_COLUMNS, AlertHit, alert_hit_row, collect_alert_hits};
+use super::time::{parse_timestamp, timestamp, unix_millis};
+use super::{Store, StoreError};
 
 /// What `ack` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,30 +54,6 @@ pub struct NewEscalation {
     pub hit_ids: Vec<i64>,
 }
 
-/// Acknowledges the hits the replies answer, inside the batch transaction; returns how
-/// many hits were acknowledged.
-pub(super) fn apply_replies(
-    tx: &Transaction<'_>,
-    replies: &[OwnReply],
-) -> Result<usize, StoreError> {
-    let mut ack = tx.prepare_cached(
-        "UPDATE hits SET acked_at = ?1, acked_by = ?2, ack_source = 'reply'
-         WHERE acked_at IS NULL AND brand = ?3
-           AND post = (SELECT id FROM posts WHERE source = ?4 AND post_id = ?5)",
-    )?;
-    let mut acked = 0;
-    for reply in replies {
-        acked += ack.execute(params![
-            timestamp(reply.at),
-            reply.by,
-            reply.brand,
-            reply.source,
-            reply.in_reply_to
-        ])?;
-    }
-    Ok(acked)
-}
-
 impl Store {
     /// Acknowledges hit `hit_id` on behalf of `by`, recording how (`cli`, `api`).
     pub fn ack_hit(
@@ -121,8 +83,10 @@ impl Store {
              WHERE id = ?1 AND acked_at IS NULL",
             params![hit_id, timestamp(now), by, how],
         )?;
-        let since = parse_time(posted)
-            .or_else(|| parse_time(Some(detected)))
+        let since = posted
+            .as_deref()
+            .and_then(parse_timestamp)
+            .or_else(|| parse_timestamp(&detected))
             .unwrap_or(now);
         Ok(AckOutcome::Acked {
             brand,
