@@ -228,22 +228,14 @@ own_handles = ["TurkcellHizmet"]
         }
     }
 
-    #[tokio::test]
-    async fn an_open_hit_is_escalated_once_after_its_sla_unless_acknowledged() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
-        let t0 = Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap();
-        let router = Arc::new(Router::new(vec![route(60, &["pager"])], &keywords()));
-        let posts = ["p1", "p2"]
+    /// Stores one Turkcell hit per post id, found at `at`, planned by `router`.
+    fn record_hits(store: &mut Store, router: &Router, ids: &[String], at: DateTime<Utc>) {
+        let posts = ids
             .iter()
             .map(|id| {
                 let hit = BrandHit::exact_for_tests("Turkcell", Some("care"), "Turkcell");
-                (
-                    post(&format!(
-                        r#"{{"source":"x","id":"{id}","text":"Turkcell yok"}}"#
-                    )),
-                    vec![hit],
-                )
+                let json = format!(r#"{{"source":"x","id":"{id}","text":"Turkcell yok"}}"#);
+                (post(&json), vec![hit])
             })
             .collect();
         store
@@ -252,24 +244,38 @@ own_handles = ["TurkcellHizmet"]
                     source: "x".into(),
                     cursor: None,
                     posts,
-                    now: t0,
+                    now: at,
                     replies: Vec::new(),
                 },
-                |hits| router.plan(hits, t0),
+                |hits| router.plan(hits, at),
             )
             .unwrap();
+    }
+
+    /// An escalation loop over `router` and `store`, checked by hand.
+    fn escalation_loop(router: &Arc<Router>, store: &StoreHandle) -> EscalationLoop {
+        EscalationLoop {
+            router: Arc::clone(router),
+            store: store.clone(),
+            wakers: Vec::new(),
+            every: Duration::from_secs(30),
+            cancel: CancellationToken::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_open_hit_is_escalated_once_after_its_sla_unless_acknowledged() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap();
+        let router = Arc::new(Router::new(vec![route(60, &["pager"])], &keywords()));
+        record_hits(&mut store, &router, &["p1".into(), "p2".into()], t0);
         let answered = store.open_hits(t0, t0, 0, 10).unwrap()[1].hit_id;
         store
             .ack_hit(answered, "ayse", "cli", t0 + chrono::Duration::minutes(20))
             .unwrap();
         let (store, thread) = StoreHandle::spawn(store);
-        let escalations = EscalationLoop {
-            router: Arc::clone(&router),
-            store: store.clone(),
-            wakers: Vec::new(),
-            every: Duration::from_secs(30),
-            cancel: CancellationToken::new(),
-        };
+        let escalations = escalation_loop(&router, &store);
         let minutes = move |m| t0 + chrono::Duration::minutes(m);
         assert_eq!(
             escalations.check(minutes(59)).await.unwrap(),
@@ -320,27 +326,13 @@ own_handles = ["TurkcellHizmet"]
         let found = move |round: i64| t0 + chrono::Duration::hours(2 * round);
         let mut rounds = Vec::new();
         for round in 0..ROUNDS {
-            let posts = ["a", "b"]
-                .iter()
-                .map(|id| {
-                    let hit = BrandHit::exact_for_tests("Turkcell", Some("care"), "Turkcell");
-                    let json = format!(r#"{{"source":"x","id":"{round}{id}","text":"Turkcell"}}"#);
-                    (post(&json), vec![hit])
-                })
-                .collect();
             let at = found(round);
-            store
-                .record_batch(
-                    NewBatch {
-                        source: "x".into(),
-                        cursor: None,
-                        posts,
-                        now: at,
-                        replies: Vec::new(),
-                    },
-                    |hits| router.plan(hits, at),
-                )
-                .unwrap();
+            record_hits(
+                &mut store,
+                &router,
+                &[format!("{round}a"), format!("{round}b")],
+                at,
+            );
             let hits: Vec<i64> = store
                 .open_hits(at, at, 0, 10)
                 .unwrap()
@@ -380,13 +372,7 @@ own_handles = ["TurkcellHizmet"]
         };
 
         let (store, thread) = StoreHandle::spawn(store);
-        let escalations = EscalationLoop {
-            router: Arc::clone(&router),
-            store: store.clone(),
-            wakers: Vec::new(),
-            every: Duration::from_secs(30),
-            cancel: CancellationToken::new(),
-        };
+        let escalations = escalation_loop(&router, &store);
         for (round, (_, acked)) in rounds.iter().enumerate() {
             *to_ack.lock().unwrap() = acked.clone();
             let now = found(round as i64) + chrono::Duration::hours(1);
