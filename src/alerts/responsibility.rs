@@ -171,7 +171,7 @@ mod tests {
     use crate::alerts::RouteConfig;
     use crate::config::parse_keywords;
     use crate::matcher::BrandHit;
-    use crate::store::{AckOutcome, DeliveryKind, NewBatch, Store, unix_millis};
+    use crate::store::{NewBatch, Store, unix_millis};
     use chrono::TimeZone;
 
     const KEYWORDS: &str = r#"
@@ -352,7 +352,7 @@ own_handles = ["TurkcellHizmet"]
             for hits in acker_go {
                 for hit in hits {
                     let outcome = other.ack_hit(hit, "ayse", "cli", t0).unwrap();
-                    assert!(matches!(outcome, AckOutcome::Acked { .. }));
+                    assert!(matches!(outcome, crate::store::AckOutcome::Acked { .. }));
                 }
                 acker_done.send(()).unwrap();
             }
@@ -402,7 +402,7 @@ own_handles = ["TurkcellHizmet"]
             assert_eq!(due.len(), with_open_hits.count());
             let mut escalated = Vec::new();
             for delivery in due {
-                assert_eq!(delivery.kind, DeliveryKind::Escalation);
+                assert_eq!(delivery.kind, crate::store::DeliveryKind::Escalation);
                 let id = delivery.id.clone();
                 let (hits, total) = store
                     .call(move |store| store.delivery_hits(&id, 10))
