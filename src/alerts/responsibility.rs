@@ -56,6 +56,17 @@ impl EscalationLoop {
     /// One check at `now`: escalates every open hit past its route's SLA, marking it
     /// so it is never escalated again. Returns how many deliveries were enqueued.
     pub async fn check(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        self.check_with(now, Arc::new(|| {})).await
+    }
+
+    /// [`EscalationLoop::check`], running `between` after a page of open hits is read
+    /// and planned and before its escalations are written, where tests land a
+    /// concurrent acknowledgement.
+    async fn check_with(
+        &self,
+        now: DateTime<Utc>,
+        between: Arc<dyn Fn() + Send + Sync>,
+    ) -> Result<usize, StoreError> {
         let Some(longest) = self.router.longest_sla() else {
             return Ok(0);
         };
@@ -69,12 +80,14 @@ impl EscalationLoop {
         // the overdue ones behind them.
         loop {
             let router = Arc::clone(&router);
+            let between = Arc::clone(&between);
             let (page_len, last, count) = self
                 .store
                 .call(move |store| -> Result<(usize, i64, usize), StoreError> {
                     let open = store.open_hits(from, now, after, PAGE)?;
                     let last = open.last().map_or(after, |hit| hit.hit_id);
                     let (escalations, overdue) = router.plan_escalations(&open, now);
+                    between();
                     let count = if overdue.is_empty() {
                         0
                     } else {
@@ -118,20 +131,15 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn an_open_hit_is_escalated_once_after_its_sla_unless_acknowledged() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
-        let t0 = Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap();
-        let router = Arc::new(Router::new(vec![route(60, &["pager"])]));
-        let posts = ["p1", "p2"]
+    /// Stores one Turkcell hit per post id, found at `at`, planned by `router`.
+    fn record_hits(store: &mut Store, router: &Router, ids: &[String], at: DateTime<Utc>) {
+        let posts = ids
             .iter()
             .map(|id| {
                 let hit = BrandHit::exact_for_tests("Turkcell", Some("care"), "Turkcell");
+                let json = format!(r#"{{"source":"x","id":"{id}","text":"Turkcell yok"}}"#);
                 MatchedPost {
-                    post: post(&format!(
-                        r#"{{"source":"x","id":"{id}","text":"Turkcell yok"}}"#
-                    )),
+                    post: post(&json),
                     sentiment: Sentiment::Negative,
                     hits: vec![hit],
                 }
@@ -143,21 +151,35 @@ mod tests {
             posts,
             replies: Vec::new(),
             alert_from: None,
-            now: t0,
+            now: at,
         };
-        commit_page(&mut store, &router, page).unwrap();
+        commit_page(store, router, page).unwrap();
+    }
+
+    /// An escalation loop over `router` and `store`, checked by hand.
+    fn escalation_loop(router: &Arc<Router>, store: &StoreHandle) -> EscalationLoop {
+        EscalationLoop {
+            router: Arc::clone(router),
+            store: store.clone(),
+            wakers: Vec::new(),
+            every: Duration::from_secs(30),
+            cancel: CancellationToken::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_open_hit_is_escalated_once_after_its_sla_unless_acknowledged() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap();
+        let router = Arc::new(Router::new(vec![route(60, &["pager"])]));
+        record_hits(&mut store, &router, &["p1".into(), "p2".into()], t0);
         let answered = store.open_hits(t0, t0, 0, 10).unwrap()[1].hit_id;
         store
             .ack_hit(answered, "ayse", "cli", t0 + chrono::Duration::minutes(20))
             .unwrap();
         let (store, thread) = StoreHandle::spawn(store);
-        let escalations = EscalationLoop {
-            router: Arc::clone(&router),
-            store: store.clone(),
-            wakers: Vec::new(),
-            every: Duration::from_secs(30),
-            cancel: CancellationToken::new(),
-        };
+        let escalations = escalation_loop(&router, &store);
         let minutes = move |m| t0 + chrono::Duration::minutes(m);
         assert_eq!(
             escalations.check(minutes(59)).await.unwrap(),
@@ -184,6 +206,121 @@ mod tests {
             .unwrap();
         assert_eq!(total, 1, "the acknowledged hit is not escalated");
         assert_eq!(hits[0].post.id, "p1");
+        drop(escalations);
+        drop(store);
+        thread.join().unwrap();
+    }
+
+    /// A second connection (as `mentiond ack` opens) acknowledges hits after the check
+    /// has read and planned them and before it writes: round after round, with none,
+    /// one or both of a round's two hits acknowledged in between.
+    #[tokio::test]
+    async fn an_acknowledgement_between_the_read_and_the_write_is_never_escalated() {
+        const ROUNDS: i64 = 200;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let mut store = Store::open(&path).unwrap();
+        let router = Arc::new(Router::new(vec![route(60, &["pager", "lead"])]));
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap();
+        // Each round's hits are found two hours after the last round's, so a check
+        // one hour after them sees only its own round as overdue.
+        let found = move |round: i64| t0 + chrono::Duration::hours(2 * round);
+        let mut rounds = Vec::new();
+        for round in 0..ROUNDS {
+            let at = found(round);
+            record_hits(
+                &mut store,
+                &router,
+                &[format!("{round}a"), format!("{round}b")],
+                at,
+            );
+            let hits: Vec<i64> = store
+                .open_hits(at, at, 0, 10)
+                .unwrap()
+                .iter()
+                .map(|hit| hit.hit_id)
+                .collect();
+            assert_eq!(hits.len(), 2);
+            // None, one, then both of the round's hits are acknowledged in between.
+            let acked = hits[..(round % 3) as usize].to_vec();
+            rounds.push((hits, acked));
+        }
+
+        let (go, acker_go) = std::sync::mpsc::channel::<Vec<i64>>();
+        let (acker_done, done) = std::sync::mpsc::channel::<()>();
+        let acker = std::thread::spawn(move || {
+            let other = Store::open(&path).unwrap();
+            for hits in acker_go {
+                for hit in hits {
+                    let outcome = other.ack_hit(hit, "ayse", "cli", t0).unwrap();
+                    assert!(matches!(outcome, crate::store::AckOutcome::Acked { .. }));
+                }
+                acker_done.send(()).unwrap();
+            }
+        });
+        let to_ack = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let between = {
+            let to_ack = Arc::clone(&to_ack);
+            let done = std::sync::Mutex::new(done);
+            Arc::new(move || {
+                let hits = std::mem::take(&mut *to_ack.lock().unwrap());
+                go.send(hits).unwrap();
+                done.lock()
+                    .unwrap()
+                    .recv_timeout(Duration::from_secs(10))
+                    .expect("the acknowledging thread answers");
+            })
+        };
+
+        let (store, thread) = StoreHandle::spawn(store);
+        let escalations = escalation_loop(&router, &store);
+        for (round, (_, acked)) in rounds.iter().enumerate() {
+            *to_ack.lock().unwrap() = acked.clone();
+            let now = found(round as i64) + chrono::Duration::hours(1);
+            let enqueued = escalations
+                .check_with(now, Arc::clone(&between) as Arc<dyn Fn() + Send + Sync>)
+                .await
+                .unwrap();
+            let expected = if acked.len() == 2 { 0 } else { 2 };
+            assert_eq!(enqueued, expected, "round {round}, acknowledged {acked:?}");
+        }
+        drop(between);
+        acker.join().unwrap();
+
+        let end = unix_millis(found(ROUNDS));
+        let acked: Vec<i64> = rounds.iter().flat_map(|(_, acked)| acked.clone()).collect();
+        let expected: Vec<i64> = rounds
+            .iter()
+            .flat_map(|(hits, acked)| hits.iter().filter(|h| !acked.contains(h)).copied())
+            .collect();
+        for receiver in ["pager", "lead"] {
+            let due = store
+                .call(move |store| store.due_deliveries(receiver, end, 1000))
+                .await
+                .unwrap()
+                .unwrap();
+            let with_open_hits = rounds.iter().filter(|(_, acked)| acked.len() < 2);
+            assert_eq!(due.len(), with_open_hits.count());
+            let mut escalated = Vec::new();
+            for delivery in due {
+                assert_eq!(delivery.kind, crate::store::DeliveryKind::Escalation);
+                let id = delivery.id.clone();
+                let (hits, total) = store
+                    .call(move |store| store.delivery_hits(&id, 10))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(total, hits.len());
+                assert_eq!(delivery.max_hits, total, "sized for the hits it carries");
+                escalated.extend(hits.iter().map(|hit| hit.hit_id));
+            }
+            escalated.sort_unstable();
+            assert!(
+                escalated.iter().all(|hit| !acked.contains(hit)),
+                "an acknowledged hit was escalated to {receiver}"
+            );
+            assert_eq!(escalated, expected, "every open hit escalated once");
+        }
         drop(escalations);
         drop(store);
         thread.join().unwrap();

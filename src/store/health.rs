@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::params;
 use serde::Serialize;
 
-use super::{Store, StoreError, unix_millis};
+use super::time::{from_unix_millis, unix_millis};
+use super::{Store, StoreError};
 
 /// How long per-poll rows are kept (and the longest throughput window).
 pub const POLL_HISTORY: chrono::Duration = chrono::Duration::hours(1);
@@ -111,7 +112,7 @@ impl Store {
                      WHERE p.source = h.source AND p.at >= ?1)
              FROM source_health h ORDER BY h.source",
         )?;
-        let time = |millis: Option<i64>| millis.and_then(DateTime::from_timestamp_millis);
+        let time = |millis: Option<i64>| millis.and_then(from_unix_millis);
         let rows = statement.query_map([since], |row| {
             Ok(SourceHealth {
                 source: row.get(0)?,

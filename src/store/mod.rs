@@ -6,8 +6,10 @@
 mod health;
 mod outbox;
 mod posts;
+mod replies;
 mod responses;
 mod schema;
+mod time;
 
 use std::path::Path;
 use std::sync::mpsc as std_mpsc;
@@ -25,6 +27,7 @@ pub use outbox::{
 pub use posts::{BatchOutcome, HitRow, MatchedPost, NewBatch};
 pub use responses::AckOutcome;
 pub use schema::SCHEMA_VERSION;
+pub use time::unix_millis;
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -141,11 +144,6 @@ impl StoreHandle {
             .map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)
     }
-}
-
-/// Milliseconds since the Unix epoch, the unit of every scheduling column.
-pub fn unix_millis(at: chrono::DateTime<chrono::Utc>) -> i64 {
-    at.timestamp_millis()
 }
 
 #[cfg(test)]

@@ -8,7 +8,8 @@ use serde::Serialize;
 
 use std::collections::HashMap;
 
-use super::{Store, StoreError, unix_millis};
+use super::time::{from_unix_millis, parse_timestamp, unix_millis};
+use super::{Store, StoreError};
 use crate::model::{Author, Post};
 use crate::routing::{GroupHistory, GroupRef, HitKey, NewDelivery};
 
@@ -94,7 +95,10 @@ pub(super) fn alert_hit_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AlertHi
         author: (author != Author::default()).then_some(author),
         text: row.get(13)?,
         lang: row.get(14)?,
-        created_at: parse_time(row.get::<_, Option<String>>(15)?),
+        created_at: row
+            .get::<_, Option<String>>(15)?
+            .as_deref()
+            .and_then(parse_timestamp),
         kind: row.get(16)?,
         in_reply_to: row.get(17)?,
     };
@@ -104,7 +108,7 @@ pub(super) fn alert_hit_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AlertHi
         row.get(2)?,
         row.get(3)?,
         row.get(4)?,
-        parse_time(Some(row.get::<_, String>(5)?)),
+        parse_timestamp(&row.get::<_, String>(5)?),
         post,
     ))
 }
@@ -127,12 +131,6 @@ pub(super) fn collect_alert_hits(
         });
     }
     Ok(hits)
-}
-
-pub(super) fn parse_time(text: Option<String>) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(&text?)
-        .ok()
-        .map(|at| at.with_timezone(&Utc))
 }
 
 /// A pending delivery claimed for sending.
@@ -362,7 +360,7 @@ impl Store {
         )?;
         let mut history = HashMap::new();
         for group in groups {
-            let at = |millis: Option<i64>| millis.and_then(DateTime::from_timestamp_millis);
+            let at = |millis: Option<i64>| millis.and_then(from_unix_millis);
             let sent: Option<i64> =
                 last_sent.query_row(params![group.receiver, group.group_key], |row| row.get(0))?;
             let due: Option<i64> = open_due

@@ -8,7 +8,8 @@ use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 
 use super::outbox::insert_deliveries;
-use super::responses::apply_replies;
+use super::replies::apply_replies;
+use super::time::timestamp;
 use super::{Store, StoreError};
 use crate::matcher::{BrandHit, HitKind};
 use crate::model::Post;
@@ -280,9 +281,4 @@ impl Store {
             .query_row("SELECT COUNT(*) FROM hits", [], |r| r.get(0))?;
         Ok((posts as u64, hits as u64))
     }
-}
-
-/// RFC 3339 with milliseconds and `Z`: sorts lexicographically in time order.
-pub(super) fn timestamp(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

@@ -1,15 +1,17 @@
 //! Responsibility: every hit is open until acknowledged (by `mentiond ack`, the HTTP
-//! API, or a reply from one of the brand's own handles on the platform), and an open
-//! hit past its route's SLA is escalated once. Acks and escalations are written here.
+//! API, or a reply from one of the brand's own handles on the platform, which
+//! `replies` applies with the batch), and an open hit past its route's SLA is escalated
+//! once. Acks by hand and escalations are written here.
+
+use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
-use super::outbox::parse_time;
-use super::posts::timestamp;
-use super::{Store, StoreError, unix_millis};
+use super::time::{parse_timestamp, timestamp, unix_millis};
+use super::{Store, StoreError};
 use crate::keywords::Severity;
-use crate::routing::{HitKey, HitLabels, NewEscalation, OpenHit, OwnReply};
+use crate::routing::{HitKey, HitLabels, NewEscalation, OpenHit};
 use crate::sentiment::Sentiment;
 
 /// What `ack` did.
@@ -43,30 +45,6 @@ type AckRow = (
     String,
 );
 
-/// Acknowledges the hits the replies answer, inside the batch transaction; returns how
-/// many hits were acknowledged.
-pub(super) fn apply_replies(
-    tx: &Transaction<'_>,
-    replies: &[OwnReply],
-) -> Result<usize, StoreError> {
-    let mut ack = tx.prepare_cached(
-        "UPDATE hits SET acked_at = ?1, acked_by = ?2, ack_source = 'reply'
-         WHERE acked_at IS NULL AND brand = ?3
-           AND post = (SELECT id FROM posts WHERE source = ?4 AND post_id = ?5)",
-    )?;
-    let mut acked = 0;
-    for reply in replies {
-        acked += ack.execute(params![
-            timestamp(reply.at),
-            reply.by,
-            reply.brand,
-            reply.source,
-            reply.in_reply_to
-        ])?;
-    }
-    Ok(acked)
-}
-
 impl Store {
     /// Acknowledges hit `hit_id` on behalf of `by`, recording how (`cli`, `api`).
     pub fn ack_hit(
@@ -96,8 +74,10 @@ impl Store {
              WHERE id = ?1 AND acked_at IS NULL",
             params![hit_id, timestamp(now), by, how],
         )?;
-        let since = parse_time(posted)
-            .or_else(|| parse_time(Some(detected)))
+        let since = posted
+            .as_deref()
+            .and_then(parse_timestamp)
+            .or_else(|| parse_timestamp(&detected))
             .unwrap_or(now);
         Ok(AckOutcome::Acked {
             brand,
@@ -154,15 +134,19 @@ impl Store {
                             .and_then(Sentiment::parse)
                             .unwrap_or(Sentiment::Neutral),
                     },
-                    detected_at: parse_time(Some(row.get(10)?)).unwrap_or_default(),
+                    detected_at: parse_timestamp(&row.get::<_, String>(10)?).unwrap_or_default(),
                 })
             },
         )?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// In one transaction: enqueues the escalations (due now) and marks every hit in
-    /// `escalated` as escalated, so none is escalated twice. Returns the new deliveries.
+    /// In one transaction: marks as escalated every hit in `escalated` that is still
+    /// open (not acknowledged, not escalated), and enqueues each escalation (due now)
+    /// with those of its hits that were marked here. The hits were read before this
+    /// transaction, so an acknowledgement may have landed since: such a hit is neither
+    /// marked nor attached, and an escalation left without hits is not enqueued.
+    /// Returns the new deliveries.
     pub fn record_escalations(
         &mut self,
         escalations: &[NewEscalation],
@@ -174,6 +158,17 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut inserted = 0;
         {
+            let mut mark = tx.prepare_cached(
+                "UPDATE hits SET escalated_at = ?2
+                 WHERE id = ?1 AND acked_at IS NULL AND escalated_at IS NULL",
+            )?;
+            let escalated_at = timestamp(now);
+            let mut marked = HashSet::new();
+            for &hit in escalated {
+                if mark.execute(params![hit, escalated_at])? > 0 {
+                    marked.insert(hit);
+                }
+            }
             let now_ms = unix_millis(now);
             let mut insert = tx.prepare_cached(
                 "INSERT OR IGNORE INTO deliveries (id, receiver, payload, created_at,
@@ -183,22 +178,30 @@ impl Store {
             let mut link = tx.prepare_cached(
                 "INSERT OR IGNORE INTO delivery_hits (delivery, hit) VALUES (?1, ?2)",
             )?;
-            let mut mark = tx.prepare_cached(
-                "UPDATE hits SET escalated_at = ?2 WHERE id = ?1 AND escalated_at IS NULL",
-            )?;
             for escalation in escalations {
+                let hits: Vec<i64> = escalation
+                    .hit_ids
+                    .iter()
+                    .copied()
+                    .filter(|hit| marked.contains(hit))
+                    .collect();
+                if hits.is_empty() {
+                    continue;
+                }
+                // The planned id is kept even when some planned hits were acknowledged
+                // meanwhile: the id scheme is the router's, which the store does not
+                // know, and the planned id is still deterministic (the same open hits
+                // read again plan the same id) and unique (the hits attached here are
+                // escalated now, so no later plan holds the same set of hits).
                 inserted += insert.execute(params![
                     escalation.id,
                     escalation.receiver,
                     now_ms,
-                    escalation.hit_ids.len().max(1) as i64
+                    hits.len() as i64
                 ])?;
-                for hit in &escalation.hit_ids {
+                for hit in &hits {
                     link.execute(params![escalation.id, hit])?;
                 }
-            }
-            for hit in escalated {
-                mark.execute(params![hit, timestamp(now)])?;
             }
         }
         tx.commit()?;

@@ -472,3 +472,63 @@ fn escalations_are_recorded_once_with_their_hits() {
     assert!(due.kind == DeliveryKind::Escalation && !due.rendered);
     assert_eq!(store.delivery_hits(&due.id, 10).unwrap().1, 1);
 }
+
+#[test]
+fn escalations_carry_only_the_hits_still_open_when_written() {
+    let (_dir, mut store) = open();
+    let posts = ["1", "2", "3"]
+        .iter()
+        .map(|id| (post(id, "a"), vec![hit("A")]))
+        .collect();
+    store.record_batch(batch("c", posts)).unwrap();
+    let open: Vec<i64> = store
+        .open_hits(hit_time(), hit_time(), 0, 10)
+        .unwrap()
+        .iter()
+        .map(|hit| hit.hit_id)
+        .collect();
+    let escalation = |id: &str, hit_ids: &[i64]| NewEscalation {
+        id: id.into(),
+        receiver: "pager".into(),
+        hit_ids: hit_ids.to_vec(),
+    };
+    let planned = [
+        escalation("msg_partly", &open[..2]),
+        escalation("msg_all_acked", &open[2..]),
+    ];
+    // Acknowledged after the escalation check read them as open.
+    let later = hit_time() + chrono::Duration::hours(1);
+    for &hit in &open[1..] {
+        store.ack_hit(hit, "ayse", "cli", later).unwrap();
+    }
+    assert_eq!(store.record_escalations(&planned, &open, later).unwrap(), 1);
+    let due = store
+        .due_deliveries("pager", unix_millis(later), 10)
+        .unwrap();
+    assert_eq!(
+        due.len(),
+        1,
+        "an escalation whose hits were all acknowledged is dropped"
+    );
+    assert_eq!(due[0].id, "msg_partly", "the planned id is kept");
+    assert_eq!(due[0].max_hits, 1);
+    let (hits, total) = store.delivery_hits("msg_partly", 10).unwrap();
+    assert_eq!((hits[0].hit_id, total), (open[0], 1));
+    let escalated: Vec<i64> = store
+        .conn
+        .prepare("SELECT id FROM hits WHERE escalated_at IS NOT NULL")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        escalated,
+        [open[0]],
+        "acknowledged hits are not marked escalated"
+    );
+
+    // The same plan written again changes nothing.
+    assert_eq!(store.record_escalations(&planned, &open, later).unwrap(), 0);
+    assert_eq!(store.delivery_hits("msg_partly", 10).unwrap().1, 1);
+}
