@@ -436,6 +436,7 @@ fn parse_lines(source: &str, bytes: &[u8], base_offset: u64) -> Vec<Post> {
 mod tests {
     use super::*;
     use std::io::Write;
+    use std::time::Duration;
 
     fn source(path: PathBuf) -> JsonlSource {
         JsonlSource::new(
@@ -508,6 +509,152 @@ mod tests {
         append(&path, &line(5));
         assert_eq!(ids(&mut restarted, &mut cursor).await, ["4"]);
         assert_eq!(ids(&mut restarted, &mut cursor).await, ["5"]);
+    }
+
+    /// Fetches until nothing more is waiting (bounded), returning every id read.
+    async fn drain(source: &mut JsonlSource, cursor: &mut Option<String>) -> Vec<String> {
+        let mut all = Vec::new();
+        for _ in 0..10_000 {
+            let page = source.fetch(cursor.as_deref()).await.unwrap();
+            *cursor = page.cursor;
+            let done = page.posts.is_empty() && !page.more;
+            all.extend(page.posts.into_iter().map(|p| p.id));
+            if done {
+                return all;
+            }
+        }
+        panic!("source never drained");
+    }
+
+    #[tokio::test]
+    async fn a_line_longer_than_max_batch_bytes_is_skipped_and_later_lines_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.jsonl");
+        let long = format!(
+            "{{\"source\":\"mail\",\"id\":\"big\",\"text\":\"{}\"}}\n",
+            "x".repeat(10_000)
+        );
+        append(&path, &(line(1) + &long + &line(2) + &line(3)));
+        let mut src = source(path.clone());
+        let mut cursor = None;
+        assert_eq!(drain(&mut src, &mut cursor).await, ["1", "2", "3"]);
+        assert_eq!(src.skipped_lines, 1);
+
+        // One still being written when polled: skipped once it ends, not re-read.
+        append(&path, &"y".repeat(6_000));
+        assert!(drain(&mut src, &mut cursor).await.is_empty());
+        append(&path, &("y".repeat(6_000) + "\n" + &line(4)));
+        assert_eq!(drain(&mut src, &mut cursor).await, ["4"]);
+        assert_eq!(src.skipped_lines, 2);
+
+        // The skip survives a restart: a new instance resumes from the cursor.
+        append(&path, &long);
+        append(&path, &line(5));
+        let mut restarted = source(path.clone());
+        assert_eq!(drain(&mut restarted, &mut cursor).await, ["5"]);
+    }
+
+    #[tokio::test]
+    async fn copytruncate_refilled_past_the_old_offset_loses_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.jsonl");
+        append(&path, &(1..=1000).map(line).collect::<String>());
+        let mut src = source(path.clone());
+        let mut cursor = None;
+        assert_eq!(drain(&mut src, &mut cursor).await.len(), 1000);
+
+        // logrotate's copytruncate: copy, truncate the same inode, and the writer
+        // refills it past the old offset before the next poll.
+        let inode = std::fs::metadata(&path).unwrap().ino();
+        std::fs::copy(&path, dir.path().join("in.jsonl.1")).unwrap();
+        let refill: String = (10_001..=13_000).map(line).collect();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(&path)
+            .unwrap()
+            .write_all(refill.as_bytes())
+            .unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().ino(), inode);
+
+        let ids = drain(&mut src, &mut cursor).await;
+        let expected: Vec<String> = (10_001..=13_000).map(|id| id.to_string()).collect();
+        assert_eq!(ids, expected, "all 3,000 posts of the refilled file");
+        // A restart with that cursor reads nothing twice.
+        assert!(drain(&mut source(path), &mut cursor).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn rotation_while_down_finishes_the_rotated_file_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.jsonl");
+        append(&path, &(line(1) + &line(2)));
+        let mut cursor = None;
+        assert_eq!(
+            drain(&mut source(path.clone()), &mut cursor).await,
+            ["1", "2"]
+        );
+
+        // While down: two more lines, then rotated away and a new file started.
+        append(&path, &(line(3) + &line(4)));
+        std::fs::rename(&path, dir.path().join("in.jsonl.1")).unwrap();
+        append(&path, &(line(5) + &line(6)));
+        let mut restarted = source(path.clone());
+        assert_eq!(
+            drain(&mut restarted, &mut cursor).await,
+            ["3", "4", "5", "6"]
+        );
+        append(&path, &line(7));
+        assert_eq!(drain(&mut restarted, &mut cursor).await, ["7"]);
+    }
+
+    #[tokio::test]
+    async fn a_cursor_without_fingerprint_is_accepted_and_upgraded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.jsonl");
+        append(&path, &(line(1) + &line(2)));
+        let inode = std::fs::metadata(&path).unwrap().ino();
+        let old = format!("{{\"inode\":{inode},\"offset\":{}}}", line(1).len());
+        let mut cursor = Some(old);
+        assert_eq!(drain(&mut source(path.clone()), &mut cursor).await, ["2"]);
+        let upgraded: JsonlCursor = serde_json::from_str(cursor.as_deref().unwrap()).unwrap();
+        assert_eq!(upgraded.inode, inode);
+        assert_ne!(upgraded.dev, 0);
+        let len = (line(1) + &line(2)).len() as u64;
+        assert_eq!(upgraded.head.map(|h| h.len), Some(len.min(HEAD_BYTES)));
+        assert_eq!(upgraded.offset, len);
+    }
+
+    #[tokio::test]
+    async fn an_append_wakes_the_source_within_milliseconds_and_its_reads_do_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.jsonl");
+        append(&path, &line(1));
+        let mut src = source(path.clone());
+        let wake = src.wake().expect("the directory is watched");
+        let mut cursor = None;
+        assert_eq!(drain(&mut src, &mut cursor).await, ["1"]);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let _ = tokio::time::timeout(Duration::from_millis(10), wake.notified()).await;
+
+        let started = std::time::Instant::now();
+        append(&path, &line(2));
+        tokio::time::timeout(Duration::from_secs(2), wake.notified())
+            .await
+            .expect("woken within 2 s");
+        eprintln!("append to wake: {:?}", started.elapsed());
+        assert_eq!(drain(&mut src, &mut cursor).await, ["2"]);
+
+        // Reading the file is no change: no wake loop.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let _ = tokio::time::timeout(Duration::from_millis(10), wake.notified()).await;
+        assert!(drain(&mut src, &mut cursor).await.is_empty());
+        assert!(
+            tokio::time::timeout(Duration::from_millis(300), wake.notified())
+                .await
+                .is_err(),
+            "a read woke the source"
+        );
     }
 
     #[tokio::test]
