@@ -336,12 +336,15 @@ impl Source for JsonlSource {
             self.open = Some(opened);
         }
         let page = self.read_open(&cursor).await?;
+        let open_id = self.open.as_ref().map(|(_, id)| *id);
+        let rotated = on_disk.is_some() && on_disk != open_id;
         if !page.posts.is_empty() || page.more {
-            return Ok(page);
+            // The new file at the path waits behind a rotated one: no interval between.
+            let more = page.more || rotated;
+            return Ok(Page { more, ..page });
         }
         // Drained: if the path now names another file, it was rotated; switch to it.
-        let open_id = self.open.as_ref().map(|(_, id)| *id);
-        if on_disk.is_none() || on_disk == open_id {
+        if !rotated {
             return Ok(page);
         }
         let Some(opened) = self.open_file(&JsonlCursor::default(), on_disk).await? else {
@@ -600,10 +603,12 @@ mod tests {
         std::fs::rename(&path, dir.path().join("in.jsonl.1")).unwrap();
         append(&path, &(line(5) + &line(6)));
         let mut restarted = source(path.clone());
-        assert_eq!(
-            drain(&mut restarted, &mut cursor).await,
-            ["3", "4", "5", "6"]
-        );
+        let page = restarted.fetch(cursor.as_deref()).await.unwrap();
+        assert!(page.more, "the new file is read without waiting the interval");
+        let ids: Vec<_> = page.posts.into_iter().map(|p| p.id).collect();
+        assert_eq!(ids, ["3", "4"]);
+        cursor = page.cursor;
+        assert_eq!(drain(&mut restarted, &mut cursor).await, ["5", "6"]);
         append(&path, &line(7));
         assert_eq!(drain(&mut restarted, &mut cursor).await, ["7"]);
     }
