@@ -184,10 +184,11 @@ impl JsonlSource {
         cursor: &JsonlCursor,
         on_disk: Option<FileId>,
     ) -> Result<Option<(File, FileId)>, SourceError> {
-        if cursor.inode != 0 && !on_disk.is_some_and(|id| cursor.names(id)) {
-            if let Some(found) = self.find_rotated(cursor).await {
-                return Ok(Some(found));
-            }
+        if cursor.inode != 0
+            && !on_disk.is_some_and(|id| cursor.names(id))
+            && let Some(found) = self.find_rotated(cursor).await
+        {
+            return Ok(Some(found));
         }
         if on_disk.is_none() {
             return Ok(None);
@@ -604,7 +605,10 @@ mod tests {
         append(&path, &(line(5) + &line(6)));
         let mut restarted = source(path.clone());
         let page = restarted.fetch(cursor.as_deref()).await.unwrap();
-        assert!(page.more, "the new file is read without waiting the interval");
+        assert!(
+            page.more,
+            "the new file is read without waiting the interval"
+        );
         let ids: Vec<_> = page.posts.into_iter().map(|p| p.id).collect();
         assert_eq!(ids, ["3", "4"]);
         cursor = page.cursor;

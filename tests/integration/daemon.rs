@@ -344,7 +344,9 @@ fn jsonl_copytruncate_and_rotation_while_down_lose_nothing() {
         stored_posts(&workspace) == 4004
     });
     assert!(
-        daemon.log_text().contains("finishing the rotated file first"),
+        daemon
+            .log_text()
+            .contains("finishing the rotated file first"),
         "{}",
         daemon.log_text()
     );
