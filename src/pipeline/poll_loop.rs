@@ -7,10 +7,14 @@
 //! without a committed cursor is backfilling until its first page that has no `more`
 //! behind it is committed, and so is any page the source marks as `backfill`; the
 //! pipeline does not alert old posts of such batches.
+//!
+//! A source that offers a [`Source::wake`] signal (a followed file) is fetched as soon
+//! as it signals, after a short debounce, instead of waiting out the interval; the
+//! interval stays as the fallback. Backoff after failures is never cut short.
 
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, error, info, info_span, warn};
 
@@ -18,6 +22,9 @@ use crate::backoff::{Backoff, jittered};
 use crate::pipeline::Batch;
 use crate::sources::{Page, Source, SourceError};
 use crate::store::{PollOutcome, StoreHandle};
+
+/// Pause after a wake before fetching, so a burst of writes is read in one poll.
+const WAKE_DEBOUNCE: Duration = Duration::from_millis(20);
 
 /// Everything one source's loop needs.
 pub struct PollLoop {
@@ -46,6 +53,7 @@ impl PollLoop {
         };
         let mut backfilling = cursor.is_none();
         let mut failures = 0u32;
+        let wake = self.source.wake();
         loop {
             let span = info_span!("poll", source = %name);
             let fetched = tokio::select! {
@@ -53,7 +61,7 @@ impl PollLoop {
                 fetched = self.source.fetch(cursor.as_deref()).instrument(span.clone()) => fetched,
             };
             self.record_health(&name, &fetched).await;
-            let wait = match fetched {
+            let (wait, wakeable) = match fetched {
                 Ok(page) => {
                     let more = page.more;
                     let not_before = page.not_before;
@@ -83,12 +91,14 @@ impl PollLoop {
                         failures = 0;
                     }
                     if more {
-                        Duration::ZERO
+                        (Duration::ZERO, false)
                     } else {
-                        jittered(
+                        let wait = jittered(
                             self.interval.max(not_before.unwrap_or_default()),
                             self.jitter,
-                        )
+                        );
+                        // A platform's `not_before` is a request to stay away: honour it.
+                        (wait, not_before.is_none())
                     }
                 }
                 Err(err) => {
@@ -102,10 +112,11 @@ impl PollLoop {
                         backoff.max(self.interval)
                     };
                     warn!(parent: &span, error = %err, transient, failures, wait_secs = wait.as_secs_f64(), "poll failed");
-                    wait
+                    (wait, false)
                 }
             };
-            if !self.sleep(wait).await {
+            let wake = wake.as_deref().filter(|_| wakeable);
+            if !self.sleep_or_wake(wait, wake).await {
                 break;
             }
         }
@@ -182,6 +193,19 @@ impl PollLoop {
             _ = tokio::time::sleep(wait) => true,
         }
     }
+
+    /// Sleeps `wait` or, when `wake` is notified first, [`WAKE_DEBOUNCE`]; `false` if
+    /// cancelled meanwhile.
+    async fn sleep_or_wake(&self, wait: Duration, wake: Option<&Notify>) -> bool {
+        let Some(wake) = wake else {
+            return self.sleep(wait).await;
+        };
+        tokio::select! {
+            _ = self.cancel.cancelled() => false,
+            _ = tokio::time::sleep(wait) => true,
+            _ = wake.notified() => self.sleep(WAKE_DEBOUNCE.min(wait)).await,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -210,6 +234,8 @@ mod tests {
         // A channel rather than a polling sleep: a pending test timer would let paused
         // time jump forward while the store thread works, skewing the measured gaps.
         count: tokio::sync::watch::Sender<usize>,
+        /// What [`Source::wake`] hands out.
+        wake: Option<Arc<Notify>>,
     }
 
     #[async_trait::async_trait]
@@ -225,6 +251,10 @@ mod tests {
             self.answers
                 .pop_front()
                 .unwrap_or_else(|| Ok(Page::default()))
+        }
+
+        fn wake(&self) -> Option<Arc<Notify>> {
+            self.wake.clone()
         }
     }
 
@@ -284,6 +314,16 @@ mod tests {
             answers: Vec<Result<Page, SourceError>>,
             calls: usize,
         ) -> (Vec<Duration>, Vec<Option<String>>) {
+            self.run_waking(answers, calls, None).await
+        }
+
+        /// [`Harness::run`] with a source whose [`Source::wake`] hands out `wake`.
+        async fn run_waking(
+            &self,
+            answers: Vec<Result<Page, SourceError>>,
+            calls: usize,
+            wake: Option<Arc<Notify>>,
+        ) -> (Vec<Duration>, Vec<Option<String>>) {
             let log = Arc::new(Mutex::new(Vec::new()));
             let (count, mut counted) = tokio::sync::watch::channel(0);
             let (batches, input) = mpsc::channel(4);
@@ -305,6 +345,7 @@ mod tests {
                 answers: answers.into(),
                 calls: Arc::clone(&log),
                 count,
+                wake,
             };
             let poll = tokio::spawn(self.poll_loop(source, batches, &cancel).run());
             counted.wait_for(|n| *n >= calls).await.unwrap();
@@ -385,6 +426,27 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_wake_cuts_the_interval_short_but_never_a_backoff() {
+        let harness = Harness::new();
+        let wake = Arc::new(Notify::new());
+        // A change signalled before the loop starts is kept until the loop waits.
+        wake.notify_one();
+        let (gaps, _) = harness
+            .run_waking(
+                vec![status(503, None), page("a", false), page("b", false)],
+                4,
+                Some(Arc::clone(&wake)),
+            )
+            .await;
+        assert!(
+            gaps[0] >= Duration::from_millis(500) && gaps[0] <= Duration::from_secs(1),
+            "backoff after a failure is not cut short: {gaps:?}"
+        );
+        assert_eq!(gaps[1], WAKE_DEBOUNCE, "woken after the first success");
+        assert_eq!(gaps[2], Duration::from_secs(60), "no signal: the interval");
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn cancellation_interrupts_the_wait() {
         let harness = Harness::new();
         let started = Instant::now();
@@ -424,6 +486,7 @@ mod tests {
             .into(),
             calls: Arc::new(Mutex::new(Vec::new())),
             count,
+            wake: None,
         };
         let poll = tokio::spawn(harness.poll_loop(source, batches, &cancel).run());
         counted.wait_for(|n| *n >= 5).await.unwrap();

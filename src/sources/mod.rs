@@ -200,6 +200,13 @@ pub trait Source: Send + Sync {
 
     /// Fetches what is new after `cursor` (`None` on the very first poll).
     async fn fetch(&mut self, cursor: Option<&str>) -> Result<Page, SourceError>;
+
+    /// A signal that something new may be waiting (a watched file changed): the poll
+    /// loop ends its wait between successful polls early when it is notified.
+    /// `None`, the default, polls at the interval only.
+    fn wake(&self) -> Option<Arc<tokio::sync::Notify>> {
+        None
+    }
 }
 
 /// Why a poll failed.

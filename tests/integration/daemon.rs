@@ -263,3 +263,118 @@ fn a_database_that_cannot_be_opened_exits_1() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("opening database"));
 }
+
+/// A jsonl source following `{dir}/tickets.jsonl`, polled only every 10 minutes:
+/// anything read sooner was woken by the file watch.
+const WATCHED_TICKETS: &str = r#"
+[[sources]]
+kind = "jsonl"
+name = "tickets"
+path = "{dir}/tickets.jsonl"
+interval = "10m"
+max_batch_bytes = 4096
+"#;
+
+/// Rows in the `posts` table, read beside the running daemon.
+fn stored_posts(workspace: &Workspace) -> u64 {
+    let db = rusqlite::Connection::open_with_flags(
+        workspace.path("mentiond.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    db.query_row("SELECT count(*) FROM posts", [], |row| row.get(0))
+        .unwrap()
+}
+
+fn ticket(id: u32) -> String {
+    format!(r#"{{"source":"mail","id":"t{id}","text":"Turkcell ticket {id}"}}"#)
+}
+
+#[test]
+fn a_jsonl_line_is_stored_within_milliseconds_though_the_interval_is_ten_minutes() {
+    let workspace = Workspace::new(WATCHED_TICKETS);
+    workspace.append_tickets(&[&ticket(0)]);
+    let daemon = workspace.start();
+    crate::support::wait_for("the first post", WAIT, || stored_posts(&workspace) == 1);
+    let mut latencies = Vec::new();
+    for n in 1..=5 {
+        std::thread::sleep(Duration::from_millis(100));
+        let appended = std::time::Instant::now();
+        workspace.append_tickets(&[&ticket(n)]);
+        crate::support::wait_for("the appended post", Duration::from_secs(2), || {
+            stored_posts(&workspace) == u64::from(n) + 1
+        });
+        latencies.push(appended.elapsed());
+    }
+    eprintln!("append to stored: {latencies:?}");
+    daemon.stop();
+}
+
+#[test]
+fn jsonl_copytruncate_and_rotation_while_down_lose_nothing() {
+    let workspace = Workspace::new(WATCHED_TICKETS);
+    let tickets = workspace.path("tickets.jsonl");
+    let lines = |ids: std::ops::RangeInclusive<u32>| -> String {
+        ids.map(|id| ticket(id) + "\n").collect()
+    };
+    std::fs::write(&tickets, lines(1..=1000)).unwrap();
+    let daemon = workspace.start();
+    crate::support::wait_for("1,000 posts", WAIT, || stored_posts(&workspace) == 1000);
+
+    // logrotate's copytruncate, refilled past the old offset in one write.
+    std::fs::copy(&tickets, workspace.path("tickets.jsonl.1")).unwrap();
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(&tickets)
+        .unwrap();
+    std::io::Write::write_all(&mut file, lines(2001..=5000).as_bytes()).unwrap();
+    drop(file);
+    crate::support::wait_for("all 3,000 refilled posts", WAIT, || {
+        stored_posts(&workspace) == 4000
+    });
+    daemon.stop();
+
+    // Rotated while the daemon is down: the old file's tail comes first.
+    workspace.append_tickets(&[&ticket(5001), &ticket(5002)]);
+    std::fs::rename(&tickets, workspace.path("tickets.jsonl.2")).unwrap();
+    workspace.append_tickets(&[&ticket(5003), &ticket(5004)]);
+    let daemon = workspace.start();
+    crate::support::wait_for("the rotated tail and the new file", WAIT, || {
+        stored_posts(&workspace) == 4004
+    });
+    assert!(
+        daemon
+            .log_text()
+            .contains("finishing the rotated file first"),
+        "{}",
+        daemon.log_text()
+    );
+    daemon.stop();
+}
+
+#[test]
+fn a_jsonl_line_longer_than_max_batch_bytes_is_skipped_with_a_warning() {
+    let workspace = Workspace::new(WATCHED_TICKETS);
+    let long = format!(
+        r#"{{"source":"mail","id":"big","text":"Turkcell {}"}}"#,
+        "x".repeat(10_000)
+    );
+    workspace.append_tickets(&[&ticket(1), &long, &ticket(2)]);
+    let daemon = workspace.start();
+    crate::support::wait_for("the lines around the long one", WAIT, || {
+        stored_posts(&workspace) == 2
+    });
+    workspace.append_tickets(&[&ticket(3)]);
+    crate::support::wait_for("a later line", WAIT, || stored_posts(&workspace) == 3);
+    let log = daemon.log_text();
+    let offset = ticket(1).len() + 1;
+    assert!(
+        log.contains("skipping line longer than max_batch_bytes")
+            && log.contains(&format!("offset={offset}"))
+            && log.contains(&format!("length={}", long.len() + 1)),
+        "{log}"
+    );
+    assert!(!log.contains("poll failed"), "{log}");
+    daemon.stop();
+}
