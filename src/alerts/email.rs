@@ -90,12 +90,14 @@ struct EmailOptions {
     to: Vec<String>,
     tls_ca_file: Option<PathBuf>,
     language: Option<String>,
+    allow_plaintext_auth: Option<bool>,
 }
 
 impl EmailSettings {
     /// Validates `host`, `port`, `tls` (`starttls`, `tls` or `none`), `username` with
-    /// `password` (or `password_env` / `password_file`), `from`, `to`, `tls_ca_file`
-    /// and `language`.
+    /// `password` (or `password_env` / `password_file`), `allow_plaintext_auth`,
+    /// `from`, `to`, `tls_ca_file` and `language`. Credentials over `tls = "none"` are
+    /// refused unless `allow_plaintext_auth = true` (a relay on the same host).
     pub fn parse(mut options: Map<String, Value>) -> Result<EmailSettings, FieldError> {
         let password = take_secret(&mut options, "password")?;
         let options: EmailOptions = parse_options(options)?;
@@ -128,6 +130,18 @@ impl EmailSettings {
                 return Err(FieldError::new("username", "a password needs `username`"));
             }
         };
+        // A password over an unencrypted connection can be read by anyone on the path;
+        // only a relay on the same host makes that acceptable, and the operator says so.
+        if tls == SmtpTls::None
+            && credentials.is_some()
+            && !options.allow_plaintext_auth.unwrap_or(false)
+        {
+            return Err(FieldError::new(
+                "tls",
+                "`tls = \"none\"` would send the password in clear: use `starttls` or `tls`, \
+                 or set `allow_plaintext_auth = true` for a relay on the same host",
+            ));
+        }
         let from = options
             .from
             .parse::<Mailbox>()
@@ -356,6 +370,21 @@ mod tests {
         assert_eq!(key(serde_json::json!({"username": "u"})), "password");
         assert_eq!(key(serde_json::json!({"to": ["not an address"]})), "to[0]");
         assert_eq!(key(serde_json::json!({"to": []})), "to");
+    }
+
+    #[test]
+    fn credentials_over_plain_smtp_need_an_explicit_allowance() {
+        let plain = serde_json::json!({"tls": "none", "username": "u", "password": "hunter2"});
+        let err = settings(plain.clone()).unwrap_err();
+        assert_eq!(err.key, "tls");
+        assert!(err.message.contains("allow_plaintext_auth"), "{}", err.message);
+        let mut allowed = plain;
+        allowed["allow_plaintext_auth"] = serde_json::json!(true);
+        let parsed = settings(allowed).unwrap();
+        assert_eq!((parsed.tls, parsed.port), (SmtpTls::None, 25));
+        assert!(parsed.credentials.is_some());
+        // Without credentials there is nothing to leak.
+        assert!(settings(serde_json::json!({"tls": "none"})).is_ok());
     }
 
     #[test]
