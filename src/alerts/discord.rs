@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use super::render::{Alert, Language, fit, marked, permalink, plain};
+use super::render::{Alert, Language, fit, marked, permalink};
 use crate::escape;
 
 /// Embeds per message.
@@ -39,7 +39,7 @@ pub fn render(alert: &Alert<'_>, language: Language) -> String {
             let mut embed = json!({
                 "title": fit(&format!("{} · {}", hit.brand, hit.post.source), TITLE_LIMIT, escape::markdown),
                 "description": marked(&hit.post.text, &hit.spans(), description_limit, escape::markdown, ("**", "**")),
-                "footer": {"text": fit(&alert.hit_summary(hit, language), FOOTER_LIMIT, plain)},
+                "footer": {"text": fit(&alert.hit_summary(hit, language), FOOTER_LIMIT, escape::plain)},
             });
             if let Some(url) = permalink(&hit.post) {
                 embed["url"] = json!(url);

@@ -19,7 +19,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::render::{Alert, Language, fit, link_label, marked, permalink, plain};
+use super::render::{Alert, Language, fit, link_label, marked, permalink};
 use super::{DeliveryError, Notifier};
 use crate::config::{FieldError, parse_options, take_secret};
 use crate::escape;
@@ -299,8 +299,8 @@ fn bodies(alert: &Alert<'_>, language: Language) -> (String, String, String) {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ");
-    let subject = fit(&format!("{title}: {first}"), SUBJECT_LIMIT, plain);
-    let mut text = format!("{title}\n");
+    let subject = fit(&format!("{title}: {first}"), SUBJECT_LIMIT, escape::plain);
+    let mut text = format!("{}\n", escape::plain(&title));
     let mut html = format!(
         "<!DOCTYPE html><html><body><h2>{}</h2>",
         escape::html(&title)
@@ -308,8 +308,9 @@ fn bodies(alert: &Alert<'_>, language: Language) -> (String, String, String) {
     for hit in alert.hits {
         let summary = alert.hit_summary(hit, language);
         text.push_str(&format!(
-            "\n{summary}\n{}\n",
-            marked(&hit.post.text, &hit.spans(), TEXT_LIMIT, plain, ("*", "*"))
+            "\n{}\n{}\n",
+            escape::plain(&summary),
+            marked(&hit.post.text, &hit.spans(), TEXT_LIMIT, escape::plain, ("*", "*"))
         ));
         html.push_str(&format!(
             "<p style=\"color:#555\">{}</p><blockquote>{}</blockquote>",
@@ -332,7 +333,7 @@ fn bodies(alert: &Alert<'_>, language: Language) -> (String, String, String) {
         }
     }
     if let Some(more) = alert.more_line(language) {
-        text.push_str(&format!("\n{more}\n"));
+        text.push_str(&format!("\n{}\n", escape::plain(&more)));
         html.push_str(&format!("<p>{}</p>", escape::html(&more)));
     }
     html.push_str("</body></html>");
@@ -434,6 +435,21 @@ mod tests {
         assert!(text.contains("*Turkcell* iade"));
         assert!(html.contains("<blockquote><b>Turkcell</b> iade") && html.contains("Turkcell &lt;!channel&gt; @everyone &lt;script&gt;alert(1)&lt;/script&gt; &lt;/b&gt;"), "{html}");
         assert!(html.contains("(Ayşe &lt;b&gt;)"));
+
+        let mut flipped = [hit(2, "Turkcell \u{202E}gnikcah\u{2069} \u{1b}[2J\u{85}")];
+        if let Some(author) = flipped[0].post.author.as_mut() {
+            author.name = Some("Ayşe\u{202E}\u{200F}\r".into());
+        }
+        let alert = Alert {
+            hits: &flipped,
+            ..alert
+        };
+        let (subject, text, html) = bodies(&alert, Language::En);
+        for part in [&subject, &text, &html] {
+            let bad = part.chars().find(|&c| escape::is_unsafe(c) && c != '\n');
+            assert_eq!(bad, None, "{part:?}");
+        }
+        assert!(text.contains("(Ayşe)") && text.contains("*Turkcell* gnikcah [2J"), "{text}");
         assert!(html.contains("<a href=\"https://x.example/p/1\">Open post</a>"));
         let tags: Vec<&str> = html
             .match_indices('<')

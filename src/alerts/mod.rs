@@ -25,6 +25,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, error, info, info_span, warn};
 
 use crate::config::{DeliverySettings, FieldError};
+use crate::escape;
 use crate::store::{
     Delivery, DeliveryKind, FailedAttempt, NewOperatorAlert, StoreError, StoreHandle, unix_millis,
 };
@@ -368,17 +369,17 @@ impl DeliveryWorker {
                 let gone = err.disables_receiver();
                 match retry_at {
                     Some(_) => {
-                        warn!(error = %message, attempts, retry_in_secs = delay.as_secs_f64(), "delivery failed, will retry")
+                        warn!(error = %escape::log(&message), attempts, retry_in_secs = delay.as_secs_f64(), "delivery failed, will retry")
                     }
                     None if too_old && err.is_transient() => {
-                        error!(error = %message, attempts, "delivery older than delivery.max_age, marked dead")
+                        error!(error = %escape::log(&message), attempts, "delivery older than delivery.max_age, marked dead")
                     }
                     None => {
-                        error!(error = %message, attempts, "delivery failed permanently, marked dead")
+                        error!(error = %escape::log(&message), attempts, "delivery failed permanently, marked dead")
                     }
                 }
                 if gone {
-                    error!(error = %message, "receiver answered 410 Gone, disabled until `mentiond deliveries retry`");
+                    error!(error = %escape::log(&message), "receiver answered 410 Gone, disabled until `mentiond deliveries retry`");
                 }
                 let receiver = delivery.receiver.clone();
                 // A dead alert means people were not told: tell the operators through

@@ -10,6 +10,7 @@ use std::ops::Range;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::escape;
 use crate::model::Post;
 use crate::store::AlertHit;
 
@@ -185,9 +186,13 @@ pub fn age(posted: DateTime<Utc>, now: DateTime<Utc>, language: Language) -> Str
     }
 }
 
-/// The post's permalink, only when it is an `http(s)` URL (never `javascript:` etc.).
+/// The post's permalink, only when it is an `http(s)` URL (never `javascript:` etc.)
+/// without bidi or control characters (which could disguise where it leads).
 pub fn permalink(post: &Post) -> Option<&str> {
     let url = post.url.as_deref()?;
+    if url.chars().any(escape::is_unsafe) {
+        return None;
+    }
     let parsed = reqwest::Url::parse(url).ok()?;
     matches!(parsed.scheme(), "http" | "https").then_some(url)
 }
@@ -198,12 +203,6 @@ pub fn link_label(language: Language) -> &'static str {
         Language::En => "Open post",
         Language::Tr => "Gönderiyi aç",
     }
-}
-
-/// No escaping, for fields a platform shows as plain text (Slack `plain_text`,
-/// Discord footers); used with [`fit`] for the length limit alone.
-pub fn plain(text: &str) -> Cow<'_, str> {
-    Cow::Borrowed(text)
 }
 
 /// `text` escaped for a format, at most `max_chars` characters (Unicode scalar values)
@@ -334,7 +333,6 @@ pub fn json(alert: &Alert<'_>) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::escape;
     use chrono::TimeZone;
 
     /// The hostile text every format is tested with.
@@ -456,10 +454,45 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn no_chat_format_lets_bidi_or_control_characters_through() {
+        let text = "Turkcell \u{202E}gnikcah\u{202C} \u{1b}[2J\r\u{2067}x\u{200F}\u{9b}";
+        let mut hits = [hit(1, text)];
+        if let Some(author) = hits[0].post.author.as_mut() {
+            author.name = Some("Ayşe \u{202E}<b>\u{1b}[31m".into());
+        }
+        let alert = mention(&hits, 0);
+        for body in [
+            crate::alerts::slack::render(&alert, Language::En),
+            crate::alerts::teams::render(&alert, Language::En),
+            crate::alerts::discord::render(&alert, Language::En),
+            crate::alerts::telegram::render(&alert, Language::En, "1"),
+        ] {
+            let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+            let mut strings = vec![&body];
+            let mut seen = 0;
+            while let Some(value) = strings.pop() {
+                match value {
+                    serde_json::Value::String(s) => {
+                        seen += s.contains("gnikcah") as usize;
+                        let bad = s.chars().find(|&c| escape::is_unsafe(c) && c != '\n');
+                        assert_eq!(bad, None, "{s:?}");
+                    }
+                    serde_json::Value::Array(items) => strings.extend(items),
+                    serde_json::Value::Object(map) => strings.extend(map.values()),
+                    _ => {}
+                }
+            }
+            assert_eq!(seen, 1, "{body}");
+        }
+    }
+
+    #[test]
     fn only_http_permalinks_are_used() {
         let mut post = hit(1, "Turkcell").post;
         assert_eq!(permalink(&post), Some("https://x.example/p/1"));
         post.url = Some("javascript:alert(1)".into());
+        assert_eq!(permalink(&post), None);
+        post.url = Some("https://x.example/\u{202E}gpj.exe".into());
         assert_eq!(permalink(&post), None);
     }
 

@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use super::render::{Alert, Language, fit, marked, permalink, plain};
+use super::render::{Alert, Language, fit, marked, permalink};
 use crate::escape;
 
 /// Hits per message: a header, two blocks per hit and the "more" line stay under 50.
@@ -21,7 +21,7 @@ pub fn render(alert: &Alert<'_>, language: Language) -> String {
     let title = alert.title(language);
     let mut blocks = vec![json!({
         "type": "header",
-        "text": {"type": "plain_text", "text": fit(&title, HEADER_LIMIT, plain)},
+        "text": {"type": "plain_text", "text": fit(&title, HEADER_LIMIT, escape::plain)},
     })];
     for hit in alert.hits {
         blocks.push(json!({
