@@ -136,7 +136,10 @@ mod tests {
         assert_eq!(terminal("x\ry"), "x\\u{d}y");
         assert_eq!(terminal("ab\u{202E}cd"), "ab\\u{202e}cd");
         assert_eq!(terminal("line\nnext"), "line\nnext");
-        assert_eq!(terminal("a\u{2067}b\u{200F}\u{85}"), "a\\u{2067}b\\u{200f}\\u{85}");
+        assert_eq!(
+            terminal("a\u{2067}b\u{200F}\u{85}"),
+            "a\\u{2067}b\\u{200f}\\u{85}"
+        );
         assert_eq!(log("a\nb\tc\u{1b}"), "a\\u{a}b\\u{9}c\\u{1b}");
     }
 
@@ -148,8 +151,14 @@ mod tests {
         let input = format!("Ayşe{UNSAFE}\n\tx");
         for format in [slack, html, markdown, plain] {
             let out = format(&input);
-            assert!(!out.chars().any(|c| is_unsafe(c) && c != '\n' && c != '\t'), "{out:?}");
-            assert!(out.starts_with("Ayşe") && out.ends_with("31m\n\tx"), "{out:?}");
+            assert!(
+                !out.chars().any(|c| is_unsafe(c) && c != '\n' && c != '\t'),
+                "{out:?}"
+            );
+            assert!(
+                out.starts_with("Ayşe") && out.ends_with("31m\n\tx"),
+                "{out:?}"
+            );
         }
         assert!(matches!(plain("Turkcell çekmiyor"), Cow::Borrowed(_)));
         for c in ('\u{0}'..='\u{10FFFF}').filter(|&c| is_unsafe(c)) {

@@ -19,16 +19,16 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::render::{Alert, Language, fit, link_label, marked, permalink};
+use super::render::{Alert, Language, Limit, fit, link_label, marked, permalink};
 use super::{DeliveryError, Notifier};
 use crate::config::{FieldError, parse_options, take_secret};
 use crate::escape;
 use crate::store::Delivery;
 
 /// Characters of post text per hit.
-const TEXT_LIMIT: usize = 5000;
+const TEXT_LIMIT: Limit = Limit::chars(5000);
 /// Characters of a subject.
-const SUBJECT_LIMIT: usize = 150;
+const SUBJECT_LIMIT: Limit = Limit::chars(150);
 /// Connections kept open to the server.
 const POOL_SIZE: u32 = 4;
 
@@ -310,7 +310,13 @@ fn bodies(alert: &Alert<'_>, language: Language) -> (String, String, String) {
         text.push_str(&format!(
             "\n{}\n{}\n",
             escape::plain(&summary),
-            marked(&hit.post.text, &hit.spans(), TEXT_LIMIT, escape::plain, ("*", "*"))
+            marked(
+                &hit.post.text,
+                &hit.spans(),
+                TEXT_LIMIT,
+                escape::plain,
+                ("*", "*")
+            )
         ));
         html.push_str(&format!(
             "<p style=\"color:#555\">{}</p><blockquote>{}</blockquote>",
@@ -378,7 +384,11 @@ mod tests {
         let plain = serde_json::json!({"tls": "none", "username": "u", "password": "hunter2"});
         let err = settings(plain.clone()).unwrap_err();
         assert_eq!(err.key, "tls");
-        assert!(err.message.contains("allow_plaintext_auth"), "{}", err.message);
+        assert!(
+            err.message.contains("allow_plaintext_auth"),
+            "{}",
+            err.message
+        );
         let mut allowed = plain;
         allowed["allow_plaintext_auth"] = serde_json::json!(true);
         let parsed = settings(allowed).unwrap();
@@ -449,7 +459,10 @@ mod tests {
             let bad = part.chars().find(|&c| escape::is_unsafe(c) && c != '\n');
             assert_eq!(bad, None, "{part:?}");
         }
-        assert!(text.contains("(Ayşe)") && text.contains("*Turkcell* gnikcah [2J"), "{text}");
+        assert!(
+            text.contains("(Ayşe)") && text.contains("*Turkcell* gnikcah [2J"),
+            "{text}"
+        );
         assert!(html.contains("<a href=\"https://x.example/p/1\">Open post</a>"));
         let tags: Vec<&str> = html
             .match_indices('<')

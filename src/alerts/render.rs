@@ -205,11 +205,83 @@ pub fn link_label(language: Language) -> &'static str {
     }
 }
 
-/// `text` escaped for a format, at most `max_chars` characters (Unicode scalar values)
-/// long: cut on a character boundary, before an escape sequence rather than inside
-/// one, with [`TRUNCATION_MARKER`] appended.
-pub fn fit(text: &str, max_chars: usize, escape: fn(&str) -> Cow<'_, str>) -> String {
-    marked(text, &[], max_chars, escape, ("", ""))
+/// How a platform counts the length of a text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// Unicode scalar values (code points).
+    Chars,
+    /// UTF-16 code units: characters outside the Basic Multilingual Plane (most
+    /// emoji) count twice.
+    Utf16,
+    /// Bytes the text takes inside a JSON string: UTF-8, plus the backslash of `"`
+    /// and `\`, and the escapes of control characters.
+    JsonBytes,
+}
+
+impl Unit {
+    /// The length of `text` in this unit.
+    pub fn len(self, text: &str) -> usize {
+        match self {
+            Unit::Chars => text.chars().count(),
+            Unit::Utf16 => text.encode_utf16().count(),
+            Unit::JsonBytes => text.chars().map(json_len).sum(),
+        }
+    }
+}
+
+fn json_len(c: char) -> usize {
+    match c {
+        '"' | '\\' | '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' => 2,
+        c if (c as u32) < 0x20 => 6,
+        c => c.len_utf8(),
+    }
+}
+
+/// A platform's length limit: at most `max`, counted in `unit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    /// The most a text may measure.
+    pub max: usize,
+    /// How it is measured.
+    pub unit: Unit,
+}
+
+impl Limit {
+    /// At most `max` code points.
+    pub const fn chars(max: usize) -> Limit {
+        Limit {
+            max,
+            unit: Unit::Chars,
+        }
+    }
+
+    /// At most `max` UTF-16 code units.
+    pub const fn utf16(max: usize) -> Limit {
+        Limit {
+            max,
+            unit: Unit::Utf16,
+        }
+    }
+
+    /// At most `max` bytes inside a JSON string.
+    pub const fn json_bytes(max: usize) -> Limit {
+        Limit {
+            max,
+            unit: Unit::JsonBytes,
+        }
+    }
+
+    /// The length of `text` in this limit's unit.
+    pub fn len(&self, text: &str) -> usize {
+        self.unit.len(text)
+    }
+}
+
+/// `text` escaped for a format, within `limit` as the platform counts it: cut on a
+/// character boundary, before an escape sequence rather than inside one, with
+/// [`TRUNCATION_MARKER`] appended.
+pub fn fit(text: &str, limit: Limit, escape: fn(&str) -> Cow<'_, str>) -> String {
+    marked(text, &[], limit, escape, ("", ""))
 }
 
 /// Like [`fit`], with each `spans` range (byte offsets into `text`, sorted, not
@@ -217,15 +289,18 @@ pub fn fit(text: &str, max_chars: usize, escape: fn(&str) -> Cow<'_, str>) -> St
 pub fn marked(
     text: &str,
     spans: &[Range<usize>],
-    max_chars: usize,
+    limit: Limit,
     escape: fn(&str) -> Cow<'_, str>,
     mark: (&str, &str),
 ) -> String {
     let whole = build(text, spans, None, escape, mark);
-    if whole.chars().count() <= max_chars {
+    if limit.len(&whole) <= limit.max {
         return whole;
     }
-    let budget = max_chars.saturating_sub(TRUNCATION_MARKER.chars().count());
+    let budget = Limit {
+        max: limit.max.saturating_sub(limit.len(TRUNCATION_MARKER)),
+        ..limit
+    };
     let mut cut = build(text, spans, Some(budget), escape, mark);
     cut.push_str(TRUNCATION_MARKER);
     cut
@@ -234,11 +309,12 @@ pub fn marked(
 fn build(
     text: &str,
     spans: &[Range<usize>],
-    budget: Option<usize>,
+    budget: Option<Limit>,
     escape: fn(&str) -> Cow<'_, str>,
     (open, close): (&str, &str),
 ) -> String {
-    let (open_len, close_len) = (open.chars().count(), close.chars().count());
+    let unit = budget.map_or(Unit::Chars, |budget| budget.unit);
+    let (open_len, close_len) = (unit.len(open), unit.len(close));
     let mut out = String::new();
     let mut used = 0;
     let mut next_span = 0;
@@ -256,11 +332,11 @@ fn build(
         let opening =
             open_until.is_none() && spans.get(next_span).is_some_and(|span| span.start == index);
         let piece = escape(c.encode_utf8(&mut buffer));
-        let piece_len = piece.chars().count();
+        let piece_len = unit.len(&piece);
         let needed = piece_len
             + if opening { open_len + close_len } else { 0 }
             + if open_until.is_some() { close_len } else { 0 };
-        if budget.is_some_and(|budget| used + needed > budget) {
+        if budget.is_some_and(|budget| used + needed > budget.max) {
             break;
         }
         if opening {
@@ -432,20 +508,32 @@ pub(crate) mod tests {
         let text = "a<Turkcell>ğ";
         let spans = vec![Range { start: 2, end: 10 }];
         assert_eq!(
-            marked(text, &spans, 100, escape::html, ("<b>", "</b>")),
+            marked(
+                text,
+                &spans,
+                Limit::chars(100),
+                escape::html,
+                ("<b>", "</b>")
+            ),
             "a&lt;<b>Turkcell</b>&gt;ğ"
         );
         // Cut inside the mark: the mark is closed, the marker shows the cut, the limit holds.
-        let cut = marked(text, &spans, 15, escape::html, ("<b>", "</b>"));
+        let cut = marked(
+            text,
+            &spans,
+            Limit::chars(15),
+            escape::html,
+            ("<b>", "</b>"),
+        );
         assert_eq!(cut, "a&lt;<b>Tu</b>…");
         assert!(cut.chars().count() <= 15);
         // Never inside an escape sequence.
-        assert_eq!(fit("&&&&", 8, escape::html), "&amp;…");
+        assert_eq!(fit("&&&&", Limit::chars(8), escape::html), "&amp;…");
         for limit in 1..40 {
             let out = marked(
                 "çok <uzun> Turkcell metni",
                 &[Range { start: 11, end: 19 }],
-                limit,
+                Limit::chars(limit),
                 escape::html,
                 ("<b>", "</b>"),
             );
@@ -484,6 +572,41 @@ pub(crate) mod tests {
             }
             assert_eq!(seen, 1, "{body}");
         }
+    }
+
+    #[test]
+    fn every_unit_cuts_emoji_on_a_character_boundary_within_its_limit() {
+        let emoji = "😀".repeat(10_000);
+        let mixed = format!("Turkcell {}", "ş😀\"\\a🇹🇷".repeat(3_000));
+        for limit in [
+            Limit::utf16(3000),
+            Limit::chars(4096),
+            Limit::json_bytes(1500),
+        ] {
+            for text in [&emoji, &mixed] {
+                let out = marked(text, &[0..8], limit, escape::markdown, ("**", "**"));
+                assert!(
+                    limit.len(&out) <= limit.max,
+                    "{limit:?}: {}",
+                    limit.len(&out)
+                );
+                assert!(limit.len(&out) + 8 > limit.max, "{limit:?}: cut too early");
+                assert!(out.ends_with(TRUNCATION_MARKER));
+                assert!(!out.contains('\u{FFFD}'));
+            }
+        }
+        // The old character count let 3000 emoji through: 6000 UTF-16 units.
+        let out = fit(&emoji, Limit::utf16(3000), escape::plain);
+        assert_eq!(out.chars().count(), 1499 + 1);
+        assert_eq!(Unit::Utf16.len(&out), 2998 + 1);
+        assert_eq!(
+            Unit::JsonBytes.len("a\"\\\nş😀\u{1}"),
+            1 + 2 + 2 + 2 + 2 + 4 + 6
+        );
+        assert_eq!(
+            Unit::JsonBytes.len("a\"\\\nş😀\u{1}"),
+            serde_json::to_string("a\"\\\nş😀\u{1}").unwrap().len() - 2
+        );
     }
 
     #[test]
