@@ -17,8 +17,6 @@ const MAX_HITS: usize = 10;
 const TEXT_LIMIT: Limit = Limit::json_bytes(1500);
 /// A title or summary line, in JSON bytes.
 const LINE_LIMIT: Limit = Limit::json_bytes(400);
-/// The payload Teams accepts.
-const PAYLOAD_LIMIT: usize = 28 * 1024;
 /// Longer permalinks are left out rather than cut, so the payload limit holds.
 const URL_LIMIT: usize = 300;
 
@@ -77,6 +75,9 @@ pub fn render(alert: &Alert<'_>, language: Language) -> String {
 mod tests {
     use super::*;
     use crate::alerts::render::tests::{HOSTILE, hit, mention};
+
+    /// The payload Teams accepts.
+    const PAYLOAD_LIMIT: usize = 28 * 1024;
 
     #[test]
     fn the_card_is_well_formed_and_hostile_text_inert() {
