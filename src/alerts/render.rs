@@ -584,7 +584,13 @@ pub(crate) mod tests {
             Limit::json_bytes(1500),
         ] {
             for text in [&emoji, &mixed] {
-                let out = marked(text, &[0..8], limit, escape::markdown, ("**", "**"));
+                let out = marked(
+                    text,
+                    &[Range { start: 0, end: 8 }],
+                    limit,
+                    escape::markdown,
+                    ("**", "**"),
+                );
                 assert!(
                     limit.len(&out) <= limit.max,
                     "{limit:?}: {}",
