@@ -2,24 +2,27 @@
 //! [`escape::markdown`], and always `allowed_mentions: {"parse": []}` so `@everyone`,
 //! roles and users in a post never ping anyone. Limits: content 2000 characters, 10
 //! embeds, title 256, description 4096, footer 2048, all embeds together 6000.
+//! Discord counts code points, not UTF-16 units: its API is Python 3 and measures
+//! `len(str)` (Discord staff in discord/discord-api-docs#1315: "`\U0010FFFF \uffff`
+//! would be considered 3 characters"), so an emoji is one character here.
 
 use serde_json::{Value, json};
 
-use super::render::{Alert, Language, fit, marked, permalink, plain};
+use super::render::{Alert, Language, Limit, fit, marked, permalink};
 use crate::escape;
 
 /// Embeds per message.
 const MAX_HITS: usize = 10;
 /// Characters in `content`.
-const CONTENT_LIMIT: usize = 2000;
+const CONTENT_LIMIT: Limit = Limit::chars(2000);
 /// Characters in a description.
 const DESCRIPTION_LIMIT: usize = 4096;
 /// Characters of all embeds together, with some room to spare.
 const EMBEDS_BUDGET: usize = 5800;
 /// Characters we allow in an embed title.
-const TITLE_LIMIT: usize = 100;
+const TITLE_LIMIT: Limit = Limit::chars(100);
 /// Characters we allow in a footer.
-const FOOTER_LIMIT: usize = 300;
+const FOOTER_LIMIT: Limit = Limit::chars(300);
 
 /// The JSON body for one alert.
 pub fn render(alert: &Alert<'_>, language: Language) -> String {
@@ -29,9 +32,11 @@ pub fn render(alert: &Alert<'_>, language: Language) -> String {
         content.push('\n');
         content.push_str(&more);
     }
-    let description_limit = (EMBEDS_BUDGET / alert.hits.len())
-        .saturating_sub(TITLE_LIMIT + FOOTER_LIMIT)
-        .min(DESCRIPTION_LIMIT);
+    let description_limit = Limit::chars(
+        (EMBEDS_BUDGET / alert.hits.len())
+            .saturating_sub(TITLE_LIMIT.max + FOOTER_LIMIT.max)
+            .min(DESCRIPTION_LIMIT),
+    );
     let embeds: Vec<Value> = alert
         .hits
         .iter()
@@ -39,7 +44,7 @@ pub fn render(alert: &Alert<'_>, language: Language) -> String {
             let mut embed = json!({
                 "title": fit(&format!("{} · {}", hit.brand, hit.post.source), TITLE_LIMIT, escape::markdown),
                 "description": marked(&hit.post.text, &hit.spans(), description_limit, escape::markdown, ("**", "**")),
-                "footer": {"text": fit(&alert.hit_summary(hit, language), FOOTER_LIMIT, plain)},
+                "footer": {"text": fit(&alert.hit_summary(hit, language), FOOTER_LIMIT, escape::plain)},
             });
             if let Some(url) = permalink(&hit.post) {
                 embed["url"] = json!(url);
@@ -105,5 +110,14 @@ mod tests {
         assert!(
             description.chars().count() <= DESCRIPTION_LIMIT && description.chars().count() > 4000
         );
+    }
+
+    #[test]
+    fn ten_thousand_emoji_fill_the_description_in_code_points() {
+        let hits = [hit(1, &"😀".repeat(10_000))];
+        let body: Value = serde_json::from_str(&render(&mention(&hits, 0), Language::En)).unwrap();
+        let description = body["embeds"][0]["description"].as_str().unwrap();
+        assert_eq!(description.chars().count(), DESCRIPTION_LIMIT);
+        assert!(description.ends_with("😀…"));
     }
 }

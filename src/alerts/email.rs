@@ -19,16 +19,16 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::render::{Alert, Language, fit, link_label, marked, permalink, plain};
+use super::render::{Alert, Language, Limit, fit, link_label, marked, permalink};
 use super::{DeliveryError, Notifier};
 use crate::escape;
 use crate::settings::{FieldError, parse_options, take_secret};
 use crate::store::Delivery;
 
 /// Characters of post text per hit.
-const TEXT_LIMIT: usize = 5000;
+const TEXT_LIMIT: Limit = Limit::chars(5000);
 /// Characters of a subject.
-const SUBJECT_LIMIT: usize = 150;
+const SUBJECT_LIMIT: Limit = Limit::chars(150);
 /// Connections kept open to the server.
 const POOL_SIZE: u32 = 4;
 
@@ -90,12 +90,14 @@ struct EmailOptions {
     to: Vec<String>,
     tls_ca_file: Option<PathBuf>,
     language: Option<String>,
+    allow_plaintext_auth: Option<bool>,
 }
 
 impl EmailSettings {
     /// Validates `host`, `port`, `tls` (`starttls`, `tls` or `none`), `username` with
-    /// `password` (or `password_env` / `password_file`), `from`, `to`, `tls_ca_file`
-    /// and `language`.
+    /// `password` (or `password_env` / `password_file`), `allow_plaintext_auth`,
+    /// `from`, `to`, `tls_ca_file` and `language`. Credentials over `tls = "none"` are
+    /// refused unless `allow_plaintext_auth = true` (a relay on the same host).
     pub fn parse(mut options: Map<String, Value>) -> Result<EmailSettings, FieldError> {
         let password = take_secret(&mut options, "password")?;
         let options: EmailOptions = parse_options(options)?;
@@ -128,6 +130,18 @@ impl EmailSettings {
                 return Err(FieldError::new("username", "a password needs `username`"));
             }
         };
+        // A password over an unencrypted connection can be read by anyone on the path;
+        // only a relay on the same host makes that acceptable, and the operator says so.
+        if tls == SmtpTls::None
+            && credentials.is_some()
+            && !options.allow_plaintext_auth.unwrap_or(false)
+        {
+            return Err(FieldError::new(
+                "tls",
+                "`tls = \"none\"` would send the password in clear: use `starttls` or `tls`, \
+                 or set `allow_plaintext_auth = true` for a relay on the same host",
+            ));
+        }
         let from = options
             .from
             .parse::<Mailbox>()
@@ -285,8 +299,8 @@ fn bodies(alert: &Alert<'_>, language: Language) -> (String, String, String) {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ");
-    let subject = fit(&format!("{title}: {first}"), SUBJECT_LIMIT, plain);
-    let mut text = format!("{title}\n");
+    let subject = fit(&format!("{title}: {first}"), SUBJECT_LIMIT, escape::plain);
+    let mut text = format!("{}\n", escape::plain(&title));
     let mut html = format!(
         "<!DOCTYPE html><html><body><h2>{}</h2>",
         escape::html(&title)
@@ -294,8 +308,15 @@ fn bodies(alert: &Alert<'_>, language: Language) -> (String, String, String) {
     for hit in alert.hits {
         let summary = alert.hit_summary(hit, language);
         text.push_str(&format!(
-            "\n{summary}\n{}\n",
-            marked(&hit.post.text, &hit.spans(), TEXT_LIMIT, plain, ("*", "*"))
+            "\n{}\n{}\n",
+            escape::plain(&summary),
+            marked(
+                &hit.post.text,
+                &hit.spans(),
+                TEXT_LIMIT,
+                escape::plain,
+                ("*", "*")
+            )
         ));
         html.push_str(&format!(
             "<p style=\"color:#555\">{}</p><blockquote>{}</blockquote>",
@@ -318,7 +339,7 @@ fn bodies(alert: &Alert<'_>, language: Language) -> (String, String, String) {
         }
     }
     if let Some(more) = alert.more_line(language) {
-        text.push_str(&format!("\n{more}\n"));
+        text.push_str(&format!("\n{}\n", escape::plain(&more)));
         html.push_str(&format!("<p>{}</p>", escape::html(&more)));
     }
     html.push_str("</body></html>");
@@ -356,6 +377,25 @@ mod tests {
         assert_eq!(key(serde_json::json!({"username": "u"})), "password");
         assert_eq!(key(serde_json::json!({"to": ["not an address"]})), "to[0]");
         assert_eq!(key(serde_json::json!({"to": []})), "to");
+    }
+
+    #[test]
+    fn credentials_over_plain_smtp_need_an_explicit_allowance() {
+        let plain = serde_json::json!({"tls": "none", "username": "u", "password": "hunter2"});
+        let err = settings(plain.clone()).unwrap_err();
+        assert_eq!(err.key, "tls");
+        assert!(
+            err.message.contains("allow_plaintext_auth"),
+            "{}",
+            err.message
+        );
+        let mut allowed = plain;
+        allowed["allow_plaintext_auth"] = serde_json::json!(true);
+        let parsed = settings(allowed).unwrap();
+        assert_eq!((parsed.tls, parsed.port), (SmtpTls::None, 25));
+        assert!(parsed.credentials.is_some());
+        // Without credentials there is nothing to leak.
+        assert!(settings(serde_json::json!({"tls": "none"})).is_ok());
     }
 
     #[test]
@@ -405,6 +445,24 @@ mod tests {
         assert!(text.contains("*Turkcell* iade"));
         assert!(html.contains("<blockquote><b>Turkcell</b> iade") && html.contains("Turkcell &lt;!channel&gt; @everyone &lt;script&gt;alert(1)&lt;/script&gt; &lt;/b&gt;"), "{html}");
         assert!(html.contains("(Ayşe &lt;b&gt;)"));
+
+        let mut flipped = [hit(2, "Turkcell \u{202E}gnikcah\u{2069} \u{1b}[2J\u{85}")];
+        if let Some(author) = flipped[0].post.author.as_mut() {
+            author.name = Some("Ayşe\u{202E}\u{200F}\r".into());
+        }
+        let alert = Alert {
+            hits: &flipped,
+            ..alert
+        };
+        let (subject, text, html) = bodies(&alert, Language::En);
+        for part in [&subject, &text, &html] {
+            let bad = part.chars().find(|&c| escape::is_unsafe(c) && c != '\n');
+            assert_eq!(bad, None, "{part:?}");
+        }
+        assert!(
+            text.contains("(Ayşe)") && text.contains("*Turkcell* gnikcah [2J"),
+            "{text}"
+        );
         assert!(html.contains("<a href=\"https://x.example/p/1\">Open post</a>"));
         let tags: Vec<&str> = html
             .match_indices('<')

@@ -24,6 +24,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, error, info, info_span, warn};
 
 use crate::backoff::Backoff;
+use crate::escape;
 use crate::settings::kind_registry;
 use crate::store::{
     Delivery, DeliveryKind, FailedAttempt, NewOperatorAlert, StoreError, StoreHandle, unix_millis,
@@ -205,6 +206,57 @@ pub fn build(
 /// How long an idle worker sleeps before looking at the outbox again on its own.
 const IDLE_RECHECK: Duration = Duration::from_secs(60);
 
+/// Consecutive transient failures after which a receiver's whole queue pauses.
+const BREAKER_THRESHOLD: u32 = 3;
+
+/// The circuit breaker of one receiver. Closed, every due row is sent. After
+/// [`BREAKER_THRESHOLD`] consecutive transient failures it opens: the whole queue
+/// pauses for `Backoff::delay(trips)`, so a receiver that is down draws a few probes
+/// instead of one retry per pending row. After the pause it is half-open: one row is
+/// sent as a probe; a transient failure reopens it for a longer pause, an answer
+/// closes it.
+#[derive(Debug, Default)]
+struct Breaker {
+    /// Consecutive transient failures.
+    failures: u32,
+    /// Times it opened since it was last closed (0: closed).
+    trips: u32,
+}
+
+impl Breaker {
+    /// Records a transient failure; returns the pause when the circuit opens.
+    fn fail(&mut self, backoff: &crate::backoff::Backoff) -> Option<Duration> {
+        self.failures += 1;
+        if self.trips == 0 && self.failures < BREAKER_THRESHOLD {
+            return None;
+        }
+        self.trips += 1;
+        Some(backoff.delay(self.trips))
+    }
+
+    /// Records an answer from the receiver; returns whether the circuit was open.
+    fn close(&mut self) -> bool {
+        let was_open = self.trips > 0;
+        *self = Breaker::default();
+        was_open
+    }
+}
+
+/// What one attempt tells about the receiver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// It accepted the delivery, or answered that retrying cannot help: it is up.
+    Answered,
+    /// A transient failure; `retry_after` is the pause it asked for, when the row
+    /// will be retried.
+    Failed {
+        /// The receiver's `Retry-After`, capped.
+        retry_after: Option<Duration>,
+    },
+    /// Nothing was sent (no hits, rendering failed).
+    NotSent,
+}
+
 /// Drains one receiver's outbox rows. Each receiver has its own worker, so one
 /// receiver's failures never delay another's deliveries.
 pub struct DeliveryWorker {
@@ -234,6 +286,7 @@ impl DeliveryWorker {
     /// Runs until cancelled.
     pub async fn run(self) {
         let receiver = self.notifier.name().to_string();
+        let mut breaker = Breaker::default();
         while !self.cancel.is_cancelled() {
             let name = receiver.clone();
             let now = unix_millis(Utc::now());
@@ -271,9 +324,30 @@ impl DeliveryWorker {
                     break;
                 }
                 let span = info_span!("deliver", receiver = %receiver, delivery_id = %delivery.id);
-                if let Some(pause) = self.attempt(delivery).instrument(span).await {
-                    // The receiver asked us to slow down (429 / Retry-After): its other
-                    // rows wait too, so we do not hammer it into banning us.
+                let pause = match self.attempt(delivery).instrument(span).await {
+                    Outcome::Answered => {
+                        if breaker.close() {
+                            info!(receiver = %receiver, "receiver answering again, queue resumed");
+                        }
+                        None
+                    }
+                    Outcome::Failed { retry_after } => {
+                        let opened = breaker.fail(&self.settings.backoff);
+                        if let Some(pause) = opened {
+                            warn!(
+                                receiver = %receiver,
+                                failures = breaker.failures,
+                                pause_secs = pause.as_secs_f64(),
+                                "receiver failing, queue paused"
+                            );
+                        }
+                        retry_after.into_iter().chain(opened).max()
+                    }
+                    Outcome::NotSent => None,
+                };
+                if let Some(pause) = pause {
+                    // The receiver asked us to slow down (429 / Retry-After) or keeps
+                    // failing: its other rows wait too, so we do not hammer it.
                     tokio::select! {
                         _ = self.cancel.cancelled() => {}
                         _ = tokio::time::sleep(pause) => {}
@@ -287,8 +361,7 @@ impl DeliveryWorker {
 
     /// Sends one delivery and records the outcome. Runs to completion even when
     /// shutdown is requested meanwhile, so a send is never cut off half-way.
-    /// Returns how long the whole receiver must pause when it asked us to slow down.
-    async fn attempt(&self, mut delivery: Delivery) -> Option<Duration> {
+    async fn attempt(&self, mut delivery: Delivery) -> Outcome {
         if !delivery.rendered {
             match self.render(&delivery).await {
                 Ok(Some(payload)) => {
@@ -312,12 +385,12 @@ impl DeliveryWorker {
                     if let Ok(Err(err)) | Err(err) = marked {
                         error!(error = %err, "cannot record delivery outcome");
                     }
-                    return None;
+                    return Outcome::NotSent;
                 }
                 Err(err) => {
                     error!(error = %err, "cannot render delivery");
                     self.idle(Duration::from_secs(5)).await;
-                    return None;
+                    return Outcome::NotSent;
                 }
             }
         }
@@ -331,7 +404,7 @@ impl DeliveryWorker {
             };
         let now = unix_millis(Utc::now());
         let id = delivery.id.clone();
-        let mut pause = None;
+        let mut outcome = Outcome::Answered;
         let update = match result {
             Ok(()) => {
                 info!(
@@ -353,27 +426,30 @@ impl DeliveryWorker {
                 let too_old =
                     retry_at - delivery.age_from > self.settings.max_age.as_millis() as i64;
                 let retry_at = (err.is_transient() && !too_old).then_some(retry_at);
-                if retry_at.is_some() {
-                    pause = err
-                        .retry_after()
-                        .map(|asked| asked.min(crate::backoff::MAX_RETRY_AFTER));
+                if err.is_transient() {
+                    outcome = Outcome::Failed {
+                        retry_after: retry_at.and(
+                            err.retry_after()
+                                .map(|asked| asked.min(crate::backoff::MAX_RETRY_AFTER)),
+                        ),
+                    };
                 }
                 let message = err.to_string();
                 let status = err.status();
                 let gone = err.disables_receiver();
                 match retry_at {
                     Some(_) => {
-                        warn!(error = %message, attempts, retry_in_secs = delay.as_secs_f64(), "delivery failed, will retry")
+                        warn!(error = %escape::log(&message), attempts, retry_in_secs = delay.as_secs_f64(), "delivery failed, will retry")
                     }
                     None if too_old && err.is_transient() => {
-                        error!(error = %message, attempts, "delivery older than delivery.max_age, marked dead")
+                        error!(error = %escape::log(&message), attempts, "delivery older than delivery.max_age, marked dead")
                     }
                     None => {
-                        error!(error = %message, attempts, "delivery failed permanently, marked dead")
+                        error!(error = %escape::log(&message), attempts, "delivery failed permanently, marked dead")
                     }
                 }
                 if gone {
-                    error!(error = %message, "receiver answered 410 Gone, disabled until `mentiond deliveries retry`");
+                    error!(error = %escape::log(&message), "receiver answered 410 Gone, disabled until `mentiond deliveries retry`");
                 }
                 let receiver = delivery.receiver.clone();
                 // A dead alert means people were not told: tell the operators through
@@ -433,7 +509,7 @@ impl DeliveryWorker {
         if let Ok(Err(err)) | Err(err) = update {
             error!(error = %err, "cannot record delivery outcome");
         }
-        pause
+        outcome
     }
 
     /// Renders and freezes the body of a delivery from its hits; `None` if it has none.
@@ -535,5 +611,33 @@ mod tests {
         assert!(status(410).disables_receiver());
         assert!(!status(404).disables_receiver() && !DeliveryError::Timeout.disables_receiver());
         assert_eq!(status(503).status(), Some(503));
+    }
+
+    #[test]
+    fn the_breaker_opens_after_consecutive_failures_probes_once_and_closes_on_an_answer() {
+        let backoff = crate::backoff::Backoff {
+            initial: Duration::from_secs(1),
+            max: Duration::from_secs(60),
+        };
+        let mut breaker = Breaker::default();
+        for _ in 1..BREAKER_THRESHOLD {
+            assert_eq!(breaker.fail(&backoff), None, "closed below the threshold");
+        }
+        let first = breaker.fail(&backoff).expect("opens at the threshold");
+        assert!(first <= Duration::from_secs(1) && first >= Duration::from_millis(500));
+        // Half-open: the one probe failing reopens it at once, for longer.
+        let second = breaker.fail(&backoff).expect("a failed probe reopens it");
+        assert!(second >= Duration::from_secs(1) && second <= Duration::from_secs(2));
+        for _ in 0..20 {
+            breaker.fail(&backoff);
+        }
+        assert!(breaker.fail(&backoff).unwrap() <= Duration::from_secs(60));
+        assert!(breaker.close(), "an answer closes it");
+        assert!(!breaker.close());
+        assert_eq!(
+            breaker.fail(&backoff),
+            None,
+            "closed again: counting restarts"
+        );
     }
 }

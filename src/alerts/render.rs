@@ -10,6 +10,7 @@ use std::ops::Range;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::escape;
 use crate::model::Post;
 use crate::store::AlertHit;
 
@@ -185,9 +186,13 @@ pub fn age(posted: DateTime<Utc>, now: DateTime<Utc>, language: Language) -> Str
     }
 }
 
-/// The post's permalink, only when it is an `http(s)` URL (never `javascript:` etc.).
+/// The post's permalink, only when it is an `http(s)` URL (never `javascript:` etc.)
+/// without bidi or control characters (which could disguise where it leads).
 pub fn permalink(post: &Post) -> Option<&str> {
     let url = post.url.as_deref()?;
+    if url.chars().any(escape::is_unsafe) {
+        return None;
+    }
     let parsed = reqwest::Url::parse(url).ok()?;
     matches!(parsed.scheme(), "http" | "https").then_some(url)
 }
@@ -200,17 +205,83 @@ pub fn link_label(language: Language) -> &'static str {
     }
 }
 
-/// No escaping, for fields a platform shows as plain text (Slack `plain_text`,
-/// Discord footers); used with [`fit`] for the length limit alone.
-pub fn plain(text: &str) -> Cow<'_, str> {
-    Cow::Borrowed(text)
+/// How a platform counts the length of a text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// Unicode scalar values (code points).
+    Chars,
+    /// UTF-16 code units: characters outside the Basic Multilingual Plane (most
+    /// emoji) count twice.
+    Utf16,
+    /// Bytes the text takes inside a JSON string: UTF-8, plus the backslash of `"`
+    /// and `\`, and the escapes of control characters.
+    JsonBytes,
 }
 
-/// `text` escaped for a format, at most `max_chars` characters (Unicode scalar values)
-/// long: cut on a character boundary, before an escape sequence rather than inside
-/// one, with [`TRUNCATION_MARKER`] appended.
-pub fn fit(text: &str, max_chars: usize, escape: fn(&str) -> Cow<'_, str>) -> String {
-    marked(text, &[], max_chars, escape, ("", ""))
+impl Unit {
+    /// The length of `text` in this unit.
+    pub fn len(self, text: &str) -> usize {
+        match self {
+            Unit::Chars => text.chars().count(),
+            Unit::Utf16 => text.encode_utf16().count(),
+            Unit::JsonBytes => text.chars().map(json_len).sum(),
+        }
+    }
+}
+
+fn json_len(c: char) -> usize {
+    match c {
+        '"' | '\\' | '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' => 2,
+        c if (c as u32) < 0x20 => 6,
+        c => c.len_utf8(),
+    }
+}
+
+/// A platform's length limit: at most `max`, counted in `unit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    /// The most a text may measure.
+    pub max: usize,
+    /// How it is measured.
+    pub unit: Unit,
+}
+
+impl Limit {
+    /// At most `max` code points.
+    pub const fn chars(max: usize) -> Limit {
+        Limit {
+            max,
+            unit: Unit::Chars,
+        }
+    }
+
+    /// At most `max` UTF-16 code units.
+    pub const fn utf16(max: usize) -> Limit {
+        Limit {
+            max,
+            unit: Unit::Utf16,
+        }
+    }
+
+    /// At most `max` bytes inside a JSON string.
+    pub const fn json_bytes(max: usize) -> Limit {
+        Limit {
+            max,
+            unit: Unit::JsonBytes,
+        }
+    }
+
+    /// The length of `text` in this limit's unit.
+    pub fn len(&self, text: &str) -> usize {
+        self.unit.len(text)
+    }
+}
+
+/// `text` escaped for a format, within `limit` as the platform counts it: cut on a
+/// character boundary, before an escape sequence rather than inside one, with
+/// [`TRUNCATION_MARKER`] appended.
+pub fn fit(text: &str, limit: Limit, escape: fn(&str) -> Cow<'_, str>) -> String {
+    marked(text, &[], limit, escape, ("", ""))
 }
 
 /// Like [`fit`], with each `spans` range (byte offsets into `text`, sorted, not
@@ -218,15 +289,18 @@ pub fn fit(text: &str, max_chars: usize, escape: fn(&str) -> Cow<'_, str>) -> St
 pub fn marked(
     text: &str,
     spans: &[Range<usize>],
-    max_chars: usize,
+    limit: Limit,
     escape: fn(&str) -> Cow<'_, str>,
     mark: (&str, &str),
 ) -> String {
     let whole = build(text, spans, None, escape, mark);
-    if whole.chars().count() <= max_chars {
+    if limit.len(&whole) <= limit.max {
         return whole;
     }
-    let budget = max_chars.saturating_sub(TRUNCATION_MARKER.chars().count());
+    let budget = Limit {
+        max: limit.max.saturating_sub(limit.len(TRUNCATION_MARKER)),
+        ..limit
+    };
     let mut cut = build(text, spans, Some(budget), escape, mark);
     cut.push_str(TRUNCATION_MARKER);
     cut
@@ -235,11 +309,12 @@ pub fn marked(
 fn build(
     text: &str,
     spans: &[Range<usize>],
-    budget: Option<usize>,
+    budget: Option<Limit>,
     escape: fn(&str) -> Cow<'_, str>,
     (open, close): (&str, &str),
 ) -> String {
-    let (open_len, close_len) = (open.chars().count(), close.chars().count());
+    let unit = budget.map_or(Unit::Chars, |budget| budget.unit);
+    let (open_len, close_len) = (unit.len(open), unit.len(close));
     let mut out = String::new();
     let mut used = 0;
     let mut next_span = 0;
@@ -257,11 +332,11 @@ fn build(
         let opening =
             open_until.is_none() && spans.get(next_span).is_some_and(|span| span.start == index);
         let piece = escape(c.encode_utf8(&mut buffer));
-        let piece_len = piece.chars().count();
+        let piece_len = unit.len(&piece);
         let needed = piece_len
             + if opening { open_len + close_len } else { 0 }
             + if open_until.is_some() { close_len } else { 0 };
-        if budget.is_some_and(|budget| used + needed > budget) {
+        if budget.is_some_and(|budget| used + needed > budget.max) {
             break;
         }
         if opening {
@@ -334,7 +409,6 @@ pub fn json(alert: &Alert<'_>) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::escape;
     use chrono::TimeZone;
 
     /// The hostile text every format is tested with.
@@ -434,20 +508,32 @@ pub(crate) mod tests {
         let text = "a<Turkcell>ğ";
         let spans = vec![Range { start: 2, end: 10 }];
         assert_eq!(
-            marked(text, &spans, 100, escape::html, ("<b>", "</b>")),
+            marked(
+                text,
+                &spans,
+                Limit::chars(100),
+                escape::html,
+                ("<b>", "</b>")
+            ),
             "a&lt;<b>Turkcell</b>&gt;ğ"
         );
         // Cut inside the mark: the mark is closed, the marker shows the cut, the limit holds.
-        let cut = marked(text, &spans, 15, escape::html, ("<b>", "</b>"));
+        let cut = marked(
+            text,
+            &spans,
+            Limit::chars(15),
+            escape::html,
+            ("<b>", "</b>"),
+        );
         assert_eq!(cut, "a&lt;<b>Tu</b>…");
         assert!(cut.chars().count() <= 15);
         // Never inside an escape sequence.
-        assert_eq!(fit("&&&&", 8, escape::html), "&amp;…");
+        assert_eq!(fit("&&&&", Limit::chars(8), escape::html), "&amp;…");
         for limit in 1..40 {
             let out = marked(
                 "çok <uzun> Turkcell metni",
                 &[Range { start: 11, end: 19 }],
-                limit,
+                Limit::chars(limit),
                 escape::html,
                 ("<b>", "</b>"),
             );
@@ -456,10 +542,86 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn no_chat_format_lets_bidi_or_control_characters_through() {
+        let text = "Turkcell \u{202E}gnikcah\u{202C} \u{1b}[2J\r\u{2067}x\u{200F}\u{9b}";
+        let mut hits = [hit(1, text)];
+        if let Some(author) = hits[0].post.author.as_mut() {
+            author.name = Some("Ayşe \u{202E}<b>\u{1b}[31m".into());
+        }
+        let alert = mention(&hits, 0);
+        for body in [
+            crate::alerts::slack::render(&alert, Language::En),
+            crate::alerts::teams::render(&alert, Language::En),
+            crate::alerts::discord::render(&alert, Language::En),
+            crate::alerts::telegram::render(&alert, Language::En, "1"),
+        ] {
+            let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+            let mut strings = vec![&body];
+            let mut seen = 0;
+            while let Some(value) = strings.pop() {
+                match value {
+                    serde_json::Value::String(s) => {
+                        seen += s.contains("gnikcah") as usize;
+                        let bad = s.chars().find(|&c| escape::is_unsafe(c) && c != '\n');
+                        assert_eq!(bad, None, "{s:?}");
+                    }
+                    serde_json::Value::Array(items) => strings.extend(items),
+                    serde_json::Value::Object(map) => strings.extend(map.values()),
+                    _ => {}
+                }
+            }
+            assert_eq!(seen, 1, "{body}");
+        }
+    }
+
+    #[test]
+    fn every_unit_cuts_emoji_on_a_character_boundary_within_its_limit() {
+        let emoji = "😀".repeat(10_000);
+        let mixed = format!("Turkcell {}", "ş😀\"\\a🇹🇷".repeat(3_000));
+        for limit in [
+            Limit::utf16(3000),
+            Limit::chars(4096),
+            Limit::json_bytes(1500),
+        ] {
+            for text in [&emoji, &mixed] {
+                let out = marked(
+                    text,
+                    &[Range { start: 0, end: 8 }],
+                    limit,
+                    escape::markdown,
+                    ("**", "**"),
+                );
+                assert!(
+                    limit.len(&out) <= limit.max,
+                    "{limit:?}: {}",
+                    limit.len(&out)
+                );
+                assert!(limit.len(&out) + 8 > limit.max, "{limit:?}: cut too early");
+                assert!(out.ends_with(TRUNCATION_MARKER));
+                assert!(!out.contains('\u{FFFD}'));
+            }
+        }
+        // The old character count let 3000 emoji through: 6000 UTF-16 units.
+        let out = fit(&emoji, Limit::utf16(3000), escape::plain);
+        assert_eq!(out.chars().count(), 1499 + 1);
+        assert_eq!(Unit::Utf16.len(&out), 2998 + 1);
+        assert_eq!(
+            Unit::JsonBytes.len("a\"\\\nş😀\u{1}"),
+            1 + 2 + 2 + 2 + 2 + 4 + 6
+        );
+        assert_eq!(
+            Unit::JsonBytes.len("a\"\\\nş😀\u{1}"),
+            serde_json::to_string("a\"\\\nş😀\u{1}").unwrap().len() - 2
+        );
+    }
+
+    #[test]
     fn only_http_permalinks_are_used() {
         let mut post = hit(1, "Turkcell").post;
         assert_eq!(permalink(&post), Some("https://x.example/p/1"));
         post.url = Some("javascript:alert(1)".into());
+        assert_eq!(permalink(&post), None);
+        post.url = Some("https://x.example/\u{202E}gpj.exe".into());
         assert_eq!(permalink(&post), None);
     }
 

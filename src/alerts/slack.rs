@@ -1,19 +1,22 @@
 //! Slack incoming-webhook body: Block Kit with a `text` fallback. Post text goes only
 //! into `mrkdwn` escaped by [`escape::slack`] (so `<!channel>` stays inert) or into
 //! `plain_text`; `link_names` and `parse` are never set. Limits: 50 blocks, 3000
-//! characters per text object, 150 in a header.
+//! characters per text object, 150 in a header. Slack's Block Kit reference gives
+//! these limits in "characters" without saying how it counts them; we count UTF-16
+//! code units, which are never fewer than code points, so the limits hold either way
+//! (an emoji is 2 units: 10,000 of them are cut at 1,499, not 3,000).
 
 use serde_json::{Value, json};
 
-use super::render::{Alert, Language, fit, marked, permalink, plain};
+use super::render::{Alert, Language, Limit, fit, marked, permalink};
 use crate::escape;
 
 /// Hits per message: a header, two blocks per hit and the "more" line stay under 50.
 const MAX_HITS: usize = 20;
-/// Characters in a section or context text object.
-const TEXT_LIMIT: usize = 3000;
-/// Characters in a header.
-const HEADER_LIMIT: usize = 150;
+/// A section or context text object.
+const TEXT_LIMIT: Limit = Limit::utf16(3000);
+/// A header.
+const HEADER_LIMIT: Limit = Limit::utf16(150);
 
 /// The JSON body for one alert.
 pub fn render(alert: &Alert<'_>, language: Language) -> String {
@@ -21,7 +24,7 @@ pub fn render(alert: &Alert<'_>, language: Language) -> String {
     let title = alert.title(language);
     let mut blocks = vec![json!({
         "type": "header",
-        "text": {"type": "plain_text", "text": fit(&title, HEADER_LIMIT, plain)},
+        "text": {"type": "plain_text", "text": fit(&title, HEADER_LIMIT, escape::plain)},
     })];
     for hit in alert.hits {
         blocks.push(json!({
@@ -90,11 +93,27 @@ mod tests {
             "Turkcell: 500 yeni bahsetme"
         );
         let section = blocks[1]["text"]["text"].as_str().unwrap();
-        assert!(section.chars().count() <= TEXT_LIMIT && section.ends_with('…'));
+        assert!(section.encode_utf16().count() <= 3000 && section.ends_with('…'));
         assert!(!section.ends_with("&…") && !section.ends_with("&a…"));
         let last = blocks.last().unwrap()["elements"][0]["text"]
             .as_str()
             .unwrap();
         assert_eq!(last, "…ve 480 bahsetme daha");
+    }
+
+    #[test]
+    fn emoji_are_counted_in_utf16_units() {
+        for text in [
+            "😀".repeat(10_000),
+            format!("Turkcell {}", "a😀<ğ".repeat(3000)),
+        ] {
+            let hits = [hit(1, &text)];
+            let body: Value =
+                serde_json::from_str(&render(&mention(&hits, 0), Language::En)).unwrap();
+            let section = body["blocks"][1]["text"]["text"].as_str().unwrap();
+            let units = section.encode_utf16().count();
+            assert!(units <= 3000 && units > 2990, "{units}");
+            assert!(section.ends_with('…'));
+        }
     }
 }

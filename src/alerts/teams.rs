@@ -5,15 +5,20 @@
 
 use serde_json::{Value, json};
 
-use super::render::{Alert, Language, fit, link_label, marked, permalink};
+use super::render::{Alert, Language, Limit, fit, link_label, marked, permalink};
 use crate::escape;
 
-/// Hits per card; Teams refuses cards much above 28 KB.
+/// Hits per card. Teams limits the whole message to about 28 KB of payload ("The
+/// message size limit is 28 KB", Microsoft's incoming-webhook docs), so the texts are
+/// measured in the bytes they take in the JSON body, not in characters: 10 hits of
+/// 1500 + 400 bytes, the title, the "more" line and the card's JSON stay under it.
 const MAX_HITS: usize = 10;
-/// Characters of post text per hit.
-const TEXT_LIMIT: usize = 1500;
-/// Characters in a title or summary line.
-const LINE_LIMIT: usize = 400;
+/// Post text per hit, in JSON bytes.
+const TEXT_LIMIT: Limit = Limit::json_bytes(1500);
+/// A title or summary line, in JSON bytes.
+const LINE_LIMIT: Limit = Limit::json_bytes(400);
+/// Longer permalinks are left out rather than cut, so the payload limit holds.
+const URL_LIMIT: usize = 300;
 
 /// The JSON body for one alert.
 pub fn render(alert: &Alert<'_>, language: Language) -> String {
@@ -39,7 +44,7 @@ pub fn render(alert: &Alert<'_>, language: Language) -> String {
             "text": marked(&hit.post.text, &hit.spans(), TEXT_LIMIT, escape::markdown, ("**", "**")),
             "wrap": true,
         }));
-        if let Some(url) = permalink(&hit.post) {
+        if let Some(url) = permalink(&hit.post).filter(|url| url.len() <= URL_LIMIT) {
             body.push(json!({
                 "type": "ActionSet",
                 "actions": [{"type": "Action.OpenUrl", "title": link_label(language), "url": url}],
@@ -71,6 +76,9 @@ mod tests {
     use super::*;
     use crate::alerts::render::tests::{HOSTILE, hit, mention};
 
+    /// The payload Teams accepts.
+    const PAYLOAD_LIMIT: usize = 28 * 1024;
+
     #[test]
     fn the_card_is_well_formed_and_hostile_text_inert() {
         let text = format!("{HOSTILE} \" \\ }} \u{0} \u{202E}");
@@ -93,5 +101,28 @@ mod tests {
         assert_eq!(blocks[3]["actions"][0]["url"], "https://x.example/p/1");
         assert_eq!(blocks[3]["actions"][0]["title"], "Gönderiyi aç");
         assert_eq!(blocks.last().unwrap()["text"], "…ve 2 bahsetme daha");
+    }
+
+    #[test]
+    fn ten_hits_of_emoji_and_escapes_stay_under_the_payload_limit() {
+        let long_name = format!("{}{}", "😀".repeat(300), "\\\"".repeat(300));
+        for text in [
+            "😀".repeat(10_000),
+            format!("Turkcell {}", "\\\"*😀ş".repeat(3000)),
+        ] {
+            let mut hits: Vec<_> = (0..12).map(|id| hit(id, &text)).collect();
+            for hit in &mut hits {
+                if let Some(author) = hit.post.author.as_mut() {
+                    author.name = Some(long_name.clone());
+                }
+            }
+            let body = render(&mention(&hits, 0), Language::En);
+            assert!(body.len() <= PAYLOAD_LIMIT, "{}", body.len());
+            let parsed: Value = serde_json::from_str(&body).unwrap();
+            let post = parsed["attachments"][0]["content"]["body"][2]["text"]
+                .as_str()
+                .unwrap();
+            assert!(post.ends_with('…'), "{post}");
+        }
     }
 }

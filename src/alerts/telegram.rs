@@ -1,19 +1,22 @@
 //! Telegram Bot API `sendMessage` body in HTML parse mode: every piece of text is
 //! escaped by [`escape::html`], matched terms are `<b>`, the permalink an `<a>` only
-//! for http(s) URLs. A message holds at most 4096 characters; we count tags and
-//! entities too, so the limit holds with room to spare.
+//! for http(s) URLs. A message holds "1-4096 characters after entities parsing" (Bot
+//! API, `sendMessage`), and Telegram measures text in UTF-16 code units (entity
+//! offsets and lengths are documented in UTF-16 units; an emoji is 2). We count UTF-16
+//! units of the HTML before parsing, tags and entities included, so the limit holds
+//! with room to spare.
 
 use serde_json::json;
 
-use super::render::{Alert, Language, fit, link_label, marked, permalink};
+use super::render::{Alert, Language, Limit, Unit, fit, link_label, marked, permalink};
 use crate::escape;
 
 /// Hits per message, so each keeps a readable share of the 4096 characters.
 const MAX_HITS: usize = 5;
-/// Characters in a message.
+/// UTF-16 code units in a message.
 const MESSAGE_LIMIT: usize = 4096;
-/// Characters in a title or summary line.
-const LINE_LIMIT: usize = 250;
+/// A title or summary line.
+const LINE_LIMIT: Limit = Limit::utf16(250);
 /// Longer permalinks are left out rather than cut.
 const URL_LIMIT: usize = 300;
 
@@ -49,15 +52,14 @@ pub fn render(alert: &Alert<'_>, language: Language, chat_id: &str) -> String {
             (summary, link)
         })
         .collect();
-    let fixed: usize = [&header, &more]
-        .iter()
-        .map(|s| s.chars().count())
-        .sum::<usize>()
+    let units = |text: &str| Unit::Utf16.len(text);
+    let fixed: usize = units(&header)
+        + units(&more)
         + parts
             .iter()
-            .map(|(a, b)| a.chars().count() + b.chars().count())
+            .map(|(a, b)| units(a) + units(b))
             .sum::<usize>();
-    let text_limit = MESSAGE_LIMIT.saturating_sub(fixed) / alert.hits.len();
+    let text_limit = Limit::utf16(MESSAGE_LIMIT.saturating_sub(fixed) / alert.hits.len());
     let mut text = header;
     for (hit, (summary, link)) in alert.hits.iter().zip(parts) {
         text.push_str(&summary);
@@ -118,11 +120,32 @@ mod tests {
         let body: Value = serde_json::from_str(&render(&alert, Language::Tr, "1")).unwrap();
         let text = body["text"].as_str().unwrap();
         assert!(
-            text.chars().count() <= MESSAGE_LIMIT,
+            text.encode_utf16().count() <= MESSAGE_LIMIT,
             "{}",
-            text.chars().count()
+            text.encode_utf16().count()
         );
         assert!(text.ends_with("…ve 3 bahsetme daha"));
         assert_eq!(text.matches("<b>Turkcell</b>").count(), 5);
+    }
+
+    #[test]
+    fn emoji_are_counted_in_utf16_units() {
+        for n in [1, 5] {
+            let hits: Vec<_> = (0..n)
+                .map(|id| hit(id, &format!("Turkcell {}", "😀ş".repeat(10_000))))
+                .collect();
+            let body: Value =
+                serde_json::from_str(&render(&mention(&hits, 0), Language::En, "1")).unwrap();
+            let text = body["text"].as_str().unwrap();
+            let units = text.encode_utf16().count();
+            assert!(
+                units <= MESSAGE_LIMIT && units > MESSAGE_LIMIT - 20 * n as usize,
+                "{units}"
+            );
+            assert_eq!(
+                text.matches("😀…").count() + text.matches("ş…").count(),
+                n as usize
+            );
+        }
     }
 }

@@ -170,7 +170,7 @@ pub fn decode_items<T: DeserializeOwned>(source: &str, items: Vec<serde_json::Va
         .filter_map(|item| match serde_json::from_value(item) {
             Ok(decoded) => Some(decoded),
             Err(err) => {
-                tracing::warn!(source = %source, error = %err, "malformed item skipped");
+                tracing::warn!(source = %source, error = %crate::escape::log(&err.to_string()), "malformed item skipped");
                 None
             }
         })

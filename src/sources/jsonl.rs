@@ -427,7 +427,7 @@ fn parse_lines(source: &str, bytes: &[u8], base_offset: u64) -> Vec<Post> {
             match Post::from_json(trimmed) {
                 Ok(post) => posts.push(post),
                 Err(err) => {
-                    tracing::warn!(source = %source, offset, error = %err, "skipping malformed line")
+                    tracing::warn!(source = %source, offset, error = %crate::escape::log(&err.to_string()), "skipping malformed line")
                 }
             }
         }

@@ -299,3 +299,83 @@ async fn a_429_pauses_the_whole_receiver_not_just_one_alert() {
         "sent {waited:?} after the 429"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_receiver_down_without_retry_after_is_probed_not_hammered() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    const PENDING: usize = 100;
+    let down = Arc::new(AtomicBool::new(true));
+    // Every webhook id the failing receiver accepted, in order.
+    let accepted = Arc::new(Mutex::new(Vec::<String>::new()));
+    let (flag, ids) = (Arc::clone(&down), Arc::clone(&accepted));
+    let failing = ScriptedReceiver::start_with("/down", move |_, request| {
+        if flag.load(Ordering::SeqCst) {
+            return ResponseTemplate::new(503);
+        }
+        ids.lock()
+            .unwrap()
+            .push(header(request, "webhook-id").to_string());
+        ResponseTemplate::new(200)
+    })
+    .await;
+    let healthy = ScriptedReceiver::start("/up", Vec::new(), ResponseTemplate::new(200)).await;
+    let workspace = Workspace::new(&format!(
+        "[delivery]\nbackoff_initial = \"200ms\"\nbackoff_max = \"1s\"\ntimeout = \"5s\"\n\
+         [route_defaults]\ngroup_wait = \"0s\"\ngroup_by = [\"source\"]\n{TICKETS_SOURCE}\n\
+         [[receivers]]\nkind = \"webhook\"\nname = \"down\"\nurl = \"{}\"\n\
+         [[receivers]]\nkind = \"webhook\"\nname = \"up\"\nurl = \"{}\"\n\
+         [[routes]]\nreceivers = [\"down\", \"up\"]\n",
+        failing.url(),
+        healthy.url()
+    ));
+    // One source each: one group, so one alert per ticket and receiver.
+    let tickets: Vec<String> = (0..PENDING)
+        .map(|i| format!(r#"{{"source":"desk{i}","id":"T-{i}","text":"Turkcell faturam {i}"}}"#))
+        .collect();
+    workspace.append_tickets(&tickets.iter().map(String::as_str).collect::<Vec<_>>());
+    let daemon = workspace.start();
+
+    // The outage: the healthy receiver gets all its alerts meanwhile.
+    let first_failure = failing.wait_for_requests(1).await[0].0;
+    healthy.wait_for_requests(PENDING).await;
+    let outage = Duration::from_secs(4);
+    tokio::time::sleep(outage.saturating_sub(first_failure.elapsed())).await;
+    let during = failing.requests().len();
+    down.store(false, Ordering::SeqCst);
+    let healthy_during = healthy.requests().len();
+
+    // Recovery: every alert arrives once.
+    crate::support::wait_for_async("every alert delivered", Duration::from_secs(30), || async {
+        accepted.lock().unwrap().len() >= PENDING
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    daemon.stop();
+
+    eprintln!("requests to the failing receiver during a {outage:?} outage: {during}");
+    assert!(during < 30, "{during} requests during the outage");
+    assert_eq!(
+        healthy_during, PENDING,
+        "the healthy receiver was not held up"
+    );
+    let mut ids = accepted.lock().unwrap().clone();
+    assert_eq!(ids.len(), PENDING, "delivered once each");
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), PENDING, "no alert accepted twice");
+    let rows =
+        workspace.json_lines(&["deliveries", "--status", "all", "--json", "--limit", "1000"]);
+    let delivered: Vec<&str> = rows
+        .iter()
+        .filter(|d| d["receiver"] == "down" && d["status"] == "delivered")
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(delivered.len(), PENDING);
+    assert!(
+        delivered
+            .iter()
+            .all(|id| ids.binary_search(&id.to_string()).is_ok())
+    );
+}

@@ -137,3 +137,37 @@ async fn a_4xx_is_retried_and_the_message_accepted_once_with_the_same_id() {
     let id = delivery["id"].as_str().unwrap();
     assert!(messages[0].data.contains(&format!("<{id}@mentiond>")));
 }
+
+#[test]
+fn a_password_over_plain_smtp_is_a_config_error_naming_the_key() {
+    let workspace = Workspace::new(
+        "[[receivers]]\nkind = \"email\"\nname = \"mail\"\nhost = \"127.0.0.1\"\ntls = \"none\"\nusername = \"mentiond\"\npassword = \"s3cret-pass\"\nfrom = \"alerts@example.com\"\nto = [\"care@example.com\"]\n",
+    );
+    let output = workspace.command(&["check"]);
+    assert_eq!(output.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        text.contains("receivers[0].tls:") && text.contains("allow_plaintext_auth"),
+        "{text}"
+    );
+    assert!(!text.contains("s3cret-pass"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn plaintext_authentication_works_when_explicitly_allowed() {
+    let server = SmtpServer::start(Behaviour {
+        auth: Some(("mentiond".into(), "s3cret-pass".into())),
+        ..Behaviour::default()
+    })
+    .await;
+    let workspace = Workspace::new(&email_config(
+        &server,
+        "tls = \"none\"\nallow_plaintext_auth = true\nusername = \"mentiond\"\npassword = \"s3cret-pass\"",
+    ));
+    workspace.append_tickets(&[INJECTION]);
+    let daemon = workspace.start();
+    let messages = server.wait_for_messages(1).await;
+    daemon.stop();
+    assert!(!messages[0].tls);
+    assert_eq!(messages[0].user.as_deref(), Some("mentiond"));
+}

@@ -267,6 +267,21 @@ impl ScriptedReceiver {
         script: Vec<wiremock::ResponseTemplate>,
         then: wiremock::ResponseTemplate,
     ) -> ScriptedReceiver {
+        Self::start_with(path, move |index, _| {
+            script.get(index).cloned().unwrap_or_else(|| then.clone())
+        })
+        .await
+    }
+
+    /// Starts a receiver on 127.0.0.1 answering the n-th POST `path` (from 0) with
+    /// `respond(n, request)`.
+    pub async fn start_with(
+        path: &str,
+        respond: impl Fn(usize, &wiremock::Request) -> wiremock::ResponseTemplate
+        + Send
+        + Sync
+        + 'static,
+    ) -> ScriptedReceiver {
         let server = wiremock::MockServer::start().await;
         let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let recorder = std::sync::Arc::clone(&log);
@@ -276,7 +291,7 @@ impl ScriptedReceiver {
                 let mut log = recorder.lock().unwrap();
                 let index = log.len();
                 log.push((Instant::now(), request.clone()));
-                script.get(index).cloned().unwrap_or_else(|| then.clone())
+                respond(index, request)
             })
             .mount(&server)
             .await;
