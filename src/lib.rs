@@ -26,4 +26,5 @@ pub mod config;
 pub mod escape;
 pub mod http;
 pub mod shutdown;
+pub mod supervise;
 pub mod telemetry;

@@ -1,0 +1,315 @@
+//! Supervised tasks: every task and thread the daemon starts runs under a name and a
+//! policy, so none can die unnoticed.
+//!
+//! - A *restarting* task (a source's poll loop) that panics, fails or returns before
+//!   its stop token is logged with its name and started again after
+//!   [`Backoff::delay`]; a run longer than [`RestartPolicy::healthy_after`] resets the
+//!   schedule. One broken source never stops the others.
+//! - A *critical* task (pipeline, delivery worker, escalation loop, API) or thread
+//!   (the store writer) that panics or fails at any time, or returns before its stop
+//!   token, is logged with its name and reported as a [`TaskFailure`]: the daemon then
+//!   stops and exits 1, so the service manager restarts it.
+//!
+//! Panics are caught at the task boundary (the task runs as its own tokio task), and a
+//! thread's end is noticed by a guard it drops when it ends or unwinds; no job is
+//! wrapped in `catch_unwind`, so a panic mid-transaction is never swallowed.
+
+use std::any::Any;
+use std::fmt;
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::error;
+
+use crate::backoff::Backoff;
+
+/// How a supervised task died.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Death {
+    /// It panicked with this message.
+    Panicked(String),
+    /// It returned an error with this message.
+    Failed(String),
+    /// It returned before it was asked to stop.
+    Returned,
+}
+
+impl fmt::Display for Death {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Death::Panicked(message) => write!(f, "panicked: {message}"),
+            Death::Failed(message) => write!(f, "failed: {message}"),
+            Death::Returned => f.write_str("ended before shutdown"),
+        }
+    }
+}
+
+/// A critical task died: the daemon must stop with an error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("task {task} {death}")]
+pub struct TaskFailure {
+    /// The task's name (`pipeline`, `store`, `delivery:<receiver>`, …).
+    pub task: String,
+    /// How it died.
+    pub death: Death,
+}
+
+/// Every critical task that died during one run, first reported first.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+pub struct TaskFailures(pub Vec<TaskFailure>);
+
+/// What the handle of a supervised task yields once it has ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// The task's name.
+    pub task: String,
+    /// How many times it was started again (restarting tasks only).
+    pub restarts: u32,
+    /// Set when a critical task died.
+    pub failure: Option<TaskFailure>,
+}
+
+/// When a restarting task is started again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RestartPolicy {
+    /// The wait before each restart, growing with consecutive failures.
+    pub backoff: Backoff,
+    /// A run at least this long was healthy: the next failure waits the first delay again.
+    pub healthy_after: Duration,
+}
+
+/// What a task may return: nothing, or a result whose error is a failure.
+pub trait TaskEnd {
+    /// The error message, if the task failed.
+    fn error(self) -> Option<String>;
+}
+
+impl TaskEnd for () {
+    fn error(self) -> Option<String> {
+        None
+    }
+}
+
+impl<E: fmt::Display> TaskEnd for Result<(), E> {
+    fn error(self) -> Option<String> {
+        self.err().map(|err| err.to_string())
+    }
+}
+
+/// Starts named tasks under a policy and collects the failures of critical ones.
+pub struct Supervisor {
+    failed: mpsc::UnboundedSender<TaskFailure>,
+    failures: mpsc::UnboundedReceiver<TaskFailure>,
+}
+
+impl Default for Supervisor {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Supervisor {
+    /// A supervisor with no tasks yet.
+    pub fn new() -> Supervisor {
+        let (failed, failures) = mpsc::unbounded_channel();
+        Supervisor { failed, failures }
+    }
+
+    /// Spawns a critical task on `group`. It may end quietly once `stop` is cancelled;
+    /// a panic or an error at any time, or a return before `stop`, is a failure.
+    pub fn spawn_critical<F>(
+        &self,
+        group: &TaskTracker,
+        name: impl Into<String>,
+        stop: CancellationToken,
+        task: F,
+    ) -> JoinHandle<Outcome>
+    where
+        F: Future + Send + 'static,
+        F::Output: TaskEnd + Send + 'static,
+    {
+        let name = name.into();
+        let failed = self.failed.clone();
+        group.spawn(async move {
+            let death = death_of(run_caught(task).await, &stop);
+            let failure = death.map(|death| report(&failed, name.clone(), death));
+            Outcome {
+                task: name,
+                restarts: 0,
+                failure,
+            }
+        })
+    }
+
+    /// Spawns a critical thread running `body`, watched by a task on `group`: the
+    /// thread ending with a panic, or at all before `stop` is cancelled, is a failure.
+    /// The watcher joins the thread, so waiting for `group` waits for the thread.
+    pub fn spawn_critical_thread<F>(
+        &self,
+        group: &TaskTracker,
+        name: impl Into<String>,
+        stop: CancellationToken,
+        body: F,
+    ) -> std::io::Result<JoinHandle<Outcome>>
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        let name = name.into();
+        let (ended_guard, ended) = oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name(format!("mentiond-{name}"))
+            .spawn(move || {
+                // Dropped when the body returns or unwinds: the watcher wakes either way.
+                let _ended_guard = ended_guard;
+                body();
+            })?;
+        let failed = self.failed.clone();
+        Ok(group.spawn(async move {
+            let _ = ended.await;
+            let joined = tokio::task::spawn_blocking(move || thread.join()).await;
+            let result = match joined {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(payload)) => Err(Death::Panicked(panic_message(payload))),
+                Err(err) => Err(Death::Failed(format!("joining the thread: {err}"))),
+            };
+            let death = death_of(result, &stop);
+            let failure = death.map(|death| report(&failed, name.clone(), death));
+            Outcome {
+                task: name,
+                restarts: 0,
+                failure,
+            }
+        }))
+    }
+
+    /// Spawns a restarting task on `group`: `make` builds a fresh run each time. A run
+    /// that panics, fails or returns before `stop` is logged and started again after
+    /// the policy's backoff; once `stop` is cancelled it is not started again.
+    pub fn spawn_restarting<M, F>(
+        &self,
+        group: &TaskTracker,
+        name: impl Into<String>,
+        stop: CancellationToken,
+        policy: RestartPolicy,
+        mut make: M,
+    ) -> JoinHandle<Outcome>
+    where
+        M: FnMut() -> F + Send + 'static,
+        F: Future + Send + 'static,
+        F::Output: TaskEnd + Send + 'static,
+    {
+        let name = name.into();
+        group.spawn(async move {
+            let mut failures = 0u32;
+            let mut restarts = 0u32;
+            loop {
+                let started = Instant::now();
+                let Some(death) = death_of(run_caught(make()).await, &stop) else {
+                    break;
+                };
+                if stop.is_cancelled() {
+                    log_death(&name, &death, None);
+                    break;
+                }
+                if started.elapsed() >= policy.healthy_after {
+                    failures = 0;
+                }
+                failures += 1;
+                let wait = policy.backoff.delay(failures);
+                log_death(&name, &death, Some(wait));
+                tokio::select! {
+                    _ = stop.cancelled() => break,
+                    _ = tokio::time::sleep(wait) => {}
+                }
+                restarts += 1;
+            }
+            Outcome {
+                task: name,
+                restarts,
+                failure: None,
+            }
+        })
+    }
+
+    /// Waits for the next critical task to die; pending while none does.
+    pub async fn failure(&mut self) -> TaskFailure {
+        match self.failures.recv().await {
+            Some(failure) => failure,
+            // Unreachable while `self` holds a sender; never report a failure that was not.
+            None => std::future::pending().await,
+        }
+    }
+
+    /// The failures reported so far and not yet taken.
+    pub fn take_failures(&mut self) -> Vec<TaskFailure> {
+        let mut failures = Vec::new();
+        while let Ok(failure) = self.failures.try_recv() {
+            failures.push(failure);
+        }
+        failures
+    }
+}
+
+/// Runs `task` as its own tokio task, so a panic ends only it.
+async fn run_caught<F>(task: F) -> Result<(), Death>
+where
+    F: Future + Send + 'static,
+    F::Output: TaskEnd + Send + 'static,
+{
+    match tokio::spawn(task).await {
+        Ok(end) => end.error().map_or(Ok(()), |message| Err(Death::Failed(message))),
+        Err(err) => match err.try_into_panic() {
+            Ok(payload) => Err(Death::Panicked(panic_message(payload))),
+            Err(err) => Err(Death::Failed(err.to_string())),
+        },
+    }
+}
+
+/// How a run ended, given its result and whether it was asked to stop: a panic or an
+/// error always counts, a return only before `stop`.
+fn death_of(result: Result<(), Death>, stop: &CancellationToken) -> Option<Death> {
+    match result {
+        Ok(()) if stop.is_cancelled() => None,
+        Ok(()) => Some(Death::Returned),
+        Err(death) => Some(death),
+    }
+}
+
+fn report(failed: &mpsc::UnboundedSender<TaskFailure>, task: String, death: Death) -> TaskFailure {
+    log_death(&task, &death, None);
+    let failure = TaskFailure { task, death };
+    // The receiver lives as long as the supervisor; after it, nobody is left to tell.
+    let _ = failed.send(failure.clone());
+    failure
+}
+
+fn log_death(task: &str, death: &Death, restart_in: Option<Duration>) {
+    let wait_secs = restart_in.map(|wait| wait.as_secs_f64());
+    match death {
+        Death::Panicked(message) => {
+            error!(task = %task, panic = %message, restart_in_secs = ?wait_secs, "task panicked")
+        }
+        Death::Failed(message) => {
+            error!(task = %task, error = %message, restart_in_secs = ?wait_secs, "task failed")
+        }
+        Death::Returned => {
+            error!(task = %task, restart_in_secs = ?wait_secs, "task ended before shutdown")
+        }
+    }
+}
+
+fn panic_message(payload: Box<dyn Any + Send>) -> String {
+    match payload.downcast::<String>() {
+        Ok(message) => *message,
+        Err(payload) => match payload.downcast::<&'static str>() {
+            Ok(message) => (*message).to_string(),
+            Err(_) => "non-string panic payload".to_string(),
+        },
+    }
+}
