@@ -313,3 +313,210 @@ fn panic_message(payload: Box<dyn Any + Send>) -> String {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::store::{Store, StoreError, StoreHandle};
+
+    const POLICY: RestartPolicy = RestartPolicy {
+        backoff: Backoff {
+            initial: Duration::from_secs(1),
+            max: Duration::from_secs(60),
+        },
+        healthy_after: Duration::from_secs(30),
+    };
+
+    /// Bound on every wait for something that happens at once in real time.
+    const BOUND: Duration = Duration::from_secs(10);
+
+    /// Starts a restarting task whose run number `n` (from 1) does `script(n)`,
+    /// recording when each run started.
+    fn flaky<F>(
+        supervisor: &Supervisor,
+        group: &TaskTracker,
+        stop: &CancellationToken,
+        script: F,
+    ) -> (JoinHandle<Outcome>, Arc<Mutex<Vec<Instant>>>)
+    where
+        F: Fn(usize, CancellationToken) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>>
+            + Send
+            + 'static,
+    {
+        let starts = Arc::new(Mutex::new(Vec::new()));
+        let recorded = Arc::clone(&starts);
+        let stop_run = stop.clone();
+        let handle = supervisor.spawn_restarting(group, "source:flaky", stop.clone(), POLICY, move || {
+            let run = {
+                let mut starts = recorded.lock().unwrap();
+                starts.push(Instant::now());
+                starts.len()
+            };
+            script(run, stop_run.clone())
+        });
+        (handle, starts)
+    }
+
+    /// A panic typed as a normal end, as a task that breaks half-way looks to the compiler.
+    fn explode(message: &str) {
+        panic!("{message}")
+    }
+
+    fn waits_between(starts: &[Instant]) -> Vec<Duration> {
+        starts.windows(2).map(|pair| pair[1] - pair[0]).collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_restarting_task_that_panics_and_fails_is_started_again_after_backoff() {
+        let supervisor = Supervisor::new();
+        let group = TaskTracker::new();
+        let stop = CancellationToken::new();
+        let (handle, starts) = flaky(&supervisor, &group, &stop, |run, stop| {
+            Box::pin(async move {
+                match run {
+                    1 => panic!("fetch {run} broke"),
+                    2 => Err("malformed page".to_string()),
+                    _ => {
+                        stop.cancelled().await;
+                        Ok(())
+                    }
+                }
+            })
+        });
+        tokio::time::sleep(Duration::from_secs(20)).await;
+        stop.cancel();
+        let outcome = tokio::time::timeout(BOUND, handle).await.unwrap().unwrap();
+        assert_eq!(
+            outcome,
+            Outcome {
+                task: "source:flaky".to_string(),
+                restarts: 2,
+                failure: None,
+            }
+        );
+        let waits = waits_between(&starts.lock().unwrap());
+        assert_eq!(waits.len(), 2, "{waits:?}");
+        // Equal jitter: the first restart waits 0.5–1 s, the second 1–2 s.
+        assert!(waits[0] >= Duration::from_millis(500) && waits[0] <= Duration::from_secs(1));
+        assert!(waits[1] >= Duration::from_secs(1) && waits[1] <= Duration::from_secs(2));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_run_longer_than_healthy_after_resets_the_backoff() {
+        let supervisor = Supervisor::new();
+        let group = TaskTracker::new();
+        let stop = CancellationToken::new();
+        let (handle, starts) = flaky(&supervisor, &group, &stop, |run, stop| {
+            Box::pin(async move {
+                match run {
+                    1 | 2 => panic!("broke"),
+                    3 => {
+                        tokio::time::sleep(Duration::from_secs(40)).await;
+                        panic!("broke after a healthy run")
+                    }
+                    _ => {
+                        stop.cancelled().await;
+                        Ok(())
+                    }
+                }
+            })
+        });
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        stop.cancel();
+        assert_eq!(tokio::time::timeout(BOUND, handle).await.unwrap().unwrap().restarts, 3);
+        let waits = waits_between(&starts.lock().unwrap());
+        assert_eq!(waits.len(), 3, "{waits:?}");
+        // Without the reset this third failure in a row would wait 2–4 s.
+        let after_healthy = waits[2] - Duration::from_secs(40);
+        assert!(
+            after_healthy >= Duration::from_millis(500) && after_healthy <= Duration::from_secs(1),
+            "{after_healthy:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_critical_task_that_panics_is_a_failure_naming_it() {
+        let mut supervisor = Supervisor::new();
+        let group = TaskTracker::new();
+        let stop = CancellationToken::new();
+        let handle = supervisor.spawn_critical(&group, "delivery:care", stop.clone(), async {
+            explode("boom")
+        });
+        let failure = tokio::time::timeout(BOUND, supervisor.failure()).await.unwrap();
+        let expected = TaskFailure {
+            task: "delivery:care".to_string(),
+            death: Death::Panicked("boom".to_string()),
+        };
+        assert_eq!(failure, expected);
+        assert_eq!(failure.to_string(), "task delivery:care panicked: boom");
+        assert_eq!(handle.await.unwrap().failure, Some(expected));
+    }
+
+    #[tokio::test]
+    async fn a_critical_task_that_returns_early_or_fails_is_a_failure() {
+        let mut supervisor = Supervisor::new();
+        let group = TaskTracker::new();
+        let stop = CancellationToken::new();
+        supervisor.spawn_critical(&group, "pipeline", stop.clone(), async {});
+        supervisor.spawn_critical(&group, "api", stop.clone(), async {
+            Err::<(), _>("address in use")
+        });
+        group.close();
+        tokio::time::timeout(BOUND, group.wait()).await.unwrap();
+        let mut failures = supervisor.take_failures();
+        failures.sort_by(|a, b| a.task.cmp(&b.task));
+        assert_eq!(
+            TaskFailures(failures).to_string(),
+            "task api failed: address in use; task pipeline ended before shutdown"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_store_thread_whose_job_panics_is_a_failure_and_callers_see_it_closed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, writer) = StoreHandle::new(Store::open(&dir.path().join("m.db")).unwrap());
+        let mut supervisor = Supervisor::new();
+        let group = TaskTracker::new();
+        let stop = CancellationToken::new();
+        supervisor
+            .spawn_critical_thread(&group, "store", stop.clone(), move || writer.run())
+            .unwrap();
+        let answer = store.call(|_| explode("job broke")).await;
+        assert!(matches!(answer, Err(StoreError::Closed)), "{answer:?}");
+        let failure = tokio::time::timeout(BOUND, supervisor.failure()).await.unwrap();
+        assert_eq!(failure.to_string(), "task store panicked: job broke");
+        assert!(matches!(store.call(|_| ()).await, Err(StoreError::Closed)));
+    }
+
+    #[tokio::test]
+    async fn a_normal_stop_is_not_a_failure() {
+        let mut supervisor = Supervisor::new();
+        let group = TaskTracker::new();
+        let stop = CancellationToken::new();
+        let until_stopped = {
+            let stop = stop.clone();
+            move || {
+                let stop = stop.clone();
+                async move { stop.cancelled().await }
+            }
+        };
+        supervisor.spawn_critical(&group, "pipeline", stop.clone(), until_stopped());
+        let source =
+            supervisor.spawn_restarting(&group, "source:news", stop.clone(), POLICY, until_stopped);
+        let dir = tempfile::tempdir().unwrap();
+        let (store, writer) = StoreHandle::new(Store::open(&dir.path().join("m.db")).unwrap());
+        let store_stop = CancellationToken::new();
+        supervisor
+            .spawn_critical_thread(&group, "store", store_stop.clone(), move || writer.run())
+            .unwrap();
+        group.close();
+        stop.cancel();
+        store_stop.cancel();
+        drop(store);
+        tokio::time::timeout(BOUND, group.wait()).await.unwrap();
+        assert_eq!(supervisor.take_failures(), Vec::new());
+        assert_eq!(source.await.unwrap().restarts, 0);
+    }
+}
