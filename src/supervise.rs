@@ -519,4 +519,40 @@ mod tests {
         assert_eq!(supervisor.take_failures(), Vec::new());
         assert_eq!(source.await.unwrap().restarts, 0);
     }
+
+    /// Every `.rs` file under `dir`, recursively.
+    fn rust_files(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                rust_files(&path, found);
+            } else if path.extension().is_some_and(|ext| ext == "rs") {
+                found.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn only_app_and_supervise_spawn_tasks_or_threads() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        rust_files(&src, &mut files);
+        let mut offenders = Vec::new();
+        for file in files {
+            let name = file.strip_prefix(&src).unwrap().to_string_lossy().into_owned();
+            if matches!(name.as_str(), "app.rs" | "supervise.rs") || name.ends_with("tests.rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&file).unwrap();
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            for needle in ["tokio::spawn", "task::spawn", "thread::spawn", "thread::Builder", "TaskTracker", "JoinSet"] {
+                // `StoreHandle::spawn`: the unsupervised writer thread of tests and tools.
+                let allowed = name == "store/mod.rs" && needle == "thread::Builder";
+                if code.contains(needle) && !allowed {
+                    offenders.push(format!("{name}: {needle}"));
+                }
+            }
+        }
+        assert_eq!(offenders, Vec::<String>::new());
+    }
 }
