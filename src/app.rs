@@ -78,7 +78,9 @@ pub async fn run_with(
     let store_stop = CancellationToken::new();
     let store_task = TaskTracker::new();
     supervisor
-        .spawn_critical_thread(&store_task, "store", store_stop.clone(), move || writer.run())
+        .spawn_critical_thread(&store_task, "store", store_stop.clone(), move || {
+            writer.run()
+        })
         .context("spawning the store thread")?;
     store_task.close();
     let matcher = Arc::new(SharedMatcher::new(Matcher::new(&config.keywords)?));
@@ -199,7 +201,10 @@ pub async fn run_with(
     });
     for ExtraSource { interval, make } in configured.chain(extras.sources) {
         let mut first = Some(make());
-        let name = format!("source:{}", first.as_ref().map_or("", |source| source.name()));
+        let name = format!(
+            "source:{}",
+            first.as_ref().map_or("", |source| source.name())
+        );
         let (store, batches, stop_loop) = (store.clone(), batches.clone(), stop.clone());
         let (jitter, backoff) = (config.poll.jitter, config.poll.backoff);
         // A restart builds the source afresh; it resumes from its committed cursor.
@@ -242,13 +247,19 @@ pub async fn run_with(
     };
     if first.is_some() {
         if tokio::time::timeout(FAILURE_GRACE, stopped).await.is_err() {
-            error!(grace_secs = FAILURE_GRACE.as_secs(), "tasks still running after a task died");
+            error!(
+                grace_secs = FAILURE_GRACE.as_secs(),
+                "tasks still running after a task died"
+            );
         }
     } else {
         stopped.await;
     }
     // Tasks may also die while stopping (a panic while draining).
-    let failures: Vec<_> = first.into_iter().chain(supervisor.take_failures()).collect();
+    let failures: Vec<_> = first
+        .into_iter()
+        .chain(supervisor.take_failures())
+        .collect();
     if !failures.is_empty() {
         return Err(TaskFailures(failures).into());
     }

@@ -263,7 +263,9 @@ where
     F::Output: TaskEnd + Send + 'static,
 {
     match tokio::spawn(task).await {
-        Ok(end) => end.error().map_or(Ok(()), |message| Err(Death::Failed(message))),
+        Ok(end) => end
+            .error()
+            .map_or(Ok(()), |message| Err(Death::Failed(message))),
         Err(err) => match err.try_into_panic() {
             Ok(payload) => Err(Death::Panicked(panic_message(payload))),
             Err(err) => Err(Death::Failed(err.to_string())),
@@ -290,17 +292,16 @@ fn report(failed: &mpsc::UnboundedSender<TaskFailure>, task: String, death: Deat
 }
 
 fn log_death(task: &str, death: &Death, restart_in: Option<Duration>) {
-    let wait_secs = restart_in.map(|wait| wait.as_secs_f64());
+    // Recorded only for a task that will be started again.
+    let restart_in_secs = restart_in.map(|wait| wait.as_secs_f64());
     match death {
         Death::Panicked(message) => {
-            error!(task = %task, panic = %message, restart_in_secs = ?wait_secs, "task panicked")
+            error!(task = %task, panic = %message, restart_in_secs, "task panicked")
         }
         Death::Failed(message) => {
-            error!(task = %task, error = %message, restart_in_secs = ?wait_secs, "task failed")
+            error!(task = %task, error = %message, restart_in_secs, "task failed")
         }
-        Death::Returned => {
-            error!(task = %task, restart_in_secs = ?wait_secs, "task ended before shutdown")
-        }
+        Death::Returned => error!(task = %task, restart_in_secs, "task ended before shutdown"),
     }
 }
 
@@ -341,21 +342,25 @@ mod tests {
         script: F,
     ) -> (JoinHandle<Outcome>, Arc<Mutex<Vec<Instant>>>)
     where
-        F: Fn(usize, CancellationToken) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>>
+        F: Fn(
+                usize,
+                CancellationToken,
+            ) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>>
             + Send
             + 'static,
     {
         let starts = Arc::new(Mutex::new(Vec::new()));
         let recorded = Arc::clone(&starts);
         let stop_run = stop.clone();
-        let handle = supervisor.spawn_restarting(group, "source:flaky", stop.clone(), POLICY, move || {
-            let run = {
-                let mut starts = recorded.lock().unwrap();
-                starts.push(Instant::now());
-                starts.len()
-            };
-            script(run, stop_run.clone())
-        });
+        let handle =
+            supervisor.spawn_restarting(group, "source:flaky", stop.clone(), POLICY, move || {
+                let run = {
+                    let mut starts = recorded.lock().unwrap();
+                    starts.push(Instant::now());
+                    starts.len()
+                };
+                script(run, stop_run.clone())
+            });
         (handle, starts)
     }
 
@@ -425,7 +430,14 @@ mod tests {
         });
         tokio::time::sleep(Duration::from_secs(60)).await;
         stop.cancel();
-        assert_eq!(tokio::time::timeout(BOUND, handle).await.unwrap().unwrap().restarts, 3);
+        assert_eq!(
+            tokio::time::timeout(BOUND, handle)
+                .await
+                .unwrap()
+                .unwrap()
+                .restarts,
+            3
+        );
         let waits = waits_between(&starts.lock().unwrap());
         assert_eq!(waits.len(), 3, "{waits:?}");
         // Without the reset this third failure in a row would wait 2–4 s.
@@ -444,7 +456,9 @@ mod tests {
         let handle = supervisor.spawn_critical(&group, "delivery:care", stop.clone(), async {
             explode("boom")
         });
-        let failure = tokio::time::timeout(BOUND, supervisor.failure()).await.unwrap();
+        let failure = tokio::time::timeout(BOUND, supervisor.failure())
+            .await
+            .unwrap();
         let expected = TaskFailure {
             task: "delivery:care".to_string(),
             death: Death::Panicked("boom".to_string()),
@@ -485,7 +499,9 @@ mod tests {
             .unwrap();
         let answer = store.call(|_| explode("job broke")).await;
         assert!(matches!(answer, Err(StoreError::Closed)), "{answer:?}");
-        let failure = tokio::time::timeout(BOUND, supervisor.failure()).await.unwrap();
+        let failure = tokio::time::timeout(BOUND, supervisor.failure())
+            .await
+            .unwrap();
         assert_eq!(failure.to_string(), "task store panicked: job broke");
         assert!(matches!(store.call(|_| ()).await, Err(StoreError::Closed)));
     }
@@ -539,13 +555,24 @@ mod tests {
         rust_files(&src, &mut files);
         let mut offenders = Vec::new();
         for file in files {
-            let name = file.strip_prefix(&src).unwrap().to_string_lossy().into_owned();
+            let name = file
+                .strip_prefix(&src)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
             if matches!(name.as_str(), "app.rs" | "supervise.rs") || name.ends_with("tests.rs") {
                 continue;
             }
             let text = std::fs::read_to_string(&file).unwrap();
             let code = text.split("#[cfg(test)]").next().unwrap_or_default();
-            for needle in ["tokio::spawn", "task::spawn", "thread::spawn", "thread::Builder", "TaskTracker", "JoinSet"] {
+            for needle in [
+                "tokio::spawn",
+                "task::spawn",
+                "thread::spawn",
+                "thread::Builder",
+                "TaskTracker",
+                "JoinSet",
+            ] {
                 // `StoreHandle::spawn`: the unsupervised writer thread of tests and tools.
                 let allowed = name == "store/mod.rs" && needle == "thread::Builder";
                 if code.contains(needle) && !allowed {

@@ -153,9 +153,9 @@ pub struct StoreWriter {
 }
 
 impl StoreWriter {
-    /// Runs jobs in order until the last handle is dropped. A panicking job ends the
-    /// loop (and the thread) without being caught, so its transaction is never half
-    /// committed; callers then get [`StoreError::Closed`].
+    /// Runs jobs in order until the last handle is dropped. A panicking job is not
+    /// caught: it unwinds the thread (an open transaction rolls back) and callers then
+    /// get [`StoreError::Closed`].
     pub fn run(mut self) {
         for job in self.queue {
             job(&mut self.store);

@@ -70,13 +70,20 @@ impl Source for BrokenSource {
 
     async fn fetch(&mut self, cursor: Option<&str>) -> Result<Page, SourceError> {
         let fetch = self.fetches.fetch_add(1, Ordering::SeqCst) + 1;
-        assert!(fetch > self.panics, "injected fault: fetch {fetch} of broken");
+        assert!(
+            fetch > self.panics,
+            "injected fault: fetch {fetch} of broken"
+        );
         let post: Post = serde_json::from_str(
             r#"{"source":"broken","id":"recovered-1","text":"THY uçuşu yine rötar yaptı"}"#,
         )
         .unwrap();
         Ok(Page {
-            posts: if cursor.is_none() { vec![post] } else { Vec::new() },
+            posts: if cursor.is_none() {
+                vec![post]
+            } else {
+                Vec::new()
+            },
             cursor: Some("done".to_string()),
             ..Page::default()
         })
@@ -143,15 +150,24 @@ async fn a_panicking_source_is_restarted_while_the_other_source_keeps_delivering
         text.contains("ticket-1") && text.contains("recovered-1")
     })
     .await;
-    assert!(!daemon.is_finished(), "a panicking source must not stop the daemon");
+    assert!(
+        !daemon.is_finished(),
+        "a panicking source must not stop the daemon"
+    );
     assert!(fetches.load(Ordering::SeqCst) >= 3);
 
     shutdown.cancel();
     let result = tokio::time::timeout(WAIT, daemon).await.unwrap().unwrap();
     assert!(result.is_ok(), "{result:?}");
     let hits = workspace.hits();
-    let posts: Vec<&str> = hits.iter().filter_map(|hit| hit["post_id"].as_str()).collect();
-    assert!(posts.contains(&"ticket-1") && posts.contains(&"recovered-1"), "{hits:?}");
+    let posts: Vec<&str> = hits
+        .iter()
+        .filter_map(|hit| hit["post_id"].as_str())
+        .collect();
+    assert!(
+        posts.contains(&"ticket-1") && posts.contains(&"recovered-1"),
+        "{hits:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
