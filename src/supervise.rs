@@ -317,6 +317,7 @@ fn panic_message(payload: Box<dyn Any + Send>) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::pin::Pin;
     use std::sync::{Arc, Mutex};
 
     use super::*;
@@ -333,27 +334,21 @@ mod tests {
     /// Bound on every wait for something that happens at once in real time.
     const BOUND: Duration = Duration::from_secs(10);
 
-    /// Starts a restarting task whose run number `n` (from 1) does `script(n)`,
-    /// recording when each run started.
-    fn flaky<F>(
-        supervisor: &Supervisor,
-        group: &TaskTracker,
-        stop: &CancellationToken,
-        script: F,
-    ) -> (JoinHandle<Outcome>, Arc<Mutex<Vec<Instant>>>)
-    where
-        F: Fn(
-                usize,
-                CancellationToken,
-            ) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>>
-            + Send
-            + 'static,
-    {
+    type Script =
+        fn(usize, CancellationToken) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+
+    /// Runs a restarting task whose run number `n` (from 1) does `script(n, stop)` for
+    /// `run_for` of (paused) time, then stops it; returns its outcome and the waits
+    /// between the starts of its runs.
+    async fn run_flaky(run_for: Duration, script: Script) -> (Outcome, Vec<Duration>) {
+        let supervisor = Supervisor::new();
+        let group = TaskTracker::new();
+        let stop = CancellationToken::new();
         let starts = Arc::new(Mutex::new(Vec::new()));
         let recorded = Arc::clone(&starts);
         let stop_run = stop.clone();
         let handle =
-            supervisor.spawn_restarting(group, "source:flaky", stop.clone(), POLICY, move || {
+            supervisor.spawn_restarting(&group, "source:flaky", stop.clone(), POLICY, move || {
                 let run = {
                     let mut starts = recorded.lock().unwrap();
                     starts.push(Instant::now());
@@ -361,7 +356,12 @@ mod tests {
                 };
                 script(run, stop_run.clone())
             });
-        (handle, starts)
+        tokio::time::sleep(run_for).await;
+        stop.cancel();
+        let outcome = tokio::time::timeout(BOUND, handle).await.unwrap().unwrap();
+        let starts = starts.lock().unwrap();
+        let waits = starts.windows(2).map(|pair| pair[1] - pair[0]).collect();
+        (outcome, waits)
     }
 
     /// A panic typed as a normal end, as a task that breaks half-way looks to the compiler.
@@ -369,16 +369,9 @@ mod tests {
         panic!("{message}")
     }
 
-    fn waits_between(starts: &[Instant]) -> Vec<Duration> {
-        starts.windows(2).map(|pair| pair[1] - pair[0]).collect()
-    }
-
     #[tokio::test(start_paused = true)]
     async fn a_restarting_task_that_panics_and_fails_is_started_again_after_backoff() {
-        let supervisor = Supervisor::new();
-        let group = TaskTracker::new();
-        let stop = CancellationToken::new();
-        let (handle, starts) = flaky(&supervisor, &group, &stop, |run, stop| {
+        let (outcome, waits) = run_flaky(Duration::from_secs(20), |run, stop| {
             Box::pin(async move {
                 match run {
                     1 => panic!("fetch {run} broke"),
@@ -389,10 +382,8 @@ mod tests {
                     }
                 }
             })
-        });
-        tokio::time::sleep(Duration::from_secs(20)).await;
-        stop.cancel();
-        let outcome = tokio::time::timeout(BOUND, handle).await.unwrap().unwrap();
+        })
+        .await;
         assert_eq!(
             outcome,
             Outcome {
@@ -401,7 +392,6 @@ mod tests {
                 failure: None,
             }
         );
-        let waits = waits_between(&starts.lock().unwrap());
         assert_eq!(waits.len(), 2, "{waits:?}");
         // Equal jitter: the first restart waits 0.5–1 s, the second 1–2 s.
         assert!(waits[0] >= Duration::from_millis(500) && waits[0] <= Duration::from_secs(1));
@@ -410,10 +400,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_run_longer_than_healthy_after_resets_the_backoff() {
-        let supervisor = Supervisor::new();
-        let group = TaskTracker::new();
-        let stop = CancellationToken::new();
-        let (handle, starts) = flaky(&supervisor, &group, &stop, |run, stop| {
+        let (outcome, waits) = run_flaky(Duration::from_secs(60), |run, stop| {
             Box::pin(async move {
                 match run {
                     1 | 2 => panic!("broke"),
@@ -427,18 +414,9 @@ mod tests {
                     }
                 }
             })
-        });
-        tokio::time::sleep(Duration::from_secs(60)).await;
-        stop.cancel();
-        assert_eq!(
-            tokio::time::timeout(BOUND, handle)
-                .await
-                .unwrap()
-                .unwrap()
-                .restarts,
-            3
-        );
-        let waits = waits_between(&starts.lock().unwrap());
+        })
+        .await;
+        assert_eq!(outcome.restarts, 3);
         assert_eq!(waits.len(), 3, "{waits:?}");
         // Without the reset this third failure in a row would wait 2–4 s.
         let after_healthy = waits[2] - Duration::from_secs(40);

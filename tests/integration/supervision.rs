@@ -111,17 +111,21 @@ impl Notifier for PanickingNotifier {
     }
 }
 
-/// Runs the daemon until it ends on its own (bounded) and returns its error text.
-async fn run_until_it_fails(workspace: &Workspace, notifier: PanickingNotifier) -> String {
+/// Runs the daemon with `notifier` until it ends on its own (bounded), asserts that
+/// its error contains `expected` and returns the workspace to look at.
+async fn assert_run_fails_with(notifier: PanickingNotifier, expected: &str) -> Workspace {
+    let workspace = workspace();
     let extras = Extras {
         notifiers: vec![Arc::new(notifier)],
         ..Extras::default()
     };
-    let run = run_with(load(workspace), CancellationToken::new(), extras);
+    let run = run_with(load(&workspace), CancellationToken::new(), extras);
     let result = tokio::time::timeout(WAIT, run)
         .await
         .expect("the daemon kept running after a critical task died");
-    format!("{:#}", result.expect_err("run must fail"))
+    let error = format!("{:#}", result.expect_err("run must fail"));
+    assert!(error.contains(expected), "{error}");
+    workspace
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -172,23 +176,16 @@ async fn a_panicking_source_is_restarted_while_the_other_source_keeps_delivering
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_panicking_delivery_worker_ends_the_run_with_an_error_naming_it() {
-    let workspace = workspace();
-    let error = run_until_it_fails(&workspace, PanickingNotifier { in_render: false }).await;
-    assert!(
-        error.contains("task delivery:care-file panicked: injected fault: deliver"),
-        "{error}"
-    );
+    let notifier = PanickingNotifier { in_render: false };
+    let expected = "task delivery:care-file panicked: injected fault: deliver";
+    let workspace = assert_run_fails_with(notifier, expected).await;
     // The hit was committed before the worker died, so a restart delivers it.
     assert_eq!(workspace.hits().len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_store_thread_killed_by_a_panicking_job_ends_the_run_with_an_error() {
-    let workspace = workspace();
     // The body is rendered inside a store job: this panic unwinds the store thread.
-    let error = run_until_it_fails(&workspace, PanickingNotifier { in_render: true }).await;
-    assert!(
-        error.contains("task store panicked: injected fault: render"),
-        "{error}"
-    );
+    let notifier = PanickingNotifier { in_render: true };
+    assert_run_fails_with(notifier, "task store panicked: injected fault: render").await;
 }
