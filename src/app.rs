@@ -1,17 +1,20 @@
-//! Builds every stage from a validated [`Config`], runs them, and owns the shutdown
-//! order: stop polling → drain the pipeline (the batch in flight is committed) → let
-//! each delivery worker finish its current send → close the store.
+//! Builds every stage from a validated [`Config`], runs each as a supervised task
+//! ([`crate::supervise`]), and owns the shutdown order: stop polling → drain the
+//! pipeline (the batch in flight is committed) → let each delivery worker finish its
+//! current send → close the store. A dead critical task stops the daemon the same way
+//! and makes [`run`] fail.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::info;
+use tracing::{error, info};
 
 use crate::alerts::responsibility::EscalationLoop;
-use crate::alerts::{self, DeliveryWorker};
+use crate::alerts::{self, DeliveryWorker, Notifier};
 use crate::api;
 use crate::config::Config;
 use crate::http;
@@ -19,8 +22,9 @@ use crate::pipeline::Pipeline;
 use crate::pipeline::poll_loop::PollLoop;
 use crate::pipeline::snapshot::{KeywordSnapshot, SharedKeywords};
 use crate::routing::Router;
-use crate::sources::{self, SourceContext};
+use crate::sources::{self, Source, SourceContext};
 use crate::store::{Store, StoreHandle};
+use crate::supervise::{RestartPolicy, Supervisor, TaskFailures};
 
 /// Time between two checks for hits past their SLA.
 const ESCALATION_CHECK: std::time::Duration = std::time::Duration::from_secs(30);
@@ -28,11 +32,59 @@ const ESCALATION_CHECK: std::time::Duration = std::time::Duration::from_secs(30)
 /// Pages that may wait for the pipeline before pollers feel backpressure.
 const PIPELINE_QUEUE: usize = 16;
 
-/// Runs the daemon until `shutdown` is cancelled, then stops in order.
+/// A source loop that ran this long before dying starts its restart backoff afresh.
+const SOURCE_HEALTHY_AFTER: Duration = Duration::from_secs(300);
+
+/// After a critical task died, the longest the ordered stop may take before [`run`]
+/// fails anyway (a live process that does nothing is what supervision prevents).
+const FAILURE_GRACE: Duration = Duration::from_secs(30);
+
+/// Parts added to those built from the configuration: the seam through which tests
+/// inject faults and an embedding program adds sources or receivers of its own.
+#[derive(Default)]
+pub struct Extras {
+    /// Sources polled beside the configured ones (names must be unique: a name keys
+    /// its cursor).
+    pub sources: Vec<ExtraSource>,
+    /// Notifiers that take the place of the configured receiver of the same name (so
+    /// routes reach them), or are added when no receiver has that name.
+    pub notifiers: Vec<Arc<dyn Notifier>>,
+}
+
+/// A source added through [`Extras`].
+pub struct ExtraSource {
+    /// Time between polls.
+    pub interval: Duration,
+    /// Builds the source; called again each time its poll loop is restarted.
+    pub make: Box<dyn Fn() -> Box<dyn Source> + Send + Sync>,
+}
+
+/// Runs the daemon until `shutdown` is cancelled, then stops in order. Fails when a
+/// critical task (pipeline, store thread, delivery worker, escalation loop, API) dies.
 pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
+    run_with(config, shutdown, Extras::default()).await
+}
+
+/// [`run`] with [`Extras`] added to what the configuration builds.
+pub async fn run_with(
+    config: Config,
+    shutdown: CancellationToken,
+    extras: Extras,
+) -> anyhow::Result<()> {
+    let mut supervisor = Supervisor::new();
+    // Cancelled by the caller's shutdown or by a dead critical task.
+    let stop = shutdown.child_token();
     let store = Store::open(&config.storage_path)
         .with_context(|| format!("opening database {}", config.storage_path.display()))?;
-    let (store, store_thread) = StoreHandle::spawn(store);
+    let (store, writer) = StoreHandle::new(store);
+    let store_stop = CancellationToken::new();
+    let store_task = TaskTracker::new();
+    supervisor
+        .spawn_critical_thread(&store_task, "store", store_stop.clone(), move || {
+            writer.run()
+        })
+        .context("spawning the store thread")?;
+    store_task.close();
     let keywords = Arc::new(SharedKeywords::new(KeywordSnapshot::new(
         config.keywords.clone(),
     )?));
@@ -44,8 +96,12 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
 
     let deliveries_stop = CancellationToken::new();
     let delivery_tasks = TaskTracker::new();
-    let notifiers = alerts::build(&config.receivers, &alert_http, config.delivery.timeout)
+    let mut notifiers = alerts::build(&config.receivers, &alert_http, config.delivery.timeout)
         .context("building receivers")?;
+    for extra in extras.notifiers {
+        notifiers.retain(|notifier| notifier.name() != extra.name());
+        notifiers.push(extra);
+    }
     let wakers: Vec<Arc<Notify>> = notifiers.iter().map(|_| Arc::new(Notify::new())).collect();
     let operator_receivers = router.operator_receivers();
     let operators = Arc::new(alerts::OperatorReceivers {
@@ -61,7 +117,10 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
             .collect(),
     });
     for (notifier, wake) in notifiers.into_iter().zip(wakers.iter().cloned()) {
-        delivery_tasks.spawn(
+        supervisor.spawn_critical(
+            &delivery_tasks,
+            format!("delivery:{}", notifier.name()),
+            deliveries_stop.clone(),
             DeliveryWorker {
                 notifier,
                 store: store.clone(),
@@ -75,7 +134,11 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     }
 
     let (batches, pipeline_input) = mpsc::channel(PIPELINE_QUEUE);
-    let pipeline = tokio::spawn(
+    let pipeline_task = TaskTracker::new();
+    supervisor.spawn_critical(
+        &pipeline_task,
+        "pipeline",
+        stop.clone(),
         Pipeline {
             batches: pipeline_input,
             keywords: Arc::clone(&keywords),
@@ -86,16 +149,23 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         }
         .run(),
     );
-    delivery_tasks.spawn(
-        EscalationLoop {
-            router,
-            store: store.clone(),
-            wakers,
-            every: ESCALATION_CHECK,
-            cancel: deliveries_stop.clone(),
-        }
-        .run(),
-    );
+    pipeline_task.close();
+    // Without an SLA the loop has nothing to do and returns at once: not a death.
+    if router.longest_sla().is_some() {
+        supervisor.spawn_critical(
+            &delivery_tasks,
+            "escalation",
+            deliveries_stop.clone(),
+            EscalationLoop {
+                router,
+                store: store.clone(),
+                wakers,
+                every: ESCALATION_CHECK,
+                cancel: deliveries_stop.clone(),
+            }
+            .run(),
+        );
+    }
     delivery_tasks.close();
 
     let context = SourceContext {
@@ -103,35 +173,56 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         max_body_bytes: config.poll.max_body_bytes,
         keywords: Arc::clone(&keywords.current().rules),
     };
-    let api = match &config.api {
-        Some(settings) => {
-            let listener = tokio::net::TcpListener::bind(settings.listen)
-                .await
-                .with_context(|| format!("binding the API to {}", settings.listen))?;
-            info!(address = %listener.local_addr()?, "api listening");
-            Some(tokio::spawn(api::serve(
+    let poll_tasks = TaskTracker::new();
+    if let Some(settings) = &config.api {
+        let listener = tokio::net::TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("binding the API to {}", settings.listen))?;
+        info!(address = %listener.local_addr()?, "api listening");
+        supervisor.spawn_critical(
+            &poll_tasks,
+            "api",
+            stop.clone(),
+            api::serve(
                 listener,
                 settings.token.clone(),
                 store.clone(),
-                shutdown.clone(),
-            )))
-        }
-        None => None,
+                stop.clone(),
+            ),
+        );
+    }
+    let restart = RestartPolicy {
+        backoff: config.poll.backoff,
+        healthy_after: SOURCE_HEALTHY_AFTER,
     };
-    let poll_tasks = TaskTracker::new();
-    for source in &config.sources {
-        poll_tasks.spawn(
+    let configured = config.sources.iter().map(|source| {
+        let (settings, context) = (source.clone(), context.clone());
+        ExtraSource {
+            interval: source.interval,
+            make: Box::new(move || sources::build(&settings, &context)),
+        }
+    });
+    for ExtraSource { interval, make } in configured.chain(extras.sources) {
+        let mut first = Some(make());
+        let name = format!(
+            "source:{}",
+            first.as_ref().map_or("", |source| source.name())
+        );
+        let (store, batches, stop_loop) = (store.clone(), batches.clone(), stop.clone());
+        let (jitter, backoff) = (config.poll.jitter, config.poll.backoff);
+        // A restart builds the source afresh; it resumes from its committed cursor.
+        supervisor.spawn_restarting(&poll_tasks, name, stop.clone(), restart, move || {
             PollLoop {
-                source: sources::build(source, &context),
-                interval: source.interval,
-                jitter: config.poll.jitter,
-                backoff: config.poll.backoff,
+                source: first.take().unwrap_or_else(&make),
+                interval,
+                jitter,
+                backoff,
                 store: store.clone(),
                 batches: batches.clone(),
-                cancel: shutdown.clone(),
+                cancel: stop_loop.clone(),
             }
-            .run(),
-        );
+            .run()
+        });
     }
     poll_tasks.close();
     drop(batches);
@@ -143,19 +234,38 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         "mentiond ready"
     );
 
-    shutdown.cancelled().await;
-    if let Some(api) = api {
-        api.await.context("api task failed")??;
+    let first = tokio::select! {
+        _ = stop.cancelled() => None,
+        failure = supervisor.failure() => Some(failure),
+    };
+    stop.cancel();
+    let stopped = async {
+        poll_tasks.wait().await;
+        pipeline_task.wait().await;
+        deliveries_stop.cancel();
+        delivery_tasks.wait().await;
+        store_stop.cancel();
+        drop(store);
+        store_task.wait().await;
+    };
+    if first.is_some() {
+        if tokio::time::timeout(FAILURE_GRACE, stopped).await.is_err() {
+            error!(
+                grace_secs = FAILURE_GRACE.as_secs(),
+                "tasks still running after a task died"
+            );
+        }
+    } else {
+        stopped.await;
     }
-    poll_tasks.wait().await;
-    pipeline.await.context("pipeline task failed")?;
-    deliveries_stop.cancel();
-    delivery_tasks.wait().await;
-    drop(store);
-    tokio::task::spawn_blocking(move || store_thread.join())
-        .await
-        .context("joining the store thread")?
-        .map_err(|_| anyhow::anyhow!("store thread panicked"))?;
+    // Tasks may also die while stopping (a panic while draining).
+    let failures: Vec<_> = first
+        .into_iter()
+        .chain(supervisor.take_failures())
+        .collect();
+    if !failures.is_empty() {
+        return Err(TaskFailures(failures).into());
+    }
     info!("mentiond stopped");
     Ok(())
 }

@@ -193,13 +193,16 @@ fn run(config_file: Option<PathBuf>) -> anyhow::Result<ExitCode> {
         .context("starting the async runtime")?;
     runtime.block_on(async {
         let shutdown_token = CancellationToken::new();
-        let signals = tokio::spawn(shutdown::cancel_on_signal(shutdown_token.clone()));
-        let result = app::run(config, shutdown_token.clone()).await;
-        shutdown_token.cancel();
-        signals
-            .await
-            .context("signal task")?
-            .context("installing signal handlers")?;
+        // Run beside the daemon rather than spawned: app owns every spawned task.
+        let (result, signals) = tokio::join!(
+            async {
+                let result = app::run(config, shutdown_token.clone()).await;
+                shutdown_token.cancel();
+                result
+            },
+            shutdown::cancel_on_signal(shutdown_token.clone()),
+        );
+        signals.context("installing signal handlers")?;
         result
     })?;
     Ok(ExitCode::SUCCESS)

@@ -17,8 +17,9 @@ pub mod shutdown;
 pub mod telemetry;
 pub mod text;
 
-// The domain: the parsed watch list.
+// The domain (the parsed watch list) and task supervision.
 pub mod keywords;
+pub mod supervise;
 
 // The data flow.
 pub mod sources;

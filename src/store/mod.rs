@@ -116,18 +116,21 @@ pub struct StoreHandle {
 }
 
 impl StoreHandle {
-    /// Moves `store` onto a new writer thread.
-    pub fn spawn(mut store: Store) -> (StoreHandle, JoinHandle<()>) {
+    /// A handle to `store` and the writer loop that owns it, for the caller to run on a
+    /// thread of its own (the daemon runs it as the supervised `store` thread).
+    pub fn new(store: Store) -> (StoreHandle, StoreWriter) {
         let (jobs, queue) = std_mpsc::channel::<Job>();
+        (StoreHandle { jobs }, StoreWriter { store, queue })
+    }
+
+    /// Moves `store` onto a new, unsupervised writer thread (tests and tools).
+    pub fn spawn(store: Store) -> (StoreHandle, JoinHandle<()>) {
+        let (handle, writer) = StoreHandle::new(store);
         let thread = std::thread::Builder::new()
             .name("mentiond-store".into())
-            .spawn(move || {
-                for job in queue {
-                    job(&mut store);
-                }
-            })
+            .spawn(move || writer.run())
             .expect("spawning the store thread");
-        (StoreHandle { jobs }, thread)
+        (handle, thread)
     }
 
     /// Runs `f` on the writer thread and returns its result.
@@ -143,6 +146,23 @@ impl StoreHandle {
             }))
             .map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)
+    }
+}
+
+/// The writer loop: owns the [`Store`] and runs the jobs of every [`StoreHandle`].
+pub struct StoreWriter {
+    store: Store,
+    queue: std_mpsc::Receiver<Job>,
+}
+
+impl StoreWriter {
+    /// Runs jobs in order until the last handle is dropped. A panicking job is not
+    /// caught: it unwinds the thread (an open transaction rolls back) and callers then
+    /// get [`StoreError::Closed`].
+    pub fn run(mut self) {
+        for job in self.queue {
+            job(&mut self.store);
+        }
     }
 }
 

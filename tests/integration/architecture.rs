@@ -18,7 +18,7 @@ const LAYERS: &[&[&str]] = &[
         "telemetry",
         "text",
     ],
-    &["keywords"],
+    &["keywords", "supervise"],
     &["sources", "matcher", "sentiment"],
     &["routing"],
     &["store"],
@@ -189,10 +189,13 @@ fn every_module_is_in_the_code_map() {
     let map_start = architecture
         .find("## Code map")
         .expect("a `## Code map` section");
-    let map_end = architecture
-        .find("## Invariants")
-        .expect("an `## Invariants` section");
-    let code_map = &architecture[map_start..map_end];
+    // The code map runs from its heading to the end: the folders with many files
+    // (`sources`, `matcher`) have their own detailed maps after the invariants.
+    assert!(
+        architecture.contains("## Invariants"),
+        "an `## Invariants` section"
+    );
+    let code_map = &architecture[map_start..];
     let mut missing = Vec::new();
     for (path, _) in source_files() {
         let relative = path.strip_prefix(src_dir()).expect("under src");
@@ -205,7 +208,10 @@ fn every_module_is_in_the_code_map() {
                 .expect("a folder"),
             other => other,
         };
-        if !code_map.contains(&format!("`{name}")) {
+        let named = code_map.contains(&format!("`{name}"))
+            || code_map.contains(&format!("/{name}.rs`"))
+            || code_map.contains(&format!("/{name}/"));
+        if !named {
             missing.push(relative.display().to_string());
         }
     }

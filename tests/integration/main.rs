@@ -24,3 +24,4 @@ mod sources_reddit;
 mod sources_status;
 mod sources_support;
 mod sources_x;
+mod supervision;
