@@ -28,6 +28,9 @@ const PIPELINE_QUEUE: usize = 16;
 
 /// Runs the daemon until `shutdown` is cancelled, then stops in order.
 pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
+    // Held until the daemon returns: a second `run` on this database is refused.
+    let _lock = Store::lock_exclusive(&config.storage_path)
+        .with_context(|| format!("opening database {}", config.storage_path.display()))?;
     let store = Store::open(&config.storage_path)
         .with_context(|| format!("opening database {}", config.storage_path.display()))?;
     let (store, store_thread) = StoreHandle::spawn(store);
