@@ -8,7 +8,7 @@ use anyhow::Context;
 use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::alerts::responsibility::{EscalationLoop, OwnHandles};
 use crate::alerts::{self, DeliveryWorker, Router};
@@ -109,9 +109,12 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
                 .await
                 .with_context(|| format!("binding the API to {}", settings.listen))?;
             info!(address = %listener.local_addr()?, "api listening");
+            if !settings.listen.ip().is_loopback() {
+                warn!(address = %settings.listen, "api listens beyond loopback; put a TLS reverse proxy in front");
+            }
             Some(tokio::spawn(api::serve(
                 listener,
-                settings.token.clone(),
+                settings.clone(),
                 store.clone(),
                 shutdown.clone(),
             )))

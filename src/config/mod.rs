@@ -464,6 +464,21 @@ impl Layers {
                 return None;
             }
         };
+        let header_timeout = match raw_duration(&raw.header_timeout) {
+            Ok(timeout) if !timeout.is_zero() => timeout,
+            Ok(_) => {
+                problems.push(self.problem("api.header_timeout", "must be longer than zero"));
+                return None;
+            }
+            Err(message) => {
+                problems.push(self.problem("api.header_timeout", message));
+                return None;
+            }
+        };
+        if raw.max_connections == 0 {
+            problems.push(self.problem("api.max_connections", "must be at least 1"));
+            return None;
+        }
         if raw.listen.trim().is_empty() {
             return None;
         }
@@ -479,7 +494,12 @@ impl Layers {
         };
         match token {
             Some(token) if !secrecy::ExposeSecret::expose_secret(&token).is_empty() => {
-                Some(ApiSettings { listen, token })
+                Some(ApiSettings {
+                    listen,
+                    token,
+                    header_timeout,
+                    max_connections: raw.max_connections,
+                })
             }
             _ => {
                 problems.push(self.problem(
