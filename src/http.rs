@@ -168,9 +168,6 @@ mod tests {
 #[cfg(test)]
 mod describe_tests {
     use super::*;
-    use std::sync::Arc;
-    use tokio_rustls::rustls;
-    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
     use wiremock::matchers::path;
     use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -245,39 +242,5 @@ mod describe_tests {
             err.to_string(),
             "reading response body: could not decode the response body: Invalid gzip header"
         );
-    }
-
-    #[tokio::test]
-    async fn a_self_signed_certificate_is_named_not_trusted() {
-        let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).unwrap();
-        let key =
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(certified.key_pair.serialize_der()));
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![CertificateDer::from(certified.cert.der().to_vec())], key)
-        .unwrap();
-        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let server = tokio::spawn(async move {
-            if let Ok((stream, _)) = listener.accept().await {
-                // The client gives up during the handshake.
-                let _ = acceptor.accept(stream).await;
-            }
-        });
-        let text = failure(
-            &test_client(Duration::from_secs(5)),
-            &format!("https://127.0.0.1:{port}/"),
-        )
-        .await;
-        assert!(
-            text.starts_with("TLS: certificate not trusted: "),
-            "{text}"
-        );
-        server.abort();
     }
 }

@@ -402,7 +402,10 @@ mod tests {
         assert_eq!(page.not_before, None, "stream a's rest is not the source's");
         source.streams.answers.push_back(ok(&["2"], 2, false));
         let page = source.fetch(page.cursor.as_deref()).await.unwrap();
-        assert_eq!(page.posts[0].id, "2", "b's new item arrives on the next poll");
+        assert_eq!(
+            page.posts[0].id, "2",
+            "b's new item arrives on the next poll"
+        );
         assert_eq!(source.streams().asked[2].0, "b");
         assert_eq!(source.streams().asked.len(), 3, "a rests");
         tokio::time::advance(Duration::from_secs(3601)).await;

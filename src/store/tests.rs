@@ -489,7 +489,11 @@ fn a_second_daemon_lock_is_refused_with_the_holders_pid_until_released() {
         matches!(refused, StoreError::Locked { pid: Some(pid) } if pid == std::process::id()),
         "{refused:?}"
     );
-    assert!(refused.to_string().contains(&format!("pid {}", std::process::id())));
+    assert!(
+        refused
+            .to_string()
+            .contains(&format!("pid {}", std::process::id()))
+    );
     // Readers and the CLI's writers do not need the lock.
     Store::open(&path).unwrap();
     drop(first);

@@ -293,7 +293,10 @@ fn a_second_run_on_the_same_database_is_refused_while_the_first_keeps_running() 
     let database = workspace.path("mentiond.db").display().to_string();
     assert!(stderr.contains(&database), "{stderr}");
     assert!(
-        stderr.contains(&format!("in use by another mentiond run (pid {})", first.pid())),
+        stderr.contains(&format!(
+            "in use by another mentiond run (pid {})",
+            first.pid()
+        )),
         "{stderr}"
     );
     // The first daemon still works, and read commands work beside it.

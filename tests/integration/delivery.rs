@@ -340,3 +340,26 @@ async fn a_failed_send_records_its_cause_not_only_error_sending_request() {
     let slow = error_of("slow").unwrap();
     assert!(slow.contains("timed out after 1."), "{slow}");
 }
+
+#[tokio::test]
+async fn an_untrusted_certificate_is_named_as_the_cause() {
+    let (acceptor, _) = crate::smtp_server::self_signed_acceptor();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(async move {
+        if let Ok((stream, _)) = listener.accept().await {
+            // The client gives up during the handshake.
+            let _ = acceptor.accept(stream).await;
+        }
+    });
+    let client = mentiond::http::client("mentiond-test", Duration::from_secs(5), false).unwrap();
+    let started = std::time::Instant::now();
+    let err = client
+        .post(format!("https://127.0.0.1:{port}/hook"))
+        .send()
+        .await
+        .unwrap_err();
+    let text = mentiond::http::describe(&err, started.elapsed());
+    assert!(text.starts_with("TLS: certificate not trusted: "), "{text}");
+    server.abort();
+}

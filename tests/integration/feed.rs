@@ -215,9 +215,7 @@ async fn a_huge_ttl_rests_only_its_own_url_and_the_others_new_items_still_arrive
         .await;
     let atom = String::from_utf8(fixture("feeds/brand_blog.atom.xml")).unwrap();
     Mock::given(path("/atom"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_raw(atom.clone(), "application/atom+xml"),
-        )
+        .respond_with(ResponseTemplate::new(200).set_body_raw(atom.clone(), "application/atom+xml"))
         .up_to_n_times(1)
         .mount(&server)
         .await;

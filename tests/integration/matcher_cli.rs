@@ -224,7 +224,12 @@ fn match_into_closed_pipe(
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let mut stderr = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
     feeder.join().unwrap();
     (child.wait().unwrap().code(), stderr)
 }
