@@ -3,10 +3,17 @@
 //! bots and CRM integrations. Optional JSON body `{"by": "name"}`. Answers 200 with the
 //! first-response time, 409 if already acknowledged, 404 for an unknown hit, 401
 //! without the right token.
+//!
+//! Connections are served by a hand-written accept loop rather than `axum::serve`,
+//! which has no timeouts: at most `max_connections` at once (further ones wait in the
+//! listen backlog), and hyper's header-read timeout closes a connection that has not
+//! sent a request's headers within `header_timeout` of opening or of its previous
+//! answer, so idle connections, authenticated or not, cannot hold file descriptors.
 
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -14,11 +21,15 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use chrono::Utc;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
-use crate::settings::{FieldError, take_secret};
+use crate::settings::{DurationSetting, FieldError, take_secret};
 use crate::store::{AckOutcome, StoreHandle};
 
 /// Validated `[api]` settings.
@@ -28,6 +39,11 @@ pub struct ApiSettings {
     pub listen: SocketAddr,
     /// The bearer token every request must carry.
     pub token: SecretString,
+    /// Longest wait for a request's headers, from a connection's start or its
+    /// previous answer (so idle keep-alive connections close too).
+    pub header_timeout: Duration,
+    /// Connections served at once.
+    pub max_connections: usize,
 }
 
 impl ApiSettings {
@@ -35,6 +51,8 @@ impl ApiSettings {
     /// (`token`, `token_env`, `token_file`). Problems are keyed relative to `[api]`.
     pub fn parse(
         listen: &str,
+        header_timeout: &DurationSetting,
+        max_connections: usize,
         mut options: serde_json::Map<String, Value>,
     ) -> Result<Option<ApiSettings>, Vec<FieldError>> {
         let token = take_secret(&mut options, "token");
@@ -49,6 +67,23 @@ impl ApiSettings {
                 return Err(problems);
             }
         };
+        let header_timeout = match header_timeout.to_duration() {
+            Ok(timeout) if !timeout.is_zero() => timeout,
+            Ok(_) => {
+                problems.push(FieldError::new(
+                    "header_timeout",
+                    "must be longer than zero",
+                ));
+                Duration::ZERO
+            }
+            Err(message) => {
+                problems.push(FieldError::new("header_timeout", message));
+                Duration::ZERO
+            }
+        };
+        if max_connections == 0 {
+            problems.push(FieldError::new("max_connections", "must be at least 1"));
+        }
         if listen.trim().is_empty() {
             return if problems.is_empty() {
                 Ok(None)
@@ -71,9 +106,12 @@ impl ApiSettings {
                 )
             });
         match (listen, token) {
-            (Ok(listen), Ok(token)) if problems.is_empty() => {
-                Ok(Some(ApiSettings { listen, token }))
-            }
+            (Ok(listen), Ok(token)) if problems.is_empty() => Ok(Some(ApiSettings {
+                listen,
+                token,
+                header_timeout,
+                max_connections,
+            })),
             (listen, token) => {
                 problems.extend(listen.err());
                 problems.extend(token.err());
@@ -88,6 +126,8 @@ impl fmt::Debug for ApiSettings {
         f.debug_struct("ApiSettings")
             .field("listen", &self.listen)
             .field("token", &"[REDACTED]")
+            .field("header_timeout", &self.header_timeout)
+            .field("max_connections", &self.max_connections)
             .finish()
     }
 }
@@ -97,19 +137,71 @@ struct ApiState {
     token: SecretString,
 }
 
-/// Serves the API on `listener` until `shutdown` is cancelled.
+/// Pause after a failed `accept` (out of file descriptors, say) before the next.
+const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
+
+/// Serves the API on `listener` until `shutdown` is cancelled, then lets requests in
+/// progress finish.
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    token: SecretString,
+    settings: ApiSettings,
     store: StoreHandle,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
     let app = axum::Router::new()
         .route("/api/v1/hits/{id}/ack", post(ack))
-        .with_state(Arc::new(ApiState { store, token }));
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
+        .with_state(Arc::new(ApiState {
+            store,
+            token: settings.token,
+        }));
+    let service = TowerToHyperService::new(app);
+    let slots = Arc::new(Semaphore::new(settings.max_connections));
+    let connections = TaskTracker::new();
+    loop {
+        // A slot first: over the limit, new connections wait in the listen backlog.
+        let slot = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            slot = Arc::clone(&slots).acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+        };
+        let stream = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(err) => {
+                    tracing::warn!(error = %err, "api accept failed");
+                    tokio::time::sleep(ACCEPT_PAUSE).await;
+                    continue;
+                }
+            },
+        };
+        let service = service.clone();
+        let shutdown = shutdown.clone();
+        let header_timeout = settings.header_timeout;
+        connections.spawn(async move {
+            let _slot = slot;
+            let mut http = hyper::server::conn::http1::Builder::new();
+            http.timer(TokioTimer::new())
+                .header_read_timeout(header_timeout);
+            let connection = http.serve_connection(TokioIo::new(stream), service);
+            let mut connection = std::pin::pin!(connection);
+            let closed = tokio::select! {
+                closed = connection.as_mut() => closed,
+                _ = shutdown.cancelled() => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(err) = closed {
+                tracing::debug!(error = %err, "api connection closed");
+            }
+        });
+    }
+    connections.close();
+    connections.wait().await;
+    Ok(())
 }
 
 async fn ack(

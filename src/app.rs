@@ -11,7 +11,7 @@ use anyhow::Context;
 use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 use crate::alerts::responsibility::EscalationLoop;
 use crate::alerts::{self, DeliveryWorker, Notifier};
@@ -71,6 +71,9 @@ pub async fn run_with(
     shutdown: CancellationToken,
     extras: Extras,
 ) -> anyhow::Result<()> {
+    // Held until the daemon returns: a second `run` on this database is refused.
+    let _lock = Store::lock_exclusive(&config.storage_path)
+        .with_context(|| format!("opening database {}", config.storage_path.display()))?;
     let mut supervisor = Supervisor::new();
     // Cancelled by the caller's shutdown or by a dead critical task.
     let stop = shutdown.child_token();
@@ -179,16 +182,14 @@ pub async fn run_with(
             .await
             .with_context(|| format!("binding the API to {}", settings.listen))?;
         info!(address = %listener.local_addr()?, "api listening");
+        if !settings.listen.ip().is_loopback() {
+            warn!(address = %settings.listen, "api listens beyond loopback; put a TLS reverse proxy in front");
+        }
         supervisor.spawn_critical(
             &poll_tasks,
             "api",
             stop.clone(),
-            api::serve(
-                listener,
-                settings.token.clone(),
-                store.clone(),
-                stop.clone(),
-            ),
+            api::serve(listener, settings.clone(), store.clone(), stop.clone()),
         );
     }
     let restart = RestartPolicy {

@@ -429,16 +429,28 @@ fn match_text(
             Ok(())
         }
     };
+    let mut written = Ok(());
     if texts.is_empty() {
         for (index, line) in std::io::stdin().lock().lines().enumerate() {
-            handle(index + 1, &line.context("reading stdin")?)?;
+            written = handle(index + 1, &line.context("reading stdin")?);
+            if written.is_err() {
+                break;
+            }
         }
     } else {
         for (index, text) in texts.iter().enumerate() {
-            handle(index + 1, text)?;
+            written = handle(index + 1, text);
+            if written.is_err() {
+                break;
+            }
         }
     }
-    out.flush()?;
+    match written.and_then(|()| out.flush()) {
+        Ok(()) => {}
+        // The reader has what it wanted (`| head`): stop quietly, and keep grep's exit code.
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(err) => return Err(err.into()),
+    }
     Ok(if any {
         ExitCode::SUCCESS
     } else {

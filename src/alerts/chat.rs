@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 
 use super::render::{Alert, Language};
 use super::{DeliveryError, Notifier, discord, slack, teams, telegram};
-use crate::http::{read_body_capped, retry_after};
+use crate::http::{self, read_body_capped, retry_after};
 use crate::settings::{FieldError, parse_options, take_secret};
 use crate::store::Delivery;
 
@@ -179,6 +179,7 @@ impl Notifier for ChatNotifier {
     }
 
     async fn deliver(&self, delivery: &Delivery) -> Result<(), DeliveryError> {
+        let started = std::time::Instant::now();
         let response = self
             .http
             .post(self.settings.url.expose_secret())
@@ -186,14 +187,14 @@ impl Notifier for ChatNotifier {
             .body(delivery.payload.clone())
             .send()
             .await
-            .map_err(|err| DeliveryError::Transport(err.without_url()))?;
+            .map_err(|err| DeliveryError::Transport(http::describe(&err, started.elapsed())))?;
         let status = response.status();
         if status.is_success() {
             return Ok(());
         }
         let header = retry_after(response.headers(), Utc::now());
         let from_body = if status.as_u16() == 429 {
-            read_body_capped(response, MAX_ERROR_BODY)
+            read_body_capped(response, MAX_ERROR_BODY, started)
                 .await
                 .ok()
                 .and_then(|body| body_retry_after(&body))

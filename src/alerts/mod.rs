@@ -137,12 +137,12 @@ pub enum DeliveryError {
         /// What `Retry-After` asked for.
         retry_after: Option<Duration>,
     },
-    /// Connecting or sending failed.
+    /// Connecting or sending failed; the cause as [`crate::http::describe`] names it.
     #[error("request failed: {0}")]
-    Transport(#[source] reqwest::Error),
-    /// The attempt took longer than `delivery.timeout`.
-    #[error("timed out")]
-    Timeout,
+    Transport(String),
+    /// The attempt took longer than `delivery.timeout` (the duration).
+    #[error("{}", crate::http::timed_out_after(*.0))]
+    Timeout(Duration),
     /// Local I/O failed (file receiver).
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
@@ -163,7 +163,7 @@ impl DeliveryError {
             DeliveryError::Status { status, .. } => {
                 matches!(status, 408 | 429) || (500..=599).contains(status)
             }
-            DeliveryError::Transport(_) | DeliveryError::Timeout | DeliveryError::Io(_) => true,
+            DeliveryError::Transport(_) | DeliveryError::Timeout(_) | DeliveryError::Io(_) => true,
             DeliveryError::Smtp { permanent, .. } => !permanent,
         }
     }
@@ -400,7 +400,7 @@ impl DeliveryWorker {
                 .await
             {
                 Ok(result) => result,
-                Err(_) => Err(DeliveryError::Timeout),
+                Err(_) => Err(DeliveryError::Timeout(self.settings.timeout)),
             };
         let now = unix_millis(Utc::now());
         let id = delivery.id.clone();
@@ -602,14 +602,16 @@ mod tests {
         for code in [301, 302, 307, 400, 401, 404, 410, 422] {
             assert!(!status(code).is_transient(), "{code}");
         }
-        assert!(DeliveryError::Timeout.is_transient());
+        let timeout = DeliveryError::Timeout(Duration::from_secs(10));
+        assert!(timeout.is_transient());
+        assert_eq!(timeout.to_string(), "timed out after 10 s");
         let smtp = |permanent| DeliveryError::Smtp {
             permanent,
             message: "451 4.3.0 try later".into(),
         };
         assert!(smtp(false).is_transient() && !smtp(true).is_transient());
         assert!(status(410).disables_receiver());
-        assert!(!status(404).disables_receiver() && !DeliveryError::Timeout.disables_receiver());
+        assert!(!status(404).disables_receiver() && !timeout.disables_receiver());
         assert_eq!(status(503).status(), Some(503));
     }
 

@@ -15,7 +15,7 @@ use sha2::Sha256;
 
 use super::render::{self, Alert};
 use super::{DeliveryError, Notifier};
-use crate::http::retry_after;
+use crate::http::{self, retry_after};
 use crate::settings::{FieldError, parse_options, take_secret};
 use crate::store::Delivery;
 
@@ -137,10 +137,11 @@ impl Notifier for WebhookNotifier {
                 key.sign(&delivery.id, timestamp, &delivery.payload),
             );
         }
+        let started = std::time::Instant::now();
         let response = request
             .send()
             .await
-            .map_err(|err| DeliveryError::Transport(err.without_url()))?;
+            .map_err(|err| DeliveryError::Transport(http::describe(&err, started.elapsed())))?;
         let status = response.status();
         if status.is_success() {
             return Ok(());

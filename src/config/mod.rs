@@ -293,6 +293,14 @@ impl Layers {
                 .into_iter()
                 .map(|err| self.problem(&err.key, err.message)),
         );
+        let storage_path = self.storage_path(&raw.storage.path);
+        if storage_path.as_os_str().is_empty() {
+            // SQLite would open a temporary database that vanishes at exit.
+            problems.push(self.problem(
+                "storage.path",
+                "must not be empty: name the database file (e.g. /var/lib/mentiond/mentiond.db)",
+            ));
+        }
 
         if !problems.is_empty() {
             return Err(ConfigError::new(problems));
@@ -301,7 +309,7 @@ impl Layers {
             file: self.user.as_ref().map(|user| user.path.clone()),
             keywords_path,
             keywords,
-            storage_path: self.storage_path(&raw.storage.path),
+            storage_path,
             poll,
             delivery,
             log: LogSettings {
@@ -316,7 +324,13 @@ impl Layers {
     }
 
     fn validate_api(&self, raw: raw::RawApi, problems: &mut Vec<Problem>) -> Option<ApiSettings> {
-        ApiSettings::parse(&raw.listen, raw.options).unwrap_or_else(|errors| {
+        ApiSettings::parse(
+            &raw.listen,
+            &raw.header_timeout,
+            raw.max_connections,
+            raw.options,
+        )
+        .unwrap_or_else(|errors| {
             problems.extend(
                 errors
                     .into_iter()

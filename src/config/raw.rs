@@ -82,6 +82,10 @@ pub struct RawDelivery {
 pub struct RawApi {
     /// Address to listen on; empty: no API.
     pub listen: String,
+    /// Longest wait for a request's headers, idle keep-alive time included.
+    pub header_timeout: DurationSetting,
+    /// Connections served at once; more wait to be accepted.
+    pub max_connections: usize,
     /// `token`, `token_env` or `token_file` (and any unknown key, reported later).
     #[serde(flatten)]
     pub options: Map<String, Value>,

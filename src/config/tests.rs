@@ -256,3 +256,11 @@ fn routes_name_existing_topics_and_known_sentiments() {
             .contains("`negative`, `neutral` or `positive`")
     );
 }
+
+#[test]
+fn an_empty_storage_path_is_refused_not_a_temporary_database() {
+    let found = problems("[storage]\npath = \"\"\n");
+    assert_eq!(keys(&found), ["storage.path"]);
+    assert_eq!(found[0].line, Some(2));
+    assert!(found[0].message.contains("must not be empty"), "{found:?}");
+}

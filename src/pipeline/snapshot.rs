@@ -88,7 +88,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             now.own_handles
-                .replies(&[reply.clone()], chrono::Utc::now())
+                .replies(std::slice::from_ref(&reply), chrono::Utc::now())
                 .len(),
             1
         );

@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
 use super::{SourceContext, SourceError};
-use crate::http::{read_body_capped, retry_after};
+use crate::http::{describe, read_body_capped, retry_after};
 
 /// How a platform reports its rate limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,7 +138,11 @@ impl ApiClient {
             }
             self.exhausted_until = None;
         }
-        let response = request.send().await?;
+        let started = std::time::Instant::now();
+        let response = request
+            .send()
+            .await
+            .map_err(|err| SourceError::Transport(describe(&err, started.elapsed())))?;
         let status = response.status();
         let headers = response.headers().clone();
         let now = Utc::now();
@@ -157,7 +161,7 @@ impl ApiClient {
                 retry_after: asked,
             });
         }
-        let body = read_body_capped(response, self.max_body_bytes).await?;
+        let body = read_body_capped(response, self.max_body_bytes, started).await?;
         Ok(Reply { body, headers })
     }
 }

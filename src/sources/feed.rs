@@ -18,6 +18,9 @@ use super::{SourceContext, SourceError, parse_http_url};
 use crate::model::{Author, Post};
 use crate::settings::{FieldError, parse_options};
 
+/// The longest rest a feed's `ttl` can ask for; past it, the feed is polled anyway.
+pub const MAX_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// Validated `kind = "feed"` options.
 #[derive(Debug, Clone)]
 pub struct FeedSettings {
@@ -143,7 +146,8 @@ impl Streams for Feed {
     }
 }
 
-/// Parses a feed body into posts of source `source`; also returns the RSS `ttl`.
+/// Parses a feed body into posts of source `source`; also returns the RSS `ttl`,
+/// capped at [`MAX_TTL`].
 fn parse_feed(
     source: &str,
     feed_url: &str,
@@ -158,7 +162,7 @@ fn parse_feed(
         .map_err(|err| SourceError::Malformed(format!("feed: {err}")))?;
     let ttl = feed
         .ttl
-        .map(|minutes| Duration::from_secs(u64::from(minutes) * 60));
+        .map(|minutes| Duration::from_secs(u64::from(minutes) * 60).min(MAX_TTL));
     let language = feed.language.clone();
     let posts = feed
         .entries
@@ -262,6 +266,16 @@ mod tests {
         assert!(!first.text.contains('<'));
         assert_eq!(first.kind.as_deref(), Some("article"));
         assert!(first.created_at.is_some());
+    }
+
+    #[test]
+    fn a_huge_ttl_is_capped_at_a_day() {
+        let body = String::from_utf8(fixture("news_search.rss.xml"))
+            .unwrap()
+            .replace("<ttl>60</ttl>", "<ttl>4294967295</ttl>");
+        assert!(body.contains("4294967295"));
+        let (_, ttl) = parse_feed("news", "https://news.example/rss", body.as_bytes()).unwrap();
+        assert_eq!(ttl, Some(MAX_TTL));
     }
 
     #[test]

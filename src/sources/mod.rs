@@ -220,9 +220,10 @@ pub enum SourceError {
         /// What `Retry-After` asked for, if sent.
         retry_after: Option<Duration>,
     },
-    /// Connecting, sending or receiving failed, or timed out.
+    /// Connecting, sending or receiving failed, or timed out; the cause as
+    /// [`crate::http::describe`] names it.
     #[error("request failed: {0}")]
-    Transport(#[from] reqwest::Error),
+    Transport(String),
     /// The body was refused (too large) or broke off.
     #[error(transparent)]
     Body(#[from] BodyError),

@@ -5,14 +5,16 @@
 //! rate limit ends the poll early with what was fetched so far. A stream without a
 //! state yet (a query added to the keywords) marks its page as backfill. When some
 //! streams have more waiting, the next fetch asks only those, so one busy query does
-//! not cost a request for every other one.
+//! not cost a request for every other one. A stream whose server asked not to be
+//! polled for a while (RSS `ttl`) rests alone; the others keep the source's schedule.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tracing::{debug, warn};
+use tokio::time::Instant;
+use tracing::{debug, info, warn};
 
 use super::{Page, Source, SourceError};
 use crate::model::Post;
@@ -26,7 +28,8 @@ pub struct StreamPage<S> {
     pub state: S,
     /// The stream has more waiting right now.
     pub more: bool,
-    /// The server asked not to be polled again before this (RSS `ttl`).
+    /// The server asked not to poll this stream again before this (RSS `ttl`); the
+    /// other streams of the source keep their schedule.
     pub not_before: Option<Duration>,
 }
 
@@ -57,6 +60,10 @@ pub struct StreamSource<T> {
     streams: T,
     /// Streams whose last page said `more`; empty means "ask every stream".
     continuing: HashSet<String>,
+    /// Streams resting until the time their server asked for.
+    resting: HashMap<String, Instant>,
+    /// The rest each stream's server last asked for, so a change is logged once.
+    schedules: HashMap<String, Duration>,
 }
 
 impl<T: Streams> StreamSource<T> {
@@ -68,6 +75,8 @@ impl<T: Streams> StreamSource<T> {
             keys,
             streams,
             continuing: HashSet::new(),
+            resting: HashMap::new(),
+            schedules: HashMap::new(),
         }
     }
 
@@ -102,11 +111,16 @@ impl<T: Streams> Source for StreamSource<T> {
         let mut first_error = None;
         let mut succeeded = 0usize;
         let continuing = std::mem::take(&mut self.continuing);
-        let keys = self
+        let now = Instant::now();
+        let resting = &self.resting;
+        let keys: Vec<String> = self
             .keys
             .iter()
-            .filter(|key| continuing.is_empty() || continuing.contains(*key));
-        for key in keys {
+            .filter(|key| continuing.is_empty() || continuing.contains(*key))
+            .filter(|key| resting.get(*key).is_none_or(|until| *until <= now))
+            .cloned()
+            .collect();
+        for key in &keys {
             let state = states
                 .get(key)
                 .and_then(|value| serde_json::from_value(value.clone()).ok());
@@ -119,7 +133,7 @@ impl<T: Streams> Source for StreamSource<T> {
                     }
                     page.more |= stream_page.more;
                     page.backfill |= first_look;
-                    page.not_before = page.not_before.max(stream_page.not_before);
+                    self.schedule(key, stream_page.not_before);
                     let n_posts = stream_page.posts.len();
                     page.posts.extend(
                         stream_page
@@ -157,6 +171,27 @@ impl<T: Streams> Source for StreamSource<T> {
             _ => {
                 page.cursor = Some(serde_json::to_string(&states).expect("JSON values serialize"));
                 Ok(page)
+            }
+        }
+    }
+}
+
+impl<T> StreamSource<T> {
+    /// Rests stream `key` for `rest` (its server's own schedule) or returns it to the
+    /// source's; a change of schedule is logged once.
+    fn schedule(&mut self, key: &str, rest: Option<Duration>) {
+        match rest {
+            Some(rest) => {
+                self.resting.insert(key.to_string(), Instant::now() + rest);
+                if self.schedules.insert(key.to_string(), rest) != Some(rest) {
+                    info!(source = %self.name, stream = %key, wait_secs = rest.as_secs(), "following the stream's own schedule");
+                }
+            }
+            None => {
+                self.resting.remove(key);
+                if self.schedules.remove(key).is_some() {
+                    info!(source = %self.name, stream = %key, "stream back on the source's schedule");
+                }
             }
         }
     }
@@ -314,6 +349,78 @@ mod tests {
             },
         );
         assert!(all_fail.fetch(None).await.is_err());
+    }
+
+    /// Collects what is logged on this thread while the guard lives.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Captured {
+        fn count(&self, needle: &str) -> usize {
+            String::from_utf8_lossy(&self.0.lock().unwrap())
+                .matches(needle)
+                .count()
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_resting_stream_is_skipped_while_the_others_keep_their_schedule() {
+        let log = Captured::default();
+        let writer = log.clone();
+        let _guard = tracing::subscriber::set_default(
+            tracing_subscriber::fmt()
+                .with_writer(move || writer.clone())
+                .with_max_level(tracing::Level::INFO)
+                .finish(),
+        );
+        let rest = |state, wait| {
+            Ok(StreamPage {
+                not_before: Some(Duration::from_secs(wait)),
+                posts: Vec::new(),
+                state,
+                more: false,
+            })
+        };
+        let mut source = scripted(
+            vec!["a", "b"],
+            Scripted {
+                answers: VecDeque::from([rest(1, 3600), ok(&["1"], 1, false)]),
+                asked: Vec::new(),
+            },
+        );
+        let page = source.fetch(None).await.unwrap();
+        assert_eq!(page.not_before, None, "stream a's rest is not the source's");
+        source.streams.answers.push_back(ok(&["2"], 2, false));
+        let page = source.fetch(page.cursor.as_deref()).await.unwrap();
+        assert_eq!(
+            page.posts[0].id, "2",
+            "b's new item arrives on the next poll"
+        );
+        assert_eq!(source.streams().asked[2].0, "b");
+        assert_eq!(source.streams().asked.len(), 3, "a rests");
+        tokio::time::advance(Duration::from_secs(3601)).await;
+        source
+            .streams
+            .answers
+            .extend([rest(2, 3600), ok(&[], 2, false)]);
+        source.fetch(page.cursor.as_deref()).await.unwrap();
+        assert_eq!(source.streams().asked[3].0, "a", "a's rest is over");
+        assert_eq!(source.streams().asked.len(), 5);
+        assert_eq!(
+            log.count("following the stream's own schedule"),
+            1,
+            "logged once per change, not per poll"
+        );
     }
 
     #[test]

@@ -11,7 +11,8 @@ mod responses;
 mod schema;
 mod time;
 
-use std::path::Path;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc as std_mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -58,6 +59,24 @@ pub enum StoreError {
     /// The writer thread is gone (shutdown or panic).
     #[error("store writer thread is not running")]
     Closed,
+    /// Another `mentiond run` holds the database's lock file.
+    #[error(
+        "in use by another mentiond run (pid {}); stop it first or set another [storage] path",
+        pid.map_or_else(|| "unknown".to_string(), |pid| pid.to_string())
+    )]
+    Locked {
+        /// The pid written in the lock file, if readable.
+        pid: Option<u32>,
+    },
+    /// The lock file could not be created or locked.
+    #[error("cannot lock {path}: {source}")]
+    Lock {
+        /// The lock file.
+        path: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl StoreError {
@@ -76,15 +95,65 @@ pub struct Store {
     conn: Connection,
 }
 
+/// One daemon's exclusive hold on a database: an advisory lock on `<database>.lock`
+/// holding the daemon's pid, released when dropped (or when the process dies).
+#[derive(Debug)]
+pub struct DaemonLock {
+    _file: std::fs::File,
+}
+
+/// Creates the directory of `path` if it has one.
+fn create_parent(path: &Path) -> Result<(), StoreError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::Directory {
+            path: dir.display().to_string(),
+            source,
+        })?;
+    }
+    Ok(())
+}
+
 impl Store {
+    /// Takes the daemon's exclusive lock beside the database at `path`, so a second
+    /// `mentiond run` on the same file is refused ([`StoreError::Locked`] names the pid
+    /// of the holder). Read commands do not lock and work beside a running daemon.
+    pub fn lock_exclusive(path: &Path) -> Result<DaemonLock, StoreError> {
+        create_parent(path)?;
+        let mut lock_path = path.as_os_str().to_owned();
+        lock_path.push(".lock");
+        let lock_path = PathBuf::from(lock_path);
+        let lock_error = |source| StoreError::Lock {
+            path: lock_path.display().to_string(),
+            source,
+        };
+        // Not truncated on open: the holder's pid must survive a refused second run.
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&lock_path)
+            .map_err(lock_error)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let pid = std::fs::read_to_string(&lock_path)
+                    .ok()
+                    .and_then(|text| text.trim().parse().ok());
+                return Err(StoreError::Locked { pid });
+            }
+            Err(std::fs::TryLockError::Error(err)) => return Err(lock_error(err)),
+        }
+        file.set_len(0)
+            .and_then(|()| writeln!(file, "{}", std::process::id()))
+            .and_then(|()| file.flush())
+            .map_err(lock_error)?;
+        Ok(DaemonLock { _file: file })
+    }
+
     /// Opens (creating if needed) the database at `path` and migrates it.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::Directory {
-                path: dir.display().to_string(),
-                source,
-            })?;
-        }
+        create_parent(path)?;
         let mut conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         // FULL: a hit already alerted on must survive power loss (alert volume is tiny).

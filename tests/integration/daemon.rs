@@ -10,7 +10,7 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use crate::support::{
-    WEBHOOK_SECRET, Workspace, fixture, header, signature_is_valid, wait_for_async,
+    TICKETS_SOURCE, WEBHOOK_SECRET, Workspace, fixture, header, signature_is_valid, wait_for_async,
 };
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -377,4 +377,52 @@ fn a_jsonl_line_longer_than_max_batch_bytes_is_skipped_with_a_warning() {
     );
     assert!(!log.contains("poll failed"), "{log}");
     daemon.stop();
+}
+
+#[test]
+fn a_second_run_on_the_same_database_is_refused_while_the_first_keeps_running() {
+    let workspace = Workspace::new(&format!(
+        "{TICKETS_SOURCE}\n[[receivers]]\nkind = \"file\"\nname = \"f\"\npath = \"{{dir}}/alerts.jsonl\"\n[[routes]]\nreceivers = [\"f\"]\n"
+    ));
+    let first = workspace.start();
+    let mut second = std::process::Command::new(crate::support::BIN)
+        .arg("--config")
+        .arg(workspace.config_path())
+        .arg("run")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Bounded: a second daemon that starts anyway is killed and the test fails.
+    let deadline = std::time::Instant::now() + WAIT;
+    while second.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    if second.try_wait().unwrap().is_none() {
+        second.kill().unwrap();
+    }
+    let second = second.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(1), "{stderr}");
+    let database = workspace.path("mentiond.db").display().to_string();
+    assert!(stderr.contains(&database), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "in use by another mentiond run (pid {})",
+            first.pid()
+        )),
+        "{stderr}"
+    );
+    // The first daemon still works, and read commands work beside it.
+    workspace.append_tickets(&[
+        r#"{"source":"x","id":"l1","created_at":"2026-11-21T08:00:00Z","text":"Turkcell çekmiyor"}"#,
+    ]);
+    crate::support::wait_for("a hit from the first daemon", WAIT, || {
+        workspace.hits().len() == 1
+    });
+    assert!(workspace.command(&["status"]).status.success());
+    first.stop();
+    // Once the first has stopped, the lock is free again.
+    workspace.start().stop();
 }

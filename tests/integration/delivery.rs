@@ -379,3 +379,67 @@ async fn a_receiver_down_without_retry_after_is_probed_not_hammered() {
             .all(|id| ids.binary_search(&id.to_string()).is_ok())
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_send_records_its_cause_not_only_error_sending_request() {
+    let closed_port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let slow = ScriptedReceiver::start(
+        "/hook",
+        vec![],
+        ResponseTemplate::new(200).set_delay(Duration::from_secs(10)),
+    )
+    .await;
+    let workspace = Workspace::new(&format!(
+        "[delivery]\nbackoff_initial = \"100ms\"\nbackoff_max = \"200ms\"\ntimeout = \"1s\"\n{TICKETS_SOURCE}\n\
+         [[receivers]]\nkind = \"webhook\"\nname = \"refused\"\nurl = \"http://127.0.0.1:{closed_port}/hook\"\n\n\
+         [[receivers]]\nkind = \"slack\"\nname = \"slow\"\nurl = \"{}\"\n\n\
+         [[routes]]\nreceivers = [\"refused\", \"slow\"]\n",
+        slow.url()
+    ));
+    workspace.append_tickets(&[TICKET_1]);
+    let daemon = workspace.start();
+    let error_of = |receiver: &str| {
+        workspace
+            .deliveries()
+            .into_iter()
+            .find(|d| d["receiver"] == receiver && !d["last_error"].is_null())
+            .map(|d| d["last_error"].as_str().unwrap().to_string())
+    };
+    wait_for("both failures recorded", Duration::from_secs(20), || {
+        error_of("refused").is_some() && error_of("slow").is_some()
+    });
+    daemon.stop();
+    assert_eq!(
+        error_of("refused").unwrap(),
+        "request failed: connection refused"
+    );
+    // The worker's limit or the client's, whichever notices first: both say how long.
+    let slow = error_of("slow").unwrap();
+    assert!(slow.contains("timed out after 1."), "{slow}");
+}
+
+#[tokio::test]
+async fn an_untrusted_certificate_is_named_as_the_cause() {
+    let (acceptor, _) = crate::smtp_server::self_signed_acceptor();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(async move {
+        if let Ok((stream, _)) = listener.accept().await {
+            // The client gives up during the handshake.
+            let _ = acceptor.accept(stream).await;
+        }
+    });
+    let client = mentiond::http::client("mentiond-test", Duration::from_secs(5), false).unwrap();
+    let started = std::time::Instant::now();
+    let err = client
+        .post(format!("https://127.0.0.1:{port}/hook"))
+        .send()
+        .await
+        .unwrap_err();
+    let text = mentiond::http::describe(&err, started.elapsed());
+    assert!(text.starts_with("TLS: certificate not trusted: "), "{text}");
+    server.abort();
+}

@@ -47,9 +47,8 @@ async fn conditional_get_turns_an_unchanged_feed_into_a_304() {
     let first = feed.fetch(None).await.unwrap();
     assert_eq!(first.posts.len(), 3);
     assert_eq!(
-        first.not_before,
-        Some(std::time::Duration::from_secs(3600)),
-        "RSS ttl of 60 minutes"
+        first.not_before, None,
+        "an RSS ttl rests its own URL, not the source"
     );
     let cursor = first.cursor.unwrap();
     assert!(
@@ -202,4 +201,54 @@ async fn real_recorded_feeds_parse_with_stable_ids() {
             "{file}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_huge_ttl_rests_only_its_own_url_and_the_others_new_items_still_arrive() {
+    let server = MockServer::start().await;
+    let huge_ttl = String::from_utf8(fixture("feeds/news_search.rss.xml"))
+        .unwrap()
+        .replace("<ttl>60</ttl>", "<ttl>4294967295</ttl>");
+    Mock::given(path("/slow-rss"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(huge_ttl, "application/rss+xml"))
+        .mount(&server)
+        .await;
+    let atom = String::from_utf8(fixture("feeds/brand_blog.atom.xml")).unwrap();
+    Mock::given(path("/atom"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(atom.clone(), "application/atom+xml"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    let mut feed = source(vec![
+        format!("{}/slow-rss", server.uri()),
+        format!("{}/atom", server.uri()),
+    ]);
+    let first = feed.fetch(None).await.unwrap();
+    assert_eq!(first.posts.len(), 5);
+    assert_eq!(first.not_before, None, "the source keeps its interval");
+
+    // The atom feed gets a new entry; the next poll brings it, and skips the RSS URL.
+    let first_entry = atom.find("<entry>").unwrap();
+    let newer = format!(
+        "{}<entry><id>urn:new-entry</id><title>Yapı Kredi yeni şube</title><updated>2026-11-22T10:00:00Z</updated></entry>{}",
+        &atom[..first_entry],
+        &atom[first_entry..]
+    );
+    Mock::given(path("/atom"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(newer, "application/atom+xml"))
+        .mount(&server)
+        .await;
+    let second = feed.fetch(first.cursor.as_deref()).await.unwrap();
+    assert!(
+        second.posts.iter().any(|post| post.id == "urn:new-entry"),
+        "{:?}",
+        second.posts
+    );
+    let requests = server.received_requests().await.unwrap();
+    let slow = requests
+        .iter()
+        .filter(|request| request.url.path() == "/slow-rss")
+        .count();
+    assert_eq!(slow, 1, "the feed with a huge ttl rests");
+    assert_eq!(requests.len(), 3);
 }

@@ -181,3 +181,65 @@ fn bench_reports_throughput_and_hits() {
         "{text}"
     );
 }
+
+/// Runs `match` on `lines` of stdin, reads `keep` lines of its output and closes the
+/// pipe; returns the exit status and stderr.
+fn match_into_closed_pipe(
+    dir: &Path,
+    lines: &'static str,
+    repeat: usize,
+    keep: usize,
+) -> (Option<i32>, String) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mentiond"))
+        .current_dir(dir)
+        .args(["match", "--keywords", "k.toml"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || {
+        for _ in 0..repeat {
+            // The reader may be gone already: a failed write just ends the feed.
+            if stdin.write_all(lines.as_bytes()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    for _ in 0..keep {
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+    }
+    drop(stdout);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "match did not stop on a closed pipe"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    feeder.join().unwrap();
+    (child.wait().unwrap().code(), stderr)
+}
+
+#[test]
+fn match_into_a_pipe_closed_early_exits_quietly_like_grep() {
+    let dir = workspace();
+    // Far more output than a pipe buffer holds, so the write after `head` leaves fails.
+    let (code, stderr) =
+        match_into_closed_pipe(dir.path(), "Turkcell faturam yine yanlış\n", 100_000, 1);
+    assert_eq!(code, Some(0), "a line had matched: {stderr}");
+    assert_eq!(stderr, "", "no error message on a closed pipe");
+}

@@ -63,31 +63,36 @@ pub struct SmtpServer {
     shared: Arc<Shared>,
 }
 
+/// A TLS acceptor with a certificate for 127.0.0.1 and localhost made now, and that
+/// certificate (self-signed, so only a client told to trust it does).
+pub fn self_signed_acceptor() -> (TlsAcceptor, rcgen::CertifiedKey) {
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()]).unwrap();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(certified.key_pair.serialize_der()));
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![CertificateDer::from(certified.cert.der().to_vec())],
+        key,
+    )
+    .unwrap();
+    (TlsAcceptor::from(Arc::new(config)), certified)
+}
+
 impl SmtpServer {
     /// Starts a server on 127.0.0.1 with the given behaviour.
     pub async fn start(behaviour: Behaviour) -> SmtpServer {
-        let certified =
-            rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])
-                .unwrap();
-        let key =
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(certified.key_pair.serialize_der()));
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![CertificateDer::from(certified.cert.der().to_vec())],
-            key,
-        )
-        .unwrap();
+        let (acceptor, certified) = self_signed_acceptor();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let shared = Arc::new(Shared {
             fail_rcpt: AtomicUsize::new(behaviour.fail_rcpt),
             behaviour,
-            acceptor: TlsAcceptor::from(Arc::new(config)),
+            acceptor,
             captured: Mutex::new(Vec::new()),
             rcpt_refusals: AtomicUsize::new(0),
         });

@@ -167,4 +167,10 @@ async fn a_hanging_server_times_out_as_a_transient_error() {
         matches!(err, SourceError::Transport(_)) && err.is_transient(),
         "{err}"
     );
+    // The cause and the time, not reqwest's "error sending request".
+    assert!(
+        err.to_string()
+            .starts_with("request failed: timed out after 0."),
+        "{err}"
+    );
 }
