@@ -29,6 +29,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::model::HitId;
 use crate::settings::{DurationSetting, FieldError, take_secret};
 use crate::store::{AckOutcome, StoreHandle};
 
@@ -206,7 +207,7 @@ pub async fn serve(
 
 async fn ack(
     State(state): State<Arc<ApiState>>,
-    Path(hit_id): Path<i64>,
+    Path(hit_id): Path<HitId>,
     headers: HeaderMap,
     body: Bytes,
 ) -> (StatusCode, Json<Value>) {

@@ -15,7 +15,7 @@ use crate::config::{self, Config, ConfigError};
 use crate::escape;
 use crate::keywords::{self, KeywordRules};
 use crate::matcher::{BrandHit, Matcher, bench};
-use crate::model::Post;
+use crate::model::{DeliveryId, HitId, Post};
 use crate::store::{AckOutcome, DeliveryStatus, Store, unix_millis};
 use crate::{app, shutdown, telemetry};
 
@@ -93,7 +93,7 @@ pub enum Command {
     /// Acknowledge a hit: someone is answering it, so it is not escalated.
     Ack {
         /// The hit id (shown in alerts and by `mentiond hits`).
-        hit_id: i64,
+        hit_id: HitId,
         /// Who is answering (default: $USER).
         #[arg(long)]
         by: Option<String>,
@@ -533,7 +533,7 @@ fn deliveries(
 fn retry_delivery(config_file: Option<PathBuf>, id: &str) -> anyhow::Result<ExitCode> {
     let config = config::load(config_file.as_deref())?;
     let store = Store::open(existing_database(&config)?)?;
-    match store.retry_delivery(id, unix_millis(chrono::Utc::now()))? {
+    match store.retry_delivery(&DeliveryId::from(id), unix_millis(chrono::Utc::now()))? {
         Some(receiver) => {
             println!(
                 "delivery {} queued again for receiver {} with the same id",
@@ -546,7 +546,11 @@ fn retry_delivery(config_file: Option<PathBuf>, id: &str) -> anyhow::Result<Exit
     }
 }
 
-fn ack(config_file: Option<PathBuf>, hit_id: i64, by: Option<String>) -> anyhow::Result<ExitCode> {
+fn ack(
+    config_file: Option<PathBuf>,
+    hit_id: HitId,
+    by: Option<String>,
+) -> anyhow::Result<ExitCode> {
     let by = by
         .or_else(|| std::env::var("USER").ok())
         .filter(|name| !name.trim().is_empty())

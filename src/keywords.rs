@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::settings::{ConfigError, Problem, TomlSource, line_of_offset};
+use crate::settings::{ConfigError, InvalidValue, Problem, TomlSource, line_of_offset};
 use crate::text::fold;
 
 /// The validated watch list.
@@ -78,13 +78,13 @@ pub enum Severity {
 
 impl Severity {
     /// Parses `normal` or `urgent`.
-    pub fn parse(text: &str) -> Result<Severity, String> {
+    pub fn parse(text: &str) -> Result<Severity, InvalidValue> {
         match text {
             "normal" => Ok(Severity::Normal),
             "urgent" => Ok(Severity::Urgent),
-            other => Err(format!(
+            other => Err(InvalidValue(format!(
                 "unknown severity `{other}`, expected `normal` or `urgent`"
-            )),
+            ))),
         }
     }
 
@@ -368,7 +368,7 @@ pub fn parse_keywords(path: &Path, text: &str) -> Result<KeywordRules, ConfigErr
             None => Severity::Normal,
             Some(Ok(severity)) => severity,
             Some(Err(message)) => {
-                problem(key("severity"), message);
+                problem(key("severity"), message.into());
                 Severity::Normal
             }
         };

@@ -1,4 +1,5 @@
-//! Plain data shared by every stage: a [`Post`] and its [`Author`].
+//! Plain data shared by every stage: a [`Post`], its [`Author`], and the typed
+//! identifiers that must not be mixed up ([`HitId`], [`DeliveryId`]).
 //!
 //! No I/O and no clock here. The JSON form of [`Post`] is mentiond's own
 //! interchange format (the `jsonl` source reads it, alerts embed it), so the
@@ -6,6 +7,50 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+/// A stored hit's row id: what `mentiond ack`, the API and alerts show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct HitId(pub i64);
+
+impl std::fmt::Display for HitId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::str::FromStr for HitId {
+    type Err = std::num::ParseIntError;
+
+    fn from_str(text: &str) -> Result<HitId, Self::Err> {
+        text.parse().map(HitId)
+    }
+}
+
+/// A delivery's id (`msg_…`, deterministic from what it carries): the outbox key, sent
+/// as `webhook-id` and in `Message-ID`, the same on every retry.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DeliveryId(pub String);
+
+impl DeliveryId {
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for DeliveryId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for DeliveryId {
+    fn from(text: &str) -> DeliveryId {
+        DeliveryId(text.to_string())
+    }
+}
 
 /// One public post, comment, article or ticket, as every stage sees it.
 ///

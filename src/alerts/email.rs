@@ -403,7 +403,7 @@ mod tests {
         let text = format!("Turkcell iade\r\nBcc: x@example.org\r\n\r\n{HOSTILE}");
         let hits = [hit(1, &text)];
         let alert = Alert {
-            delivery_id: "msg_abc",
+            delivery_id: &"msg_abc".into(),
             hits: &hits,
             more_hits: 0,
             now: now(),

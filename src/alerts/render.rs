@@ -11,7 +11,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::escape;
-use crate::model::Post;
+use crate::model::{DeliveryId, HitId, Post};
+use crate::settings::InvalidValue;
 use crate::store::AlertHit;
 
 /// Appended where text was cut to fit a platform limit.
@@ -29,11 +30,13 @@ pub enum Language {
 
 impl Language {
     /// Parses `tr` or `en`.
-    pub fn parse(text: &str) -> Result<Language, String> {
+    pub fn parse(text: &str) -> Result<Language, InvalidValue> {
         match text {
             "tr" => Ok(Language::Tr),
             "en" => Ok(Language::En),
-            other => Err(format!("unknown language `{other}`, expected `tr` or `en`")),
+            other => Err(InvalidValue(format!(
+                "unknown language `{other}`, expected `tr` or `en`"
+            ))),
         }
     }
 }
@@ -43,7 +46,7 @@ impl Language {
 #[derive(Debug, Clone, Copy)]
 pub struct Alert<'a> {
     /// The delivery id (`webhook-id`, e-mail `Message-ID`).
-    pub delivery_id: &'a str,
+    pub delivery_id: &'a DeliveryId,
     /// The hits shown, oldest first; never empty.
     pub hits: &'a [AlertHit],
     /// Hits of the group not shown.
@@ -360,7 +363,7 @@ pub fn json(alert: &Alert<'_>) -> String {
     struct Body<'a> {
         #[serde(rename = "type")]
         kind: &'static str,
-        delivery_id: &'a str,
+        delivery_id: &'a DeliveryId,
         #[serde(skip_serializing_if = "Option::is_none")]
         note: Option<&'a str>,
         brand: &'a str,
@@ -370,7 +373,7 @@ pub fn json(alert: &Alert<'_>) -> String {
     }
     #[derive(Serialize)]
     struct Hit<'a> {
-        hit_id: i64,
+        hit_id: HitId,
         source: &'a str,
         post: &'a Post,
         matched: &'a serde_json::Value,
@@ -418,7 +421,7 @@ pub(crate) mod tests {
     pub(crate) fn hit(id: i64, text: &str) -> AlertHit {
         let start = text.find("Turkcell").unwrap_or(0);
         AlertHit {
-            hit_id: id,
+            hit_id: HitId(id),
             brand: "Turkcell".into(),
             team: Some("care".into()),
             matched: serde_json::json!([{"term": "Turkcell", "matched": "Turkcell", "kind": "term", "start": start, "end": start + 8}]),
@@ -440,10 +443,13 @@ pub(crate) mod tests {
         Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap()
     }
 
+    /// The id of the test messages.
+    static MSG_1: std::sync::LazyLock<DeliveryId> = std::sync::LazyLock::new(|| "msg_1".into());
+
     /// A mention message `msg_1` over `hits`, rendered at [`now`].
     pub(crate) fn mention(hits: &[AlertHit], more_hits: usize) -> Alert<'_> {
         Alert {
-            delivery_id: "msg_1",
+            delivery_id: &MSG_1,
             hits,
             more_hits,
             now: now(),

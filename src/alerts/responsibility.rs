@@ -85,7 +85,7 @@ impl EscalationLoop {
                 .store
                 .call(move |store| -> Result<(usize, i64, usize), StoreError> {
                     let open = store.open_hits(from, now, after, PAGE)?;
-                    let last = open.last().map_or(after, |hit| hit.hit_id);
+                    let last = open.last().map_or(after, |hit| hit.hit_id.0);
                     let (escalations, overdue) = router.plan_escalations(&open, now);
                     between();
                     let count = if overdue.is_empty() {
@@ -110,7 +110,7 @@ impl EscalationLoop {
 mod tests {
     use super::*;
     use crate::matcher::BrandHit;
-    use crate::model::Post;
+    use crate::model::{HitId, Post};
     use crate::pipeline::{MatchedPage, commit_page};
     use crate::routing::RouteConfig;
     use crate::sentiment::Sentiment;
@@ -234,7 +234,7 @@ mod tests {
                 &[format!("{round}a"), format!("{round}b")],
                 at,
             );
-            let hits: Vec<i64> = store
+            let hits: Vec<HitId> = store
                 .open_hits(at, at, 0, 10)
                 .unwrap()
                 .iter()
@@ -246,7 +246,7 @@ mod tests {
             rounds.push((hits, acked));
         }
 
-        let (go, acker_go) = std::sync::mpsc::channel::<Vec<i64>>();
+        let (go, acker_go) = std::sync::mpsc::channel::<Vec<HitId>>();
         let (acker_done, done) = std::sync::mpsc::channel::<()>();
         let acker = std::thread::spawn(move || {
             let other = Store::open(&path).unwrap();
@@ -288,8 +288,8 @@ mod tests {
         acker.join().unwrap();
 
         let end = unix_millis(found(ROUNDS));
-        let acked: Vec<i64> = rounds.iter().flat_map(|(_, acked)| acked.clone()).collect();
-        let expected: Vec<i64> = rounds
+        let acked: Vec<HitId> = rounds.iter().flat_map(|(_, acked)| acked.clone()).collect();
+        let expected: Vec<HitId> = rounds
             .iter()
             .flat_map(|(hits, acked)| hits.iter().filter(|h| !acked.contains(h)).copied())
             .collect();

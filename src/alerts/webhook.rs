@@ -16,7 +16,7 @@ use sha2::Sha256;
 use super::render::{self, Alert};
 use super::{DeliveryError, Notifier};
 use crate::http::{self, retry_after};
-use crate::settings::{FieldError, parse_options, take_secret};
+use crate::settings::{FieldError, InvalidValue, parse_options, take_secret};
 use crate::store::Delivery;
 
 /// Validated `kind = "webhook"` options.
@@ -49,16 +49,17 @@ impl fmt::Debug for SigningKey {
 
 impl SigningKey {
     /// Decodes a `whsec_<base64>` secret.
-    pub fn parse(secret: &SecretString) -> Result<SigningKey, String> {
+    pub fn parse(secret: &SecretString) -> Result<SigningKey, InvalidValue> {
+        let invalid = |message: &str| InvalidValue(message.to_string());
         let encoded = secret
             .expose_secret()
             .strip_prefix("whsec_")
-            .ok_or("must be of the form whsec_<base64>")?;
+            .ok_or_else(|| invalid("must be of the form whsec_<base64>"))?;
         let key = BASE64
             .decode(encoded)
-            .map_err(|_| "the part after whsec_ is not valid base64".to_string())?;
+            .map_err(|_| invalid("the part after whsec_ is not valid base64"))?;
         if key.is_empty() {
-            return Err("the key is empty".into());
+            return Err(invalid("the key is empty"));
         }
         Ok(SigningKey(key))
     }
@@ -128,13 +129,13 @@ impl Notifier for WebhookNotifier {
             .http
             .post(self.settings.url.clone())
             .header("content-type", "application/json")
-            .header("webhook-id", &delivery.id)
+            .header("webhook-id", delivery.id.as_str())
             .header("webhook-timestamp", timestamp.to_string())
             .body(delivery.payload.clone());
         if let Some(key) = &self.settings.secret {
             request = request.header(
                 "webhook-signature",
-                key.sign(&delivery.id, timestamp, &delivery.payload),
+                key.sign(delivery.id.as_str(), timestamp, &delivery.payload),
             );
         }
         let started = std::time::Instant::now();

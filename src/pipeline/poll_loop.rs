@@ -21,7 +21,7 @@ use tracing::{Instrument, debug, error, info, info_span, warn};
 use crate::backoff::{Backoff, jittered};
 use crate::pipeline::Batch;
 use crate::sources::{Page, Source, SourceError};
-use crate::store::{PollOutcome, StoreHandle};
+use crate::store::{PollOutcome, StoreError, StoreHandle};
 
 /// Pause after a wake before fetching, so a burst of writes is read in one poll.
 const WAKE_DEBOUNCE: Duration = Duration::from_millis(20);
@@ -170,7 +170,7 @@ impl PollLoop {
         &self,
         name: &str,
         (posts, cursor, backfilling): (Vec<crate::model::Post>, Option<String>, bool),
-    ) -> Option<Result<(), String>> {
+    ) -> Option<Result<(), StoreError>> {
         let (done, committed) = oneshot::channel();
         let batch = Batch {
             source: name.to_string(),
@@ -182,7 +182,7 @@ impl PollLoop {
         self.batches.send(batch).await.ok()?;
         match committed.await.ok()? {
             Ok(_) => Some(Ok(())),
-            Err(err) => Some(Err(err.to_string())),
+            Err(err) => Some(Err(err)),
         }
     }
 

@@ -17,8 +17,9 @@ use sha2::{Digest, Sha256};
 
 use crate::keywords::Severity;
 use crate::matcher::{BrandHit, HitKind};
-use crate::model::Post;
+use crate::model::{DeliveryId, HitId, Post};
 use crate::sentiment::Sentiment;
+use crate::settings::InvalidValue;
 
 pub use replies::{OwnHandles, OwnReply};
 
@@ -39,16 +40,16 @@ pub enum GroupLabel {
 
 impl GroupLabel {
     /// Parses a `group_by` entry.
-    pub fn parse(text: &str) -> Result<GroupLabel, String> {
+    pub fn parse(text: &str) -> Result<GroupLabel, InvalidValue> {
         match text {
             "brand" => Ok(GroupLabel::Brand),
             "team" => Ok(GroupLabel::Team),
             "source" => Ok(GroupLabel::Source),
             "severity" => Ok(GroupLabel::Severity),
             "competitor" => Ok(GroupLabel::Competitor),
-            other => Err(format!(
+            other => Err(InvalidValue(format!(
                 "unknown group_by label `{other}`, expected brand, team, source, severity or competitor"
-            )),
+            ))),
         }
     }
 
@@ -76,14 +77,18 @@ pub struct QuietHours {
 
 impl QuietHours {
     /// Parses `"22:00-08:00"` in `time_zone`.
-    pub fn parse(window: &str, time_zone: Tz) -> Result<QuietHours, String> {
-        let invalid = || format!("invalid quiet_hours `{window}`, expected e.g. \"22:00-08:00\"");
+    pub fn parse(window: &str, time_zone: Tz) -> Result<QuietHours, InvalidValue> {
+        let invalid = || {
+            InvalidValue(format!(
+                "invalid quiet_hours `{window}`, expected e.g. \"22:00-08:00\""
+            ))
+        };
         let (start, end) = window.split_once('-').ok_or_else(invalid)?;
         let time =
             |text: &str| NaiveTime::parse_from_str(text.trim(), "%H:%M").map_err(|_| invalid());
         let (start, end) = (time(start)?, time(end)?);
         if start == end {
-            return Err(format!("quiet_hours `{window}` is empty"));
+            return Err(InvalidValue(format!("quiet_hours `{window}` is empty")));
         }
         Ok(QuietHours {
             start,
@@ -293,7 +298,7 @@ pub struct RoutedHit {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenHit {
     /// Its row id.
-    pub hit_id: i64,
+    pub hit_id: HitId,
     /// Its natural key.
     pub key: HitKey,
     /// What routes match on.
@@ -325,7 +330,7 @@ pub struct GroupHistory {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewDelivery {
     /// Deterministic id, sent as `webhook-id`.
-    pub id: String,
+    pub id: DeliveryId,
     /// Receiver name.
     pub receiver: String,
     /// The hits the alert covers.
@@ -348,11 +353,11 @@ pub struct NewDelivery {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewEscalation {
     /// Deterministic delivery id.
-    pub id: String,
+    pub id: DeliveryId,
     /// Receiver named by the route's `escalate_to`.
     pub receiver: String,
     /// The overdue hits it reports.
-    pub hit_ids: Vec<i64>,
+    pub hit_ids: Vec<HitId>,
 }
 
 /// Resolves hits to receivers and plans their deliveries. Pure: the time and what the
@@ -495,7 +500,7 @@ impl Router {
         &self,
         open: &[OpenHit],
         now: DateTime<Utc>,
-    ) -> (Vec<NewEscalation>, Vec<i64>) {
+    ) -> (Vec<NewEscalation>, Vec<HitId>) {
         let mut groups: BTreeMap<(usize, &str), Vec<&OpenHit>> = BTreeMap::new();
         let mut overdue = Vec::new();
         for hit in open {
@@ -572,7 +577,7 @@ fn group_key(route: usize, labels: &str) -> String {
 }
 
 /// The id of the operator alert to `receiver` about dead delivery `failed`.
-pub fn operator_alert_id(receiver: &str, failed: &str) -> String {
+pub fn operator_alert_id(receiver: &str, failed: &DeliveryId) -> DeliveryId {
     let key = HitKey {
         source: String::new(),
         post_id: failed.to_string(),
@@ -584,7 +589,7 @@ pub fn operator_alert_id(receiver: &str, failed: &str) -> String {
 /// `msg_` + hash of the group, the receiver and the natural keys of the hits that open
 /// the delivery: the same hits planned again (a batch replayed after a crash) get the
 /// same id.
-fn delivery_id(group_key: &str, receiver: &str, keys: &[HitKey]) -> String {
+fn delivery_id(group_key: &str, receiver: &str, keys: &[HitKey]) -> DeliveryId {
     let mut keys: Vec<&HitKey> = keys.iter().collect();
     keys.sort_unstable();
     let mut hasher = Sha256::new();
@@ -600,7 +605,7 @@ fn delivery_id(group_key: &str, receiver: &str, keys: &[HitKey]) -> String {
     }
     let digest = hasher.finalize();
     let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-    format!("msg_{hex}")
+    DeliveryId(format!("msg_{hex}"))
 }
 
 #[cfg(test)]

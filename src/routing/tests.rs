@@ -226,12 +226,12 @@ fn operator_alerts_take_the_default_and_operator_routes() {
     ]);
     assert_eq!(router.operator_receivers(), ["ops-pager", "file"]);
     assert_ne!(
-        operator_alert_id("file", "msg_1"),
-        operator_alert_id("ops-pager", "msg_1")
+        operator_alert_id("file", &"msg_1".into()),
+        operator_alert_id("ops-pager", &"msg_1".into())
     );
     assert_eq!(
-        operator_alert_id("file", "msg_1"),
-        operator_alert_id("file", "msg_1")
+        operator_alert_id("file", &"msg_1".into()),
+        operator_alert_id("file", &"msg_1".into())
     );
 }
 
@@ -263,7 +263,7 @@ fn plan_groups_by_the_route_labels_with_order_independent_ids() {
         ids
     };
     assert_eq!(ids(&plan), ids(&reversed));
-    assert!(turkcell.id.starts_with("msg_") && !turkcell.id.contains('.'));
+    assert!(turkcell.id.as_str().starts_with("msg_") && !turkcell.id.as_str().contains('.'));
 
     let by_team = Router::new(vec![RouteConfig {
         group_by: vec![GroupLabel::Team],

@@ -106,10 +106,23 @@ pub fn parse_options<T: DeserializeOwned>(options: Map<String, Value>) -> Result
     })
 }
 
+/// A setting's value that could not be understood; the message says what was expected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidValue(pub String);
+
+impl From<InvalidValue> for String {
+    fn from(invalid: InvalidValue) -> String {
+        invalid.0
+    }
+}
+
 /// Parses a humane duration (`"90s"`, `"5m"`, `"1h 30m"`).
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub fn parse_duration(text: &str) -> Result<Duration, InvalidValue> {
     humantime::parse_duration(text.trim()).map_err(|err| {
-        format!("invalid duration `{text}` ({err}); write e.g. \"30s\", \"5m\", \"1h\"")
+        InvalidValue(format!(
+            "invalid duration `{text}` ({err}); write e.g. \"30s\", \"5m\", \"1h\""
+        ))
     })
 }
 
@@ -125,7 +138,7 @@ pub enum DurationSetting {
 
 impl DurationSetting {
     /// The duration, or what is wrong with it.
-    pub fn to_duration(&self) -> Result<Duration, String> {
+    pub fn to_duration(&self) -> Result<Duration, InvalidValue> {
         match self {
             DurationSetting::Seconds(secs) => Ok(Duration::from_secs(*secs)),
             DurationSetting::Text(text) => parse_duration(text),
@@ -134,14 +147,16 @@ impl DurationSetting {
 }
 
 /// Reads a duration written as text (`"5m"`) or as whole seconds.
-pub fn duration_value(value: &Value) -> Result<Duration, String> {
+pub fn duration_value(value: &Value) -> Result<Duration, InvalidValue> {
     match value {
         Value::String(text) => parse_duration(text),
         Value::Number(n) => n
             .as_u64()
             .map(Duration::from_secs)
-            .ok_or_else(|| format!("invalid duration {n}")),
-        other => Err(format!("expected a duration such as \"5m\", found {other}")),
+            .ok_or_else(|| InvalidValue(format!("invalid duration {n}"))),
+        other => Err(InvalidValue(format!(
+            "expected a duration such as \"5m\", found {other}"
+        ))),
     }
 }
 

@@ -18,6 +18,8 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
+
+use crate::model::{DeliveryId, HitId};
 use tokio::sync::oneshot;
 
 pub use health::{PollOutcome, SourceHealth};
@@ -29,6 +31,31 @@ pub use posts::{BatchOutcome, HitRow, MatchedPost, NewBatch};
 pub use responses::AckOutcome;
 pub use schema::SCHEMA_VERSION;
 pub use time::unix_millis;
+
+// Typed ids are stored as their plain SQL values.
+impl rusqlite::ToSql for HitId {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        self.0.to_sql()
+    }
+}
+
+impl rusqlite::types::FromSql for HitId {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        i64::column_result(value).map(HitId)
+    }
+}
+
+impl rusqlite::ToSql for DeliveryId {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        self.0.to_sql()
+    }
+}
+
+impl rusqlite::types::FromSql for DeliveryId {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        String::column_result(value).map(DeliveryId)
+    }
+}
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]

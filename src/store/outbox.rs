@@ -10,14 +10,14 @@ use std::collections::HashMap;
 
 use super::time::{from_unix_millis, parse_timestamp, unix_millis};
 use super::{Store, StoreError};
-use crate::model::{Author, Post};
+use crate::model::{Author, DeliveryId, HitId, Post};
 use crate::routing::{GroupHistory, GroupRef, HitKey, NewDelivery};
 
 /// A hit as an alert shows it, read back from the store when a delivery is rendered.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertHit {
     /// Hit id (what `mentiond ack` takes).
-    pub hit_id: i64,
+    pub hit_id: HitId,
     /// Brand name.
     pub brand: String,
     /// The brand's team.
@@ -121,7 +121,7 @@ pub(super) fn collect_alert_hits(
     for row in rows {
         let (hit_id, brand, team, matched, earlier, detected_at, post) = row?;
         hits.push(AlertHit {
-            hit_id,
+            hit_id: HitId(hit_id),
             brand,
             team,
             matched: serde_json::from_str(&matched)?,
@@ -137,7 +137,7 @@ pub(super) fn collect_alert_hits(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
     /// Delivery id.
-    pub id: String,
+    pub id: DeliveryId,
     /// Receiver name.
     pub receiver: String,
     /// Body to send; empty until rendered.
@@ -185,7 +185,7 @@ impl DeliveryKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewOperatorAlert {
     /// Deterministic delivery id.
-    pub id: String,
+    pub id: DeliveryId,
     /// Receiver it goes to (never the failing one).
     pub receiver: String,
     /// What failed, shown in the message.
@@ -227,7 +227,7 @@ impl DeliveryStatus {
 #[derive(Debug, Clone, Serialize)]
 pub struct DeliveryRow {
     /// Delivery id.
-    pub id: String,
+    pub id: DeliveryId,
     /// Receiver name.
     pub receiver: String,
     /// State.
@@ -259,7 +259,7 @@ pub struct DisabledReceiver {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FailedAttempt<'a> {
     /// Delivery id.
-    pub id: &'a str,
+    pub id: &'a DeliveryId,
     /// What went wrong.
     pub error: &'a str,
     /// HTTP status, when the receiver answered.
@@ -278,7 +278,7 @@ pub struct FailedAttempt<'a> {
 pub(super) fn insert_deliveries(
     tx: &Transaction<'_>,
     deliveries: &[NewDelivery],
-    new_hits: &HashMap<HitKey, i64>,
+    new_hits: &HashMap<HitKey, HitId>,
     now: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
     let now = unix_millis(now);
@@ -302,7 +302,7 @@ pub(super) fn insert_deliveries(
         tx.prepare_cached("INSERT OR IGNORE INTO delivery_hits (delivery, hit) VALUES (?1, ?2)")?;
     let mut touched = 0;
     for delivery in deliveries {
-        let hits: Vec<i64> = delivery
+        let hits: Vec<HitId> = delivery
             .hits
             .iter()
             .filter_map(|key| new_hits.get(key).copied())
@@ -310,7 +310,7 @@ pub(super) fn insert_deliveries(
         if hits.is_empty() {
             continue;
         }
-        let open: Option<String> = find_open
+        let open: Option<DeliveryId> = find_open
             .query_row(params![delivery.receiver, delivery.group_key], |row| {
                 row.get(0)
             })
@@ -426,7 +426,7 @@ impl Store {
     /// how many there are in all.
     pub fn delivery_hits(
         &self,
-        id: &str,
+        id: &DeliveryId,
         limit: usize,
     ) -> Result<(Vec<AlertHit>, usize), StoreError> {
         let total: i64 = self.conn.query_row(
@@ -452,7 +452,7 @@ impl Store {
     /// the earlier one if the delivery was already rendered.
     pub fn freeze_payload(
         &self,
-        id: &str,
+        id: &DeliveryId,
         payload: &str,
         now_ms: i64,
     ) -> Result<String, StoreError> {
@@ -469,7 +469,7 @@ impl Store {
     }
 
     /// Records a successful attempt.
-    pub fn mark_delivered(&self, id: &str, now_ms: i64) -> Result<(), StoreError> {
+    pub fn mark_delivered(&self, id: &DeliveryId, now_ms: i64) -> Result<(), StoreError> {
         self.conn.execute(
             "UPDATE deliveries SET status = 'delivered', attempts = attempts + 1,
                  delivered_at = ?2, last_error = NULL, last_status = NULL WHERE id = ?1",
@@ -503,7 +503,11 @@ impl Store {
     /// Puts a dead delivery back in the queue with the same id and payload, due at
     /// `now_ms`; its age limit restarts from now. Re-enables its receiver if a 410 had
     /// disabled it. Returns the receiver, or `None` when no dead delivery has this id.
-    pub fn retry_delivery(&self, id: &str, now_ms: i64) -> Result<Option<String>, StoreError> {
+    pub fn retry_delivery(
+        &self,
+        id: &DeliveryId,
+        now_ms: i64,
+    ) -> Result<Option<String>, StoreError> {
         let receiver: Option<String> = self
             .conn
             .query_row(
@@ -523,7 +527,7 @@ impl Store {
     /// its hits, due at `now_ms`.
     pub fn enqueue_operator_alerts(
         &self,
-        failed: &str,
+        failed: &DeliveryId,
         alerts: &[NewOperatorAlert],
         now_ms: i64,
     ) -> Result<usize, StoreError> {

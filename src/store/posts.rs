@@ -12,7 +12,7 @@ use super::replies::apply_replies;
 use super::time::timestamp;
 use super::{Store, StoreError};
 use crate::matcher::{BrandHit, HitKind};
-use crate::model::Post;
+use crate::model::{HitId, Post};
 use crate::routing::{HitKey, NewDelivery, OwnReply};
 use crate::sentiment::Sentiment;
 
@@ -62,7 +62,7 @@ pub struct BatchOutcome {
 #[derive(Debug, Clone, Serialize)]
 pub struct HitRow {
     /// Hit id.
-    pub id: i64,
+    pub id: HitId,
     /// Brand name.
     pub brand: String,
     /// Team.
@@ -130,7 +130,7 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut outcome = BatchOutcome::default();
-        let mut new_hits: HashMap<HitKey, i64> = HashMap::new();
+        let mut new_hits: HashMap<HitKey, HitId> = HashMap::new();
         let now = timestamp(batch.now);
         {
             let mut insert_post = tx.prepare_cached(
@@ -208,7 +208,7 @@ impl Store {
                             post_id: post.id.clone(),
                             brand: hit.brand,
                         },
-                        tx.last_insert_rowid(),
+                        HitId(tx.last_insert_rowid()),
                     );
                 }
             }

@@ -11,6 +11,7 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use super::time::{parse_timestamp, timestamp, unix_millis};
 use super::{Store, StoreError};
 use crate::keywords::Severity;
+use crate::model::HitId;
 use crate::routing::{HitKey, HitLabels, NewEscalation, OpenHit};
 use crate::sentiment::Sentiment;
 
@@ -49,7 +50,7 @@ impl Store {
     /// Acknowledges hit `hit_id` on behalf of `by`, recording how (`cli`, `api`).
     pub fn ack_hit(
         &self,
-        hit_id: i64,
+        hit_id: HitId,
         by: &str,
         how: &str,
         now: DateTime<Utc>,
@@ -150,7 +151,7 @@ impl Store {
     pub fn record_escalations(
         &mut self,
         escalations: &[NewEscalation],
-        escalated: &[i64],
+        escalated: &[HitId],
         now: DateTime<Utc>,
     ) -> Result<usize, StoreError> {
         let tx = self
@@ -179,7 +180,7 @@ impl Store {
                 "INSERT OR IGNORE INTO delivery_hits (delivery, hit) VALUES (?1, ?2)",
             )?;
             for escalation in escalations {
-                let hits: Vec<i64> = escalation
+                let hits: Vec<HitId> = escalation
                     .hit_ids
                     .iter()
                     .copied()

@@ -4,7 +4,7 @@ use chrono::{TimeZone, Utc};
 
 use super::*;
 use crate::matcher::BrandHit;
-use crate::model::Post;
+use crate::model::{DeliveryId, HitId, Post};
 use crate::routing::{HitKey, NewDelivery, NewEscalation, OwnReply};
 use crate::sentiment::Sentiment;
 
@@ -42,7 +42,7 @@ fn batch(cursor: &str, posts: Vec<(Post, Vec<BrandHit>)>) -> NewBatch {
                     brand: hit.brand.clone(),
                 };
                 NewDelivery {
-                    id: format!("msg_{}_{}", key.post_id, key.brand),
+                    id: DeliveryId(format!("msg_{}_{}", key.post_id, key.brand)),
                     receiver: "file".into(),
                     group_key: format!("hit={}_{}", key.post_id, key.brand),
                     hits: vec![key],
@@ -266,7 +266,10 @@ fn a_dead_delivery_retried_keeps_its_id_and_payload_and_restarts_its_age() {
     assert_eq!(again.attempts, 1);
     assert_eq!(again.created_at, original.created_at);
     assert_eq!(again.age_from, later);
-    assert_eq!(store.retry_delivery("msg_unknown", later).unwrap(), None);
+    assert_eq!(
+        store.retry_delivery(&"msg_unknown".into(), later).unwrap(),
+        None
+    );
 }
 
 #[test]
@@ -396,7 +399,9 @@ fn a_hit_is_open_until_acknowledged_once_by_command_or_own_reply() {
     let open = store.open_hits(hit_time(), hit_time(), 0, 10).unwrap();
     assert_eq!(open.len(), 2);
     let (first, second) = (open[0].hit_id, open[1].hit_id);
-    let page = store.open_hits(hit_time(), hit_time(), first, 10).unwrap();
+    let page = store
+        .open_hits(hit_time(), hit_time(), first.0, 10)
+        .unwrap();
     assert_eq!(page.len(), 1, "keyset paging starts after `after`");
     assert_eq!(page[0].hit_id, second);
 
@@ -413,7 +418,7 @@ fn a_hit_is_open_until_acknowledged_once_by_command_or_own_reply() {
         AckOutcome::AlreadyAcked { by: Some(by), .. } if by == "ayse-care"
     ));
     assert_eq!(
-        store.ack_hit(999, "x", "cli", later).unwrap(),
+        store.ack_hit(HitId(999), "x", "cli", later).unwrap(),
         AckOutcome::NotFound
     );
 
@@ -481,13 +486,13 @@ fn escalations_carry_only_the_hits_still_open_when_written() {
         .map(|id| (post(id, "a"), vec![hit("A")]))
         .collect();
     store.record_batch(batch("c", posts)).unwrap();
-    let open: Vec<i64> = store
+    let open: Vec<HitId> = store
         .open_hits(hit_time(), hit_time(), 0, 10)
         .unwrap()
         .iter()
         .map(|hit| hit.hit_id)
         .collect();
-    let escalation = |id: &str, hit_ids: &[i64]| NewEscalation {
+    let escalation = |id: &str, hit_ids: &[HitId]| NewEscalation {
         id: id.into(),
         receiver: "pager".into(),
         hit_ids: hit_ids.to_vec(),
@@ -510,11 +515,11 @@ fn escalations_carry_only_the_hits_still_open_when_written() {
         1,
         "an escalation whose hits were all acknowledged is dropped"
     );
-    assert_eq!(due[0].id, "msg_partly", "the planned id is kept");
+    assert_eq!(due[0].id.as_str(), "msg_partly", "the planned id is kept");
     assert_eq!(due[0].max_hits, 1);
-    let (hits, total) = store.delivery_hits("msg_partly", 10).unwrap();
+    let (hits, total) = store.delivery_hits(&"msg_partly".into(), 10).unwrap();
     assert_eq!((hits[0].hit_id, total), (open[0], 1));
-    let escalated: Vec<i64> = store
+    let escalated: Vec<HitId> = store
         .conn
         .prepare("SELECT id FROM hits WHERE escalated_at IS NOT NULL")
         .unwrap()
@@ -530,7 +535,7 @@ fn escalations_carry_only_the_hits_still_open_when_written() {
 
     // The same plan written again changes nothing.
     assert_eq!(store.record_escalations(&planned, &open, later).unwrap(), 0);
-    assert_eq!(store.delivery_hits("msg_partly", 10).unwrap().1, 1);
+    assert_eq!(store.delivery_hits(&"msg_partly".into(), 10).unwrap().1, 1);
 }
 
 #[test]

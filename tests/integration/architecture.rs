@@ -229,3 +229,74 @@ fn every_module_is_in_the_code_map() {
         }
     }
 }
+
+#[test]
+fn only_store_speaks_sql_and_the_pure_stages_do_no_io_and_read_no_clock() {
+    let pure = ["model", "text", "matcher", "sentiment", "routing"];
+    let io_or_clock = [
+        "std::fs",
+        "tokio::",
+        "reqwest",
+        "Utc::now",
+        "Instant::now",
+        "SystemTime",
+    ];
+    let mut violations = Vec::new();
+    for (path, module) in source_files() {
+        let (Some(module), Some(text)) = (module, production_text(&path)) else {
+            continue;
+        };
+        if module != "store" && text.contains("rusqlite") {
+            violations.push(format!("{}: speaks SQL outside `store`", path.display()));
+        }
+        // `mentiond bench` is the matcher's one measurement and the only clock in it.
+        let is_bench = path.ends_with("matcher/bench.rs");
+        if pure.contains(&module.as_str()) && !is_bench {
+            for needle in io_or_clock {
+                if text.contains(needle) {
+                    violations.push(format!("{}: `{needle}` in a pure stage", path.display()));
+                }
+            }
+        }
+    }
+    assert!(violations.is_empty(), "{}", violations.join("\n"));
+}
+
+#[test]
+fn every_invariant_names_tests_that_exist() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let architecture = std::fs::read_to_string(root.join("ARCHITECTURE.md")).expect("read");
+    let start = architecture
+        .find("## Invariants")
+        .expect("an `## Invariants` section");
+    let end = architecture[start..]
+        .find("\n## ")
+        .map_or(architecture.len(), |at| start + at);
+    let mut code = String::new();
+    for (path, _) in source_files() {
+        code.push_str(&std::fs::read_to_string(path).expect("read"));
+    }
+    for entry in std::fs::read_dir(root.join("tests/integration")).expect("tests") {
+        code.push_str(&std::fs::read_to_string(entry.expect("entry").path()).expect("read"));
+    }
+    let mut missing = Vec::new();
+    for line in architecture[start..end]
+        .lines()
+        .filter(|l| l.starts_with("- "))
+    {
+        let named: Vec<&str> = line
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .filter(|name| name.contains("::"))
+            .collect();
+        assert!(!named.is_empty(), "an invariant without a test: {line}");
+        for name in named {
+            let function = name.rsplit("::").next().expect("a last segment");
+            if !code.contains(&format!("fn {function}(")) {
+                missing.push(name.to_string());
+            }
+        }
+    }
+    assert!(missing.is_empty(), "no such test: {}", missing.join(", "));
+}
