@@ -91,7 +91,18 @@ pub async fn run_with(
     let keywords = Arc::new(SharedKeywords::new(KeywordSnapshot::new(
         config.keywords.clone(),
     )?));
-    let router = Arc::new(Router::new(config.routes.clone()));
+    let router = Arc::new(
+        Router::new(config.routes.clone()).carrying_every_hit(
+            config
+                .receivers
+                .iter()
+                .filter_map(|receiver| {
+                    let size = receiver.kind.hits_per_message()?;
+                    Some((receiver.name.clone(), size))
+                })
+                .collect(),
+        ),
+    );
     let source_http = http::client(&config.poll.user_agent, config.poll.request_timeout, true)
         .context("building HTTP client")?;
     let alert_http = http::client(&config.poll.user_agent, config.delivery.timeout, false)

@@ -82,6 +82,10 @@ pub enum Command {
         /// Only hits of this brand.
         #[arg(long)]
         brand: Option<String>,
+        /// Every hit of this delivery (the "and N more" of an alert), whatever
+        /// `--limit` says.
+        #[arg(long)]
+        delivery: Option<String>,
     },
     /// Show each source's health (last success, last error, lag, posts per minute),
     /// read from the database of the running daemon.
@@ -154,7 +158,12 @@ pub fn execute(cli: Cli) -> ExitCode {
             corpus,
             json,
         } => bench(&keywords, &corpus, json),
-        Command::Hits { json, limit, brand } => hits(cli.config, json, limit, brand),
+        Command::Hits {
+            json,
+            limit,
+            brand,
+            delivery,
+        } => hits(cli.config, json, limit, brand, delivery.map(DeliveryId)),
         Command::Status { json } => status(cli.config, json),
         Command::Ack { hit_id, by } => ack(cli.config, hit_id, by),
         Command::Deliveries {
@@ -604,10 +613,11 @@ fn hits(
     json: bool,
     limit: usize,
     brand: Option<String>,
+    delivery: Option<DeliveryId>,
 ) -> anyhow::Result<ExitCode> {
     let config = config::load(config_file.as_deref())?;
     let store = Store::open_read_only(existing_database(&config)?)?;
-    let hits = store.recent_hits(limit, brand.as_deref())?;
+    let hits = store.recent_hits(limit, brand.as_deref(), delivery.as_ref())?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for hit in &hits {
         if json {

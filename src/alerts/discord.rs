@@ -101,7 +101,11 @@ mod tests {
         assert_eq!(embeds.len(), 10);
         assert!(embeds.iter().map(embed_chars).sum::<usize>() <= 6000);
         assert!(embeds[0]["description"].as_str().unwrap().ends_with('…'));
-        assert!(body["content"].as_str().unwrap().ends_with("…and 2 more"));
+        let content = body["content"].as_str().unwrap();
+        assert!(
+            content.contains(r"…and 2 more \(all of them: mentiond hits"),
+            "{content}"
+        );
 
         let one = [hit(1, &long)];
         let alert = mention(&one, 0);

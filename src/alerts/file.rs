@@ -17,12 +17,15 @@ use crate::store::Delivery;
 pub struct FileSettings {
     /// The JSON-lines file alerts are appended to.
     pub path: PathBuf,
+    /// Most hits one line carries; a larger group is split, never cut.
+    pub hits_per_message: usize,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileOptions {
     path: PathBuf,
+    hits_per_message: Option<usize>,
 }
 
 impl FileSettings {
@@ -32,7 +35,10 @@ impl FileSettings {
         if options.path.as_os_str().is_empty() {
             return Err(FieldError::new("path", "must not be empty"));
         }
-        Ok(FileSettings { path: options.path })
+        Ok(FileSettings {
+            path: options.path,
+            hits_per_message: super::hits_per_message(options.hits_per_message)?,
+        })
     }
 }
 

@@ -25,7 +25,7 @@ use tracing::{Instrument, error, info, info_span, warn};
 
 use crate::backoff::Backoff;
 use crate::escape;
-use crate::settings::kind_registry;
+use crate::settings::{FieldError, kind_registry};
 use crate::store::{
     Delivery, DeliveryKind, FailedAttempt, NewOperatorAlert, StoreError, StoreHandle, unix_millis,
 };
@@ -97,6 +97,35 @@ kind_registry! {
         Telegram(chat::ChatSettings) = "telegram",
             parse: |options| chat::ChatSettings::parse("telegram", options),
             build: build_chat;
+    }
+}
+
+/// Hits per message of a receiver that must get every hit, unless set.
+pub const DEFAULT_HITS_PER_MESSAGE: usize = 100;
+
+/// Validates a machine receiver's `hits_per_message` (default
+/// [`DEFAULT_HITS_PER_MESSAGE`]).
+fn hits_per_message(value: Option<usize>) -> Result<usize, FieldError> {
+    match value.unwrap_or(DEFAULT_HITS_PER_MESSAGE) {
+        0 => Err(FieldError::new("hits_per_message", "must be at least 1")),
+        n if n > 10_000 => Err(FieldError::new(
+            "hits_per_message",
+            "must be at most 10000 (one message must stay a reasonable request)",
+        )),
+        n => Ok(n),
+    }
+}
+
+impl ReceiverKind {
+    /// For a program on the other end (`webhook`, `file`), which must get every hit:
+    /// the most hits one message carries. `None` for people (chat, e-mail), whose
+    /// messages summarise a large group with "and N more".
+    pub fn hits_per_message(&self) -> Option<usize> {
+        match self {
+            ReceiverKind::Webhook(settings) => Some(settings.hits_per_message),
+            ReceiverKind::File(settings) => Some(settings.hits_per_message),
+            _ => None,
+        }
     }
 }
 
@@ -369,18 +398,11 @@ impl DeliveryWorker {
                     delivery.rendered = true;
                 }
                 Ok(None) => {
-                    error!("delivery has no hits, marked dead");
+                    info!("every hit was acknowledged before the first send, not sent");
                     let id = delivery.id.clone();
                     let marked = self
                         .store
-                        .call(move |store| {
-                            store.mark_failed(&FailedAttempt {
-                                id: &id,
-                                error: "no hits to send",
-                                status: None,
-                                retry_at_ms: None,
-                            })
-                        })
+                        .call(move |store| store.close_unsent(&id, unix_millis(Utc::now())))
                         .await;
                     if let Ok(Err(err)) | Err(err) = marked {
                         error!(error = %err, "cannot record delivery outcome");

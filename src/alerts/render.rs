@@ -129,11 +129,17 @@ impl<'a> Alert<'a> {
         summary
     }
 
-    /// The "and N more" line, when some hits are not shown.
+    /// The "and N more" line, when some hits are not shown, with the command that
+    /// lists every hit of the message.
     pub fn more_line(&self, language: Language) -> Option<String> {
-        (self.more_hits > 0).then(|| match language {
-            Language::En => format!("…and {} more", self.more_hits),
-            Language::Tr => format!("…ve {} bahsetme daha", self.more_hits),
+        let (more, id) = (self.more_hits, self.delivery_id);
+        (more > 0).then(|| match language {
+            Language::En => {
+                format!("…and {more} more (all of them: mentiond hits --delivery {id})")
+            }
+            Language::Tr => {
+                format!("…ve {more} bahsetme daha (hepsi: mentiond hits --delivery {id})")
+            }
         })
     }
 }
@@ -368,6 +374,9 @@ pub fn json(alert: &Alert<'_>) -> String {
         note: Option<&'a str>,
         brand: &'a str,
         team: Option<&'a str>,
+        /// Escalations: the hits' route SLA ran out with nobody answering.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        sla_breached: Option<bool>,
         hits: Vec<Hit<'a>>,
         more_hits: usize,
     }
@@ -378,7 +387,11 @@ pub fn json(alert: &Alert<'_>) -> String {
         post: &'a Post,
         matched: &'a serde_json::Value,
         author_earlier_hits: u64,
+        /// Escalations: seconds since the hit was found, unanswered.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        waiting_seconds: Option<i64>,
     }
+    let escalation = alert.kind == AlertKind::Escalation;
     let first = &alert.hits[0];
     let body = Body {
         kind: match alert.kind {
@@ -393,6 +406,7 @@ pub fn json(alert: &Alert<'_>) -> String {
         delivery_id: alert.delivery_id,
         brand: &first.brand,
         team: first.team.as_deref(),
+        sla_breached: escalation.then_some(true),
         hits: alert
             .hits
             .iter()
@@ -402,6 +416,8 @@ pub fn json(alert: &Alert<'_>) -> String {
                 post: &hit.post,
                 matched: &hit.matched,
                 author_earlier_hits: hit.author_earlier_hits,
+                waiting_seconds: escalation
+                    .then(|| (alert.now - hit.detected_at).num_seconds().max(0)),
             })
             .collect(),
         more_hits: alert.more_hits,
@@ -481,10 +497,13 @@ pub(crate) mod tests {
         let alert = mention(&hits, 3);
         assert_eq!(alert.title(Language::En), "Turkcell: 5 new mentions");
         assert_eq!(alert.title(Language::Tr), "Turkcell: 5 yeni bahsetme");
-        assert_eq!(alert.more_line(Language::En).unwrap(), "…and 3 more");
+        assert_eq!(
+            alert.more_line(Language::En).unwrap(),
+            "…and 3 more (all of them: mentiond hits --delivery msg_1)"
+        );
         assert_eq!(
             alert.more_line(Language::Tr).unwrap(),
-            "…ve 3 bahsetme daha"
+            "…ve 3 bahsetme daha (hepsi: mentiond hits --delivery msg_1)"
         );
         let one = Alert {
             more_hits: 0,
@@ -643,5 +662,34 @@ pub(crate) mod tests {
         assert_eq!(body["hits"][0]["matched"][0]["start"], 0);
         assert_eq!(body["hits"][0]["author_earlier_hits"], 2);
         assert_eq!(body["more_hits"], 0);
+    }
+
+    #[test]
+    fn an_escalation_body_says_the_sla_was_breached_and_how_long_each_hit_waited() {
+        let mut late = hit(1, "Turkcell yok");
+        late.detected_at = now() - chrono::Duration::minutes(75);
+        let hits = [late];
+        let alert = Alert {
+            kind: AlertKind::Escalation,
+            ..mention(&hits, 0)
+        };
+        let body: serde_json::Value = serde_json::from_str(&json(&alert)).unwrap();
+        assert_eq!(body["type"], "escalation");
+        assert_eq!(body["sla_breached"], true);
+        assert_eq!(body["hits"][0]["waiting_seconds"], 75 * 60);
+        assert!(
+            alert
+                .title(Language::En)
+                .starts_with("SLA breached: Turkcell")
+        );
+        assert!(
+            alert
+                .hit_summary(&hits[0], Language::En)
+                .ends_with("waiting 75 min")
+        );
+        let mention_body: serde_json::Value =
+            serde_json::from_str(&json(&mention(&hits, 0))).unwrap();
+        assert!(mention_body.get("sla_breached").is_none());
+        assert!(mention_body["hits"][0].get("waiting_seconds").is_none());
     }
 }

@@ -124,7 +124,10 @@ mod tests {
             "{}",
             text.encode_utf16().count()
         );
-        assert!(text.ends_with("…ve 3 bahsetme daha"));
+        assert!(
+            text.ends_with("…ve 3 bahsetme daha (hepsi: mentiond hits --delivery msg_1)"),
+            "{text}"
+        );
         assert_eq!(text.matches("<b>Turkcell</b>").count(), 5);
     }
 

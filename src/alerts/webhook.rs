@@ -26,6 +26,8 @@ pub struct WebhookSettings {
     pub url: reqwest::Url,
     /// Signing key, decoded from `whsec_…`.
     pub secret: Option<SigningKey>,
+    /// Most hits one message carries; a larger group is split, never cut.
+    pub hits_per_message: usize,
 }
 
 impl fmt::Debug for WebhookSettings {
@@ -75,7 +77,9 @@ impl SigningKey {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct WebhookOptions {}
+struct WebhookOptions {
+    hits_per_message: Option<usize>,
+}
 
 impl WebhookSettings {
     /// Validates `url` (or `url_env` / `url_file`) and `secret` (or `secret_env` / `secret_file`).
@@ -83,7 +87,8 @@ impl WebhookSettings {
         let url = take_secret(&mut options, "url")?
             .ok_or_else(|| FieldError::new("url", "set `url`, `url_env` or `url_file`"))?;
         let secret = take_secret(&mut options, "secret")?;
-        let _: WebhookOptions = parse_options(options)?;
+        let options: WebhookOptions = parse_options(options)?;
+        let hits_per_message = super::hits_per_message(options.hits_per_message)?;
         let url = match reqwest::Url::parse(url.expose_secret()) {
             Ok(url) if matches!(url.scheme(), "http" | "https") => url,
             _ => return Err(FieldError::new("url", "not a valid http(s) URL")),
@@ -91,7 +96,11 @@ impl WebhookSettings {
         let secret = secret
             .map(|s| SigningKey::parse(&s).map_err(|message| FieldError::new("secret", message)))
             .transpose()?;
-        Ok(WebhookSettings { url, secret })
+        Ok(WebhookSettings {
+            url,
+            secret,
+            hits_per_message,
+        })
     }
 }
 

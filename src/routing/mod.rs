@@ -347,6 +347,9 @@ pub struct NewDelivery {
     /// End of the route's quiet hours, when they are on now (an open message is held
     /// until then too).
     pub hold_until: Option<DateTime<Utc>>,
+    /// The receiver must get every hit: a message holds at most `max_hits`, and hits
+    /// beyond that open the group's next message (`<id>-2`, `<id>-3`, …).
+    pub split: bool,
 }
 
 /// A planned escalation: overdue hits told to one `escalate_to` receiver.
@@ -365,6 +368,9 @@ pub struct NewEscalation {
 #[derive(Debug, Clone)]
 pub struct Router {
     routes: Vec<RouteConfig>,
+    /// Receivers whose messages carry every hit (programs: `webhook`, `file`), with the
+    /// most hits one message holds; a larger group is split over several messages.
+    complete: HashMap<String, usize>,
 }
 
 /// Hits of one (route, group, receiver), and whether one of them is urgent.
@@ -373,7 +379,18 @@ type Groups<'a> = BTreeMap<(usize, String, &'a str), (Vec<&'a RoutedHit>, bool)>
 impl Router {
     /// A router over validated routes.
     pub fn new(routes: Vec<RouteConfig>) -> Router {
-        Router { routes }
+        Router {
+            routes,
+            complete: HashMap::new(),
+        }
+    }
+
+    /// The same router, with `receivers` (name → hits per message) marked as programs
+    /// that must receive every hit: their groups are split into messages of at most
+    /// that many hits instead of being summarised with "and N more".
+    pub fn carrying_every_hit(mut self, receivers: HashMap<String, usize>) -> Router {
+        self.complete = receivers;
+        self
     }
 
     /// Indexes of the routes a hit takes, in order.
@@ -454,7 +471,12 @@ impl Router {
                     receiver: group.receiver,
                     hits: keys,
                     group_key: group.group_key,
-                    max_hits: route.max_hits,
+                    max_hits: self
+                        .complete
+                        .get(receiver)
+                        .copied()
+                        .unwrap_or(route.max_hits),
+                    split: self.complete.contains_key(receiver),
                     urgent,
                     due_at,
                     hold_until,
@@ -494,14 +516,16 @@ impl Router {
 
     /// Plans SLA escalations for open hits at `now`: a hit is overdue when the first
     /// of its routes with `escalate_to` has an SLA that has run out since the hit was
-    /// found. Returns one escalation per (route, receiver) of overdue hits, and every
-    /// overdue hit, to be marked escalated so it is escalated only once.
+    /// found. Returns one escalation per (route, group, receiver) of overdue hits,
+    /// grouped by the route's `group_by` like its mentions (so each message is about
+    /// its own brand or team), and every overdue hit, to be marked escalated so it is
+    /// escalated only once.
     pub fn plan_escalations(
         &self,
         open: &[OpenHit],
         now: DateTime<Utc>,
     ) -> (Vec<NewEscalation>, Vec<HitId>) {
-        let mut groups: BTreeMap<(usize, &str), Vec<&OpenHit>> = BTreeMap::new();
+        let mut groups: BTreeMap<(usize, String, &str), Vec<&OpenHit>> = BTreeMap::new();
         let mut overdue = Vec::new();
         for hit in open {
             let Some(index) = self
@@ -516,14 +540,18 @@ impl Router {
                 continue;
             }
             overdue.push(hit.hit_id);
+            let key = route.group_key(&hit.labels);
             for receiver in &route.escalate_to {
-                groups.entry((index, receiver)).or_default().push(hit);
+                groups
+                    .entry((index, key.clone(), receiver))
+                    .or_default()
+                    .push(hit);
             }
         }
         let escalations = groups
             .into_iter()
-            .map(|((index, receiver), hits)| {
-                let group_key = format!("escalation;route={index}");
+            .map(|((index, key, receiver), hits)| {
+                let group_key = format!("escalation;{}", group_key(index, &key));
                 let keys: Vec<HitKey> = hits.iter().map(|hit| hit.key.clone()).collect();
                 NewEscalation {
                     id: delivery_id(&group_key, receiver, &keys),

@@ -491,3 +491,58 @@ fn hits_held_in_quiet_hours_go_out_as_one_digest_when_they_end() {
     assert_eq!(timeline.send_due(morning - secs(1)), Vec::<usize>::new());
     assert_eq!(timeline.send_due(morning), [16], "one digest of the night");
 }
+
+#[test]
+fn escalations_are_grouped_like_mentions_each_message_about_its_own_brand() {
+    let router = Router::new(vec![RouteConfig {
+        escalate_to: vec!["pager".into()],
+        ..route(&["hook"])
+    }]);
+    let open = |id: i64, brand: &str| {
+        let routed = stored(id, "x", brand, 0);
+        OpenHit {
+            hit_id: HitId(id),
+            key: routed.key,
+            labels: routed.labels,
+            detected_at: t0(),
+        }
+    };
+    let hits = [open(1, "Turkcell"), open(2, "THY"), open(3, "Turkcell")];
+    let (escalations, overdue) = router.plan_escalations(&hits, t0() + secs(3600));
+    assert_eq!(overdue, [HitId(1), HitId(2), HitId(3)]);
+    assert_eq!(
+        escalations.len(),
+        2,
+        "one message per brand, as `group_by` says"
+    );
+    let by_hits: Vec<Vec<HitId>> = escalations.iter().map(|e| e.hit_ids.clone()).collect();
+    assert!(by_hits.contains(&vec![HitId(2)]), "THY alone: {by_hits:?}");
+    assert!(
+        by_hits.contains(&vec![HitId(1), HitId(3)]),
+        "Turkcell together: {by_hits:?}"
+    );
+    let (again, _) = router.plan_escalations(&hits, t0() + secs(3600));
+    assert_eq!(
+        again.iter().map(|e| &e.id).collect::<Vec<_>>(),
+        escalations.iter().map(|e| &e.id).collect::<Vec<_>>(),
+        "same hits, same ids"
+    );
+}
+
+#[test]
+fn programs_get_every_hit_in_messages_of_their_size() {
+    let router = Router::new(vec![RouteConfig {
+        max_hits: 3,
+        ..route(&["hook", "slack"])
+    }])
+    .carrying_every_hit(HashMap::from([("hook".to_string(), 100)]));
+    let hits: Vec<RoutedHit> = (1..=30).map(|id| stored(id, "x", "Turkcell", 0)).collect();
+    let plan = plan_fresh(&router, &hits, t0());
+    let hook = plan.iter().find(|d| d.receiver == "hook").unwrap();
+    let slack = plan.iter().find(|d| d.receiver == "slack").unwrap();
+    assert!(hook.split && hook.max_hits == 100 && hook.hits.len() == 30);
+    assert!(
+        !slack.split && slack.max_hits == 3,
+        "people keep \"and N more\""
+    );
+}

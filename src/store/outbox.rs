@@ -285,7 +285,7 @@ pub(super) fn insert_deliveries(
     let mut find_open = tx.prepare_cached(
         "SELECT id FROM deliveries
          WHERE receiver = ?1 AND group_key = ?2 AND status = 'pending' AND rendered_at IS NULL
-         ORDER BY created_at DESC LIMIT 1",
+         ORDER BY created_at DESC, rowid DESC LIMIT 1",
     )?;
     let mut insert = tx.prepare_cached(
         "INSERT OR IGNORE INTO deliveries (id, receiver, payload, created_at, next_attempt_at,
@@ -300,6 +300,8 @@ pub(super) fn insert_deliveries(
     )?;
     let mut link =
         tx.prepare_cached("INSERT OR IGNORE INTO delivery_hits (delivery, hit) VALUES (?1, ?2)")?;
+    let mut count_hits =
+        tx.prepare_cached("SELECT COUNT(*) FROM delivery_hits WHERE delivery = ?1")?;
     let mut touched = 0;
     for delivery in deliveries {
         let hits: Vec<HitId> = delivery
@@ -315,29 +317,61 @@ pub(super) fn insert_deliveries(
                 row.get(0)
             })
             .optional()?;
-        let id = match open {
-            Some(id) => {
+        let mut pending: &[HitId] = &hits;
+        if let Some(id) = open {
+            let room = if delivery.split {
+                let held: i64 = count_hits.query_row([&id], |row| row.get(0))?;
+                delivery.max_hits.saturating_sub(held.max(0) as usize)
+            } else {
+                usize::MAX
+            };
+            if room > 0 {
                 if delivery.urgent {
                     touched += bring_forward.execute(params![id, now])?;
                 } else if let Some(until) = delivery.hold_until {
                     hold.execute(params![id, unix_millis(until)])?;
                 }
-                id
+                let (joining, rest) = pending.split_at(room.min(pending.len()));
+                for hit in joining {
+                    link.execute(params![id, hit])?;
+                }
+                pending = rest;
             }
-            None => {
-                touched += insert.execute(params![
-                    delivery.id,
+        }
+        // What does not fit the open message opens new ones: the first keeps the
+        // planned id, the overflow of a split group takes the next free `<id>-N`, so a
+        // replayed batch opens the same ids.
+        let mut part = 1;
+        while !pending.is_empty() {
+            let size = if delivery.split {
+                delivery.max_hits.max(1)
+            } else {
+                pending.len()
+            };
+            let (chunk, rest) = pending.split_at(size.min(pending.len()));
+            let id = loop {
+                let candidate = match part {
+                    1 => delivery.id.clone(),
+                    n => DeliveryId(format!("{}-{n}", delivery.id)),
+                };
+                part += 1;
+                let opened = insert.execute(params![
+                    candidate,
                     delivery.receiver,
                     now,
                     unix_millis(delivery.due_at),
                     delivery.group_key,
                     delivery.max_hits as i64
                 ])?;
-                delivery.id.clone()
+                if opened == 1 {
+                    break candidate;
+                }
+            };
+            touched += 1;
+            for hit in chunk {
+                link.execute(params![id, hit])?;
             }
-        };
-        for hit in hits {
-            link.execute(params![id, hit])?;
+            pending = rest;
         }
     }
     Ok(touched)
@@ -423,23 +457,32 @@ impl Store {
     }
 
     /// The hits linked to delivery `id`, oldest first, at most `limit` of them, and
-    /// how many there are in all.
+    /// how many there are in all. A mention or escalation leaves out hits acknowledged
+    /// meanwhile (someone answered them before the message went out); an operator
+    /// alert lists every hit it could not deliver.
     pub fn delivery_hits(
         &self,
         id: &DeliveryId,
         limit: usize,
     ) -> Result<(Vec<AlertHit>, usize), StoreError> {
+        const STILL_OPEN: &str = "(deliveries.kind = 'operator' OR hits.acked_at IS NULL)";
         let total: i64 = self.conn.query_row(
-            "SELECT COUNT(*) FROM delivery_hits WHERE delivery = ?1",
+            &format!(
+                "SELECT COUNT(*) FROM delivery_hits
+                 JOIN deliveries ON deliveries.id = delivery_hits.delivery
+                 JOIN hits ON hits.id = delivery_hits.hit
+                 WHERE delivery_hits.delivery = ?1 AND {STILL_OPEN}"
+            ),
             [id],
             |row| row.get(0),
         )?;
         let mut statement = self.conn.prepare_cached(&format!(
             "SELECT {ALERT_HIT_COLUMNS}
              FROM delivery_hits
+             JOIN deliveries ON deliveries.id = delivery_hits.delivery
              JOIN hits ON hits.id = delivery_hits.hit
              JOIN posts ON posts.id = hits.post
-             WHERE delivery_hits.delivery = ?1
+             WHERE delivery_hits.delivery = ?1 AND {STILL_OPEN}
              ORDER BY hits.id LIMIT ?2"
         ))?;
         let hits =
@@ -473,6 +516,19 @@ impl Store {
         self.conn.execute(
             "UPDATE deliveries SET status = 'delivered', attempts = attempts + 1,
                  delivered_at = ?2, last_error = NULL, last_status = NULL WHERE id = ?1",
+            params![id, now_ms],
+        )?;
+        Ok(())
+    }
+
+    /// Closes a delivery with nothing left to send (every hit was acknowledged before
+    /// its first send) without sending it; `mentiond deliveries` shows it as delivered
+    /// with the reason.
+    pub fn close_unsent(&self, id: &DeliveryId, now_ms: i64) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE deliveries SET status = 'delivered', delivered_at = ?2,
+                 last_error = 'not sent: every hit was acknowledged before the first send'
+             WHERE id = ?1 AND status = 'pending'",
             params![id, now_ms],
         )?;
         Ok(())

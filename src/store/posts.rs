@@ -12,7 +12,7 @@ use super::replies::apply_replies;
 use super::time::timestamp;
 use super::{Store, StoreError};
 use crate::matcher::{BrandHit, HitKind};
-use crate::model::{HitId, Post};
+use crate::model::{DeliveryId, HitId, Post};
 use crate::routing::{HitKey, NewDelivery, OwnReply};
 use crate::sentiment::Sentiment;
 
@@ -227,22 +227,30 @@ impl Store {
         Ok(outcome)
     }
 
-    /// The newest `limit` hits, newest first, optionally of one brand.
+    /// The newest `limit` hits, newest first, of one brand and of one delivery when
+    /// asked. A delivery's hits are all listed whatever `limit` says: its message may
+    /// have shown only some of them, and this is how the rest is found.
     pub fn recent_hits(
         &self,
         limit: usize,
         brand: Option<&str>,
+        delivery: Option<&DeliveryId>,
     ) -> Result<Vec<HitRow>, StoreError> {
+        let limit = match delivery {
+            Some(_) => -1,
+            None => i64::try_from(limit).unwrap_or(i64::MAX),
+        };
         let mut statement = self.conn.prepare(
             "SELECT hits.id, hits.brand, hits.team, posts.source, posts.post_id, posts.url,
                     COALESCE(posts.author_handle, posts.author_name, posts.author_id),
                     posts.text, posts.created_at, hits.detected_at, hits.matched,
                     hits.acked_at, hits.acked_by
              FROM hits JOIN posts ON posts.id = hits.post
-             WHERE ?2 IS NULL OR hits.brand = ?2
+             WHERE (?2 IS NULL OR hits.brand = ?2)
+               AND (?3 IS NULL OR hits.id IN (SELECT hit FROM delivery_hits WHERE delivery = ?3))
              ORDER BY hits.id DESC LIMIT ?1",
         )?;
-        let rows = statement.query_map(params![limit as i64, brand], |row| {
+        let rows = statement.query_map(params![limit, brand, delivery], |row| {
             Ok((
                 HitRow {
                     id: row.get(0)?,

@@ -50,6 +50,7 @@ fn batch(cursor: &str, posts: Vec<(Post, Vec<BrandHit>)>) -> NewBatch {
                     urgent: false,
                     due_at: hit_time(),
                     hold_until: None,
+                    split: false,
                 }
             })
         })
@@ -296,6 +297,7 @@ fn a_delivery_renders_from_its_stored_hits_and_freezes_once() {
         urgent: false,
         due_at: hit_time(),
         hold_until: None,
+        split: false,
     }];
     store.record_batch(grouped).unwrap();
     let now = unix_millis(Utc::now());
@@ -361,7 +363,7 @@ fn reopening_keeps_data_and_refuses_a_newer_schema() {
     }
     let store = Store::open(&path).unwrap();
     assert_eq!(store.counts().unwrap(), (1, 1));
-    let hits = store.recent_hits(10, None).unwrap();
+    let hits = store.recent_hits(10, None, None).unwrap();
     assert_eq!(hits[0].text, "Turkcell çekmiyor 1");
     assert_eq!(hits[0].matched[0]["term"], "Turkcell");
     store
@@ -433,7 +435,7 @@ fn a_hit_is_open_until_acknowledged_once_by_command_or_own_reply() {
     }];
     let outcome = store.record_batch(reply_batch).unwrap();
     assert_eq!(outcome.acked, 1);
-    let rows = store.recent_hits(10, None).unwrap();
+    let rows = store.recent_hits(10, None, None).unwrap();
     let answered = rows.iter().find(|h| h.id == second).unwrap();
     assert_eq!(answered.acked_by.as_deref(), Some("@A_Destek"));
     assert!(
@@ -562,4 +564,112 @@ fn a_second_daemon_lock_is_refused_with_the_holders_pid_until_released() {
     Store::open(&path).unwrap();
     drop(first);
     let _again = Store::lock_exclusive(&path).unwrap();
+}
+
+#[test]
+fn a_split_group_fills_messages_of_its_size_and_overflows_into_numbered_ones() {
+    let (_dir, mut store) = open();
+    let posts = (1..=5)
+        .map(|n| (post(&n.to_string(), "a"), vec![hit("A")]))
+        .collect::<Vec<_>>();
+    let mut first = batch("c1", posts);
+    let keys: Vec<HitKey> = first.deliveries.drain(..).flat_map(|d| d.hits).collect();
+    let planned = |id: &str, hits: Vec<HitKey>| NewDelivery {
+        id: id.into(),
+        receiver: "hook".into(),
+        hits,
+        group_key: "route=0;brand=A".into(),
+        max_hits: 2,
+        urgent: false,
+        due_at: hit_time(),
+        hold_until: None,
+        split: true,
+    };
+    first.deliveries = vec![planned("msg_a", keys)];
+    assert_eq!(store.record_batch(first).unwrap().deliveries, 3);
+    let sizes = |store: &Store| -> Vec<(String, usize)> {
+        let mut rows: Vec<(String, usize)> = store
+            .deliveries(None, 100)
+            .unwrap()
+            .into_iter()
+            .map(|row| {
+                let id = row.id.clone();
+                (id.to_string(), store.delivery_hits(&id, 100).unwrap().1)
+            })
+            .collect();
+        rows.sort();
+        rows
+    };
+    assert_eq!(
+        sizes(&store),
+        [
+            ("msg_a".into(), 2),
+            ("msg_a-2".into(), 2),
+            ("msg_a-3".into(), 1)
+        ]
+    );
+    // A later hit of the group fills the open message with room before opening another.
+    let mut later = batch("c2", vec![(post("6", "a"), vec![hit("A")])]);
+    let key = later.deliveries.remove(0).hits;
+    later.deliveries = vec![planned("msg_b", key)];
+    store.record_batch(later).unwrap();
+    assert_eq!(
+        sizes(&store),
+        [
+            ("msg_a".into(), 2),
+            ("msg_a-2".into(), 2),
+            ("msg_a-3".into(), 2)
+        ]
+    );
+}
+
+#[test]
+fn hits_acknowledged_before_the_first_send_are_left_out_of_the_message() {
+    let (_dir, mut store) = open();
+    let mut page = batch(
+        "c",
+        vec![
+            (post("1", "a"), vec![hit("A")]),
+            (post("2", "b"), vec![hit("A")]),
+        ],
+    );
+    let keys: Vec<HitKey> = page.deliveries.drain(..).flat_map(|d| d.hits).collect();
+    page.deliveries = vec![NewDelivery {
+        id: "msg_g".into(),
+        receiver: "file".into(),
+        hits: keys,
+        group_key: "brand=A".into(),
+        max_hits: 10,
+        urgent: false,
+        due_at: hit_time(),
+        hold_until: None,
+        split: false,
+    }];
+    store.record_batch(page).unwrap();
+    let id = DeliveryId::from("msg_g");
+    let ids: Vec<HitId> = store
+        .recent_hits(10, None, None)
+        .unwrap()
+        .iter()
+        .map(|h| h.id)
+        .collect();
+    store.ack_hit(ids[0], "ayse", "cli", hit_time()).unwrap();
+    let (hits, total) = store.delivery_hits(&id, 10).unwrap();
+    assert_eq!((hits.len(), total), (1, 1), "the answered hit is not sent");
+    assert_eq!(hits[0].hit_id, ids[1]);
+    assert_eq!(
+        store.recent_hits(10, None, Some(&id)).unwrap().len(),
+        2,
+        "`mentiond hits --delivery` still lists both"
+    );
+    store.ack_hit(ids[1], "ayse", "cli", hit_time()).unwrap();
+    assert_eq!(store.delivery_hits(&id, 10).unwrap().1, 0);
+    store.close_unsent(&id, unix_millis(hit_time())).unwrap();
+    let row = store.deliveries(None, 10).unwrap().remove(0);
+    assert_eq!(row.status, DeliveryStatus::Delivered);
+    assert!(
+        row.last_error
+            .unwrap()
+            .contains("acknowledged before the first send")
+    );
 }

@@ -174,7 +174,7 @@ impl Harness {
     /// Every stored hit, newest first.
     pub async fn hits(&self) -> Vec<HitRow> {
         self.store
-            .call(|store| store.recent_hits(1000, None))
+            .call(|store| store.recent_hits(1000, None, None))
             .await
             .unwrap()
             .unwrap()
