@@ -636,6 +636,60 @@ mod tests {
     }
 
     #[test]
+    fn a_wrong_type_names_its_key_and_line_and_hides_no_other_entry() {
+        let text = "[[brand]]\nname = \"A\"\nterms = \"x\"\n\n[[brand]]\nname = \"B\"\nterms = [\"b\"]\nmin_followers = 1.5\n\n[[brand]]\nname = \"C\"\nterms = [\"\"]\ncompetitor_of = \"A\"\n";
+        let err = parse(text).unwrap_err();
+        assert_eq!(
+            keys_and_lines(&err),
+            [
+                ("brand[0].terms", Some(3)),
+                ("brand[1].min_followers", Some(8)),
+                ("brand[2].terms", Some(12)),
+            ]
+        );
+        assert!(
+            err.problems[0]
+                .message
+                .contains("invalid type: string \"x\"")
+        );
+        let err = parse("brands = []\n[[brand]]\nname = \"A\"\nterms = [\"a\"]\n").unwrap_err();
+        assert_eq!(keys_and_lines(&err), [("brands", Some(1))]);
+    }
+
+    #[test]
+    fn an_unreadable_file_gives_the_os_reason_and_its_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("keywords.toml");
+        let err = load_keywords(&missing).unwrap_err();
+        let expected = format!(
+            "cannot read {}: No such file or directory (os error 2)",
+            missing.display()
+        );
+        assert_eq!(err.problems[0].message, expected);
+        assert_eq!(
+            (err.problems[0].key.as_str(), err.problems[0].line),
+            ("keywords", None)
+        );
+
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::write(&missing, "[[brand]]\nname = \"A\"\nterms = [\"a\"]\n").unwrap();
+        std::fs::set_permissions(&missing, std::fs::Permissions::from_mode(0o000)).unwrap();
+        if std::fs::read(&missing).is_ok() {
+            println!("running as root: permissions are not checked, skipping the chmod 000 case");
+        } else {
+            let err = load_keywords(&missing).unwrap_err();
+            assert!(
+                err.problems[0]
+                    .message
+                    .ends_with("Permission denied (os error 13)"),
+                "{err}"
+            );
+        }
+        let err = load_keywords(dir.path()).unwrap_err();
+        assert!(err.problems[0].message.contains("Is a directory"), "{err}");
+    }
+
+    #[test]
     fn new_schema_parses_terms_rules_filters_and_topics() {
         let rules = parse(
             r##"
