@@ -6,8 +6,12 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
 
-use crate::settings::{ConfigError, InvalidValue, Problem, TomlSource, line_of_offset};
+use crate::settings::{
+    ConfigError, InvalidValue, Problem, TomlSource, deserialize_table, line_of_offset,
+};
 use crate::text::fold;
 
 /// The validated watch list.
@@ -166,15 +170,6 @@ pub struct Filters {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawKeywords {
-    #[serde(default)]
-    brand: Vec<RawBrand>,
-    #[serde(default)]
-    topic: Vec<RawTopic>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawBrand {
     name: String,
     team: Option<String>,
@@ -260,7 +255,7 @@ pub fn load_keywords(path: &Path) -> Result<KeywordRules, ConfigError> {
             file: path.display().to_string(),
             line: None,
             key: "keywords".into(),
-            message: format!("cannot read keywords file: {err}"),
+            message: format!("cannot read {}: {err}", path.display()),
         })
     })?;
     parse_keywords(path, &text)
@@ -269,7 +264,7 @@ pub fn load_keywords(path: &Path) -> Result<KeywordRules, ConfigError> {
 /// Validates keywords `text` read from `path`, reporting every problem at once.
 pub fn parse_keywords(path: &Path, text: &str) -> Result<KeywordRules, ConfigError> {
     let file = path.display().to_string();
-    let raw: RawKeywords = toml::from_str(text).map_err(|err| {
+    let document: Map<String, Value> = toml::from_str(text).map_err(|err| {
         ConfigError::one(Problem {
             file: file.clone(),
             line: err.span().map(|span| line_of_offset(text, span.start)),
@@ -287,16 +282,36 @@ pub fn parse_keywords(path: &Path, text: &str) -> Result<KeywordRules, ConfigErr
             message,
         });
     };
-    if raw.brand.is_empty() && raw.topic.is_empty() {
+    let raw_brands: Vec<(usize, Option<RawBrand>)> = entries(&document, "brand", &mut problem);
+    let raw_topics: Vec<(usize, Option<RawTopic>)> = entries(&document, "topic", &mut problem);
+    // Every brand name, also of entries that could not be read, so `competitor_of`
+    // naming one of them is not reported as well.
+    let names: HashSet<String> = document
+        .get("brand")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| Some(entry.get("name")?.as_str()?.to_lowercase()))
+        .collect();
+    for key in document
+        .keys()
+        .filter(|key| !["brand", "topic"].contains(&key.as_str()))
+    {
+        problem(
+            key.clone(),
+            format!("unknown field `{key}`, expected `brand` or `topic`"),
+        );
+    }
+    if raw_brands.is_empty() && raw_topics.is_empty() {
         problem(
             "brand".into(),
             "no [[brand]] or [[topic]] entries: nothing would ever match".into(),
         );
     }
     let mut seen = HashSet::new();
-    let names: HashSet<String> = raw.brand.iter().map(|b| b.name.to_lowercase()).collect();
-    let mut brands = Vec::with_capacity(raw.brand.len());
-    for (index, raw) in raw.brand.into_iter().enumerate() {
+    let mut brands = Vec::with_capacity(raw_brands.len());
+    for (index, raw) in raw_brands {
+        let Some(raw) = raw else { continue };
         let key = |field: &str| format!("brand[{index}].{field}");
         check_name(&raw.name, &mut seen, key("name"), &mut problem);
         if raw.terms.is_empty()
@@ -396,8 +411,9 @@ pub fn parse_keywords(path: &Path, text: &str) -> Result<KeywordRules, ConfigErr
             severity,
         });
     }
-    let mut topics = Vec::with_capacity(raw.topic.len());
-    for (index, raw) in raw.topic.into_iter().enumerate() {
+    let mut topics = Vec::with_capacity(raw_topics.len());
+    for (index, raw) in raw_topics {
+        let Some(raw) = raw else { continue };
         let key = |field: &str| format!("topic[{index}].{field}");
         check_name(&raw.name, &mut seen, key("name"), &mut problem);
         if raw.all.is_empty() && raw.any.is_empty() {
@@ -439,6 +455,41 @@ pub fn parse_keywords(path: &Path, text: &str) -> Result<KeywordRules, ConfigErr
     } else {
         Err(ConfigError::new(problems))
     }
+}
+
+/// Each `[[section]]` entry read on its own, so a wrong type in one hides nothing else;
+/// an entry with a wrong-typed or unknown key is reported and given as `None`, not
+/// checked further (its repaired remains would only produce follow-on complaints).
+fn entries<T: DeserializeOwned>(
+    document: &Map<String, Value>,
+    section: &str,
+    problem: &mut impl FnMut(String, String),
+) -> Vec<(usize, Option<T>)> {
+    let list = match document.get(section) {
+        None => return Vec::new(),
+        Some(Value::Array(list)) => list,
+        Some(other) => {
+            problem(
+                section.into(),
+                format!("expected a list of [[{section}]] tables, found {other}"),
+            );
+            return Vec::new();
+        }
+    };
+    let mut entries = Vec::with_capacity(list.len());
+    for (index, entry) in list.iter().enumerate() {
+        let (parsed, errors) = deserialize_table(entry.clone(), None);
+        let clean = errors.is_empty();
+        for err in errors {
+            let key = match err.key.as_str() {
+                "" => format!("{section}[{index}]"),
+                field => format!("{section}[{index}].{field}"),
+            };
+            problem(key, err.message);
+        }
+        entries.push((index, parsed.filter(|_| clean)));
+    }
+    entries
 }
 
 /// The most `all` terms a topic may have (they are tracked in a bit set).
@@ -584,6 +635,60 @@ mod tests {
         let err = parse("[[brand]]\nname = \"A\nterms = 1\n").unwrap_err();
         assert_eq!(err.problems[0].line, Some(2));
         assert!(parse("").is_err());
+    }
+
+    #[test]
+    fn a_wrong_type_names_its_key_and_line_and_hides_no_other_entry() {
+        let text = "[[brand]]\nname = \"A\"\nterms = \"x\"\n\n[[brand]]\nname = \"B\"\nterms = [\"b\"]\nmin_followers = 1.5\n\n[[brand]]\nname = \"C\"\nterms = [\"\"]\ncompetitor_of = \"A\"\n";
+        let err = parse(text).unwrap_err();
+        assert_eq!(
+            keys_and_lines(&err),
+            [
+                ("brand[0].terms", Some(3)),
+                ("brand[1].min_followers", Some(8)),
+                ("brand[2].terms", Some(12)),
+            ]
+        );
+        assert!(
+            err.problems[0]
+                .message
+                .contains("invalid type: string \"x\"")
+        );
+        let err = parse("brands = []\n[[brand]]\nname = \"A\"\nterms = [\"a\"]\n").unwrap_err();
+        assert_eq!(keys_and_lines(&err), [("brands", Some(1))]);
+    }
+
+    #[test]
+    fn an_unreadable_file_gives_the_os_reason_and_its_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("keywords.toml");
+        let err = load_keywords(&missing).unwrap_err();
+        let expected = format!(
+            "cannot read {}: No such file or directory (os error 2)",
+            missing.display()
+        );
+        assert_eq!(err.problems[0].message, expected);
+        assert_eq!(
+            (err.problems[0].key.as_str(), err.problems[0].line),
+            ("keywords", None)
+        );
+
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::write(&missing, "[[brand]]\nname = \"A\"\nterms = [\"a\"]\n").unwrap();
+        std::fs::set_permissions(&missing, std::fs::Permissions::from_mode(0o000)).unwrap();
+        if std::fs::read(&missing).is_ok() {
+            println!("running as root: permissions are not checked, skipping the chmod 000 case");
+        } else {
+            let err = load_keywords(&missing).unwrap_err();
+            assert!(
+                err.problems[0]
+                    .message
+                    .ends_with("Permission denied (os error 13)"),
+                "{err}"
+            );
+        }
+        let err = load_keywords(dir.path()).unwrap_err();
+        assert!(err.problems[0].message.contains("Is a directory"), "{err}");
     }
 
     #[test]

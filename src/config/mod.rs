@@ -19,7 +19,7 @@ use crate::sources::{PollSettings, SourceConfig};
 
 use crate::keywords::{KeywordRules, load_keywords};
 pub use crate::settings::{ConfigError, Problem};
-use crate::settings::{TomlSource, line_of_offset};
+use crate::settings::{TomlSource, deserialize_table, line_of_offset};
 use crate::telemetry::LogFormat;
 
 use crate::settings::DurationSetting;
@@ -69,20 +69,36 @@ pub struct LogSettings {
 
 /// Loads the layered configuration and the keywords file it names.
 pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
-    let layers = Layers::read(file)?;
-    let raw = layers.deserialize()?;
-    layers.validate(raw)
+    let env = std::env::vars_os()
+        .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)));
+    load_with_env(file, env)
+}
+
+/// [`load`] with the process environment given as `(name, value)` pairs, so tests can
+/// layer variables without mutating the process's own environment.
+fn load_with_env(
+    file: Option<&Path>,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<Config, ConfigError> {
+    let layers = Layers::read(file, env)?;
+    let (raw, problems) = layers.deserialize()?;
+    layers.validate(raw, problems)
 }
 
 /// The three layers, kept so problems can be traced to the one that set a key.
 struct Layers {
     defaults: TomlSource,
     user: Option<TomlSource>,
+    /// Names (never values: they may be secrets) of the `MENTIOND__…` variables set.
+    env_names: Vec<String>,
     merged: config::Config,
 }
 
 impl Layers {
-    fn read(file: Option<&Path>) -> Result<Layers, ConfigError> {
+    fn read(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Layers, ConfigError> {
         let defaults = TomlSource::new(Path::new("built-in defaults"), DEFAULT_CONFIG.into());
         let mut builder = config::Config::builder().add_source(config::File::from_str(
             DEFAULT_CONFIG,
@@ -109,11 +125,21 @@ impl Layers {
             builder = builder.add_source(config::File::from_str(&text, config::FileFormat::Toml));
             user = Some(TomlSource::new(path, text));
         }
+        let prefix = format!("{ENV_PREFIX}__");
+        let env: config::Map<String, String> = env
+            .into_iter()
+            .filter(|(name, _)| {
+                name.get(..prefix.len())
+                    .is_some_and(|start| start.eq_ignore_ascii_case(&prefix))
+            })
+            .collect();
+        let env_names = env.keys().cloned().collect();
         builder = builder.add_source(
             config::Environment::with_prefix(ENV_PREFIX)
                 .prefix_separator("__")
                 .separator("__")
-                .try_parsing(true),
+                .try_parsing(true)
+                .source(Some(env)),
         );
         let merged = builder.build().map_err(|err| {
             ConfigError::one(Problem {
@@ -126,71 +152,178 @@ impl Layers {
         Ok(Layers {
             defaults,
             user,
+            env_names,
             merged,
         })
     }
 
-    /// A problem at `key`, attributed to the layer that set it.
-    fn problem(&self, key: &str, message: impl Into<String>) -> Problem {
-        let message = message.into();
-        if let Some(user) = &self.user
-            && let Some(line) = user.line_of(key)
-        {
-            return Problem {
-                file: user.path.display().to_string(),
-                line: Some(line),
-                key: key.into(),
-                message,
-            };
-        }
+    /// The variable that sets `key`, as it is spelled in the environment.
+    fn env_var_setting(&self, key: &str) -> Option<&str> {
         let var = env_var_for(key);
-        if std::env::var_os(&var).is_some() {
-            return Problem {
-                file: format!("environment variable {var}"),
-                line: None,
-                key: key.into(),
-                message,
-            };
-        }
-        let (file, line) = match (&self.user, self.defaults.line_of(key)) {
-            (_, Some(line)) => (
-                "built-in defaults (config/mentiond.toml)".to_string(),
-                Some(line),
-            ),
-            (Some(user), None) => (user.path.display().to_string(), None),
-            (None, None) => ("built-in defaults (config/mentiond.toml)".to_string(), None),
-        };
-        Problem {
+        self.env_names
+            .iter()
+            .find(|name| name.eq_ignore_ascii_case(&var))
+            .map(String::as_str)
+    }
+
+    /// A problem at `key`, attributed to the layer whose value won: an environment
+    /// variable beats the user's file, which beats the built-in defaults. A key a file
+    /// does not set (a missing `receivers[0].url`) is located at its nearest enclosing
+    /// table in the file that set that table.
+    fn problem(&self, key: &str, message: impl Into<String>) -> Problem {
+        let located = |file: String, line: Option<usize>| Problem {
             file,
             line,
             key: key.into(),
-            message,
+            message: message.into(),
+        };
+        if let Some(var) = self.env_var_setting(key) {
+            return located(format!("environment variable {var}"), None);
         }
+        let defaults_file = || "built-in defaults (config/mentiond.toml)".to_string();
+        let Some(user) = &self.user else {
+            return located(defaults_file(), self.defaults.line_of_nearest(key));
+        };
+        if let Some(line) = user.line_of(key) {
+            return located(user.path.display().to_string(), Some(line));
+        }
+        // A `[[sources]]`, `[[receivers]]` or `[[routes]]` list in the user's file
+        // replaces the default one, so its entries' keys never come from the defaults.
+        let in_user_list = key
+            .find('[')
+            .is_some_and(|open| user.line_of(&key[..open]).is_some());
+        if !in_user_list && let Some(line) = self.defaults.line_of(key) {
+            return located(defaults_file(), Some(line));
+        }
+        if let Some(line) = user.line_of_nearest(key) {
+            return located(user.path.display().to_string(), Some(line));
+        }
+        located(defaults_file(), self.defaults.line_of_nearest(key))
     }
 
-    fn deserialize(&self) -> Result<RawConfig, ConfigError> {
-        let mut unknown = Vec::new();
-        let mut record = |path: serde_ignored::Path<'_>| unknown.push(path.to_string());
-        let deserializer = serde_ignored::Deserializer::new(self.merged.clone(), &mut record);
-        let result: Result<RawConfig, _> = serde_path_to_error::deserialize(deserializer);
-        let mut problems: Vec<Problem> = unknown
+    /// Deserializes each top-level section, and each entry of `[[sources]]`,
+    /// `[[receivers]]` and `[[routes]]`, on its own, so a wrong type in one does not hide
+    /// the problems of the others: a key with a wrong type is reported and then read as
+    /// its built-in default (an entry of a list that cannot be read is left out).
+    fn deserialize(&self) -> Result<(RawConfig, Vec<Problem>), ConfigError> {
+        let defaults: serde_json::Value = toml::from_str(DEFAULT_CONFIG)
+            .map_err(|err| ConfigError::one(self.problem("(syntax)", err.message().to_string())))?;
+        let merged: serde_json::Value = self.merged.clone().try_deserialize().map_err(|err| {
+            ConfigError::one(self.problem(&format!("{ENV_PREFIX}__*"), err.to_string()))
+        })?;
+        let serde_json::Value::Object(mut sections) = merged else {
+            return Err(ConfigError::one(
+                self.problem("(syntax)", "the configuration is not a table"),
+            ));
+        };
+        let mut problems = Vec::new();
+        macro_rules! section {
+            ($key:literal) => {
+                self.section(
+                    $key,
+                    sections.remove($key),
+                    defaults.get($key),
+                    &mut problems,
+                )
+            };
+        }
+        let keywords = section!("keywords");
+        let storage = section!("storage");
+        let poll = section!("poll");
+        let delivery = section!("delivery");
+        let log = section!("log");
+        let api = section!("api");
+        let route_defaults = section!("route_defaults");
+        let sources = self.entries("sources", sections.remove("sources"), &mut problems);
+        let receivers_value = sections.remove("receivers");
+        let declared_receivers = receivers_value
             .iter()
-            .map(|key| self.problem(key, "unknown key"))
+            .filter_map(serde_json::Value::as_array)
+            .flatten()
+            .filter_map(|entry| entry.get("name")?.as_str())
+            .map(str::to_string)
             .collect();
-        match result {
-            Ok(raw) if problems.is_empty() => Ok(raw),
-            Ok(_) => Err(ConfigError::new(problems)),
-            Err(err) => {
-                let key = err.path().to_string();
-                let message = err.into_inner().to_string();
-                problems.push(self.problem(&key, message));
-                Err(ConfigError::new(problems))
+        let receivers = self.entries("receivers", receivers_value, &mut problems);
+        let routes = self.entries("routes", sections.remove("routes"), &mut problems);
+        for key in sections.keys() {
+            problems.push(self.problem(key, "unknown key"));
+        }
+        let (
+            Some(keywords),
+            Some(storage),
+            Some(poll),
+            Some(delivery),
+            Some(log),
+            Some(api),
+            Some(route_defaults),
+        ) = (keywords, storage, poll, delivery, log, api, route_defaults)
+        else {
+            return Err(ConfigError::new(problems));
+        };
+        let raw = RawConfig {
+            keywords,
+            storage,
+            poll,
+            delivery,
+            log,
+            api,
+            sources,
+            receivers,
+            declared_receivers,
+            route_defaults,
+            routes,
+        };
+        Ok((raw, problems))
+    }
+
+    /// One table, its problems located under `key`.
+    fn section<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &str,
+        value: Option<serde_json::Value>,
+        fallback: Option<&serde_json::Value>,
+        problems: &mut Vec<Problem>,
+    ) -> Option<T> {
+        let value = value.or_else(|| fallback.cloned())?;
+        let (table, errors) = deserialize_table(value, fallback);
+        let mut found: Vec<Problem> = errors
+            .into_iter()
+            .map(|err| self.problem(&subkey(key, &err.key), err.message))
+            .collect();
+        // Keys are read in name order; show them in the order the user wrote them.
+        found.sort_by_key(|problem| problem.line);
+        problems.extend(found);
+        table
+    }
+
+    /// Each entry of an array of tables, read on its own; `None` for one that cannot be.
+    fn entries<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &str,
+        value: Option<serde_json::Value>,
+        problems: &mut Vec<Problem>,
+    ) -> Vec<Option<T>> {
+        match value {
+            None => Vec::new(),
+            Some(serde_json::Value::Array(items)) => items
+                .into_iter()
+                .enumerate()
+                .map(|(index, item)| {
+                    self.section(&format!("{key}[{index}]"), Some(item), None, problems)
+                })
+                .collect(),
+            Some(other) => {
+                problems.push(self.problem(
+                    key,
+                    format!("expected a list of [[{key}]] tables, found {other}"),
+                ));
+                Vec::new()
             }
         }
     }
 
-    fn validate(&self, raw: RawConfig) -> Result<Config, ConfigError> {
-        let mut problems = Vec::new();
+    fn validate(&self, raw: RawConfig, problems: Vec<Problem>) -> Result<Config, ConfigError> {
+        let mut problems = problems;
         let mut duration = |key: &str, value: &DurationSetting| -> Duration {
             value.to_duration().unwrap_or_else(|message| {
                 problems.push(self.problem(key, message));
@@ -258,17 +391,16 @@ impl Layers {
         let keywords = match load_keywords(&keywords_path) {
             Ok(rules) => rules,
             Err(err) => {
-                if err
+                match err
                     .problems
                     .iter()
-                    .any(|p| p.key == "keywords" && p.line.is_none())
+                    .find(|p| p.key == "keywords" && p.line.is_none())
                 {
-                    problems.push(self.problem(
-                        "keywords",
-                        format!("cannot read {}", keywords_path.display()),
-                    ));
-                } else {
-                    problems.extend(err.problems);
+                    // The file could not be read: blame the `keywords` setting naming it.
+                    Some(unreadable) => {
+                        problems.push(self.problem("keywords", unreadable.message.clone()))
+                    }
+                    None => problems.extend(err.problems),
                 }
                 KeywordRules::default()
             }
@@ -278,21 +410,28 @@ impl Layers {
         let sources = self.validate_sources(raw.sources, &poll, &mut problems);
         // Routes are checked against every declared receiver name, valid or not, so one
         // bad receiver is reported once rather than again at each route naming it.
-        let declared: HashSet<String> = raw.receivers.iter().map(|r| r.name.clone()).collect();
         let receivers = self.validate_receivers(raw.receivers, &mut problems);
-        let (routes, route_problems) = parse_routes(
-            raw.routes,
-            &raw.route_defaults,
-            &RouteContext {
-                receivers: &declared,
-                keywords: &keywords,
-            },
-        );
-        problems.extend(
-            route_problems
-                .into_iter()
-                .map(|err| self.problem(&err.key, err.message)),
-        );
+        // A route that could not be read at all is reported already; checking the others
+        // without it would blame them for what it said.
+        let routes = match raw.routes.into_iter().collect::<Option<Vec<_>>>() {
+            Some(routes) => {
+                let (routes, route_problems) = parse_routes(
+                    routes,
+                    &raw.route_defaults,
+                    &RouteContext {
+                        receivers: &raw.declared_receivers,
+                        keywords: &keywords,
+                    },
+                );
+                problems.extend(
+                    route_problems
+                        .into_iter()
+                        .map(|err| self.problem(&err.key, err.message)),
+                );
+                routes
+            }
+            None => Vec::new(),
+        };
         let storage_path = self.storage_path(&raw.storage.path);
         if storage_path.as_os_str().is_empty() {
             // SQLite would open a temporary database that vanishes at exit.
@@ -342,13 +481,14 @@ impl Layers {
 
     fn validate_sources(
         &self,
-        raw: Vec<raw::RawStage>,
+        raw: Vec<Option<raw::RawStage>>,
         poll: &PollSettings,
         problems: &mut Vec<Problem>,
     ) -> Vec<SourceConfig> {
         let mut names = HashSet::new();
         let mut sources = Vec::new();
         for (index, stage) in raw.into_iter().enumerate() {
+            let Some(stage) = stage else { continue };
             let key = |field: &str| format!("sources[{index}].{field}");
             check_name(self, &stage.name, &key("name"), &mut names, problems);
             match SourceConfig::parse(
@@ -370,12 +510,13 @@ impl Layers {
 
     fn validate_receivers(
         &self,
-        raw: Vec<raw::RawStage>,
+        raw: Vec<Option<raw::RawStage>>,
         problems: &mut Vec<Problem>,
     ) -> Vec<ReceiverConfig> {
         let mut names = HashSet::new();
         let mut receivers = Vec::new();
         for (index, stage) in raw.into_iter().enumerate() {
+            let Some(stage) = stage else { continue };
             let key = |field: &str| format!("receivers[{index}].{field}");
             check_name(self, &stage.name, &key("name"), &mut names, problems);
             match ReceiverKind::parse(&stage.kind, stage.options) {
@@ -396,7 +537,7 @@ impl Layers {
             .user
             .as_ref()
             .is_some_and(|user| user.line_of("storage.path").is_some())
-            || std::env::var_os(env_var_for("storage.path")).is_some();
+            || self.env_var_setting("storage.path").is_some();
         match std::env::var("STATE_DIRECTORY") {
             Ok(dirs) if !user_set && !dirs.is_empty() => {
                 // systemd joins several StateDirectory= entries with ':'; the first is ours.
@@ -419,6 +560,15 @@ fn check_name(
         problems.push(layers.problem(key, "must not be empty"));
     } else if !names.insert(name.to_string()) {
         problems.push(layers.problem(key, format!("name `{name}` is used twice")));
+    }
+}
+
+/// `key` inside the table at `table`: (`sources[0]`, `url`) → `sources[0].url`.
+fn subkey(table: &str, key: &str) -> String {
+    match key {
+        "" => table.to_string(),
+        _ if key.starts_with('[') => format!("{table}{key}"),
+        _ => format!("{table}.{key}"),
     }
 }
 

@@ -2,14 +2,17 @@
 //! stay strings and per-kind options stay maps until `config::load` validates them.
 //! No logic and no defaults here; defaults live only in `config/mentiond.toml`.
 
+use std::collections::HashSet;
+
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::routing::settings::{RawRoute, RawRouteDefaults};
 use crate::settings::DurationSetting;
 
-/// The whole configuration after layering, before validation.
-#[derive(Debug, Deserialize)]
+/// The whole configuration after layering, before validation, assembled section by
+/// section (a `None` entry is one that could not be read, reported already).
+#[derive(Debug)]
 pub struct RawConfig {
     /// Path of the keywords file.
     pub keywords: String,
@@ -24,16 +27,15 @@ pub struct RawConfig {
     /// `[api]`.
     pub api: RawApi,
     /// `[[sources]]`.
-    #[serde(default)]
-    pub sources: Vec<RawStage>,
+    pub sources: Vec<Option<RawStage>>,
     /// `[[receivers]]`.
-    #[serde(default)]
-    pub receivers: Vec<RawStage>,
+    pub receivers: Vec<Option<RawStage>>,
+    /// The `name` of every `[[receivers]]` entry, readable or not.
+    pub declared_receivers: HashSet<String>,
     /// `[route_defaults]`: what a route leaves unset.
     pub route_defaults: RawRouteDefaults,
     /// `[[routes]]`.
-    #[serde(default)]
-    pub routes: Vec<RawRoute>,
+    pub routes: Vec<Option<RawRoute>>,
 }
 
 /// `[storage]`.

@@ -1,7 +1,7 @@
 //! Configuration loading: layering, validation, and problems that name file, key and line.
 //!
-//! Environment-variable layering is exercised by the integration tests, which run the
-//! binary as a child process, so these tests never mutate the process environment.
+//! Environment variables are given to `load_with_env` (and the integration tests run the
+//! binary as a child process), so these tests never mutate the process environment.
 
 use std::path::{Path, PathBuf};
 
@@ -263,4 +263,100 @@ fn an_empty_storage_path_is_refused_not_a_temporary_database() {
     assert_eq!(keys(&found), ["storage.path"]);
     assert_eq!(found[0].line, Some(2));
     assert!(found[0].message.contains("must not be empty"), "{found:?}");
+}
+
+#[test]
+fn a_problem_set_by_an_environment_variable_names_the_variable_even_when_the_file_sets_it() {
+    let (_dir, path) = write_config("[poll]\ninterval = \"5m\"\n");
+    let env = [("MENTIOND__POLL__INTERVAL".to_string(), "banana".to_string())];
+    let found = load_with_env(Some(&path), env).unwrap_err().problems;
+    assert_eq!(keys(&found), ["poll.interval"]);
+    assert_eq!(
+        found[0].file,
+        "environment variable MENTIOND__POLL__INTERVAL"
+    );
+    assert_eq!(found[0].line, None);
+    // A type error set by a variable is blamed on it too, and the file's own
+    // problems are still located in the file.
+    let (_dir, path) = write_config("[poll]\njitter = 0.2\n[log]\nformat = \"xml\"\n");
+    let env = [("MENTIOND__POLL__JITTER".to_string(), "banana".to_string())];
+    let found = load_with_env(Some(&path), env).unwrap_err().problems;
+    assert_eq!(keys(&found), ["poll.jitter", "log.format"]);
+    assert_eq!(found[0].file, "environment variable MENTIOND__POLL__JITTER");
+    assert_eq!(found[1].line, Some(4));
+}
+
+#[test]
+fn a_float_where_an_integer_is_expected_is_refused_with_key_and_line() {
+    let found = problems("[poll]\nuser_agent = \"x\"\nmax_body_bytes = 1e30\n");
+    assert_eq!(keys(&found), ["poll.max_body_bytes"]);
+    assert_eq!(found[0].line, Some(3));
+    assert!(found[0].message.contains("floating point"), "{found:?}");
+    let found = problems("[api]\nmax_connections = 2.0\n");
+    assert_eq!(keys(&found), ["api.max_connections"]);
+    assert_eq!(found[0].line, Some(2));
+}
+
+#[test]
+fn type_errors_in_three_sections_do_not_hide_each_other_or_the_rest() {
+    let found = problems(
+        "[poll]\nmax_body_bytes = \"big\"\ninterval = \"soon\"\n\
+         [delivery]\ntimeout = 1.5\n\
+         [[sources]]\nkind = 5\nname = \"a\"\n\
+         [[sources]]\nkind = \"feed\"\nname = \"b\"\nurl = \"ftp://x\"\n\
+         [[receivers]]\nkind = \"webhook\"\nname = \"hook\"\n\
+         [[routes]]\nreceivers = [\"hook\", \"missing\"]\nmax_hits = 2.5\n\
+         [[routes]]\nreceivers = [\"hook\"]\n",
+    );
+    assert_eq!(
+        keys(&found),
+        [
+            "poll.max_body_bytes",
+            "delivery.timeout",
+            "sources[0].kind",
+            "routes[0].max_hits",
+            "poll.interval",
+            "sources[1].url",
+            "receivers[0].url",
+            "routes[0].receivers",
+        ]
+    );
+    assert!(found.iter().all(|p| p.line.is_some()), "{found:?}");
+}
+
+#[test]
+fn a_missing_key_of_a_list_entry_points_at_its_table() {
+    let found = problems(
+        "[[receivers]]\nkind = \"webhook\"\nname = \"hook\"\n[[routes]]\nreceivers = [\"hook\"]\n",
+    );
+    assert_eq!(keys(&found), ["receivers[0].url"]);
+    assert_eq!(found[0].line, Some(1));
+    // Not the default receiver's `path` line: the user's list replaced the default one.
+    let found =
+        problems("[[receivers]]\nkind = \"file\"\nname = \"f\"\n[[routes]]\nreceivers = [\"f\"]\n");
+    assert_eq!(keys(&found), ["receivers[0].path"]);
+    assert!(found[0].file.ends_with("mentiond.toml"), "{found:?}");
+    assert_eq!(found[0].line, Some(1));
+    let found = problems(
+        "receivers = [{ kind = \"webhook\", name = \"h\", url = \"ftp://x\" }]\n[[routes]]\nreceivers = [\"h\"]\n",
+    );
+    assert_eq!(keys(&found), ["receivers[0].url"]);
+    assert_eq!(found[0].line, Some(1));
+}
+
+#[test]
+fn an_unreadable_keywords_file_gives_the_os_reason_and_its_path() {
+    let found = problems("keywords = \"nope.toml\"\n");
+    assert_eq!(keys(&found), ["keywords"]);
+    assert_eq!(found[0].line, Some(1));
+    assert!(
+        found[0]
+            .message
+            .contains("nope.toml: No such file or directory"),
+        "{found:?}"
+    );
+    // A directory cannot be read as a file, whoever runs the tests (root included).
+    let found = problems("keywords = \".\"\n");
+    assert_eq!(keys(&found), ["keywords"]);
+    assert!(found[0].message.contains("Is a directory"), "{found:?}");
 }

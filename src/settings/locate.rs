@@ -136,4 +136,14 @@ mod tests {
         assert_eq!(source.line_of_nearest("storage.path.deeper"), Some(4));
         assert_eq!(source.line_of_nearest("nothing"), None);
     }
+
+    #[test]
+    fn finds_keys_in_inline_tables_and_arrays_of_them() {
+        let text = "receivers = [\n  { kind = \"webhook\", url = \"x\" },\n\n  { kind = \"file\", path = \"a\" },\n]\n[api]\nopts = { token = \"t\" }\n";
+        let source = TomlSource::new(Path::new("c.toml"), text.to_string());
+        assert_eq!(source.line_of("receivers[0].url"), Some(2));
+        assert_eq!(source.line_of("receivers[1].path"), Some(4));
+        assert_eq!(source.line_of("api.opts.token"), Some(7));
+        assert_eq!(source.line_of_nearest("receivers[1].secret"), Some(4));
+    }
 }

@@ -95,14 +95,8 @@ impl FieldError {
 /// Deserializes a kind's options table, naming the offending key on error.
 pub fn parse_options<T: DeserializeOwned>(options: Map<String, Value>) -> Result<T, FieldError> {
     serde_path_to_error::deserialize(Value::Object(options)).map_err(|err| {
-        let key = err.path().to_string();
-        let message = err.into_inner().to_string();
-        // serde reports unknown and missing fields at the table itself; name the field.
-        let key = match (key.as_str(), field_named_in(&message)) {
-            (".", Some(field)) | ("", Some(field)) => field.to_string(),
-            _ => key,
-        };
-        FieldError::new(key, message)
+        let message = err.inner().to_string();
+        FieldError::new(ErrorPlace::of(err.path(), &message).key, message)
     })
 }
 
@@ -117,6 +111,141 @@ impl From<InvalidValue> for String {
     }
 }
 
+/// Deserializes one table (a `[poll]`, one `[[sources]]` entry, one `[[brand]]`) and
+/// reports every wrong-typed, unknown or missing key in it, not only the first: each
+/// offending key is set to its value in `fallback` (or else removed) and the table is
+/// read again. Returns the table (`None` when it cannot be repaired, e.g. a required key
+/// has the wrong type and `fallback` has none) and every problem, relative to the table.
+pub fn deserialize_table<T: DeserializeOwned>(
+    mut value: Value,
+    fallback: Option<&Value>,
+) -> (Option<T>, Vec<FieldError>) {
+    let mut errors: Vec<FieldError> = Vec::new();
+    // Each round repairs one key, so a table cannot need more rounds than it has values.
+    for _ in 0..=count_values(&value) {
+        let mut unknown = Vec::new();
+        let mut record = |path: serde_ignored::Path<'_>| unknown.push(path.to_string());
+        let result: Result<T, _> =
+            serde_path_to_error::deserialize(serde_ignored::Deserializer::new(&value, &mut record));
+        let err = match result {
+            Ok(table) => {
+                errors.extend(
+                    unknown
+                        .into_iter()
+                        .map(|key| FieldError::new(key, "unknown key")),
+                );
+                return (Some(table), errors);
+            }
+            Err(err) => err,
+        };
+        let message = err.inner().to_string();
+        let place = ErrorPlace::of(err.path(), &message);
+        // A repair that leads to a second error at the same key (a required key removed)
+        // says nothing new.
+        if !errors.iter().any(|e| e.key == place.key) {
+            errors.push(FieldError::new(place.key.clone(), message));
+        }
+        if !repair(&mut value, &place.pointer, fallback) {
+            break;
+        }
+    }
+    (None, errors)
+}
+
+/// Where a deserialization error points: the dotted key (`terms`, `urls[2]`) and the
+/// same place as a JSON pointer (`/terms`, `/urls/2`).
+struct ErrorPlace {
+    key: String,
+    pointer: String,
+}
+
+impl ErrorPlace {
+    fn of(path: &serde_path_to_error::Path, message: &str) -> ErrorPlace {
+        let mut place = ErrorPlace {
+            key: String::new(),
+            pointer: String::new(),
+        };
+        let mut last = None;
+        for segment in path.iter() {
+            match segment {
+                serde_path_to_error::Segment::Seq { index } => {
+                    place.key.push_str(&format!("[{index}]"));
+                    place.pointer.push_str(&format!("/{index}"));
+                    last = None;
+                }
+                serde_path_to_error::Segment::Map { key } => {
+                    place.push_field(key);
+                    last = Some(key.as_str());
+                }
+                serde_path_to_error::Segment::Enum { .. }
+                | serde_path_to_error::Segment::Unknown => {}
+            }
+        }
+        // serde reports a missing field at the table itself; name the field.
+        if let Some(field) = field_named_in(message)
+            && last != Some(field)
+        {
+            place.push_field(field);
+        }
+        place
+    }
+
+    fn push_field(&mut self, field: &str) {
+        if !self.key.is_empty() {
+            self.key.push('.');
+        }
+        self.key.push_str(field);
+        self.pointer.push('/');
+        self.pointer
+            .push_str(&field.replace('~', "~0").replace('/', "~1"));
+    }
+}
+
+/// Sets the value at `pointer` to the fallback's, or removes it, or else repairs the
+/// enclosing value; false when nothing is left to repair.
+fn repair(value: &mut Value, pointer: &str, fallback: Option<&Value>) -> bool {
+    let mut pointer = pointer;
+    loop {
+        if let Some(default) = fallback.and_then(|f| f.pointer(pointer))
+            && value.pointer(pointer) != Some(default)
+        {
+            if pointer.is_empty() {
+                *value = default.clone();
+                return true;
+            }
+            if let Some((parent, field)) = split_pointer(pointer)
+                && let Some(Value::Object(table)) = value.pointer_mut(parent)
+            {
+                table.insert(field, default.clone());
+                return true;
+            }
+        }
+        let Some((parent, field)) = split_pointer(pointer) else {
+            return false;
+        };
+        if let Some(Value::Object(table)) = value.pointer_mut(parent)
+            && table.remove(&field).is_some()
+        {
+            return true;
+        }
+        pointer = parent;
+    }
+}
+
+/// `/a/b~1c` → (`/a`, `b/c`); `None` for the whole value.
+fn split_pointer(pointer: &str) -> Option<(&str, String)> {
+    let (parent, last) = pointer.rsplit_once('/')?;
+    Some((parent, last.replace("~1", "/").replace("~0", "~")))
+}
+
+fn count_values(value: &Value) -> usize {
+    match value {
+        Value::Object(table) => 1 + table.values().map(count_values).sum::<usize>(),
+        Value::Array(items) => 1 + items.iter().map(count_values).sum::<usize>(),
+        _ => 1,
+    }
+}
+
 /// Parses a humane duration (`"90s"`, `"5m"`, `"1h 30m"`).
 pub fn parse_duration(text: &str) -> Result<Duration, InvalidValue> {
     humantime::parse_duration(text.trim()).map_err(|err| {
@@ -127,8 +256,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, InvalidValue> {
 }
 
 /// A duration as a settings file may write it: text (`"5m"`) or whole seconds.
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 pub enum DurationSetting {
     /// Humane text, parsed by [`parse_duration`].
     Text(String),
@@ -143,6 +271,34 @@ impl DurationSetting {
             DurationSetting::Seconds(secs) => Ok(Duration::from_secs(*secs)),
             DurationSetting::Text(text) => parse_duration(text),
         }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DurationSetting {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = DurationSetting;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a duration such as \"5m\" or a whole number of seconds")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<DurationSetting, E> {
+                Ok(DurationSetting::Text(text.to_string()))
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, secs: u64) -> Result<DurationSetting, E> {
+                Ok(DurationSetting::Seconds(secs))
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, secs: i64) -> Result<DurationSetting, E> {
+                u64::try_from(secs)
+                    .map(DurationSetting::Seconds)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(secs), &self))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
     }
 }
 

@@ -61,6 +61,38 @@ fn bad_configuration_exits_2_listing_every_problem() {
 }
 
 #[test]
+fn check_lists_type_errors_and_every_other_problem_in_one_run() {
+    let workspace = Workspace::new(
+        "[poll]\nmax_body_bytes = 1e30\n[[sources]]\nkind = \"feed\"\nname = \"news\"\nurl = \"not a url\"\n\
+         [[receivers]]\nkind = \"webhook\"\nname = \"hook\"\n[[routes]]\nreceivers = [\"hook\", \"nobody\"]\nmax_hits = 2.5\n",
+    );
+    let output = Command::new(BIN)
+        .args([
+            "--config",
+            workspace.config_path().to_str().unwrap(),
+            "check",
+        ])
+        .env("MENTIOND__DELIVERY__TIMEOUT", "banana")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let text = stderr(&output);
+    let file = workspace.config_path().display().to_string();
+    for expected in [
+        // The workspace writes 6 lines of [storage] and [delivery] before the body.
+        format!("{file}:8: poll.max_body_bytes: invalid type: floating point"),
+        format!("{file}:18: routes[0].max_hits: invalid type: floating point `2.5`"),
+        "environment variable MENTIOND__DELIVERY__TIMEOUT: delivery.timeout: invalid duration `banana`".to_string(),
+        format!("{file}:12: sources[0].url: invalid URL `not a url`"),
+        format!("{file}:13: receivers[0].url: set `url`, `url_env` or `url_file`"),
+        format!("{file}:17: routes[0].receivers: no receiver named `nobody`"),
+    ] {
+        assert!(text.contains(&expected), "missing `{expected}` in:\n{text}");
+    }
+    assert_eq!(text.lines().count(), 7, "{text}");
+}
+
+#[test]
 fn environment_overrides_are_layered_and_located() {
     let workspace = Workspace::new("");
     let run = |var: &str, value: &str| {
