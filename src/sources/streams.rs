@@ -229,6 +229,7 @@ impl SeenSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sources::test_log::Captured;
     use std::collections::VecDeque;
 
     struct Scripted {
@@ -351,38 +352,9 @@ mod tests {
         assert!(all_fail.fetch(None).await.is_err());
     }
 
-    /// Collects what is logged on this thread while the guard lives.
-    #[derive(Clone, Default)]
-    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Captured {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl Captured {
-        fn count(&self, needle: &str) -> usize {
-            String::from_utf8_lossy(&self.0.lock().unwrap())
-                .matches(needle)
-                .count()
-        }
-    }
-
     #[tokio::test(start_paused = true)]
     async fn a_resting_stream_is_skipped_while_the_others_keep_their_schedule() {
-        let log = Captured::default();
-        let writer = log.clone();
-        let _guard = tracing::subscriber::set_default(
-            tracing_subscriber::fmt()
-                .with_writer(move || writer.clone())
-                .with_max_level(tracing::Level::INFO)
-                .finish(),
-        );
+        let (log, _guard) = Captured::start(tracing::Level::INFO);
         let rest = |state, wait| {
             Ok(StreamPage {
                 not_before: Some(Duration::from_secs(wait)),
