@@ -207,6 +207,25 @@ pub trait Source: Send + Sync {
     fn wake(&self) -> Option<Arc<tokio::sync::Notify>> {
         None
     }
+
+    /// How many streams failed in the last fetch of a source made of several (feed
+    /// URLs, queries, hashtags), so the poll loop logs one line per poll naming the
+    /// count instead of one per stream. `None`, the default: none failed, or the
+    /// source has no streams.
+    fn stream_failures(&self) -> Option<StreamFailures> {
+        None
+    }
+}
+
+/// The streams of one fetch that failed: `failing` of `streams`, and the first error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamFailures {
+    /// Streams whose request failed.
+    pub failing: usize,
+    /// Streams asked in that fetch.
+    pub streams: usize,
+    /// The first failure, as [`SourceError`] displays it (not escaped).
+    pub first_error: String,
 }
 
 /// Why a poll failed.
