@@ -126,7 +126,7 @@ struct PostView {
     author: ProfileView,
     record: PostRecord,
     embed: Option<Embed>,
-    indexed_at: Option<DateTime<Utc>>,
+    indexed_at: DateTime<Utc>,
 }
 
 #[derive(Deserialize)]
@@ -368,7 +368,7 @@ impl Bluesky {
                 .created_at
                 .and_then(|at| DateTime::parse_from_rfc3339(&at).ok())
                 .map(|at| at.with_timezone(&Utc))
-                .or(view.indexed_at),
+                .or(Some(view.indexed_at)),
             kind: Some(kind.to_string()),
             in_reply_to: view.record.reply.map(|reply| reply.parent.uri),
         }
@@ -410,7 +410,7 @@ impl Streams for Bluesky {
         let reply = self.get::<SearchReply>(url).await?;
         let fetched = reply.body.posts.len();
         let views: Vec<PostView> = decode_items(&self.name, reply.body.posts);
-        let newest = views.iter().filter_map(|view| view.indexed_at).max();
+        let newest = views.iter().map(|view| view.indexed_at).max();
         let mut posts: Vec<Post> = views.into_iter().map(|view| self.to_post(view)).collect();
         self.add_followers(&mut posts).await;
         // The first poll takes the newest page only; backfill is not the point.

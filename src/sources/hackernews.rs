@@ -82,7 +82,7 @@ struct SearchResponse {
 struct Hit {
     #[serde(rename = "objectID")]
     object_id: String,
-    created_at_i: Option<i64>,
+    created_at_i: i64,
     author: Option<String>,
     title: Option<String>,
     url: Option<String>,
@@ -151,9 +151,7 @@ impl HackerNews {
             }),
             text: parts.join("\n"),
             lang: None,
-            created_at: hit
-                .created_at_i
-                .and_then(|at| DateTime::from_timestamp(at, 0)),
+            created_at: DateTime::from_timestamp(hit.created_at_i, 0),
             kind: Some(if is_comment { "comment" } else { "post" }.to_string()),
             in_reply_to: if is_comment {
                 hit.parent_id.map(|id| id.to_string())
@@ -197,7 +195,7 @@ impl Streams for HackerNews {
             .json::<SearchResponse>(self.api.http().get(url))
             .await?;
         let hits: Vec<Hit> = decode_items(&self.name, reply.body.hits);
-        let newest = hits.iter().filter_map(|hit| hit.created_at_i).max();
+        let newest = hits.iter().map(|hit| hit.created_at_i).max();
         let watermark = state
             .as_ref()
             .map(|s| s.watermark)
