@@ -4,9 +4,15 @@
 //! No I/O and no clock here. The JSON form of [`Post`] is mentiond's own
 //! interchange format (the `jsonl` source reads it, alerts embed it), so the
 //! types derive serde; platform wire formats stay inside `sources/*`.
+//!
+//! [`decode_lenient`] is the one decoder of untrusted items (this form and every
+//! platform's wire items): an optional field with an invalid value is dropped and
+//! reported instead of costing the whole item.
 
 use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 /// A stored hit's row id: what `mentiond ack`, the API and alerts show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -112,16 +118,30 @@ pub enum PostParseError {
 }
 
 impl Post {
-    /// Parses one line of the JSON post form, rejecting empty `source` or `id`.
+    /// Parses one line of the JSON post form, rejecting empty `source` or `id`; an
+    /// optional field with an invalid value is dropped (see [`Post::from_json_lenient`]).
     pub fn from_json(line: &str) -> Result<Post, PostParseError> {
-        let post: Post = serde_json::from_str(line)?;
+        Post::from_json_lenient(line).map(|(post, _)| post)
+    }
+
+    /// Like [`Post::from_json`], also returning the optional fields whose invalid
+    /// values were dropped (`created_at: "yesterday"`), so the caller can warn.
+    pub fn from_json_lenient(line: &str) -> Result<(Post, Vec<DroppedField>), PostParseError> {
+        // The well-formed line, by far the most common, is decoded once and directly.
+        let (post, dropped) = match serde_json::from_str::<Post>(line) {
+            Ok(post) => (post, Vec::new()),
+            Err(err) => {
+                let value: Value = serde_json::from_str(line).map_err(|_| err)?;
+                decode_lenient(value)?
+            }
+        };
         if post.source.trim().is_empty() {
             return Err(PostParseError::Empty("source"));
         }
         if post.id.trim().is_empty() {
             return Err(PostParseError::Empty("id"));
         }
-        Ok(post)
+        Ok((post, dropped))
     }
 
     /// A stable key for the author within the post's source, if any is known.
@@ -129,6 +149,115 @@ impl Post {
         let author = self.author.as_ref()?;
         author.id.as_deref().or(author.handle.as_deref())
     }
+}
+
+/// An optional field whose invalid value [`decode_lenient`] dropped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DroppedField {
+    /// Where it was: keys joined by `.`, array positions as `[]` (`author.followers`).
+    pub field: String,
+    /// The dropped value as JSON, cut to [`EXAMPLE_CHARS`] characters; attacker-controlled.
+    pub example: String,
+}
+
+/// Longest example value kept in a [`DroppedField`].
+pub const EXAMPLE_CHARS: usize = 80;
+
+/// Fields one item may lose before it counts as malformed.
+const MAX_DROPPED: usize = 16;
+
+/// Decodes one untrusted item as `T`. A field that fails to decode is removed (an
+/// array element takes its whole array with it) and decoding is tried again: when
+/// `T` then accepts the item, that field was optional (an `Option` or
+/// `#[serde(default)]`) and is reported as a [`DroppedField`]; when the failure comes
+/// back at or above a removed field, that field was required and the first error is
+/// returned, so a bad `id` or `text` still makes the item malformed.
+pub fn decode_lenient<T: DeserializeOwned>(
+    mut value: Value,
+) -> Result<(T, Vec<DroppedField>), serde_json::Error> {
+    let mut removed: Vec<Vec<Step>> = Vec::new();
+    let mut dropped = Vec::new();
+    let mut first_error = None;
+    loop {
+        let err = match serde_path_to_error::deserialize::<_, T>(&value) {
+            Ok(decoded) => return Ok((decoded, dropped)),
+            Err(err) => err,
+        };
+        let path = field_path(err.path());
+        let first = first_error.take().unwrap_or_else(|| err.into_inner());
+        let removable = path.filter(|path| {
+            removed.len() < MAX_DROPPED && !removed.iter().any(|done| done.starts_with(path))
+        });
+        let Some((path, example)) =
+            removable.and_then(|path| Some((path.clone(), remove(&mut value, &path)?)))
+        else {
+            return Err(first);
+        };
+        dropped.push(DroppedField {
+            field: field_name(&path),
+            example: example.to_string().chars().take(EXAMPLE_CHARS).collect(),
+        });
+        removed.push(path);
+        first_error = Some(first);
+    }
+}
+
+/// One step of a path into a JSON value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// The field a decoding error points at: its path cut after the last object key
+/// (an element of an array stands for the array). `None` when it names no field.
+fn field_path(path: &serde_path_to_error::Path) -> Option<Vec<Step>> {
+    use serde_path_to_error::Segment;
+    let mut steps = path
+        .iter()
+        .map(|segment| match segment {
+            Segment::Map { key } => Some(Step::Key(key.clone())),
+            Segment::Seq { index } => Some(Step::Index(*index)),
+            Segment::Enum { .. } | Segment::Unknown => None,
+        })
+        .collect::<Option<Vec<Step>>>()?;
+    while matches!(steps.last(), Some(Step::Index(_))) {
+        steps.pop();
+    }
+    (!steps.is_empty()).then_some(steps)
+}
+
+/// Removes the object key `path` ends in, returning its value.
+fn remove(value: &mut Value, path: &[Step]) -> Option<Value> {
+    let (Step::Key(key), parents) = path.split_last()? else {
+        return None;
+    };
+    let mut parent = value;
+    for step in parents {
+        parent = match step {
+            Step::Key(key) => parent.get_mut(key.as_str())?,
+            Step::Index(index) => parent.get_mut(*index)?,
+        };
+    }
+    parent.as_object_mut()?.remove(key)
+}
+
+/// `author.followers`, `items[].count`: a path without array positions, so each
+/// field of a schema has one name however many items carry it.
+fn field_name(path: &[Step]) -> String {
+    let mut name = String::new();
+    for step in path {
+        match step {
+            Step::Key(key) => {
+                if !name.is_empty() {
+                    name.push('.');
+                }
+                name.push_str(key);
+            }
+            Step::Index(_) => name.push_str("[]"),
+        }
+    }
+    name
 }
 
 #[cfg(test)]
@@ -166,9 +295,60 @@ mod tests {
             Err(PostParseError::Empty("source"))
         ));
         assert!(Post::from_json("not json").is_err());
+        // A required field with an invalid value is not dropped: the post is malformed.
+        assert!(Post::from_json(r#"{"source":"x","id":1,"text":"t"}"#).is_err());
+        assert!(Post::from_json(r#"{"source":"x","id":"1","text":["t"]}"#).is_err());
         assert!(
             Post::from_json(r#"{"source":"x","id":"1","text":"t","created_at":"yesterday"}"#)
-                .is_err()
+                .is_ok()
         );
+    }
+
+    #[test]
+    fn invalid_optional_fields_are_dropped_and_reported() {
+        let line = r#"{"source":"tickets","id":"T-7","text":"Turkcell faturam","created_at":"yesterday","author":{"handle":"ayse","followers":"many"},"lang":"tr"}"#;
+        let (post, dropped) = Post::from_json_lenient(line).unwrap();
+        assert_eq!(post.id, "T-7");
+        assert_eq!(post.text, "Turkcell faturam");
+        assert_eq!(post.created_at, None);
+        assert_eq!(post.lang.as_deref(), Some("tr"));
+        let author = post.author.unwrap();
+        assert_eq!(author.handle.as_deref(), Some("ayse"));
+        assert_eq!(author.followers, None);
+        let mut fields: Vec<_> = dropped
+            .iter()
+            .map(|d| (d.field.as_str(), d.example.as_str()))
+            .collect();
+        fields.sort();
+        assert_eq!(
+            fields,
+            [
+                ("author.followers", r#""many""#),
+                ("created_at", r#""yesterday""#)
+            ]
+        );
+        let (_, none) = Post::from_json_lenient(r#"{"source":"s","id":"1","text":"t"}"#).unwrap();
+        assert!(none.is_empty());
+    }
+
+    #[test]
+    fn lenient_decoding_drops_arrays_whole_and_cuts_long_examples() {
+        #[derive(Deserialize)]
+        struct Item {
+            id: String,
+            #[serde(default)]
+            langs: Vec<String>,
+            note: Option<u64>,
+        }
+        let long = "x".repeat(500);
+        let value = serde_json::json!({"id": "1", "langs": ["en", 5], "note": long});
+        let (item, dropped) = decode_lenient::<Item>(value).unwrap();
+        assert_eq!(item.id, "1");
+        assert!(item.langs.is_empty() && item.note.is_none());
+        assert_eq!(dropped[0].field, "langs");
+        assert_eq!(dropped[1].field, "note");
+        assert_eq!(dropped[1].example.chars().count(), EXAMPLE_CHARS);
+        let missing = serde_json::json!({"langs": ["en"]});
+        assert!(decode_lenient::<Item>(missing).is_err());
     }
 }

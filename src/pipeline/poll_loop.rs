@@ -19,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, error, info, info_span, warn};
 
 use crate::backoff::{Backoff, jittered};
+use crate::escape;
 use crate::pipeline::Batch;
 use crate::sources::{Page, Source, SourceError};
 use crate::store::{PollOutcome, StoreError, StoreHandle};
@@ -61,8 +62,13 @@ impl PollLoop {
                 fetched = self.source.fetch(cursor.as_deref()).instrument(span.clone()) => fetched,
             };
             self.record_health(&name, &fetched).await;
+            // One line per poll, whatever the number of streams that failed in it.
+            let streams = self.source.stream_failures();
             let (wait, wakeable) = match fetched {
                 Ok(page) => {
+                    if let Some(streams) = &streams {
+                        warn!(parent: &span, failing = streams.failing, streams = streams.streams, error = %escape::log(&streams.first_error), "some streams failed");
+                    }
                     let more = page.more;
                     let not_before = page.not_before;
                     let n_posts = page.posts.len();
@@ -111,7 +117,16 @@ impl PollLoop {
                     } else {
                         backoff.max(self.interval)
                     };
-                    warn!(parent: &span, error = %err, transient, failures, wait_secs = wait.as_secs_f64(), "poll failed");
+                    warn!(
+                        parent: &span,
+                        error = %escape::log(&err.to_string()),
+                        failing = streams.as_ref().map(|streams| streams.failing),
+                        streams = streams.as_ref().map(|streams| streams.streams),
+                        transient,
+                        failures,
+                        wait_secs = wait.as_secs_f64(),
+                        "poll failed"
+                    );
                     (wait, false)
                 }
             };

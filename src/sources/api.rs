@@ -6,6 +6,8 @@
 //! Each platform writes its rate-limit headers differently (`sources.md`), so the
 //! dialect is chosen per source; the reading and the pacing happen only here.
 
+use std::collections::BTreeSet;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -14,7 +16,9 @@ use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
 use super::{SourceContext, SourceError};
+use crate::escape;
 use crate::http::{describe, read_body_capped, retry_after};
+use crate::model::{DroppedField, decode_lenient};
 
 /// How a platform reports its rate limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,23 +171,52 @@ impl ApiClient {
 }
 
 /// Decodes each element of a platform's item list on its own: an item that does not
-/// fit the expected shape is logged with the source's name and skipped, the rest kept.
+/// fit the expected shape is logged with the source's name and skipped, the rest kept;
+/// an optional field with an invalid value is dropped ([`decode_lenient`]) and
+/// reported by [`warn_dropped`].
 pub fn decode_items<T: DeserializeOwned>(source: &str, items: Vec<serde_json::Value>) -> Vec<T> {
     items
         .into_iter()
-        .filter_map(|item| match serde_json::from_value(item) {
-            Ok(decoded) => Some(decoded),
+        .filter_map(|item| match decode_lenient(item) {
+            Ok((decoded, dropped)) => {
+                warn_dropped(source, &dropped);
+                Some(decoded)
+            }
             Err(err) => {
-                tracing::warn!(source = %source, error = %crate::escape::log(&err.to_string()), "malformed item skipped");
+                tracing::warn!(source = %source, error = %escape::log(&err.to_string()), "malformed item skipped");
                 None
             }
         })
         .collect()
 }
 
+/// Warns about each invalid optional field an item of `source` lost, once per source
+/// and field for the life of the process: a platform that sends one field in a
+/// format we do not read would otherwise log it with every item.
+pub fn warn_dropped(source: &str, dropped: &[DroppedField]) {
+    // Bounded by the sources times the fields of their schemas: only fields a wire
+    // type declares can fail to decode.
+    static WARNED: Mutex<BTreeSet<(String, String)>> = Mutex::new(BTreeSet::new());
+    if dropped.is_empty() {
+        return;
+    }
+    let mut warned = WARNED.lock().unwrap_or_else(PoisonError::into_inner);
+    for field in dropped {
+        if warned.insert((source.to_string(), field.field.clone())) {
+            tracing::warn!(
+                source = %source,
+                field = %escape::log(&field.field),
+                example = %escape::log(&field.example),
+                "invalid optional field dropped, item kept"
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sources::test_log::Captured;
     use reqwest::header::HeaderValue;
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
@@ -241,6 +274,54 @@ mod tests {
         assert_eq!(RateLimitHeaders::XApi.read(&reddit, now), None);
         assert_eq!(RateLimitHeaders::Mastodon.read(&reddit, now), None);
         assert_eq!(RateLimitHeaders::None.read(&x, now), None);
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Item {
+        id: String,
+        created_at: Option<DateTime<Utc>>,
+        followers: Option<u64>,
+    }
+
+    #[test]
+    fn invalid_optional_fields_cost_the_field_and_warn_once_per_source_and_field() {
+        let (log, _guard) = Captured::start(tracing::Level::WARN);
+        let bad = |id: &str| serde_json::json!({"id": id, "created_at": "yesterday", "followers": "many\u{202e}"});
+        let items: Vec<Item> = decode_items("lenient-a", vec![bad("1"), bad("2")]);
+        let ids: Vec<_> = items.iter().map(|item| item.id.as_str()).collect();
+        assert_eq!(ids, ["1", "2"], "both items are kept");
+        assert!(
+            items
+                .iter()
+                .all(|item| item.created_at.is_none() && item.followers.is_none())
+        );
+        assert_eq!(
+            log.count("invalid optional field dropped"),
+            2,
+            "{}",
+            log.text()
+        );
+        assert_eq!(log.count("field=created_at"), 1, "{}", log.text());
+        assert_eq!(log.count("field=followers"), 1, "{}", log.text());
+        assert!(
+            log.text().contains(r#"example="yesterday""#),
+            "{}",
+            log.text()
+        );
+        assert!(
+            log.text().contains(r#"example="many\u{202e}""#),
+            "{}",
+            log.text()
+        );
+        // A later poll of the same source stays quiet; another source warns for itself.
+        let _: Vec<Item> = decode_items("lenient-a", vec![bad("3")]);
+        assert_eq!(log.count("invalid optional field dropped"), 2);
+        let _: Vec<Item> = decode_items("lenient-b", vec![bad("4")]);
+        assert_eq!(log.count("invalid optional field dropped"), 4);
+        // A required field with an invalid value still skips the item.
+        let skipped: Vec<Item> = decode_items("lenient-a", vec![serde_json::json!({"id": 5})]);
+        assert!(skipped.is_empty());
+        assert_eq!(log.count("malformed item skipped"), 1);
     }
 
     #[test]

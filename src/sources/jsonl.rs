@@ -26,6 +26,7 @@ use tokio::fs::File;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio::sync::Notify;
 
+use super::api::warn_dropped;
 use super::{Page, Source, SourceError};
 use crate::model::Post;
 use crate::settings::{FieldError, parse_options};
@@ -424,8 +425,11 @@ fn parse_lines(source: &str, bytes: &[u8], base_offset: u64) -> Vec<Post> {
         let text = String::from_utf8_lossy(line);
         let trimmed = text.trim();
         if !trimmed.is_empty() {
-            match Post::from_json(trimmed) {
-                Ok(post) => posts.push(post),
+            match Post::from_json_lenient(trimmed) {
+                Ok((post, dropped)) => {
+                    warn_dropped(source, &dropped);
+                    posts.push(post);
+                }
                 Err(err) => {
                     tracing::warn!(source = %source, offset, error = %crate::escape::log(&err.to_string()), "skipping malformed line")
                 }

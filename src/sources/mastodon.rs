@@ -117,7 +117,7 @@ struct Status {
     id: String,
     uri: String,
     url: Option<String>,
-    created_at: DateTime<Utc>,
+    created_at: Option<DateTime<Utc>>,
     in_reply_to_id: Option<String>,
     #[serde(default)]
     spoiler_text: String,
@@ -230,7 +230,7 @@ impl Mastodon {
             }),
             text,
             lang: shown.language,
-            created_at: Some(shown.created_at),
+            created_at: shown.created_at,
             kind: Some(kind.to_string()),
         })
     }
@@ -327,6 +327,24 @@ mod tests {
             source.timeline_url("public").as_str(),
             "https://sosyal.example/api/v1/timelines/public?limit=40"
         );
+    }
+
+    #[test]
+    fn a_status_with_a_bad_timestamp_or_follower_count_is_kept_without_them() {
+        let status = serde_json::json!({
+            "id": "1", "uri": "https://m.example/users/a/statuses/1", "visibility": "public",
+            "created_at": "dün", "content": "<p>Turkcell çekmiyor</p>",
+            "account": {"id": "9", "acct": "ayse", "followers_count": "çok"},
+        });
+        let statuses: Vec<Status> = decode_items("m-lenient", vec![status]);
+        let source = mastodon(serde_json::json!({"base_url": "https://m.example/"}));
+        let post = source
+            .streams()
+            .to_post(statuses.into_iter().next().unwrap());
+        let post = post.expect("a public status");
+        assert_eq!(post.text, "Turkcell çekmiyor");
+        assert_eq!(post.created_at, None);
+        assert_eq!(post.author.unwrap().followers, None);
     }
 
     #[test]

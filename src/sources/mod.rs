@@ -207,6 +207,25 @@ pub trait Source: Send + Sync {
     fn wake(&self) -> Option<Arc<tokio::sync::Notify>> {
         None
     }
+
+    /// How many streams failed in the last fetch of a source made of several (feed
+    /// URLs, queries, hashtags), so the poll loop logs one line per poll naming the
+    /// count instead of one per stream. `None`, the default: none failed, or the
+    /// source has no streams.
+    fn stream_failures(&self) -> Option<StreamFailures> {
+        None
+    }
+}
+
+/// The streams of one fetch that failed: `failing` of `streams`, and the first error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamFailures {
+    /// Streams whose request failed.
+    pub failing: usize,
+    /// Streams asked in that fetch.
+    pub streams: usize,
+    /// The first failure, as [`SourceError`] displays it (not escaped).
+    pub first_error: String,
 }
 
 /// Why a poll failed.
@@ -342,5 +361,53 @@ mod tests {
             );
         }
         assert!(SourceKind::KINDS.contains(&"reddit"));
+    }
+}
+
+/// Log capture for the sources' unit tests.
+#[cfg(test)]
+pub(crate) mod test_log {
+    use std::sync::{Arc, Mutex};
+
+    /// Collects what is logged on this thread while the guard of [`Captured::start`] lives.
+    #[derive(Clone, Default)]
+    pub(crate) struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Captured {
+        /// Captures events at `level` and above on this thread until the guard drops.
+        pub(crate) fn start(
+            level: tracing::Level,
+        ) -> (Captured, tracing::subscriber::DefaultGuard) {
+            let log = Captured::default();
+            let writer = log.clone();
+            let guard = tracing::subscriber::set_default(
+                tracing_subscriber::fmt()
+                    .with_writer(move || writer.clone())
+                    .with_max_level(level)
+                    .with_ansi(false)
+                    .finish(),
+            );
+            (log, guard)
+        }
+
+        /// Everything captured so far.
+        pub(crate) fn text(&self) -> String {
+            String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+        }
+
+        /// How often `needle` occurs in what was captured.
+        pub(crate) fn count(&self, needle: &str) -> usize {
+            self.text().matches(needle).count()
+        }
     }
 }

@@ -184,7 +184,7 @@ struct ThingData {
     id: String,
     author: Option<String>,
     author_fullname: Option<String>,
-    created_utc: f64,
+    created_utc: Option<f64>,
     subreddit: Option<String>,
     permalink: Option<String>,
     title: Option<String>,
@@ -353,7 +353,9 @@ impl Reddit {
             }),
             text,
             lang: None,
-            created_at: DateTime::from_timestamp_millis((data.created_utc * 1000.0) as i64),
+            created_at: data
+                .created_utc
+                .and_then(|at| DateTime::from_timestamp_millis((at * 1000.0) as i64)),
             kind: Some(kind.to_string()),
             in_reply_to: if is_comment { data.parent_id } else { None },
         }

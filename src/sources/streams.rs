@@ -16,7 +16,8 @@ use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
-use super::{Page, Source, SourceError};
+use super::{Page, Source, SourceError, StreamFailures};
+use crate::escape;
 use crate::model::Post;
 
 /// What one stream returned.
@@ -64,6 +65,8 @@ pub struct StreamSource<T> {
     resting: HashMap<String, Instant>,
     /// The rest each stream's server last asked for, so a change is logged once.
     schedules: HashMap<String, Duration>,
+    /// What failed in the last fetch, for the poll loop's one line per poll.
+    failures: Option<StreamFailures>,
 }
 
 impl<T: Streams> StreamSource<T> {
@@ -77,6 +80,7 @@ impl<T: Streams> StreamSource<T> {
             continuing: HashSet::new(),
             resting: HashMap::new(),
             schedules: HashMap::new(),
+            failures: None,
         }
     }
 
@@ -97,6 +101,10 @@ impl<T: Streams> Source for StreamSource<T> {
         &self.name
     }
 
+    fn stream_failures(&self) -> Option<StreamFailures> {
+        self.failures.clone()
+    }
+
     async fn fetch(&mut self, cursor: Option<&str>) -> Result<Page, SourceError> {
         let name = self.name.clone();
         let mut states: BTreeMap<String, serde_json::Value> = match cursor {
@@ -110,6 +118,8 @@ impl<T: Streams> Source for StreamSource<T> {
         let mut seen = HashSet::new();
         let mut first_error = None;
         let mut succeeded = 0usize;
+        let mut failing = 0usize;
+        self.failures = None;
         let continuing = std::mem::take(&mut self.continuing);
         let now = Instant::now();
         let resting = &self.resting;
@@ -153,7 +163,10 @@ impl<T: Streams> Source for StreamSource<T> {
                         SourceError::Status { status: 429, .. } => err.retry_after(),
                         _ => None,
                     };
-                    warn!(source = %name, stream = %key, error = %err, "stream fetch failed");
+                    // The poll loop logs the poll once with the count; one line per
+                    // stream would repeat an offline host's error for every URL on it.
+                    debug!(source = %name, stream = %key, error = %escape::log(&err.to_string()), "stream fetch failed");
+                    failing += 1;
                     if let Some(wait) = wait {
                         // The window is used up for every stream of this platform.
                         page.not_before = Some(wait);
@@ -165,6 +178,13 @@ impl<T: Streams> Source for StreamSource<T> {
                     first_error.get_or_insert(err);
                 }
             }
+        }
+        if let Some(err) = &first_error {
+            self.failures = Some(StreamFailures {
+                failing,
+                streams: keys.len(),
+                first_error: err.to_string(),
+            });
         }
         match first_error {
             Some(err) if succeeded == 0 => Err(err),
@@ -229,6 +249,7 @@ impl SeenSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sources::test_log::Captured;
     use std::collections::VecDeque;
 
     struct Scripted {
@@ -321,6 +342,46 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn failing_streams_are_counted_for_the_poll_loop_and_only_logged_at_debug() {
+        let (log, _guard) = Captured::start(tracing::Level::INFO);
+        let refused = || Err(SourceError::Transport("connection refused\x1b[2J".into()));
+        let mut source = scripted(
+            vec!["a", "b", "c"],
+            Scripted {
+                answers: VecDeque::from([refused(), ok(&["1"], 1, false), refused()]),
+                asked: Vec::new(),
+            },
+        );
+        let page = source.fetch(None).await.unwrap();
+        assert_eq!(page.posts.len(), 1);
+        assert_eq!(
+            source.stream_failures(),
+            Some(StreamFailures {
+                failing: 2,
+                streams: 3,
+                first_error: "request failed: connection refused\x1b[2J".into(),
+            })
+        );
+        source
+            .streams
+            .answers
+            .extend([refused(), refused(), refused()]);
+        assert!(source.fetch(page.cursor.as_deref()).await.is_err());
+        assert_eq!(source.stream_failures().map(|f| f.failing), Some(3));
+        source
+            .streams
+            .answers
+            .extend([ok(&[], 1, false), ok(&[], 1, false), ok(&[], 1, false)]);
+        source.fetch(page.cursor.as_deref()).await.unwrap();
+        assert_eq!(
+            source.stream_failures(),
+            None,
+            "a clean poll clears the count"
+        );
+        assert_eq!(log.count("stream fetch failed"), 0, "{}", log.text());
+    }
+
+    #[tokio::test]
     async fn rate_limit_stops_the_poll_with_what_was_fetched() {
         let mut source = scripted(
             vec!["a", "b", "c"],
@@ -351,38 +412,9 @@ mod tests {
         assert!(all_fail.fetch(None).await.is_err());
     }
 
-    /// Collects what is logged on this thread while the guard lives.
-    #[derive(Clone, Default)]
-    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Captured {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl Captured {
-        fn count(&self, needle: &str) -> usize {
-            String::from_utf8_lossy(&self.0.lock().unwrap())
-                .matches(needle)
-                .count()
-        }
-    }
-
     #[tokio::test(start_paused = true)]
     async fn a_resting_stream_is_skipped_while_the_others_keep_their_schedule() {
-        let log = Captured::default();
-        let writer = log.clone();
-        let _guard = tracing::subscriber::set_default(
-            tracing_subscriber::fmt()
-                .with_writer(move || writer.clone())
-                .with_max_level(tracing::Level::INFO)
-                .finish(),
-        );
+        let (log, _guard) = Captured::start(tracing::Level::INFO);
         let rest = |state, wait| {
             Ok(StreamPage {
                 not_before: Some(Duration::from_secs(wait)),

@@ -426,3 +426,130 @@ fn a_second_run_on_the_same_database_is_refused_while_the_first_keeps_running() 
     // Once the first has stopped, the lock is free again.
     workspace.start().stop();
 }
+
+#[test]
+fn a_post_with_invalid_optional_fields_is_stored_and_each_field_warned_about_once() {
+    let workspace = Workspace::new(WATCHED_TICKETS);
+    let bad = |id: &str| {
+        format!(
+            r#"{{"source":"mail","id":"{id}","text":"Turkcell faturam","created_at":"yesterday","author":{{"handle":"ayse","followers":"many"}}}}"#
+        )
+    };
+    workspace.append_tickets(&[&bad("bad-1")]);
+    let daemon = workspace.start();
+    crate::support::wait_for("the first post", WAIT, || stored_posts(&workspace) == 1);
+    // A second poll with the same faults: stored, and not warned about again.
+    workspace.append_tickets(&[&bad("bad-2")]);
+    crate::support::wait_for("the second post", WAIT, || stored_posts(&workspace) == 2);
+    let log = daemon.log_text();
+    daemon.stop();
+    let warnings: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains("invalid optional field dropped"))
+        .collect();
+    assert_eq!(warnings.len(), 2, "one per field:\n{log}");
+    assert!(
+        warnings[0].contains("WARN")
+            && warnings[0].contains("source=tickets")
+            && warnings
+                .iter()
+                .any(|w| w.contains("field=created_at") && w.contains(r#"example="yesterday""#))
+            && warnings
+                .iter()
+                .any(|w| w.contains("field=author.followers")),
+        "{log}"
+    );
+    assert!(!log.contains("skipping malformed line"), "{log}");
+    let hits = workspace.hits();
+    assert_eq!(hits.len(), 2);
+}
+
+/// A port on 127.0.0.1 that nothing listens on (bound, then released).
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failing_feed_urls_log_one_warning_per_poll_with_their_count() {
+    let port = closed_port();
+    let offline: Vec<String> = (1..=5)
+        .map(|n| format!("\"http://127.0.0.1:{port}/feed{n}.xml\""))
+        .collect();
+    let feed = feed_server().await;
+    let workspace = Workspace::new(&format!(
+        r#"
+[poll]
+backoff_initial = "100ms"
+backoff_max = "200ms"
+
+[[sources]]
+kind = "feed"
+name = "offline"
+urls = [{offline}]
+interval = "200ms"
+
+[[sources]]
+kind = "feed"
+name = "half"
+urls = ["{feed}/rss", "http://127.0.0.1:{port}/a.xml", "http://127.0.0.1:{port}/b.xml"]
+interval = "200ms"
+"#,
+        offline = offline.join(", "),
+        feed = feed.uri(),
+    ));
+    let daemon = workspace.start();
+    let started = std::time::Instant::now();
+    wait_for_async("three failed polls of each source", WAIT, || async {
+        let log = daemon.log_text();
+        log.matches("failing=5").count() >= 3 && log.matches("failing=2").count() >= 3
+    })
+    .await;
+    let log = daemon.log_text();
+    daemon.stop();
+    let lines = |source: &str, text: &str| -> Vec<String> {
+        log.lines()
+            .filter(|line| line.contains(&format!("source={source}")) && line.contains(text))
+            .map(str::to_string)
+            .collect()
+    };
+    let warnings = lines("offline", " WARN ");
+    let polls = warnings.len();
+    assert!(polls >= 3, "{log}");
+    for warning in &warnings {
+        assert!(
+            warning.contains("poll failed")
+                && warning.contains("failing=5")
+                && warning.contains("streams=5")
+                && warning.contains("connection refused"),
+            "{warning}"
+        );
+    }
+    // Each stream's failure is at debug level only: five per poll (a poll cut short
+    // by the stop may have logged some of its five and no warning).
+    let per_stream = lines("offline", "stream fetch failed");
+    assert!(
+        per_stream.iter().all(|line| line.contains("DEBUG")),
+        "{log}"
+    );
+    assert!(
+        (5 * polls..5 * polls + 5).contains(&per_stream.len()),
+        "{polls} polls, {} stream lines:\n{log}",
+        per_stream.len()
+    );
+    // A poll where some streams failed still succeeds, with the same one line.
+    let half = lines("half", " WARN ");
+    assert!(!half.is_empty(), "{log}");
+    for warning in &half {
+        assert!(
+            warning.contains("some streams failed")
+                && warning.contains("failing=2")
+                && warning.contains("streams=3"),
+            "{warning}"
+        );
+    }
+    eprintln!(
+        "{polls} failing polls of 5 URLs in {:?}: {polls} warning lines",
+        started.elapsed()
+    );
+}
