@@ -553,3 +553,42 @@ interval = "200ms"
         started.elapsed()
     );
 }
+
+#[test]
+fn hits_held_back_by_the_first_run_backfill_rule_are_logged_once_with_the_reason() {
+    let workspace = Workspace::new(&format!(
+        "{TICKETS_SOURCE}\n[[receivers]]\nkind = \"file\"\nname = \"f\"\npath = \"{{dir}}/alerts.jsonl\"\n[[routes]]\nreceivers = [\"f\"]\n"
+    ));
+    // Written before the first poll, two days old: stored, not alerted.
+    let old = (Utc::now() - chrono::Duration::days(2)).to_rfc3339();
+    let lines: Vec<String> = (1..=3)
+        .map(|n| {
+            format!(r#"{{"source":"mail","id":"old{n}","text":"Turkcell eski {n}","created_at":"{old}"}}"#)
+        })
+        .collect();
+    workspace.append_tickets(&lines.iter().map(String::as_str).collect::<Vec<_>>());
+    let daemon = workspace.start();
+    crate::support::wait_for("the old posts", WAIT, || stored_posts(&workspace) == 3);
+    crate::support::wait_for("the log line", WAIT, || {
+        daemon.log_text().contains("hits stored without alert")
+    });
+    let log = daemon.log_text();
+    let held: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains("hits stored without alert"))
+        .collect();
+    assert_eq!(held.len(), 1, "one line for the batch: {log}");
+    assert!(
+        held[0].contains("held=3") && held[0].contains("backfill"),
+        "{}",
+        held[0]
+    );
+    daemon.stop();
+    assert!(
+        !workspace.path("alerts.jsonl").exists()
+            || std::fs::read_to_string(workspace.path("alerts.jsonl"))
+                .unwrap()
+                .is_empty(),
+        "nothing alerted"
+    );
+}
