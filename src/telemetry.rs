@@ -29,3 +29,47 @@ pub enum LogFormat {
     /// One JSON object per line.
     Json,
 }
+
+/// `[log]` as written.
+#[derive(Debug, serde::Deserialize)]
+pub struct RawLog {
+    /// Filter directive (`info`, `mentiond=debug`, …).
+    pub level: String,
+    /// `plain` or `json`.
+    pub format: String,
+}
+
+/// `[log]`, validated.
+#[derive(Debug, Clone)]
+pub struct LogSettings {
+    /// `tracing` filter directive.
+    pub level: String,
+    /// Output format.
+    pub format: LogFormat,
+}
+
+impl LogSettings {
+    /// Validates `[log]`; problems are `(key, message)` relative to it.
+    pub fn parse(raw: &RawLog) -> (LogSettings, Vec<(&'static str, String)>) {
+        let mut problems = Vec::new();
+        let format = match raw.format.as_str() {
+            "plain" => LogFormat::Plain,
+            "json" => LogFormat::Json,
+            other => {
+                problems.push((
+                    "format",
+                    format!("unknown format `{other}`, expected `plain` or `json`"),
+                ));
+                LogFormat::Plain
+            }
+        };
+        if let Err(err) = tracing_subscriber::EnvFilter::try_new(&raw.level) {
+            problems.push(("level", format!("invalid filter: {err}")));
+        }
+        let settings = LogSettings {
+            level: raw.level.clone(),
+            format,
+        };
+        (settings, problems)
+    }
+}

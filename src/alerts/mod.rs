@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use serde::Deserialize;
 
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -25,7 +26,7 @@ use tracing::{Instrument, error, info, info_span, warn};
 
 use crate::backoff::Backoff;
 use crate::escape;
-use crate::settings::{FieldError, kind_registry};
+use crate::settings::{DurationSetting, FieldError, kind_registry};
 use crate::store::{
     Delivery, DeliveryKind, FailedAttempt, NewOperatorAlert, StoreError, StoreHandle, unix_millis,
 };
@@ -40,6 +41,38 @@ pub struct DeliverySettings {
     pub backoff: Backoff,
     /// After this age an undelivered alert is dead.
     pub max_age: Duration,
+}
+
+/// `[delivery]`: how alerts are retried.
+#[derive(Debug, Deserialize)]
+pub struct RawDelivery {
+    /// Timeout of one delivery attempt.
+    pub timeout: DurationSetting,
+    /// First wait after a failed attempt.
+    pub backoff_initial: DurationSetting,
+    /// Longest wait between attempts.
+    pub backoff_max: DurationSetting,
+    /// Age after which an undelivered alert is declared dead.
+    pub max_age: DurationSetting,
+}
+
+impl DeliverySettings {
+    /// Validates `[delivery]`; problems are keyed relative to it.
+    pub fn parse(raw: &RawDelivery) -> (DeliverySettings, Vec<FieldError>) {
+        let mut problems = Vec::new();
+        let mut duration = |key: &str, value: &DurationSetting, positive: bool| {
+            value.read(key, positive, &mut problems)
+        };
+        let settings = DeliverySettings {
+            timeout: duration("timeout", &raw.timeout, true),
+            backoff: Backoff {
+                initial: duration("backoff_initial", &raw.backoff_initial, true),
+                max: duration("backoff_max", &raw.backoff_max, false),
+            },
+            max_age: duration("max_age", &raw.max_age, false),
+        };
+        (settings, problems)
+    }
 }
 
 /// A validated `[[receivers]]` entry.

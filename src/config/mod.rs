@@ -8,11 +8,9 @@ mod raw;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use crate::alerts::{DeliverySettings, ReceiverConfig, ReceiverKind};
 use crate::api::ApiSettings;
-use crate::backoff::Backoff;
 use crate::routing::RouteConfig;
 use crate::routing::settings::{RouteContext, parse_routes};
 use crate::sources::{PollSettings, SourceConfig};
@@ -20,9 +18,8 @@ use crate::sources::{PollSettings, SourceConfig};
 use crate::keywords::{KeywordRules, load_keywords};
 pub use crate::settings::{ConfigError, Problem};
 use crate::settings::{TomlSource, deserialize_table, line_of_offset};
-use crate::telemetry::LogFormat;
+use crate::telemetry::LogSettings;
 
-use crate::settings::DurationSetting;
 use raw::RawConfig;
 
 /// The documented defaults, embedded as the lowest configuration layer.
@@ -56,15 +53,6 @@ pub struct Config {
     pub receivers: Vec<ReceiverConfig>,
     /// Routes in evaluation order.
     pub routes: Vec<RouteConfig>,
-}
-
-/// `[log]`.
-#[derive(Debug, Clone)]
-pub struct LogSettings {
-    /// `tracing` filter directive.
-    pub level: String,
-    /// Output format.
-    pub format: LogFormat,
 }
 
 /// Loads the layered configuration and the keywords file it names.
@@ -324,62 +312,20 @@ impl Layers {
 
     fn validate(&self, raw: RawConfig, problems: Vec<Problem>) -> Result<Config, ConfigError> {
         let mut problems = problems;
-        let mut duration = |key: &str, value: &DurationSetting| -> Duration {
-            value.to_duration().unwrap_or_else(|message| {
-                problems.push(self.problem(key, message));
-                Duration::ZERO
-            })
-        };
-        let poll = PollSettings {
-            interval: duration("poll.interval", &raw.poll.interval),
-            jitter: raw.poll.jitter,
-            backoff: Backoff {
-                initial: duration("poll.backoff_initial", &raw.poll.backoff_initial),
-                max: duration("poll.backoff_max", &raw.poll.backoff_max),
-            },
-            request_timeout: duration("poll.request_timeout", &raw.poll.request_timeout),
-            max_body_bytes: raw.poll.max_body_bytes,
-            user_agent: raw.poll.user_agent.clone(),
-            backfill: duration("poll.backfill", &raw.poll.backfill),
-        };
-        let delivery = DeliverySettings {
-            timeout: duration("delivery.timeout", &raw.delivery.timeout),
-            backoff: Backoff {
-                initial: duration("delivery.backoff_initial", &raw.delivery.backoff_initial),
-                max: duration("delivery.backoff_max", &raw.delivery.backoff_max),
-            },
-            max_age: duration("delivery.max_age", &raw.delivery.max_age),
-        };
-        for (key, value) in [
-            ("poll.interval", poll.interval),
-            ("poll.backoff_initial", poll.backoff.initial),
-            ("poll.request_timeout", poll.request_timeout),
-            ("delivery.timeout", delivery.timeout),
-            ("delivery.backoff_initial", delivery.backoff.initial),
-        ] {
-            if value.is_zero() && !problems.iter().any(|p: &Problem| p.key == key) {
-                problems.push(self.problem(key, "must be longer than zero"));
+        let (poll, poll_problems) = PollSettings::parse(&raw.poll);
+        let (delivery, delivery_problems) = DeliverySettings::parse(&raw.delivery);
+        let (log, log_problems) = LogSettings::parse(&raw.log);
+        for (table, errors) in [("poll", poll_problems), ("delivery", delivery_problems)] {
+            for err in errors {
+                let key = format!("{table}.{}", err.key);
+                // A type error already reported for the key says it all.
+                if !problems.iter().any(|p: &Problem| p.key == key) {
+                    problems.push(self.problem(&key, err.message));
+                }
             }
         }
-        if !(0.0..=1.0).contains(&poll.jitter) {
-            problems.push(self.problem("poll.jitter", "must be between 0.0 and 1.0"));
-        }
-        if poll.max_body_bytes < 1024 {
-            problems.push(self.problem("poll.max_body_bytes", "must be at least 1024"));
-        }
-        let format = match raw.log.format.as_str() {
-            "plain" => LogFormat::Plain,
-            "json" => LogFormat::Json,
-            other => {
-                problems.push(self.problem(
-                    "log.format",
-                    format!("unknown format `{other}`, expected `plain` or `json`"),
-                ));
-                LogFormat::Plain
-            }
-        };
-        if let Err(err) = tracing_subscriber::EnvFilter::try_new(&raw.log.level) {
-            problems.push(self.problem("log.level", format!("invalid filter: {err}")));
+        for (key, message) in log_problems {
+            problems.push(self.problem(&format!("log.{key}"), message));
         }
 
         let config_dir = self
@@ -451,10 +397,7 @@ impl Layers {
             storage_path,
             poll,
             delivery,
-            log: LogSettings {
-                level: raw.log.level,
-                format,
-            },
+            log,
             api,
             sources,
             receivers,

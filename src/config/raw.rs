@@ -19,11 +19,11 @@ pub struct RawConfig {
     /// `[storage]`.
     pub storage: RawStorage,
     /// `[poll]`.
-    pub poll: RawPoll,
+    pub poll: crate::sources::RawPoll,
     /// `[delivery]`.
-    pub delivery: RawDelivery,
+    pub delivery: crate::alerts::RawDelivery,
     /// `[log]`.
-    pub log: RawLog,
+    pub log: crate::telemetry::RawLog,
     /// `[api]`.
     pub api: RawApi,
     /// `[[sources]]`.
@@ -45,40 +45,6 @@ pub struct RawStorage {
     pub path: String,
 }
 
-/// `[poll]`: defaults every source shares.
-#[derive(Debug, Deserialize)]
-pub struct RawPoll {
-    /// Time between polls.
-    pub interval: DurationSetting,
-    /// Random spread added to each wait, as a fraction of it.
-    pub jitter: f64,
-    /// First wait after a failure.
-    pub backoff_initial: DurationSetting,
-    /// Longest wait after repeated failures.
-    pub backoff_max: DurationSetting,
-    /// Timeout of one HTTP request.
-    pub request_timeout: DurationSetting,
-    /// Largest accepted response body, after decompression.
-    pub max_body_bytes: u64,
-    /// User-Agent header sent to platforms.
-    pub user_agent: String,
-    /// On a source's first run, posts older than this are stored but not alerted.
-    pub backfill: DurationSetting,
-}
-
-/// `[delivery]`: how alerts are retried.
-#[derive(Debug, Deserialize)]
-pub struct RawDelivery {
-    /// Timeout of one delivery attempt.
-    pub timeout: DurationSetting,
-    /// First wait after a failed attempt.
-    pub backoff_initial: DurationSetting,
-    /// Longest wait between attempts.
-    pub backoff_max: DurationSetting,
-    /// Age after which an undelivered alert is declared dead.
-    pub max_age: DurationSetting,
-}
-
 /// `[api]`: the HTTP API.
 #[derive(Debug, Deserialize)]
 pub struct RawApi {
@@ -91,15 +57,6 @@ pub struct RawApi {
     /// `token`, `token_env` or `token_file` (and any unknown key, reported later).
     #[serde(flatten)]
     pub options: Map<String, Value>,
-}
-
-/// `[log]`.
-#[derive(Debug, Deserialize)]
-pub struct RawLog {
-    /// Filter directive (`info`, `mentiond=debug`, …).
-    pub level: String,
-    /// `plain` or `json`.
-    pub format: String,
 }
 
 /// A `[[sources]]` or `[[receivers]]` table: common keys plus kind-specific options.

@@ -4,6 +4,7 @@
 //! binary as a child process), so these tests never mutate the process environment.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use super::*;
 

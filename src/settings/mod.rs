@@ -265,6 +265,22 @@ pub enum DurationSetting {
 }
 
 impl DurationSetting {
+    /// The duration; when it is invalid (or zero though `positive` is asked), a
+    /// problem at `key` joins `problems` and the result is meaningless.
+    pub fn read(&self, key: &str, positive: bool, problems: &mut Vec<FieldError>) -> Duration {
+        match self.to_duration() {
+            Ok(duration) if positive && duration.is_zero() => {
+                problems.push(FieldError::new(key, "must be longer than zero"));
+                duration
+            }
+            Ok(duration) => duration,
+            Err(message) => {
+                problems.push(FieldError::new(key, message));
+                Duration::ZERO
+            }
+        }
+    }
+
     /// The duration, or what is wrong with it.
     pub fn to_duration(&self) -> Result<Duration, InvalidValue> {
         match self {

@@ -23,11 +23,13 @@ pub mod x;
 use std::sync::Arc;
 use std::time::Duration;
 
+use serde::Deserialize;
+
 use crate::backoff::Backoff;
 use crate::http::BodyError;
 use crate::keywords::KeywordRules;
 use crate::model::Post;
-use crate::settings::{FieldError, duration_value, kind_registry};
+use crate::settings::{DurationSetting, FieldError, duration_value, kind_registry};
 
 /// `[poll]`: what every source shares (and the poll loop and pipeline read).
 #[derive(Debug, Clone)]
@@ -46,6 +48,56 @@ pub struct PollSettings {
     pub user_agent: String,
     /// On a source's first run, posts older than this are stored but not alerted.
     pub backfill: Duration,
+}
+
+/// `[poll]`: defaults every source shares.
+#[derive(Debug, Deserialize)]
+pub struct RawPoll {
+    /// Time between polls.
+    pub interval: DurationSetting,
+    /// Random spread added to each wait, as a fraction of it.
+    pub jitter: f64,
+    /// First wait after a failure.
+    pub backoff_initial: DurationSetting,
+    /// Longest wait after repeated failures.
+    pub backoff_max: DurationSetting,
+    /// Timeout of one HTTP request.
+    pub request_timeout: DurationSetting,
+    /// Largest accepted response body, after decompression.
+    pub max_body_bytes: u64,
+    /// User-Agent header sent to platforms.
+    pub user_agent: String,
+    /// On a source's first run, posts older than this are stored but not alerted.
+    pub backfill: DurationSetting,
+}
+
+impl PollSettings {
+    /// Validates `[poll]`; problems are keyed relative to it.
+    pub fn parse(raw: &RawPoll) -> (PollSettings, Vec<FieldError>) {
+        let mut problems = Vec::new();
+        let mut duration = |key: &str, value: &DurationSetting, positive: bool| {
+            value.read(key, positive, &mut problems)
+        };
+        let settings = PollSettings {
+            interval: duration("interval", &raw.interval, true),
+            jitter: raw.jitter,
+            backoff: Backoff {
+                initial: duration("backoff_initial", &raw.backoff_initial, true),
+                max: duration("backoff_max", &raw.backoff_max, false),
+            },
+            request_timeout: duration("request_timeout", &raw.request_timeout, true),
+            max_body_bytes: raw.max_body_bytes,
+            user_agent: raw.user_agent.clone(),
+            backfill: duration("backfill", &raw.backfill, false),
+        };
+        if !(0.0..=1.0).contains(&settings.jitter) {
+            problems.push(FieldError::new("jitter", "must be between 0.0 and 1.0"));
+        }
+        if settings.max_body_bytes < 1024 {
+            problems.push(FieldError::new("max_body_bytes", "must be at least 1024"));
+        }
+        (settings, problems)
+    }
 }
 
 /// A configured source, validated.
