@@ -608,10 +608,16 @@ mod tests {
         let err = parse(&text).unwrap_err();
         assert_eq!(
             keys_and_lines(&err),
-            [("brand[1].terms[1]", Some(9)), ("brand[1].handles[0]", Some(11))]
+            [
+                ("brand[1].terms[1]", Some(9)),
+                ("brand[1].handles[0]", Some(11))
+            ]
         );
         assert!(err.problems[0].message.contains("101 characters"));
-        assert!(!err.to_string().contains(&long), "the term itself is not echoed");
+        assert!(
+            !err.to_string().contains(&long),
+            "the term itself is not echoed"
+        );
     }
 
     #[test]

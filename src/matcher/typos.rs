@@ -310,7 +310,11 @@ mod tests {
             .collect();
         let generated = variants(&term);
         assert_eq!(generated.len(), MAX_VARIANTS);
-        assert!(generated.iter().all(|v| v.text.len().abs_diff(term.len()) <= 1));
+        assert!(
+            generated
+                .iter()
+                .all(|v| v.text.len().abs_diff(term.len()) <= 1)
+        );
         assert!(generated.iter().all(|v| v.edit == Edit::Transposition));
         // Candidates that are all refused still end the generation.
         let spaced = "a ".repeat(1_500);
