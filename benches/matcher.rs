@@ -1,12 +1,13 @@
 //! Criterion benchmarks of the matcher on the shipped keywords: folding alone, and
-//! whole posts per second on a generated mix of posts with and without mentions.
+//! whole posts per second on a generated mix of posts with and without mentions, and
+//! compiling them and the longest term accepted.
 //! For corpus-scale figures use `mentiond bench` (see BENCHMARKS.md).
 
 use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use mentiond::keywords::parse_keywords;
+use mentiond::keywords::{MAX_TERM_CHARS, parse_keywords};
 use mentiond::matcher::Matcher;
 use mentiond::text::Folded;
 
@@ -78,6 +79,17 @@ fn bench(c: &mut Criterion) {
 
     c.bench_function("compile shipped keywords", |b| {
         b.iter(|| Matcher::new(black_box(&rules)).expect("compiles"))
+    });
+
+    // The longest term the keywords accept, typos on: the worst case per term.
+    let letters = b"qwertyuiopasdfghjklzxcvbnm";
+    let longest: String = (0..MAX_TERM_CHARS)
+        .map(|at| char::from(letters[at * 7 % letters.len()]))
+        .collect();
+    let text = format!("[[brand]]\nname = \"Long\"\nterms = [\"{longest}\"]\n");
+    let long = parse_keywords(Path::new("long.toml"), &text).expect("longest term accepted");
+    c.bench_function("compile one longest term", |b| {
+        b.iter(|| Matcher::new(black_box(&long)).expect("compiles"))
     });
 }
 

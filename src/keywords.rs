@@ -349,6 +349,7 @@ pub fn parse_keywords(path: &Path, text: &str) -> Result<KeywordRules, ConfigErr
         ] {
             check_terms(list, key(field), &mut problem);
         }
+        check_lengths(&raw.domains, &key("domains"), &mut problem);
         if let Some(bad) = raw
             .domains
             .iter()
@@ -367,6 +368,7 @@ pub fn parse_keywords(path: &Path, text: &str) -> Result<KeywordRules, ConfigErr
             ("hashtags", &hashtags),
             ("own_handles", &own_handles),
         ] {
+            check_lengths(list, &key(field), &mut problem);
             if let Some(bad) = list
                 .iter()
                 .find(|item| item.len() < 2 || item.chars().any(char::is_whitespace))
@@ -508,9 +510,29 @@ fn check_name(
     }
 }
 
-/// Every term must keep something to search for after folding: emoji and symbols
-/// fold to spaces, like other word separators.
+/// The longest term, handle, hashtag or domain accepted, in characters: names and
+/// phrases are far shorter, and every character of a term costs automaton states and
+/// typo variants when the matcher compiles it.
+pub const MAX_TERM_CHARS: usize = 100;
+
+/// Refuses each entry of `list` longer than [`MAX_TERM_CHARS`], under its own key
+/// (`brand[3].terms[0]`).
+fn check_lengths(list: &[String], key: &str, problem: &mut impl FnMut(String, String)) {
+    for (index, item) in list.iter().enumerate() {
+        let chars = item.trim().chars().count();
+        if chars > MAX_TERM_CHARS {
+            problem(
+                format!("{key}[{index}]"),
+                format!("is {chars} characters long, more than the {MAX_TERM_CHARS} allowed"),
+            );
+        }
+    }
+}
+
+/// Every term must keep something to search for after folding (emoji and symbols
+/// fold to spaces, like other word separators) and be at most [`MAX_TERM_CHARS`] long.
 fn check_terms(list: &[String], key: String, problem: &mut impl FnMut(String, String)) {
+    check_lengths(list, &key, problem);
     if list.iter().any(|term| term.trim().is_empty()) {
         problem(key, "contains an empty term".into());
     } else if let Some(bad) = list.iter().find(|term| fold(term).trim().is_empty()) {
@@ -625,6 +647,28 @@ mod tests {
         assert!(err.problems[0].message.contains("`🍕 ❤`"));
         // Punctuation that survives folding is something to match.
         parse("[[brand]]\nname = \"C\"\nterms = [\"C#\", \"#1\"]\n").unwrap();
+    }
+
+    #[test]
+    fn terms_over_the_length_limit_are_refused_with_key_and_line() {
+        let long = "k".repeat(MAX_TERM_CHARS + 1);
+        let fits = "ş".repeat(MAX_TERM_CHARS);
+        let text = format!(
+            "[[brand]]\nname = \"A\"\nterms = [\"a\"]\n\n[[brand]]\nname = \"B\"\nterms = [\n  \"b\",\n  \"{long}\",\n]\nhandles = [\"@{long}\"]\n\n[[brand]]\nname = \"C\"\nterms = [\"{fits}\"]\n"
+        );
+        let err = parse(&text).unwrap_err();
+        assert_eq!(
+            keys_and_lines(&err),
+            [
+                ("brand[1].terms[1]", Some(9)),
+                ("brand[1].handles[0]", Some(11))
+            ]
+        );
+        assert!(err.problems[0].message.contains("101 characters"));
+        assert!(
+            !err.to_string().contains(&long),
+            "the term itself is not echoed"
+        );
     }
 
     #[test]

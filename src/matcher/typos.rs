@@ -14,6 +14,16 @@ use super::suffix;
 /// Terms with fewer letters get no automatic typos, and no variant is shorter.
 pub const MIN_LETTERS: usize = 5;
 
+/// The most variants generated for one term (real words included), in generation
+/// order: transpositions, deletions and doublings, substitutions, insertions. A
+/// 15-letter name has about this many; a longer term loses its later variants, so the
+/// work per term (and the automaton it feeds) stays bounded whatever its length.
+pub const MAX_VARIANTS: usize = 200;
+
+/// Generation also stops after this many candidates per allowed variant (refused ones
+/// included): far more than a term of up to 100 letters needs.
+const MAX_TRIES_PER_VARIANT: usize = 8;
+
 /// Keyboard rows, folded (the Turkish-Q keys ğ ü ş i ö ç fold to g u s i o c).
 const KEYBOARDS: &[[&str; 3]] = &[
     ["qwertyuiop", "asdfghjkl", "zxcvbnm"],
@@ -58,9 +68,16 @@ pub struct Variant {
     pub real_word: bool,
 }
 
-/// Every distinct variant of folded `term`, real words included but flagged. Terms
-/// with fewer than [`MIN_LETTERS`] letters or with non-ASCII letters get none.
+/// Every distinct variant of folded `term`, real words included but flagged, at most
+/// [`MAX_VARIANTS`]. Terms with fewer than [`MIN_LETTERS`] letters or with non-ASCII
+/// letters get none.
 pub fn variants(term: &str) -> Vec<Variant> {
+    variants_up_to(term, MAX_VARIANTS)
+}
+
+/// [`variants`], at most `limit` of them: generation stops there, so the work is
+/// linear in the term's length (`limit` candidates of its length at most).
+pub fn variants_up_to(term: &str, limit: usize) -> Vec<Variant> {
     let bytes = term.as_bytes();
     let letters = bytes.iter().filter(|b| b.is_ascii_lowercase()).count();
     if letters < MIN_LETTERS || !term.is_ascii() {
@@ -69,9 +86,15 @@ pub fn variants(term: &str) -> Vec<Variant> {
     let original_words: HashSet<&str> = term.split(' ').collect();
     let mut seen = HashSet::from([term.to_string()]);
     let mut out = Vec::new();
+    // Candidates refused (duplicates, empty words) count too, so a term that yields
+    // few variants cannot make the generator try all of its positions.
+    let mut tries = limit.saturating_mul(MAX_TRIES_PER_VARIANT);
+    // Returns false once `limit` variants are out or the tries are used up.
     let mut add = |candidate: Vec<u8>, edit: Edit| {
+        tries -= 1;
+        let more = |out: &Vec<Variant>| out.len() < limit && tries > 0;
         let Ok(text) = String::from_utf8(candidate) else {
-            return;
+            return more(&out);
         };
         // Short variants collide with real words in some language far too often.
         let words = text.split(' ');
@@ -80,7 +103,7 @@ pub fn variants(term: &str) -> Vec<Variant> {
             || words.clone().any(str::is_empty)
             || !seen.insert(text.clone())
         {
-            return;
+            return more(&out);
         }
         let real_word = text
             .split(' ')
@@ -91,6 +114,7 @@ pub fn variants(term: &str) -> Vec<Variant> {
             edit,
             real_word,
         });
+        more(&out)
     };
     let letter = |at: usize| bytes.get(at).is_some_and(u8::is_ascii_lowercase);
     let edited = |at: usize, remove: usize, insert: &[u8]| {
@@ -100,28 +124,44 @@ pub fn variants(term: &str) -> Vec<Variant> {
         candidate.extend_from_slice(&bytes[at + remove..]);
         candidate
     };
-    for at in 0..bytes.len() {
-        if letter(at) && letter(at + 1) && bytes[at] != bytes[at + 1] {
-            add(
-                edited(at, 2, &[bytes[at + 1], bytes[at]]),
-                Edit::Transposition,
-            );
+    if limit == 0 {
+        return out;
+    }
+    'generate: {
+        for at in 0..bytes.len() {
+            if letter(at)
+                && letter(at + 1)
+                && bytes[at] != bytes[at + 1]
+                && !add(
+                    edited(at, 2, &[bytes[at + 1], bytes[at]]),
+                    Edit::Transposition,
+                )
+            {
+                break 'generate;
+            }
         }
-    }
-    // The first letter is the one people get right: no deletion, doubling or
-    // insertion before it.
-    for at in (1..bytes.len()).filter(|&at| letter(at)) {
-        add(edited(at, 1, &[]), Edit::Deletion);
-        add(edited(at, 0, &[bytes[at]]), Edit::Doubling);
-    }
-    for at in (0..bytes.len()).filter(|&at| letter(at)) {
-        for neighbour in neighbours(bytes[at]) {
-            add(edited(at, 1, &[neighbour]), Edit::Substitution);
+        // The first letter is the one people get right: no deletion, doubling or
+        // insertion before it.
+        for at in (1..bytes.len()).filter(|&at| letter(at)) {
+            if !add(edited(at, 1, &[]), Edit::Deletion)
+                || !add(edited(at, 0, &[bytes[at]]), Edit::Doubling)
+            {
+                break 'generate;
+            }
         }
-    }
-    for at in (1..=bytes.len()).filter(|&at| letter(at - 1)) {
-        for neighbour in neighbours(bytes[at - 1]) {
-            add(edited(at, 0, &[neighbour]), Edit::Insertion);
+        for at in (0..bytes.len()).filter(|&at| letter(at)) {
+            for neighbour in neighbours(bytes[at]) {
+                if !add(edited(at, 1, &[neighbour]), Edit::Substitution) {
+                    break 'generate;
+                }
+            }
+        }
+        for at in (1..=bytes.len()).filter(|&at| letter(at - 1)) {
+            for neighbour in neighbours(bytes[at - 1]) {
+                if !add(edited(at, 0, &[neighbour]), Edit::Insertion) {
+                    break 'generate;
+                }
+            }
         }
     }
     out
@@ -258,6 +298,29 @@ mod tests {
             "no edit removes a whole word"
         );
         assert!(!is_real_word("turkcel"));
+    }
+
+    #[test]
+    fn a_long_input_yields_at_most_the_cap_from_its_start() {
+        // 3,000 letters (what a 1 MB term used to feed the generator, in miniature):
+        // without the cap about 13 variants per letter, each 3,000 bytes long.
+        let letters = b"qwertyuiopasdfghjklzxcvbnm";
+        let term: String = (0..3_000)
+            .map(|at| char::from(letters[at * 7 % letters.len()]))
+            .collect();
+        let generated = variants(&term);
+        assert_eq!(generated.len(), MAX_VARIANTS);
+        assert!(
+            generated
+                .iter()
+                .all(|v| v.text.len().abs_diff(term.len()) <= 1)
+        );
+        assert!(generated.iter().all(|v| v.edit == Edit::Transposition));
+        // Candidates that are all refused still end the generation.
+        let spaced = "a ".repeat(1_500);
+        assert!(variants_up_to(spaced.trim(), 5).len() <= 5);
+        assert_eq!(variants_up_to("turkcell", 0), []);
+        assert_eq!(variants_up_to("turkcell", 3).len(), 3);
     }
 
     #[test]
