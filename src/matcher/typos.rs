@@ -15,10 +15,11 @@ use super::suffix;
 pub const MIN_LETTERS: usize = 5;
 
 /// The most variants generated for one term (real words included), in generation
-/// order: transpositions, deletions and doublings, substitutions, insertions. A
-/// 15-letter name has about this many; a longer term loses its later variants, so the
-/// work per term (and the automaton it feeds) stays bounded whatever its length.
-pub const MAX_VARIANTS: usize = 200;
+/// order: transpositions, deletions and doublings, substitutions, insertions. A term
+/// of up to `keywords::MAX_TERM_CHARS` (100) letters has fewer, so every term the
+/// keywords accept keeps all its variants; the cap only bounds the work on input that
+/// reaches the generator some other way.
+pub const MAX_VARIANTS: usize = 1_500;
 
 /// Generation also stops after this many candidates per allowed variant (refused ones
 /// included): far more than a term of up to 100 letters needs.
@@ -298,6 +299,16 @@ mod tests {
             "no edit removes a whole word"
         );
         assert!(!is_real_word("turkcel"));
+    }
+
+    #[test]
+    fn every_term_the_keywords_accept_keeps_all_its_variants() {
+        // The longest accepted term, of the letters with the most keyboard neighbours.
+        let term: String = "ghjkl".repeat(20);
+        assert_eq!(term.len(), 100);
+        let all = variants_up_to(&term, usize::MAX);
+        assert!(all.len() < MAX_VARIANTS, "{} variants", all.len());
+        assert_eq!(variants(&term).len(), all.len());
     }
 
     #[test]
