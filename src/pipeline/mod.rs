@@ -178,14 +178,20 @@ pub fn commit_page(
     router: &Router,
     page: MatchedPage,
 ) -> Result<PageOutcome, StoreError> {
-    let ids: Vec<&str> = page.posts.iter().map(|p| p.post.id.as_str()).collect();
-    let stored = store.stored_post_ids(&page.source, &ids)?;
+    // Posts are keyed by their own `source` (a jsonl line may name its channel), not
+    // by the name of the configured source that read them.
+    let stored = store.stored_posts(
+        page.posts
+            .iter()
+            .map(|p| (p.post.source.as_str(), p.post.id.as_str())),
+    )?;
     let mut seen = HashSet::new();
     let mut held_for_backfill = 0;
     let mut routed = Vec::new();
     for matched in &page.posts {
         let post = &matched.post;
-        if stored.contains(&post.id) || !seen.insert(post.id.as_str()) {
+        let key = (post.source.as_str(), post.id.as_str());
+        if stored.contains(&key) || !seen.insert(key) {
             continue;
         }
         let too_old = page
@@ -223,4 +229,74 @@ pub fn commit_page(
         stored,
         held_for_backfill,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matcher::BrandHit;
+    use crate::routing::RouteConfig;
+    use crate::routing::tests::route;
+    use crate::sentiment::Sentiment;
+
+    fn page(ids: &[&str], now: DateTime<Utc>) -> MatchedPage {
+        MatchedPage {
+            // The configured source's name differs from the posts' own channel, as
+            // with a jsonl file of e-mail tickets.
+            source: "tickets".into(),
+            cursor: None,
+            posts: ids
+                .iter()
+                .map(|id| MatchedPost {
+                    post: Post::from_json(&format!(
+                        r#"{{"source":"mail","id":"{id}","text":"Turkcell yok"}}"#
+                    ))
+                    .unwrap(),
+                    sentiment: Sentiment::Negative,
+                    hits: vec![BrandHit::exact_for_tests("Turkcell", None, "Turkcell")],
+                })
+                .collect(),
+            replies: Vec::new(),
+            alert_from: None,
+            now,
+        }
+    }
+
+    #[test]
+    fn posts_stored_before_are_left_out_of_routing_by_their_own_source_and_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+        let router = Router::new(vec![RouteConfig {
+            group_wait: Duration::ZERO,
+            ..route(&["hook"])
+        }]);
+        let now = Utc::now();
+        commit_page(&mut store, &router, page(&["m1"], now)).unwrap();
+        // The first message goes out, so the next hits open a message of their own.
+        let first = store.deliveries(None, 10).unwrap().remove(0).id;
+        store
+            .freeze_payload(&first, "sent", crate::store::unix_millis(now))
+            .unwrap();
+        let outcome = commit_page(&mut store, &router, page(&["m1", "m2"], now)).unwrap();
+        assert_eq!(outcome.stored.new_hits, 1);
+        // The second message is planned from m2 alone: its id is the one m2 alone gets.
+        let alone = page(&["m2"], now);
+        let post = &alone.posts[0].post;
+        let routed = [RoutedHit {
+            key: HitKey {
+                source: post.source.clone(),
+                post_id: post.id.clone(),
+                brand: "Turkcell".into(),
+            },
+            labels: HitLabels::of(post, &alone.posts[0].hits[0], Sentiment::Negative),
+        }];
+        let expected = router.plan(&routed, &HashMap::new(), now)[0].id.clone();
+        let ids: Vec<_> = store
+            .deliveries(None, 10)
+            .unwrap()
+            .into_iter()
+            .map(|row| row.id)
+            .collect();
+        assert!(ids.contains(&expected), "{ids:?} lacks {expected}");
+    }
 }

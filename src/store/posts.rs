@@ -102,20 +102,19 @@ impl Store {
             .optional()?)
     }
 
-    /// Which of `post_ids` of `source` are stored already (their hits were planned
-    /// when they were new, so routing leaves them out).
-    pub fn stored_post_ids(
+    /// Which of `posts` (each a post's own `(source, id)`, its dedupe key) are stored
+    /// already: their hits were planned when they were new, so routing leaves them out.
+    pub fn stored_posts<'a>(
         &self,
-        source: &str,
-        post_ids: &[&str],
-    ) -> Result<HashSet<String>, StoreError> {
+        posts: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<HashSet<(&'a str, &'a str)>, StoreError> {
         let mut statement = self
             .conn
             .prepare_cached("SELECT 1 FROM posts WHERE source = ?1 AND post_id = ?2")?;
         let mut stored = HashSet::new();
-        for id in post_ids {
+        for (source, id) in posts {
             if statement.exists(params![source, id])? {
-                stored.insert(id.to_string());
+                stored.insert((source, id));
             }
         }
         Ok(stored)
