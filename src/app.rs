@@ -127,7 +127,7 @@ pub async fn run_with(
                     .iter()
                     .any(|name| name == notifier.name())
             })
-            .map(|(notifier, wake)| (notifier.name().to_string(), Arc::clone(wake)))
+            .map(|(notifier, wake)| (notifier.name().clone(), Arc::clone(wake)))
             .collect(),
     });
     for (notifier, wake) in notifiers.into_iter().zip(wakers.iter().cloned()) {

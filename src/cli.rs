@@ -515,7 +515,7 @@ fn deliveries(
             writeln!(
                 out,
                 "receiver {} disabled since {}: {}",
-                escape::terminal(&receiver.receiver),
+                escape::terminal(receiver.receiver.as_str()),
                 rfc3339_millis(receiver.disabled_at),
                 escape::terminal(&receiver.reason)
             )?;
@@ -525,7 +525,7 @@ fn deliveries(
                 out,
                 "{} {} {} attempts={} created={}{}",
                 row.id,
-                escape::terminal(&row.receiver),
+                escape::terminal(row.receiver.as_str()),
                 row.status.as_str(),
                 row.attempts,
                 rfc3339_millis(row.created_at),
@@ -547,7 +547,7 @@ fn retry_delivery(config_file: Option<PathBuf>, id: &str) -> anyhow::Result<Exit
             println!(
                 "delivery {} queued again for receiver {} with the same id",
                 escape::terminal(id),
-                escape::terminal(&receiver)
+                escape::terminal(receiver.as_str())
             );
             Ok(ExitCode::SUCCESS)
         }

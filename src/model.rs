@@ -33,29 +33,75 @@ impl std::str::FromStr for HitId {
     }
 }
 
-/// A delivery's id (`msg_…`, deterministic from what it carries): the outbox key, sent
-/// as `webhook-id` and in `Message-ID`, the same on every retry.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct DeliveryId(pub String);
+/// Declares a text identifier: a newtype over `String` that reads as `&str` but cannot
+/// be passed where another kind of identifier is expected.
+macro_rules! text_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub String);
 
-impl DeliveryId {
-    /// The id as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+        impl $name {
+            /// The identifier as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(text: &str) -> $name {
+                $name(text.to_string())
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(text: String) -> $name {
+                $name(text)
+            }
+        }
+
+        impl std::borrow::Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                self.0 == other
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.0 == *other
+            }
+        }
+    };
 }
 
-impl std::fmt::Display for DeliveryId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
+text_id! {
+    /// A delivery's id (`msg_…`, deterministic from what it carries): the outbox key,
+    /// sent as `webhook-id` and in `Message-ID`, the same on every retry.
+    DeliveryId
 }
 
-impl From<&str> for DeliveryId {
-    fn from(text: &str) -> DeliveryId {
-        DeliveryId(text.to_string())
-    }
+text_id! {
+    /// A configured receiver's name (`[[receivers]] name`), as routes name it.
+    ReceiverName
+}
+
+text_id! {
+    /// A configured source's name (`[[sources]] name`): the key of its cursor and health.
+    /// Not a post's own `source` (its channel), which a jsonl line may set itself.
+    SourceName
 }
 
 /// One public post, comment, article or ticket, as every stage sees it.

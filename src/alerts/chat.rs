@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 use super::render::{Alert, Language};
 use super::{DeliveryError, Notifier, discord, slack, teams, telegram};
 use crate::http::{self, read_body_capped, retry_after};
+use crate::model::ReceiverName;
 use crate::settings::{FieldError, parse_options, take_secret};
 use crate::store::Delivery;
 
@@ -146,14 +147,14 @@ fn valid_http_url(text: &str) -> bool {
 
 /// Sends alerts to one chat endpoint.
 pub struct ChatNotifier {
-    name: String,
+    name: ReceiverName,
     settings: ChatSettings,
     http: reqwest::Client,
 }
 
 impl ChatNotifier {
     /// A notifier using `http`, which must not follow redirects.
-    pub fn new(name: String, settings: ChatSettings, http: reqwest::Client) -> ChatNotifier {
+    pub fn new(name: ReceiverName, settings: ChatSettings, http: reqwest::Client) -> ChatNotifier {
         ChatNotifier {
             name,
             settings,
@@ -164,7 +165,7 @@ impl ChatNotifier {
 
 #[async_trait::async_trait]
 impl Notifier for ChatNotifier {
-    fn name(&self) -> &str {
+    fn name(&self) -> &ReceiverName {
         &self.name
     }
 

@@ -22,6 +22,7 @@ use serde_json::{Map, Value};
 use super::render::{Alert, Language, Limit, fit, link_label, marked, permalink};
 use super::{DeliveryError, Notifier};
 use crate::escape;
+use crate::model::ReceiverName;
 use crate::settings::{FieldError, parse_options, take_secret};
 use crate::store::Delivery;
 
@@ -193,7 +194,7 @@ impl EmailSettings {
 
 /// Sends alerts as e-mail through one SMTP server.
 pub struct EmailNotifier {
-    name: String,
+    name: ReceiverName,
     settings: EmailSettings,
     transport: AsyncSmtpTransport<Tokio1Executor>,
     envelope: Envelope,
@@ -202,7 +203,7 @@ pub struct EmailNotifier {
 impl EmailNotifier {
     /// A notifier with a pooled transport; `timeout` bounds each SMTP command.
     pub fn new(
-        name: String,
+        name: ReceiverName,
         settings: EmailSettings,
         timeout: Duration,
     ) -> Result<EmailNotifier, DeliveryError> {
@@ -251,7 +252,7 @@ impl EmailNotifier {
 
 #[async_trait::async_trait]
 impl Notifier for EmailNotifier {
-    fn name(&self) -> &str {
+    fn name(&self) -> &ReceiverName {
         &self.name
     }
 

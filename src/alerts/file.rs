@@ -9,6 +9,7 @@ use tokio::io::AsyncWriteExt;
 
 use super::render::{self, Alert};
 use super::{DeliveryError, Notifier};
+use crate::model::ReceiverName;
 use crate::settings::{FieldError, parse_options};
 use crate::store::Delivery;
 
@@ -44,20 +45,20 @@ impl FileSettings {
 
 /// Appends alerts to a file.
 pub struct FileNotifier {
-    name: String,
+    name: ReceiverName,
     settings: FileSettings,
 }
 
 impl FileNotifier {
     /// A notifier appending to `settings.path`.
-    pub fn new(name: String, settings: FileSettings) -> FileNotifier {
+    pub fn new(name: ReceiverName, settings: FileSettings) -> FileNotifier {
         FileNotifier { name, settings }
     }
 }
 
 #[async_trait::async_trait]
 impl Notifier for FileNotifier {
-    fn name(&self) -> &str {
+    fn name(&self) -> &ReceiverName {
         &self.name
     }
 

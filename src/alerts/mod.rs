@@ -26,6 +26,7 @@ use tracing::{Instrument, error, info, info_span, warn};
 
 use crate::backoff::Backoff;
 use crate::escape;
+use crate::model::ReceiverName;
 use crate::settings::{DurationSetting, FieldError, kind_registry};
 use crate::store::{
     Delivery, DeliveryKind, FailedAttempt, NewOperatorAlert, StoreError, StoreHandle, unix_millis,
@@ -79,7 +80,7 @@ impl DeliverySettings {
 #[derive(Debug, Clone)]
 pub struct ReceiverConfig {
     /// Unique name, used by routes.
-    pub name: String,
+    pub name: ReceiverName,
     /// Where and how to send.
     pub kind: ReceiverKind,
 }
@@ -97,7 +98,7 @@ kind_registry! {
     /// The kind-specific part of a receiver: every receiver kind, written once.
     #[derive(Debug, Clone)]
     pub enum ReceiverKind ("receiver") {
-        build(context: ReceiverContext<'_>) -> Result<Arc<dyn Notifier>, DeliveryError>;
+        build(name: ReceiverName, context: ReceiverContext<'_>) -> Result<Arc<dyn Notifier>, DeliveryError>;
         /// JSON lines appended to a file.
         File(file::FileSettings) = "file",
             parse: file::FileSettings::parse,
@@ -163,7 +164,7 @@ impl ReceiverKind {
 }
 
 fn build_chat(
-    name: String,
+    name: ReceiverName,
     settings: &chat::ChatSettings,
     context: ReceiverContext<'_>,
 ) -> Result<Arc<dyn Notifier>, DeliveryError> {
@@ -178,7 +179,7 @@ fn build_chat(
 #[async_trait::async_trait]
 pub trait Notifier: Send + Sync {
     /// The receiver's configured name.
-    fn name(&self) -> &str;
+    fn name(&self) -> &ReceiverName;
 
     /// The body for `alert` in this receiver's format. Called once per delivery, at
     /// its first attempt; the result is stored and sent unchanged on every retry.
@@ -341,13 +342,13 @@ pub struct DeliveryWorker {
 #[derive(Default)]
 pub struct OperatorReceivers {
     /// Receiver name and the `Notify` of its worker.
-    pub receivers: Vec<(String, Arc<Notify>)>,
+    pub receivers: Vec<(ReceiverName, Arc<Notify>)>,
 }
 
 impl DeliveryWorker {
     /// Runs until cancelled.
     pub async fn run(self) {
-        let receiver = self.notifier.name().to_string();
+        let receiver = self.notifier.name().clone();
         let mut breaker = Breaker::default();
         while !self.cancel.is_cancelled() {
             let name = receiver.clone();
@@ -603,8 +604,8 @@ impl DeliveryWorker {
             .and_then(|result| result)
     }
 
-    async fn next_wait(&self, receiver: &str) -> Duration {
-        let name = receiver.to_string();
+    async fn next_wait(&self, receiver: &ReceiverName) -> Duration {
+        let name = receiver.clone();
         match self
             .store
             .call(move |store| store.next_attempt_at(&name))

@@ -110,7 +110,7 @@ impl EscalationLoop {
 mod tests {
     use super::*;
     use crate::matcher::BrandHit;
-    use crate::model::{HitId, Post};
+    use crate::model::{HitId, Post, ReceiverName};
     use crate::pipeline::{MatchedPage, commit_page};
     use crate::routing::RouteConfig;
     use crate::sentiment::Sentiment;
@@ -126,7 +126,7 @@ mod tests {
             group_wait: Duration::ZERO,
             group_interval: Duration::ZERO,
             sla: Duration::from_secs(sla_minutes * 60),
-            escalate_to: escalate_to.iter().map(|r| r.to_string()).collect(),
+            escalate_to: escalate_to.iter().map(|r| ReceiverName::from(*r)).collect(),
             ..crate::routing::tests::route(&["hook"])
         }
     }
@@ -193,7 +193,7 @@ mod tests {
             "only once"
         );
         let due = store
-            .call(move |store| store.due_deliveries("pager", unix_millis(minutes(90)), 10))
+            .call(move |store| store.due_deliveries(&"pager".into(), unix_millis(minutes(90)), 10))
             .await
             .unwrap()
             .unwrap();
@@ -295,7 +295,7 @@ mod tests {
             .collect();
         for receiver in ["pager", "lead"] {
             let due = store
-                .call(move |store| store.due_deliveries(receiver, end, 1000))
+                .call(move |store| store.due_deliveries(&receiver.into(), end, 1000))
                 .await
                 .unwrap()
                 .unwrap();

@@ -16,6 +16,7 @@ use sha2::Sha256;
 use super::render::{self, Alert};
 use super::{DeliveryError, Notifier};
 use crate::http::{self, retry_after};
+use crate::model::ReceiverName;
 use crate::settings::{FieldError, InvalidValue, parse_options, take_secret};
 use crate::store::Delivery;
 
@@ -106,14 +107,18 @@ impl WebhookSettings {
 
 /// Sends alerts to one webhook URL.
 pub struct WebhookNotifier {
-    name: String,
+    name: ReceiverName,
     settings: WebhookSettings,
     http: reqwest::Client,
 }
 
 impl WebhookNotifier {
     /// A notifier using `http`, which must not follow redirects.
-    pub fn new(name: String, settings: WebhookSettings, http: reqwest::Client) -> WebhookNotifier {
+    pub fn new(
+        name: ReceiverName,
+        settings: WebhookSettings,
+        http: reqwest::Client,
+    ) -> WebhookNotifier {
         WebhookNotifier {
             name,
             settings,
@@ -124,7 +129,7 @@ impl WebhookNotifier {
 
 #[async_trait::async_trait]
 impl Notifier for WebhookNotifier {
-    fn name(&self) -> &str {
+    fn name(&self) -> &ReceiverName {
         &self.name
     }
 

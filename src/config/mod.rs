@@ -464,7 +464,7 @@ impl Layers {
             check_name(self, &stage.name, &key("name"), &mut names, problems);
             match ReceiverKind::parse(&stage.kind, stage.options) {
                 Ok(kind) => receivers.push(ReceiverConfig {
-                    name: stage.name,
+                    name: stage.name.into(),
                     kind,
                 }),
                 Err(err) => problems.push(self.problem(&key(&err.key), err.message)),

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use crate::keywords::Severity;
 use crate::matcher::{BrandHit, HitKind};
-use crate::model::{DeliveryId, HitId, Post};
+use crate::model::{DeliveryId, HitId, Post, ReceiverName};
 use crate::sentiment::Sentiment;
 use crate::settings::InvalidValue;
 
@@ -146,7 +146,7 @@ pub struct RouteConfig {
     /// Match hits on posts of this tone only.
     pub sentiment: Option<Sentiment>,
     /// Receivers for matching hits.
-    pub receivers: Vec<String>,
+    pub receivers: Vec<ReceiverName>,
     /// Keep evaluating later routes after a match.
     pub continue_matching: bool,
     /// Labels whose values split hits into groups.
@@ -164,7 +164,7 @@ pub struct RouteConfig {
     /// How long a hit may stay unacknowledged.
     pub sla: Duration,
     /// Receivers told once about hits past the SLA; empty: never escalate.
-    pub escalate_to: Vec<String>,
+    pub escalate_to: Vec<ReceiverName>,
     /// Takes operator alerts (a receiver that keeps failing) even with matchers.
     pub operator: bool,
 }
@@ -311,7 +311,7 @@ pub struct OpenHit {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct GroupRef {
     /// Receiver name.
-    pub receiver: String,
+    pub receiver: ReceiverName,
     /// `route=<index>;<label>=<value>,…`.
     pub group_key: String,
 }
@@ -332,7 +332,7 @@ pub struct NewDelivery {
     /// Deterministic id, sent as `webhook-id`.
     pub id: DeliveryId,
     /// Receiver name.
-    pub receiver: String,
+    pub receiver: ReceiverName,
     /// The hits the alert covers.
     pub hits: Vec<HitKey>,
     /// Which group of its route the alert belongs to (`route=0;brand=Turkcell`).
@@ -358,7 +358,7 @@ pub struct NewEscalation {
     /// Deterministic delivery id.
     pub id: DeliveryId,
     /// Receiver named by the route's `escalate_to`.
-    pub receiver: String,
+    pub receiver: ReceiverName,
     /// The overdue hits it reports.
     pub hit_ids: Vec<HitId>,
 }
@@ -370,11 +370,11 @@ pub struct Router {
     routes: Vec<RouteConfig>,
     /// Receivers whose messages carry every hit (programs: `webhook`, `file`), with the
     /// most hits one message holds; a larger group is split over several messages.
-    complete: HashMap<String, usize>,
+    complete: HashMap<ReceiverName, usize>,
 }
 
 /// Hits of one (route, group, receiver), and whether one of them is urgent.
-type Groups<'a> = BTreeMap<(usize, String, &'a str), (Vec<&'a RoutedHit>, bool)>;
+type Groups<'a> = BTreeMap<(usize, String, &'a ReceiverName), (Vec<&'a RoutedHit>, bool)>;
 
 impl Router {
     /// A router over validated routes.
@@ -388,7 +388,7 @@ impl Router {
     /// The same router, with `receivers` (name → hits per message) marked as programs
     /// that must receive every hit: their groups are split into messages of at most
     /// that many hits instead of being summarised with "and N more".
-    pub fn carrying_every_hit(mut self, receivers: HashMap<String, usize>) -> Router {
+    pub fn carrying_every_hit(mut self, receivers: HashMap<ReceiverName, usize>) -> Router {
         self.complete = receivers;
         self
     }
@@ -399,11 +399,11 @@ impl Router {
     }
 
     /// Receivers for a hit, without duplicates, in route order.
-    pub fn receivers_for(&self, labels: &HitLabels) -> Vec<&str> {
-        let mut receivers: Vec<&str> = Vec::new();
+    pub fn receivers_for(&self, labels: &HitLabels) -> Vec<&ReceiverName> {
+        let mut receivers: Vec<&ReceiverName> = Vec::new();
         for index in self.routes_for(labels) {
             for receiver in &self.routes[index].receivers {
-                if !receivers.contains(&receiver.as_str()) {
+                if !receivers.contains(&receiver) {
                     receivers.push(receiver);
                 }
             }
@@ -416,7 +416,7 @@ impl Router {
         self.group(hits)
             .into_keys()
             .map(|(index, key, receiver)| GroupRef {
-                receiver: receiver.to_string(),
+                receiver: receiver.clone(),
                 group_key: group_key(index, &key),
             })
             .collect()
@@ -438,7 +438,7 @@ impl Router {
             .map(|((index, key, receiver), (hits, urgent))| {
                 let route = &self.routes[index];
                 let group = GroupRef {
-                    receiver: receiver.to_string(),
+                    receiver: receiver.clone(),
                     group_key: group_key(index, &key),
                 };
                 let hold_until = route
@@ -487,8 +487,8 @@ impl Router {
 
     /// Receivers of operator alerts: routes are evaluated in order as for a hit, and an
     /// operator alert matches the default routes and those with `operator = true`.
-    pub fn operator_receivers(&self) -> Vec<String> {
-        let mut receivers: Vec<String> = Vec::new();
+    pub fn operator_receivers(&self) -> Vec<ReceiverName> {
+        let mut receivers: Vec<ReceiverName> = Vec::new();
         for route in &self.routes {
             if !(route.operator || route.is_catch_all()) {
                 continue;
@@ -525,7 +525,7 @@ impl Router {
         open: &[OpenHit],
         now: DateTime<Utc>,
     ) -> (Vec<NewEscalation>, Vec<HitId>) {
-        let mut groups: BTreeMap<(usize, String, &str), Vec<&OpenHit>> = BTreeMap::new();
+        let mut groups: BTreeMap<(usize, String, &ReceiverName), Vec<&OpenHit>> = BTreeMap::new();
         let mut overdue = Vec::new();
         for hit in open {
             let Some(index) = self
@@ -555,7 +555,7 @@ impl Router {
                 let keys: Vec<HitKey> = hits.iter().map(|hit| hit.key.clone()).collect();
                 NewEscalation {
                     id: delivery_id(&group_key, receiver, &keys),
-                    receiver: receiver.to_string(),
+                    receiver: receiver.clone(),
                     hit_ids: hits.iter().map(|h| h.hit_id).collect(),
                 }
             })
@@ -566,11 +566,11 @@ impl Router {
     fn group<'a>(&'a self, hits: &'a [RoutedHit]) -> Groups<'a> {
         let mut groups: Groups<'a> = BTreeMap::new();
         for hit in hits {
-            let mut seen: Vec<&str> = Vec::new();
+            let mut seen: Vec<&ReceiverName> = Vec::new();
             for index in self.matching(&hit.labels) {
                 let route = &self.routes[index];
                 for receiver in &route.receivers {
-                    if seen.contains(&receiver.as_str()) {
+                    if seen.contains(&receiver) {
                         continue;
                     }
                     seen.push(receiver);
@@ -605,7 +605,7 @@ fn group_key(route: usize, labels: &str) -> String {
 }
 
 /// The id of the operator alert to `receiver` about dead delivery `failed`.
-pub fn operator_alert_id(receiver: &str, failed: &DeliveryId) -> DeliveryId {
+pub fn operator_alert_id(receiver: &ReceiverName, failed: &DeliveryId) -> DeliveryId {
     let key = HitKey {
         source: String::new(),
         post_id: failed.to_string(),
@@ -617,11 +617,11 @@ pub fn operator_alert_id(receiver: &str, failed: &DeliveryId) -> DeliveryId {
 /// `msg_` + hash of the group, the receiver and the natural keys of the hits that open
 /// the delivery: the same hits planned again (a batch replayed after a crash) get the
 /// same id.
-fn delivery_id(group_key: &str, receiver: &str, keys: &[HitKey]) -> DeliveryId {
+fn delivery_id(group_key: &str, receiver: &ReceiverName, keys: &[HitKey]) -> DeliveryId {
     let mut keys: Vec<&HitKey> = keys.iter().collect();
     keys.sort_unstable();
     let mut hasher = Sha256::new();
-    for part in [group_key, receiver] {
+    for part in [group_key, receiver.as_str()] {
         hasher.update(part.as_bytes());
         hasher.update([0]);
     }

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::{GroupLabel, QuietHours, RouteConfig};
 use crate::keywords::{KeywordRules, Severity};
+use crate::model::ReceiverName;
 use crate::sentiment::Sentiment;
 use crate::settings::{DurationSetting, FieldError};
 
@@ -52,7 +53,7 @@ pub struct RawRoute {
     pub sentiment: Option<String>,
     /// Receivers of matching hits.
     #[serde(default)]
-    pub receivers: Vec<String>,
+    pub receivers: Vec<ReceiverName>,
     /// Keep evaluating later routes.
     #[serde(default, rename = "continue")]
     pub continue_matching: bool,
@@ -74,7 +75,7 @@ pub struct RawRoute {
     pub sla: Option<DurationSetting>,
     /// Receivers told about hits past the SLA.
     #[serde(default)]
-    pub escalate_to: Vec<String>,
+    pub escalate_to: Vec<ReceiverName>,
     /// Takes operator alerts.
     #[serde(default)]
     pub operator: bool,
@@ -136,7 +137,7 @@ fn parse_route(
         ("escalate_to", &route.escalate_to),
     ] {
         for name in names {
-            if !context.receivers.contains(name) {
+            if !context.receivers.contains(name.as_str()) {
                 problems.push(FieldError::new(
                     key(field),
                     format!("no receiver named `{name}`"),

@@ -49,7 +49,7 @@ pub(crate) fn route(receivers: &[&str]) -> RouteConfig {
         min_priority: None,
         topic: None,
         sentiment: None,
-        receivers: receivers.iter().map(|r| r.to_string()).collect(),
+        receivers: receivers.iter().map(|r| ReceiverName::from(*r)).collect(),
         continue_matching: false,
         group_by: vec![GroupLabel::Brand],
         group_wait: Duration::from_secs(30),
@@ -226,12 +226,12 @@ fn operator_alerts_take_the_default_and_operator_routes() {
     ]);
     assert_eq!(router.operator_receivers(), ["ops-pager", "file"]);
     assert_ne!(
-        operator_alert_id("file", &"msg_1".into()),
-        operator_alert_id("ops-pager", &"msg_1".into())
+        operator_alert_id(&"file".into(), &"msg_1".into()),
+        operator_alert_id(&"ops-pager".into(), &"msg_1".into())
     );
     assert_eq!(
-        operator_alert_id("file", &"msg_1".into()),
-        operator_alert_id("file", &"msg_1".into())
+        operator_alert_id(&"file".into(), &"msg_1".into()),
+        operator_alert_id(&"file".into(), &"msg_1".into())
     );
 }
 
@@ -388,7 +388,11 @@ impl Timeline {
     fn send_due(&self, now: DateTime<Utc>) -> Vec<usize> {
         let now_ms = unix_millis(now);
         let mut sent = Vec::new();
-        for delivery in self.store.due_deliveries("hook", now_ms, 100).unwrap() {
+        for delivery in self
+            .store
+            .due_deliveries(&"hook".into(), now_ms, 100)
+            .unwrap()
+        {
             let (_, total) = self.store.delivery_hits(&delivery.id, 10).unwrap();
             self.store
                 .freeze_payload(&delivery.id, "body", now_ms)
@@ -535,7 +539,7 @@ fn programs_get_every_hit_in_messages_of_their_size() {
         max_hits: 3,
         ..route(&["hook", "slack"])
     }])
-    .carrying_every_hit(HashMap::from([("hook".to_string(), 100)]));
+    .carrying_every_hit(HashMap::from([("hook".into(), 100)]));
     let hits: Vec<RoutedHit> = (1..=30).map(|id| stored(id, "x", "Turkcell", 0)).collect();
     let plan = plan_fresh(&router, &hits, t0());
     let hook = plan.iter().find(|d| d.receiver == "hook").unwrap();

@@ -348,7 +348,7 @@ macro_rules! kind_registry {
     (
         $(#[$meta:meta])*
         pub enum $Enum:ident ($what:literal) {
-            build($ctx:ident: $Ctx:ty) -> $Out:ty;
+            build(name: $Name:ty, $ctx:ident: $Ctx:ty) -> $Out:ty;
             $(
                 $(#[$doc:meta])*
                 $Variant:ident($Settings:ty) = $name:literal,
@@ -399,11 +399,11 @@ macro_rules! kind_registry {
             }
 
             /// Builds the running plug-in of this kind.
-            pub fn build(&self, name: String, $ctx: $Ctx) -> $Out {
+            pub fn build(&self, name: $Name, $ctx: $Ctx) -> $Out {
                 match self {
                     $(
                         $Enum::$Variant(settings) => {
-                            let build: fn(String, &$Settings, $Ctx) -> $Out = $build;
+                            let build: fn($Name, &$Settings, $Ctx) -> $Out = $build;
                             build(name, settings, $ctx)
                         }
                     )*

@@ -116,7 +116,7 @@ kind_registry! {
     /// once.
     #[derive(Debug, Clone)]
     pub enum SourceKind ("source") {
-        build(context: &SourceContext) -> Box<dyn Source>;
+        build(name: String, context: &SourceContext) -> Box<dyn Source>;
         /// RSS / Atom / JSON Feed URLs.
         Feed(feed::FeedSettings) = "feed",
             parse: feed::FeedSettings::parse,

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use super::time::{from_unix_millis, parse_timestamp, unix_millis};
 use super::{Store, StoreError};
-use crate::model::{Author, DeliveryId, HitId, Post};
+use crate::model::{Author, DeliveryId, HitId, Post, ReceiverName};
 use crate::routing::{GroupHistory, GroupRef, HitKey, NewDelivery};
 
 /// A hit as an alert shows it, read back from the store when a delivery is rendered.
@@ -139,7 +139,7 @@ pub struct Delivery {
     /// Delivery id.
     pub id: DeliveryId,
     /// Receiver name.
-    pub receiver: String,
+    pub receiver: ReceiverName,
     /// Body to send; empty until rendered.
     pub payload: String,
     /// Whether the body was rendered (frozen) already.
@@ -187,7 +187,7 @@ pub struct NewOperatorAlert {
     /// Deterministic delivery id.
     pub id: DeliveryId,
     /// Receiver it goes to (never the failing one).
-    pub receiver: String,
+    pub receiver: ReceiverName,
     /// What failed, shown in the message.
     pub note: String,
 }
@@ -229,7 +229,7 @@ pub struct DeliveryRow {
     /// Delivery id.
     pub id: DeliveryId,
     /// Receiver name.
-    pub receiver: String,
+    pub receiver: ReceiverName,
     /// State.
     pub status: DeliveryStatus,
     /// Attempts made.
@@ -248,7 +248,7 @@ pub struct DeliveryRow {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DisabledReceiver {
     /// Receiver name.
-    pub receiver: String,
+    pub receiver: ReceiverName,
     /// When it was disabled (Unix ms).
     pub disabled_at: i64,
     /// Why.
@@ -414,7 +414,7 @@ impl Store {
     /// Pending deliveries of `receiver` due at `now_ms`, oldest first.
     pub fn due_deliveries(
         &self,
-        receiver: &str,
+        receiver: &ReceiverName,
         now_ms: i64,
         limit: usize,
     ) -> Result<Vec<Delivery>, StoreError> {
@@ -444,7 +444,7 @@ impl Store {
     }
 
     /// When the next pending delivery of `receiver` is due (Unix ms).
-    pub fn next_attempt_at(&self, receiver: &str) -> Result<Option<i64>, StoreError> {
+    pub fn next_attempt_at(&self, receiver: &ReceiverName) -> Result<Option<i64>, StoreError> {
         Ok(self
             .conn
             .query_row(
@@ -563,8 +563,8 @@ impl Store {
         &self,
         id: &DeliveryId,
         now_ms: i64,
-    ) -> Result<Option<String>, StoreError> {
-        let receiver: Option<String> = self
+    ) -> Result<Option<ReceiverName>, StoreError> {
+        let receiver: Option<ReceiverName> = self
             .conn
             .query_row(
                 "UPDATE deliveries SET status = 'pending', next_attempt_at = ?2, requeued_at = ?2
@@ -608,7 +608,7 @@ impl Store {
     /// Switches a receiver off (after 410 Gone) until [`Store::enable_receiver`].
     pub fn disable_receiver(
         &self,
-        receiver: &str,
+        receiver: &ReceiverName,
         reason: &str,
         now_ms: i64,
     ) -> Result<(), StoreError> {
@@ -622,7 +622,7 @@ impl Store {
     }
 
     /// Switches a disabled receiver back on; a no-op for an enabled one.
-    pub fn enable_receiver(&self, receiver: &str) -> Result<(), StoreError> {
+    pub fn enable_receiver(&self, receiver: &ReceiverName) -> Result<(), StoreError> {
         self.conn
             .execute("DELETE FROM receiver_state WHERE receiver = ?1", [receiver])?;
         Ok(())
@@ -644,7 +644,7 @@ impl Store {
     }
 
     /// Whether `receiver` is disabled.
-    pub fn is_receiver_disabled(&self, receiver: &str) -> Result<bool, StoreError> {
+    pub fn is_receiver_disabled(&self, receiver: &ReceiverName) -> Result<bool, StoreError> {
         Ok(self
             .conn
             .query_row(

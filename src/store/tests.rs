@@ -4,7 +4,7 @@ use chrono::{TimeZone, Utc};
 
 use super::*;
 use crate::matcher::BrandHit;
-use crate::model::{DeliveryId, HitId, Post};
+use crate::model::{DeliveryId, HitId, Post, ReceiverName};
 use crate::routing::{HitKey, NewDelivery, NewEscalation, OwnReply};
 use crate::sentiment::Sentiment;
 
@@ -177,9 +177,14 @@ fn outbox_lifecycle_due_delivered_failed_dead() {
         ))
         .unwrap();
     let now = unix_millis(Utc::now());
-    let due = store.due_deliveries("file", now, 10).unwrap();
+    let due = store.due_deliveries(&"file".into(), now, 10).unwrap();
     assert_eq!(due.len(), 2);
-    assert!(store.due_deliveries("other", now, 10).unwrap().is_empty());
+    assert!(
+        store
+            .due_deliveries(&"other".into(), now, 10)
+            .unwrap()
+            .is_empty()
+    );
 
     store.mark_delivered(&due[0].id, now).unwrap();
     store
@@ -190,9 +195,19 @@ fn outbox_lifecycle_due_delivered_failed_dead() {
             retry_at_ms: Some(now + 60_000),
         })
         .unwrap();
-    assert!(store.due_deliveries("file", now, 10).unwrap().is_empty());
-    assert_eq!(store.next_attempt_at("file").unwrap(), Some(now + 60_000));
-    let retried = store.due_deliveries("file", now + 60_000, 10).unwrap();
+    assert!(
+        store
+            .due_deliveries(&"file".into(), now, 10)
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.next_attempt_at(&"file".into()).unwrap(),
+        Some(now + 60_000)
+    );
+    let retried = store
+        .due_deliveries(&"file".into(), now + 60_000, 10)
+        .unwrap();
     assert_eq!(
         (retried[0].id.as_str(), retried[0].attempts),
         (due[1].id.as_str(), 1)
@@ -218,7 +233,7 @@ fn outbox_lifecycle_due_delivered_failed_dead() {
             .len(),
         1
     );
-    assert_eq!(store.next_attempt_at("file").unwrap(), None);
+    assert_eq!(store.next_attempt_at(&"file".into()).unwrap(), None);
 }
 
 #[test]
@@ -228,7 +243,10 @@ fn a_dead_delivery_retried_keeps_its_id_and_payload_and_restarts_its_age() {
         .record_batch(batch("c", vec![(post("1", "a"), vec![hit("A")])]))
         .unwrap();
     let now = unix_millis(Utc::now());
-    let original = store.due_deliveries("file", now, 10).unwrap().remove(0);
+    let original = store
+        .due_deliveries(&"file".into(), now, 10)
+        .unwrap()
+        .remove(0);
     assert_eq!(original.age_from, original.created_at);
     assert_eq!(
         store.retry_delivery(&original.id, now).unwrap(),
@@ -244,24 +262,33 @@ fn a_dead_delivery_retried_keeps_its_id_and_payload_and_restarts_its_age() {
         })
         .unwrap();
     store
-        .disable_receiver("file", "HTTP status 410", now)
+        .disable_receiver(&"file".into(), "HTTP status 410", now)
         .unwrap();
-    assert!(store.is_receiver_disabled("file").unwrap());
-    assert!(store.due_deliveries("file", now, 10).unwrap().is_empty());
+    assert!(store.is_receiver_disabled(&"file".into()).unwrap());
+    assert!(
+        store
+            .due_deliveries(&"file".into(), now, 10)
+            .unwrap()
+            .is_empty()
+    );
 
     let later = now + 3_600_000;
     assert_eq!(
         store
             .retry_delivery(&original.id, later)
             .unwrap()
-            .as_deref(),
+            .as_ref()
+            .map(ReceiverName::as_str),
         Some("file")
     );
     assert!(
-        !store.is_receiver_disabled("file").unwrap(),
+        !store.is_receiver_disabled(&"file".into()).unwrap(),
         "retry re-enables"
     );
-    let again = store.due_deliveries("file", later, 10).unwrap().remove(0);
+    let again = store
+        .due_deliveries(&"file".into(), later, 10)
+        .unwrap()
+        .remove(0);
     assert_eq!(again.id, original.id);
     assert_eq!(again.payload, original.payload);
     assert_eq!(again.attempts, 1);
@@ -301,7 +328,10 @@ fn a_delivery_renders_from_its_stored_hits_and_freezes_once() {
     }];
     store.record_batch(grouped).unwrap();
     let now = unix_millis(Utc::now());
-    let due = store.due_deliveries("file", now, 10).unwrap().remove(0);
+    let due = store
+        .due_deliveries(&"file".into(), now, 10)
+        .unwrap()
+        .remove(0);
     assert!(!due.rendered && due.payload.is_empty());
     assert_eq!(due.max_hits, 1);
     let (hits, total) = store.delivery_hits(&due.id, due.max_hits).unwrap();
@@ -328,7 +358,10 @@ fn a_delivery_renders_from_its_stored_hits_and_freezes_once() {
         "body-1",
         "a frozen body never changes"
     );
-    let again = store.due_deliveries("file", now, 10).unwrap().remove(0);
+    let again = store
+        .due_deliveries(&"file".into(), now, 10)
+        .unwrap()
+        .remove(0);
     assert!(again.rendered);
     assert_eq!(again.payload, "body-1");
 }
@@ -338,16 +371,16 @@ fn disabled_receivers_are_listed_until_enabled() {
     let (_dir, store) = open();
     assert!(store.disabled_receivers().unwrap().is_empty());
     store
-        .disable_receiver("slack", "HTTP status 410", 5)
+        .disable_receiver(&"slack".into(), "HTTP status 410", 5)
         .unwrap();
     store
-        .disable_receiver("slack", "HTTP status 410 again", 7)
+        .disable_receiver(&"slack".into(), "HTTP status 410 again", 7)
         .unwrap();
     let disabled = store.disabled_receivers().unwrap();
     assert_eq!(disabled.len(), 1);
     assert_eq!(disabled[0].reason, "HTTP status 410 again");
-    assert!(!store.is_receiver_disabled("file").unwrap());
-    store.enable_receiver("slack").unwrap();
+    assert!(!store.is_receiver_disabled(&"file".into()).unwrap());
+    store.enable_receiver(&"slack".into()).unwrap();
     assert!(store.disabled_receivers().unwrap().is_empty());
 }
 
@@ -473,7 +506,7 @@ fn escalations_are_recorded_once_with_their_hits() {
         "escalated once"
     );
     let due = store
-        .due_deliveries("pager", unix_millis(later), 10)
+        .due_deliveries(&"pager".into(), unix_millis(later), 10)
         .unwrap()
         .remove(0);
     assert!(due.kind == DeliveryKind::Escalation && !due.rendered);
@@ -510,7 +543,7 @@ fn escalations_carry_only_the_hits_still_open_when_written() {
     }
     assert_eq!(store.record_escalations(&planned, &open, later).unwrap(), 1);
     let due = store
-        .due_deliveries("pager", unix_millis(later), 10)
+        .due_deliveries(&"pager".into(), unix_millis(later), 10)
         .unwrap();
     assert_eq!(
         due.len(),

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use mentiond::alerts::{Alert, DeliveryError, Notifier};
 use mentiond::app::{ExtraSource, Extras, run_with};
-use mentiond::model::Post;
+use mentiond::model::{Post, ReceiverName};
 use mentiond::sources::{Page, Source, SourceError};
 use mentiond::store::Delivery;
 use tokio_util::sync::CancellationToken;
@@ -92,13 +92,14 @@ impl Source for BrokenSource {
 
 /// Takes the place of the `care-file` receiver and panics where told.
 struct PanickingNotifier {
+    name: ReceiverName,
     in_render: bool,
 }
 
 #[async_trait::async_trait]
 impl Notifier for PanickingNotifier {
-    fn name(&self) -> &str {
-        "care-file"
+    fn name(&self) -> &ReceiverName {
+        &self.name
     }
 
     fn render(&self, alert: &Alert<'_>) -> String {
@@ -176,7 +177,10 @@ async fn a_panicking_source_is_restarted_while_the_other_source_keeps_delivering
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_panicking_delivery_worker_ends_the_run_with_an_error_naming_it() {
-    let notifier = PanickingNotifier { in_render: false };
+    let notifier = PanickingNotifier {
+        name: "care-file".into(),
+        in_render: false,
+    };
     let expected = "task delivery:care-file panicked: injected fault: deliver";
     let workspace = assert_run_fails_with(notifier, expected).await;
     // The hit was committed before the worker died, so a restart delivers it.
@@ -186,6 +190,9 @@ async fn a_panicking_delivery_worker_ends_the_run_with_an_error_naming_it() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_store_thread_killed_by_a_panicking_job_ends_the_run_with_an_error() {
     // The body is rendered inside a store job: this panic unwinds the store thread.
-    let notifier = PanickingNotifier { in_render: true };
+    let notifier = PanickingNotifier {
+        name: "care-file".into(),
+        in_render: true,
+    };
     assert_run_fails_with(notifier, "task store panicked: injected fault: render").await;
 }
