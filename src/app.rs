@@ -218,7 +218,7 @@ pub async fn run_with(
         let mut first = Some(make());
         let name = format!(
             "source:{}",
-            first.as_ref().map_or("", |source| source.name())
+            first.as_ref().map_or("", |source| source.name().as_str())
         );
         let (store, batches, stop_loop) = (store.clone(), batches.clone(), stop.clone());
         let (jitter, backoff) = (config.poll.jitter, config.poll.backoff);

@@ -669,7 +669,7 @@ fn status(config_file: Option<PathBuf>, json: bool) -> anyhow::Result<ExitCode> 
             writeln!(out)?;
             continue;
         }
-        let name = escape::terminal(&source.name);
+        let name = escape::terminal(source.name.as_str());
         let Some(h) = known else {
             writeln!(out, "{name} ({}): not polled yet", source.kind.kind_name())?;
             continue;

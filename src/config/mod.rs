@@ -435,7 +435,7 @@ impl Layers {
             let key = |field: &str| format!("sources[{index}].{field}");
             check_name(self, &stage.name, &key("name"), &mut names, problems);
             match SourceConfig::parse(
-                stage.name.clone(),
+                stage.name.clone().into(),
                 &stage.kind,
                 stage.options,
                 poll.interval,

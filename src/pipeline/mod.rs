@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, mpsc, oneshot};
 use tracing::{Instrument, error, info, info_span, warn};
 
-use crate::model::Post;
+use crate::model::{Post, SourceName};
 use crate::routing::{GroupRef, HitKey, HitLabels, OwnReply, RoutedHit, Router};
 use crate::sentiment;
 use crate::store::{BatchOutcome, MatchedPost, NewBatch, Store, StoreError, StoreHandle};
@@ -29,7 +29,7 @@ use snapshot::SharedKeywords;
 #[derive(Debug)]
 pub struct Batch {
     /// Source name (the cursor's key).
-    pub source: String,
+    pub source: SourceName,
     /// Posts of the page.
     pub posts: Vec<Post>,
     /// Cursor to commit with them.
@@ -61,7 +61,7 @@ pub struct Pipeline {
 #[derive(Debug)]
 pub struct MatchedPage {
     /// Source whose cursor advances.
-    pub source: String,
+    pub source: SourceName,
     /// Cursor to commit with the page.
     pub cursor: Option<String>,
     /// Posts with at least one hit.

@@ -20,6 +20,7 @@ use tracing::{Instrument, debug, error, info, info_span, warn};
 
 use crate::backoff::{Backoff, jittered};
 use crate::escape;
+use crate::model::SourceName;
 use crate::pipeline::Batch;
 use crate::sources::{Page, Source, SourceError};
 use crate::store::{PollOutcome, StoreError, StoreHandle};
@@ -48,7 +49,7 @@ pub struct PollLoop {
 impl PollLoop {
     /// Runs until cancelled or until the pipeline is gone.
     pub async fn run(mut self) {
-        let name = self.source.name().to_string();
+        let name = self.source.name().clone();
         let Some(mut cursor) = self.initial_cursor(&name).await else {
             return;
         };
@@ -139,10 +140,10 @@ impl PollLoop {
     }
 
     /// Reads the committed cursor, retrying while the store is unavailable.
-    async fn initial_cursor(&self, name: &str) -> Option<Option<String>> {
+    async fn initial_cursor(&self, name: &SourceName) -> Option<Option<String>> {
         let mut failures = 0;
         loop {
-            let source = name.to_string();
+            let source = name.clone();
             match self.store.call(move |store| store.cursor(&source)).await {
                 Ok(Ok(cursor)) => return Some(cursor),
                 Ok(Err(err)) => error!(source = %name, error = %err, "cannot read cursor"),
@@ -157,7 +158,7 @@ impl PollLoop {
 
     /// Records the poll's outcome as the source's health; a store failure here is
     /// logged and never stops polling.
-    async fn record_health(&self, name: &str, fetched: &Result<Page, SourceError>) {
+    async fn record_health(&self, name: &SourceName, fetched: &Result<Page, SourceError>) {
         let outcome = match fetched {
             Ok(page) => PollOutcome::Success {
                 n_posts: page.posts.len(),
@@ -167,7 +168,7 @@ impl PollLoop {
                 error: err.to_string(),
             },
         };
-        let source = name.to_string();
+        let source = name.clone();
         let now = chrono::Utc::now();
         let recorded = self
             .store
@@ -183,12 +184,12 @@ impl PollLoop {
     /// commit failed.
     async fn commit(
         &self,
-        name: &str,
+        name: &SourceName,
         (posts, cursor, backfilling): (Vec<crate::model::Post>, Option<String>, bool),
     ) -> Option<Result<(), StoreError>> {
         let (done, committed) = oneshot::channel();
         let batch = Batch {
-            source: name.to_string(),
+            source: name.clone(),
             posts,
             cursor,
             backfilling,
@@ -255,8 +256,10 @@ mod tests {
 
     #[async_trait::async_trait]
     impl Source for Scripted {
-        fn name(&self) -> &str {
-            "scripted"
+        fn name(&self) -> &SourceName {
+            static NAME: std::sync::LazyLock<SourceName> =
+                std::sync::LazyLock::new(|| "scripted".into());
+            &NAME
         }
 
         async fn fetch(&mut self, cursor: Option<&str>) -> Result<Page, SourceError> {

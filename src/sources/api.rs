@@ -18,6 +18,7 @@ use tokio::time::Instant;
 use super::{SourceContext, SourceError};
 use crate::escape;
 use crate::http::{describe, read_body_capped, retry_after};
+use crate::model::SourceName;
 use crate::model::{DroppedField, decode_lenient};
 
 /// How a platform reports its rate limit.
@@ -174,7 +175,10 @@ impl ApiClient {
 /// fit the expected shape is logged with the source's name and skipped, the rest kept;
 /// an optional field with an invalid value is dropped ([`decode_lenient`]) and
 /// reported by [`warn_dropped`].
-pub fn decode_items<T: DeserializeOwned>(source: &str, items: Vec<serde_json::Value>) -> Vec<T> {
+pub fn decode_items<T: DeserializeOwned>(
+    source: &SourceName,
+    items: Vec<serde_json::Value>,
+) -> Vec<T> {
     items
         .into_iter()
         .filter_map(|item| match decode_lenient(item) {
@@ -193,7 +197,7 @@ pub fn decode_items<T: DeserializeOwned>(source: &str, items: Vec<serde_json::Va
 /// Warns about each invalid optional field an item of `source` lost, once per source
 /// and field for the life of the process: a platform that sends one field in a
 /// format we do not read would otherwise log it with every item.
-pub fn warn_dropped(source: &str, dropped: &[DroppedField]) {
+pub fn warn_dropped(source: &SourceName, dropped: &[DroppedField]) {
     // Bounded by the sources times the fields of their schemas: only fields a wire
     // type declares can fail to decode.
     static WARNED: Mutex<BTreeSet<(String, String)>> = Mutex::new(BTreeSet::new());
@@ -287,7 +291,7 @@ mod tests {
     fn invalid_optional_fields_cost_the_field_and_warn_once_per_source_and_field() {
         let (log, _guard) = Captured::start(tracing::Level::WARN);
         let bad = |id: &str| serde_json::json!({"id": id, "created_at": "yesterday", "followers": "many\u{202e}"});
-        let items: Vec<Item> = decode_items("lenient-a", vec![bad("1"), bad("2")]);
+        let items: Vec<Item> = decode_items(&"lenient-a".into(), vec![bad("1"), bad("2")]);
         let ids: Vec<_> = items.iter().map(|item| item.id.as_str()).collect();
         assert_eq!(ids, ["1", "2"], "both items are kept");
         assert!(
@@ -314,12 +318,13 @@ mod tests {
             log.text()
         );
         // A later poll of the same source stays quiet; another source warns for itself.
-        let _: Vec<Item> = decode_items("lenient-a", vec![bad("3")]);
+        let _: Vec<Item> = decode_items(&"lenient-a".into(), vec![bad("3")]);
         assert_eq!(log.count("invalid optional field dropped"), 2);
-        let _: Vec<Item> = decode_items("lenient-b", vec![bad("4")]);
+        let _: Vec<Item> = decode_items(&"lenient-b".into(), vec![bad("4")]);
         assert_eq!(log.count("invalid optional field dropped"), 4);
         // A required field with an invalid value still skips the item.
-        let skipped: Vec<Item> = decode_items("lenient-a", vec![serde_json::json!({"id": 5})]);
+        let skipped: Vec<Item> =
+            decode_items(&"lenient-a".into(), vec![serde_json::json!({"id": 5})]);
         assert!(skipped.is_empty());
         assert_eq!(log.count("malformed item skipped"), 1);
     }

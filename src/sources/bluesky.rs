@@ -20,6 +20,7 @@ use super::api::{ApiClient, RateLimitHeaders, Reply, decode_items};
 use super::queries::{configured_or, phrase_terms};
 use super::streams::{StreamPage, StreamSource, Streams};
 use super::{SourceContext, SourceError, parse_http_url};
+use crate::model::SourceName;
 use crate::model::{Author, Post};
 use crate::settings::{FieldError, parse_options, take_secret};
 
@@ -171,7 +172,7 @@ struct Profiles {
 
 /// Searches Bluesky for each query through an app-password session.
 pub struct Bluesky {
-    name: String,
+    name: SourceName,
     settings: BlueskySettings,
     api: ApiClient,
     session: Option<Session>,
@@ -181,7 +182,7 @@ pub struct Bluesky {
 impl Bluesky {
     /// A Bluesky search source named `name`, one stream per query.
     pub fn source(
-        name: String,
+        name: SourceName,
         settings: BlueskySettings,
         context: &SourceContext,
     ) -> StreamSource<Bluesky> {
@@ -348,7 +349,7 @@ impl Bluesky {
             "post"
         };
         Post {
-            source: self.name.clone(),
+            source: self.name.to_string(),
             url: Some(format!(
                 "https://bsky.app/profile/{}/post/{rkey}",
                 view.author.did

@@ -15,6 +15,7 @@ use super::api::{ApiClient, RateLimitHeaders};
 use super::html::html_to_text;
 use super::streams::{StreamPage, StreamSource, Streams};
 use super::{SourceContext, SourceError, parse_http_url};
+use crate::model::SourceName;
 use crate::model::{Author, Post};
 use crate::settings::{FieldError, parse_options};
 
@@ -73,7 +74,7 @@ pub struct Validators {
 
 /// Polls one or more feeds; each URL is a stream with its own validators.
 pub struct Feed {
-    name: String,
+    name: SourceName,
     api: ApiClient,
 }
 
@@ -82,7 +83,7 @@ pub type FeedSource = StreamSource<Feed>;
 
 impl FeedSource {
     /// A feed source named `name`.
-    pub fn new(name: String, settings: FeedSettings, context: SourceContext) -> FeedSource {
+    pub fn new(name: SourceName, settings: FeedSettings, context: SourceContext) -> FeedSource {
         let urls = settings.urls.iter().map(|url| url.to_string()).collect();
         let streams = Feed {
             name: name.clone(),
@@ -149,7 +150,7 @@ impl Streams for Feed {
 /// Parses a feed body into posts of source `source`; also returns the RSS `ttl`,
 /// capped at [`MAX_TTL`].
 fn parse_feed(
-    source: &str,
+    source: &SourceName,
     feed_url: &str,
     body: &[u8],
 ) -> Result<(Vec<Post>, Option<Duration>), SourceError> {
@@ -249,7 +250,7 @@ mod tests {
     #[test]
     fn rss_items_become_posts_with_plain_text() {
         let (posts, ttl) = parse_feed(
-            "news",
+            &"news".into(),
             "https://news.example/rss",
             &fixture("news_search.rss.xml"),
         )
@@ -274,15 +275,16 @@ mod tests {
             .unwrap()
             .replace("<ttl>60</ttl>", "<ttl>4294967295</ttl>");
         assert!(body.contains("4294967295"));
-        let (_, ttl) = parse_feed("news", "https://news.example/rss", body.as_bytes()).unwrap();
+        let (_, ttl) =
+            parse_feed(&"news".into(), "https://news.example/rss", body.as_bytes()).unwrap();
         assert_eq!(ttl, Some(MAX_TTL));
     }
 
     #[test]
     fn ids_are_stable_across_parses_even_without_guid() {
         let body = fixture("news_search.rss.xml");
-        let (a, _) = parse_feed("news", "https://news.example/rss", &body).unwrap();
-        let (b, _) = parse_feed("news", "https://news.example/rss", &body).unwrap();
+        let (a, _) = parse_feed(&"news".into(), "https://news.example/rss", &body).unwrap();
+        let (b, _) = parse_feed(&"news".into(), "https://news.example/rss", &body).unwrap();
         let ids: Vec<_> = a.iter().map(|p| p.id.clone()).collect();
         assert_eq!(ids, b.iter().map(|p| p.id.clone()).collect::<Vec<_>>());
         assert!(ids.iter().all(|id| !id.is_empty()));
@@ -291,7 +293,7 @@ mod tests {
     #[test]
     fn atom_and_json_feed_parse() {
         let (atom, _) = parse_feed(
-            "blog",
+            &"blog".into(),
             "https://blog.example/",
             &fixture("brand_blog.atom.xml"),
         )
@@ -299,7 +301,7 @@ mod tests {
         assert_eq!(atom.len(), 2);
         assert!(atom.iter().any(|p| p.text.contains("Yapı Kredi")));
         let (json, _) = parse_feed(
-            "jf",
+            &"jf".into(),
             "https://jf.example/",
             &fixture("complaints.feed.json"),
         )
@@ -310,7 +312,8 @@ mod tests {
 
     #[test]
     fn malformed_feed_is_an_error_not_a_panic() {
-        let err = parse_feed("x", "https://x.example/", b"<rss><channel><item>").unwrap_err();
+        let err =
+            parse_feed(&"x".into(), "https://x.example/", b"<rss><channel><item>").unwrap_err();
         assert!(matches!(err, SourceError::Malformed(_)));
     }
 

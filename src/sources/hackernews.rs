@@ -15,6 +15,7 @@ use super::html::html_to_text;
 use super::queries::{configured_or, phrase_terms};
 use super::streams::{StreamPage, StreamSource, Streams};
 use super::{SourceContext, SourceError, parse_http_url};
+use crate::model::SourceName;
 use crate::model::{Author, Post};
 use crate::settings::{FieldError, parse_options};
 
@@ -96,7 +97,7 @@ struct Hit {
 
 /// Polls Algolia `search_by_date` for each query.
 pub struct HackerNews {
-    name: String,
+    name: SourceName,
     settings: HackerNewsSettings,
     api: ApiClient,
 }
@@ -104,7 +105,7 @@ pub struct HackerNews {
 impl HackerNews {
     /// A Hacker News source named `name`, one stream per query.
     pub fn source(
-        name: String,
+        name: SourceName,
         settings: HackerNewsSettings,
         context: &SourceContext,
     ) -> StreamSource<HackerNews> {
@@ -137,7 +138,7 @@ impl HackerNews {
             parts.push(title);
         }
         Post {
-            source: self.name.clone(),
+            source: self.name.to_string(),
             url: Some(format!(
                 "https://news.ycombinator.com/item?id={}",
                 hit.object_id

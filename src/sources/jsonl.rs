@@ -29,6 +29,7 @@ use tokio::sync::Notify;
 use super::api::warn_dropped;
 use super::{Page, Source, SourceError};
 use crate::model::Post;
+use crate::model::SourceName;
 use crate::settings::{FieldError, parse_options};
 
 /// Validated `kind = "jsonl"` options.
@@ -152,7 +153,7 @@ impl JsonlCursor {
 
 /// Follows one JSON-lines file.
 pub struct JsonlSource {
-    name: String,
+    name: SourceName,
     settings: JsonlSettings,
     open: Option<(File, FileId)>,
     /// Over-long lines skipped since start, shown in each skip's warning.
@@ -164,7 +165,7 @@ pub struct JsonlSource {
 
 impl JsonlSource {
     /// A source named `name` following `settings.path`, watching its directory.
-    pub fn new(name: String, settings: JsonlSettings) -> JsonlSource {
+    pub fn new(name: SourceName, settings: JsonlSettings) -> JsonlSource {
         let wake = Arc::new(Notify::new());
         let watcher = watch(&name, &settings.path, &wake);
         JsonlSource {
@@ -315,7 +316,7 @@ impl JsonlSource {
 
 #[async_trait::async_trait]
 impl Source for JsonlSource {
-    fn name(&self) -> &str {
+    fn name(&self) -> &SourceName {
         &self.name
     }
 
@@ -382,7 +383,11 @@ async fn read_head(file: &mut File) -> std::io::Result<Vec<u8>> {
 /// notifies `wake` on any change to a file whose name starts with the followed
 /// file's (`posts.jsonl`, `posts.jsonl.1`). `None` when watching is impossible: the
 /// source then polls at its interval only.
-fn watch(source: &str, path: &Path, wake: &Arc<Notify>) -> Option<notify::RecommendedWatcher> {
+fn watch(
+    source: &SourceName,
+    path: &Path,
+    wake: &Arc<Notify>,
+) -> Option<notify::RecommendedWatcher> {
     let dir = parent_dir(path);
     let file_name = path.file_name()?.to_os_string();
     let notify = Arc::clone(wake);
@@ -418,7 +423,7 @@ fn watch(source: &str, path: &Path, wake: &Arc<Notify>) -> Option<notify::Recomm
 }
 
 /// Parses complete lines; malformed ones are logged with their offset and skipped.
-fn parse_lines(source: &str, bytes: &[u8], base_offset: u64) -> Vec<Post> {
+fn parse_lines(source: &SourceName, bytes: &[u8], base_offset: u64) -> Vec<Post> {
     let mut posts = Vec::new();
     let mut offset = base_offset;
     for line in bytes.split_inclusive(|&b| b == b'\n') {

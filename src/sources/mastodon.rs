@@ -20,6 +20,7 @@ use super::html::html_to_text;
 use super::queries::{configured_or, hashtags};
 use super::streams::{StreamPage, StreamSource, Streams};
 use super::{SourceContext, SourceError, parse_http_url};
+use crate::model::SourceName;
 use crate::model::{Author, Post};
 use crate::settings::{FieldError, parse_options, take_secret};
 
@@ -139,7 +140,7 @@ struct Account {
 
 /// Polls one Mastodon instance's hashtag and public timelines.
 pub struct Mastodon {
-    name: String,
+    name: SourceName,
     settings: MastodonSettings,
     api: ApiClient,
     /// Local id → uri of recently seen statuses, oldest first in `order`.
@@ -151,7 +152,7 @@ impl Mastodon {
     /// A Mastodon source named `name`: one stream per hashtag timeline, then the
     /// public timeline when `public` is set.
     pub fn source(
-        name: String,
+        name: SourceName,
         settings: MastodonSettings,
         context: &SourceContext,
     ) -> StreamSource<Mastodon> {
@@ -215,7 +216,7 @@ impl Mastodon {
             format!("{}\n{content}", shown.spoiler_text.trim())
         };
         Some(Post {
-            source: self.name.clone(),
+            source: self.name.to_string(),
             in_reply_to: shown
                 .in_reply_to_id
                 .as_ref()
@@ -336,7 +337,7 @@ mod tests {
             "created_at": "dün", "content": "<p>Turkcell çekmiyor</p>",
             "account": {"id": "9", "acct": "ayse", "followers_count": "çok"},
         });
-        let statuses: Vec<Status> = decode_items("m-lenient", vec![status]);
+        let statuses: Vec<Status> = decode_items(&"m-lenient".into(), vec![status]);
         let source = mastodon(serde_json::json!({"base_url": "https://m.example/"}));
         let post = source
             .streams()

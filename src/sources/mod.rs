@@ -28,7 +28,7 @@ use serde::Deserialize;
 use crate::backoff::Backoff;
 use crate::http::BodyError;
 use crate::keywords::KeywordRules;
-use crate::model::Post;
+use crate::model::{Post, SourceName};
 use crate::settings::{DurationSetting, FieldError, duration_value, kind_registry};
 
 /// `[poll]`: what every source shares (and the poll loop and pipeline read).
@@ -104,7 +104,7 @@ impl PollSettings {
 #[derive(Debug, Clone)]
 pub struct SourceConfig {
     /// Unique name (`news`, `tickets`): the key of its cursor and its log field.
-    pub name: String,
+    pub name: SourceName,
     /// Time between polls.
     pub interval: Duration,
     /// What to poll and how.
@@ -116,7 +116,7 @@ kind_registry! {
     /// once.
     #[derive(Debug, Clone)]
     pub enum SourceKind ("source") {
-        build(name: String, context: &SourceContext) -> Box<dyn Source>;
+        build(name: SourceName, context: &SourceContext) -> Box<dyn Source>;
         /// RSS / Atom / JSON Feed URLs.
         Feed(feed::FeedSettings) = "feed",
             parse: feed::FeedSettings::parse,
@@ -162,7 +162,7 @@ impl SourceConfig {
     /// Validates one `[[sources]]` table: its `interval` (default `default_interval`)
     /// and its kind's options. Every problem is returned, keyed relative to the table.
     pub fn parse(
-        name: String,
+        name: SourceName,
         kind: &str,
         mut options: serde_json::Map<String, serde_json::Value>,
         default_interval: Duration,
@@ -248,7 +248,7 @@ pub struct Page {
 #[async_trait::async_trait]
 pub trait Source: Send + Sync {
     /// The configured name.
-    fn name(&self) -> &str;
+    fn name(&self) -> &SourceName;
 
     /// Fetches what is new after `cursor` (`None` on the very first poll).
     async fn fetch(&mut self, cursor: Option<&str>) -> Result<Page, SourceError>;

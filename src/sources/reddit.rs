@@ -22,6 +22,7 @@ use super::api::{ApiClient, RateLimitHeaders, decode_items};
 use super::queries::{configured_or, phrase_terms};
 use super::streams::{SeenSet, StreamPage, StreamSource, Streams};
 use super::{SourceContext, SourceError, parse_http_url};
+use crate::model::SourceName;
 use crate::model::{Author, Post};
 use crate::settings::{FieldError, parse_options, take_secret};
 
@@ -198,7 +199,7 @@ struct ThingData {
 
 /// Reads Reddit listings and searches.
 pub struct Reddit {
-    name: String,
+    name: SourceName,
     settings: RedditSettings,
     api: ApiClient,
     token: Option<(SecretString, Instant)>,
@@ -208,7 +209,7 @@ impl Reddit {
     /// A Reddit source named `name`: one stream per search query (when `search` is
     /// on), then `new` and `comments` of each subreddit.
     pub fn source(
-        name: String,
+        name: SourceName,
         settings: RedditSettings,
         context: &SourceContext,
     ) -> StreamSource<Reddit> {
@@ -342,7 +343,7 @@ impl Reddit {
         };
         let author = data.author.filter(|a| a != "[deleted]");
         Post {
-            source: self.name.clone(),
+            source: self.name.to_string(),
             id: data.name,
             url: Some(url),
             author: author.map(|handle| Author {

@@ -19,6 +19,7 @@ use tracing::{debug, info, warn};
 use super::{Page, Source, SourceError, StreamFailures};
 use crate::escape;
 use crate::model::Post;
+use crate::model::SourceName;
 
 /// What one stream returned.
 #[derive(Debug)]
@@ -56,7 +57,7 @@ pub trait Streams: Send + Sync {
 
 /// Adapts a [`Streams`] platform to the [`Source`] trait.
 pub struct StreamSource<T> {
-    name: String,
+    name: SourceName,
     keys: Vec<String>,
     streams: T,
     /// Streams whose last page said `more`; empty means "ask every stream".
@@ -72,7 +73,7 @@ pub struct StreamSource<T> {
 impl<T: Streams> StreamSource<T> {
     /// The source `name` polling `streams` under `keys`, in order; each key names one
     /// stream's state in the cursor.
-    pub fn build(name: String, keys: Vec<String>, streams: T) -> StreamSource<T> {
+    pub fn build(name: SourceName, keys: Vec<String>, streams: T) -> StreamSource<T> {
         StreamSource {
             name,
             keys,
@@ -97,7 +98,7 @@ impl<T: Streams> StreamSource<T> {
 
 #[async_trait::async_trait]
 impl<T: Streams> Source for StreamSource<T> {
-    fn name(&self) -> &str {
+    fn name(&self) -> &SourceName {
         &self.name
     }
 

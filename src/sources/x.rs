@@ -23,6 +23,7 @@ use super::html::decode_entities;
 use super::queries::{all_clauses, configured_or, or_queries};
 use super::streams::{StreamPage, StreamSource, Streams};
 use super::{SourceContext, SourceError, parse_http_url};
+use crate::model::SourceName;
 use crate::model::{Author, Post};
 use crate::settings::{FieldError, parse_options, take_secret};
 
@@ -168,14 +169,18 @@ struct UserMetrics {
 
 /// Polls X recent search for each query.
 pub struct X {
-    name: String,
+    name: SourceName,
     settings: XSettings,
     api: ApiClient,
 }
 
 impl X {
     /// An X source named `name`, one stream per query.
-    pub fn source(name: String, settings: XSettings, context: &SourceContext) -> StreamSource<X> {
+    pub fn source(
+        name: SourceName,
+        settings: XSettings,
+        context: &SourceContext,
+    ) -> StreamSource<X> {
         let queries = configured_or(&settings.queries, || {
             or_queries(&all_clauses(&context.keywords), "", MAX_QUERY_CHARS)
         });
@@ -236,7 +241,7 @@ impl X {
                     .cloned()
                     .unwrap_or_else(|| shown.id.clone());
                 Post {
-                    source: self.name.clone(),
+                    source: self.name.to_string(),
                     url: Some(match user {
                         Some(user) => {
                             format!("https://x.com/{}/status/{}", user.username, shown.id)

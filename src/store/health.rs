@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::time::{from_unix_millis, unix_millis};
 use super::{Store, StoreError};
+use crate::model::SourceName;
 
 /// How long per-poll rows are kept (and the longest throughput window).
 pub const POLL_HISTORY: chrono::Duration = chrono::Duration::hours(1);
@@ -34,7 +35,7 @@ pub enum PollOutcome {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SourceHealth {
     /// Source name.
-    pub source: String,
+    pub source: SourceName,
     /// Last successful poll.
     pub last_success_at: Option<DateTime<Utc>>,
     /// Last failed poll.
@@ -56,7 +57,7 @@ impl Store {
     /// Records the outcome of one poll of `source` at `now`.
     pub fn record_poll(
         &mut self,
-        source: &str,
+        source: &SourceName,
         outcome: &PollOutcome,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
@@ -145,14 +146,14 @@ mod tests {
             newest_post_at: Some(newest),
         };
         store
-            .record_poll("hn", &success(600, minutes(-30)), t0)
+            .record_poll(&"hn".into(), &success(600, minutes(-30)), t0)
             .unwrap();
         store
-            .record_poll("hn", &success(30, minutes(9)), minutes(10))
+            .record_poll(&"hn".into(), &success(30, minutes(9)), minutes(10))
             .unwrap();
         store
             .record_poll(
-                "hn",
+                &"hn".into(),
                 &PollOutcome::Failure {
                     error: "HTTP status 503".into(),
                 },
@@ -160,11 +161,11 @@ mod tests {
             )
             .unwrap();
         store
-            .record_poll("hn", &success(0, minutes(-90)), minutes(20))
+            .record_poll(&"hn".into(), &success(0, minutes(-90)), minutes(20))
             .unwrap();
         store
             .record_poll(
-                "x",
+                &"x".into(),
                 &PollOutcome::Failure {
                     error: "timeout".into(),
                 },

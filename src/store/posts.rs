@@ -12,7 +12,7 @@ use super::replies::apply_replies;
 use super::time::timestamp;
 use super::{Store, StoreError};
 use crate::matcher::{BrandHit, HitKind};
-use crate::model::{DeliveryId, HitId, Post};
+use crate::model::{DeliveryId, HitId, Post, SourceName};
 use crate::routing::{HitKey, NewDelivery, OwnReply};
 use crate::sentiment::Sentiment;
 
@@ -20,7 +20,7 @@ use crate::sentiment::Sentiment;
 #[derive(Debug)]
 pub struct NewBatch {
     /// Source whose cursor advances.
-    pub source: String,
+    pub source: SourceName,
     /// Cursor to store with the batch (`None`: leave it as it is).
     pub cursor: Option<String>,
     /// Matched posts with their hits (posts without hits are not stored).
@@ -91,7 +91,7 @@ pub struct HitRow {
 
 impl Store {
     /// The committed cursor of `source`.
-    pub fn cursor(&self, source: &str) -> Result<Option<String>, StoreError> {
+    pub fn cursor(&self, source: &SourceName) -> Result<Option<String>, StoreError> {
         Ok(self
             .conn
             .query_row(

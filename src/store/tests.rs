@@ -98,7 +98,7 @@ fn a_page_recorded_twice_changes_nothing_the_second_time() {
     assert_eq!(second, BatchOutcome::default());
     assert_eq!(store.counts().unwrap(), (2, 3));
     assert_eq!(store.deliveries(None, 10).unwrap().len(), 3);
-    assert_eq!(store.cursor("news").unwrap().as_deref(), Some("c1"));
+    assert_eq!(store.cursor(&"news".into()).unwrap().as_deref(), Some("c1"));
 }
 
 #[test]
@@ -109,8 +109,8 @@ fn posts_without_hits_are_not_stored_and_the_cursor_still_advances() {
         .unwrap();
     assert_eq!(outcome, BatchOutcome::default());
     assert_eq!(store.counts().unwrap(), (0, 0));
-    assert_eq!(store.cursor("news").unwrap().as_deref(), Some("c7"));
-    assert_eq!(store.cursor("other").unwrap(), None);
+    assert_eq!(store.cursor(&"news".into()).unwrap().as_deref(), Some("c7"));
+    assert_eq!(store.cursor(&"other".into()).unwrap(), None);
 }
 
 #[test]
@@ -138,7 +138,7 @@ fn a_failing_batch_commits_nothing_not_even_its_cursor() {
         "post 2 and its hit rolled back"
     );
     assert_eq!(
-        store.cursor("news").unwrap().as_deref(),
+        store.cursor(&"news".into()).unwrap().as_deref(),
         Some("c1"),
         "cursor rolled back"
     );

@@ -46,12 +46,14 @@ fn status_shows_health_per_configured_source() {
         newest_post_at: Some(now - chrono::Duration::seconds(90)),
     };
     store
-        .record_poll("hn", &ok, now - chrono::Duration::minutes(5))
+        .record_poll(&"hn".into(), &ok, now - chrono::Duration::minutes(5))
         .unwrap();
     let failed = PollOutcome::Failure {
         error: "HTTP status 503 — Ağ geçidi".into(),
     };
-    store.record_poll("fediverse", &failed, now).unwrap();
+    store
+        .record_poll(&"fediverse".into(), &failed, now)
+        .unwrap();
     drop(store);
 
     let output = workspace.command(&["status"]);

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use mentiond::http::BodyError;
 use mentiond::keywords::{KeywordRules, parse_keywords};
-use mentiond::model::Post;
+use mentiond::model::{Post, SourceName};
 use mentiond::pipeline::snapshot::{KeywordSnapshot, SharedKeywords};
 use mentiond::pipeline::{Batch, Pipeline};
 use mentiond::routing::GroupLabel;
@@ -128,7 +128,7 @@ impl Harness {
 
     /// The committed cursor of `source`.
     pub async fn cursor(&self, source: &str) -> Option<String> {
-        let source = source.to_string();
+        let source = SourceName::from(source);
         self.store
             .call(move |store| store.cursor(&source))
             .await
@@ -142,13 +142,13 @@ impl Harness {
         &self,
         source: &mut dyn Source,
     ) -> Result<(Vec<Post>, BatchOutcome), SourceError> {
-        let cursor = self.cursor(source.name()).await;
+        let cursor = self.cursor(source.name().as_str()).await;
         let page = source.fetch(cursor.as_deref()).await?;
         let (done, outcome) = oneshot::channel();
         let posts = page.posts.clone();
         self.batches
             .send(Batch {
-                source: source.name().to_string(),
+                source: source.name().clone(),
                 posts: page.posts,
                 cursor: page.cursor,
                 backfilling: cursor.is_none() || page.backfill,

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use mentiond::alerts::{Alert, DeliveryError, Notifier};
 use mentiond::app::{ExtraSource, Extras, run_with};
-use mentiond::model::{Post, ReceiverName};
+use mentiond::model::{Post, ReceiverName, SourceName};
 use mentiond::sources::{Page, Source, SourceError};
 use mentiond::store::Delivery;
 use tokio_util::sync::CancellationToken;
@@ -58,14 +58,15 @@ fn load(workspace: &Workspace) -> mentiond::config::Config {
 /// Panics on its first `panics` fetches (counted across restarts), then returns one
 /// post about another brand than the tickets (so it is not grouped into their message).
 struct BrokenSource {
+    name: SourceName,
     fetches: Arc<AtomicUsize>,
     panics: usize,
 }
 
 #[async_trait::async_trait]
 impl Source for BrokenSource {
-    fn name(&self) -> &str {
-        "broken"
+    fn name(&self) -> &SourceName {
+        &self.name
     }
 
     async fn fetch(&mut self, cursor: Option<&str>) -> Result<Page, SourceError> {
@@ -139,6 +140,7 @@ async fn a_panicking_source_is_restarted_while_the_other_source_keeps_delivering
             interval: Duration::from_millis(100),
             make: Box::new(move || {
                 Box::new(BrokenSource {
+                    name: "broken".into(),
                     fetches: Arc::clone(&counted),
                     panics: 2,
                 })
