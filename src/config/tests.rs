@@ -264,6 +264,15 @@ fn an_empty_storage_path_is_refused_not_a_temporary_database() {
     assert_eq!(keys(&found), ["storage.path"]);
     assert_eq!(found[0].line, Some(2));
     assert!(found[0].message.contains("must not be empty"), "{found:?}");
+    // The same through `MENTIOND__STORAGE__PATH=`.
+    let (_dir, path) = write_config("");
+    let env = [("MENTIOND__STORAGE__PATH".to_string(), String::new())];
+    let found = load_with_env(Some(&path), env).unwrap_err().problems;
+    assert_eq!(keys(&found), ["storage.path"]);
+    assert_eq!(
+        found[0].file,
+        "environment variable MENTIOND__STORAGE__PATH"
+    );
 }
 
 #[test]
