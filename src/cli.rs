@@ -76,9 +76,10 @@ pub enum Command {
         /// Print one JSON object per hit.
         #[arg(long)]
         json: bool,
-        /// How many hits to show.
-        #[arg(long, default_value_t = 20)]
-        limit: usize,
+        /// How many hits to show (default: 20 as text, all with `--json`, so a program
+        /// never gets a page it did not ask for).
+        #[arg(long)]
+        limit: Option<usize>,
         /// Only hits of this brand.
         #[arg(long)]
         brand: Option<String>,
@@ -611,13 +612,25 @@ fn rfc3339_millis(unix_ms: i64) -> String {
 fn hits(
     config_file: Option<PathBuf>,
     json: bool,
-    limit: usize,
+    limit: Option<usize>,
     brand: Option<String>,
     delivery: Option<DeliveryId>,
 ) -> anyhow::Result<ExitCode> {
+    /// Hits shown to a person when `--limit` is not given.
+    const SCREENFUL: usize = 20;
     let config = config::load(config_file.as_deref())?;
     let store = Store::open_read_only(existing_database(&config)?)?;
-    let hits = store.recent_hits(limit, brand.as_deref(), delivery.as_ref())?;
+    let shown = match (limit, json) {
+        (Some(limit), _) => limit,
+        (None, true) => usize::MAX,
+        // One more than a screenful, to know whether to say that there are more.
+        (None, false) => SCREENFUL + 1,
+    };
+    let mut hits = store.recent_hits(shown, brand.as_deref(), delivery.as_ref())?;
+    let more = limit.is_none() && !json && delivery.is_none() && hits.len() > SCREENFUL;
+    if more {
+        hits.truncate(SCREENFUL);
+    }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for hit in &hits {
         if json {
@@ -646,6 +659,12 @@ fn hits(
                 )?;
             }
         }
+    }
+    if more {
+        writeln!(
+            out,
+            "(the newest {SCREENFUL} hits; --limit N shows more, --json all)"
+        )?;
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)

@@ -228,3 +228,32 @@ fn version_is_printed() {
         format!("mentiond {}", env!("CARGO_PKG_VERSION"))
     );
 }
+
+#[test]
+fn the_hits_command_shows_people_a_screenful_and_programs_everything() {
+    let workspace = Workspace::new(&format!(
+        "{}\n[[receivers]]\nkind = \"file\"\nname = \"f\"\npath = \"{{dir}}/alerts.jsonl\"\n[[routes]]\nreceivers = [\"f\"]\n",
+        crate::support::TICKETS_SOURCE
+    ));
+    let lines: Vec<String> = (1..=25)
+        .map(|n| format!(r#"{{"source":"mail","id":"m{n}","text":"Turkcell şikayet {n}"}}"#))
+        .collect();
+    workspace.append_tickets(&lines.iter().map(String::as_str).collect::<Vec<_>>());
+    let daemon = workspace.start();
+    crate::support::wait_for("25 hits", std::time::Duration::from_secs(20), || {
+        workspace
+            .command(&["hits", "--json"])
+            .stdout
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .count()
+            == 25
+    });
+    daemon.stop();
+    let text = String::from_utf8(workspace.command(&["hits"]).stdout).unwrap();
+    assert_eq!(text.lines().filter(|l| l.starts_with('#')).count(), 20);
+    assert!(text.contains("--limit N shows more, --json all"), "{text}");
+    let all = String::from_utf8(workspace.command(&["hits", "--limit", "30"]).stdout).unwrap();
+    assert_eq!(all.lines().filter(|l| l.starts_with('#')).count(), 25);
+    assert!(!all.contains("shows more"));
+}
