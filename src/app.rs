@@ -27,7 +27,7 @@ use crate::store::{Store, StoreHandle};
 use crate::supervise::{RestartPolicy, Supervisor, TaskFailures};
 
 /// Time between two checks for hits past their SLA.
-const ESCALATION_CHECK: std::time::Duration = std::time::Duration::from_secs(30);
+const ESCALATION_CHECK: Duration = Duration::from_secs(30);
 
 /// Pages that may wait for the pipeline before pollers feel backpressure.
 const PIPELINE_QUEUE: usize = 16;

@@ -445,10 +445,15 @@ impl Router {
                     .quiet_hours
                     .filter(|_| !urgent)
                     .and_then(|quiet| quiet.hold_until(now));
+                let known = history.get(&group).copied().unwrap_or_default();
+                let split = self.complete.contains_key(receiver);
                 let due_at = if urgent {
                     now
+                } else if let (true, Some(open_due)) = (split, known.open_due) {
+                    // A program's message that is full overflows into parts of the
+                    // same message: they go out with it, not a group interval later.
+                    open_due
                 } else {
-                    let known = history.get(&group).copied().unwrap_or_default();
                     // An open message is sent at its due time at the earliest, so a new
                     // one (should the open one be sent before the store sees this
                     // plan) keeps the interval after it too.

@@ -549,4 +549,26 @@ fn programs_get_every_hit_in_messages_of_their_size() {
         !slack.split && slack.max_hits == 3,
         "people keep \"and N more\""
     );
+    // With a message of the group still open, a program's plan is due with it: parts of
+    // a full message go out together, not a group interval later; people's messages
+    // keep the interval.
+    let open_due = t0() + secs(20);
+    let history: HashMap<GroupRef, GroupHistory> = plan
+        .iter()
+        .map(|d| {
+            let group = GroupRef {
+                receiver: d.receiver.clone(),
+                group_key: d.group_key.clone(),
+            };
+            let known = GroupHistory {
+                last_sent: None,
+                open_due: Some(open_due),
+            };
+            (group, known)
+        })
+        .collect();
+    let later = router.plan(&hits, &history, t0() + secs(10));
+    let due = |name: &str| later.iter().find(|d| d.receiver == name).unwrap().due_at;
+    assert_eq!(due("hook"), open_due);
+    assert_eq!(due("slack"), open_due + secs(300));
 }
