@@ -15,6 +15,7 @@
 pub mod bench;
 mod scan;
 mod suffix;
+mod typo_index;
 pub mod typos;
 
 use std::cell::RefCell;
@@ -30,6 +31,7 @@ use crate::model::Post;
 use crate::text::{Folded, char_at, fold, is_accented, is_word_char};
 pub use scan::ScanError;
 use scan::Scanner;
+use typo_index::TypoIndex;
 
 /// Which kind of variant matched, as reported in explanations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -168,7 +170,9 @@ const NOISY_SHARE: u64 = 4;
 pub struct Matcher {
     scanner: Scanner,
     patterns: Vec<Pattern>,
+    /// Owners of written variants; owner id `owners.len() + n` is generated typo `n`.
     owners: Vec<Owner>,
+    typos: TypoIndex,
     entities: Vec<Entity>,
     /// Per owner: hits it contributed to.
     variant_hits: Vec<AtomicU64>,
@@ -238,10 +242,26 @@ struct Entity {
 #[derive(Debug)]
 struct Dropped {
     entity: u32,
-    written: String,
-    variant: String,
+    /// The term, in [`TypoIndex::term`].
+    term: u32,
+    variant: Box<str>,
     reason: &'static str,
 }
+
+/// What the per-owner checks and reports need of an owner, written or generated.
+#[derive(Debug, Clone, Copy)]
+struct OwnerView<'a> {
+    entity: u32,
+    role: Role,
+    source: Source,
+    written: &'a str,
+    variant: &'a str,
+    case_exact: bool,
+    ascii_strict: bool,
+}
+
+/// [`Candidate::pattern`] of a typo found by lookup: this bit plus the typo's id.
+const LOOKED_UP: u32 = 1 << 31;
 
 /// A folded match that passed the boundary checks.
 #[derive(Debug, Clone, Copy)]
@@ -276,6 +296,7 @@ struct Scratch {
     touched: Vec<u32>,
     found: Vec<(u32, u32, TermMatch)>,
     positions: Vec<(u32, u32, u32)>,
+    words: Vec<(usize, usize)>,
 }
 
 thread_local! {
@@ -362,7 +383,7 @@ impl Matcher {
 
     /// Number of distinct folded patterns compiled.
     pub fn pattern_count(&self) -> usize {
-        self.patterns.len()
+        self.patterns.len() + self.typos.looked_up_len()
     }
 
     /// Heap memory held by the compiled matcher, in bytes (automaton plus tables).
@@ -382,12 +403,18 @@ impl Matcher {
                     + o.written.len()
             })
             .sum();
-        self.scanner.memory_usage() + patterns + owners
+        let counters = (self.owners.len()..self.variant_hits.len())
+            .map(|_| size_of::<AtomicU64>() + size_of::<AtomicBool>())
+            .sum::<usize>();
+        self.scanner.memory_usage() + patterns + owners + self.typos.memory_usage() + counters
     }
 
     /// The folded patterns, as the automaton searches them (for raw-scan comparisons).
     pub fn patterns(&self) -> impl Iterator<Item = &str> {
-        self.patterns.iter().map(|p| p.text.as_str())
+        self.patterns
+            .iter()
+            .map(|p| p.text.as_str())
+            .chain(self.typos.looked_up_texts())
     }
 
     /// The brands and topics a post mentions, honouring every filter.
@@ -404,8 +431,8 @@ impl Matcher {
     /// count, or `None` when there is no such entry.
     pub fn variant_report(&self, name: &str) -> Option<Vec<VariantReport>> {
         let entity = self.entities.iter().position(|e| e.name == name)? as u32;
-        let mut report: Vec<VariantReport> = (0..self.owners.len())
-            .filter(|&id| self.owners[id].entity == entity)
+        let mut report: Vec<VariantReport> = (0..self.variant_hits.len())
+            .filter(|&id| self.owner(id as u32).entity == entity)
             .map(|id| self.report(id))
             .collect();
         report.extend(
@@ -414,8 +441,8 @@ impl Matcher {
                 .filter(|d| d.entity == entity)
                 .map(|d| VariantReport {
                     brand: name.to_string(),
-                    term: d.written.clone(),
-                    variant: d.variant.clone(),
+                    term: self.typos.term(d.term).written.clone(),
+                    variant: d.variant.to_string(),
                     source: "typo",
                     hits: 0,
                     dropped: Some(d.reason),
@@ -426,7 +453,7 @@ impl Matcher {
 
     /// Variants that contributed to hits, most hits first.
     pub fn busiest_variants(&self, limit: usize) -> Vec<VariantReport> {
-        let mut busy: Vec<VariantReport> = (0..self.owners.len())
+        let mut busy: Vec<VariantReport> = (0..self.variant_hits.len())
             .map(|id| self.report(id))
             .filter(|report| report.hits > 0)
             .collect();
@@ -468,8 +495,36 @@ impl Matcher {
         }
     }
 
+    /// Owner `id`, written or generated.
+    fn owner(&self, id: u32) -> OwnerView<'_> {
+        match self.owners.get(id as usize) {
+            Some(owner) => OwnerView {
+                entity: owner.entity,
+                role: owner.role,
+                source: owner.source,
+                written: &owner.written,
+                variant: &self.patterns[owner.pattern as usize].text,
+                case_exact: owner.case_exact,
+                ascii_strict: owner.ascii_strict,
+            },
+            None => {
+                let typo = id - self.owners.len() as u32;
+                let term = self.typos.term_of(typo);
+                OwnerView {
+                    entity: term.entity,
+                    role: Role::Find,
+                    source: Source::Typo,
+                    written: &term.written,
+                    variant: self.typos.text(typo),
+                    case_exact: false,
+                    ascii_strict: term.ascii_strict,
+                }
+            }
+        }
+    }
+
     fn report(&self, owner_id: usize) -> VariantReport {
-        let owner = &self.owners[owner_id];
+        let owner = self.owner(owner_id as u32);
         let source = match (owner.source, owner.role) {
             (Source::Term, _) => "term",
             (Source::Handle, _) => "handle",
@@ -485,8 +540,8 @@ impl Matcher {
         };
         VariantReport {
             brand: self.entities[owner.entity as usize].name.clone(),
-            term: owner.written.clone(),
-            variant: self.patterns[owner.pattern as usize].text.clone(),
+            term: owner.written.to_string(),
+            variant: owner.variant.to_string(),
             source,
             hits: self.variant_hits[owner_id].load(Ordering::Relaxed),
             dropped: self.noisy[owner_id]
@@ -503,7 +558,10 @@ impl Matcher {
         scratch.folded.fold_into(text);
         scratch.candidates.clear();
         let Scratch {
-            folded, candidates, ..
+            folded,
+            candidates,
+            words,
+            ..
         } = scratch;
         let folded = folded.as_bytes();
         self.scanner.for_each(folded, |id, start, end| {
@@ -512,6 +570,21 @@ impl Matcher {
                 candidates.push(candidate);
             }
         });
+        let scanned = candidates.len();
+        self.typos.for_each(folded, words, |id, start, end| {
+            candidates.push(Candidate {
+                pattern: LOOKED_UP | id,
+                start,
+                end,
+                suffix_end: end,
+                glued: false,
+            });
+        });
+        if candidates.len() > scanned {
+            // The order the automaton reports in (by end, the longer first), which
+            // decides among equal matches later.
+            candidates.sort_unstable_by_key(|c| (c.end, c.start));
+        }
         if scratch.candidates.is_empty() {
             return Vec::new();
         }
@@ -528,19 +601,25 @@ impl Matcher {
             touched,
             found,
             positions,
+            ..
         } = scratch;
         for candidate in candidates.iter() {
             let term_range = folded.original_range(candidate.start..candidate.end);
-            let pattern = &self.patterns[candidate.pattern as usize];
-            for &owner_id in &pattern.owners {
-                let owner = &self.owners[owner_id as usize];
+            let typo_owner = [(candidate.pattern & !LOOKED_UP) + self.owners.len() as u32];
+            let owners = if candidate.pattern & LOOKED_UP != 0 {
+                &typo_owner[..]
+            } else {
+                &self.patterns[candidate.pattern as usize].owners[..]
+            };
+            for &owner_id in owners {
+                let owner = self.owner(owner_id);
                 // A generated typo must stand alone: typo plus suffix is two steps away
                 // from the term and mostly another word (`googl` + `e`).
                 let suffixed = candidate.suffix_end > candidate.end;
                 let accepted = (!candidate.glued || owner.accepts_suffix())
                     && !(owner.source == Source::Typo
                         && (suffixed || self.noisy[owner_id as usize].load(Ordering::Relaxed)))
-                    && (!owner.case_exact || same_case(&text[term_range.clone()], &owner.written))
+                    && (!owner.case_exact || same_case(&text[term_range.clone()], owner.written))
                     && (!owner.ascii_strict || !text[term_range.clone()].chars().any(is_accented));
                 if !accepted {
                     continue;
@@ -576,10 +655,10 @@ impl Matcher {
                         owner.entity,
                         owner_id,
                         TermMatch {
-                            term: owner.written.clone(),
+                            term: owner.written.to_string(),
                             matched: matched.to_string(),
                             kind: owner.kind(candidate, &text[term_range.clone()]),
-                            variant: pattern.text.clone(),
+                            variant: owner.variant.to_string(),
                             generated: owner.source == Source::Typo,
                             start: term_range.start,
                             end: term_range.end,
@@ -638,7 +717,7 @@ impl Matcher {
     }
 }
 
-impl Owner {
+impl OwnerView<'_> {
     /// Whether a Turkish suffix glued without an apostrophe may follow.
     fn accepts_suffix(&self) -> bool {
         matches!(
@@ -693,6 +772,7 @@ struct Builder {
     patterns: Vec<Pattern>,
     index: HashMap<String, u32>,
     owners: Vec<Owner>,
+    typos: TypoIndex,
     entities: Vec<Entity>,
     dropped: Vec<Dropped>,
 }
@@ -753,11 +833,14 @@ impl Builder {
         if folded.contains(' ') {
             bases.push(folded.replace(' ', ""));
         }
+        let term = self.typos.add_term(entity, written, ascii_strict);
         for base in bases {
             for variant in typos::variants(&base) {
                 let reason = if variant.real_word {
                     Some("real word")
-                } else if self.index.contains_key(&variant.text) {
+                } else if self.index.contains_key(&variant.text)
+                    || self.typos.contains(&variant.text)
+                {
                     Some("taken by another term")
                 } else {
                     None
@@ -765,28 +848,37 @@ impl Builder {
                 match reason {
                     Some(reason) => self.dropped.push(Dropped {
                         entity,
-                        written: written.to_string(),
-                        variant: variant.text,
+                        term,
+                        variant: variant.text.into_boxed_str(),
                         reason,
                     }),
+                    None if typo_index::looked_up(&variant.text) => {
+                        self.typos.push(&variant.text, term);
+                    }
                     None => {
-                        self.add(&variant.text, entity, Role::Find, Source::Typo, written)
-                            .ascii_strict(ascii_strict);
+                        // Not bounded by word bytes: the automaton finds it.
+                        let folded = fold(&variant.text).trim().to_string();
+                        let id = self.owners.len() as u32 + self.typos.push(&folded, term);
+                        let pattern = self.pattern(folded);
+                        self.patterns[pattern as usize].owners.push(id);
                     }
                 }
             }
         }
     }
 
-    fn build(self) -> Result<Matcher, MatcherError> {
+    fn build(mut self) -> Result<Matcher, MatcherError> {
         let scanner = Scanner::new(self.patterns.iter().map(|p| &p.text))?;
-        let variant_hits = self.owners.iter().map(|_| AtomicU64::new(0)).collect();
-        let noisy = self.owners.iter().map(|_| AtomicBool::new(false)).collect();
+        self.typos.finish();
+        let owners = self.owners.len() + self.typos.len();
+        let variant_hits = (0..owners).map(|_| AtomicU64::new(0)).collect();
+        let noisy = (0..owners).map(|_| AtomicBool::new(false)).collect();
         let written_hits = self.entities.iter().map(|_| AtomicU64::new(0)).collect();
         Ok(Matcher {
             scanner,
             patterns: self.patterns,
             owners: self.owners,
+            typos: self.typos,
             entities: self.entities,
             variant_hits,
             noisy,

@@ -47,7 +47,7 @@ pub enum ScanError {
 }
 
 /// True for bytes that are part of a word in folded text.
-const fn is_word_byte(byte: u8) -> bool {
+pub(super) const fn is_word_byte(byte: u8) -> bool {
     byte >= 0x80 || byte.is_ascii_alphanumeric() || byte == b'_'
 }
 
