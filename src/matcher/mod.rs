@@ -241,6 +241,10 @@ struct Entity {
 
 #[derive(Debug)]
 struct Dropped {
+    /// Generated after this many typos were kept (and, when `late`, right after the
+    /// last of them): the order in which variants were refused.
+    after: u32,
+    late: bool,
     entity: u32,
     /// The term, in [`TypoIndex::term`].
     term: u32,
@@ -431,9 +435,10 @@ impl Matcher {
     /// count, or `None` when there is no such entry.
     pub fn variant_report(&self, name: &str) -> Option<Vec<VariantReport>> {
         let entity = self.entities.iter().position(|e| e.name == name)? as u32;
-        let mut report: Vec<VariantReport> = (0..self.variant_hits.len())
-            .filter(|&id| self.owner(id as u32).entity == entity)
-            .map(|id| self.report(id))
+        let mut report: Vec<VariantReport> = self
+            .owner_ids()
+            .filter(|&id| self.owner(id).entity == entity)
+            .map(|id| self.report(id as usize))
             .collect();
         report.extend(
             self.dropped
@@ -453,8 +458,9 @@ impl Matcher {
 
     /// Variants that contributed to hits, most hits first.
     pub fn busiest_variants(&self, limit: usize) -> Vec<VariantReport> {
-        let mut busy: Vec<VariantReport> = (0..self.variant_hits.len())
-            .map(|id| self.report(id))
+        let mut busy: Vec<VariantReport> = self
+            .owner_ids()
+            .map(|id| self.report(id as usize))
             .filter(|report| report.hits > 0)
             .collect();
         busy.sort_by_key(|report| std::cmp::Reverse(report.hits));
@@ -493,6 +499,13 @@ impl Matcher {
                     .push(*owner);
             }
         }
+    }
+
+    /// Every owner id in use: written variants, then generated typos.
+    fn owner_ids(&self) -> impl Iterator<Item = u32> + '_ {
+        let written = self.owners.len() as u32;
+        (0..self.variant_hits.len() as u32)
+            .filter(move |&id| id < written || !self.typos.is_removed(id - written))
     }
 
     /// Owner `id`, written or generated.
@@ -838,15 +851,16 @@ impl Builder {
             for variant in typos::variants(&base) {
                 let reason = if variant.real_word {
                     Some("real word")
-                } else if self.index.contains_key(&variant.text)
-                    || self.typos.contains(&variant.text)
-                {
+                } else if self.index.contains_key(&variant.text) {
+                    // Typos that repeat an earlier typo are found at the end.
                     Some("taken by another term")
                 } else {
                     None
                 };
                 match reason {
                     Some(reason) => self.dropped.push(Dropped {
+                        after: self.typos.len() as u32,
+                        late: false,
                         entity,
                         term,
                         variant: variant.text.into_boxed_str(),
@@ -868,8 +882,18 @@ impl Builder {
     }
 
     fn build(mut self) -> Result<Matcher, MatcherError> {
+        for (id, term, variant) in self.typos.finish() {
+            self.dropped.push(Dropped {
+                after: id,
+                late: true,
+                entity: self.typos.term(term).entity,
+                term,
+                variant: variant.into_boxed_str(),
+                reason: "taken by another term",
+            });
+        }
+        self.dropped.sort_by_key(|d| (d.after, d.late));
         let scanner = Scanner::new(self.patterns.iter().map(|p| &p.text))?;
-        self.typos.finish();
         let owners = self.owners.len() + self.typos.len();
         let variant_hits = (0..owners).map(|_| AtomicU64::new(0)).collect();
         let noisy = (0..owners).map(|_| AtomicBool::new(false)).collect();

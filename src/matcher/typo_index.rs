@@ -18,11 +18,15 @@ use crate::text::char_at;
 
 use super::scan::is_word_byte;
 
+/// [`TypoIndex::term_of`] of a removed typo.
+const REMOVED: u32 = u32::MAX;
+
 /// Above this share of used slots, [`IdTable`] doubles.
 const MAX_LOAD: (usize, usize) = (5, 8);
 
-/// Filter bits per looked-up typo: a false positive rate of about 1/8 per span.
-const FILTER_BITS_PER_TYPO: usize = 8;
+/// Filter bits per slot of [`IdTable`]: 6 to 13 per id, so about one lookup in ten of
+/// an absent key gets past the filter.
+const FILTER_BITS_PER_SLOT: usize = 4;
 
 /// A 64-bit hash of a byte string (multiply-fold over 8-byte words).
 pub(super) fn hash(bytes: &[u8]) -> u64 {
@@ -48,20 +52,39 @@ pub(super) fn hash(bytes: &[u8]) -> u64 {
 }
 
 /// An open-addressing (linear probing) hash table of `u32` ids whose keys the caller
-/// keeps: lookups and growth ask the caller to compare or rehash an id.
+/// keeps: lookups ask the caller to compare an id. Its size is fixed when it is made.
 #[derive(Debug, Default)]
 pub(super) struct IdTable {
-    /// `id + 1` per used slot, 0 when free; the length is a power of two.
-    slots: Vec<u32>,
+    /// Per used slot the high half of its hash and `id + 1` in the low half, 0 when
+    /// free; the length is a power of two. The hash half spares most key comparisons,
+    /// which would each touch the caller's keys at a random place.
+    slots: Vec<u64>,
+    /// One bit per id, at `hash >> 32`: a lookup of an absent key mostly ends here,
+    /// in a bit array small enough to stay in cache, instead of at a random slot.
+    filter: Vec<u64>,
     len: usize,
 }
 
+/// The slot of `id` with `hash`.
+fn slot(hash: u64, id: u32) -> u64 {
+    hash & !0xFFFF_FFFF | u64::from(id + 1)
+}
+
 impl IdTable {
-    /// A table that holds `capacity` ids without growing.
+    /// A table for up to `capacity` ids.
     pub(super) fn with_capacity(capacity: usize) -> IdTable {
-        let mut table = IdTable::default();
-        table.slots = vec![0; Self::slots_for(capacity)];
-        table
+        let slots = Self::slots_for(capacity);
+        IdTable {
+            slots: vec![0; slots],
+            filter: vec![0; slots * FILTER_BITS_PER_SLOT / 64],
+            len: 0,
+        }
+    }
+
+    /// The filter word and bit of `hash`.
+    fn filter_bit(&self, hash: u64) -> (usize, u64) {
+        let bit = (hash >> 32) as usize & (self.filter.len() * 64 - 1);
+        (bit / 64, 1 << (bit % 64))
     }
 
     fn slots_for(ids: usize) -> usize {
@@ -78,44 +101,46 @@ impl IdTable {
         if self.slots.is_empty() {
             return None;
         }
+        let (word, bit) = self.filter_bit(hash);
+        if self.filter[word] & bit == 0 {
+            return None;
+        }
         let mask = self.slots.len() - 1;
         let mut at = hash as usize & mask;
         loop {
             match self.slots[at] {
                 0 => return None,
-                slot if is_key(slot - 1) => return Some(slot - 1),
+                slot if (slot ^ hash) >> 32 == 0 && is_key(slot as u32 - 1) => {
+                    return Some(slot as u32 - 1);
+                }
                 _ => at = (at + 1) & mask,
             }
         }
     }
 
-    /// Stores `id` under `hash` (the caller has checked it is not there yet);
-    /// `hash_of` rehashes stored ids when the table grows.
-    pub(super) fn insert(&mut self, hash: u64, id: u32, hash_of: impl Fn(u32) -> u64) {
-        if (self.len + 1) * MAX_LOAD.1 > self.slots.len() * MAX_LOAD.0 {
-            let old = std::mem::replace(
-                &mut self.slots,
-                vec![0; Self::slots_for((self.len + 1) * 2)],
-            );
-            for slot in old.into_iter().filter(|&slot| slot != 0) {
-                self.place(hash_of(slot - 1), slot);
-            }
-        }
-        self.place(hash, id + 1);
+    /// Stores `id` under `hash`: the caller has checked it is not there yet, and stores
+    /// no more ids than the capacity the table was made with. Inserting in order of
+    /// `hash & (slots - 1)` (see [`IdTable::home`]) writes the slots front to back.
+    pub(super) fn insert(&mut self, hash: u64, id: u32) {
+        debug_assert!((self.len + 1) * MAX_LOAD.1 <= self.slots.len() * MAX_LOAD.0 + MAX_LOAD.1);
+        let (word, bit) = self.filter_bit(hash);
+        self.filter[word] |= bit;
         self.len += 1;
-    }
-
-    fn place(&mut self, hash: u64, slot: u32) {
         let mask = self.slots.len() - 1;
         let mut at = hash as usize & mask;
         while self.slots[at] != 0 {
             at = (at + 1) & mask;
         }
-        self.slots[at] = slot;
+        self.slots[at] = slot(hash, id);
+    }
+
+    /// The slot where a lookup of `hash` starts.
+    pub(super) fn home(&self, hash: u64) -> usize {
+        hash as usize & (self.slots.len() - 1)
     }
 
     fn memory_usage(&self) -> usize {
-        4 * self.slots.len()
+        8 * (self.slots.len() + self.filter.len())
     }
 }
 
@@ -141,11 +166,13 @@ pub(super) struct TypoIndex {
     /// Per typo: its term in `terms`.
     term_of: Vec<u32>,
     terms: Vec<TypoTerm>,
-    /// The typos that begin and end with a word byte, by [`hash`] of their text.
+    /// The typos that begin and end with a word byte, by [`hash`] of their text (its
+    /// filter refuses most spans of a post without touching the slots).
     table: IdTable,
-    /// Bit `hash >> 32` (masked) set for every typo in `table`: most spans of a post
-    /// are refused here without touching the table.
-    filter: Vec<u64>,
+    /// While building: hash and id of each typo `table` will hold. The table is built
+    /// from it at the end, in slot order: inserting each typo as it comes would touch
+    /// a random slot of a table larger than the CPU cache per typo.
+    pending: Vec<(u64, u32)>,
     /// `lengths[n]`: some typo in `table` is `n` bytes long.
     lengths: Vec<bool>,
     /// The most words (runs of word bytes) a typo in `table` has.
@@ -177,7 +204,7 @@ impl TypoIndex {
 
     /// Number of typos found by lookup (the rest are in the automaton).
     pub(super) fn looked_up_len(&self) -> usize {
-        self.table.len()
+        self.table.len() + self.pending.len()
     }
 
     /// The folded text of typo `id`.
@@ -204,35 +231,21 @@ impl TypoIndex {
             .filter(|text| looked_up(text))
     }
 
-    /// True when a looked-up typo has exactly this text.
-    pub(super) fn contains(&self, text: &str) -> bool {
-        self.find(text.as_bytes(), hash(text.as_bytes())).is_some()
-    }
-
     fn find(&self, span: &[u8], hash: u64) -> Option<u32> {
         self.table
             .find(hash, |id| self.text(id).as_bytes() == span)
     }
 
     /// Adds typo `text` of `term` and returns its id; when it begins and ends with a
-    /// word byte it goes into the lookup table, which must not hold it yet.
+    /// word byte it will be looked up. Until [`TypoIndex::finish`] ids are provisional
+    /// and a looked-up text may repeat an earlier one.
     pub(super) fn push(&mut self, text: &str, term: u32) -> u32 {
         let id = self.ends.len() as u32;
         self.text.push_str(text);
         self.ends.push(self.text.len() as u32);
         self.term_of.push(term);
         if looked_up(text) {
-            let Self {
-                text: all,
-                ends,
-                table,
-                ..
-            } = self;
-            table.insert(hash(text.as_bytes()), id, |id| {
-                let id = id as usize;
-                let start = if id == 0 { 0 } else { ends[id - 1] as usize };
-                hash(&all.as_bytes()[start..ends[id] as usize])
-            });
+            self.pending.push((hash(text.as_bytes()), id));
             if self.lengths.len() <= text.len() {
                 self.lengths.resize(text.len() + 1, false);
             }
@@ -242,24 +255,45 @@ impl TypoIndex {
         id
     }
 
-    /// Builds the span filter once every typo is in.
-    pub(super) fn finish(&mut self) {
-        let bits = (self.table.len() * FILTER_BITS_PER_TYPO)
-            .next_power_of_two()
-            .max(64);
-        self.filter = vec![0; bits / 64];
-        for id in 0..self.len() as u32 {
-            let text = self.text(id);
-            if looked_up(text) {
-                let bit = self.filter_bit(hash(text.as_bytes()));
-                self.filter[bit / 64] |= 1 << (bit % 64);
+    /// Builds the lookup table once every typo is in. A looked-up typo whose text an
+    /// earlier one has is removed (the earlier one stays, as if the later one had been
+    /// refused when it came): its id stays unused (see [`TypoIndex::is_removed`]). The
+    /// removed ones are returned as `(id, term, text)`.
+    pub(super) fn finish(&mut self) -> Vec<(u32, u32, String)> {
+        let mut pending = std::mem::take(&mut self.pending);
+        let mut table = IdTable::with_capacity(pending.len());
+        // Slot order, so the table is written front to back; equal texts have equal
+        // hashes and so end up side by side, the earliest first.
+        pending.sort_unstable_by_key(|&(hash, id)| (table.home(hash), hash, id));
+        let mut removed = Vec::new();
+        let mut run = 0;
+        for at in 0..pending.len() {
+            let (hash, id) = pending[at];
+            if pending[run].0 != hash {
+                run = at;
+            }
+            let repeated = at > run && {
+                let text = self.text(id);
+                pending[run..at]
+                    .iter()
+                    .any(|&(_, earlier)| !self.is_removed(earlier) && self.text(earlier) == text)
+            };
+            if repeated {
+                removed.push((id, self.term_of[id as usize], self.text(id).to_string()));
+                self.term_of[id as usize] = REMOVED;
+            } else {
+                table.insert(hash, id);
             }
         }
+        self.table = table;
         self.text.shrink_to_fit();
+        removed.sort_unstable();
+        removed
     }
 
-    fn filter_bit(&self, hash: u64) -> usize {
-        (hash >> 32) as usize & (self.filter.len() * 64 - 1)
+    /// True for the id of a typo [`TypoIndex::finish`] removed as a repetition.
+    pub(super) fn is_removed(&self, id: u32) -> bool {
+        self.term_of[id as usize] == REMOVED
     }
 
     /// Calls `found(id, start, end)` for every occurrence in `folded` of a looked-up
@@ -286,10 +320,6 @@ impl TypoIndex {
                     continue;
                 }
                 let hash = hash(span);
-                let bit = self.filter_bit(hash);
-                if self.filter[bit / 64] & 1 << (bit % 64) == 0 {
-                    continue;
-                }
                 // A typo takes no suffix, not after an apostrophe either.
                 if folded.get(end) == Some(&b'\'')
                     && char_at(folded, end + 1).is_some_and(char::is_alphabetic)
@@ -313,7 +343,6 @@ impl TypoIndex {
                 .map(|t| size_of::<TypoTerm>() + t.written.len())
                 .sum::<usize>()
             + self.table.memory_usage()
-            + 8 * self.filter.len()
             + self.lengths.len()
     }
 }
