@@ -310,7 +310,21 @@ thread_local! {
 impl Matcher {
     /// Compiles `rules`: every variant of every term into one DFA.
     pub fn new(rules: &KeywordRules) -> Result<Matcher, MatcherError> {
-        let mut builder = Builder::default();
+        Self::compile(rules, Builder::default())
+    }
+
+    /// Tests only: [`Matcher::new`] with every generated typo in the automaton, as
+    /// before typos were looked up, to hold the lookup equal to it.
+    #[cfg(test)]
+    fn with_typos_in_automaton(rules: &KeywordRules) -> Result<Matcher, MatcherError> {
+        let builder = Builder {
+            typos_in_automaton: true,
+            ..Builder::default()
+        };
+        Self::compile(rules, builder)
+    }
+
+    fn compile(rules: &KeywordRules, mut builder: Builder) -> Result<Matcher, MatcherError> {
         for brand in &rules.brands {
             let entity = builder.entity(Entity {
                 requires_context: !brand.require_any.is_empty(),
@@ -788,6 +802,8 @@ struct Builder {
     typos: TypoIndex,
     entities: Vec<Entity>,
     dropped: Vec<Dropped>,
+    #[cfg(test)]
+    typos_in_automaton: bool,
 }
 
 impl Builder {
@@ -866,19 +882,27 @@ impl Builder {
                         variant: variant.text.into_boxed_str(),
                         reason,
                     }),
-                    None if typo_index::looked_up(&variant.text) => {
-                        self.typos.push(&variant.text, term);
+                    None if typo_index::looked_up(&variant.text) && !self.scans_typos() => {
+                        self.typos.push(&variant.text, term, true);
                     }
                     None => {
                         // Not bounded by word bytes: the automaton finds it.
                         let folded = fold(&variant.text).trim().to_string();
-                        let id = self.owners.len() as u32 + self.typos.push(&folded, term);
+                        let id = self.owners.len() as u32 + self.typos.push(&folded, term, false);
                         let pattern = self.pattern(folded);
                         self.patterns[pattern as usize].owners.push(id);
                     }
                 }
             }
         }
+    }
+
+    /// Every generated typo goes into the automaton (tests compare the two ways).
+    fn scans_typos(&self) -> bool {
+        #[cfg(test)]
+        return self.typos_in_automaton;
+        #[cfg(not(test))]
+        false
     }
 
     fn build(mut self) -> Result<Matcher, MatcherError> {

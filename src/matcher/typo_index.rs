@@ -227,8 +227,8 @@ impl TypoIndex {
     /// The texts of the typos found by lookup.
     pub(super) fn looked_up_texts(&self) -> impl Iterator<Item = &str> {
         (0..self.len() as u32)
+            .filter(|&id| self.table.find(hash(self.text(id).as_bytes()), |found| found == id).is_some())
             .map(|id| self.text(id))
-            .filter(|text| looked_up(text))
     }
 
     fn find(&self, span: &[u8], hash: u64) -> Option<u32> {
@@ -236,15 +236,15 @@ impl TypoIndex {
             .find(hash, |id| self.text(id).as_bytes() == span)
     }
 
-    /// Adds typo `text` of `term` and returns its id; when it begins and ends with a
-    /// word byte it will be looked up. Until [`TypoIndex::finish`] ids are provisional
-    /// and a looked-up text may repeat an earlier one.
-    pub(super) fn push(&mut self, text: &str, term: u32) -> u32 {
+    /// Adds typo `text` of `term` and returns its id. With `look_up` (only for a text
+    /// that begins and ends with a word byte, see [`looked_up`]) [`TypoIndex::for_each`]
+    /// finds it; until [`TypoIndex::finish`] such a text may repeat an earlier one.
+    pub(super) fn push(&mut self, text: &str, term: u32, look_up: bool) -> u32 {
         let id = self.ends.len() as u32;
         self.text.push_str(text);
         self.ends.push(self.text.len() as u32);
         self.term_of.push(term);
-        if looked_up(text) {
+        if look_up {
             self.pending.push((hash(text.as_bytes()), id));
             if self.lengths.len() <= text.len() {
                 self.lengths.resize(text.len() + 1, false);
@@ -370,5 +370,103 @@ fn word_spans(folded: &[u8], spans: &mut Vec<(usize, usize)>) {
             at += 1;
         }
         spans.push((start, at));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An index of `typos` (one term each), every looked-up one pushed for lookup.
+    fn index(typos: &[&str]) -> TypoIndex {
+        let mut index = TypoIndex::default();
+        for (n, typo) in typos.iter().enumerate() {
+            let term = index.add_term(n as u32, typo, false);
+            index.push(typo, term, looked_up(typo));
+        }
+        index
+    }
+
+    fn found(index: &TypoIndex, folded: &str) -> Vec<(&'static str, usize, usize)> {
+        let mut all = Vec::new();
+        index.for_each(folded.as_bytes(), &mut Vec::new(), |id, start, end| {
+            all.push((index.text(id).to_string().leak() as &str, start, end));
+        });
+        all
+    }
+
+    #[test]
+    fn finds_whole_word_spans_without_suffix() {
+        let mut typos = index(&["turkcel", "turk telekmo", "turktelekmo", "disnye+"]);
+        assert!(typos.finish().is_empty());
+        assert_eq!(
+            found(&typos, "turkcel, turk telekmo'ya turktelekmo turk telekmo"),
+            [
+                ("turkcel", 0, 7),
+                ("turktelekmo", 25, 36),
+                ("turk telekmo", 37, 49)
+            ]
+        );
+        for refused in [
+            "turkcelde",
+            "xturkcel",
+            "turkcel's",
+            "turkcel'ı",
+            "turk  telekmo",
+            "disnye+",
+            "turkce",
+        ] {
+            assert_eq!(found(&typos, refused), [], "{refused}");
+        }
+        assert_eq!(found(&typos, "turkcel' x")[..], [("turkcel", 0, 7)]);
+        assert_eq!(found(&typos, "é turkcel\u{e9}")[..], []);
+        assert_eq!(typos.looked_up_len(), 3);
+        assert_eq!(typos.len(), 4);
+    }
+
+    #[test]
+    fn a_repeated_typo_is_removed_and_the_first_kept() {
+        let mut typos = index(&["koravl", "koravle", "koravl", "koravl"]);
+        let removed = typos.finish();
+        assert_eq!(
+            removed,
+            [(2, 2, "koravl".to_string()), (3, 3, "koravl".to_string())]
+        );
+        assert!(!typos.is_removed(0) && typos.is_removed(2) && typos.is_removed(3));
+        assert_eq!(found(&typos, "koravl"), [("koravl", 0, 6)]);
+        let mut ids = Vec::new();
+        typos.for_each(b"koravl koravle", &mut Vec::new(), |id, _, _| ids.push(id));
+        assert_eq!(ids, [0, 1]);
+        assert_eq!(typos.term_of(0).entity, 0);
+        assert_eq!(typos.looked_up_texts().collect::<Vec<_>>(), ["koravl", "koravle"]);
+    }
+
+    #[test]
+    fn the_table_finds_every_id_it_holds_and_nothing_else() {
+        let keys: Vec<String> = (0..5_000).map(|n| format!("key{n}")).collect();
+        let mut table = IdTable::with_capacity(keys.len());
+        for (id, key) in keys.iter().enumerate() {
+            table.insert(hash(key.as_bytes()), id as u32);
+        }
+        assert_eq!(table.len(), keys.len());
+        for (id, key) in keys.iter().enumerate() {
+            let found = table.find(hash(key.as_bytes()), |other| keys[other as usize] == *key);
+            assert_eq!(found, Some(id as u32));
+        }
+        for absent in ["key", "key5000", "yek1", ""] {
+            let found = table.find(hash(absent.as_bytes()), |other| keys[other as usize] == absent);
+            assert_eq!(found, None);
+        }
+        assert_eq!(IdTable::default().find(0, |_| true), None);
+    }
+
+    #[test]
+    fn the_hash_tells_lengths_and_bytes_apart() {
+        let texts = ["", "a", "a\0", "abcdefgh", "abcdefgh\0", "abcdefghi", "bacdefghi"];
+        for (i, a) in texts.iter().enumerate() {
+            for b in &texts[i + 1..] {
+                assert_ne!(hash(a.as_bytes()), hash(b.as_bytes()), "{a:?} {b:?}");
+            }
+        }
     }
 }
