@@ -300,7 +300,7 @@ struct Scratch {
     touched: Vec<u32>,
     found: Vec<(u32, u32, TermMatch)>,
     positions: Vec<(u32, u32, u32)>,
-    words: Vec<(usize, usize)>,
+    words: Vec<usize>,
 }
 
 thread_local! {

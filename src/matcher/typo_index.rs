@@ -28,27 +28,93 @@ const MAX_LOAD: (usize, usize) = (5, 8);
 /// an absent key gets past the filter.
 const FILTER_BITS_PER_SLOT: usize = 4;
 
-/// A 64-bit hash of a byte string (multiply-fold over 8-byte words).
+const K: u64 = 0x9E37_79B9_7F4A_7C15;
+
+fn mix(a: u64, b: u64) -> u64 {
+    let product = u128::from(a) * u128::from(b);
+    (product as u64) ^ ((product >> 64) as u64)
+}
+
+/// A 64-bit hash of a byte string: whole 8-byte words, the last one read overlapping
+/// the one before (so every byte is read without copying a tail), the length mixed in.
 pub(super) fn hash(bytes: &[u8]) -> u64 {
-    const K: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mix = |a: u64, b: u64| {
-        let product = u128::from(a) * u128::from(b);
-        (product as u64) ^ ((product >> 64) as u64)
+    let len = bytes.len();
+    let word = |at: usize| {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&bytes[at..at + 8]);
+        u64::from_le_bytes(word)
     };
-    let mut state = bytes.len() as u64;
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        state = mix(state ^ u64::from_le_bytes(word), K);
+    let half = |at: usize| {
+        let mut half = [0u8; 4];
+        half.copy_from_slice(&bytes[at..at + 4]);
+        u64::from(u32::from_le_bytes(half))
+    };
+    let mut state = len as u64;
+    let last = match len {
+        8.. => {
+            let mut at = 0;
+            while at + 8 < len {
+                state = mix(state ^ word(at), K);
+                at += 8;
+            }
+            word(len - 8)
+        }
+        4..8 => half(0) << 32 | half(len - 4),
+        1..4 => {
+            u64::from(bytes[0]) << 16 | u64::from(bytes[len / 2]) << 8 | u64::from(bytes[len - 1])
+        }
+        0 => 0,
+    };
+    mix(mix(state ^ last, K) ^ K, 0xD6E8_FEB8_6659_FD93)
+}
+
+/// Entries of [`TypoIndex::quick`] per looked-up typo (at least [`QUICK_MIN`], at most
+/// [`QUICK_MAX`]).
+const QUICK_PER_TYPO: usize = 4;
+const QUICK_MIN: usize = 1 << 12;
+const QUICK_MAX: usize = 1 << 24;
+/// [`TypoIndex::quick`] flag: a one-word typo has this key.
+const ONE_WORD: u8 = 1;
+/// [`TypoIndex::quick`] flag: the last word of a typo of several words has this key.
+const LAST_WORD: u8 = 2;
+
+/// What the quick filter knows of a word: its first two bytes, its last byte and its
+/// length, read without a loop.
+fn quick_key(span: &[u8]) -> u32 {
+    let len = span.len();
+    let (first, second, last) = match len {
+        0 => (0, 0, 0),
+        _ => (span[0], span[1.min(len - 1)], span[len - 1]),
+    };
+    let key = u32::from(first) | u32::from(second) << 8 | u32::from(last) << 16 | (len as u32) << 24;
+    key.wrapping_mul(0x9E37_79B1)
+}
+
+/// Bit `i` set when byte `i` of `block` (at most 64 bytes) is a word byte
+/// ([`is_word_byte`]), eight bytes at a time.
+fn word_mask(block: &[u8]) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Per byte of seven-bit `low`: 0x80 when it is at least `lo`, when it is above `hi`.
+    let at_least = |low: u64, lo: u64| (low + (0x80 - lo) * ONES) & HIGH;
+    let above = |low: u64, hi: u64| (low + (0x7f - hi) * ONES) & HIGH;
+    let mut mask = 0;
+    for (at, chunk) in block.chunks(8).enumerate() {
+        let mut bytes = [0u8; 8];
+        bytes[..chunk.len()].copy_from_slice(chunk);
+        let word = u64::from_le_bytes(bytes);
+        let low = word & !HIGH;
+        let lower = low | 0x20 * ONES;
+        let digit = at_least(low, b'0'.into()) & !above(low, b'9'.into());
+        let letter = at_least(lower, b'a'.into()) & !above(lower, b'z'.into());
+        let underscore = !((low ^ u64::from(b'_') * ONES) + 0x7f * ONES) & HIGH;
+        // Past the chunk the padding is 0, not a word byte.
+        let flags = (word & HIGH) | digit | letter | underscore;
+        // One bit per byte: the classic multiply gathers the eight flags in the top byte.
+        let packed = (flags >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56;
+        mask |= packed << (8 * at);
     }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        let mut word = [0u8; 8];
-        word[..rest.len()].copy_from_slice(rest);
-        state = mix(state ^ u64::from_le_bytes(word), K);
-    }
-    mix(state ^ K, 0xD6E8_FEB8_6659_FD93)
+    mask
 }
 
 /// An open-addressing (linear probing) hash table of `u32` ids whose keys the caller
@@ -173,10 +239,16 @@ pub(super) struct TypoIndex {
     /// from it at the end, in slot order: inserting each typo as it comes would touch
     /// a random slot of a table larger than the CPU cache per typo.
     pending: Vec<(u64, u32)>,
-    /// `lengths[n]`: some typo in `table` is `n` bytes long.
-    lengths: Vec<bool>,
+    /// `lengths[n]` bit `w - 1`: some typo in `table` is `n` bytes and `w` words long
+    /// (typos of more than 8 words set bit 7).
+    lengths: Vec<u8>,
     /// The most words (runs of word bytes) a typo in `table` has.
     max_words: usize,
+    /// Per [`quick_key`] (its high bits), [`ONE_WORD`] and [`LAST_WORD`] flags of the
+    /// typos in `table`: nearly every word of a post is refused with this one load.
+    quick: Vec<u8>,
+    /// 32 minus log2 of the length of `quick`.
+    quick_shift: u32,
 }
 
 /// True when `text` begins and ends with a word byte, so it can only occur (standing
@@ -247,10 +319,11 @@ impl TypoIndex {
         if look_up {
             self.pending.push((hash(text.as_bytes()), id));
             if self.lengths.len() <= text.len() {
-                self.lengths.resize(text.len() + 1, false);
+                self.lengths.resize(text.len() + 1, 0);
             }
-            self.lengths[text.len()] = true;
-            self.max_words = self.max_words.max(words(text.as_bytes()));
+            let words = words(text.as_bytes());
+            self.lengths[text.len()] |= word_count_bit(words);
+            self.max_words = self.max_words.max(words);
         }
         id
     }
@@ -286,6 +359,23 @@ impl TypoIndex {
             }
         }
         self.table = table;
+        let entries = (self.table.len() * QUICK_PER_TYPO)
+            .next_power_of_two()
+            .clamp(QUICK_MIN, QUICK_MAX);
+        self.quick = vec![0; entries];
+        self.quick_shift = 32 - entries.trailing_zeros();
+        for id in 0..self.len() as u32 {
+            let text = self.text(id).as_bytes();
+            if !self.is_removed(id) && self.table.find(hash(text), |found| found == id).is_some() {
+                let last_word = text
+                    .iter()
+                    .rposition(|&b| !is_word_byte(b))
+                    .map_or(0, |at| at + 1);
+                let flag = if last_word == 0 { ONE_WORD } else { LAST_WORD };
+                let entry = self.quick_entry(quick_key(&text[last_word..]));
+                self.quick[entry] |= flag;
+            }
+        }
         self.text.shrink_to_fit();
         removed.sort_unstable();
         removed
@@ -296,39 +386,88 @@ impl TypoIndex {
         self.term_of[id as usize] == REMOVED
     }
 
+    fn quick_entry(&self, key: u32) -> usize {
+        // The high bits of the product depend on every byte of the key.
+        (key >> self.quick_shift) as usize
+    }
+
     /// Calls `found(id, start, end)` for every occurrence in `folded` of a looked-up
     /// typo standing alone: from the start of a word to the end of a word, not followed
-    /// by an apostrophe and a letter. `words` is a buffer for the post's word spans.
-    /// Occurrences come by start, then by end.
+    /// by an apostrophe and a letter. `starts` is a buffer for the post's word starts.
+    /// Occurrences come by end.
     pub(super) fn for_each(
         &self,
         folded: &[u8],
-        words: &mut Vec<(usize, usize)>,
+        starts: &mut Vec<usize>,
         mut found: impl FnMut(u32, usize, usize),
     ) {
         if self.table.len() == 0 {
             return;
         }
-        word_spans(folded, words);
-        for (first, &(start, _)) in words.iter().enumerate() {
-            for &(_, end) in words[first..].iter().take(self.max_words) {
-                let span = &folded[start..end];
-                let Some(&used) = self.lengths.get(span.len()) else {
-                    break;
-                };
-                if !used {
-                    continue;
+        starts.clear();
+        // Word starts and ends from a bit mask per 64 bytes, not byte by byte.
+        let mut after_word = false;
+        for (block, bytes) in folded.chunks(64).enumerate() {
+            let mask = word_mask(bytes);
+            let shifted = mask << 1 | u64::from(after_word);
+            // In a last, shorter block, only a word reaching the end of the text ends
+            // past it (at bit `bytes.len()`).
+            let (mut begins, mut ends) = (mask & !shifted, !mask & shifted);
+            after_word = mask >> 63 != 0;
+            while begins | ends != 0 {
+                let at = (begins | ends).trailing_zeros();
+                let bit = 1u64 << at;
+                let at = block * 64 + at as usize;
+                if begins & bit != 0 {
+                    begins &= !bit;
+                    starts.push(at);
+                } else {
+                    ends &= !bit;
+                    self.word_end(folded, starts, at, &mut found);
                 }
-                let hash = hash(span);
-                // A typo takes no suffix, not after an apostrophe either.
-                if folded.get(end) == Some(&b'\'')
-                    && char_at(folded, end + 1).is_some_and(char::is_alphabetic)
-                {
-                    continue;
-                }
-                if let Some(id) = self.find(span, hash) {
-                    found(id, start, end);
-                }
+            }
+        }
+        if after_word && folded.len() % 64 == 0 {
+            self.word_end(folded, starts, folded.len(), &mut found);
+        }
+    }
+
+    /// Looks up the spans of up to `max_words` words that end at `end`.
+    fn word_end(
+        &self,
+        folded: &[u8],
+        starts: &[usize],
+        end: usize,
+        found: &mut impl FnMut(u32, usize, usize),
+    ) {
+        let Some(&last) = starts.last() else {
+            return;
+        };
+        let flags = self.quick[self.quick_entry(quick_key(&folded[last..end]))];
+        if flags == 0 {
+            return;
+        }
+        // A typo takes no suffix, not after an apostrophe either.
+        if folded.get(end) == Some(&b'\'')
+            && char_at(folded, end + 1).is_some_and(char::is_alphabetic)
+        {
+            return;
+        }
+        let (first, most) = match flags {
+            ONE_WORD => (1, 1),
+            LAST_WORD => (2, self.max_words),
+            _ => (1, self.max_words),
+        };
+        for (words, &start) in starts.iter().rev().enumerate().take(most).skip(first - 1) {
+            let span = &folded[start..end];
+            let Some(&used) = self.lengths.get(span.len()) else {
+                break;
+            };
+            if used & word_count_bit(words + 1) == 0 {
+                continue;
+            }
+            if let Some(id) = self.find(span, hash(span)) {
+                found(id, start, end);
             }
         }
     }
@@ -343,34 +482,26 @@ impl TypoIndex {
                 .map(|t| size_of::<TypoTerm>() + t.written.len())
                 .sum::<usize>()
             + self.table.memory_usage()
+            + self.quick.len()
             + self.lengths.len()
     }
 }
 
-/// Number of runs of word bytes in `text`.
-fn words(text: &[u8]) -> usize {
-    let mut spans = Vec::new();
-    word_spans(text, &mut spans);
-    spans.len()
+/// The bit of [`TypoIndex::lengths`] for typos of `words` words.
+fn word_count_bit(words: usize) -> u8 {
+    1 << (words.clamp(1, 8) - 1)
 }
 
-/// The maximal runs of word bytes in `folded`, as `start..end` pairs.
-fn word_spans(folded: &[u8], spans: &mut Vec<(usize, usize)>) {
-    spans.clear();
-    let mut at = 0;
-    while at < folded.len() {
-        while at < folded.len() && !is_word_byte(folded[at]) {
-            at += 1;
-        }
-        if at == folded.len() {
-            break;
-        }
-        let start = at;
-        while at < folded.len() && is_word_byte(folded[at]) {
-            at += 1;
-        }
-        spans.push((start, at));
+/// Number of runs of word bytes in `text`.
+fn words(text: &[u8]) -> usize {
+    let mut after_word = false;
+    let mut words = 0;
+    for &byte in text {
+        let word = is_word_byte(byte);
+        words += usize::from(word && !after_word);
+        after_word = word;
     }
+    words
 }
 
 #[cfg(test)]
@@ -425,6 +556,22 @@ mod tests {
     }
 
     #[test]
+    fn finds_typos_across_64_byte_blocks_and_at_the_end() {
+        let mut typos = index(&["turkcel", "turk telekmo"]);
+        typos.finish();
+        for offset in 0..140 {
+            let spaced = format!("{}turkcel", " ".repeat(offset));
+            assert_eq!(found(&typos, &spaced), [("turkcel", offset, offset + 7)]);
+            let glued = format!("{}turkcel ", "x".repeat(offset));
+            let expected: &[_] = if offset == 0 { &[("turkcel", 0, 7)] } else { &[] };
+            assert_eq!(found(&typos, &glued), expected, "{offset}");
+            let phrase = format!("{}turk telekmo z", "a ".repeat(offset / 2));
+            let start = offset / 2 * 2;
+            assert_eq!(found(&typos, &phrase), [("turk telekmo", start, start + 12)]);
+        }
+    }
+
+    #[test]
     fn a_repeated_typo_is_removed_and_the_first_kept() {
         let mut typos = index(&["koravl", "koravle", "koravl", "koravl"]);
         let removed = typos.finish();
@@ -458,6 +605,18 @@ mod tests {
             assert_eq!(found, None);
         }
         assert_eq!(IdTable::default().find(0, |_| true), None);
+    }
+
+    #[test]
+    fn the_word_mask_marks_exactly_the_word_bytes() {
+        let all: Vec<u8> = (0..=255).collect();
+        for block in all.chunks(64).chain(all.chunks(37)).chain([&all[250..], &all[..1]]) {
+            let expected = block
+                .iter()
+                .enumerate()
+                .fold(0u64, |mask, (at, &b)| mask | u64::from(is_word_byte(b)) << at);
+            assert_eq!(word_mask(block), expected, "{block:?}");
+        }
     }
 
     #[test]
