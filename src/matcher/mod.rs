@@ -300,7 +300,8 @@ struct Scratch {
     touched: Vec<u32>,
     found: Vec<(u32, u32, TermMatch)>,
     positions: Vec<(u32, u32, u32)>,
-    words: Vec<usize>,
+    /// Word-byte masks of `folded`, 64 bytes each, for the typo lookup.
+    words: Vec<u64>,
 }
 
 thread_local! {
@@ -591,12 +592,17 @@ impl Matcher {
             ..
         } = scratch;
         let folded = folded.as_bytes();
-        self.scanner.for_each(folded, |id, start, end| {
+        let scanned = |id, start, end| {
             if let Some(candidate) = candidate(folded, &self.patterns[id as usize], id, start, end)
             {
                 candidates.push(candidate);
             }
-        });
+        };
+        if self.typos.is_empty() {
+            self.scanner.for_each(folded, scanned);
+        } else {
+            self.scanner.for_each_with_words(folded, words, scanned);
+        }
         let scanned = candidates.len();
         self.typos.for_each(folded, words, |id, start, end| {
             candidates.push(Candidate {

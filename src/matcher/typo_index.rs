@@ -90,31 +90,17 @@ fn quick_key(span: &[u8]) -> u32 {
     key.wrapping_mul(0x9E37_79B1)
 }
 
-/// Bit `i` set when byte `i` of `block` (at most 64 bytes) is a word byte
-/// ([`is_word_byte`]), eight bytes at a time.
-fn word_mask(block: &[u8]) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // Per byte of seven-bit `low`: 0x80 when it is at least `lo`, when it is above `hi`.
-    let at_least = |low: u64, lo: u64| (low + (0x80 - lo) * ONES) & HIGH;
-    let above = |low: u64, hi: u64| (low + (0x7f - hi) * ONES) & HIGH;
-    let mut mask = 0;
-    for (at, chunk) in block.chunks(8).enumerate() {
-        let mut bytes = [0u8; 8];
-        bytes[..chunk.len()].copy_from_slice(chunk);
-        let word = u64::from_le_bytes(bytes);
-        let low = word & !HIGH;
-        let lower = low | 0x20 * ONES;
-        let digit = at_least(low, b'0'.into()) & !above(low, b'9'.into());
-        let letter = at_least(lower, b'a'.into()) & !above(lower, b'z'.into());
-        let underscore = !((low ^ u64::from(b'_') * ONES) + 0x7f * ONES) & HIGH;
-        // Past the chunk the padding is 0, not a word byte.
-        let flags = (word & HIGH) | digit | letter | underscore;
-        // One bit per byte: the classic multiply gathers the eight flags in the top byte.
-        let packed = (flags >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56;
-        mask |= packed << (8 * at);
-    }
-    mask
+/// The word-byte masks of `folded`, 64 bytes each, as [`TypoIndex::for_each`] takes
+/// them (in the matcher the scanner makes them while scanning).
+#[cfg(test)]
+fn word_masks(folded: &[u8], masks: &mut Vec<u64>) {
+    masks.clear();
+    masks.extend(folded.chunks(64).map(|block| {
+        block
+            .iter()
+            .enumerate()
+            .fold(0, |mask, (at, &b)| mask | u64::from(is_word_byte(b)) << at)
+    }));
 }
 
 /// An open-addressing (linear probing) hash table of `u32` ids whose keys the caller
@@ -391,58 +377,64 @@ impl TypoIndex {
         (key >> self.quick_shift) as usize
     }
 
+    /// True when there are typos to look up.
+    pub(super) fn is_empty(&self) -> bool {
+        self.table.len() == 0
+    }
+
     /// Calls `found(id, start, end)` for every occurrence in `folded` of a looked-up
     /// typo standing alone: from the start of a word to the end of a word, not followed
-    /// by an apostrophe and a letter. `starts` is a buffer for the post's word starts.
-    /// Occurrences come by end.
+    /// by an apostrophe and a letter. `masks` are the word-byte masks of `folded`, 64
+    /// bytes each (see [`word_masks`]). Occurrences come by end.
     pub(super) fn for_each(
         &self,
         folded: &[u8],
-        starts: &mut Vec<usize>,
+        masks: &[u64],
         mut found: impl FnMut(u32, usize, usize),
     ) {
-        if self.table.len() == 0 {
+        if self.is_empty() {
             return;
         }
-        starts.clear();
-        // Word starts and ends from a bit mask per 64 bytes, not byte by byte.
         let mut after_word = false;
-        for (block, bytes) in folded.chunks(64).enumerate() {
-            let mask = word_mask(bytes);
-            let shifted = mask << 1 | u64::from(after_word);
+        // Start of the word under way when a block begins.
+        let mut open = 0;
+        for (block, &mask) in masks.iter().enumerate() {
+            let base = block * 64;
             // In a last, shorter block, only a word reaching the end of the text ends
-            // past it (at bit `bytes.len()`).
-            let (mut begins, mut ends) = (mask & !shifted, !mask & shifted);
-            after_word = mask >> 63 != 0;
-            while begins | ends != 0 {
-                let at = (begins | ends).trailing_zeros();
-                let bit = 1u64 << at;
-                let at = block * 64 + at as usize;
-                if begins & bit != 0 {
-                    begins &= !bit;
-                    starts.push(at);
-                } else {
-                    ends &= !bit;
-                    self.word_end(folded, starts, at, &mut found);
-                }
+            // past it (at bit `folded.len() - base`).
+            let mut ends = !mask & (mask << 1 | u64::from(after_word));
+            while ends != 0 {
+                let bit = ends.trailing_zeros();
+                ends &= ends - 1;
+                // The word starts after the last non-word byte before its end.
+                let before = !mask & ((1u64 << bit) - 1);
+                let start = match before {
+                    0 => open,
+                    _ => base + 64 - before.leading_zeros() as usize,
+                };
+                self.word_end(folded, start, base + bit as usize, &mut found);
             }
+            let last_gap = !mask;
+            open = match last_gap {
+                0 => open,
+                _ => base + 64 - last_gap.leading_zeros() as usize,
+            };
+            after_word = mask >> 63 != 0;
         }
         if after_word && folded.len() % 64 == 0 {
-            self.word_end(folded, starts, folded.len(), &mut found);
+            self.word_end(folded, open, folded.len(), &mut found);
         }
     }
 
-    /// Looks up the spans of up to `max_words` words that end at `end`.
+    /// Looks up the spans of up to `max_words` words that end at `end`, the last of
+    /// them starting at `last`.
     fn word_end(
         &self,
         folded: &[u8],
-        starts: &[usize],
+        last: usize,
         end: usize,
         found: &mut impl FnMut(u32, usize, usize),
     ) {
-        let Some(&last) = starts.last() else {
-            return;
-        };
         let flags = self.quick[self.quick_entry(quick_key(&folded[last..end]))];
         if flags == 0 {
             return;
@@ -453,17 +445,27 @@ impl TypoIndex {
         {
             return;
         }
-        let (first, most) = match flags {
-            ONE_WORD => (1, 1),
-            LAST_WORD => (2, self.max_words),
-            _ => (1, self.max_words),
-        };
-        for (words, &start) in starts.iter().rev().enumerate().take(most).skip(first - 1) {
+        let mut start = last;
+        for words in 1..=self.max_words {
+            if words > 1 {
+                // The start of the word before: rare, so byte by byte.
+                let Some(gap) = folded[..start].iter().rposition(|&b| is_word_byte(b)) else {
+                    return;
+                };
+                start = folded[..gap]
+                    .iter()
+                    .rposition(|&b| !is_word_byte(b))
+                    .map_or(0, |at| at + 1);
+            }
+            let wanted = if words == 1 { ONE_WORD } else { LAST_WORD };
+            if flags & wanted == 0 {
+                continue;
+            }
             let span = &folded[start..end];
             let Some(&used) = self.lengths.get(span.len()) else {
-                break;
+                return;
             };
-            if used & word_count_bit(words + 1) == 0 {
+            if used & word_count_bit(words) == 0 {
                 continue;
             }
             if let Some(id) = self.find(span, hash(span)) {
@@ -520,7 +522,9 @@ mod tests {
 
     fn found(index: &TypoIndex, folded: &str) -> Vec<(&'static str, usize, usize)> {
         let mut all = Vec::new();
-        index.for_each(folded.as_bytes(), &mut Vec::new(), |id, start, end| {
+        let mut masks = Vec::new();
+        word_masks(folded.as_bytes(), &mut masks);
+        index.for_each(folded.as_bytes(), &masks, |id, start, end| {
             all.push((index.text(id).to_string().leak() as &str, start, end));
         });
         all
@@ -582,7 +586,9 @@ mod tests {
         assert!(!typos.is_removed(0) && typos.is_removed(2) && typos.is_removed(3));
         assert_eq!(found(&typos, "koravl"), [("koravl", 0, 6)]);
         let mut ids = Vec::new();
-        typos.for_each(b"koravl koravle", &mut Vec::new(), |id, _, _| ids.push(id));
+        let mut masks = Vec::new();
+        word_masks(b"koravl koravle", &mut masks);
+        typos.for_each(b"koravl koravle", &masks, |id, _, _| ids.push(id));
         assert_eq!(ids, [0, 1]);
         assert_eq!(typos.term_of(0).entity, 0);
         assert_eq!(typos.looked_up_texts().collect::<Vec<_>>(), ["koravl", "koravle"]);
@@ -605,18 +611,6 @@ mod tests {
             assert_eq!(found, None);
         }
         assert_eq!(IdTable::default().find(0, |_| true), None);
-    }
-
-    #[test]
-    fn the_word_mask_marks_exactly_the_word_bytes() {
-        let all: Vec<u8> = (0..=255).collect();
-        for block in all.chunks(64).chain(all.chunks(37)).chain([&all[250..], &all[..1]]) {
-            let expected = block
-                .iter()
-                .enumerate()
-                .fold(0u64, |mask, (at, &b)| mask | u64::from(is_word_byte(b)) << at);
-            assert_eq!(word_mask(block), expected, "{block:?}");
-        }
     }
 
     #[test]
