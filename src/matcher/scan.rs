@@ -51,6 +51,17 @@ pub(super) const fn is_word_byte(byte: u8) -> bool {
     byte >= 0x80 || byte.is_ascii_alphanumeric() || byte == b'_'
 }
 
+/// [`is_word_byte`] of every byte, for the word masks of [`Scanner::for_each_with_words`].
+static WORD_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = is_word_byte(byte as u8);
+        byte += 1;
+    }
+    table
+};
+
 /// A compiled set of folded patterns; pattern ids are their positions at build time.
 pub(super) struct Scanner {
     /// Byte → column of the transition table.
@@ -136,7 +147,7 @@ impl Scanner {
         words.clear();
         for (at, &byte) in folded.iter().enumerate() {
             if WORDS {
-                mask |= u64::from(is_word_byte(byte)) << (at % 64);
+                mask |= u64::from(WORD_BYTES[usize::from(byte)]) << (at % 64);
                 if at % 64 == 63 {
                     words.push(std::mem::take(&mut mask));
                 }
