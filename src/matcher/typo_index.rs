@@ -235,6 +235,9 @@ pub(super) struct TypoIndex {
     quick: Vec<u8>,
     /// 32 minus log2 of the length of `quick`.
     quick_shift: u32,
+    /// The shortest and longest last word of a typo in `table` (the whole typo when it
+    /// is one word): shorter or longer words are not looked at.
+    last_word_lengths: (usize, usize),
 }
 
 /// True when `text` begins and ends with a word byte, so it can only occur (standing
@@ -349,6 +352,7 @@ impl TypoIndex {
             .next_power_of_two()
             .clamp(QUICK_MIN, QUICK_MAX);
         self.quick = vec![0; entries];
+        self.last_word_lengths = (usize::MAX, 0);
         self.quick_shift = 32 - entries.trailing_zeros();
         for id in 0..self.len() as u32 {
             let text = self.text(id).as_bytes();
@@ -358,8 +362,11 @@ impl TypoIndex {
                     .rposition(|&b| !is_word_byte(b))
                     .map_or(0, |at| at + 1);
                 let flag = if last_word == 0 { ONE_WORD } else { LAST_WORD };
+                let word = text.len() - last_word;
                 let entry = self.quick_entry(quick_key(&text[last_word..]));
                 self.quick[entry] |= flag;
+                let (shortest, longest) = self.last_word_lengths;
+                self.last_word_lengths = (shortest.min(word), longest.max(word));
             }
         }
         self.text.shrink_to_fit();
@@ -412,7 +419,11 @@ impl TypoIndex {
                     0 => open,
                     _ => base + 64 - before.leading_zeros() as usize,
                 };
-                self.word_end(folded, start, base + bit as usize, &mut found);
+                let end = base + bit as usize;
+                let (shortest, longest) = self.last_word_lengths;
+                if (shortest..=longest).contains(&(end - start)) {
+                    self.word_end(folded, start, end, &mut found);
+                }
             }
             let last_gap = !mask;
             open = match last_gap {
