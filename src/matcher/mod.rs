@@ -2,10 +2,12 @@
 //! where, and why.
 //!
 //! Pure and synchronous: no I/O, no clock. Each post is folded once ([`crate::text`]),
-//! scanned once by one automaton (`scan.rs`) holding every folded variant of every term
-//! (terms, joined/hyphenated phrases, handles, hashtags, domains, misspellings,
-//! generated typos, exclusions, context words, topic terms) that never starts a match
-//! inside a word, then candidates are kept when they end on a word boundary (or before
+//! scanned once by one automaton (`scan.rs`) holding every folded written variant of
+//! every term (terms, joined/hyphenated phrases, handles, hashtags, domains,
+//! misspellings, exclusions, context words, topic terms) that never starts a match
+//! inside a word, and its spans of whole words are looked up among the generated typos
+//! (`typo_index.rs`: a typo only counts standing alone, so it needs no automaton
+//! states). Candidates are kept when they end on a word boundary (or before
 //! a Turkish suffix), checked against the original text
 //! (letter case, accents) and fed into per-brand and per-topic rules. Spans are byte
 //! offsets into the original text. A compiled [`Matcher`] never changes its rules (only

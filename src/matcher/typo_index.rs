@@ -72,7 +72,7 @@ pub(super) fn hash(bytes: &[u8]) -> u64 {
 /// [`QUICK_MAX`]).
 const QUICK_PER_TYPO: usize = 4;
 const QUICK_MIN: usize = 1 << 12;
-const QUICK_MAX: usize = 1 << 24;
+const QUICK_MAX: usize = 1 << 22;
 /// [`TypoIndex::quick`] flag: a one-word typo has this key.
 const ONE_WORD: u8 = 1;
 /// [`TypoIndex::quick`] flag: the last word of a typo of several words has this key.
@@ -356,7 +356,8 @@ impl TypoIndex {
         self.quick_shift = 32 - entries.trailing_zeros();
         for id in 0..self.len() as u32 {
             let text = self.text(id).as_bytes();
-            if !self.is_removed(id) && self.table.find(hash(text), |found| found == id).is_some() {
+            // A typo pushed without `look_up` only costs a false positive here.
+            if !self.is_removed(id) && looked_up(self.text(id)) {
                 let last_word = text
                     .iter()
                     .rposition(|&b| !is_word_byte(b))
