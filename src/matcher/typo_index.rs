@@ -78,16 +78,22 @@ const ONE_WORD: u8 = 1;
 /// [`TypoIndex::quick`] flag: the last word of a typo of several words has this key.
 const LAST_WORD: u8 = 2;
 
-/// What the quick filter knows of a word: its first two bytes, its last byte and its
-/// length, read without a loop.
-fn quick_key(span: &[u8]) -> u32 {
+/// What the quick filter knows of a word: its first four bytes, its last two and its
+/// length, read without a loop (a shorter word: its first, middle and last byte).
+fn quick_key(span: &[u8]) -> u64 {
     let len = span.len();
-    let (first, second, last) = match len {
-        0 => (0, 0, 0),
-        _ => (span[0], span[1.min(len - 1)], span[len - 1]),
+    let key = if len >= 4 {
+        let mut head = [0u8; 4];
+        head.copy_from_slice(&span[..4]);
+        u64::from(u32::from_le_bytes(head))
+            | u64::from(span[len - 2]) << 32
+            | u64::from(span[len - 1]) << 40
+    } else if len > 0 {
+        u64::from(span[0]) | u64::from(span[len / 2]) << 8 | u64::from(span[len - 1]) << 16
+    } else {
+        0
     };
-    let key = u32::from(first) | u32::from(second) << 8 | u32::from(last) << 16 | (len as u32) << 24;
-    key.wrapping_mul(0x9E37_79B1)
+    (key | (len as u64) << 48).wrapping_mul(K)
 }
 
 /// The word-byte masks of `folded`, 64 bytes each, as [`TypoIndex::for_each`] takes
@@ -233,7 +239,7 @@ pub(super) struct TypoIndex {
     /// Per [`quick_key`] (its high bits), [`ONE_WORD`] and [`LAST_WORD`] flags of the
     /// typos in `table`: nearly every word of a post is refused with this one load.
     quick: Vec<u8>,
-    /// 32 minus log2 of the length of `quick`.
+    /// 64 minus log2 of the length of `quick`.
     quick_shift: u32,
     /// The shortest and longest last word of a typo in `table` (the whole typo when it
     /// is one word): shorter or longer words are not looked at.
@@ -353,7 +359,7 @@ impl TypoIndex {
             .clamp(QUICK_MIN, QUICK_MAX);
         self.quick = vec![0; entries];
         self.last_word_lengths = (usize::MAX, 0);
-        self.quick_shift = 32 - entries.trailing_zeros();
+        self.quick_shift = 64 - entries.trailing_zeros();
         for id in 0..self.len() as u32 {
             let text = self.text(id).as_bytes();
             // A typo pushed without `look_up` only costs a false positive here.
@@ -380,7 +386,7 @@ impl TypoIndex {
         self.term_of[id as usize] == REMOVED
     }
 
-    fn quick_entry(&self, key: u32) -> usize {
+    fn quick_entry(&self, key: u64) -> usize {
         // The high bits of the product depend on every byte of the key.
         (key >> self.quick_shift) as usize
     }
@@ -406,6 +412,7 @@ impl TypoIndex {
         let mut after_word = false;
         // Start of the word under way when a block begins.
         let mut open = 0;
+        let mut recent = Recent::default();
         for (block, &mask) in masks.iter().enumerate() {
             let base = block * 64;
             // In a last, shorter block, only a word reaching the end of the text ends
@@ -421,9 +428,10 @@ impl TypoIndex {
                     _ => base + 64 - before.leading_zeros() as usize,
                 };
                 let end = base + bit as usize;
+                recent.push(start);
                 let (shortest, longest) = self.last_word_lengths;
                 if (shortest..=longest).contains(&(end - start)) {
-                    self.word_end(folded, start, end, &mut found);
+                    self.word_end(folded, &recent, end, &mut found);
                 }
             }
             let last_gap = !mask;
@@ -434,19 +442,21 @@ impl TypoIndex {
             after_word = mask >> 63 != 0;
         }
         if after_word && folded.len() % 64 == 0 {
-            self.word_end(folded, open, folded.len(), &mut found);
+            recent.push(open);
+            self.word_end(folded, &recent, folded.len(), &mut found);
         }
     }
 
     /// Looks up the spans of up to `max_words` words that end at `end`, the last of
-    /// them starting at `last`.
+    /// them the last in `recent`.
     fn word_end(
         &self,
         folded: &[u8],
-        last: usize,
+        recent: &Recent,
         end: usize,
         found: &mut impl FnMut(u32, usize, usize),
     ) {
+        let last = recent.back(1).unwrap_or(0);
         let flags = self.quick[self.quick_entry(quick_key(&folded[last..end]))];
         if flags == 0 {
             return;
@@ -460,14 +470,21 @@ impl TypoIndex {
         let mut start = last;
         for words in 1..=self.max_words {
             if words > 1 {
-                // The start of the word before: rare, so byte by byte.
-                let Some(gap) = folded[..start].iter().rposition(|&b| is_word_byte(b)) else {
-                    return;
+                start = match recent.back(words) {
+                    Some(start) => start,
+                    None if recent.len < words => return,
+                    None => {
+                        // Beyond the recent starts (a typo of many words): byte by byte.
+                        let Some(gap) = folded[..start].iter().rposition(|&b| is_word_byte(b))
+                        else {
+                            return;
+                        };
+                        folded[..gap]
+                            .iter()
+                            .rposition(|&b| !is_word_byte(b))
+                            .map_or(0, |at| at + 1)
+                    }
                 };
-                start = folded[..gap]
-                    .iter()
-                    .rposition(|&b| !is_word_byte(b))
-                    .map_or(0, |at| at + 1);
             }
             let wanted = if words == 1 { ONE_WORD } else { LAST_WORD };
             if flags & wanted == 0 {
@@ -498,6 +515,29 @@ impl TypoIndex {
             + self.table.memory_usage()
             + self.quick.len()
             + self.lengths.len()
+    }
+}
+
+/// The starts of the last few words of a post (a ring).
+#[derive(Debug, Default)]
+struct Recent {
+    starts: [usize; RECENT],
+    /// Words seen so far.
+    len: usize,
+}
+
+/// Word starts [`Recent`] keeps.
+const RECENT: usize = 8;
+
+impl Recent {
+    fn push(&mut self, start: usize) {
+        self.starts[self.len % RECENT] = start;
+        self.len += 1;
+    }
+
+    /// The start of the `n`th word counting back from the last (1), if kept.
+    fn back(&self, n: usize) -> Option<usize> {
+        (n <= self.len.min(RECENT)).then(|| self.starts[(self.len - n) % RECENT])
     }
 }
 
