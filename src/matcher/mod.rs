@@ -313,6 +313,16 @@ thread_local! {
 impl Matcher {
     /// Compiles `rules`: every variant of every term into one DFA.
     pub fn new(rules: &KeywordRules) -> Result<Matcher, MatcherError> {
+        let builder = Builder {
+            scanned_typos: SCANNED_TYPOS,
+            ..Builder::default()
+        };
+        Self::compile(rules, builder)
+    }
+
+    /// Tests only: [`Matcher::new`] with every generated typo looked up, however few.
+    #[cfg(test)]
+    fn with_typos_looked_up(rules: &KeywordRules) -> Result<Matcher, MatcherError> {
         Self::compile(rules, Builder::default())
     }
 
@@ -810,9 +820,17 @@ struct Builder {
     typos: TypoIndex,
     entities: Vec<Entity>,
     dropped: Vec<Dropped>,
+    /// Up to this many generated typos go into the automaton after all.
+    scanned_typos: usize,
     #[cfg(test)]
     typos_in_automaton: bool,
 }
+
+/// Up to this many generated typos (about 200 brands' worth) the automaton holds them:
+/// it finds them at no cost per word, and its size stays moderate (about 500 bytes per
+/// typo). Beyond, they are looked up at word ends, which costs some matching speed but
+/// keeps compiling thousands of brands fast and small.
+const SCANNED_TYPOS: usize = 50_000;
 
 impl Builder {
     fn entity(&mut self, entity: Entity) -> u32 {
@@ -914,7 +932,15 @@ impl Builder {
     }
 
     fn build(mut self) -> Result<Matcher, MatcherError> {
-        for (id, term, variant) in self.typos.finish() {
+        let removed = self.typos.finish();
+        if self.typos.looked_up_len() <= self.scanned_typos {
+            let written = self.owners.len() as u32;
+            for id in self.typos.take_looked_up() {
+                let pattern = self.pattern(self.typos.text(id).to_string());
+                self.patterns[pattern as usize].owners.push(written + id);
+            }
+        }
+        for (id, term, variant) in removed {
             self.dropped.push(Dropped {
                 after: id,
                 late: true,

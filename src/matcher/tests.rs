@@ -523,7 +523,7 @@ any = ["kesinti"]
 fn typo_matchers() -> (Matcher, Matcher) {
     let rules = parse_keywords(Path::new("k.toml"), TYPO_KEYWORDS).unwrap();
     (
-        Matcher::new(&rules).unwrap(),
+        Matcher::with_typos_looked_up(&rules).unwrap(),
         Matcher::with_typos_in_automaton(&rules).unwrap(),
     )
 }
@@ -604,7 +604,7 @@ fn generated_typos_add_no_automaton_states() {
     // edit: hundreds of bytes per typo, gigabytes for 10,000 brands.
     let syllables = ["ko", "ra", "vel", "tek", "mun", "sa", "dor", "pli", "zen"];
     let brands = |typos: &str| -> String {
-        (0..60)
+        (0..150)
             .map(|i: usize| {
                 let name: String = (0..4)
                     .map(|at| syllables[(i / 9usize.pow(at) + at as usize) % 9])
@@ -619,7 +619,9 @@ fn generated_typos_add_no_automaton_states() {
     };
     let (on, off) = (compile("auto"), compile("off"));
     let typos = on.pattern_count() - off.pattern_count();
-    assert!(typos > 10_000, "{typos} typos");
+    assert!(typos > SCANNED_TYPOS, "{typos} typos");
+    let few = Matcher::new(&parse_keywords(Path::new("k.toml"), TYPO_KEYWORDS).unwrap()).unwrap();
+    assert!(few.typos.is_empty(), "a few typos are scanned for");
     assert_eq!(on.scanner.memory_usage(), off.scanner.memory_usage());
     let per_typo = (on.memory_usage() - off.memory_usage()) / typos;
     assert!(per_typo < 100, "{per_typo} bytes per typo");

@@ -381,6 +381,25 @@ impl TypoIndex {
         removed
     }
 
+    /// Stops looking typos up (the caller puts them into the automaton instead) and
+    /// returns the ids of those that were, in order.
+    pub(super) fn take_looked_up(&mut self) -> Vec<u32> {
+        let ids = (0..self.len() as u32)
+            .filter(|&id| {
+                let text = self.text(id).as_bytes();
+                !self.is_removed(id) && self.table.find(hash(text), |found| found == id).is_some()
+            })
+            .collect();
+        *self = TypoIndex {
+            text: std::mem::take(&mut self.text),
+            ends: std::mem::take(&mut self.ends),
+            term_of: std::mem::take(&mut self.term_of),
+            terms: std::mem::take(&mut self.terms),
+            ..TypoIndex::default()
+        };
+        ids
+    }
+
     /// True for the id of a typo [`TypoIndex::finish`] removed as a repetition.
     pub(super) fn is_removed(&self, id: u32) -> bool {
         self.term_of[id as usize] == REMOVED
