@@ -166,7 +166,7 @@ impl Scanner {
                 }
             }
         }
-        if WORDS && folded.len() % 64 != 0 {
+        if WORDS && !folded.len().is_multiple_of(64) {
             words.push(mask);
         }
     }

@@ -146,7 +146,9 @@ impl IdTable {
     }
 
     fn slots_for(ids: usize) -> usize {
-        (ids * MAX_LOAD.1 / MAX_LOAD.0 + 1).next_power_of_two().max(16)
+        (ids * MAX_LOAD.1 / MAX_LOAD.0 + 1)
+            .next_power_of_two()
+            .max(16)
     }
 
     /// Ids stored.
@@ -250,7 +252,8 @@ pub(super) struct TypoIndex {
 /// alone) as a span of whole words: such typos are looked up, not scanned for.
 pub(super) fn looked_up(text: &str) -> bool {
     let bytes = text.as_bytes();
-    bytes.first().is_some_and(|&b| is_word_byte(b)) && bytes.last().is_some_and(|&b| is_word_byte(b))
+    bytes.first().is_some_and(|&b| is_word_byte(b))
+        && bytes.last().is_some_and(|&b| is_word_byte(b))
 }
 
 impl TypoIndex {
@@ -277,7 +280,11 @@ impl TypoIndex {
     /// The folded text of typo `id`.
     pub(super) fn text(&self, id: u32) -> &str {
         let id = id as usize;
-        let start = if id == 0 { 0 } else { self.ends[id - 1] as usize };
+        let start = if id == 0 {
+            0
+        } else {
+            self.ends[id - 1] as usize
+        };
         &self.text[start..self.ends[id] as usize]
     }
 
@@ -294,13 +301,16 @@ impl TypoIndex {
     /// The texts of the typos found by lookup.
     pub(super) fn looked_up_texts(&self) -> impl Iterator<Item = &str> {
         (0..self.len() as u32)
-            .filter(|&id| self.table.find(hash(self.text(id).as_bytes()), |found| found == id).is_some())
+            .filter(|&id| {
+                self.table
+                    .find(hash(self.text(id).as_bytes()), |found| found == id)
+                    .is_some()
+            })
             .map(|id| self.text(id))
     }
 
     fn find(&self, span: &[u8], hash: u64) -> Option<u32> {
-        self.table
-            .find(hash, |id| self.text(id).as_bytes() == span)
+        self.table.find(hash, |id| self.text(id).as_bytes() == span)
     }
 
     /// Adds typo `text` of `term` and returns its id. With `look_up` (only for a text
@@ -460,7 +470,7 @@ impl TypoIndex {
             };
             after_word = mask >> 63 != 0;
         }
-        if after_word && folded.len() % 64 == 0 {
+        if after_word && folded.len().is_multiple_of(64) {
             recent.push(open);
             self.word_end(folded, &recent, folded.len(), &mut found);
         }
@@ -638,11 +648,18 @@ mod tests {
             let spaced = format!("{}turkcel", " ".repeat(offset));
             assert_eq!(found(&typos, &spaced), [("turkcel", offset, offset + 7)]);
             let glued = format!("{}turkcel ", "x".repeat(offset));
-            let expected: &[_] = if offset == 0 { &[("turkcel", 0, 7)] } else { &[] };
+            let expected: &[_] = if offset == 0 {
+                &[("turkcel", 0, 7)]
+            } else {
+                &[]
+            };
             assert_eq!(found(&typos, &glued), expected, "{offset}");
             let phrase = format!("{}turk telekmo z", "a ".repeat(offset / 2));
             let start = offset / 2 * 2;
-            assert_eq!(found(&typos, &phrase), [("turk telekmo", start, start + 12)]);
+            assert_eq!(
+                found(&typos, &phrase),
+                [("turk telekmo", start, start + 12)]
+            );
         }
     }
 
@@ -662,7 +679,10 @@ mod tests {
         typos.for_each(b"koravl koravle", &masks, |id, _, _| ids.push(id));
         assert_eq!(ids, [0, 1]);
         assert_eq!(typos.term_of(0).entity, 0);
-        assert_eq!(typos.looked_up_texts().collect::<Vec<_>>(), ["koravl", "koravle"]);
+        assert_eq!(
+            typos.looked_up_texts().collect::<Vec<_>>(),
+            ["koravl", "koravle"]
+        );
     }
 
     #[test]
@@ -678,7 +698,9 @@ mod tests {
             assert_eq!(found, Some(id as u32));
         }
         for absent in ["key", "key5000", "yek1", ""] {
-            let found = table.find(hash(absent.as_bytes()), |other| keys[other as usize] == absent);
+            let found = table.find(hash(absent.as_bytes()), |other| {
+                keys[other as usize] == absent
+            });
             assert_eq!(found, None);
         }
         assert_eq!(IdTable::default().find(0, |_| true), None);
@@ -686,7 +708,15 @@ mod tests {
 
     #[test]
     fn the_hash_tells_lengths_and_bytes_apart() {
-        let texts = ["", "a", "a\0", "abcdefgh", "abcdefgh\0", "abcdefghi", "bacdefghi"];
+        let texts = [
+            "",
+            "a",
+            "a\0",
+            "abcdefgh",
+            "abcdefgh\0",
+            "abcdefghi",
+            "bacdefghi",
+        ];
         for (i, a) in texts.iter().enumerate() {
             for b in &texts[i + 1..] {
                 assert_ne!(hash(a.as_bytes()), hash(b.as_bytes()), "{a:?} {b:?}");

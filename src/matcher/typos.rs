@@ -63,7 +63,8 @@ impl WordSet {
         for (list, text) in WORD_LISTS.iter().enumerate() {
             let mut start = 0;
             for line in text.split_terminator('\n') {
-                let id = (start as u32) << 9 | (line.len().min(LONG_LINE) as u32) << 2 | list as u32;
+                let id =
+                    (start as u32) << 9 | (line.len().min(LONG_LINE) as u32) << 2 | list as u32;
                 if !set.contains(line) {
                     set.table.insert(hash(line.as_bytes()), id);
                 }
