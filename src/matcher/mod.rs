@@ -2,10 +2,12 @@
 //! where, and why.
 //!
 //! Pure and synchronous: no I/O, no clock. Each post is folded once ([`crate::text`]),
-//! scanned once by one automaton (`scan.rs`) holding every folded variant of every term
-//! (terms, joined/hyphenated phrases, handles, hashtags, domains, misspellings,
-//! generated typos, exclusions, context words, topic terms) that never starts a match
-//! inside a word, then candidates are kept when they end on a word boundary (or before
+//! scanned once by one automaton (`scan.rs`) holding every folded written variant of
+//! every term (terms, joined/hyphenated phrases, handles, hashtags, domains,
+//! misspellings, exclusions, context words, topic terms) that never starts a match
+//! inside a word, and its spans of whole words are looked up among the generated typos
+//! (`typo_index.rs`: a typo only counts standing alone, so it needs no automaton
+//! states). Candidates are kept when they end on a word boundary (or before
 //! a Turkish suffix), checked against the original text
 //! (letter case, accents) and fed into per-brand and per-topic rules. Spans are byte
 //! offsets into the original text. A compiled [`Matcher`] never changes its rules (only
@@ -15,6 +17,7 @@
 pub mod bench;
 mod scan;
 mod suffix;
+mod typo_index;
 pub mod typos;
 
 use std::cell::RefCell;
@@ -30,6 +33,7 @@ use crate::model::Post;
 use crate::text::{Folded, char_at, fold, is_accented, is_word_char};
 pub use scan::ScanError;
 use scan::Scanner;
+use typo_index::TypoIndex;
 
 /// Which kind of variant matched, as reported in explanations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -168,7 +172,9 @@ const NOISY_SHARE: u64 = 4;
 pub struct Matcher {
     scanner: Scanner,
     patterns: Vec<Pattern>,
+    /// Owners of written variants; owner id `owners.len() + n` is generated typo `n`.
     owners: Vec<Owner>,
+    typos: TypoIndex,
     entities: Vec<Entity>,
     /// Per owner: hits it contributed to.
     variant_hits: Vec<AtomicU64>,
@@ -237,11 +243,31 @@ struct Entity {
 
 #[derive(Debug)]
 struct Dropped {
+    /// Generated after this many typos were kept (and, when `late`, right after the
+    /// last of them): the order in which variants were refused.
+    after: u32,
+    late: bool,
     entity: u32,
-    written: String,
-    variant: String,
+    /// The term, in [`TypoIndex::term`].
+    term: u32,
+    variant: Box<str>,
     reason: &'static str,
 }
+
+/// What the per-owner checks and reports need of an owner, written or generated.
+#[derive(Debug, Clone, Copy)]
+struct OwnerView<'a> {
+    entity: u32,
+    role: Role,
+    source: Source,
+    written: &'a str,
+    variant: &'a str,
+    case_exact: bool,
+    ascii_strict: bool,
+}
+
+/// [`Candidate::pattern`] of a typo found by lookup: this bit plus the typo's id.
+const LOOKED_UP: u32 = 1 << 31;
 
 /// A folded match that passed the boundary checks.
 #[derive(Debug, Clone, Copy)]
@@ -276,6 +302,8 @@ struct Scratch {
     touched: Vec<u32>,
     found: Vec<(u32, u32, TermMatch)>,
     positions: Vec<(u32, u32, u32)>,
+    /// Word-byte masks of `folded`, 64 bytes each, for the typo lookup.
+    words: Vec<u64>,
 }
 
 thread_local! {
@@ -285,7 +313,31 @@ thread_local! {
 impl Matcher {
     /// Compiles `rules`: every variant of every term into one DFA.
     pub fn new(rules: &KeywordRules) -> Result<Matcher, MatcherError> {
-        let mut builder = Builder::default();
+        let builder = Builder {
+            scanned_typos: SCANNED_TYPOS,
+            ..Builder::default()
+        };
+        Self::compile(rules, builder)
+    }
+
+    /// Tests only: [`Matcher::new`] with every generated typo looked up, however few.
+    #[cfg(test)]
+    fn with_typos_looked_up(rules: &KeywordRules) -> Result<Matcher, MatcherError> {
+        Self::compile(rules, Builder::default())
+    }
+
+    /// Tests only: [`Matcher::new`] with every generated typo in the automaton, as
+    /// before typos were looked up, to hold the lookup equal to it.
+    #[cfg(test)]
+    fn with_typos_in_automaton(rules: &KeywordRules) -> Result<Matcher, MatcherError> {
+        let builder = Builder {
+            typos_in_automaton: true,
+            ..Builder::default()
+        };
+        Self::compile(rules, builder)
+    }
+
+    fn compile(rules: &KeywordRules, mut builder: Builder) -> Result<Matcher, MatcherError> {
         for brand in &rules.brands {
             let entity = builder.entity(Entity {
                 requires_context: !brand.require_any.is_empty(),
@@ -362,7 +414,7 @@ impl Matcher {
 
     /// Number of distinct folded patterns compiled.
     pub fn pattern_count(&self) -> usize {
-        self.patterns.len()
+        self.patterns.len() + self.typos.looked_up_len()
     }
 
     /// Heap memory held by the compiled matcher, in bytes (automaton plus tables).
@@ -382,12 +434,18 @@ impl Matcher {
                     + o.written.len()
             })
             .sum();
-        self.scanner.memory_usage() + patterns + owners
+        let counters = (self.owners.len()..self.variant_hits.len())
+            .map(|_| size_of::<AtomicU64>() + size_of::<AtomicBool>())
+            .sum::<usize>();
+        self.scanner.memory_usage() + patterns + owners + self.typos.memory_usage() + counters
     }
 
     /// The folded patterns, as the automaton searches them (for raw-scan comparisons).
     pub fn patterns(&self) -> impl Iterator<Item = &str> {
-        self.patterns.iter().map(|p| p.text.as_str())
+        self.patterns
+            .iter()
+            .map(|p| p.text.as_str())
+            .chain(self.typos.looked_up_texts())
     }
 
     /// The brands and topics a post mentions, honouring every filter.
@@ -404,9 +462,10 @@ impl Matcher {
     /// count, or `None` when there is no such entry.
     pub fn variant_report(&self, name: &str) -> Option<Vec<VariantReport>> {
         let entity = self.entities.iter().position(|e| e.name == name)? as u32;
-        let mut report: Vec<VariantReport> = (0..self.owners.len())
-            .filter(|&id| self.owners[id].entity == entity)
-            .map(|id| self.report(id))
+        let mut report: Vec<VariantReport> = self
+            .owner_ids()
+            .filter(|&id| self.owner(id).entity == entity)
+            .map(|id| self.report(id as usize))
             .collect();
         report.extend(
             self.dropped
@@ -414,8 +473,8 @@ impl Matcher {
                 .filter(|d| d.entity == entity)
                 .map(|d| VariantReport {
                     brand: name.to_string(),
-                    term: d.written.clone(),
-                    variant: d.variant.clone(),
+                    term: self.typos.term(d.term).written.clone(),
+                    variant: d.variant.to_string(),
                     source: "typo",
                     hits: 0,
                     dropped: Some(d.reason),
@@ -426,8 +485,9 @@ impl Matcher {
 
     /// Variants that contributed to hits, most hits first.
     pub fn busiest_variants(&self, limit: usize) -> Vec<VariantReport> {
-        let mut busy: Vec<VariantReport> = (0..self.owners.len())
-            .map(|id| self.report(id))
+        let mut busy: Vec<VariantReport> = self
+            .owner_ids()
+            .map(|id| self.report(id as usize))
             .filter(|report| report.hits > 0)
             .collect();
         busy.sort_by_key(|report| std::cmp::Reverse(report.hits));
@@ -468,8 +528,43 @@ impl Matcher {
         }
     }
 
+    /// Every owner id in use: written variants, then generated typos.
+    fn owner_ids(&self) -> impl Iterator<Item = u32> + '_ {
+        let written = self.owners.len() as u32;
+        (0..self.variant_hits.len() as u32)
+            .filter(move |&id| id < written || !self.typos.is_removed(id - written))
+    }
+
+    /// Owner `id`, written or generated.
+    fn owner(&self, id: u32) -> OwnerView<'_> {
+        match self.owners.get(id as usize) {
+            Some(owner) => OwnerView {
+                entity: owner.entity,
+                role: owner.role,
+                source: owner.source,
+                written: &owner.written,
+                variant: &self.patterns[owner.pattern as usize].text,
+                case_exact: owner.case_exact,
+                ascii_strict: owner.ascii_strict,
+            },
+            None => {
+                let typo = id - self.owners.len() as u32;
+                let term = self.typos.term_of(typo);
+                OwnerView {
+                    entity: term.entity,
+                    role: Role::Find,
+                    source: Source::Typo,
+                    written: &term.written,
+                    variant: self.typos.text(typo),
+                    case_exact: false,
+                    ascii_strict: term.ascii_strict,
+                }
+            }
+        }
+    }
+
     fn report(&self, owner_id: usize) -> VariantReport {
-        let owner = &self.owners[owner_id];
+        let owner = self.owner(owner_id as u32);
         let source = match (owner.source, owner.role) {
             (Source::Term, _) => "term",
             (Source::Handle, _) => "handle",
@@ -485,8 +580,8 @@ impl Matcher {
         };
         VariantReport {
             brand: self.entities[owner.entity as usize].name.clone(),
-            term: owner.written.clone(),
-            variant: self.patterns[owner.pattern as usize].text.clone(),
+            term: owner.written.to_string(),
+            variant: owner.variant.to_string(),
             source,
             hits: self.variant_hits[owner_id].load(Ordering::Relaxed),
             dropped: self.noisy[owner_id]
@@ -503,15 +598,38 @@ impl Matcher {
         scratch.folded.fold_into(text);
         scratch.candidates.clear();
         let Scratch {
-            folded, candidates, ..
+            folded,
+            candidates,
+            words,
+            ..
         } = scratch;
         let folded = folded.as_bytes();
-        self.scanner.for_each(folded, |id, start, end| {
+        let scanned = |id, start, end| {
             if let Some(candidate) = candidate(folded, &self.patterns[id as usize], id, start, end)
             {
                 candidates.push(candidate);
             }
+        };
+        if self.typos.is_empty() {
+            self.scanner.for_each(folded, scanned);
+        } else {
+            self.scanner.for_each_with_words(folded, words, scanned);
+        }
+        let scanned = candidates.len();
+        self.typos.for_each(folded, words, |id, start, end| {
+            candidates.push(Candidate {
+                pattern: LOOKED_UP | id,
+                start,
+                end,
+                suffix_end: end,
+                glued: false,
+            });
         });
+        if candidates.len() > scanned {
+            // The order the automaton reports in (by end, the longer first), which
+            // decides among equal matches later.
+            candidates.sort_unstable_by_key(|c| (c.end, c.start));
+        }
         if scratch.candidates.is_empty() {
             return Vec::new();
         }
@@ -528,19 +646,25 @@ impl Matcher {
             touched,
             found,
             positions,
+            ..
         } = scratch;
         for candidate in candidates.iter() {
             let term_range = folded.original_range(candidate.start..candidate.end);
-            let pattern = &self.patterns[candidate.pattern as usize];
-            for &owner_id in &pattern.owners {
-                let owner = &self.owners[owner_id as usize];
+            let typo_owner = [(candidate.pattern & !LOOKED_UP) + self.owners.len() as u32];
+            let owners = if candidate.pattern & LOOKED_UP != 0 {
+                &typo_owner[..]
+            } else {
+                &self.patterns[candidate.pattern as usize].owners[..]
+            };
+            for &owner_id in owners {
+                let owner = self.owner(owner_id);
                 // A generated typo must stand alone: typo plus suffix is two steps away
                 // from the term and mostly another word (`googl` + `e`).
                 let suffixed = candidate.suffix_end > candidate.end;
                 let accepted = (!candidate.glued || owner.accepts_suffix())
                     && !(owner.source == Source::Typo
                         && (suffixed || self.noisy[owner_id as usize].load(Ordering::Relaxed)))
-                    && (!owner.case_exact || same_case(&text[term_range.clone()], &owner.written))
+                    && (!owner.case_exact || same_case(&text[term_range.clone()], owner.written))
                     && (!owner.ascii_strict || !text[term_range.clone()].chars().any(is_accented));
                 if !accepted {
                     continue;
@@ -576,10 +700,10 @@ impl Matcher {
                         owner.entity,
                         owner_id,
                         TermMatch {
-                            term: owner.written.clone(),
+                            term: owner.written.to_string(),
                             matched: matched.to_string(),
                             kind: owner.kind(candidate, &text[term_range.clone()]),
-                            variant: pattern.text.clone(),
+                            variant: owner.variant.to_string(),
                             generated: owner.source == Source::Typo,
                             start: term_range.start,
                             end: term_range.end,
@@ -638,7 +762,7 @@ impl Matcher {
     }
 }
 
-impl Owner {
+impl OwnerView<'_> {
     /// Whether a Turkish suffix glued without an apostrophe may follow.
     fn accepts_suffix(&self) -> bool {
         matches!(
@@ -693,9 +817,20 @@ struct Builder {
     patterns: Vec<Pattern>,
     index: HashMap<String, u32>,
     owners: Vec<Owner>,
+    typos: TypoIndex,
     entities: Vec<Entity>,
     dropped: Vec<Dropped>,
+    /// Up to this many generated typos go into the automaton after all.
+    scanned_typos: usize,
+    #[cfg(test)]
+    typos_in_automaton: bool,
 }
+
+/// Up to this many generated typos (about 200 brands' worth) the automaton holds them:
+/// it finds them at no cost per word, and its size stays moderate (about 500 bytes per
+/// typo). Beyond, they are looked up at word ends, which costs some matching speed but
+/// keeps compiling thousands of brands fast and small.
+const SCANNED_TYPOS: usize = 50_000;
 
 impl Builder {
     fn entity(&mut self, entity: Entity) -> u32 {
@@ -753,40 +888,79 @@ impl Builder {
         if folded.contains(' ') {
             bases.push(folded.replace(' ', ""));
         }
+        let term = self.typos.add_term(entity, written, ascii_strict);
         for base in bases {
             for variant in typos::variants(&base) {
                 let reason = if variant.real_word {
                     Some("real word")
                 } else if self.index.contains_key(&variant.text) {
+                    // Typos that repeat an earlier typo are found at the end.
                     Some("taken by another term")
                 } else {
                     None
                 };
                 match reason {
                     Some(reason) => self.dropped.push(Dropped {
+                        after: self.typos.len() as u32,
+                        late: false,
                         entity,
-                        written: written.to_string(),
-                        variant: variant.text,
+                        term,
+                        variant: variant.text.into_boxed_str(),
                         reason,
                     }),
+                    None if typo_index::looked_up(&variant.text) && !self.scans_typos() => {
+                        self.typos.push(&variant.text, term, true);
+                    }
                     None => {
-                        self.add(&variant.text, entity, Role::Find, Source::Typo, written)
-                            .ascii_strict(ascii_strict);
+                        // Not bounded by word bytes: the automaton finds it.
+                        let folded = fold(&variant.text).trim().to_string();
+                        let id = self.owners.len() as u32 + self.typos.push(&folded, term, false);
+                        let pattern = self.pattern(folded);
+                        self.patterns[pattern as usize].owners.push(id);
                     }
                 }
             }
         }
     }
 
-    fn build(self) -> Result<Matcher, MatcherError> {
+    /// Every generated typo goes into the automaton (tests compare the two ways).
+    fn scans_typos(&self) -> bool {
+        #[cfg(test)]
+        return self.typos_in_automaton;
+        #[cfg(not(test))]
+        false
+    }
+
+    fn build(mut self) -> Result<Matcher, MatcherError> {
+        let removed = self.typos.finish();
+        if self.typos.looked_up_len() <= self.scanned_typos {
+            let written = self.owners.len() as u32;
+            for id in self.typos.take_looked_up() {
+                let pattern = self.pattern(self.typos.text(id).to_string());
+                self.patterns[pattern as usize].owners.push(written + id);
+            }
+        }
+        for (id, term, variant) in removed {
+            self.dropped.push(Dropped {
+                after: id,
+                late: true,
+                entity: self.typos.term(term).entity,
+                term,
+                variant: variant.into_boxed_str(),
+                reason: "taken by another term",
+            });
+        }
+        self.dropped.sort_by_key(|d| (d.after, d.late));
         let scanner = Scanner::new(self.patterns.iter().map(|p| &p.text))?;
-        let variant_hits = self.owners.iter().map(|_| AtomicU64::new(0)).collect();
-        let noisy = self.owners.iter().map(|_| AtomicBool::new(false)).collect();
+        let owners = self.owners.len() + self.typos.len();
+        let variant_hits = (0..owners).map(|_| AtomicU64::new(0)).collect();
+        let noisy = (0..owners).map(|_| AtomicBool::new(false)).collect();
         let written_hits = self.entities.iter().map(|_| AtomicU64::new(0)).collect();
         Ok(Matcher {
             scanner,
             patterns: self.patterns,
             owners: self.owners,
+            typos: self.typos,
             entities: self.entities,
             variant_hits,
             noisy,

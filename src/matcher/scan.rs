@@ -47,9 +47,20 @@ pub enum ScanError {
 }
 
 /// True for bytes that are part of a word in folded text.
-const fn is_word_byte(byte: u8) -> bool {
+pub(super) const fn is_word_byte(byte: u8) -> bool {
     byte >= 0x80 || byte.is_ascii_alphanumeric() || byte == b'_'
 }
+
+/// [`is_word_byte`] of every byte, for the word masks of [`Scanner::for_each_with_words`].
+static WORD_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = is_word_byte(byte as u8);
+        byte += 1;
+    }
+    table
+};
 
 /// A compiled set of folded patterns; pattern ids are their positions at build time.
 pub(super) struct Scanner {
@@ -109,9 +120,38 @@ impl Scanner {
     /// Calls `found(pattern, start, end)` for every occurrence in `folded` of a
     /// pattern that does not start glued to a word byte on its left (overlapping
     /// matches included), in order of `end`.
-    pub(super) fn for_each(&self, folded: &[u8], mut found: impl FnMut(u32, usize, usize)) {
+    pub(super) fn for_each(&self, folded: &[u8], found: impl FnMut(u32, usize, usize)) {
+        self.scan::<false>(folded, &mut Vec::new(), found);
+    }
+
+    /// [`Scanner::for_each`], also writing into `words` one mask per 64 bytes of
+    /// `folded` whose bit `i` is set when byte `i` is a word byte: the scan waits on
+    /// each table lookup, so the mask comes nearly free.
+    pub(super) fn for_each_with_words(
+        &self,
+        folded: &[u8],
+        words: &mut Vec<u64>,
+        found: impl FnMut(u32, usize, usize),
+    ) {
+        self.scan::<true>(folded, words, found);
+    }
+
+    fn scan<const WORDS: bool>(
+        &self,
+        folded: &[u8],
+        words: &mut Vec<u64>,
+        mut found: impl FnMut(u32, usize, usize),
+    ) {
         let mut state = self.start;
+        let mut mask = 0u64;
+        words.clear();
         for (at, &byte) in folded.iter().enumerate() {
+            if WORDS {
+                mask |= u64::from(WORD_BYTES[usize::from(byte)]) << (at % 64);
+                if at % 64 == 63 {
+                    words.push(std::mem::take(&mut mask));
+                }
+            }
             state = self.trans[(state + u32::from(self.classes[usize::from(byte)])) as usize];
             if state < self.match_limit {
                 let index = (state / self.stride) as usize;
@@ -125,6 +165,9 @@ impl Scanner {
                     );
                 }
             }
+        }
+        if WORDS && !folded.len().is_multiple_of(64) {
+            words.push(mask);
         }
     }
 }
@@ -379,6 +422,31 @@ mod tests {
         assert!(found.contains(&(2, 29, 33)));
         assert!(!found.iter().any(|&(p, _, _)| p == 4));
         assert_eq!(found.iter().filter(|&&(p, _, _)| p == 3).count(), 4);
+    }
+
+    #[test]
+    fn the_scan_marks_exactly_the_word_bytes() {
+        let scanner = Scanner::new(["ab", "é"]).unwrap();
+        let all: Vec<u8> = (0..=255u8).chain(0..=255).collect();
+        for len in [0, 1, 63, 64, 65, 128, 200, 512] {
+            let text = &all[..len];
+            let mut masks = vec![7];
+            let mut found = Vec::new();
+            scanner.for_each_with_words(text, &mut masks, |p, s, e| found.push((p, s, e)));
+            let expected: Vec<u64> = text
+                .chunks(64)
+                .map(|block| {
+                    block
+                        .iter()
+                        .enumerate()
+                        .fold(0, |mask, (at, &b)| mask | u64::from(is_word_byte(b)) << at)
+                })
+                .collect();
+            assert_eq!(masks, expected, "{len}");
+            let mut plain = Vec::new();
+            scanner.for_each(text, |p, s, e| plain.push((p, s, e)));
+            assert_eq!(found, plain);
+        }
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! (`Turkcell'e`), often without one in chat (`turkcellden`, `thyye`). A term glued to
 //! letters only counts when those letters are one of these suffixes.
 
+use std::sync::LazyLock;
+
 /// Known suffixes, sorted by bytes for binary search.
 const SUFFIXES: &[&str] = &[
     "a", "ci", "ciler", "cu", "cular", "da", "daki", "dan", "de", "deki", "den", "dir", "dur", "e",
@@ -40,15 +42,34 @@ pub fn is_inflection_of(word: &str, is_stem: impl Fn(&str) -> bool) -> bool {
     peel(word, &is_stem, MAX_SUFFIXES)
 }
 
+/// The longest suffix or word ending, in bytes: no split leaves a longer ending.
+const MAX_ENDING: usize = 6;
+
+/// [`SUFFIXES`] and [`WORD_ENDINGS`] as sorted [`ending_key`]s: peeling tries every
+/// split of every candidate word, so it compares integers, not strings.
+static ENDING_KEYS: LazyLock<Vec<u64>> = LazyLock::new(|| {
+    let mut keys: Vec<u64> = SUFFIXES
+        .iter()
+        .chain(WORD_ENDINGS)
+        .map(|e| ending_key(e.as_bytes()))
+        .collect();
+    keys.sort_unstable();
+    keys
+});
+
+/// `letters` (at most [`MAX_ENDING`] bytes) packed into one integer with its length.
+fn ending_key(letters: &[u8]) -> u64 {
+    letters.iter().fold(0u64, |key, &b| key << 8 | u64::from(b)) << 8 | letters.len() as u64
+}
+
 fn peel(word: &str, is_stem: &impl Fn(&str) -> bool, suffixes: usize) -> bool {
+    let keys = &*ENDING_KEYS;
     suffixes > 0
-        && (1..word.len()).any(|split| {
-            let ending = &word.as_bytes()[split..];
+        && (word.len().saturating_sub(MAX_ENDING).max(1)..word.len()).any(|split| {
             word.is_char_boundary(split)
-                && (is_suffix(ending)
-                    || WORD_ENDINGS
-                        .binary_search_by(|e| e.as_bytes().cmp(ending))
-                        .is_ok())
+                && keys
+                    .binary_search(&ending_key(&word.as_bytes()[split..]))
+                    .is_ok()
                 && (is_stem(&word[..split]) || peel(&word[..split], is_stem, suffixes - 1))
         })
 }
@@ -61,6 +82,8 @@ mod tests {
     fn suffix_list_is_sorted_and_unique() {
         assert!(SUFFIXES.windows(2).all(|pair| pair[0] < pair[1]));
         assert!(WORD_ENDINGS.windows(2).all(|pair| pair[0] < pair[1]));
+        let longest = SUFFIXES.iter().chain(WORD_ENDINGS).map(|e| e.len()).max();
+        assert_eq!(longest, Some(MAX_ENDING));
     }
 
     #[test]

@@ -476,3 +476,218 @@ proptest! {
         }
     }
 }
+
+/// Brands whose generated typos exercise the lookup: phrases (spaced and joined), an
+/// exact-case term, an `ascii_strict` brand, a term ending in a non-word byte (its typos
+/// stay in the automaton), a typo two brands have in common (`koravl`), a typo another
+/// brand writes (`kroavel`) and one an exclusion takes (`turkcel`).
+const TYPO_KEYWORDS: &str = r##"
+[[brand]]
+name = "Turkcell"
+terms = ["Turkcell"]
+misspellings = ["trkcell"]
+exclude = ["turkcel lig"]
+
+[[brand]]
+name = "Türk Telekom"
+terms = ["Türk Telekom", "Telekom Plus"]
+
+[[brand]]
+name = "Paribu"
+terms = [{ term = "Paribu", case = "exact" }]
+
+[[brand]]
+name = "Koravel"
+terms = ["Koravel"]
+ascii_strict = true
+
+[[brand]]
+name = "Koravol"
+terms = ["Koravol"]
+
+[[brand]]
+name = "Kroavel"
+terms = ["Kroavel"]
+typos = "off"
+
+[[brand]]
+name = "Disney+"
+terms = ["Disney+"]
+
+[[topic]]
+name = "Turkcell outage"
+all = ["Turkcell"]
+any = ["kesinti"]
+"##;
+
+fn typo_matchers() -> (Matcher, Matcher) {
+    let rules = parse_keywords(Path::new("k.toml"), TYPO_KEYWORDS).unwrap();
+    (
+        Matcher::with_typos_looked_up(&rules).unwrap(),
+        Matcher::with_typos_in_automaton(&rules).unwrap(),
+    )
+}
+
+/// Both matchers agree on `text`, explanations and spans included.
+fn assert_same_hits(lookup: &Matcher, automaton: &Matcher, text: &str) -> Vec<BrandHit> {
+    let hits = lookup.find(text);
+    assert_eq!(hits, automaton.find(text), "{text:?}");
+    hits
+}
+
+#[test]
+fn typo_lookup_finds_what_the_automaton_found() {
+    let (lookup, automaton) = typo_matchers();
+    let cases: &[(&str, &[&str])] = &[
+        ("turkcel", &["Turkcell"]),
+        ("TURKCEL!", &["Turkcell"]),
+        ("(turkcel) ve turkcel-x", &["Turkcell"]),
+        ("turkcel'", &["Turkcell"]),
+        // A typo takes no suffix, glued or after an apostrophe, and starts no word
+        // inside another.
+        ("turkcelde", &[]),
+        ("Turkcel'e", &[]),
+        ("turkcel's", &[]),
+        ("xturkcel turkcel2 turkcel_x мтсturkcel", &[]),
+        ("🙂turkcel🙂", &["Turkcell"]),
+        ("turkcel lig", &[]),
+        ("turkcel kesinti", &["Turkcell"]),
+        ("turk telekmo", &["Türk Telekom"]),
+        ("TÜRK TELEKMO'YA", &[]),
+        ("turktelekmo", &["Türk Telekom"]),
+        ("türk  telekmo", &[]),
+        ("telekom plsu", &["Türk Telekom"]),
+        ("Parbiu PARBIU", &["Paribu"]),
+        ("koravle", &["Koravel"]),
+        ("kóravle", &[]),
+        ("koravl", &["Koravel"]),
+        ("kroavel", &["Kroavel"]),
+        ("koravlo", &["Koravol"]),
+        ("dinsey+", &["Disney+"]),
+        ("dinsey+x", &["Disney+"]),
+        (
+            "a turkcel b turk telekmo c koravle turkcell",
+            &["Turkcell", "Türk Telekom", "Koravel"],
+        ),
+    ];
+    for (text, expected) in cases {
+        let hits = assert_same_hits(&lookup, &automaton, text);
+        assert_eq!(names(&hits), *expected, "{text:?}");
+    }
+    assert_eq!(lookup.pattern_count(), automaton.pattern_count());
+    for brand in [
+        "Turkcell",
+        "Türk Telekom",
+        "Paribu",
+        "Koravel",
+        "Koravol",
+        "Disney+",
+    ] {
+        assert_eq!(
+            lookup.variant_report(brand),
+            automaton.variant_report(brand)
+        );
+    }
+    let koravol = lookup.variant_report("Koravol").unwrap();
+    assert!(
+        koravol
+            .iter()
+            .any(|v| v.variant == "koravl" && v.dropped == Some("taken by another term")),
+        "a typo of an earlier brand is not generated again"
+    );
+    assert_eq!(lookup.busiest_variants(20), automaton.busiest_variants(20));
+}
+
+#[test]
+fn typo_lookup_switches_noisy_typos_off_like_the_automaton() {
+    let (lookup, automaton) = typo_matchers();
+    for _ in 0..NOISY_MIN_HITS + 2 {
+        assert_same_hits(&lookup, &automaton, "koravle koravle parbiu");
+    }
+    let noisy = lookup.take_noisy();
+    assert_eq!(noisy.len(), 2);
+    assert_eq!(noisy, automaton.take_noisy());
+    assert!(assert_same_hits(&lookup, &automaton, "koravle").is_empty());
+    assert_eq!(lookup.busiest_variants(5), automaton.busiest_variants(5));
+}
+
+#[test]
+fn generated_typos_add_no_automaton_states() {
+    // Before typos were looked up, each cost a dense automaton row per byte after its
+    // edit: hundreds of bytes per typo, gigabytes for 10,000 brands.
+    let syllables = ["ko", "ra", "vel", "tek", "mun", "sa", "dor", "pli", "zen"];
+    let brands = |typos: &str| -> String {
+        (0..150)
+            .map(|i: usize| {
+                let name: String = (0..4)
+                    .map(|at| syllables[(i / 9usize.pow(at) + at as usize) % 9])
+                    .collect();
+                format!("[[brand]]\nname = \"{name}{i}\"\nterms = [\"{name}\", \"{name} Lojistik\"]\ntypos = \"{typos}\"\n")
+            })
+            .collect()
+    };
+    let compile = |typos| {
+        let rules = parse_keywords(Path::new("k.toml"), &brands(typos)).unwrap();
+        Matcher::new(&rules).unwrap()
+    };
+    let (on, off) = (compile("auto"), compile("off"));
+    let typos = on.pattern_count() - off.pattern_count();
+    assert!(typos > SCANNED_TYPOS, "{typos} typos");
+    let few = Matcher::new(&parse_keywords(Path::new("k.toml"), TYPO_KEYWORDS).unwrap()).unwrap();
+    assert!(few.typos.is_empty(), "a few typos are scanned for");
+    assert_eq!(on.scanner.memory_usage(), off.scanner.memory_usage());
+    let per_typo = (on.memory_usage() - off.memory_usage()) / typos;
+    assert!(per_typo < 100, "{per_typo} bytes per typo");
+}
+
+fn typo_texts() -> impl Strategy<Value = String> {
+    let words = proptest::sample::select(vec![
+        "turkcel",
+        "turkcell",
+        "Turkcel",
+        "tukrcell",
+        "trkcell",
+        "turk",
+        "telekmo",
+        "telekom",
+        "türk",
+        "turktelekmo",
+        "plsu",
+        "plus",
+        "Parbiu",
+        "PARBIU",
+        "paribu",
+        "koravle",
+        "koravl",
+        "kóravle",
+        "koravlo",
+        "kroavel",
+        "dinsey",
+        "lig",
+        "kesinti",
+        "de",
+        "e",
+        "ya",
+        "мтс",
+        "🙂",
+        "x",
+    ]);
+    let glue = proptest::sample::select(vec![" ", " ", "", "'", "-", ".", "+", "_", "  "]);
+    proptest::collection::vec((words, glue), 0..8).prop_map(|parts| {
+        parts
+            .into_iter()
+            .flat_map(|(word, glue)| [word, glue])
+            .collect()
+    })
+}
+
+static TYPO_MATCHERS: std::sync::LazyLock<(Matcher, Matcher)> =
+    std::sync::LazyLock::new(typo_matchers);
+
+proptest! {
+    #[test]
+    fn typo_lookup_equals_the_automaton_on_any_text(text in typo_texts()) {
+        let (lookup, automaton) = &*TYPO_MATCHERS;
+        prop_assert_eq!(lookup.find(&text), automaton.find(&text), "{:?}", text);
+    }
+}

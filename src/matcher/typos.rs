@@ -10,6 +10,7 @@ use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use super::suffix;
+use super::typo_index::{IdTable, hash};
 
 /// Terms with fewer letters get no automatic typos, and no variant is shorter.
 pub const MIN_LETTERS: usize = 5;
@@ -38,6 +39,60 @@ static WORD_LISTS: [&str; 4] = [
     include_str!("words/spanish.txt"),
     include_str!("words/portuguese.txt"),
 ];
+
+/// Every line of [`WORD_LISTS`] in one hash table, built at first use: the real-word
+/// guard looks up each generated variant, and Turkish stems of it, so this is the
+/// compile's hottest lookup.
+static WORDS: LazyLock<WordSet> = LazyLock::new(WordSet::build);
+
+/// A hash set of the bundled words, kept as positions in the lists themselves.
+struct WordSet {
+    /// Ids are `line start << 9 | length << 2 | list` (lengths up to [`LONG_LINE`]).
+    table: IdTable,
+}
+
+/// Line length stored for lines this long or longer (their end is searched for).
+const LONG_LINE: usize = 127;
+
+impl WordSet {
+    fn build() -> WordSet {
+        let lines = WORD_LISTS.iter().map(|list| list.lines().count()).sum();
+        let mut set = WordSet {
+            table: IdTable::with_capacity(lines),
+        };
+        for (list, text) in WORD_LISTS.iter().enumerate() {
+            let mut start = 0;
+            for line in text.split_terminator('\n') {
+                let id =
+                    (start as u32) << 9 | (line.len().min(LONG_LINE) as u32) << 2 | list as u32;
+                if !set.contains(line) {
+                    set.table.insert(hash(line.as_bytes()), id);
+                }
+                start += line.len() + 1;
+            }
+        }
+        set
+    }
+
+    fn line(id: u32) -> &'static str {
+        let text = WORD_LISTS[(id & 3) as usize];
+        let start = (id >> 9) as usize;
+        let end = match (id >> 2 & 0x7f) as usize {
+            LONG_LINE => text[start..].find('\n').map_or(text.len(), |at| start + at),
+            len => start + len,
+        };
+        &text[start..end]
+    }
+
+    fn contains(&self, word: &str) -> bool {
+        let len = word.len().min(LONG_LINE) as u32;
+        self.table
+            .find(hash(word.as_bytes()), |id| {
+                id >> 2 & 0x7f == len && Self::line(id) == word
+            })
+            .is_some()
+    }
+}
 
 /// Spanish and Portuguese inflections the stem lists leave out: plural `-s`/`-es`
 /// and feminine `-a`/`-as` of an `-o` stem (`armas`, `todas`).
@@ -171,7 +226,8 @@ pub fn variants_up_to(term: &str, limit: usize) -> Vec<Variant> {
 /// True when folded `word` is in a bundled word list, directly, as a Turkish
 /// inflection (`karti` = `kart` + `i`) or as a Spanish/Portuguese plural or feminine.
 pub fn is_real_word(word: &str) -> bool {
-    let listed = |word: &str| WORD_LISTS.iter().any(|list| contains_line(list, word));
+    let words = &*WORDS;
+    let listed = |word: &str| words.contains(word);
     listed(word)
         || suffix::is_inflection_of(word, listed)
         || ROMANCE_ENDINGS.iter().any(|(ending, stem_ending)| {
@@ -215,6 +271,7 @@ fn neighbours(letter: u8) -> impl Iterator<Item = u8> {
 }
 
 /// Binary search for a whole line in `sorted` (lines sorted by bytes).
+#[cfg(test)]
 fn contains_line(sorted: &str, word: &str) -> bool {
     let bytes = sorted.as_bytes();
     let (mut low, mut high) = (0, bytes.len());
@@ -340,6 +397,27 @@ mod tests {
         assert_eq!(of(b'a'), "qswz");
         assert!(of(b'p').contains('g'), "Turkish-Q ğ sits right of p");
         assert!(of(b'l').contains('s'), "Turkish-Q ş sits right of l");
+    }
+
+    #[test]
+    fn the_word_set_holds_exactly_the_lines_of_the_lists() {
+        // Line starts must fit the 23 bits of an id.
+        assert!(WORD_LISTS.iter().all(|list| list.len() < 1 << 23));
+        for list in WORD_LISTS {
+            let lines: Vec<&str> = list.lines().collect();
+            for line in lines.iter().step_by(97) {
+                assert!(WORDS.contains(line), "{line}");
+                let longer = format!("{line}q");
+                assert_eq!(
+                    WORDS.contains(&longer),
+                    WORD_LISTS.iter().any(|list| contains_line(list, &longer)),
+                    "{longer}"
+                );
+            }
+        }
+        for absent in ["turkcel", "zzzzq", "", "telsa"] {
+            assert!(!WORDS.contains(absent), "{absent}");
+        }
     }
 
     #[test]
