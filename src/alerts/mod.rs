@@ -1,5 +1,5 @@
-//! Alerts: routes decide who gets a hit ([`routes`]), the outbox holds what must be
-//! sent, and one [`DeliveryWorker`] per receiver drains it through that receiver's
+//! Alerts: routing decided who gets a hit ([`crate::routing`]), the outbox holds what
+//! must be sent, and one [`DeliveryWorker`] per receiver drains it through that receiver's
 //! [`Notifier`], retrying with backoff. Notifiers run only from the outbox, so a crash
 //! can repeat an alert (same delivery id) but never lose one.
 

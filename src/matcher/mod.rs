@@ -12,7 +12,7 @@
 //! (letter case, accents) and fed into per-brand and per-topic rules. Spans are byte
 //! offsets into the original text. A compiled [`Matcher`] never changes its rules (only
 //! hit counters, and generated typos it switches off as noisy); reloads build a new one
-//! and swap it into the [`SharedMatcher`].
+//! inside a new keyword snapshot (`pipeline::snapshot`) and swap that.
 
 pub mod bench;
 mod scan;

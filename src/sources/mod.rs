@@ -1,6 +1,7 @@
 //! Where posts come from. Each file turns one platform (or a local file) into
-//! [`Post`]s behind the [`Source`] trait; [`poll_loop`] is the one loop that drives
-//! them all (interval, jitter, backoff, `Retry-After`, cursors, cancellation).
+//! [`Post`]s behind the [`Source`] trait; the pipeline's
+//! [`poll_loop`](crate::pipeline::poll_loop) is the one loop that drives them all
+//! (interval, jitter, backoff, `Retry-After`, cursors, cancellation).
 //!
 //! Platform wire types never leave their file. Sources do network and file I/O but
 //! never touch the store or the matcher: they hand pages to the poll loop. Network
