@@ -63,7 +63,8 @@ pub struct ExtraSource {
 }
 
 /// Runs the daemon until `shutdown` is cancelled, then stops in order. Fails when a
-/// critical task (pipeline, store thread, delivery worker, escalation loop, API) dies.
+/// critical task (pipeline, store thread, delivery worker, escalation loop, API,
+/// reload) dies.
 pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
     run_with(config, shutdown, Extras::default()).await
 }
@@ -324,7 +325,7 @@ async fn reload_on_signal(
         // Loading reads files and compiles the matcher: seconds for a large watch list.
         let loaded = tokio::task::spawn_blocking(move || {
             let config = config::load(path.as_deref())?;
-            let snapshot = KeywordSnapshot::new(config.keywords.clone())?;
+            let snapshot = KeywordSnapshot::new(config.keywords)?;
             anyhow::Ok((config.sections, snapshot))
         })
         .await
