@@ -2,8 +2,9 @@
 //! ([`crate::supervise`]), and owns the shutdown order: stop polling → drain the
 //! pipeline (the batch in flight is committed) → let each delivery worker finish its
 //! current send → close the store. A dead critical task stops the daemon the same way
-//! and makes [`run`] fail.
+//! and makes [`run`] fail. SIGHUP reloads the keywords ([`reload_on_signal`]).
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,12 +17,14 @@ use tracing::{error, info, warn};
 use crate::alerts::responsibility::EscalationLoop;
 use crate::alerts::{self, DeliveryWorker, Notifier};
 use crate::api;
-use crate::config::Config;
+use crate::config::{self, Config, SectionDigests};
+use crate::escape;
 use crate::http;
 use crate::pipeline::Pipeline;
 use crate::pipeline::poll_loop::PollLoop;
 use crate::pipeline::snapshot::{KeywordSnapshot, SharedKeywords};
 use crate::routing::Router;
+use crate::shutdown::ReloadSignals;
 use crate::sources::{self, Source, SourceContext};
 use crate::store::{Store, StoreHandle};
 use crate::supervise::{RestartPolicy, Supervisor, TaskFailures};
@@ -60,7 +63,8 @@ pub struct ExtraSource {
 }
 
 /// Runs the daemon until `shutdown` is cancelled, then stops in order. Fails when a
-/// critical task (pipeline, store thread, delivery worker, escalation loop, API) dies.
+/// critical task (pipeline, store thread, delivery worker, escalation loop, API,
+/// reload) dies.
 pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
     run_with(config, shutdown, Extras::default()).await
 }
@@ -236,6 +240,20 @@ pub async fn run_with(
             .run()
         });
     }
+    // Installed before readiness is reported: from then on SIGHUP never ends the daemon.
+    let reload_signals = ReloadSignals::install().context("installing the SIGHUP handler")?;
+    supervisor.spawn_critical(
+        &poll_tasks,
+        "reload",
+        stop.clone(),
+        reload_on_signal(
+            reload_signals,
+            config.file.clone(),
+            Arc::clone(&keywords),
+            config.sections.clone(),
+            stop.clone(),
+        ),
+    );
     poll_tasks.close();
     drop(batches);
     info!(
@@ -280,4 +298,62 @@ pub async fn run_with(
     }
     info!("mentiond stopped");
     Ok(())
+}
+
+/// On each SIGHUP until `stop`: loads the configuration from `file` again, validated in
+/// full like `mentiond check`, and when it is valid swaps a snapshot compiled from its
+/// keywords into `keywords` (matcher, labels and own handles together). When it is not,
+/// every problem is logged and the running keywords stay. Other settings are compared
+/// with `running` (those the daemon started with) and only reported: they take effect
+/// at restart.
+async fn reload_on_signal(
+    mut signals: ReloadSignals,
+    file: Option<PathBuf>,
+    keywords: Arc<SharedKeywords>,
+    running: SectionDigests,
+    stop: CancellationToken,
+) -> anyhow::Result<()> {
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return Ok(()),
+            received = signals.recv() => if received.is_none() {
+                anyhow::bail!("the SIGHUP stream ended");
+            },
+        }
+        info!(signal = "SIGHUP", "reloading keywords");
+        let path = file.clone();
+        // Loading reads files and compiles the matcher: seconds for a large watch list.
+        let loaded = tokio::task::spawn_blocking(move || {
+            let config = config::load(path.as_deref())?;
+            let snapshot = KeywordSnapshot::new(config.keywords)?;
+            anyhow::Ok((config.sections, snapshot))
+        })
+        .await
+        .context("loading the configuration")?;
+        match loaded {
+            Ok((sections, snapshot)) => {
+                let (brands, topics) = (snapshot.rules.brands.len(), snapshot.rules.topics.len());
+                keywords.replace(snapshot);
+                info!(brands, topics, "keywords reloaded");
+                let changed = running.changed_besides_keywords(&sections);
+                if !changed.is_empty() {
+                    warn!(
+                        sections = changed.join(", "),
+                        "settings changed; they take effect at restart"
+                    );
+                }
+            }
+            Err(err) => {
+                match err.downcast_ref::<config::ConfigError>() {
+                    Some(invalid) => {
+                        for problem in &invalid.problems {
+                            error!(error = %escape::log(&problem.to_string()), "invalid configuration");
+                        }
+                    }
+                    None => error!(error = %escape::log(&format!("{err:#}")), "invalid keywords"),
+                }
+                error!("reload refused, the running keywords stay");
+            }
+        }
+    }
 }

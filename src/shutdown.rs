@@ -1,6 +1,7 @@
-//! Turns SIGTERM and SIGINT into a [`CancellationToken`] the whole daemon watches.
+//! Turns SIGTERM and SIGINT into a [`CancellationToken`] the whole daemon watches, and
+//! SIGHUP into a stream of reload requests ([`ReloadSignals`]).
 
-use tokio::signal::unix::{SignalKind, signal};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
 /// Waits for SIGTERM or SIGINT, then cancels `token`.
@@ -15,4 +16,21 @@ pub async fn cancel_on_signal(token: CancellationToken) -> std::io::Result<()> {
     tracing::info!(signal = name, "shutting down");
     token.cancel();
     Ok(())
+}
+
+/// SIGHUPs received since it was installed: from then on SIGHUP no longer ends the
+/// process. Several SIGHUPs arriving before one is taken count as one request.
+#[derive(Debug)]
+pub struct ReloadSignals(Signal);
+
+impl ReloadSignals {
+    /// Installs the SIGHUP handler; must be called inside the tokio runtime.
+    pub fn install() -> std::io::Result<ReloadSignals> {
+        Ok(ReloadSignals(signal(SignalKind::hangup())?))
+    }
+
+    /// Waits for the next SIGHUP; `None` once no more can arrive.
+    pub async fn recv(&mut self) -> Option<()> {
+        self.0.recv().await
+    }
 }

@@ -6,7 +6,9 @@
 
 mod raw;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 use crate::alerts::{DeliverySettings, ReceiverConfig, ReceiverKind};
@@ -53,6 +55,53 @@ pub struct Config {
     pub receivers: Vec<ReceiverConfig>,
     /// Routes in evaluation order.
     pub routes: Vec<RouteConfig>,
+    /// A fingerprint of each top-level section, to tell which ones a reload changed.
+    pub sections: SectionDigests,
+}
+
+/// A fingerprint of each top-level section of the merged configuration (the file and
+/// the environment over the defaults), so a reload can name the sections that changed
+/// without keeping their text, which may hold secrets. A secret read from a
+/// `key_file` or from the variable a `key_env` names is not part of it.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct SectionDigests(BTreeMap<String, u64>);
+
+impl SectionDigests {
+    fn of(sections: &serde_json::Map<String, serde_json::Value>) -> SectionDigests {
+        SectionDigests(
+            sections
+                .iter()
+                .map(|(key, value)| {
+                    let mut hasher = DefaultHasher::new();
+                    value.to_string().hash(&mut hasher);
+                    (key.clone(), hasher.finish())
+                })
+                .collect(),
+        )
+    }
+
+    /// The sections other than `keywords` (the path of the watch list) that are set
+    /// differently in `other`, or in only one of the two, in name order.
+    pub fn changed_besides_keywords<'a>(&'a self, other: &'a SectionDigests) -> Vec<&'a str> {
+        let names: std::collections::BTreeSet<&str> = self
+            .0
+            .keys()
+            .chain(other.0.keys())
+            .map(String::as_str)
+            .filter(|name| *name != "keywords")
+            .collect();
+        names
+            .into_iter()
+            .filter(|name| self.0.get(*name) != other.0.get(*name))
+            .collect()
+    }
+}
+
+impl fmt::Debug for SectionDigests {
+    /// Names only: even a digest says nothing that a log needs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.0.keys()).finish()
+    }
 }
 
 /// Loads the layered configuration and the keywords file it names.
@@ -204,6 +253,7 @@ impl Layers {
                 self.problem("(syntax)", "the configuration is not a table"),
             ));
         };
+        let digests = SectionDigests::of(&sections);
         let mut problems = Vec::new();
         macro_rules! section {
             ($key:literal) => {
@@ -260,6 +310,7 @@ impl Layers {
             declared_receivers,
             route_defaults,
             routes,
+            digests,
         };
         Ok((raw, problems))
     }
@@ -402,6 +453,7 @@ impl Layers {
             sources,
             receivers,
             routes,
+            sections: raw.digests,
         })
     }
 

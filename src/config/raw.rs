@@ -36,6 +36,8 @@ pub struct RawConfig {
     pub route_defaults: RawRouteDefaults,
     /// `[[routes]]`.
     pub routes: Vec<Option<RawRoute>>,
+    /// A fingerprint of each top-level section as merged.
+    pub digests: super::SectionDigests,
 }
 
 /// `[storage]`.

@@ -370,3 +370,35 @@ fn an_unreadable_keywords_file_gives_the_os_reason_and_its_path() {
     assert_eq!(keys(&found), ["keywords"]);
     assert!(found[0].message.contains("Is a directory"), "{found:?}");
 }
+
+#[test]
+fn section_digests_name_what_changed_besides_the_keywords_path_and_never_print_values() {
+    let (dir, path) = write_config(
+        "keywords = \"keywords.toml\"\n[[receivers]]\nkind = \"webhook\"\nname = \"hook\"\nurl = \"https://hooks.example/T0/token-123\"\n[[routes]]\nreceivers = [\"hook\"]\n",
+    );
+    let before = load(Some(&path)).unwrap().sections;
+    assert_eq!(
+        before.changed_besides_keywords(&load(Some(&path)).unwrap().sections),
+        Vec::<&str>::new()
+    );
+    std::fs::copy(
+        dir.path().join("keywords.toml"),
+        dir.path().join("other.toml"),
+    )
+    .unwrap();
+    std::fs::write(
+        &path,
+        "keywords = \"other.toml\"\n[poll]\ninterval = \"5m\"\n[[receivers]]\nkind = \"webhook\"\nname = \"hook\"\nurl = \"https://hooks.example/T0/token-456\"\n[[routes]]\nreceivers = [\"hook\"]\n",
+    )
+    .unwrap();
+    let after = load(Some(&path)).unwrap().sections;
+    assert_eq!(
+        before.changed_besides_keywords(&after),
+        ["poll", "receivers"]
+    );
+    let debug = format!("{after:?}");
+    assert!(
+        debug.contains("receivers") && !debug.contains("token-456"),
+        "{debug}"
+    );
+}
