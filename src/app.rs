@@ -2,7 +2,7 @@
 //! ([`crate::supervise`]), and owns the shutdown order: stop polling → drain the
 //! pipeline (the batch in flight is committed) → let each delivery worker finish its
 //! current send → close the store. A dead critical task stops the daemon the same way
-//! and makes [`run`] fail. SIGHUP reloads the keywords ([`reload_on_signal`]).
+//! and makes [`run`] fail. SIGHUP reloads the keywords (`reload_on_signal`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
