@@ -111,7 +111,7 @@ mod tests {
     use super::*;
     use crate::matcher::BrandHit;
     use crate::model::{HitId, Post, ReceiverName};
-    use crate::pipeline::{MatchedPage, commit_page};
+    use crate::pipeline::tests::commit_matched;
     use crate::routing::RouteConfig;
     use crate::sentiment::Sentiment;
     use crate::store::{MatchedPost, Store, unix_millis};
@@ -145,15 +145,7 @@ mod tests {
                 }
             })
             .collect();
-        let page = MatchedPage {
-            source: "x".into(),
-            cursor: None,
-            posts,
-            replies: Vec::new(),
-            alert_from: None,
-            now: at,
-        };
-        commit_page(store, router, page).unwrap();
+        commit_matched(store, router, posts, at);
     }
 
     /// An escalation loop over `router` and `store`, checked by hand.

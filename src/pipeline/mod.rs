@@ -232,7 +232,7 @@ pub fn commit_page(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::matcher::BrandHit;
     use crate::routing::RouteConfig;
@@ -260,6 +260,25 @@ mod tests {
             alert_from: None,
             now,
         }
+    }
+
+    /// Commits `posts` of source `x` found at `now` as the pipeline does (no
+    /// replies, no backfill): the stages after the matcher, for their tests.
+    pub(crate) fn commit_matched(
+        store: &mut Store,
+        router: &Router,
+        posts: Vec<MatchedPost>,
+        now: DateTime<Utc>,
+    ) -> PageOutcome {
+        let page = MatchedPage {
+            source: "x".into(),
+            cursor: None,
+            posts,
+            replies: Vec::new(),
+            alert_from: None,
+            now,
+        };
+        commit_page(store, router, page).unwrap()
     }
 
     #[test]

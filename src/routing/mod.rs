@@ -393,15 +393,10 @@ impl Router {
         self
     }
 
-    /// Indexes of the routes a hit takes, in order.
-    pub fn routes_for(&self, labels: &HitLabels) -> Vec<usize> {
-        self.matching(labels)
-    }
-
     /// Receivers for a hit, without duplicates, in route order.
     pub fn receivers_for(&self, labels: &HitLabels) -> Vec<&ReceiverName> {
         let mut receivers: Vec<&ReceiverName> = Vec::new();
-        for index in self.routes_for(labels) {
+        for index in self.matching(labels) {
             for receiver in &self.routes[index].receivers {
                 if !receivers.contains(&receiver) {
                     receivers.push(receiver);

@@ -6,7 +6,7 @@ use chrono::{TimeZone, Timelike};
 use super::*;
 use crate::keywords::{KeywordRules, parse_keywords as parse};
 use crate::matcher::BrandHit;
-use crate::pipeline::{MatchedPage, commit_page};
+use crate::pipeline::tests::commit_matched;
 use crate::sentiment::{self, Sentiment};
 use crate::store::{MatchedPost, Store, unix_millis};
 
@@ -372,15 +372,7 @@ impl Timeline {
                 }
             })
             .collect();
-        let page = MatchedPage {
-            source: "x".into(),
-            cursor: None,
-            posts,
-            replies: Vec::new(),
-            alert_from: None,
-            now,
-        };
-        commit_page(&mut self.store, &self.router, page).unwrap();
+        commit_matched(&mut self.store, &self.router, posts, now);
     }
 
     /// Sends everything due at `now` (renders and marks delivered), returning how
