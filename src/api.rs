@@ -4,6 +4,10 @@
 //! first-response time, 409 if already acknowledged, 404 for an unknown hit, 401
 //! without the right token.
 //!
+//! `GET /healthz`, `/readyz` and `/metrics` need no token (see [`public_routes`]):
+//! liveness, readiness (the database takes a write and no source has been failing
+//! for longer than `ready_failing_intervals` of its interval) and Prometheus text.
+//!
 //! Connections are served by a hand-written accept loop rather than `axum::serve`,
 //! which has no timeouts: at most `max_connections` at once (further ones wait in the
 //! listen backlog), and hyper's header-read timeout closes a connection that has not
@@ -18,9 +22,10 @@ use std::time::Duration;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
-use chrono::Utc;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use secrecy::{ExposeSecret, SecretString};
@@ -29,9 +34,10 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::model::HitId;
+use crate::metrics::{self, Metrics, OutboxGauge, SourceGauge, StoreGauges};
+use crate::model::{HitId, ReceiverName, SourceName};
 use crate::settings::{DurationSetting, FieldError, take_secret};
-use crate::store::{AckOutcome, StoreHandle};
+use crate::store::{AckOutcome, HitCounts, OutboxDepth, SourceHealth, StoreError, StoreHandle};
 
 /// Validated `[api]` settings.
 #[derive(Clone)]
@@ -45,6 +51,9 @@ pub struct ApiSettings {
     pub header_timeout: Duration,
     /// Connections served at once.
     pub max_connections: usize,
+    /// `/readyz` fails while a source has been failing for longer than this many of
+    /// its intervals.
+    pub ready_failing_intervals: u32,
 }
 
 impl ApiSettings {
@@ -54,6 +63,7 @@ impl ApiSettings {
         listen: &str,
         header_timeout: &DurationSetting,
         max_connections: usize,
+        ready_failing_intervals: u32,
         mut options: serde_json::Map<String, Value>,
     ) -> Result<Option<ApiSettings>, Vec<FieldError>> {
         let token = take_secret(&mut options, "token");
@@ -85,6 +95,12 @@ impl ApiSettings {
         if max_connections == 0 {
             problems.push(FieldError::new("max_connections", "must be at least 1"));
         }
+        if ready_failing_intervals == 0 {
+            problems.push(FieldError::new(
+                "ready_failing_intervals",
+                "must be at least 1",
+            ));
+        }
         if listen.trim().is_empty() {
             return if problems.is_empty() {
                 Ok(None)
@@ -112,6 +128,7 @@ impl ApiSettings {
                 token,
                 header_timeout,
                 max_connections,
+                ready_failing_intervals,
             })),
             (listen, token) => {
                 problems.extend(listen.err());
@@ -129,6 +146,7 @@ impl fmt::Debug for ApiSettings {
             .field("token", &"[REDACTED]")
             .field("header_timeout", &self.header_timeout)
             .field("max_connections", &self.max_connections)
+            .field("ready_failing_intervals", &self.ready_failing_intervals)
             .finish()
     }
 }
@@ -136,10 +154,26 @@ impl fmt::Debug for ApiSettings {
 struct ApiState {
     store: StoreHandle,
     token: SecretString,
+    observed: Observed,
+    ready_failing_intervals: u32,
+    started: DateTime<Utc>,
+}
+
+/// What the health and metrics routes report on besides the store.
+pub struct Observed {
+    /// The daemon's counters.
+    pub metrics: Arc<Metrics>,
+    /// Every polled source with its interval.
+    pub sources: Vec<(SourceName, Duration)>,
+    /// Every receiver, shown in the outbox gauges even when its outbox is empty.
+    pub receivers: Vec<ReceiverName>,
 }
 
 /// Pause after a failed `accept` (out of file descriptors, say) before the next.
 const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
+
+/// Longest wait for the store in a health or metrics request.
+const STORE_WAIT: Duration = Duration::from_secs(2);
 
 /// Serves the API on `listener` until `shutdown` is cancelled, then lets requests in
 /// progress finish.
@@ -147,13 +181,18 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     settings: ApiSettings,
     store: StoreHandle,
+    observed: Observed,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
     let app = axum::Router::new()
         .route("/api/v1/hits/{id}/ack", post(ack))
+        .merge(public_routes())
         .with_state(Arc::new(ApiState {
             store,
             token: settings.token,
+            observed,
+            ready_failing_intervals: settings.ready_failing_intervals,
+            started: Utc::now(),
         }));
     let service = TowerToHyperService::new(app);
     let slots = Arc::new(Semaphore::new(settings.max_connections));
@@ -274,6 +313,182 @@ async fn ack(
     }
 }
 
+/// The routes that need no token: `/healthz` (the process serves), `/readyz` and
+/// `/metrics`. Every other route checks the bearer token itself.
+fn public_routes() -> axum::Router<Arc<ApiState>> {
+    axum::Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(scrape))
+}
+
+/// 200 when a write transaction on the database succeeds and no source has been
+/// failing for too long; else 503 naming the reasons (and the failing sources).
+async fn readyz(State(state): State<Arc<ApiState>>) -> (StatusCode, Json<Value>) {
+    let now = Utc::now();
+    let read = state.store.call(move |store| {
+        store.probe_write()?;
+        store.source_health(now)
+    });
+    let health = match tokio::time::timeout(STORE_WAIT, read).await {
+        Ok(Ok(Ok(health))) => health,
+        Ok(Ok(Err(err)) | Err(err)) => {
+            return not_ready(vec![format!("database not writable: {err}")], &[]);
+        }
+        Err(_) => {
+            return not_ready(
+                vec![format!(
+                    "database did not answer within {}",
+                    humantime::format_duration(STORE_WAIT)
+                )],
+                &[],
+            );
+        }
+    };
+    let failing = failing_sources(
+        &health,
+        &state.observed.sources,
+        state.ready_failing_intervals,
+        state.started,
+        now,
+    );
+    if failing.is_empty() {
+        return (StatusCode::OK, Json(json!({"ready": true})));
+    }
+    let reasons = failing
+        .iter()
+        .map(|(source, interval, failing_for)| {
+            format!(
+                "source {source} failing for {} (more than {} intervals of {})",
+                humantime::format_duration(Duration::from_secs(failing_for.as_secs())),
+                state.ready_failing_intervals,
+                humantime::format_duration(*interval),
+            )
+        })
+        .collect();
+    let names: Vec<&SourceName> = failing.iter().map(|(source, _, _)| source).collect();
+    not_ready(reasons, &names)
+}
+
+fn not_ready(reasons: Vec<String>, failing: &[&SourceName]) -> (StatusCode, Json<Value>) {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({"ready": false, "reasons": reasons, "failing_sources": failing})),
+    )
+}
+
+/// The configured sources that failed at their last poll and have not succeeded for
+/// longer than `intervals` of their interval, counted from their last success or,
+/// when later, from the daemon's start; each with its interval and that time.
+fn failing_sources(
+    health: &[SourceHealth],
+    sources: &[(SourceName, Duration)],
+    intervals: u32,
+    started: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Vec<(SourceName, Duration, Duration)> {
+    sources
+        .iter()
+        .filter_map(|(source, interval)| {
+            let row = health.iter().find(|row| &row.source == source)?;
+            if row.failures == 0 {
+                return None;
+            }
+            let since = row.last_success_at.map_or(started, |at| at.max(started));
+            let failing_for = (now - since).to_std().unwrap_or_default();
+            (failing_for > interval.saturating_mul(intervals))
+                .then(|| (source.clone(), *interval, failing_for))
+        })
+        .collect()
+}
+
+/// `/metrics`: the counters, and the gauges read from the store for this scrape
+/// (left out, with a warning, when the store does not answer in time).
+async fn scrape(State(state): State<Arc<ApiState>>) -> Response {
+    let now = Utc::now();
+    let read = state.store.call(move |store| -> Result<_, StoreError> {
+        Ok((
+            store.outbox_depth()?,
+            store.hit_counts()?,
+            store.source_health(now)?,
+        ))
+    });
+    let gauges = match tokio::time::timeout(STORE_WAIT, read).await {
+        Ok(Ok(Ok((outbox, hits, health)))) => Some(store_gauges(
+            &state.observed,
+            &outbox,
+            hits,
+            &health,
+            now,
+        )),
+        Ok(Ok(Err(err)) | Err(err)) => {
+            tracing::warn!(error = %err, "store gauges left out of a scrape");
+            None
+        }
+        Err(_) => {
+            tracing::warn!("store gauges left out of a scrape: the store did not answer");
+            None
+        }
+    };
+    match state.observed.metrics.encode(gauges.as_ref()) {
+        Ok(text) => ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], text).into_response(),
+        Err(err) => {
+            tracing::error!(error = %err, "metrics not encoded");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// The store's answers as gauges: every receiver (configured or with pending rows)
+/// and every configured source.
+fn store_gauges(
+    observed: &Observed,
+    outbox: &[OutboxDepth],
+    hits: HitCounts,
+    health: &[SourceHealth],
+    now: DateTime<Utc>,
+) -> StoreGauges {
+    let now_ms = crate::store::unix_millis(now);
+    let mut receivers: Vec<OutboxGauge> = outbox
+        .iter()
+        .map(|depth| OutboxGauge {
+            receiver: depth.receiver.to_string(),
+            pending: depth.pending,
+            oldest_pending_age_seconds: (now_ms - depth.oldest_queued_at).max(0) as f64 / 1000.0,
+        })
+        .collect();
+    for receiver in &observed.receivers {
+        if !outbox.iter().any(|depth| &depth.receiver == receiver) {
+            receivers.push(OutboxGauge {
+                receiver: receiver.to_string(),
+                ..OutboxGauge::default()
+            });
+        }
+    }
+    let seconds = |at: DateTime<Utc>| at.timestamp_millis() as f64 / 1000.0;
+    let sources = observed
+        .sources
+        .iter()
+        .map(|(source, _)| {
+            let row = health.iter().find(|row| &row.source == source);
+            SourceGauge {
+                source: source.to_string(),
+                last_success_unix_seconds: row.and_then(|row| row.last_success_at).map(seconds),
+                lag_seconds: row
+                    .and_then(|row| row.newest_post_at)
+                    .map(|at| ((now - at).num_milliseconds().max(0)) as f64 / 1000.0),
+                consecutive_failures: row.map_or(0, |row| u64::from(row.failures)),
+            }
+        })
+        .collect();
+    StoreGauges {
+        outbox: receivers,
+        open_hits: hits.open,
+        sla_breached_hits: hits.sla_breached,
+        sources,
+    }
+}
+
 /// Compares in time independent of where the inputs differ.
 fn same_secret(presented: &[u8], expected: &[u8]) -> bool {
     presented.len() == expected.len()
@@ -287,6 +502,50 @@ fn same_secret(presented: &[u8], expected: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_source_is_failing_after_n_of_its_intervals_without_success_since_start() {
+        let at = |seconds: i64| {
+            DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap_or_default()
+        };
+        let row = |source: &str, failures: u32, last_success: Option<i64>| SourceHealth {
+            source: source.into(),
+            last_success_at: last_success.map(at),
+            last_error_at: None,
+            last_error: None,
+            failures,
+            newest_post_at: None,
+            posts_per_minute: 0.0,
+        };
+        let minute = Duration::from_secs(60);
+        let sources: Vec<(SourceName, Duration)> = ["ok", "blip", "down", "never", "new"]
+            .into_iter()
+            .map(|name| (name.into(), minute))
+            .collect();
+        let health = [
+            row("ok", 0, Some(0)),
+            // Failing for 2 minutes: under 3 intervals.
+            row("blip", 2, Some(460)),
+            row("down", 5, Some(0)),
+            // Never succeeded: counted from the daemon's start.
+            row("never", 9, None),
+            // Not configured any more: not its business.
+            row("gone", 9, None),
+        ];
+        let names = |started: i64| -> Vec<(String, u64)> {
+            failing_sources(&health, &sources, 3, at(started), at(600))
+                .into_iter()
+                .map(|(source, _, failing_for)| (source.to_string(), failing_for.as_secs()))
+                .collect()
+        };
+        assert_eq!(
+            names(0),
+            [("down".to_string(), 600), ("never".to_string(), 600)]
+        );
+        // Just restarted: every source gets its intervals again.
+        assert_eq!(names(500), []);
+        assert_eq!(names(300), [("down".to_string(), 300), ("never".to_string(), 300)]);
+    }
 
     #[test]
     fn secrets_compare_by_content_and_length() {

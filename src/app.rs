@@ -20,6 +20,7 @@ use crate::api;
 use crate::config::{self, Config, SectionDigests};
 use crate::escape;
 use crate::http;
+use crate::metrics::Metrics;
 use crate::pipeline::Pipeline;
 use crate::pipeline::poll_loop::PollLoop;
 use crate::pipeline::snapshot::{KeywordSnapshot, SharedKeywords};
@@ -120,6 +121,7 @@ pub async fn run_with(
         notifiers.retain(|notifier| notifier.name() != extra.name());
         notifiers.push(extra);
     }
+    let metrics = Arc::new(Metrics::new());
     let wakers: Vec<Arc<Notify>> = notifiers.iter().map(|_| Arc::new(Notify::new())).collect();
     let operator_receivers = router.operator_receivers();
     let operators = Arc::new(alerts::OperatorReceivers {
@@ -134,7 +136,9 @@ pub async fn run_with(
             .map(|(notifier, wake)| (notifier.name().clone(), Arc::clone(wake)))
             .collect(),
     });
+    let receiver_names: Vec<_> = notifiers.iter().map(|n| n.name().clone()).collect();
     for (notifier, wake) in notifiers.into_iter().zip(wakers.iter().cloned()) {
+        metrics.declare_receiver(notifier.name().as_str());
         supervisor.spawn_critical(
             &delivery_tasks,
             format!("delivery:{}", notifier.name()),
@@ -146,6 +150,7 @@ pub async fn run_with(
                 wake,
                 cancel: deliveries_stop.clone(),
                 operators: Arc::clone(&operators),
+                metrics: Arc::clone(&metrics),
             }
             .run(),
         );
@@ -164,6 +169,7 @@ pub async fn run_with(
             store: store.clone(),
             wakers: wakers.clone(),
             backfill: config.poll.backfill,
+            metrics: Arc::clone(&metrics),
         }
         .run(),
     );
@@ -192,6 +198,20 @@ pub async fn run_with(
         keywords: Arc::clone(&keywords.current().rules),
     };
     let poll_tasks = TaskTracker::new();
+    let configured = config.sources.iter().map(|source| {
+        let (settings, context) = (source.clone(), context.clone());
+        ExtraSource {
+            interval: source.interval,
+            make: Box::new(move || sources::build(&settings, &context)),
+        }
+    });
+    let polled: Vec<(ExtraSource, Box<dyn Source>)> = configured
+        .chain(extras.sources)
+        .map(|source| {
+            let first = (source.make)();
+            (source, first)
+        })
+        .collect();
     if let Some(settings) = &config.api {
         let listener = tokio::net::TcpListener::bind(settings.listen)
             .await
@@ -204,27 +224,32 @@ pub async fn run_with(
             &poll_tasks,
             "api",
             stop.clone(),
-            api::serve(listener, settings.clone(), store.clone(), stop.clone()),
+            api::serve(
+                listener,
+                settings.clone(),
+                store.clone(),
+                api::Observed {
+                    metrics: Arc::clone(&metrics),
+                    sources: polled
+                        .iter()
+                        .map(|(source, first)| (first.name().clone(), source.interval))
+                        .collect(),
+                    receivers: receiver_names,
+                },
+                stop.clone(),
+            ),
         );
     }
     let restart = RestartPolicy {
         backoff: config.poll.backoff,
         healthy_after: SOURCE_HEALTHY_AFTER,
     };
-    let configured = config.sources.iter().map(|source| {
-        let (settings, context) = (source.clone(), context.clone());
-        ExtraSource {
-            interval: source.interval,
-            make: Box::new(move || sources::build(&settings, &context)),
-        }
-    });
-    for ExtraSource { interval, make } in configured.chain(extras.sources) {
-        let mut first = Some(make());
-        let name = format!(
-            "source:{}",
-            first.as_ref().map_or("", |source| source.name().as_str())
-        );
+    for (ExtraSource { interval, make }, first) in polled {
+        metrics.declare_source(first.name().as_str());
+        let name = format!("source:{}", first.name());
+        let mut first = Some(first);
         let (store, batches, stop_loop) = (store.clone(), batches.clone(), stop.clone());
+        let metrics = Arc::clone(&metrics);
         let (jitter, backoff) = (config.poll.jitter, config.poll.backoff);
         // A restart builds the source afresh; it resumes from its committed cursor.
         supervisor.spawn_restarting(&poll_tasks, name, stop.clone(), restart, move || {
@@ -236,6 +261,7 @@ pub async fn run_with(
                 store: store.clone(),
                 batches: batches.clone(),
                 cancel: stop_loop.clone(),
+                metrics: Arc::clone(&metrics),
             }
             .run()
         });

@@ -11,6 +11,7 @@
 pub mod backoff;
 pub mod escape;
 pub mod http;
+pub mod metrics;
 pub mod model;
 pub mod settings;
 pub mod shutdown;

@@ -26,6 +26,7 @@ use tracing::{Instrument, error, info, info_span, warn};
 
 use crate::backoff::Backoff;
 use crate::escape;
+use crate::metrics::{DeliveryOutcome, Metrics};
 use crate::model::ReceiverName;
 use crate::settings::{DurationSetting, FieldError, kind_registry};
 use crate::store::{
@@ -335,6 +336,8 @@ pub struct DeliveryWorker {
     pub cancel: CancellationToken,
     /// Where alerts about this receiver failing go.
     pub operators: Arc<OperatorReceivers>,
+    /// Counts each attempt's outcome.
+    pub metrics: Arc<Metrics>,
 }
 
 /// The receivers that hear about a failing receiver (those of the routes taking
@@ -463,6 +466,8 @@ impl DeliveryWorker {
         let mut outcome = Outcome::Answered;
         let update = match result {
             Ok(()) => {
+                self.metrics
+                    .delivery(delivery.receiver.as_str(), DeliveryOutcome::Delivered);
                 info!(
                     attempts = delivery.attempts + 1,
                     elapsed_ms = (Utc::now() - started).num_milliseconds(),
@@ -482,6 +487,8 @@ impl DeliveryWorker {
                 let too_old =
                     retry_at - delivery.age_from > self.settings.max_age.as_millis() as i64;
                 let retry_at = (err.is_transient() && !too_old).then_some(retry_at);
+                let counted = retry_at.map_or(DeliveryOutcome::Dead, |_| DeliveryOutcome::Retry);
+                self.metrics.delivery(delivery.receiver.as_str(), counted);
                 if err.is_transient() {
                     outcome = Outcome::Failed {
                         retry_after: retry_at.and(

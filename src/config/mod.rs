@@ -462,6 +462,7 @@ impl Layers {
             &raw.listen,
             &raw.header_timeout,
             raw.max_connections,
+            raw.ready_failing_intervals,
             raw.options,
         )
         .unwrap_or_else(|errors| {

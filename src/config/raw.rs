@@ -56,6 +56,8 @@ pub struct RawApi {
     pub header_timeout: DurationSetting,
     /// Connections served at once; more wait to be accepted.
     pub max_connections: usize,
+    /// `/readyz` fails after a source failed for this many of its intervals.
+    pub ready_failing_intervals: u32,
     /// `token`, `token_env` or `token_file` (and any unknown key, reported later).
     #[serde(flatten)]
     pub options: Map<String, Value>,

@@ -55,6 +55,21 @@ pub enum TermKind {
     Domain,
 }
 
+impl TermKind {
+    /// The kind's name as explanations and metrics show it (its JSON form).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TermKind::Exact => "exact",
+            TermKind::Folded => "folded",
+            TermKind::Misspelling => "misspelling",
+            TermKind::Suffix => "suffix",
+            TermKind::Hashtag => "hashtag",
+            TermKind::Handle => "handle",
+            TermKind::Domain => "domain",
+        }
+    }
+}
+
 /// One occurrence of a term in a text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TermMatch {

@@ -691,3 +691,21 @@ proptest! {
         prop_assert_eq!(lookup.find(&text), automaton.find(&text), "{:?}", text);
     }
 }
+
+#[test]
+fn each_term_kind_names_itself_as_in_its_json_form() {
+    for kind in [
+        TermKind::Exact,
+        TermKind::Folded,
+        TermKind::Misspelling,
+        TermKind::Suffix,
+        TermKind::Hashtag,
+        TermKind::Handle,
+        TermKind::Domain,
+    ] {
+        assert_eq!(
+            serde_json::to_value(kind).unwrap(),
+            serde_json::Value::from(kind.as_str())
+        );
+    }
+}

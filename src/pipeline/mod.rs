@@ -13,12 +13,13 @@ pub mod snapshot;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, mpsc, oneshot};
 use tracing::{Instrument, error, info, info_span, warn};
 
+use crate::metrics::Metrics;
 use crate::model::{Post, SourceName};
 use crate::routing::{GroupRef, HitKey, HitLabels, OwnReply, RoutedHit, Router};
 use crate::sentiment;
@@ -55,6 +56,8 @@ pub struct Pipeline {
     pub wakers: Vec<Arc<Notify>>,
     /// On a first run, posts older than this are stored but not alerted.
     pub backfill: Duration,
+    /// Counts hits, noisy variants switched off, match and commit durations.
+    pub metrics: Arc<Metrics>,
 }
 
 /// A matched page on its way to the store.
@@ -75,13 +78,15 @@ pub struct MatchedPage {
 }
 
 /// What committing a page did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PageOutcome {
     /// What the store changed.
     pub stored: BatchOutcome,
     /// New hits stored without alert because their posts are older than the backfill
     /// window of a first run.
     pub held_for_backfill: usize,
+    /// Brand and first term's kind of each hit on a post not stored before.
+    pub new_hits: Vec<(String, &'static str)>,
 }
 
 impl Pipeline {
@@ -98,6 +103,7 @@ impl Pipeline {
     async fn process(&self, batch: Batch) {
         let now = Utc::now();
         let keywords = self.keywords.current();
+        let matching = Instant::now();
         let replies = keywords.own_handles.replies(&batch.posts, now);
         let posts: Vec<MatchedPost> = batch
             .posts
@@ -111,7 +117,9 @@ impl Pipeline {
                 })
             })
             .collect();
+        self.metrics.observe_match(matching.elapsed());
         for variant in keywords.matcher.take_noisy() {
+            self.metrics.noisy_variant_switched_off(&variant.brand);
             warn!(
                 brand = %variant.brand,
                 variant = %variant.variant,
@@ -133,14 +141,19 @@ impl Pipeline {
             now,
         };
         let router = Arc::clone(&self.router);
+        let committing = Instant::now();
         let result = self
             .store
             .call(move |store| commit_page(store, &router, page))
             .await
             .and_then(|result| result);
+        self.metrics.observe_commit(committing.elapsed());
         match &result {
             Ok(outcome) => {
                 let stored = outcome.stored;
+                for (brand, kind) in &outcome.new_hits {
+                    self.metrics.hit(brand, kind);
+                }
                 if stored.new_hits > 0 || stored.acked > 0 {
                     info!(
                         new_posts = stored.new_posts,
@@ -187,6 +200,7 @@ pub fn commit_page(
     )?;
     let mut seen = HashSet::new();
     let mut held_for_backfill = 0;
+    let mut new_hits = Vec::new();
     let mut routed = Vec::new();
     for matched in &page.posts {
         let post = &matched.post;
@@ -194,6 +208,10 @@ pub fn commit_page(
         if stored.contains(&key) || !seen.insert(key) {
             continue;
         }
+        new_hits.extend(matched.hits.iter().map(|hit| {
+            let kind = hit.terms.first().map_or("none", |term| term.kind.as_str());
+            (hit.brand.clone(), kind)
+        }));
         let too_old = page
             .alert_from
             .is_some_and(|from| post.created_at.is_some_and(|at| at < from));
@@ -228,6 +246,7 @@ pub fn commit_page(
     Ok(PageOutcome {
         stored,
         held_for_backfill,
+        new_hits,
     })
 }
 

@@ -12,6 +12,7 @@
 //! as it signals, after a short debounce, instead of waiting out the interval; the
 //! interval stays as the fallback. Backoff after failures is never cut short.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{Notify, mpsc, oneshot};
@@ -20,6 +21,7 @@ use tracing::{Instrument, debug, error, info, info_span, warn};
 
 use crate::backoff::{Backoff, jittered};
 use crate::escape;
+use crate::metrics::Metrics;
 use crate::model::SourceName;
 use crate::pipeline::Batch;
 use crate::sources::{Page, Source, SourceError};
@@ -44,6 +46,8 @@ pub struct PollLoop {
     pub batches: mpsc::Sender<Batch>,
     /// Stops the loop.
     pub cancel: CancellationToken,
+    /// Counts posts ingested and failed polls.
+    pub metrics: Arc<Metrics>,
 }
 
 impl PollLoop {
@@ -82,6 +86,7 @@ impl PollLoop {
                         match self.commit(&name, batch).await {
                             None => break,
                             Some(Ok(())) => {
+                                self.metrics.posts_ingested(name.as_str(), n_posts);
                                 cursor = page.cursor;
                                 backfilling &= more;
                                 failures = 0;
@@ -110,6 +115,7 @@ impl PollLoop {
                 }
                 Err(err) => {
                     failures += 1;
+                    self.metrics.source_error(name.as_str());
                     let transient = err.is_transient();
                     let backoff = self.backoff.delay_honouring(failures, err.retry_after());
                     // A permanent error will not heal in seconds: never poll faster than usual.
@@ -322,6 +328,7 @@ mod tests {
                 store: self.store.clone(),
                 batches,
                 cancel: cancel.clone(),
+                metrics: Default::default(),
             }
         }
 
@@ -355,6 +362,7 @@ mod tests {
                     store: self.store.clone(),
                     wakers: Vec::new(),
                     backfill: Duration::from_secs(3600),
+                    metrics: Default::default(),
                 }
                 .run(),
             );

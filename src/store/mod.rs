@@ -3,6 +3,7 @@
 //! reached through [`StoreHandle`], so blocking calls never run on the async runtime;
 //! CLI commands open their own [`Store`] directly.
 
+mod gauges;
 mod health;
 mod outbox;
 mod posts;
@@ -22,6 +23,7 @@ use rusqlite::{Connection, OpenFlags};
 use crate::model::{DeliveryId, HitId, ReceiverName, SourceName};
 use tokio::sync::oneshot;
 
+pub use gauges::{HitCounts, OutboxDepth};
 pub use health::{PollOutcome, SourceHealth};
 pub use outbox::{
     AlertHit, Delivery, DeliveryKind, DeliveryRow, DeliveryStatus, DisabledReceiver, FailedAttempt,

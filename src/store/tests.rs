@@ -706,3 +706,88 @@ fn hits_acknowledged_before_the_first_send_are_left_out_of_the_message() {
             .contains("acknowledged before the first send")
     );
 }
+
+#[test]
+fn outbox_depth_and_open_hit_counts_follow_sends_acks_and_escalations() {
+    let (_dir, mut store) = open();
+    assert_eq!(store.outbox_depth().unwrap(), []);
+    assert_eq!(store.hit_counts().unwrap(), HitCounts::default());
+    store
+        .record_batch(batch(
+            "c",
+            vec![
+                (post("1", "a"), vec![hit("A")]),
+                (post("2", "b"), vec![hit("B")]),
+                (post("3", "c"), vec![hit("C")]),
+            ],
+        ))
+        .unwrap();
+    let queued = unix_millis(hit_time());
+    let depth = |store: &Store| -> Vec<(String, u64, i64)> {
+        store
+            .outbox_depth()
+            .unwrap()
+            .into_iter()
+            .map(|row| (row.receiver.to_string(), row.pending, row.oldest_queued_at))
+            .collect()
+    };
+    assert_eq!(depth(&store), [("file".to_string(), 3, queued)]);
+    let due = store.due_deliveries(&"file".into(), queued, 10).unwrap();
+    store.mark_delivered(&due[0].id, queued + 1_000).unwrap();
+    assert_eq!(depth(&store), [("file".to_string(), 2, queued)]);
+
+    let open = store.open_hits(hit_time(), hit_time(), 0, 10).unwrap();
+    store
+        .ack_hit(open[0].hit_id, "ayse", "cli", hit_time())
+        .unwrap();
+    let later = hit_time() + chrono::Duration::hours(1);
+    let escalation = NewEscalation {
+        id: "msg_esc".into(),
+        receiver: "pager".into(),
+        hit_ids: vec![open[1].hit_id],
+    };
+    store
+        .record_escalations(&[escalation], &[open[1].hit_id], later)
+        .unwrap();
+    assert_eq!(
+        store.hit_counts().unwrap(),
+        HitCounts {
+            open: 2,
+            sla_breached: 1
+        }
+    );
+    assert_eq!(
+        depth(&store),
+        [
+            ("file".to_string(), 2, queued),
+            ("pager".to_string(), 1, unix_millis(later)),
+        ]
+    );
+    // Each count walks a partial index holding only its own rows, not every hit.
+    for (condition, index) in [
+        ("escalated_at IS NULL", "INDEX hits_open"),
+        ("escalated_at IS NOT NULL", "INDEX hits_escalated_open"),
+    ] {
+        let plan: String = store
+            .conn
+            .query_row(
+                &format!(
+                    "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM hits WHERE acked_at IS NULL AND {condition}"
+                ),
+                [],
+                |row| row.get(3),
+            )
+            .unwrap();
+        assert!(plan.contains(index), "{condition}: {plan}");
+    }
+}
+
+#[test]
+fn the_write_probe_fails_when_the_database_cannot_be_written() {
+    let (_dir, mut store) = open();
+    store.probe_write().unwrap();
+    store.conn.pragma_update(None, "query_only", true).unwrap();
+    assert!(store.probe_write().is_err());
+    store.conn.pragma_update(None, "query_only", false).unwrap();
+    store.probe_write().unwrap();
+}

@@ -12,6 +12,7 @@ const LAYERS: &[&[&str]] = &[
         "backoff",
         "escape",
         "http",
+        "metrics",
         "model",
         "settings",
         "shutdown",

@@ -116,6 +116,7 @@ impl Harness {
                 store: store.clone(),
                 wakers: Vec::new(),
                 backfill,
+                metrics: Default::default(),
             }
             .run(),
         );
