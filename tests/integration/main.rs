@@ -14,6 +14,7 @@ mod email;
 mod feed;
 mod grouping;
 mod matcher_cli;
+mod metrics;
 mod reload;
 mod responsibility;
 mod smtp_server;
