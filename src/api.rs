@@ -414,13 +414,9 @@ async fn scrape(State(state): State<Arc<ApiState>>) -> Response {
         ))
     });
     let gauges = match tokio::time::timeout(STORE_WAIT, read).await {
-        Ok(Ok(Ok((outbox, hits, health)))) => Some(store_gauges(
-            &state.observed,
-            &outbox,
-            hits,
-            &health,
-            now,
-        )),
+        Ok(Ok(Ok((outbox, hits, health)))) => {
+            Some(store_gauges(&state.observed, &outbox, hits, &health, now))
+        }
         Ok(Ok(Err(err)) | Err(err)) => {
             tracing::warn!(error = %err, "store gauges left out of a scrape");
             None
@@ -505,9 +501,8 @@ mod tests {
 
     #[test]
     fn a_source_is_failing_after_n_of_its_intervals_without_success_since_start() {
-        let at = |seconds: i64| {
-            DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap_or_default()
-        };
+        let at =
+            |seconds: i64| DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap_or_default();
         let row = |source: &str, failures: u32, last_success: Option<i64>| SourceHealth {
             source: source.into(),
             last_success_at: last_success.map(at),
@@ -544,7 +539,10 @@ mod tests {
         );
         // Just restarted: every source gets its intervals again.
         assert_eq!(names(500), []);
-        assert_eq!(names(300), [("down".to_string(), 300), ("never".to_string(), 300)]);
+        assert_eq!(
+            names(300),
+            [("down".to_string(), 300), ("never".to_string(), 300)]
+        );
     }
 
     #[test]

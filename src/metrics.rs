@@ -325,11 +325,7 @@ impl StoreGauges {
                 .get_or_create(&label)
                 .set(outbox.oldest_pending_age_seconds);
         }
-        registry.register(
-            "outbox_pending",
-            "Deliveries pending per receiver",
-            pending,
-        );
+        registry.register("outbox_pending", "Deliveries pending per receiver", pending);
         registry.register_with_unit(
             "outbox_oldest_pending_age",
             "Age of the oldest pending delivery per receiver since it was queued",
@@ -411,12 +407,11 @@ mod tests {
         metrics.observe_commit(Duration::from_millis(30));
         let after = metrics.encode(None).unwrap();
         assert!(after.contains("mentiond_posts_ingested_total{source=\"hn\"} 3\n"));
+        assert!(after.contains("mentiond_hits_total{brand=\"Turkcell\",kind=\"misspelling\"} 1\n"));
         assert!(
-            after.contains("mentiond_hits_total{brand=\"Turkcell\",kind=\"misspelling\"} 1\n")
+            after
+                .contains("mentiond_deliveries_total{receiver=\"hook\",outcome=\"delivered\"} 1\n")
         );
-        assert!(after.contains(
-            "mentiond_deliveries_total{receiver=\"hook\",outcome=\"delivered\"} 1\n"
-        ));
         assert!(
             after.contains("mentiond_noisy_variants_switched_off_total{brand=\"Turkcell\"} 1\n")
         );

@@ -405,7 +405,9 @@ fn section_digests_name_what_changed_besides_the_keywords_path_and_never_print_v
 
 #[test]
 fn ready_failing_intervals_must_be_at_least_one_and_is_located() {
-    let found = problems("[api]\nlisten = \"127.0.0.1:8080\"\ntoken = \"t\"\nready_failing_intervals = 0\n");
+    let found = problems(
+        "[api]\nlisten = \"127.0.0.1:8080\"\ntoken = \"t\"\nready_failing_intervals = 0\n",
+    );
     assert_eq!(keys(&found), ["api.ready_failing_intervals"]);
     assert_eq!(found[0].line, Some(4));
     assert!(found[0].message.contains("at least 1"), "{found:?}");

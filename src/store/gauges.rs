@@ -54,12 +54,10 @@ impl Store {
             let n: i64 = self.conn.query_row(sql, [], |row| row.get(0))?;
             Ok(n.max(0) as u64)
         };
-        let waiting = count(
-            "SELECT COUNT(*) FROM hits WHERE acked_at IS NULL AND escalated_at IS NULL",
-        )?;
-        let sla_breached = count(
-            "SELECT COUNT(*) FROM hits WHERE acked_at IS NULL AND escalated_at IS NOT NULL",
-        )?;
+        let waiting =
+            count("SELECT COUNT(*) FROM hits WHERE acked_at IS NULL AND escalated_at IS NULL")?;
+        let sla_breached =
+            count("SELECT COUNT(*) FROM hits WHERE acked_at IS NULL AND escalated_at IS NOT NULL")?;
         Ok(HitCounts {
             open: waiting + sla_breached,
             sla_breached,
