@@ -4,7 +4,7 @@
 //! first-response time, 409 if already acknowledged, 404 for an unknown hit, 401
 //! without the right token.
 //!
-//! `GET /healthz`, `/readyz` and `/metrics` need no token (see [`public_routes`]):
+//! `GET /healthz`, `/readyz` and `/metrics` need no token (`public_routes`):
 //! liveness, readiness (the database takes a write and no source has been failing
 //! for longer than `ready_failing_intervals` of its interval) and Prometheus text.
 //!
