@@ -2,9 +2,10 @@
 //! ([`crate::supervise`]), and owns the shutdown order: stop polling → drain the
 //! pipeline (the batch in flight is committed) → let each delivery worker finish its
 //! current send → close the store. A dead critical task stops the daemon the same way
-//! and makes [`run`] fail. SIGHUP reloads the keywords (`reload_on_signal`).
+//! and makes [`run`] fail. SIGHUP reloads the keywords (`reload::reload_on_signal`).
 
-use std::path::PathBuf;
+mod reload;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,8 +18,7 @@ use tracing::{error, info, warn};
 use crate::alerts::responsibility::EscalationLoop;
 use crate::alerts::{self, DeliveryWorker, Notifier};
 use crate::api;
-use crate::config::{self, Config, SectionDigests};
-use crate::escape;
+use crate::config::Config;
 use crate::http;
 use crate::pipeline::Pipeline;
 use crate::pipeline::poll_loop::PollLoop;
@@ -246,7 +246,7 @@ pub async fn run_with(
         &poll_tasks,
         "reload",
         stop.clone(),
-        reload_on_signal(
+        reload::reload_on_signal(
             reload_signals,
             config.file.clone(),
             Arc::clone(&keywords),
@@ -298,62 +298,4 @@ pub async fn run_with(
     }
     info!("mentiond stopped");
     Ok(())
-}
-
-/// On each SIGHUP until `stop`: loads the configuration from `file` again, validated in
-/// full like `mentiond check`, and when it is valid swaps a snapshot compiled from its
-/// keywords into `keywords` (matcher, labels and own handles together). When it is not,
-/// every problem is logged and the running keywords stay. Other settings are compared
-/// with `running` (those the daemon started with) and only reported: they take effect
-/// at restart.
-async fn reload_on_signal(
-    mut signals: ReloadSignals,
-    file: Option<PathBuf>,
-    keywords: Arc<SharedKeywords>,
-    running: SectionDigests,
-    stop: CancellationToken,
-) -> anyhow::Result<()> {
-    loop {
-        tokio::select! {
-            _ = stop.cancelled() => return Ok(()),
-            received = signals.recv() => if received.is_none() {
-                anyhow::bail!("the SIGHUP stream ended");
-            },
-        }
-        info!(signal = "SIGHUP", "reloading keywords");
-        let path = file.clone();
-        // Loading reads files and compiles the matcher: seconds for a large watch list.
-        let loaded = tokio::task::spawn_blocking(move || {
-            let config = config::load(path.as_deref())?;
-            let snapshot = KeywordSnapshot::new(config.keywords)?;
-            anyhow::Ok((config.sections, snapshot))
-        })
-        .await
-        .context("loading the configuration")?;
-        match loaded {
-            Ok((sections, snapshot)) => {
-                let (brands, topics) = (snapshot.rules.brands.len(), snapshot.rules.topics.len());
-                keywords.replace(snapshot);
-                info!(brands, topics, "keywords reloaded");
-                let changed = running.changed_besides_keywords(&sections);
-                if !changed.is_empty() {
-                    warn!(
-                        sections = changed.join(", "),
-                        "settings changed; they take effect at restart"
-                    );
-                }
-            }
-            Err(err) => {
-                match err.downcast_ref::<config::ConfigError>() {
-                    Some(invalid) => {
-                        for problem in &invalid.problems {
-                            error!(error = %escape::log(&problem.to_string()), "invalid configuration");
-                        }
-                    }
-                    None => error!(error = %escape::log(&format!("{err:#}")), "invalid keywords"),
-                }
-                error!("reload refused, the running keywords stay");
-            }
-        }
-    }
 }
