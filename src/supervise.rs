@@ -574,12 +574,18 @@ mod tests {
         .await
         .unwrap();
         changed.cancel();
-        let outcome = tokio::time::timeout(BOUND, changed_task).await.unwrap().unwrap();
+        let outcome = tokio::time::timeout(BOUND, changed_task)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!((outcome.restarts, outcome.failure), (0, None));
         assert!(!unchanged_task.is_finished(), "the sibling keeps running");
         assert!(!unchanged.is_cancelled());
         stop.cancel();
-        let outcome = tokio::time::timeout(BOUND, unchanged_task).await.unwrap().unwrap();
+        let outcome = tokio::time::timeout(BOUND, unchanged_task)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!((outcome.restarts, outcome.failure), (0, None));
         assert_eq!(supervisor.take_failures(), Vec::new());
         assert_eq!(runs.lock().unwrap().len(), 2, "neither was started again");

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info};
 
+use super::Wakers;
 use crate::routing::Router;
 use crate::store::{StoreError, StoreHandle};
 
@@ -19,24 +19,25 @@ const PAGE: usize = 500;
 
 /// Checks for overdue hits every `every` and enqueues their escalations.
 pub struct EscalationLoop {
-    /// Routes with their SLA and `escalate_to`.
-    pub router: Arc<Router>,
+    /// The routes in force (with their SLA and `escalate_to`), read at each check so
+    /// a reload applies from the next one.
+    pub router: CurrentRouter,
     /// The store.
     pub store: StoreHandle,
     /// Delivery workers to wake when escalations were enqueued.
-    pub wakers: Vec<Arc<Notify>>,
+    pub wakers: Arc<Wakers>,
     /// Time between checks.
     pub every: Duration,
     /// Stops the loop between checks.
     pub cancel: CancellationToken,
 }
 
+/// Reads the router in force (the one of the current snapshot).
+pub type CurrentRouter = Arc<dyn Fn() -> Arc<Router> + Send + Sync>;
+
 impl EscalationLoop {
-    /// Runs until cancelled; returns at once when no route escalates.
+    /// Runs until cancelled; a check finds nothing to do while no route escalates.
     pub async fn run(self) {
-        if self.router.longest_sla().is_none() {
-            return;
-        }
         loop {
             tokio::select! {
                 _ = self.cancel.cancelled() => break,
@@ -46,7 +47,7 @@ impl EscalationLoop {
                 Ok(0) => {}
                 Ok(escalations) => {
                     info!(escalations, "open hits past their SLA escalated");
-                    self.wakers.iter().for_each(|wake| wake.notify_one());
+                    self.wakers.wake_all();
                 }
                 Err(err) => error!(error = %err, "escalation check failed"),
             }
@@ -67,10 +68,11 @@ impl EscalationLoop {
         now: DateTime<Utc>,
         between: Arc<dyn Fn() + Send + Sync>,
     ) -> Result<usize, StoreError> {
-        let Some(longest) = self.router.longest_sla() else {
+        // One router for the whole check, whatever a reload swaps meanwhile.
+        let router = (self.router)();
+        let Some(longest) = router.longest_sla() else {
             return Ok(0);
         };
-        let router = Arc::clone(&self.router);
         // Hits found more than a day before the longest SLA ran out are history, not
         // something to page anyone about after a long outage.
         let from = now - longest - chrono::Duration::days(1);
@@ -150,10 +152,11 @@ mod tests {
 
     /// An escalation loop over `router` and `store`, checked by hand.
     fn escalation_loop(router: &Arc<Router>, store: &StoreHandle) -> EscalationLoop {
+        let router = Arc::clone(router);
         EscalationLoop {
-            router: Arc::clone(router),
+            router: Arc::new(move || Arc::clone(&router)),
             store: store.clone(),
-            wakers: Vec::new(),
+            wakers: Arc::default(),
             every: Duration::from_secs(30),
             cancel: CancellationToken::new(),
         }

@@ -2,7 +2,8 @@
 //! ([`crate::supervise`]), and owns the shutdown order: stop polling → drain the
 //! pipeline (the batch in flight is committed) → let each delivery worker finish its
 //! current send → close the store. A dead critical task stops the daemon the same way
-//! and makes [`run`] fail. SIGHUP reloads the keywords (`reload::reload_on_signal`).
+//! and makes [`run`] fail. SIGHUP reloads the configuration (`reload`): keywords,
+//! routes, receivers and sources swap without a restart.
 
 mod reload;
 
@@ -10,24 +11,23 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use tokio::sync::{Notify, mpsc};
+use arc_swap::ArcSwap;
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{error, info, warn};
 
 use crate::alerts::responsibility::EscalationLoop;
-use crate::alerts::{self, DeliveryWorker, Notifier};
+use crate::alerts::{self, Notifier, Wakers};
 use crate::api;
 use crate::config::Config;
 use crate::http;
 use crate::pipeline::Pipeline;
-use crate::pipeline::poll_loop::PollLoop;
-use crate::pipeline::snapshot::{KeywordSnapshot, SharedKeywords};
-use crate::routing::Router;
+use crate::pipeline::snapshot::SharedKeywords;
 use crate::shutdown::ReloadSignals;
-use crate::sources::{self, Source, SourceContext};
+use crate::sources::{SharedRules, Source, SourceContext};
 use crate::store::{Store, StoreHandle};
-use crate::supervise::{RestartPolicy, Supervisor, TaskFailures};
+use crate::supervise::{RestartPolicy, Spawner, Supervisor, TaskFailures};
 
 /// Time between two checks for hits past their SLA.
 const ESCALATION_CHECK: Duration = Duration::from_secs(30);
@@ -92,21 +92,8 @@ pub async fn run_with(
         })
         .context("spawning the store thread")?;
     store_task.close();
-    let keywords = Arc::new(SharedKeywords::new(KeywordSnapshot::new(
-        config.keywords.clone(),
-    )?));
-    let router = Arc::new(
-        Router::new(config.routes.clone()).carrying_every_hit(
-            config
-                .receivers
-                .iter()
-                .filter_map(|receiver| {
-                    let size = receiver.kind.hits_per_message()?;
-                    Some((receiver.name.clone(), size))
-                })
-                .collect(),
-        ),
-    );
+    let noisy = reload::noisy_variants(&store).await;
+    let keywords = Arc::new(SharedKeywords::new(reload::compile(&config, &noisy)?));
     let source_http = http::client(&config.poll.user_agent, config.poll.request_timeout, true)
         .context("building HTTP client")?;
     let alert_http = http::client(&config.poll.user_agent, config.delivery.timeout, false)
@@ -114,44 +101,52 @@ pub async fn run_with(
 
     let deliveries_stop = CancellationToken::new();
     let delivery_tasks = TaskTracker::new();
+    let poll_tasks = TaskTracker::new();
+    let (batches, pipeline_input) = mpsc::channel(PIPELINE_QUEUE);
+    let wakers = Arc::new(Wakers::default());
+    let rules: SharedRules = Arc::new(ArcSwap::new(Arc::clone(&keywords.current().rules)));
+    let mut running = reload::Running::new(
+        reload::Parts {
+            spawner: Spawner::clone(&supervisor),
+            store: store.clone(),
+            keywords: Arc::clone(&keywords),
+            rules: Arc::clone(&rules),
+            wakers: Arc::clone(&wakers),
+            delivery_tasks: delivery_tasks.clone(),
+            deliveries_stop: deliveries_stop.clone(),
+            alert_http: alert_http.clone(),
+            poll_tasks: poll_tasks.clone(),
+            stop: stop.clone(),
+            batches,
+            context: SourceContext {
+                http: source_http,
+                max_body_bytes: config.poll.max_body_bytes,
+                keywords: rules,
+            },
+            restart: RestartPolicy {
+                backoff: config.poll.backoff,
+                healthy_after: SOURCE_HEALTHY_AFTER,
+            },
+        },
+        &config,
+    );
+
     let mut notifiers = alerts::build(&config.receivers, &alert_http, config.delivery.timeout)
         .context("building receivers")?;
     for extra in extras.notifiers {
         notifiers.retain(|notifier| notifier.name() != extra.name());
+        running.extra_receivers.insert(extra.name().clone());
         notifiers.push(extra);
     }
-    let wakers: Vec<Arc<Notify>> = notifiers.iter().map(|_| Arc::new(Notify::new())).collect();
-    let operator_receivers = router.operator_receivers();
-    let operators = Arc::new(alerts::OperatorReceivers {
-        receivers: notifiers
-            .iter()
-            .zip(&wakers)
-            .filter(|(notifier, _)| {
-                operator_receivers
-                    .iter()
-                    .any(|name| name == notifier.name())
-            })
-            .map(|(notifier, wake)| (notifier.name().clone(), Arc::clone(wake)))
-            .collect(),
-    });
-    for (notifier, wake) in notifiers.into_iter().zip(wakers.iter().cloned()) {
-        supervisor.spawn_critical(
-            &delivery_tasks,
-            format!("delivery:{}", notifier.name()),
-            deliveries_stop.clone(),
-            DeliveryWorker {
-                notifier,
-                store: store.clone(),
-                settings: config.delivery.clone(),
-                wake,
-                cancel: deliveries_stop.clone(),
-                operators: Arc::clone(&operators),
-            }
-            .run(),
-        );
+    wakers.set_operators(keywords.current().router.operator_receivers());
+    for notifier in notifiers {
+        let digest = match running.extra_receivers.contains(notifier.name()) {
+            true => None,
+            false => config.sections.entry("receivers", notifier.name().as_str()),
+        };
+        running.start_worker(notifier, digest);
     }
 
-    let (batches, pipeline_input) = mpsc::channel(PIPELINE_QUEUE);
     let pipeline_task = TaskTracker::new();
     supervisor.spawn_critical(
         &pipeline_task,
@@ -160,38 +155,30 @@ pub async fn run_with(
         Pipeline {
             batches: pipeline_input,
             keywords: Arc::clone(&keywords),
-            router: Arc::clone(&router),
             store: store.clone(),
-            wakers: wakers.clone(),
+            wakers: Arc::clone(&wakers),
             backfill: config.poll.backfill,
         }
         .run(),
     );
     pipeline_task.close();
-    // Without an SLA the loop has nothing to do and returns at once: not a death.
-    if router.longest_sla().is_some() {
-        supervisor.spawn_critical(
-            &delivery_tasks,
-            "escalation",
-            deliveries_stop.clone(),
-            EscalationLoop {
-                router,
-                store: store.clone(),
-                wakers,
-                every: ESCALATION_CHECK,
-                cancel: deliveries_stop.clone(),
-            }
-            .run(),
-        );
-    }
+    // Runs even without an SLA: a reload may add one; each check reads the routes in force.
+    let current = Arc::clone(&keywords);
+    supervisor.spawn_critical(
+        &delivery_tasks,
+        "escalation",
+        deliveries_stop.clone(),
+        EscalationLoop {
+            router: Arc::new(move || Arc::clone(&current.current().router)),
+            store: store.clone(),
+            wakers,
+            every: ESCALATION_CHECK,
+            cancel: deliveries_stop.clone(),
+        }
+        .run(),
+    );
     delivery_tasks.close();
 
-    let context = SourceContext {
-        http: source_http,
-        max_body_bytes: config.poll.max_body_bytes,
-        keywords: Arc::clone(&keywords.current().rules),
-    };
-    let poll_tasks = TaskTracker::new();
     if let Some(settings) = &config.api {
         let listener = tokio::net::TcpListener::bind(settings.listen)
             .await
@@ -207,38 +194,9 @@ pub async fn run_with(
             api::serve(listener, settings.clone(), store.clone(), stop.clone()),
         );
     }
-    let restart = RestartPolicy {
-        backoff: config.poll.backoff,
-        healthy_after: SOURCE_HEALTHY_AFTER,
-    };
-    let configured = config.sources.iter().map(|source| {
-        let (settings, context) = (source.clone(), context.clone());
-        ExtraSource {
-            interval: source.interval,
-            make: Box::new(move || sources::build(&settings, &context)),
-        }
-    });
-    for ExtraSource { interval, make } in configured.chain(extras.sources) {
-        let mut first = Some(make());
-        let name = format!(
-            "source:{}",
-            first.as_ref().map_or("", |source| source.name().as_str())
-        );
-        let (store, batches, stop_loop) = (store.clone(), batches.clone(), stop.clone());
-        let (jitter, backoff) = (config.poll.jitter, config.poll.backoff);
-        // A restart builds the source afresh; it resumes from its committed cursor.
-        supervisor.spawn_restarting(&poll_tasks, name, stop.clone(), restart, move || {
-            PollLoop {
-                source: first.take().unwrap_or_else(&make),
-                interval,
-                jitter,
-                backoff,
-                store: store.clone(),
-                batches: batches.clone(),
-                cancel: stop_loop.clone(),
-            }
-            .run()
-        });
+    running.start_configured_sources(&config);
+    for source in extras.sources {
+        running.start_source(source, None);
     }
     // Installed before readiness is reported: from then on SIGHUP never ends the daemon.
     let reload_signals = ReloadSignals::install().context("installing the SIGHUP handler")?;
@@ -246,16 +204,9 @@ pub async fn run_with(
         &poll_tasks,
         "reload",
         stop.clone(),
-        reload::reload_on_signal(
-            reload_signals,
-            config.file.clone(),
-            Arc::clone(&keywords),
-            config.sections.clone(),
-            stop.clone(),
-        ),
+        reload::reload_on_signal(reload_signals, config.file.clone(), running),
     );
     poll_tasks.close();
-    drop(batches);
     info!(
         sources = config.sources.len(),
         receivers = config.receivers.len(),

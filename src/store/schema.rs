@@ -131,6 +131,16 @@ ALTER TABLE hits ADD COLUMN competitor INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE hits ADD COLUMN is_topic INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE hits ADD COLUMN sentiment TEXT;
 "#,
+    // 8: generated typos switched off as noisy stay off across reloads and restarts.
+    r#"
+CREATE TABLE noisy_variants (
+    brand           TEXT NOT NULL,
+    variant         TEXT NOT NULL,
+    hits            INTEGER NOT NULL,
+    switched_off_at TEXT NOT NULL,
+    PRIMARY KEY (brand, variant)
+);
+"#,
 ];
 
 /// The schema version this build writes.
