@@ -206,6 +206,29 @@ mod tests {
         thread.join().unwrap();
     }
 
+    #[tokio::test]
+    async fn each_check_reads_the_routes_in_force_so_a_reload_adding_an_sla_escalates() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap();
+        let without_sla = Router::new(vec![route(0, &[])]);
+        record_hits(&mut store, &without_sla, &["p1".into()], t0);
+        let (store, thread) = StoreHandle::spawn(store);
+        let in_force = Arc::new(arc_swap::ArcSwap::from_pointee(without_sla));
+        let read = Arc::clone(&in_force);
+        let escalations = EscalationLoop {
+            router: Arc::new(move || read.load_full()),
+            ..escalation_loop(&Arc::new(Router::new(Vec::new())), &store)
+        };
+        let later = t0 + chrono::Duration::minutes(90);
+        assert_eq!(escalations.check(later).await.unwrap(), 0, "no SLA yet");
+        in_force.store(Arc::new(Router::new(vec![route(60, &["pager"])])));
+        assert_eq!(escalations.check(later).await.unwrap(), 1);
+        drop(escalations);
+        drop(store);
+        thread.join().unwrap();
+    }
+
     /// A second connection (as `mentiond ack` opens) acknowledges hits after the check
     /// has read and planned them and before it writes: round after round, with none,
     /// one or both of a round's two hits acknowledged in between.

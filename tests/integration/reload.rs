@@ -410,6 +410,14 @@ fn a_typo_switched_off_as_noisy_stays_off_after_sighup_and_after_a_restart() {
     assert_eq!(brands_of(&workspace, "n12"), Vec::<String>::new());
     assert_eq!(brands_of(&workspace, "n13"), ["Tesla"]);
     daemon.stop();
+    let check = workspace.command(&["check", "--variants", "Tesla"]);
+    let listing = String::from_utf8_lossy(&check.stdout);
+    let telsa: Vec<&str> = listing
+        .lines()
+        .filter(|line| line.contains(" telsa "))
+        .collect();
+    assert_eq!(telsa.len(), 1, "{listing}");
+    assert!(telsa[0].contains("dropped: noisy"), "{listing}");
 }
 
 #[test]
