@@ -1,6 +1,8 @@
-//! SIGHUP reloads the keywords in the running daemon: a valid watch list swaps in
-//! whole, an invalid one is refused with every problem located, and the daemon keeps
-//! running and still stops cleanly.
+//! SIGHUP reloads the configuration in the running daemon: a valid watch list, routes,
+//! receivers and sources swap in (a changed source resumes from its cursor, unchanged
+//! parts keep running), an invalid configuration is refused with every problem
+//! located, typos switched off as noisy stay off, and the daemon keeps running and
+//! still stops cleanly.
 
 use std::time::Duration;
 
