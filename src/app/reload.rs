@@ -100,9 +100,34 @@ impl Task {
     }
 }
 
+/// The tasks of `tasks` built from configured entries (a reload leaves the others
+/// alone), with their entry's fingerprint.
+fn reloadable<K: Clone>(tasks: &BTreeMap<K, Task>) -> Vec<(K, Option<u64>)> {
+    tasks
+        .iter()
+        .filter(|(_, task)| task.digest.is_some())
+        .map(|(name, task)| (name.clone(), task.digest))
+        .collect()
+}
+
 /// Everything the daemon runs that a reload may replace, and what starting a part
 /// needs.
 pub(super) struct Running {
+    parts: Parts,
+    delivery: DeliverySettings,
+    poll: PollSettings,
+    /// Names of the [`super::Extras`] notifiers: configured receivers of these names
+    /// are never built.
+    pub(super) extra_receivers: BTreeSet<ReceiverName>,
+    workers: BTreeMap<ReceiverName, Task>,
+    sources: BTreeMap<SourceName, Task>,
+    /// The sections the daemon started with: those read only at start are compared
+    /// with them.
+    sections: SectionDigests,
+}
+
+/// What [`Running::new`] needs: the shared parts every task started later uses.
+pub(super) struct Parts {
     pub(super) spawner: Spawner,
     pub(super) store: StoreHandle,
     /// Matcher, own handles and router, read by the pipeline and the escalation loop.
@@ -113,36 +138,9 @@ pub(super) struct Running {
     pub(super) delivery_tasks: TaskTracker,
     /// Parent of every delivery worker's stop token.
     pub(super) deliveries_stop: CancellationToken,
-    pub(super) delivery: DeliverySettings,
     pub(super) alert_http: reqwest::Client,
-    /// Names of the [`super::Extras`] notifiers: configured receivers of these names
-    /// are never built.
-    pub(super) extra_receivers: BTreeSet<ReceiverName>,
-    workers: BTreeMap<ReceiverName, Task>,
     pub(super) poll_tasks: TaskTracker,
     /// Parent of every poll loop's stop token.
-    pub(super) stop: CancellationToken,
-    pub(super) batches: mpsc::Sender<Batch>,
-    pub(super) context: SourceContext,
-    pub(super) poll: PollSettings,
-    pub(super) restart: RestartPolicy,
-    sources: BTreeMap<SourceName, Task>,
-    /// The sections the daemon started with: those read only at start are compared
-    /// with them.
-    pub(super) sections: SectionDigests,
-}
-
-/// What [`Running::new`] needs.
-pub(super) struct Parts {
-    pub(super) spawner: Spawner,
-    pub(super) store: StoreHandle,
-    pub(super) keywords: Arc<SharedKeywords>,
-    pub(super) rules: SharedRules,
-    pub(super) wakers: Arc<Wakers>,
-    pub(super) delivery_tasks: TaskTracker,
-    pub(super) deliveries_stop: CancellationToken,
-    pub(super) alert_http: reqwest::Client,
-    pub(super) poll_tasks: TaskTracker,
     pub(super) stop: CancellationToken,
     pub(super) batches: mpsc::Sender<Batch>,
     pub(super) context: SourceContext,
@@ -153,23 +151,11 @@ impl Running {
     /// Nothing running yet, with `config`'s settings.
     pub(super) fn new(parts: Parts, config: &Config) -> Running {
         Running {
-            spawner: parts.spawner,
-            store: parts.store,
-            keywords: parts.keywords,
-            rules: parts.rules,
-            wakers: parts.wakers,
-            delivery_tasks: parts.delivery_tasks,
-            deliveries_stop: parts.deliveries_stop,
+            parts,
             delivery: config.delivery.clone(),
-            alert_http: parts.alert_http,
+            poll: config.poll.clone(),
             extra_receivers: BTreeSet::new(),
             workers: BTreeMap::new(),
-            poll_tasks: parts.poll_tasks,
-            stop: parts.stop,
-            batches: parts.batches,
-            context: parts.context,
-            poll: config.poll.clone(),
-            restart: parts.restart,
             sources: BTreeMap::new(),
             sections: config.sections.clone(),
         }
@@ -178,20 +164,20 @@ impl Running {
     /// Starts the delivery worker of `notifier`; `digest` is its entry's fingerprint.
     pub(super) fn start_worker(&mut self, notifier: Arc<dyn Notifier>, digest: Option<u64>) {
         let name = notifier.name().clone();
-        let stop = self.deliveries_stop.child_token();
+        let stop = self.parts.deliveries_stop.child_token();
         let wake = Arc::new(Notify::new());
-        self.wakers.insert(name.clone(), Arc::clone(&wake));
-        let handle = self.spawner.spawn_critical(
-            &self.delivery_tasks,
+        self.parts.wakers.insert(name.clone(), Arc::clone(&wake));
+        let handle = self.parts.spawner.spawn_critical(
+            &self.parts.delivery_tasks,
             format!("delivery:{name}"),
             stop.clone(),
             DeliveryWorker {
                 notifier,
-                store: self.store.clone(),
+                store: self.parts.store.clone(),
                 settings: self.delivery.clone(),
                 wake: Arc::clone(&wake),
                 cancel: stop.clone(),
-                wakers: Arc::clone(&self.wakers),
+                wakers: Arc::clone(&self.parts.wakers),
             }
             .run(),
         );
@@ -215,14 +201,18 @@ impl Running {
         let built = make();
         let name = built.name().clone();
         let mut first = Some(built);
-        let stop = self.stop.child_token();
-        let (store, batches, stop_loop) = (self.store.clone(), self.batches.clone(), stop.clone());
+        let stop = self.parts.stop.child_token();
+        let (store, batches, stop_loop) = (
+            self.parts.store.clone(),
+            self.parts.batches.clone(),
+            stop.clone(),
+        );
         let (jitter, backoff) = (self.poll.jitter, self.poll.backoff);
-        let handle = self.spawner.spawn_restarting(
-            &self.poll_tasks,
+        let handle = self.parts.spawner.spawn_restarting(
+            &self.parts.poll_tasks,
             format!("source:{name}"),
             stop.clone(),
-            self.restart,
+            self.parts.restart,
             move || {
                 PollLoop {
                     source: first.take().unwrap_or_else(&make),
@@ -248,7 +238,7 @@ impl Running {
 
     /// A configured source, built with the running context.
     fn configured_source(&self, settings: &sources::SourceConfig) -> ExtraSource {
-        let (settings, context) = (settings.clone(), self.context.clone());
+        let (settings, context) = (settings.clone(), self.parts.context.clone());
         ExtraSource {
             interval: settings.interval,
             make: Box::new(move || sources::build(&settings, &context)),
@@ -268,8 +258,12 @@ impl Running {
     /// finds its worker running), then the snapshot and the watch list together, then
     /// the sources.
     async fn apply(&mut self, config: Config, snapshot: KeywordSnapshot) -> anyhow::Result<()> {
-        let notifiers = alerts::build(&config.receivers, &self.alert_http, self.delivery.timeout)
-            .context("building receivers")?;
+        let notifiers = alerts::build(
+            &config.receivers,
+            &self.parts.alert_http,
+            self.delivery.timeout,
+        )
+        .context("building receivers")?;
         let mut configured: BTreeMap<ReceiverName, (Arc<dyn Notifier>, Option<u64>)> = notifiers
             .into_iter()
             .filter(|notifier| !self.extra_receivers.contains(notifier.name()))
@@ -278,16 +272,9 @@ impl Running {
                 (notifier.name().clone(), (notifier, digest))
             })
             .collect();
-        let running: Vec<ReceiverName> = self.workers.keys().cloned().collect();
-        for name in running {
-            let Some(task) = self.workers.get(&name) else {
-                continue;
-            };
-            if task.digest.is_none() {
-                continue;
-            }
+        for (name, running) in reloadable(&self.workers) {
             match configured.get(&name) {
-                Some((_, digest)) if *digest == task.digest => {
+                Some((_, digest)) if *digest == running => {
                     configured.remove(&name);
                 }
                 Some(_) => {
@@ -297,7 +284,7 @@ impl Running {
                     info!(receiver = %name, "receiver restarting with new settings");
                 }
                 None => {
-                    self.wakers.remove(&name);
+                    self.parts.wakers.remove(&name);
                     if let Some(task) = self.workers.remove(&name) {
                         task.stop().await;
                     }
@@ -314,26 +301,20 @@ impl Running {
             }
             self.start_worker(notifier, digest);
         }
-        self.wakers
+        self.parts
+            .wakers
             .set_operators(snapshot.router.operator_receivers());
 
         let rules = Arc::clone(&snapshot.rules);
         let (brands, topics) = (rules.brands.len(), rules.topics.len());
-        self.keywords.replace(snapshot);
-        self.rules.store(rules);
+        self.parts.keywords.replace(snapshot);
+        self.parts.rules.store(rules);
 
-        let running: Vec<SourceName> = self.sources.keys().cloned().collect();
-        for name in running {
-            let Some(task) = self.sources.get(&name) else {
-                continue;
-            };
-            if task.digest.is_none() {
-                continue;
-            }
+        for (name, running) in reloadable(&self.sources) {
             let digest = config.sections.entry("sources", name.as_str());
             let settings = config.sources.iter().find(|source| source.name == name);
             match settings {
-                Some(_) if digest == task.digest => {}
+                Some(_) if digest == running => {}
                 Some(settings) => {
                     if let Some(task) = self.sources.remove(&name) {
                         task.stop().await;
@@ -393,14 +374,14 @@ pub(super) async fn reload_on_signal(
 ) -> anyhow::Result<()> {
     loop {
         tokio::select! {
-            _ = running.stop.cancelled() => return Ok(()),
+            _ = running.parts.stop.cancelled() => return Ok(()),
             received = signals.recv() => if received.is_none() {
                 anyhow::bail!("the SIGHUP stream ended");
             },
         }
         info!(signal = "SIGHUP", "reloading configuration");
         let path = file.clone();
-        let noisy = noisy_variants(&running.store).await;
+        let noisy = noisy_variants(&running.parts.store).await;
         // Loading reads files and compiles the matcher: seconds for a large watch list.
         let loaded = tokio::task::spawn_blocking(move || {
             let config = config::load(path.as_deref())?;

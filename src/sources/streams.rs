@@ -229,8 +229,11 @@ struct Following {
     rules: SharedRules,
     /// The rules the keys were last derived from.
     seen: Arc<KeywordRules>,
-    keys_of: Box<dyn Fn(&KeywordRules) -> Vec<String> + Send + Sync>,
+    keys_of: KeysOf,
 }
+
+/// Derives a source's stream keys from a watch list.
+type KeysOf = Box<dyn Fn(&KeywordRules) -> Vec<String> + Send + Sync>;
 
 impl<T> StreamSource<T> {
     /// Derives the keys again when a reload swapped the watch list since the last

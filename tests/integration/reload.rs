@@ -152,6 +152,15 @@ fn sigterm_after_reloads_exits_0_and_settings_other_than_keywords_wait_for_a_res
     daemon.stop();
 }
 
+/// Waits until `file` of the workspace holds an alert about post `id`.
+fn wait_for_alert(workspace: &Workspace, file: &str, id: &str) {
+    let path = workspace.path(file);
+    let quoted = format!("\"{id}\"");
+    wait_for(&format!("the alert about {id} in {file}"), WAIT, || {
+        std::fs::read_to_string(&path).is_ok_and(|text| text.contains(&quoted))
+    });
+}
+
 /// The base of the tests below: the tickets source, the file receiver `f` taking every
 /// hit, and `extra` (more tables) in between.
 fn config_with(extra: &str) -> String {
@@ -189,21 +198,15 @@ fn a_route_and_file_receiver_added_at_sighup_get_the_hits_after_it() {
     assert!(!log.contains("take effect at restart"), "{log}");
     append_and_settle(&workspace, &[ticket("t2", "THY rötar")], "m2");
 
-    let thy = workspace.path("thy.jsonl");
-    wait_for("the THY alert in thy.jsonl", WAIT, || {
-        std::fs::read_to_string(&thy).is_ok_and(|text| text.contains("\"t2\""))
-    });
-    let text = std::fs::read_to_string(&thy).unwrap();
+    wait_for_alert(&workspace, "thy.jsonl", "t2");
+    let text = std::fs::read_to_string(workspace.path("thy.jsonl")).unwrap();
     assert!(!text.contains("\"t1\""), "routed before the reload: {text}");
     assert!(
         !text.contains("\"m2\""),
         "a Turkcell hit is not THY's: {text}"
     );
     // `continue = true`: the catch-all route still gets it.
-    let alerts = workspace.path("alerts.jsonl");
-    wait_for("the THY alert in alerts.jsonl", WAIT, || {
-        std::fs::read_to_string(&alerts).is_ok_and(|text| text.contains("\"t2\""))
-    });
+    wait_for_alert(&workspace, "alerts.jsonl", "t2");
     daemon.stop();
 }
 
@@ -368,10 +371,8 @@ fn an_invalid_configuration_at_sighup_keeps_every_part_running_and_logs_its_loca
     // Valid again for `mentiond hits`, but no SIGHUP: the old routes still run.
     workspace.write_config(&config_with(""));
     append_and_settle(&workspace, &[ticket("t1", "THY rötar")], "m1");
-    let alerts = workspace.path("alerts.jsonl");
-    wait_for("the THY alert through the old route", WAIT, || {
-        std::fs::read_to_string(&alerts).is_ok_and(|text| text.contains("\"t1\""))
-    });
+    // The old routes still run.
+    wait_for_alert(&workspace, "alerts.jsonl", "t1");
     daemon.stop();
 }
 
