@@ -163,10 +163,71 @@ struct ApiState {
 pub struct Observed {
     /// The daemon's counters.
     pub metrics: Arc<Metrics>,
-    /// Every polled source with its interval.
-    pub sources: Vec<(SourceName, Duration)>,
-    /// Every receiver, shown in the outbox gauges even when its outbox is empty.
-    pub receivers: Vec<ReceiverName>,
+    /// The sources and receivers running now.
+    pub inventory: Arc<Inventory>,
+}
+
+/// The sources (with their intervals) and receivers running now: `app` updates it as
+/// it starts and stops them (at start and at each reload), so `/readyz` judges and
+/// `/metrics` shows the running set, an idle receiver's empty outbox included.
+#[derive(Debug, Default)]
+pub struct Inventory(std::sync::RwLock<InventoryTable>);
+
+#[derive(Debug, Default)]
+struct InventoryTable {
+    sources: std::collections::BTreeMap<SourceName, Duration>,
+    receivers: std::collections::BTreeSet<ReceiverName>,
+}
+
+impl Inventory {
+    /// Records a running source polled every `interval`.
+    pub fn add_source(&self, source: SourceName, interval: Duration) {
+        self.write().sources.insert(source, interval);
+    }
+
+    /// Forgets a stopped source.
+    pub fn remove_source(&self, source: &SourceName) {
+        self.write().sources.remove(source);
+    }
+
+    /// Records a running receiver.
+    pub fn add_receiver(&self, receiver: ReceiverName) {
+        self.write().receivers.insert(receiver);
+    }
+
+    /// Forgets a stopped receiver.
+    pub fn remove_receiver(&self, receiver: &ReceiverName) {
+        self.write().receivers.remove(receiver);
+    }
+
+    /// Every running source with its interval, by name.
+    pub fn sources(&self) -> Vec<(SourceName, Duration)> {
+        let table = self
+            .0
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        table
+            .sources
+            .iter()
+            .map(|(name, interval)| (name.clone(), *interval))
+            .collect()
+    }
+
+    /// Every running receiver, by name.
+    pub fn receivers(&self) -> Vec<ReceiverName> {
+        let table = self
+            .0
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        table.receivers.iter().cloned().collect()
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, InventoryTable> {
+        // Every update is one map operation: a panic elsewhere cannot leave it half done.
+        self.0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 /// Pause after a failed `accept` (out of file descriptors, say) before the next.
@@ -347,7 +408,7 @@ async fn readyz(State(state): State<Arc<ApiState>>) -> (StatusCode, Json<Value>)
     };
     let failing = failing_sources(
         &health,
-        &state.observed.sources,
+        &state.observed.inventory.sources(),
         state.ready_failing_intervals,
         state.started,
         now,
@@ -453,7 +514,7 @@ fn store_gauges(
             oldest_pending_age_seconds: (now_ms - depth.oldest_queued_at).max(0) as f64 / 1000.0,
         })
         .collect();
-    for receiver in &observed.receivers {
+    for receiver in &observed.inventory.receivers() {
         if !outbox.iter().any(|depth| &depth.receiver == receiver) {
             receivers.push(OutboxGauge {
                 receiver: receiver.to_string(),
@@ -463,7 +524,8 @@ fn store_gauges(
     }
     let seconds = |at: DateTime<Utc>| at.timestamp_millis() as f64 / 1000.0;
     let sources = observed
-        .sources
+        .inventory
+        .sources()
         .iter()
         .map(|(source, _)| {
             let row = health.iter().find(|row| &row.source == source);

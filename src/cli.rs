@@ -237,6 +237,19 @@ fn check(
         print_summary(&mut out, &config, &matcher)?;
         return Ok(ExitCode::SUCCESS);
     };
+    // Typos the daemon switched off as noisy show as dropped, as the daemon runs them.
+    if config.storage_path.exists() {
+        match Store::open_read_only(&config.storage_path).and_then(|store| store.noisy_variants()) {
+            Ok(noisy) => {
+                matcher.switch_off_typos(
+                    noisy
+                        .iter()
+                        .map(|variant| (variant.brand.as_str(), variant.variant.as_str())),
+                );
+            }
+            Err(err) => eprintln!("mentiond: switched-off typos not shown: {err}"),
+        }
+    }
     let Some(report) = matcher.variant_report(&name) else {
         eprintln!("mentiond: no brand or topic named `{name}` in the keywords");
         return Ok(ExitCode::from(2));

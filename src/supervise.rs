@@ -10,6 +10,10 @@
 //!   token, is logged with its name and reported as a [`TaskFailure`]: the daemon then
 //!   stops and exits 1, so the service manager restarts it.
 //!
+//! A task's stop token may be its own child of the daemon's: cancelling it ends that
+//! task alone, quietly, as a shutdown would (a reload stopping a source whose settings
+//! changed). [`Spawner`], a clone of the supervisor's spawning half, starts tasks later.
+//!
 //! Panics are caught at the task boundary (the task runs as its own tokio task), and a
 //! thread's end is noticed by a guard it drops when it ends or unwinds; no job is
 //! wrapped in `catch_unwind`, so a panic mid-transaction is never swallowed.
@@ -102,10 +106,21 @@ impl<E: fmt::Display> TaskEnd for Result<(), E> {
     }
 }
 
-/// Starts named tasks under a policy and collects the failures of critical ones.
+/// Starts named tasks under a policy and collects the failures of critical ones. It
+/// derefs to its [`Spawner`], so tasks are spawned on it directly.
 pub struct Supervisor {
-    failed: mpsc::UnboundedSender<TaskFailure>,
+    spawner: Spawner,
     failures: mpsc::UnboundedReceiver<TaskFailure>,
+}
+
+/// Spawns supervised tasks whose failures reach one [`Supervisor`]; cloned into a task
+/// that starts other tasks later (the reload starting a source or a delivery worker).
+///
+/// Each task has its own stop token: a child of the daemon's stop token ends one task
+/// (a source whose settings changed) without it counting as a failure or a restart.
+#[derive(Clone)]
+pub struct Spawner {
+    failed: mpsc::UnboundedSender<TaskFailure>,
 }
 
 impl Default for Supervisor {
@@ -114,13 +129,44 @@ impl Default for Supervisor {
     }
 }
 
+impl std::ops::Deref for Supervisor {
+    type Target = Spawner;
+
+    fn deref(&self) -> &Spawner {
+        &self.spawner
+    }
+}
+
 impl Supervisor {
     /// A supervisor with no tasks yet.
     pub fn new() -> Supervisor {
         let (failed, failures) = mpsc::unbounded_channel();
-        Supervisor { failed, failures }
+        Supervisor {
+            spawner: Spawner { failed },
+            failures,
+        }
     }
 
+    /// Waits for the next critical task to die; pending while none does.
+    pub async fn failure(&mut self) -> TaskFailure {
+        match self.failures.recv().await {
+            Some(failure) => failure,
+            // Unreachable while `self` holds a sender; never report a failure that was not.
+            None => std::future::pending().await,
+        }
+    }
+
+    /// The failures reported so far and not yet taken.
+    pub fn take_failures(&mut self) -> Vec<TaskFailure> {
+        let mut failures = Vec::new();
+        while let Ok(failure) = self.failures.try_recv() {
+            failures.push(failure);
+        }
+        failures
+    }
+}
+
+impl Spawner {
     /// Spawns a critical task on `group`. It may end quietly once `stop` is cancelled;
     /// a panic or an error at any time, or a return before `stop`, is a failure.
     pub fn spawn_critical<F>(
@@ -235,24 +281,6 @@ impl Supervisor {
                 failure: None,
             }
         })
-    }
-
-    /// Waits for the next critical task to die; pending while none does.
-    pub async fn failure(&mut self) -> TaskFailure {
-        match self.failures.recv().await {
-            Some(failure) => failure,
-            // Unreachable while `self` holds a sender; never report a failure that was not.
-            None => std::future::pending().await,
-        }
-    }
-
-    /// The failures reported so far and not yet taken.
-    pub fn take_failures(&mut self) -> Vec<TaskFailure> {
-        let mut failures = Vec::new();
-        while let Ok(failure) = self.failures.try_recv() {
-            failures.push(failure);
-        }
-        failures
     }
 }
 
@@ -514,6 +542,55 @@ mod tests {
         assert_eq!(source.await.unwrap().restarts, 0);
     }
 
+    #[tokio::test]
+    async fn a_restarting_task_stopped_by_its_own_token_ends_quietly_and_its_sibling_runs_on() {
+        let mut supervisor = Supervisor::new();
+        let group = TaskTracker::new();
+        let stop = CancellationToken::new();
+        let runs = Arc::new(Mutex::new(Vec::new()));
+        let spawn = |name: &'static str, own: CancellationToken| {
+            let runs = Arc::clone(&runs);
+            // Started through a clone, as the reload task does.
+            supervisor.spawner.clone().spawn_restarting(
+                &group,
+                name,
+                own.clone(),
+                POLICY,
+                move || {
+                    runs.lock().unwrap().push(name);
+                    let own = own.clone();
+                    async move { own.cancelled().await }
+                },
+            )
+        };
+        let (changed, unchanged) = (stop.child_token(), stop.child_token());
+        let changed_task = spawn("source:changed", changed.clone());
+        let unchanged_task = spawn("source:unchanged", unchanged.clone());
+        tokio::time::timeout(BOUND, async {
+            while runs.lock().unwrap().len() < 2 {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .unwrap();
+        changed.cancel();
+        let outcome = tokio::time::timeout(BOUND, changed_task)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((outcome.restarts, outcome.failure), (0, None));
+        assert!(!unchanged_task.is_finished(), "the sibling keeps running");
+        assert!(!unchanged.is_cancelled());
+        stop.cancel();
+        let outcome = tokio::time::timeout(BOUND, unchanged_task)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((outcome.restarts, outcome.failure), (0, None));
+        assert_eq!(supervisor.take_failures(), Vec::new());
+        assert_eq!(runs.lock().unwrap().len(), 2, "neither was started again");
+    }
+
     /// Every `.rs` file under `dir`, recursively.
     fn rust_files(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
         for entry in std::fs::read_dir(dir).unwrap() {
@@ -538,7 +615,10 @@ mod tests {
                 .unwrap()
                 .to_string_lossy()
                 .into_owned();
-            if matches!(name.as_str(), "app.rs" | "supervise.rs") || name.ends_with("tests.rs") {
+            if matches!(name.as_str(), "app.rs" | "supervise.rs")
+                || name.starts_with("app/")
+                || name.ends_with("tests.rs")
+            {
                 continue;
             }
             let text = std::fs::read_to_string(&file).unwrap();

@@ -334,18 +334,65 @@ pub struct DeliveryWorker {
     pub wake: Arc<Notify>,
     /// Stops the worker after its current attempt.
     pub cancel: CancellationToken,
-    /// Where alerts about this receiver failing go.
-    pub operators: Arc<OperatorReceivers>,
+    /// Every worker's wake-up, and where alerts about this receiver failing go.
+    pub wakers: Arc<Wakers>,
     /// Counts each attempt's outcome.
     pub metrics: Arc<Metrics>,
 }
 
-/// The receivers that hear about a failing receiver (those of the routes taking
-/// operator alerts), each with its worker's wake-up.
-#[derive(Default)]
-pub struct OperatorReceivers {
-    /// Receiver name and the `Notify` of its worker.
-    pub receivers: Vec<(ReceiverName, Arc<Notify>)>,
+/// The wake-up of each running delivery worker by receiver name, and the receivers
+/// that hear about a failing receiver (those of the routes taking operator alerts).
+/// The pipeline and the escalation loop wake every worker through it after enqueueing;
+/// a reload updates it as workers stop and start.
+#[derive(Debug, Default)]
+pub struct Wakers(std::sync::Mutex<WakerTable>);
+
+#[derive(Debug, Default)]
+struct WakerTable {
+    workers: std::collections::BTreeMap<ReceiverName, Arc<Notify>>,
+    operators: Vec<ReceiverName>,
+}
+
+impl Wakers {
+    /// Registers the wake-up of `receiver`'s worker, replacing an earlier one.
+    pub fn insert(&self, receiver: ReceiverName, wake: Arc<Notify>) {
+        self.table().workers.insert(receiver, wake);
+    }
+
+    /// Forgets `receiver`'s worker (it stopped).
+    pub fn remove(&self, receiver: &ReceiverName) {
+        self.table().workers.remove(receiver);
+    }
+
+    /// Sets the receivers that take operator alerts.
+    pub fn set_operators(&self, receivers: Vec<ReceiverName>) {
+        self.table().operators = receivers;
+    }
+
+    /// Wakes every running worker.
+    pub fn wake_all(&self) {
+        self.table()
+            .workers
+            .values()
+            .for_each(|wake| wake.notify_one());
+    }
+
+    /// The receivers taking operator alerts whose worker runs, with its wake-up.
+    pub fn operators(&self) -> Vec<(ReceiverName, Arc<Notify>)> {
+        let table = self.table();
+        table
+            .operators
+            .iter()
+            .filter_map(|name| Some((name.clone(), Arc::clone(table.workers.get(name)?))))
+            .collect()
+    }
+
+    fn table(&self) -> std::sync::MutexGuard<'_, WakerTable> {
+        // Every update is one map operation: a panic elsewhere cannot leave it half done.
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 impl DeliveryWorker {
@@ -518,11 +565,11 @@ impl DeliveryWorker {
                 // A dead alert means people were not told: tell the operators through
                 // the other receivers, except about an operator alert itself, so two
                 // failing receivers cannot page each other forever.
+                let operators = self.wakers.operators();
                 let operator_alerts: Vec<NewOperatorAlert> = if retry_at.is_none()
                     && delivery.kind != DeliveryKind::Operator
                 {
-                    self.operators
-                            .receivers
+                    operators
                             .iter()
                             .filter(|(name, _)| *name != receiver)
                             .map(|(name, _)| NewOperatorAlert {
@@ -536,9 +583,7 @@ impl DeliveryWorker {
                 } else {
                     Vec::new()
                 };
-                let told: Vec<Arc<Notify>> = self
-                    .operators
-                    .receivers
+                let told: Vec<Arc<Notify>> = operators
                     .iter()
                     .filter(|(name, _)| operator_alerts.iter().any(|a| &a.receiver == name))
                     .map(|(_, wake)| Arc::clone(wake))

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info};
 
+use super::Wakers;
 use crate::routing::Router;
 use crate::store::{StoreError, StoreHandle};
 
@@ -19,24 +19,25 @@ const PAGE: usize = 500;
 
 /// Checks for overdue hits every `every` and enqueues their escalations.
 pub struct EscalationLoop {
-    /// Routes with their SLA and `escalate_to`.
-    pub router: Arc<Router>,
+    /// The routes in force (with their SLA and `escalate_to`), read at each check so
+    /// a reload applies from the next one.
+    pub router: CurrentRouter,
     /// The store.
     pub store: StoreHandle,
     /// Delivery workers to wake when escalations were enqueued.
-    pub wakers: Vec<Arc<Notify>>,
+    pub wakers: Arc<Wakers>,
     /// Time between checks.
     pub every: Duration,
     /// Stops the loop between checks.
     pub cancel: CancellationToken,
 }
 
+/// Reads the router in force (the one of the current snapshot).
+pub type CurrentRouter = Arc<dyn Fn() -> Arc<Router> + Send + Sync>;
+
 impl EscalationLoop {
-    /// Runs until cancelled; returns at once when no route escalates.
+    /// Runs until cancelled; a check finds nothing to do while no route escalates.
     pub async fn run(self) {
-        if self.router.longest_sla().is_none() {
-            return;
-        }
         loop {
             tokio::select! {
                 _ = self.cancel.cancelled() => break,
@@ -46,7 +47,7 @@ impl EscalationLoop {
                 Ok(0) => {}
                 Ok(escalations) => {
                     info!(escalations, "open hits past their SLA escalated");
-                    self.wakers.iter().for_each(|wake| wake.notify_one());
+                    self.wakers.wake_all();
                 }
                 Err(err) => error!(error = %err, "escalation check failed"),
             }
@@ -67,10 +68,11 @@ impl EscalationLoop {
         now: DateTime<Utc>,
         between: Arc<dyn Fn() + Send + Sync>,
     ) -> Result<usize, StoreError> {
-        let Some(longest) = self.router.longest_sla() else {
+        // One router for the whole check, whatever a reload swaps meanwhile.
+        let router = (self.router)();
+        let Some(longest) = router.longest_sla() else {
             return Ok(0);
         };
-        let router = Arc::clone(&self.router);
         // Hits found more than a day before the longest SLA ran out are history, not
         // something to page anyone about after a long outage.
         let from = now - longest - chrono::Duration::days(1);
@@ -150,10 +152,11 @@ mod tests {
 
     /// An escalation loop over `router` and `store`, checked by hand.
     fn escalation_loop(router: &Arc<Router>, store: &StoreHandle) -> EscalationLoop {
+        let router = Arc::clone(router);
         EscalationLoop {
-            router: Arc::clone(router),
+            router: Arc::new(move || Arc::clone(&router)),
             store: store.clone(),
-            wakers: Vec::new(),
+            wakers: Arc::default(),
             every: Duration::from_secs(30),
             cancel: CancellationToken::new(),
         }
@@ -198,6 +201,29 @@ mod tests {
             .unwrap();
         assert_eq!(total, 1, "the acknowledged hit is not escalated");
         assert_eq!(hits[0].post.id, "p1");
+        drop(escalations);
+        drop(store);
+        thread.join().unwrap();
+    }
+
+    #[tokio::test]
+    async fn each_check_reads_the_routes_in_force_so_a_reload_adding_an_sla_escalates() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap();
+        let without_sla = Router::new(vec![route(0, &[])]);
+        record_hits(&mut store, &without_sla, &["p1".into()], t0);
+        let (store, thread) = StoreHandle::spawn(store);
+        let in_force = Arc::new(arc_swap::ArcSwap::from_pointee(without_sla));
+        let read = Arc::clone(&in_force);
+        let escalations = EscalationLoop {
+            router: Arc::new(move || read.load_full()),
+            ..escalation_loop(&Arc::new(Router::new(Vec::new())), &store)
+        };
+        let later = t0 + chrono::Duration::minutes(90);
+        assert_eq!(escalations.check(later).await.unwrap(), 0, "no SLA yet");
+        in_force.store(Arc::new(Router::new(vec![route(60, &["pager"])])));
+        assert_eq!(escalations.check(later).await.unwrap(), 1);
         drop(escalations);
         drop(store);
         thread.join().unwrap();

@@ -63,21 +63,41 @@ pub struct Config {
 /// the environment over the defaults), so a reload can name the sections that changed
 /// without keeping their text, which may hold secrets. A secret read from a
 /// `key_file` or from the variable a `key_env` names is not part of it.
+/// Each `[[sources]]` and `[[receivers]]` entry has a fingerprint of its own too, keyed
+/// by list and name, so a reload restarts only the entries that changed.
 #[derive(Clone, Default, PartialEq, Eq)]
-pub struct SectionDigests(BTreeMap<String, u64>);
+pub struct SectionDigests(BTreeMap<String, u64>, BTreeMap<(String, String), u64>);
 
 impl SectionDigests {
     fn of(sections: &serde_json::Map<String, serde_json::Value>) -> SectionDigests {
+        fn digest(value: &serde_json::Value) -> u64 {
+            let mut hasher = DefaultHasher::new();
+            value.to_string().hash(&mut hasher);
+            hasher.finish()
+        }
+        let entries = ["sources", "receivers"]
+            .into_iter()
+            .flat_map(|list| {
+                let entries = sections.get(list).and_then(serde_json::Value::as_array);
+                entries.into_iter().flatten().filter_map(move |entry| {
+                    let name = entry.get("name")?.as_str()?;
+                    Some(((list.to_string(), name.to_string()), digest(entry)))
+                })
+            })
+            .collect();
         SectionDigests(
             sections
                 .iter()
-                .map(|(key, value)| {
-                    let mut hasher = DefaultHasher::new();
-                    value.to_string().hash(&mut hasher);
-                    (key.clone(), hasher.finish())
-                })
+                .map(|(key, value)| (key.clone(), digest(value)))
                 .collect(),
+            entries,
         )
+    }
+
+    /// The fingerprint of the entry named `name` in list `list` (`sources`,
+    /// `receivers`), if there is one.
+    pub fn entry(&self, list: &str, name: &str) -> Option<u64> {
+        self.1.get(&(list.to_string(), name.to_string())).copied()
     }
 
     /// The sections other than `keywords` (the path of the watch list) that are set

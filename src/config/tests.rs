@@ -396,6 +396,14 @@ fn section_digests_name_what_changed_besides_the_keywords_path_and_never_print_v
         before.changed_besides_keywords(&after),
         ["poll", "receivers"]
     );
+    // Each receiver and source entry has its own fingerprint, under its name.
+    let (old_hook, new_hook) = (
+        before.entry("receivers", "hook"),
+        after.entry("receivers", "hook"),
+    );
+    assert!(old_hook.is_some() && new_hook.is_some() && old_hook != new_hook);
+    assert_eq!(after.entry("receivers", "nobody"), None);
+    assert_eq!(after.entry("sources", "hook"), None);
     let debug = format!("{after:?}");
     assert!(
         debug.contains("receivers") && !debug.contains("token-456"),

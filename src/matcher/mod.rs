@@ -521,6 +521,33 @@ impl Matcher {
             .collect()
     }
 
+    /// Switches off, before matching starts, the generated typos named by `(brand,
+    /// variant)` (the folded variant, as [`VariantReport`] names it): those an earlier
+    /// matcher found noisy stay off across reloads and restarts. Written variants and
+    /// names that are not a compiled typo are left alone; returns how many were
+    /// switched off. They are not reported again by [`Matcher::take_noisy`].
+    pub fn switch_off_typos<'a>(
+        &self,
+        variants: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> usize {
+        let wanted: std::collections::HashSet<(&str, &str)> = variants.into_iter().collect();
+        if wanted.is_empty() {
+            return 0;
+        }
+        let written = self.owners.len() as u32;
+        let mut switched = 0;
+        for id in self.owner_ids().filter(|&id| id >= written) {
+            let owner = self.owner(id);
+            let brand = self.entities[owner.entity as usize].name.as_str();
+            if wanted.contains(&(brand, owner.variant))
+                && !self.noisy[id as usize].swap(true, Ordering::Relaxed)
+            {
+                switched += 1;
+            }
+        }
+        switched
+    }
+
     /// Counts a hit's terms and switches off a generated typo that fires like a word.
     fn count(&self, entity: u32, terms: &[(u32, TermMatch)]) {
         let written = if terms.iter().any(|(_, term)| !term.generated) {

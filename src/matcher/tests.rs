@@ -417,6 +417,48 @@ fn a_generated_typo_that_fires_like_a_word_is_switched_off() {
 }
 
 #[test]
+fn typos_switched_off_before_matching_stay_off_and_written_variants_cannot_be() {
+    let rules = parse_keywords(
+        Path::new("k.toml"),
+        "[[brand]]\nname = \"Tesla\"\nterms = [\"Tesla\"]\nmisspellings = [\"Teslaa\"]\n",
+    )
+    .unwrap();
+    let (lookup, automaton) = (
+        Matcher::with_typos_looked_up(&rules).unwrap(),
+        Matcher::with_typos_in_automaton(&rules).unwrap(),
+    );
+    for matcher in [&lookup, &automaton] {
+        assert_eq!(names(&matcher.find("Telsa arızalı")), ["Tesla"]);
+        let switched = matcher.switch_off_typos([
+            ("Tesla", "telsa"),
+            // A written misspelling, another brand's name, and no variant at all.
+            ("Tesla", "teslaa"),
+            ("Other", "tesal"),
+            ("Tesla", "nothing"),
+        ]);
+        assert_eq!(switched, 1);
+        assert!(matcher.find("Telsa arızalı").is_empty());
+        assert_eq!(names(&matcher.find("Teslaa arızalı")), ["Tesla"]);
+        assert!(
+            matcher.take_noisy().is_empty(),
+            "known already: not reported again"
+        );
+        let report = matcher.variant_report("Tesla").unwrap();
+        assert!(
+            report
+                .iter()
+                .any(|v| v.variant == "telsa" && v.dropped == Some(NOISY))
+        );
+        assert!(
+            report
+                .iter()
+                .any(|v| v.source == "typo" && v.dropped.is_none()),
+            "the other typos stay on"
+        );
+    }
+}
+
+#[test]
 fn typos_are_off_for_short_terms_and_on_request() {
     let matcher = matcher();
     assert!(matcher.find("THX").is_empty());

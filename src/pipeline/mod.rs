@@ -16,14 +16,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 use tracing::{Instrument, error, info, info_span, warn};
 
+use crate::alerts::Wakers;
 use crate::metrics::Metrics;
 use crate::model::{Post, SourceName};
 use crate::routing::{GroupRef, HitKey, HitLabels, OwnReply, RoutedHit, Router};
 use crate::sentiment;
-use crate::store::{BatchOutcome, MatchedPost, NewBatch, Store, StoreError, StoreHandle};
+use crate::store::{
+    BatchOutcome, MatchedPost, NewBatch, NoisyVariant, Store, StoreError, StoreHandle,
+};
 use snapshot::SharedKeywords;
 
 /// One page from a source, with a channel to report when it is committed.
@@ -45,15 +48,13 @@ pub struct Batch {
 pub struct Pipeline {
     /// Pages from every poll loop; the pipeline ends when all senders are gone.
     pub batches: mpsc::Receiver<Batch>,
-    /// Everything compiled from the keywords; the current snapshot is taken once per
-    /// batch, so a reload applies from the next batch on.
+    /// Everything compiled from the keywords and routes; the current snapshot is taken
+    /// once per batch, so a reload applies from the next batch on.
     pub keywords: Arc<SharedKeywords>,
-    /// Routes hits to receivers.
-    pub router: Arc<Router>,
     /// The store.
     pub store: StoreHandle,
-    /// One per delivery worker, woken after deliveries were enqueued.
-    pub wakers: Vec<Arc<Notify>>,
+    /// The delivery workers, woken after deliveries were enqueued.
+    pub wakers: Arc<Wakers>,
     /// On a first run, posts older than this are stored but not alerted.
     pub backfill: Duration,
     /// Counts hits, noisy variants switched off, match and commit durations.
@@ -118,14 +119,36 @@ impl Pipeline {
             })
             .collect();
         self.metrics.observe_match(matching.elapsed());
-        for variant in keywords.matcher.take_noisy() {
-            self.metrics.noisy_variant_switched_off(&variant.brand);
-            warn!(
-                brand = %variant.brand,
-                variant = %variant.variant,
-                hits = variant.hits,
-                "generated typo switched off: it fires like a word of its own (list it under `misspellings` to keep it)"
-            );
+        let noisy: Vec<NoisyVariant> = keywords
+            .matcher
+            .take_noisy()
+            .into_iter()
+            .map(|variant| {
+                self.metrics.noisy_variant_switched_off(&variant.brand);
+                warn!(
+                    brand = %variant.brand,
+                    variant = %variant.variant,
+                    hits = variant.hits,
+                    "generated typo switched off: it fires like a word of its own (list it under `misspellings` to keep it)"
+                );
+                NoisyVariant {
+                    brand: variant.brand,
+                    variant: variant.variant,
+                    hits: variant.hits,
+                    switched_off_at: now,
+                }
+            })
+            .collect();
+        if !noisy.is_empty() {
+            // Kept so the next matcher (a reload, a restart) starts with them off.
+            let recorded = self
+                .store
+                .call(move |store| store.record_noisy(&noisy))
+                .await
+                .and_then(|result| result);
+            if let Err(err) = recorded {
+                error!(error = %err, "cannot record switched-off typos");
+            }
         }
         let alert_from = batch
             .backfilling
@@ -140,7 +163,7 @@ impl Pipeline {
             alert_from,
             now,
         };
-        let router = Arc::clone(&self.router);
+        let router = Arc::clone(&keywords.router);
         let committing = Instant::now();
         let result = self
             .store
@@ -171,7 +194,7 @@ impl Pipeline {
                     );
                 }
                 if stored.deliveries > 0 {
-                    self.wakers.iter().for_each(|wake| wake.notify_one());
+                    self.wakers.wake_all();
                 }
             }
             Err(err) => error!(error = %err, "batch not stored"),

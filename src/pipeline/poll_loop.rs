@@ -356,11 +356,11 @@ mod tests {
                 Pipeline {
                     batches: input,
                     keywords: Arc::new(SharedKeywords::new(
-                        KeywordSnapshot::new(KeywordRules::default()).unwrap(),
+                        KeywordSnapshot::new(KeywordRules::default(), Router::new(Vec::new()))
+                            .unwrap(),
                     )),
-                    router: Arc::new(Router::new(Vec::new())),
                     store: self.store.clone(),
-                    wakers: Vec::new(),
+                    wakers: Arc::default(),
                     backfill: Duration::from_secs(3600),
                     metrics: Default::default(),
                 }

@@ -1,8 +1,9 @@
-//! One immutable value holds everything compiled from `keywords.toml`: the rules (which
-//! the search sources build their queries from), the matcher (whose hits carry each
-//! brand's team, severity and competitor flag), and the brands' own handles. The
-//! daemon holds it behind one atomic swap, so a reload replaces all of it at once and
-//! a batch uses one snapshot from start to end.
+//! One immutable value holds everything compiled from `keywords.toml` and the routes:
+//! the rules (which the search sources build their queries from), the matcher (whose
+//! hits carry each brand's team, severity and competitor flag), the brands' own
+//! handles, and the router. The daemon holds it behind one atomic swap, so a reload
+//! replaces all of it at once and a batch uses one matcher and router pair from start
+//! to end.
 
 use std::sync::Arc;
 
@@ -10,9 +11,9 @@ use arc_swap::ArcSwap;
 
 use crate::keywords::KeywordRules;
 use crate::matcher::{Matcher, MatcherError};
-use crate::routing::OwnHandles;
+use crate::routing::{OwnHandles, Router};
 
-/// Everything compiled from one version of the keywords.
+/// Everything compiled from one version of the keywords and routes.
 #[derive(Debug)]
 pub struct KeywordSnapshot {
     /// The validated watch list.
@@ -21,15 +22,18 @@ pub struct KeywordSnapshot {
     pub matcher: Matcher,
     /// Replies from these handles acknowledge hits.
     pub own_handles: OwnHandles,
+    /// Routes hits to receivers; the escalation loop reads it too.
+    pub router: Arc<Router>,
 }
 
 impl KeywordSnapshot {
-    /// Compiles `rules`.
-    pub fn new(rules: KeywordRules) -> Result<KeywordSnapshot, MatcherError> {
+    /// Compiles `rules` beside `router`.
+    pub fn new(rules: KeywordRules, router: Router) -> Result<KeywordSnapshot, MatcherError> {
         Ok(KeywordSnapshot {
             matcher: Matcher::new(&rules)?,
             own_handles: OwnHandles::new(&rules),
             rules: Arc::new(rules),
+            router: Arc::new(router),
         })
     }
 }
@@ -61,6 +65,8 @@ mod tests {
     use super::*;
     use crate::keywords::parse_keywords;
     use crate::model::Post;
+    use crate::model::ReceiverName;
+    use crate::routing::tests::route;
 
     fn rules(term: &str) -> KeywordRules {
         let text = format!(
@@ -70,10 +76,13 @@ mod tests {
     }
 
     #[test]
-    fn a_swap_replaces_matcher_rules_and_handles_together() {
-        let shared = SharedKeywords::new(KeywordSnapshot::new(rules("Turkcell")).unwrap());
+    fn a_swap_replaces_matcher_rules_handles_and_router_together() {
+        let snapshot = |term, receiver: &str| {
+            KeywordSnapshot::new(rules(term), Router::new(vec![route(&[receiver])])).unwrap()
+        };
+        let shared = SharedKeywords::new(snapshot("Turkcell", "old"));
         let held = shared.current();
-        shared.replace(KeywordSnapshot::new(rules("Vodafone")).unwrap());
+        shared.replace(snapshot("Vodafone", "new"));
         let now = shared.current();
         let post = Post::from_json(r#"{"source":"s","id":"1","text":"Vodafone yok"}"#).unwrap();
         assert!(
@@ -96,6 +105,11 @@ mod tests {
             held.own_handles
                 .replies(&[reply], chrono::Utc::now())
                 .is_empty()
+        );
+        assert_eq!(now.router.operator_receivers(), [ReceiverName::from("new")]);
+        assert_eq!(
+            held.router.operator_receivers(),
+            [ReceiverName::from("old")]
         );
     }
 }

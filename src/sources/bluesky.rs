@@ -20,6 +20,7 @@ use super::api::{ApiClient, RateLimitHeaders, Reply, decode_items};
 use super::queries::{configured_or, phrase_terms};
 use super::streams::{StreamPage, StreamSource, Streams};
 use super::{SourceContext, SourceError, parse_http_url};
+use crate::keywords::KeywordRules;
 use crate::model::SourceName;
 use crate::model::{Author, Post};
 use crate::settings::{FieldError, parse_options, take_secret};
@@ -186,7 +187,8 @@ impl Bluesky {
         settings: BlueskySettings,
         context: &SourceContext,
     ) -> StreamSource<Bluesky> {
-        let queries = configured_or(&settings.queries, || phrase_terms(&context.keywords));
+        let explicit = settings.queries.clone();
+        let queries = move |rules: &KeywordRules| configured_or(&explicit, || phrase_terms(rules));
         let streams = Bluesky {
             name: name.clone(),
             settings,
@@ -194,7 +196,7 @@ impl Bluesky {
             session: None,
             followers: HashMap::new(),
         };
-        StreamSource::build(name, queries, streams)
+        StreamSource::following(name, &context.keywords, queries, streams)
     }
 
     fn xrpc(&self, method: &str) -> reqwest::Url {

@@ -15,6 +15,7 @@ use super::html::html_to_text;
 use super::queries::{configured_or, phrase_terms};
 use super::streams::{StreamPage, StreamSource, Streams};
 use super::{SourceContext, SourceError, parse_http_url};
+use crate::keywords::KeywordRules;
 use crate::model::SourceName;
 use crate::model::{Author, Post};
 use crate::settings::{FieldError, parse_options};
@@ -109,13 +110,14 @@ impl HackerNews {
         settings: HackerNewsSettings,
         context: &SourceContext,
     ) -> StreamSource<HackerNews> {
-        let queries = configured_or(&settings.queries, || phrase_terms(&context.keywords));
+        let explicit = settings.queries.clone();
+        let queries = move |rules: &KeywordRules| configured_or(&explicit, || phrase_terms(rules));
         let streams = HackerNews {
             name: name.clone(),
             settings,
             api: ApiClient::new(context, RateLimitHeaders::None),
         };
-        StreamSource::build(name, queries, streams)
+        StreamSource::following(name, &context.keywords, queries, streams)
     }
 
     fn to_post(&self, hit: Hit) -> Post {

@@ -20,6 +20,7 @@ use super::html::html_to_text;
 use super::queries::{configured_or, hashtags};
 use super::streams::{StreamPage, StreamSource, Streams};
 use super::{SourceContext, SourceError, parse_http_url};
+use crate::keywords::KeywordRules;
 use crate::model::SourceName;
 use crate::model::{Author, Post};
 use crate::settings::{FieldError, parse_options, take_secret};
@@ -156,11 +157,15 @@ impl Mastodon {
         settings: MastodonSettings,
         context: &SourceContext,
     ) -> StreamSource<Mastodon> {
-        let tags = configured_or(&settings.hashtags, || hashtags(&context.keywords));
-        let mut keys: Vec<String> = tags.iter().map(|tag| format!("tag:{tag}")).collect();
-        if settings.public {
-            keys.push(PUBLIC.to_string());
-        }
+        let (explicit, public) = (settings.hashtags.clone(), settings.public);
+        let keys = move |rules: &KeywordRules| {
+            let tags = configured_or(&explicit, || hashtags(rules));
+            let mut keys: Vec<String> = tags.iter().map(|tag| format!("tag:{tag}")).collect();
+            if public {
+                keys.push(PUBLIC.to_string());
+            }
+            keys
+        };
         let streams = Mastodon {
             name: name.clone(),
             settings,
@@ -168,7 +173,7 @@ impl Mastodon {
             uris: HashMap::new(),
             order: VecDeque::new(),
         };
-        StreamSource::build(name, keys, streams)
+        StreamSource::following(name, &context.keywords, keys, streams)
     }
 
     fn timeline_url(&self, key: &str) -> reqwest::Url {

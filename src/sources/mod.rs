@@ -349,9 +349,13 @@ pub struct SourceContext {
     pub http: reqwest::Client,
     /// Cap on a decoded response body.
     pub max_body_bytes: u64,
-    /// The watch list, from which sources build their search queries.
-    pub keywords: Arc<KeywordRules>,
+    /// The watch list in force, from which sources build their search queries at
+    /// each fetch (a reload swaps it).
+    pub keywords: SharedRules,
 }
+
+/// The watch list in force, swapped whole by a reload.
+pub type SharedRules = Arc<arc_swap::ArcSwap<KeywordRules>>;
 
 /// Validates an `http(s)` URL option, naming `key` on error.
 pub fn parse_http_url(key: &str, url: &str) -> Result<reqwest::Url, FieldError> {

@@ -22,6 +22,7 @@ use super::api::{ApiClient, RateLimitHeaders, decode_items};
 use super::queries::{configured_or, phrase_terms};
 use super::streams::{SeenSet, StreamPage, StreamSource, Streams};
 use super::{SourceContext, SourceError, parse_http_url};
+use crate::keywords::KeywordRules;
 use crate::model::SourceName;
 use crate::model::{Author, Post};
 use crate::settings::{FieldError, parse_options, take_secret};
@@ -213,23 +214,26 @@ impl Reddit {
         settings: RedditSettings,
         context: &SourceContext,
     ) -> StreamSource<Reddit> {
-        let queries = configured_or(&settings.queries, || phrase_terms(&context.keywords));
-        let searches = queries
-            .iter()
-            .filter(|_| settings.search)
-            .map(|query| format!("search:{query}"));
-        let listings = settings
-            .subreddits
-            .iter()
-            .flat_map(|sub| [format!("new:{sub}"), format!("comments:{sub}")]);
-        let keys = searches.chain(listings).collect();
+        let (explicit, search) = (settings.queries.clone(), settings.search);
+        let subreddits = settings.subreddits.clone();
+        let keys = move |rules: &KeywordRules| {
+            let queries = configured_or(&explicit, || phrase_terms(rules));
+            let searches = queries
+                .iter()
+                .filter(|_| search)
+                .map(|query| format!("search:{query}"));
+            let listings = subreddits
+                .iter()
+                .flat_map(|sub| [format!("new:{sub}"), format!("comments:{sub}")]);
+            searches.chain(listings).collect()
+        };
         let streams = Reddit {
             name: name.clone(),
             settings,
             api: ApiClient::new(context, RateLimitHeaders::Reddit),
             token: None,
         };
-        StreamSource::build(name, keys, streams)
+        StreamSource::following(name, &context.keywords, keys, streams)
     }
 
     /// A valid access token, asking for a new one when none is held or it is about

@@ -9,6 +9,7 @@
 //! polled for a while (RSS `ttl`) rests alone; the others keep the source's schedule.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -16,8 +17,9 @@ use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
-use super::{Page, Source, SourceError, StreamFailures};
+use super::{Page, SharedRules, Source, SourceError, StreamFailures};
 use crate::escape;
+use crate::keywords::KeywordRules;
 use crate::model::Post;
 use crate::model::SourceName;
 
@@ -59,6 +61,8 @@ pub trait Streams: Send + Sync {
 pub struct StreamSource<T> {
     name: SourceName,
     keys: Vec<String>,
+    /// Derives the keys from the watch list in force, when they follow it.
+    following: Option<Following>,
     streams: T,
     /// Streams whose last page said `more`; empty means "ask every stream".
     continuing: HashSet<String>,
@@ -77,11 +81,33 @@ impl<T: Streams> StreamSource<T> {
         StreamSource {
             name,
             keys,
+            following: None,
             streams,
             continuing: HashSet::new(),
             resting: HashMap::new(),
             schedules: HashMap::new(),
             failures: None,
+        }
+    }
+
+    /// The source `name` polling `streams` under the keys `keys_of` derives from the
+    /// watch list in `rules`, derived again at the first fetch after a reload swapped
+    /// it, so the search queries follow the keywords without a restart.
+    pub fn following(
+        name: SourceName,
+        rules: &SharedRules,
+        keys_of: impl Fn(&KeywordRules) -> Vec<String> + Send + Sync + 'static,
+        streams: T,
+    ) -> StreamSource<T> {
+        let seen = rules.load_full();
+        let keys = keys_of(&seen);
+        StreamSource {
+            following: Some(Following {
+                rules: Arc::clone(rules),
+                seen,
+                keys_of: Box::new(keys_of),
+            }),
+            ..StreamSource::build(name, keys, streams)
         }
     }
 
@@ -107,6 +133,7 @@ impl<T: Streams> Source for StreamSource<T> {
     }
 
     async fn fetch(&mut self, cursor: Option<&str>) -> Result<Page, SourceError> {
+        self.follow_rules();
         let name = self.name.clone();
         let mut states: BTreeMap<String, serde_json::Value> = match cursor {
             None => BTreeMap::new(),
@@ -197,7 +224,38 @@ impl<T: Streams> Source for StreamSource<T> {
     }
 }
 
+/// Where a [`StreamSource`] following the watch list reads it.
+struct Following {
+    rules: SharedRules,
+    /// The rules the keys were last derived from.
+    seen: Arc<KeywordRules>,
+    keys_of: KeysOf,
+}
+
+/// Derives a source's stream keys from a watch list.
+type KeysOf = Box<dyn Fn(&KeywordRules) -> Vec<String> + Send + Sync>;
+
 impl<T> StreamSource<T> {
+    /// Derives the keys again when a reload swapped the watch list since the last
+    /// fetch. A key no longer derived stops being polled; its state stays in the cursor
+    /// and is used again if the key comes back.
+    fn follow_rules(&mut self) {
+        let Some(following) = &mut self.following else {
+            return;
+        };
+        let current = following.rules.load_full();
+        if Arc::ptr_eq(&current, &following.seen) {
+            return;
+        }
+        let keys = (following.keys_of)(&current);
+        following.seen = current;
+        if keys != self.keys {
+            info!(source = %self.name, streams = keys.len(), "streams rebuilt from the reloaded keywords");
+            self.continuing.retain(|key| keys.contains(key));
+            self.keys = keys;
+        }
+    }
+
     /// Rests stream `key` for `rest` (its server's own schedule) or returns it to the
     /// source's; a change of schedule is logged once.
     fn schedule(&mut self, key: &str, rest: Option<Duration>) {

@@ -23,6 +23,7 @@ use super::html::decode_entities;
 use super::queries::{all_clauses, configured_or, or_queries};
 use super::streams::{StreamPage, StreamSource, Streams};
 use super::{SourceContext, SourceError, parse_http_url};
+use crate::keywords::KeywordRules;
 use crate::model::SourceName;
 use crate::model::{Author, Post};
 use crate::settings::{FieldError, parse_options, take_secret};
@@ -181,15 +182,18 @@ impl X {
         settings: XSettings,
         context: &SourceContext,
     ) -> StreamSource<X> {
-        let queries = configured_or(&settings.queries, || {
-            or_queries(&all_clauses(&context.keywords), "", MAX_QUERY_CHARS)
-        });
+        let explicit = settings.queries.clone();
+        let queries = move |rules: &KeywordRules| {
+            configured_or(&explicit, || {
+                or_queries(&all_clauses(rules), "", MAX_QUERY_CHARS)
+            })
+        };
         let streams = X {
             name: name.clone(),
             settings,
             api: ApiClient::new(context, RateLimitHeaders::XApi),
         };
-        StreamSource::build(name, queries, streams)
+        StreamSource::following(name, &context.keywords, queries, streams)
     }
 
     fn to_posts(&self, response: SearchResponse) -> Vec<Post> {

@@ -5,6 +5,7 @@
 
 mod gauges;
 mod health;
+mod noisy;
 mod outbox;
 mod posts;
 mod replies;
@@ -25,6 +26,7 @@ use tokio::sync::oneshot;
 
 pub use gauges::{HitCounts, OutboxDepth};
 pub use health::{PollOutcome, SourceHealth};
+pub use noisy::NoisyVariant;
 pub use outbox::{
     AlertHit, Delivery, DeliveryKind, DeliveryRow, DeliveryStatus, DisabledReceiver, FailedAttempt,
     NewOperatorAlert,

@@ -136,6 +136,16 @@ ALTER TABLE hits ADD COLUMN sentiment TEXT;
     r#"
 CREATE INDEX hits_escalated_open ON hits (escalated_at) WHERE acked_at IS NULL AND escalated_at IS NOT NULL;
 "#,
+    // 9: generated typos switched off as noisy stay off across reloads and restarts.
+    r#"
+CREATE TABLE noisy_variants (
+    brand           TEXT NOT NULL,
+    variant         TEXT NOT NULL,
+    hits            INTEGER NOT NULL,
+    switched_off_at TEXT NOT NULL,
+    PRIMARY KEY (brand, variant)
+);
+"#,
 ];
 
 /// The schema version this build writes.

@@ -1,6 +1,7 @@
 //! The store's two time formats, each written by exactly one function, with their
 //! parsers. Times of posts and hits (`posts.created_at`, `posts.fetched_at`,
-//! `hits.detected_at`, `hits.acked_at`, `hits.escalated_at`, `cursors.updated_at`) are
+//! `hits.detected_at`, `hits.acked_at`, `hits.escalated_at`, `cursors.updated_at`,
+//! `noisy_variants.switched_off_at`) are
 //! RFC 3339 text from [`timestamp`]; scheduling columns (the `deliveries` times,
 //! `source_health`, `source_polls.at`, `receiver_state.disabled_at`) are Unix
 //! milliseconds from [`unix_millis`], so SQL compares and adds them as numbers.

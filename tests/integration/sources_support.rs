@@ -34,7 +34,7 @@ pub fn context() -> SourceContext {
     SourceContext {
         http: mentiond::http::client("mentiond-test/0", Duration::from_secs(5), true).unwrap(),
         max_body_bytes: MAX_BODY,
-        keywords: Arc::new(keywords()),
+        keywords: Arc::new(arc_swap::ArcSwap::from_pointee(keywords())),
     }
 }
 
@@ -110,11 +110,10 @@ impl Harness {
             Pipeline {
                 batches: input,
                 keywords: Arc::new(SharedKeywords::new(
-                    KeywordSnapshot::new(keywords()).unwrap(),
+                    KeywordSnapshot::new(keywords(), router).unwrap(),
                 )),
-                router: Arc::new(router),
                 store: store.clone(),
-                wakers: Vec::new(),
+                wakers: Arc::default(),
                 backfill,
                 metrics: Default::default(),
             }

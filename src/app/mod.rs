@@ -1,0 +1,264 @@
+//! Builds every stage from a validated [`Config`], runs each as a supervised task
+//! ([`crate::supervise`]), and owns the shutdown order: stop polling → drain the
+//! pipeline (the batch in flight is committed) → let each delivery worker finish its
+//! current send → close the store. A dead critical task stops the daemon the same way
+//! and makes [`run`] fail. SIGHUP reloads the configuration (`reload`): keywords,
+//! routes, receivers and sources swap without a restart.
+
+mod reload;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use arc_swap::ArcSwap;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{error, info, warn};
+
+use crate::alerts::responsibility::EscalationLoop;
+use crate::alerts::{self, Notifier, Wakers};
+use crate::api;
+use crate::config::Config;
+use crate::http;
+use crate::metrics::Metrics;
+use crate::pipeline::Pipeline;
+use crate::pipeline::snapshot::SharedKeywords;
+use crate::shutdown::ReloadSignals;
+use crate::sources::{SharedRules, Source, SourceContext};
+use crate::store::{Store, StoreHandle};
+use crate::supervise::{RestartPolicy, Spawner, Supervisor, TaskFailures};
+
+/// Time between two checks for hits past their SLA.
+const ESCALATION_CHECK: Duration = Duration::from_secs(30);
+
+/// Pages that may wait for the pipeline before pollers feel backpressure.
+const PIPELINE_QUEUE: usize = 16;
+
+/// A source loop that ran this long before dying starts its restart backoff afresh.
+const SOURCE_HEALTHY_AFTER: Duration = Duration::from_secs(300);
+
+/// After a critical task died, the longest the ordered stop may take before [`run`]
+/// fails anyway (a live process that does nothing is what supervision prevents).
+const FAILURE_GRACE: Duration = Duration::from_secs(30);
+
+/// Parts added to those built from the configuration: the seam through which tests
+/// inject faults and an embedding program adds sources or receivers of its own.
+#[derive(Default)]
+pub struct Extras {
+    /// Sources polled beside the configured ones (names must be unique: a name keys
+    /// its cursor).
+    pub sources: Vec<ExtraSource>,
+    /// Notifiers that take the place of the configured receiver of the same name (so
+    /// routes reach them), or are added when no receiver has that name.
+    pub notifiers: Vec<Arc<dyn Notifier>>,
+}
+
+/// A source added through [`Extras`].
+pub struct ExtraSource {
+    /// Time between polls.
+    pub interval: Duration,
+    /// Builds the source; called again each time its poll loop is restarted.
+    pub make: Box<dyn Fn() -> Box<dyn Source> + Send + Sync>,
+}
+
+/// Runs the daemon until `shutdown` is cancelled, then stops in order. Fails when a
+/// critical task (pipeline, store thread, delivery worker, escalation loop, API,
+/// reload) dies.
+pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
+    run_with(config, shutdown, Extras::default()).await
+}
+
+/// [`run`] with [`Extras`] added to what the configuration builds.
+pub async fn run_with(
+    config: Config,
+    shutdown: CancellationToken,
+    extras: Extras,
+) -> anyhow::Result<()> {
+    // Held until the daemon returns: a second `run` on this database is refused.
+    let _lock = Store::lock_exclusive(&config.storage_path)
+        .with_context(|| format!("opening database {}", config.storage_path.display()))?;
+    let mut supervisor = Supervisor::new();
+    // Cancelled by the caller's shutdown or by a dead critical task.
+    let stop = shutdown.child_token();
+    let store = Store::open(&config.storage_path)
+        .with_context(|| format!("opening database {}", config.storage_path.display()))?;
+    let (store, writer) = StoreHandle::new(store);
+    let store_stop = CancellationToken::new();
+    let store_task = TaskTracker::new();
+    supervisor
+        .spawn_critical_thread(&store_task, "store", store_stop.clone(), move || {
+            writer.run()
+        })
+        .context("spawning the store thread")?;
+    store_task.close();
+    let noisy = reload::noisy_variants(&store).await;
+    let keywords = Arc::new(SharedKeywords::new(reload::compile(&config, &noisy)?));
+    let source_http = http::client(&config.poll.user_agent, config.poll.request_timeout, true)
+        .context("building HTTP client")?;
+    let alert_http = http::client(&config.poll.user_agent, config.delivery.timeout, false)
+        .context("building HTTP client")?;
+
+    let deliveries_stop = CancellationToken::new();
+    let delivery_tasks = TaskTracker::new();
+    let poll_tasks = TaskTracker::new();
+    let (batches, pipeline_input) = mpsc::channel(PIPELINE_QUEUE);
+    let wakers = Arc::new(Wakers::default());
+    let metrics = Arc::new(Metrics::new());
+    let inventory = Arc::new(api::Inventory::default());
+    let rules: SharedRules = Arc::new(ArcSwap::new(Arc::clone(&keywords.current().rules)));
+    let mut running = reload::Running::new(
+        reload::Parts {
+            spawner: Spawner::clone(&supervisor),
+            store: store.clone(),
+            keywords: Arc::clone(&keywords),
+            rules: Arc::clone(&rules),
+            wakers: Arc::clone(&wakers),
+            metrics: Arc::clone(&metrics),
+            inventory: Arc::clone(&inventory),
+            delivery_tasks: delivery_tasks.clone(),
+            deliveries_stop: deliveries_stop.clone(),
+            alert_http: alert_http.clone(),
+            poll_tasks: poll_tasks.clone(),
+            stop: stop.clone(),
+            batches,
+            context: SourceContext {
+                http: source_http,
+                max_body_bytes: config.poll.max_body_bytes,
+                keywords: rules,
+            },
+            restart: RestartPolicy {
+                backoff: config.poll.backoff,
+                healthy_after: SOURCE_HEALTHY_AFTER,
+            },
+        },
+        &config,
+    );
+
+    let mut notifiers = alerts::build(&config.receivers, &alert_http, config.delivery.timeout)
+        .context("building receivers")?;
+    for extra in extras.notifiers {
+        notifiers.retain(|notifier| notifier.name() != extra.name());
+        running.extra_receivers.insert(extra.name().clone());
+        notifiers.push(extra);
+    }
+    wakers.set_operators(keywords.current().router.operator_receivers());
+    for notifier in notifiers {
+        let digest = match running.extra_receivers.contains(notifier.name()) {
+            true => None,
+            false => config.sections.entry("receivers", notifier.name().as_str()),
+        };
+        running.start_worker(notifier, digest);
+    }
+
+    let pipeline_task = TaskTracker::new();
+    supervisor.spawn_critical(
+        &pipeline_task,
+        "pipeline",
+        stop.clone(),
+        Pipeline {
+            batches: pipeline_input,
+            keywords: Arc::clone(&keywords),
+            store: store.clone(),
+            wakers: Arc::clone(&wakers),
+            backfill: config.poll.backfill,
+            metrics: Arc::clone(&metrics),
+        }
+        .run(),
+    );
+    pipeline_task.close();
+    // Runs even without an SLA: a reload may add one; each check reads the routes in force.
+    let current = Arc::clone(&keywords);
+    supervisor.spawn_critical(
+        &delivery_tasks,
+        "escalation",
+        deliveries_stop.clone(),
+        EscalationLoop {
+            router: Arc::new(move || Arc::clone(&current.current().router)),
+            store: store.clone(),
+            wakers,
+            every: ESCALATION_CHECK,
+            cancel: deliveries_stop.clone(),
+        }
+        .run(),
+    );
+    delivery_tasks.close();
+
+    if let Some(settings) = &config.api {
+        let listener = tokio::net::TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("binding the API to {}", settings.listen))?;
+        info!(address = %listener.local_addr()?, "api listening");
+        if !settings.listen.ip().is_loopback() {
+            warn!(address = %settings.listen, "api listens beyond loopback; put a TLS reverse proxy in front");
+        }
+        supervisor.spawn_critical(
+            &poll_tasks,
+            "api",
+            stop.clone(),
+            api::serve(
+                listener,
+                settings.clone(),
+                store.clone(),
+                api::Observed { metrics, inventory },
+                stop.clone(),
+            ),
+        );
+    }
+    running.start_configured_sources(&config);
+    for source in extras.sources {
+        running.start_source(source, None);
+    }
+    // Installed before readiness is reported: from then on SIGHUP never ends the daemon.
+    let reload_signals = ReloadSignals::install().context("installing the SIGHUP handler")?;
+    supervisor.spawn_critical(
+        &poll_tasks,
+        "reload",
+        stop.clone(),
+        reload::reload_on_signal(reload_signals, config.file.clone(), running),
+    );
+    poll_tasks.close();
+    info!(
+        sources = config.sources.len(),
+        receivers = config.receivers.len(),
+        brands = config.keywords.brands.len(),
+        database = %config.storage_path.display(),
+        "mentiond ready"
+    );
+
+    let first = tokio::select! {
+        _ = stop.cancelled() => None,
+        failure = supervisor.failure() => Some(failure),
+    };
+    stop.cancel();
+    let stopped = async {
+        poll_tasks.wait().await;
+        pipeline_task.wait().await;
+        deliveries_stop.cancel();
+        delivery_tasks.wait().await;
+        store_stop.cancel();
+        drop(store);
+        store_task.wait().await;
+    };
+    if first.is_some() {
+        if tokio::time::timeout(FAILURE_GRACE, stopped).await.is_err() {
+            error!(
+                grace_secs = FAILURE_GRACE.as_secs(),
+                "tasks still running after a task died"
+            );
+        }
+    } else {
+        stopped.await;
+    }
+    // Tasks may also die while stopping (a panic while draining).
+    let failures: Vec<_> = first
+        .into_iter()
+        .chain(supervisor.take_failures())
+        .collect();
+    if !failures.is_empty() {
+        return Err(TaskFailures(failures).into());
+    }
+    info!("mentiond stopped");
+    Ok(())
+}
