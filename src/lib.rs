@@ -12,6 +12,7 @@ pub mod backoff;
 pub mod escape;
 pub mod http;
 pub mod model;
+pub mod service;
 pub mod settings;
 pub mod shutdown;
 pub mod telemetry;

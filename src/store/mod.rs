@@ -4,6 +4,7 @@
 //! CLI commands open their own [`Store`] directly.
 
 mod health;
+mod heartbeat;
 mod outbox;
 mod posts;
 mod replies;
@@ -23,6 +24,7 @@ use crate::model::{DeliveryId, HitId, ReceiverName, SourceName};
 use tokio::sync::oneshot;
 
 pub use health::{PollOutcome, SourceHealth};
+pub use heartbeat::{DaemonInfo, Heartbeat, MISSED_BEATS};
 pub use outbox::{
     AlertHit, Delivery, DeliveryKind, DeliveryRow, DeliveryStatus, DisabledReceiver, FailedAttempt,
     NewOperatorAlert,

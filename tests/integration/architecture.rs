@@ -13,6 +13,7 @@ const LAYERS: &[&[&str]] = &[
         "escape",
         "http",
         "model",
+        "service",
         "settings",
         "shutdown",
         "telemetry",
