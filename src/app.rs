@@ -2,7 +2,10 @@
 //! ([`crate::supervise`]), and owns the shutdown order: stop polling → drain the
 //! pipeline (the batch in flight is committed) → let each delivery worker finish its
 //! current send → close the store. A dead critical task stops the daemon the same way
-//! and makes [`run`] fail. SIGHUP reloads the keywords (`reload_on_signal`).
+//! and makes [`run`] fail. SIGHUP reloads the keywords (`reload_on_signal`). The
+//! service manager hears `READY=1`, `RELOADING=1`, `STOPPING=1`, `STATUS=` and, while
+//! the daemon makes progress, `WATCHDOG=1` ([`crate::service`]); a heartbeat row tells
+//! `mentiond status` that the daemon runs.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -24,9 +27,10 @@ use crate::pipeline::Pipeline;
 use crate::pipeline::poll_loop::PollLoop;
 use crate::pipeline::snapshot::{KeywordSnapshot, SharedKeywords};
 use crate::routing::Router;
+use crate::service::{Pulses, ServiceManager, Watchdog};
 use crate::shutdown::ReloadSignals;
 use crate::sources::{self, Source, SourceContext};
-use crate::store::{Store, StoreHandle};
+use crate::store::{DaemonInfo, SourceHealth, Store, StoreHandle};
 use crate::supervise::{RestartPolicy, Supervisor, TaskFailures};
 
 /// Time between two checks for hits past their SLA.
@@ -37,6 +41,12 @@ const PIPELINE_QUEUE: usize = 16;
 
 /// A source loop that ran this long before dying starts its restart backoff afresh.
 const SOURCE_HEALTHY_AFTER: Duration = Duration::from_secs(300);
+
+/// Time between two heartbeats (and watchdog probes, when `WatchdogSec=` is longer).
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(10);
+
+/// Time between two `STATUS=` lines to the service manager.
+const STATUS_EVERY: Duration = Duration::from_secs(30);
 
 /// After a critical task died, the longest the ordered stop may take before [`run`]
 /// fails anyway (a live process that does nothing is what supervision prevents).
@@ -52,6 +62,8 @@ pub struct Extras {
     /// Notifiers that take the place of the configured receiver of the same name (so
     /// routes reach them), or are added when no receiver has that name.
     pub notifiers: Vec<Arc<dyn Notifier>>,
+    /// The service manager to notify instead of the one `NOTIFY_SOCKET` names.
+    pub service: Option<ServiceManager>,
 }
 
 /// A source added through [`Extras`].
@@ -83,6 +95,8 @@ pub async fn run_with(
     let stop = shutdown.child_token();
     let store = Store::open(&config.storage_path)
         .with_context(|| format!("opening database {}", config.storage_path.display()))?;
+    let service = Arc::new(extras.service.unwrap_or_else(ServiceManager::from_env));
+    let pulses = Pulses::new(service.watchdog_period());
     let (store, writer) = StoreHandle::new(store);
     let store_stop = CancellationToken::new();
     let store_task = TaskTracker::new();
@@ -92,6 +106,20 @@ pub async fn run_with(
         })
         .context("spawning the store thread")?;
     store_task.close();
+    let daemon = DaemonInfo {
+        pid: std::process::id(),
+        host: std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|name| name.trim().to_string())
+            .unwrap_or_default(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        every: HEARTBEAT_EVERY,
+    };
+    let pid = daemon.pid;
+    store
+        .call(move |store| store.start_heartbeat(&daemon, chrono::Utc::now()))
+        .await
+        .and_then(|written| written)
+        .context("writing the heartbeat")?;
     let keywords = Arc::new(SharedKeywords::new(KeywordSnapshot::new(
         config.keywords.clone(),
     )?));
@@ -135,6 +163,7 @@ pub async fn run_with(
             .collect(),
     });
     for (notifier, wake) in notifiers.into_iter().zip(wakers.iter().cloned()) {
+        let pulse = pulses.pulse(format!("delivery:{}", notifier.name()));
         supervisor.spawn_critical(
             &delivery_tasks,
             format!("delivery:{}", notifier.name()),
@@ -146,6 +175,7 @@ pub async fn run_with(
                 wake,
                 cancel: deliveries_stop.clone(),
                 operators: Arc::clone(&operators),
+                pulse,
             }
             .run(),
         );
@@ -164,6 +194,7 @@ pub async fn run_with(
             store: store.clone(),
             wakers: wakers.clone(),
             backfill: config.poll.backfill,
+            pulse: pulses.pulse("pipeline"),
         }
         .run(),
     );
@@ -218,8 +249,10 @@ pub async fn run_with(
             make: Box::new(move || sources::build(&settings, &context)),
         }
     });
+    let mut source_names = Vec::new();
     for ExtraSource { interval, make } in configured.chain(extras.sources) {
         let mut first = Some(make());
+        source_names.extend(first.as_ref().map(|source| source.name().clone()));
         let name = format!(
             "source:{}",
             first.as_ref().map_or("", |source| source.name().as_str())
@@ -252,10 +285,9 @@ pub async fn run_with(
             Arc::clone(&keywords),
             config.sections.clone(),
             stop.clone(),
+            Arc::clone(&service),
         ),
     );
-    poll_tasks.close();
-    drop(batches);
     info!(
         sources = config.sources.len(),
         receivers = config.receivers.len(),
@@ -263,17 +295,75 @@ pub async fn run_with(
         database = %config.storage_path.display(),
         "mentiond ready"
     );
+    service.ready();
+    // Started after READY=1, so the manager never hears a ping before it.
+    let (probe_store, status_store) = (store.clone(), store.clone());
+    let source_names = Arc::new(source_names);
+    supervisor.spawn_critical(
+        &poll_tasks,
+        "watchdog",
+        stop.clone(),
+        Watchdog {
+            manager: Arc::clone(&service),
+            pulses,
+            probe_every: HEARTBEAT_EVERY,
+            status_every: STATUS_EVERY,
+            // The heartbeat is written on the store thread: an answer proves it works.
+            probe: move || {
+                let store = probe_store.clone();
+                async move {
+                    let beat = store.call(move |store| store.beat(pid, chrono::Utc::now()));
+                    match beat.await {
+                        Ok(Ok(())) => true,
+                        Ok(Err(err)) => {
+                            warn!(error = %err, "cannot write the heartbeat");
+                            false
+                        }
+                        Err(_) => false,
+                    }
+                }
+            },
+            status: move || {
+                let (store, names) = (status_store.clone(), Arc::clone(&source_names));
+                async move {
+                    let now = chrono::Utc::now();
+                    let counts = store.call(move |store| {
+                        let health = store.source_health(now)?;
+                        let open = store.open_hit_count()?;
+                        let pending = store.pending_delivery_count()?;
+                        Ok::<_, crate::store::StoreError>((health, open, pending))
+                    });
+                    match counts.await {
+                        Ok(Ok((health, open, pending))) => {
+                            Some(status_line(&names, &health, open, pending))
+                        }
+                        _ => None,
+                    }
+                }
+            },
+            stop: stop.clone(),
+        }
+        .run(),
+    );
+    poll_tasks.close();
+    drop(batches);
 
     let first = tokio::select! {
         _ = stop.cancelled() => None,
         failure = supervisor.failure() => Some(failure),
     };
     stop.cancel();
+    service.stopping();
     let stopped = async {
         poll_tasks.wait().await;
         pipeline_task.wait().await;
         deliveries_stop.cancel();
         delivery_tasks.wait().await;
+        // Marked stopped only once nothing else writes; a dead store thread leaves the
+        // row to go stale, which `mentiond status` reads the same way.
+        let _ = store
+            .call(move |store| store.stop_heartbeat(pid, chrono::Utc::now()))
+            .await;
         store_stop.cancel();
         drop(store);
         store_task.wait().await;
@@ -312,6 +402,7 @@ async fn reload_on_signal(
     keywords: Arc<SharedKeywords>,
     running: SectionDigests,
     stop: CancellationToken,
+    service: Arc<ServiceManager>,
 ) -> anyhow::Result<()> {
     loop {
         tokio::select! {
@@ -321,6 +412,7 @@ async fn reload_on_signal(
             },
         }
         info!(signal = "SIGHUP", "reloading keywords");
+        service.reloading();
         let path = file.clone();
         // Loading reads files and compiles the matcher: seconds for a large watch list.
         let loaded = tokio::task::spawn_blocking(move || {
@@ -355,5 +447,32 @@ async fn reload_on_signal(
                 error!("reload refused, the running keywords stay");
             }
         }
+        service.reloaded();
     }
+}
+
+/// The one-line summary the service manager shows (`systemctl status`), e.g.
+/// `3 sources ok, 1 failing; 12 open hits; 4 deliveries pending`.
+fn status_line(
+    sources: &[crate::model::SourceName],
+    health: &[SourceHealth],
+    open_hits: u64,
+    pending: u64,
+) -> String {
+    let (mut ok, mut failing, mut unpolled) = (0, 0, 0);
+    for name in sources {
+        match health.iter().find(|h| &h.source == name) {
+            Some(h) if h.failures == 0 => ok += 1,
+            Some(_) => failing += 1,
+            None => unpolled += 1,
+        }
+    }
+    let waiting = if unpolled > 0 {
+        format!(", {unpolled} not polled yet")
+    } else {
+        String::new()
+    };
+    format!(
+        "{ok} sources ok, {failing} failing{waiting}; {open_hits} open hits; {pending} deliveries pending"
+    )
 }

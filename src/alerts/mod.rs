@@ -27,6 +27,7 @@ use tracing::{Instrument, error, info, info_span, warn};
 use crate::backoff::Backoff;
 use crate::escape;
 use crate::model::ReceiverName;
+use crate::service::Pulse;
 use crate::settings::{DurationSetting, FieldError, kind_registry};
 use crate::store::{
     Delivery, DeliveryKind, FailedAttempt, NewOperatorAlert, StoreError, StoreHandle, unix_millis,
@@ -335,6 +336,9 @@ pub struct DeliveryWorker {
     pub cancel: CancellationToken,
     /// Where alerts about this receiver failing go.
     pub operators: Arc<OperatorReceivers>,
+    /// The watchdog's liveness stamp: beats on every turn and while idle or paused;
+    /// an attempt is bounded by `settings.timeout`.
+    pub pulse: Pulse,
 }
 
 /// The receivers that hear about a failing receiver (those of the routes taking
@@ -351,6 +355,7 @@ impl DeliveryWorker {
         let receiver = self.notifier.name().clone();
         let mut breaker = Breaker::default();
         while !self.cancel.is_cancelled() {
+            self.pulse.beat();
             let name = receiver.clone();
             let now = unix_millis(Utc::now());
             let due = self
@@ -386,6 +391,7 @@ impl DeliveryWorker {
                 if self.cancel.is_cancelled() {
                     break;
                 }
+                self.pulse.beat();
                 let span = info_span!("deliver", receiver = %receiver, delivery_id = %delivery.id);
                 let pause = match self.attempt(delivery).instrument(span).await {
                     Outcome::Answered => {
@@ -411,10 +417,14 @@ impl DeliveryWorker {
                 if let Some(pause) = pause {
                     // The receiver asked us to slow down (429 / Retry-After) or keeps
                     // failing: its other rows wait too, so we do not hammer it.
-                    tokio::select! {
-                        _ = self.cancel.cancelled() => {}
-                        _ = tokio::time::sleep(pause) => {}
-                    }
+                    self.pulse
+                        .waiting(async {
+                            tokio::select! {
+                                _ = self.cancel.cancelled() => {}
+                                _ = tokio::time::sleep(pause) => {}
+                            }
+                        })
+                        .await;
                     break;
                 }
             }
@@ -620,11 +630,15 @@ impl DeliveryWorker {
     }
 
     async fn idle(&self, wait: Duration) {
-        tokio::select! {
-            _ = self.cancel.cancelled() => {}
-            _ = self.wake.notified() => {}
-            _ = tokio::time::sleep(wait) => {}
-        }
+        self.pulse
+            .waiting(async {
+                tokio::select! {
+                    _ = self.cancel.cancelled() => {}
+                    _ = self.wake.notified() => {}
+                    _ = tokio::time::sleep(wait) => {}
+                }
+            })
+            .await;
     }
 }
 

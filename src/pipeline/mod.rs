@@ -19,9 +19,11 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, mpsc, oneshot};
 use tracing::{Instrument, error, info, info_span, warn};
 
+use crate::escape;
 use crate::model::{Post, SourceName};
 use crate::routing::{GroupRef, HitKey, HitLabels, OwnReply, RoutedHit, Router};
 use crate::sentiment;
+use crate::service::Pulse;
 use crate::store::{BatchOutcome, MatchedPost, NewBatch, Store, StoreError, StoreHandle};
 use snapshot::SharedKeywords;
 
@@ -55,6 +57,8 @@ pub struct Pipeline {
     pub wakers: Vec<Arc<Notify>>,
     /// On a first run, posts older than this are stored but not alerted.
     pub backfill: Duration,
+    /// The watchdog's liveness stamp: beats while waiting for a batch and after each.
+    pub pulse: Pulse,
 }
 
 /// A matched page on its way to the store.
@@ -87,7 +91,7 @@ pub struct PageOutcome {
 impl Pipeline {
     /// Processes batches until every sender is dropped, finishing the one in flight.
     pub async fn run(mut self) {
-        while let Some(batch) = self.batches.recv().await {
+        while let Some(batch) = self.pulse.waiting(self.batches.recv()).await {
             let span =
                 info_span!("process_batch", source = %batch.source, n_posts = batch.posts.len());
             self.process(batch).instrument(span).await;
@@ -113,8 +117,8 @@ impl Pipeline {
             .collect();
         for variant in keywords.matcher.take_noisy() {
             warn!(
-                brand = %variant.brand,
-                variant = %variant.variant,
+                brand = %escape::log(&variant.brand),
+                variant = %escape::log(&variant.variant),
                 hits = variant.hits,
                 "generated typo switched off: it fires like a word of its own (list it under `misspellings` to keep it)"
             );

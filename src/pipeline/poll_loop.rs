@@ -355,6 +355,7 @@ mod tests {
                     store: self.store.clone(),
                     wakers: Vec::new(),
                     backfill: Duration::from_secs(3600),
+                    pulse: Default::default(),
                 }
                 .run(),
             );

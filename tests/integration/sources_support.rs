@@ -116,6 +116,7 @@ impl Harness {
                 store: store.clone(),
                 wakers: Vec::new(),
                 backfill,
+                pulse: Default::default(),
             }
             .run(),
         );
