@@ -341,7 +341,7 @@ where
                 }
                 withheld = false;
             } else if !withheld {
-                warn!(stuck = stuck.join(", "), "no progress, watchdog ping withheld");
+                warn!(stuck = %stuck.join(", "), "no progress, watchdog ping withheld");
                 withheld = true;
             }
             if answered && Instant::now() >= next_status {

@@ -89,7 +89,7 @@ impl PollLoop {
                             }
                             Some(Err(message)) => {
                                 failures += 1;
-                                error!(parent: &span, error = %message, "page not committed, will retry");
+                                error!(parent: &span, error = %escape::log(&message.to_string()), "page not committed, will retry");
                                 self.sleep(self.backoff.delay(failures)).await;
                                 continue;
                             }
