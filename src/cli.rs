@@ -688,7 +688,11 @@ fn status(config_file: Option<PathBuf>, json: bool) -> anyhow::Result<ExitCode> 
         serde_json::to_writer(&mut out, &json!({ "daemon": daemon }))?;
         writeln!(out)?;
     } else {
-        writeln!(out, "daemon: {}", daemon_state(heartbeat.as_ref(), running, now))?;
+        writeln!(
+            out,
+            "daemon: {}",
+            daemon_state(heartbeat.as_ref(), running, now)
+        )?;
     }
     for source in &config.sources {
         let known = health.iter().find(|h| h.source == source.name);

@@ -321,7 +321,9 @@ where
         let interval = self
             .manager
             .watchdog_period()
-            .map_or(self.probe_every, |period| (period / 2).min(self.probe_every));
+            .map_or(self.probe_every, |period| {
+                (period / 2).min(self.probe_every)
+            });
         let mut withheld = false;
         let mut next_status = Instant::now();
         loop {
@@ -417,8 +419,7 @@ mod tests {
         let name = format!("mentiond-test-{}", std::process::id());
         let address = std::os::unix::net::SocketAddr::from_abstract_name(&name).unwrap();
         let listener = UnixDatagram::bind_addr(&address).unwrap();
-        let manager =
-            ServiceManager::from_vars(Some(format!("@{name}").into()), None, None, 1);
+        let manager = ServiceManager::from_vars(Some(format!("@{name}").into()), None, None, 1);
         manager.stopping();
         let n = listener.recv(&mut buf).unwrap();
         assert_eq!(&buf[..n], b"STOPPING=1");
@@ -495,18 +496,20 @@ mod tests {
             }
             .run(),
         );
-        let idle = tokio::spawn(async move {
-            worker
-                .waiting(std::future::pending::<()>())
-                .await
-        });
+        let idle = tokio::spawn(async move { worker.waiting(std::future::pending::<()>()).await });
         let pings = |messages: &[String]| messages.iter().filter(|m| *m == "WATCHDOG=1").count();
 
         tokio::time::sleep(Duration::from_millis(2100)).await;
         let first = received();
         assert_eq!(first.first().map(String::as_str), Some("WATCHDOG=1"));
-        assert!(first.contains(&"STATUS=1 source ok".to_string()), "{first:?}");
-        assert!(pings(&first) >= 4, "an idle daemon pings every half period: {first:?}");
+        assert!(
+            first.contains(&"STATUS=1 source ok".to_string()),
+            "{first:?}"
+        );
+        assert!(
+            pings(&first) >= 4,
+            "an idle daemon pings every half period: {first:?}"
+        );
 
         store_answers.store(false, Ordering::Relaxed);
         tokio::time::sleep(Duration::from_millis(600)).await;

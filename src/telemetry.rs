@@ -139,7 +139,10 @@ mod tests {
     #[test]
     fn journal_stream_must_name_stderrs_device_and_inode() {
         assert!(journal_stream_matches("2049:131075", 2049, 131075));
-        assert!(!journal_stream_matches("2049:131075", 2049, 7), "inherited by a redirected child");
+        assert!(
+            !journal_stream_matches("2049:131075", 2049, 7),
+            "inherited by a redirected child"
+        );
         assert!(!journal_stream_matches("", 2049, 131075));
         assert!(!journal_stream_matches("2049", 2049, 131075));
         assert!(!journal_stream_matches("a:b", 0, 0));

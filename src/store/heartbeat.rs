@@ -149,21 +149,16 @@ impl Store {
 
     /// Hits nobody acknowledged yet.
     pub fn open_hit_count(&self) -> Result<u64, StoreError> {
-        let count: i64 =
-            self.conn
-                .query_row("SELECT COUNT(*) FROM hits WHERE acked_at IS NULL", [], |r| {
-                    r.get(0)
-                })?;
-        Ok(u64::try_from(count).unwrap_or(0))
+        self.count("SELECT COUNT(*) FROM hits WHERE acked_at IS NULL")
     }
 
     /// Deliveries waiting for their next attempt.
     pub fn pending_delivery_count(&self) -> Result<u64, StoreError> {
-        let count: i64 = self.conn.query_row(
-            "SELECT COUNT(*) FROM deliveries WHERE status = 'pending'",
-            [],
-            |r| r.get(0),
-        )?;
+        self.count("SELECT COUNT(*) FROM deliveries WHERE status = 'pending'")
+    }
+
+    fn count(&self, sql: &str) -> Result<u64, StoreError> {
+        let count: i64 = self.conn.query_row(sql, [], |r| r.get(0))?;
         Ok(u64::try_from(count).unwrap_or(0))
     }
 }

@@ -6,7 +6,7 @@ use mentiond::store::{PollOutcome, Store};
 use crate::support::Workspace;
 
 /// Every test config ends with this: alerts go to a file.
-const FILE_RECEIVER: &str = r#"
+pub const FILE_RECEIVER: &str = r#"
 [[receivers]]
 kind = "file"
 name = "f"
@@ -77,7 +77,9 @@ fn status_shows_health_per_configured_source() {
         "{text}"
     );
     assert!(
-        lines[2].contains("in the last run (1 failure(s) since last success): HTTP status 503 — Ağ geçidi"),
+        lines[2].contains(
+            "in the last run (1 failure(s) since last success): HTTP status 503 — Ağ geçidi"
+        ),
         "{text}"
     );
     assert_eq!(lines[3], "tickets (jsonl): not polled yet");
