@@ -298,7 +298,7 @@ pub struct Watchdog<P, S> {
     /// Time between two `STATUS=` lines (sooner after a reload).
     pub status_every: Duration,
     /// Proves progress elsewhere (the daemon: a heartbeat written on the store
-    /// thread); `false` or no answer within the probe interval withholds the ping.
+    /// thread); `false` or no answer within half the watchdog period withholds the ping.
     pub probe: P,
     /// The one-line summary for `STATUS=`; `None` when it cannot be read.
     pub status: S,
@@ -314,25 +314,23 @@ where
     SF: Future<Output = Option<String>>,
 {
     /// Probes every `probe_every` or half the watchdog period, whichever is shorter,
-    /// and pings when the probe answered in time and no pulse is older than that
-    /// interval; refreshes `STATUS=` every `status_every` and after each reload. Logs
+    /// and pings when the probe answered within half the period (or `probe_every`
+    /// without a watchdog) and no pulse is older than that; refreshes `STATUS=` every `status_every` and after each reload. Logs
     /// once when pings stop (`stuck`) and once when they resume.
     pub async fn run(mut self) {
-        let interval = self
+        // Progress may take up to half the watchdog period (a probe waiting for the
+        // store, a send in progress): systemd still hears a ping within the period.
+        let limit = self
             .manager
             .watchdog_period()
-            .map_or(self.probe_every, |period| {
-                (period / 2).min(self.probe_every)
-            });
+            .map_or(self.probe_every, |period| period / 2);
+        let interval = limit.min(self.probe_every);
         let mut withheld = false;
         let mut next_status = Instant::now();
         loop {
             let turn = Instant::now();
-            let answered = matches!(
-                tokio::time::timeout(interval, (self.probe)()).await,
-                Ok(true)
-            );
-            let mut stuck = self.pulses.stale(interval);
+            let answered = matches!(tokio::time::timeout(limit, (self.probe)()).await, Ok(true));
+            let mut stuck = self.pulses.stale(limit);
             if !answered {
                 stuck.insert(0, "store".to_string());
             }
