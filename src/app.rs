@@ -459,7 +459,7 @@ fn status_line(
     open_hits: u64,
     pending: u64,
 ) -> String {
-    let (mut ok, mut failing, mut unpolled) = (0, 0, 0);
+    let (mut ok, mut failing, mut unpolled) = (0u64, 0, 0);
     for name in sources {
         match health.iter().find(|h| &h.source == name) {
             Some(h) if h.failures == 0 => ok += 1,
@@ -467,12 +467,16 @@ fn status_line(
             None => unpolled += 1,
         }
     }
+    let count = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let waiting = if unpolled > 0 {
         format!(", {unpolled} not polled yet")
     } else {
         String::new()
     };
     format!(
-        "{ok} sources ok, {failing} failing{waiting}; {open_hits} open hits; {pending} deliveries pending"
+        "{} ok, {failing} failing{waiting}; {}; {} pending",
+        count(ok, "source", "sources"),
+        count(open_hits, "open hit", "open hits"),
+        count(pending, "delivery", "deliveries"),
     )
 }
