@@ -106,20 +106,6 @@ pub async fn run_with(
         })
         .context("spawning the store thread")?;
     store_task.close();
-    let daemon = DaemonInfo {
-        pid: std::process::id(),
-        host: std::fs::read_to_string("/proc/sys/kernel/hostname")
-            .map(|name| name.trim().to_string())
-            .unwrap_or_default(),
-        version: env!("CARGO_PKG_VERSION").to_string(),
-        every: HEARTBEAT_EVERY,
-    };
-    let pid = daemon.pid;
-    store
-        .call(move |store| store.start_heartbeat(&daemon, chrono::Utc::now()))
-        .await
-        .and_then(|written| written)
-        .context("writing the heartbeat")?;
     let keywords = Arc::new(SharedKeywords::new(KeywordSnapshot::new(
         config.keywords.clone(),
     )?));
@@ -288,6 +274,21 @@ pub async fn run_with(
             Arc::clone(&service),
         ),
     );
+    // Written last, so a start that failed leaves the previous run's row as it was.
+    let daemon = DaemonInfo {
+        pid: std::process::id(),
+        host: std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|name| name.trim().to_string())
+            .unwrap_or_default(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        every: HEARTBEAT_EVERY,
+    };
+    let pid = daemon.pid;
+    store
+        .call(move |store| store.start_heartbeat(&daemon, chrono::Utc::now()))
+        .await
+        .and_then(|written| written)
+        .context("writing the heartbeat")?;
     info!(
         sources = config.sources.len(),
         receivers = config.receivers.len(),
