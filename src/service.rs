@@ -335,10 +335,10 @@ where
                 stuck.insert(0, "store".to_string());
             }
             if stuck.is_empty() {
-                self.manager.watchdog();
                 if withheld {
                     info!("progress again, watchdog pings resumed");
                 }
+                self.manager.watchdog();
                 withheld = false;
             } else if !withheld {
                 warn!(stuck = %stuck.join(", "), "no progress, watchdog ping withheld");
