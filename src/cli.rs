@@ -88,10 +88,10 @@ pub enum Command {
         #[arg(long)]
         delivery: Option<String>,
     },
-    /// Show each source's health (last success, last error, lag, posts per minute),
-    /// read from the database of the running daemon.
+    /// Show whether the daemon runs (its heartbeat) and each source's health (last
+    /// success, last error, lag, posts per minute), read from the daemon's database.
     Status {
-        /// Print one JSON object per source.
+        /// Print one JSON object for the daemon, then one per source.
         #[arg(long)]
         json: bool,
     },
@@ -689,14 +689,33 @@ fn status(config_file: Option<PathBuf>, json: bool) -> anyhow::Result<ExitCode> 
     let store = Store::open_read_only(existing_database(&config)?)?;
     let now = chrono::Utc::now();
     let health = store.source_health(now)?;
+    let heartbeat = store.heartbeat()?;
+    let running = heartbeat.as_ref().is_some_and(|beat| beat.is_running(now));
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if json {
+        let mut daemon = match &heartbeat {
+            Some(beat) => serde_json::to_value(beat)?,
+            None => json!({}),
+        };
+        daemon["running"] = json!(running);
+        serde_json::to_writer(&mut out, &json!({ "daemon": daemon }))?;
+        writeln!(out)?;
+    } else {
+        writeln!(
+            out,
+            "daemon: {}",
+            daemon_state(heartbeat.as_ref(), running, now)
+        )?;
+    }
     for source in &config.sources {
         let known = health.iter().find(|h| h.source == source.name);
         if json {
-            let value = match known {
+            let mut value = match known {
                 Some(h) => serde_json::to_value(h)?,
                 None => json!({"source": source.name, "polled": false}),
             };
+            // Whether the health is the running daemon's, or left by its last run.
+            value["current"] = json!(running);
             serde_json::to_writer(&mut out, &value)?;
             writeln!(out)?;
             continue;
@@ -724,8 +743,9 @@ fn status(config_file: Option<PathBuf>, json: bool) -> anyhow::Result<ExitCode> 
         if let Some(error) = &h.last_error {
             writeln!(
                 out,
-                "    last error {} ({} failure(s) since last success): {}",
+                "    last error {}{} ({} failure(s) since last success): {}",
                 ago(h.last_error_at),
+                if running { "" } else { " in the last run" },
                 h.failures,
                 escape::terminal(error)
             )?;
@@ -733,6 +753,28 @@ fn status(config_file: Option<PathBuf>, json: bool) -> anyhow::Result<ExitCode> 
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The daemon line of `mentiond status`: running (pid, host, last heartbeat) or not
+/// running (when it stopped or was last seen).
+fn daemon_state(
+    heartbeat: Option<&crate::store::Heartbeat>,
+    running: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> String {
+    let ago = |at: chrono::DateTime<chrono::Utc>| humane((now - at).to_std().unwrap_or_default());
+    let Some(beat) = heartbeat else {
+        return "not running (no heartbeat recorded)".to_string();
+    };
+    let who = format!("pid {} on {}", beat.pid, escape::terminal(&beat.host));
+    match beat.stopped_at {
+        _ if running => format!("running ({who}, last heartbeat {} ago)", ago(beat.beat_at)),
+        Some(stopped) => format!("not running (stopped {} ago, {who})", ago(stopped)),
+        None => format!(
+            "not running (last seen {} ago, {who}; it did not stop cleanly)",
+            ago(beat.beat_at)
+        ),
+    }
 }
 
 /// A duration rounded to whole seconds, written like `1h 2m 3s`.

@@ -13,6 +13,7 @@ pub mod escape;
 pub mod http;
 pub mod metrics;
 pub mod model;
+pub mod service;
 pub mod settings;
 pub mod shutdown;
 pub mod telemetry;

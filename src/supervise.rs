@@ -31,6 +31,7 @@ use tokio_util::task::TaskTracker;
 use tracing::error;
 
 use crate::backoff::Backoff;
+use crate::escape;
 
 /// How a supervised task died.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -324,10 +325,10 @@ fn log_death(task: &str, death: &Death, restart_in: Option<Duration>) {
     let restart_in_secs = restart_in.map(|wait| wait.as_secs_f64());
     match death {
         Death::Panicked(message) => {
-            error!(task = %task, panic = %message, restart_in_secs, "task panicked")
+            error!(task = %task, panic = %escape::log(message), restart_in_secs, "task panicked")
         }
         Death::Failed(message) => {
-            error!(task = %task, error = %message, restart_in_secs, "task failed")
+            error!(task = %task, error = %escape::log(message), restart_in_secs, "task failed")
         }
         Death::Returned => error!(task = %task, restart_in_secs, "task ended before shutdown"),
     }

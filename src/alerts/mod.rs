@@ -28,6 +28,7 @@ use crate::backoff::Backoff;
 use crate::escape;
 use crate::metrics::{DeliveryOutcome, Metrics};
 use crate::model::ReceiverName;
+use crate::service::Pulse;
 use crate::settings::{DurationSetting, FieldError, kind_registry};
 use crate::store::{
     Delivery, DeliveryKind, FailedAttempt, NewOperatorAlert, StoreError, StoreHandle, unix_millis,
@@ -338,6 +339,9 @@ pub struct DeliveryWorker {
     pub wakers: Arc<Wakers>,
     /// Counts each attempt's outcome.
     pub metrics: Arc<Metrics>,
+    /// The watchdog's liveness stamp: beats on every turn and while idle or paused;
+    /// an attempt is bounded by `settings.timeout`.
+    pub pulse: Pulse,
 }
 
 /// The wake-up of each running delivery worker by receiver name, and the receivers
@@ -401,6 +405,7 @@ impl DeliveryWorker {
         let receiver = self.notifier.name().clone();
         let mut breaker = Breaker::default();
         while !self.cancel.is_cancelled() {
+            self.pulse.beat();
             let name = receiver.clone();
             let now = unix_millis(Utc::now());
             let due = self
@@ -436,6 +441,7 @@ impl DeliveryWorker {
                 if self.cancel.is_cancelled() {
                     break;
                 }
+                self.pulse.beat();
                 let span = info_span!("deliver", receiver = %receiver, delivery_id = %delivery.id);
                 let pause = match self.attempt(delivery).instrument(span).await {
                     Outcome::Answered => {
@@ -461,10 +467,14 @@ impl DeliveryWorker {
                 if let Some(pause) = pause {
                     // The receiver asked us to slow down (429 / Retry-After) or keeps
                     // failing: its other rows wait too, so we do not hammer it.
-                    tokio::select! {
-                        _ = self.cancel.cancelled() => {}
-                        _ = tokio::time::sleep(pause) => {}
-                    }
+                    self.pulse
+                        .waiting(async {
+                            tokio::select! {
+                                _ = self.cancel.cancelled() => {}
+                                _ = tokio::time::sleep(pause) => {}
+                            }
+                        })
+                        .await;
                     break;
                 }
             }
@@ -672,11 +682,15 @@ impl DeliveryWorker {
     }
 
     async fn idle(&self, wait: Duration) {
-        tokio::select! {
-            _ = self.cancel.cancelled() => {}
-            _ = self.wake.notified() => {}
-            _ = tokio::time::sleep(wait) => {}
-        }
+        self.pulse
+            .waiting(async {
+                tokio::select! {
+                    _ = self.cancel.cancelled() => {}
+                    _ = self.wake.notified() => {}
+                    _ = tokio::time::sleep(wait) => {}
+                }
+            })
+            .await;
     }
 }
 

@@ -3,7 +3,10 @@
 //! pipeline (the batch in flight is committed) → let each delivery worker finish its
 //! current send → close the store. A dead critical task stops the daemon the same way
 //! and makes [`run`] fail. SIGHUP reloads the configuration (`reload`): keywords,
-//! routes, receivers and sources swap without a restart.
+//! routes, receivers and sources swap without a restart. The service manager hears
+//! `READY=1`, `RELOADING=1`, `STOPPING=1`, `STATUS=` and, while the daemon makes
+//! progress, `WATCHDOG=1` ([`crate::service`]); a heartbeat row tells `mentiond status`
+//! that the daemon runs.
 
 mod reload;
 
@@ -25,9 +28,10 @@ use crate::http;
 use crate::metrics::Metrics;
 use crate::pipeline::Pipeline;
 use crate::pipeline::snapshot::SharedKeywords;
+use crate::service::{Pulses, ServiceManager, Watchdog};
 use crate::shutdown::ReloadSignals;
 use crate::sources::{SharedRules, Source, SourceContext};
-use crate::store::{Store, StoreHandle};
+use crate::store::{DaemonInfo, SourceHealth, Store, StoreHandle};
 use crate::supervise::{RestartPolicy, Spawner, Supervisor, TaskFailures};
 
 /// Time between two checks for hits past their SLA.
@@ -38,6 +42,12 @@ const PIPELINE_QUEUE: usize = 16;
 
 /// A source loop that ran this long before dying starts its restart backoff afresh.
 const SOURCE_HEALTHY_AFTER: Duration = Duration::from_secs(300);
+
+/// Time between two heartbeats (and watchdog probes, when `WatchdogSec=` is longer).
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(10);
+
+/// Time between two `STATUS=` lines to the service manager.
+const STATUS_EVERY: Duration = Duration::from_secs(30);
 
 /// After a critical task died, the longest the ordered stop may take before [`run`]
 /// fails anyway (a live process that does nothing is what supervision prevents).
@@ -53,6 +63,8 @@ pub struct Extras {
     /// Notifiers that take the place of the configured receiver of the same name (so
     /// routes reach them), or are added when no receiver has that name.
     pub notifiers: Vec<Arc<dyn Notifier>>,
+    /// The service manager to notify instead of the one `NOTIFY_SOCKET` names.
+    pub service: Option<ServiceManager>,
 }
 
 /// A source added through [`Extras`].
@@ -84,6 +96,8 @@ pub async fn run_with(
     let stop = shutdown.child_token();
     let store = Store::open(&config.storage_path)
         .with_context(|| format!("opening database {}", config.storage_path.display()))?;
+    let service = Arc::new(extras.service.unwrap_or_else(ServiceManager::from_env));
+    let pulses = Pulses::new(service.watchdog_period());
     let (store, writer) = StoreHandle::new(store);
     let store_stop = CancellationToken::new();
     let store_task = TaskTracker::new();
@@ -115,6 +129,8 @@ pub async fn run_with(
             keywords: Arc::clone(&keywords),
             rules: Arc::clone(&rules),
             wakers: Arc::clone(&wakers),
+            service: Arc::clone(&service),
+            pulses: Arc::clone(&pulses),
             metrics: Arc::clone(&metrics),
             inventory: Arc::clone(&inventory),
             delivery_tasks: delivery_tasks.clone(),
@@ -164,6 +180,7 @@ pub async fn run_with(
             wakers: Arc::clone(&wakers),
             backfill: config.poll.backfill,
             metrics: Arc::clone(&metrics),
+            pulse: pulses.pulse("pipeline"),
         }
         .run(),
     );
@@ -201,7 +218,10 @@ pub async fn run_with(
                 listener,
                 settings.clone(),
                 store.clone(),
-                api::Observed { metrics, inventory },
+                api::Observed {
+                    metrics,
+                    inventory: Arc::clone(&inventory),
+                },
                 stop.clone(),
             ),
         );
@@ -218,7 +238,21 @@ pub async fn run_with(
         stop.clone(),
         reload::reload_on_signal(reload_signals, config.file.clone(), running),
     );
-    poll_tasks.close();
+    // Written last, so a start that failed leaves the previous run's row as it was.
+    let daemon = DaemonInfo {
+        pid: std::process::id(),
+        host: std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|name| name.trim().to_string())
+            .unwrap_or_default(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        every: HEARTBEAT_EVERY,
+    };
+    let pid = daemon.pid;
+    store
+        .call(move |store| store.start_heartbeat(&daemon, chrono::Utc::now()))
+        .await
+        .and_then(|written| written)
+        .context("writing the heartbeat")?;
     info!(
         sources = config.sources.len(),
         receivers = config.receivers.len(),
@@ -226,17 +260,82 @@ pub async fn run_with(
         database = %config.storage_path.display(),
         "mentiond ready"
     );
+    service.ready();
+    // Started after READY=1, so the manager never hears a ping before it.
+    let (probe_store, status_store) = (store.clone(), store.clone());
+    supervisor.spawn_critical(
+        &poll_tasks,
+        "watchdog",
+        stop.clone(),
+        Watchdog {
+            manager: Arc::clone(&service),
+            pulses,
+            probe_every: HEARTBEAT_EVERY,
+            status_every: STATUS_EVERY,
+            // The heartbeat is written on the store thread: an answer proves it works.
+            probe: move || {
+                let store = probe_store.clone();
+                async move {
+                    let beat = store.call(move |store| store.beat(pid, chrono::Utc::now()));
+                    match beat.await {
+                        Ok(Ok(())) => true,
+                        Ok(Err(err)) => {
+                            warn!(error = %err, "cannot write the heartbeat");
+                            false
+                        }
+                        Err(_) => false,
+                    }
+                }
+            },
+            status: move || {
+                let (store, inventory) = (status_store.clone(), Arc::clone(&inventory));
+                async move {
+                    let now = chrono::Utc::now();
+                    let counts = store.call(move |store| {
+                        let health = store.source_health(now)?;
+                        let open = store.hit_counts()?.open;
+                        let pending = store
+                            .outbox_depth()?
+                            .iter()
+                            .map(|depth| depth.pending)
+                            .sum::<u64>();
+                        Ok::<_, crate::store::StoreError>((health, open, pending))
+                    });
+                    match counts.await {
+                        Ok(Ok((health, open, pending))) => {
+                            let names: Vec<_> = inventory
+                                .sources()
+                                .into_iter()
+                                .map(|(name, _)| name)
+                                .collect();
+                            Some(status_line(&names, &health, open, pending))
+                        }
+                        _ => None,
+                    }
+                }
+            },
+            stop: stop.clone(),
+        }
+        .run(),
+    );
+    poll_tasks.close();
 
     let first = tokio::select! {
         _ = stop.cancelled() => None,
         failure = supervisor.failure() => Some(failure),
     };
     stop.cancel();
+    service.stopping();
     let stopped = async {
         poll_tasks.wait().await;
         pipeline_task.wait().await;
         deliveries_stop.cancel();
         delivery_tasks.wait().await;
+        // Marked stopped only once nothing else writes; a dead store thread leaves the
+        // row to go stale, which `mentiond status` reads the same way.
+        let _ = store
+            .call(move |store| store.stop_heartbeat(pid, chrono::Utc::now()))
+            .await;
         store_stop.cancel();
         drop(store);
         store_task.wait().await;
@@ -261,4 +360,34 @@ pub async fn run_with(
     }
     info!("mentiond stopped");
     Ok(())
+}
+
+/// The one-line summary the service manager shows (`systemctl status`), e.g.
+/// `3 sources ok, 1 failing; 12 open hits; 4 deliveries pending`.
+fn status_line(
+    sources: &[crate::model::SourceName],
+    health: &[SourceHealth],
+    open_hits: u64,
+    pending: u64,
+) -> String {
+    let (mut ok, mut failing, mut unpolled) = (0u64, 0, 0);
+    for name in sources {
+        match health.iter().find(|h| &h.source == name) {
+            Some(h) if h.failures == 0 => ok += 1,
+            Some(_) => failing += 1,
+            None => unpolled += 1,
+        }
+    }
+    let count = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let waiting = if unpolled > 0 {
+        format!(", {unpolled} not polled yet")
+    } else {
+        String::new()
+    };
+    format!(
+        "{} ok, {failing} failing{waiting}; {}; {} pending",
+        count(ok, "source", "sources"),
+        count(open_hits, "open hit", "open hits"),
+        count(pending, "delivery", "deliveries"),
+    )
 }

@@ -28,6 +28,7 @@ use crate::pipeline::Batch;
 use crate::pipeline::poll_loop::PollLoop;
 use crate::pipeline::snapshot::{KeywordSnapshot, SharedKeywords};
 use crate::routing::Router;
+use crate::service::{Pulses, ServiceManager};
 use crate::shutdown::ReloadSignals;
 use crate::sources::{self, PollSettings, SharedRules, SourceContext};
 use crate::store::{NoisyVariant, StoreHandle};
@@ -137,6 +138,10 @@ pub(super) struct Parts {
     /// The watch list the search sources build their queries from.
     pub(super) rules: SharedRules,
     pub(super) wakers: Arc<Wakers>,
+    /// The service manager, told when a reload begins and ends.
+    pub(super) service: Arc<ServiceManager>,
+    /// The liveness stamps the watchdog reads; every worker started registers one.
+    pub(super) pulses: Arc<Pulses>,
     /// Counters the workers and poll loops update.
     pub(super) metrics: Arc<Metrics>,
     /// The sources and receivers running, as `/metrics` and `/readyz` show them.
@@ -187,6 +192,7 @@ impl Running {
                 cancel: stop.clone(),
                 wakers: Arc::clone(&self.parts.wakers),
                 metrics: Arc::clone(&self.parts.metrics),
+                pulse: self.parts.pulses.pulse(format!("delivery:{name}")),
             }
             .run(),
         );
@@ -395,6 +401,7 @@ pub(super) async fn reload_on_signal(
             },
         }
         info!(signal = "SIGHUP", "reloading configuration");
+        running.parts.service.reloading();
         let path = file.clone();
         let noisy = noisy_variants(&running.parts.store).await;
         // Loading reads files and compiles the matcher: seconds for a large watch list.
@@ -420,5 +427,6 @@ pub(super) async fn reload_on_signal(
             }
             error!("reload refused, the running configuration stays");
         }
+        running.parts.service.reloaded();
     }
 }

@@ -20,10 +20,12 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::{Instrument, error, info, info_span, warn};
 
 use crate::alerts::Wakers;
+use crate::escape;
 use crate::metrics::Metrics;
 use crate::model::{Post, SourceName};
 use crate::routing::{GroupRef, HitKey, HitLabels, OwnReply, RoutedHit, Router};
 use crate::sentiment;
+use crate::service::Pulse;
 use crate::store::{
     BatchOutcome, MatchedPost, NewBatch, NoisyVariant, Store, StoreError, StoreHandle,
 };
@@ -59,6 +61,8 @@ pub struct Pipeline {
     pub backfill: Duration,
     /// Counts hits, noisy variants switched off, match and commit durations.
     pub metrics: Arc<Metrics>,
+    /// The watchdog's liveness stamp: beats while waiting for a batch and after each.
+    pub pulse: Pulse,
 }
 
 /// A matched page on its way to the store.
@@ -93,7 +97,7 @@ pub struct PageOutcome {
 impl Pipeline {
     /// Processes batches until every sender is dropped, finishing the one in flight.
     pub async fn run(mut self) {
-        while let Some(batch) = self.batches.recv().await {
+        while let Some(batch) = self.pulse.waiting(self.batches.recv()).await {
             let span =
                 info_span!("process_batch", source = %batch.source, n_posts = batch.posts.len());
             self.process(batch).instrument(span).await;
@@ -126,8 +130,8 @@ impl Pipeline {
             .map(|variant| {
                 self.metrics.noisy_variant_switched_off(&variant.brand);
                 warn!(
-                    brand = %variant.brand,
-                    variant = %variant.variant,
+                    brand = %escape::log(&variant.brand),
+                    variant = %escape::log(&variant.variant),
                     hits = variant.hits,
                     "generated typo switched off: it fires like a word of its own (list it under `misspellings` to keep it)"
                 );

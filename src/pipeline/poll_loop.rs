@@ -94,7 +94,7 @@ impl PollLoop {
                             }
                             Some(Err(message)) => {
                                 failures += 1;
-                                error!(parent: &span, error = %message, "page not committed, will retry");
+                                error!(parent: &span, error = %escape::log(&message.to_string()), "page not committed, will retry");
                                 self.sleep(self.backoff.delay(failures)).await;
                                 continue;
                             }
@@ -363,6 +363,7 @@ mod tests {
                     wakers: Arc::default(),
                     backfill: Duration::from_secs(3600),
                     metrics: Default::default(),
+                    pulse: Default::default(),
                 }
                 .run(),
             );

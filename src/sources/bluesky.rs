@@ -20,6 +20,7 @@ use super::api::{ApiClient, RateLimitHeaders, Reply, decode_items};
 use super::queries::{configured_or, phrase_terms};
 use super::streams::{StreamPage, StreamSource, Streams};
 use super::{SourceContext, SourceError, parse_http_url};
+use crate::escape;
 use crate::keywords::KeywordRules;
 use crate::model::SourceName;
 use crate::model::{Author, Post};
@@ -317,7 +318,7 @@ impl Bluesky {
                     }
                 }
                 Err(err) => {
-                    tracing::warn!(source = %self.name, error = %err, "getProfiles failed");
+                    tracing::warn!(source = %self.name, error = %escape::log(&err.to_string()), "getProfiles failed");
                     break;
                 }
             }

@@ -5,6 +5,7 @@
 
 mod gauges;
 mod health;
+mod heartbeat;
 mod noisy;
 mod outbox;
 mod posts;
@@ -26,6 +27,7 @@ use tokio::sync::oneshot;
 
 pub use gauges::{HitCounts, OutboxDepth};
 pub use health::{PollOutcome, SourceHealth};
+pub use heartbeat::{DaemonInfo, Heartbeat, MISSED_BEATS};
 pub use noisy::NoisyVariant;
 pub use outbox::{
     AlertHit, Delivery, DeliveryKind, DeliveryRow, DeliveryStatus, DisabledReceiver, FailedAttempt,

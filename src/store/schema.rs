@@ -146,6 +146,20 @@ CREATE TABLE noisy_variants (
     PRIMARY KEY (brand, variant)
 );
 "#,
+    // 10: the running daemon's heartbeat, so `mentiond status` tells a stopped daemon
+    // from a running one. One row (`id = 1`), replaced at each start.
+    r#"
+CREATE TABLE daemon_heartbeat (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    pid        INTEGER NOT NULL,
+    host       TEXT NOT NULL,
+    version    TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    beat_at    INTEGER NOT NULL,
+    every_ms   INTEGER NOT NULL,
+    stopped_at INTEGER
+);
+"#,
 ];
 
 /// The schema version this build writes.

@@ -14,6 +14,7 @@ const LAYERS: &[&[&str]] = &[
         "http",
         "metrics",
         "model",
+        "service",
         "settings",
         "shutdown",
         "telemetry",

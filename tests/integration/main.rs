@@ -17,6 +17,7 @@ mod matcher_cli;
 mod metrics;
 mod reload;
 mod responsibility;
+mod service;
 mod smtp_server;
 mod sources_bluesky;
 mod sources_feed;

@@ -6,7 +6,7 @@ use mentiond::store::{PollOutcome, Store};
 use crate::support::Workspace;
 
 /// Every test config ends with this: alerts go to a file.
-const FILE_RECEIVER: &str = r#"
+pub const FILE_RECEIVER: &str = r#"
 [[receivers]]
 kind = "file"
 name = "f"
@@ -64,6 +64,8 @@ fn status_shows_health_per_configured_source() {
     );
     let text = String::from_utf8(output.stdout).unwrap();
     let lines: Vec<_> = text.lines().collect();
+    assert_eq!(lines[0], "daemon: not running (no heartbeat recorded)");
+    let lines = &lines[1..];
     assert!(
         lines[0].starts_with("hn (hackernews): ok, last success 5m")
             && lines[0].contains("lag 1m 30s")
@@ -75,7 +77,9 @@ fn status_shows_health_per_configured_source() {
         "{text}"
     );
     assert!(
-        lines[2].contains("1 failure(s) since last success): HTTP status 503 — Ağ geçidi"),
+        lines[2].contains(
+            "in the last run (1 failure(s) since last success): HTTP status 503 — Ağ geçidi"
+        ),
         "{text}"
     );
     assert_eq!(lines[3], "tickets (jsonl): not polled yet");
@@ -86,7 +90,10 @@ fn status_shows_health_per_configured_source() {
         .lines()
         .map(|line| serde_json::from_str(line).unwrap())
         .collect();
-    assert_eq!(rows.len(), 3);
+    assert_eq!(rows.len(), 4);
+    assert_eq!(rows[0]["daemon"]["running"], false);
+    let rows = &rows[1..];
+    assert_eq!(rows[0]["current"], false);
     assert_eq!(rows[0]["posts_per_minute"], 3.0);
     assert_eq!(rows[1]["failures"], 1);
     assert_eq!(rows[2]["polled"], false);

@@ -116,6 +116,7 @@ impl Harness {
                 wakers: Arc::default(),
                 backfill,
                 metrics: Default::default(),
+                pulse: Default::default(),
             }
             .run(),
         );

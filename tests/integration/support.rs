@@ -117,6 +117,11 @@ impl Workspace {
 
     /// Starts `mentiond run` and waits until it logged readiness.
     pub fn start(&self) -> Daemon {
+        self.start_with_env(&[])
+    }
+
+    /// [`Workspace::start`] with variables added to the daemon's environment.
+    pub fn start_with_env(&self, env: &[(&str, &std::ffi::OsStr)]) -> Daemon {
         let log = self.path(&format!("daemon-{}.log", rand_suffix()));
         let child = Command::new(BIN)
             .arg("--config")
@@ -124,6 +129,7 @@ impl Workspace {
             .arg("run")
             .current_dir(self.dir.path())
             .env("RUST_LOG", "info,mentiond=debug")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
