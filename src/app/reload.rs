@@ -19,6 +19,7 @@ use tracing::{error, info, warn};
 use super::ExtraSource;
 use crate::alerts::{self, DeliverySettings, DeliveryWorker, Notifier, Wakers};
 use crate::api;
+use crate::intake;
 use crate::config::{self, Config, SectionDigests};
 use crate::escape;
 use crate::matcher::MatcherError;
@@ -34,7 +35,7 @@ use crate::store::{NoisyVariant, StoreHandle};
 use crate::supervise::{Outcome, RestartPolicy, Spawner};
 
 /// Top-level sections a reload applies; any other that changed waits for a restart.
-const SWAPPED_SECTIONS: [&str; 4] = ["receivers", "route_defaults", "routes", "sources"];
+const SWAPPED_SECTIONS: [&str; 5] = ["intake", "receivers", "route_defaults", "routes", "sources"];
 
 /// The router of `config`'s routes, splitting messages for the receivers that are
 /// programs so they get every hit.
@@ -141,6 +142,8 @@ pub(super) struct Parts {
     pub(super) metrics: Arc<Metrics>,
     /// The sources and receivers running, as `/metrics` and `/readyz` show them.
     pub(super) inventory: Arc<api::Inventory>,
+    /// The `[[intake]]` channels the intake route authenticates against.
+    pub(super) intake: intake::SharedChannels,
     pub(super) delivery_tasks: TaskTracker,
     /// Parent of every delivery worker's stop token.
     pub(super) deliveries_stop: CancellationToken,
@@ -354,6 +357,9 @@ impl Running {
                 self.start_source(source, digest);
             }
         }
+        self.parts
+            .intake
+            .store(Arc::new(config.intake.channels.clone()));
         info!(
             brands,
             topics,

@@ -25,7 +25,7 @@ const LAYERS: &[&[&str]] = &[
     &["store"],
     &["alerts"],
     &["pipeline"],
-    &["api"],
+    &["api", "intake"],
     &["config"],
     &["app"],
     &["cli"],
