@@ -690,20 +690,26 @@ fn status(config_file: Option<PathBuf>, json: bool) -> anyhow::Result<ExitCode> 
     let now = chrono::Utc::now();
     let health = store.source_health(now)?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    for source in &config.sources {
-        let known = health.iter().find(|h| h.source == source.name);
+    // Intake channels are listed like sources: their health is one row per request.
+    let listed = config
+        .sources
+        .iter()
+        .map(|source| (&source.name, source.kind.kind_name()))
+        .chain(config.intake.channels.iter().map(|channel| (&channel.name, "intake")));
+    for (source_name, kind) in listed {
+        let known = health.iter().find(|h| &h.source == source_name);
         if json {
             let value = match known {
                 Some(h) => serde_json::to_value(h)?,
-                None => json!({"source": source.name, "polled": false}),
+                None => json!({"source": source_name, "polled": false}),
             };
             serde_json::to_writer(&mut out, &value)?;
             writeln!(out)?;
             continue;
         }
-        let name = escape::terminal(source.name.as_str());
+        let name = escape::terminal(source_name.as_str());
         let Some(h) = known else {
-            writeln!(out, "{name} ({}): not polled yet", source.kind.kind_name())?;
+            writeln!(out, "{name} ({}): not polled yet", kind)?;
             continue;
         };
         let ago = |at: Option<chrono::DateTime<chrono::Utc>>| match at {
@@ -714,7 +720,7 @@ fn status(config_file: Option<PathBuf>, json: bool) -> anyhow::Result<ExitCode> 
         writeln!(
             out,
             "{name} ({}): {state}, last success {}, lag {}, {:.1} posts/min",
-            source.kind.kind_name(),
+            kind,
             ago(h.last_success_at),
             h.newest_post_at
                 .map(|at| humane((now - at).to_std().unwrap_or_default()))
