@@ -109,13 +109,20 @@ impl IntakeLimits {
 }
 
 /// Validates the `[[intake]]` tables: each a `name` and a token (`token`, `token_env`
-/// or `token_file`), names and tokens unique. Problems are keyed relative to the list
-/// (`[1].token`).
+/// or `token_file`), names and tokens unique. A name may not be a source's too (both
+/// key a health row), nor a token the API's (the API's token must not post, an intake
+/// token must not acknowledge). Returns the valid channels and the problems of the
+/// others, keyed relative to the list (`[1].token`).
 /// An entry that could not be read at all (`None`, reported already) is skipped and
 /// the others keep their index.
 pub fn parse_channels(
     entries: Vec<Option<Map<String, Value>>>,
-) -> Result<Vec<IntakeChannel>, Vec<FieldError>> {
+    api_token: Option<&SecretString>,
+    sources: &[SourceName],
+) -> (Vec<IntakeChannel>, Vec<FieldError>) {
+    let same = |a: &SecretString, b: &SecretString| {
+        same_secret(a.expose_secret().as_bytes(), b.expose_secret().as_bytes())
+    };
     let mut problems = Vec::new();
     let mut channels: Vec<IntakeChannel> = Vec::new();
     for (index, options) in entries.into_iter().enumerate() {
@@ -163,15 +170,20 @@ pub fn parse_channels(
                 key("name"),
                 format!("name `{name}` is used twice"),
             ));
-        } else if channels.iter().any(|channel| {
-            same_secret(
-                token.expose_secret().as_bytes(),
-                channel.token.expose_secret().as_bytes(),
-            )
-        }) {
+        } else if sources.iter().any(|source| source == name.as_str()) {
+            problems.push(FieldError::new(
+                key("name"),
+                format!("`{name}` is the name of a source too"),
+            ));
+        } else if channels.iter().any(|channel| same(&token, &channel.token)) {
             problems.push(FieldError::new(
                 key("token"),
                 "another channel has the same token: the token must tell the channel",
+            ));
+        } else if api_token.is_some_and(|api| same(&token, api)) {
+            problems.push(FieldError::new(
+                key("token"),
+                "is the API's token: give each channel a token of its own",
             ));
         } else {
             channels.push(IntakeChannel {
@@ -180,45 +192,7 @@ pub fn parse_channels(
             });
         }
     }
-    match problems.is_empty() {
-        true => Ok(channels),
-        false => Err(problems),
-    }
-}
-
-impl IntakeSettings {
-    /// What the channels may not share with the rest of the configuration: a name with
-    /// a `[[sources]]` entry (both key a health row) or a token with the API (the API's
-    /// token must not post, an intake token must not acknowledge). Keys are relative
-    /// to the list (`[0].name`).
-    pub fn conflicts(
-        &self,
-        api_token: Option<&SecretString>,
-        sources: &[SourceName],
-    ) -> Vec<FieldError> {
-        let mut problems = Vec::new();
-        for (index, channel) in self.channels.iter().enumerate() {
-            if sources.contains(&channel.name) {
-                problems.push(FieldError::new(
-                    format!("[{index}].name"),
-                    format!("`{}` is the name of a source too", channel.name),
-                ));
-            }
-            let shares_api_token = api_token.is_some_and(|api| {
-                same_secret(
-                    channel.token.expose_secret().as_bytes(),
-                    api.expose_secret().as_bytes(),
-                )
-            });
-            if shares_api_token {
-                problems.push(FieldError::new(
-                    format!("[{index}].token"),
-                    "is the API's token: give each channel a token of its own",
-                ));
-            }
-        }
-        problems
-    }
+    (channels, problems)
 }
 
 /// The channels in force, swapped whole by a reload.
@@ -673,22 +647,22 @@ mod tests {
 
     #[test]
     fn channels_need_a_unique_name_and_token() {
-        let channels = parse_channels(vec![
+        let (channels, errors) = parse_channels(vec![
             table(json!({"name": "email", "token": "t-email"})),
             table(json!({"name": "crm", "token": "t-crm"})),
-        ])
-        .unwrap();
+        ], None, &[]);
+        assert!(errors.is_empty());
         assert_eq!(channels.len(), 2);
         assert!(!format!("{channels:?}").contains("t-email"));
 
-        let errors = parse_channels(vec![
+        let (valid, errors) = parse_channels(vec![
             table(json!({"name": "email", "token": "t-1"})),
             table(json!({"name": "email", "token": "t-2"})),
             table(json!({"name": "crm", "token": "t-1"})),
             table(json!({"token": "t-3", "colour": "red"})),
             table(json!({"name": "sms"})),
-        ])
-        .unwrap_err();
+        ], None, &[]);
+        assert_eq!(valid.len(), 1);
         let keys: Vec<&str> = errors.iter().map(|err| err.key.as_str()).collect();
         assert_eq!(
             keys,
@@ -698,21 +672,19 @@ mod tests {
 
     #[test]
     fn channels_may_not_share_a_source_name_or_the_api_token() {
-        let settings = IntakeSettings {
-            channels: parse_channels(vec![
-                table(json!({"name": "tickets", "token": "t-1"})),
-                table(json!({"name": "crm", "token": "api-token"})),
-            ])
-            .unwrap(),
-            limits: IntakeLimits::parse(1024, 1).unwrap(),
-        };
         let api = SecretString::from("api-token");
-        let keys: Vec<String> = settings
-            .conflicts(Some(&api), &["tickets".into()])
-            .into_iter()
-            .map(|err| err.key)
-            .collect();
-        assert_eq!(keys, ["[0].name", "[1].token"]);
+        let (valid, errors) = parse_channels(
+            vec![
+                table(json!({"name": "tickets", "token": "t-1"})),
+                None,
+                table(json!({"name": "crm", "token": "api-token"})),
+            ],
+            Some(&api),
+            &["tickets".into()],
+        );
+        assert!(valid.is_empty());
+        let keys: Vec<String> = errors.into_iter().map(|err| err.key).collect();
+        assert_eq!(keys, ["[0].name", "[2].token"]);
         assert_eq!(
             IntakeLimits::parse(100, 0).unwrap_err().len(),
             2,
@@ -722,11 +694,11 @@ mod tests {
 
     #[test]
     fn the_token_selects_the_channel_and_nothing_else_does() {
-        let channels = parse_channels(vec![
+        let (channels, errors) = parse_channels(vec![
             table(json!({"name": "email", "token": "t-email"})),
             table(json!({"name": "crm", "token": "t-crm"})),
-        ])
-        .unwrap();
+        ], None, &[]);
+        assert!(errors.is_empty());
         let with = |value: &str| {
             let mut headers = HeaderMap::new();
             headers.insert(header::AUTHORIZATION, value.parse().unwrap());

@@ -531,24 +531,15 @@ impl Layers {
                 max_posts,
             }
         });
-        let channels = parse_channels(raw).unwrap_or_else(|errors| {
-            problems.extend(
-                errors
-                    .into_iter()
-                    .map(|err| self.problem(&subkey("intake", &err.key), err.message)),
-            );
-            Vec::new()
-        });
-        let settings = IntakeSettings { channels, limits };
         let names: Vec<_> = sources.iter().map(|source| source.name.clone()).collect();
         let api_token = api.as_ref().map(|api| &api.token);
+        let (channels, errors) = parse_channels(raw, api_token, &names);
         problems.extend(
-            settings
-                .conflicts(api_token, &names)
+            errors
                 .into_iter()
                 .map(|err| self.problem(&subkey("intake", &err.key), err.message)),
         );
-        settings
+        IntakeSettings { channels, limits }
     }
 
     fn validate_sources(
