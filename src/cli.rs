@@ -695,7 +695,13 @@ fn status(config_file: Option<PathBuf>, json: bool) -> anyhow::Result<ExitCode> 
         .sources
         .iter()
         .map(|source| (&source.name, source.kind.kind_name()))
-        .chain(config.intake.channels.iter().map(|channel| (&channel.name, "intake")));
+        .chain(
+            config
+                .intake
+                .channels
+                .iter()
+                .map(|channel| (&channel.name, "intake")),
+        );
     for (source_name, kind) in listed {
         let known = health.iter().find(|h| &h.source == source_name);
         if json {

@@ -326,7 +326,11 @@ async fn accept(
         done,
     };
     let unavailable = || Refusal::new(StatusCode::SERVICE_UNAVAILABLE, "mentiond is stopping");
-    intake.batches.send(batch).await.map_err(|_| unavailable())?;
+    intake
+        .batches
+        .send(batch)
+        .await
+        .map_err(|_| unavailable())?;
     match outcome.await.map_err(|_| unavailable())? {
         Ok(_) => {}
         Err(err) => {
@@ -480,7 +484,10 @@ fn parse_body(body: &[u8], channel: &str, max_posts: usize) -> Result<Parsed, Re
         ));
     }
     if items.is_empty() {
-        return Err(Refusal::new(StatusCode::BAD_REQUEST, "the body holds no post"));
+        return Err(Refusal::new(
+            StatusCode::BAD_REQUEST,
+            "the body holds no post",
+        ));
     }
     let mut parsed = Parsed {
         posts: Vec::with_capacity(items.len()),
@@ -552,8 +559,7 @@ fn post_of(
         None => {
             return Err((
                 Some("id"),
-                "is missing: each post needs its id in the channel (a retry sends the same)"
-                    .into(),
+                "is missing: each post needs its id in the channel (a retry sends the same)".into(),
             ));
         }
     }
@@ -583,12 +589,12 @@ mod tests {
         let one = parse(r#"{"id":"m1","text":"Turkcell"}"#).unwrap();
         assert_eq!(one.posts.len(), 1);
         assert_eq!(one.posts[0].source, "email");
-        let array = parse(r#" [{"id":"m1","text":"a"}, {"id":"m2","text":"b","source":"email"}]"#)
-            .unwrap();
+        let array =
+            parse(r#" [{"id":"m1","text":"a"}, {"id":"m2","text":"b","source":"email"}]"#).unwrap();
         let ids: Vec<&str> = array.posts.iter().map(|p| p.id.as_str()).collect();
         assert_eq!(ids, ["m1", "m2"]);
-        let ndjson = parse("{\"id\":\"m1\",\"text\":\"a\"}\n\n{\"id\":\"m2\",\"text\":\"b\"}\n")
-            .unwrap();
+        let ndjson =
+            parse("{\"id\":\"m1\",\"text\":\"a\"}\n\n{\"id\":\"m2\",\"text\":\"b\"}\n").unwrap();
         assert_eq!(ndjson.posts.len(), 2);
         assert!(ndjson.posts.iter().all(|post| post.source == "email"));
         // A pretty-printed single object spans lines and is still one post.
@@ -647,26 +653,40 @@ mod tests {
 
     #[test]
     fn channels_need_a_unique_name_and_token() {
-        let (channels, errors) = parse_channels(vec![
-            table(json!({"name": "email", "token": "t-email"})),
-            table(json!({"name": "crm", "token": "t-crm"})),
-        ], None, &[]);
+        let (channels, errors) = parse_channels(
+            vec![
+                table(json!({"name": "email", "token": "t-email"})),
+                table(json!({"name": "crm", "token": "t-crm"})),
+            ],
+            None,
+            &[],
+        );
         assert!(errors.is_empty());
         assert_eq!(channels.len(), 2);
         assert!(!format!("{channels:?}").contains("t-email"));
 
-        let (valid, errors) = parse_channels(vec![
-            table(json!({"name": "email", "token": "t-1"})),
-            table(json!({"name": "email", "token": "t-2"})),
-            table(json!({"name": "crm", "token": "t-1"})),
-            table(json!({"token": "t-3", "colour": "red"})),
-            table(json!({"name": "sms"})),
-        ], None, &[]);
+        let (valid, errors) = parse_channels(
+            vec![
+                table(json!({"name": "email", "token": "t-1"})),
+                table(json!({"name": "email", "token": "t-2"})),
+                table(json!({"name": "crm", "token": "t-1"})),
+                table(json!({"token": "t-3", "colour": "red"})),
+                table(json!({"name": "sms"})),
+            ],
+            None,
+            &[],
+        );
         assert_eq!(valid.len(), 1);
         let keys: Vec<&str> = errors.iter().map(|err| err.key.as_str()).collect();
         assert_eq!(
             keys,
-            ["[1].name", "[2].token", "[3].name", "[3].colour", "[4].token"]
+            [
+                "[1].name",
+                "[2].token",
+                "[3].name",
+                "[3].colour",
+                "[4].token"
+            ]
         );
     }
 
@@ -694,10 +714,14 @@ mod tests {
 
     #[test]
     fn the_token_selects_the_channel_and_nothing_else_does() {
-        let (channels, errors) = parse_channels(vec![
-            table(json!({"name": "email", "token": "t-email"})),
-            table(json!({"name": "crm", "token": "t-crm"})),
-        ], None, &[]);
+        let (channels, errors) = parse_channels(
+            vec![
+                table(json!({"name": "email", "token": "t-email"})),
+                table(json!({"name": "crm", "token": "t-crm"})),
+            ],
+            None,
+            &[],
+        );
         assert!(errors.is_empty());
         let with = |value: &str| {
             let mut headers = HeaderMap::new();

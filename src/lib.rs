@@ -39,7 +39,7 @@ pub mod pipeline;
 
 // Surfaces and assembly.
 pub mod api;
-pub mod intake;
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod intake;

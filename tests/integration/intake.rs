@@ -111,7 +111,8 @@ async fn intake_refuses_wrong_tokens_bad_bodies_and_oversized_ones_storing_nothi
 
     // A bad item in an array: 400 naming its index and field; the good one before it
     // is not stored either.
-    let array = format!(r#"[{good}, {{"id":"g-2","text":"THY rötar","author":"x"}}, {{"id":"g-3"}}]"#);
+    let array =
+        format!(r#"[{good}, {{"id":"g-2","text":"THY rötar","author":"x"}}, {{"id":"g-3"}}]"#);
     let (status, body) = post(&url, Some(EMAIL_TOKEN), array).await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["item"], 2);
@@ -122,7 +123,10 @@ async fn intake_refuses_wrong_tokens_bad_bodies_and_oversized_ones_storing_nothi
     let ndjson = format!("{good}\n\n{{\"id\":42,\"text\":\"Turkcell\"}}\n");
     let (status, body) = post(&url, Some(EMAIL_TOKEN), ndjson).await;
     assert_eq!(status, 400, "{body}");
-    assert_eq!((body["item"].clone(), body["line"].clone()), (json!(1), json!(3)));
+    assert_eq!(
+        (body["item"].clone(), body["line"].clone()),
+        (json!(1), json!(3))
+    );
     assert_eq!(body["field"], "id");
 
     // Over 2 KiB: 413, declared by Content-Length or streamed without one.
@@ -142,7 +146,10 @@ async fn intake_refuses_wrong_tokens_bad_bodies_and_oversized_ones_storing_nothi
     let (status, body) = post(&url, Some(EMAIL_TOKEN), r#"{"id":"ok","text":"THY"}"#).await;
     assert_eq!(status, 202, "{body}");
     let hits = workspace.hits();
-    let ids: Vec<&str> = hits.iter().filter_map(|hit| hit["post_id"].as_str()).collect();
+    let ids: Vec<&str> = hits
+        .iter()
+        .filter_map(|hit| hit["post_id"].as_str())
+        .collect();
     assert_eq!(ids, ["ok"]);
     let log = daemon.log_text();
     daemon.stop();
@@ -225,7 +232,8 @@ async fn intake_posts_go_through_the_pipeline_and_a_retry_stores_and_alerts_noth
 
     // An array and NDJSON of the call centre: routed by `source = "callcenter"`; a post
     // matching nothing is answered as unmatched and not stored.
-    let array = r#"[{"id":"call-1","text":"THY bagajım kayıp"},{"id":"call-2","text":"nothing to see"}]"#;
+    let array =
+        r#"[{"id":"call-1","text":"THY bagajım kayıp"},{"id":"call-2","text":"nothing to see"}]"#;
     let (status, body) = post(&url, Some(CALLCENTER_TOKEN), array).await;
     assert_eq!(status, 202, "{body}");
     assert_eq!(body["channel"], "callcenter");
