@@ -39,7 +39,7 @@ use serde_json::{Map, Value, json};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::escape;
-use crate::model::{HitId, Post, SourceName};
+use crate::model::{DroppedField, HitId, Post, SourceName};
 use crate::pipeline::Batch;
 use crate::settings::{FieldError, same_secret, take_secret};
 use crate::sources::api::warn_dropped;
@@ -274,7 +274,7 @@ async fn receive(State(intake): State<Arc<Intake>>, headers: HeaderMap, body: Bo
             tracing::info!(
                 source = %channel,
                 status = refusal.status.as_u16(),
-                error = %escape::log(&refusal.body["error"].to_string()),
+                error = %escape::log(refusal.body["error"].as_str().unwrap_or_default()),
                 "intake request refused"
             );
             refusal.into_response()
@@ -526,13 +526,13 @@ fn syntax(err: serde_json::Error) -> Refusal {
     }
 }
 
+/// The field of an item that is wrong (`None`: the item as a whole) and why.
+type ItemError = (Option<&'static str>, String);
+
 /// One item as a post of `channel`, or the field that is wrong and why. The required
 /// fields are checked here so the answer names them; the rest is the interchange
 /// form's own decoder.
-fn post_of(
-    mut value: Value,
-    channel: &str,
-) -> Result<(Post, Vec<crate::model::DroppedField>), (Option<&'static str>, String)> {
+fn post_of(mut value: Value, channel: &str) -> Result<(Post, Vec<DroppedField>), ItemError> {
     let Some(object) = value.as_object_mut() else {
         return Err((None, "must be a JSON object".into()));
     };
@@ -651,8 +651,8 @@ mod tests {
         value.as_object().cloned()
     }
 
-    #[test]
-    fn channels_need_a_unique_name_and_token() {
+    /// Two valid channels: `email` (token `t-email`) and `crm` (`t-crm`).
+    fn email_and_crm() -> Vec<IntakeChannel> {
         let (channels, errors) = parse_channels(
             vec![
                 table(json!({"name": "email", "token": "t-email"})),
@@ -662,6 +662,12 @@ mod tests {
             &[],
         );
         assert!(errors.is_empty());
+        channels
+    }
+
+    #[test]
+    fn channels_need_a_unique_name_and_token() {
+        let channels = email_and_crm();
         assert_eq!(channels.len(), 2);
         assert!(!format!("{channels:?}").contains("t-email"));
 
@@ -714,15 +720,7 @@ mod tests {
 
     #[test]
     fn the_token_selects_the_channel_and_nothing_else_does() {
-        let (channels, errors) = parse_channels(
-            vec![
-                table(json!({"name": "email", "token": "t-email"})),
-                table(json!({"name": "crm", "token": "t-crm"})),
-            ],
-            None,
-            &[],
-        );
-        assert!(errors.is_empty());
+        let channels = email_and_crm();
         let with = |value: &str| {
             let mut headers = HeaderMap::new();
             headers.insert(header::AUTHORIZATION, value.parse().unwrap());
