@@ -36,7 +36,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::metrics::{self, Metrics, OutboxGauge, SourceGauge, StoreGauges};
 use crate::model::{HitId, ReceiverName, SourceName};
-use crate::settings::{DurationSetting, FieldError, take_secret};
+use crate::settings::{DurationSetting, FieldError, same_secret, take_secret};
 use crate::store::{AckOutcome, HitCounts, OutboxDepth, SourceHealth, StoreError, StoreHandle};
 
 /// Validated `[api]` settings.
@@ -237,12 +237,14 @@ const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
 const STORE_WAIT: Duration = Duration::from_secs(2);
 
 /// Serves the API on `listener` until `shutdown` is cancelled, then lets requests in
-/// progress finish.
+/// progress finish. `extra` holds routes with their own state and authentication
+/// (the HTTP intake), served on the same listener.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     settings: ApiSettings,
     store: StoreHandle,
     observed: Observed,
+    extra: axum::Router,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
     let app = axum::Router::new()
@@ -254,7 +256,8 @@ pub async fn serve(
             observed,
             ready_failing_intervals: settings.ready_failing_intervals,
             started: Utc::now(),
-        }));
+        }))
+        .merge(extra);
     let service = TowerToHyperService::new(app);
     let slots = Arc::new(Semaphore::new(settings.max_connections));
     let connections = TaskTracker::new();
@@ -547,16 +550,6 @@ fn store_gauges(
     }
 }
 
-/// Compares in time independent of where the inputs differ.
-fn same_secret(presented: &[u8], expected: &[u8]) -> bool {
-    presented.len() == expected.len()
-        && presented
-            .iter()
-            .zip(expected)
-            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
-            == 0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -605,13 +598,5 @@ mod tests {
             names(300),
             [("down".to_string(), 300), ("never".to_string(), 300)]
         );
-    }
-
-    #[test]
-    fn secrets_compare_by_content_and_length() {
-        assert!(same_secret(b"t0ken", b"t0ken"));
-        assert!(!same_secret(b"t0kem", b"t0ken"));
-        assert!(!same_secret(b"t0ke", b"t0ken"));
-        assert!(!same_secret(b"", b"t0ken"));
     }
 }

@@ -707,12 +707,24 @@ fn status(config_file: Option<PathBuf>, json: bool) -> anyhow::Result<ExitCode> 
             daemon_state(heartbeat.as_ref(), running, now)
         )?;
     }
-    for source in &config.sources {
-        let known = health.iter().find(|h| h.source == source.name);
+    // Intake channels are listed like sources: their health is one row per request.
+    let listed = config
+        .sources
+        .iter()
+        .map(|source| (&source.name, source.kind.kind_name()))
+        .chain(
+            config
+                .intake
+                .channels
+                .iter()
+                .map(|channel| (&channel.name, "intake")),
+        );
+    for (source_name, kind) in listed {
+        let known = health.iter().find(|h| &h.source == source_name);
         if json {
             let mut value = match known {
                 Some(h) => serde_json::to_value(h)?,
-                None => json!({"source": source.name, "polled": false}),
+                None => json!({"source": source_name, "polled": false}),
             };
             // Whether the health is the running daemon's, or left by its last run.
             value["current"] = json!(running);
@@ -720,9 +732,9 @@ fn status(config_file: Option<PathBuf>, json: bool) -> anyhow::Result<ExitCode> 
             writeln!(out)?;
             continue;
         }
-        let name = escape::terminal(source.name.as_str());
+        let name = escape::terminal(source_name.as_str());
         let Some(h) = known else {
-            writeln!(out, "{name} ({}): not polled yet", source.kind.kind_name())?;
+            writeln!(out, "{name} ({}): not polled yet", kind)?;
             continue;
         };
         let ago = |at: Option<chrono::DateTime<chrono::Utc>>| match at {
@@ -733,7 +745,7 @@ fn status(config_file: Option<PathBuf>, json: bool) -> anyhow::Result<ExitCode> 
         writeln!(
             out,
             "{name} ({}): {state}, last success {}, lag {}, {:.1} posts/min",
-            source.kind.kind_name(),
+            kind,
             ago(h.last_success_at),
             h.newest_post_at
                 .map(|at| humane((now - at).to_std().unwrap_or_default()))

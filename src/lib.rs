@@ -43,3 +43,4 @@ pub mod api;
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod intake;

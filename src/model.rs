@@ -181,6 +181,21 @@ impl Post {
                 decode_lenient(value)?
             }
         };
+        Post::checked(post, dropped)
+    }
+
+    /// Like [`Post::from_json_lenient`] for an item already parsed as JSON (one
+    /// element of an array the HTTP intake received).
+    pub fn from_value_lenient(value: Value) -> Result<(Post, Vec<DroppedField>), PostParseError> {
+        let (post, dropped) = decode_lenient(value)?;
+        Post::checked(post, dropped)
+    }
+
+    /// Refuses an empty `source` or `id`.
+    fn checked(
+        post: Post,
+        dropped: Vec<DroppedField>,
+    ) -> Result<(Post, Vec<DroppedField>), PostParseError> {
         if post.source.trim().is_empty() {
             return Err(PostParseError::Empty("source"));
         }

@@ -25,6 +25,7 @@ use crate::alerts::{self, Notifier, Wakers};
 use crate::api;
 use crate::config::Config;
 use crate::http;
+use crate::intake;
 use crate::metrics::Metrics;
 use crate::pipeline::Pipeline;
 use crate::pipeline::snapshot::SharedKeywords;
@@ -122,6 +123,10 @@ pub async fn run_with(
     let metrics = Arc::new(Metrics::new());
     let inventory = Arc::new(api::Inventory::default());
     let rules: SharedRules = Arc::new(ArcSwap::new(Arc::clone(&keywords.current().rules)));
+    let intake_channels: intake::SharedChannels =
+        Arc::new(ArcSwap::from_pointee(config.intake.channels.clone()));
+    // Only a served intake may hold a sender: the pipeline ends when every one is gone.
+    let intake_batches = config.api.as_ref().map(|_| batches.clone());
     let mut running = reload::Running::new(
         reload::Parts {
             spawner: Spawner::clone(&supervisor),
@@ -133,6 +138,7 @@ pub async fn run_with(
             pulses: Arc::clone(&pulses),
             metrics: Arc::clone(&metrics),
             inventory: Arc::clone(&inventory),
+            intake: Arc::clone(&intake_channels),
             delivery_tasks: delivery_tasks.clone(),
             deliveries_stop: deliveries_stop.clone(),
             alert_http: alert_http.clone(),
@@ -202,7 +208,7 @@ pub async fn run_with(
     );
     delivery_tasks.close();
 
-    if let Some(settings) = &config.api {
+    if let (Some(settings), Some(batches)) = (&config.api, intake_batches) {
         let listener = tokio::net::TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("binding the API to {}", settings.listen))?;
@@ -222,6 +228,12 @@ pub async fn run_with(
                     metrics,
                     inventory: Arc::clone(&inventory),
                 },
+                intake::routes(intake::Intake {
+                    channels: intake_channels,
+                    limits: config.intake.limits,
+                    batches,
+                    store: store.clone(),
+                }),
                 stop.clone(),
             ),
         );

@@ -21,6 +21,7 @@ use crate::alerts::{self, DeliverySettings, DeliveryWorker, Notifier, Wakers};
 use crate::api;
 use crate::config::{self, Config, SectionDigests};
 use crate::escape;
+use crate::intake;
 use crate::matcher::MatcherError;
 use crate::metrics::Metrics;
 use crate::model::{ReceiverName, SourceName};
@@ -35,7 +36,7 @@ use crate::store::{NoisyVariant, StoreHandle};
 use crate::supervise::{Outcome, RestartPolicy, Spawner};
 
 /// Top-level sections a reload applies; any other that changed waits for a restart.
-const SWAPPED_SECTIONS: [&str; 4] = ["receivers", "route_defaults", "routes", "sources"];
+const SWAPPED_SECTIONS: [&str; 5] = ["intake", "receivers", "route_defaults", "routes", "sources"];
 
 /// The router of `config`'s routes, splitting messages for the receivers that are
 /// programs so they get every hit.
@@ -146,6 +147,8 @@ pub(super) struct Parts {
     pub(super) metrics: Arc<Metrics>,
     /// The sources and receivers running, as `/metrics` and `/readyz` show them.
     pub(super) inventory: Arc<api::Inventory>,
+    /// The `[[intake]]` channels the intake route authenticates against.
+    pub(super) intake: intake::SharedChannels,
     pub(super) delivery_tasks: TaskTracker,
     /// Parent of every delivery worker's stop token.
     pub(super) deliveries_stop: CancellationToken,
@@ -360,14 +363,10 @@ impl Running {
                 self.start_source(source, digest);
             }
         }
-        info!(
-            brands,
-            topics,
-            sources = self.sources.len(),
-            receivers = self.workers.len(),
-            routes = config.routes.len(),
-            "configuration reloaded"
-        );
+        self.parts
+            .intake
+            .store(Arc::new(config.intake.channels.clone()));
+        // Named before the outcome line, which ends the reload in the log.
         let changed: Vec<&str> = self
             .sections
             .changed_besides_keywords(&config.sections)
@@ -380,6 +379,14 @@ impl Running {
                 "settings changed; they take effect at restart"
             );
         }
+        info!(
+            brands,
+            topics,
+            sources = self.sources.len(),
+            receivers = self.workers.len(),
+            routes = config.routes.len(),
+            "configuration reloaded"
+        );
         Ok(())
     }
 }

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use crate::alerts::{DeliverySettings, ReceiverConfig, ReceiverKind};
 use crate::api::ApiSettings;
+use crate::intake::{IntakeLimits, IntakeSettings, parse_channels};
 use crate::routing::RouteConfig;
 use crate::routing::settings::{RouteContext, parse_routes};
 use crate::sources::{PollSettings, SourceConfig};
@@ -49,6 +50,8 @@ pub struct Config {
     pub log: LogSettings,
     /// The HTTP API, when `[api] listen` is set.
     pub api: Option<ApiSettings>,
+    /// The `[[intake]]` channels and their limits.
+    pub intake: IntakeSettings,
     /// Sources in file order.
     pub sources: Vec<SourceConfig>,
     /// Receivers in file order.
@@ -303,6 +306,7 @@ impl Layers {
             .collect();
         let receivers = self.entries("receivers", receivers_value, &mut problems);
         let routes = self.entries("routes", sections.remove("routes"), &mut problems);
+        let intake = self.entries("intake", sections.remove("intake"), &mut problems);
         for key in sections.keys() {
             problems.push(self.problem(key, "unknown key"));
         }
@@ -327,6 +331,7 @@ impl Layers {
             api,
             sources,
             receivers,
+            intake,
             declared_receivers,
             route_defaults,
             routes,
@@ -423,8 +428,17 @@ impl Layers {
             }
         };
 
+        let limits = (raw.api.intake_max_body_bytes, raw.api.intake_max_posts);
+        let api_off = raw.api.listen.trim().is_empty();
         let api = self.validate_api(raw.api, &mut problems);
         let sources = self.validate_sources(raw.sources, &poll, &mut problems);
+        let intake = self.validate_intake(raw.intake, limits, &api, &sources, &mut problems);
+        if api_off && !intake.channels.is_empty() {
+            problems.push(self.problem(
+                "intake",
+                "`[[intake]]` channels are served on the API: set `[api] listen` and `token`",
+            ));
+        }
         // Routes are checked against every declared receiver name, valid or not, so one
         // bad receiver is reported once rather than again at each route naming it.
         let receivers = self.validate_receivers(raw.receivers, &mut problems);
@@ -470,6 +484,7 @@ impl Layers {
             delivery,
             log,
             api,
+            intake,
             sources,
             receivers,
             routes,
@@ -493,6 +508,38 @@ impl Layers {
             );
             None
         })
+    }
+
+    /// The `[[intake]]` channels (a channel that cannot be read is reported and left
+    /// out) and the intake limits of `[api]`.
+    fn validate_intake(
+        &self,
+        raw: Vec<Option<serde_json::Map<String, serde_json::Value>>>,
+        (max_body_bytes, max_posts): (u64, usize),
+        api: &Option<ApiSettings>,
+        sources: &[SourceConfig],
+        problems: &mut Vec<Problem>,
+    ) -> IntakeSettings {
+        let limits = IntakeLimits::parse(max_body_bytes, max_posts).unwrap_or_else(|errors| {
+            problems.extend(
+                errors
+                    .into_iter()
+                    .map(|err| self.problem(&format!("api.{}", err.key), err.message)),
+            );
+            IntakeLimits {
+                max_body_bytes,
+                max_posts,
+            }
+        });
+        let names: Vec<_> = sources.iter().map(|source| source.name.clone()).collect();
+        let api_token = api.as_ref().map(|api| &api.token);
+        let (channels, errors) = parse_channels(raw, api_token, &names);
+        problems.extend(
+            errors
+                .into_iter()
+                .map(|err| self.problem(&subkey("intake", &err.key), err.message)),
+        );
+        IntakeSettings { channels, limits }
     }
 
     fn validate_sources(

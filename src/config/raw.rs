@@ -30,6 +30,8 @@ pub struct RawConfig {
     pub sources: Vec<Option<RawStage>>,
     /// `[[receivers]]`.
     pub receivers: Vec<Option<RawStage>>,
+    /// `[[intake]]`: each channel's table, validated by `intake::parse_channels`.
+    pub intake: Vec<Option<Map<String, Value>>>,
     /// The `name` of every `[[receivers]]` entry, readable or not.
     pub declared_receivers: HashSet<String>,
     /// `[route_defaults]`: what a route leaves unset.
@@ -58,6 +60,10 @@ pub struct RawApi {
     pub max_connections: usize,
     /// `/readyz` fails after a source failed for this many of its intervals.
     pub ready_failing_intervals: u32,
+    /// Largest `POST /api/v1/posts` body.
+    pub intake_max_body_bytes: u64,
+    /// Most posts in one intake request.
+    pub intake_max_posts: usize,
     /// `token`, `token_env` or `token_file` (and any unknown key, reported later).
     #[serde(flatten)]
     pub options: Map<String, Value>,

@@ -420,3 +420,27 @@ fn ready_failing_intervals_must_be_at_least_one_and_is_located() {
     assert_eq!(found[0].line, Some(4));
     assert!(found[0].message.contains("at least 1"), "{found:?}");
 }
+
+#[test]
+fn intake_channels_are_located_and_need_the_api() {
+    assert!(load(None).unwrap().intake.channels.is_empty());
+    let channel = "[[intake]]\nname = \"email\"\ntoken = \"in-t0ken\"\n";
+    let found = problems(channel);
+    assert_eq!(keys(&found), ["intake"]);
+    let api = "[api]\nlisten = \"127.0.0.1:0\"\ntoken = \"api-t0ken\"\nintake_max_posts = 0\n";
+    let found = problems(&format!(
+        "{api}\n{channel}\n[[intake]]\nname = \"email\"\ntoken = \"other\"\n\n[[intake]]\nname = \"crm\"\ntoken = \"api-t0ken\"\n"
+    ));
+    assert_eq!(
+        keys(&found),
+        ["api.intake_max_posts", "intake[1].name", "intake[2].token"]
+    );
+    // Each names the line of its key in the user's file.
+    assert_eq!(found[1].line, Some(11));
+    assert_eq!(found[2].line, Some(16));
+    let (_dir, path) = write_config(&format!("{}{channel}", api.replace("0\n", "5\n")));
+    let config = load(Some(&path)).unwrap();
+    assert_eq!(config.intake.channels[0].name, "email");
+    assert_eq!(config.intake.limits.max_posts, 5);
+    assert!(!format!("{config:?}").contains("in-t0ken"));
+}

@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 pub use locate::{TomlSource, line_of_offset};
-pub use secret::take_secret;
+pub use secret::{same_secret, take_secret};
 
 /// One configuration problem, located as precisely as possible.
 #[derive(Debug, Clone, PartialEq, Eq)]

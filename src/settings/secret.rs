@@ -49,6 +49,17 @@ pub fn take_secret(
     }
 }
 
+/// Compares a presented secret with an expected one in time independent of where
+/// they differ (a bearer token, say).
+pub fn same_secret(presented: &[u8], expected: &[u8]) -> bool {
+    presented.len() == expected.len()
+        && presented
+            .iter()
+            .zip(expected)
+            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+            == 0
+}
+
 fn take_string(options: &mut Map<String, Value>, key: &str) -> Result<Option<String>, FieldError> {
     match options.remove(key) {
         None => Ok(None),
@@ -75,6 +86,14 @@ mod tests {
 
     fn options(value: Value) -> Map<String, Value> {
         value.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn secrets_compare_by_content_and_length() {
+        assert!(same_secret(b"t0ken", b"t0ken"));
+        assert!(!same_secret(b"t0kem", b"t0ken"));
+        assert!(!same_secret(b"t0ke", b"t0ken"));
+        assert!(!same_secret(b"", b"t0ken"));
     }
 
     #[test]

@@ -120,6 +120,31 @@ impl Store {
         Ok(stored)
     }
 
+    /// The stored hits (id and brand, oldest first) of each of `ids` stored under
+    /// `source`, by post id; a post not stored has no entry.
+    pub fn hits_of_posts(
+        &self,
+        source: &str,
+        ids: &[String],
+    ) -> Result<HashMap<String, Vec<(HitId, String)>>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT hits.id, hits.brand FROM hits JOIN posts ON posts.id = hits.post
+             WHERE posts.source = ?1 AND posts.post_id = ?2 ORDER BY hits.id",
+        )?;
+        let mut found = HashMap::new();
+        for id in ids {
+            let hits = statement
+                .query_map(params![source, id], |row| {
+                    Ok((HitId(row.get(0)?), row.get::<_, String>(1)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            if !hits.is_empty() {
+                found.insert(id.clone(), hits);
+            }
+        }
+        Ok(found)
+    }
+
     /// Commits a batch in one transaction: new posts and their hits (with the labels
     /// routes match on), the planned deliveries of the hits this transaction stored,
     /// acknowledgements by own-handle replies, and the cursor. Posts and hits already

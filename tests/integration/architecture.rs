@@ -26,7 +26,7 @@ const LAYERS: &[&[&str]] = &[
     &["store"],
     &["alerts"],
     &["pipeline"],
-    &["api"],
+    &["api", "intake"],
     &["config"],
     &["app"],
     &["cli"],

@@ -43,7 +43,7 @@ fn append_and_settle(workspace: &Workspace, lines: &[String], marker: &str) {
 }
 
 /// Sends SIGHUP and waits until the daemon logged `outcome` once more than before.
-fn reload(daemon: &Daemon, outcome: &str) {
+pub(crate) fn reload(daemon: &Daemon, outcome: &str) {
     let before = daemon.log_text().matches(outcome).count();
     kill(Pid::from_raw(daemon.pid() as i32), Signal::SIGHUP).expect("sending SIGHUP");
     wait_for(outcome, WAIT, || {
