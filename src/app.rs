@@ -26,8 +26,11 @@ use crate::pipeline::snapshot::{KeywordSnapshot, SharedKeywords};
 use crate::routing::Router;
 use crate::shutdown::ReloadSignals;
 use crate::sources::{self, Source, SourceContext};
-use crate::store::{Store, StoreHandle};
+use crate::store::{PURGE_BATCH, Purge, Store, StoreHandle};
 use crate::supervise::{RestartPolicy, Supervisor, TaskFailures};
+
+/// Time between two retention purges; the first runs at start.
+const RETENTION_EVERY: Duration = Duration::from_secs(3600);
 
 /// Time between two checks for hits past their SLA.
 const ESCALATION_CHECK: Duration = Duration::from_secs(30);
@@ -254,6 +257,14 @@ pub async fn run_with(
             stop.clone(),
         ),
     );
+    if let Some(retention) = config.retention {
+        supervisor.spawn_critical(
+            &poll_tasks,
+            "retention",
+            stop.clone(),
+            purge_old_rows(store.clone(), retention, stop.clone()),
+        );
+    }
     poll_tasks.close();
     drop(batches);
     info!(
@@ -354,6 +365,53 @@ async fn reload_on_signal(
                 }
                 error!("reload refused, the running keywords stay");
             }
+        }
+    }
+}
+
+/// At start and every [`RETENTION_EVERY`] until `stop`: purges what is older than
+/// `retention`, one [`PURGE_BATCH`]-row step per store job, so the pipeline's batch
+/// commits run between the steps; one `purged` line per run. A busy database ends the
+/// run (the next one resumes); any other store error fails the task.
+async fn purge_old_rows(
+    store: StoreHandle,
+    retention: Duration,
+    stop: CancellationToken,
+) -> anyhow::Result<()> {
+    loop {
+        let mut purge = Purge::new(chrono::Utc::now(), retention, PURGE_BATCH);
+        let mut longest = Duration::ZERO;
+        while !purge.is_done() && !stop.is_cancelled() {
+            let (stepped, took, result) = store
+                .call(move |store| {
+                    let started = std::time::Instant::now();
+                    let result = store.purge_step(&mut purge);
+                    (purge, started.elapsed(), result)
+                })
+                .await?;
+            purge = stepped;
+            longest = longest.max(took);
+            match result {
+                Ok(()) => {}
+                Err(err) if err.is_transient() => {
+                    warn!(error = %err, "purge step failed, the next run goes on");
+                    break;
+                }
+                Err(err) => return Err(err).context("purging old rows"),
+            }
+        }
+        let removed = purge.removed();
+        info!(
+            deliveries = removed.deliveries,
+            hits = removed.hits,
+            posts = removed.posts,
+            steps = purge.steps(),
+            longest_step_ms = longest.as_millis() as u64,
+            "purged"
+        );
+        tokio::select! {
+            _ = stop.cancelled() => return Ok(()),
+            _ = tokio::time::sleep(RETENTION_EVERY) => {}
         }
     }
 }

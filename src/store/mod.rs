@@ -4,10 +4,12 @@
 //! CLI commands open their own [`Store`] directly.
 
 mod health;
+mod maintenance;
 mod outbox;
 mod posts;
 mod replies;
 mod responses;
+mod retention;
 mod schema;
 mod time;
 
@@ -23,12 +25,14 @@ use crate::model::{DeliveryId, HitId, ReceiverName, SourceName};
 use tokio::sync::oneshot;
 
 pub use health::{PollOutcome, SourceHealth};
+pub use maintenance::{BackupError, BackupReport, database_bytes};
 pub use outbox::{
     AlertHit, Delivery, DeliveryKind, DeliveryRow, DeliveryStatus, DisabledReceiver, FailedAttempt,
     NewOperatorAlert,
 };
 pub use posts::{BatchOutcome, HitRow, MatchedPost, NewBatch};
 pub use responses::AckOutcome;
+pub use retention::{PURGE_BATCH, Purge, PurgeCounts};
 pub use schema::SCHEMA_VERSION;
 pub use time::unix_millis;
 

@@ -131,6 +131,11 @@ ALTER TABLE hits ADD COLUMN competitor INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE hits ADD COLUMN is_topic INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE hits ADD COLUMN sentiment TEXT;
 "#,
+    // 8: retention. Purging a hit looks up whether a delivery still carries it, and so
+    // does the foreign-key check when a hit row is deleted.
+    r#"
+CREATE INDEX delivery_hits_by_hit ON delivery_hits (hit);
+"#,
 ];
 
 /// The schema version this build writes.
