@@ -16,6 +16,7 @@ mod grouping;
 mod matcher_cli;
 mod reload;
 mod responsibility;
+mod retention;
 mod smtp_server;
 mod sources_bluesky;
 mod sources_feed;
