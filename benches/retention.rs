@@ -2,7 +2,7 @@
 //! `backup` and `vacuum` cost there. Not a criterion bench: a purge consumes its
 //! input, so this seeds one database and times every step of one whole purge.
 //!
-//!     cargo bench --bench retention [-- POSTS]
+//!     cargo bench --bench retention [-- POSTS [BATCH]]
 //!
 //! Seeds POSTS posts (default 1,000,000) with one hit each, the older half detected
 //! 200 days ago, the newer half within the last day; one `file` delivery per 100 hits
@@ -18,10 +18,12 @@ use rusqlite::params;
 const HITS_PER_DELIVERY: i64 = 100;
 
 fn main() {
-    let posts: i64 = std::env::args()
+    let args: Vec<usize> = std::env::args()
         .skip(1)
-        .find_map(|arg| arg.parse().ok())
-        .unwrap_or(1_000_000);
+        .filter_map(|arg| arg.parse().ok())
+        .collect();
+    let posts = args.first().map_or(1_000_000, |&n| n as i64);
+    let batch = args.get(1).copied().unwrap_or(PURGE_BATCH);
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("mentiond.db");
     drop(Store::open(&path).expect("creating the database"));
@@ -46,7 +48,7 @@ fn main() {
 
     let mut store = Store::open(&path).expect("opening the database");
     let retention = Duration::from_secs(180 * 24 * 3600);
-    let mut purge = Purge::new(Utc::now(), retention, PURGE_BATCH);
+    let mut purge = Purge::new(Utc::now(), retention, batch);
     let mut steps = Vec::new();
     let started = Instant::now();
     while !purge.is_done() {
@@ -59,8 +61,8 @@ fn main() {
     let at = |q: f64| steps[((steps.len() - 1) as f64 * q) as usize].as_secs_f64() * 1e3;
     let removed = purge.removed();
     println!(
-        "purge (batch {PURGE_BATCH}): {} deliveries, {} hits, {} posts in {} steps, {:.1} s; \
-         step ms: median {:.1}, p99 {:.1}, max {:.1}",
+        "purge (batch {batch}): {} deliveries, {} hits, {} posts in {} steps, {:.1} s; \
+         step ms: median {:.1}, p99 {:.1}, max {:.1}; {} steps over 50 ms",
         removed.deliveries,
         removed.hits,
         removed.posts,
@@ -68,7 +70,8 @@ fn main() {
         total.as_secs_f64(),
         at(0.5),
         at(0.99),
-        at(1.0)
+        at(1.0),
+        steps.iter().filter(|step| step.as_millis() > 50).count()
     );
 
     // The hourly run once everything old is gone: one step that finds the first young row.

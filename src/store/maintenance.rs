@@ -38,17 +38,6 @@ pub enum BackupError {
     },
 }
 
-impl BackupError {
-    /// Whether trying again may help (the database was busy).
-    pub fn is_transient(&self) -> bool {
-        matches!(
-            self,
-            BackupError::Sqlite(rusqlite::Error::SqliteFailure(err, _))
-                if matches!(err.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-        )
-    }
-}
-
 /// What a backup wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BackupReport {
@@ -75,7 +64,7 @@ impl Store {
     /// Copies the database at `database` to `destination` with SQLite's online backup
     /// API, beside a running daemon. Every step reads from one read transaction, so the
     /// copy is the database as of one commit while the daemon's writer goes on (WAL);
-    /// steps of [`PAGES_PER_STEP`] pages with a pause between them. The copy is written
+    /// steps of 1,024 pages with a short pause between them. The copy is written
     /// beside `destination`, switched to a single file (no WAL), synced, and only then
     /// moved under its name, so a failed backup never leaves a partial file there. An
     /// existing `destination` is refused unless `overwrite`.

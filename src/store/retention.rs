@@ -15,7 +15,7 @@
 //! than the cutoff.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use rusqlite::{Transaction, TransactionBehavior, params};
+use rusqlite::{Row, ToSql, Transaction, TransactionBehavior, params};
 
 use super::time::{timestamp, unix_millis};
 use super::{Store, StoreError};
@@ -66,7 +66,8 @@ impl Purge {
         Purge {
             cutoff_ms: cutoff.map_or(i64::MIN, unix_millis),
             cutoff_text: cutoff.map_or_else(String::new, timestamp),
-            batch: batch.max(1),
+            // Two at least: a delivery and one of the rows naming its hits.
+            batch: batch.max(2),
             phase: match cutoff {
                 Some(_) => Phase::Deliveries { after: 0 },
                 None => Phase::Done,
@@ -113,14 +114,11 @@ impl Store {
                 }
                 Phase::Done => break,
             };
-            budget -= walked.looked_at;
-            phase = match (phase, walked.last) {
-                // Every row looked at was old and the budget is spent: go on from there.
-                (Phase::Deliveries { .. }, Some(after)) if !walked.ended => {
-                    Phase::Deliveries { after }
-                }
-                (Phase::Hits { .. }, Some(after)) if !walked.ended => Phase::Hits { after },
-                (Phase::Deliveries { .. }, _) => Phase::Hits { after: 0 },
+            budget -= walked.spent;
+            phase = match (phase, walked.resume) {
+                (Phase::Deliveries { .. }, Some(after)) => Phase::Deliveries { after },
+                (Phase::Hits { .. }, Some(after)) => Phase::Hits { after },
+                (Phase::Deliveries { .. }, None) => Phase::Hits { after: 0 },
                 _ => Phase::Done,
             };
         }
@@ -143,12 +141,64 @@ impl Store {
 
 /// What one walk over a table did in a step.
 struct Walked {
-    /// Rows looked at (at most the budget).
-    looked_at: usize,
-    /// The id of the last old row looked at, where the next step goes on.
-    last: Option<i64>,
-    /// The walk reached the end of the table or its first young row.
-    ended: bool,
+    /// Rows looked at or deleted (at most the budget).
+    spent: usize,
+    /// The row id the next step goes on after; `None` when the walk reached the end of
+    /// the table or its first young row.
+    resume: Option<i64>,
+}
+
+/// Looks at the rows `select` returns (`?1` the cutoff, `?2` the row id to go on
+/// after, `?3` the budget; columns: row id, whether the row is older than the cutoff,
+/// then what `read` takes) and hands each old one, in order, to `purge` with the budget
+/// left beside the row itself, up to the first young row. `purge` answers how many
+/// more rows it deleted, or `None` when it ran out of budget before it was done with
+/// the row, which the next step then looks at again.
+fn walk<R>(
+    tx: &Transaction<'_>,
+    select: &str,
+    (cutoff, after, budget): (&dyn ToSql, i64, usize),
+    read: impl Fn(&Row<'_>) -> rusqlite::Result<R>,
+    mut purge: impl FnMut(R, usize) -> Result<Option<usize>, StoreError>,
+) -> Result<Walked, StoreError> {
+    let rows = tx
+        .prepare_cached(select)?
+        .query_map(params![cutoff, after, budget as i64], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, bool>(1)?, read(row)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut spent = 0;
+    let mut resume = after;
+    for (rowid, old, row) in rows {
+        spent += 1;
+        if !old {
+            return Ok(Walked {
+                spent,
+                resume: None,
+            });
+        }
+        match purge(row, budget - spent)? {
+            Some(more) => spent += more,
+            None => {
+                return Ok(Walked {
+                    spent: budget,
+                    resume: Some(resume),
+                });
+            }
+        }
+        resume = rowid;
+        if spent >= budget {
+            return Ok(Walked {
+                spent: budget,
+                resume: Some(resume),
+            });
+        }
+    }
+    // Fewer rows than the budget: the end of the table.
+    Ok(Walked {
+        spent,
+        resume: None,
+    })
 }
 
 /// Removes the finished deliveries among the next `budget` deliveries after `after`
@@ -160,43 +210,37 @@ fn purge_deliveries(
     budget: usize,
     removed: &mut PurgeCounts,
 ) -> Result<Walked, StoreError> {
-    let mut next = tx.prepare_cached(
-        "SELECT rowid, id, created_at < ?1,
+    // A delivery to people carries every hit of its group: its rows are deleted within
+    // the step's budget, over several steps when there are more.
+    let mut forget_hits = tx.prepare_cached(
+        "DELETE FROM delivery_hits WHERE rowid IN
+             (SELECT rowid FROM delivery_hits WHERE delivery = ?1 LIMIT ?2)",
+    )?;
+    let mut carries_more =
+        tx.prepare_cached("SELECT 1 FROM delivery_hits WHERE delivery = ?1 LIMIT 1")?;
+    let mut delete = tx.prepare_cached("DELETE FROM deliveries WHERE rowid = ?1")?;
+    walk(
+        tx,
+        "SELECT rowid, created_at < ?1, id,
                 status <> 'pending'
                 AND MAX(created_at, next_attempt_at, COALESCE(requeued_at, 0),
                         COALESCE(delivered_at, 0)) < ?1
          FROM deliveries WHERE rowid > ?2 ORDER BY rowid LIMIT ?3",
-    )?;
-    let mut forget_hits = tx.prepare_cached("DELETE FROM delivery_hits WHERE delivery = ?1")?;
-    let mut delete = tx.prepare_cached("DELETE FROM deliveries WHERE rowid = ?1")?;
-    let rows = next
-        .query_map(params![cutoff_ms, after, budget as i64], |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, bool>(2)?,
-                row.get::<_, bool>(3)?,
-            ))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut walked = Walked {
-        looked_at: rows.len(),
-        last: None,
-        ended: rows.len() < budget,
-    };
-    for (rowid, id, old, finished) in rows {
-        if !old {
-            walked.ended = true;
-            break;
-        }
-        if finished {
-            forget_hits.execute([&id])?;
+        (&cutoff_ms, after, budget),
+        |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(2)?, row.get(3)?)),
+        |(rowid, id, finished): (i64, String, bool), left| {
+            if !finished {
+                return Ok(Some(0));
+            }
+            let forgotten = forget_hits.execute(params![id, left as i64])?;
+            if carries_more.exists([&id])? {
+                return Ok(None);
+            }
             delete.execute([rowid])?;
             removed.deliveries += 1;
-        }
-        walked.last = Some(rowid);
-    }
-    Ok(walked)
+            Ok(Some(forgotten))
+        },
+    )
 }
 
 /// Removes the hits among the next `budget` hits after `after` detected before the
@@ -208,39 +252,24 @@ fn purge_hits(
     budget: usize,
     removed: &mut PurgeCounts,
 ) -> Result<Walked, StoreError> {
-    let mut next = tx.prepare_cached(
-        "SELECT id, post, detected_at < ?1 FROM hits WHERE id > ?2 ORDER BY id LIMIT ?3",
-    )?;
     let mut delete = tx.prepare_cached(
         "DELETE FROM hits WHERE id = ?1
              AND NOT EXISTS (SELECT 1 FROM delivery_hits WHERE hit = ?1)",
     )?;
-    let rows = next
-        .query_map(params![cutoff, after, budget as i64], |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, i64>(1)?,
-                row.get::<_, bool>(2)?,
-            ))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut walked = Walked {
-        looked_at: rows.len(),
-        last: None,
-        ended: rows.len() < budget,
-    };
     let mut posts = Vec::new();
-    for (id, post, old) in rows {
-        if !old {
-            walked.ended = true;
-            break;
-        }
-        if delete.execute([id])? > 0 {
-            removed.hits += 1;
-            posts.push(post);
-        }
-        walked.last = Some(id);
-    }
+    let walked = walk(
+        tx,
+        "SELECT id, detected_at < ?1, post FROM hits WHERE id > ?2 ORDER BY id LIMIT ?3",
+        (&cutoff, after, budget),
+        |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(2)?)),
+        |(id, post), _| {
+            if delete.execute([id])? > 0 {
+                removed.hits += 1;
+                posts.push(post);
+            }
+            Ok(Some(0))
+        },
+    )?;
     posts.sort_unstable();
     posts.dedup();
     for post in posts {
@@ -292,22 +321,33 @@ mod tests {
     /// Records, at `at`, post `id` of source `source` with one Turkcell hit and one
     /// delivery per receiver in `receivers` (`msg_<id>_<receiver>`).
     fn record(store: &mut Store, source: &str, id: &str, receivers: &[&str], at: DateTime<Utc>) {
-        let post = Post::from_json(&format!(
-            r#"{{"source":"{source}","id":"{id}","text":"Turkcell {id}"}}"#
-        ))
-        .unwrap();
-        let key = HitKey {
-            source: source.into(),
-            post_id: id.into(),
-            brand: "Turkcell".into(),
-        };
+        record_group(store, source, &[id], receivers, at);
+    }
+
+    /// [`record`] for several posts, whose hits each delivery carries together
+    /// (`msg_<first id>_<receiver>`).
+    fn record_group(
+        store: &mut Store,
+        source: &str,
+        ids: &[&str],
+        receivers: &[&str],
+        at: DateTime<Utc>,
+    ) {
+        let keys: Vec<HitKey> = ids
+            .iter()
+            .map(|id| HitKey {
+                source: source.into(),
+                post_id: (*id).into(),
+                brand: "Turkcell".into(),
+            })
+            .collect();
         let deliveries = receivers
             .iter()
             .map(|receiver| NewDelivery {
-                id: DeliveryId(format!("msg_{id}_{receiver}")),
+                id: DeliveryId(format!("msg_{}_{receiver}", ids[0])),
                 receiver: (*receiver).into(),
-                group_key: format!("post={id}"),
-                hits: vec![key.clone()],
+                group_key: format!("post={}", ids[0]),
+                hits: keys.clone(),
                 max_hits: 10,
                 urgent: false,
                 due_at: at,
@@ -318,12 +358,18 @@ mod tests {
         store
             .record_batch(NewBatch {
                 source: source.into(),
-                cursor: Some(format!("after-{id}")),
-                posts: vec![MatchedPost {
-                    post,
-                    sentiment: Sentiment::Neutral,
-                    hits: vec![BrandHit::exact_for_tests("Turkcell", None, "Turkcell")],
-                }],
+                cursor: Some(format!("after-{}", ids[ids.len() - 1])),
+                posts: ids
+                    .iter()
+                    .map(|id| MatchedPost {
+                        post: Post::from_json(&format!(
+                            r#"{{"source":"{source}","id":"{id}","text":"Turkcell {id}"}}"#
+                        ))
+                        .unwrap(),
+                        sentiment: Sentiment::Neutral,
+                        hits: vec![BrandHit::exact_for_tests("Turkcell", None, "Turkcell")],
+                    })
+                    .collect(),
                 deliveries,
                 now: at,
                 replies: Vec::new(),
@@ -442,6 +488,39 @@ mod tests {
         assert_eq!(purge.steps(), 2, "N + 1 old rows take two steps");
         assert_eq!(purge.removed().posts, 5);
         assert_eq!(post_ids(&store), ["young"]);
+    }
+
+    #[test]
+    fn a_delivery_carrying_more_hits_than_a_step_is_taken_apart_over_steps() {
+        let (_dir, mut store) = open();
+        record_group(&mut store, "old", &["1", "2", "3", "4", "5"], &["chat"], long_ago());
+        delivered(&store, "msg_1_chat", long_ago());
+        let carried = |store: &Store| {
+            store
+                .delivery_hits(&DeliveryId("msg_1_chat".into()), 10)
+                .unwrap()
+                .1
+        };
+        let mut purge = Purge::new(now(), RETENTION, 3);
+
+        // The delivery and two of the rows naming its hits: the step's three.
+        store.purge_step(&mut purge).unwrap();
+        assert_eq!(carried(&store), 3);
+        assert_eq!(store.counts().unwrap(), (5, 5), "no hit goes while carried");
+        store.purge_step(&mut purge).unwrap();
+        assert_eq!(carried(&store), 1);
+
+        store.purge(&mut purge).unwrap();
+        assert_eq!(
+            purge.removed(),
+            PurgeCounts {
+                deliveries: 1,
+                hits: 5,
+                posts: 5
+            }
+        );
+        assert!(store.deliveries(None, 10).unwrap().is_empty());
+        assert_eq!(store.counts().unwrap(), (0, 0));
     }
 
     #[test]

@@ -3,14 +3,14 @@
 //! copies the database consistently while the daemon writes; `mentiond vacuum` waits
 //! for the daemon to stop.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-use crate::support::{TICKETS_SOURCE, Workspace, wait_for};
+use crate::support::{Daemon, TICKETS_SOURCE, Workspace, wait_for};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -35,19 +35,26 @@ fn count(conn: &Connection, sql: &str) -> i64 {
     conn.query_row(sql, [], |row| row.get(0)).unwrap()
 }
 
+/// A running daemon that has stored one hit for each ticket of `ids`.
+fn daemon_with_hits(ids: &[&str]) -> (Workspace, Daemon, PathBuf) {
+    let ws = Workspace::new(&config());
+    let lines: Vec<String> = ids.iter().map(|id| ticket(id)).collect();
+    ws.append_tickets(&lines.iter().map(String::as_str).collect::<Vec<_>>());
+    let daemon = ws.start();
+    let database = ws.path("mentiond.db");
+    wait_for("a hit per ticket", WAIT, || {
+        count(&read_only(&database), "SELECT COUNT(*) FROM hits") == ids.len() as i64
+    });
+    (ws, daemon, database)
+}
+
 fn stderr(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 #[test]
 fn a_backup_taken_while_the_daemon_writes_is_consistent_and_an_existing_file_is_refused() {
-    let ws = Workspace::new(&config());
-    ws.append_tickets(&[&ticket("T-0")]);
-    let daemon = ws.start();
-    let database = ws.path("mentiond.db");
-    wait_for("the first hit", WAIT, || {
-        count(&read_only(&database), "SELECT COUNT(*) FROM hits") > 0
-    });
+    let (ws, daemon, database) = daemon_with_hits(&["T-0"]);
 
     // Posts keep arriving while the backup runs (bounded: at most 3,000 lines).
     let writing = Arc::new(AtomicBool::new(true));
@@ -131,13 +138,7 @@ fn a_backup_taken_while_the_daemon_writes_is_consistent_and_an_existing_file_is_
 
 #[test]
 fn vacuum_is_refused_while_the_daemon_runs_and_compacts_once_it_stopped() {
-    let ws = Workspace::new(&config());
-    ws.append_tickets(&[&ticket("T-1"), &ticket("T-2")]);
-    let daemon = ws.start();
-    let database = ws.path("mentiond.db");
-    wait_for("two hits", WAIT, || {
-        count(&read_only(&database), "SELECT COUNT(*) FROM hits") == 2
-    });
+    let (ws, daemon, database) = daemon_with_hits(&["T-1", "T-2"]);
 
     let output = ws.command(&["vacuum"]);
     assert_eq!(output.status.code(), Some(1));
@@ -177,20 +178,11 @@ fn vacuum_is_refused_while_the_daemon_runs_and_compacts_once_it_stopped() {
 
 #[test]
 fn a_daemon_purges_rows_older_than_its_retention_and_keeps_new_ones_and_its_cursor() {
-    let ws = Workspace::new(&config());
-    ws.append_tickets(&[&ticket("T-old-1"), &ticket("T-old-2")]);
-    let daemon = ws.start();
-    let database = ws.path("mentiond.db");
-    wait_for("two delivered alerts", WAIT, || {
-        count(
-            &read_only(&database),
-            "SELECT COUNT(*) FROM deliveries WHERE status = 'delivered'",
-        ) >= 1
-            && count(
-                &read_only(&database),
-                "SELECT COUNT(*) FROM deliveries WHERE status = 'pending'",
-            ) == 0
-            && count(&read_only(&database), "SELECT COUNT(*) FROM hits") == 2
+    let (ws, daemon, database) = daemon_with_hits(&["T-old-1", "T-old-2"]);
+    wait_for("their alerts delivered", WAIT, || {
+        let conn = read_only(&database);
+        count(&conn, "SELECT COUNT(*) FROM deliveries WHERE status = 'delivered'") >= 1
+            && count(&conn, "SELECT COUNT(*) FROM deliveries WHERE status = 'pending'") == 0
     });
     daemon.stop();
     // Make them a year old.
