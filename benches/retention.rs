@@ -49,16 +49,37 @@ fn main() {
     let mut store = Store::open(&path).expect("opening the database");
     let retention = Duration::from_secs(180 * 24 * 3600);
     let mut purge = Purge::new(Utc::now(), retention, batch);
+    // The daemon's retention task checkpoints from its own connection between steps.
+    let checkpointer = Store::open(&path).expect("opening the database");
     let mut steps = Vec::new();
+    let mut checkpoints = Vec::new();
     let started = Instant::now();
     while !purge.is_done() {
         let step = Instant::now();
         store.purge_step(&mut purge).expect("purge step");
         steps.push(step.elapsed());
+        let checkpoint = Instant::now();
+        checkpointer.checkpoint().expect("checkpoint");
+        checkpoints.push(checkpoint.elapsed());
     }
     let total = started.elapsed();
+    let slow: Vec<String> = steps
+        .iter()
+        .enumerate()
+        .filter(|(_, step)| step.as_millis() > 50)
+        .map(|(index, step)| format!("#{index} {} ms", step.as_millis()))
+        .collect();
+    if !slow.is_empty() {
+        println!("steps over 50 ms: {}", slow.join(", "));
+    }
     steps.sort();
     let at = |q: f64| steps[((steps.len() - 1) as f64 * q) as usize].as_secs_f64() * 1e3;
+    checkpoints.sort();
+    println!(
+        "checkpoints between steps (off the writer): median {:.1} ms, max {:.1} ms",
+        checkpoints[checkpoints.len() / 2].as_secs_f64() * 1e3,
+        checkpoints[checkpoints.len() - 1].as_secs_f64() * 1e3
+    );
     let removed = purge.removed();
     println!(
         "purge (batch {batch}): {} deliveries, {} hits, {} posts in {} steps, {:.1} s; \
@@ -86,6 +107,7 @@ fn main() {
 
     let before = database_bytes(&path);
     let started = Instant::now();
+    drop(checkpointer);
     store.vacuum().expect("vacuum");
     drop(store);
     println!(

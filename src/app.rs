@@ -262,7 +262,12 @@ pub async fn run_with(
             &poll_tasks,
             "retention",
             stop.clone(),
-            purge_old_rows(store.clone(), retention, stop.clone()),
+            purge_old_rows(
+                store.clone(),
+                config.storage_path.clone(),
+                retention,
+                stop.clone(),
+            ),
         );
     }
     poll_tasks.close();
@@ -371,13 +376,17 @@ async fn reload_on_signal(
 
 /// At start and every [`RETENTION_EVERY`] until `stop`: purges what is older than
 /// `retention`, one [`PURGE_BATCH`]-row step per store job, so the pipeline's batch
-/// commits run between the steps; one `purged` line per run. A busy database ends the
-/// run (the next one resumes); any other store error fails the task.
+/// commits run between the steps, and checkpoints each step's pages from a connection
+/// of its own, off the writer thread; one `purged` line per run. A busy database ends
+/// the run (the next one resumes); any other store error fails the task.
 async fn purge_old_rows(
     store: StoreHandle,
+    database: PathBuf,
     retention: Duration,
     stop: CancellationToken,
 ) -> anyhow::Result<()> {
+    let mut checkpointer = Store::open(&database)
+        .with_context(|| format!("opening database {}", database.display()))?;
     loop {
         let mut purge = Purge::new(chrono::Utc::now(), retention, PURGE_BATCH);
         let mut longest = Duration::ZERO;
@@ -398,6 +407,19 @@ async fn purge_old_rows(
                     break;
                 }
                 Err(err) => return Err(err).context("purging old rows"),
+            }
+            let result;
+            (checkpointer, result) = tokio::task::spawn_blocking(move || {
+                let result = checkpointer.checkpoint();
+                (checkpointer, result)
+            })
+            .await
+            .context("checkpointing")?;
+            // Busy: the writer is checkpointing itself at that moment, which does as well.
+            if let Err(err) = &result
+                && !err.is_transient()
+            {
+                warn!(error = %err, "checkpoint failed");
             }
         }
         let removed = purge.removed();
