@@ -157,7 +157,8 @@ fn seed(path: &std::path::Path, posts: i64) {
             // One millisecond per post: a day's worth of ingest per 86 M posts.
             let at = if id <= half { old } else { young } + TimeDelta::milliseconds(id);
             let stamp = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-            let text = format!("Turkcell faturam iki kat geldi, müşteri hizmetleri yanıt vermiyor #{id}");
+            let text =
+                format!("Turkcell faturam iki kat geldi, müşteri hizmetleri yanıt vermiyor #{id}");
             post.execute(params![id, text, stamp]).unwrap();
             hit.execute(params![id, stamp]).unwrap();
             let message = format!("msg_{}", (id - 1) / HITS_PER_DELIVERY);
@@ -170,5 +171,6 @@ fn seed(path: &std::path::Path, posts: i64) {
         }
     }
     tx.commit().unwrap();
-    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").unwrap();
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+        .unwrap();
 }

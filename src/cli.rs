@@ -645,7 +645,10 @@ fn vacuum(config_file: Option<PathBuf>) -> anyhow::Result<ExitCode> {
 
 /// A file size in MiB with the exact byte count.
 fn size(bytes: u64) -> String {
-    format!("{:.1} MiB ({bytes} bytes)", bytes as f64 / (1024.0 * 1024.0))
+    format!(
+        "{:.1} MiB ({bytes} bytes)",
+        bytes as f64 / (1024.0 * 1024.0)
+    )
 }
 
 /// The configured database path, if the daemon has created it.

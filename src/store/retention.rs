@@ -395,8 +395,7 @@ mod tests {
     }
 
     #[test]
-    fn retention_removes_only_old_rows_and_keeps_pending_deliveries_what_they_carry_and_cursors()
-    {
+    fn retention_removes_only_old_rows_and_keeps_pending_deliveries_what_they_carry_and_cursors() {
         let (_dir, mut store) = open();
         // Old and delivered: the delivery, its hit and its post go.
         record(&mut store, "old", "delivered", &["file"], long_ago());
@@ -422,7 +421,13 @@ mod tests {
         // Old and open (stored without alert, never acknowledged): past retention, it goes.
         record(&mut store, "old", "backfill", &[], long_ago());
         // Young and delivered: it stays.
-        record(&mut store, "news", "young", &["file"], now() - TimeDelta::days(1));
+        record(
+            &mut store,
+            "news",
+            "young",
+            &["file"],
+            now() - TimeDelta::days(1),
+        );
         delivered(&store, "msg_young_file", now());
 
         let mut purge = Purge::new(now(), RETENTION, PURGE_BATCH);
@@ -444,7 +449,12 @@ mod tests {
             .map(|row| row.id.0)
             .collect();
         assert_eq!(deliveries.len(), 4, "{deliveries:?}");
-        for kept in ["msg_pending_file", "msg_half_hook", "msg_retried_file", "msg_young_file"] {
+        for kept in [
+            "msg_pending_file",
+            "msg_half_hook",
+            "msg_retried_file",
+            "msg_young_file",
+        ] {
             assert!(deliveries.contains(&kept.to_string()), "{deliveries:?}");
         }
         // The pending delivery still renders from its hit.
@@ -493,7 +503,13 @@ mod tests {
     #[test]
     fn a_delivery_carrying_more_hits_than_a_step_is_taken_apart_over_steps() {
         let (_dir, mut store) = open();
-        record_group(&mut store, "old", &["1", "2", "3", "4", "5"], &["chat"], long_ago());
+        record_group(
+            &mut store,
+            "old",
+            &["1", "2", "3", "4", "5"],
+            &["chat"],
+            long_ago(),
+        );
         delivered(&store, "msg_1_chat", long_ago());
         let carried = |store: &Store| {
             store

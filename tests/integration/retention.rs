@@ -62,10 +62,7 @@ fn a_backup_taken_while_the_daemon_writes_is_consistent_and_an_existing_file_is_
         let (writing, path) = (Arc::clone(&writing), ws.path("tickets.jsonl"));
         std::thread::spawn(move || {
             use std::io::Write;
-            let mut file = std::fs::OpenOptions::new()
-                .append(true)
-                .open(path)
-                .unwrap();
+            let mut file = std::fs::OpenOptions::new().append(true).open(path).unwrap();
             for n in 1..=3000 {
                 if !writing.load(Ordering::Relaxed) {
                     break;
@@ -101,13 +98,19 @@ fn a_backup_taken_while_the_daemon_writes_is_consistent_and_an_existing_file_is_
         .query_map([], |_| Ok(()))
         .unwrap()
         .count() as i64;
-    assert_eq!(dangling, 0, "every hit's post and delivery's hit is in the copy");
+    assert_eq!(
+        dangling, 0,
+        "every hit's post and delivery's hit is in the copy"
+    );
     let (posts, hits) = (
         count(&conn, "SELECT COUNT(*) FROM posts"),
         count(&conn, "SELECT COUNT(*) FROM hits"),
     );
     assert!(posts > 20 && hits == posts, "posts {posts}, hits {hits}");
-    assert!(stdout.contains(&format!("{posts} posts, {hits} hits")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("{posts} posts, {hits} hits")),
+        "{stdout}"
+    );
     // A hit in the copy is never without the cursor that covers it: the copy is one
     // committed state, not a mix.
     assert_eq!(count(&conn, "SELECT COUNT(*) FROM cursors"), 1);
@@ -116,7 +119,11 @@ fn a_backup_taken_while_the_daemon_writes_is_consistent_and_an_existing_file_is_
         .unwrap()
         .map(|entry| entry.unwrap().file_name())
         .collect();
-    assert_eq!(leftovers, ["copy.db"], "no partial file, no WAL beside the copy");
+    assert_eq!(
+        leftovers,
+        ["copy.db"],
+        "no partial file, no WAL beside the copy"
+    );
 
     // An existing file is refused, untouched; --force replaces it.
     let before = std::fs::read(&copy).unwrap();
@@ -144,8 +151,7 @@ fn vacuum_is_refused_while_the_daemon_runs_and_compacts_once_it_stopped() {
     assert_eq!(output.status.code(), Some(1));
     let message = stderr(&output);
     assert!(
-        message.contains("cannot vacuum")
-            && message.contains(&format!("(pid {})", daemon.pid())),
+        message.contains("cannot vacuum") && message.contains(&format!("(pid {})", daemon.pid())),
         "{message}"
     );
     daemon.stop();
@@ -181,8 +187,14 @@ fn a_daemon_purges_rows_older_than_its_retention_and_keeps_new_ones_and_its_curs
     let (ws, daemon, database) = daemon_with_hits(&["T-old-1", "T-old-2"]);
     wait_for("their alerts delivered", WAIT, || {
         let conn = read_only(&database);
-        count(&conn, "SELECT COUNT(*) FROM deliveries WHERE status = 'delivered'") >= 1
-            && count(&conn, "SELECT COUNT(*) FROM deliveries WHERE status = 'pending'") == 0
+        count(
+            &conn,
+            "SELECT COUNT(*) FROM deliveries WHERE status = 'delivered'",
+        ) >= 1
+            && count(
+                &conn,
+                "SELECT COUNT(*) FROM deliveries WHERE status = 'pending'",
+            ) == 0
     });
     daemon.stop();
     // Make them a year old.
