@@ -16,7 +16,7 @@ use crate::escape;
 use crate::keywords::{self, KeywordRules};
 use crate::matcher::{BrandHit, Matcher, bench};
 use crate::model::{DeliveryId, HitId, Post};
-use crate::store::{AckOutcome, DeliveryStatus, Store, unix_millis};
+use crate::store::{AckOutcome, DeliveryStatus, Store, database_bytes, unix_millis};
 use crate::{app, shutdown, telemetry};
 
 /// Watches public posts for brand mentions and alerts the people responsible.
@@ -118,6 +118,17 @@ pub enum Command {
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
+    /// Write a consistent copy of the database to FILE, also while the daemon runs
+    /// (SQLite's online backup), and print its size and row counts.
+    Backup {
+        /// Where to write the copy (written beside it first, then renamed).
+        file: PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Compact the database file (VACUUM); refused while the daemon runs.
+    Vacuum,
 }
 
 /// `mentiond deliveries` subcommands.
@@ -177,6 +188,8 @@ pub fn execute(cli: Cli) -> ExitCode {
             json,
             limit,
         } => deliveries(cli.config, status, json, limit),
+        Command::Backup { file, force } => backup(cli.config, &file, force),
+        Command::Vacuum => vacuum(cli.config),
     };
     match result {
         Ok(code) => code,
@@ -602,6 +615,53 @@ fn ack(
         }
         AckOutcome::NotFound => anyhow::bail!("no hit #{hit_id}"),
     }
+}
+
+fn backup(config_file: Option<PathBuf>, file: &Path, force: bool) -> anyhow::Result<ExitCode> {
+    let config = config::load(config_file.as_deref())?;
+    let database = existing_database(&config)?;
+    let report = Store::backup(database, file, force)
+        .with_context(|| format!("backing up {}", database.display()))?;
+    println!(
+        "backup written to {}: {}, {} posts, {} hits, {} deliveries",
+        escape::terminal(&file.display().to_string()),
+        size(report.bytes),
+        report.posts,
+        report.hits,
+        report.deliveries
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn vacuum(config_file: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let config = config::load(config_file.as_deref())?;
+    let database = existing_database(&config)?;
+    // Held while VACUUM rewrites the file, so a daemon started meanwhile is refused.
+    let _lock = Store::lock_exclusive(database).with_context(|| {
+        format!(
+            "cannot vacuum {} (it rewrites the whole file and needs it to itself)",
+            database.display()
+        )
+    })?;
+    let before = database_bytes(database);
+    let mut store = Store::open(database)?;
+    store.vacuum()?;
+    drop(store);
+    println!(
+        "vacuumed {}: {} before, {} after",
+        escape::terminal(&database.display().to_string()),
+        size(before),
+        size(database_bytes(database))
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A file size in MiB with the exact byte count.
+fn size(bytes: u64) -> String {
+    format!(
+        "{:.1} MiB ({bytes} bytes)",
+        bytes as f64 / (1024.0 * 1024.0)
+    )
 }
 
 /// The configured database path, if the daemon has created it.

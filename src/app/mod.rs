@@ -10,6 +10,7 @@
 
 mod reload;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,8 +33,11 @@ use crate::pipeline::snapshot::SharedKeywords;
 use crate::service::{Pulses, ServiceManager, Watchdog};
 use crate::shutdown::ReloadSignals;
 use crate::sources::{SharedRules, Source, SourceContext};
-use crate::store::{DaemonInfo, SourceHealth, Store, StoreHandle};
+use crate::store::{DaemonInfo, PURGE_BATCH, Purge, SourceHealth, Store, StoreHandle};
 use crate::supervise::{RestartPolicy, Spawner, Supervisor, TaskFailures};
+
+/// Time between two retention purges; the first runs at start.
+const RETENTION_EVERY: Duration = Duration::from_secs(3600);
 
 /// Time between two checks for hits past their SLA.
 const ESCALATION_CHECK: Duration = Duration::from_secs(30);
@@ -250,6 +254,19 @@ pub async fn run_with(
         stop.clone(),
         reload::reload_on_signal(reload_signals, config.file.clone(), running),
     );
+    if let Some(retention) = config.retention {
+        supervisor.spawn_critical(
+            &poll_tasks,
+            "retention",
+            stop.clone(),
+            purge_old_rows(
+                store.clone(),
+                config.storage_path.clone(),
+                retention,
+                stop.clone(),
+            ),
+        );
+    }
     // Written last, so a start that failed leaves the previous run's row as it was.
     let daemon = DaemonInfo {
         pid: std::process::id(),
@@ -402,4 +419,68 @@ fn status_line(
         count(open_hits, "open hit", "open hits"),
         count(pending, "delivery", "deliveries"),
     )
+}
+
+/// At start and every [`RETENTION_EVERY`] until `stop`: purges what is older than
+/// `retention`, one [`PURGE_BATCH`]-row step per store job, so the pipeline's batch
+/// commits run between the steps, and checkpoints each step's pages from a connection
+/// of its own, off the writer thread; one `purged` line per run. A busy database ends
+/// the run (the next one resumes); any other store error fails the task.
+async fn purge_old_rows(
+    store: StoreHandle,
+    database: PathBuf,
+    retention: Duration,
+    stop: CancellationToken,
+) -> anyhow::Result<()> {
+    let mut checkpointer = Store::open(&database)
+        .with_context(|| format!("opening database {}", database.display()))?;
+    loop {
+        let mut purge = Purge::new(chrono::Utc::now(), retention, PURGE_BATCH);
+        let mut longest = Duration::ZERO;
+        while !purge.is_done() && !stop.is_cancelled() {
+            let (stepped, took, result) = store
+                .call(move |store| {
+                    let started = std::time::Instant::now();
+                    let result = store.purge_step(&mut purge);
+                    (purge, started.elapsed(), result)
+                })
+                .await?;
+            purge = stepped;
+            longest = longest.max(took);
+            match result {
+                Ok(()) => {}
+                Err(err) if err.is_transient() => {
+                    warn!(error = %err, "purge step failed, the next run goes on");
+                    break;
+                }
+                Err(err) => return Err(err).context("purging old rows"),
+            }
+            let result;
+            (checkpointer, result) = tokio::task::spawn_blocking(move || {
+                let result = checkpointer.checkpoint();
+                (checkpointer, result)
+            })
+            .await
+            .context("checkpointing")?;
+            // Busy: the writer is checkpointing itself at that moment, which does as well.
+            if let Err(err) = &result
+                && !err.is_transient()
+            {
+                warn!(error = %err, "checkpoint failed");
+            }
+        }
+        let removed = purge.removed();
+        info!(
+            deliveries = removed.deliveries,
+            hits = removed.hits,
+            posts = removed.posts,
+            steps = purge.steps(),
+            longest_step_ms = longest.as_millis() as u64,
+            "purged"
+        );
+        tokio::select! {
+            _ = stop.cancelled() => return Ok(()),
+            _ = tokio::time::sleep(RETENTION_EVERY) => {}
+        }
+    }
 }

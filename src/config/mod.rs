@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::alerts::{DeliverySettings, ReceiverConfig, ReceiverKind};
 use crate::api::ApiSettings;
@@ -20,7 +21,7 @@ use crate::sources::{PollSettings, SourceConfig};
 
 use crate::keywords::{KeywordRules, load_keywords};
 pub use crate::settings::{ConfigError, Problem};
-use crate::settings::{TomlSource, deserialize_table, line_of_offset};
+use crate::settings::{DurationSetting, TomlSource, deserialize_table, line_of_offset};
 use crate::telemetry::LogSettings;
 
 use raw::RawConfig;
@@ -42,6 +43,8 @@ pub struct Config {
     pub keywords: KeywordRules,
     /// SQLite database file.
     pub storage_path: PathBuf,
+    /// Age after which posts, hits and finished deliveries are purged; `None`: never.
+    pub retention: Option<Duration>,
     /// How sources poll.
     pub poll: PollSettings,
     /// How alerts are retried.
@@ -471,6 +474,7 @@ impl Layers {
                 "must not be empty: name the database file (e.g. /var/lib/mentiond/mentiond.db)",
             ));
         }
+        let retention = self.retention(&raw.storage.retention, &mut problems);
 
         if !problems.is_empty() {
             return Err(ConfigError::new(problems));
@@ -480,6 +484,7 @@ impl Layers {
             keywords_path,
             keywords,
             storage_path,
+            retention,
             poll,
             delivery,
             log,
@@ -591,6 +596,24 @@ impl Layers {
             }
         }
         receivers
+    }
+
+    /// `storage.retention`: a duration, or `0` / `"off"` to keep everything.
+    fn retention(&self, raw: &DurationSetting, problems: &mut Vec<Problem>) -> Option<Duration> {
+        if matches!(raw, DurationSetting::Text(text) if text.trim().eq_ignore_ascii_case("off")) {
+            return None;
+        }
+        match raw.to_duration() {
+            Ok(retention) => Some(retention).filter(|r| !r.is_zero()),
+            Err(invalid) => {
+                let message = format!("{}, or \"off\" to keep everything", invalid.0);
+                // A type error already reported for the key says it all.
+                if !problems.iter().any(|p| p.key == "storage.retention") {
+                    problems.push(self.problem("storage.retention", message));
+                }
+                None
+            }
+        }
     }
 
     /// `storage.path`, except that under systemd (`STATE_DIRECTORY` set) an unset path

@@ -47,6 +47,8 @@ pub struct RawConfig {
 pub struct RawStorage {
     /// Database file.
     pub path: String,
+    /// Age after which posts, hits and finished deliveries are purged (`0`/`off`: never).
+    pub retention: DurationSetting,
 }
 
 /// `[api]`: the HTTP API.

@@ -276,6 +276,27 @@ fn an_empty_storage_path_is_refused_not_a_temporary_database() {
 }
 
 #[test]
+fn retention_defaults_to_180_days_can_be_off_and_a_bad_value_is_located() {
+    assert_eq!(
+        load(None).unwrap().retention,
+        Some(Duration::from_secs(180 * 24 * 3600))
+    );
+    for off in ["\"off\"", "\"0\"", "0"] {
+        let (_dir, path) = write_config(&format!("[storage]\nretention = {off}\n"));
+        assert_eq!(load(Some(&path)).unwrap().retention, None, "{off}");
+    }
+    let (_dir, path) = write_config("[storage]\nretention = \"12h\"\n");
+    assert_eq!(
+        load(Some(&path)).unwrap().retention,
+        Some(Duration::from_secs(12 * 3600))
+    );
+    let found = problems("[storage]\npath = \"x.db\"\nretention = \"half a year\"\n");
+    assert_eq!(keys(&found), ["storage.retention"]);
+    assert_eq!(found[0].line, Some(3));
+    assert!(found[0].message.contains("\"off\""), "{found:?}");
+}
+
+#[test]
 fn a_problem_set_by_an_environment_variable_names_the_variable_even_when_the_file_sets_it() {
     let (_dir, path) = write_config("[poll]\ninterval = \"5m\"\n");
     let env = [("MENTIOND__POLL__INTERVAL".to_string(), "banana".to_string())];

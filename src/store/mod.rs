@@ -6,11 +6,13 @@
 mod gauges;
 mod health;
 mod heartbeat;
+mod maintenance;
 mod noisy;
 mod outbox;
 mod posts;
 mod replies;
 mod responses;
+mod retention;
 mod schema;
 mod time;
 
@@ -28,6 +30,7 @@ use tokio::sync::oneshot;
 pub use gauges::{HitCounts, OutboxDepth};
 pub use health::{PollOutcome, SourceHealth};
 pub use heartbeat::{DaemonInfo, Heartbeat, MISSED_BEATS};
+pub use maintenance::{BackupError, BackupReport, database_bytes};
 pub use noisy::NoisyVariant;
 pub use outbox::{
     AlertHit, Delivery, DeliveryKind, DeliveryRow, DeliveryStatus, DisabledReceiver, FailedAttempt,
@@ -35,6 +38,7 @@ pub use outbox::{
 };
 pub use posts::{BatchOutcome, HitRow, MatchedPost, NewBatch};
 pub use responses::AckOutcome;
+pub use retention::{PURGE_BATCH, Purge, PurgeCounts};
 pub use schema::SCHEMA_VERSION;
 pub use time::unix_millis;
 

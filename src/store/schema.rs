@@ -160,6 +160,11 @@ CREATE TABLE daemon_heartbeat (
     stopped_at INTEGER
 );
 "#,
+    // 11: retention. Purging a hit looks up whether a delivery still carries it, and so
+    // does the foreign-key check when a hit row is deleted.
+    r#"
+CREATE INDEX delivery_hits_by_hit ON delivery_hits (hit);
+"#,
 ];
 
 /// The schema version this build writes.

@@ -18,6 +18,7 @@ mod matcher_cli;
 mod metrics;
 mod reload;
 mod responsibility;
+mod retention;
 mod service;
 mod smtp_server;
 mod sources_bluesky;
