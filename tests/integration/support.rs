@@ -115,8 +115,15 @@ impl Workspace {
             .collect()
     }
 
-    /// Starts `mentiond run` and waits until it logged readiness.
+    /// Starts `mentiond run` and waits until it logged readiness. The config must list
+    /// its own `[[sources]]`: the embedded defaults reach public hosts (news feeds,
+    /// Hacker News, Mastodon, Bluesky's Jetstream), and tests stay on loopback.
     pub fn start(&self) -> Daemon {
+        let config = std::fs::read_to_string(self.config_path()).unwrap();
+        assert!(
+            config.contains("[[sources]]"),
+            "a test daemon must not run the default (public) sources:\n{config}"
+        );
         let log = self.path(&format!("daemon-{}.log", rand_suffix()));
         let child = Command::new(BIN)
             .arg("--config")
