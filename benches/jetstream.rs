@@ -16,17 +16,47 @@ use mentiond::sources::jetstream::{Frame, parse_frame};
 use serde_json::json;
 
 const SENTENCES: &[(&str, &str)] = &[
-    ("tr", "Bugün internet yine çok yavaş, müşteri hizmetlerine ulaşamıyorum."),
-    ("en", "The weather in İstanbul is lovely this week, going to the Bosphorus."),
-    ("tr", "Kargo hâlâ gelmedi, sipariş numarası ile sorguladım ama sonuç yok 😡"),
-    ("de", "Ich habe über das Wochenende nachgedacht und fahre morgen nach Berlin."),
-    ("ja", "今日は雨なので家でゆっくり映画を観ます☔ 明日は晴れるといいな"),
-    ("en", "just setting up my new phone, any app recommendations? #tech"),
-    ("pt", "Alguém sabe se o show de sábado foi adiado? Não achei nada no site."),
-    ("en", "Read the whole thread, it is worth it. The last part made me laugh out loud."),
+    (
+        "tr",
+        "Bugün internet yine çok yavaş, müşteri hizmetlerine ulaşamıyorum.",
+    ),
+    (
+        "en",
+        "The weather in İstanbul is lovely this week, going to the Bosphorus.",
+    ),
+    (
+        "tr",
+        "Kargo hâlâ gelmedi, sipariş numarası ile sorguladım ama sonuç yok 😡",
+    ),
+    (
+        "de",
+        "Ich habe über das Wochenende nachgedacht und fahre morgen nach Berlin.",
+    ),
+    (
+        "ja",
+        "今日は雨なので家でゆっくり映画を観ます☔ 明日は晴れるといいな",
+    ),
+    (
+        "en",
+        "just setting up my new phone, any app recommendations? #tech",
+    ),
+    (
+        "pt",
+        "Alguém sabe se o show de sábado foi adiado? Não achei nada no site.",
+    ),
+    (
+        "en",
+        "Read the whole thread, it is worth it. The last part made me laugh out loud.",
+    ),
 ];
 
-const MENTIONS: &[&str] = &["Turkcell'e", "TÜRK TELEKOM", "THY'nin", "yapi kredi", "#turkcell"];
+const MENTIONS: &[&str] = &[
+    "Turkcell'e",
+    "TÜRK TELEKOM",
+    "THY'nin",
+    "yapi kredi",
+    "#turkcell",
+];
 
 /// `count` frames: 90% post creates (one in 100 mentioning a brand, every fifth a
 /// reply, every seventh with a shortened link), 8% deletes, 2% identity and account.
@@ -91,7 +121,10 @@ fn bench(c: &mut Criterion) {
             frames
                 .iter()
                 .filter(|frame| {
-                    matches!(parse_frame(&source, black_box(frame), &handles), Ok(Frame::Post(..)))
+                    matches!(
+                        parse_frame(&source, black_box(frame), &handles),
+                        Ok(Frame::Post(..))
+                    )
                 })
                 .count()
         })
@@ -100,10 +133,12 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             frames
                 .iter()
-                .map(|frame| match parse_frame(&source, black_box(frame), &handles) {
-                    Ok(Frame::Post(post, _)) => matcher.match_post(&post).len(),
-                    _ => 0,
-                })
+                .map(
+                    |frame| match parse_frame(&source, black_box(frame), &handles) {
+                        Ok(Frame::Post(post, _)) => matcher.match_post(&post).len(),
+                        _ => 0,
+                    },
+                )
                 .sum::<usize>()
         })
     });

@@ -562,9 +562,7 @@ mod tests {
     #[test]
     fn facets_expand_links_and_unshown_tags_and_ignore_bad_offsets() {
         let text = "bak: example.com/turkc... #ucus @marka.bsky.social";
-        let facet = |start: usize, end: usize, feature: Value| {
-            serde_json::json!({"index": {"byteStart": start, "byteEnd": end}, "features": [feature]})
-        };
+        let facet = |start: usize, end: usize, feature: Value| serde_json::json!({"index": {"byteStart": start, "byteEnd": end}, "features": [feature]});
         let facets = [
             facet(
                 5,

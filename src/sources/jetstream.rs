@@ -15,10 +15,10 @@
 //!   account updates its handle).
 //! - A reconnect asks for `cursor = committed time_us − rewind`; what is replayed is
 //!   stored once (posts are unique by source and id), so nothing is lost or doubled.
-//! - No frame at all (WebSocket pings count) for `stall_timeout`, a close, a network
-//!   error or a refused handshake drop the connection and fail the fetch with a
-//!   transient error, so the loop's backoff and health apply before the next host is
-//!   tried. Posts read in a failed fetch are not lost: they follow the committed
+//! - No frame at all (WebSocket pings count) for `stall_timeout` (which also bounds
+//!   connecting), a close, a network error or a refused handshake drop the
+//!   connection and fail the fetch with a transient error, so the loop's backoff and
+//!   health apply before the next host is tried. Posts read in a failed fetch are not lost: they follow the committed
 //!   cursor and are sent again.
 //! - A cursor older than the server keeps (about 36 h) is clamped by the server
 //!   without a word; the first event of a connection far after the cursor is logged.
@@ -125,11 +125,9 @@ impl JetstreamSettings {
             .map_or(Duration::from_secs(30), |value| {
                 value.read("stall_timeout", true, &mut problems)
             });
-        let rewind = options
-            .rewind
-            .map_or(Duration::from_secs(5), |value| {
-                value.read("rewind", false, &mut problems)
-            });
+        let rewind = options.rewind.map_or(Duration::from_secs(5), |value| {
+            value.read("rewind", false, &mut problems)
+        });
         if let Some(problem) = problems.pop() {
             return Err(problem);
         }
@@ -147,7 +145,10 @@ impl JetstreamSettings {
             max_message_bytes,
             resolve_url: parse_http_url(
                 "resolve_url",
-                options.resolve_url.as_deref().unwrap_or(DEFAULT_RESOLVE_URL),
+                options
+                    .resolve_url
+                    .as_deref()
+                    .unwrap_or(DEFAULT_RESOLVE_URL),
             )?,
         })
     }
@@ -252,9 +253,13 @@ pub fn parse_frame(
             let post = record_to_post(source, uri, author, record, None, seen_at);
             Ok(Frame::Post(Box::new(post), time_us))
         }
-        ("identity", _, Some(Identity {
-            handle: Some(handle),
-        })) => Ok(Frame::Handle {
+        (
+            "identity",
+            _,
+            Some(Identity {
+                handle: Some(handle),
+            }),
+        ) => Ok(Frame::Handle {
             did: event.did,
             handle,
             time_us,
@@ -481,10 +486,7 @@ impl Source for JetstreamSource {
         let mut page_due = started + IDLE_PAGE;
         let mut posts = Vec::new();
         let mut newest = committed;
-        loop {
-            let Some(connection) = self.connection.as_mut() else {
-                break;
-            };
+        while let Some(connection) = self.connection.as_mut() {
             let stall_at = connection.last_frame + self.settings.stall_timeout;
             let frame =
                 tokio::time::timeout_at(stall_at.min(page_due), connection.socket.next()).await;
@@ -497,9 +499,9 @@ impl Source for JetstreamSource {
                 }
                 Err(_) => break,
                 Ok(None) => {
-                    return Err(self.fail(SourceError::Transport(
-                        "stream ended by the server".into(),
-                    )));
+                    return Err(
+                        self.fail(SourceError::Transport("stream ended by the server".into()))
+                    );
                 }
                 Ok(Some(Err(err))) => {
                     return Err(self.fail(ws_error(err, started.elapsed())));
@@ -526,7 +528,11 @@ impl Source for JetstreamSource {
                 }
                 Message::Close(frame) => {
                     let why = frame.map_or_else(String::new, |frame| {
-                        format!(": {} {}", u16::from(frame.code), escape::log(frame.reason.as_str()))
+                        format!(
+                            ": {} {}",
+                            u16::from(frame.code),
+                            escape::log(frame.reason.as_str())
+                        )
                     });
                     return Err(self.fail(SourceError::Transport(format!(
                         "stream closed by the server{why}"
@@ -655,9 +661,20 @@ mod tests {
         assert_eq!(reply.lang.as_deref(), Some("tr"));
         assert!(reply.text.starts_with("@cem.bsky.social aynen, Turkcell"));
         let author = reply.author.as_ref().unwrap();
-        assert_eq!(author.id.as_deref(), Some("did:plc:b2nd4lq6xe8wstv3kfrz7uhm"));
-        assert_eq!(author.handle.as_deref(), Some("bora.bsky.social"), "a known handle");
-        assert_eq!(posts[0].author.as_ref().unwrap().handle, None, "not in the event");
+        assert_eq!(
+            author.id.as_deref(),
+            Some("did:plc:b2nd4lq6xe8wstv3kfrz7uhm")
+        );
+        assert_eq!(
+            author.handle.as_deref(),
+            Some("bora.bsky.social"),
+            "a known handle"
+        );
+        assert_eq!(
+            posts[0].author.as_ref().unwrap().handle,
+            None,
+            "not in the event"
+        );
         assert_eq!(
             posts[0].created_at.unwrap().to_rfc3339(),
             "2026-11-23T02:13:19.100+00:00"
@@ -668,7 +685,10 @@ mod tests {
             "Bagajım üç gündür kayıp, şikayetim burada: \
              https://www.sikayetvar.com/turk-hava-yollari/bagajim-uc-gundur-kayip kimse dönmüyor"
         );
-        assert_eq!(posts[4].text, "4 hours on the tarmac and not a single update #THY #travel");
+        assert_eq!(
+            posts[4].text,
+            "4 hours on the tarmac and not a single update #THY #travel"
+        );
         assert_eq!(posts[5].kind.as_deref(), Some("quote"));
         assert_eq!(posts[5].lang, None);
         assert_eq!(posts[8].lang.as_deref(), Some("tr"), "the first of two");
@@ -690,7 +710,10 @@ mod tests {
         let Ok(Frame::Post(post, 7)) = parse(odd) else {
             panic!("an invalid optional field is dropped, the post kept");
         };
-        assert_eq!((post.text.as_str(), post.lang.as_deref()), ("Turkcell", None));
+        assert_eq!(
+            (post.text.as_str(), post.lang.as_deref()),
+            ("Turkcell", None)
+        );
         assert_eq!(
             post.created_at.unwrap().timestamp_micros(),
             7,
@@ -722,9 +745,11 @@ mod tests {
         let posts = posts(frames(&capture));
         assert!(creates > 10, "{creates}");
         assert_eq!(posts.len(), creates);
-        assert!(posts.iter().all(|post| post.url.as_deref().is_some_and(
-            |url| url.starts_with("https://bsky.app/profile/did:")
-        )));
+        assert!(posts.iter().all(|post| {
+            post.url
+                .as_deref()
+                .is_some_and(|url| url.starts_with("https://bsky.app/profile/did:"))
+        }));
         assert!(posts.iter().any(|post| post.lang.as_deref() == Some("tr")));
     }
 
@@ -738,7 +763,10 @@ mod tests {
         assert_eq!(settings.rewind, Duration::from_secs(5));
         let http = parse(serde_json::json!({"hosts": ["https://jetstream.example/subscribe"]}));
         assert_eq!(http.unwrap_err().key, "hosts");
-        assert_eq!(parse(serde_json::json!({"hosts": []})).unwrap_err().key, "hosts");
+        assert_eq!(
+            parse(serde_json::json!({"hosts": []})).unwrap_err().key,
+            "hosts"
+        );
         let stall = parse(serde_json::json!({"stall_timeout": "0s"}));
         assert_eq!(stall.unwrap_err().key, "stall_timeout");
         let compress = parse(serde_json::json!({"compress": true}));

@@ -223,7 +223,11 @@ impl SourceKind {
                 describe_queries(&settings.base_url, "queries", &settings.queries)
             }
             SourceKind::BlueskyJetstream(settings) => {
-                let first = settings.hosts.first().and_then(|url| url.host_str()).unwrap_or("?");
+                let first = settings
+                    .hosts
+                    .first()
+                    .and_then(|url| url.host_str())
+                    .unwrap_or("?");
                 format!("{first}, {} host(s), stream", settings.hosts.len())
             }
             SourceKind::Mastodon(settings) => {

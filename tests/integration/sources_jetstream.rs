@@ -58,6 +58,8 @@ impl JetstreamServer {
                 };
                 let uri = Arc::new(Mutex::new(String::new()));
                 let record = uri.clone();
+                // The callback's signature is tungstenite's, large error type included.
+                #[allow(clippy::result_large_err)]
                 let callback = move |request: &Request, response: Response| {
                     *record.lock().unwrap() = request.uri().to_string();
                     Ok(response)
@@ -129,7 +131,10 @@ fn time_us(event: &str) -> u64 {
 }
 
 fn events(name: &str) -> Vec<String> {
-    fixture("bluesky", name).lines().map(str::to_string).collect()
+    fixture("bluesky", name)
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
 
 /// A port on 127.0.0.1 that refuses connections.
@@ -229,7 +234,10 @@ async fn stream_posts_match_after_failing_over_and_show_in_status() {
     let refused = format!("ws://127.0.0.1:{}/subscribe", refusing_port().await);
     let workspace = Workspace::new(&config(&[refused, server.url()], "http://127.0.0.1:9"));
     let daemon = workspace.start();
-    wait_for_async("six hits", WAIT, || async { hit_post_ids(&workspace).len() >= 6 }).await;
+    wait_for_async("six hits", WAIT, || async {
+        hit_post_ids(&workspace).len() >= 6
+    })
+    .await;
     assert_eq!(hit_post_ids(&workspace), MATCHING);
     let log = daemon.log_text();
     assert!(log.contains("connection refused"), "{log}");
@@ -269,7 +277,11 @@ async fn a_dropped_connection_resumes_from_the_cursor_and_loses_and_doubles_noth
     let events = events("jetstream_stream.jsonl");
     // The first connection ends after the identity event, in the middle of the file.
     let cut = 8;
-    let first_part = events[..cut].iter().map(|event| time_us(event)).max().unwrap();
+    let first_part = events[..cut]
+        .iter()
+        .map(|event| time_us(event))
+        .max()
+        .unwrap();
     let last = events.iter().map(|event| time_us(event)).max().unwrap();
     let drop_now = Arc::new(Notify::new());
     let server = JetstreamServer::start(
@@ -284,7 +296,11 @@ async fn a_dropped_connection_resumes_from_the_cursor_and_loses_and_doubles_noth
         committed_cursor(&workspace).await == Some(first_part)
     })
     .await;
-    assert_eq!(hit_post_ids(&workspace).len(), 4, "the four mentions before the cut");
+    assert_eq!(
+        hit_post_ids(&workspace).len(),
+        4,
+        "the four mentions before the cut"
+    );
     drop_now.notify_one();
     wait_for_async("the whole stream committed", WAIT, || async {
         committed_cursor(&workspace).await == Some(last)
@@ -293,7 +309,11 @@ async fn a_dropped_connection_resumes_from_the_cursor_and_loses_and_doubles_noth
     let requests = server.requests();
     assert_eq!(requests.len(), 2, "{requests:?}");
     let resumed: u64 = query(&requests[1], "cursor").unwrap().parse().unwrap();
-    assert_eq!(resumed, first_part - 2_000_000, "committed cursor minus the rewind");
+    assert_eq!(
+        resumed,
+        first_part - 2_000_000,
+        "committed cursor minus the rewind"
+    );
     // Posts before the cut were sent twice (the rewind); each is stored and alerted once.
     assert_eq!(hit_post_ids(&workspace), MATCHING);
     wait_for_async("every hit alerted", WAIT, || async {
@@ -302,7 +322,10 @@ async fn a_dropped_connection_resumes_from_the_cursor_and_loses_and_doubles_noth
     .await;
     assert_eq!(alerted_post_ids(&workspace), MATCHING);
     let log = daemon.log_text();
-    assert!(log.contains("poll failed"), "the drop is a failed poll: {log}");
+    assert!(
+        log.contains("poll failed"),
+        "the drop is a failed poll: {log}"
+    );
     daemon.stop();
 }
 
@@ -344,7 +367,11 @@ async fn a_reply_from_the_brands_own_account_on_the_stream_acknowledges_the_hit(
     let answered = hits.iter().find(|hit| hit["post_id"] == asked).unwrap();
     assert_eq!(answered["acked_by"], "@turkcellhizmet.bsky.social");
     let others: Vec<&Value> = hits.iter().filter(|hit| hit["post_id"] != asked).collect();
-    assert_eq!(others.len(), 2, "Turkcell and THY on the other post: {hits:?}");
+    assert_eq!(
+        others.len(),
+        2,
+        "Turkcell and THY on the other post: {hits:?}"
+    );
     assert!(others.iter().all(|hit| hit["acked_at"].is_null()));
     daemon.stop();
 }
@@ -385,7 +412,8 @@ async fn run_for(source: &mut JetstreamSource, duration: Duration) -> Vec<Result
 async fn pings_keep_a_quiet_stream_open_and_silence_reconnects() {
     let two = events("jetstream_own_reply.jsonl")[..2].to_vec();
     // Pings every 300 ms, stall timeout 1 s: no reconnect within two stall timeouts.
-    let pinging = JetstreamServer::start(two.clone(), Then::Pings(Duration::from_millis(300)), None).await;
+    let pinging =
+        JetstreamServer::start(two.clone(), Then::Pings(Duration::from_millis(300)), None).await;
     let mut source = stream_source(&pinging.url(), "1s");
     let outcomes = run_for(&mut source, Duration::from_millis(2_500)).await;
     assert_eq!(pinging.requests().len(), 1, "{outcomes:?}");
@@ -414,7 +442,10 @@ async fn pings_keep_a_quiet_stream_open_and_silence_reconnects() {
 async fn malformed_frames_are_skipped_and_the_stream_goes_on() {
     let mut events = events("jetstream_stream.jsonl");
     events.insert(1, "not json {".into());
-    events.insert(4, r#"{"did":"did:plc:x","time_us":"soon","kind":"commit"}"#.into());
+    events.insert(
+        4,
+        r#"{"did":"did:plc:x","time_us":"soon","kind":"commit"}"#.into(),
+    );
     let server = JetstreamServer::start(
         events.clone(),
         Then::Pings(Duration::from_millis(300)),
@@ -431,9 +462,10 @@ async fn malformed_frames_are_skipped_and_the_stream_goes_on() {
 
 #[tokio::test]
 async fn the_recorded_capture_streams_every_post_create() {
-    let Some(capture) =
-        crate::sources_support::shared_recording("bluesky", "jetstream_v1_capture_2026-07-04.jsonl")
-    else {
+    let Some(capture) = crate::sources_support::shared_recording(
+        "bluesky",
+        "jetstream_v1_capture_2026-07-04.jsonl",
+    ) else {
         return;
     };
     let creates = capture
