@@ -351,7 +351,7 @@ impl JetstreamSource {
             let request = self.api.http().get(url);
             match self.api.json::<Resolved>(request).await {
                 Ok(reply) => {
-                    info!(source = %self.name, handle = %handle, did = %reply.body.did, "own handle resolved");
+                    info!(source = %self.name, handle = %handle, did = %escape::log(&reply.body.did), "own handle resolved");
                     self.handles.insert(reply.body.did, handle);
                 }
                 Err(err) => {
@@ -751,6 +751,63 @@ mod tests {
                 .is_some_and(|url| url.starts_with("https://bsky.app/profile/did:"))
         }));
         assert!(posts.iter().any(|post| post.lang.as_deref() == Some("tr")));
+    }
+
+    #[tokio::test]
+    async fn a_cursor_the_server_clamped_is_logged_once_and_the_stream_goes_on() {
+        use futures_util::SinkExt;
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("ws://{}/subscribe", listener.local_addr().unwrap());
+        let committed: u64 = 1_795_000_000_000_000;
+        // The server starts two hours after the cursor asked for, as Jetstream does
+        // with a cursor older than it keeps.
+        let events: Vec<String> = STREAM
+            .lines()
+            .take(3)
+            .map(|line| {
+                let mut event: Value = serde_json::from_str(line).unwrap();
+                let shifted = event["time_us"].as_u64().unwrap() - 1_795_400_000_000_000
+                    + committed
+                    + 7_200_000_000;
+                event["time_us"] = shifted.into();
+                event.to_string()
+            })
+            .collect();
+        tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let mut socket = tokio_tungstenite::accept_async(tcp).await.unwrap();
+            for event in events {
+                socket.send(Message::text(event)).await.unwrap();
+            }
+            std::future::pending::<()>().await;
+        });
+        let options = serde_json::json!({"hosts": [url], "resolve_url": "http://127.0.0.1:9"});
+        let settings = JetstreamSettings::parse(options.as_object().unwrap().clone()).unwrap();
+        let context = SourceContext {
+            http: crate::http::client("mentiond-test/0", Duration::from_secs(5), true).unwrap(),
+            max_body_bytes: 1 << 20,
+            keywords: std::sync::Arc::new(crate::keywords::KeywordRules::default()),
+        };
+        let mut source = JetstreamSource::new("bluesky".into(), settings, &context);
+        let (log, _guard) = crate::sources::test_log::Captured::start(tracing::Level::WARN);
+        let page = source.fetch(Some(&committed.to_string())).await.unwrap();
+        assert_eq!(
+            page.posts.len(),
+            2,
+            "the complaint and the reply; not the like"
+        );
+        assert!(page.more);
+        assert_eq!(
+            page.cursor,
+            Some((committed + 7_200_000_000 + 430_000).to_string())
+        );
+        assert_eq!(
+            log.count("cursor older than the server keeps, posts between were missed"),
+            1,
+            "{}",
+            log.text()
+        );
     }
 
     #[test]

@@ -411,11 +411,11 @@ async fn run_for(source: &mut JetstreamSource, duration: Duration) -> Vec<Result
 #[tokio::test]
 async fn pings_keep_a_quiet_stream_open_and_silence_reconnects() {
     let two = events("jetstream_own_reply.jsonl")[..2].to_vec();
-    // Pings every 300 ms, stall timeout 1 s: no reconnect within two stall timeouts.
+    // Pings every 200 ms, stall timeout 1.5 s: no reconnect within two stall timeouts.
     let pinging =
-        JetstreamServer::start(two.clone(), Then::Pings(Duration::from_millis(300)), None).await;
-    let mut source = stream_source(&pinging.url(), "1s");
-    let outcomes = run_for(&mut source, Duration::from_millis(2_500)).await;
+        JetstreamServer::start(two.clone(), Then::Pings(Duration::from_millis(200)), None).await;
+    let mut source = stream_source(&pinging.url(), "1500ms");
+    let outcomes = run_for(&mut source, Duration::from_millis(3_000)).await;
     assert_eq!(pinging.requests().len(), 1, "{outcomes:?}");
     assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
     let posts: usize = outcomes.iter().flatten().map(|page| page.posts.len()).sum();
