@@ -753,32 +753,18 @@ mod tests {
         assert!(posts.iter().any(|post| post.lang.as_deref() == Some("tr")));
     }
 
-    #[tokio::test]
-    async fn a_cursor_the_server_clamped_is_logged_once_and_the_stream_goes_on() {
+    /// A one-connection Jetstream stand-in on 127.0.0.1 that sends `messages`, then
+    /// stays open and quiet; and a source reading it.
+    async fn serve(messages: Vec<Message>) -> JetstreamSource {
         use futures_util::SinkExt;
 
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("ws://{}/subscribe", listener.local_addr().unwrap());
-        let committed: u64 = 1_795_000_000_000_000;
-        // The server starts two hours after the cursor asked for, as Jetstream does
-        // with a cursor older than it keeps.
-        let events: Vec<String> = STREAM
-            .lines()
-            .take(3)
-            .map(|line| {
-                let mut event: Value = serde_json::from_str(line).unwrap();
-                let shifted = event["time_us"].as_u64().unwrap() - 1_795_400_000_000_000
-                    + committed
-                    + 7_200_000_000;
-                event["time_us"] = shifted.into();
-                event.to_string()
-            })
-            .collect();
         tokio::spawn(async move {
             let (tcp, _) = listener.accept().await.unwrap();
             let mut socket = tokio_tungstenite::accept_async(tcp).await.unwrap();
-            for event in events {
-                socket.send(Message::text(event)).await.unwrap();
+            for message in messages {
+                socket.send(message).await.unwrap();
             }
             std::future::pending::<()>().await;
         });
@@ -789,7 +775,27 @@ mod tests {
             max_body_bytes: 1 << 20,
             keywords: std::sync::Arc::new(crate::keywords::KeywordRules::default()),
         };
-        let mut source = JetstreamSource::new("bluesky".into(), settings, &context);
+        JetstreamSource::new("bluesky".into(), settings, &context)
+    }
+
+    #[tokio::test]
+    async fn a_cursor_the_server_clamped_is_logged_once_and_the_stream_goes_on() {
+        let committed: u64 = 1_795_000_000_000_000;
+        // The server starts two hours after the cursor asked for, as Jetstream does
+        // with a cursor older than it keeps.
+        let events: Vec<Message> = STREAM
+            .lines()
+            .take(3)
+            .map(|line| {
+                let mut event: Value = serde_json::from_str(line).unwrap();
+                let shifted = event["time_us"].as_u64().unwrap() - 1_795_400_000_000_000
+                    + committed
+                    + 7_200_000_000;
+                event["time_us"] = shifted.into();
+                Message::text(event.to_string())
+            })
+            .collect();
+        let mut source = serve(events).await;
         let (log, _guard) = crate::sources::test_log::Captured::start(tracing::Level::WARN);
         let page = source.fetch(Some(&committed.to_string())).await.unwrap();
         assert_eq!(
@@ -808,6 +814,33 @@ mod tests {
             "{}",
             log.text()
         );
+    }
+
+    #[tokio::test]
+    async fn malformed_and_binary_frames_are_logged_and_skipped() {
+        let lines: Vec<&str> = STREAM.lines().collect();
+        let messages = vec![
+            Message::text("not json {"),
+            Message::binary(vec![0x28, 0xb5, 0x2f, 0xfd]),
+            Message::text(lines[0]),
+            Message::text(r#"{"did":"did:plc:x","time_us":"soon","kind":"commit"}"#),
+            Message::text(lines[2]),
+        ];
+        let mut source = serve(messages).await;
+        let (log, _guard) = crate::sources::test_log::Captured::start(tracing::Level::WARN);
+        let page = source.fetch(None).await.unwrap();
+        assert_eq!(
+            page.posts.len(),
+            2,
+            "the stream goes on past every bad frame"
+        );
+        let text = log.text();
+        // Counted together, and logged at the 1st, 2nd, 4th… so a changed wire format
+        // cannot flood the log: the 3rd bad frame is not logged.
+        assert_eq!(log.count("malformed frame skipped"), 1, "{text}");
+        assert_eq!(log.count("binary frame skipped"), 1, "{text}");
+        assert_eq!(log.count(" WARN "), 2, "{text}");
+        assert!(text.contains("source=bluesky"), "{text}");
     }
 
     #[test]
