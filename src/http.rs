@@ -85,13 +85,11 @@ pub fn describe(err: &reqwest::Error, elapsed: Duration) -> String {
         .last()
         .map_or_else(|| "no cause given".to_string(), ToString::to_string);
     for cause in &causes {
-        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            match io.kind() {
-                std::io::ErrorKind::ConnectionRefused => return "connection refused".into(),
-                std::io::ErrorKind::ConnectionReset => return "connection reset by peer".into(),
-                std::io::ErrorKind::TimedOut => return timed_out_after(elapsed),
-                _ => {}
-            }
+        if let Some(named) = cause
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| describe_io(io, elapsed))
+        {
+            return named;
         }
         let text = cause.to_string();
         if text == "dns error" {
@@ -111,6 +109,18 @@ pub fn describe(err: &reqwest::Error, elapsed: Duration) -> String {
         "too many redirects".to_string()
     } else {
         format!("error sending request: {detail}")
+    }
+}
+
+/// Names the network failures a user can act on (refused, reset, timed out), for
+/// every connection that is not a reqwest request (the Jetstream WebSocket); `None`
+/// for any other I/O error, which is shown as it is.
+pub fn describe_io(io: &std::io::Error, elapsed: Duration) -> Option<String> {
+    match io.kind() {
+        std::io::ErrorKind::ConnectionRefused => Some("connection refused".into()),
+        std::io::ErrorKind::ConnectionReset => Some("connection reset by peer".into()),
+        std::io::ErrorKind::TimedOut => Some(timed_out_after(elapsed)),
+        _ => None,
     }
 }
 

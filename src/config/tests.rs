@@ -36,6 +36,13 @@ fn embedded_defaults_are_valid_and_documented() {
     assert_eq!(config.poll.interval, Duration::from_secs(600));
     assert_eq!(config.delivery.max_age, Duration::from_secs(24 * 3600));
     assert_eq!(config.sources[0].kind.kind_name(), "feed");
+    assert!(
+        config
+            .sources
+            .iter()
+            .any(|source| source.kind.kind_name() == "bluesky_jetstream"),
+        "a fresh install sees live Bluesky posts"
+    );
     assert_eq!(config.receivers[0].kind.kind_name(), "file");
     assert!(config.routes.iter().any(RouteConfig::is_catch_all));
     if std::env::var_os("STATE_DIRECTORY").is_none() {

@@ -141,14 +141,20 @@ struct ProfileView {
     followers_count: Option<u64>,
 }
 
+/// An `app.bsky.feed.post` record, as `searchPosts` (inside a post view) and Jetstream
+/// (inside a commit) both carry it.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct PostRecord {
+pub(super) struct PostRecord {
     text: String,
     created_at: Option<String>,
     #[serde(default)]
     langs: Vec<String>,
     reply: Option<ReplyRef>,
+    /// Rich-text facets; each is read on its own, so one odd facet costs only itself.
+    #[serde(default)]
+    facets: Vec<Value>,
+    embed: Option<Embed>,
 }
 
 #[derive(Deserialize)]
@@ -165,6 +171,131 @@ struct StrongRef {
 struct Embed {
     #[serde(rename = "$type")]
     kind: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Facet {
+    index: ByteSlice,
+    features: Vec<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ByteSlice {
+    byte_start: usize,
+    byte_end: usize,
+}
+
+/// One facet feature; the kinds that add words to the matched text.
+#[derive(Deserialize)]
+#[serde(tag = "$type")]
+enum Feature {
+    #[serde(rename = "app.bsky.richtext.facet#link")]
+    Link { uri: String },
+    #[serde(rename = "app.bsky.richtext.facet#tag")]
+    Tag { tag: String },
+}
+
+/// The permalink of post `rkey` by `did` on bsky.app (the DID form: handles change).
+pub(super) fn permalink(did: &str, rkey: &str) -> String {
+    format!("https://bsky.app/profile/{did}/post/{rkey}")
+}
+
+/// Maps a post record to a [`Post`] of `source`: `uri` is its `at://` id, `author`
+/// who wrote it, `view_embed` the post view's embed type when there is a view (search),
+/// `seen_at` the server's time, used when the client-supplied `createdAt` is unusable.
+/// Facets are expanded into the text (see [`expand_facets`]), so links shortened in
+/// the text and tags not written in it are matched too.
+pub(super) fn record_to_post(
+    source: &SourceName,
+    uri: String,
+    author: Author,
+    record: PostRecord,
+    view_embed: Option<&str>,
+    seen_at: DateTime<Utc>,
+) -> Post {
+    let rkey = uri.rsplit('/').next().unwrap_or_default();
+    let did = author.id.as_deref().unwrap_or_default();
+    let embed = view_embed.or(record.embed.as_ref().and_then(|e| e.kind.as_deref()));
+    let kind = if record.reply.is_some() {
+        "reply"
+    } else if embed.is_some_and(|kind| {
+        matches!(
+            kind.trim_end_matches("#view"),
+            "app.bsky.embed.record" | "app.bsky.embed.recordWithMedia"
+        )
+    }) {
+        "quote"
+    } else {
+        "post"
+    };
+    Post {
+        source: source.to_string(),
+        url: Some(permalink(did, rkey)),
+        text: expand_facets(&record.text, &record.facets),
+        author: Some(author),
+        id: uri,
+        lang: record.langs.into_iter().next(),
+        // createdAt is client-supplied and its format varies; the server's time is not.
+        created_at: record
+            .created_at
+            .and_then(|at| DateTime::parse_from_rfc3339(&at).ok())
+            .map(|at| at.with_timezone(&Utc))
+            .or(Some(seen_at)),
+        kind: Some(kind.to_string()),
+        in_reply_to: record.reply.map(|reply| reply.parent.uri),
+    }
+}
+
+/// The post text with its facets expanded: a link facet whose text is shortened
+/// (`example.com/very-lo...`) is replaced by its full URI, and a tag facet whose tag
+/// is not what the text shows is appended as `#tag`. Mentions are written in the text
+/// already (`@handle`). Facet offsets are UTF-8 byte offsets; a facet that overlaps
+/// another or does not fall on character boundaries is ignored.
+pub(super) fn expand_facets(text: &str, facets: &[Value]) -> String {
+    let mut links: Vec<(usize, usize, String)> = Vec::new();
+    let mut tags: Vec<String> = Vec::new();
+    for facet in facets {
+        let Ok(facet) = Facet::deserialize(facet) else {
+            continue;
+        };
+        let (start, end) = (facet.index.byte_start, facet.index.byte_end);
+        let Some(shown) = text.get(start..end) else {
+            continue;
+        };
+        for feature in &facet.features {
+            match Feature::deserialize(feature) {
+                Ok(Feature::Link { uri }) if shown != uri => links.push((start, end, uri)),
+                Ok(Feature::Tag { tag })
+                    if !shown.trim_start_matches('#').eq_ignore_ascii_case(&tag) =>
+                {
+                    tags.push(tag)
+                }
+                _ => {}
+            }
+        }
+    }
+    if links.is_empty() && tags.is_empty() {
+        return text.to_string();
+    }
+    links.sort_by_key(|(start, _, _)| *start);
+    let mut expanded = String::with_capacity(text.len() + 64);
+    let mut at = 0;
+    for (start, end, uri) in links {
+        if start < at {
+            continue;
+        }
+        expanded.push_str(&text[at..start]);
+        expanded.push_str(&uri);
+        at = end;
+    }
+    expanded.push_str(&text[at..]);
+    for tag in tags {
+        expanded.push_str(" #");
+        expanded.push_str(&tag);
+    }
+    expanded
 }
 
 #[derive(Deserialize)]
@@ -333,49 +464,21 @@ impl Bluesky {
     }
 
     fn to_post(&self, view: PostView) -> Post {
-        let rkey = view.uri.rsplit('/').next().unwrap_or_default();
-        let kind = if view.record.reply.is_some() {
-            "reply"
-        } else if view
-            .embed
-            .as_ref()
-            .and_then(|e| e.kind.as_deref())
-            .is_some_and(|kind| {
-                matches!(
-                    kind,
-                    "app.bsky.embed.record#view" | "app.bsky.embed.recordWithMedia#view"
-                )
-            })
-        {
-            "quote"
-        } else {
-            "post"
+        let author = Author {
+            id: Some(view.author.did),
+            handle: Some(view.author.handle),
+            name: view.author.display_name.filter(|name| !name.is_empty()),
+            followers: view.author.followers_count,
         };
-        Post {
-            source: self.name.to_string(),
-            url: Some(format!(
-                "https://bsky.app/profile/{}/post/{rkey}",
-                view.author.did
-            )),
-            author: Some(Author {
-                id: Some(view.author.did),
-                handle: Some(view.author.handle),
-                name: view.author.display_name.filter(|name| !name.is_empty()),
-                followers: view.author.followers_count,
-            }),
-            id: view.uri,
-            text: view.record.text,
-            lang: view.record.langs.into_iter().next(),
-            // createdAt is client-supplied and its format varies; indexedAt is the server's.
-            created_at: view
-                .record
-                .created_at
-                .and_then(|at| DateTime::parse_from_rfc3339(&at).ok())
-                .map(|at| at.with_timezone(&Utc))
-                .or(Some(view.indexed_at)),
-            kind: Some(kind.to_string()),
-            in_reply_to: view.record.reply.map(|reply| reply.parent.uri),
-        }
+        let embed = view.embed.as_ref().and_then(|e| e.kind.as_deref());
+        record_to_post(
+            &self.name,
+            view.uri,
+            author,
+            view.record,
+            embed,
+            view.indexed_at,
+        )
     }
 }
 
@@ -457,5 +560,57 @@ mod tests {
         assert!(!format!("{settings:?}").contains("abcd-şifre"));
         let bad_limit = serde_json::json!({"identifier": "i", "app_password": "p", "limit": 0});
         assert_eq!(parse(bad_limit).unwrap_err().key, "limit");
+    }
+
+    #[test]
+    fn facets_expand_links_and_unshown_tags_and_ignore_bad_offsets() {
+        let text = "bak: example.com/turkc... #ucus @marka.bsky.social";
+        let facet = |start: usize, end: usize, feature: Value| serde_json::json!({"index": {"byteStart": start, "byteEnd": end}, "features": [feature]});
+        let facets = [
+            facet(
+                5,
+                25,
+                serde_json::json!({"$type": "app.bsky.richtext.facet#link", "uri": "https://example.com/turkcell-kesinti"}),
+            ),
+            // Shown as written: nothing to add.
+            facet(
+                26,
+                31,
+                serde_json::json!({"$type": "app.bsky.richtext.facet#tag", "tag": "ucus"}),
+            ),
+            facet(
+                26,
+                31,
+                serde_json::json!({"$type": "app.bsky.richtext.facet#tag", "tag": "THY"}),
+            ),
+            facet(
+                32,
+                50,
+                serde_json::json!({"$type": "app.bsky.richtext.facet#mention", "did": "did:plc:m"}),
+            ),
+            // Overlapping, outside the text, inside a character: ignored.
+            facet(
+                6,
+                9,
+                serde_json::json!({"$type": "app.bsky.richtext.facet#link", "uri": "https://x.example"}),
+            ),
+            facet(
+                40,
+                400,
+                serde_json::json!({"$type": "app.bsky.richtext.facet#link", "uri": "https://y.example"}),
+            ),
+            serde_json::json!({"index": "broken"}),
+        ];
+        assert_eq!(
+            expand_facets(text, &facets),
+            "bak: https://example.com/turkcell-kesinti #ucus @marka.bsky.social #THY"
+        );
+        let accents = "ş";
+        let inside = [facet(
+            1,
+            2,
+            serde_json::json!({"$type": "app.bsky.richtext.facet#link", "uri": "https://z.example"}),
+        )];
+        assert_eq!(expand_facets(accents, &inside), "ş");
     }
 }

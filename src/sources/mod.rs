@@ -14,6 +14,7 @@ pub mod bluesky;
 pub mod feed;
 pub mod hackernews;
 pub mod html;
+pub mod jetstream;
 pub mod jsonl;
 pub mod mastodon;
 pub mod queries;
@@ -150,6 +151,12 @@ kind_registry! {
             build: |name, settings, context| {
                 Box::new(bluesky::Bluesky::source(name, settings.clone(), context))
             };
+        /// Bluesky posts in real time from a Jetstream WebSocket.
+        BlueskyJetstream(jetstream::JetstreamSettings) = "bluesky_jetstream",
+            parse: jetstream::JetstreamSettings::parse,
+            build: |name, settings, context| {
+                Box::new(jetstream::JetstreamSource::new(name, settings.clone(), context))
+            };
         /// Reddit search and subreddit listings through OAuth.
         Reddit(reddit::RedditSettings) = "reddit",
             parse: reddit::RedditSettings::parse,
@@ -214,6 +221,14 @@ impl SourceKind {
             ),
             SourceKind::BlueskySearch(settings) => {
                 describe_queries(&settings.base_url, "queries", &settings.queries)
+            }
+            SourceKind::BlueskyJetstream(settings) => {
+                let first = settings
+                    .hosts
+                    .first()
+                    .and_then(|url| url.host_str())
+                    .unwrap_or("?");
+                format!("{first}, {} host(s), stream", settings.hosts.len())
             }
             SourceKind::Mastodon(settings) => {
                 describe_queries(&settings.base_url, "hashtags", &settings.hashtags)

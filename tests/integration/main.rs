@@ -24,6 +24,7 @@ mod smtp_server;
 mod sources_bluesky;
 mod sources_feed;
 mod sources_hackernews;
+mod sources_jetstream;
 mod sources_mastodon;
 mod sources_reddit;
 mod sources_status;

@@ -115,13 +115,20 @@ impl Workspace {
             .collect()
     }
 
-    /// Starts `mentiond run` and waits until it logged readiness.
+    /// Starts `mentiond run` and waits until it logged readiness. The config must list
+    /// its own `[[sources]]`: the embedded defaults reach public hosts (news feeds,
+    /// Hacker News, Mastodon, Bluesky's Jetstream), and tests stay on loopback.
     pub fn start(&self) -> Daemon {
         self.start_with_env(&[])
     }
 
     /// [`Workspace::start`] with variables added to the daemon's environment.
     pub fn start_with_env(&self, env: &[(&str, &std::ffi::OsStr)]) -> Daemon {
+        let config = std::fs::read_to_string(self.config_path()).unwrap();
+        assert!(
+            config.contains("[[sources]]"),
+            "a test daemon must not run the default (public) sources:\n{config}"
+        );
         let log = self.path(&format!("daemon-{}.log", rand_suffix()));
         let child = Command::new(BIN)
             .arg("--config")
