@@ -21,6 +21,7 @@ mod smtp_server;
 mod sources_bluesky;
 mod sources_feed;
 mod sources_hackernews;
+mod sources_live;
 mod sources_mastodon;
 mod sources_reddit;
 mod sources_status;

@@ -1,0 +1,431 @@
+//! Mastodon's streaming API: Server-Sent Events from `/api/v1/streaming/hashtag?tag=`
+//! (one connection per hashtag) or `/api/v1/streaming/public`, read through
+//! [`live`](super::live) within the one poll loop.
+//!
+//! The stream has no replay, so the cursor is the newest instance-local status id
+//! seen (`{"last_id": "…"}`). Each (re)connect opens the stream first and then
+//! backfills through the REST timelines of [`Mastodon`] with `min_id` = that id, so
+//! nothing posted during the gap is lost; what both saw is stored once (posts are
+//! keyed on the status `uri`). The first run takes the newest timeline page only, as
+//! the poller does. `update` and `status.update` events become posts through the
+//! poller's own mapping; `delete` is ignored (a stored hit stays); `:thump` comment
+//! lines are heartbeats that keep the stall timer quiet.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{ACCEPT, AUTHORIZATION};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use tokio::sync::Notify;
+use tracing::{debug, info};
+
+use super::api::{ApiClient, RateLimitHeaders};
+use super::live::{
+    Lines, STREAM_REQUEST_TIMEOUT, SseParser, Step, Window, newest_id, read_window,
+    take_stall_timeout,
+};
+use super::mastodon::{self, Mastodon, MastodonSettings, TimelineState, timeline_keys};
+use super::streams::Streams;
+use super::{Page, SharedRules, Source, SourceContext, SourceError, parse_http_url};
+use crate::keywords::KeywordRules;
+use crate::model::{Post, SourceName};
+use crate::settings::{FieldError, parse_options, take_secret};
+
+/// Silence after which the connection counts as stalled, unless `stall_timeout` says
+/// otherwise (Mastodon sends a `:thump` about every 15 s).
+pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Which streaming endpoint to follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamKind {
+    /// `/api/v1/streaming/hashtag?tag=` for each hashtag.
+    Hashtag,
+    /// `/api/v1/streaming/public`: every public status the instance sees.
+    Public,
+}
+
+impl StreamKind {
+    /// The name used in the configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamKind::Hashtag => "hashtag",
+            StreamKind::Public => "public",
+        }
+    }
+}
+
+/// Validated `kind = "mastodon_stream"` options.
+#[derive(Debug, Clone)]
+pub struct MastodonStreamSettings {
+    /// The instance (`https://mastodon.social`).
+    pub base_url: reqwest::Url,
+    /// `hashtag` (default) or `public`.
+    pub stream: StreamKind,
+    /// Hashtags to follow, without `#`; empty means the keywords' hashtags.
+    pub hashtags: Vec<String>,
+    /// Only the instance's own accounts (`/local` endpoints).
+    pub local: bool,
+    /// Access token; Mastodon 4.2 and later require one for streaming.
+    pub token: Option<SecretString>,
+    /// Silence after which the connection is dropped and opened again.
+    pub stall_timeout: Duration,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Options {
+    base_url: Option<String>,
+    stream: Option<String>,
+    #[serde(default)]
+    hashtags: Vec<String>,
+    #[serde(default)]
+    local: bool,
+}
+
+impl MastodonStreamSettings {
+    /// Validates the options; the token may come from `token`, `token_env` or `token_file`.
+    pub fn parse(mut options: Map<String, Value>) -> Result<MastodonStreamSettings, FieldError> {
+        let token = take_secret(&mut options, "token")?;
+        let stall_timeout = take_stall_timeout(&mut options, DEFAULT_STALL_TIMEOUT)?;
+        let options: Options = parse_options(options)?;
+        let stream = match options.stream.as_deref() {
+            None | Some("hashtag") => StreamKind::Hashtag,
+            Some("public") => StreamKind::Public,
+            Some(other) => {
+                return Err(FieldError::new(
+                    "stream",
+                    format!("`{other}` is neither \"hashtag\" nor \"public\""),
+                ));
+            }
+        };
+        // The hashtags are checked and normalised as the poller's.
+        let mut timelines = Map::new();
+        timelines.insert("hashtags".into(), serde_json::json!(options.hashtags));
+        let checked = MastodonSettings::parse(timelines)?;
+        Ok(MastodonStreamSettings {
+            base_url: parse_http_url(
+                "base_url",
+                options
+                    .base_url
+                    .as_deref()
+                    .unwrap_or(mastodon::DEFAULT_BASE_URL),
+            )?,
+            stream,
+            hashtags: checked.hashtags,
+            local: options.local,
+            token,
+            stall_timeout,
+        })
+    }
+
+    /// The poller's settings for the REST backfill of the same timelines.
+    fn timelines(&self) -> MastodonSettings {
+        MastodonSettings {
+            base_url: self.base_url.clone(),
+            hashtags: self.hashtags.clone(),
+            public: self.stream == StreamKind::Public,
+            local: self.local,
+            limit: 40,
+            token: self.token.clone(),
+        }
+    }
+}
+
+/// The cursor: the newest instance-local status id seen.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Cursor {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    last_id: Option<String>,
+}
+
+/// The open connections, one per timeline key.
+struct Live {
+    lines: Lines,
+    parsers: Vec<SseParser>,
+}
+
+/// A Mastodon streaming source.
+pub struct MastodonStream {
+    name: SourceName,
+    settings: MastodonStreamSettings,
+    api: ApiClient,
+    /// The REST half: backfill and the status → post mapping.
+    rest: Mastodon,
+    rules: SharedRules,
+    /// The watch list the connections were opened for.
+    seen: Arc<KeywordRules>,
+    live: Option<Live>,
+    /// Timelines still to backfill after the last connect, with their state.
+    backfill: Vec<(String, TimelineState)>,
+    /// Why the connection ended while a batch was being read, reported at the next
+    /// fetch so the poll loop's backoff and health apply.
+    ended: Option<SourceError>,
+    wake: Arc<Notify>,
+    window: Window,
+}
+
+impl MastodonStream {
+    /// A streaming source named `name`.
+    pub fn new(
+        name: SourceName,
+        settings: MastodonStreamSettings,
+        context: &SourceContext,
+    ) -> MastodonStream {
+        MastodonStream {
+            rest: Mastodon::timelines(name.clone(), settings.timelines(), context),
+            api: ApiClient::new(context, RateLimitHeaders::Mastodon),
+            name,
+            settings,
+            rules: Arc::clone(&context.keywords),
+            seen: context.keywords.load_full(),
+            live: None,
+            backfill: Vec::new(),
+            ended: None,
+            wake: Arc::new(Notify::new()),
+            window: Window::DEFAULT,
+        }
+    }
+
+    /// Reads in windows other than [`Window::DEFAULT`] (tests).
+    pub fn with_window(mut self, window: Window) -> MastodonStream {
+        self.window = window;
+        self
+    }
+
+    fn keys(&self) -> Vec<String> {
+        let public = self.settings.stream == StreamKind::Public;
+        let keys = timeline_keys(&self.settings.hashtags, public, &self.seen);
+        if public {
+            keys.into_iter().filter(|key| key == "public").collect()
+        } else {
+            keys
+        }
+    }
+
+    fn stream_url(&self, key: &str) -> reqwest::Url {
+        let mut url = self.settings.base_url.clone();
+        {
+            let mut segments = url.path_segments_mut().expect("http(s) URLs have a path");
+            segments.pop_if_empty().extend(["api", "v1", "streaming"]);
+            segments.push(if key == "public" { "public" } else { "hashtag" });
+            if self.settings.local {
+                segments.push("local");
+            }
+        }
+        if let Some(tag) = key.strip_prefix("tag:") {
+            url.query_pairs_mut().append_pair("tag", tag);
+        }
+        url
+    }
+
+    /// Opens one connection per key.
+    async fn connect(&mut self, keys: &[String]) -> Result<Live, SourceError> {
+        let mut responses = Vec::new();
+        for key in keys {
+            let mut request = self
+                .api
+                .http()
+                .get(self.stream_url(key))
+                .header(ACCEPT, "text/event-stream")
+                .timeout(STREAM_REQUEST_TIMEOUT);
+            if let Some(token) = &self.settings.token {
+                request =
+                    request.header(AUTHORIZATION, format!("Bearer {}", token.expose_secret()));
+            }
+            let opened = tokio::time::timeout(self.settings.stall_timeout, self.api.open(request));
+            let response = opened.await.map_err(|_| {
+                super::live::disconnected(&format!(
+                    "no response within {}s",
+                    self.settings.stall_timeout.as_secs_f64()
+                ))
+            })??;
+            responses.push(response);
+        }
+        Ok(Live {
+            lines: Lines::new(
+                responses,
+                self.settings.stall_timeout,
+                self.api.max_body_bytes(),
+            ),
+            parsers: keys.iter().map(|_| SseParser::default()).collect(),
+        })
+    }
+
+    /// One round of the backfill: a page of each timeline still behind.
+    async fn backfill_round(&mut self, last_id: Option<String>) -> Result<Page, SourceError> {
+        let first_run = last_id.is_none();
+        let mut posts = Vec::new();
+        let mut behind = Vec::new();
+        let mut newest = last_id.clone();
+        for (key, state) in std::mem::take(&mut self.backfill) {
+            let page = self.rest.fetch_stream(&key, Some(state)).await?;
+            posts.extend(page.posts);
+            newest = newest_id(newest, page.state.min_id().map(str::to_string));
+            if page.more {
+                behind.push((key, page.state));
+            }
+        }
+        let done = behind.is_empty();
+        self.backfill = behind;
+        debug!(source = %self.name, n_posts = posts.len(), done, "stream backfill");
+        if done && let Some(live) = &mut self.live {
+            live.lines.restart_timers();
+        }
+        if done && first_run {
+            // The first run ends with this page (no `more`), so the poll loop stops
+            // treating the source as backfilling; the wake fetches again at once.
+            self.wake.notify_one();
+        }
+        Ok(Page {
+            posts,
+            // The cursor moves only when every timeline caught up, so a restart
+            // during the backfill asks again from the old id.
+            cursor: Some(cursor_text(if done { newest } else { last_id })),
+            more: !(done && first_run),
+            not_before: None,
+            backfill: false,
+        })
+    }
+}
+
+fn cursor_text(last_id: Option<String>) -> String {
+    serde_json::to_string(&Cursor { last_id }).expect("a cursor serializes")
+}
+
+#[async_trait::async_trait]
+impl Source for MastodonStream {
+    fn name(&self) -> &SourceName {
+        &self.name
+    }
+
+    fn wake(&self) -> Option<Arc<Notify>> {
+        Some(Arc::clone(&self.wake))
+    }
+
+    async fn fetch(&mut self, cursor: Option<&str>) -> Result<Page, SourceError> {
+        if let Some(err) = self.ended.take() {
+            return Err(err);
+        }
+        let last_id = cursor
+            .and_then(|text| serde_json::from_str::<Cursor>(text).ok())
+            .and_then(|cursor| cursor.last_id);
+        let current = self.rules.load_full();
+        if !Arc::ptr_eq(&current, &self.seen) {
+            let before = self.keys();
+            self.seen = current;
+            if self.keys() != before && self.live.is_some() {
+                info!(source = %self.name, "stream reopened for the reloaded keywords");
+                self.live = None;
+            }
+        }
+        if self.live.is_none() {
+            let keys = self.keys();
+            // Connect first, backfill second: what is posted meanwhile waits in the
+            // stream, so nothing falls between the two.
+            let live = self.connect(&keys).await?;
+            info!(source = %self.name, streams = keys.len(), "stream connected");
+            self.live = Some(live);
+            self.backfill = keys
+                .into_iter()
+                .map(|key| (key, TimelineState::after(last_id.clone())))
+                .collect();
+        }
+        if !self.backfill.is_empty() {
+            return self.backfill_round(last_id).await.inspect_err(|_| {
+                self.live = None;
+                self.backfill.clear();
+            });
+        }
+        let Some(live) = self.live.as_mut() else {
+            return Err(super::live::disconnected("not connected"));
+        };
+        let gathered = read_window(&mut live.lines, self.window, |index, line| {
+            match live.parsers[index].line(line) {
+                Some(event) if matches!(event.event.as_str(), "update" | "status.update") => {
+                    match serde_json::from_str::<Value>(&event.data) {
+                        Ok(status) => Step::Item(status),
+                        Err(_) => Step::Skip,
+                    }
+                }
+                _ => Step::Skip,
+            }
+        })
+        .await;
+        let mut newest = last_id;
+        let mut posts: Vec<Post> = Vec::new();
+        let read_any = !gathered.items.is_empty();
+        for status in gathered.items {
+            let id = status.get("id").and_then(Value::as_str).map(str::to_string);
+            newest = newest_id(newest, id);
+            posts.extend(self.rest.status_post(status));
+        }
+        // An edit arriving with its original in one batch: one post per page.
+        let mut seen = std::collections::HashSet::new();
+        posts.retain(|post| seen.insert(post.id.clone()));
+        if let Some(err) = gathered.ended {
+            self.live = None;
+            if !read_any {
+                return Err(err);
+            }
+            self.ended = Some(err);
+        }
+        Ok(Page {
+            posts,
+            cursor: Some(cursor_text(newest)),
+            more: true,
+            not_before: None,
+            backfill: false,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(options: Value) -> Result<MastodonStreamSettings, FieldError> {
+        MastodonStreamSettings::parse(options.as_object().unwrap().clone())
+    }
+
+    #[test]
+    fn settings_name_bad_keys_and_stream_urls_follow_them() {
+        assert_eq!(
+            parse(serde_json::json!({"stream": "home"}))
+                .unwrap_err()
+                .key,
+            "stream"
+        );
+        assert_eq!(
+            parse(serde_json::json!({"stall_timeout": "0s"}))
+                .unwrap_err()
+                .key,
+            "stall_timeout"
+        );
+        assert_eq!(
+            parse(serde_json::json!({"hashtags": [" "]}))
+                .unwrap_err()
+                .key,
+            "hashtags[0]"
+        );
+        let settings = parse(serde_json::json!({
+            "base_url": "https://sosyal.example/", "hashtags": ["#TürkHavaYolları"],
+            "local": true, "token": "gizli", "stall_timeout": "20s",
+        }))
+        .unwrap();
+        assert!(!format!("{settings:?}").contains("gizli"));
+        assert_eq!(settings.stall_timeout, Duration::from_secs(20));
+        let context = SourceContext {
+            http: reqwest::Client::new(),
+            max_body_bytes: 1024,
+            keywords: Arc::new(Default::default()),
+        };
+        let source = MastodonStream::new("m".into(), settings, &context);
+        assert_eq!(source.keys(), ["tag:türkhavayolları"]);
+        assert_eq!(
+            source.stream_url("tag:türkhavayolları").as_str(),
+            "https://sosyal.example/api/v1/streaming/hashtag/local?tag=t%C3%BCrkhavayollar%C4%B1"
+        );
+    }
+}
