@@ -13,11 +13,18 @@
 
 use std::time::Duration;
 
-use futures_util::future::select_all;
-use tokio::time::Instant;
+use std::collections::HashSet;
 
-use super::SourceError;
+use futures_util::future::select_all;
+use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
+use tokio::time::Instant;
+use tracing::debug;
+
+use super::streams::Streams;
+use super::{Page, SourceError};
 use crate::http::{BodyError, describe};
+use crate::model::{Post, SourceName};
 use crate::settings::{FieldError, duration_value};
 
 /// The per-request timeout of a streaming request, in place of the client's
@@ -253,6 +260,137 @@ pub async fn read_window<T>(
         }
     }
     Gathered { items, ended: None }
+}
+
+/// A live source's cursor: the newest platform id seen (`{"last_id": "…"}`).
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Cursor {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    last_id: Option<String>,
+}
+
+/// The last id of a live source's cursor (`None`: first run, or unreadable).
+pub fn cursor_last_id(cursor: Option<&str>) -> Option<String> {
+    cursor
+        .and_then(|text| serde_json::from_str::<Cursor>(text).ok())
+        .and_then(|cursor| cursor.last_id)
+}
+
+/// The cursor naming `last_id`.
+pub fn cursor_text(last_id: Option<String>) -> String {
+    serde_json::to_string(&Cursor { last_id }).expect("a cursor serializes")
+}
+
+/// The REST half of a live source after a connect: the streams (timelines, search
+/// queries) still to catch up from the cursor, with their platform state.
+pub struct Backfill<S: Streams> {
+    /// Each stream still behind and its state.
+    pub pending: Vec<(String, S::State)>,
+}
+
+impl<S: Streams> Backfill<S> {
+    /// Nothing to catch up.
+    pub fn none() -> Backfill<S> {
+        Backfill {
+            pending: Vec::new(),
+        }
+    }
+
+    /// Whether every stream caught up.
+    pub fn is_done(&self) -> bool {
+        self.pending.is_empty()
+    }
+
+    /// One round: a page of each stream still behind, as the page to hand on. The
+    /// cursor moves to the newest id (`id_of` a finished stream's state) only when
+    /// every stream caught up, so a restart during the backfill asks again from the
+    /// old id. A first run (no `last_id`) ends with a page without `more` and
+    /// signals `wake`, so the poll loop leaves its first-run state and comes back at
+    /// once; then `lines`' stall timers restart (the backfill was not the server's
+    /// silence).
+    pub async fn round(
+        &mut self,
+        source: &SourceName,
+        rest: &mut S,
+        last_id: Option<String>,
+        lines: Option<&mut Lines>,
+        wake: &Notify,
+        id_of: impl Fn(&S::State) -> Option<String>,
+    ) -> Result<Page, SourceError> {
+        let first_run = last_id.is_none();
+        let mut posts = Vec::new();
+        let mut newest = last_id.clone();
+        for (key, state) in std::mem::take(&mut self.pending) {
+            let page = rest.fetch_stream(&key, Some(state)).await?;
+            posts.extend(page.posts);
+            if page.more {
+                self.pending.push((key, page.state));
+            } else {
+                newest = newest_id(newest, id_of(&page.state));
+            }
+        }
+        let done = self.is_done();
+        debug!(source = %source, n_posts = posts.len(), done, "stream backfill");
+        if done {
+            if let Some(lines) = lines {
+                lines.restart_timers();
+            }
+            if first_run {
+                wake.notify_one();
+            }
+        }
+        Ok(Page {
+            posts,
+            cursor: Some(cursor_text(if done { newest } else { last_id })),
+            more: !(done && first_run),
+            not_before: None,
+            backfill: false,
+        })
+    }
+}
+
+/// A read window as the page to hand on, and why the connection ended during it.
+#[derive(Debug)]
+pub struct WindowPage {
+    /// The posts read (each once), the cursor at the newest id, `more`.
+    pub page: Page,
+    /// The connection ended after these posts: report it at the next fetch.
+    pub ended: Option<SourceError>,
+}
+
+/// Turns what a window gathered into the page to hand on: each item's id
+/// (`id_of`) moves the cursor past `last_id`, `posts_of` maps it (a post repeated in
+/// the window is kept once). A window that read nothing and ended is the error.
+pub fn window_page<T>(
+    gathered: Gathered<T>,
+    last_id: Option<String>,
+    id_of: impl Fn(&T) -> Option<String>,
+    mut posts_of: impl FnMut(T) -> Vec<Post>,
+) -> Result<WindowPage, SourceError> {
+    if gathered.items.is_empty()
+        && let Some(err) = gathered.ended
+    {
+        return Err(err);
+    }
+    let mut newest = last_id;
+    let mut posts = Vec::new();
+    for item in gathered.items {
+        newest = newest_id(newest, id_of(&item));
+        posts.extend(posts_of(item));
+    }
+    // An edit with its original, or a message the platform sent twice.
+    let mut seen = HashSet::new();
+    posts.retain(|post: &Post| seen.insert(post.id.clone()));
+    Ok(WindowPage {
+        page: Page {
+            posts,
+            cursor: Some(cursor_text(newest)),
+            more: true,
+            not_before: None,
+            backfill: false,
+        },
+        ended: gathered.ended,
+    })
 }
 
 /// Mastodon's Server-Sent Events, one parser per connection: `event:` and `data:`

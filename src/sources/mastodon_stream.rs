@@ -16,21 +16,20 @@ use std::time::Duration;
 
 use reqwest::header::{ACCEPT, AUTHORIZATION};
 use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 use tokio::sync::Notify;
-use tracing::{debug, info};
+use tracing::info;
 
 use super::api::{ApiClient, RateLimitHeaders};
 use super::live::{
-    Lines, STREAM_REQUEST_TIMEOUT, SseParser, Step, Window, newest_id, read_window,
-    take_stall_timeout,
+    Backfill, Lines, STREAM_REQUEST_TIMEOUT, SseParser, Step, Window, cursor_last_id, read_window,
+    take_stall_timeout, window_page,
 };
 use super::mastodon::{self, Mastodon, MastodonSettings, TimelineState, timeline_keys};
-use super::streams::Streams;
 use super::{Page, SharedRules, Source, SourceContext, SourceError, parse_http_url};
 use crate::keywords::KeywordRules;
-use crate::model::{Post, SourceName};
+use crate::model::SourceName;
 use crate::settings::{FieldError, parse_options, take_secret};
 
 /// Silence after which the connection counts as stalled, unless `stall_timeout` says
@@ -133,13 +132,6 @@ impl MastodonStreamSettings {
     }
 }
 
-/// The cursor: the newest instance-local status id seen.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct Cursor {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    last_id: Option<String>,
-}
-
 /// The open connections, one per timeline key.
 struct Live {
     lines: Lines,
@@ -157,8 +149,8 @@ pub struct MastodonStream {
     /// The watch list the connections were opened for.
     seen: Arc<KeywordRules>,
     live: Option<Live>,
-    /// Timelines still to backfill after the last connect, with their state.
-    backfill: Vec<(String, TimelineState)>,
+    /// Timelines still to backfill after the last connect.
+    backfill: Backfill<Mastodon>,
     /// Why the connection ended while a batch was being read, reported at the next
     /// fetch so the poll loop's backoff and health apply.
     ended: Option<SourceError>,
@@ -181,7 +173,7 @@ impl MastodonStream {
             rules: Arc::clone(&context.keywords),
             seen: context.keywords.load_full(),
             live: None,
-            backfill: Vec::new(),
+            backfill: Backfill::none(),
             ended: None,
             wake: Arc::new(Notify::new()),
             window: Window::DEFAULT,
@@ -252,46 +244,6 @@ impl MastodonStream {
             parsers: keys.iter().map(|_| SseParser::default()).collect(),
         })
     }
-
-    /// One round of the backfill: a page of each timeline still behind.
-    async fn backfill_round(&mut self, last_id: Option<String>) -> Result<Page, SourceError> {
-        let first_run = last_id.is_none();
-        let mut posts = Vec::new();
-        let mut behind = Vec::new();
-        let mut newest = last_id.clone();
-        for (key, state) in std::mem::take(&mut self.backfill) {
-            let page = self.rest.fetch_stream(&key, Some(state)).await?;
-            posts.extend(page.posts);
-            newest = newest_id(newest, page.state.min_id().map(str::to_string));
-            if page.more {
-                behind.push((key, page.state));
-            }
-        }
-        let done = behind.is_empty();
-        self.backfill = behind;
-        debug!(source = %self.name, n_posts = posts.len(), done, "stream backfill");
-        if done && let Some(live) = &mut self.live {
-            live.lines.restart_timers();
-        }
-        if done && first_run {
-            // The first run ends with this page (no `more`), so the poll loop stops
-            // treating the source as backfilling; the wake fetches again at once.
-            self.wake.notify_one();
-        }
-        Ok(Page {
-            posts,
-            // The cursor moves only when every timeline caught up, so a restart
-            // during the backfill asks again from the old id.
-            cursor: Some(cursor_text(if done { newest } else { last_id })),
-            more: !(done && first_run),
-            not_before: None,
-            backfill: false,
-        })
-    }
-}
-
-fn cursor_text(last_id: Option<String>) -> String {
-    serde_json::to_string(&Cursor { last_id }).expect("a cursor serializes")
 }
 
 #[async_trait::async_trait]
@@ -308,9 +260,7 @@ impl Source for MastodonStream {
         if let Some(err) = self.ended.take() {
             return Err(err);
         }
-        let last_id = cursor
-            .and_then(|text| serde_json::from_str::<Cursor>(text).ok())
-            .and_then(|cursor| cursor.last_id);
+        let last_id = cursor_last_id(cursor);
         let current = self.rules.load_full();
         if !Arc::ptr_eq(&current, &self.seen) {
             let before = self.keys();
@@ -327,15 +277,25 @@ impl Source for MastodonStream {
             let live = self.connect(&keys).await?;
             info!(source = %self.name, streams = keys.len(), "stream connected");
             self.live = Some(live);
-            self.backfill = keys
+            self.backfill.pending = keys
                 .into_iter()
                 .map(|key| (key, TimelineState::after(last_id.clone())))
                 .collect();
         }
-        if !self.backfill.is_empty() {
-            return self.backfill_round(last_id).await.inspect_err(|_| {
+        if !self.backfill.is_done() {
+            let lines = self.live.as_mut().map(|live| &mut live.lines);
+            let min_id = |state: &TimelineState| state.min_id().map(str::to_string);
+            let round = self.backfill.round(
+                &self.name,
+                &mut self.rest,
+                last_id,
+                lines,
+                &self.wake,
+                min_id,
+            );
+            return round.await.inspect_err(|_| {
                 self.live = None;
-                self.backfill.clear();
+                self.backfill = Backfill::none();
             });
         }
         let Some(live) = self.live.as_mut() else {
@@ -353,31 +313,17 @@ impl Source for MastodonStream {
             }
         })
         .await;
-        let mut newest = last_id;
-        let mut posts: Vec<Post> = Vec::new();
-        let read_any = !gathered.items.is_empty();
-        for status in gathered.items {
-            let id = status.get("id").and_then(Value::as_str).map(str::to_string);
-            newest = newest_id(newest, id);
-            posts.extend(self.rest.status_post(status));
-        }
-        // An edit arriving with its original in one batch: one post per page.
-        let mut seen = std::collections::HashSet::new();
-        posts.retain(|post| seen.insert(post.id.clone()));
-        if let Some(err) = gathered.ended {
+        let id_of = |status: &Value| status.get("id").and_then(Value::as_str).map(str::to_string);
+        let rest = &mut self.rest;
+        let read = window_page(gathered, last_id, id_of, |status| {
+            rest.status_post(status).into_iter().collect()
+        });
+        let read = read.inspect_err(|_| self.live = None)?;
+        if read.ended.is_some() {
             self.live = None;
-            if !read_any {
-                return Err(err);
-            }
-            self.ended = Some(err);
+            self.ended = read.ended;
         }
-        Ok(Page {
-            posts,
-            cursor: Some(cursor_text(newest)),
-            more: true,
-            not_before: None,
-            backfill: false,
-        })
+        Ok(read.page)
     }
 }
 

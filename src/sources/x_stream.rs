@@ -31,11 +31,10 @@ use tracing::{debug, info, warn};
 
 use super::api::{ApiClient, RateLimitHeaders};
 use super::live::{
-    Lines, STREAM_REQUEST_TIMEOUT, Step, Window, disconnected, newest_id, read_window,
-    take_stall_timeout,
+    Backfill, Lines, STREAM_REQUEST_TIMEOUT, Step, Window, cursor_last_id, disconnected,
+    read_window, take_stall_timeout, window_page,
 };
 use super::queries::{all_clauses, brand_clauses, or_queries};
-use super::streams::Streams;
 use super::x::{self, CycleState, MAX_QUERY_CHARS, X, XSettings};
 use super::{Page, SharedRules, Source, SourceContext, SourceError, parse_http_url};
 use crate::backoff::Backoff;
@@ -214,17 +213,6 @@ pub fn diff_rules(current: &[Rule], wanted: &[WantedRule], max_rules: usize) -> 
     diff
 }
 
-/// The cursor: the newest post id seen.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct Cursor {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    last_id: Option<String>,
-}
-
-fn cursor_text(last_id: Option<String>) -> String {
-    serde_json::to_string(&Cursor { last_id }).expect("a cursor serializes")
-}
-
 /// Consecutive failures of each kind, for X's reconnect schedule.
 #[derive(Debug, Default)]
 struct Failures {
@@ -276,8 +264,8 @@ pub struct XStream {
     /// The watch list the rules on X were last synced to.
     synced: Option<Arc<KeywordRules>>,
     live: Option<Lines>,
-    /// Queries still to backfill after the last connect, with their cycle.
-    backfill: Vec<(String, CycleState)>,
+    /// Queries still to backfill after the last connect.
+    backfill: Backfill<X>,
     /// Why the stream ended while a batch was being read, reported at the next fetch.
     ended: Option<SourceError>,
     failures: Failures,
@@ -302,7 +290,7 @@ impl XStream {
             rules: Arc::clone(&context.keywords),
             synced: None,
             live: None,
-            backfill: Vec::new(),
+            backfill: Backfill::none(),
             ended: None,
             failures: Failures::default(),
             wake: Arc::new(Notify::new()),
@@ -401,41 +389,6 @@ impl XStream {
         Ok(Lines::new(vec![response], stall, self.api.max_body_bytes()))
     }
 
-    /// One round of the backfill: a page of each query still behind.
-    async fn backfill_round(&mut self, last_id: Option<String>) -> Result<Page, SourceError> {
-        let first_run = last_id.is_none();
-        let mut posts = Vec::new();
-        let mut behind = Vec::new();
-        let mut newest = last_id.clone();
-        for (query, state) in std::mem::take(&mut self.backfill) {
-            let page = self.rest.fetch_stream(&query, Some(state)).await?;
-            posts.extend(page.posts);
-            if page.more {
-                behind.push((query, page.state));
-            } else {
-                newest = newest_id(newest, page.state.since_id().map(str::to_string));
-            }
-        }
-        let done = behind.is_empty();
-        self.backfill = behind;
-        debug!(source = %self.name, n_posts = posts.len(), done, "stream backfill");
-        if done && let Some(lines) = &mut self.live {
-            lines.restart_timers();
-        }
-        if done && first_run {
-            // The first run ends with this page (no `more`), so the poll loop stops
-            // treating the source as backfilling; the wake fetches again at once.
-            self.wake.notify_one();
-        }
-        Ok(Page {
-            posts,
-            cursor: Some(cursor_text(if done { newest } else { last_id })),
-            more: !(done && first_run),
-            not_before: None,
-            backfill: false,
-        })
-    }
-
     async fn connect_and_backfill(&mut self, last_id: Option<String>) -> Result<Page, SourceError> {
         if self.live.is_none() {
             self.follow_rules().await?;
@@ -446,12 +399,21 @@ impl XStream {
             info!(source = %self.name, "stream connected");
             self.live = Some(lines);
             let rules = self.rules.load_full();
-            self.backfill = or_queries(&all_clauses(&rules), "", MAX_QUERY_CHARS)
+            self.backfill.pending = or_queries(&all_clauses(&rules), "", MAX_QUERY_CHARS)
                 .into_iter()
                 .map(|query| (query, CycleState::since(last_id.clone())))
                 .collect();
         }
-        self.backfill_round(last_id).await
+        let since_id = |state: &CycleState| state.since_id().map(str::to_string);
+        let round = self.backfill.round(
+            &self.name,
+            &mut self.rest,
+            last_id,
+            self.live.as_mut(),
+            &self.wake,
+            since_id,
+        );
+        round.await
     }
 }
 
@@ -499,15 +461,13 @@ impl Source for XStream {
         if let Some(err) = self.ended.take() {
             return Err(self.failures.scheduled(err));
         }
-        let last_id = cursor
-            .and_then(|text| serde_json::from_str::<Cursor>(text).ok())
-            .and_then(|cursor| cursor.last_id);
-        if self.live.is_none() || !self.backfill.is_empty() {
+        let last_id = cursor_last_id(cursor);
+        if self.live.is_none() || !self.backfill.is_done() {
             return match self.connect_and_backfill(last_id).await {
                 Ok(page) => Ok(page),
                 Err(err) => {
                     self.live = None;
-                    self.backfill.clear();
+                    self.backfill = Backfill::none();
                     Err(self.failures.scheduled(err))
                 }
             };
@@ -520,33 +480,28 @@ impl Source for XStream {
             return Err(disconnected("not connected"));
         };
         let gathered = read_window(lines, self.window, |_, line| decode_line(line)).await;
-        let mut newest = last_id;
-        let mut posts = Vec::new();
-        for message in gathered.items {
-            let id = message
+        let id_of = |message: &Value| {
+            message
                 .pointer("/data/id")
                 .and_then(Value::as_str)
-                .map(str::to_string);
-            newest = newest_id(newest, id);
-            posts.extend(self.rest.message_posts(message));
-        }
-        // X may send a message twice; one page holds each post once.
-        let mut seen = HashSet::new();
-        posts.retain(|post| seen.insert(post.id.clone()));
-        if let Some(err) = gathered.ended {
-            self.live = None;
-            if posts.is_empty() {
-                return Err(self.failures.scheduled(err));
+                .map(str::to_string)
+        };
+        let rest = &self.rest;
+        match window_page(gathered, last_id, id_of, |message| {
+            rest.message_posts(message)
+        }) {
+            Ok(read) => {
+                if read.ended.is_some() {
+                    self.live = None;
+                    self.ended = read.ended;
+                }
+                Ok(read.page)
             }
-            self.ended = Some(err);
+            Err(err) => {
+                self.live = None;
+                Err(self.failures.scheduled(err))
+            }
         }
-        Ok(Page {
-            posts,
-            cursor: Some(cursor_text(newest)),
-            more: true,
-            not_before: None,
-            backfill: false,
-        })
     }
 }
 
