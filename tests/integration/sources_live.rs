@@ -370,6 +370,15 @@ const X_STREAM: &str = "/2/tweets/search/stream";
 const X_RULES: &str = "/2/tweets/search/stream/rules";
 const X_SEARCH: &str = "/2/tweets/search/recent";
 
+/// An empty rule list or search page, as X answers them.
+const X_EMPTY: &str = r#"{"meta":{"result_count":0}}"#;
+
+/// An X app holding no rules yet, accepting every rule change.
+fn x_app_without_rules(server: &LiveServer) {
+    server.route("GET", X_RULES, vec![answer(200, vec![text(X_EMPTY)])]);
+    server.route("POST", X_RULES, vec![answer(200, vec![text("{}")])]);
+}
+
 #[tokio::test]
 async fn x_rules_sync_as_a_diff_ndjson_posts_arrive_and_a_disconnect_backfills_by_since_id() {
     let server = LiveServer::start().await;
@@ -413,7 +422,7 @@ async fn x_rules_sync_as_a_diff_ndjson_posts_arrive_and_a_disconnect_backfills_b
         "GET",
         X_SEARCH,
         vec![
-            answer(200, vec![text(r#"{"meta":{"result_count":0}}"#)]),
+            answer(200, vec![text(X_EMPTY)]),
             answer(
                 200,
                 vec![text(fixture("x", "search_recent_stream_gap.json"))],
@@ -494,12 +503,7 @@ async fn x_rules_sync_as_a_diff_ndjson_posts_arrive_and_a_disconnect_backfills_b
 #[tokio::test]
 async fn x_429_on_connect_waits_from_60_s_doubling() {
     let server = LiveServer::start().await;
-    server.route(
-        "GET",
-        X_RULES,
-        vec![answer(200, vec![text(r#"{"meta":{"result_count":0}}"#)])],
-    );
-    server.route("POST", X_RULES, vec![answer(200, vec![text("{}")])]);
+    x_app_without_rules(&server);
     server.route(
         "GET",
         X_STREAM,
@@ -533,22 +537,13 @@ async fn shared_stream_recordings_parse_when_available() {
         vec![answer(200, vec![text(sse), Chunk::Hold])],
     );
     server.route("GET", TIMELINE, vec![answer(200, vec![text("[]")])]);
-    server.route(
-        "GET",
-        X_RULES,
-        vec![answer(200, vec![text(r#"{"meta":{"result_count":0}}"#)])],
-    );
-    server.route("POST", X_RULES, vec![answer(200, vec![text("{}")])]);
+    x_app_without_rules(&server);
     server.route(
         "GET",
         X_STREAM,
         vec![answer(200, vec![text(ndjson), Chunk::Hold])],
     );
-    server.route(
-        "GET",
-        X_SEARCH,
-        vec![answer(200, vec![text(r#"{"meta":{"result_count":0}}"#)])],
-    );
+    server.route("GET", X_SEARCH, vec![answer(200, vec![text(X_EMPTY)])]);
     let mut source = mastodon(&server.base, "5s");
     source.fetch(None).await.unwrap();
     let page = source.fetch(None).await.unwrap();
@@ -580,12 +575,7 @@ async fn streams_show_in_status_and_an_own_handle_reply_on_the_stream_acknowledg
         )],
     );
     server.route("GET", TIMELINE, vec![answer(200, vec![text("[]")])]);
-    server.route(
-        "GET",
-        X_RULES,
-        vec![answer(200, vec![text(r#"{"meta":{"result_count":0}}"#)])],
-    );
-    server.route("POST", X_RULES, vec![answer(200, vec![text("{}")])]);
+    x_app_without_rules(&server);
     server.route(
         "GET",
         X_STREAM,
@@ -594,11 +584,7 @@ async fn streams_show_in_status_and_an_own_handle_reply_on_the_stream_acknowledg
             vec![text(fixture("x", "filtered_stream.ndjson")), Chunk::Hold],
         )],
     );
-    server.route(
-        "GET",
-        X_SEARCH,
-        vec![answer(200, vec![text(r#"{"meta":{"result_count":0}}"#)])],
-    );
+    server.route("GET", X_SEARCH, vec![answer(200, vec![text(X_EMPTY)])]);
     let workspace = Workspace::new(&format!(
         r#"
 [[sources]]
