@@ -7,15 +7,15 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mentiond::sources::Source;
 use mentiond::sources::live::Window;
 use mentiond::sources::mastodon_stream::{MastodonStream, MastodonStreamSettings};
 use mentiond::sources::x_stream::{XStream, XStreamSettings};
+use mentiond::sources::{Source, SourceContext};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-use crate::sources_support::{Harness, context, fixture, shared_recording};
+use crate::sources_support::{Harness, context, fixture, keywords, shared_recording};
 use crate::support::{Workspace, wait_for};
 
 /// One piece of a scripted answer's body.
@@ -198,9 +198,13 @@ fn mastodon(base: &str, stall: &str) -> MastodonStream {
 }
 
 fn x_stream(base: &str) -> XStream {
+    x_stream_in(base, &context())
+}
+
+fn x_stream_in(base: &str, context: &SourceContext) -> XStream {
     let options = json!({"base_url": base, "token": "AAAA-bearer", "stall_timeout": "2s"});
     let settings = XStreamSettings::parse(options.as_object().unwrap().clone()).unwrap();
-    XStream::new("x-live".into(), settings, &context()).with_window(WINDOW)
+    XStream::new("x-live".into(), settings, context).with_window(WINDOW)
 }
 
 const STREAM: &str = "/api/v1/streaming/hashtag";
@@ -430,7 +434,8 @@ async fn x_rules_sync_as_a_diff_ndjson_posts_arrive_and_a_disconnect_backfills_b
         ],
     );
     let harness = Harness::new(Duration::from_secs(3600));
-    let mut source = x_stream(&server.base);
+    let context = context();
+    let mut source = x_stream_in(&server.base, &context);
 
     let (posts, _) = harness.poll(&mut source).await.unwrap();
     assert!(
@@ -498,6 +503,27 @@ async fn x_rules_sync_as_a_diff_ndjson_posts_arrive_and_a_disconnect_backfills_b
         "Turkcell, THY, Yapı Kredi, DenizBank: each once"
     );
     assert!(server.requests(X_STREAM)[0].query("tweet.fields").is_some());
+
+    // A reload drops DenizBank: the next read syncs the rules again, on the open stream.
+    let mut rules = keywords();
+    rules.brands.retain(|brand| brand.name != "DenizBank");
+    context.keywords.store(Arc::new(rules));
+    harness.poll(&mut source).await.unwrap();
+    let posted: Vec<Value> = server
+        .requests(X_RULES)
+        .iter()
+        .filter(|r| r.method == "POST")
+        .map(|r| serde_json::from_str(&r.body).unwrap())
+        .collect();
+    assert_eq!(posted.len(), 4, "{posted:?}");
+    let tags: Vec<&str> = posted[3]["add"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|rule| rule["tag"].as_str().unwrap())
+        .collect();
+    assert_eq!(tags, ["mentiond:THY", "mentiond:Yapı Kredi"]);
+    assert_eq!(server.requests(X_STREAM).len(), 2, "the stream stays open");
 }
 
 #[tokio::test]
