@@ -1,5 +1,6 @@
 //! The one retry schedule: capped exponential backoff with jitter, used by the poll
-//! loop and the delivery worker alike.
+//! loop and the delivery worker alike, plus the jitter-free ceilings (exponential or
+//! linear) a platform may document for reconnecting a live stream.
 
 use std::time::Duration;
 
@@ -22,14 +23,27 @@ pub struct Backoff {
 impl Backoff {
     /// The wait before retrying after `failures` consecutive failures (`failures ≥ 1`).
     pub fn delay(&self, failures: u32) -> Duration {
-        let exponent = failures.saturating_sub(1).min(30);
-        let ceiling = self
-            .initial
-            .saturating_mul(1u32 << exponent)
-            .min(self.max)
-            .max(Duration::from_millis(1));
+        let ceiling = self.ceiling(failures);
         let half = ceiling / 2;
         half + rand::thread_rng().gen_range(Duration::ZERO..=ceiling - half)
+    }
+
+    /// The exponential wait without jitter: `min(initial · 2ⁿ⁻¹, max)` after `n`
+    /// failures (at least 1 ms). X documents its stream reconnects this way (HTTP
+    /// errors from 5 s to 320 s, a 429 from 60 s).
+    pub fn ceiling(&self, failures: u32) -> Duration {
+        let exponent = failures.saturating_sub(1).min(30);
+        self.initial
+            .saturating_mul(1u32 << exponent)
+            .min(self.max)
+            .max(Duration::from_millis(1))
+    }
+
+    /// The linear wait without jitter: `min(initial · n, max)` after `n` failures. X
+    /// documents its stream reconnects after network errors this way (250 ms steps up
+    /// to 16 s).
+    pub fn linear(&self, failures: u32) -> Duration {
+        self.initial.saturating_mul(failures.max(1)).min(self.max)
     }
 
     /// The wait after `failures` failures, but never shorter than a server's
@@ -73,6 +87,25 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn ceiling_doubles_and_linear_steps_without_jitter() {
+        let http = Backoff {
+            initial: Duration::from_secs(5),
+            max: Duration::from_secs(320),
+        };
+        let secs = |n| http.ceiling(n).as_secs();
+        assert_eq!([1, 2, 3, 7, 8, 30].map(secs), [5, 10, 20, 320, 320, 320]);
+        let network = Backoff {
+            initial: Duration::from_millis(250),
+            max: Duration::from_secs(16),
+        };
+        let millis = |n| network.linear(n).as_millis();
+        assert_eq!(
+            [1, 2, 4, 64, 65, 1000].map(millis),
+            [250, 500, 1000, 16000, 16000, 16000]
+        );
     }
 
     #[test]

@@ -136,6 +136,20 @@ impl ApiClient {
         &mut self,
         request: reqwest::RequestBuilder,
     ) -> Result<Reply<Vec<u8>>, SourceError> {
+        let started = std::time::Instant::now();
+        let response = self.open(request).await?;
+        let headers = response.headers().clone();
+        let body = read_body_capped(response, self.max_body_bytes, started).await?;
+        Ok(Reply { body, headers })
+    }
+
+    /// Sends `request` and returns the successful response with its body unread, for
+    /// a live stream that reads it as it arrives ([`super::live`]); statuses and the
+    /// rate limit are handled as in [`ApiClient::bytes`].
+    pub async fn open(
+        &mut self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, SourceError> {
         if let Some(until) = self.exhausted_until {
             let now = Instant::now();
             if until > now {
@@ -166,8 +180,12 @@ impl ApiClient {
                 retry_after: asked,
             });
         }
-        let body = read_body_capped(response, self.max_body_bytes, started).await?;
-        Ok(Reply { body, headers })
+        Ok(response)
+    }
+
+    /// The cap on a decoded body, which also bounds one line of a live stream.
+    pub fn max_body_bytes(&self) -> u64 {
+        self.max_body_bytes
     }
 }
 

@@ -107,11 +107,35 @@ impl MastodonSettings {
     }
 }
 
+/// The stream keys of the timelines to follow: `tag:<hashtag>` for each hashtag
+/// (`explicit`, else the keywords' own), then `public` when asked for.
+pub fn timeline_keys(explicit: &[String], public: bool, rules: &KeywordRules) -> Vec<String> {
+    let tags = configured_or(explicit, || hashtags(rules));
+    let mut keys: Vec<String> = tags.iter().map(|tag| format!("tag:{tag}")).collect();
+    if public {
+        keys.push(PUBLIC.to_string());
+    }
+    keys
+}
+
 /// Per-timeline state: the `min_id` to ask from next (`None` while the timeline
 /// has shown nothing yet: ask for its newest page again).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TimelineState {
     min_id: Option<String>,
+}
+
+impl TimelineState {
+    /// The state that asks for what is newer than the instance-local id `min_id`
+    /// (`None`: the newest page).
+    pub fn after(min_id: Option<String>) -> TimelineState {
+        TimelineState { min_id }
+    }
+
+    /// The id the next request starts after.
+    pub fn min_id(&self) -> Option<&str> {
+        self.min_id.as_deref()
+    }
 }
 
 #[derive(Deserialize)]
@@ -158,22 +182,34 @@ impl Mastodon {
         context: &SourceContext,
     ) -> StreamSource<Mastodon> {
         let (explicit, public) = (settings.hashtags.clone(), settings.public);
-        let keys = move |rules: &KeywordRules| {
-            let tags = configured_or(&explicit, || hashtags(rules));
-            let mut keys: Vec<String> = tags.iter().map(|tag| format!("tag:{tag}")).collect();
-            if public {
-                keys.push(PUBLIC.to_string());
-            }
-            keys
-        };
-        let streams = Mastodon {
-            name: name.clone(),
+        let keys = move |rules: &KeywordRules| timeline_keys(&explicit, public, rules);
+        let streams = Mastodon::timelines(name.clone(), settings, context);
+        StreamSource::following(name, &context.keywords, keys, streams)
+    }
+
+    /// The timelines alone, without the [`StreamSource`] around them: the REST half
+    /// of the streaming source, which backfills through them.
+    pub fn timelines(
+        name: SourceName,
+        settings: MastodonSettings,
+        context: &SourceContext,
+    ) -> Mastodon {
+        Mastodon {
+            name,
             settings,
             api: ApiClient::new(context, RateLimitHeaders::Mastodon),
             uris: HashMap::new(),
             order: VecDeque::new(),
-        };
-        StreamSource::following(name, &context.keywords, keys, streams)
+        }
+    }
+
+    /// A status as the streaming API sends it (the same entity as the timelines),
+    /// remembered for its replies and turned into a post; `None` when it is malformed
+    /// (logged) or not public.
+    pub fn status_post(&mut self, status: Value) -> Option<Post> {
+        let status: Status = decode_items(&self.name, vec![status]).pop()?;
+        self.remember(&status.id, &status.uri);
+        self.to_post(status)
     }
 
     fn timeline_url(&self, key: &str) -> reqwest::Url {

@@ -16,11 +16,14 @@ pub mod hackernews;
 pub mod html;
 pub mod jetstream;
 pub mod jsonl;
+pub mod live;
 pub mod mastodon;
+pub mod mastodon_stream;
 pub mod queries;
 pub mod reddit;
 pub mod streams;
 pub mod x;
+pub mod x_stream;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -141,10 +144,23 @@ kind_registry! {
             build: |name, settings, context| {
                 Box::new(mastodon::Mastodon::source(name, settings.clone(), context))
             };
+        /// Mastodon's streaming API (SSE), backfilled through the timelines.
+        MastodonStream(mastodon_stream::MastodonStreamSettings) = "mastodon_stream",
+            parse: mastodon_stream::MastodonStreamSettings::parse,
+            build: |name, settings, context| {
+                Box::new(mastodon_stream::MastodonStream::new(name, settings.clone(), context))
+            };
         /// X API v2 recent search.
         X(x::XSettings) = "x",
             parse: x::XSettings::parse,
             build: |name, settings, context| Box::new(x::X::source(name, settings.clone(), context));
+        /// X API v2 filtered stream, rules synced from the keywords, backfilled through
+        /// recent search.
+        XStream(x_stream::XStreamSettings) = "x_stream",
+            parse: x_stream::XStreamSettings::parse,
+            build: |name, settings, context| {
+                Box::new(x_stream::XStream::new(name, settings.clone(), context))
+            };
         /// Bluesky `searchPosts` through an app-password session.
         BlueskySearch(bluesky::BlueskySettings) = "bluesky_search",
             parse: bluesky::BlueskySettings::parse,
@@ -235,6 +251,13 @@ impl SourceKind {
             }
             SourceKind::HackerNews(settings) => {
                 describe_queries(&settings.base_url, "queries", &settings.queries)
+            }
+            SourceKind::MastodonStream(settings) => {
+                let what = format!("{} stream, hashtags", settings.stream.as_str());
+                describe_queries(&settings.base_url, &what, &settings.hashtags)
+            }
+            SourceKind::XStream(settings) => {
+                describe_queries(&settings.base_url, "filtered stream, rules", &[])
             }
         }
     }
@@ -329,6 +352,15 @@ pub enum SourceError {
     /// Logging in to the platform failed (bad credentials, revoked app).
     #[error("authentication failed: {0}")]
     Auth(String),
+    /// A live stream broke off, went silent past its stall timeout or was closed by
+    /// the platform; the source reconnects at its next fetch.
+    #[error("stream disconnected: {reason}")]
+    Disconnected {
+        /// What ended it (not escaped).
+        reason: String,
+        /// The platform's documented reconnect wait, if it has one.
+        reconnect_after: Option<Duration>,
+    },
 }
 
 impl SourceError {
@@ -340,7 +372,7 @@ impl SourceError {
             }
             SourceError::Transport(_) | SourceError::Io(_) => true,
             SourceError::Body(BodyError::Transport(_)) => true,
-            SourceError::RateLimited { .. } => true,
+            SourceError::RateLimited { .. } | SourceError::Disconnected { .. } => true,
             SourceError::Body(BodyError::TooLarge { .. })
             | SourceError::Malformed(_)
             | SourceError::Auth(_) => false,
@@ -352,6 +384,9 @@ impl SourceError {
         match self {
             SourceError::Status { retry_after, .. } => *retry_after,
             SourceError::RateLimited { wait } => Some(*wait),
+            SourceError::Disconnected {
+                reconnect_after, ..
+            } => *reconnect_after,
             _ => None,
         }
     }

@@ -2,7 +2,7 @@
 //! The platforms only narrow what is fetched; the matcher still decides what is a hit,
 //! so queries may be broader than the keywords (Algolia is typo-tolerant, X tokenises).
 
-use crate::keywords::KeywordRules;
+use crate::keywords::{Brand, KeywordRules};
 
 /// `explicit` when the source's configuration lists queries, else `derived` from the
 /// keywords.
@@ -49,6 +49,17 @@ pub fn all_clauses(keywords: &KeywordRules) -> Vec<String> {
             .collect::<Vec<_>>()
     }));
     dedup(clauses.into_iter())
+}
+
+/// Terms (as phrases), handles and hashtags of one brand, as search clauses.
+pub fn brand_clauses(brand: &Brand) -> Vec<String> {
+    dedup(
+        brand
+            .terms
+            .iter()
+            .map(|term| quote(&term.text))
+            .chain(brand.handles.iter().chain(brand.hashtags.iter()).cloned()),
+    )
 }
 
 /// Joins `clauses` with ` OR ` into as few queries as fit in `max_chars` characters

@@ -106,6 +106,22 @@ pub struct CycleState {
     cycle_newest: Option<String>,
 }
 
+impl CycleState {
+    /// The state of a cycle asking for what is newer than `since_id` (`None`: the
+    /// newest page only).
+    pub fn since(since_id: Option<String>) -> CycleState {
+        CycleState {
+            since_id,
+            ..CycleState::default()
+        }
+    }
+
+    /// The `since_id` of the next request.
+    pub fn since_id(&self) -> Option<&str> {
+        self.since_id.as_deref()
+    }
+}
+
 #[derive(Deserialize)]
 struct SearchResponse {
     #[serde(default)]
@@ -188,12 +204,52 @@ impl X {
                 or_queries(&all_clauses(rules), "", MAX_QUERY_CHARS)
             })
         };
-        let streams = X {
-            name: name.clone(),
+        let streams = X::search(name.clone(), settings, context);
+        StreamSource::following(name, &context.keywords, queries, streams)
+    }
+
+    /// Recent search alone, without the [`StreamSource`] around it: the backfill of
+    /// the filtered stream, which also maps its messages through it.
+    pub fn search(name: SourceName, settings: XSettings, context: &SourceContext) -> X {
+        X {
+            name,
             settings,
             api: ApiClient::new(context, RateLimitHeaders::XApi),
+        }
+    }
+
+    /// The posts of one filtered-stream message (`{data, includes, matching_rules}`),
+    /// mapped as search results are; a malformed message is logged and yields none.
+    pub fn message_posts(&self, message: Value) -> Vec<Post> {
+        #[derive(Deserialize)]
+        struct Message {
+            data: Value,
+            #[serde(default)]
+            includes: Includes,
+        }
+        let Some(message) = decode_items::<Message>(&self.name, vec![message]).pop() else {
+            return Vec::new();
         };
-        StreamSource::following(name, &context.keywords, queries, streams)
+        self.to_posts(SearchResponse {
+            data: vec![message.data],
+            includes: message.includes,
+            meta: Meta {
+                newest_id: None,
+                next_token: None,
+            },
+        })
+    }
+
+    /// The query parameters every request for posts carries (fields and expansions),
+    /// so stream messages and search results have the same shape.
+    pub fn post_fields(url: &mut reqwest::Url) {
+        url.query_pairs_mut()
+            .append_pair("tweet.fields", TWEET_FIELDS)
+            .append_pair(
+                "expansions",
+                "author_id,referenced_tweets.id,referenced_tweets.id.author_id",
+            )
+            .append_pair("user.fields", "username,name,public_metrics");
     }
 
     fn to_posts(&self, response: SearchResponse) -> Vec<Post> {
@@ -286,13 +342,8 @@ impl Streams for X {
         url.set_path("/2/tweets/search/recent");
         url.query_pairs_mut()
             .append_pair("query", query)
-            .append_pair("max_results", &self.settings.max_results.to_string())
-            .append_pair("tweet.fields", TWEET_FIELDS)
-            .append_pair(
-                "expansions",
-                "author_id,referenced_tweets.id,referenced_tweets.id.author_id",
-            )
-            .append_pair("user.fields", "username,name,public_metrics");
+            .append_pair("max_results", &self.settings.max_results.to_string());
+        X::post_fields(&mut url);
         if let Some(since_id) = &state.since_id {
             url.query_pairs_mut().append_pair("since_id", since_id);
         }

@@ -25,6 +25,7 @@ mod sources_bluesky;
 mod sources_feed;
 mod sources_hackernews;
 mod sources_jetstream;
+mod sources_live;
 mod sources_mastodon;
 mod sources_reddit;
 mod sources_status;
