@@ -131,6 +131,15 @@ ALTER TABLE hits ADD COLUMN competitor INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE hits ADD COLUMN is_topic INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE hits ADD COLUMN sentiment TEXT;
 "#,
+    // 8: full-text search over post text. Contentless: the index holds each post's
+    // folded text under its `posts.id` (written with the post by `record_batch`; posts
+    // stored before are indexed by `Store::open`), and a deleted post leaves it too.
+    r#"
+CREATE VIRTUAL TABLE posts_fts USING fts5 (body, content = '', contentless_delete = 1);
+CREATE TRIGGER posts_fts_forget AFTER DELETE ON posts BEGIN
+    DELETE FROM posts_fts WHERE rowid = old.id;
+END;
+"#,
 ];
 
 /// The schema version this build writes.

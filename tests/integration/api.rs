@@ -89,7 +89,7 @@ fn hardened_api(listen: &str, max_connections: usize) -> Workspace {
 }
 
 /// The loopback address the daemon logged for its API.
-fn api_address(log: &str) -> String {
+pub(crate) fn api_address(log: &str) -> String {
     let port: String = log
         .lines()
         .find(|line| line.contains("api listening"))

@@ -13,6 +13,7 @@ mod delivery;
 mod email;
 mod feed;
 mod grouping;
+mod hits;
 mod matcher_cli;
 mod reload;
 mod responsibility;

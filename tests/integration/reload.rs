@@ -36,7 +36,10 @@ fn append_and_settle(workspace: &Workspace, lines: &[String], marker: &str) {
     all.push(ticket(marker, "Turkcell marker"));
     workspace.append_tickets(&all.iter().map(String::as_str).collect::<Vec<_>>());
     wait_for(&format!("post {marker} stored"), WAIT, || {
-        workspace.hits().iter().any(|hit| hit["post_id"] == marker)
+        workspace
+            .hits()
+            .iter()
+            .any(|hit| hit["post"]["id"] == marker)
     });
 }
 
@@ -53,7 +56,7 @@ fn brands_of(workspace: &Workspace, post_id: &str) -> Vec<String> {
     workspace
         .hits()
         .iter()
-        .filter(|hit| hit["post_id"] == post_id)
+        .filter(|hit| hit["post"]["id"] == post_id)
         .map(|hit| hit["brand"].as_str().unwrap().to_string())
         .collect()
 }
