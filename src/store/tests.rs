@@ -113,14 +113,9 @@ fn posts_without_hits_are_not_stored_and_the_cursor_still_advances() {
     assert_eq!(store.cursor(&"other".into()).unwrap(), None);
 }
 
-#[test]
-fn a_failing_batch_commits_nothing_not_even_its_cursor() {
-    let (_dir, mut store) = open();
-    store
-        .record_batch(batch("c1", vec![(post("1", "a"), vec![hit("Turkcell")])]))
-        .unwrap();
-    // A write that fails late in the transaction (here the cursor, after the posts,
-    // hits and deliveries) must take everything with it.
+/// Makes writing cursor `c2` fail, late in a batch's transaction (after the posts,
+/// hits and deliveries).
+fn refuse_cursor_c2(store: &Store) {
     store
         .conn
         .execute_batch(
@@ -130,6 +125,17 @@ fn a_failing_batch_commits_nothing_not_even_its_cursor() {
              BEGIN SELECT RAISE(ABORT, 'injected failure'); END;",
         )
         .unwrap();
+}
+
+#[test]
+fn a_failing_batch_commits_nothing_not_even_its_cursor() {
+    let (_dir, mut store) = open();
+    store
+        .record_batch(batch("c1", vec![(post("1", "a"), vec![hit("Turkcell")])]))
+        .unwrap();
+    // A write that fails late in the transaction (here the cursor, after the posts,
+    // hits and deliveries) must take everything with it.
+    refuse_cursor_c2(&store);
     let result = store.record_batch(batch("c2", vec![(post("2", "a"), vec![hit("Turkcell")])]));
     assert!(result.is_err());
     assert_eq!(
@@ -789,80 +795,59 @@ fn hits_filter_by_brand_topic_team_source_status_and_time() {
         found
     }
     let pair = |post: &str, brand: &str| (post.to_string(), brand.to_string());
-    assert_eq!(
-        by(
-            &store,
-            HitQuery {
-                brand: Some("Turkcell".into()),
-                ..HitQuery::default()
-            }
+    let named = |name: &str| Some(name.to_string());
+    let after = |hours: i64| Some(hit_time() + chrono::Duration::hours(hours));
+    let query = |set: &dyn Fn(&mut HitQuery)| {
+        let mut query = HitQuery::default();
+        set(&mut query);
+        query
+    };
+    let cases = [
+        (
+            "brand",
+            query(&|q| q.brand = named("Turkcell")),
+            vec![pair("1", "Turkcell"), pair("3", "Turkcell")],
         ),
-        [pair("1", "Turkcell"), pair("3", "Turkcell")]
-    );
-    assert_eq!(
-        by(
-            &store,
-            HitQuery {
-                topic: Some("Outage".into()),
-                ..HitQuery::default()
-            }
+        (
+            "topic",
+            query(&|q| q.topic = named("Outage")),
+            vec![pair("1", "Outage")],
         ),
-        [pair("1", "Outage")]
-    );
-    assert!(
-        by(
-            &store,
-            HitQuery {
-                brand: Some("Outage".into()),
-                ..HitQuery::default()
-            }
-        )
-        .is_empty(),
-        "a topic is not a brand"
-    );
-    assert_eq!(
-        by(
-            &store,
-            HitQuery {
-                team: Some("noc".into()),
-                ..HitQuery::default()
-            }
+        (
+            "a topic is not a brand",
+            query(&|q| q.brand = named("Outage")),
+            vec![],
         ),
-        [pair("1", "Outage")]
-    );
-    assert_eq!(
-        by(
-            &store,
-            HitQuery {
-                source: Some("x".into()),
-                brand: Some("Turkcell".into()),
-                ..HitQuery::default()
-            }
+        (
+            "team",
+            query(&|q| q.team = named("noc")),
+            vec![pair("1", "Outage")],
         ),
-        [pair("3", "Turkcell")]
-    );
-    assert_eq!(
-        by(
-            &store,
-            HitQuery {
-                since: Some(hit_time() + chrono::Duration::hours(1)),
-                ..HitQuery::default()
-            }
+        (
+            "source and brand",
+            query(&|q| {
+                q.source = named("x");
+                q.brand = named("Turkcell");
+            }),
+            vec![pair("3", "Turkcell")],
         ),
-        [pair("3", "Turkcell")]
-    );
-    assert_eq!(
-        by(
-            &store,
-            HitQuery {
-                until: Some(hit_time() + chrono::Duration::hours(2)),
-                brand: Some("Turkcell".into()),
-                ..HitQuery::default()
-            }
+        (
+            "since is inclusive",
+            query(&|q| q.since = after(2)),
+            vec![pair("3", "Turkcell")],
         ),
-        [pair("1", "Turkcell")],
-        "until is exclusive"
-    );
+        (
+            "until is exclusive",
+            query(&|q| {
+                q.until = after(2);
+                q.brand = named("Turkcell");
+            }),
+            vec![pair("1", "Turkcell")],
+        ),
+    ];
+    for (what, query, expected) in cases {
+        assert_eq!(by(&store, query), expected, "{what}");
+    }
 
     let id_of = |post: &str, brand: &str| {
         all.hits
@@ -1067,15 +1052,7 @@ fn a_post_is_indexed_in_the_transaction_that_stores_it_and_old_posts_at_open() {
         .record_batch(batch("c1", vec![(post("1", "a"), vec![hit("Turkcell")])]))
         .unwrap();
     assert_eq!(indexed(&store), 1);
-    store
-        .conn
-        .execute_batch(
-            "CREATE TEMP TRIGGER refuse BEFORE INSERT ON cursors WHEN NEW.cursor = 'c2'
-             BEGIN SELECT RAISE(ABORT, 'injected failure'); END;
-             CREATE TEMP TRIGGER refuse_update BEFORE UPDATE ON cursors WHEN NEW.cursor = 'c2'
-             BEGIN SELECT RAISE(ABORT, 'injected failure'); END;",
-        )
-        .unwrap();
+    refuse_cursor_c2(&store);
     let failed = store.record_batch(batch(
         "c2",
         vec![(

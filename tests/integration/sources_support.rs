@@ -171,6 +171,15 @@ impl Harness {
         posts
     }
 
+    /// The post text of every stored hit, newest first.
+    pub async fn hit_texts(&self) -> Vec<String> {
+        self.hits()
+            .await
+            .into_iter()
+            .map(|hit| hit.post.text)
+            .collect()
+    }
+
     /// Every stored hit, newest first.
     pub async fn hits(&self) -> Vec<HitRow> {
         self.store
