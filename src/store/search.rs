@@ -146,7 +146,7 @@ pub struct HitQuery {
     /// Hits detected before this time.
     pub until: Option<DateTime<Utc>>,
     /// Full-text search: every word must occur in the post (folded; a trailing `*`
-    /// matches a prefix). Blank searches nothing out; words without a letter or digit
+    /// matches a prefix). A blank search is no filter; words without a letter or digit
     /// are ignored, and a search made only of such words finds nothing.
     pub text: Option<String>,
     /// Only hits older than this cursor (the next page).
