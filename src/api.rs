@@ -1,8 +1,12 @@
-//! The HTTP API, off unless `[api] listen` is set: `POST /api/v1/hits/{id}/ack` with
-//! `Authorization: Bearer <token>` acknowledges a hit, like `mentiond ack`, for chat
-//! bots and CRM integrations. Optional JSON body `{"by": "name"}`. Answers 200 with the
-//! first-response time, 409 if already acknowledged, 404 for an unknown hit, 401
-//! without the right token.
+//! The HTTP API, off unless `[api] listen` is set. Every request carries
+//! `Authorization: Bearer <token>` (401 without the right one).
+//! - `POST /api/v1/hits/{id}/ack` acknowledges a hit, like `mentiond ack`, for chat
+//!   bots and CRM integrations. Optional JSON body `{"by": "name"}`. Answers 200 with
+//!   the first-response time, 409 if already acknowledged, 404 for an unknown hit.
+//! - `GET /api/v1/hits` lists hits newest first, filtered like `mentiond hits`, in
+//!   pages with opaque cursors (`next` for older hits, `latest` for polling newer
+//!   ones); a bad parameter is a 400 naming it.
+//! - `GET /api/v1/hits/{id}` shows one hit with its author's earlier hits.
 //!
 //! `GET /healthz`, `/readyz` and `/metrics` need no token (`public_routes`):
 //! liveness, readiness (the database takes a write and no source has been failing
@@ -21,7 +25,8 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -34,10 +39,14 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::escape;
 use crate::metrics::{self, Metrics, OutboxGauge, SourceGauge, StoreGauges};
 use crate::model::{HitId, ReceiverName, SourceName};
 use crate::settings::{DurationSetting, FieldError, same_secret, take_secret};
-use crate::store::{AckOutcome, HitCounts, OutboxDepth, SourceHealth, StoreError, StoreHandle};
+use crate::store::{
+    AckOutcome, HitCounts, HitQuery, OutboxDepth, SourceHealth, StoreError, StoreHandle,
+    parse_time_bound,
+};
 
 /// Validated `[api]` settings.
 #[derive(Clone)]
@@ -250,6 +259,7 @@ pub async fn serve(
     let app = axum::Router::new()
         .route("/api/v1/hits/{id}/ack", post(ack))
         .merge(public_routes())
+        .merge(hit_routes())
         .with_state(Arc::new(ApiState {
             store,
             token: settings.token,
@@ -314,16 +324,8 @@ async fn ack(
     headers: HeaderMap,
     body: Bytes,
 ) -> (StatusCode, Json<Value>) {
-    let presented = headers
-        .get("authorization")
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .unwrap_or("");
-    if !same_secret(presented.as_bytes(), state.token.expose_secret().as_bytes()) {
-        return (
-            StatusCode::UNAUTHORIZED,
-            Json(json!({"error": "missing or wrong bearer token"})),
-        );
+    if let Err(refused) = authorize(&state, &headers) {
+        return refused;
     }
     let by = if body.is_empty() {
         None
@@ -547,6 +549,152 @@ fn store_gauges(
         open_hits: hits.open,
         sla_breached_hits: hits.sla_breached,
         sources,
+    }
+}
+
+/// `Err` with the 401 answer unless `headers` carry the API's bearer token.
+fn authorize(state: &ApiState, headers: &HeaderMap) -> Result<(), (StatusCode, Json<Value>)> {
+    let presented = headers
+        .get("authorization")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if same_secret(presented.as_bytes(), state.token.expose_secret().as_bytes()) {
+        Ok(())
+    } else {
+        Err((
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"error": "missing or wrong bearer token"})),
+        ))
+    }
+}
+
+// --- Hits: listing, search and detail -------------------------------------------
+
+/// Hits on a page when `limit` is not given.
+const DEFAULT_PAGE: usize = 50;
+/// The most hits a page may hold.
+const MAX_PAGE: usize = 500;
+/// The parameters `GET /api/v1/hits` knows.
+const HIT_PARAMETERS: &str =
+    "brand, topic, team, source, status, since, until, q, before, after, limit";
+
+fn hit_routes() -> axum::Router<Arc<ApiState>> {
+    axum::Router::new()
+        .route("/api/v1/hits", get(list_hits))
+        .route("/api/v1/hits/{id}", get(hit_detail))
+}
+
+/// A 400 naming the parameter at fault.
+fn bad_parameter(parameter: &str, message: &str) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({"error": message, "parameter": parameter})),
+    )
+        .into_response()
+}
+
+/// The 503 for a store that failed or is gone, logged.
+fn store_failed(err: &StoreError) -> Response {
+    tracing::error!(error = %escape::log(&err.to_string()), "api hits query failed");
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({"error": "store unavailable"})),
+    )
+        .into_response()
+}
+
+/// Reads the query string of `GET /api/v1/hits`; an empty value counts as absent.
+/// `Err` holds the parameter at fault and why.
+fn hit_query(
+    pairs: &[(String, String)],
+    now: chrono::DateTime<Utc>,
+) -> Result<HitQuery, (String, String)> {
+    let mut query = HitQuery {
+        limit: Some(DEFAULT_PAGE),
+        ..HitQuery::default()
+    };
+    for (name, value) in pairs.iter().filter(|(_, value)| !value.is_empty()) {
+        let bad = |message: String| (name.clone(), message);
+        let text = Some(value.clone());
+        match name.as_str() {
+            "brand" => query.brand = text,
+            "topic" => query.topic = text,
+            "team" => query.team = text,
+            "source" => query.source = text,
+            "q" => query.text = text,
+            "status" => query.status = Some(value.parse().map_err(|err| bad(format!("{err}")))?),
+            "since" => query.since = Some(parse_time_bound(value, now).map_err(|e| bad(e.0))?),
+            "until" => query.until = Some(parse_time_bound(value, now).map_err(|e| bad(e.0))?),
+            "before" => query.before = Some(value.parse().map_err(|err| bad(format!("{err}")))?),
+            "after" => query.after = Some(value.parse().map_err(|err| bad(format!("{err}")))?),
+            "limit" => {
+                query.limit = Some(
+                    value
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|limit| (1..=MAX_PAGE).contains(limit))
+                        .ok_or_else(|| bad(format!("must be a number from 1 to {MAX_PAGE}")))?,
+                );
+            }
+            _ => return Err(bad(format!("unknown parameter; known: {HIT_PARAMETERS}"))),
+        }
+    }
+    Ok(query)
+}
+
+/// `GET /api/v1/hits`: a page of hits, newest first, with `next` and `latest` cursors.
+async fn list_hits(
+    State(state): State<Arc<ApiState>>,
+    headers: HeaderMap,
+    pairs: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    if let Err(refused) = authorize(&state, &headers) {
+        return refused.into_response();
+    }
+    let Ok(Query(pairs)) = pairs else {
+        return bad_parameter("query", "the query string is not form-encoded");
+    };
+    let query = match hit_query(&pairs, Utc::now()) {
+        Ok(query) => query,
+        Err((parameter, message)) => return bad_parameter(&parameter, &message),
+    };
+    match state
+        .store
+        .call(move |store| store.hits(&query))
+        .await
+        .and_then(|result| result)
+    {
+        Ok(page) => Json(page).into_response(),
+        Err(err) => store_failed(&err),
+    }
+}
+
+/// `GET /api/v1/hits/{id}`: one hit and its author's earlier hits.
+async fn hit_detail(
+    State(state): State<Arc<ApiState>>,
+    headers: HeaderMap,
+    hit_id: Result<Path<HitId>, PathRejection>,
+) -> Response {
+    if let Err(refused) = authorize(&state, &headers) {
+        return refused.into_response();
+    }
+    let Ok(Path(hit_id)) = hit_id else {
+        return bad_parameter("id", "a hit id is a number");
+    };
+    match state
+        .store
+        .call(move |store| store.hit_detail(hit_id))
+        .await
+        .and_then(|result| result)
+    {
+        Ok(Some(detail)) => Json(detail).into_response(),
+        Ok(None) => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": format!("no hit {hit_id}")})),
+        )
+            .into_response(),
+        Err(err) => store_failed(&err),
     }
 }
 

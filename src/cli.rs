@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
@@ -16,7 +16,10 @@ use crate::escape;
 use crate::keywords::{self, KeywordRules};
 use crate::matcher::{BrandHit, Matcher, bench};
 use crate::model::{DeliveryId, HitId, Post};
-use crate::store::{AckOutcome, DeliveryStatus, Store, database_bytes, unix_millis};
+use crate::store::{
+    AckOutcome, DeliveryStatus, HitQuery, HitRow, HitStatus, Store, database_bytes,
+    parse_time_bound, unix_millis,
+};
 use crate::{app, shutdown, telemetry};
 
 /// Watches public posts for brand mentions and alerts the people responsible.
@@ -71,23 +74,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// List stored hits, newest first.
-    Hits {
-        /// Print one JSON object per hit.
-        #[arg(long)]
-        json: bool,
-        /// How many hits to show (default: 20 as text, all with `--json`, so a program
-        /// never gets a page it did not ask for).
-        #[arg(long)]
-        limit: Option<usize>,
-        /// Only hits of this brand.
-        #[arg(long)]
-        brand: Option<String>,
-        /// Every hit of this delivery (the "and N more" of an alert), whatever
-        /// `--limit` says.
-        #[arg(long)]
-        delivery: Option<String>,
-    },
+    /// List stored hits, newest first: filter, search the post text, export.
+    Hits(HitsArgs),
     /// Show whether the daemon runs (its heartbeat) and each source's health (last
     /// success, last error, lag, posts per minute), read from the daemon's database.
     Status {
@@ -131,6 +119,74 @@ pub enum Command {
     Vacuum,
 }
 
+/// `mentiond hits` options: the filters of `GET /api/v1/hits` and the output format.
+#[derive(Debug, Args)]
+pub struct HitsArgs {
+    /// Output: `text` for people; `csv` (a header, then one row per hit) or `json` (one
+    /// object per line) for programs.
+    #[arg(long, value_enum, default_value_t = HitsFormat::Text)]
+    pub format: HitsFormat,
+    /// The same as `--format json`.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+    /// How many hits to show (default: 20 as text, all as csv or json, so a program
+    /// never gets a page it did not ask for).
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Only hits whose post has every word (folded like the matcher: `ulasamiyorum`
+    /// finds `ulaşamıyorum`; `word*` for a prefix).
+    #[arg(long, value_name = "TEXT")]
+    pub search: Option<String>,
+    /// Only hits of this brand.
+    #[arg(long)]
+    pub brand: Option<String>,
+    /// Only hits of this topic.
+    #[arg(long)]
+    pub topic: Option<String>,
+    /// Only hits of this team.
+    #[arg(long)]
+    pub team: Option<String>,
+    /// Only hits on posts from this channel (the post's `source`, e.g. `x`).
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Only hits detected at or after TIME: RFC 3339, a date (`2026-11-20`, midnight
+    /// UTC) or a duration back from now (`24h`, `7d`).
+    #[arg(long, value_name = "TIME", value_parser = time_bound)]
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only hits detected before TIME (written like `--since`).
+    #[arg(long, value_name = "TIME", value_parser = time_bound)]
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only hits nobody acknowledged that were not escalated.
+    #[arg(long, conflicts_with_all = ["acked", "escalated"])]
+    pub open: bool,
+    /// Only acknowledged hits.
+    #[arg(long, conflicts_with = "escalated")]
+    pub acked: bool,
+    /// Only escalated hits nobody acknowledged since.
+    #[arg(long)]
+    pub escalated: bool,
+    /// Every hit of this delivery (the "and N more" of an alert), whatever
+    /// `--limit` says.
+    #[arg(long)]
+    pub delivery: Option<String>,
+}
+
+/// How `mentiond hits` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HitsFormat {
+    /// Lines for people, escaped for the terminal.
+    Text,
+    /// RFC 4180 CSV with a header row; formula-like cells neutralised.
+    Csv,
+    /// One JSON object per hit and line, as `GET /api/v1/hits` lists them.
+    Json,
+}
+
+/// Reads `--since`/`--until` against the current time.
+fn time_bound(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    parse_time_bound(text, chrono::Utc::now()).map_err(String::from)
+}
+
 /// `mentiond deliveries` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum DeliveriesAction {
@@ -170,12 +226,7 @@ pub fn execute(cli: Cli) -> ExitCode {
             corpus,
             json,
         } => bench(&keywords, &corpus, json),
-        Command::Hits {
-            json,
-            limit,
-            brand,
-            delivery,
-        } => hits(cli.config, json, limit, brand, delivery.map(DeliveryId)),
+        Command::Hits(args) => hits(cli.config, args),
         Command::Status { json } => status(cli.config, json),
         Command::Ack { hit_id, by } => ack(cli.config, hit_id, by),
         Command::Deliveries {
@@ -676,60 +727,65 @@ fn existing_database(config: &Config) -> anyhow::Result<&std::path::Path> {
 }
 
 fn rfc3339_millis(unix_ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(unix_ms).map_or_else(
-        || unix_ms.to_string(),
-        |at| at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-    )
+    chrono::DateTime::from_timestamp_millis(unix_ms).map_or_else(|| unix_ms.to_string(), rfc3339)
 }
 
-fn hits(
-    config_file: Option<PathBuf>,
-    json: bool,
-    limit: Option<usize>,
-    brand: Option<String>,
-    delivery: Option<DeliveryId>,
-) -> anyhow::Result<ExitCode> {
+fn rfc3339(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn hits(config_file: Option<PathBuf>, args: HitsArgs) -> anyhow::Result<ExitCode> {
     /// Hits shown to a person when `--limit` is not given.
     const SCREENFUL: usize = 20;
+    let format = if args.json {
+        HitsFormat::Json
+    } else {
+        args.format
+    };
     let config = config::load(config_file.as_deref())?;
     let store = Store::open_read_only(existing_database(&config)?)?;
-    let shown = match (limit, json) {
-        (Some(limit), _) => limit,
-        (None, true) => usize::MAX,
-        // One more than a screenful, to know whether to say that there are more.
-        (None, false) => SCREENFUL + 1,
+    let for_people = format == HitsFormat::Text;
+    let limit = match (args.limit, &args.delivery) {
+        (_, Some(_)) => None,
+        (Some(limit), None) => Some(limit),
+        (None, None) if for_people => Some(SCREENFUL + 1),
+        (None, None) => None,
     };
-    let mut hits = store.recent_hits(shown, brand.as_deref(), delivery.as_ref())?;
-    let more = limit.is_none() && !json && delivery.is_none() && hits.len() > SCREENFUL;
+    let status = [
+        (args.open, HitStatus::Open),
+        (args.acked, HitStatus::Acked),
+        (args.escalated, HitStatus::Escalated),
+    ]
+    .into_iter()
+    .find_map(|(asked, status)| asked.then_some(status));
+    let query = HitQuery {
+        brand: args.brand,
+        topic: args.topic,
+        team: args.team,
+        source: args.source,
+        status,
+        since: args.since,
+        until: args.until,
+        text: args.search,
+        delivery: args.delivery.map(DeliveryId),
+        limit,
+        ..HitQuery::default()
+    };
+    let mut hits = store.hits(&query)?.hits;
+    // One more than a screenful was read, to know whether to say that there are more.
+    let more =
+        args.limit.is_none() && for_people && query.delivery.is_none() && hits.len() > SCREENFUL;
     if more {
         hits.truncate(SCREENFUL);
     }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    for hit in &hits {
-        if json {
-            serde_json::to_writer(&mut out, hit)?;
-            writeln!(out)?;
-        } else {
-            let author = hit.author.as_deref().unwrap_or("?");
-            writeln!(
-                out,
-                "#{} {} {} [{}] {}: {}",
-                hit.id,
-                hit.detected_at,
-                escape::terminal(&hit.brand),
-                escape::terminal(&hit.source),
-                escape::terminal(author),
-                escape::terminal(&hit.text.replace('\n', " ")),
-            )?;
-            if let Some(url) = &hit.url {
-                writeln!(out, "    {}", escape::terminal(url))?;
-            }
-            if let Some(at) = &hit.acked_at {
-                writeln!(
-                    out,
-                    "    acknowledged by {} at {at}",
-                    escape::terminal(hit.acked_by.as_deref().unwrap_or("?"))
-                )?;
+    match format {
+        HitsFormat::Text => print_hits_text(&mut out, &hits)?,
+        HitsFormat::Csv => print_hits_csv(&mut out, &hits)?,
+        HitsFormat::Json => {
+            for hit in &hits {
+                serde_json::to_writer(&mut out, hit)?;
+                writeln!(out)?;
             }
         }
     }
@@ -741,6 +797,110 @@ fn hits(
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn print_hits_text(out: &mut impl Write, hits: &[HitRow]) -> std::io::Result<()> {
+    for hit in hits {
+        let author = hit.post.author.as_ref().and_then(|author| {
+            author
+                .handle
+                .as_deref()
+                .or(author.name.as_deref())
+                .or(author.id.as_deref())
+        });
+        writeln!(
+            out,
+            "#{} {} {}{} [{}] {}: {}",
+            hit.id,
+            rfc3339(hit.detected_at),
+            escape::terminal(&hit.brand),
+            if hit.topic { " (topic)" } else { "" },
+            escape::terminal(&hit.post.source),
+            escape::terminal(author.unwrap_or("?")),
+            escape::terminal(&hit.post.text.replace('\n', " ")),
+        )?;
+        if let Some(url) = &hit.post.url {
+            writeln!(out, "    {}", escape::terminal(url))?;
+        }
+        if let Some(at) = hit.acked_at {
+            writeln!(
+                out,
+                "    acknowledged by {} at {}",
+                escape::terminal(hit.acked_by.as_deref().unwrap_or("?")),
+                rfc3339(at)
+            )?;
+        } else if let Some(at) = hit.escalated_at {
+            writeln!(out, "    escalated at {}", rfc3339(at))?;
+        }
+    }
+    Ok(())
+}
+
+/// The columns of `mentiond hits --format csv`.
+const CSV_COLUMNS: &[&str] = &[
+    "id",
+    "detected_at",
+    "status",
+    "brand",
+    "topic",
+    "team",
+    "severity",
+    "competitor",
+    "sentiment",
+    "source",
+    "post_id",
+    "url",
+    "created_at",
+    "author_handle",
+    "author_name",
+    "author_followers",
+    "lang",
+    "text",
+    "terms",
+    "acked_at",
+    "acked_by",
+    "escalated_at",
+];
+
+fn print_hits_csv(out: &mut impl Write, hits: &[HitRow]) -> std::io::Result<()> {
+    write!(out, "{}\r\n", CSV_COLUMNS.join(","))?;
+    for hit in hits {
+        let author = hit.post.author.clone().unwrap_or_default();
+        let terms: Vec<&str> = hit
+            .terms
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|term| term.get("matched").and_then(|m| m.as_str()))
+            .collect();
+        let cells = [
+            hit.id.to_string(),
+            rfc3339(hit.detected_at),
+            hit.status.as_str().to_string(),
+            hit.brand.clone(),
+            hit.topic.to_string(),
+            hit.team.clone().unwrap_or_default(),
+            hit.severity.to_string(),
+            hit.competitor.to_string(),
+            hit.sentiment.to_string(),
+            hit.post.source.clone(),
+            hit.post.id.clone(),
+            hit.post.url.clone().unwrap_or_default(),
+            hit.post.created_at.map(rfc3339).unwrap_or_default(),
+            author.handle.unwrap_or_default(),
+            author.name.unwrap_or_default(),
+            author.followers.map(|f| f.to_string()).unwrap_or_default(),
+            hit.post.lang.clone().unwrap_or_default(),
+            hit.post.text.clone(),
+            terms.join("; "),
+            hit.acked_at.map(rfc3339).unwrap_or_default(),
+            hit.acked_by.clone().unwrap_or_default(),
+            hit.escalated_at.map(rfc3339).unwrap_or_default(),
+        ];
+        let row: Vec<_> = cells.iter().map(|cell| escape::csv(cell)).collect();
+        write!(out, "{}\r\n", row.join(","))?;
+    }
+    Ok(())
 }
 
 /// Opens the configured database read-only, beside a running daemon.

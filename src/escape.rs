@@ -1,7 +1,7 @@
 //! Escaping of attacker-controlled text (post text, author names) for each sink.
 //! One function per format; every sink calls the one for its format. Every format
 //! first neutralises what could reorder, hide or overwrite text around it (see
-//! [`is_unsafe`]): chat and e-mail formats drop it, `terminal` and `log` make it
+//! [`is_unsafe`]): chat, e-mail and CSV formats drop it, `terminal` and `log` make it
 //! visible.
 
 use std::borrow::Cow;
@@ -69,6 +69,31 @@ pub fn markdown(text: &str) -> Cow<'_, str> {
         '#' => Some("\\#"),
         _ => None,
     })
+}
+
+/// One CSV cell (RFC 4180): quoted, with `"` doubled, when it holds a comma, quote or
+/// line break; a cell that a spreadsheet would read as a formula (starting with `=`,
+/// `+`, `-`, `@`, tab or carriage return, per OWASP) gets a leading `'`, so it stays
+/// text. Unsafe characters other than `\n` and `\t` are dropped first.
+pub fn csv(text: &str) -> Cow<'_, str> {
+    let cell = plain(text);
+    let formula = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let quoted = formula || cell.contains([',', '"', '\n', '\r']);
+    if !formula && !quoted {
+        return cell;
+    }
+    let mut out = String::with_capacity(cell.len() + 4);
+    if quoted {
+        out.push('"');
+    }
+    if formula {
+        out.push('\'');
+    }
+    out.push_str(&cell.replace('"', "\"\""));
+    if quoted {
+        out.push('"');
+    }
+    Cow::Owned(out)
 }
 
 /// Whether `c` may reorder, hide or overwrite the text around it: C0 and C1 control
@@ -182,6 +207,25 @@ mod tests {
             html(r#"<script>alert(1)</script></b> "x" 'y' &"#),
             "&lt;script&gt;alert(1)&lt;/script&gt;&lt;/b&gt; &quot;x&quot; &#39;y&#39; &amp;"
         );
+    }
+
+    #[test]
+    fn csv_quotes_per_rfc_4180_and_neutralises_formulas() {
+        assert_eq!(csv("Turkcell çekmiyor"), "Turkcell çekmiyor");
+        assert!(matches!(csv("plain"), Cow::Borrowed(_)));
+        assert_eq!(csv("a,b"), "\"a,b\"");
+        assert_eq!(csv("say \"hi\"\nbye"), "\"say \"\"hi\"\"\nbye\"");
+        for formula in ["=1+2", "+1", "-1", "@SUM(A1)", "\tx"] {
+            assert_eq!(csv(formula), format!("\"'{formula}\""));
+        }
+        assert_eq!(
+            csv("=HYPERLINK(\"http://evil\",\"x\")"),
+            "\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\""
+        );
+        // A carriage return or bidi control cannot hide a formula behind it.
+        assert_eq!(csv("\r=1"), "\"'=1\"");
+        assert_eq!(csv("\u{202E}=1"), "\"'=1\"");
+        assert_eq!(csv("a = b"), "a = b");
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod replies;
 mod responses;
 mod retention;
 mod schema;
+mod search;
 mod time;
 
 use std::io::Write;
@@ -36,10 +37,13 @@ pub use outbox::{
     AlertHit, Delivery, DeliveryKind, DeliveryRow, DeliveryStatus, DisabledReceiver, FailedAttempt,
     NewOperatorAlert,
 };
-pub use posts::{BatchOutcome, HitRow, MatchedPost, NewBatch};
+pub use posts::{BatchOutcome, MatchedPost, NewBatch};
 pub use responses::AckOutcome;
 pub use retention::{PURGE_BATCH, Purge, PurgeCounts};
 pub use schema::SCHEMA_VERSION;
+pub use search::{
+    AUTHOR_HISTORY, HitCursor, HitDetail, HitPage, HitQuery, HitRow, HitStatus, parse_time_bound,
+};
 pub use time::unix_millis;
 
 // Typed ids are stored as their plain SQL values.
@@ -212,7 +216,8 @@ impl Store {
         Ok(DaemonLock { _file: file })
     }
 
-    /// Opens (creating if needed) the database at `path` and migrates it.
+    /// Opens (creating if needed) the database at `path`, migrates it and indexes the
+    /// posts stored before the full-text index existed.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         create_parent(path)?;
         let mut conn = Connection::open(path)?;
@@ -222,6 +227,7 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", true)?;
         conn.busy_timeout(Duration::from_secs(5))?;
         schema::migrate(&mut conn)?;
+        search::index_missing_posts(&mut conn)?;
         Ok(Store { conn })
     }
 

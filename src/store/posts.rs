@@ -1,18 +1,19 @@
-//! Posts, hits and source cursors. A batch's posts, hits, cursor and the deliveries
-//! planned for its new hits are committed in one transaction.
+//! Posts, hits and source cursors. A batch's posts (with their full-text index rows),
+//! hits, cursor and the deliveries planned for its new hits are committed in one
+//! transaction.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
-use serde::Serialize;
 
 use std::collections::{HashMap, HashSet};
 
 use super::outbox::insert_deliveries;
 use super::replies::apply_replies;
+use super::search::index_post;
 use super::time::timestamp;
 use super::{Store, StoreError};
 use crate::matcher::{BrandHit, HitKind};
-use crate::model::{DeliveryId, HitId, Post, SourceName};
+use crate::model::{HitId, Post, SourceName};
 use crate::routing::{HitKey, NewDelivery, OwnReply};
 use crate::sentiment::Sentiment;
 
@@ -56,37 +57,6 @@ pub struct BatchOutcome {
     pub deliveries: usize,
     /// Hits acknowledged by own-handle replies.
     pub acked: usize,
-}
-
-/// A stored hit as `mentiond hits` shows it.
-#[derive(Debug, Clone, Serialize)]
-pub struct HitRow {
-    /// Hit id.
-    pub id: HitId,
-    /// Brand name.
-    pub brand: String,
-    /// Team.
-    pub team: Option<String>,
-    /// Source of the post.
-    pub source: String,
-    /// Post id within the source.
-    pub post_id: String,
-    /// Permalink.
-    pub url: Option<String>,
-    /// Author handle, else name, else id.
-    pub author: Option<String>,
-    /// Post text.
-    pub text: String,
-    /// When the post was written.
-    pub created_at: Option<String>,
-    /// When mentiond found it.
-    pub detected_at: String,
-    /// The matched terms.
-    pub matched: serde_json::Value,
-    /// When it was acknowledged, if it was.
-    pub acked_at: Option<String>,
-    /// Who acknowledged it.
-    pub acked_by: Option<String>,
 }
 
 impl Store {
@@ -145,8 +115,8 @@ impl Store {
         Ok(found)
     }
 
-    /// Commits a batch in one transaction: new posts and their hits (with the labels
-    /// routes match on), the planned deliveries of the hits this transaction stored,
+    /// Commits a batch in one transaction: new posts (indexed for full-text search) and
+    /// their hits (with the labels routes match on), the planned deliveries of the hits this transaction stored,
     /// acknowledgements by own-handle replies, and the cursor. Posts and hits already
     /// stored are left alone, so a page committed twice changes nothing.
     pub fn record_batch(&mut self, batch: NewBatch) -> Result<BatchOutcome, StoreError> {
@@ -203,6 +173,7 @@ impl Store {
                 }
                 outcome.new_posts += 1;
                 let post_row = tx.last_insert_rowid();
+                index_post(&tx, post_row, &post.text)?;
                 let author_earlier_hits: i64 = match post.author_key() {
                     Some(key) => {
                         earlier.query_row(params![post.source, key, post_row], |r| r.get(0))?
@@ -249,58 +220,6 @@ impl Store {
         }
         tx.commit()?;
         Ok(outcome)
-    }
-
-    /// The newest `limit` hits, newest first, of one brand and of one delivery when
-    /// asked. A delivery's hits are all listed whatever `limit` says: its message may
-    /// have shown only some of them, and this is how the rest is found.
-    pub fn recent_hits(
-        &self,
-        limit: usize,
-        brand: Option<&str>,
-        delivery: Option<&DeliveryId>,
-    ) -> Result<Vec<HitRow>, StoreError> {
-        let limit = match delivery {
-            Some(_) => -1,
-            None => i64::try_from(limit).unwrap_or(i64::MAX),
-        };
-        let mut statement = self.conn.prepare(
-            "SELECT hits.id, hits.brand, hits.team, posts.source, posts.post_id, posts.url,
-                    COALESCE(posts.author_handle, posts.author_name, posts.author_id),
-                    posts.text, posts.created_at, hits.detected_at, hits.matched,
-                    hits.acked_at, hits.acked_by
-             FROM hits JOIN posts ON posts.id = hits.post
-             WHERE (?2 IS NULL OR hits.brand = ?2)
-               AND (?3 IS NULL OR hits.id IN (SELECT hit FROM delivery_hits WHERE delivery = ?3))
-             ORDER BY hits.id DESC LIMIT ?1",
-        )?;
-        let rows = statement.query_map(params![limit, brand, delivery], |row| {
-            Ok((
-                HitRow {
-                    id: row.get(0)?,
-                    brand: row.get(1)?,
-                    team: row.get(2)?,
-                    source: row.get(3)?,
-                    post_id: row.get(4)?,
-                    url: row.get(5)?,
-                    author: row.get(6)?,
-                    text: row.get(7)?,
-                    created_at: row.get(8)?,
-                    detected_at: row.get(9)?,
-                    matched: serde_json::Value::Null,
-                    acked_at: row.get(11)?,
-                    acked_by: row.get(12)?,
-                },
-                row.get::<_, String>(10)?,
-            ))
-        })?;
-        let mut hits = Vec::new();
-        for row in rows {
-            let (mut hit, matched) = row?;
-            hit.matched = serde_json::from_str(&matched)?;
-            hits.push(hit);
-        }
-        Ok(hits)
     }
 
     /// Number of stored posts and hits (for `check` and tests).

@@ -385,10 +385,11 @@ mod tests {
 
     fn post_ids(store: &Store) -> Vec<String> {
         let mut ids: Vec<String> = store
-            .recent_hits(100, None, None)
+            .hits(&crate::store::HitQuery::default())
             .unwrap()
+            .hits
             .into_iter()
-            .map(|hit| hit.post_id)
+            .map(|hit| hit.post.id)
             .collect();
         ids.sort();
         ids

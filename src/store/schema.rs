@@ -165,6 +165,15 @@ CREATE TABLE daemon_heartbeat (
     r#"
 CREATE INDEX delivery_hits_by_hit ON delivery_hits (hit);
 "#,
+    // 12: full-text search over post text. Contentless: the index holds each post's
+    // folded text under its `posts.id` (written with the post by `record_batch`; posts
+    // stored before are indexed by `Store::open`), and a deleted post leaves it too.
+    r#"
+CREATE VIRTUAL TABLE posts_fts USING fts5 (body, content = '', contentless_delete = 1);
+CREATE TRIGGER posts_fts_forget AFTER DELETE ON posts BEGIN
+    DELETE FROM posts_fts WHERE rowid = old.id;
+END;
+"#,
 ];
 
 /// The schema version this build writes.

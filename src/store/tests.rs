@@ -113,14 +113,9 @@ fn posts_without_hits_are_not_stored_and_the_cursor_still_advances() {
     assert_eq!(store.cursor(&"other".into()).unwrap(), None);
 }
 
-#[test]
-fn a_failing_batch_commits_nothing_not_even_its_cursor() {
-    let (_dir, mut store) = open();
-    store
-        .record_batch(batch("c1", vec![(post("1", "a"), vec![hit("Turkcell")])]))
-        .unwrap();
-    // A write that fails late in the transaction (here the cursor, after the posts,
-    // hits and deliveries) must take everything with it.
+/// Makes writing cursor `c2` fail, late in a batch's transaction (after the posts,
+/// hits and deliveries).
+fn refuse_cursor_c2(store: &Store) {
     store
         .conn
         .execute_batch(
@@ -130,6 +125,17 @@ fn a_failing_batch_commits_nothing_not_even_its_cursor() {
              BEGIN SELECT RAISE(ABORT, 'injected failure'); END;",
         )
         .unwrap();
+}
+
+#[test]
+fn a_failing_batch_commits_nothing_not_even_its_cursor() {
+    let (_dir, mut store) = open();
+    store
+        .record_batch(batch("c1", vec![(post("1", "a"), vec![hit("Turkcell")])]))
+        .unwrap();
+    // A write that fails late in the transaction (here the cursor, after the posts,
+    // hits and deliveries) must take everything with it.
+    refuse_cursor_c2(&store);
     let result = store.record_batch(batch("c2", vec![(post("2", "a"), vec![hit("Turkcell")])]));
     assert!(result.is_err());
     assert_eq!(
@@ -396,9 +402,9 @@ fn reopening_keeps_data_and_refuses_a_newer_schema() {
     }
     let store = Store::open(&path).unwrap();
     assert_eq!(store.counts().unwrap(), (1, 1));
-    let hits = store.recent_hits(10, None, None).unwrap();
-    assert_eq!(hits[0].text, "Turkcell çekmiyor 1");
-    assert_eq!(hits[0].matched[0]["term"], "Turkcell");
+    let hits = store.hits(&HitQuery::default()).unwrap().hits;
+    assert_eq!(hits[0].post.text, "Turkcell çekmiyor 1");
+    assert_eq!(hits[0].terms[0]["term"], "Turkcell");
     store
         .conn
         .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
@@ -468,7 +474,7 @@ fn a_hit_is_open_until_acknowledged_once_by_command_or_own_reply() {
     }];
     let outcome = store.record_batch(reply_batch).unwrap();
     assert_eq!(outcome.acked, 1);
-    let rows = store.recent_hits(10, None, None).unwrap();
+    let rows = store.hits(&HitQuery::default()).unwrap().hits;
     let answered = rows.iter().find(|h| h.id == second).unwrap();
     assert_eq!(answered.acked_by.as_deref(), Some("@A_Destek"));
     assert!(
@@ -681,8 +687,9 @@ fn hits_acknowledged_before_the_first_send_are_left_out_of_the_message() {
     store.record_batch(page).unwrap();
     let id = DeliveryId::from("msg_g");
     let ids: Vec<HitId> = store
-        .recent_hits(10, None, None)
+        .hits(&HitQuery::default())
         .unwrap()
+        .hits
         .iter()
         .map(|h| h.id)
         .collect();
@@ -691,7 +698,14 @@ fn hits_acknowledged_before_the_first_send_are_left_out_of_the_message() {
     assert_eq!((hits.len(), total), (1, 1), "the answered hit is not sent");
     assert_eq!(hits[0].hit_id, ids[1]);
     assert_eq!(
-        store.recent_hits(10, None, Some(&id)).unwrap().len(),
+        store
+            .hits(&HitQuery {
+                delivery: Some(id.clone()),
+                ..HitQuery::default()
+            })
+            .unwrap()
+            .hits
+            .len(),
         2,
         "`mentiond hits --delivery` still lists both"
     );
@@ -790,4 +804,401 @@ fn the_write_probe_fails_when_the_database_cannot_be_written() {
     assert!(store.probe_write().is_err());
     store.conn.pragma_update(None, "query_only", false).unwrap();
     store.probe_write().unwrap();
+}
+
+// --- Reading hits back: filters, pages, full-text search ---------------------------
+
+/// A post of `source` with `text` by `author`.
+fn post_with(source: &str, id: &str, author: &str, text: &str) -> Post {
+    let mut post = post(id, author);
+    post.source = source.into();
+    post.text = text.into();
+    post
+}
+
+fn ids(page: &HitPage) -> Vec<i64> {
+    page.hits.iter().map(|hit| hit.id.0).collect()
+}
+
+/// Ids of the hits a full-text search finds, newest first.
+fn found(store: &Store, search: &str) -> Vec<String> {
+    store
+        .hits(&HitQuery {
+            text: Some(search.into()),
+            ..HitQuery::default()
+        })
+        .unwrap_or_else(|err| panic!("searching {search:?}: {err}"))
+        .hits
+        .iter()
+        .map(|hit| hit.post.id.clone())
+        .collect()
+}
+
+/// Number of rows in the full-text index.
+fn indexed(store: &Store) -> i64 {
+    store
+        .conn
+        .query_row("SELECT COUNT(*) FROM posts_fts", [], |row| row.get(0))
+        .unwrap()
+}
+
+#[test]
+fn hits_filter_by_brand_topic_team_source_status_and_time() {
+    let (_dir, mut store) = open();
+    let mut topic = BrandHit::exact_for_tests("Outage", Some("noc"), "kesinti");
+    topic.kind = crate::matcher::HitKind::Topic;
+    store
+        .record_batch(batch(
+            "c1",
+            vec![
+                (post("1", "ayse"), vec![hit("Turkcell"), topic.clone()]),
+                (post_with("x", "2", "ali", "THY rötar"), vec![hit("THY")]),
+            ],
+        ))
+        .unwrap();
+    let mut later = batch(
+        "c2",
+        vec![(
+            post_with("x", "3", "veli", "Turkcell yine"),
+            vec![hit("Turkcell")],
+        )],
+    );
+    later.now = hit_time() + chrono::Duration::hours(2);
+    later.deliveries.clear();
+    store.record_batch(later).unwrap();
+    let all = store.hits(&HitQuery::default()).unwrap();
+    assert_eq!(all.hits.len(), 4);
+    fn by(store: &Store, query: HitQuery) -> Vec<(String, String)> {
+        let mut found: Vec<(String, String)> = store
+            .hits(&query)
+            .unwrap()
+            .hits
+            .into_iter()
+            .map(|hit| (hit.post.id, hit.brand))
+            .collect();
+        found.sort();
+        found
+    }
+    let pair = |post: &str, brand: &str| (post.to_string(), brand.to_string());
+    let named = |name: &str| Some(name.to_string());
+    let after = |hours: i64| Some(hit_time() + chrono::Duration::hours(hours));
+    let query = |set: &dyn Fn(&mut HitQuery)| {
+        let mut query = HitQuery::default();
+        set(&mut query);
+        query
+    };
+    let cases = [
+        (
+            "brand",
+            query(&|q| q.brand = named("Turkcell")),
+            vec![pair("1", "Turkcell"), pair("3", "Turkcell")],
+        ),
+        (
+            "topic",
+            query(&|q| q.topic = named("Outage")),
+            vec![pair("1", "Outage")],
+        ),
+        (
+            "a topic is not a brand",
+            query(&|q| q.brand = named("Outage")),
+            vec![],
+        ),
+        (
+            "team",
+            query(&|q| q.team = named("noc")),
+            vec![pair("1", "Outage")],
+        ),
+        (
+            "source and brand",
+            query(&|q| {
+                q.source = named("x");
+                q.brand = named("Turkcell");
+            }),
+            vec![pair("3", "Turkcell")],
+        ),
+        (
+            "since is inclusive",
+            query(&|q| q.since = after(2)),
+            vec![pair("3", "Turkcell")],
+        ),
+        (
+            "until is exclusive",
+            query(&|q| {
+                q.until = after(2);
+                q.brand = named("Turkcell");
+            }),
+            vec![pair("1", "Turkcell")],
+        ),
+    ];
+    for (what, query, expected) in cases {
+        assert_eq!(by(&store, query), expected, "{what}");
+    }
+
+    let id_of = |post: &str, brand: &str| {
+        all.hits
+            .iter()
+            .find(|hit| hit.post.id == post && hit.brand == brand)
+            .unwrap()
+            .id
+    };
+    store
+        .ack_hit(id_of("2", "THY"), "ayse", "cli", hit_time())
+        .unwrap();
+    store
+        .record_escalations(&[], &[id_of("1", "Turkcell")], hit_time())
+        .unwrap();
+    let with = |status: HitStatus| {
+        by(
+            &store,
+            HitQuery {
+                status: Some(status),
+                ..HitQuery::default()
+            },
+        )
+    };
+    assert_eq!(with(HitStatus::Acked), [pair("2", "THY")]);
+    assert_eq!(with(HitStatus::Escalated), [pair("1", "Turkcell")]);
+    assert_eq!(
+        with(HitStatus::Open),
+        [pair("1", "Outage"), pair("3", "Turkcell")]
+    );
+    let acked = store.hit_detail(id_of("2", "THY")).unwrap().unwrap().hit;
+    assert_eq!(acked.status, HitStatus::Acked);
+    assert_eq!(acked.acked_by.as_deref(), Some("ayse"));
+    assert_eq!(acked.acked_at, Some(hit_time()));
+    assert_eq!((acked.severity, acked.sentiment), ("normal", "neutral"));
+    assert_eq!(acked.terms[0]["term"], "Turkcell");
+}
+
+#[test]
+fn pages_walk_every_hit_once_and_after_polls_only_newer_ones() {
+    let (_dir, mut store) = open();
+    let record = |store: &mut Store, from: usize, to: usize| {
+        for n in from..=to {
+            let id = n.to_string();
+            let mut page = batch(&id, vec![(post(&id, "a"), vec![hit("Turkcell")])]);
+            page.deliveries.clear();
+            store.record_batch(page).unwrap();
+        }
+    };
+    record(&mut store, 1, 7);
+    let everything = ids(&store.hits(&HitQuery::default()).unwrap());
+    assert_eq!(everything.len(), 7);
+    assert!(everything.windows(2).all(|w| w[0] > w[1]), "newest first");
+
+    let mut walked = Vec::new();
+    let mut before = None;
+    let mut pages = 0;
+    let newest = loop {
+        let page = store
+            .hits(&HitQuery {
+                before,
+                limit: Some(3),
+                ..HitQuery::default()
+            })
+            .unwrap();
+        pages += 1;
+        assert!(page.hits.len() <= 3);
+        walked.extend(ids(&page));
+        if before.is_none() {
+            assert_eq!(page.latest, Some(HitCursor::at(HitId(everything[0]))));
+        }
+        match page.next {
+            Some(next) => before = Some(next),
+            None => break page.latest,
+        }
+        assert!(pages < 10, "paging ends");
+    };
+    assert_eq!(pages, 3);
+    assert_eq!(walked, everything, "no duplicates, no gaps");
+    assert!(newest.is_some());
+
+    // A live column polls with the newest cursor it has seen.
+    let latest = HitCursor::at(HitId(everything[0]));
+    let poll = |store: &Store, after, limit| {
+        store
+            .hits(&HitQuery {
+                after: Some(after),
+                limit: Some(limit),
+                ..HitQuery::default()
+            })
+            .unwrap()
+    };
+    let nothing = poll(&store, latest, 50);
+    assert!(nothing.hits.is_empty());
+    assert_eq!(nothing.latest, Some(latest), "the cursor stays");
+    assert_eq!(nothing.next, None);
+    record(&mut store, 8, 10);
+    // Three new hits, two a page: the older two first, then the newest one.
+    let first = poll(&store, latest, 2);
+    assert_eq!(ids(&first), [everything[0] + 2, everything[0] + 1]);
+    assert_eq!(first.next, None);
+    let second = poll(&store, first.latest.unwrap(), 2);
+    assert_eq!(ids(&second), [everything[0] + 3]);
+    assert!(poll(&store, second.latest.unwrap(), 2).hits.is_empty());
+}
+
+#[test]
+fn search_folds_turkish_letters_and_apostrophes_like_the_matcher() {
+    let (_dir, mut store) = open();
+    store
+        .record_batch(batch(
+            "c",
+            vec![
+                (
+                    post_with("x", "p1", "a", "Turkcell'e bir türlü ulaşamıyorum"),
+                    vec![hit("Turkcell")],
+                ),
+                (
+                    post_with("x", "p2", "b", "THY’nin uçağı yine rötar yaptı"),
+                    vec![hit("THY")],
+                ),
+                (
+                    post_with("x", "p3", "c", "İstanbul'da Turkcell çekmiyor"),
+                    vec![hit("Turkcell")],
+                ),
+                (
+                    post_with("x", "p4", "d", "ISTANBUL hatlarında THYnin sorunu"),
+                    vec![hit("THY")],
+                ),
+            ],
+        ))
+        .unwrap();
+    assert_eq!(found(&store, "ulasamiyorum"), ["p1"]);
+    assert_eq!(found(&store, "ULAŞAMIYORUM"), ["p1"]);
+    assert_eq!(found(&store, "ulaşamıyorum"), ["p1"]);
+    assert_eq!(found(&store, "THYnin"), ["p4", "p2"]);
+    assert_eq!(found(&store, "THY'nin"), ["p4", "p2"]);
+    assert_eq!(found(&store, "thy’nin"), ["p4", "p2"]);
+    assert_eq!(found(&store, "THY"), ["p2"], "the stem of THY'nin");
+    assert_eq!(found(&store, "thy nin"), ["p2"]);
+    assert_eq!(found(&store, "İstanbul"), ["p4", "p3"]);
+    assert_eq!(found(&store, "istanbul"), ["p4", "p3"]);
+    assert_eq!(found(&store, "istanbulda"), ["p3"]);
+    assert_eq!(found(&store, "ulaş*"), ["p1"]);
+    assert_eq!(
+        found(&store, "ucagi rotar"),
+        ["p2"],
+        "every word, any order"
+    );
+    assert!(found(&store, "ucagi turkcell").is_empty());
+    assert_eq!(
+        found(&store, "  ").len(),
+        4,
+        "a blank search filters nothing"
+    );
+    assert!(found(&store, "*** \"").is_empty(), "no word finds nothing");
+    // Operators, quotes, column filters and broken syntax are text: they find what
+    // they spell or nothing, never an error.
+    for hostile in [
+        "\"",
+        "\"\"",
+        "AND",
+        "OR OR",
+        "NOT thy",
+        "thy AND",
+        "NEAR(",
+        "NEAR(thy rotar",
+        "NEAR(thy rotar, 2)",
+        "*",
+        "thy*)",
+        "-thy",
+        "thy -",
+        "^thy",
+        "body:thy",
+        "{body}: x",
+        "'",
+        "\\",
+        "(",
+        ")",
+        "a\"b",
+        "thy\" OR \"istanbul",
+        "\u{0903}",
+        "\u{0}",
+        "🙂",
+        "rowid:1",
+        "x:*",
+        "+",
+        "\"thy\"*",
+    ] {
+        let hits = found(&store, hostile);
+        assert!(hits.len() <= 4, "{hostile:?}");
+    }
+    assert_eq!(found(&store, "thy\" OR \"istanbul"), Vec::<String>::new());
+    assert_eq!(found(&store, "-thy"), ["p2"], "a minus is not an operator");
+}
+
+#[test]
+fn a_post_is_indexed_in_the_transaction_that_stores_it_and_old_posts_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.db");
+    let mut store = Store::open(&path).unwrap();
+    store
+        .record_batch(batch("c1", vec![(post("1", "a"), vec![hit("Turkcell")])]))
+        .unwrap();
+    assert_eq!(indexed(&store), 1);
+    refuse_cursor_c2(&store);
+    let failed = store.record_batch(batch(
+        "c2",
+        vec![(
+            post_with("news", "2", "a", "Turkcell kayıp"),
+            vec![hit("Turkcell")],
+        )],
+    ));
+    assert!(failed.is_err());
+    assert_eq!(
+        indexed(&store),
+        1,
+        "the index row rolled back with its post"
+    );
+    assert!(found(&store, "kayip").is_empty());
+    store
+        .record_batch(batch("c3", vec![(post("3", "a"), vec![hit("Turkcell")])]))
+        .unwrap();
+    assert_eq!(indexed(&store), 2);
+    assert_eq!(found(&store, "cekmiyor"), ["3", "1"]);
+
+    // A database from before the index (rows missing) is indexed when opened.
+    store
+        .conn
+        .execute(
+            "INSERT INTO posts_fts (posts_fts) VALUES ('delete-all')",
+            [],
+        )
+        .unwrap();
+    assert!(found(&store, "cekmiyor").is_empty());
+    drop(store);
+    let store = Store::open(&path).unwrap();
+    assert_eq!(indexed(&store), 2);
+    assert_eq!(found(&store, "cekmiyor"), ["3", "1"]);
+    // A deleted post leaves the index with it.
+    store
+        .conn
+        .execute_batch(
+            "DELETE FROM delivery_hits; DELETE FROM hits WHERE post = 1; DELETE FROM posts WHERE id = 1;",
+        )
+        .unwrap();
+    assert_eq!(indexed(&store), 1);
+}
+
+#[test]
+fn a_hit_detail_lists_its_authors_earlier_hits_only() {
+    let (_dir, mut store) = open();
+    for (id, author) in [("1", "ayse"), ("2", "ali"), ("3", "ayse"), ("4", "ayse")] {
+        store
+            .record_batch(batch(id, vec![(post(id, author), vec![hit("Turkcell")])]))
+            .unwrap();
+    }
+    let all = store.hits(&HitQuery::default()).unwrap().hits;
+    let third = all.iter().find(|hit| hit.post.id == "3").unwrap().id;
+    let detail = store.hit_detail(third).unwrap().unwrap();
+    assert_eq!(detail.hit.post.id, "3");
+    assert_eq!(detail.hit.author_earlier_hits, 1);
+    let earlier: Vec<&str> = detail
+        .author_hits
+        .iter()
+        .map(|hit| hit.post.id.as_str())
+        .collect();
+    assert_eq!(earlier, ["1"], "not ali's, not the later one");
+    assert!(store.hit_detail(HitId(999)).unwrap().is_none());
 }

@@ -146,29 +146,25 @@ async fn feed_hits_are_stored_and_delivered_once_signed_even_across_a_restart() 
     let hits = workspace.hits();
     assert_eq!(hits.len(), 2);
     let turkcell = hits.iter().find(|h| h["brand"] == "Turkcell").unwrap();
-    for field in [
-        "id",
-        "brand",
-        "source",
-        "post_id",
-        "url",
-        "author",
-        "text",
-        "created_at",
-        "matched",
-    ] {
+    for field in ["id", "brand", "status", "detected_at", "terms", "post"] {
         assert!(
             turkcell.get(field).is_some(),
             "`hits --json` lacks {field}: {turkcell}"
         );
     }
+    for field in ["source", "id", "url", "text", "created_at"] {
+        assert!(
+            turkcell["post"].get(field).is_some(),
+            "`hits --json` lacks post.{field}: {turkcell}"
+        );
+    }
     assert!(
-        turkcell["text"]
+        turkcell["post"]["text"]
             .as_str()
             .unwrap()
             .starts_with("Turkcell'de yaygın kesinti: İstanbul")
     );
-    assert_eq!(turkcell["matched"][0]["matched"], "Turkcell");
+    assert_eq!(turkcell["terms"][0]["matched"], "Turkcell");
 
     // A restart polls the same feed again: nothing new is stored or sent.
     let daemon = workspace.start();

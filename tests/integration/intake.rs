@@ -148,7 +148,7 @@ async fn intake_refuses_wrong_tokens_bad_bodies_and_oversized_ones_storing_nothi
     let hits = workspace.hits();
     let ids: Vec<&str> = hits
         .iter()
-        .filter_map(|hit| hit["post_id"].as_str())
+        .filter_map(|hit| hit["post"]["id"].as_str())
         .collect();
     assert_eq!(ids, ["ok"]);
     let log = daemon.log_text();
@@ -216,7 +216,7 @@ async fn intake_posts_go_through_the_pipeline_and_a_retry_stores_and_alerts_noth
     let hits = workspace.hits();
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0]["id"].as_i64(), Some(hit_id));
-    assert_eq!(hits[0]["source"], "email");
+    assert_eq!(hits[0]["post"]["source"], "email");
     wait_for("the alert about mail-1", WAIT, || {
         alerts_about(&workspace, "alerts.jsonl", "mail-1") == 1
     });

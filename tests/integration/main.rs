@@ -13,6 +13,7 @@ mod delivery;
 mod email;
 mod feed;
 mod grouping;
+mod hits;
 mod intake;
 mod matcher_cli;
 mod metrics;

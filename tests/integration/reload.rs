@@ -38,7 +38,10 @@ fn append_and_settle(workspace: &Workspace, lines: &[String], marker: &str) {
     all.push(ticket(marker, "Turkcell marker"));
     workspace.append_tickets(&all.iter().map(String::as_str).collect::<Vec<_>>());
     wait_for(&format!("post {marker} stored"), WAIT, || {
-        workspace.hits().iter().any(|hit| hit["post_id"] == marker)
+        workspace
+            .hits()
+            .iter()
+            .any(|hit| hit["post"]["id"] == marker)
     });
 }
 
@@ -55,7 +58,7 @@ fn brands_of(workspace: &Workspace, post_id: &str) -> Vec<String> {
     workspace
         .hits()
         .iter()
-        .filter(|hit| hit["post_id"] == post_id)
+        .filter(|hit| hit["post"]["id"] == post_id)
         .map(|hit| hit["brand"].as_str().unwrap().to_string())
         .collect()
 }
@@ -363,7 +366,7 @@ fn a_source_whose_settings_changed_restarts_from_its_cursor_and_an_unchanged_one
     )
     .unwrap();
     wait_for("the other source's post", WAIT, || {
-        workspace.hits().iter().any(|hit| hit["post_id"] == "o1")
+        workspace.hits().iter().any(|hit| hit["post"]["id"] == "o1")
     });
     daemon.stop();
 }

@@ -28,13 +28,13 @@ fn own_handle_replies_and_the_ack_command_acknowledge_hits() {
             workspace
                 .hits()
                 .iter()
-                .any(|h| h["post_id"] == "c1" && h["acked_by"] == "@TurkcellHizmet")
+                .any(|h| h["post"]["id"] == "c1" && h["acked_by"] == "@TurkcellHizmet")
         },
     );
     daemon.stop();
 
     let hits = workspace.hits();
-    let open = hits.iter().find(|h| h["post_id"] == "c2").unwrap();
+    let open = hits.iter().find(|h| h["post"]["id"] == "c2").unwrap();
     assert!(open["acked_at"].is_null(), "only the answered post: {open}");
     let id = open["id"].to_string();
     let acked = workspace.command(&["ack", &id, "--by", "ayse-care"]);
@@ -46,6 +46,6 @@ fn own_handle_replies_and_the_ack_command_acknowledge_hits() {
     let missing = workspace.command(&["ack", "99999"]);
     assert_eq!(missing.status.code(), Some(1));
     let hits = workspace.hits();
-    let c2 = hits.iter().find(|h| h["post_id"] == "c2").unwrap();
+    let c2 = hits.iter().find(|h| h["post"]["id"] == "c2").unwrap();
     assert_eq!(c2["acked_by"], "ayse-care");
 }

@@ -220,7 +220,7 @@ fn a_daemon_purges_rows_older_than_its_retention_and_keeps_new_ones_and_its_curs
 
     let hits = ws.hits();
     assert_eq!(hits.len(), 1);
-    assert_eq!(hits[0]["post_id"], "T-new");
+    assert_eq!(hits[0]["post"]["id"], "T-new");
     let conn = read_only(&database);
     assert_eq!(count(&conn, "SELECT COUNT(*) FROM posts"), 1);
     // The cursor was kept: the old lines were not read (and alerted) again.

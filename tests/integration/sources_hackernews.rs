@@ -77,8 +77,7 @@ async fn pages_dedupes_survives_restart_and_keeps_turkish_text() {
         "after the first run, hits are alerted"
     );
 
-    let hits = harness.hits().await;
-    let texts: Vec<_> = hits.iter().map(|hit| hit.text.as_str()).collect();
+    let texts = harness.hit_texts().await;
     assert!(
         texts.iter().any(|t| t
             .starts_with("Yapı Kredi mobil uygulaması dün gece çöktü, EFT yapamadım.")

@@ -201,7 +201,7 @@ fn hit_post_ids(workspace: &Workspace) -> Vec<String> {
     let mut ids: Vec<String> = workspace
         .hits()
         .iter()
-        .map(|hit| hit["post_id"].as_str().unwrap().to_string())
+        .map(|hit| hit["post"]["id"].as_str().unwrap().to_string())
         .collect();
     ids.sort();
     ids
@@ -258,7 +258,7 @@ async fn stream_posts_match_after_failing_over_and_show_in_status() {
     let link = workspace
         .hits()
         .into_iter()
-        .find(|hit| hit["post_id"].as_str().unwrap().ends_with("3mzqd1link"))
+        .find(|hit| hit["post"]["id"].as_str().unwrap().ends_with("3mzqd1link"))
         .unwrap();
     assert_eq!(link["brand"], "THY", "{link}");
 
@@ -360,13 +360,16 @@ async fn a_reply_from_the_brands_own_account_on_the_stream_acknowledges_the_hit(
         workspace
             .hits()
             .iter()
-            .any(|hit| hit["post_id"] == asked && !hit["acked_at"].is_null())
+            .any(|hit| hit["post"]["id"] == asked && !hit["acked_at"].is_null())
     })
     .await;
     let hits = workspace.hits();
-    let answered = hits.iter().find(|hit| hit["post_id"] == asked).unwrap();
+    let answered = hits.iter().find(|hit| hit["post"]["id"] == asked).unwrap();
     assert_eq!(answered["acked_by"], "@turkcellhizmet.bsky.social");
-    let others: Vec<&Value> = hits.iter().filter(|hit| hit["post_id"] != asked).collect();
+    let others: Vec<&Value> = hits
+        .iter()
+        .filter(|hit| hit["post"]["id"] != asked)
+        .collect();
     assert_eq!(
         others.len(),
         2,

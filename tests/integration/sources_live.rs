@@ -307,7 +307,7 @@ async fn mastodon_events_match_and_a_drop_mid_event_backfills_from_the_last_id_e
     let hits = harness.hits().await;
     let mut keys: Vec<(String, String)> = hits
         .iter()
-        .map(|h| (h.post_id.clone(), h.brand.clone()))
+        .map(|h| (h.post.id.clone(), h.brand.clone()))
         .collect();
     keys.sort();
     keys.dedup();
@@ -642,7 +642,7 @@ receivers = ["f"]
         Duration::from_secs(30),
         || {
             workspace.hits().iter().any(|h| {
-                h["post_id"]
+                h["post"]["id"]
                     .as_str()
                     .is_some_and(|id| id.ends_with("/116000000000000301"))
                     && h["acked_by"] == "@TurkcellHizmet"
@@ -653,7 +653,7 @@ receivers = ["f"]
         workspace
             .hits()
             .iter()
-            .any(|h| h["post_id"] == "1861000000000002001")
+            .any(|h| h["post"]["id"] == "1861000000000002001")
     });
     let status = workspace.command(&["status"]);
     let text = String::from_utf8(status.stdout).unwrap();

@@ -168,7 +168,7 @@ async fn listings_follow_before_with_a_seen_set_and_survive_restart() {
         !cursor.contains("ACCESS_TOKEN") && !cursor.contains("s3cret"),
         "{cursor}"
     );
-    let texts: Vec<_> = harness.hits().await.into_iter().map(|h| h.text).collect();
+    let texts = harness.hit_texts().await;
     assert!(
         texts
             .iter()

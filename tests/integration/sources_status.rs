@@ -150,7 +150,7 @@ interval = "200ms"
     .await;
     let hits = workspace.hits();
     assert!(
-        hits.iter().any(|hit| hit["text"]
+        hits.iter().any(|hit| hit["post"]["text"]
             .as_str()
             .unwrap()
             .starts_with("Yapı Kredi mobil")),

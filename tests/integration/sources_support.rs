@@ -16,7 +16,7 @@ use mentiond::pipeline::{Batch, Pipeline};
 use mentiond::routing::GroupLabel;
 use mentiond::routing::{RouteConfig, Router};
 use mentiond::sources::{Source, SourceContext, SourceError};
-use mentiond::store::{BatchOutcome, HitRow, Store, StoreHandle};
+use mentiond::store::{BatchOutcome, HitQuery, HitRow, Store, StoreHandle};
 use tokio::sync::{mpsc, oneshot};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -172,13 +172,23 @@ impl Harness {
         posts
     }
 
+    /// The post text of every stored hit, newest first.
+    pub async fn hit_texts(&self) -> Vec<String> {
+        self.hits()
+            .await
+            .into_iter()
+            .map(|hit| hit.post.text)
+            .collect()
+    }
+
     /// Every stored hit, newest first.
     pub async fn hits(&self) -> Vec<HitRow> {
         self.store
-            .call(|store| store.recent_hits(1000, None, None))
+            .call(|store| store.hits(&HitQuery::default()))
             .await
             .unwrap()
             .unwrap()
+            .hits
     }
 }
 

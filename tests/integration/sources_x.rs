@@ -146,7 +146,7 @@ async fn since_id_cycle_with_next_token_pages_dedupes_edits_and_survives_restart
         cursor.contains("1860000000000000300") && !cursor.contains("AAAA"),
         "{cursor}"
     );
-    let texts: Vec<_> = harness.hits().await.into_iter().map(|h| h.text).collect();
+    let texts = harness.hit_texts().await;
     assert!(
         texts
             .iter()

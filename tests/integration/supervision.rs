@@ -169,7 +169,7 @@ async fn a_panicking_source_is_restarted_while_the_other_source_keeps_delivering
     let hits = workspace.hits();
     let posts: Vec<&str> = hits
         .iter()
-        .filter_map(|hit| hit["post_id"].as_str())
+        .filter_map(|hit| hit["post"]["id"].as_str())
         .collect();
     assert!(
         posts.contains(&"ticket-1") && posts.contains(&"recovered-1"),
