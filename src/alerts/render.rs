@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::escape;
 use crate::model::{DeliveryId, HitId, Post};
 use crate::settings::InvalidValue;
-use crate::store::AlertHit;
+use crate::store::{AlertHit, EARLIER_HITS_CAP};
 
 /// Appended where text was cut to fit a platform limit.
 pub const TRUNCATION_MARKER: &str = "…";
@@ -164,10 +164,14 @@ pub fn hit_summary(hit: &AlertHit, language: Language, now: DateTime<Utc>) -> St
             });
         }
     }
+    let earlier = match hit.author_earlier_hits {
+        n if n >= EARLIER_HITS_CAP => format!("{EARLIER_HITS_CAP}+"),
+        n => n.to_string(),
+    };
     parts.push(match (language, hit.author_earlier_hits) {
         (Language::En, 1) => "1 earlier hit".to_string(),
-        (Language::En, n) => format!("{n} earlier hits"),
-        (Language::Tr, n) => format!("{n} önceki bahsetme"),
+        (Language::En, _) => format!("{earlier} earlier hits"),
+        (Language::Tr, _) => format!("{earlier} önceki bahsetme"),
     });
     if let Some(posted) = hit.post.created_at {
         parts.push(age(posted, now, language));
@@ -484,6 +488,9 @@ pub(crate) mod tests {
             hit_summary(&hit, Language::Tr, now()),
             "Turkcell · x · @ayse (Ayşe <b>) · 1200 takipçi · 2 önceki bahsetme · 5 dk önce paylaşıldı · bahsetme #7"
         );
+        let mut regular = hit.clone();
+        regular.author_earlier_hits = EARLIER_HITS_CAP;
+        assert!(hit_summary(&regular, Language::En, now()).contains("· 1000+ earlier hits ·"));
         let later = now() + chrono::Duration::hours(30);
         assert_eq!(
             age(hit.post.created_at.unwrap(), later, Language::En),

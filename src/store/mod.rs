@@ -37,7 +37,7 @@ pub use outbox::{
     AlertHit, Delivery, DeliveryKind, DeliveryRow, DeliveryStatus, DisabledReceiver, FailedAttempt,
     NewOperatorAlert,
 };
-pub use posts::{BatchOutcome, MatchedPost, NewBatch};
+pub use posts::{BatchOutcome, EARLIER_HITS_CAP, MatchedPost, NewBatch};
 pub use responses::AckOutcome;
 pub use retention::{PURGE_BATCH, Purge, PurgeCounts};
 pub use schema::SCHEMA_VERSION;

@@ -59,6 +59,10 @@ pub struct BatchOutcome {
     pub acked: usize,
 }
 
+/// `author_earlier_hits` counts at most this many (shown as "1000+"): enough to tell a
+/// regular from a newcomer, and it keeps storing a prolific author's posts cheap.
+pub const EARLIER_HITS_CAP: u64 = 1000;
+
 impl Store {
     /// The committed cursor of `source`.
     pub fn cursor(&self, source: &SourceName) -> Result<Option<String>, StoreError> {
@@ -138,10 +142,12 @@ impl Store {
                      author_earlier_hits, severity, competitor, is_topic, sentiment)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?;
-            let mut earlier = tx.prepare_cached(
-                "SELECT COUNT(*) FROM hits JOIN posts ON posts.id = hits.post
-                 WHERE posts.source = ?1 AND posts.author_key = ?2 AND posts.id <> ?3",
-            )?;
+            // Bounded: a bot with 50,000 posts made an unbounded count quadratic.
+            let mut earlier = tx.prepare_cached(&format!(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM hits JOIN posts ON posts.id = hits.post
+                 WHERE posts.source = ?1 AND posts.author_key = ?2 AND posts.id <> ?3
+                 LIMIT {EARLIER_HITS_CAP})"
+            ))?;
             for MatchedPost {
                 post,
                 sentiment,

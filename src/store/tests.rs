@@ -171,6 +171,22 @@ fn author_history_counts_earlier_hits_from_the_same_author() {
 }
 
 #[test]
+fn an_authors_earlier_hits_are_counted_up_to_the_cap() {
+    let (_dir, mut store) = open();
+    let posts: Vec<_> = (0..=EARLIER_HITS_CAP + 1)
+        .map(|n| (post(&n.to_string(), "bot"), vec![hit("Turkcell")]))
+        .collect();
+    store.record_batch(batch("c", posts)).unwrap();
+    let most: i64 = store
+        .conn
+        .query_row("SELECT MAX(author_earlier_hits) FROM hits", [], |row| {
+            row.get(0)
+        })
+        .unwrap();
+    assert_eq!(most as u64, EARLIER_HITS_CAP);
+}
+
+#[test]
 fn outbox_lifecycle_due_delivered_failed_dead() {
     let (_dir, mut store) = open();
     store
