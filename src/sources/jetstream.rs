@@ -879,19 +879,40 @@ mod tests {
     /// A one-connection Jetstream stand-in on 127.0.0.1 that sends `messages`, then
     /// stays open and quiet; and a source reading it.
     async fn serve(messages: Vec<Message>) -> JetstreamSource {
+        serve_with(messages, serde_json::json!({}), Arc::default()).await
+    }
+
+    /// [`serve`] with more source options; the request's URI is written to `uri`.
+    async fn serve_with(
+        messages: Vec<Message>,
+        more: Value,
+        uri: Arc<std::sync::Mutex<String>>,
+    ) -> JetstreamSource {
         use futures_util::SinkExt;
+        use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("ws://{}/subscribe", listener.local_addr().unwrap());
         tokio::spawn(async move {
             let (tcp, _) = listener.accept().await.unwrap();
-            let mut socket = tokio_tungstenite::accept_async(tcp).await.unwrap();
+            #[allow(clippy::result_large_err)]
+            let record = move |request: &Request, response: Response| {
+                *uri.lock().unwrap() = request.uri().to_string();
+                Ok(response)
+            };
+            let mut socket = tokio_tungstenite::accept_hdr_async(tcp, record)
+                .await
+                .unwrap();
             for message in messages {
                 socket.send(message).await.unwrap();
             }
             std::future::pending::<()>().await;
         });
-        let options = serde_json::json!({"hosts": [url], "resolve_url": "http://127.0.0.1:9"});
+        let mut options = serde_json::json!({"hosts": [url], "resolve_url": "http://127.0.0.1:9"});
+        options
+            .as_object_mut()
+            .unwrap()
+            .extend(more.as_object().unwrap().clone());
         let settings = JetstreamSettings::parse(options.as_object().unwrap().clone()).unwrap();
         let context = SourceContext {
             http: crate::http::client("mentiond-test/0", Duration::from_secs(5), true).unwrap(),
@@ -966,6 +987,81 @@ mod tests {
         assert_eq!(log.count("binary frame skipped"), 1, "{text}");
         assert_eq!(log.count(" WARN "), 2, "{text}");
         assert!(text.contains("source=bluesky"), "{text}");
+    }
+
+    /// A dictionary trained on the fixture's own events (varied, so zstd has enough
+    /// samples), as Jetstream's is trained on its events.
+    fn trained_dictionary() -> Vec<u8> {
+        let samples: Vec<String> = (0..400u64)
+            .flat_map(|round| {
+                STREAM.lines().map(move |line| {
+                    let mut event: Value = serde_json::from_str(line).unwrap();
+                    event["time_us"] = (event["time_us"].as_u64().unwrap() + round * 7_919).into();
+                    event.to_string()
+                })
+            })
+            .collect();
+        zstd::dict::from_samples(&samples, 8 * 1024).unwrap()
+    }
+
+    #[tokio::test]
+    async fn compressed_frames_are_read_with_the_dictionary_and_a_bad_one_is_skipped() {
+        let dictionary = trained_dictionary();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("zstd_dictionary");
+        std::fs::write(&path, &dictionary).unwrap();
+        let mut compressor = zstd::bulk::Compressor::with_dictionary(3, &dictionary).unwrap();
+        let lines: Vec<&str> = STREAM.lines().collect();
+        let mut compressed = |line: &str| Message::binary(compressor.compress(line.as_bytes()).unwrap());
+        let messages = vec![
+            compressed(lines[0]),
+            Message::binary(vec![0x28, 0xb5, 0x2f, 0xfd, 1, 2, 3]),
+            compressed(lines[1]),
+            compressed(lines[2]),
+        ];
+        let uri = Arc::default();
+        let options = serde_json::json!({"zstd_dictionary": path.to_str().unwrap()});
+        let mut source = serve_with(messages, options, Arc::clone(&uri)).await;
+        let (log, _guard) = crate::sources::test_log::Captured::start(tracing::Level::WARN);
+        let page = source.fetch(None).await.unwrap();
+        let ids: Vec<&str> = page
+            .posts
+            .iter()
+            .map(|post| post.id.rsplit('/').next().unwrap())
+            .collect();
+        assert_eq!(ids, ["3mzqa1complaint", "3mzqb2reply"], "the like moves only the cursor");
+        assert_eq!(page.cursor, Some(time_us_of(lines[2]).to_string()));
+        assert!(uri.lock().unwrap().contains("compress=true"), "{uri:?}");
+        let text = log.text();
+        assert_eq!(log.count("compressed frame skipped"), 1, "{text}");
+        assert_eq!(log.count(" WARN "), 1, "{text}");
+    }
+
+    fn time_us_of(line: &str) -> u64 {
+        serde_json::from_str::<Value>(line).unwrap()["time_us"]
+            .as_u64()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_missing_or_empty_dictionary_file_is_a_problem_of_its_key() {
+        let parse = |value: Value| JetstreamSettings::parse(value.as_object().unwrap().clone());
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("absent");
+        let err = parse(serde_json::json!({"zstd_dictionary": missing.to_str().unwrap()}))
+            .unwrap_err();
+        assert_eq!(err.key, "zstd_dictionary");
+        assert!(err.message.contains("cannot read"), "{}", err.message);
+        let empty = dir.path().join("empty");
+        std::fs::write(&empty, b"").unwrap();
+        let err =
+            parse(serde_json::json!({"zstd_dictionary": empty.to_str().unwrap()})).unwrap_err();
+        assert_eq!(err.key, "zstd_dictionary");
+        let good = dir.path().join("zstd_dictionary");
+        std::fs::write(&good, trained_dictionary()).unwrap();
+        let settings = parse(serde_json::json!({"zstd_dictionary": good.to_str().unwrap()})).unwrap();
+        let debug = format!("{:?}", settings.zstd_dictionary.unwrap());
+        assert!(debug.contains("zstd_dictionary") && debug.contains("bytes"), "{debug}");
     }
 
     #[test]

@@ -555,6 +555,138 @@ impl SseParser {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::sync::mpsc;
+
+    /// Frames a test sends when it likes; a dropped sender is a connection the
+    /// server closed. The stall timer is the shared one.
+    struct Channel {
+        frames: mpsc::UnboundedReceiver<&'static str>,
+        last_frame: Instant,
+        stall_timeout: Duration,
+    }
+
+    impl Frames for Channel {
+        type Frame = &'static str;
+
+        async fn next(&mut self, deadline: Instant) -> Result<Option<&'static str>, SourceError> {
+            let stall_at = self.last_frame + self.stall_timeout;
+            match before_stall(self.frames.recv(), deadline, stall_at, self.stall_timeout).await? {
+                None => Ok(None),
+                Some(None) => Err(disconnected("closed by the server")),
+                Some(Some(frame)) => {
+                    self.last_frame = Instant::now();
+                    Ok(Some(frame))
+                }
+            }
+        }
+    }
+
+    fn channel(stall_timeout: Duration) -> (mpsc::UnboundedSender<&'static str>, Channel) {
+        let (send, frames) = mpsc::unbounded_channel();
+        let channel = Channel {
+            frames,
+            last_frame: Instant::now(),
+            stall_timeout,
+        };
+        (send, channel)
+    }
+
+    /// An empty frame is a keep-alive, `bye` the platform's close, the rest items.
+    fn decode(frame: &'static str) -> Step<&'static str> {
+        match frame {
+            "" => Step::Skip,
+            "bye" => Step::Close("said goodbye".into()),
+            item => Step::Item(item),
+        }
+    }
+
+    const WINDOW: Window = Window {
+        batch: 3,
+        linger: Duration::from_millis(100),
+        quiet: Duration::from_secs(1),
+    };
+
+    fn post(id: &str) -> Post {
+        Post::from_json(&format!(r#"{{"source":"s","id":"{id}","text":"t"}}"#)).unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_window_closes_at_its_batch_its_linger_after_the_first_item_or_when_quiet() {
+        let (send, mut frames) = channel(Duration::from_secs(60));
+        for frame in ["a", "", "b", "c", "d", "e"] {
+            send.send(frame).unwrap();
+        }
+        let started = Instant::now();
+        let full = read_window(&mut frames, WINDOW, decode).await;
+        assert_eq!(full.items, ["a", "b", "c"], "closed at the batch size");
+        assert_eq!(started.elapsed(), Duration::ZERO);
+        let started = Instant::now();
+        let lingered = read_window(&mut frames, WINDOW, decode).await;
+        assert_eq!(lingered.items, ["d", "e"]);
+        assert_eq!(started.elapsed(), WINDOW.linger, "closed after the linger");
+        // Keep-alives alone end no batch before the quiet window.
+        let started = Instant::now();
+        let keep_alive = send.clone();
+        tokio::spawn(async move {
+            for _ in 0..3 {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                keep_alive.send("").unwrap();
+            }
+        });
+        let quiet = read_window(&mut frames, WINDOW, decode).await;
+        assert!(quiet.items.is_empty() && quiet.ended.is_none());
+        assert_eq!(started.elapsed(), WINDOW.quiet, "closed when quiet");
+        send.send("f").unwrap();
+        send.send("bye").unwrap();
+        let closed = read_window(&mut frames, WINDOW, decode).await;
+        assert_eq!(closed.items, ["f"]);
+        assert!(
+            matches!(&closed.ended, Some(SourceError::Disconnected { reason, .. }) if reason == "said goodbye"),
+            "{closed:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_end_after_items_is_reported_at_the_next_fetch_and_silence_is_a_stall() {
+        let mut stream = Stream::new(WINDOW);
+        let (send, frames) = channel(Duration::from_secs(60));
+        stream.open(frames);
+        send.send("a").unwrap();
+        drop(send);
+        assert_eq!(stream.read(decode).await.unwrap(), ["a"], "handed on first");
+        assert!(!stream.is_open(), "the connection is dropped");
+        let ended = stream.take_ended().expect("reported next");
+        assert!(ended.to_string().contains("closed by the server"), "{ended}");
+        assert!(stream.take_ended().is_none(), "once");
+        assert!(stream.read(decode).await.is_err(), "not connected");
+
+        // Silence for the stall timeout: the first window is quiet, the next stalls.
+        let (_send, frames) = channel(Duration::from_millis(1_500));
+        stream.open(frames);
+        let started = Instant::now();
+        assert!(stream.read(decode).await.unwrap().is_empty());
+        let stalled = stream.read(decode).await.unwrap_err();
+        assert_eq!(started.elapsed(), Duration::from_millis(1_500));
+        assert!(stalled.is_transient());
+        assert!(stalled.to_string().contains("stalled"), "{stalled}");
+        assert!(!stream.is_open() && stream.take_ended().is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_page_keeps_each_post_once_and_a_first_run_page_ends_the_first_run_and_wakes() {
+        let stream: Stream<Channel> = Stream::new(WINDOW);
+        let posts = || vec![post("1"), post("2"), post("1")];
+        let page = stream.page(posts(), Some("c".into()), false);
+        let ids: Vec<&str> = page.posts.iter().map(|post| post.id.as_str()).collect();
+        assert_eq!(ids, ["1", "2"]);
+        assert!(page.more, "a stream always has more");
+        let woken = tokio::time::timeout(Duration::from_secs(1), stream.wake().notified());
+        assert!(woken.await.is_err(), "no wake outside a first run");
+        let first = stream.page(posts(), Some("c".into()), true);
+        assert!(!first.more, "the loop leaves its first-run state");
+        let woken = tokio::time::timeout(Duration::from_secs(1), stream.wake().notified());
+        assert!(woken.await.is_ok(), "and comes back at once");
+    }
 
     #[test]
     fn sse_events_end_at_blank_lines_and_comments_are_heartbeats() {
