@@ -546,3 +546,29 @@ async fn the_recorded_capture_streams_every_post_create() {
     let posts: usize = outcomes.iter().flatten().map(|page| page.posts.len()).sum();
     assert_eq!(posts, creates);
 }
+
+#[test]
+fn a_missing_zstd_dictionary_is_a_located_problem() {
+    let workspace = Workspace::new(&config(&["ws://127.0.0.1:9/subscribe".into()], "http://127.0.0.1:9"));
+    let body = std::fs::read_to_string(workspace.config_path()).unwrap();
+    let missing = workspace.path("zstd_dictionary");
+    let with_dictionary = body.replace(
+        "rewind = \"2s\"\n",
+        &format!("rewind = \"2s\"\nzstd_dictionary = \"{}\"\n", missing.display()),
+    );
+    std::fs::write(workspace.config_path(), &with_dictionary).unwrap();
+    let line = with_dictionary
+        .lines()
+        .position(|line| line.starts_with("zstd_dictionary"))
+        .unwrap()
+        + 1;
+    let output = workspace.command(&["check"]);
+    assert_eq!(output.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&output.stderr);
+    let expected = format!(
+        "{}:{line}: sources[0].zstd_dictionary: cannot read `{}`",
+        workspace.config_path().display(),
+        missing.display()
+    );
+    assert!(text.contains(&expected), "missing `{expected}` in:\n{text}");
+}
