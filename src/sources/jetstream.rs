@@ -121,7 +121,12 @@ pub struct ZstdDictionary {
 
 impl std::fmt::Debug for ZstdDictionary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "ZstdDictionary({}, {} bytes)", self.path.display(), self.bytes.len())
+        write!(
+            f,
+            "ZstdDictionary({}, {} bytes)",
+            self.path.display(),
+            self.bytes.len()
+        )
     }
 }
 
@@ -642,13 +647,11 @@ impl Source for JetstreamSource {
     }
 
     fn wake(&self) -> Option<Arc<Notify>> {
-        Some(Arc::clone(self.stream.wake()))
+        self.stream.wake()
     }
 
     async fn fetch(&mut self, cursor: Option<&str>) -> Result<Page, SourceError> {
-        if let Some(err) = self.stream.take_ended() {
-            return Err(self.failed(err));
-        }
+        self.stream.ended().map_err(|err| self.failed(err))?;
         let committed = match cursor.map(str::parse::<u64>) {
             Some(Ok(cursor)) => Some(cursor),
             Some(Err(_)) => {
@@ -1012,7 +1015,8 @@ mod tests {
         std::fs::write(&path, &dictionary).unwrap();
         let mut compressor = zstd::bulk::Compressor::with_dictionary(3, &dictionary).unwrap();
         let lines: Vec<&str> = STREAM.lines().collect();
-        let mut compressed = |line: &str| Message::binary(compressor.compress(line.as_bytes()).unwrap());
+        let mut compressed =
+            |line: &str| Message::binary(compressor.compress(line.as_bytes()).unwrap());
         let messages = vec![
             compressed(lines[0]),
             Message::binary(vec![0x28, 0xb5, 0x2f, 0xfd, 1, 2, 3]),
@@ -1029,7 +1033,11 @@ mod tests {
             .iter()
             .map(|post| post.id.rsplit('/').next().unwrap())
             .collect();
-        assert_eq!(ids, ["3mzqa1complaint", "3mzqb2reply"], "the like moves only the cursor");
+        assert_eq!(
+            ids,
+            ["3mzqa1complaint", "3mzqb2reply"],
+            "the like moves only the cursor"
+        );
         assert_eq!(page.cursor, Some(time_us_of(lines[2]).to_string()));
         assert!(uri.lock().unwrap().contains("compress=true"), "{uri:?}");
         let text = log.text();
@@ -1048,8 +1056,8 @@ mod tests {
         let parse = |value: Value| JetstreamSettings::parse(value.as_object().unwrap().clone());
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("absent");
-        let err = parse(serde_json::json!({"zstd_dictionary": missing.to_str().unwrap()}))
-            .unwrap_err();
+        let err =
+            parse(serde_json::json!({"zstd_dictionary": missing.to_str().unwrap()})).unwrap_err();
         assert_eq!(err.key, "zstd_dictionary");
         assert!(err.message.contains("cannot read"), "{}", err.message);
         let empty = dir.path().join("empty");
@@ -1059,9 +1067,13 @@ mod tests {
         assert_eq!(err.key, "zstd_dictionary");
         let good = dir.path().join("zstd_dictionary");
         std::fs::write(&good, trained_dictionary()).unwrap();
-        let settings = parse(serde_json::json!({"zstd_dictionary": good.to_str().unwrap()})).unwrap();
+        let settings =
+            parse(serde_json::json!({"zstd_dictionary": good.to_str().unwrap()})).unwrap();
         let debug = format!("{:?}", settings.zstd_dictionary.unwrap());
-        assert!(debug.contains("zstd_dictionary") && debug.contains("bytes"), "{debug}");
+        assert!(
+            debug.contains("zstd_dictionary") && debug.contains("bytes"),
+            "{debug}"
+        );
     }
 
     #[test]

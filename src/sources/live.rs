@@ -28,6 +28,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 use tracing::debug;
 
+use super::api::ApiClient;
 use super::streams::Streams;
 use super::{Page, SourceError};
 use crate::http::{BodyError, describe};
@@ -37,6 +38,24 @@ use crate::settings::{FieldError, duration_value};
 /// The per-request timeout of a streaming request, in place of the client's
 /// `request_timeout` (which would end a healthy stream): the stall timer watches it.
 pub const STREAM_REQUEST_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// Opens a streaming response through `api` (its one status, rate-limit and
+/// `Retry-After` path) with [`STREAM_REQUEST_TIMEOUT`]; no answer within
+/// `stall_timeout` is a [`SourceError::Disconnected`].
+pub async fn open_stream(
+    api: &mut ApiClient,
+    request: reqwest::RequestBuilder,
+    stall_timeout: Duration,
+) -> Result<reqwest::Response, SourceError> {
+    let request = request.timeout(STREAM_REQUEST_TIMEOUT);
+    match tokio::time::timeout(stall_timeout, api.open(request)).await {
+        Ok(opened) => opened,
+        Err(_) => Err(disconnected(&format!(
+            "no response within {}s",
+            stall_timeout.as_secs_f64()
+        ))),
+    }
+}
 
 /// Takes the `stall_timeout` option out of a source's table (`default` when left
 /// out); it must be at least a second.
@@ -331,8 +350,8 @@ impl<F: Frames> Stream<F> {
     }
 
     /// The signal the source hands the poll loop ([`Source::wake`](super::Source::wake)).
-    pub fn wake(&self) -> &Arc<Notify> {
-        &self.wake
+    pub fn wake(&self) -> Option<Arc<Notify>> {
+        Some(Arc::clone(&self.wake))
     }
 
     /// Whether a connection is open.
@@ -357,14 +376,14 @@ impl<F: Frames> Stream<F> {
 
     /// Why the connection ended during the last window, once: the fetch after a
     /// page that was cut short fails with it.
-    pub fn take_ended(&mut self) -> Option<SourceError> {
-        self.ended.take()
+    pub fn ended(&mut self) -> Result<(), SourceError> {
+        self.ended.take().map_or(Ok(()), Err)
     }
 
     /// Reads one [`read_window`] from the open connection. When the connection ends
     /// during the window it is dropped: a window that read nothing fails with the
     /// reason, one that read items hands them on and keeps the reason for
-    /// [`Stream::take_ended`].
+    /// [`Stream::ended`].
     pub async fn read<T>(
         &mut self,
         decode: impl FnMut(F::Frame) -> Step<T>,
@@ -461,15 +480,14 @@ impl<S: Streams> Backfill<S> {
     /// cursor moves to the newest id (`id_of` a finished stream's state) only when
     /// every stream caught up, so a restart during the backfill asks again from the
     /// old id. A first run (no `last_id`) ends with the last round
-    /// ([`end_first_run`]); then `lines`' stall timers restart (the backfill was not
-    /// the server's silence).
+    /// ([`end_first_run`]); then the `stream`'s stall timers restart (the backfill
+    /// was not the server's silence).
     pub async fn round(
         &mut self,
         source: &SourceName,
         rest: &mut S,
         last_id: Option<String>,
-        lines: Option<&mut Lines>,
-        wake: &Notify,
+        stream: &mut Stream<Lines>,
         id_of: impl Fn(&S::State) -> Option<String>,
     ) -> Result<Page, SourceError> {
         let first_run = last_id.is_none();
@@ -486,7 +504,7 @@ impl<S: Streams> Backfill<S> {
         }
         let done = self.is_done();
         debug!(source = %source, n_posts = posts.len(), done, "stream backfill");
-        if done && let Some(lines) = lines {
+        if done && let Some(lines) = stream.connection_mut() {
             lines.restart_timers();
         }
         let mut page = Page {
@@ -497,7 +515,7 @@ impl<S: Streams> Backfill<S> {
             backfill: false,
         };
         if done && first_run {
-            end_first_run(&mut page, wake);
+            end_first_run(&mut page, &stream.wake);
         }
         Ok(page)
     }
@@ -655,9 +673,12 @@ mod tests {
         drop(send);
         assert_eq!(stream.read(decode).await.unwrap(), ["a"], "handed on first");
         assert!(!stream.is_open(), "the connection is dropped");
-        let ended = stream.take_ended().expect("reported next");
-        assert!(ended.to_string().contains("closed by the server"), "{ended}");
-        assert!(stream.take_ended().is_none(), "once");
+        let ended = stream.ended().expect_err("reported next");
+        assert!(
+            ended.to_string().contains("closed by the server"),
+            "{ended}"
+        );
+        assert!(stream.ended().is_ok(), "once");
         assert!(stream.read(decode).await.is_err(), "not connected");
 
         // Silence for the stall timeout: the first window is quiet, the next stalls.
@@ -669,7 +690,7 @@ mod tests {
         assert_eq!(started.elapsed(), Duration::from_millis(1_500));
         assert!(stalled.is_transient());
         assert!(stalled.to_string().contains("stalled"), "{stalled}");
-        assert!(!stream.is_open() && stream.take_ended().is_none());
+        assert!(!stream.is_open() && stream.ended().is_ok());
     }
 
     #[tokio::test(start_paused = true)]
@@ -680,11 +701,12 @@ mod tests {
         let ids: Vec<&str> = page.posts.iter().map(|post| post.id.as_str()).collect();
         assert_eq!(ids, ["1", "2"]);
         assert!(page.more, "a stream always has more");
-        let woken = tokio::time::timeout(Duration::from_secs(1), stream.wake().notified());
+        let wake = stream.wake().unwrap();
+        let woken = tokio::time::timeout(Duration::from_secs(1), wake.notified());
         assert!(woken.await.is_err(), "no wake outside a first run");
         let first = stream.page(posts(), Some("c".into()), true);
         assert!(!first.more, "the loop leaves its first-run state");
-        let woken = tokio::time::timeout(Duration::from_secs(1), stream.wake().notified());
+        let woken = tokio::time::timeout(Duration::from_secs(1), wake.notified());
         assert!(woken.await.is_ok(), "and comes back at once");
     }
 

@@ -23,8 +23,8 @@ use tracing::info;
 
 use super::api::{ApiClient, RateLimitHeaders};
 use super::live::{
-    Backfill, Lines, STREAM_REQUEST_TIMEOUT, SseParser, Step, Stream, Window, cursor_last_id,
-    last_id_after, take_stall_timeout,
+    Backfill, Lines, SseParser, Step, Stream, Window, cursor_last_id, last_id_after, open_stream,
+    take_stall_timeout,
 };
 use super::mastodon::{self, Mastodon, MastodonSettings, TimelineState, timeline_keys};
 use super::{Page, SharedRules, Source, SourceContext, SourceError, parse_http_url};
@@ -210,19 +210,12 @@ impl MastodonStream {
                 .api
                 .http()
                 .get(self.stream_url(key))
-                .header(ACCEPT, "text/event-stream")
-                .timeout(STREAM_REQUEST_TIMEOUT);
+                .header(ACCEPT, "text/event-stream");
             if let Some(token) = &self.settings.token {
                 request =
                     request.header(AUTHORIZATION, format!("Bearer {}", token.expose_secret()));
             }
-            let opened = tokio::time::timeout(self.settings.stall_timeout, self.api.open(request));
-            let response = opened.await.map_err(|_| {
-                super::live::disconnected(&format!(
-                    "no response within {}s",
-                    self.settings.stall_timeout.as_secs_f64()
-                ))
-            })??;
+            let response = open_stream(&mut self.api, request, self.settings.stall_timeout).await?;
             responses.push(response);
         }
         Ok(Lines::new(
@@ -240,13 +233,11 @@ impl Source for MastodonStream {
     }
 
     fn wake(&self) -> Option<Arc<Notify>> {
-        Some(Arc::clone(self.stream.wake()))
+        self.stream.wake()
     }
 
     async fn fetch(&mut self, cursor: Option<&str>) -> Result<Page, SourceError> {
-        if let Some(err) = self.stream.take_ended() {
-            return Err(err);
-        }
+        self.stream.ended()?;
         let last_id = cursor_last_id(cursor);
         let current = self.rules.load_full();
         if !Arc::ptr_eq(&current, &self.seen) {
@@ -272,13 +263,11 @@ impl Source for MastodonStream {
         }
         if !self.backfill.is_done() {
             let min_id = |state: &TimelineState| state.min_id().map(str::to_string);
-            let wake = Arc::clone(self.stream.wake());
             let round = self.backfill.round(
                 &self.name,
                 &mut self.rest,
                 last_id,
-                self.stream.connection_mut(),
-                &wake,
+                &mut self.stream,
                 min_id,
             );
             return round.await.inspect_err(|_| {

@@ -31,8 +31,8 @@ use tracing::{debug, info, warn};
 
 use super::api::{ApiClient, RateLimitHeaders};
 use super::live::{
-    Backfill, Lines, STREAM_REQUEST_TIMEOUT, Step, Stream, Window, cursor_last_id, disconnected,
-    last_id_after, take_stall_timeout,
+    Backfill, Lines, Step, Stream, Window, cursor_last_id, last_id_after, open_stream,
+    take_stall_timeout,
 };
 use super::queries::{all_clauses, brand_clauses, or_queries};
 use super::x::{self, CycleState, MAX_QUERY_CHARS, X, XSettings};
@@ -373,13 +373,9 @@ impl XStream {
     async fn connect(&mut self) -> Result<Lines, SourceError> {
         let mut url = self.url("/2/tweets/search/stream");
         X::post_fields(&mut url);
-        let request = self
-            .authorized(self.api.http().get(url))
-            .timeout(STREAM_REQUEST_TIMEOUT);
+        let request = self.authorized(self.api.http().get(url));
         let stall = self.settings.stall_timeout;
-        let response = tokio::time::timeout(stall, self.api.open(request))
-            .await
-            .map_err(|_| disconnected(&format!("no response within {}s", stall.as_secs_f64())))??;
+        let response = open_stream(&mut self.api, request, stall).await?;
         Ok(Lines::new(vec![response], stall, self.api.max_body_bytes()))
     }
 
@@ -399,13 +395,11 @@ impl XStream {
                 .collect();
         }
         let since_id = |state: &CycleState| state.since_id().map(str::to_string);
-        let wake = Arc::clone(self.stream.wake());
         let round = self.backfill.round(
             &self.name,
             &mut self.rest,
             last_id,
-            self.stream.connection_mut(),
-            &wake,
+            &mut self.stream,
             since_id,
         );
         round.await
@@ -449,13 +443,13 @@ impl Source for XStream {
     }
 
     fn wake(&self) -> Option<Arc<Notify>> {
-        Some(Arc::clone(self.stream.wake()))
+        self.stream.wake()
     }
 
     async fn fetch(&mut self, cursor: Option<&str>) -> Result<Page, SourceError> {
-        if let Some(err) = self.stream.take_ended() {
-            return Err(self.failures.scheduled(err));
-        }
+        self.stream
+            .ended()
+            .map_err(|err| self.failures.scheduled(err))?;
         let last_id = cursor_last_id(cursor);
         if !self.stream.is_open() || !self.backfill.is_done() {
             return match self.connect_and_backfill(last_id).await {

@@ -549,12 +549,18 @@ async fn the_recorded_capture_streams_every_post_create() {
 
 #[test]
 fn a_missing_zstd_dictionary_is_a_located_problem() {
-    let workspace = Workspace::new(&config(&["ws://127.0.0.1:9/subscribe".into()], "http://127.0.0.1:9"));
+    let workspace = Workspace::new(&config(
+        &["ws://127.0.0.1:9/subscribe".into()],
+        "http://127.0.0.1:9",
+    ));
     let body = std::fs::read_to_string(workspace.config_path()).unwrap();
     let missing = workspace.path("zstd_dictionary");
     let with_dictionary = body.replace(
         "rewind = \"2s\"\n",
-        &format!("rewind = \"2s\"\nzstd_dictionary = \"{}\"\n", missing.display()),
+        &format!(
+            "rewind = \"2s\"\nzstd_dictionary = \"{}\"\n",
+            missing.display()
+        ),
     );
     std::fs::write(workspace.config_path(), &with_dictionary).unwrap();
     let line = with_dictionary
