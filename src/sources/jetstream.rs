@@ -424,7 +424,7 @@ impl Decoder {
         self.malformed += 1;
         if self.malformed.is_power_of_two() {
             let error = error.map(escape::log);
-            warn!(source = %self.name, error = error.as_ref().map(|e| tracing::field::display(e)), count = self.malformed, "{message}");
+            warn!(source = %self.name, error = error.as_ref().map(tracing::field::display), count = self.malformed, "{message}");
         }
     }
 
