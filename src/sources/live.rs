@@ -107,7 +107,7 @@ impl Window {
     };
 }
 
-/// What a platform's decoder made of one line.
+/// What a platform's decoder made of one frame.
 #[derive(Debug)]
 pub enum Step<T> {
     /// An item for the batch.
