@@ -1,15 +1,20 @@
 //! Bluesky in real time: a Jetstream WebSocket (`/subscribe?wantedCollections=
 //! app.bsky.feed.post`) read by the one poll loop like any other source.
 //!
-//! The source keeps its open connection in `self` between fetches. A fetch connects
-//! when there is no connection (to the next of `hosts` after a failure), then reads
-//! frames until a batch is full ([`BATCH_POSTS`]) or [`BATCH_WINDOW`] has passed since
-//! its first post, and returns the posts with the newest `time_us` seen as the cursor
-//! and `more`, so the loop fetches again as soon as the page is committed. While the
-//! pipeline commits, frames wait in the socket's buffers (the kernel's, then TCP flow
-//! control holds the server back): that is the backpressure, and it needs no task
-//! of its own.
+//! The source keeps its open connection in a [`Stream`] between fetches and reads it
+//! like the other stream sources, through [`live`](super::live): the WebSocket is a
+//! [`Frames`] implementation (a message per frame), so the read window ([`WINDOW`]),
+//! the stall timer, the per-page dedup and the first-run rule are theirs. A fetch
+//! connects when there is no connection (to the next of `hosts` after a failure),
+//! then reads one window and returns its posts with the newest `time_us` seen as the
+//! cursor and `more`, so the loop fetches again as soon as the page is committed.
+//! While the pipeline commits, frames wait in the socket's buffers (the kernel's,
+//! then TCP flow control holds the server back): that is the backpressure, and it
+//! needs no task of its own.
 //!
+//! - On a first run (no cursor) the stream starts live and its first window is the
+//!   catch-up ([`end_first_run`](super::live::end_first_run)): what it holds older than `poll.backfill` is stored
+//!   without alerts, everything after it alerts.
 //! - Only post creates become posts; deletes, updates, other collections, `identity`
 //!   and `account` events only move the cursor (an `identity` event of a brand's own
 //!   account updates its handle).
@@ -17,9 +22,12 @@
 //!   stored once (posts are unique by source and id), so nothing is lost or doubled.
 //! - No frame at all (WebSocket pings count) for `stall_timeout` (which also bounds
 //!   connecting), a close, a network error or a refused handshake drop the
-//!   connection and fail the fetch with a transient error, so the loop's backoff and
-//!   health apply before the next host is tried. Posts read in a failed fetch are not lost: they follow the committed
-//!   cursor and are sent again.
+//!   connection and fail a fetch with a transient error (the posts read before it
+//!   are handed on first), so the loop's backoff and health apply before the next
+//!   host is tried.
+//! - With `zstd_dictionary` (Jetstream's own dictionary, a file the user downloads)
+//!   the server is asked to `compress`, and each binary frame is decompressed with
+//!   it; a frame that does not decompress is logged and skipped like a malformed one.
 //! - A cursor older than the server keeps (about 36 h) is clamped by the server
 //!   without a word; the first event of a connection far after the cursor is logged.
 //! - The author's handle is not in the events: posts carry the DID. The handles of
@@ -28,6 +36,7 @@
 //!   carries its handle and acknowledges the hit it answers.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -36,6 +45,7 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use tokio::net::TcpStream;
+use tokio::sync::Notify;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message};
@@ -44,6 +54,7 @@ use tracing::{info, warn};
 
 use super::api::{ApiClient, RateLimitHeaders, warn_dropped};
 use super::bluesky::{PostRecord, record_to_post};
+use super::live::{Frames, Step, Stream, Window, before_stall, disconnected};
 use super::{Page, SharedRules, Source, SourceContext, SourceError, parse_http_url};
 use crate::escape;
 use crate::keywords::KeywordRules;
@@ -61,15 +72,17 @@ pub const DEFAULT_HOSTS: [&str; 4] = [
 /// Where `own_handles` are resolved to DIDs unless `resolve_url` says otherwise.
 pub const DEFAULT_RESOLVE_URL: &str = "https://public.api.bsky.app";
 
-/// Most posts in one page.
-pub const BATCH_POSTS: usize = 500;
+/// A page closes at 500 posts or 500 ms after its first post; a fetch without posts
+/// returns after 5 s, so a quiet stream still reports its health and commits the
+/// cursor that `identity` and `account` events move.
+pub const WINDOW: Window = Window {
+    batch: 500,
+    linger: Duration::from_millis(500),
+    quiet: Duration::from_secs(5),
+};
 
-/// A page is handed over this long after its first post at the latest.
-pub const BATCH_WINDOW: Duration = Duration::from_millis(500);
-
-/// A fetch without posts returns after this, so a quiet stream still reports its
-/// health and commits the cursor that `identity` and `account` events move.
-const IDLE_PAGE: Duration = Duration::from_secs(5);
+/// Room over `max_message_bytes` for the JSON envelope of an event.
+const FRAME_MARGIN: usize = 64 * 1024;
 
 /// A first event this far after the requested cursor means the server clamped it.
 const CLAMP_GAP_US: u64 = 3_600_000_000;
@@ -93,6 +106,47 @@ pub struct JetstreamSettings {
     pub max_message_bytes: usize,
     /// Where `own_handles` are resolved (an XRPC root, `https://public.api.bsky.app`).
     pub resolve_url: reqwest::Url,
+    /// Jetstream's zstd dictionary: set, the stream is asked to `compress`.
+    pub zstd_dictionary: Option<ZstdDictionary>,
+}
+
+/// The contents of a `zstd_dictionary` file (its `Debug` shows the path and size only).
+#[derive(Clone)]
+pub struct ZstdDictionary {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// The dictionary.
+    pub bytes: Arc<[u8]>,
+}
+
+impl std::fmt::Debug for ZstdDictionary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "ZstdDictionary({}, {} bytes)",
+            self.path.display(),
+            self.bytes.len()
+        )
+    }
+}
+
+impl ZstdDictionary {
+    /// Reads the dictionary file at `path`; a missing, unreadable or empty file, or
+    /// one zstd cannot load, is an error naming `key`.
+    pub fn read(key: &str, path: &str) -> Result<ZstdDictionary, FieldError> {
+        let bytes = std::fs::read(path)
+            .map_err(|err| FieldError::new(key, format!("cannot read `{path}`: {err}")))?;
+        if bytes.is_empty() {
+            return Err(FieldError::new(key, format!("`{path}` is empty")));
+        }
+        zstd::bulk::Decompressor::with_dictionary(&bytes).map_err(|err| {
+            FieldError::new(key, format!("`{path}` is not a zstd dictionary: {err}"))
+        })?;
+        Ok(ZstdDictionary {
+            path: PathBuf::from(path),
+            bytes: bytes.into(),
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -103,11 +157,13 @@ struct Options {
     rewind: Option<DurationSetting>,
     max_message_bytes: Option<usize>,
     resolve_url: Option<String>,
+    zstd_dictionary: Option<String>,
 }
 
 impl JetstreamSettings {
     /// Validates the options; every one has a default (the public instances, 30 s
-    /// stall timeout, 5 s rewind, 1 MiB messages).
+    /// stall timeout, 5 s rewind, 1 MiB messages, no compression). A
+    /// `zstd_dictionary` is read here, so a missing file is a located problem.
     pub fn parse(options: Map<String, Value>) -> Result<JetstreamSettings, FieldError> {
         let options: Options = parse_options(options)?;
         let hosts = match options.hosts {
@@ -152,6 +208,10 @@ impl JetstreamSettings {
                     .as_deref()
                     .unwrap_or(DEFAULT_RESOLVE_URL),
             )?,
+            zstd_dictionary: options
+                .zstd_dictionary
+                .map(|path| ZstdDictionary::read("zstd_dictionary", &path))
+                .transpose()?,
         })
     }
 }
@@ -272,15 +332,133 @@ pub fn parse_frame(
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-/// An open stream and what is known about it.
+/// An open stream: the frames are its text and binary messages.
 struct Connection {
     socket: Socket,
-    /// The host, for logs.
-    host: String,
     /// When the last frame of any kind arrived.
     last_frame: Instant,
-    /// The cursor asked for, until the first event was compared with it.
+    stall_timeout: Duration,
+}
+
+impl Frames for Connection {
+    type Frame = Message;
+
+    async fn next(&mut self, deadline: Instant) -> Result<Option<Message>, SourceError> {
+        loop {
+            let started = Instant::now();
+            let stall_at = self.last_frame + self.stall_timeout;
+            let read = before_stall(self.socket.next(), deadline, stall_at, self.stall_timeout);
+            let message = match read.await? {
+                None => return Ok(None),
+                Some(None) => return Err(disconnected("stream ended by the server")),
+                Some(Some(Err(err))) => return Err(ws_error(err, started.elapsed())),
+                Some(Some(Ok(message))) => message,
+            };
+            self.last_frame = Instant::now();
+            match message {
+                Message::Text(_) | Message::Binary(_) => return Ok(Some(message)),
+                Message::Close(frame) => {
+                    let why = frame.map_or_else(String::new, |frame| {
+                        format!(
+                            ": {} {}",
+                            u16::from(frame.code),
+                            escape::log(frame.reason.as_str())
+                        )
+                    });
+                    return Err(disconnected(&format!("stream closed by the server{why}")));
+                }
+                // Pings are answered by the socket on its next read; they, and pongs,
+                // only show that the connection is alive.
+                Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
+            }
+        }
+    }
+}
+
+/// What turns the stream's messages into posts, and what it learns from them.
+struct Decoder {
+    name: SourceName,
+    /// DID → handle of the brands' own accounts.
+    handles: HashMap<String, String>,
+    /// The cursor asked for, until the connection's first event was compared with it.
     requested: Option<u64>,
+    /// The newest `time_us` seen: the cursor of the page being read.
+    newest: Option<u64>,
+    /// Frames skipped as malformed since start.
+    malformed: u64,
+    /// Decompresses binary frames when the stream is compressed.
+    decompressor: Option<zstd::bulk::Decompressor<'static>>,
+    /// Largest decompressed frame accepted.
+    max_frame: usize,
+}
+
+impl Decoder {
+    /// One message of the stream: a post is an item; every event moves the cursor.
+    fn message(&mut self, message: Message) -> Step<Post> {
+        match message {
+            Message::Text(text) => self.text(text.as_str()),
+            Message::Binary(data) => {
+                let Some(decompressor) = self.decompressor.as_mut() else {
+                    self.skipped(None, "binary frame skipped (compression is not asked for)");
+                    return Step::Skip;
+                };
+                let text = decompressor
+                    .decompress(&data, self.max_frame)
+                    .map_err(|err| err.to_string())
+                    .and_then(|bytes| String::from_utf8(bytes).map_err(|err| err.to_string()));
+                match text {
+                    Ok(text) => self.text(&text),
+                    Err(err) => {
+                        self.skipped(Some(&err), "compressed frame skipped");
+                        Step::Skip
+                    }
+                }
+            }
+            _ => Step::Skip,
+        }
+    }
+
+    /// Counts a frame skipped; logs it at the 1st, 2nd, 4th… so a changed wire
+    /// format is reported, but not per frame.
+    fn skipped(&mut self, error: Option<&str>, message: &str) {
+        self.malformed += 1;
+        if self.malformed.is_power_of_two() {
+            let error = error.map(escape::log);
+            warn!(source = %self.name, error = error.as_ref().map(tracing::field::display), count = self.malformed, "{message}");
+        }
+    }
+
+    fn text(&mut self, text: &str) -> Step<Post> {
+        let frame = match parse_frame(&self.name, text, &self.handles) {
+            Ok(frame) => frame,
+            Err(err) => {
+                self.skipped(Some(&err), "malformed frame skipped");
+                return Step::Skip;
+            }
+        };
+        let time_us = frame.time_us();
+        if let Some(requested) = self.requested.take()
+            && time_us > requested.saturating_add(CLAMP_GAP_US)
+        {
+            warn!(
+                source = %self.name,
+                requested = %micros_to_rfc3339(requested),
+                first = %micros_to_rfc3339(time_us),
+                "cursor older than the server keeps, posts between were missed"
+            );
+        }
+        self.newest = Some(self.newest.map_or(time_us, |newest| newest.max(time_us)));
+        match frame {
+            Frame::Post(post, _) => Step::Item(*post),
+            Frame::Handle { did, handle, .. } => {
+                if let Some(known) = self.handles.get_mut(&did) {
+                    *known = handle;
+                }
+                Step::Skip
+            }
+            Frame::Other(_) => Step::Skip,
+        }
+    }
 }
 
 /// The brands' own accounts in `rules`: those written as DIDs (DID → itself) and the
@@ -306,7 +484,9 @@ pub struct JetstreamSource {
     name: SourceName,
     settings: JetstreamSettings,
     api: ApiClient,
-    connection: Option<Connection>,
+    stream: Stream<Connection>,
+    /// The host of the open (or last) connection, for errors.
+    host: String,
     /// Index into `hosts` of the next connection attempt.
     next_host: usize,
     /// The watch list, read again after a reload (own handles may change).
@@ -317,10 +497,7 @@ pub struct JetstreamSource {
     unresolved: Vec<String>,
     /// When resolving last failed.
     resolve_failed_at: Option<Instant>,
-    /// DID → handle of the brands' own accounts.
-    handles: HashMap<String, String>,
-    /// Frames skipped as malformed since start.
-    malformed: u64,
+    decoder: Decoder,
 }
 
 impl JetstreamSource {
@@ -334,18 +511,30 @@ impl JetstreamSource {
     ) -> JetstreamSource {
         let seen = context.keywords.load_full();
         let (handles, unresolved) = own_accounts(&seen);
+        let decompressor = settings.zstd_dictionary.as_ref().and_then(|dictionary| {
+            // Loaded once when the settings were read; a failure now cannot be one.
+            zstd::bulk::Decompressor::with_dictionary(&dictionary.bytes).ok()
+        });
         JetstreamSource {
+            decoder: Decoder {
+                name: name.clone(),
+                handles,
+                requested: None,
+                newest: None,
+                malformed: 0,
+                decompressor,
+                max_frame: settings.max_message_bytes + FRAME_MARGIN,
+            },
             name,
             settings,
             api: ApiClient::new(context, RateLimitHeaders::Bluesky),
-            connection: None,
+            stream: Stream::new(WINDOW),
+            host: String::new(),
             next_host: 0,
             rules: Arc::clone(&context.keywords),
             seen,
             unresolved,
             resolve_failed_at: None,
-            handles,
-            malformed: 0,
         }
     }
 
@@ -355,7 +544,7 @@ impl JetstreamSource {
         let current = self.rules.load_full();
         if !Arc::ptr_eq(&current, &self.seen) {
             // A reload: the brands' own accounts are derived again.
-            (self.handles, self.unresolved) = own_accounts(&current);
+            (self.decoder.handles, self.unresolved) = own_accounts(&current);
             self.resolve_failed_at = None;
             self.seen = current;
         }
@@ -375,7 +564,7 @@ impl JetstreamSource {
             match self.api.json::<Resolved>(request).await {
                 Ok(reply) => {
                     info!(source = %self.name, handle = %handle, did = %escape::log(&reply.body.did), "own handle resolved");
-                    self.handles.insert(reply.body.did, handle);
+                    self.decoder.handles.insert(reply.body.did, handle);
                 }
                 Err(err) => {
                     warn!(source = %self.name, handle = %handle, error = %escape::log(&err.to_string()), "cannot resolve own handle");
@@ -408,9 +597,12 @@ impl JetstreamSource {
             url.query_pairs_mut()
                 .append_pair("cursor", &cursor.to_string());
         }
+        if self.decoder.decompressor.is_some() {
+            url.query_pairs_mut().append_pair("compress", "true");
+        }
         let host_name = host.host_str().unwrap_or("?").to_string();
         // The server drops larger events itself; the margin covers the JSON envelope.
-        let limit = self.settings.max_message_bytes + 64 * 1024;
+        let limit = self.settings.max_message_bytes + FRAME_MARGIN;
         let config = WebSocketConfig::default()
             .max_message_size(Some(limit))
             .max_frame_size(Some(limit));
@@ -430,60 +622,21 @@ impl JetstreamSource {
             }
         };
         info!(source = %self.name, host = %host_name, cursor = requested, "stream connected");
-        self.connection = Some(Connection {
+        self.stream.open(Connection {
             socket,
-            host: host_name,
             last_frame: Instant::now(),
-            requested,
+            stall_timeout: self.settings.stall_timeout,
         });
+        self.host = host_name;
+        self.decoder.requested = requested;
         Ok(())
     }
 
-    /// Drops the connection after `err`, so the next fetch connects to the next host.
-    fn fail(&mut self, err: SourceError) -> SourceError {
-        let host = self
-            .connection
-            .take()
-            .map_or_else(|| "?".to_string(), |connection| connection.host);
+    /// The connection ended with `err` (and was dropped): the next fetch connects to
+    /// the next host.
+    fn failed(&mut self, err: SourceError) -> SourceError {
         self.next_host += 1;
-        prefix_host(&host, err)
-    }
-
-    /// Handles one text frame: a post joins `posts`; the cursor follows every event.
-    fn take_text(&mut self, text: &str, posts: &mut Vec<Post>, newest: &mut Option<u64>) {
-        let frame = match parse_frame(&self.name, text, &self.handles) {
-            Ok(frame) => frame,
-            Err(err) => {
-                self.malformed += 1;
-                // Powers of two: a changed wire format is reported, but not per frame.
-                if self.malformed.is_power_of_two() {
-                    warn!(source = %self.name, error = %escape::log(&err), count = self.malformed, "malformed frame skipped");
-                }
-                return;
-            }
-        };
-        let time_us = frame.time_us();
-        if let Some(connection) = self.connection.as_mut()
-            && let Some(requested) = connection.requested.take()
-            && time_us > requested.saturating_add(CLAMP_GAP_US)
-        {
-            warn!(
-                source = %self.name,
-                requested = %micros_to_rfc3339(requested),
-                first = %micros_to_rfc3339(time_us),
-                "cursor older than the server keeps, posts between were missed"
-            );
-        }
-        *newest = Some(newest.map_or(time_us, |newest| newest.max(time_us)));
-        match frame {
-            Frame::Post(post, _) => posts.push(*post),
-            Frame::Handle { did, handle, .. } => {
-                if let Some(known) = self.handles.get_mut(&did) {
-                    *known = handle;
-                }
-            }
-            Frame::Other(_) => {}
-        }
+        prefix_host(&self.host, err)
     }
 }
 
@@ -493,7 +646,12 @@ impl Source for JetstreamSource {
         &self.name
     }
 
+    fn wake(&self) -> Option<Arc<Notify>> {
+        self.stream.wake()
+    }
+
     async fn fetch(&mut self, cursor: Option<&str>) -> Result<Page, SourceError> {
+        self.stream.ended().map_err(|err| self.failed(err))?;
         let committed = match cursor.map(str::parse::<u64>) {
             Some(Ok(cursor)) => Some(cursor),
             Some(Err(_)) => {
@@ -502,77 +660,15 @@ impl Source for JetstreamSource {
             }
             None => None,
         };
-        if self.connection.is_none() {
+        if !self.stream.is_open() {
             self.connect(committed).await?;
         }
-        let started = Instant::now();
-        let mut page_due = started + IDLE_PAGE;
-        let mut posts = Vec::new();
-        let mut newest = committed;
-        while let Some(connection) = self.connection.as_mut() {
-            let stall_at = connection.last_frame + self.settings.stall_timeout;
-            let frame =
-                tokio::time::timeout_at(stall_at.min(page_due), connection.socket.next()).await;
-            let message = match frame {
-                Err(_) if Instant::now() >= stall_at => {
-                    let silent = self.settings.stall_timeout.as_secs_f64();
-                    return Err(self.fail(SourceError::Transport(format!(
-                        "no message for {silent:.1} s (stalled)"
-                    ))));
-                }
-                Err(_) => break,
-                Ok(None) => {
-                    return Err(
-                        self.fail(SourceError::Transport("stream ended by the server".into()))
-                    );
-                }
-                Ok(Some(Err(err))) => {
-                    return Err(self.fail(ws_error(err, started.elapsed())));
-                }
-                Ok(Some(Ok(message))) => message,
-            };
-            connection.last_frame = Instant::now();
-            match message {
-                Message::Text(text) => {
-                    let before = posts.len();
-                    self.take_text(text.as_str(), &mut posts, &mut newest);
-                    if before == 0 && !posts.is_empty() {
-                        page_due = page_due.min(Instant::now() + BATCH_WINDOW);
-                    }
-                    if posts.len() >= BATCH_POSTS {
-                        break;
-                    }
-                }
-                Message::Binary(_) => {
-                    self.malformed += 1;
-                    if self.malformed.is_power_of_two() {
-                        warn!(source = %self.name, count = self.malformed, "binary frame skipped (compression is not asked for)");
-                    }
-                }
-                Message::Close(frame) => {
-                    let why = frame.map_or_else(String::new, |frame| {
-                        format!(
-                            ": {} {}",
-                            u16::from(frame.code),
-                            escape::log(frame.reason.as_str())
-                        )
-                    });
-                    return Err(self.fail(SourceError::Transport(format!(
-                        "stream closed by the server{why}"
-                    ))));
-                }
-                // Pings are answered by the socket on its next read; they, and pongs,
-                // only show that the connection is alive.
-                Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
-            }
-        }
-        Ok(Page {
-            posts,
-            cursor: newest.map(|cursor| cursor.to_string()),
-            more: true,
-            not_before: None,
-            backfill: false,
-        })
+        self.decoder.newest = committed;
+        let decoder = &mut self.decoder;
+        let read = self.stream.read(|message| decoder.message(message)).await;
+        let posts = read.map_err(|err| self.failed(err))?;
+        let cursor = self.decoder.newest.map(|newest| newest.to_string());
+        Ok(self.stream.page(posts, cursor, committed.is_none()))
     }
 }
 
@@ -591,10 +687,17 @@ fn ws_error(err: tungstenite::Error, elapsed: Duration) -> SourceError {
     }
 }
 
-/// Names the host in a transport failure.
+/// Names the host in a transport failure or a dropped connection.
 fn prefix_host(host: &str, err: SourceError) -> SourceError {
     match err {
         SourceError::Transport(cause) => SourceError::Transport(format!("{host}: {cause}")),
+        SourceError::Disconnected {
+            reason,
+            reconnect_after,
+        } => SourceError::Disconnected {
+            reason: format!("{host}: {reason}"),
+            reconnect_after,
+        },
         other => other,
     }
 }
@@ -779,19 +882,40 @@ mod tests {
     /// A one-connection Jetstream stand-in on 127.0.0.1 that sends `messages`, then
     /// stays open and quiet; and a source reading it.
     async fn serve(messages: Vec<Message>) -> JetstreamSource {
+        serve_with(messages, serde_json::json!({}), Arc::default()).await
+    }
+
+    /// [`serve`] with more source options; the request's URI is written to `uri`.
+    async fn serve_with(
+        messages: Vec<Message>,
+        more: Value,
+        uri: Arc<std::sync::Mutex<String>>,
+    ) -> JetstreamSource {
         use futures_util::SinkExt;
+        use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("ws://{}/subscribe", listener.local_addr().unwrap());
         tokio::spawn(async move {
             let (tcp, _) = listener.accept().await.unwrap();
-            let mut socket = tokio_tungstenite::accept_async(tcp).await.unwrap();
+            #[allow(clippy::result_large_err)]
+            let record = move |request: &Request, response: Response| {
+                *uri.lock().unwrap() = request.uri().to_string();
+                Ok(response)
+            };
+            let mut socket = tokio_tungstenite::accept_hdr_async(tcp, record)
+                .await
+                .unwrap();
             for message in messages {
                 socket.send(message).await.unwrap();
             }
             std::future::pending::<()>().await;
         });
-        let options = serde_json::json!({"hosts": [url], "resolve_url": "http://127.0.0.1:9"});
+        let mut options = serde_json::json!({"hosts": [url], "resolve_url": "http://127.0.0.1:9"});
+        options
+            .as_object_mut()
+            .unwrap()
+            .extend(more.as_object().unwrap().clone());
         let settings = JetstreamSettings::parse(options.as_object().unwrap().clone()).unwrap();
         let context = SourceContext {
             http: crate::http::client("mentiond-test/0", Duration::from_secs(5), true).unwrap(),
@@ -866,6 +990,90 @@ mod tests {
         assert_eq!(log.count("binary frame skipped"), 1, "{text}");
         assert_eq!(log.count(" WARN "), 2, "{text}");
         assert!(text.contains("source=bluesky"), "{text}");
+    }
+
+    /// A dictionary trained on the fixture's own events (varied, so zstd has enough
+    /// samples), as Jetstream's is trained on its events.
+    fn trained_dictionary() -> Vec<u8> {
+        let samples: Vec<String> = (0..400u64)
+            .flat_map(|round| {
+                STREAM.lines().map(move |line| {
+                    let mut event: Value = serde_json::from_str(line).unwrap();
+                    event["time_us"] = (event["time_us"].as_u64().unwrap() + round * 7_919).into();
+                    event.to_string()
+                })
+            })
+            .collect();
+        zstd::dict::from_samples(&samples, 8 * 1024).unwrap()
+    }
+
+    #[tokio::test]
+    async fn compressed_frames_are_read_with_the_dictionary_and_a_bad_one_is_skipped() {
+        let dictionary = trained_dictionary();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("zstd_dictionary");
+        std::fs::write(&path, &dictionary).unwrap();
+        let mut compressor = zstd::bulk::Compressor::with_dictionary(3, &dictionary).unwrap();
+        let lines: Vec<&str> = STREAM.lines().collect();
+        let mut compressed =
+            |line: &str| Message::binary(compressor.compress(line.as_bytes()).unwrap());
+        let messages = vec![
+            compressed(lines[0]),
+            Message::binary(vec![0x28, 0xb5, 0x2f, 0xfd, 1, 2, 3]),
+            compressed(lines[1]),
+            compressed(lines[2]),
+        ];
+        let uri = Arc::default();
+        let options = serde_json::json!({"zstd_dictionary": path.to_str().unwrap()});
+        let mut source = serve_with(messages, options, Arc::clone(&uri)).await;
+        let (log, _guard) = crate::sources::test_log::Captured::start(tracing::Level::WARN);
+        let page = source.fetch(None).await.unwrap();
+        let ids: Vec<&str> = page
+            .posts
+            .iter()
+            .map(|post| post.id.rsplit('/').next().unwrap())
+            .collect();
+        assert_eq!(
+            ids,
+            ["3mzqa1complaint", "3mzqb2reply"],
+            "the like moves only the cursor"
+        );
+        assert_eq!(page.cursor, Some(time_us_of(lines[2]).to_string()));
+        assert!(uri.lock().unwrap().contains("compress=true"), "{uri:?}");
+        let text = log.text();
+        assert_eq!(log.count("compressed frame skipped"), 1, "{text}");
+        assert_eq!(log.count(" WARN "), 1, "{text}");
+    }
+
+    fn time_us_of(line: &str) -> u64 {
+        serde_json::from_str::<Value>(line).unwrap()["time_us"]
+            .as_u64()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_missing_or_empty_dictionary_file_is_a_problem_of_its_key() {
+        let parse = |value: Value| JetstreamSettings::parse(value.as_object().unwrap().clone());
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("absent");
+        let err =
+            parse(serde_json::json!({"zstd_dictionary": missing.to_str().unwrap()})).unwrap_err();
+        assert_eq!(err.key, "zstd_dictionary");
+        assert!(err.message.contains("cannot read"), "{}", err.message);
+        let empty = dir.path().join("empty");
+        std::fs::write(&empty, b"").unwrap();
+        let err =
+            parse(serde_json::json!({"zstd_dictionary": empty.to_str().unwrap()})).unwrap_err();
+        assert_eq!(err.key, "zstd_dictionary");
+        let good = dir.path().join("zstd_dictionary");
+        std::fs::write(&good, trained_dictionary()).unwrap();
+        let settings =
+            parse(serde_json::json!({"zstd_dictionary": good.to_str().unwrap()})).unwrap();
+        let debug = format!("{:?}", settings.zstd_dictionary.unwrap());
+        assert!(
+            debug.contains("zstd_dictionary") && debug.contains("bytes"),
+            "{debug}"
+        );
     }
 
     #[test]

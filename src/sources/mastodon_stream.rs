@@ -23,8 +23,8 @@ use tracing::info;
 
 use super::api::{ApiClient, RateLimitHeaders};
 use super::live::{
-    Backfill, Lines, STREAM_REQUEST_TIMEOUT, SseParser, Step, Window, cursor_last_id, read_window,
-    take_stall_timeout, window_page,
+    Backfill, Lines, SseParser, Step, Stream, Window, cursor_last_id, last_id_after, open_stream,
+    take_stall_timeout,
 };
 use super::mastodon::{self, Mastodon, MastodonSettings, TimelineState, timeline_keys};
 use super::{Page, SharedRules, Source, SourceContext, SourceError, parse_http_url};
@@ -132,12 +132,6 @@ impl MastodonStreamSettings {
     }
 }
 
-/// The open connections, one per timeline key.
-struct Live {
-    lines: Lines,
-    parsers: Vec<SseParser>,
-}
-
 /// A Mastodon streaming source.
 pub struct MastodonStream {
     name: SourceName,
@@ -148,14 +142,12 @@ pub struct MastodonStream {
     rules: SharedRules,
     /// The watch list the connections were opened for.
     seen: Arc<KeywordRules>,
-    live: Option<Live>,
+    /// The open connections, one per timeline key.
+    stream: Stream<Lines>,
+    /// One event parser per open connection.
+    parsers: Vec<SseParser>,
     /// Timelines still to backfill after the last connect.
     backfill: Backfill<Mastodon>,
-    /// Why the connection ended while a batch was being read, reported at the next
-    /// fetch so the poll loop's backoff and health apply.
-    ended: Option<SourceError>,
-    wake: Arc<Notify>,
-    window: Window,
 }
 
 impl MastodonStream {
@@ -172,17 +164,15 @@ impl MastodonStream {
             settings,
             rules: Arc::clone(&context.keywords),
             seen: context.keywords.load_full(),
-            live: None,
+            stream: Stream::new(Window::DEFAULT),
+            parsers: Vec::new(),
             backfill: Backfill::none(),
-            ended: None,
-            wake: Arc::new(Notify::new()),
-            window: Window::DEFAULT,
         }
     }
 
     /// Reads in windows other than [`Window::DEFAULT`] (tests).
     pub fn with_window(mut self, window: Window) -> MastodonStream {
-        self.window = window;
+        self.stream.set_window(window);
         self
     }
 
@@ -213,36 +203,26 @@ impl MastodonStream {
     }
 
     /// Opens one connection per key.
-    async fn connect(&mut self, keys: &[String]) -> Result<Live, SourceError> {
+    async fn connect(&mut self, keys: &[String]) -> Result<Lines, SourceError> {
         let mut responses = Vec::new();
         for key in keys {
             let mut request = self
                 .api
                 .http()
                 .get(self.stream_url(key))
-                .header(ACCEPT, "text/event-stream")
-                .timeout(STREAM_REQUEST_TIMEOUT);
+                .header(ACCEPT, "text/event-stream");
             if let Some(token) = &self.settings.token {
                 request =
                     request.header(AUTHORIZATION, format!("Bearer {}", token.expose_secret()));
             }
-            let opened = tokio::time::timeout(self.settings.stall_timeout, self.api.open(request));
-            let response = opened.await.map_err(|_| {
-                super::live::disconnected(&format!(
-                    "no response within {}s",
-                    self.settings.stall_timeout.as_secs_f64()
-                ))
-            })??;
+            let response = open_stream(&mut self.api, request, self.settings.stall_timeout).await?;
             responses.push(response);
         }
-        Ok(Live {
-            lines: Lines::new(
-                responses,
-                self.settings.stall_timeout,
-                self.api.max_body_bytes(),
-            ),
-            parsers: keys.iter().map(|_| SseParser::default()).collect(),
-        })
+        Ok(Lines::new(
+            responses,
+            self.settings.stall_timeout,
+            self.api.max_body_bytes(),
+        ))
     }
 }
 
@@ -253,56 +233,52 @@ impl Source for MastodonStream {
     }
 
     fn wake(&self) -> Option<Arc<Notify>> {
-        Some(Arc::clone(&self.wake))
+        self.stream.wake()
     }
 
     async fn fetch(&mut self, cursor: Option<&str>) -> Result<Page, SourceError> {
-        if let Some(err) = self.ended.take() {
-            return Err(err);
-        }
+        self.stream.ended()?;
         let last_id = cursor_last_id(cursor);
         let current = self.rules.load_full();
         if !Arc::ptr_eq(&current, &self.seen) {
             let before = self.keys();
             self.seen = current;
-            if self.keys() != before && self.live.is_some() {
+            if self.keys() != before && self.stream.is_open() {
                 info!(source = %self.name, "stream reopened for the reloaded keywords");
-                self.live = None;
+                self.stream.close();
             }
         }
-        if self.live.is_none() {
+        if !self.stream.is_open() {
             let keys = self.keys();
             // Connect first, backfill second: what is posted meanwhile waits in the
             // stream, so nothing falls between the two.
             let live = self.connect(&keys).await?;
             info!(source = %self.name, streams = keys.len(), "stream connected");
-            self.live = Some(live);
+            self.stream.open(live);
+            self.parsers = keys.iter().map(|_| SseParser::default()).collect();
             self.backfill.pending = keys
                 .into_iter()
                 .map(|key| (key, TimelineState::after(last_id.clone())))
                 .collect();
         }
         if !self.backfill.is_done() {
-            let lines = self.live.as_mut().map(|live| &mut live.lines);
             let min_id = |state: &TimelineState| state.min_id().map(str::to_string);
             let round = self.backfill.round(
                 &self.name,
                 &mut self.rest,
                 last_id,
-                lines,
-                &self.wake,
+                &mut self.stream,
                 min_id,
             );
             return round.await.inspect_err(|_| {
-                self.live = None;
+                self.stream.close();
                 self.backfill = Backfill::none();
             });
         }
-        let Some(live) = self.live.as_mut() else {
-            return Err(super::live::disconnected("not connected"));
-        };
-        let gathered = read_window(&mut live.lines, self.window, |index, line| {
-            match live.parsers[index].line(line) {
+        let parsers = &mut self.parsers;
+        let statuses = self
+            .stream
+            .read(|(index, line)| match parsers[index].line(&line) {
                 Some(event) if matches!(event.event.as_str(), "update" | "status.update") => {
                     match serde_json::from_str::<Value>(&event.data) {
                         Ok(status) => Step::Item(status),
@@ -310,20 +286,17 @@ impl Source for MastodonStream {
                     }
                 }
                 _ => Step::Skip,
-            }
-        })
-        .await;
+            })
+            .await?;
+        let first_run = last_id.is_none();
         let id_of = |status: &Value| status.get("id").and_then(Value::as_str).map(str::to_string);
+        let cursor = last_id_after(last_id, &statuses, id_of);
         let rest = &mut self.rest;
-        let read = window_page(gathered, last_id, id_of, |status| {
-            rest.status_post(status).into_iter().collect()
-        });
-        let read = read.inspect_err(|_| self.live = None)?;
-        if read.ended.is_some() {
-            self.live = None;
-            self.ended = read.ended;
-        }
-        Ok(read.page)
+        let posts = statuses
+            .into_iter()
+            .filter_map(|status| rest.status_post(status))
+            .collect();
+        Ok(self.stream.page(posts, Some(cursor), first_run))
     }
 }
 

@@ -31,8 +31,8 @@ use tracing::{debug, info, warn};
 
 use super::api::{ApiClient, RateLimitHeaders};
 use super::live::{
-    Backfill, Lines, STREAM_REQUEST_TIMEOUT, Step, Window, cursor_last_id, disconnected,
-    read_window, take_stall_timeout, window_page,
+    Backfill, Lines, Step, Stream, Window, cursor_last_id, last_id_after, open_stream,
+    take_stall_timeout,
 };
 use super::queries::{all_clauses, brand_clauses, or_queries};
 use super::x::{self, CycleState, MAX_QUERY_CHARS, X, XSettings};
@@ -263,14 +263,11 @@ pub struct XStream {
     rules: SharedRules,
     /// The watch list the rules on X were last synced to.
     synced: Option<Arc<KeywordRules>>,
-    live: Option<Lines>,
+    /// The open stream.
+    stream: Stream<Lines>,
     /// Queries still to backfill after the last connect.
     backfill: Backfill<X>,
-    /// Why the stream ended while a batch was being read, reported at the next fetch.
-    ended: Option<SourceError>,
     failures: Failures,
-    wake: Arc<Notify>,
-    window: Window,
 }
 
 impl XStream {
@@ -289,18 +286,15 @@ impl XStream {
             settings,
             rules: Arc::clone(&context.keywords),
             synced: None,
-            live: None,
+            stream: Stream::new(Window::DEFAULT),
             backfill: Backfill::none(),
-            ended: None,
             failures: Failures::default(),
-            wake: Arc::new(Notify::new()),
-            window: Window::DEFAULT,
         }
     }
 
     /// Reads in windows other than [`Window::DEFAULT`] (tests).
     pub fn with_window(mut self, window: Window) -> XStream {
-        self.window = window;
+        self.stream.set_window(window);
         self
     }
 
@@ -379,25 +373,21 @@ impl XStream {
     async fn connect(&mut self) -> Result<Lines, SourceError> {
         let mut url = self.url("/2/tweets/search/stream");
         X::post_fields(&mut url);
-        let request = self
-            .authorized(self.api.http().get(url))
-            .timeout(STREAM_REQUEST_TIMEOUT);
+        let request = self.authorized(self.api.http().get(url));
         let stall = self.settings.stall_timeout;
-        let response = tokio::time::timeout(stall, self.api.open(request))
-            .await
-            .map_err(|_| disconnected(&format!("no response within {}s", stall.as_secs_f64())))??;
+        let response = open_stream(&mut self.api, request, stall).await?;
         Ok(Lines::new(vec![response], stall, self.api.max_body_bytes()))
     }
 
     async fn connect_and_backfill(&mut self, last_id: Option<String>) -> Result<Page, SourceError> {
-        if self.live.is_none() {
+        if !self.stream.is_open() {
             self.follow_rules().await?;
             // Connect first, backfill second: what is posted meanwhile waits in the
             // stream, so nothing falls between the two.
             let lines = self.connect().await?;
             self.failures = Failures::default();
             info!(source = %self.name, "stream connected");
-            self.live = Some(lines);
+            self.stream.open(lines);
             let rules = self.rules.load_full();
             self.backfill.pending = or_queries(&all_clauses(&rules), "", MAX_QUERY_CHARS)
                 .into_iter()
@@ -409,8 +399,7 @@ impl XStream {
             &self.name,
             &mut self.rest,
             last_id,
-            self.live.as_mut(),
-            &self.wake,
+            &mut self.stream,
             since_id,
         );
         round.await
@@ -454,19 +443,19 @@ impl Source for XStream {
     }
 
     fn wake(&self) -> Option<Arc<Notify>> {
-        Some(Arc::clone(&self.wake))
+        self.stream.wake()
     }
 
     async fn fetch(&mut self, cursor: Option<&str>) -> Result<Page, SourceError> {
-        if let Some(err) = self.ended.take() {
-            return Err(self.failures.scheduled(err));
-        }
+        self.stream
+            .ended()
+            .map_err(|err| self.failures.scheduled(err))?;
         let last_id = cursor_last_id(cursor);
-        if self.live.is_none() || !self.backfill.is_done() {
+        if !self.stream.is_open() || !self.backfill.is_done() {
             return match self.connect_and_backfill(last_id).await {
                 Ok(page) => Ok(page),
                 Err(err) => {
-                    self.live = None;
+                    self.stream.close();
                     self.backfill = Backfill::none();
                     Err(self.failures.scheduled(err))
                 }
@@ -476,32 +465,23 @@ impl Source for XStream {
         if let Err(err) = self.follow_rules().await {
             return Err(self.failures.scheduled(err));
         }
-        let Some(lines) = self.live.as_mut() else {
-            return Err(disconnected("not connected"));
+        let messages = match self.stream.read(|(_, line)| decode_line(&line)).await {
+            Ok(messages) => messages,
+            Err(err) => return Err(self.failures.scheduled(err)),
         };
-        let gathered = read_window(lines, self.window, |_, line| decode_line(line)).await;
+        let first_run = last_id.is_none();
         let id_of = |message: &Value| {
             message
                 .pointer("/data/id")
                 .and_then(Value::as_str)
                 .map(str::to_string)
         };
-        let rest = &self.rest;
-        match window_page(gathered, last_id, id_of, |message| {
-            rest.message_posts(message)
-        }) {
-            Ok(read) => {
-                if read.ended.is_some() {
-                    self.live = None;
-                    self.ended = read.ended;
-                }
-                Ok(read.page)
-            }
-            Err(err) => {
-                self.live = None;
-                Err(self.failures.scheduled(err))
-            }
-        }
+        let cursor = last_id_after(last_id, &messages, id_of);
+        let posts = messages
+            .into_iter()
+            .flat_map(|message| self.rest.message_posts(message))
+            .collect();
+        Ok(self.stream.page(posts, Some(cursor), first_run))
     }
 }
 

@@ -34,6 +34,15 @@ enum Then {
     Silent,
 }
 
+/// What the first connection does at its cut once notified.
+#[derive(Clone, Copy)]
+enum Cut {
+    /// Ends without a close frame.
+    Drop,
+    /// Sends the rest.
+    Pause,
+}
+
 /// A Jetstream stand-in on 127.0.0.1: each connection gets the events whose
 /// `time_us` is at or after its `cursor` parameter, in file order (relay order).
 struct JetstreamServer {
@@ -43,9 +52,14 @@ struct JetstreamServer {
 }
 
 impl JetstreamServer {
-    /// Serves `events`; the first connection stops after `cut` events, waits for
-    /// the notification and is then dropped without a close frame.
-    async fn start(events: Vec<String>, then: Then, cut: Option<(usize, Arc<Notify>)>) -> Self {
+    /// Serves `events`; the first connection stops after `cut` events and waits for
+    /// the notification, then is dropped without a close frame (`Cut::Drop`) or
+    /// goes on (`Cut::Pause`).
+    async fn start(
+        events: Vec<String>,
+        then: Then,
+        cut: Option<(usize, Arc<Notify>, Cut)>,
+    ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -82,11 +96,13 @@ impl JetstreamServer {
                             .is_none_or(|time_us| time_us >= cursor)
                     });
                     for (sent, event) in due.enumerate() {
-                        if let Some((at, drop_now)) = &cut
+                        if let Some((at, go_on, cut)) = &cut
                             && sent == *at
                         {
-                            drop_now.notified().await;
-                            return;
+                            go_on.notified().await;
+                            if matches!(cut, Cut::Drop) {
+                                return;
+                            }
                         }
                         if socket.send(Message::text(event.clone())).await.is_err() {
                             return;
@@ -287,7 +303,7 @@ async fn a_dropped_connection_resumes_from_the_cursor_and_loses_and_doubles_noth
     let server = JetstreamServer::start(
         events,
         Then::Pings(Duration::from_millis(300)),
-        Some((cut, drop_now.clone())),
+        Some((cut, drop_now.clone(), Cut::Drop)),
     )
     .await;
     let workspace = Workspace::new(&config(&[server.url()], "http://127.0.0.1:9"));
@@ -326,6 +342,53 @@ async fn a_dropped_connection_resumes_from_the_cursor_and_loses_and_doubles_noth
         log.contains("poll failed"),
         "the drop is a failed poll: {log}"
     );
+    daemon.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_run_stores_its_first_page_without_alerts_and_alerts_what_follows_live() {
+    let events = events("jetstream_stream.jsonl");
+    // Both back-dated far past `poll.backfill`: only the first run's state decides.
+    let back_dated = |rkey: &str| {
+        let line = events.iter().find(|event| event.contains(rkey)).unwrap();
+        let mut event: Value = serde_json::from_str(line).unwrap();
+        event["commit"]["record"]["createdAt"] = "2020-01-02T03:04:05.000Z".into();
+        event.to_string()
+    };
+    let complaint = "at://did:plc:a7kq3mzr2xw4c5ynhtp6vbde/app.bsky.feed.post/3mzqa1complaint";
+    let quote = "at://did:plc:a7kq3mzr2xw4c5ynhtp6vbde/app.bsky.feed.post/3mzqa2quote";
+    let replayed = back_dated("3mzqa1complaint");
+    let live = back_dated("3mzqa2quote");
+    let first_page = time_us(&replayed);
+    let go_on = Arc::new(Notify::new());
+    let server = JetstreamServer::start(
+        vec![replayed, live],
+        Then::Pings(Duration::from_millis(300)),
+        Some((1, go_on.clone(), Cut::Pause)),
+    )
+    .await;
+    let config = config(&[server.url()], "http://127.0.0.1:9")
+        .replace(r#"backfill = "3650days""#, r#"backfill = "1day""#);
+    let workspace = Workspace::new(&config);
+    let daemon = workspace.start();
+    wait_for_async("the first page committed", WAIT, || async {
+        committed_cursor(&workspace).await == Some(first_page)
+    })
+    .await;
+    assert!(hit_post_ids(&workspace).iter().all(|id| id == complaint));
+    assert!(!hit_post_ids(&workspace).is_empty(), "stored with its hit");
+    go_on.notify_one();
+    wait_for_async("the live post alerted", WAIT, || async {
+        alerted_post_ids(&workspace).iter().any(|id| id == quote)
+    })
+    .await;
+    let alerted = alerted_post_ids(&workspace);
+    assert!(
+        !alerted.iter().any(|id| id == complaint),
+        "the first page's old post is stored without an alert: {alerted:?}"
+    );
+    assert!(hit_post_ids(&workspace).iter().any(|id| id == complaint));
+    assert_eq!(server.requests().len(), 1, "one connection, read on");
     daemon.stop();
 }
 
@@ -485,4 +548,36 @@ async fn the_recorded_capture_streams_every_post_create() {
     let outcomes = run_for(&mut source, Duration::from_millis(1_500)).await;
     let posts: usize = outcomes.iter().flatten().map(|page| page.posts.len()).sum();
     assert_eq!(posts, creates);
+}
+
+#[test]
+fn a_missing_zstd_dictionary_is_a_located_problem() {
+    let workspace = Workspace::new(&config(
+        &["ws://127.0.0.1:9/subscribe".into()],
+        "http://127.0.0.1:9",
+    ));
+    let body = std::fs::read_to_string(workspace.config_path()).unwrap();
+    let missing = workspace.path("zstd_dictionary");
+    let with_dictionary = body.replace(
+        "rewind = \"2s\"\n",
+        &format!(
+            "rewind = \"2s\"\nzstd_dictionary = \"{}\"\n",
+            missing.display()
+        ),
+    );
+    std::fs::write(workspace.config_path(), &with_dictionary).unwrap();
+    let line = with_dictionary
+        .lines()
+        .position(|line| line.starts_with("zstd_dictionary"))
+        .unwrap()
+        + 1;
+    let output = workspace.command(&["check"]);
+    assert_eq!(output.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&output.stderr);
+    let expected = format!(
+        "{}:{line}: sources[0].zstd_dictionary: cannot read `{}`",
+        workspace.config_path().display(),
+        missing.display()
+    );
+    assert!(text.contains(&expected), "missing `{expected}` in:\n{text}");
 }
