@@ -19,7 +19,7 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, error, info, info_span, warn};
 
-use crate::backoff::{Backoff, jittered};
+use crate::backoff::{Backoff, MAX_RETRY_AFTER, jittered};
 use crate::escape;
 use crate::metrics::Metrics;
 use crate::model::SourceName;
@@ -117,7 +117,10 @@ impl PollLoop {
                     failures += 1;
                     self.metrics.source_error(name.as_str());
                     let transient = err.is_transient();
-                    let backoff = self.backoff.delay_honouring(failures, err.retry_after());
+                    let backoff = match err.reconnect_after() {
+                        Some(scheduled) => scheduled.min(MAX_RETRY_AFTER),
+                        None => self.backoff.delay_honouring(failures, err.retry_after()),
+                    };
                     // A permanent error will not heal in seconds: never poll faster than usual.
                     let wait = if transient {
                         backoff
@@ -449,6 +452,29 @@ mod tests {
             gaps[1],
             Duration::from_secs(60),
             "a 404 is not retried faster than the interval"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_streams_documented_reconnect_wait_replaces_the_backoff() {
+        let harness = Harness::new();
+        let dropped = || {
+            Err(SourceError::Disconnected {
+                reason: "connection reset".into(),
+                reconnect_after: Some(Duration::from_millis(250)),
+            })
+        };
+        let (gaps, _) = harness
+            .run(
+                vec![dropped(), dropped(), status(503, None), page("a", false)],
+                4,
+            )
+            .await;
+        assert_eq!(gaps[0], Duration::from_millis(250), "{gaps:?}");
+        assert_eq!(gaps[1], Duration::from_millis(250), "{gaps:?}");
+        assert!(
+            gaps[2] >= Duration::from_secs(2),
+            "others back off: {gaps:?}"
         );
     }
 

@@ -379,6 +379,18 @@ impl SourceError {
         }
     }
 
+    /// A live stream's documented reconnect wait (X: 250 ms steps after a network
+    /// error), which takes the place of the generic backoff: a stream must be back in
+    /// seconds, not after the poll backoff's first step.
+    pub fn reconnect_after(&self) -> Option<Duration> {
+        match self {
+            SourceError::Disconnected {
+                reconnect_after, ..
+            } => *reconnect_after,
+            _ => None,
+        }
+    }
+
     /// The wait the server asked for, if any.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
