@@ -36,7 +36,14 @@ use crate::store::{NoisyVariant, StoreHandle};
 use crate::supervise::{Outcome, RestartPolicy, Spawner};
 
 /// Top-level sections a reload applies; any other that changed waits for a restart.
-const SWAPPED_SECTIONS: [&str; 5] = ["intake", "receivers", "route_defaults", "routes", "sources"];
+const SWAPPED_SECTIONS: [&str; 6] = [
+    "intake",
+    "receivers",
+    "route_defaults",
+    "routes",
+    "sentiment",
+    "sources",
+];
 
 /// The router of `config`'s routes, splitting messages for the receivers that are
 /// programs so they get every hit.
@@ -59,7 +66,8 @@ pub(super) fn compile(
     config: &Config,
     noisy: &[NoisyVariant],
 ) -> Result<KeywordSnapshot, MatcherError> {
-    let snapshot = KeywordSnapshot::new(config.keywords.clone(), router_of(config))?;
+    let snapshot = KeywordSnapshot::new(config.keywords.clone(), router_of(config))?
+        .with_lexicon(config.sentiment.clone());
     snapshot.matcher.switch_off_typos(
         noisy
             .iter()

@@ -165,6 +165,11 @@ CREATE TABLE daemon_heartbeat (
     r#"
 CREATE INDEX delivery_hits_by_hit ON delivery_hits (hit);
 "#,
+    // 12: the sentiment score beside its label (-1 complaint .. 1 praise), so reports
+    // can average it. Hits stored before have none.
+    r#"
+ALTER TABLE hits ADD COLUMN sentiment_score REAL;
+"#,
 ];
 
 /// The schema version this build writes.
