@@ -280,7 +280,10 @@ impl Lexicon {
     /// Reads the tone of `text`.
     pub fn score(&self, text: &str) -> Reading {
         let tokens = tokenize(text);
-        let mut state = Scoring::default();
+        let mut state = Scoring {
+            questions: tokens.iter().map(|t| t.question).collect(),
+            ..Scoring::default()
+        };
         let mut at = 0;
         while at < tokens.len() {
             state.expire(&tokens, at);
@@ -309,6 +312,9 @@ impl Lexicon {
             if let Some(&(_, role, value)) = found {
                 state.symbol(role, value);
             }
+        }
+        if scare_quotes(text) {
+            state.sarcasm = true;
         }
         let mut raw = state.total();
         if text.matches('!').count() >= 2 || shouting(text) {
@@ -358,6 +364,16 @@ impl Lexicon {
                 }
             }
         }
+        // The most specific entry first: an exact word before a stem, a longer stem
+        // before a shorter one (`sorunsuz*` before `sorun*`).
+        if let Some(found) = &mut best {
+            found.entries.sort_by_key(|(index, _)| {
+                let entry = &self.entries[*index];
+                let letters: usize = entry.words.iter().map(String::len).sum();
+                std::cmp::Reverse((!entry.stem, letters))
+            });
+            found.entries.dedup_by_key(|(index, _)| *index);
+        }
         best
     }
 }
@@ -402,12 +418,13 @@ fn matches(entry: &Entry, tokens: &[Token], at: usize) -> Option<String> {
 /// passive, an optional ability (`-A-`), then `-mA-` and a tense or person (`-yor`,
 /// `-dI`, `-z`, `-yAcAk`, `-yAn`, `-m`, `-sIn`), as in `ulaşamıyorum`, `açılmıyor`,
 /// `gelmedi`, `çözemedi`, `olmaz`. The infinitive (`-mAk`), the verbal noun (`-mA`,
-/// `-mAsI`), `-mAlI` (must) and `-mIş` (did, reportedly) are not negative.
+/// `-mAsI`, `-mAdA`), `-mAlI` (must) and `-mIş` (did, reportedly) are not negative.
 pub fn is_negative_verb(suffix: &str) -> bool {
     const VOICE: [&str; 7] = ["", "il", "ul", "in", "un", "l", "n"];
     const ABILITY: [&str; 5] = ["", "a", "e", "ya", "ye"];
     const NEGATIVE: [&str; 4] = ["ma", "me", "mi", "mu"];
-    const AFTER: [&str; 8] = ["yor", "d", "z", "y", "m", "sin", "siniz", "n"];
+    // Past `-dI` only: `-mAdA`, `-mAdAn` are the verbal noun's cases (`taşınmada`).
+    const AFTER: [&str; 9] = ["yor", "di", "du", "z", "y", "m", "sin", "siniz", "n"];
     VOICE.iter().any(|voice| {
         let Some(rest) = suffix.strip_prefix(voice) else {
             return false;
@@ -435,6 +452,8 @@ struct Token {
     collapsed: Vec<String>,
     /// A comma, full stop, `!`, `?`, `;` or `:` stands before it.
     clause_break: bool,
+    /// Its clause ends with `?`.
+    question: bool,
 }
 
 impl Token {
@@ -461,7 +480,7 @@ fn tokenize(text: &str) -> Vec<Token> {
     let mut tokens = Vec::new();
     let mut current = String::new();
     let mut clause_break = false;
-    let mut push = |current: &mut String, clause_break: &mut bool| {
+    let push = |tokens: &mut Vec<Token>, current: &mut String, clause_break: &mut bool| {
         let word = current.trim_matches('\'');
         if !word.is_empty() {
             tokens.push(token(word, *clause_break));
@@ -469,17 +488,24 @@ fn tokenize(text: &str) -> Vec<Token> {
         }
         current.clear();
     };
+    let mut clause_start = 0;
     for c in folded.chars() {
         if c.is_alphanumeric() || c == '\'' || (c == '-' && !current.is_empty()) {
             current.push(c);
         } else {
-            push(&mut current, &mut clause_break);
+            push(&mut tokens, &mut current, &mut clause_break);
             if matches!(c, ',' | '.' | '!' | '?' | ';' | ':') {
                 clause_break = true;
+                if c == '?' {
+                    for token in &mut tokens[clause_start..] {
+                        token.question = true;
+                    }
+                }
+                clause_start = tokens.len();
             }
         }
     }
-    push(&mut current, &mut clause_break);
+    push(&mut tokens, &mut current, &mut clause_break);
     tokens
 }
 
@@ -511,7 +537,34 @@ fn token(word: &str, clause_break: bool) -> Token {
         base,
         collapsed,
         clause_break,
+        question: false,
     }
+}
+
+/// One to three words in quotes inside a sentence (`the 'unlimited' plan`), the way
+/// irony is marked in writing. An apostrophe inside a word (`THY'nin`, `it's`) opens
+/// none.
+fn scare_quotes(text: &str) -> bool {
+    let chars: Vec<char> = text.chars().collect();
+    let opens = |c: char| matches!(c, '\'' | '"' | '‘' | '“');
+    let closes = |c: char| matches!(c, '\'' | '"' | '’' | '”');
+    (0..chars.len()).any(|start| {
+        let before_ok = start == 0 || chars[start - 1].is_whitespace();
+        if !before_ok || !opens(chars[start]) {
+            return false;
+        }
+        let Some(length) = chars[start + 1..].iter().position(|&c| closes(c)) else {
+            return false;
+        };
+        let inner: String = chars[start + 1..start + 1 + length].iter().collect();
+        let end = start + 1 + length;
+        let after_ok = chars.get(end + 1).is_none_or(|c| !c.is_alphanumeric());
+        let words = inner.split_whitespace().count();
+        after_ok
+            && (1..=3).contains(&words)
+            && inner.chars().next().is_some_and(char::is_alphanumeric)
+            && inner.chars().any(char::is_alphabetic)
+    })
 }
 
 /// Most of the letters (eight or more) are capitals.
@@ -551,6 +604,8 @@ struct Part {
     /// Token position, for a negator after it.
     at: usize,
     negated: bool,
+    /// Said in a question: half weight.
+    question: bool,
 }
 
 #[derive(Debug)]
@@ -565,11 +620,14 @@ struct Scoring {
     /// An ironic-praise word was seen.
     ironic_praise: bool,
     resolved: bool,
+    /// Whether each token stands in a question.
+    questions: Vec<bool>,
 }
 
 impl Default for Scoring {
     fn default() -> Scoring {
         Scoring {
+            questions: Vec::new(),
             parts: Vec::new(),
             pending_negation: None,
             pending_modifier: None,
@@ -613,6 +671,7 @@ impl Scoring {
                 ironic,
                 at,
                 negated,
+                question: self.questions.get(at).copied().unwrap_or(false),
             });
         }
     }
@@ -740,17 +799,32 @@ impl Scoring {
             ironic: value > 0.0,
             at: usize::MAX,
             negated: false,
+            question: false,
         });
     }
 
     fn total(&self) -> f32 {
         let complaint: f32 = self.parts.iter().map(|p| p.value.min(0.0)).sum();
+        // Praise followed by a complaint with no `but` between is read as irony.
+        let praise_then_complaint = self.contrast.is_none()
+            && self.parts.iter().any(|praise| {
+                praise.value > 0.0
+                    && praise.at != usize::MAX
+                    && self
+                        .parts
+                        .iter()
+                        .any(|c| c.value < 0.0 && c.at != usize::MAX && c.at > praise.at)
+            });
         let ironic = !self.resolved
-            && (self.sarcasm || (self.ironic_praise && complaint <= -1.5));
+            && (self.sarcasm
+                || ((self.ironic_praise || praise_then_complaint) && complaint <= -1.0));
         self.parts
             .iter()
             .map(|part| {
                 let mut value = part.value;
+                if part.question {
+                    value *= 0.5;
+                }
                 if ironic && part.ironic && value > 0.0 && !part.after_contrast {
                     value = -value;
                 }

@@ -93,7 +93,7 @@ fn negative_verb_forms() {
     for suffix in ["amiyorum", "amadim", "ilamiyor", "miyor", "medi", "emedi", "maz", "mayan", "meyecek"] {
         assert!(is_negative_verb(suffix), "{suffix}");
     }
-    for suffix in ["", "iyor", "di", "mak", "mek", "ma", "masi", "mali", "mis", "mus", "im"] {
+    for suffix in ["", "iyor", "di", "mak", "mek", "ma", "masi", "mada", "madan", "mali", "mis", "mus", "im"] {
         assert!(!is_negative_verb(suffix), "{suffix}");
     }
 }
@@ -242,6 +242,8 @@ struct Figures {
     macro_f1: f64,
     confusion: [[usize; 3]; 3],
     misses: Vec<String>,
+    /// Per kind (complaint, praise, …): posts and posts read right.
+    kinds: std::collections::BTreeMap<String, (usize, usize)>,
 }
 
 fn figures(jsonl: &str) -> Figures {
@@ -249,11 +251,15 @@ fn figures(jsonl: &str) -> Figures {
     let mut confusion = [[0usize; 3]; 3];
     let mut misses = Vec::new();
     let mut posts = 0;
+    let mut kinds = std::collections::BTreeMap::<String, (usize, usize)>::new();
     for line in jsonl.lines().filter(|l| !l.trim().is_empty()) {
         let post: Labelled = serde_json::from_str(line).unwrap();
         let reading = Lexicon::builtin().score(&post.text);
         confusion[index(post.label)][index(reading.label)] += 1;
         posts += 1;
+        let kind = kinds.entry(post.kind.clone()).or_default();
+        kind.0 += 1;
+        kind.1 += usize::from(reading.label == post.label);
         if reading.label != post.label {
             misses.push(format!(
                 "{:>8} {:>8} {:+.2} [{}] {}",
@@ -284,6 +290,7 @@ fn figures(jsonl: &str) -> Figures {
         macro_f1: f64::from(f1s.map(|f| f as f32).sum::<f32>()) / 3.0,
         confusion,
         misses,
+        kinds,
     }
 }
 
@@ -308,6 +315,12 @@ fn sentiment_figures_on_the_labelled_sets() {
                 row[2]
             );
         }
+        let kinds: Vec<String> = f
+            .kinds
+            .iter()
+            .map(|(kind, (n, right))| format!("{kind} {right}/{n}"))
+            .collect();
+        println!("  read right by kind: {}", kinds.join(", "));
         if std::env::var_os("SENTIMENT_MISSES").is_some() {
             for miss in &f.misses {
                 println!("    {miss}");
