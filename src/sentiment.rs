@@ -741,7 +741,11 @@ impl Scoring {
         if let Some((entry, true)) = has(Role::LightVerb)
             && (self.negate_previous(at) || !candidates.iter().any(|(e, _)| e.role == Role::Expect))
         {
-            if !self.parts.last().is_some_and(|p| p.at + 2 >= at && p.negated) {
+            if !self
+                .parts
+                .last()
+                .is_some_and(|p| p.at + 2 >= at && p.negated)
+            {
                 self.push(entry.value, false, last, false);
             }
             return;
@@ -785,7 +789,9 @@ impl Scoring {
     }
 
     fn take_modifier(&mut self) -> f32 {
-        self.pending_modifier.take().map_or(1.0, |(_, factor)| factor)
+        self.pending_modifier
+            .take()
+            .map_or(1.0, |(_, factor)| factor)
     }
 
     /// An emoji or emoticon.
@@ -848,7 +854,10 @@ fn negate(value: f32) -> f32 {
 }
 
 /// The entries of one lexicon file, every problem pushed to `errors`.
-fn read_file(source: &LexiconSource<'_>, errors: &mut Vec<LexiconError>) -> Vec<(Role, String, f32)> {
+fn read_file(
+    source: &LexiconSource<'_>,
+    errors: &mut Vec<LexiconError>,
+) -> Vec<(Role, String, f32)> {
     let error = |line: Option<usize>, key: String, message: String| LexiconError {
         file: source.name.to_string(),
         line,
@@ -859,7 +868,8 @@ fn read_file(source: &LexiconSource<'_>, errors: &mut Vec<LexiconError>) -> Vec<
         Ok(table) => table,
         Err(err) => {
             errors.push(error(
-                err.span().map(|span| line_of_offset(source.text, span.start)),
+                err.span()
+                    .map(|span| line_of_offset(source.text, span.start)),
                 "(syntax)".into(),
                 err.message().to_string(),
             ));
@@ -880,7 +890,11 @@ fn read_file(source: &LexiconSource<'_>, errors: &mut Vec<LexiconError>) -> Vec<
             };
             Some(line_of_offset(source.text, from + at))
         };
-        let Some(role) = Role::ALL.iter().find(|(name, _)| *name == section).map(|(_, role)| *role) else {
+        let Some(role) = Role::ALL
+            .iter()
+            .find(|(name, _)| *name == section)
+            .map(|(_, role)| *role)
+        else {
             let names: Vec<&str> = Role::ALL.iter().map(|(name, _)| *name).collect();
             errors.push(error(
                 line_of(None),
@@ -890,7 +904,11 @@ fn read_file(source: &LexiconSource<'_>, errors: &mut Vec<LexiconError>) -> Vec<
             continue;
         };
         let toml::Value::Table(items) = value else {
-            errors.push(error(line_of(None), section, "expected a table of entries".into()));
+            errors.push(error(
+                line_of(None),
+                section,
+                "expected a table of entries".into(),
+            ));
             continue;
         };
         for (entry, value) in items {
@@ -935,7 +953,11 @@ fn check_entry(role: Role, entry: &str) -> Option<String> {
     if words.is_empty() {
         return Some("expected a word".into());
     }
-    if words.join(" ") != fold(entry.trim_end_matches('*')).split_whitespace().collect::<Vec<_>>().join(" ")
+    if words.join(" ")
+        != fold(entry.trim_end_matches('*'))
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
     {
         return Some("expected words of letters and digits (and `'` or `-` inside a word)".into());
     }

@@ -445,3 +445,27 @@ pub(super) async fn reload_on_signal(
         running.parts.service.reloaded();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_compiled_snapshot_reads_tones_with_the_configured_lexicon() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("keywords.toml"),
+            "[[brand]]\nname = \"Turkcell\"\nterms = [\"Turkcell\"]\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("ours.toml"), "[words]\n\"zort\" = -3\n").unwrap();
+        let path = dir.path().join("mentiond.toml");
+        std::fs::write(&path, "[sentiment]\nextra = [\"ours.toml\"]\n").unwrap();
+        let config = crate::config::load(Some(&path)).unwrap();
+        let snapshot = compile(&config, &[]).unwrap();
+        assert_eq!(
+            snapshot.lexicon.score("Turkcell zort").label,
+            crate::sentiment::Sentiment::Negative
+        );
+    }
+}

@@ -17,8 +17,8 @@ use crate::alerts::{DeliverySettings, ReceiverConfig, ReceiverKind};
 use crate::api::ApiSettings;
 use crate::intake::{IntakeLimits, IntakeSettings, parse_channels};
 use crate::routing::RouteConfig;
-use crate::sentiment::{Lexicon, LexiconSource};
 use crate::routing::settings::{RouteContext, parse_routes};
+use crate::sentiment::{Lexicon, LexiconSource};
 use crate::sources::{PollSettings, SourceConfig};
 
 use crate::keywords::{KeywordRules, load_keywords};
@@ -327,7 +327,16 @@ impl Layers {
             Some(api),
             Some(route_defaults),
             Some(sentiment),
-        ) = (keywords, storage, poll, delivery, log, api, route_defaults, sentiment)
+        ) = (
+            keywords,
+            storage,
+            poll,
+            delivery,
+            log,
+            api,
+            route_defaults,
+            sentiment,
+        )
         else {
             return Err(ConfigError::new(problems));
         };

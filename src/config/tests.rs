@@ -478,17 +478,30 @@ fn sentiment_extra_lexicons_load_relative_to_the_config_and_their_problems_are_l
     let (dir, path) = write_config("[sentiment]\nextra = [\"ours.toml\"]\n");
     std::fs::write(dir.path().join("ours.toml"), "[words]\n\"zort\" = -3\n").unwrap();
     let config = load(Some(&path)).unwrap();
-    assert_eq!(config.sentiment.score("zort").label, crate::sentiment::Sentiment::Negative);
+    assert_eq!(
+        config.sentiment.score("zort").label,
+        crate::sentiment::Sentiment::Negative
+    );
     // Without `extra` the built-in lexicon is used as it is.
     let (_plain, plain) = write_config("");
     let config = load(Some(&plain)).unwrap();
-    assert_eq!(config.sentiment.score("zort").label, crate::sentiment::Sentiment::Neutral);
+    assert_eq!(
+        config.sentiment.score("zort").label,
+        crate::sentiment::Sentiment::Neutral
+    );
 
-    std::fs::write(dir.path().join("ours.toml"), "[words]\n\"iyi\" = 1\n\"zort\" = \"x\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("ours.toml"),
+        "[words]\n\"iyi\" = 1\n\"zort\" = \"x\"\n",
+    )
+    .unwrap();
     let found = load(Some(&path)).unwrap_err().problems;
     assert_eq!(keys(&found), ["words.\"zort\""]);
     assert_eq!(found[0].line, Some(3));
-    assert_eq!(found[0].file, dir.path().join("ours.toml").display().to_string());
+    assert_eq!(
+        found[0].file,
+        dir.path().join("ours.toml").display().to_string()
+    );
 
     let found = problems("[sentiment]\nextra = [\"missing.toml\"]\n");
     assert_eq!(keys(&found), ["sentiment.extra"]);

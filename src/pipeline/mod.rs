@@ -423,7 +423,11 @@ pub(crate) mod tests {
         committed.await.unwrap().unwrap();
         drop(batches);
         pipeline.await.unwrap();
-        let stored = store.call(|store| store.hit_sentiments()).await.unwrap().unwrap();
+        let stored = store
+            .call(|store| store.hit_sentiments())
+            .await
+            .unwrap()
+            .unwrap();
         drop(store);
         thread.join().unwrap();
         let labels: Vec<(&str, &str)> = stored
@@ -435,6 +439,9 @@ pub(crate) mod tests {
             [("1", "negative"), ("2", "positive"), ("3", "neutral")]
         );
         let scores: Vec<f64> = stored.iter().map(|(_, _, score)| score.unwrap()).collect();
-        assert!(scores[0] < -0.5 && scores[1] > 0.5 && scores[2] == 0.0, "{scores:?}");
+        assert!(
+            scores[0] < -0.5 && scores[1] > 0.5 && scores[2] == 0.0,
+            "{scores:?}"
+        );
     }
 }

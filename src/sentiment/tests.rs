@@ -11,14 +11,29 @@ fn score(text: &str) -> f32 {
 #[test]
 fn complaints_praise_and_plain_mentions() {
     let cases = [
-        ("Turkcell iki gündür ÇEKMİYOR, rezalet!", Sentiment::Negative),
+        (
+            "Turkcell iki gündür ÇEKMİYOR, rezalet!",
+            Sentiment::Negative,
+        ),
         ("THY'nin uçuşu 3 saat rötar yaptı", Sentiment::Negative),
-        ("@DenizDinliyor kartım bloke oldu, kimse yanıt vermiyor", Sentiment::Negative),
+        (
+            "@DenizDinliyor kartım bloke oldu, kimse yanıt vermiyor",
+            Sentiment::Negative,
+        ),
         ("Yapı Kredi mobil açılmıyor", Sentiment::Negative),
-        ("my flight was cancelled and nobody helps, worst airline", Sentiment::Negative),
-        ("Turkcell'e teşekkürler, çok hızlı çözdüler", Sentiment::Positive),
+        (
+            "my flight was cancelled and nobody helps, worst airline",
+            Sentiment::Negative,
+        ),
+        (
+            "Turkcell'e teşekkürler, çok hızlı çözdüler",
+            Sentiment::Positive,
+        ),
         ("THY ekibi harika, çok teşekkür ederim", Sentiment::Positive),
-        ("thank you Turkish Airlines, great crew", Sentiment::Positive),
+        (
+            "thank you Turkish Airlines, great crew",
+            Sentiment::Positive,
+        ),
         ("Turkcell yeni tarifeleri açıkladı", Sentiment::Neutral),
         ("Does United allow two carry-ons?", Sentiment::Neutral),
         ("", Sentiment::Neutral),
@@ -47,14 +62,20 @@ fn scores_stay_within_bounds_and_follow_the_label() {
 
 #[test]
 fn turkish_negation_after_the_word_flips_praise_and_softens_complaint() {
-    assert_eq!(label("Turkcell hizmetinden memnun değilim"), Sentiment::Negative);
+    assert_eq!(
+        label("Turkcell hizmetinden memnun değilim"),
+        Sentiment::Negative
+    );
     assert_eq!(label("Turkcell hizmetinden memnunum"), Sentiment::Positive);
     assert_eq!(label("hiç memnun kalmadım"), Sentiment::Negative);
     assert_eq!(label("THY'yi kimseye tavsiye etmem"), Sentiment::Negative);
     assert_eq!(label("DenizBank'ta hiç sorun yok"), Sentiment::Positive);
     assert_eq!(label("yapı kredi fena değil"), Sentiment::Positive);
     // `yok` after a plain noun is a complaint of its own: something is missing.
-    assert_eq!(label("Türk Telekom 3 gündür internet yok"), Sentiment::Negative);
+    assert_eq!(
+        label("Türk Telekom 3 gündür internet yok"),
+        Sentiment::Negative
+    );
 }
 
 #[test]
@@ -83,17 +104,26 @@ fn the_turkish_negative_verb_of_an_expected_service_is_a_complaint() {
     ] {
         assert_eq!(label(text), Sentiment::Negative, "{text}");
     }
-    for text in ["uygulama çalışıyor", "hat çekiyor", "kargo geldi", "çalışma saatleri"] {
+    for text in [
+        "uygulama çalışıyor",
+        "hat çekiyor",
+        "kargo geldi",
+        "çalışma saatleri",
+    ] {
         assert_eq!(label(text), Sentiment::Neutral, "{text}");
     }
 }
 
 #[test]
 fn negative_verb_forms() {
-    for suffix in ["amiyorum", "amadim", "ilamiyor", "miyor", "medi", "emedi", "maz", "mayan", "meyecek"] {
+    for suffix in [
+        "amiyorum", "amadim", "ilamiyor", "miyor", "medi", "emedi", "maz", "mayan", "meyecek",
+    ] {
         assert!(is_negative_verb(suffix), "{suffix}");
     }
-    for suffix in ["", "iyor", "di", "mak", "mek", "ma", "masi", "mada", "madan", "mali", "mis", "mus", "im"] {
+    for suffix in [
+        "", "iyor", "di", "mak", "mek", "ma", "masi", "mada", "madan", "mali", "mis", "mus", "im",
+    ] {
         assert!(!is_negative_verb(suffix), "{suffix}");
     }
 }
@@ -140,23 +170,35 @@ fn complaint_markers() {
 
 #[test]
 fn contrast_weighs_what_follows() {
-    assert_eq!(label("thanks Delta, but my bag is still missing"), Sentiment::Negative);
+    assert_eq!(
+        label("thanks Delta, but my bag is still missing"),
+        Sentiment::Negative
+    );
     assert_eq!(
         label("lost my bag but found it in 2 hours, impressed"),
         Sentiment::Positive
     );
-    assert_eq!(label("teşekkürler ama sorun hâlâ çözülmedi"), Sentiment::Negative);
+    assert_eq!(
+        label("teşekkürler ama sorun hâlâ çözülmedi"),
+        Sentiment::Negative
+    );
 }
 
 #[test]
 fn sarcasm_cues_and_ironic_praise_read_as_complaint() {
     assert_eq!(label("great crew 🙃"), Sentiment::Negative);
-    assert_eq!(label("yeah right, fastest airline ever"), Sentiment::Negative);
+    assert_eq!(
+        label("yeah right, fastest airline ever"),
+        Sentiment::Negative
+    );
     assert_eq!(label("Bravo Vodafone, yine çekmiyor"), Sentiment::Negative);
     assert_eq!(label("Thanks for the 3 hour outage"), Sentiment::Negative);
     assert_eq!(label("bravo"), Sentiment::Positive);
     // A fix is not irony.
-    assert_eq!(label("arızayı 2 saatte giderdi, tebrikler"), Sentiment::Positive);
+    assert_eq!(
+        label("arızayı 2 saatte giderdi, tebrikler"),
+        Sentiment::Positive
+    );
 }
 
 #[test]
@@ -177,7 +219,10 @@ fn extra_files_add_and_override_entries() {
     assert_eq!(lexicon.score("tam bir zort").label, Sentiment::Negative);
     assert_eq!(lexicon.score("rezalet").label, Sentiment::Neutral);
     assert_eq!(lexicon.score("🦆").label, Sentiment::Positive);
-    assert_eq!(Lexicon::builtin().score("rezalet").label, Sentiment::Negative);
+    assert_eq!(
+        Lexicon::builtin().score("rezalet").label,
+        Sentiment::Negative
+    );
 }
 
 #[test]
@@ -188,10 +233,8 @@ fn problems_in_extra_files_are_located() {
         text,
     }])
     .unwrap_err();
-    let found: Vec<(Option<usize>, &str)> = errors
-        .iter()
-        .map(|e| (e.line, e.key.as_str()))
-        .collect();
+    let found: Vec<(Option<usize>, &str)> =
+        errors.iter().map(|e| (e.line, e.key.as_str())).collect();
     assert_eq!(
         found,
         [
@@ -227,10 +270,22 @@ struct Labelled {
 }
 
 const SETS: [(&str, &str); 4] = [
-    ("tr dev", include_str!("../../tests/fixtures/sentiment/tr.dev.jsonl")),
-    ("tr held-out", include_str!("../../tests/fixtures/sentiment/tr.heldout.jsonl")),
-    ("en dev", include_str!("../../tests/fixtures/sentiment/en.dev.jsonl")),
-    ("en held-out", include_str!("../../tests/fixtures/sentiment/en.heldout.jsonl")),
+    (
+        "tr dev",
+        include_str!("../../tests/fixtures/sentiment/tr.dev.jsonl"),
+    ),
+    (
+        "tr held-out",
+        include_str!("../../tests/fixtures/sentiment/tr.heldout.jsonl"),
+    ),
+    (
+        "en dev",
+        include_str!("../../tests/fixtures/sentiment/en.dev.jsonl"),
+    ),
+    (
+        "en held-out",
+        include_str!("../../tests/fixtures/sentiment/en.heldout.jsonl"),
+    ),
 ];
 
 const LABELS: [Sentiment; 3] = [Sentiment::Negative, Sentiment::Neutral, Sentiment::Positive];
@@ -276,7 +331,11 @@ fn figures(jsonl: &str) -> Figures {
         let tp = confusion[i][i] as f64;
         let predicted: usize = (0..3).map(|e| confusion[e][i]).sum();
         let actual: usize = confusion[i].iter().sum();
-        let precision = if predicted == 0 { 0.0 } else { tp / predicted as f64 };
+        let precision = if predicted == 0 {
+            0.0
+        } else {
+            tp / predicted as f64
+        };
         let recall = if actual == 0 { 0.0 } else { tp / actual as f64 };
         if precision + recall == 0.0 {
             0.0
