@@ -608,7 +608,7 @@ struct Part {
     question: bool,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct Scoring {
     parts: Vec<Part>,
     /// A negator before a word: where it stood and what it counts if it negates none.
@@ -622,21 +622,6 @@ struct Scoring {
     resolved: bool,
     /// Whether each token stands in a question.
     questions: Vec<bool>,
-}
-
-impl Default for Scoring {
-    fn default() -> Scoring {
-        Scoring {
-            questions: Vec::new(),
-            parts: Vec::new(),
-            pending_negation: None,
-            pending_modifier: None,
-            contrast: None,
-            sarcasm: false,
-            ironic_praise: false,
-            resolved: false,
-        }
-    }
 }
 
 /// How far a negator before a word reaches, in words.
