@@ -143,6 +143,7 @@ mod tests {
                 MatchedPost {
                     post: post(&json),
                     sentiment: Sentiment::Negative,
+                    sentiment_score: 0.0,
                     hits: vec![hit],
                 }
             })

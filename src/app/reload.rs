@@ -36,7 +36,14 @@ use crate::store::{NoisyVariant, StoreHandle};
 use crate::supervise::{Outcome, RestartPolicy, Spawner};
 
 /// Top-level sections a reload applies; any other that changed waits for a restart.
-const SWAPPED_SECTIONS: [&str; 5] = ["intake", "receivers", "route_defaults", "routes", "sources"];
+const SWAPPED_SECTIONS: [&str; 6] = [
+    "intake",
+    "receivers",
+    "route_defaults",
+    "routes",
+    "sentiment",
+    "sources",
+];
 
 /// The router of `config`'s routes, splitting messages for the receivers that are
 /// programs so they get every hit.
@@ -59,7 +66,8 @@ pub(super) fn compile(
     config: &Config,
     noisy: &[NoisyVariant],
 ) -> Result<KeywordSnapshot, MatcherError> {
-    let snapshot = KeywordSnapshot::new(config.keywords.clone(), router_of(config))?;
+    let snapshot = KeywordSnapshot::new(config.keywords.clone(), router_of(config))?
+        .with_lexicon(config.sentiment.clone());
     snapshot.matcher.switch_off_typos(
         noisy
             .iter()
@@ -435,5 +443,29 @@ pub(super) async fn reload_on_signal(
             error!("reload refused, the running configuration stays");
         }
         running.parts.service.reloaded();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_compiled_snapshot_reads_tones_with_the_configured_lexicon() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("keywords.toml"),
+            "[[brand]]\nname = \"Turkcell\"\nterms = [\"Turkcell\"]\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("ours.toml"), "[words]\n\"zort\" = -3\n").unwrap();
+        let path = dir.path().join("mentiond.toml");
+        std::fs::write(&path, "[sentiment]\nextra = [\"ours.toml\"]\n").unwrap();
+        let config = crate::config::load(Some(&path)).unwrap();
+        let snapshot = compile(&config, &[]).unwrap();
+        assert_eq!(
+            snapshot.lexicon.score("Turkcell zort").label,
+            crate::sentiment::Sentiment::Negative
+        );
     }
 }

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::alerts::{DeliverySettings, ReceiverConfig, ReceiverKind};
@@ -17,6 +18,7 @@ use crate::api::ApiSettings;
 use crate::intake::{IntakeLimits, IntakeSettings, parse_channels};
 use crate::routing::RouteConfig;
 use crate::routing::settings::{RouteContext, parse_routes};
+use crate::sentiment::{Lexicon, LexiconSource};
 use crate::sources::{PollSettings, SourceConfig};
 
 use crate::keywords::{KeywordRules, load_keywords};
@@ -55,6 +57,8 @@ pub struct Config {
     pub api: Option<ApiSettings>,
     /// The `[[intake]]` channels and their limits.
     pub intake: IntakeSettings,
+    /// The sentiment lexicon: the built-in files and the `[sentiment] extra` ones.
+    pub sentiment: Arc<Lexicon>,
     /// Sources in file order.
     pub sources: Vec<SourceConfig>,
     /// Receivers in file order.
@@ -297,6 +301,7 @@ impl Layers {
         let delivery = section!("delivery");
         let log = section!("log");
         let api = section!("api");
+        let sentiment = section!("sentiment");
         let route_defaults = section!("route_defaults");
         let sources = self.entries("sources", sections.remove("sources"), &mut problems);
         let receivers_value = sections.remove("receivers");
@@ -321,7 +326,17 @@ impl Layers {
             Some(log),
             Some(api),
             Some(route_defaults),
-        ) = (keywords, storage, poll, delivery, log, api, route_defaults)
+            Some(sentiment),
+        ) = (
+            keywords,
+            storage,
+            poll,
+            delivery,
+            log,
+            api,
+            route_defaults,
+            sentiment,
+        )
         else {
             return Err(ConfigError::new(problems));
         };
@@ -332,6 +347,7 @@ impl Layers {
             delivery,
             log,
             api,
+            sentiment,
             sources,
             receivers,
             intake,
@@ -475,6 +491,7 @@ impl Layers {
             ));
         }
         let retention = self.retention(&raw.storage.retention, &mut problems);
+        let sentiment = self.sentiment(&raw.sentiment, &config_dir, &mut problems);
 
         if !problems.is_empty() {
             return Err(ConfigError::new(problems));
@@ -490,11 +507,52 @@ impl Layers {
             log,
             api,
             intake,
+            sentiment,
             sources,
             receivers,
             routes,
             sections: raw.digests,
         })
+    }
+
+    /// The built-in lexicon with the `[sentiment] extra` files read after it; a file
+    /// that cannot be read is blamed on `sentiment.extra`, a problem inside one on its
+    /// own line.
+    fn sentiment(
+        &self,
+        raw: &crate::sentiment::RawSentiment,
+        config_dir: &Path,
+        problems: &mut Vec<Problem>,
+    ) -> Arc<Lexicon> {
+        if raw.extra.is_empty() {
+            return Lexicon::builtin();
+        }
+        let mut texts = Vec::new();
+        for name in &raw.extra {
+            match std::fs::read_to_string(config_dir.join(name)) {
+                Ok(text) => texts.push((name.as_str(), text)),
+                Err(err) => problems.push(self.problem(
+                    "sentiment.extra",
+                    format!("cannot read lexicon file {name}: {err}"),
+                )),
+            }
+        }
+        let sources: Vec<LexiconSource<'_>> = texts
+            .iter()
+            .map(|(name, text)| LexiconSource { name, text })
+            .collect();
+        match Lexicon::compile(&sources) {
+            Ok(lexicon) => Arc::new(lexicon),
+            Err(errors) => {
+                problems.extend(errors.into_iter().map(|err| Problem {
+                    file: config_dir.join(&err.file).display().to_string(),
+                    line: err.line,
+                    key: err.key,
+                    message: err.message,
+                }));
+                Lexicon::builtin()
+            }
+        }
     }
 
     fn validate_api(&self, raw: raw::RawApi, problems: &mut Vec<Problem>) -> Option<ApiSettings> {

@@ -26,6 +26,8 @@ pub struct RawConfig {
     pub log: crate::telemetry::RawLog,
     /// `[api]`.
     pub api: RawApi,
+    /// `[sentiment]`.
+    pub sentiment: crate::sentiment::RawSentiment,
     /// `[[sources]]`.
     pub sources: Vec<Option<RawStage>>,
     /// `[[receivers]]`.

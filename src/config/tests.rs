@@ -472,3 +472,39 @@ fn intake_channels_are_located_and_need_the_api() {
     assert_eq!(config.intake.limits.max_posts, 5);
     assert!(!format!("{config:?}").contains("in-t0ken"));
 }
+
+#[test]
+fn sentiment_extra_lexicons_load_relative_to_the_config_and_their_problems_are_located() {
+    let (dir, path) = write_config("[sentiment]\nextra = [\"ours.toml\"]\n");
+    std::fs::write(dir.path().join("ours.toml"), "[words]\n\"zort\" = -3\n").unwrap();
+    let config = load(Some(&path)).unwrap();
+    assert_eq!(
+        config.sentiment.score("zort").label,
+        crate::sentiment::Sentiment::Negative
+    );
+    // Without `extra` the built-in lexicon is used as it is.
+    let (_plain, plain) = write_config("");
+    let config = load(Some(&plain)).unwrap();
+    assert_eq!(
+        config.sentiment.score("zort").label,
+        crate::sentiment::Sentiment::Neutral
+    );
+
+    std::fs::write(
+        dir.path().join("ours.toml"),
+        "[words]\n\"iyi\" = 1\n\"zort\" = \"x\"\n",
+    )
+    .unwrap();
+    let found = load(Some(&path)).unwrap_err().problems;
+    assert_eq!(keys(&found), ["words.\"zort\""]);
+    assert_eq!(found[0].line, Some(3));
+    assert_eq!(
+        found[0].file,
+        dir.path().join("ours.toml").display().to_string()
+    );
+
+    let found = problems("[sentiment]\nextra = [\"missing.toml\"]\n");
+    assert_eq!(keys(&found), ["sentiment.extra"]);
+    assert_eq!(found[0].line, Some(2));
+    assert!(found[0].message.contains("missing.toml"), "{found:?}");
+}

@@ -24,7 +24,6 @@ use crate::escape;
 use crate::metrics::Metrics;
 use crate::model::{Post, SourceName};
 use crate::routing::{GroupRef, HitKey, HitLabels, OwnReply, RoutedHit, Router};
-use crate::sentiment;
 use crate::service::Pulse;
 use crate::store::{
     BatchOutcome, MatchedPost, NewBatch, NoisyVariant, Store, StoreError, StoreHandle,
@@ -115,10 +114,14 @@ impl Pipeline {
             .into_iter()
             .filter_map(|post| {
                 let hits = keywords.matcher.match_post(&post);
-                (!hits.is_empty()).then(|| MatchedPost {
-                    sentiment: sentiment::classify(&post.text),
-                    post,
-                    hits,
+                (!hits.is_empty()).then(|| {
+                    let reading = keywords.lexicon.score(&post.text);
+                    MatchedPost {
+                        sentiment: reading.label,
+                        sentiment_score: reading.score,
+                        post,
+                        hits,
+                    }
                 })
             })
             .collect();
@@ -299,6 +302,7 @@ pub(crate) mod tests {
                     ))
                     .unwrap(),
                     sentiment: Sentiment::Negative,
+                    sentiment_score: 0.0,
                     hits: vec![BrandHit::exact_for_tests("Turkcell", None, "Turkcell")],
                 })
                 .collect(),
@@ -363,5 +367,81 @@ pub(crate) mod tests {
             .map(|row| row.id)
             .collect();
         assert!(ids.contains(&expected), "{ids:?} lacks {expected}");
+    }
+
+    #[tokio::test]
+    async fn the_snapshot_lexicon_reads_each_matched_posts_tone_and_the_store_keeps_its_score() {
+        use crate::sentiment::{Lexicon, LexiconSource};
+        use snapshot::KeywordSnapshot;
+        let dir = tempfile::tempdir().unwrap();
+        let (store, thread) = StoreHandle::spawn(Store::open(&dir.path().join("t.db")).unwrap());
+        let rules = crate::keywords::parse_keywords(
+            std::path::Path::new("keywords.toml"),
+            "[[brand]]\nname = \"Turkcell\"\nterms = [\"Turkcell\"]\n",
+        )
+        .unwrap();
+        // An extra lexicon file makes an unknown word a complaint.
+        let lexicon = Lexicon::compile(&[LexiconSource {
+            name: "ours.toml",
+            text: "[words]\n\"zort\" = -3\n",
+        }])
+        .unwrap();
+        let snapshot = KeywordSnapshot::new(rules, Router::new(Vec::new()))
+            .unwrap()
+            .with_lexicon(Arc::new(lexicon));
+        let (batches, input) = mpsc::channel(1);
+        let pipeline = tokio::spawn(
+            Pipeline {
+                batches: input,
+                keywords: Arc::new(SharedKeywords::new(snapshot)),
+                store: store.clone(),
+                wakers: Arc::default(),
+                backfill: Duration::from_secs(3600),
+                metrics: Default::default(),
+                pulse: Default::default(),
+            }
+            .run(),
+        );
+        let post = |id: &str, text: &str| {
+            Post::from_json(&format!(r#"{{"source":"s","id":"{id}","text":"{text}"}}"#)).unwrap()
+        };
+        let (done, committed) = oneshot::channel();
+        batches
+            .send(Batch {
+                source: "s".into(),
+                posts: vec![
+                    post("1", "Turkcell zort"),
+                    post("2", "Turkcell harika, teşekkürler"),
+                    post("3", "Turkcell tarifeleri açıkladı"),
+                ],
+                cursor: None,
+                backfilling: false,
+                done,
+            })
+            .await
+            .unwrap();
+        committed.await.unwrap().unwrap();
+        drop(batches);
+        pipeline.await.unwrap();
+        let stored = store
+            .call(|store| store.hit_sentiments())
+            .await
+            .unwrap()
+            .unwrap();
+        drop(store);
+        thread.join().unwrap();
+        let labels: Vec<(&str, &str)> = stored
+            .iter()
+            .map(|(id, label, _)| (id.as_str(), label.as_str()))
+            .collect();
+        assert_eq!(
+            labels,
+            [("1", "negative"), ("2", "positive"), ("3", "neutral")]
+        );
+        let scores: Vec<f64> = stored.iter().map(|(_, _, score)| score.unwrap()).collect();
+        assert!(
+            scores[0] < -0.5 && scores[1] > 0.5 && scores[2] == 0.0,
+            "{scores:?}"
+        );
     }
 }

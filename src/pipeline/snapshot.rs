@@ -1,7 +1,7 @@
 //! One immutable value holds everything compiled from `keywords.toml` and the routes:
 //! the rules (which the search sources build their queries from), the matcher (whose
 //! hits carry each brand's team, severity and competitor flag), the brands' own
-//! handles, and the router. The daemon holds it behind one atomic swap, so a reload
+//! handles, the router, and the sentiment lexicon. The daemon holds it behind one atomic swap, so a reload
 //! replaces all of it at once and a batch uses one matcher and router pair from start
 //! to end.
 
@@ -12,6 +12,7 @@ use arc_swap::ArcSwap;
 use crate::keywords::KeywordRules;
 use crate::matcher::{Matcher, MatcherError};
 use crate::routing::{OwnHandles, Router};
+use crate::sentiment::Lexicon;
 
 /// Everything compiled from one version of the keywords and routes.
 #[derive(Debug)]
@@ -24,6 +25,8 @@ pub struct KeywordSnapshot {
     pub own_handles: OwnHandles,
     /// Routes hits to receivers; the escalation loop reads it too.
     pub router: Arc<Router>,
+    /// Reads each matched post's tone (the `[sentiment]` lexicon).
+    pub lexicon: Arc<Lexicon>,
 }
 
 impl KeywordSnapshot {
@@ -34,7 +37,13 @@ impl KeywordSnapshot {
             own_handles: OwnHandles::new(&rules),
             rules: Arc::new(rules),
             router: Arc::new(router),
+            lexicon: Lexicon::builtin(),
         })
+    }
+
+    /// The same snapshot reading tones with `lexicon` instead of the built-in one.
+    pub fn with_lexicon(self, lexicon: Arc<Lexicon>) -> KeywordSnapshot {
+        KeywordSnapshot { lexicon, ..self }
     }
 }
 

@@ -368,6 +368,7 @@ impl Timeline {
                 MatchedPost {
                     post,
                     sentiment: Sentiment::Negative,
+                    sentiment_score: 0.0,
                     hits: vec![hit],
                 }
             })

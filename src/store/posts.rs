@@ -42,6 +42,8 @@ pub struct MatchedPost {
     pub post: Post,
     /// Its tone, read once.
     pub sentiment: Sentiment,
+    /// The score of that tone, from -1 (complaint) to 1 (praise).
+    pub sentiment_score: f32,
     /// Its hits, one per brand or topic.
     pub hits: Vec<BrandHit>,
 }
@@ -139,8 +141,9 @@ impl Store {
             )?;
             let mut insert_hit = tx.prepare_cached(
                 "INSERT OR IGNORE INTO hits (post, brand, team, matched, detected_at,
-                     author_earlier_hits, severity, competitor, is_topic, sentiment)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                     author_earlier_hits, severity, competitor, is_topic, sentiment,
+                     sentiment_score)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?;
             // Bounded: a bot with 50,000 posts made an unbounded count quadratic.
             let mut earlier = tx.prepare_cached(&format!(
@@ -151,6 +154,7 @@ impl Store {
             for MatchedPost {
                 post,
                 sentiment,
+                sentiment_score,
                 hits,
             } in batch.posts
             {
@@ -199,6 +203,7 @@ impl Store {
                         hit.competitor,
                         hit.kind == HitKind::Topic,
                         sentiment.as_str(),
+                        f64::from(sentiment_score),
                     ])? == 0
                     {
                         continue;
@@ -237,5 +242,16 @@ impl Store {
             .conn
             .query_row("SELECT COUNT(*) FROM hits", [], |r| r.get(0))?;
         Ok((posts as u64, hits as u64))
+    }
+
+    /// Each hit's post id, sentiment label and score, in insertion order (tests).
+    #[cfg(test)]
+    pub(crate) fn hit_sentiments(&self) -> Result<Vec<(String, String, Option<f64>)>, StoreError> {
+        let mut statement = self.conn.prepare(
+            "SELECT posts.post_id, hits.sentiment, hits.sentiment_score
+             FROM hits JOIN posts ON posts.id = hits.post ORDER BY hits.id",
+        )?;
+        let rows = statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 }

@@ -367,6 +367,7 @@ mod tests {
                         ))
                         .unwrap(),
                         sentiment: Sentiment::Neutral,
+                        sentiment_score: 0.0,
                         hits: vec![BrandHit::exact_for_tests("Turkcell", None, "Turkcell")],
                     })
                     .collect(),

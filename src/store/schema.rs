@@ -174,6 +174,11 @@ CREATE TRIGGER posts_fts_forget AFTER DELETE ON posts BEGIN
     DELETE FROM posts_fts WHERE rowid = old.id;
 END;
 "#,
+    // 13: the sentiment score beside its label (-1 complaint .. 1 praise), so reports
+    // can average it. Hits stored before have none.
+    r#"
+ALTER TABLE hits ADD COLUMN sentiment_score REAL;
+"#,
 ];
 
 /// The schema version this build writes.

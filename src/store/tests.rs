@@ -63,6 +63,7 @@ fn batch(cursor: &str, posts: Vec<(Post, Vec<BrandHit>)>) -> NewBatch {
             .map(|(post, hits)| MatchedPost {
                 post,
                 sentiment: Sentiment::Neutral,
+                sentiment_score: 0.0,
                 hits,
             })
             .collect(),
