@@ -277,81 +277,80 @@ pub async fn run_with(
         every: HEARTBEAT_EVERY,
     };
     let pid = daemon.pid;
-    store
+    // A failure here is mostly a store thread that died; the ordered stop below then
+    // reports it by name, and this error only if no task failed.
+    let started = store
         .call(move |store| store.start_heartbeat(&daemon, chrono::Utc::now()))
         .await
-        .and_then(|written| written)
-        .context("writing the heartbeat")?;
-    info!(
-        sources = config.sources.len(),
-        receivers = config.receivers.len(),
-        brands = config.keywords.brands.len(),
-        database = %config.storage_path.display(),
-        "mentiond ready"
-    );
-    service.ready();
-    // Started after READY=1, so the manager never hears a ping before it.
-    let (probe_store, status_store) = (store.clone(), store.clone());
-    supervisor.spawn_critical(
-        &poll_tasks,
-        "watchdog",
-        stop.clone(),
-        Watchdog {
-            manager: Arc::clone(&service),
-            pulses,
-            probe_every: HEARTBEAT_EVERY,
-            status_every: STATUS_EVERY,
-            // The heartbeat is written on the store thread: an answer proves it works.
-            probe: move || {
-                let store = probe_store.clone();
-                async move {
-                    let beat = store.call(move |store| store.beat(pid, chrono::Utc::now()));
-                    match beat.await {
-                        Ok(Ok(())) => true,
-                        Ok(Err(err)) => {
-                            warn!(error = %err, "cannot write the heartbeat");
-                            false
+        .and_then(|written| written);
+    if started.is_ok() {
+        ready(&config, &service);
+        // Started after READY=1, so the manager never hears a ping before it.
+        let (probe_store, status_store) = (store.clone(), store.clone());
+        supervisor.spawn_critical(
+            &poll_tasks,
+            "watchdog",
+            stop.clone(),
+            Watchdog {
+                manager: Arc::clone(&service),
+                pulses,
+                probe_every: HEARTBEAT_EVERY,
+                status_every: STATUS_EVERY,
+                // The heartbeat is written on the store thread: an answer proves it works.
+                probe: move || {
+                    let store = probe_store.clone();
+                    async move {
+                        let beat = store.call(move |store| store.beat(pid, chrono::Utc::now()));
+                        match beat.await {
+                            Ok(Ok(())) => true,
+                            Ok(Err(err)) => {
+                                warn!(error = %err, "cannot write the heartbeat");
+                                false
+                            }
+                            Err(_) => false,
                         }
-                        Err(_) => false,
                     }
-                }
-            },
-            status: move || {
-                let (store, inventory) = (status_store.clone(), Arc::clone(&inventory));
-                async move {
-                    let now = chrono::Utc::now();
-                    let counts = store.call(move |store| {
-                        let health = store.source_health(now)?;
-                        let open = store.hit_counts()?.open;
-                        let pending = store
-                            .outbox_depth()?
-                            .iter()
-                            .map(|depth| depth.pending)
-                            .sum::<u64>();
-                        Ok::<_, crate::store::StoreError>((health, open, pending))
-                    });
-                    match counts.await {
-                        Ok(Ok((health, open, pending))) => {
-                            let names: Vec<_> = inventory
-                                .sources()
-                                .into_iter()
-                                .map(|(name, _)| name)
-                                .collect();
-                            Some(status_line(&names, &health, open, pending))
+                },
+                status: move || {
+                    let (store, inventory) = (status_store.clone(), Arc::clone(&inventory));
+                    async move {
+                        let now = chrono::Utc::now();
+                        let counts = store.call(move |store| {
+                            let health = store.source_health(now)?;
+                            let open = store.hit_counts()?.open;
+                            let pending = store
+                                .outbox_depth()?
+                                .iter()
+                                .map(|depth| depth.pending)
+                                .sum::<u64>();
+                            Ok::<_, crate::store::StoreError>((health, open, pending))
+                        });
+                        match counts.await {
+                            Ok(Ok((health, open, pending))) => {
+                                let names: Vec<_> = inventory
+                                    .sources()
+                                    .into_iter()
+                                    .map(|(name, _)| name)
+                                    .collect();
+                                Some(status_line(&names, &health, open, pending))
+                            }
+                            _ => None,
                         }
-                        _ => None,
                     }
-                }
-            },
-            stop: stop.clone(),
-        }
-        .run(),
-    );
+                },
+                stop: stop.clone(),
+            }
+            .run(),
+        );
+    }
     poll_tasks.close();
 
-    let first = tokio::select! {
-        _ = stop.cancelled() => None,
-        failure = supervisor.failure() => Some(failure),
+    let first = match started {
+        Ok(()) => tokio::select! {
+            _ = stop.cancelled() => None,
+            failure = supervisor.failure() => Some(failure),
+        },
+        Err(_) => None,
     };
     stop.cancel();
     service.stopping();
@@ -387,8 +386,21 @@ pub async fn run_with(
     if !failures.is_empty() {
         return Err(TaskFailures(failures).into());
     }
+    started.context("writing the heartbeat")?;
     info!("mentiond stopped");
     Ok(())
+}
+
+/// Logs readiness and tells the service manager (`READY=1`).
+fn ready(config: &Config, service: &ServiceManager) {
+    info!(
+        sources = config.sources.len(),
+        receivers = config.receivers.len(),
+        brands = config.keywords.brands.len(),
+        database = %config.storage_path.display(),
+        "mentiond ready"
+    );
+    service.ready();
 }
 
 /// The one-line summary the service manager shows (`systemctl status`), e.g.
