@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use crate::alerts::{DeliverySettings, ReceiverConfig, ReceiverKind};
 use crate::api::ApiSettings;
+use crate::routing::surge::SurgeSettings;
 use crate::intake::{IntakeLimits, IntakeSettings, parse_channels};
 use crate::routing::RouteConfig;
 use crate::routing::settings::{RouteContext, parse_routes};
@@ -49,6 +50,8 @@ pub struct Config {
     pub poll: PollSettings,
     /// How alerts are retried.
     pub delivery: DeliverySettings,
+    /// Surge detection.
+    pub surge: SurgeSettings,
     /// Logging.
     pub log: LogSettings,
     /// The HTTP API, when `[api] listen` is set.
@@ -297,6 +300,7 @@ impl Layers {
         let delivery = section!("delivery");
         let log = section!("log");
         let api = section!("api");
+        let surge = section!("surge");
         let route_defaults = section!("route_defaults");
         let sources = self.entries("sources", sections.remove("sources"), &mut problems);
         let receivers_value = sections.remove("receivers");
@@ -320,8 +324,9 @@ impl Layers {
             Some(delivery),
             Some(log),
             Some(api),
+            Some(surge),
             Some(route_defaults),
-        ) = (keywords, storage, poll, delivery, log, api, route_defaults)
+        ) = (keywords, storage, poll, delivery, log, api, surge, route_defaults)
         else {
             return Err(ConfigError::new(problems));
         };
@@ -332,6 +337,7 @@ impl Layers {
             delivery,
             log,
             api,
+            surge,
             sources,
             receivers,
             intake,
@@ -394,7 +400,12 @@ impl Layers {
         let (poll, poll_problems) = PollSettings::parse(&raw.poll);
         let (delivery, delivery_problems) = DeliverySettings::parse(&raw.delivery);
         let (log, log_problems) = LogSettings::parse(&raw.log);
-        for (table, errors) in [("poll", poll_problems), ("delivery", delivery_problems)] {
+        let (surge, surge_problems) = SurgeSettings::parse(&raw.surge);
+        for (table, errors) in [
+            ("poll", poll_problems),
+            ("delivery", delivery_problems),
+            ("surge", surge_problems),
+        ] {
             for err in errors {
                 let key = format!("{table}.{}", err.key);
                 // A type error already reported for the key says it all.
@@ -487,6 +498,7 @@ impl Layers {
             retention,
             poll,
             delivery,
+            surge,
             log,
             api,
             intake,

@@ -26,6 +26,8 @@ pub struct RawConfig {
     pub log: crate::telemetry::RawLog,
     /// `[api]`.
     pub api: RawApi,
+    /// `[surge]`.
+    pub surge: crate::routing::surge::RawSurge,
     /// `[[sources]]`.
     pub sources: Vec<Option<RawStage>>,
     /// `[[receivers]]`.

@@ -23,6 +23,11 @@ terms = ["THY"]
 severity = "urgent"
 
 [[brand]]
+name = "Superonline"
+team = "care"
+terms = ["Superonline"]
+
+[[brand]]
 name = "Vodafone"
 team = "care"
 terms = ["Vodafone"]
@@ -49,6 +54,7 @@ pub(crate) fn route(receivers: &[&str]) -> RouteConfig {
         min_priority: None,
         topic: None,
         sentiment: None,
+        kind: None,
         receivers: receivers.iter().map(|r| ReceiverName::from(*r)).collect(),
         continue_matching: false,
         group_by: vec![GroupLabel::Brand],
@@ -126,7 +132,7 @@ fn routes_match_on_every_field_and_continue_fans_out() {
         },
         RouteConfig {
             source: Some("x".into()),
-            min_priority: Some(10_000),
+            min_priority: Some(50),
             continue_matching: true,
             ..route(&["vip"])
         },
@@ -198,7 +204,7 @@ fn routes_match_on_topic_and_sentiment() {
         ),
         ("Turkcell", "Turkcell yeni tarifeleri açıkladı", &["file"]),
         // A brand hit on a post that has the topic's words is not a topic hit.
-        ("Vodafone", "Vodafone kesinti", &["complaints"]),
+        ("Superonline", "Superonline kesinti", &["complaints"]),
     ];
     for (brand, text, expected) in table {
         assert_eq!(
@@ -241,7 +247,7 @@ fn plan_groups_by_the_route_labels_with_order_independent_ids() {
     let hits = [
         stored(1, "x", "Turkcell", 0),
         stored(2, "news", "Turkcell", 0),
-        stored(3, "x", "Vodafone", 0),
+        stored(3, "x", "Superonline", 0),
     ];
     let plan = plan_fresh(&by_brand, &hits, t0());
     assert_eq!(plan.len(), 4, "two brands × two receivers");
@@ -279,7 +285,7 @@ fn plan_groups_by_the_route_labels_with_order_independent_ids() {
 fn urgent_hits_skip_the_wait_and_quiet_hours() {
     let quiet = QuietHours::parse("22:00-08:00", chrono_tz::Europe::Istanbul).unwrap();
     let router = Router::new(vec![RouteConfig {
-        urgent_priority: Some(100_000),
+        urgent_priority: Some(70),
         quiet_hours: Some(quiet),
         ..route(&["hook"])
     }]);
@@ -291,7 +297,7 @@ fn urgent_hits_skip_the_wait_and_quiet_hours() {
         &[
             stored(1, "x", "Turkcell", 10),
             stored(2, "x", "THY", 10),
-            stored(3, "x", "Vodafone", 100_000),
+            stored(3, "x", "Superonline", 1_000_000),
         ],
         night,
     );
@@ -299,7 +305,7 @@ fn urgent_hits_skip_the_wait_and_quiet_hours() {
     let held = by_brand("Turkcell");
     assert!(!held.urgent);
     assert_eq!(held.hold_until, Some(morning));
-    for urgent in [by_brand("THY"), by_brand("Vodafone")] {
+    for urgent in [by_brand("THY"), by_brand("Superonline")] {
         assert!(urgent.urgent);
         assert_eq!(urgent.due_at, night);
         assert_eq!(urgent.hold_until, None);

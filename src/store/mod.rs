@@ -14,6 +14,7 @@ mod replies;
 mod responses;
 mod retention;
 mod schema;
+mod surges;
 mod time;
 
 use std::io::Write;
@@ -40,6 +41,7 @@ pub use posts::{BatchOutcome, HitRow, MatchedPost, NewBatch};
 pub use responses::AckOutcome;
 pub use retention::{PURGE_BATCH, Purge, PurgeCounts};
 pub use schema::SCHEMA_VERSION;
+pub use surges::BrandSummary;
 pub use time::unix_millis;
 
 // Typed ids are stored as their plain SQL values.

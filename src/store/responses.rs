@@ -97,7 +97,7 @@ impl Store {
     ) -> Result<Vec<OpenHit>, StoreError> {
         let mut statement = self.conn.prepare_cached(
             "SELECT hits.id, posts.source, posts.post_id, hits.brand, hits.team,
-                    hits.competitor, hits.severity, posts.author_followers, hits.is_topic,
+                    hits.competitor, hits.severity, hits.priority, hits.is_topic,
                     hits.sentiment, hits.detected_at
              FROM hits JOIN posts ON posts.id = hits.post
              WHERE hits.acked_at IS NULL AND hits.escalated_at IS NULL
