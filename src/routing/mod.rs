@@ -353,7 +353,9 @@ pub fn priority(
     engagement: Option<&Engagement>,
     sentiment: Sentiment,
 ) -> u64 {
-    let log_points = |count: u64, cap: u64| ((10.0 * (1.0 + count as f64).log10()) as u64).min(cap);
+    // The nudge keeps exact powers of ten (1,000 followers) from rounding down.
+    let log_points =
+        |count: u64, cap: u64| ((10.0 * (1.0 + count as f64).log10() + 1e-9) as u64).min(cap);
     let reach = log_points(followers.unwrap_or(0), 50);
     let interactions = engagement.map_or(0, |e| {
         let count = |value: Option<u64>| value.unwrap_or(0);

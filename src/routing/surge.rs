@@ -84,29 +84,14 @@ impl SurgeSettings {
     /// Validates `[surge]`; problems are keyed relative to it.
     pub fn parse(raw: &RawSurge) -> (SurgeSettings, Vec<FieldError>) {
         let mut problems = Vec::new();
-        let mut duration = |key: &str, value: &DurationSetting, least: Duration| {
-            match value.to_duration() {
-                Ok(value) if value >= least => value,
-                Ok(_) => {
-                    problems.push(FieldError::new(
-                        key,
-                        format!("must be at least {}s", least.as_secs()),
-                    ));
-                    least
-                }
-                Err(message) => {
-                    problems.push(FieldError::new(key, message));
-                    least
-                }
-            }
-        };
-        let window = duration("window", &raw.window, Duration::from_secs(60));
-        let cooldown = duration("cooldown", &raw.cooldown, Duration::ZERO);
-        let history = duration("history", &raw.history, Duration::from_secs(3600));
-        if window.as_secs() > 3600 || 3600 % window.as_secs().max(1) != 0 {
+        let window = raw.window.read("window", true, &mut problems);
+        let cooldown = raw.cooldown.read("cooldown", false, &mut problems);
+        let history = raw.history.read("history", true, &mut problems);
+        let secs = window.as_secs();
+        if !window.is_zero() && (secs < 60 || 3600 % secs != 0 || window.subsec_nanos() != 0) {
             problems.push(FieldError::new(
                 "window",
-                "must divide an hour in whole seconds (\"5m\", \"10m\", \"15m\", \"1h\")",
+                "must be whole minutes that divide an hour (\"5m\", \"10m\", \"15m\", \"1h\")",
             ));
         }
         if raw.min_volume == 0 {
@@ -269,7 +254,7 @@ pub fn baseline(
     };
     let mut smoothed: Option<(f64, f64)> = None;
     for week in (1..=weeks).rev() {
-        let slot = now - chrono::Duration::weeks(week);
+        let slot = window_start - chrono::Duration::weeks(week);
         let Some(hour) = slot.with_minute(0).and_then(|t| t.with_second(0)) else {
             continue;
         };
