@@ -368,7 +368,8 @@ impl Reddit {
             // A score below zero reaches no one more than zero does.
             engagement: Engagement {
                 score: data.score.map(|score| score.max(0) as u64),
-                replies: data.num_comments,
+                // A comment carries its thread's count, not its own replies.
+                replies: data.num_comments.filter(|_| !is_comment),
                 ..Engagement::default()
             }
             .known(),
