@@ -762,4 +762,53 @@ pub(crate) mod tests {
         assert!(mention_body.get("sla_breached").is_none());
         assert!(mention_body["hits"][0].get("waiting_seconds").is_none());
     }
+
+    /// A surge note with a hostile author.
+    pub(crate) fn surge_note() -> SurgeNote {
+        SurgeNote {
+            brand: "Turkcell".into(),
+            kind: SurgeKind::Volume,
+            count: 48,
+            usual: 6,
+            window_minutes: 10,
+            terms: vec!["internet".into(), "kesinti".into()],
+            authors: vec!["ayse".into(), "*x* <@123>".into()],
+        }
+    }
+
+    #[test]
+    fn a_surge_title_says_count_usual_terms_and_authors_in_each_language() {
+        let hits = [hit(1, "Turkcell internet yok")];
+        let note = surge_note();
+        let alert = Alert {
+            kind: AlertKind::Surge(&note),
+            ..mention(&hits, 0)
+        };
+        assert_eq!(
+            alert.title(Language::En),
+            "Surge: Turkcell 48 mentions in 10 min (usual 6) · top terms: internet, kesinti · top authors: @ayse, @*x* <@123>"
+        );
+        assert_eq!(
+            alert.title(Language::Tr),
+            "Ani artış: Turkcell 10 dk'da 48 bahsetme (olağan 6) · öne çıkan kelimeler: internet, kesinti · öne çıkan yazarlar: @ayse, @*x* <@123>"
+        );
+        let negative = SurgeNote {
+            kind: SurgeKind::Negative,
+            terms: Vec::new(),
+            authors: Vec::new(),
+            ..note.clone()
+        };
+        let alert = Alert {
+            kind: AlertKind::Surge(&negative),
+            ..alert
+        };
+        assert_eq!(
+            alert.title(Language::En),
+            "Negative surge: Turkcell 48 negative mentions in 10 min (usual 6)"
+        );
+        let body: serde_json::Value = serde_json::from_str(&json(&alert)).unwrap();
+        assert_eq!(body["type"], "surge");
+        assert_eq!(body["surge"]["count"], 48);
+        assert_eq!(body["hits"][0]["post"]["id"], "p1");
+    }
 }

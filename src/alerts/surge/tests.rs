@@ -199,6 +199,8 @@ async fn a_spike_on_a_replayed_day_is_one_surge_alert_with_terms_authors_and_sam
         samples,
         ["Turkcell-1000057", "Turkcell-1000058", "Turkcell-1000059"]
     );
+    // 10M followers (50) and a complaint (20).
+    assert_eq!(alert["hits"][0]["priority"], 70);
 }
 
 #[tokio::test]
