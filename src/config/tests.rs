@@ -472,3 +472,33 @@ fn intake_channels_are_located_and_need_the_api() {
     assert_eq!(config.intake.limits.max_posts, 5);
     assert!(!format!("{config:?}").contains("in-t0ken"));
 }
+
+#[test]
+fn surge_settings_default_from_the_file_and_bad_values_are_located() {
+    let config = load(None).unwrap();
+    assert_eq!(config.surge.window, Duration::from_secs(600));
+    assert_eq!(config.surge.history, Duration::from_secs(4 * 7 * 24 * 3600));
+    assert_eq!((config.surge.min_volume, config.surge.factor), (20, 3.0));
+    let found = problems("[surge]\nwindow = \"7m\"\n\nfactor = 0.5\n");
+    assert_eq!(keys(&found), ["surge.window", "surge.factor"]);
+    assert_eq!((found[0].line, found[1].line), (Some(2), Some(4)));
+}
+
+#[test]
+fn routes_take_a_kind_and_priorities_are_scores_not_follower_counts() {
+    let found = problems(
+        "[[routes]]\nkind = \"fire\"\nmin_priority = 10000\nreceivers = [\"alerts-file\"]\n[[routes]]\nkind = \"surge\"\nurgent_priority = 101\nreceivers = [\"alerts-file\"]\n[[routes]]\nreceivers = [\"alerts-file\"]\n",
+    );
+    assert_eq!(
+        keys(&found),
+        [
+            "routes[0].kind",
+            "routes[0].min_priority",
+            "routes[1].urgent_priority"
+        ]
+    );
+    assert!(found[1].message.contains("not a follower count"));
+    // A surge-only route is not the default route.
+    let found = problems("[[routes]]\nkind = \"surge\"\nreceivers = [\"alerts-file\"]\n");
+    assert_eq!(keys(&found), ["routes"]);
+}
