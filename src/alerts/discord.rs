@@ -135,7 +135,10 @@ mod tests {
         };
         let body: Value = serde_json::from_str(&render(&alert, Language::En)).unwrap();
         let content = body["content"].as_str().unwrap();
-        assert!(content.starts_with("Surge: Turkcell 48 mentions"), "{content}");
+        assert!(
+            content.starts_with("Surge: Turkcell 48 mentions"),
+            "{content}"
+        );
         assert!(content.ends_with(r"@\*x\* \<@123\>"), "{content}");
     }
 }

@@ -29,9 +29,9 @@ use crate::backoff::Backoff;
 use crate::escape;
 use crate::metrics::{DeliveryOutcome, Metrics};
 use crate::model::ReceiverName;
+use crate::routing::surge::SurgeNote;
 use crate::service::Pulse;
 use crate::settings::{DurationSetting, FieldError, kind_registry};
-use crate::routing::surge::SurgeNote;
 use crate::store::{
     Delivery, DeliveryKind, FailedAttempt, NewOperatorAlert, StoreError, StoreHandle, unix_millis,
 };

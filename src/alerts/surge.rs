@@ -81,8 +81,8 @@ impl SurgeLoop {
                 {
                     history.entry(brand).or_default().push(count);
                 }
-                let cooldown = chrono::Duration::from_std(settings.cooldown)
-                    .unwrap_or(chrono::Duration::MAX);
+                let cooldown =
+                    chrono::Duration::from_std(settings.cooldown).unwrap_or(chrono::Duration::MAX);
                 let mut enqueued = 0;
                 let mut brands: Vec<&&str> = by_brand.keys().collect();
                 brands.sort();
@@ -94,10 +94,9 @@ impl SurgeLoop {
                         last.insert(kind, store.last_surge(brand, kind)?);
                     }
                     let cooling = |kind: SurgeKind| {
-                        last.get(&kind)
-                            .copied()
-                            .flatten()
-                            .is_some_and(|at| at.checked_add_signed(cooldown).is_none_or(|end| end > now))
+                        last.get(&kind).copied().flatten().is_some_and(|at| {
+                            at.checked_add_signed(cooldown).is_none_or(|end| end > now)
+                        })
                     };
                     let Some(found) =
                         surge::detect(&settings, &by_brand[*brand], usual, now, cooling)

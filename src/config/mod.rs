@@ -14,10 +14,10 @@ use std::time::Duration;
 
 use crate::alerts::{DeliverySettings, ReceiverConfig, ReceiverKind};
 use crate::api::ApiSettings;
-use crate::routing::surge::SurgeSettings;
 use crate::intake::{IntakeLimits, IntakeSettings, parse_channels};
 use crate::routing::RouteConfig;
 use crate::routing::settings::{RouteContext, parse_routes};
+use crate::routing::surge::SurgeSettings;
 use crate::sources::{PollSettings, SourceConfig};
 
 use crate::keywords::{KeywordRules, load_keywords};
@@ -326,7 +326,16 @@ impl Layers {
             Some(api),
             Some(surge),
             Some(route_defaults),
-        ) = (keywords, storage, poll, delivery, log, api, surge, route_defaults)
+        ) = (
+            keywords,
+            storage,
+            poll,
+            delivery,
+            log,
+            api,
+            surge,
+            route_defaults,
+        )
         else {
             return Err(ConfigError::new(problems));
         };

@@ -360,11 +360,19 @@ pub fn priority(
     let interactions = engagement.map_or(0, |e| {
         let count = |value: Option<u64>| value.unwrap_or(0);
         count(e.likes)
-            .saturating_add(count(e.reposts).saturating_add(count(e.quotes)).saturating_mul(2))
+            .saturating_add(
+                count(e.reposts)
+                    .saturating_add(count(e.quotes))
+                    .saturating_mul(2),
+            )
             .saturating_add(count(e.replies))
             .saturating_add(count(e.score))
     });
-    let tone = if sentiment == Sentiment::Negative { 20 } else { 0 };
+    let tone = if sentiment == Sentiment::Negative {
+        20
+    } else {
+        0
+    };
     (reach + log_points(interactions, 30) + tone).min(MAX_PRIORITY)
 }
 

@@ -37,12 +37,12 @@ const STOP_WORDS: &[&str] = &[
     "because", "been", "but", "by", "can", "could", "did", "do", "does", "for", "from", "had",
     "has", "have", "he", "her", "his", "how", "i", "if", "in", "into", "is", "it", "its", "just",
     "me", "my", "no", "not", "now", "of", "on", "or", "our", "out", "she", "so", "that", "the",
-    "their", "them", "then", "there", "they", "this", "to", "too", "up", "us", "was", "we",
-    "were", "what", "when", "which", "who", "why", "will", "with", "would", "you", "your", "acaba",
-    "ama", "ancak", "artik", "bana", "ben", "beni", "benim", "bir", "biz", "bu", "buna", "bunu",
-    "cok", "da", "daha", "de", "degil", "diye", "en", "gibi", "hala", "hem", "hep", "hic", "icin",
-    "ile", "ise", "kadar", "ki", "mi", "mu", "ne", "neden", "o", "olan", "olarak", "on", "onu",
-    "sen", "siz", "su", "ve", "veya", "ya", "yani", "yine", "https", "http", "www", "com", "rt",
+    "their", "them", "then", "there", "they", "this", "to", "too", "up", "us", "was", "we", "were",
+    "what", "when", "which", "who", "why", "will", "with", "would", "you", "your", "acaba", "ama",
+    "ancak", "artik", "bana", "ben", "beni", "benim", "bir", "biz", "bu", "buna", "bunu", "cok",
+    "da", "daha", "de", "degil", "diye", "en", "gibi", "hala", "hem", "hep", "hic", "icin", "ile",
+    "ise", "kadar", "ki", "mi", "mu", "ne", "neden", "o", "olan", "olarak", "on", "onu", "sen",
+    "siz", "su", "ve", "veya", "ya", "yani", "yine", "https", "http", "www", "com", "rt",
 ];
 
 /// Validated `[surge]` settings.
@@ -305,9 +305,18 @@ pub fn detect(
         .filter(|m| m.labels.sentiment == Sentiment::Negative)
         .collect();
     let negative = negatives.len() as u64;
-    let threshold = |usual: f64| settings.min_volume.max((usual * settings.factor).ceil() as u64);
+    let threshold = |usual: f64| {
+        settings
+            .min_volume
+            .max((usual * settings.factor).ceil() as u64)
+    };
     let (kind, count, usual, shown) = if total >= threshold(usual.total) {
-        (SurgeKind::Volume, total, usual.total, mentions.iter().collect())
+        (
+            SurgeKind::Volume,
+            total,
+            usual.total,
+            mentions.iter().collect(),
+        )
     } else if negative >= threshold(usual.negative)
         && negative as f64 >= settings.negative_share * total as f64
     {

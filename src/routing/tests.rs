@@ -587,14 +587,42 @@ fn priority_adds_log_reach_engagement_and_a_complaint() {
         (Some(99_999), None, Sentiment::Neutral, 50),
         // Reach stops at 50.
         (Some(50_000_000), None, Sentiment::Neutral, 50),
-        (None, Some(engagement(9, 0, 0, 0, 0)), Sentiment::Neutral, 10),
+        (
+            None,
+            Some(engagement(9, 0, 0, 0, 0)),
+            Sentiment::Neutral,
+            10,
+        ),
         // Reposts and quotes count twice: 40 + 2 × (20 + 10) + 19 = 119 → 20.
-        (None, Some(engagement(40, 20, 19, 10, 0)), Sentiment::Neutral, 20),
+        (
+            None,
+            Some(engagement(40, 20, 19, 10, 0)),
+            Sentiment::Neutral,
+            20,
+        ),
         // Reddit and Hacker News: the score alone; engagement stops at 30.
-        (None, Some(Engagement { score: Some(1_000_000), ..Engagement::default() }), Sentiment::Neutral, 30),
+        (
+            None,
+            Some(Engagement {
+                score: Some(1_000_000),
+                ..Engagement::default()
+            }),
+            Sentiment::Neutral,
+            30,
+        ),
         (None, None, Sentiment::Negative, 20),
-        (Some(999), Some(engagement(99, 0, 0, 0, 0)), Sentiment::Negative, 70),
-        (Some(u64::MAX), Some(engagement(u64::MAX, u64::MAX, u64::MAX, u64::MAX, u64::MAX)), Sentiment::Negative, 100),
+        (
+            Some(999),
+            Some(engagement(99, 0, 0, 0, 0)),
+            Sentiment::Negative,
+            70,
+        ),
+        (
+            Some(u64::MAX),
+            Some(engagement(u64::MAX, u64::MAX, u64::MAX, u64::MAX, u64::MAX)),
+            Sentiment::Negative,
+            100,
+        ),
     ];
     for (followers, engagement, sentiment, expected) in table {
         assert_eq!(
@@ -624,15 +652,13 @@ fn min_priority_routes_take_hits_from_the_score() {
         labelled(&post, "Turkcell")
     };
     // 10k followers (40) and a complaint (20).
-    let loud = hit(
-        r#"{"source":"x","id":"1","author":{"followers":10000},"text":"Turkcell çekmiyor"}"#,
-    );
+    let loud =
+        hit(r#"{"source":"x","id":"1","author":{"followers":10000},"text":"Turkcell çekmiyor"}"#);
     assert_eq!(loud.labels.priority, 60);
     assert_eq!(router.receivers_for(&loud.labels), ["vip"]);
     // The same reach, praise: 40.
-    let calm = hit(
-        r#"{"source":"x","id":"2","author":{"followers":10000},"text":"Turkcell harika"}"#,
-    );
+    let calm =
+        hit(r#"{"source":"x","id":"2","author":{"followers":10000},"text":"Turkcell harika"}"#);
     assert_eq!(router.receivers_for(&calm.labels), ["file"]);
     // Few followers, but the post took off: 10 + 30 + 20.
     let viral = hit(

@@ -111,9 +111,9 @@ impl Store {
 
     /// When the oldest stored hit was found: history starts there.
     pub fn first_hit_at(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let first: Option<String> = self
-            .conn
-            .query_row("SELECT MIN(detected_at) FROM hits", [], |row| row.get(0))?;
+        let first: Option<String> =
+            self.conn
+                .query_row("SELECT MIN(detected_at) FROM hits", [], |row| row.get(0))?;
         Ok(first.as_deref().and_then(parse_timestamp))
     }
 

@@ -808,11 +808,36 @@ fn competitor_summary_gives_share_of_voice_complaint_words_and_own_reply_times()
         }
     };
     let posts = vec![
-        matched("t1", "Turkcell", "Turkcell fatura yüksek", Sentiment::Negative),
-        matched("t2", "Turkcell", "Turkcell fatura hatalı", Sentiment::Negative),
-        matched("t3", "Turkcell", "Turkcell internet yok", Sentiment::Negative),
-        matched("v1", "Vodafone", "Vodafone şebeke çekmiyor", Sentiment::Negative),
-        matched("v2", "Vodafone", "Vodafone kampanya güzel", Sentiment::Positive),
+        matched(
+            "t1",
+            "Turkcell",
+            "Turkcell fatura yüksek",
+            Sentiment::Negative,
+        ),
+        matched(
+            "t2",
+            "Turkcell",
+            "Turkcell fatura hatalı",
+            Sentiment::Negative,
+        ),
+        matched(
+            "t3",
+            "Turkcell",
+            "Turkcell internet yok",
+            Sentiment::Negative,
+        ),
+        matched(
+            "v1",
+            "Vodafone",
+            "Vodafone şebeke çekmiyor",
+            Sentiment::Negative,
+        ),
+        matched(
+            "v2",
+            "Vodafone",
+            "Vodafone kampanya güzel",
+            Sentiment::Positive,
+        ),
     ];
     let reply = |id: &str, brand: &str, minutes: i64| OwnReply {
         source: "x".into(),

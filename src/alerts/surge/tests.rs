@@ -75,7 +75,14 @@ fn mentions(
 fn normal_day(store: &mut Store, per_window: usize) {
     for window in 2..=145 {
         let at = now() - chrono::Duration::minutes(10 * window) + chrono::Duration::minutes(1);
-        mentions(store, "Turkcell", window as usize * 1000, per_window, Sentiment::Neutral, at);
+        mentions(
+            store,
+            "Turkcell",
+            window as usize * 1000,
+            per_window,
+            Sentiment::Neutral,
+            at,
+        );
     }
 }
 
@@ -179,7 +186,10 @@ async fn a_spike_on_a_replayed_day_is_one_surge_alert_with_terms_authors_and_sam
     assert_eq!(alert["type"], "surge");
     let note = &alert["surge"];
     assert_eq!(note["brand"], "Turkcell");
-    assert_eq!((note["count"].as_u64(), note["usual"].as_u64()), (Some(60), Some(3)));
+    assert_eq!(
+        (note["count"].as_u64(), note["usual"].as_u64()),
+        (Some(60), Some(3))
+    );
     assert_eq!(
         note["terms"],
         serde_json::json!(["internet", "yok", "gitti", "sebeke"])
@@ -229,7 +239,14 @@ async fn negative_mentions_alone_surge_and_go_to_a_surge_route() {
     normal_day(&mut store, 16);
     // 45 mentions, under three times the usual 16; 25 of them negative, usually none.
     spike(&mut store, "Turkcell", 25, Sentiment::Negative);
-    mentions(&mut store, "Turkcell", 2_000_000, 20, Sentiment::Neutral, now() - chrono::Duration::minutes(2));
+    mentions(
+        &mut store,
+        "Turkcell",
+        2_000_000,
+        20,
+        Sentiment::Neutral,
+        now() - chrono::Duration::minutes(2),
+    );
     let (store, _thread) = StoreHandle::spawn(store);
     let routes = vec![
         RouteConfig {
@@ -244,5 +261,8 @@ async fn negative_mentions_alone_surge_and_go_to_a_surge_route() {
     assert_eq!(alerts.len(), 1);
     let note = &alerts[0]["surge"];
     assert_eq!(note["kind"], "negative");
-    assert_eq!((note["count"].as_u64(), note["usual"].as_u64()), (Some(25), Some(0)));
+    assert_eq!(
+        (note["count"].as_u64(), note["usual"].as_u64()),
+        (Some(25), Some(0))
+    );
 }

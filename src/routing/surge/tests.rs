@@ -109,7 +109,13 @@ fn a_surge_needs_the_minimum_volume_and_the_factor_and_waits_out_its_cooldown() 
     };
     let never = |_| false;
     assert_eq!(
-        detect(&settings, &burst(19, Sentiment::Neutral), quiet, now(), never),
+        detect(
+            &settings,
+            &burst(19, Sentiment::Neutral),
+            quiet,
+            now(),
+            never
+        ),
         None,
         "under min_volume"
     );
@@ -118,11 +124,24 @@ fn a_surge_needs_the_minimum_volume_and_the_factor_and_waits_out_its_cooldown() 
         negative: 1.0,
     };
     assert_eq!(
-        detect(&settings, &burst(29, Sentiment::Neutral), busy, now(), never),
+        detect(
+            &settings,
+            &burst(29, Sentiment::Neutral),
+            busy,
+            now(),
+            never
+        ),
         None,
         "under three times the usual 10"
     );
-    let surge = detect(&settings, &burst(30, Sentiment::Neutral), busy, now(), never).unwrap();
+    let surge = detect(
+        &settings,
+        &burst(30, Sentiment::Neutral),
+        busy,
+        now(),
+        never,
+    )
+    .unwrap();
     assert_eq!(surge.note.kind, SurgeKind::Volume);
     assert_eq!((surge.note.count, surge.note.usual), (30, 10));
     assert_eq!(surge.note.terms, ["sebeke", "gitti", "internet", "yok"]);
@@ -130,9 +149,13 @@ fn a_surge_needs_the_minimum_volume_and_the_factor_and_waits_out_its_cooldown() 
     assert_eq!(surge.samples, [HitId(30), HitId(29), HitId(28)]);
     assert_eq!(surge.window, (now() - chrono::Duration::minutes(10), now()));
     assert_eq!(
-        detect(&settings, &burst(30, Sentiment::Neutral), busy, now(), |kind| {
-            kind == SurgeKind::Volume
-        }),
+        detect(
+            &settings,
+            &burst(30, Sentiment::Neutral),
+            busy,
+            now(),
+            |kind| { kind == SurgeKind::Volume }
+        ),
         None,
         "cooling down"
     );
