@@ -41,7 +41,7 @@ pub use posts::{BatchOutcome, HitRow, MatchedPost, NewBatch};
 pub use responses::AckOutcome;
 pub use retention::{PURGE_BATCH, Purge, PurgeCounts};
 pub use schema::SCHEMA_VERSION;
-pub use surges::BrandSummary;
+pub use surges::{BrandSummary, StoredSurge};
 pub use time::unix_millis;
 
 // Typed ids are stored as their plain SQL values.

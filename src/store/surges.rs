@@ -33,6 +33,21 @@ pub struct BrandSummary {
     pub median_response_secs: Option<i64>,
 }
 
+/// A stored surge, as reports list it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredSurge {
+    /// Brand name.
+    pub brand: String,
+    /// `volume` or `negative`.
+    pub kind: String,
+    /// End of its window (RFC 3339).
+    pub window_end: String,
+    /// Mentions (of the kind) in the window.
+    pub count: u64,
+    /// The usual count.
+    pub usual: u64,
+}
+
 /// Complaint words a [`BrandSummary`] lists.
 const COMPLAINT_WORDS: usize = 10;
 
@@ -196,25 +211,24 @@ impl Store {
         Ok(enqueued)
     }
 
-    /// The surges whose window ended in `[from, to)`, oldest first: brand, kind, end
-    /// of the window, count and the usual count.
+    /// The surges whose window ended in `[from, to)`, oldest first.
     pub fn surges(
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-    ) -> Result<Vec<(String, String, String, u64, u64)>, StoreError> {
+    ) -> Result<Vec<StoredSurge>, StoreError> {
         let mut statement = self.conn.prepare_cached(
             "SELECT brand, kind, window_end, count, baseline FROM surges
              WHERE window_end >= ?1 AND window_end < ?2 ORDER BY window_end, id",
         )?;
         let rows = statement.query_map(params![timestamp(from), timestamp(to)], |row| {
-            Ok((
-                row.get(0)?,
-                row.get(1)?,
-                row.get(2)?,
-                row.get::<_, i64>(3)?.max(0) as u64,
-                row.get::<_, i64>(4)?.max(0) as u64,
-            ))
+            Ok(StoredSurge {
+                brand: row.get(0)?,
+                kind: row.get(1)?,
+                window_end: row.get(2)?,
+                count: row.get::<_, i64>(3)?.max(0) as u64,
+                usual: row.get::<_, i64>(4)?.max(0) as u64,
+            })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }

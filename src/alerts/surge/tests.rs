@@ -175,7 +175,7 @@ async fn a_spike_on_a_replayed_day_is_one_surge_alert_with_terms_authors_and_sam
         .unwrap();
     let brands: Vec<(&str, &str)> = stored
         .iter()
-        .map(|(brand, kind, ..)| (brand.as_str(), kind.as_str()))
+        .map(|surge| (surge.brand.as_str(), surge.kind.as_str()))
         .collect();
     assert_eq!(brands, [("Turkcell", "volume"), ("Vodafone", "volume")]);
 
