@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{error, info};
 
 use super::Wakers;
-use super::responsibility::CurrentRouter;
+use super::responsibility::{CurrentRouter, every};
 use crate::routing::surge::{self, SurgeKind, SurgeSettings, WindowCount, WindowMention};
 use crate::store::{StoreError, StoreHandle};
 
@@ -37,20 +37,21 @@ pub struct SurgeLoop {
 impl SurgeLoop {
     /// Runs until cancelled.
     pub async fn run(self) {
-        loop {
-            tokio::select! {
-                _ = self.cancel.cancelled() => break,
-                _ = tokio::time::sleep(self.every) => {}
-            }
-            match self.check(Utc::now()).await {
-                Ok(0) => {}
+        let this = &self;
+        every(self.every, &self.cancel, &self.wakers, |now| async move {
+            match this.check(now).await {
+                Ok(0) => 0,
                 Ok(deliveries) => {
                     info!(deliveries, "surge alerts queued");
-                    self.wakers.wake_all();
+                    deliveries
                 }
-                Err(err) => error!(error = %err, "surge check failed"),
+                Err(err) => {
+                    error!(error = %err, "surge check failed");
+                    0
+                }
             }
-        }
+        })
+        .await;
     }
 
     /// One check at `now`: every brand's mentions in the window ending at `now`

@@ -404,4 +404,4 @@ fn top_counts(items: impl IntoIterator<Item = String>, n: usize) -> Vec<(String,
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

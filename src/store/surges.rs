@@ -6,13 +6,12 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 
+use super::responses::{stored_sentiment, stored_severity};
 use super::time::{parse_timestamp, timestamp, unix_millis};
 use super::{Store, StoreError};
-use crate::keywords::Severity;
 use crate::model::{DeliveryId, ReceiverName};
 use crate::routing::HitLabels;
 use crate::routing::surge::{Surge, SurgeKind, WindowCount, WindowMention, top_words};
-use crate::sentiment::Sentiment;
 
 /// One brand's share of the mentions and how it answers them, over a period.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -75,13 +74,8 @@ impl Store {
                     brand: row.get(1)?,
                     team: row.get(2)?,
                     competitor: row.get(3)?,
-                    severity: severity
-                        .and_then(|text| Severity::parse(&text).ok())
-                        .unwrap_or_default(),
-                    sentiment: sentiment
-                        .as_deref()
-                        .and_then(Sentiment::parse)
-                        .unwrap_or(Sentiment::Neutral),
+                    severity: stored_severity(severity),
+                    sentiment: stored_sentiment(sentiment),
                     priority: row.get::<_, Option<i64>>(6)?.unwrap_or(0).max(0) as u64,
                     source: row.get(7)?,
                     is_topic: false,

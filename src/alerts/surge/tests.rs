@@ -13,23 +13,13 @@ use crate::matcher::BrandHit;
 use crate::metrics::Metrics;
 use crate::model::Post;
 use crate::pipeline::tests::commit_matched;
+use crate::routing::surge::tests::settings;
 use crate::routing::tests::route;
 use crate::routing::{RouteConfig, Router};
 use crate::sentiment::Sentiment;
 use crate::service::Pulses;
 use crate::settings::DurationSetting;
 use crate::store::{MatchedPost, Store};
-
-fn settings() -> SurgeSettings {
-    SurgeSettings {
-        window: Duration::from_secs(600),
-        min_volume: 20,
-        factor: 3.0,
-        cooldown: Duration::from_secs(3600),
-        history: Duration::from_secs(4 * 7 * 24 * 3600),
-        negative_share: 0.5,
-    }
-}
 
 /// The check time: close to the real time, so the worker does not find the alert
 /// older than `delivery.max_age`; on a whole ten minutes, so windows line up.

@@ -5,7 +5,9 @@ use chrono::TimeZone;
 use super::*;
 use crate::keywords::Severity;
 
-fn settings() -> SurgeSettings {
+/// Ten-minute windows, at least 20 mentions and three times the usual count, an hour
+/// of cooldown, four weeks of history, half negative for a negative surge.
+pub(crate) fn settings() -> SurgeSettings {
     SurgeSettings {
         window: Duration::from_secs(600),
         min_volume: 20,
