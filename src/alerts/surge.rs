@@ -77,10 +77,10 @@ impl SurgeLoop {
                 let since = store.first_hit_at()?.unwrap_or(window_start);
                 let secs = settings.window.as_secs().max(1) as i64;
                 let mut history: HashMap<String, Vec<WindowCount>> = HashMap::new();
-                for (brand, count) in
-                    store.window_counts(settings.history_start(now), window_start, secs)?
-                {
-                    history.entry(brand).or_default().push(count);
+                for (from, to) in surge::history_ranges(&settings, since, now) {
+                    for (brand, count) in store.window_counts(from, to, secs)? {
+                        history.entry(brand).or_default().push(count);
+                    }
                 }
                 let cooldown =
                     chrono::Duration::from_std(settings.cooldown).unwrap_or(chrono::Duration::MAX);

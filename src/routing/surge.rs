@@ -231,9 +231,50 @@ impl Surge {
     }
 }
 
+/// The hours of earlier weeks within `history` that the window ending at `now` is
+/// compared with (the hour holding its start, one week back, two, …), oldest first,
+/// leaving out those before `since`.
+fn week_slots(
+    settings: &SurgeSettings,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Vec<DateTime<Utc>> {
+    let window_start = settings.window_start(now);
+    let weeks = (settings.history.as_secs() / (7 * 24 * 3600)) as i64;
+    (1..=weeks)
+        .rev()
+        .filter_map(|week| {
+            let slot = window_start - chrono::Duration::weeks(week);
+            slot.with_minute(0)?.with_second(0)?.with_nanosecond(0)
+        })
+        .filter(|hour| *hour >= since)
+        .collect()
+}
+
+/// The periods whose window counts [`baseline`] reads for the window ending at
+/// `now`: the hour of each earlier week since `since`, or, before a week of history
+/// exists, all of it. The store counts only these, not the whole `history`.
+pub fn history_ranges(
+    settings: &SurgeSettings,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    let slots = week_slots(settings, since, now);
+    if slots.is_empty() {
+        return vec![(
+            since.max(settings.history_start(now)),
+            settings.window_start(now),
+        )];
+    }
+    slots
+        .into_iter()
+        .map(|hour| (hour, hour + chrono::Duration::hours(1)))
+        .collect()
+}
+
 /// The usual counts of a window ending at `now`, from `counts` (one brand's past
-/// windows) learnt since `since` (the oldest stored mention of any brand: windows
-/// before it are unknown, not quiet).
+/// windows, at least those in [`history_ranges`]) learnt since `since` (the oldest
+/// stored mention of any brand: windows before it are unknown, not quiet).
 pub fn baseline(
     settings: &SurgeSettings,
     counts: &[WindowCount],
@@ -243,7 +284,6 @@ pub fn baseline(
     let secs = settings.window_secs();
     let window_start = settings.window_start(now);
     let per_hour = (3600 / secs).max(1) as f64;
-    let weeks = (settings.history.as_secs() / (7 * 24 * 3600)) as i64;
     let hour_mean = |start: DateTime<Utc>| {
         let (from, to) = (start.timestamp() / secs, (start.timestamp() + 3600) / secs);
         let sum = counts
@@ -253,15 +293,7 @@ pub fn baseline(
         (sum.0 as f64 / per_hour, sum.1 as f64 / per_hour)
     };
     let mut smoothed: Option<(f64, f64)> = None;
-    for week in (1..=weeks).rev() {
-        let slot = window_start - chrono::Duration::weeks(week);
-        let Some(hour) = slot.with_minute(0).and_then(|t| t.with_second(0)) else {
-            continue;
-        };
-        let hour = hour.with_nanosecond(0).unwrap_or(hour);
-        if hour < since {
-            continue;
-        }
+    for hour in week_slots(settings, since, now) {
         let (total, negative) = hour_mean(hour);
         smoothed = Some(match smoothed {
             None => (total, negative),

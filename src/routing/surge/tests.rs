@@ -226,3 +226,22 @@ fn settings_are_validated_with_their_keys() {
     let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
     assert_eq!(keys, ["window", "min_volume", "factor", "negative_share"]);
 }
+
+#[test]
+fn only_the_hours_the_baseline_reads_are_asked_for() {
+    let settings = settings();
+    let hour = |weeks: i64| {
+        let start = now() - chrono::Duration::weeks(weeks) - chrono::Duration::hours(1);
+        (start, start + chrono::Duration::hours(1))
+    };
+    let long_ago = now() - chrono::Duration::weeks(10);
+    assert_eq!(
+        history_ranges(&settings, long_ago, now()),
+        [hour(4), hour(3), hour(2), hour(1)]
+    );
+    let days_ago = now() - chrono::Duration::days(3);
+    assert_eq!(
+        history_ranges(&settings, days_ago, now()),
+        [(days_ago, now() - chrono::Duration::minutes(10))]
+    );
+}
