@@ -133,6 +133,38 @@ pub struct Post {
     /// Id (within the same source) of the post this one answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_reply_to: Option<String>,
+    /// The reactions the platform counted when the post was fetched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engagement: Option<Engagement>,
+}
+
+/// The reactions a platform counts on a post, as it reported them at fetch time; each
+/// count is absent where the platform has no such count (Reddit and Hacker News have
+/// a `score` only).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Engagement {
+    /// Likes, favourites.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub likes: Option<u64>,
+    /// Reposts, retweets, boosts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reposts: Option<u64>,
+    /// Replies, comments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replies: Option<u64>,
+    /// Quotes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quotes: Option<u64>,
+    /// Net votes: Reddit's score, Hacker News points.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<u64>,
+}
+
+impl Engagement {
+    /// `None` when no count is known, so a post without counts carries no engagement.
+    pub fn known(self) -> Option<Engagement> {
+        (self != Engagement::default()).then_some(self)
+    }
 }
 
 /// The author of a [`Post`].
@@ -340,10 +372,13 @@ mod tests {
 
     #[test]
     fn full_post_round_trips() {
-        let line = r#"{"source":"x","id":"1","url":"https://x.com/a/status/1","author":{"id":"9","handle":"ayse","name":"Ayşe","followers":1200},"text":"THY rötar","lang":"tr","created_at":"2026-11-20T08:00:00Z","kind":"reply","in_reply_to":"0"}"#;
+        let line = r#"{"source":"x","id":"1","url":"https://x.com/a/status/1","author":{"id":"9","handle":"ayse","name":"Ayşe","followers":1200},"text":"THY rötar","lang":"tr","created_at":"2026-11-20T08:00:00Z","kind":"reply","in_reply_to":"0","engagement":{"likes":3,"reposts":1,"score":7}}"#;
         let post = Post::from_json(line).unwrap();
         assert_eq!(post.author.as_ref().unwrap().followers, Some(1200));
         assert_eq!(post.author_key(), Some("9"));
+        let engagement = post.engagement.unwrap();
+        assert_eq!((engagement.likes, engagement.reposts), (Some(3), Some(1)));
+        assert_eq!((engagement.replies, engagement.score), (None, Some(7)));
         assert_eq!(serde_json::to_string(&post).unwrap(), line);
     }
 

@@ -124,4 +124,21 @@ mod tests {
         assert_eq!(description.chars().count(), DESCRIPTION_LIMIT);
         assert!(description.ends_with("😀…"));
     }
+
+    #[test]
+    fn a_surge_title_is_escaped_like_post_text() {
+        let hits = [hit(1, HOSTILE)];
+        let note = crate::alerts::render::tests::surge_note();
+        let alert = Alert {
+            kind: crate::alerts::render::AlertKind::Surge(&note),
+            ..mention(&hits, 0)
+        };
+        let body: Value = serde_json::from_str(&render(&alert, Language::En)).unwrap();
+        let content = body["content"].as_str().unwrap();
+        assert!(
+            content.starts_with("Surge: Turkcell 48 mentions"),
+            "{content}"
+        );
+        assert!(content.ends_with(r"@\*x\* \<@123\>"), "{content}");
+    }
 }

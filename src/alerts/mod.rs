@@ -10,6 +10,7 @@ pub mod file;
 pub mod render;
 pub mod responsibility;
 pub mod slack;
+pub mod surge;
 pub mod teams;
 pub mod telegram;
 pub mod webhook;
@@ -28,6 +29,7 @@ use crate::backoff::Backoff;
 use crate::escape;
 use crate::metrics::{DeliveryOutcome, Metrics};
 use crate::model::ReceiverName;
+use crate::routing::surge::SurgeNote;
 use crate::service::Pulse;
 use crate::settings::{DurationSetting, FieldError, kind_registry};
 use crate::store::{
@@ -637,6 +639,11 @@ impl DeliveryWorker {
         let max_hits = delivery.max_hits;
         let kind = delivery.kind;
         let note = delivery.note.clone().unwrap_or_default();
+        // A surge's note is its summary as JSON, written by `Store::record_surge`.
+        let surge: Option<SurgeNote> = match kind {
+            DeliveryKind::Surge => serde_json::from_str(&note).ok(),
+            _ => None,
+        };
         let now = Utc::now();
         // One job on the store thread: no hit can join the row between reading its
         // hits and freezing the body, so every linked hit is in the message.
@@ -655,6 +662,10 @@ impl DeliveryWorker {
                         DeliveryKind::Mention => AlertKind::Mention,
                         DeliveryKind::Escalation => AlertKind::Escalation,
                         DeliveryKind::Operator => AlertKind::Operator { note: &note },
+                        DeliveryKind::Surge => match &surge {
+                            Some(surge) => AlertKind::Surge(surge),
+                            None => AlertKind::Operator { note: &note },
+                        },
                     },
                 };
                 let payload = notifier.render(&alert);

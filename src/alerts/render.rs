@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::escape;
 use crate::model::{DeliveryId, HitId, Post};
+use crate::routing::surge::{SurgeKind, SurgeNote};
 use crate::settings::InvalidValue;
 use crate::store::{AlertHit, EARLIER_HITS_CAP};
 
@@ -69,6 +70,8 @@ pub enum AlertKind<'a> {
         /// What failed.
         note: &'a str,
     },
+    /// A brand mentioned far more often than usual; the hits are samples.
+    Surge(&'a SurgeNote),
 }
 
 impl<'a> Alert<'a> {
@@ -112,6 +115,7 @@ impl<'a> Alert<'a> {
             (Language::Tr, n, AlertKind::Operator { note }) => {
                 format!("Bildirim alıcısı başarısız ({n} iletilemedi): {note}")
             }
+            (language, _, AlertKind::Surge(note)) => surge_title(note, language),
         }
     }
 
@@ -144,6 +148,55 @@ impl<'a> Alert<'a> {
     }
 }
 
+/// `Surge: Turkcell 48 mentions in 10 min (usual 6) · top terms: … · top authors: …`:
+/// the whole surge in one line, so every format shows it in its title. Plain text:
+/// each format escapes it.
+fn surge_title(note: &SurgeNote, language: Language) -> String {
+    let SurgeNote {
+        brand,
+        count,
+        usual,
+        window_minutes: minutes,
+        ..
+    } = note;
+    let mut title = match (language, note.kind) {
+        (Language::En, SurgeKind::Volume) => {
+            format!("Surge: {brand} {count} mentions in {minutes} min (usual {usual})")
+        }
+        (Language::En, SurgeKind::Negative) => format!(
+            "Negative surge: {brand} {count} negative mentions in {minutes} min (usual {usual})"
+        ),
+        (Language::Tr, SurgeKind::Volume) => {
+            format!("Ani artış: {brand} {minutes} dk'da {count} bahsetme (olağan {usual})")
+        }
+        (Language::Tr, SurgeKind::Negative) => format!(
+            "Olumsuz artış: {brand} {minutes} dk'da {count} olumsuz bahsetme (olağan {usual})"
+        ),
+    };
+    let authors: Vec<String> = note.authors.iter().map(|a| format!("@{a}")).collect();
+    for (label, items) in [
+        (
+            match language {
+                Language::En => "top terms",
+                Language::Tr => "öne çıkan kelimeler",
+            },
+            note.terms.join(", "),
+        ),
+        (
+            match language {
+                Language::En => "top authors",
+                Language::Tr => "öne çıkan yazarlar",
+            },
+            authors.join(", "),
+        ),
+    ] {
+        if !items.is_empty() {
+            title.push_str(&format!(" · {label}: {items}"));
+        }
+    }
+    title
+}
+
 /// `Turkcell · x · @ayse (Ayşe) · 1200 followers · 2 earlier hits · posted 5 min ago ·
 /// hit #12`: who wrote what where and when, so nobody starts from zero. Plain text:
 /// each format escapes it.
@@ -173,6 +226,12 @@ pub fn hit_summary(hit: &AlertHit, language: Language, now: DateTime<Utc>) -> St
         (Language::En, _) => format!("{earlier} earlier hits"),
         (Language::Tr, _) => format!("{earlier} önceki bahsetme"),
     });
+    if hit.priority > 0 {
+        parts.push(match language {
+            Language::En => format!("priority {}", hit.priority),
+            Language::Tr => format!("öncelik {}", hit.priority),
+        });
+    }
     if let Some(posted) = hit.post.created_at {
         parts.push(age(posted, now, language));
     }
@@ -376,6 +435,9 @@ pub fn json(alert: &Alert<'_>) -> String {
         delivery_id: &'a DeliveryId,
         #[serde(skip_serializing_if = "Option::is_none")]
         note: Option<&'a str>,
+        /// Surges: what the surge is (count, usual count, top terms and authors).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        surge: Option<&'a SurgeNote>,
         brand: &'a str,
         team: Option<&'a str>,
         /// Escalations: the hits' route SLA ran out with nobody answering.
@@ -391,6 +453,7 @@ pub fn json(alert: &Alert<'_>) -> String {
         post: &'a Post,
         matched: &'a serde_json::Value,
         author_earlier_hits: u64,
+        priority: u64,
         /// Escalations: seconds since the hit was found, unanswered.
         #[serde(skip_serializing_if = "Option::is_none")]
         waiting_seconds: Option<i64>,
@@ -402,9 +465,14 @@ pub fn json(alert: &Alert<'_>) -> String {
             AlertKind::Mention => "mention",
             AlertKind::Escalation => "escalation",
             AlertKind::Operator { .. } => "operator",
+            AlertKind::Surge(_) => "surge",
         },
         note: match alert.kind {
             AlertKind::Operator { note } => Some(note),
+            _ => None,
+        },
+        surge: match alert.kind {
+            AlertKind::Surge(note) => Some(note),
             _ => None,
         },
         delivery_id: alert.delivery_id,
@@ -420,6 +488,7 @@ pub fn json(alert: &Alert<'_>) -> String {
                 post: &hit.post,
                 matched: &hit.matched,
                 author_earlier_hits: hit.author_earlier_hits,
+                priority: hit.priority,
                 waiting_seconds: escalation
                     .then(|| (alert.now - hit.detected_at).num_seconds().max(0)),
             })
@@ -447,6 +516,7 @@ pub(crate) mod tests {
             matched: serde_json::json!([{"term": "Turkcell", "matched": "Turkcell", "kind": "term", "start": start, "end": start + 8}]),
             author_earlier_hits: 2,
             detected_at: now(),
+            priority: 0,
             post: Post::from_json(
                 &serde_json::json!({
                     "source": "x", "id": format!("p{id}"), "url": "https://x.example/p/1",
@@ -698,5 +768,54 @@ pub(crate) mod tests {
             serde_json::from_str(&json(&mention(&hits, 0))).unwrap();
         assert!(mention_body.get("sla_breached").is_none());
         assert!(mention_body["hits"][0].get("waiting_seconds").is_none());
+    }
+
+    /// A surge note with a hostile author.
+    pub(crate) fn surge_note() -> SurgeNote {
+        SurgeNote {
+            brand: "Turkcell".into(),
+            kind: SurgeKind::Volume,
+            count: 48,
+            usual: 6,
+            window_minutes: 10,
+            terms: vec!["internet".into(), "kesinti".into()],
+            authors: vec!["ayse".into(), "*x* <@123>".into()],
+        }
+    }
+
+    #[test]
+    fn a_surge_title_says_count_usual_terms_and_authors_in_each_language() {
+        let hits = [hit(1, "Turkcell internet yok")];
+        let note = surge_note();
+        let alert = Alert {
+            kind: AlertKind::Surge(&note),
+            ..mention(&hits, 0)
+        };
+        assert_eq!(
+            alert.title(Language::En),
+            "Surge: Turkcell 48 mentions in 10 min (usual 6) · top terms: internet, kesinti · top authors: @ayse, @*x* <@123>"
+        );
+        assert_eq!(
+            alert.title(Language::Tr),
+            "Ani artış: Turkcell 10 dk'da 48 bahsetme (olağan 6) · öne çıkan kelimeler: internet, kesinti · öne çıkan yazarlar: @ayse, @*x* <@123>"
+        );
+        let negative = SurgeNote {
+            kind: SurgeKind::Negative,
+            terms: Vec::new(),
+            authors: Vec::new(),
+            ..note.clone()
+        };
+        let alert = Alert {
+            kind: AlertKind::Surge(&negative),
+            ..alert
+        };
+        assert_eq!(
+            alert.title(Language::En),
+            "Negative surge: Turkcell 48 negative mentions in 10 min (usual 6)"
+        );
+        let body: serde_json::Value = serde_json::from_str(&json(&alert)).unwrap();
+        assert_eq!(body["type"], "surge");
+        assert_eq!(body["surge"]["count"], 48);
+        assert_eq!(body["hits"][0]["post"]["id"], "p1");
     }
 }

@@ -35,23 +35,46 @@ pub struct EscalationLoop {
 /// Reads the router in force (the one of the current snapshot).
 pub type CurrentRouter = Arc<dyn Fn() -> Arc<Router> + Send + Sync>;
 
+/// Runs `check` at the time every `period` until `cancel`, waking every delivery
+/// worker after a check that enqueued deliveries (it returns how many).
+pub(super) async fn every<F, Fut>(
+    period: Duration,
+    cancel: &CancellationToken,
+    wakers: &Wakers,
+    check: F,
+) where
+    F: Fn(DateTime<Utc>) -> Fut,
+    Fut: std::future::Future<Output = usize>,
+{
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            _ = tokio::time::sleep(period) => {}
+        }
+        if check(Utc::now()).await > 0 {
+            wakers.wake_all();
+        }
+    }
+}
+
 impl EscalationLoop {
     /// Runs until cancelled; a check finds nothing to do while no route escalates.
     pub async fn run(self) {
-        loop {
-            tokio::select! {
-                _ = self.cancel.cancelled() => break,
-                _ = tokio::time::sleep(self.every) => {}
-            }
-            match self.check(Utc::now()).await {
-                Ok(0) => {}
+        let this = &self;
+        every(self.every, &self.cancel, &self.wakers, |now| async move {
+            match this.check(now).await {
+                Ok(0) => 0,
                 Ok(escalations) => {
                     info!(escalations, "open hits past their SLA escalated");
-                    self.wakers.wake_all();
+                    escalations
                 }
-                Err(err) => error!(error = %err, "escalation check failed"),
+                Err(err) => {
+                    error!(error = %err, "escalation check failed");
+                    0
+                }
             }
-        }
+        })
+        .await;
     }
 
     /// One check at `now`: escalates every open hit past its route's SLA, marking it

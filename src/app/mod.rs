@@ -22,6 +22,7 @@ use tokio_util::task::TaskTracker;
 use tracing::{error, info, warn};
 
 use crate::alerts::responsibility::EscalationLoop;
+use crate::alerts::surge::{SURGE_CHECK, SurgeLoop};
 use crate::alerts::{self, Notifier, Wakers};
 use crate::api;
 use crate::config::Config;
@@ -204,8 +205,23 @@ pub async fn run_with(
         EscalationLoop {
             router: Arc::new(move || Arc::clone(&current.current().router)),
             store: store.clone(),
-            wakers,
+            wakers: Arc::clone(&wakers),
             every: ESCALATION_CHECK,
+            cancel: deliveries_stop.clone(),
+        }
+        .run(),
+    );
+    let current = Arc::clone(&keywords);
+    supervisor.spawn_critical(
+        &delivery_tasks,
+        "surge",
+        deliveries_stop.clone(),
+        SurgeLoop {
+            router: Arc::new(move || Arc::clone(&current.current().router)),
+            store: store.clone(),
+            wakers,
+            settings: config.surge.clone(),
+            every: SURGE_CHECK,
             cancel: deliveries_stop.clone(),
         }
         .run(),

@@ -18,6 +18,7 @@ use crate::api::ApiSettings;
 use crate::intake::{IntakeLimits, IntakeSettings, parse_channels};
 use crate::routing::RouteConfig;
 use crate::routing::settings::{RouteContext, parse_routes};
+use crate::routing::surge::SurgeSettings;
 use crate::sentiment::{Lexicon, LexiconSource};
 use crate::sources::{PollSettings, SourceConfig};
 
@@ -51,6 +52,8 @@ pub struct Config {
     pub poll: PollSettings,
     /// How alerts are retried.
     pub delivery: DeliverySettings,
+    /// Surge detection.
+    pub surge: SurgeSettings,
     /// Logging.
     pub log: LogSettings,
     /// The HTTP API, when `[api] listen` is set.
@@ -302,6 +305,7 @@ impl Layers {
         let log = section!("log");
         let api = section!("api");
         let sentiment = section!("sentiment");
+        let surge = section!("surge");
         let route_defaults = section!("route_defaults");
         let sources = self.entries("sources", sections.remove("sources"), &mut problems);
         let receivers_value = sections.remove("receivers");
@@ -325,6 +329,7 @@ impl Layers {
             Some(delivery),
             Some(log),
             Some(api),
+            Some(surge),
             Some(route_defaults),
             Some(sentiment),
         ) = (
@@ -334,6 +339,7 @@ impl Layers {
             delivery,
             log,
             api,
+            surge,
             route_defaults,
             sentiment,
         )
@@ -348,6 +354,7 @@ impl Layers {
             log,
             api,
             sentiment,
+            surge,
             sources,
             receivers,
             intake,
@@ -410,7 +417,12 @@ impl Layers {
         let (poll, poll_problems) = PollSettings::parse(&raw.poll);
         let (delivery, delivery_problems) = DeliverySettings::parse(&raw.delivery);
         let (log, log_problems) = LogSettings::parse(&raw.log);
-        for (table, errors) in [("poll", poll_problems), ("delivery", delivery_problems)] {
+        let (surge, surge_problems) = SurgeSettings::parse(&raw.surge);
+        for (table, errors) in [
+            ("poll", poll_problems),
+            ("delivery", delivery_problems),
+            ("surge", surge_problems),
+        ] {
             for err in errors {
                 let key = format!("{table}.{}", err.key);
                 // A type error already reported for the key says it all.
@@ -504,6 +516,7 @@ impl Layers {
             retention,
             poll,
             delivery,
+            surge,
             log,
             api,
             intake,

@@ -28,6 +28,8 @@ pub struct RawConfig {
     pub api: RawApi,
     /// `[sentiment]`.
     pub sentiment: crate::sentiment::RawSentiment,
+    /// `[surge]`.
+    pub surge: crate::routing::surge::RawSurge,
     /// `[[sources]]`.
     pub sources: Vec<Option<RawStage>>,
     /// `[[receivers]]`.

@@ -508,3 +508,33 @@ fn sentiment_extra_lexicons_load_relative_to_the_config_and_their_problems_are_l
     assert_eq!(found[0].line, Some(2));
     assert!(found[0].message.contains("missing.toml"), "{found:?}");
 }
+
+#[test]
+fn surge_settings_default_from_the_file_and_bad_values_are_located() {
+    let config = load(None).unwrap();
+    assert_eq!(config.surge.window, Duration::from_secs(600));
+    assert_eq!(config.surge.history, Duration::from_secs(4 * 7 * 24 * 3600));
+    assert_eq!((config.surge.min_volume, config.surge.factor), (20, 3.0));
+    let found = problems("[surge]\nwindow = \"7m\"\n\nfactor = 0.5\n");
+    assert_eq!(keys(&found), ["surge.window", "surge.factor"]);
+    assert_eq!((found[0].line, found[1].line), (Some(2), Some(4)));
+}
+
+#[test]
+fn routes_take_a_kind_and_priorities_are_scores_not_follower_counts() {
+    let found = problems(
+        "[[routes]]\nkind = \"fire\"\nmin_priority = 10000\nreceivers = [\"alerts-file\"]\n[[routes]]\nkind = \"surge\"\nurgent_priority = 101\nreceivers = [\"alerts-file\"]\n[[routes]]\nreceivers = [\"alerts-file\"]\n",
+    );
+    assert_eq!(
+        keys(&found),
+        [
+            "routes[0].kind",
+            "routes[0].min_priority",
+            "routes[1].urgent_priority"
+        ]
+    );
+    assert!(found[1].message.contains("not a follower count"));
+    // A surge-only route is not the default route.
+    let found = problems("[[routes]]\nkind = \"surge\"\nreceivers = [\"alerts-file\"]\n");
+    assert_eq!(keys(&found), ["routes"]);
+}

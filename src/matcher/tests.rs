@@ -284,6 +284,7 @@ fn filters_use_post_properties() {
         created_at: None,
         kind: kind.map(Into::into),
         in_reply_to: None,
+        engagement: None,
     };
     let cases: &[(Post, &[&str])] = &[
         (

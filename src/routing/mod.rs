@@ -7,6 +7,7 @@
 
 mod replies;
 pub mod settings;
+pub mod surge;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -17,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::keywords::Severity;
 use crate::matcher::{BrandHit, HitKind};
-use crate::model::{DeliveryId, HitId, Post, ReceiverName};
+use crate::model::{DeliveryId, Engagement, HitId, Post, ReceiverName};
 use crate::sentiment::Sentiment;
 use crate::settings::InvalidValue;
 
@@ -139,12 +140,15 @@ pub struct RouteConfig {
     pub competitor: Option<bool>,
     /// Match hits of this severity only.
     pub severity: Option<Severity>,
-    /// Match hits whose priority (the author's follower count) is at least this.
+    /// Match hits whose priority ([`priority`], 0 to 100) is at least this.
     pub min_priority: Option<u64>,
     /// Match hits of this `[[topic]]` only.
     pub topic: Option<String>,
     /// Match hits on posts of this tone only.
     pub sentiment: Option<Sentiment>,
+    /// What the route takes: `None` mentions (and, for a route without matchers,
+    /// surges too), `Some(kind)` only that kind.
+    pub kind: Option<RouteKind>,
     /// Receivers for matching hits.
     pub receivers: Vec<ReceiverName>,
     /// Keep evaluating later routes after a match.
@@ -170,9 +174,14 @@ pub struct RouteConfig {
 }
 
 impl RouteConfig {
-    /// A route without matchers takes every hit: the default route.
+    /// A route without matchers (`kind = "mention"` aside) takes every hit: the
+    /// default route.
     pub fn is_catch_all(&self) -> bool {
-        self.matcher_labels().is_empty()
+        self.kind != Some(RouteKind::Surge)
+            && self
+                .matcher_labels()
+                .iter()
+                .all(|label| label.starts_with("kind="))
     }
 
     /// The route's matchers as `key=value` texts, in a fixed order.
@@ -187,6 +196,7 @@ impl RouteConfig {
             ("min_priority", self.min_priority.map(|p| p.to_string())),
             ("topic", self.topic.clone()),
             ("sentiment", self.sentiment.map(|s| s.as_str().to_string())),
+            ("kind", self.kind.map(|k| k.as_str().to_string())),
         ] {
             if let Some(value) = value {
                 labels.push(format!("{key}={value}"));
@@ -196,13 +206,9 @@ impl RouteConfig {
     }
 
     fn matches(&self, hit: &HitLabels) -> bool {
-        self.brand.as_deref().is_none_or(|b| b == hit.brand)
-            && self
-                .team
-                .as_deref()
-                .is_none_or(|t| Some(t) == hit.team.as_deref())
+        self.kind.is_none_or(|kind| kind == RouteKind::Mention)
+            && self.takes_entity(hit)
             && self.source.as_deref().is_none_or(|s| s == hit.source)
-            && self.competitor.is_none_or(|c| c == hit.competitor)
             && self.severity.is_none_or(|s| s == hit.severity)
             && self.min_priority.is_none_or(|p| hit.priority >= p)
             && self
@@ -210,6 +216,20 @@ impl RouteConfig {
                 .as_deref()
                 .is_none_or(|t| hit.is_topic && t == hit.brand)
             && self.sentiment.is_none_or(|s| s == hit.sentiment)
+    }
+
+    /// The brand, team and competitor matchers. A competitor's hits are only taken by
+    /// a route that names them (`competitor = true` or their `brand`): they are
+    /// tracked for reports, never alerted by a route written for one's own brands.
+    fn takes_entity(&self, hit: &HitLabels) -> bool {
+        let named = self.competitor == Some(true) || self.brand.as_deref() == Some(&hit.brand);
+        (!hit.competitor || named)
+            && self.brand.as_deref().is_none_or(|b| b == hit.brand)
+            && self
+                .team
+                .as_deref()
+                .is_none_or(|t| Some(t) == hit.team.as_deref())
+            && self.competitor.is_none_or(|c| c == hit.competitor)
     }
 
     fn is_urgent(&self, hit: &HitLabels) -> bool {
@@ -261,7 +281,7 @@ pub struct HitLabels {
     pub competitor: bool,
     /// The brand's severity.
     pub severity: Severity,
-    /// The author's follower count (0 when unknown).
+    /// The hit's [`priority`], 0 to 100.
     pub priority: u64,
     /// `brand` names a `[[topic]]`.
     pub is_topic: bool,
@@ -278,11 +298,91 @@ impl HitLabels {
             source: post.source.clone(),
             competitor: hit.competitor,
             severity: hit.severity,
-            priority: post.author.as_ref().and_then(|a| a.followers).unwrap_or(0),
+            priority: post_priority(post, sentiment),
             is_topic: hit.kind == HitKind::Topic,
             sentiment,
         }
     }
+}
+
+/// What a route takes: hits (`mention`, their escalations included) or surge alerts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteKind {
+    /// New hits.
+    Mention,
+    /// Surges of mentions of a brand.
+    Surge,
+}
+
+impl RouteKind {
+    /// Parses a route's `kind`.
+    pub fn parse(text: &str) -> Result<RouteKind, InvalidValue> {
+        match text {
+            "mention" => Ok(RouteKind::Mention),
+            "surge" => Ok(RouteKind::Surge),
+            other => Err(InvalidValue(format!(
+                "unknown kind `{other}`, expected mention or surge"
+            ))),
+        }
+    }
+
+    /// The name `kind` takes in the configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RouteKind::Mention => "mention",
+            RouteKind::Surge => "surge",
+        }
+    }
+}
+
+/// The highest priority.
+pub const MAX_PRIORITY: u64 = 100;
+
+/// A hit's priority, 0 to [`MAX_PRIORITY`], from the author's reach, the post's
+/// engagement and its tone:
+///
+/// - reach: `10 × log10(1 + followers)`, at most 50 (1k followers 30, 100k 50);
+/// - engagement: `10 × log10(1 + likes + 2 × (reposts + quotes) + replies + score)`,
+///   at most 30 (100 interactions 20, 1,000 or more 30); reposts and quotes count
+///   twice because they carry the post to new readers;
+/// - tone: 20 for a negative post (a complaint), else 0.
+///
+/// Each part is rounded down; unknown counts count as 0.
+pub fn priority(
+    followers: Option<u64>,
+    engagement: Option<&Engagement>,
+    sentiment: Sentiment,
+) -> u64 {
+    // The nudge keeps exact powers of ten (1,000 followers) from rounding down.
+    let log_points =
+        |count: u64, cap: u64| ((10.0 * (1.0 + count as f64).log10() + 1e-9) as u64).min(cap);
+    let reach = log_points(followers.unwrap_or(0), 50);
+    let interactions = engagement.map_or(0, |e| {
+        let count = |value: Option<u64>| value.unwrap_or(0);
+        count(e.likes)
+            .saturating_add(
+                count(e.reposts)
+                    .saturating_add(count(e.quotes))
+                    .saturating_mul(2),
+            )
+            .saturating_add(count(e.replies))
+            .saturating_add(count(e.score))
+    });
+    let tone = if sentiment == Sentiment::Negative {
+        20
+    } else {
+        0
+    };
+    (reach + log_points(interactions, 30) + tone).min(MAX_PRIORITY)
+}
+
+/// [`priority`] of a hit on `post`, whose tone is `sentiment`.
+pub fn post_priority(post: &Post, sentiment: Sentiment) -> u64 {
+    priority(
+        post.author.as_ref().and_then(|a| a.followers),
+        post.engagement.as_ref(),
+        sentiment,
+    )
 }
 
 /// A new hit, ready to be routed.
@@ -491,6 +591,38 @@ impl Router {
         let mut receivers: Vec<ReceiverName> = Vec::new();
         for route in &self.routes {
             if !(route.operator || route.is_catch_all()) {
+                continue;
+            }
+            for receiver in &route.receivers {
+                if !receivers.contains(receiver) {
+                    receivers.push(receiver.clone());
+                }
+            }
+            if !route.continue_matching {
+                break;
+            }
+        }
+        receivers
+    }
+
+    /// Receivers of a surge of `labels.brand` (its team, competitor flag, severity and,
+    /// for a surge of negative posts alone, `negative` sentiment): routes are evaluated
+    /// in order, and a surge matches the routes with `kind = "surge"` whose brand,
+    /// team, competitor, severity and sentiment matchers fit, and the default routes
+    /// (no matchers, no `kind`). A competitor's surge needs a route naming it.
+    pub fn surge_receivers(&self, labels: &HitLabels) -> Vec<ReceiverName> {
+        let mut receivers: Vec<ReceiverName> = Vec::new();
+        for route in &self.routes {
+            let takes = match route.kind {
+                Some(RouteKind::Surge) => {
+                    route.takes_entity(labels)
+                        && route.severity.is_none_or(|s| s == labels.severity)
+                        && route.sentiment.is_none_or(|s| s == labels.sentiment)
+                }
+                Some(RouteKind::Mention) => false,
+                None => route.is_catch_all() && !labels.competitor,
+            };
+            if !takes {
                 continue;
             }
             for receiver in &route.receivers {

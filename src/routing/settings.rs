@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::{GroupLabel, QuietHours, RouteConfig};
+use super::{GroupLabel, MAX_PRIORITY, QuietHours, RouteConfig, RouteKind};
 use crate::keywords::{KeywordRules, Severity};
 use crate::model::ReceiverName;
 use crate::sentiment::Sentiment;
@@ -51,6 +51,8 @@ pub struct RawRoute {
     pub topic: Option<String>,
     /// Matches hits of this tone.
     pub sentiment: Option<String>,
+    /// `mention` or `surge`: what the route takes.
+    pub kind: Option<String>,
     /// Receivers of matching hits.
     #[serde(default)]
     pub receivers: Vec<ReceiverName>,
@@ -185,6 +187,24 @@ fn parse_route(
         }
         parsed
     });
+    let kind = route.kind.as_deref().and_then(|text| {
+        RouteKind::parse(text)
+            .map_err(|message| problems.push(FieldError::new(key("kind"), message)))
+            .ok()
+    });
+    for (field, value) in [
+        ("min_priority", route.min_priority),
+        ("urgent_priority", route.urgent_priority),
+    ] {
+        if value.is_some_and(|value| value > MAX_PRIORITY) {
+            problems.push(FieldError::new(
+                key(field),
+                format!(
+                    "a priority is a score from 0 to {MAX_PRIORITY} (reach, engagement, tone), not a follower count"
+                ),
+            ));
+        }
+    }
     let severity = route.severity.as_deref().and_then(|text| {
         Severity::parse(text)
             .map_err(|message| problems.push(FieldError::new(key("severity"), message)))
@@ -252,6 +272,7 @@ fn parse_route(
         min_priority: route.min_priority,
         topic: route.topic,
         sentiment,
+        kind,
         receivers: route.receivers,
         continue_matching: route.continue_matching,
         group_by,

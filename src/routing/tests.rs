@@ -23,6 +23,11 @@ terms = ["THY"]
 severity = "urgent"
 
 [[brand]]
+name = "Turknet"
+team = "care"
+terms = ["Turknet"]
+
+[[brand]]
 name = "Vodafone"
 team = "care"
 terms = ["Vodafone"]
@@ -49,6 +54,7 @@ pub(crate) fn route(receivers: &[&str]) -> RouteConfig {
         min_priority: None,
         topic: None,
         sentiment: None,
+        kind: None,
         receivers: receivers.iter().map(|r| ReceiverName::from(*r)).collect(),
         continue_matching: false,
         group_by: vec![GroupLabel::Brand],
@@ -126,7 +132,7 @@ fn routes_match_on_every_field_and_continue_fans_out() {
         },
         RouteConfig {
             source: Some("x".into()),
-            min_priority: Some(10_000),
+            min_priority: Some(50),
             continue_matching: true,
             ..route(&["vip"])
         },
@@ -198,7 +204,7 @@ fn routes_match_on_topic_and_sentiment() {
         ),
         ("Turkcell", "Turkcell yeni tarifeleri açıkladı", &["file"]),
         // A brand hit on a post that has the topic's words is not a topic hit.
-        ("Vodafone", "Vodafone kesinti", &["complaints"]),
+        ("Turknet", "Turknet kesinti", &["complaints"]),
     ];
     for (brand, text, expected) in table {
         assert_eq!(
@@ -241,7 +247,7 @@ fn plan_groups_by_the_route_labels_with_order_independent_ids() {
     let hits = [
         stored(1, "x", "Turkcell", 0),
         stored(2, "news", "Turkcell", 0),
-        stored(3, "x", "Vodafone", 0),
+        stored(3, "x", "Turknet", 0),
     ];
     let plan = plan_fresh(&by_brand, &hits, t0());
     assert_eq!(plan.len(), 4, "two brands × two receivers");
@@ -279,7 +285,7 @@ fn plan_groups_by_the_route_labels_with_order_independent_ids() {
 fn urgent_hits_skip_the_wait_and_quiet_hours() {
     let quiet = QuietHours::parse("22:00-08:00", chrono_tz::Europe::Istanbul).unwrap();
     let router = Router::new(vec![RouteConfig {
-        urgent_priority: Some(100_000),
+        urgent_priority: Some(70),
         quiet_hours: Some(quiet),
         ..route(&["hook"])
     }]);
@@ -291,7 +297,7 @@ fn urgent_hits_skip_the_wait_and_quiet_hours() {
         &[
             stored(1, "x", "Turkcell", 10),
             stored(2, "x", "THY", 10),
-            stored(3, "x", "Vodafone", 100_000),
+            stored(3, "x", "Turknet", 1_000_000),
         ],
         night,
     );
@@ -299,7 +305,7 @@ fn urgent_hits_skip_the_wait_and_quiet_hours() {
     let held = by_brand("Turkcell");
     assert!(!held.urgent);
     assert_eq!(held.hold_until, Some(morning));
-    for urgent in [by_brand("THY"), by_brand("Vodafone")] {
+    for urgent in [by_brand("THY"), by_brand("Turknet")] {
         assert!(urgent.urgent);
         assert_eq!(urgent.due_at, night);
         assert_eq!(urgent.hold_until, None);
@@ -564,4 +570,173 @@ fn programs_get_every_hit_in_messages_of_their_size() {
     let due = |name: &str| later.iter().find(|d| d.receiver == name).unwrap().due_at;
     assert_eq!(due("hook"), open_due);
     assert_eq!(due("slack"), open_due + secs(300));
+}
+
+#[test]
+fn priority_adds_log_reach_engagement_and_a_complaint() {
+    let engagement = |likes, reposts, replies, quotes, score| Engagement {
+        likes: Some(likes),
+        reposts: Some(reposts),
+        replies: Some(replies),
+        quotes: Some(quotes),
+        score: Some(score),
+    };
+    let table: &[(Option<u64>, Option<Engagement>, Sentiment, u64)] = &[
+        (None, None, Sentiment::Neutral, 0),
+        (Some(9), None, Sentiment::Neutral, 10),
+        (Some(999), None, Sentiment::Positive, 30),
+        (Some(99_999), None, Sentiment::Neutral, 50),
+        // Reach stops at 50.
+        (Some(50_000_000), None, Sentiment::Neutral, 50),
+        (
+            None,
+            Some(engagement(9, 0, 0, 0, 0)),
+            Sentiment::Neutral,
+            10,
+        ),
+        // Reposts and quotes count twice: 40 + 2 × (20 + 10) + 19 = 119 → 20.
+        (
+            None,
+            Some(engagement(40, 20, 19, 10, 0)),
+            Sentiment::Neutral,
+            20,
+        ),
+        // Reddit and Hacker News: the score alone; engagement stops at 30.
+        (
+            None,
+            Some(Engagement {
+                score: Some(1_000_000),
+                ..Engagement::default()
+            }),
+            Sentiment::Neutral,
+            30,
+        ),
+        (None, None, Sentiment::Negative, 20),
+        (
+            Some(999),
+            Some(engagement(99, 0, 0, 0, 0)),
+            Sentiment::Negative,
+            70,
+        ),
+        (
+            Some(u64::MAX),
+            Some(engagement(u64::MAX, u64::MAX, u64::MAX, u64::MAX, u64::MAX)),
+            Sentiment::Negative,
+            100,
+        ),
+    ];
+    for (followers, engagement, sentiment, expected) in table {
+        assert_eq!(
+            priority(*followers, engagement.as_ref(), *sentiment),
+            *expected,
+            "{followers:?} {engagement:?} {sentiment:?}"
+        );
+    }
+    let post = Post::from_json(
+        r#"{"source":"x","id":"1","author":{"followers":999},"text":"t","engagement":{"likes":99}}"#,
+    )
+    .unwrap();
+    assert_eq!(post_priority(&post, Sentiment::Neutral), 50);
+}
+
+#[test]
+fn min_priority_routes_take_hits_from_the_score() {
+    let router = Router::new(vec![
+        RouteConfig {
+            min_priority: Some(60),
+            ..route(&["vip"])
+        },
+        route(&["file"]),
+    ]);
+    let hit = |json: &str| {
+        let post = Post::from_json(json).unwrap();
+        labelled(&post, "Turkcell")
+    };
+    // 10k followers (40) and a complaint (20).
+    let loud =
+        hit(r#"{"source":"x","id":"1","author":{"followers":10000},"text":"Turkcell çekmiyor"}"#);
+    assert_eq!(loud.labels.priority, 60);
+    assert_eq!(router.receivers_for(&loud.labels), ["vip"]);
+    // The same reach, praise: 40.
+    let calm =
+        hit(r#"{"source":"x","id":"2","author":{"followers":10000},"text":"Turkcell harika"}"#);
+    assert_eq!(router.receivers_for(&calm.labels), ["file"]);
+    // Few followers, but the post took off: 10 + 30 + 20.
+    let viral = hit(
+        r#"{"source":"x","id":"3","author":{"followers":9},"text":"Turkcell çekmiyor","engagement":{"likes":500,"reposts":300}}"#,
+    );
+    assert_eq!(router.receivers_for(&viral.labels), ["vip"]);
+}
+
+#[test]
+fn competitor_hits_go_only_to_routes_that_name_them() {
+    let plain = Router::new(vec![
+        RouteConfig {
+            sentiment: Some(Sentiment::Negative),
+            ..route(&["complaints"])
+        },
+        RouteConfig {
+            team: Some("care".into()),
+            ..route(&["care-slack"])
+        },
+        route(&["file"]),
+    ]);
+    let vodafone = stored(1, "x", "Vodafone", 1_000_000);
+    assert!(vodafone.labels.competitor);
+    assert!(plain.receivers_for(&vodafone.labels).is_empty());
+    assert!(plan_fresh(&plain, std::slice::from_ref(&vodafone), t0()).is_empty());
+    // Named by `competitor = true` or by its brand, it is taken.
+    for named in [
+        RouteConfig {
+            competitor: Some(true),
+            ..route(&["intel"])
+        },
+        RouteConfig {
+            brand: Some("Vodafone".into()),
+            ..route(&["intel"])
+        },
+    ] {
+        let router = Router::new(vec![named, route(&["file"])]);
+        assert_eq!(router.receivers_for(&vodafone.labels), ["intel"]);
+    }
+    // Own brands are untouched.
+    assert_eq!(
+        plain.receivers_for(&stored(2, "x", "Turkcell", 0).labels),
+        ["complaints"]
+    );
+}
+
+#[test]
+fn surges_go_to_surge_routes_and_default_routes_and_mentions_skip_surge_routes() {
+    let router = Router::new(vec![
+        RouteConfig {
+            kind: Some(RouteKind::Surge),
+            brand: Some("THY".into()),
+            ..route(&["thy-pager"])
+        },
+        RouteConfig {
+            kind: Some(RouteKind::Surge),
+            competitor: Some(true),
+            continue_matching: true,
+            ..route(&["intel"])
+        },
+        RouteConfig {
+            team: Some("care".into()),
+            ..route(&["care-slack"])
+        },
+        route(&["file"]),
+    ]);
+    let labels = |brand: &str| stored(1, "x", brand, 0).labels;
+    assert_eq!(router.surge_receivers(&labels("THY")), ["thy-pager"]);
+    assert_eq!(router.surge_receivers(&labels("Turkcell")), ["file"]);
+    assert_eq!(
+        router.surge_receivers(&labels("Vodafone")),
+        ["intel"],
+        "a competitor's surge needs a route naming it"
+    );
+    // A mention never takes a surge-only route.
+    assert_eq!(router.receivers_for(&labels("THY")), ["file"]);
+    assert_eq!(router.receivers_for(&labels("Turkcell")), ["care-slack"]);
+    assert!(router.receivers_for(&labels("Vodafone")).is_empty());
+    assert!(RouteKind::parse("surge").is_ok() && RouteKind::parse("fire").is_err());
 }

@@ -23,7 +23,7 @@ use super::{SourceContext, SourceError, parse_http_url};
 use crate::escape;
 use crate::keywords::KeywordRules;
 use crate::model::SourceName;
-use crate::model::{Author, Post};
+use crate::model::{Author, Engagement, Post};
 use crate::settings::{FieldError, parse_options, take_secret};
 
 /// PDS used unless `base_url` says otherwise.
@@ -130,6 +130,10 @@ struct PostView {
     record: PostRecord,
     embed: Option<Embed>,
     indexed_at: DateTime<Utc>,
+    like_count: Option<u64>,
+    repost_count: Option<u64>,
+    reply_count: Option<u64>,
+    quote_count: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -245,6 +249,7 @@ pub(super) fn record_to_post(
             .or(Some(seen_at)),
         kind: Some(kind.to_string()),
         in_reply_to: record.reply.map(|reply| reply.parent.uri),
+        engagement: None,
     }
 }
 
@@ -471,14 +476,23 @@ impl Bluesky {
             followers: view.author.followers_count,
         };
         let embed = view.embed.as_ref().and_then(|e| e.kind.as_deref());
-        record_to_post(
+        let engagement = Engagement {
+            likes: view.like_count,
+            reposts: view.repost_count,
+            replies: view.reply_count,
+            quotes: view.quote_count,
+            score: None,
+        }
+        .known();
+        let post = record_to_post(
             &self.name,
             view.uri,
             author,
             view.record,
             embed,
             view.indexed_at,
-        )
+        );
+        Post { engagement, ..post }
     }
 }
 

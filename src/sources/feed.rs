@@ -207,6 +207,7 @@ fn parse_feed(
                 created_at: entry.published.or(entry.updated),
                 kind: Some("article".to_string()),
                 in_reply_to: None,
+                engagement: None,
             }
         })
         .collect();

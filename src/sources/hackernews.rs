@@ -17,7 +17,7 @@ use super::streams::{StreamPage, StreamSource, Streams};
 use super::{SourceContext, SourceError, parse_http_url};
 use crate::keywords::KeywordRules;
 use crate::model::SourceName;
-use crate::model::{Author, Post};
+use crate::model::{Author, Engagement, Post};
 use crate::settings::{FieldError, parse_options};
 
 /// Where the API lives unless `base_url` says otherwise.
@@ -92,6 +92,8 @@ struct Hit {
     comment_text: Option<String>,
     story_title: Option<String>,
     parent_id: Option<i64>,
+    points: Option<i64>,
+    num_comments: Option<u64>,
     #[serde(rename = "_tags", default)]
     tags: Vec<String>,
 }
@@ -161,6 +163,12 @@ impl HackerNews {
             } else {
                 None
             },
+            engagement: Engagement {
+                score: hit.points.map(|points| points.max(0) as u64),
+                replies: hit.num_comments,
+                ..Engagement::default()
+            }
+            .known(),
         }
     }
 }

@@ -22,7 +22,7 @@ use super::streams::{StreamPage, StreamSource, Streams};
 use super::{SourceContext, SourceError, parse_http_url};
 use crate::keywords::KeywordRules;
 use crate::model::SourceName;
-use crate::model::{Author, Post};
+use crate::model::{Author, Engagement, Post};
 use crate::settings::{FieldError, parse_options, take_secret};
 
 /// Instance used unless `base_url` says otherwise.
@@ -153,6 +153,9 @@ struct Status {
     content: String,
     reblog: Option<Box<Status>>,
     account: Account,
+    favourites_count: Option<u64>,
+    reblogs_count: Option<u64>,
+    replies_count: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -274,6 +277,13 @@ impl Mastodon {
             lang: shown.language,
             created_at: shown.created_at,
             kind: Some(kind.to_string()),
+            engagement: Engagement {
+                likes: shown.favourites_count,
+                reposts: shown.reblogs_count,
+                replies: shown.replies_count,
+                ..Engagement::default()
+            }
+            .known(),
         })
     }
 }

@@ -24,7 +24,7 @@ use super::streams::{SeenSet, StreamPage, StreamSource, Streams};
 use super::{SourceContext, SourceError, parse_http_url};
 use crate::keywords::KeywordRules;
 use crate::model::SourceName;
-use crate::model::{Author, Post};
+use crate::model::{Author, Engagement, Post};
 use crate::settings::{FieldError, parse_options, take_secret};
 
 /// API root unless `base_url` says otherwise.
@@ -196,6 +196,8 @@ struct ThingData {
     parent_id: Option<String>,
     link_id: Option<String>,
     crosspost_parent: Option<String>,
+    score: Option<i64>,
+    num_comments: Option<u64>,
 }
 
 /// Reads Reddit listings and searches.
@@ -363,6 +365,14 @@ impl Reddit {
                 .and_then(|at| DateTime::from_timestamp_millis((at * 1000.0) as i64)),
             kind: Some(kind.to_string()),
             in_reply_to: if is_comment { data.parent_id } else { None },
+            // A score below zero reaches no one more than zero does.
+            engagement: Engagement {
+                score: data.score.map(|score| score.max(0) as u64),
+                // A comment carries its thread's count, not its own replies.
+                replies: data.num_comments.filter(|_| !is_comment),
+                ..Engagement::default()
+            }
+            .known(),
         }
     }
 }

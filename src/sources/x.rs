@@ -25,7 +25,7 @@ use super::streams::{StreamPage, StreamSource, Streams};
 use super::{SourceContext, SourceError, parse_http_url};
 use crate::keywords::KeywordRules;
 use crate::model::SourceName;
-use crate::model::{Author, Post};
+use crate::model::{Author, Engagement, Post};
 use crate::settings::{FieldError, parse_options, take_secret};
 
 /// API root unless `base_url` says otherwise.
@@ -157,6 +157,15 @@ struct Tweet {
     #[serde(default, alias = "edit_history_post_ids")]
     edit_history_tweet_ids: Vec<String>,
     note_tweet: Option<NoteTweet>,
+    public_metrics: Option<TweetMetrics>,
+}
+
+#[derive(Deserialize)]
+struct TweetMetrics {
+    like_count: Option<u64>,
+    retweet_count: Option<u64>,
+    reply_count: Option<u64>,
+    quote_count: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -322,6 +331,16 @@ impl X {
                     created_at: shown.created_at,
                     kind: Some(kind.to_string()),
                     in_reply_to: replied_to,
+                    engagement: shown.public_metrics.as_ref().and_then(|m| {
+                        Engagement {
+                            likes: m.like_count,
+                            reposts: m.retweet_count,
+                            replies: m.reply_count,
+                            quotes: m.quote_count,
+                            score: None,
+                        }
+                        .known()
+                    }),
                 }
             })
             .collect()

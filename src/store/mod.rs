@@ -15,6 +15,7 @@ mod responses;
 mod retention;
 mod schema;
 mod search;
+mod surges;
 mod time;
 
 use std::io::Write;
@@ -44,6 +45,7 @@ pub use schema::SCHEMA_VERSION;
 pub use search::{
     AUTHOR_HISTORY, HitCursor, HitDetail, HitPage, HitQuery, HitRow, HitStatus, parse_time_bound,
 };
+pub use surges::{BrandSummary, StoredSurge};
 pub use time::unix_millis;
 
 // Typed ids are stored as their plain SQL values.

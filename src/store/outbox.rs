@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use super::time::{from_unix_millis, parse_timestamp, unix_millis};
 use super::{Store, StoreError};
-use crate::model::{Author, DeliveryId, HitId, Post, ReceiverName};
+use crate::model::{Author, DeliveryId, Engagement, HitId, Post, ReceiverName};
 use crate::routing::{GroupHistory, GroupRef, HitKey, NewDelivery};
 
 /// A hit as an alert shows it, read back from the store when a delivery is rendered.
@@ -28,6 +28,8 @@ pub struct AlertHit {
     pub author_earlier_hits: u64,
     /// When mentiond found it.
     pub detected_at: DateTime<Utc>,
+    /// Its priority, 0 to 100 (0 for hits stored before priorities were).
+    pub priority: u64,
     /// The post.
     pub post: Post,
 }
@@ -68,7 +70,8 @@ pub(super) const ALERT_HIT_COLUMNS: &str =
     "hits.id, hits.brand, hits.team, hits.matched, hits.author_earlier_hits,
      hits.detected_at, posts.source, posts.post_id, posts.url, posts.author_id,
      posts.author_handle, posts.author_name, posts.author_followers, posts.text,
-     posts.lang, posts.created_at, posts.kind, posts.in_reply_to";
+     posts.lang, posts.created_at, posts.kind, posts.in_reply_to, posts.likes,
+     posts.reposts, posts.replies, posts.quotes, posts.score, hits.priority";
 
 type AlertHitRow = (
     i64,
@@ -77,8 +80,30 @@ type AlertHitRow = (
     String,
     i64,
     Option<DateTime<Utc>>,
+    u64,
     Post,
 );
+
+/// Reads the five engagement columns from `first` on (likes, reposts, replies,
+/// quotes, score); `None` when none is known.
+pub(super) fn read_engagement(
+    row: &rusqlite::Row<'_>,
+    first: usize,
+) -> rusqlite::Result<Option<Engagement>> {
+    let count = |index: usize| -> rusqlite::Result<Option<u64>> {
+        Ok(row
+            .get::<_, Option<i64>>(first + index)?
+            .map(|n| n.max(0) as u64))
+    };
+    Ok(Engagement {
+        likes: count(0)?,
+        reposts: count(1)?,
+        replies: count(2)?,
+        quotes: count(3)?,
+        score: count(4)?,
+    }
+    .known())
+}
 
 /// Reads one row selected with [`ALERT_HIT_COLUMNS`].
 pub(super) fn alert_hit_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AlertHitRow> {
@@ -101,6 +126,7 @@ pub(super) fn alert_hit_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AlertHi
             .and_then(parse_timestamp),
         kind: row.get(16)?,
         in_reply_to: row.get(17)?,
+        engagement: read_engagement(row, 18)?,
     };
     Ok((
         row.get(0)?,
@@ -109,6 +135,7 @@ pub(super) fn alert_hit_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AlertHi
         row.get(3)?,
         row.get(4)?,
         parse_timestamp(&row.get::<_, String>(5)?),
+        row.get::<_, Option<i64>>(23)?.unwrap_or(0).max(0) as u64,
         post,
     ))
 }
@@ -119,7 +146,7 @@ pub(super) fn collect_alert_hits(
 ) -> Result<Vec<AlertHit>, StoreError> {
     let mut hits = Vec::new();
     for row in rows {
-        let (hit_id, brand, team, matched, earlier, detected_at, post) = row?;
+        let (hit_id, brand, team, matched, earlier, detected_at, priority, post) = row?;
         hits.push(AlertHit {
             hit_id: HitId(hit_id),
             brand,
@@ -127,6 +154,7 @@ pub(super) fn collect_alert_hits(
             matched: serde_json::from_str(&matched)?,
             author_earlier_hits: earlier.max(0) as u64,
             detected_at: detected_at.unwrap_or_default(),
+            priority,
             post,
         });
     }
@@ -169,6 +197,8 @@ pub enum DeliveryKind {
     Escalation,
     /// A receiver that keeps failing, with the hits it could not deliver.
     Operator,
+    /// A surge of mentions of a brand, with sample hits; its note is the summary.
+    Surge,
 }
 
 impl DeliveryKind {
@@ -176,6 +206,7 @@ impl DeliveryKind {
         match text {
             "escalation" => DeliveryKind::Escalation,
             "operator" => DeliveryKind::Operator,
+            "surge" => DeliveryKind::Surge,
             _ => DeliveryKind::Mention,
         }
     }

@@ -14,7 +14,7 @@ use super::time::timestamp;
 use super::{Store, StoreError};
 use crate::matcher::{BrandHit, HitKind};
 use crate::model::{HitId, Post, SourceName};
-use crate::routing::{HitKey, NewDelivery, OwnReply};
+use crate::routing::{HitKey, NewDelivery, OwnReply, post_priority};
 use crate::sentiment::Sentiment;
 
 /// One poll's worth of work for the store, matched and routed before it gets here.
@@ -136,14 +136,15 @@ impl Store {
             let mut insert_post = tx.prepare_cached(
                 "INSERT OR IGNORE INTO posts (source, post_id, url, author_id, author_handle,
                      author_name, author_followers, author_key, text, lang, created_at, kind,
-                     in_reply_to, fetched_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                     in_reply_to, fetched_at, likes, reposts, replies, quotes, score)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                     ?17, ?18, ?19)",
             )?;
             let mut insert_hit = tx.prepare_cached(
                 "INSERT OR IGNORE INTO hits (post, brand, team, matched, detected_at,
                      author_earlier_hits, severity, competitor, is_topic, sentiment,
-                     sentiment_score)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                     sentiment_score, priority)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )?;
             // Bounded: a bot with 50,000 posts made an unbounded count quadratic.
             let mut earlier = tx.prepare_cached(&format!(
@@ -162,6 +163,9 @@ impl Store {
                     continue;
                 }
                 let author = post.author.clone().unwrap_or_default();
+                let engagement = post.engagement.unwrap_or_default();
+                let count = |n: Option<u64>| n.map(|n| n.min(i64::MAX as u64) as i64);
+                let priority = post_priority(&post, sentiment) as i64;
                 let inserted = insert_post.execute(params![
                     post.source,
                     post.id,
@@ -177,6 +181,11 @@ impl Store {
                     post.kind,
                     post.in_reply_to,
                     now,
+                    count(engagement.likes),
+                    count(engagement.reposts),
+                    count(engagement.replies),
+                    count(engagement.quotes),
+                    count(engagement.score),
                 ])?;
                 if inserted == 0 {
                     continue;
@@ -204,6 +213,7 @@ impl Store {
                         hit.kind == HitKind::Topic,
                         sentiment.as_str(),
                         f64::from(sentiment_score),
+                        priority,
                     ])? == 0
                     {
                         continue;

@@ -46,6 +46,19 @@ type AckRow = (
     String,
 );
 
+/// A stored hit's severity; hits stored before the labels were (schema 7) are normal.
+pub(super) fn stored_severity(text: Option<String>) -> Severity {
+    text.and_then(|text| Severity::parse(&text).ok())
+        .unwrap_or_default()
+}
+
+/// A stored hit's tone; hits stored before the labels were (schema 7) are neutral.
+pub(super) fn stored_sentiment(text: Option<String>) -> Sentiment {
+    text.as_deref()
+        .and_then(Sentiment::parse)
+        .unwrap_or(Sentiment::Neutral)
+}
+
 impl Store {
     /// Acknowledges hit `hit_id` on behalf of `by`, recording how (`cli`, `api`).
     pub fn ack_hit(
@@ -97,7 +110,7 @@ impl Store {
     ) -> Result<Vec<OpenHit>, StoreError> {
         let mut statement = self.conn.prepare_cached(
             "SELECT hits.id, posts.source, posts.post_id, hits.brand, hits.team,
-                    hits.competitor, hits.severity, posts.author_followers, hits.is_topic,
+                    hits.competitor, hits.severity, hits.priority, hits.is_topic,
                     hits.sentiment, hits.detected_at
              FROM hits JOIN posts ON posts.id = hits.post
              WHERE hits.acked_at IS NULL AND hits.escalated_at IS NULL
@@ -123,17 +136,10 @@ impl Store {
                         team: row.get(4)?,
                         source,
                         competitor: row.get(5)?,
-                        // Hits stored before the labels were (schema 7) count as normal,
-                        // own-brand and neutral.
-                        severity: severity
-                            .and_then(|text| Severity::parse(&text).ok())
-                            .unwrap_or_default(),
+                        severity: stored_severity(severity),
                         priority: row.get::<_, Option<i64>>(7)?.unwrap_or(0).max(0) as u64,
                         is_topic: row.get(8)?,
-                        sentiment: sentiment
-                            .as_deref()
-                            .and_then(Sentiment::parse)
-                            .unwrap_or(Sentiment::Neutral),
+                        sentiment: stored_sentiment(sentiment),
                     },
                     detected_at: parse_timestamp(&row.get::<_, String>(10)?).unwrap_or_default(),
                 })

@@ -179,6 +179,33 @@ END;
     r#"
 ALTER TABLE hits ADD COLUMN sentiment_score REAL;
 "#,
+    // 14: insight. The engagement counts platforms give (`posts.likes` …, NULL where
+    // unknown), each hit's priority (0-100, from reach, engagement and tone), and the
+    // surges detected, so a restart does not alert one again and reports list them.
+    // Hits stored before have no priority (0 when routed).
+    r#"
+ALTER TABLE posts ADD COLUMN likes INTEGER;
+ALTER TABLE posts ADD COLUMN reposts INTEGER;
+ALTER TABLE posts ADD COLUMN replies INTEGER;
+ALTER TABLE posts ADD COLUMN quotes INTEGER;
+ALTER TABLE posts ADD COLUMN score INTEGER;
+ALTER TABLE hits ADD COLUMN priority INTEGER;
+CREATE TABLE surges (
+    id            INTEGER PRIMARY KEY,
+    brand         TEXT NOT NULL,
+    kind          TEXT NOT NULL CHECK (kind IN ('volume', 'negative')),
+    window_start  TEXT NOT NULL,
+    window_end    TEXT NOT NULL,
+    count         INTEGER NOT NULL,
+    baseline      INTEGER NOT NULL,
+    top_terms     TEXT NOT NULL,
+    top_authors   TEXT NOT NULL,
+    sample_hits   TEXT NOT NULL,
+    deliveries    INTEGER NOT NULL,
+    UNIQUE (brand, kind, window_end)
+);
+CREATE INDEX surges_by_brand ON surges (brand, kind, window_end);
+"#,
 ];
 
 /// The schema version this build writes.

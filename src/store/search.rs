@@ -190,6 +190,9 @@ pub struct HitRow {
     pub detected_at: DateTime<Utc>,
     /// Hits from the same author (same source) stored before this one.
     pub author_earlier_hits: u64,
+    /// 0 to 100, from reach, engagement and tone (`routing::priority`); 0 for hits
+    /// stored before priorities were.
+    pub priority: u64,
     /// The matched terms, as the matcher reported them (`start`/`end` byte offsets).
     pub terms: serde_json::Value,
     /// The post, in mentiond's JSON interchange form.
@@ -330,23 +333,24 @@ fn hit_columns() -> String {
 
 /// Reads one row selected with [`hit_columns`]; the matched terms stay JSON text.
 fn read_hit(row: &rusqlite::Row<'_>) -> rusqlite::Result<(HitRow, String)> {
-    let (id, brand, team, matched, earlier, detected_at, post) = alert_hit_row(row)?;
-    let severity: Option<String> = row.get(19)?;
-    let sentiment: Option<String> = row.get(21)?;
-    let acked_at: Option<String> = row.get(22)?;
-    let escalated_at: Option<String> = row.get(24)?;
+    let (id, brand, team, matched, earlier, detected_at, priority, post) = alert_hit_row(row)?;
+    // The columns after `ALERT_HIT_COLUMNS` (24 of them).
+    let severity: Option<String> = row.get(25)?;
+    let sentiment: Option<String> = row.get(27)?;
+    let acked_at: Option<String> = row.get(28)?;
+    let escalated_at: Option<String> = row.get(30)?;
     Ok((
         HitRow {
             id: HitId(id),
             brand,
-            topic: row.get(18)?,
+            topic: row.get(24)?,
             team,
             // Hits stored before the labels were (schema 7) count as normal, neutral.
             severity: severity
                 .and_then(|text| Severity::parse(&text).ok())
                 .unwrap_or_default()
                 .as_str(),
-            competitor: row.get(20)?,
+            competitor: row.get(26)?,
             sentiment: sentiment
                 .as_deref()
                 .and_then(Sentiment::parse)
@@ -354,10 +358,11 @@ fn read_hit(row: &rusqlite::Row<'_>) -> rusqlite::Result<(HitRow, String)> {
                 .as_str(),
             status: HitStatus::of(acked_at.is_some(), escalated_at.is_some()),
             acked_at: acked_at.as_deref().and_then(parse_timestamp),
-            acked_by: row.get(23)?,
+            acked_by: row.get(29)?,
             escalated_at: escalated_at.as_deref().and_then(parse_timestamp),
             detected_at: detected_at.unwrap_or_default(),
             author_earlier_hits: earlier.max(0) as u64,
+            priority,
             terms: serde_json::Value::Null,
             post,
         },

@@ -1219,3 +1219,146 @@ fn a_hit_detail_lists_its_authors_earlier_hits_only() {
     assert_eq!(earlier, ["1"], "not ali's, not the later one");
     assert!(store.hit_detail(HitId(999)).unwrap().is_none());
 }
+
+#[test]
+fn competitor_summary_gives_share_of_voice_complaint_words_and_own_reply_times() {
+    let (_dir, mut store) = open();
+    let matched = |id: &str, brand: &str, text: &str, sentiment: Sentiment| {
+        let mut found = hit(brand);
+        found.competitor = brand == "Vodafone";
+        MatchedPost {
+            post: Post::from_json(&format!(
+                r#"{{"source":"x","id":"{id}","text":"{text}","created_at":"2026-11-21T08:50:00Z"}}"#
+            ))
+            .unwrap(),
+            sentiment,
+            sentiment_score: 0.0,
+            hits: vec![found],
+        }
+    };
+    let posts = vec![
+        matched(
+            "t1",
+            "Turkcell",
+            "Turkcell fatura yüksek",
+            Sentiment::Negative,
+        ),
+        matched(
+            "t2",
+            "Turkcell",
+            "Turkcell fatura hatalı",
+            Sentiment::Negative,
+        ),
+        matched(
+            "t3",
+            "Turkcell",
+            "Turkcell internet yok",
+            Sentiment::Negative,
+        ),
+        matched(
+            "v1",
+            "Vodafone",
+            "Vodafone şebeke çekmiyor",
+            Sentiment::Negative,
+        ),
+        matched(
+            "v2",
+            "Vodafone",
+            "Vodafone kampanya güzel",
+            Sentiment::Positive,
+        ),
+    ];
+    let reply = |id: &str, brand: &str, minutes: i64| OwnReply {
+        source: "x".into(),
+        in_reply_to: id.into(),
+        brand: brand.into(),
+        by: format!("@{brand}Destek"),
+        at: Utc.with_ymd_and_hms(2026, 11, 21, 8, 50, 0).unwrap()
+            + chrono::Duration::minutes(minutes),
+    };
+    store
+        .record_batch(NewBatch {
+            source: "x".into(),
+            cursor: None,
+            posts,
+            deliveries: Vec::new(),
+            now: hit_time(),
+            replies: Vec::new(),
+        })
+        .unwrap();
+    // The competitor's own handle answers like ours do: its hits are acknowledged.
+    let outcome = store
+        .record_batch(NewBatch {
+            source: "x".into(),
+            cursor: None,
+            posts: Vec::new(),
+            deliveries: Vec::new(),
+            now: hit_time(),
+            replies: vec![
+                reply("t1", "Turkcell", 5),
+                reply("t2", "Turkcell", 20),
+                reply("t3", "Turkcell", 60),
+                reply("v1", "Vodafone", 30),
+            ],
+        })
+        .unwrap();
+    assert_eq!(outcome.acked, 4);
+    let day = (
+        hit_time() - chrono::Duration::hours(12),
+        hit_time() + chrono::Duration::hours(12),
+    );
+    let summary = store.competitor_summary(day.0, day.1).unwrap();
+    let words = |list: &[(&str, u64)]| -> Vec<(String, u64)> {
+        list.iter().map(|(w, n)| (w.to_string(), *n)).collect()
+    };
+    assert_eq!(
+        summary,
+        [
+            BrandSummary {
+                brand: "Turkcell".into(),
+                competitor: false,
+                mentions: 3,
+                share_of_voice: 0.6,
+                complaint_words: words(&[
+                    ("fatura", 2),
+                    ("hatali", 1),
+                    ("internet", 1),
+                    ("yok", 1),
+                    ("yuksek", 1)
+                ]),
+                median_response_secs: Some(20 * 60),
+            },
+            BrandSummary {
+                brand: "Vodafone".into(),
+                competitor: true,
+                mentions: 2,
+                share_of_voice: 0.4,
+                complaint_words: words(&[("cekmiyor", 1), ("sebeke", 1)]),
+                median_response_secs: Some(30 * 60),
+            },
+        ]
+    );
+    // Outside the period: nothing.
+    let before = store
+        .competitor_summary(day.0 - chrono::Duration::days(2), day.0)
+        .unwrap();
+    assert!(before.is_empty());
+}
+
+#[test]
+fn engagement_and_priority_are_stored_and_carried_to_alerts() {
+    let (_dir, mut store) = open();
+    let post = Post::from_json(
+        r#"{"source":"news","id":"e1","author":{"handle":"ayse","followers":999},"text":"Turkcell çekmiyor","engagement":{"likes":90,"reposts":4,"score":1}}"#,
+    )
+    .unwrap();
+    let mut new = batch("c1", vec![(post.clone(), vec![hit("Turkcell")])]);
+    new.posts[0].sentiment = Sentiment::Negative;
+    store.record_batch(new).unwrap();
+    let (hits, _) = store
+        .delivery_hits(&DeliveryId("msg_e1_Turkcell".into()), 10)
+        .unwrap();
+    assert_eq!(hits[0].post.engagement, post.engagement);
+    // 30 for reach, 20 for 99 interactions, 20 for the complaint.
+    assert_eq!(hits[0].priority, 70);
+}

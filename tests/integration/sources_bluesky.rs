@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use mentiond::model::Engagement;
 use mentiond::sources::bluesky::{Bluesky, BlueskySettings};
 use mentiond::sources::{Source, SourceError};
 use serde_json::json;
@@ -103,6 +104,16 @@ async fn search_walks_windows_dedupes_and_survives_restart() {
     let author = delay.author.as_ref().unwrap();
     assert_eq!(author.name.as_deref(), Some("Uçuş Kurdu ✈️"));
     assert_eq!(author.followers, Some(12800), "from getProfiles");
+    assert_eq!(
+        delay.engagement,
+        Some(Engagement {
+            likes: Some(5),
+            reposts: Some(1),
+            replies: Some(0),
+            quotes: Some(0),
+            score: None,
+        })
+    );
     assert_eq!(delay.lang.as_deref(), Some("tr"));
     let reply = &posts[1];
     assert_eq!(reply.kind.as_deref(), Some("reply"));

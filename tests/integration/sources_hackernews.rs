@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use mentiond::model::Engagement;
 use mentiond::sources::hackernews::{HackerNews, HackerNewsSettings};
 use mentiond::sources::{Source, SourceError};
 use serde_json::json;
@@ -60,7 +61,17 @@ async fn pages_dedupes_survives_restart_and_keeps_turkish_text() {
         comment.text,
         "Turkcell'in yeni fiber paketinde \"sınırsız\" yazıyor ama 200 GB'dan sonra hız düşüyor.\nMüşteri hizmetlerine ulaşmak imkânsız / bekleme süresi 45 dk."
     );
+    assert_eq!(comment.engagement, None, "no points on a comment");
     assert_eq!(posts[1].kind.as_deref(), Some("post"));
+    assert_eq!(
+        posts[1].engagement,
+        Some(Engagement {
+            score: Some(12),
+            replies: Some(3),
+            ..Engagement::default()
+        }),
+        "points and comments"
+    );
     assert!(posts[1].text.starts_with("Show HN: Türk Hava Yolları"));
 
     // Restart: a new source object resumes from the committed cursor.

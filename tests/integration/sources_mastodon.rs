@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use mentiond::model::Engagement;
 use mentiond::sources::Source;
 use mentiond::sources::mastodon::{Mastodon, MastodonSettings};
 use serde_json::json;
@@ -118,6 +119,16 @@ async fn pages_forward_with_min_id_dedupes_and_survives_restart() {
     assert_eq!(
         (author.name.as_deref(), author.followers),
         (Some("Ayşe Yılmaz"), Some(1520))
+    );
+    assert_eq!(
+        complaint.engagement,
+        Some(Engagement {
+            likes: Some(3),
+            reposts: Some(1),
+            replies: Some(0),
+            ..Engagement::default()
+        }),
+        "favourites, reblogs, replies"
     );
     let reply = &posts[1];
     assert_eq!(reply.kind.as_deref(), Some("reply"));

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use mentiond::model::Engagement;
 use mentiond::sources::reddit::{Reddit, RedditSettings};
 use mentiond::sources::{Source, SourceError};
 use serde_json::json;
@@ -128,12 +129,28 @@ async fn listings_follow_before_with_a_seen_set_and_survive_restart() {
         outage.url.as_deref(),
         Some("https://www.reddit.com/r/Turkey/comments/1gx9k2a/baslik/")
     );
+    assert_eq!(
+        outage.engagement,
+        Some(Engagement {
+            score: Some(1),
+            replies: Some(0),
+            ..Engagement::default()
+        })
+    );
     let crosspost = posts.iter().find(|p| p.id == "t3_1gx8abc").unwrap();
     assert_eq!(crosspost.kind.as_deref(), Some("repost"));
     assert!(crosspost.author.is_none(), "[deleted] is no author");
     let old_comment = posts.iter().find(|p| p.id == "t1_m7k1aaa").unwrap();
     assert_eq!(old_comment.kind.as_deref(), Some("comment"));
     assert_eq!(old_comment.in_reply_to.as_deref(), Some("t3_1gx5bnk"));
+    assert_eq!(
+        old_comment.engagement,
+        Some(Engagement {
+            score: Some(1),
+            ..Engagement::default()
+        }),
+        "a comment's num_comments is its thread's"
+    );
     assert_eq!(
         old_comment.url.as_deref(),
         Some("https://www.reddit.com/r/Turkey/comments/1gx5bnk/_/m7k1aaa/"),

@@ -93,6 +93,7 @@ impl Harness {
             min_priority: None,
             topic: None,
             sentiment: None,
+            kind: None,
             receivers: vec!["team".into()],
             continue_matching: false,
             group_by: vec![GroupLabel::Brand],

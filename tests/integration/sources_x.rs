@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use mentiond::model::Engagement;
 use mentiond::sources::x::{X, XSettings};
 use mentiond::sources::{Source, SourceError};
 use serde_json::json;
@@ -97,6 +98,17 @@ async fn since_id_cycle_with_next_token_pages_dedupes_edits_and_survives_restart
         Some("https://x.com/ayse_yolcu/status/1860000000000000120")
     );
     assert_eq!(complaint.author.as_ref().unwrap().followers, Some(2140));
+    assert_eq!(
+        complaint.engagement,
+        Some(Engagement {
+            likes: Some(4),
+            reposts: Some(0),
+            replies: Some(1),
+            quotes: Some(0),
+            score: None,
+        }),
+        "public_metrics"
+    );
     let reply = &posts[1];
     assert_eq!(reply.kind.as_deref(), Some("reply"));
     assert_eq!(reply.in_reply_to.as_deref(), Some("1860000000000000100"));
