@@ -71,6 +71,27 @@ pub fn markdown(text: &str) -> Cow<'_, str> {
     })
 }
 
+/// One CSV cell (RFC 4180): unsafe characters other than `\n` and `\t` are dropped; a
+/// cell starting with `=`, `+`, `-`, `@`, tab or carriage return gets a leading `'` so
+/// no spreadsheet reads it as a formula (OWASP CSV injection); a cell holding `,`,
+/// `"` or a line break is quoted, its quotes doubled.
+pub fn csv(text: &str) -> Cow<'_, str> {
+    let kept = replace_chars(text, |_| None);
+    let formula = kept.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let quoted = formula || kept.contains([',', '"', '\n', '\r']);
+    if !quoted {
+        return kept;
+    }
+    let mut out = String::with_capacity(kept.len() + 4);
+    out.push('"');
+    if formula {
+        out.push('\'');
+    }
+    out.push_str(&kept.replace('"', "\"\""));
+    out.push('"');
+    Cow::Owned(out)
+}
+
 /// Whether `c` may reorder, hide or overwrite the text around it: C0 and C1 control
 /// characters (ESC starts terminal escape sequences, CR overwrites a line), DEL, the
 /// bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069; a U+202E in
@@ -182,6 +203,23 @@ mod tests {
             html(r#"<script>alert(1)</script></b> "x" 'y' &"#),
             "&lt;script&gt;alert(1)&lt;/script&gt;&lt;/b&gt; &quot;x&quot; &#39;y&#39; &amp;"
         );
+    }
+
+    #[test]
+    fn csv_neutralises_formulas_and_quotes_per_rfc_4180() {
+        assert_eq!(csv("Turkcell"), "Turkcell");
+        assert_eq!(
+            csv("=HYPERLINK(\"http://evil\",\"x\")"),
+            "\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\""
+        );
+        for start in ["+1", "-1", "@SUM(A1)", "\tx"] {
+            let out = csv(start);
+            assert!(out.starts_with("\"'"), "{out}");
+        }
+        assert_eq!(csv("a,b"), "\"a,b\"");
+        assert_eq!(csv("line\nnext"), "\"line\nnext\"");
+        assert_eq!(csv("\u{202E}=1+2"), "\"'=1+2\"");
+        assert_eq!(csv("3-1"), "3-1");
     }
 
     #[test]
