@@ -9,6 +9,8 @@
 //! that the daemon runs.
 
 mod reload;
+mod report;
+pub use report::Clock as ReportClock;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -70,6 +72,8 @@ pub struct Extras {
     pub notifiers: Vec<Arc<dyn Notifier>>,
     /// The service manager to notify instead of the one `NOTIFY_SOCKET` names.
     pub service: Option<ServiceManager>,
+    /// The clock the daily reports are scheduled by, instead of the system's.
+    pub report_clock: Option<ReportClock>,
 }
 
 /// A source added through [`Extras`].
@@ -265,6 +269,18 @@ pub async fn run_with(
                 retention,
                 stop.clone(),
             ),
+        );
+    }
+    if config.report.enabled {
+        let clock = extras
+            .report_clock
+            .clone()
+            .unwrap_or_else(|| Arc::new(chrono::Utc::now));
+        supervisor.spawn_critical(
+            &poll_tasks,
+            "report",
+            stop.clone(),
+            report::write_reports(config.report.clone(), store.clone(), clock, stop.clone()),
         );
     }
     // Written last, so a start that failed leaves the previous run's row as it was.

@@ -20,6 +20,7 @@ use crate::routing::settings::{RouteContext, parse_routes};
 use crate::sources::{PollSettings, SourceConfig};
 
 use crate::keywords::{KeywordRules, load_keywords};
+use crate::report::ReportSettings;
 pub use crate::settings::{ConfigError, Problem};
 use crate::settings::{DurationSetting, TomlSource, deserialize_table, line_of_offset};
 use crate::telemetry::LogSettings;
@@ -45,6 +46,8 @@ pub struct Config {
     pub storage_path: PathBuf,
     /// Age after which posts, hits and finished deliveries are purged; `None`: never.
     pub retention: Option<Duration>,
+    /// The daily report files.
+    pub report: ReportSettings,
     /// How sources poll.
     pub poll: PollSettings,
     /// How alerts are retried.
@@ -293,6 +296,7 @@ impl Layers {
         }
         let keywords = section!("keywords");
         let storage = section!("storage");
+        let report = section!("report");
         let poll = section!("poll");
         let delivery = section!("delivery");
         let log = section!("log");
@@ -321,13 +325,15 @@ impl Layers {
             Some(log),
             Some(api),
             Some(route_defaults),
-        ) = (keywords, storage, poll, delivery, log, api, route_defaults)
+            Some(report),
+        ) = (keywords, storage, poll, delivery, log, api, route_defaults, report)
         else {
             return Err(ConfigError::new(problems));
         };
         let raw = RawConfig {
             keywords,
             storage,
+            report,
             poll,
             delivery,
             log,
@@ -475,6 +481,7 @@ impl Layers {
             ));
         }
         let retention = self.retention(&raw.storage.retention, &mut problems);
+        let report = self.validate_report(raw.report, &raw.declared_receivers, &mut problems);
 
         if !problems.is_empty() {
             return Err(ConfigError::new(problems));
@@ -485,6 +492,7 @@ impl Layers {
             keywords,
             storage_path,
             retention,
+            report,
             poll,
             delivery,
             log,
@@ -494,6 +502,41 @@ impl Layers {
             receivers,
             routes,
             sections: raw.digests,
+        })
+    }
+
+    /// `[report]`; `send_to` must name declared receivers. On a problem a stand-in is
+    /// returned (the configuration is refused anyway).
+    fn validate_report(
+        &self,
+        raw: raw::RawReport,
+        receivers: &HashSet<String>,
+        problems: &mut Vec<Problem>,
+    ) -> ReportSettings {
+        for (index, name) in raw.send_to.iter().enumerate() {
+            if !receivers.contains(name) {
+                problems.push(self.problem(
+                    &format!("report.send_to[{index}]"),
+                    format!("no [[receivers]] entry is named `{name}`"),
+                ));
+            }
+        }
+        ReportSettings::parse(
+            raw.enabled,
+            &raw.at,
+            &raw.time_zone,
+            PathBuf::from(&raw.dir),
+            &raw.language,
+            &raw.formats,
+            raw.send_to,
+        )
+        .unwrap_or_else(|errors| {
+            problems.extend(
+                errors
+                    .into_iter()
+                    .map(|err| self.problem(&format!("report.{}", err.key), err.message)),
+            );
+            ReportSettings::fallback()
         })
     }
 

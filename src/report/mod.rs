@@ -108,6 +108,20 @@ pub struct ReportSettings {
 }
 
 impl ReportSettings {
+    /// What stands in for settings that did not validate (never used to run: the
+    /// configuration is refused).
+    pub fn fallback() -> ReportSettings {
+        ReportSettings {
+            enabled: false,
+            at: NaiveTime::MIN,
+            time_zone: Tz::UTC,
+            dir: PathBuf::new(),
+            language: Language::Tr,
+            formats: Vec::new(),
+            send_to: Vec::new(),
+        }
+    }
+
     /// Validates `[report]`; problems are keyed relative to the table.
     pub fn parse(
         enabled: bool,
@@ -465,6 +479,39 @@ impl Facts {
             health: store.source_health(now)?,
         })
     }
+}
+
+/// Reads and builds the report of `period` (`now` dates source health).
+pub fn generate(
+    store: &Store,
+    period: Period,
+    zone: Tz,
+    language: Language,
+    now: DateTime<Utc>,
+) -> Result<DailyReport, StoreError> {
+    let facts = Facts::read(store, period, zone, now)?;
+    Ok(DailyReport::build(period, zone, language, facts))
+}
+
+/// Renders `report` in each of `formats` and writes the files under `dir` (see
+/// [`write_report`]); returns the files written (an existing one is kept unless
+/// `force`).
+pub fn write_files(
+    report: &DailyReport,
+    dir: &std::path::Path,
+    formats: &[Format],
+    force: bool,
+) -> Result<Vec<PathBuf>, ReportFileError> {
+    let period = Period {
+        first: report.first_day,
+        last: report.last_day,
+    };
+    let mut written = Vec::new();
+    for format in formats {
+        let text = render(report, *format);
+        written.extend(write_report(dir, period, *format, text.as_bytes(), force)?);
+    }
+    Ok(written)
 }
 
 fn minutes(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
