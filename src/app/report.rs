@@ -39,10 +39,9 @@ pub async fn write_due(
             .await?
             .context("reading the report's hits")?;
         let (dir, formats) = (settings.dir.clone(), settings.formats.clone());
-        let files: Vec<PathBuf> = tokio::task::spawn_blocking(move || {
-            report::write_files(&daily, &dir, &formats, false)
-        })
-        .await??;
+        let files: Vec<PathBuf> =
+            tokio::task::spawn_blocking(move || report::write_files(&daily, &dir, &formats, false))
+                .await??;
         info!(
             date = %day,
             files = files.len(),
@@ -67,7 +66,9 @@ pub async fn write_reports(
             Err(err) if err.downcast_ref::<crate::store::StoreError>().is_some() => {
                 return Err(err);
             }
-            Err(err) => warn!(error = %format!("{err:#}"), "cannot write the report; trying again later"),
+            Err(err) => {
+                warn!(error = %format!("{err:#}"), "cannot write the report; trying again later")
+            }
         }
         let now = clock();
         let wait = (report::next_run(&settings, now) - now)
@@ -136,11 +137,21 @@ mod tests {
         assert_eq!(names[4], "2026-11-23.csv");
         // A second start (the same day, later) writes nothing.
         let later: Clock = Arc::new(move || now + chrono::Duration::hours(3));
-        assert!(write_due(&settings, &store, &later).await.unwrap().is_empty());
+        assert!(
+            write_due(&settings, &store, &later)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         // The task itself catches up and stops at its token.
         std::fs::remove_file(reports.join("2026-11-25.json")).unwrap();
         let stop = CancellationToken::new();
-        let task = tokio::spawn(write_reports(settings.clone(), store.clone(), later, stop.clone()));
+        let task = tokio::spawn(write_reports(
+            settings.clone(),
+            store.clone(),
+            later,
+            stop.clone(),
+        ));
         for _ in 0..200 {
             if reports.join("2026-11-25.json").exists() {
                 break;

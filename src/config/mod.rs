@@ -326,7 +326,16 @@ impl Layers {
             Some(api),
             Some(route_defaults),
             Some(report),
-        ) = (keywords, storage, poll, delivery, log, api, route_defaults, report)
+        ) = (
+            keywords,
+            storage,
+            poll,
+            delivery,
+            log,
+            api,
+            route_defaults,
+            report,
+        )
         else {
             return Err(ConfigError::new(problems));
         };
@@ -525,7 +534,7 @@ impl Layers {
             raw.enabled,
             &raw.at,
             &raw.time_zone,
-            PathBuf::from(&raw.dir),
+            self.state_path("report.dir", &raw.dir, "reports"),
             &raw.language,
             &raw.formats,
             raw.send_to,
@@ -662,16 +671,22 @@ impl Layers {
     /// `storage.path`, except that under systemd (`STATE_DIRECTORY` set) an unset path
     /// means `$STATE_DIRECTORY/mentiond.db`.
     fn storage_path(&self, configured: &str) -> PathBuf {
+        self.state_path("storage.path", configured, "mentiond.db")
+    }
+
+    /// `configured`, or `$STATE_DIRECTORY/name` when the file and the environment
+    /// leave `key` unset and systemd names a state directory.
+    fn state_path(&self, key: &str, configured: &str, name: &str) -> PathBuf {
         let user_set = self
             .user
             .as_ref()
-            .is_some_and(|user| user.line_of("storage.path").is_some())
-            || self.env_var_setting("storage.path").is_some();
+            .is_some_and(|user| user.line_of(key).is_some())
+            || self.env_var_setting(key).is_some();
         match std::env::var("STATE_DIRECTORY") {
             Ok(dirs) if !user_set && !dirs.is_empty() => {
                 // systemd joins several StateDirectory= entries with ':'; the first is ours.
                 let first = dirs.split(':').next().unwrap_or(&dirs);
-                Path::new(first).join("mentiond.db")
+                Path::new(first).join(name)
             }
             _ => PathBuf::from(configured),
         }

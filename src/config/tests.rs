@@ -472,3 +472,21 @@ fn intake_channels_are_located_and_need_the_api() {
     assert_eq!(config.intake.limits.max_posts, 5);
     assert!(!format!("{config:?}").contains("in-t0ken"));
 }
+
+#[test]
+fn report_problems_are_located_and_send_to_names_receivers() {
+    let found = problems(
+        "[report]\nat = \"25:00\"\nlanguage = \"de\"\nformats = [\"md\", \"pdf\"]\nsend_to = [\"care-mail\"]\n",
+    );
+    assert_eq!(
+        keys(&found),
+        [
+            "report.send_to[0]",
+            "report.at",
+            "report.language",
+            "report.formats[1]"
+        ]
+    );
+    let lines: Vec<_> = found.iter().map(|p| p.line).collect();
+    assert_eq!(lines, [Some(5), Some(2), Some(3), Some(4)]);
+}

@@ -114,7 +114,9 @@ pub fn days_due(settings: &ReportSettings, now: DateTime<Utc>) -> Vec<NaiveDate>
         today - Days::new(2)
     };
     let first = match newest_report_day(&settings.dir) {
-        Some(newest) => newest.min(latest).max(latest - Days::new(CATCH_UP_DAYS - 1)),
+        Some(newest) => newest
+            .min(latest)
+            .max(latest - Days::new(CATCH_UP_DAYS - 1)),
         None => latest,
     };
     first

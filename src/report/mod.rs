@@ -17,8 +17,8 @@ use crate::settings::FieldError;
 use crate::store::{DeadDelivery, ReportHit, SourceHealth, Store, StoreError};
 
 pub use files::{
-    CATCH_UP_DAYS, ReportFileError, days_due, newest_report_day, next_run, report_done, report_path,
-    write_report,
+    CATCH_UP_DAYS, ReportFileError, days_due, newest_report_day, next_run, report_done,
+    report_path, write_report,
 };
 pub use render::render;
 

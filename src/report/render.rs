@@ -132,8 +132,8 @@ const TR: Labels = Labels {
     text: "Metin",
     escalations: "Yükseltmeler",
     months: [
-        "Ocak", "Şubat", "Mart", "Nisan", "Mayıs", "Haziran", "Temmuz", "Ağustos", "Eylül",
-        "Ekim", "Kasım", "Aralık",
+        "Ocak", "Şubat", "Mart", "Nisan", "Mayıs", "Haziran", "Temmuz", "Ağustos", "Eylül", "Ekim",
+        "Kasım", "Aralık",
     ],
 };
 
@@ -354,13 +354,21 @@ fn markdown(report: &DailyReport) -> String {
     if report.share_of_voice.is_empty() {
         let _ = writeln!(out, "{}\n", l.none);
     } else {
-        let _ = writeln!(out, "| {} | | {} | % |\n|---|---|---:|---:|", l.brand, l.hits);
+        let _ = writeln!(
+            out,
+            "| {} | | {} | % |\n|---|---|---:|---:|",
+            l.brand, l.hits
+        );
         for share in &report.share_of_voice {
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} |",
                 md_cell(&share.brand),
-                if share.competitor { l.competitor } else { l.own },
+                if share.competitor {
+                    l.competitor
+                } else {
+                    l.own
+                },
                 n(share.hits),
                 percent(share.percent, lang)
             );
@@ -402,7 +410,11 @@ fn markdown(report: &DailyReport) -> String {
     if report.active_authors.is_empty() {
         let _ = writeln!(out, "{}\n", l.none);
     } else {
-        let _ = writeln!(out, "| {} | {} | {} |\n|---|---|---:|", l.authors, l.source, l.hits);
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} |\n|---|---|---:|",
+            l.authors, l.source, l.hits
+        );
         for author in &report.active_authors {
             let _ = writeln!(
                 out,
@@ -597,8 +609,7 @@ fn csv(report: &DailyReport) -> String {
                 &hit.severity,
                 &hit.acked_at.map(local).unwrap_or_default(),
                 hit.acked_by.as_deref().unwrap_or(""),
-                &hit
-                    .acked_at
+                &hit.acked_at
                     .map(|at| format!("{:.1}", super::minutes(hit.detected_at, at)))
                     .unwrap_or_default(),
                 &hit.escalated_at.map(local).unwrap_or_default(),
@@ -678,10 +689,7 @@ fn html(report: &DailyReport) -> String {
         l.authors,
         n(t.authors)
     );
-    for (heading, pick) in [
-        (l.by_brand, brands as Pick),
-        (l.by_source, sources),
-    ] {
+    for (heading, pick) in [(l.by_brand, brands as Pick), (l.by_source, sources)] {
         let _ = write!(
             out,
             "<h3>{heading}</h3>\n<table><tr><th></th><th>{}</th><th>Δ</th><th>Δ7</th></tr>\n",
@@ -985,7 +993,11 @@ fn share_chart(out: &mut String, report: &DailyReport) {
                 format!(
                     "{} ({})",
                     share.brand,
-                    if share.competitor { l.competitor } else { l.own }
+                    if share.competitor {
+                        l.competitor
+                    } else {
+                        l.own
+                    }
                 ),
                 share.percent,
                 if share.competitor {
@@ -1037,7 +1049,14 @@ fn escalation_chart(out: &mut String, report: &DailyReport) {
     }
     let bars: Vec<_> = by_brand
         .into_iter()
-        .map(|(brand, count)| (brand.to_string(), count as f64, "#d62728", number(count, lang)))
+        .map(|(brand, count)| {
+            (
+                brand.to_string(),
+                count as f64,
+                "#d62728",
+                number(count, lang),
+            )
+        })
         .collect();
     bar_chart(out, &bars);
 }

@@ -98,15 +98,105 @@ fn seed_one(store: &mut Store, seed: &Seed, delivery: bool) -> HitId {
 pub(super) fn seeded_store(dir: &Path) -> Store {
     let mut store = Store::open(&dir.join("mentiond.db")).unwrap();
     let seeds = [
-        ("news", "p1", "ayse", 120_000, "Turkcell çekmiyor, rezalet", "Turkcell", false, Sentiment::Negative, local(25, 0, 0)),
-        ("reddit", "p2", "mehmet", 850, "Turkcell müşteri hizmetleri çok iyi", "Turkcell", false, Sentiment::Positive, local(25, 9, 15)),
-        ("news", "p3", "ayse", 120_000, "Vodafone da aynı", "Vodafone", true, Sentiment::Neutral, local(25, 9, 40)),
-        ("x", "p4", "evil\u{202E}gpj.exe", 5, HOSTILE, "Turkcell", false, Sentiment::Negative, local(25, 14, 5)),
-        ("x", "p5", "zeynep", 2_400, "Turkcell faturam yanlış geldi", "Turkcell", false, Sentiment::Negative, local(25, 23, 59)),
-        ("x", "p6", "ali", 10, "Vodafone kampanyası güzel", "Vodafone", true, Sentiment::Positive, local(25, 18, 0)),
-        ("news", "prev1", "ayse", 120_000, "Turkcell dün", "Turkcell", false, Sentiment::Neutral, local(24, 12, 0)),
-        ("news", "week1", "ayse", 120_000, "Turkcell geçen hafta", "Turkcell", false, Sentiment::Neutral, local(18, 12, 0)),
-        ("news", "next1", "ayse", 120_000, "Turkcell yarın", "Turkcell", false, Sentiment::Neutral, local(26, 0, 0)),
+        (
+            "news",
+            "p1",
+            "ayse",
+            120_000,
+            "Turkcell çekmiyor, rezalet",
+            "Turkcell",
+            false,
+            Sentiment::Negative,
+            local(25, 0, 0),
+        ),
+        (
+            "reddit",
+            "p2",
+            "mehmet",
+            850,
+            "Turkcell müşteri hizmetleri çok iyi",
+            "Turkcell",
+            false,
+            Sentiment::Positive,
+            local(25, 9, 15),
+        ),
+        (
+            "news",
+            "p3",
+            "ayse",
+            120_000,
+            "Vodafone da aynı",
+            "Vodafone",
+            true,
+            Sentiment::Neutral,
+            local(25, 9, 40),
+        ),
+        (
+            "x",
+            "p4",
+            "evil\u{202E}gpj.exe",
+            5,
+            HOSTILE,
+            "Turkcell",
+            false,
+            Sentiment::Negative,
+            local(25, 14, 5),
+        ),
+        (
+            "x",
+            "p5",
+            "zeynep",
+            2_400,
+            "Turkcell faturam yanlış geldi",
+            "Turkcell",
+            false,
+            Sentiment::Negative,
+            local(25, 23, 59),
+        ),
+        (
+            "x",
+            "p6",
+            "ali",
+            10,
+            "Vodafone kampanyası güzel",
+            "Vodafone",
+            true,
+            Sentiment::Positive,
+            local(25, 18, 0),
+        ),
+        (
+            "news",
+            "prev1",
+            "ayse",
+            120_000,
+            "Turkcell dün",
+            "Turkcell",
+            false,
+            Sentiment::Neutral,
+            local(24, 12, 0),
+        ),
+        (
+            "news",
+            "week1",
+            "ayse",
+            120_000,
+            "Turkcell geçen hafta",
+            "Turkcell",
+            false,
+            Sentiment::Neutral,
+            local(18, 12, 0),
+        ),
+        (
+            "news",
+            "next1",
+            "ayse",
+            120_000,
+            "Turkcell yarın",
+            "Turkcell",
+            false,
+            Sentiment::Neutral,
+            local(26, 0, 0),
+        ),
     ];
     let mut ids = Vec::new();
     for (source, id, author, followers, text, brand, competitor, sentiment, at) in seeds {
@@ -219,15 +309,25 @@ fn every_format_of_a_seeded_day_matches_its_snapshot_in_both_languages() {
 fn the_seeded_day_counts_what_happened_in_its_local_day() {
     let dir = tempfile::tempdir().unwrap();
     let report = seeded_report(dir.path(), Language::En);
-    assert_eq!(report.totals.hits, 6, "midnight to midnight, the next midnight out");
+    assert_eq!(
+        report.totals.hits, 6,
+        "midnight to midnight, the next midnight out"
+    );
     assert_eq!(report.previous.hits, 1);
     assert_eq!(report.week_ago.hits, 1);
     assert_eq!(report.totals.authors, 5);
     assert_eq!(report.totals.brands["Turkcell"], 4);
     assert_eq!(report.totals.sentiment["negative"], 3);
     assert_eq!(report.hour_labels.len(), 24);
-    let turkcell = report.hourly.iter().find(|h| h.brand == "Turkcell").unwrap();
-    assert_eq!((turkcell.hours[0], turkcell.hours[9], turkcell.hours[23]), (1, 1, 1));
+    let turkcell = report
+        .hourly
+        .iter()
+        .find(|h| h.brand == "Turkcell")
+        .unwrap();
+    assert_eq!(
+        (turkcell.hours[0], turkcell.hours[9], turkcell.hours[23]),
+        (1, 1, 1)
+    );
     assert_eq!(report.share_of_voice[0].brand, "Turkcell");
     assert_eq!(report.share_of_voice[1].percent, 33.3);
     assert!(report.share_of_voice[1].competitor);
@@ -266,7 +366,11 @@ fn hostile_text_is_inert_in_every_format() {
                     assert!(!out.replace("\\<", "").contains('<'), "raw markup");
                     // Every row of the top-posts table keeps its seven cell borders.
                     let row = out.lines().find(|l| l.contains("HYPERLINK")).unwrap();
-                    assert_eq!(row.matches('|').count() - row.matches(r"\|").count(), 7, "{row}");
+                    assert_eq!(
+                        row.matches('|').count() - row.matches(r"\|").count(),
+                        7,
+                        "{row}"
+                    );
                 }
                 Format::Csv => {
                     let row = out.lines().find(|l| l.contains("HYPERLINK")).unwrap();
@@ -289,7 +393,9 @@ fn hostile_text_is_inert_in_every_format() {
                     assert!(texts.contains(&HOSTILE.replace('\u{202E}', "").as_str()));
                 }
                 Format::Html => {
-                    for tag in ["<img", "<script", "<a ", "<link", "<iframe", "<object", "url("] {
+                    for tag in [
+                        "<img", "<script", "<a ", "<link", "<iframe", "<object", "url(",
+                    ] {
                         assert!(!out.contains(tag), "{tag}");
                     }
                     assert!(out.contains("&lt;img src=x onerror=alert(1)&gt;"));
@@ -310,8 +416,14 @@ fn numbers_and_dates_follow_the_language() {
     assert_eq!(render::number(1_234_567, Language::Tr), "1.234.567");
     assert_eq!(render::number(1_234_567, Language::En), "1,234,567");
     assert_eq!(render::number(999, Language::En), "999");
-    assert_eq!(render::date(day() + chrono::Days::new(1), Language::Tr), "26 Kasım 2026");
-    assert_eq!(render::date(day() + chrono::Days::new(1), Language::En), "26 November 2026");
+    assert_eq!(
+        render::date(day() + chrono::Days::new(1), Language::Tr),
+        "26 Kasım 2026"
+    );
+    assert_eq!(
+        render::date(day() + chrono::Days::new(1), Language::En),
+        "26 November 2026"
+    );
 }
 
 #[test]
@@ -395,7 +507,14 @@ fn due_days_are_the_last_finished_day_and_every_missed_one_since_the_newest_repo
     // A day with a format missing is due again, for that format.
     write_report(dir.path(), Period::day(d(23)), Format::Json, b"x", false).unwrap();
     assert_eq!(days_due(&settings, local(26, 0, 5)), [d(23), d(24), d(25)]);
-    write_report(dir.path(), Period::day(d(23)), Format::Markdown, b"x", false).unwrap();
+    write_report(
+        dir.path(),
+        Period::day(d(23)),
+        Format::Markdown,
+        b"x",
+        false,
+    )
+    .unwrap();
     assert_eq!(days_due(&settings, local(26, 0, 5)), [d(24), d(25)]);
     // The next run is the next 00:05 in Istanbul.
     assert_eq!(next_run(&settings, local(26, 0, 5)), local(27, 0, 5));
@@ -410,7 +529,10 @@ fn a_report_file_is_written_atomically_and_never_overwritten_unless_forced() {
         .unwrap()
         .unwrap();
     assert_eq!(path, dir.path().join("2026-11-25.csv"));
-    assert_eq!(write_report(dir.path(), period, Format::Csv, b"second", false).unwrap(), None);
+    assert_eq!(
+        write_report(dir.path(), period, Format::Csv, b"second", false).unwrap(),
+        None
+    );
     assert_eq!(std::fs::read(&path).unwrap(), b"first");
     write_report(dir.path(), period, Format::Csv, b"forced", true).unwrap();
     assert_eq!(std::fs::read(&path).unwrap(), b"forced");

@@ -70,12 +70,22 @@ fn seed(database: &Path, hits: &[(&str, &str, u32, &str)]) {
 }
 
 fn seeded_workspace() -> Workspace {
-    let ws = Workspace::new("[report]\nenabled = false\nlanguage = \"en\"\ndir = \"{dir}/reports\"\n");
+    let ws =
+        Workspace::new("[report]\nenabled = false\nlanguage = \"en\"\ndir = \"{dir}/reports\"\n");
     let hours: Vec<(String, &str, u32, &str)> = (0..24)
-        .map(|h| (format!("p{h}"), if h % 3 == 0 { "THY" } else { "Turkcell" }, h, "Turkcell çekmiyor"))
+        .map(|h| {
+            (
+                format!("p{h}"),
+                if h % 3 == 0 { "THY" } else { "Turkcell" },
+                h,
+                "Turkcell çekmiyor",
+            )
+        })
         .collect();
-    let mut hits: Vec<(&str, &str, u32, &str)> =
-        hours.iter().map(|(id, b, h, t)| (id.as_str(), *b, *h, *t)).collect();
+    let mut hits: Vec<(&str, &str, u32, &str)> = hours
+        .iter()
+        .map(|(id, b, h, t)| (id.as_str(), *b, *h, *t))
+        .collect();
     hits.push(("hostile", "Turkcell", 12, HOSTILE));
     seed(&ws.path("mentiond.db"), &hits);
     ws
@@ -86,10 +96,20 @@ fn mentiond_report_writes_the_asked_formats_once_and_keeps_them_unless_forced() 
     let ws = seeded_workspace();
     let out = ws.path("out");
     let run = |extra: &[&str]| {
-        let mut args = vec!["report", "--date", "2026-11-25", "--out", out.to_str().unwrap()];
+        let mut args = vec![
+            "report",
+            "--date",
+            "2026-11-25",
+            "--out",
+            out.to_str().unwrap(),
+        ];
         args.extend_from_slice(extra);
         let output = ws.command(&args);
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         String::from_utf8_lossy(&output.stdout).into_owned()
     };
     let first = run(&["--format", "md,csv"]);
@@ -101,7 +121,10 @@ fn mentiond_report_writes_the_asked_formats_once_and_keeps_them_unless_forced() 
     std::fs::write(out.join("2026-11-25.md"), "kept").unwrap();
     let second = run(&["--format", "md"]);
     assert!(second.contains("kept"), "{second}");
-    assert_eq!(std::fs::read_to_string(out.join("2026-11-25.md")).unwrap(), "kept");
+    assert_eq!(
+        std::fs::read_to_string(out.join("2026-11-25.md")).unwrap(),
+        "kept"
+    );
     run(&["--format", "md", "--force"]);
     let md = std::fs::read_to_string(out.join("2026-11-25.md")).unwrap();
     assert!(md.starts_with("# Daily report: 25 November 2026"), "{md}");
@@ -109,7 +132,10 @@ fn mentiond_report_writes_the_asked_formats_once_and_keeps_them_unless_forced() 
     assert!(week.contains("week-2026-11-25.json"), "{week}");
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("week-2026-11-25.json")).unwrap()).unwrap();
-    assert_eq!((json["kind"].as_str(), json["totals"]["hits"].as_u64()), (Some("weekly"), Some(25)));
+    assert_eq!(
+        (json["kind"].as_str(), json["totals"]["hits"].as_u64()),
+        (Some("weekly"), Some(25))
+    );
     assert_eq!(json["first_day"], "2026-11-19");
     let bad = ws.command(&["report", "--format", "pdf"]);
     assert_eq!(bad.status.code(), Some(2));
@@ -127,7 +153,9 @@ fn the_daemon_catches_up_missed_days_at_start_and_writes_none_twice() {
     let day = |back: u64| today - chrono::Days::new(back);
     std::fs::write(reports.join(format!("{}.json", day(4))), "{}").unwrap();
     let daemon = ws.start();
-    let due: Vec<_> = (1..=3).map(|back| reports.join(format!("{}.json", day(back)))).collect();
+    let due: Vec<_> = (1..=3)
+        .map(|back| reports.join(format!("{}.json", day(back))))
+        .collect();
     wait_for("three caught-up reports", Duration::from_secs(20), || {
         due.iter().all(|path| path.exists())
     });
@@ -143,8 +171,7 @@ fn the_daemon_catches_up_missed_days_at_start_and_writes_none_twice() {
     let after: Vec<_> = due.iter().map(|path| written(path)).collect();
     assert_eq!(before, after, "no day written twice");
     assert_eq!(std::fs::read_dir(&reports).unwrap().count(), 4);
-    let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&due[0]).unwrap()).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&due[0]).unwrap()).unwrap();
     assert_eq!(json["schema_version"], 1);
 }
 
@@ -190,7 +217,10 @@ fn the_html_page_loads_in_headless_chromium_without_errors_or_requests() {
             .is_ok_and(|status| status.success())
     });
     let Some(chromium) = chromium else {
-        assert!(!required, "MENTIOND_BROWSER_TESTS is set but chromium is missing (Debian package `chromium`)");
+        assert!(
+            !required,
+            "MENTIOND_BROWSER_TESTS is set but chromium is missing (Debian package `chromium`)"
+        );
         eprintln!(
             "SKIPPED: the_html_page_loads_in_headless_chromium: install the Debian package `chromium` \
              (or set MENTIOND_BROWSER_TESTS=1 to make this a failure)"
@@ -199,15 +229,30 @@ fn the_html_page_loads_in_headless_chromium_without_errors_or_requests() {
     };
     let ws = seeded_workspace();
     let out = ws.path("out");
-    let output = ws.command(&["report", "--date", "2026-11-25", "--out", out.to_str().unwrap(), "--format", "html"]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = ws.command(&[
+        "report",
+        "--date",
+        "2026-11-25",
+        "--out",
+        out.to_str().unwrap(),
+        "--format",
+        "html",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let page = out.join("2026-11-25.html");
     let html = std::fs::read_to_string(&page).unwrap();
-    for external in ["<script", "<img", "<link", "<iframe", "src=\"", "href=", "url("] {
+    for external in [
+        "<script", "<img", "<link", "<iframe", "src=\"", "href=", "url(",
+    ] {
         assert!(!html.contains(external), "{external}");
     }
     let shot = ws.path("shot.png");
     let profile = ws.path("chromium-profile");
+    let net_log = ws.path("net-log.json");
     let mut child = Command::new(chromium)
         .args([
             "--headless",
@@ -224,6 +269,7 @@ fn the_html_page_loads_in_headless_chromium_without_errors_or_requests() {
         ])
         .arg(format!("--user-data-dir={}", profile.display()))
         .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("--log-net-log={}", net_log.display()))
         .arg(format!("file://{}", page.display()))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -231,17 +277,43 @@ fn the_html_page_loads_in_headless_chromium_without_errors_or_requests() {
         .unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     while child.try_wait().unwrap().is_none() {
-        assert!(std::time::Instant::now() < deadline, "chromium did not finish in 60 s");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "chromium did not finish in 60 s"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     let output = child.wait_with_output().unwrap();
     let log = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{log}");
-    let console: Vec<_> = log.lines().filter(|line| line.contains("CONSOLE")).collect();
+    let console: Vec<_> = log
+        .lines()
+        .filter(|line| line.contains("CONSOLE"))
+        .collect();
     assert!(console.is_empty(), "console messages: {console:?}");
-    for blocked in ["ERR_NAME_NOT_RESOLVED", "ERR_PROXY_CONNECTION_FAILED", "evil.example"] {
+    for blocked in [
+        "ERR_NAME_NOT_RESOLVED",
+        "ERR_PROXY_CONNECTION_FAILED",
+        "evil.example",
+    ] {
         assert!(!log.contains(blocked), "a network request: {log}");
     }
+    // Every request the page made is in the net log; Chromium's own background
+    // services (google.com, googleapis.com, gvt1.com, gstatic.com) are not the page's.
+    let net = std::fs::read_to_string(&net_log).unwrap();
+    let requests: Vec<&str> = net
+        .split("\"url\":\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|url| url.starts_with("http") || url.starts_with("ws"))
+        .filter(|url| {
+            let host = url.split('/').nth(2).unwrap_or("");
+            !["google.com", "googleapis.com", "gvt1.com", "gstatic.com"]
+                .iter()
+                .any(|own| host == *own || host.ends_with(&format!(".{own}")))
+        })
+        .collect();
+    assert!(requests.is_empty(), "the page made requests: {requests:?}");
     let (width, height, drawn) = png_is_drawn(&std::fs::read(&shot).unwrap());
     assert_eq!((width, height), (1200, 2400));
     assert!(drawn, "the screenshot is blank");
