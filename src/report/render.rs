@@ -214,7 +214,7 @@ pub(super) fn number(n: u64, language: Language) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(separator);
         }
         out.push(c);
@@ -304,239 +304,263 @@ fn previous_label(report: &DailyReport) -> &'static str {
     }
 }
 
-/// A Markdown table cell: escaped, on one line.
-fn md_cell(text: &str) -> String {
-    escape::markdown(text).replace(['\n', '\r', '\t'], " ")
+/// One part of a report, the same in Markdown and HTML; every text in it is raw
+/// (attacker-controlled where it comes from posts) and escaped by the writer.
+enum Block {
+    /// A heading of level 1 to 3.
+    Heading(usize, String),
+    /// A paragraph.
+    Para(String),
+    /// A table.
+    Table(Table),
+    /// A chart under its heading (HTML only).
+    Chart(String, Chart),
 }
 
-fn markdown(report: &DailyReport) -> String {
+/// A table: its header, which columns are numbers (right-aligned), its rows.
+struct Table {
+    header: Vec<String>,
+    numeric: Vec<bool>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    fn new(columns: &[(&str, bool)]) -> Table {
+        Table {
+            header: columns.iter().map(|(name, _)| name.to_string()).collect(),
+            numeric: columns.iter().map(|(_, numeric)| *numeric).collect(),
+            rows: Vec::new(),
+        }
+    }
+}
+
+/// The charts of the HTML page.
+#[derive(Clone, Copy)]
+enum Chart {
+    Hourly,
+    Sentiment,
+    Share,
+    Responses,
+    Escalations,
+}
+
+/// The report as blocks, in reading order.
+fn blocks(report: &DailyReport) -> Vec<Block> {
     let lang = report.language;
     let l = labels(lang);
     let zone = zone(report);
     let n = |x: u64| number(x, lang);
-    let mut out = String::new();
+    let minutes = |m: Option<f64>| {
+        m.map(|m| format!("{} {}", decimal(m, lang), l.minutes))
+            .unwrap_or_else(|| "–".into())
+    };
     let t = &report.totals;
-    let _ = writeln!(out, "# {}\n", title(report));
-    let _ = writeln!(out, "## {}\n", l.totals);
-    let _ = writeln!(
-        out,
-        "- {}: **{}** ({} {}; {} {})",
-        l.hits,
-        n(t.hits),
-        change(t.hits, report.previous.hits, lang),
-        previous_label(report),
-        change(t.hits, report.week_ago.hits, lang),
-        l.week_ago
-    );
-    let _ = writeln!(out, "- {}: **{}**\n", l.authors, n(t.authors));
+    let mut out = vec![
+        Block::Heading(1, title(report)),
+        Block::Heading(2, l.totals.into()),
+        Block::Para(format!(
+            "{}: {} · {} {} · {} {}",
+            l.hits,
+            n(t.hits),
+            change(t.hits, report.previous.hits, lang),
+            previous_label(report),
+            change(t.hits, report.week_ago.hits, lang),
+            l.week_ago
+        )),
+        Block::Para(format!("{}: {}", l.authors, n(t.authors))),
+    ];
     for (heading, pick) in [
         (l.by_brand, brands as Pick),
         (l.by_source, sources),
         (l.by_sentiment, sentiments),
     ] {
-        let _ = writeln!(out, "### {heading}\n");
-        let _ = writeln!(out, "| | {} | Δ | Δ7 |\n|---|---:|---:|---:|", l.hits);
+        let mut table = Table::new(&[("", false), (l.hits, true), ("Δ", true), ("Δ7", true)]);
         for (name, count) in pick(t) {
             let before = pick(&report.previous).get(name).copied().unwrap_or(0);
             let week = pick(&report.week_ago).get(name).copied().unwrap_or(0);
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} |",
-                md_cell(sentiment_label(name, lang)),
+            table.rows.push(vec![
+                sentiment_label(name, lang).to_string(),
                 n(*count),
                 change(*count, before, lang),
-                change(*count, week, lang)
-            );
+                change(*count, week, lang),
+            ]);
         }
-        out.push('\n');
+        out.push(Block::Heading(3, heading.into()));
+        out.push(Block::Table(table));
     }
-    let _ = writeln!(out, "## {}\n", l.share_of_voice);
-    if report.share_of_voice.is_empty() {
-        let _ = writeln!(out, "{}\n", l.none);
-    } else {
-        let _ = writeln!(
-            out,
-            "| {} | | {} | % |\n|---|---|---:|---:|",
-            l.brand, l.hits
-        );
-        for share in &report.share_of_voice {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} |",
-                md_cell(&share.brand),
-                if share.competitor {
-                    l.competitor
-                } else {
-                    l.own
-                },
-                n(share.hits),
-                percent(share.percent, lang)
-            );
-        }
-        out.push('\n');
+    out.push(Block::Chart(l.hourly.into(), Chart::Hourly));
+    out.push(Block::Chart(l.by_sentiment.into(), Chart::Sentiment));
+    out.push(Block::Heading(2, l.share_of_voice.into()));
+    out.push(Block::Chart(String::new(), Chart::Share));
+    let mut shares = Table::new(&[(l.brand, false), ("", false), (l.hits, true), ("%", true)]);
+    for share in &report.share_of_voice {
+        shares.rows.push(vec![
+            share.brand.clone(),
+            if share.competitor {
+                l.competitor
+            } else {
+                l.own
+            }
+            .into(),
+            n(share.hits),
+            percent(share.percent, lang),
+        ]);
     }
-    let post_table = |out: &mut String, hits: &[ReportHit]| {
-        let _ = writeln!(
-            out,
-            "| # | {} | {} | {} | {} | {} |\n|---:|---|---|---|---:|---|",
-            clock_label(lang),
-            l.brand,
-            l.source,
-            l.reach,
-            l.text
-        );
+    out.push(Block::Table(shares));
+    let posts = |hits: &[ReportHit]| {
+        let mut table = Table::new(&[
+            ("#", true),
+            (clock_label(lang), false),
+            (l.brand, false),
+            (l.source, false),
+            (l.reach, true),
+            (l.text, false),
+        ]);
         for hit in hits {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} {} | {} | {} |",
-                hit.id.0,
+            table.rows.push(vec![
+                hit.id.0.to_string(),
                 clock(hit.detected_at, zone),
-                md_cell(&hit.brand),
-                md_cell(&hit.source),
-                md_cell(hit.author.as_deref().unwrap_or("")),
+                hit.brand.clone(),
+                format!("{} {}", hit.source, hit.author.as_deref().unwrap_or("")),
                 hit.followers.map(n).unwrap_or_default(),
-                md_cell(&shorten(&hit.text))
-            );
+                shorten(&hit.text),
+            ]);
         }
-        out.push('\n');
+        Block::Table(table)
     };
-    let _ = writeln!(out, "## {}\n", l.top_posts);
-    if report.top_posts.is_empty() {
-        let _ = writeln!(out, "{}\n", l.none);
-    } else {
-        post_table(&mut out, &report.top_posts);
+    out.push(Block::Heading(2, l.top_posts.into()));
+    out.push(posts(&report.top_posts));
+    let mut authors = Table::new(&[(l.authors, false), (l.source, false), (l.hits, true)]);
+    for author in &report.active_authors {
+        authors.rows.push(vec![
+            author.author.clone(),
+            author.source.clone(),
+            n(author.hits),
+        ]);
     }
-    let _ = writeln!(out, "## {}\n", l.active_authors);
-    if report.active_authors.is_empty() {
-        let _ = writeln!(out, "{}\n", l.none);
-    } else {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} |\n|---|---|---:|",
-            l.authors, l.source, l.hits
-        );
-        for author in &report.active_authors {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} |",
-                md_cell(&author.author),
-                md_cell(&author.source),
-                n(author.hits)
-            );
-        }
-        out.push('\n');
+    out.push(Block::Heading(2, l.active_authors.into()));
+    out.push(Block::Table(authors));
+    out.push(Block::Heading(2, l.open_hits.into()));
+    out.push(Block::Para(format!(
+        "{} {}",
+        n(report.open_hits.total),
+        l.open_total
+    )));
+    out.push(posts(&report.open_hits.oldest));
+    let mut breaches = Table::new(&[
+        ("#", true),
+        (l.brand, false),
+        (clock_label(lang), false),
+        (l.acked_by, false),
+        (l.minutes, true),
+    ]);
+    for breach in &report.sla_breaches {
+        breaches.rows.push(vec![
+            breach.hit.to_string(),
+            breach.brand.clone(),
+            clock(breach.detected_at, zone),
+            breach.acked_by.as_deref().unwrap_or(l.nobody).to_string(),
+            breach
+                .response_minutes
+                .map(|m| decimal(m, lang))
+                .unwrap_or_default(),
+        ]);
     }
-    let _ = writeln!(out, "## {}\n", l.open_hits);
-    let _ = writeln!(out, "{} {}\n", n(report.open_hits.total), l.open_total);
-    if !report.open_hits.oldest.is_empty() {
-        post_table(&mut out, &report.open_hits.oldest);
-    }
-    let _ = writeln!(out, "## {}\n", l.sla);
-    if report.sla_breaches.is_empty() {
-        let _ = writeln!(out, "{}\n", l.none);
-    } else {
-        let _ = writeln!(
-            out,
-            "| # | {} | {} | {} | {} |\n|---:|---|---|---|---:|",
-            l.brand,
-            clock_label(lang),
-            l.acked_by,
-            l.minutes
-        );
-        for breach in &report.sla_breaches {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} | {} |",
-                breach.hit,
-                md_cell(&breach.brand),
-                clock(breach.detected_at, zone),
-                md_cell(breach.acked_by.as_deref().unwrap_or(l.nobody)),
-                breach
-                    .response_minutes
-                    .map(|m| decimal(m, lang))
-                    .unwrap_or_default()
-            );
-        }
-        out.push('\n');
-    }
+    out.push(Block::Heading(2, l.sla.into()));
+    out.push(Block::Table(breaches));
+    out.push(Block::Chart(l.escalations.into(), Chart::Escalations));
     let r = &report.responses;
-    let _ = writeln!(out, "## {}\n", l.responses);
-    let _ = writeln!(
-        out,
-        "- {}: {}\n- {}: {}\n- {}: {}\n",
+    out.push(Block::Heading(2, l.responses.into()));
+    out.push(Block::Para(format!(
+        "{}: {} · {}: {} · {}: {}",
         l.answered,
         n(r.answered),
         l.median,
-        r.median_minutes
-            .map(|m| format!("{} {}", decimal(m, lang), l.minutes))
-            .unwrap_or_else(|| "–".into()),
+        minutes(r.median_minutes),
         l.p90,
-        r.p90_minutes
-            .map(|m| format!("{} {}", decimal(m, lang), l.minutes))
-            .unwrap_or_else(|| "–".into()),
-    );
-    if !r.by_person.is_empty() {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} |\n|---|---:|---:|",
-            l.acked_by, l.answered, l.median
-        );
-        for person in &r.by_person {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} {} |",
-                md_cell(&person.who),
-                n(person.answered),
-                decimal(person.median_minutes, lang),
-                l.minutes
-            );
-        }
-        out.push('\n');
+        minutes(r.p90_minutes)
+    )));
+    out.push(Block::Chart(String::new(), Chart::Responses));
+    let mut people = Table::new(&[(l.acked_by, false), (l.answered, true), (l.median, true)]);
+    for person in &r.by_person {
+        people.rows.push(vec![
+            person.who.clone(),
+            n(person.answered),
+            minutes(Some(person.median_minutes)),
+        ]);
     }
-    let _ = writeln!(out, "## {}\n", l.surges);
+    out.push(Block::Table(people));
+    out.push(Block::Heading(2, l.surges.into()));
     if report.surges.is_empty() {
-        let _ = writeln!(out, "{}\n", l.no_surges);
-    } else {
-        for surge in &report.surges {
-            let _ = writeln!(
-                out,
-                "- {} {}: {}",
-                clock(surge.started_at, zone),
-                md_cell(&surge.brand),
-                n(surge.hits)
-            );
-        }
-        out.push('\n');
+        out.push(Block::Para(l.no_surges.into()));
     }
-    let _ = writeln!(out, "## {}\n", l.failures);
-    if report.delivery_failures.is_empty() {
-        let _ = writeln!(out, "{}\n", l.none);
-    } else {
-        let _ = writeln!(out, "| {} | | {} |\n|---|---|---|", l.receiver, l.error);
-        for dead in &report.delivery_failures {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} |",
-                md_cell(&dead.receiver),
-                md_cell(&dead.kind),
-                md_cell(dead.last_error.as_deref().unwrap_or(""))
-            );
-        }
-        out.push('\n');
+    for surge in &report.surges {
+        out.push(Block::Para(format!(
+            "{} {}: {}",
+            clock(surge.started_at, zone),
+            surge.brand,
+            n(surge.hits)
+        )));
     }
-    let _ = writeln!(out, "## {}\n", l.health);
-    if report.source_health.is_empty() {
-        let _ = writeln!(out, "{}", l.none);
-    } else {
-        let _ = writeln!(out, "| {} | | {} |\n|---|---|---|", l.source, l.error);
-        for health in &report.source_health {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} |",
-                md_cell(&health.source.0),
-                if health.failures > 0 { l.failing } else { l.ok },
-                md_cell(health.last_error.as_deref().unwrap_or(""))
-            );
+    let mut failures = Table::new(&[(l.receiver, false), ("", false), (l.error, false)]);
+    for dead in &report.delivery_failures {
+        failures.rows.push(vec![
+            dead.receiver.clone(),
+            dead.kind.clone(),
+            dead.last_error.clone().unwrap_or_default(),
+        ]);
+    }
+    out.push(Block::Heading(2, l.failures.into()));
+    out.push(Block::Table(failures));
+    let mut health = Table::new(&[(l.source, false), ("", false), (l.error, false)]);
+    for source in &report.source_health {
+        health.rows.push(vec![
+            source.source.0.clone(),
+            if source.failures > 0 { l.failing } else { l.ok }.into(),
+            source.last_error.clone().unwrap_or_default(),
+        ]);
+    }
+    out.push(Block::Heading(2, l.health.into()));
+    out.push(Block::Table(health));
+    out
+}
+
+/// Markdown text on one line (a table cell or a paragraph line), escaped.
+fn md_line(text: &str) -> String {
+    escape::markdown(text).replace(['\n', '\r', '\t'], " ")
+}
+
+fn markdown(report: &DailyReport) -> String {
+    let none = labels(report.language).none;
+    let mut out = String::new();
+    for block in blocks(report) {
+        match block {
+            Block::Heading(level, text) => {
+                let _ = writeln!(out, "{} {}\n", "#".repeat(level), md_line(&text));
+            }
+            Block::Para(text) => {
+                let _ = writeln!(out, "{}\n", md_line(&text));
+            }
+            Block::Table(table) if table.rows.is_empty() => {
+                let _ = writeln!(out, "{none}\n");
+            }
+            Block::Table(table) => {
+                let cells = |cells: &[String]| {
+                    let cells: Vec<String> = cells.iter().map(|cell| md_line(cell)).collect();
+                    format!("| {} |", cells.join(" | "))
+                };
+                let rule: Vec<&str> = table
+                    .numeric
+                    .iter()
+                    .map(|numeric| if *numeric { "---:" } else { "---" })
+                    .collect();
+                let _ = writeln!(out, "{}\n|{}|", cells(&table.header), rule.join("|"));
+                for row in &table.rows {
+                    let _ = writeln!(out, "{}", cells(row));
+                }
+                out.push('\n');
+            }
+            Block::Chart(..) => {}
         }
     }
     out
@@ -652,11 +676,6 @@ fn h(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 fn html(report: &DailyReport) -> String {
-    let lang = report.language;
-    let l = labels(lang);
-    let zone = zone(report);
-    let n = |x: u64| number(x, lang);
-    let t = &report.totals;
     let mut out = String::new();
     let _ = write!(
         out,
@@ -666,192 +685,54 @@ fn html(report: &DailyReport) -> String {
          body{{font-family:sans-serif;margin:2em;color:#222;max-width:1100px}}\n\
          table{{border-collapse:collapse;margin:.5em 0 1.5em}}\n\
          td,th{{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:top}}\n\
-         td.n{{text-align:right}}\n.big{{font-size:2em;font-weight:bold}}\n\
+         td.n{{text-align:right}}\n\
          svg{{background:#fafafa;border:1px solid #ddd;margin:.5em 0}}\n\
-         </style>\n</head>\n<body>\n<h1>{}</h1>\n",
-        match lang {
+         </style>\n</head>\n<body>\n",
+        match report.language {
             Language::Tr => "tr",
             Language::En => "en",
         },
         h(&title(report)),
-        h(&title(report))
     );
-    let _ = write!(
-        out,
-        "<h2>{}</h2>\n<p><span class=\"big\">{}</span> {} · {} {} · {} {}</p>\n<p>{}: {}</p>\n",
-        l.totals,
-        n(t.hits),
-        l.hits,
-        h(&change(t.hits, report.previous.hits, lang)),
-        previous_label(report),
-        h(&change(t.hits, report.week_ago.hits, lang)),
-        l.week_ago,
-        l.authors,
-        n(t.authors)
-    );
-    for (heading, pick) in [(l.by_brand, brands as Pick), (l.by_source, sources)] {
-        let _ = write!(
-            out,
-            "<h3>{heading}</h3>\n<table><tr><th></th><th>{}</th><th>Δ</th><th>Δ7</th></tr>\n",
-            l.hits
-        );
-        for (name, count) in pick(t) {
-            let before = pick(&report.previous).get(name).copied().unwrap_or(0);
-            let week = pick(&report.week_ago).get(name).copied().unwrap_or(0);
-            let _ = writeln!(
-                out,
-                "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-                h(name),
-                n(*count),
-                change(*count, before, lang),
-                change(*count, week, lang)
-            );
+    for block in blocks(report) {
+        match block {
+            Block::Heading(level, text) => {
+                let _ = writeln!(out, "<h{level}>{}</h{level}>", h(&text));
+            }
+            Block::Para(text) => {
+                let _ = writeln!(out, "<p>{}</p>", h(&text));
+            }
+            Block::Table(table) => {
+                out.push_str("<table><tr>");
+                for name in &table.header {
+                    let _ = write!(out, "<th>{}</th>", h(name));
+                }
+                out.push_str("</tr>\n");
+                for row in &table.rows {
+                    out.push_str("<tr>");
+                    for (cell, numeric) in row.iter().zip(&table.numeric) {
+                        let class = if *numeric { " class=\"n\"" } else { "" };
+                        let _ = write!(out, "<td{class}>{}</td>", h(cell));
+                    }
+                    out.push_str("</tr>\n");
+                }
+                out.push_str("</table>\n");
+            }
+            Block::Chart(heading, chart) => {
+                if !heading.is_empty() {
+                    let _ = writeln!(out, "<h2>{}</h2>", h(&heading));
+                }
+                match chart {
+                    Chart::Hourly => hourly_chart(&mut out, report),
+                    Chart::Sentiment => sentiment_chart(&mut out, report),
+                    Chart::Share => share_chart(&mut out, report),
+                    Chart::Responses => response_chart(&mut out, report),
+                    Chart::Escalations => escalation_chart(&mut out, report),
+                }
+            }
         }
-        out.push_str("</table>\n");
     }
-    let _ = writeln!(out, "<h2>{}</h2>", l.hourly);
-    hourly_chart(&mut out, report);
-    let _ = writeln!(out, "<h2>{}</h2>", l.by_sentiment);
-    sentiment_chart(&mut out, report);
-    let _ = writeln!(out, "<h2>{}</h2>", l.share_of_voice);
-    share_chart(&mut out, report);
-    let _ = writeln!(out, "<h2>{}</h2>", l.responses);
-    let r = &report.responses;
-    let _ = writeln!(
-        out,
-        "<p>{}: {} · {}: {} · {}: {}</p>",
-        l.answered,
-        n(r.answered),
-        l.median,
-        r.median_minutes
-            .map(|m| format!("{} {}", decimal(m, lang), l.minutes))
-            .unwrap_or_else(|| "–".into()),
-        l.p90,
-        r.p90_minutes
-            .map(|m| format!("{} {}", decimal(m, lang), l.minutes))
-            .unwrap_or_else(|| "–".into()),
-    );
-    response_chart(&mut out, report);
-    let _ = writeln!(out, "<h2>{}</h2>", l.escalations);
-    escalation_chart(&mut out, report);
-    let post_table = |out: &mut String, hits: &[ReportHit]| {
-        let _ = writeln!(
-            out,
-            "<table><tr><th>#</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-            clock_label(lang),
-            l.brand,
-            l.source,
-            l.reach,
-            l.text
-        );
-        for hit in hits {
-            let _ = writeln!(
-                out,
-                "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{} {}</td><td class=\"n\">{}</td><td>{}</td></tr>",
-                hit.id.0,
-                clock(hit.detected_at, zone),
-                h(&hit.brand),
-                h(&hit.source),
-                h(hit.author.as_deref().unwrap_or("")),
-                hit.followers.map(n).unwrap_or_default(),
-                h(&shorten(&hit.text))
-            );
-        }
-        out.push_str("</table>\n");
-    };
-    let _ = writeln!(out, "<h2>{}</h2>", l.top_posts);
-    post_table(&mut out, &report.top_posts);
-    let _ = writeln!(out, "<h2>{}</h2>", l.active_authors);
-    let _ = writeln!(
-        out,
-        "<table><tr><th>{}</th><th>{}</th><th>{}</th></tr>",
-        l.authors, l.source, l.hits
-    );
-    for author in &report.active_authors {
-        let _ = writeln!(
-            out,
-            "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
-            h(&author.author),
-            h(&author.source),
-            n(author.hits)
-        );
-    }
-    out.push_str("</table>\n");
-    let _ = writeln!(
-        out,
-        "<h2>{}</h2>\n<p>{} {}</p>",
-        l.open_hits,
-        n(report.open_hits.total),
-        l.open_total
-    );
-    post_table(&mut out, &report.open_hits.oldest);
-    let _ = writeln!(
-        out,
-        "<h2>{}</h2>\n<table><tr><th>#</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-        l.sla,
-        l.brand,
-        clock_label(lang),
-        l.acked_by,
-        l.minutes
-    );
-    for breach in &report.sla_breaches {
-        let _ = writeln!(
-            out,
-            "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
-            breach.hit,
-            h(&breach.brand),
-            clock(breach.detected_at, zone),
-            h(breach.acked_by.as_deref().unwrap_or(l.nobody)),
-            breach
-                .response_minutes
-                .map(|m| decimal(m, lang))
-                .unwrap_or_default()
-        );
-    }
-    out.push_str("</table>\n");
-    let _ = writeln!(out, "<h2>{}</h2>", l.surges);
-    if report.surges.is_empty() {
-        let _ = writeln!(out, "<p>{}</p>", l.no_surges);
-    }
-    for surge in &report.surges {
-        let _ = writeln!(
-            out,
-            "<p>{} {}: {}</p>",
-            clock(surge.started_at, zone),
-            h(&surge.brand),
-            n(surge.hits)
-        );
-    }
-    let _ = writeln!(
-        out,
-        "<h2>{}</h2>\n<table><tr><th>{}</th><th></th><th>{}</th></tr>",
-        l.failures, l.receiver, l.error
-    );
-    for dead in &report.delivery_failures {
-        let _ = writeln!(
-            out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-            h(&dead.receiver),
-            h(&dead.kind),
-            h(dead.last_error.as_deref().unwrap_or(""))
-        );
-    }
-    out.push_str("</table>\n");
-    let _ = writeln!(
-        out,
-        "<h2>{}</h2>\n<table><tr><th>{}</th><th></th><th>{}</th></tr>",
-        l.health, l.source, l.error
-    );
-    for health in &report.source_health {
-        let _ = writeln!(
-            out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-            h(&health.source.0),
-            if health.failures > 0 { l.failing } else { l.ok },
-            h(health.last_error.as_deref().unwrap_or(""))
-        );
-    }
-    out.push_str("</table>\n</body>\n</html>\n");
+    out.push_str("</body>\n</html>\n");
     out
 }
 
@@ -883,7 +764,7 @@ fn hourly_chart(out: &mut String, report: &DailyReport) {
         WIDTH - 10.0
     );
     for (i, label) in report.hour_labels.iter().enumerate() {
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             let _ = write!(
                 out,
                 "<text x=\"{:.1}\" y=\"{}\" font-size=\"10\">{}</text>",
