@@ -60,6 +60,12 @@ pub async fn write_reports(
     clock: Clock,
     stop: CancellationToken,
 ) -> anyhow::Result<()> {
+    if !settings.send_to.is_empty() {
+        warn!(
+            receivers = settings.send_to.join(", "),
+            "report send_to is not delivered yet; the files are written"
+        );
+    }
     loop {
         match write_due(&settings, &store, &clock).await {
             Ok(_) => {}

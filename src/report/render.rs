@@ -246,6 +246,17 @@ pub(super) fn date(day: NaiveDate, language: Language) -> String {
 }
 
 /// A UTC time as local `HH:MM` in the report's zone.
+/// Local `HH:MM` for a time within a daily report's day, else the local date too
+/// (open hits of earlier days, weekly reports).
+fn when(report: &DailyReport, at: DateTime<Utc>, zone: Tz) -> String {
+    let local = at.with_timezone(&zone);
+    if report.kind == "daily" && local.date_naive() == report.last_day {
+        clock(at, zone)
+    } else {
+        local.format("%Y-%m-%d %H:%M").to_string()
+    }
+}
+
 fn clock(at: DateTime<Utc>, zone: Tz) -> String {
     at.with_timezone(&zone).format("%H:%M").to_string()
 }
@@ -419,7 +430,7 @@ fn blocks(report: &DailyReport) -> Vec<Block> {
         for hit in hits {
             table.rows.push(vec![
                 hit.id.0.to_string(),
-                clock(hit.detected_at, zone),
+                when(report, hit.detected_at, zone),
                 hit.brand.clone(),
                 format!("{} {}", hit.source, hit.author.as_deref().unwrap_or("")),
                 hit.followers.map(n).unwrap_or_default(),
