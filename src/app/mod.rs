@@ -174,6 +174,20 @@ pub async fn run_with(
         notifiers.push(extra);
     }
     wakers.set_operators(keywords.current().router.operator_receivers());
+    let report_recipients = report::Recipients {
+        notifiers: notifiers
+            .iter()
+            .filter(|notifier| {
+                config
+                    .report
+                    .send_to
+                    .iter()
+                    .any(|name| name == notifier.name().as_str())
+            })
+            .cloned()
+            .collect(),
+        wakers: Some(Arc::clone(&wakers)),
+    };
     for notifier in notifiers {
         let digest = match running.extra_receivers.contains(notifier.name()) {
             true => None,
@@ -280,7 +294,13 @@ pub async fn run_with(
             &poll_tasks,
             "report",
             stop.clone(),
-            report::write_reports(config.report.clone(), store.clone(), clock, stop.clone()),
+            report::write_reports(
+                config.report.clone(),
+                store.clone(),
+                clock,
+                report_recipients,
+                stop.clone(),
+            ),
         );
     }
     // Written last, so a start that failed leaves the previous run's row as it was.

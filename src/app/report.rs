@@ -11,7 +11,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::report::{self, Period, ReportSettings};
+use crate::alerts::{Notifier, ReportMessage, Wakers};
+use crate::model::DeliveryId;
+use crate::report::{self, DailyReport, Format, Period, ReportSettings};
 use crate::store::StoreHandle;
 
 /// Where the task reads the time.
@@ -21,13 +23,24 @@ pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 /// corrected clock) delays a report by at most this.
 const RECHECK: Duration = Duration::from_secs(15 * 60);
 
-/// Writes the reports due at `clock()`, each day's files once; returns the days
-/// written. A file that cannot be written fails the pass (it is tried again at the
-/// next); a store error fails the task.
+/// The receivers of `[report] send_to` and the wake-ups of their workers.
+#[derive(Clone, Default)]
+pub struct Recipients {
+    /// The notifiers named in `send_to` (a reload's changes are not followed).
+    pub notifiers: Vec<Arc<dyn Notifier>>,
+    /// Wakes the delivery workers once a report is queued.
+    pub wakers: Option<Arc<Wakers>>,
+}
+
+/// Writes the reports due at `clock()`, each day's files once, and queues each day's
+/// message to every recipient once; returns the days written. A file that cannot be
+/// written fails the pass (it is tried again at the next); a store error fails the
+/// task.
 pub async fn write_due(
     settings: &ReportSettings,
     store: &StoreHandle,
     clock: &Clock,
+    recipients: &Recipients,
 ) -> anyhow::Result<Vec<NaiveDate>> {
     let now = clock();
     let mut written = Vec::new();
@@ -39,9 +52,13 @@ pub async fn write_due(
             .await?
             .context("reading the report's hits")?;
         let (dir, formats) = (settings.dir.clone(), settings.formats.clone());
-        let files: Vec<PathBuf> =
+        let daily = Arc::new(daily);
+        let files: Vec<PathBuf> = {
+            let daily = Arc::clone(&daily);
             tokio::task::spawn_blocking(move || report::write_files(&daily, &dir, &formats, false))
-                .await??;
+                .await??
+        };
+        send(&daily, store, recipients, now).await?;
         info!(
             date = %day,
             files = files.len(),
@@ -53,21 +70,60 @@ pub async fn write_due(
     Ok(written)
 }
 
+/// Queues `daily`'s message to each recipient, once per day and receiver (the
+/// delivery id is derived from both).
+async fn send(
+    daily: &DailyReport,
+    store: &StoreHandle,
+    recipients: &Recipients,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    if recipients.notifiers.is_empty() {
+        return Ok(());
+    }
+    let (title, summary) = report::summary(daily);
+    let html = report::render(daily, Format::Html);
+    let csv = report::render(daily, Format::Csv);
+    let json: serde_json::Value = serde_json::from_str(&report::render(daily, Format::Json))?;
+    let json = json.to_string();
+    let csv_name = format!("{}.csv", daily.last_day);
+    for notifier in &recipients.notifiers {
+        let id = DeliveryId(format!("report_{}_{}", daily.last_day, notifier.name()));
+        let payload = notifier.render_report(&ReportMessage {
+            id: &id,
+            title: &title,
+            summary: &summary,
+            html: &html,
+            csv: &csv,
+            csv_name: &csv_name,
+            json: &json,
+            now,
+        });
+        let receiver = notifier.name().clone();
+        let queued = store
+            .call(move |store| store.enqueue_report(&id, &receiver, &payload, now))
+            .await?
+            .context("queueing the report")?;
+        if queued {
+            info!(receiver = %notifier.name(), date = %daily.last_day, "report queued");
+        }
+    }
+    if let Some(wakers) = &recipients.wakers {
+        wakers.wake_all();
+    }
+    Ok(())
+}
+
 /// The task: catch up at start, then write each day's report at `at` until `stop`.
 pub async fn write_reports(
     settings: ReportSettings,
     store: StoreHandle,
     clock: Clock,
+    recipients: Recipients,
     stop: CancellationToken,
 ) -> anyhow::Result<()> {
-    if !settings.send_to.is_empty() {
-        warn!(
-            receivers = settings.send_to.join(", "),
-            "report send_to is not delivered yet; the files are written"
-        );
-    }
     loop {
-        match write_due(&settings, &store, &clock).await {
+        match write_due(&settings, &store, &clock, &recipients).await {
             Ok(_) => {}
             Err(err) if err.downcast_ref::<crate::store::StoreError>().is_some() => {
                 return Err(err);
@@ -132,7 +188,9 @@ mod tests {
             .unwrap()
             .with_timezone(&Utc);
         let clock: Clock = Arc::new(move || now);
-        let first = write_due(&settings, &store, &clock).await.unwrap();
+        let first = write_due(&settings, &store, &clock, &Recipients::default())
+            .await
+            .unwrap();
         assert_eq!(first, [day(23), day(24), day(25)]);
         let mut names: Vec<_> = std::fs::read_dir(&reports)
             .unwrap()
@@ -144,7 +202,7 @@ mod tests {
         // A second start (the same day, later) writes nothing.
         let later: Clock = Arc::new(move || now + chrono::Duration::hours(3));
         assert!(
-            write_due(&settings, &store, &later)
+            write_due(&settings, &store, &later, &Recipients::default())
                 .await
                 .unwrap()
                 .is_empty()
@@ -156,6 +214,7 @@ mod tests {
             settings.clone(),
             store.clone(),
             later,
+            Recipients::default(),
             stop.clone(),
         ));
         for _ in 0..200 {

@@ -20,7 +20,7 @@ pub use files::{
     CATCH_UP_DAYS, ReportFileError, days_due, newest_report_day, next_run, report_done,
     report_path, write_report,
 };
-pub use render::render;
+pub use render::{render, summary};
 
 /// The version of the JSON form; raised when a field changes meaning or goes away.
 pub const SCHEMA_VERSION: u32 = 1;

@@ -315,6 +315,34 @@ fn previous_label(report: &DailyReport) -> &'static str {
     }
 }
 
+/// The report's title and a plain-text summary of its totals (chat messages, the
+/// text part of an e-mail).
+pub fn summary(report: &DailyReport) -> (String, String) {
+    let lang = report.language;
+    let l = labels(lang);
+    let n = |x: u64| number(x, lang);
+    let t = &report.totals;
+    let negative = t.sentiment.get("negative").copied().unwrap_or(0);
+    let text = format!(
+        "{}: {} ({} {}; {} {})\n{}: {}\n{}: {}\n{}: {}\n{}: {}",
+        l.hits,
+        n(t.hits),
+        change(t.hits, report.previous.hits, lang),
+        previous_label(report),
+        change(t.hits, report.week_ago.hits, lang),
+        l.week_ago,
+        l.authors,
+        n(t.authors),
+        l.negative,
+        n(negative),
+        l.open_hits,
+        n(report.open_hits.total),
+        l.sla,
+        n(report.sla_breaches.len() as u64),
+    );
+    (title(report), text)
+}
+
 /// One part of a report, the same in Markdown and HTML; every text in it is raw
 /// (attacker-controlled where it comes from posts) and escaped by the writer.
 enum Block {

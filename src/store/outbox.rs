@@ -169,6 +169,8 @@ pub enum DeliveryKind {
     Escalation,
     /// A receiver that keeps failing, with the hits it could not deliver.
     Operator,
+    /// A daily report (`[report] send_to`), rendered when queued.
+    Report,
 }
 
 impl DeliveryKind {
@@ -176,6 +178,7 @@ impl DeliveryKind {
         match text {
             "escalation" => DeliveryKind::Escalation,
             "operator" => DeliveryKind::Operator,
+            "report" => DeliveryKind::Report,
             _ => DeliveryKind::Mention,
         }
     }

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::time::{from_unix_millis, parse_timestamp, timestamp, unix_millis};
 use super::{Store, StoreError};
-use crate::model::HitId;
+use crate::model::{DeliveryId, HitId, ReceiverName};
 
 /// One hit of a report window, with its post and who answered it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -94,6 +94,25 @@ fn report_hit(row: &rusqlite::Row<'_>) -> rusqlite::Result<ReportHit> {
 }
 
 impl Store {
+    /// Queues a report's message to `receiver`, its body rendered already (kind
+    /// `report`, no hits). A delivery with this id queued before is left alone, so a
+    /// report is sent once; returns whether it was queued now.
+    pub fn enqueue_report(
+        &self,
+        id: &DeliveryId,
+        receiver: &ReceiverName,
+        payload: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let now = unix_millis(now);
+        Ok(self.conn.execute(
+            "INSERT OR IGNORE INTO deliveries (id, receiver, payload, created_at,
+                 next_attempt_at, rendered_at, max_hits, kind)
+             VALUES (?1, ?2, ?3, ?4, ?4, ?4, 0, 'report')",
+            params![id, receiver, payload, now],
+        )? == 1)
+    }
+
     /// The hits detected in `[start, end)`, oldest first.
     pub fn report_hits(
         &self,

@@ -144,7 +144,8 @@ fn mentiond_report_writes_the_asked_formats_once_and_keeps_them_unless_forced() 
 #[test]
 fn the_daemon_catches_up_missed_days_at_start_and_writes_none_twice() {
     let ws = Workspace::new(&format!(
-        "[report]\nlanguage = \"en\"\ntime_zone = \"UTC\"\nat = \"00:00\"\ndir = \"{{dir}}/reports\"\nformats = [\"json\"]\n{TICKETS_SOURCE}",
+        "[report]\nlanguage = \"en\"\ntime_zone = \"UTC\"\nat = \"00:00\"\ndir = \"{{dir}}/reports\"\nformats = [\"json\"]\nsend_to = [\"care-file\"]\n\
+         [[receivers]]\nkind = \"file\"\nname = \"care-file\"\npath = \"{{dir}}/sent.jsonl\"\n[[routes]]\nreceivers = [\"care-file\"]\n{TICKETS_SOURCE}",
     ));
     ws.append_tickets(&[]);
     let reports = ws.path("reports");
@@ -159,7 +160,29 @@ fn the_daemon_catches_up_missed_days_at_start_and_writes_none_twice() {
     wait_for("three caught-up reports", Duration::from_secs(20), || {
         due.iter().all(|path| path.exists())
     });
+    // Each caught-up day also went to the `send_to` receiver, once: its JSON.
+    let sent = || -> Vec<serde_json::Value> {
+        std::fs::read_to_string(ws.path("sent.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    };
+    wait_for("three sent reports", Duration::from_secs(20), || {
+        sent().len() == 3
+    });
     daemon.stop();
+    let days: Vec<_> = sent()
+        .iter()
+        .map(|r| r["last_day"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        days,
+        (1..=3)
+            .rev()
+            .map(|back| day(back).to_string())
+            .collect::<Vec<_>>()
+    );
     let written = |path: &Path| std::fs::metadata(path).unwrap().modified().unwrap();
     let before: Vec<_> = due.iter().map(|path| written(path)).collect();
     let daemon = ws.start();
@@ -170,6 +193,7 @@ fn the_daemon_catches_up_missed_days_at_start_and_writes_none_twice() {
     daemon.stop();
     let after: Vec<_> = due.iter().map(|path| written(path)).collect();
     assert_eq!(before, after, "no day written twice");
+    assert_eq!(sent().len(), 3, "no report sent twice");
     assert_eq!(std::fs::read_dir(&reports).unwrap().count(), 4);
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&due[0]).unwrap()).unwrap();
     assert_eq!(json["schema_version"], 1);
