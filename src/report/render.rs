@@ -315,6 +315,22 @@ fn previous_label(report: &DailyReport) -> &'static str {
     }
 }
 
+/// Total mentions with their change against the previous period and a week earlier.
+fn headline(report: &DailyReport) -> String {
+    let lang = report.language;
+    let l = labels(lang);
+    let t = &report.totals;
+    format!(
+        "{}: {} · {} {} · {} {}",
+        l.hits,
+        number(t.hits, lang),
+        change(t.hits, report.previous.hits, lang),
+        previous_label(report),
+        change(t.hits, report.week_ago.hits, lang),
+        l.week_ago
+    )
+}
+
 /// The report's title and a plain-text summary of its totals (chat messages, the
 /// text part of an e-mail).
 pub fn summary(report: &DailyReport) -> (String, String) {
@@ -324,13 +340,8 @@ pub fn summary(report: &DailyReport) -> (String, String) {
     let t = &report.totals;
     let negative = t.sentiment.get("negative").copied().unwrap_or(0);
     let text = format!(
-        "{}: {} ({} {}; {} {})\n{}: {}\n{}: {}\n{}: {}\n{}: {}",
-        l.hits,
-        n(t.hits),
-        change(t.hits, report.previous.hits, lang),
-        previous_label(report),
-        change(t.hits, report.week_ago.hits, lang),
-        l.week_ago,
+        "{}\n{}: {}\n{}: {}\n{}: {}\n{}: {}",
+        headline(report),
         l.authors,
         n(t.authors),
         l.negative,
@@ -397,15 +408,7 @@ fn blocks(report: &DailyReport) -> Vec<Block> {
     let mut out = vec![
         Block::Heading(1, title(report)),
         Block::Heading(2, l.totals.into()),
-        Block::Para(format!(
-            "{}: {} · {} {} · {} {}",
-            l.hits,
-            n(t.hits),
-            change(t.hits, report.previous.hits, lang),
-            previous_label(report),
-            change(t.hits, report.week_ago.hits, lang),
-            l.week_ago
-        )),
+        Block::Para(headline(report)),
         Block::Para(format!("{}: {}", l.authors, n(t.authors))),
     ];
     for (heading, pick) in [
