@@ -20,7 +20,7 @@ use crate::store::{
     AckOutcome, DeliveryStatus, HitQuery, HitRow, HitStatus, Store, database_bytes,
     parse_time_bound, unix_millis,
 };
-use crate::{app, shutdown, telemetry};
+use crate::{app, report, shutdown, telemetry};
 
 /// Watches public posts for brand mentions and alerts the people responsible.
 #[derive(Debug, Parser)]
@@ -117,6 +117,29 @@ pub enum Command {
     },
     /// Compact the database file (VACUUM); refused while the daemon runs.
     Vacuum,
+    /// Write the report of one local day (or, with `--week`, of the seven days ending
+    /// with it) from the daemon's database, also while the daemon runs.
+    Report {
+        /// The local day in `[report] time_zone` (default: yesterday).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        date: Option<chrono::NaiveDate>,
+        /// Directory to write to (default: `[report] dir`).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Formats, comma-separated: md, csv, json, html (default: `[report] formats`).
+        #[arg(long, value_delimiter = ',', value_parser = parse_report_format)]
+        format: Vec<report::Format>,
+        /// A weekly summary of the seven days ending with `--date`.
+        #[arg(long)]
+        week: bool,
+        /// Replace files that exist.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+fn parse_report_format(text: &str) -> Result<report::Format, String> {
+    report::Format::parse(text).ok_or_else(|| format!("`{text}` is not md, csv, json or html"))
 }
 
 /// `mentiond hits` options: the filters of `GET /api/v1/hits` and the output format.
@@ -241,6 +264,13 @@ pub fn execute(cli: Cli) -> ExitCode {
         } => deliveries(cli.config, status, json, limit),
         Command::Backup { file, force } => backup(cli.config, &file, force),
         Command::Vacuum => vacuum(cli.config),
+        Command::Report {
+            date,
+            out,
+            format,
+            week,
+            force,
+        } => write_report(cli.config, date, out, format, week, force),
     };
     match result {
         Ok(code) => code,
@@ -666,6 +696,46 @@ fn ack(
         }
         AckOutcome::NotFound => anyhow::bail!("no hit #{hit_id}"),
     }
+}
+
+fn write_report(
+    config_file: Option<PathBuf>,
+    date: Option<chrono::NaiveDate>,
+    out: Option<PathBuf>,
+    formats: Vec<report::Format>,
+    week: bool,
+    force: bool,
+) -> anyhow::Result<ExitCode> {
+    let config = config::load(config_file.as_deref())?;
+    let settings = &config.report;
+    let store = Store::open_read_only(existing_database(&config)?)?;
+    let now = chrono::Utc::now();
+    let date = date.unwrap_or_else(|| {
+        now.with_timezone(&settings.time_zone).date_naive() - chrono::Days::new(1)
+    });
+    let period = if week {
+        report::Period::week(date)
+    } else {
+        report::Period::day(date)
+    };
+    let formats = if formats.is_empty() {
+        settings.formats.clone()
+    } else {
+        formats
+    };
+    let dir = out.unwrap_or_else(|| settings.dir.clone());
+    let daily = report::generate(&store, period, settings.time_zone, settings.language, now)?;
+    let written = report::write_files(&daily, &dir, &formats, force)?;
+    for format in &formats {
+        let path = report::report_path(&dir, period, *format);
+        let shown = escape::terminal(&path.display().to_string()).into_owned();
+        if written.contains(&path) {
+            println!("written {shown}");
+        } else {
+            println!("kept {shown} (it exists; --force replaces it)");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn backup(config_file: Option<PathBuf>, file: &Path, force: bool) -> anyhow::Result<ExitCode> {

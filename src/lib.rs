@@ -35,6 +35,7 @@ pub mod routing;
 pub mod store;
 
 pub mod alerts;
+pub mod report;
 
 pub mod pipeline;
 

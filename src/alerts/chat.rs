@@ -179,6 +179,10 @@ impl Notifier for ChatNotifier {
         }
     }
 
+    fn render_report(&self, report: &super::ReportMessage<'_>) -> String {
+        super::report::chat(report, &self.settings.format)
+    }
+
     async fn deliver(&self, delivery: &Delivery) -> Result<(), DeliveryError> {
         let started = std::time::Instant::now();
         let response = self

@@ -260,6 +260,10 @@ impl Notifier for EmailNotifier {
         render(alert, &self.settings)
     }
 
+    fn render_report(&self, report: &super::ReportMessage<'_>) -> String {
+        super::report::email(report, &self.settings)
+    }
+
     async fn deliver(&self, delivery: &Delivery) -> Result<(), DeliveryError> {
         self.transport
             .send_raw(&self.envelope, delivery.payload.as_bytes())

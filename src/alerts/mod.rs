@@ -8,6 +8,7 @@ pub mod discord;
 pub mod email;
 pub mod file;
 pub mod render;
+pub mod report;
 pub mod responsibility;
 pub mod slack;
 pub mod surge;
@@ -37,6 +38,7 @@ use crate::store::{
 };
 
 pub use render::{Alert, AlertKind, Language};
+pub use report::ReportMessage;
 /// `[delivery]`: how alerts are retried.
 #[derive(Debug, Clone)]
 pub struct DeliverySettings {
@@ -191,6 +193,12 @@ pub trait Notifier: Send + Sync {
 
     /// Sends one delivery; `Ok` only when the receiver accepted it.
     async fn deliver(&self, delivery: &Delivery) -> Result<(), DeliveryError>;
+
+    /// The body of a daily report's message in this receiver's format: by default
+    /// the report's JSON on one line (`webhook`, `file`); e-mail and chat override it.
+    fn render_report(&self, report: &ReportMessage<'_>) -> String {
+        report.json.to_string()
+    }
 }
 
 /// Why a delivery attempt failed.
@@ -579,7 +587,7 @@ impl DeliveryWorker {
                 // failing receivers cannot page each other forever.
                 let operators = self.wakers.operators();
                 let operator_alerts: Vec<NewOperatorAlert> = if retry_at.is_none()
-                    && delivery.kind != DeliveryKind::Operator
+                    && !matches!(delivery.kind, DeliveryKind::Operator | DeliveryKind::Report)
                 {
                     operators
                             .iter()
@@ -659,7 +667,8 @@ impl DeliveryWorker {
                     more_hits: total - hits.len(),
                     now,
                     kind: match kind {
-                        DeliveryKind::Mention => AlertKind::Mention,
+                        // A report is rendered when queued and never reaches here.
+                        DeliveryKind::Mention | DeliveryKind::Report => AlertKind::Mention,
                         DeliveryKind::Escalation => AlertKind::Escalation,
                         DeliveryKind::Operator => AlertKind::Operator { note: &note },
                         DeliveryKind::Surge => match &surge {

@@ -9,6 +9,8 @@
 //! that the daemon runs.
 
 mod reload;
+mod report;
+pub use report::Clock as ReportClock;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -71,6 +73,8 @@ pub struct Extras {
     pub notifiers: Vec<Arc<dyn Notifier>>,
     /// The service manager to notify instead of the one `NOTIFY_SOCKET` names.
     pub service: Option<ServiceManager>,
+    /// The clock the daily reports are scheduled by, instead of the system's.
+    pub report_clock: Option<ReportClock>,
 }
 
 /// A source added through [`Extras`].
@@ -171,6 +175,20 @@ pub async fn run_with(
         notifiers.push(extra);
     }
     wakers.set_operators(keywords.current().router.operator_receivers());
+    let report_recipients = report::Recipients {
+        notifiers: notifiers
+            .iter()
+            .filter(|notifier| {
+                config
+                    .report
+                    .send_to
+                    .iter()
+                    .any(|name| name == notifier.name().as_str())
+            })
+            .cloned()
+            .collect(),
+        wakers: Some(Arc::clone(&wakers)),
+    };
     for notifier in notifiers {
         let digest = match running.extra_receivers.contains(notifier.name()) {
             true => None,
@@ -279,6 +297,24 @@ pub async fn run_with(
                 store.clone(),
                 config.storage_path.clone(),
                 retention,
+                stop.clone(),
+            ),
+        );
+    }
+    if config.report.enabled {
+        let clock = extras
+            .report_clock
+            .clone()
+            .unwrap_or_else(|| Arc::new(chrono::Utc::now));
+        supervisor.spawn_critical(
+            &poll_tasks,
+            "report",
+            stop.clone(),
+            report::write_reports(
+                config.report.clone(),
+                store.clone(),
+                clock,
+                report_recipients,
                 stop.clone(),
             ),
         );

@@ -23,6 +23,7 @@ use crate::sentiment::{Lexicon, LexiconSource};
 use crate::sources::{PollSettings, SourceConfig};
 
 use crate::keywords::{KeywordRules, load_keywords};
+use crate::report::ReportSettings;
 pub use crate::settings::{ConfigError, Problem};
 use crate::settings::{DurationSetting, TomlSource, deserialize_table, line_of_offset};
 use crate::telemetry::LogSettings;
@@ -48,6 +49,8 @@ pub struct Config {
     pub storage_path: PathBuf,
     /// Age after which posts, hits and finished deliveries are purged; `None`: never.
     pub retention: Option<Duration>,
+    /// The daily report files.
+    pub report: ReportSettings,
     /// How sources poll.
     pub poll: PollSettings,
     /// How alerts are retried.
@@ -300,6 +303,7 @@ impl Layers {
         }
         let keywords = section!("keywords");
         let storage = section!("storage");
+        let report = section!("report");
         let poll = section!("poll");
         let delivery = section!("delivery");
         let log = section!("log");
@@ -332,6 +336,7 @@ impl Layers {
             Some(surge),
             Some(route_defaults),
             Some(sentiment),
+            Some(report),
         ) = (
             keywords,
             storage,
@@ -342,6 +347,7 @@ impl Layers {
             surge,
             route_defaults,
             sentiment,
+            report,
         )
         else {
             return Err(ConfigError::new(problems));
@@ -349,6 +355,7 @@ impl Layers {
         let raw = RawConfig {
             keywords,
             storage,
+            report,
             poll,
             delivery,
             log,
@@ -504,6 +511,7 @@ impl Layers {
         }
         let retention = self.retention(&raw.storage.retention, &mut problems);
         let sentiment = self.sentiment(&raw.sentiment, &config_dir, &mut problems);
+        let report = self.validate_report(raw.report, &raw.declared_receivers, &mut problems);
 
         if !problems.is_empty() {
             return Err(ConfigError::new(problems));
@@ -514,6 +522,7 @@ impl Layers {
             keywords,
             storage_path,
             retention,
+            report,
             poll,
             delivery,
             surge,
@@ -566,6 +575,41 @@ impl Layers {
                 Lexicon::builtin()
             }
         }
+    }
+
+    /// `[report]`; `send_to` must name declared receivers. On a problem a stand-in is
+    /// returned (the configuration is refused anyway).
+    fn validate_report(
+        &self,
+        raw: raw::RawReport,
+        receivers: &HashSet<String>,
+        problems: &mut Vec<Problem>,
+    ) -> ReportSettings {
+        for (index, name) in raw.send_to.iter().enumerate() {
+            if !receivers.contains(name) {
+                problems.push(self.problem(
+                    &format!("report.send_to[{index}]"),
+                    format!("no [[receivers]] entry is named `{name}`"),
+                ));
+            }
+        }
+        ReportSettings::parse(
+            raw.enabled,
+            &raw.at,
+            &raw.time_zone,
+            self.state_path("report.dir", &raw.dir, "reports"),
+            &raw.language,
+            &raw.formats,
+            raw.send_to,
+        )
+        .unwrap_or_else(|errors| {
+            problems.extend(
+                errors
+                    .into_iter()
+                    .map(|err| self.problem(&format!("report.{}", err.key), err.message)),
+            );
+            ReportSettings::fallback()
+        })
     }
 
     fn validate_api(&self, raw: raw::RawApi, problems: &mut Vec<Problem>) -> Option<ApiSettings> {
@@ -690,16 +734,22 @@ impl Layers {
     /// `storage.path`, except that under systemd (`STATE_DIRECTORY` set) an unset path
     /// means `$STATE_DIRECTORY/mentiond.db`.
     fn storage_path(&self, configured: &str) -> PathBuf {
+        self.state_path("storage.path", configured, "mentiond.db")
+    }
+
+    /// `configured`, or `$STATE_DIRECTORY/name` when the file and the environment
+    /// leave `key` unset and systemd names a state directory.
+    fn state_path(&self, key: &str, configured: &str, name: &str) -> PathBuf {
         let user_set = self
             .user
             .as_ref()
-            .is_some_and(|user| user.line_of("storage.path").is_some())
-            || self.env_var_setting("storage.path").is_some();
+            .is_some_and(|user| user.line_of(key).is_some())
+            || self.env_var_setting(key).is_some();
         match std::env::var("STATE_DIRECTORY") {
             Ok(dirs) if !user_set && !dirs.is_empty() => {
                 // systemd joins several StateDirectory= entries with ':'; the first is ours.
                 let first = dirs.split(':').next().unwrap_or(&dirs);
-                Path::new(first).join("mentiond.db")
+                Path::new(first).join(name)
             }
             _ => PathBuf::from(configured),
         }

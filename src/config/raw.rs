@@ -18,6 +18,8 @@ pub struct RawConfig {
     pub keywords: String,
     /// `[storage]`.
     pub storage: RawStorage,
+    /// `[report]`.
+    pub report: RawReport,
     /// `[poll]`.
     pub poll: crate::sources::RawPoll,
     /// `[delivery]`.
@@ -44,6 +46,25 @@ pub struct RawConfig {
     pub routes: Vec<Option<RawRoute>>,
     /// A fingerprint of each top-level section as merged.
     pub digests: super::SectionDigests,
+}
+
+/// `[report]`: the daily report files, validated by `report::ReportSettings::parse`.
+#[derive(Debug, Deserialize)]
+pub struct RawReport {
+    /// Whether the daemon writes them.
+    pub enabled: bool,
+    /// Local time of day (`HH:MM`).
+    pub at: String,
+    /// IANA zone.
+    pub time_zone: String,
+    /// Directory of the files.
+    pub dir: String,
+    /// `tr` or `en`.
+    pub language: String,
+    /// Formats written.
+    pub formats: Vec<String>,
+    /// Receivers the report also goes to.
+    pub send_to: Vec<String>,
 }
 
 /// `[storage]`.

@@ -538,3 +538,21 @@ fn routes_take_a_kind_and_priorities_are_scores_not_follower_counts() {
     let found = problems("[[routes]]\nkind = \"surge\"\nreceivers = [\"alerts-file\"]\n");
     assert_eq!(keys(&found), ["routes"]);
 }
+
+#[test]
+fn report_problems_are_located_and_send_to_names_receivers() {
+    let found = problems(
+        "[report]\nat = \"25:00\"\nlanguage = \"de\"\nformats = [\"md\", \"pdf\"]\nsend_to = [\"care-mail\"]\n",
+    );
+    assert_eq!(
+        keys(&found),
+        [
+            "report.send_to[0]",
+            "report.at",
+            "report.language",
+            "report.formats[1]"
+        ]
+    );
+    let lines: Vec<_> = found.iter().map(|p| p.line).collect();
+    assert_eq!(lines, [Some(5), Some(2), Some(3), Some(4)]);
+}

@@ -11,6 +11,7 @@ mod noisy;
 mod outbox;
 mod posts;
 mod replies;
+mod report;
 mod responses;
 mod retention;
 mod schema;
@@ -39,6 +40,7 @@ pub use outbox::{
     NewOperatorAlert,
 };
 pub use posts::{BatchOutcome, EARLIER_HITS_CAP, MatchedPost, NewBatch};
+pub use report::{DeadDelivery, ReportHit};
 pub use responses::AckOutcome;
 pub use retention::{PURGE_BATCH, Purge, PurgeCounts};
 pub use schema::SCHEMA_VERSION;

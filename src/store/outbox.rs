@@ -199,6 +199,8 @@ pub enum DeliveryKind {
     Operator,
     /// A surge of mentions of a brand, with sample hits; its note is the summary.
     Surge,
+    /// A daily report (`[report] send_to`), rendered when queued.
+    Report,
 }
 
 impl DeliveryKind {
@@ -207,6 +209,7 @@ impl DeliveryKind {
             "escalation" => DeliveryKind::Escalation,
             "operator" => DeliveryKind::Operator,
             "surge" => DeliveryKind::Surge,
+            "report" => DeliveryKind::Report,
             _ => DeliveryKind::Mention,
         }
     }

@@ -39,8 +39,8 @@ pub struct StoredSurge {
     pub brand: String,
     /// `volume` or `negative`.
     pub kind: String,
-    /// End of its window (RFC 3339).
-    pub window_end: String,
+    /// End of its window.
+    pub window_end: DateTime<Utc>,
     /// Mentions (of the kind) in the window.
     pub count: u64,
     /// The usual count.
@@ -219,7 +219,7 @@ impl Store {
             Ok(StoredSurge {
                 brand: row.get(0)?,
                 kind: row.get(1)?,
-                window_end: row.get(2)?,
+                window_end: parse_timestamp(&row.get::<_, String>(2)?).unwrap_or(to),
                 count: row.get::<_, i64>(3)?.max(0) as u64,
                 usual: row.get::<_, i64>(4)?.max(0) as u64,
             })

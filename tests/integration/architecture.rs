@@ -24,7 +24,7 @@ const LAYERS: &[&[&str]] = &[
     &["sources", "matcher", "sentiment"],
     &["routing"],
     &["store"],
-    &["alerts"],
+    &["alerts", "report"],
     &["pipeline"],
     &["api", "intake"],
     &["config"],

@@ -18,6 +18,7 @@ mod intake;
 mod matcher_cli;
 mod metrics;
 mod reload;
+mod report;
 mod responsibility;
 mod retention;
 mod service;
