@@ -302,6 +302,9 @@ pub struct HourlyVolume {
     pub hours: Vec<u64>,
 }
 
+/// Complaint words a [`Share`] lists.
+const COMPLAINT_WORDS: usize = 5;
+
 /// A brand's share of the brand hits of the window (topics left out).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Share {
@@ -313,6 +316,11 @@ pub struct Share {
     pub hits: u64,
     /// Its share in percent.
     pub percent: f64,
+    /// The most frequent words of its negative mentions, most first.
+    pub complaint_words: Vec<String>,
+    /// Median minutes from a mention to the reply by one of the brand's own handles
+    /// that acknowledged it (how fast a competitor answers, too); `None` when none did.
+    pub median_response_minutes: Option<f64>,
 }
 
 /// An author and how many hits their posts made.
@@ -462,6 +470,8 @@ pub struct Facts {
     pub health: Vec<SourceHealth>,
     /// Surges detected in the window (`SurgeLoop`).
     pub surges: Vec<Surge>,
+    /// Each brand's complaint words and own-handle response time in the window.
+    pub brands: Vec<crate::store::BrandSummary>,
 }
 
 impl Facts {
@@ -483,6 +493,7 @@ impl Facts {
             open: store.report_open_hits(end, TOP)?,
             dead: store.report_dead_deliveries(start, end)?,
             health: store.source_health(now)?,
+            brands: store.competitor_summary(start, end)?,
             surges: store
                 .surges(start, end)?
                 .into_iter()
@@ -579,11 +590,25 @@ impl DailyReport {
         let brand_hits: u64 = shares.values().map(|(_, n)| n).sum();
         let mut share_of_voice: Vec<Share> = shares
             .into_iter()
-            .map(|(brand, (competitor, n))| Share {
-                brand: brand.to_string(),
-                competitor,
-                hits: n,
-                percent: (n as f64 * 1000.0 / brand_hits.max(1) as f64).round() / 10.0,
+            .map(|(brand, (competitor, n))| {
+                let summary = facts.brands.iter().find(|summary| summary.brand == *brand);
+                Share {
+                    brand: brand.to_string(),
+                    competitor,
+                    hits: n,
+                    percent: (n as f64 * 1000.0 / brand_hits.max(1) as f64).round() / 10.0,
+                    complaint_words: summary.map_or_else(Vec::new, |summary| {
+                        summary
+                            .complaint_words
+                            .iter()
+                            .take(COMPLAINT_WORDS)
+                            .map(|(word, _)| word.clone())
+                            .collect()
+                    }),
+                    median_response_minutes: summary
+                        .and_then(|summary| summary.median_response_secs)
+                        .map(|secs| (secs.max(0) as f64 / 6.0).round() / 10.0),
+                }
             })
             .collect();
         share_of_voice.sort_by(|a, b| b.hits.cmp(&a.hits).then(a.brand.cmp(&b.brand)));

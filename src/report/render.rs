@@ -69,6 +69,8 @@ struct Labels {
     responses: &'static str,
     answered: &'static str,
     median: &'static str,
+    complaint_words: &'static str,
+    own_reply: &'static str,
     p90: &'static str,
     surges: &'static str,
     no_surges: &'static str,
@@ -118,6 +120,8 @@ const TR: Labels = Labels {
     responses: "İlk yanıt süreleri",
     answered: "Yanıtlanan",
     median: "Ortanca",
+    complaint_words: "Şikâyet kelimeleri",
+    own_reply: "Kendi yanıtı (ortanca)",
     p90: "%90'ı",
     surges: "Ani artışlar",
     no_surges: "Ani artış yok",
@@ -170,6 +174,8 @@ const EN: Labels = Labels {
     responses: "First-response times",
     answered: "Answered",
     median: "Median",
+    complaint_words: "Complaint words",
+    own_reply: "Own reply (median)",
     p90: "90th percentile",
     surges: "Surges",
     no_surges: "No surges",
@@ -437,7 +443,14 @@ fn blocks(report: &DailyReport) -> Vec<Block> {
     out.push(Block::Chart(l.by_sentiment.into(), Chart::Sentiment));
     out.push(Block::Heading(2, l.share_of_voice.into()));
     out.push(Block::Chart(String::new(), Chart::Share));
-    let mut shares = Table::new(&[(l.brand, false), ("", false), (l.hits, true), ("%", true)]);
+    let mut shares = Table::new(&[
+        (l.brand, false),
+        ("", false),
+        (l.hits, true),
+        ("%", true),
+        (l.complaint_words, false),
+        (l.own_reply, true),
+    ]);
     for share in &report.share_of_voice {
         shares.rows.push(vec![
             share.brand.clone(),
@@ -449,6 +462,8 @@ fn blocks(report: &DailyReport) -> Vec<Block> {
             .into(),
             n(share.hits),
             percent(share.percent, lang),
+            share.complaint_words.join(", "),
+            minutes(share.median_response_minutes),
         ]);
     }
     out.push(Block::Table(shares));

@@ -339,6 +339,15 @@ fn the_seeded_day_counts_what_happened_in_its_local_day() {
     assert_eq!(report.share_of_voice[0].brand, "Turkcell");
     assert_eq!(report.share_of_voice[1].percent, 33.3);
     assert!(report.share_of_voice[1].competitor);
+    // The competitors are reported like the own brands: complaint words, own replies.
+    assert!(
+        report.share_of_voice[0]
+            .complaint_words
+            .contains(&"cekmiyor".to_string()),
+        "{:?}",
+        report.share_of_voice[0]
+    );
+    assert_eq!(report.share_of_voice[1].median_response_minutes, None);
     assert_eq!(report.top_posts[0].followers, Some(120_000));
     assert_eq!(report.active_authors[0].author, "ayse");
     assert_eq!(report.active_authors[0].hits, 2);
