@@ -577,7 +577,7 @@ const DEFAULT_PAGE: usize = 50;
 const MAX_PAGE: usize = 500;
 /// The parameters `GET /api/v1/hits` knows.
 const HIT_PARAMETERS: &str =
-    "brand, topic, team, source, status, since, until, q, before, after, limit";
+    "brand, topic, team, source, author, status, since, until, q, before, after, limit";
 
 fn hit_routes() -> axum::Router<Arc<ApiState>> {
     axum::Router::new()
@@ -622,6 +622,7 @@ fn hit_query(
             "topic" => query.topic = text,
             "team" => query.team = text,
             "source" => query.source = text,
+            "author" => query.author = text,
             "q" => query.text = text,
             "status" => query.status = Some(value.parse().map_err(|err| bad(format!("{err}")))?),
             "since" => query.since = Some(parse_time_bound(value, now).map_err(|e| bad(e.0))?),

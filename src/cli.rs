@@ -172,6 +172,10 @@ pub struct HitsArgs {
     /// Only hits on posts from this channel (the post's `source`, e.g. `x`).
     #[arg(long)]
     pub source: Option<String>,
+    /// Only hits on posts of this author (the `author` key `GET /api/v1/hits/{id}`
+    /// names: account id, else handle, else name); every one, with `--source`.
+    #[arg(long)]
+    pub author: Option<String>,
     /// Only hits detected at or after TIME: RFC 3339, a date (`2026-11-20`, midnight
     /// UTC) or a duration back from now (`24h`, `7d`).
     #[arg(long, value_name = "TIME", value_parser = time_bound)]
@@ -833,6 +837,7 @@ fn hits(config_file: Option<PathBuf>, args: HitsArgs) -> anyhow::Result<ExitCode
         topic: args.topic,
         team: args.team,
         source: args.source,
+        author: args.author,
         status,
         since: args.since,
         until: args.until,

@@ -139,6 +139,9 @@ pub struct HitQuery {
     pub team: Option<String>,
     /// Hits on posts from this channel (the post's `source`).
     pub source: Option<String>,
+    /// Only hits on posts of this author (the `author` a [`HitDetail`] names: the
+    /// platform's account id, else handle, else name); with `source`, of that source.
+    pub author: Option<String>,
     /// Hits in this state.
     pub status: Option<HitStatus>,
     /// Hits detected at or after this time.
@@ -188,7 +191,8 @@ pub struct HitRow {
     pub escalated_at: Option<DateTime<Utc>>,
     /// When mentiond found it.
     pub detected_at: DateTime<Utc>,
-    /// Hits from the same author (same source) stored before this one.
+    /// Hits from the same author (same source) stored before this one, counted up
+    /// to `EARLIER_HITS_CAP` (the `author` filter lists them all).
     pub author_earlier_hits: u64,
     /// 0 to 100, from reach, engagement and tone (`routing::priority`); 0 for hits
     /// stored before priorities were.
@@ -221,6 +225,10 @@ pub struct HitDetail {
     /// Up to [`AUTHOR_HISTORY`] earlier hits of the same author on the same source,
     /// newest first.
     pub author_hits: Vec<HitRow>,
+    /// The author's key: `GET /api/v1/hits?source=…&author=…` (or `mentiond hits
+    /// --source … --author …`) pages through every hit of the author, beyond the
+    /// [`AUTHOR_HISTORY`] listed here and the capped `author_earlier_hits` count.
+    pub author: Option<String>,
 }
 
 /// Reads a time bound of a [`HitQuery`]: RFC 3339 (`2026-11-20T09:00:00+03:00`), a
@@ -406,6 +414,7 @@ impl Store {
         filter.add_text("hits.brand = ? AND hits.is_topic = 1", &query.topic);
         filter.add_text("hits.team = ?", &query.team);
         filter.add_text("posts.source = ?", &query.source);
+        filter.add_text("posts.author_key = ?", &query.author);
         if let Some(status) = query.status {
             filter.add(status.condition(), []);
         }
@@ -478,6 +487,7 @@ impl Store {
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )
             .optional()?;
+        let key = author.as_ref().and_then(|(_, key)| key.clone());
         let author_hits = match author {
             Some((source, Some(key))) => {
                 let mut filter = Filter::default();
@@ -489,7 +499,11 @@ impl Store {
             }
             _ => Vec::new(),
         };
-        Ok(Some(HitDetail { hit, author_hits }))
+        Ok(Some(HitDetail {
+            hit,
+            author_hits,
+            author: key,
+        }))
     }
 
     /// Runs one hit query: `filter`, by id (newest first when `newest_first`), at most

@@ -1218,6 +1218,29 @@ fn a_hit_detail_lists_its_authors_earlier_hits_only() {
         .collect();
     assert_eq!(earlier, ["1"], "not ali's, not the later one");
     assert!(store.hit_detail(HitId(999)).unwrap().is_none());
+    // The detail names the author, and the `author` filter pages through all of it.
+    let key = detail.author.expect("an author key");
+    let page = |before: Option<HitCursor>| {
+        store
+            .hits(&HitQuery {
+                source: Some(detail.hit.post.source.clone()),
+                author: Some(key.clone()),
+                before,
+                limit: Some(2),
+                ..HitQuery::default()
+            })
+            .unwrap()
+    };
+    let first = page(None);
+    let second = page(first.next);
+    let ids: Vec<&str> = first
+        .hits
+        .iter()
+        .chain(&second.hits)
+        .map(|hit| hit.post.id.as_str())
+        .collect();
+    assert_eq!(ids, ["4", "3", "1"]);
+    assert!(second.next.is_none());
 }
 
 #[test]
