@@ -588,21 +588,7 @@ impl Router {
     /// Receivers of operator alerts: routes are evaluated in order as for a hit, and an
     /// operator alert matches the default routes and those with `operator = true`.
     pub fn operator_receivers(&self) -> Vec<ReceiverName> {
-        let mut receivers: Vec<ReceiverName> = Vec::new();
-        for route in &self.routes {
-            if !(route.operator || route.is_catch_all()) {
-                continue;
-            }
-            for receiver in &route.receivers {
-                if !receivers.contains(receiver) {
-                    receivers.push(receiver.clone());
-                }
-            }
-            if !route.continue_matching {
-                break;
-            }
-        }
-        receivers
+        self.receivers_of(|route| route.operator || route.is_catch_all())
     }
 
     /// Receivers of a surge of `labels.brand` (its team, competitor flag, severity and,
@@ -611,30 +597,44 @@ impl Router {
     /// team, competitor, severity and sentiment matchers fit, and the default routes
     /// (no matchers, no `kind`). A competitor's surge needs a route naming it.
     pub fn surge_receivers(&self, labels: &HitLabels) -> Vec<ReceiverName> {
-        let mut receivers: Vec<ReceiverName> = Vec::new();
-        for route in &self.routes {
-            let takes = match route.kind {
-                Some(RouteKind::Surge) => {
-                    route.takes_entity(labels)
-                        && route.severity.is_none_or(|s| s == labels.severity)
-                        && route.sentiment.is_none_or(|s| s == labels.sentiment)
-                }
-                Some(RouteKind::Mention) => false,
-                None => route.is_catch_all() && !labels.competitor,
-            };
-            if !takes {
-                continue;
+        self.receivers_of(|route| match route.kind {
+            Some(RouteKind::Surge) => {
+                route.takes_entity(labels)
+                    && route.severity.is_none_or(|s| s == labels.severity)
+                    && route.sentiment.is_none_or(|s| s == labels.sentiment)
             }
-            for receiver in &route.receivers {
+            Some(RouteKind::Mention) => false,
+            None => route.is_catch_all() && !labels.competitor,
+        })
+    }
+
+    /// The receivers of the routes [`Router::taken_by`] `takes`, each once, in order.
+    fn receivers_of(&self, takes: impl Fn(&RouteConfig) -> bool) -> Vec<ReceiverName> {
+        let mut receivers: Vec<ReceiverName> = Vec::new();
+        for index in self.taken_by(takes) {
+            for receiver in &self.routes[index].receivers {
                 if !receivers.contains(receiver) {
                     receivers.push(receiver.clone());
                 }
             }
+        }
+        receivers
+    }
+
+    /// The one route walk: the indices of the routes `takes` accepts, in order, up to
+    /// and including the first accepted one without `continue`.
+    fn taken_by(&self, takes: impl Fn(&RouteConfig) -> bool) -> Vec<usize> {
+        let mut taken = Vec::new();
+        for (index, route) in self.routes.iter().enumerate() {
+            if !takes(route) {
+                continue;
+            }
+            taken.push(index);
             if !route.continue_matching {
                 break;
             }
         }
-        receivers
+        taken
     }
 
     /// The longest SLA of a route that escalates, if any route does.
@@ -718,17 +718,7 @@ impl Router {
     }
 
     fn matching(&self, labels: &HitLabels) -> Vec<usize> {
-        let mut matched = Vec::new();
-        for (index, route) in self.routes.iter().enumerate() {
-            if !route.matches(labels) {
-                continue;
-            }
-            matched.push(index);
-            if !route.continue_matching {
-                break;
-            }
-        }
-        matched
+        self.taken_by(|route| route.matches(labels))
     }
 }
 
