@@ -39,9 +39,10 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::alerts::Wakers;
 use crate::escape;
 use crate::metrics::{self, Metrics, OutboxGauge, SourceGauge, StoreGauges};
-use crate::model::{HitId, ReceiverName, SourceName};
+use crate::model::{HitId, SourceName};
 use crate::settings::{DurationSetting, FieldError, same_secret, take_secret};
 use crate::store::{
     AckOutcome, HitCounts, HitQuery, OutboxDepth, SourceHealth, StoreError, StoreHandle,
@@ -172,41 +173,27 @@ struct ApiState {
 pub struct Observed {
     /// The daemon's counters.
     pub metrics: Arc<Metrics>,
-    /// The sources and receivers running now.
+    /// The sources running now.
     pub inventory: Arc<Inventory>,
+    /// The delivery workers running now (their receivers show in the outbox gauges).
+    pub wakers: Arc<Wakers>,
 }
 
-/// The sources (with their intervals) and receivers running now: `app` updates it as
-/// it starts and stops them (at start and at each reload), so `/readyz` judges and
-/// `/metrics` shows the running set, an idle receiver's empty outbox included.
+/// The sources running now, with their intervals: `app` updates it as it starts and
+/// stops them (at start and at each reload), so `/readyz` judges and `/metrics` shows
+/// the running set. (The running receivers are the [`Wakers`]' workers.)
 #[derive(Debug, Default)]
-pub struct Inventory(std::sync::RwLock<InventoryTable>);
-
-#[derive(Debug, Default)]
-struct InventoryTable {
-    sources: std::collections::BTreeMap<SourceName, Duration>,
-    receivers: std::collections::BTreeSet<ReceiverName>,
-}
+pub struct Inventory(std::sync::RwLock<std::collections::BTreeMap<SourceName, Duration>>);
 
 impl Inventory {
     /// Records a running source polled every `interval`.
     pub fn add_source(&self, source: SourceName, interval: Duration) {
-        self.write().sources.insert(source, interval);
+        self.write().insert(source, interval);
     }
 
     /// Forgets a stopped source.
     pub fn remove_source(&self, source: &SourceName) {
-        self.write().sources.remove(source);
-    }
-
-    /// Records a running receiver.
-    pub fn add_receiver(&self, receiver: ReceiverName) {
-        self.write().receivers.insert(receiver);
-    }
-
-    /// Forgets a stopped receiver.
-    pub fn remove_receiver(&self, receiver: &ReceiverName) {
-        self.write().receivers.remove(receiver);
+        self.write().remove(source);
     }
 
     /// Every running source with its interval, by name.
@@ -216,22 +203,14 @@ impl Inventory {
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         table
-            .sources
             .iter()
             .map(|(name, interval)| (name.clone(), *interval))
             .collect()
     }
 
-    /// Every running receiver, by name.
-    pub fn receivers(&self) -> Vec<ReceiverName> {
-        let table = self
-            .0
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        table.receivers.iter().cloned().collect()
-    }
-
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, InventoryTable> {
+    fn write(
+        &self,
+    ) -> std::sync::RwLockWriteGuard<'_, std::collections::BTreeMap<SourceName, Duration>> {
         // Every update is one map operation: a panic elsewhere cannot leave it half done.
         self.0
             .write()
@@ -519,7 +498,7 @@ fn store_gauges(
             oldest_pending_age_seconds: (now_ms - depth.oldest_queued_at).max(0) as f64 / 1000.0,
         })
         .collect();
-    for receiver in &observed.inventory.receivers() {
+    for receiver in &observed.wakers.receivers() {
         if !outbox.iter().any(|depth| &depth.receiver == receiver) {
             receivers.push(OutboxGauge {
                 receiver: receiver.to_string(),

@@ -383,6 +383,11 @@ impl Wakers {
         self.table().operators = receivers;
     }
 
+    /// The receivers whose worker runs, by name.
+    pub fn receivers(&self) -> Vec<ReceiverName> {
+        self.table().workers.keys().cloned().collect()
+    }
+
     /// Wakes every running worker.
     pub fn wake_all(&self) {
         self.table()

@@ -237,7 +237,7 @@ pub async fn run_with(
         SurgeLoop {
             router: Arc::new(move || Arc::clone(&current.current().router)),
             store: store.clone(),
-            wakers,
+            wakers: Arc::clone(&wakers),
             settings: config.surge.clone(),
             every: SURGE_CHECK,
             cancel: deliveries_stop.clone(),
@@ -265,6 +265,7 @@ pub async fn run_with(
                 api::Observed {
                     metrics,
                     inventory: Arc::clone(&inventory),
+                    wakers: Arc::clone(&wakers),
                 },
                 intake::routes(intake::Intake {
                     channels: intake_channels,

@@ -190,7 +190,6 @@ impl Running {
         let wake = Arc::new(Notify::new());
         self.parts.wakers.insert(name.clone(), Arc::clone(&wake));
         self.parts.metrics.declare_receiver(name.as_str());
-        self.parts.inventory.add_receiver(name.clone());
         let handle = self.parts.spawner.spawn_critical(
             &self.parts.delivery_tasks,
             format!("delivery:{name}"),
@@ -315,7 +314,6 @@ impl Running {
                 }
                 None => {
                     self.parts.wakers.remove(&name);
-                    self.parts.inventory.remove_receiver(&name);
                     if let Some(task) = self.workers.remove(&name) {
                         task.stop().await;
                     }
