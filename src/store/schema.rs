@@ -206,6 +206,27 @@ CREATE TABLE surges (
 );
 CREATE INDEX surges_by_brand ON surges (brand, kind, window_end);
 "#,
+    // 15: feedback from people. Per hit and person the latest verdict, with the brand,
+    // term, variant and kind that made the hit copied in, so the feedback outlives the
+    // hit when retention purges it (no foreign key for that reason). `switchable`: the
+    // variant is a generated typo or a folded form, which enough negative feedback
+    // switches off; the brand's own written term never is.
+    r#"
+CREATE TABLE hit_feedback (
+    hit        INTEGER NOT NULL,
+    person     TEXT NOT NULL,
+    verdict    TEXT NOT NULL CHECK (verdict IN ('not-relevant', 'relevant')),
+    at         TEXT NOT NULL,
+    brand      TEXT NOT NULL,
+    term       TEXT NOT NULL,
+    variant    TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    generated  INTEGER NOT NULL,
+    switchable INTEGER NOT NULL,
+    PRIMARY KEY (hit, person)
+);
+CREATE INDEX hit_feedback_by_variant ON hit_feedback (brand, variant);
+"#,
 ];
 
 /// The schema version this build writes.
