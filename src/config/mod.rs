@@ -57,6 +57,8 @@ pub struct Config {
     pub delivery: DeliverySettings,
     /// Surge detection.
     pub surge: SurgeSettings,
+    /// The matcher's settings (`[matcher]`).
+    pub matcher: crate::matcher::MatcherSettings,
     /// Logging.
     pub log: LogSettings,
     /// The HTTP API, when `[api] listen` is set.
@@ -310,6 +312,7 @@ impl Layers {
         let api = section!("api");
         let sentiment = section!("sentiment");
         let surge = section!("surge");
+        let matcher = section!("matcher");
         let route_defaults = section!("route_defaults");
         let sources = self.entries("sources", sections.remove("sources"), &mut problems);
         let receivers_value = sections.remove("receivers");
@@ -334,6 +337,7 @@ impl Layers {
             Some(log),
             Some(api),
             Some(surge),
+            Some(matcher),
             Some(route_defaults),
             Some(sentiment),
             Some(report),
@@ -345,6 +349,7 @@ impl Layers {
             log,
             api,
             surge,
+            matcher,
             route_defaults,
             sentiment,
             report,
@@ -362,6 +367,7 @@ impl Layers {
             api,
             sentiment,
             surge,
+            matcher,
             sources,
             receivers,
             intake,
@@ -526,6 +532,7 @@ impl Layers {
             poll,
             delivery,
             surge,
+            matcher: raw.matcher,
             log,
             api,
             intake,

@@ -211,7 +211,10 @@ impl Store {
 
     /// The feedback on each variant of `brand` (every brand when `None`), by brand and
     /// variant.
-    pub fn variant_feedback(&self, brand: Option<&str>) -> Result<Vec<VariantFeedback>, StoreError> {
+    pub fn variant_feedback(
+        &self,
+        brand: Option<&str>,
+    ) -> Result<Vec<VariantFeedback>, StoreError> {
         let mut statement = self.conn.prepare_cached(
             "SELECT brand, MIN(term), variant, MAX(switchable),
                     SUM(verdict = 'not-relevant'), SUM(verdict = 'relevant')
@@ -280,7 +283,13 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 11, 26, 9, minute, 0).unwrap()
     }
 
-    fn term(term: &str, matched: &str, variant: &str, kind: TermKind, generated: bool) -> TermMatch {
+    fn term(
+        term: &str,
+        matched: &str,
+        variant: &str,
+        kind: TermKind,
+        generated: bool,
+    ) -> TermMatch {
         TermMatch {
             term: term.into(),
             matched: matched.into(),
@@ -322,7 +331,10 @@ mod tests {
                 replies: Vec::new(),
             })
             .unwrap();
-        let mut statement = store.conn.prepare("SELECT id FROM hits ORDER BY id").unwrap();
+        let mut statement = store
+            .conn
+            .prepare("SELECT id FROM hits ORDER BY id")
+            .unwrap();
         statement
             .query_map([], |row| row.get(0))
             .unwrap()
@@ -331,7 +343,13 @@ mod tests {
     }
 
     fn typo() -> TermMatch {
-        term("Turkcell", "tukrcell", "tukrcell", TermKind::Misspelling, true)
+        term(
+            "Turkcell",
+            "tukrcell",
+            "tukrcell",
+            TermKind::Misspelling,
+            true,
+        )
     }
 
     #[test]
@@ -345,7 +363,11 @@ mod tests {
 
         let first = store.record_feedback(hits[0], not, "ayse", at(1)).unwrap();
         assert_eq!(
-            (first.brand.as_str(), first.term.as_str(), first.variant.as_str()),
+            (
+                first.brand.as_str(),
+                first.term.as_str(),
+                first.variant.as_str()
+            ),
             ("Turkcell", "Turkcell", "tukrcell")
         );
         assert!(first.changed && first.generated && first.switchable);
@@ -353,10 +375,18 @@ mod tests {
         // The same verdict by the same person again counts once.
         let again = store.record_feedback(hits[0], not, "ayse", at(2)).unwrap();
         assert!(!again.changed);
-        assert_eq!(again.tally, FeedbackTally { not_relevant: 1, relevant: 0 });
+        assert_eq!(
+            again.tally,
+            FeedbackTally {
+                not_relevant: 1,
+                relevant: 0
+            }
+        );
         store.record_feedback(hits[1], not, "ayse", at(3)).unwrap();
         assert!(store.feedback_off_variants().unwrap().is_empty());
-        let third = store.record_feedback(hits[2], not, "mehmet", at(4)).unwrap();
+        let third = store
+            .record_feedback(hits[2], not, "mehmet", at(4))
+            .unwrap();
         assert!(third.switched_off);
         assert_eq!(third.tally.not_relevant, 3);
         assert_eq!(
@@ -367,7 +397,10 @@ mod tests {
         // Persistent: a store opened again (a restart) sees it off.
         drop(store);
         let mut store = Store::open(&path).unwrap();
-        assert!(store.feedback_off_variants().unwrap().is_empty(), "0 switches none off");
+        assert!(
+            store.feedback_off_variants().unwrap().is_empty(),
+            "0 switches none off"
+        );
         store.set_feedback_off_after(3);
         assert_eq!(store.feedback_off_variants().unwrap().len(), 1);
 
@@ -376,7 +409,13 @@ mod tests {
             .record_feedback(hits[2], FeedbackVerdict::Relevant, "mehmet", at(5))
             .unwrap();
         assert!(undo.changed && !undo.switched_off);
-        assert_eq!(undo.tally, FeedbackTally { not_relevant: 2, relevant: 1 });
+        assert_eq!(
+            undo.tally,
+            FeedbackTally {
+                not_relevant: 2,
+                relevant: 1
+            }
+        );
         assert!(store.feedback_off_variants().unwrap().is_empty());
         let report = store.variant_feedback(Some("Turkcell")).unwrap();
         assert_eq!(report.len(), 1);
@@ -390,7 +429,13 @@ mod tests {
         let mut store = Store::open(&dir.path().join("m.db")).unwrap();
         store.set_feedback_off_after(1);
         let written = term("Turkcell", "Turkcell", "turkcell", TermKind::Exact, false);
-        let joined = term("Türk Telekom", "turktelekom", "turktelekom", TermKind::Folded, false);
+        let joined = term(
+            "Türk Telekom",
+            "turktelekom",
+            "turktelekom",
+            TermKind::Folded,
+            false,
+        );
         let hits = store_hits(&mut store, vec![vec![typo(), written], vec![joined]]);
         let not = FeedbackVerdict::NotRelevant;
 
