@@ -5,7 +5,7 @@
 //! until `relevant` verdicts cancel it.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use serde::Deserialize;
 
 use super::time::timestamp;
@@ -139,7 +139,11 @@ impl Store {
         by: &str,
         at: DateTime<Utc>,
     ) -> Result<FeedbackOutcome, StoreError> {
-        let tx = self.conn.transaction()?;
+        // Immediate: a read upgraded to a write beside the daemon's writer would fail
+        // at once instead of waiting for the busy timeout.
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let found: Option<(String, String)> = tx
             .query_row(
                 "SELECT brand, matched FROM hits WHERE id = ?1",
