@@ -9,7 +9,8 @@
 //! Definitions (the targets are checked by [`Report::targets`]):
 //! - recall: labelled (post, brand) pairs for which the matcher reports that brand;
 //! - a hit of brand B on a post without a B label is *background* when one of its terms
-//!   is the brand's written spelling (not generated, not a misspelling, no suffix): the
+//!   is the brand's written spelling (not generated, not a misspelling, no suffix glued
+//!   to it; case, accents, spaces and punctuation aside: `Coca Cola`, `Intel's`): the
 //!   source text itself spells the name (a fortune quoting Microsoft, `apple pie`), and
 //!   the labels cannot tell a real mention from a word; every other such hit is a *false
 //!   hit*, the matcher's own error; a false hit whose terms are all generated typos is a
@@ -278,6 +279,10 @@ pub struct Miss {
     pub kind: &'static str,
     /// The post's guessed language.
     pub language: &'static str,
+    /// What the matcher knows of the folded surface as a variant of the brand:
+    /// `compiled` (found nowhere else: a boundary or rule refused it), a dropped typo's
+    /// reason (`real word`, `taken by another term`, the noisy switch), or `not generated`.
+    pub reason: String,
     /// The post (its first characters).
     pub text: String,
 }
@@ -291,6 +296,8 @@ pub struct FalseHit {
     pub brand: String,
     /// The original text of its first term match.
     pub matched: String,
+    /// The whole word of the post the match starts (with a suffix or an apostrophe).
+    pub word: String,
     /// The folded variant that matched.
     pub variant: String,
     /// [`hit_kind`] of the hit.
@@ -361,13 +368,38 @@ pub fn hit_kind(hit: &BrandHit) -> &'static str {
     }
 }
 
-/// One of the hit's terms spells the brand as written (see the module documentation).
-fn is_background(hit: &BrandHit) -> bool {
+/// One of the hit's terms spells the brand as written in `text` (see the module
+/// documentation); a suffix after an apostrophe (`Intel's`, `Microsoft'un`) leaves the
+/// name as written, a glued one (`Martini`) does not.
+fn is_background(hit: &BrandHit, text: &str) -> bool {
     hit.terms.iter().any(|t| {
+        let apostrophe = text
+            .get(t.end..)
+            .is_some_and(|rest| rest.starts_with(['\'', '’']));
         !t.generated
-            && !matches!(t.kind, TermKind::Suffix | TermKind::Misspelling)
-            && fold(&t.matched) == fold(&t.term)
+            && t.kind != TermKind::Misspelling
+            && (t.kind != TermKind::Suffix || apostrophe)
+            && joined_form(&t.matched) == joined_form(&t.term)
     })
+}
+
+/// What the matcher's variant report says of a missed surface form.
+fn miss_reason(matcher: &Matcher, brand: &str, surface: &str) -> String {
+    let folded = fold(surface.trim_start_matches(['#', '@']));
+    let report = matcher.variant_report(brand).unwrap_or_default();
+    match report.iter().find(|v| v.variant == folded) {
+        Some(variant) => variant.dropped.unwrap_or("compiled").to_string(),
+        None => "not generated".to_string(),
+    }
+}
+
+/// The word of `text` that starts at byte `start`, apostrophes included.
+fn word_at(text: &str, start: usize) -> String {
+    text.get(start..)
+        .unwrap_or_default()
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || matches!(c, '\'' | '’' | '_' | '-'))
+        .collect()
 }
 
 fn snippet(text: &str) -> String {
@@ -475,6 +507,7 @@ pub fn evaluate(corpus: &Path, brands: &[String]) -> Result<Report, String> {
                     surface: label.surface.clone(),
                     kind,
                     language,
+                    reason: miss_reason(&matcher, &label.brand, &label.surface),
                     text: snippet(&text),
                 });
             }
@@ -484,7 +517,7 @@ pub fn evaluate(corpus: &Path, brands: &[String]) -> Result<Report, String> {
             let labelled = post_labels.iter().any(|l| l.brand == hit.brand);
             let outcome = if labelled {
                 Outcome::True
-            } else if is_background(hit) {
+            } else if is_background(hit, &text) {
                 Outcome::Background
             } else {
                 Outcome::False
@@ -519,6 +552,7 @@ pub fn evaluate(corpus: &Path, brands: &[String]) -> Result<Report, String> {
                         line: post + 1,
                         brand: hit.brand.clone(),
                         matched: first.map(|t| t.matched.clone()).unwrap_or_default(),
+                        word: first.map(|t| word_at(&text, t.start)).unwrap_or_default(),
                         variant,
                         kind,
                         generated,
@@ -739,12 +773,13 @@ impl Report {
         for m in self.misses.iter().take(limit) {
             let _ = writeln!(
                 out,
-                "  {}: {} as `{}` ({}, {}): {}",
+                "  {}: {} as `{}` ({}, {}, {}): {}",
                 m.line,
                 safe(&m.brand),
                 safe(&m.surface),
                 m.kind,
                 m.language,
+                m.reason,
                 safe(&m.text)
             );
         }
@@ -752,10 +787,11 @@ impl Report {
         for f in self.false_hits.iter().take(limit) {
             let _ = writeln!(
                 out,
-                "  {}: {} by `{}` (variant {}, {}, {}): {}",
+                "  {}: {} by `{}` in `{}` (variant {}, {}, {}): {}",
                 f.line,
                 safe(&f.brand),
                 safe(&f.matched),
+                safe(&f.word),
                 safe(&f.variant),
                 f.kind,
                 f.language,
