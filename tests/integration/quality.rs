@@ -88,7 +88,9 @@ fn the_matcher_meets_the_quality_targets_on_a_held_out_seed_and_brand_list() {
     );
 
     let brands = score::read_brand_list(&brand_list).unwrap();
-    let report = score::evaluate(corpus.path(), &brands).unwrap();
+    let mut report = score::evaluate(corpus.path(), &brands).unwrap();
+    // Held-out names and the posts that show them stay unread by whoever runs the tests.
+    report.anonymize();
     eprintln!("{}", report.text(60));
     assert!(
         report.posts > 20_000 && report.total.labels > 400,
