@@ -116,7 +116,7 @@ for run in runs:
         if f["generated"]:
             kind = f"generated typo that is a word or name in {f['language']} text"
         elif f["kind"] == "suffix":
-            glued = "'" not in word and "’" not in word
+            glued = not word[len(f["matched"]):].startswith(("'", "’"))
             kind = f"brand plus a {'glued' if glued else 'apostrophe'} suffix reading a longer word ({f['language']} text)"
         else:
             kind = f"{f['kind']} match without a label ({f['language']} text)"
@@ -130,8 +130,8 @@ print(f"Over {len(runs)} corpora:\n")
 print("Misses by kind:\n")
 for kind, n in misses.most_common():
     ex = "; ".join(miss_examples[kind])
-    print(f"- {n} {kind}" + (f" (tuning-list examples: {ex})" if ex else ""))
+    print(f"- {n} {kind}" + (f" (examples from the tuning and generator lists: {ex})" if ex else ""))
 print("\nFalse hits by kind:\n")
 for kind, n in false.most_common():
     ex = "; ".join(false_examples[kind])
-    print(f"- {n} {kind}" + (f" (tuning-list examples: {ex})" if ex else ""))
+    print(f"- {n} {kind}" + (f" (examples from the tuning and generator lists: {ex})" if ex else ""))
