@@ -157,54 +157,19 @@ pub fn guess_language(text: &str) -> &'static str {
     if cjk >= 2 {
         return "zh";
     }
-    const WORDS: &[(&str, &[&str])] = &[
-        (
-            "en",
-            &[
-                "the", "and", "of", "to", "is", "you", "it", "that", "i", "a", "in", "was",
-            ],
-        ),
-        (
-            "tr",
-            &[
-                "ve", "bir", "bu", "için", "ile", "çok", "ama", "da", "de", "ne", "daha", "gibi",
-            ],
-        ),
-        (
-            "de",
-            &[
-                "und", "der", "die", "das", "ist", "nicht", "ich", "ein", "zu", "mit", "es", "sie",
-            ],
-        ),
-        (
-            "es",
-            &[
-                "el", "la", "los", "que", "y", "en", "es", "por", "un", "las", "del", "se",
-            ],
-        ),
-        (
-            "pt",
-            &[
-                "não", "que", "o", "os", "e", "um", "uma", "você", "com", "é", "do", "da",
-            ],
-        ),
-        (
-            "it",
-            &[
-                "il", "che", "di", "non", "è", "e", "la", "per", "un", "sono", "gli", "della",
-            ],
-        ),
-        (
-            "pl",
-            &[
-                "i", "w", "nie", "się", "na", "to", "jest", "z", "że", "do", "jak", "co",
-            ],
-        ),
+    const WORDS: &[(&str, &str)] = &[
+        ("en", "the and of to is you it that i a in was"),
+        ("tr", "ve bir bu için ile çok ama da de ne daha gibi"),
+        ("de", "und der die das ist nicht ich ein zu mit es sie"),
+        ("es", "el la los que y en es por un las del se"),
+        ("pt", "não que o os e um uma você com é do da"),
+        ("it", "il che di non è e la per un sono gli della"),
+        ("pl", "i w nie się na to jest z że do jak co"),
     ];
     for word in text.split(|c: char| !c.is_alphanumeric()) {
         let word = word.to_lowercase();
         for (language, words) in WORDS {
-            if words.contains(&word.as_str()) {
+            if words.split(' ').any(|w| w == word) {
                 *score.entry(language).or_default() += 1;
             }
         }
