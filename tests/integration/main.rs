@@ -18,6 +18,7 @@ mod hits;
 mod intake;
 mod matcher_cli;
 mod metrics;
+mod quality;
 mod reload;
 mod report;
 mod responsibility;
