@@ -273,6 +273,9 @@ struct Entity {
     all_count: u8,
     has_any: bool,
     near: Option<u32>,
+    /// `ascii_strict` is not set: an accented spelling of an ASCII term counts unless
+    /// the accented word is a word as written ([`accented_word`]).
+    accent_guard: bool,
 }
 
 #[derive(Debug)]
@@ -380,6 +383,7 @@ impl Matcher {
         for brand in &rules.brands {
             let entity = builder.entity(Entity {
                 requires_context: !brand.require_any.is_empty(),
+                accent_guard: brand.ascii_strict.is_none(),
                 severity: brand.severity,
                 competitor: brand.competitor_of.is_some(),
                 ..Entity::new(&brand.name, &brand.team, HitKind::Brand, &brand.filters)
@@ -447,11 +451,9 @@ impl Matcher {
             }
             for term in &brand.terms {
                 // A slip typed with Turkish letters of a Turkish name is mostly a
-                // Turkish word (`çıksa` one key from `Çimsa`): generated typos take
-                // accents only where the term itself does.
-                let strict = brand.ascii_strict.unwrap_or_else(|| {
-                    !term.text.is_ascii() || ascii_strict(brand, &term.text)
-                });
+                // Turkish word (`çıksa` one key from `Çimsa`): by default generated
+                // typos of such a name take no accents.
+                let strict = brand.ascii_strict.unwrap_or(!term.text.is_ascii());
                 builder.typos(entity as u32, &term.text, strict);
             }
         }
@@ -740,7 +742,7 @@ impl Matcher {
                 let accepted = (!candidate.glued || owner.accepts_suffix())
                     && !(owner.source == Source::Typo
                         && (suffixed || self.noisy[owner_id as usize].load(Ordering::Relaxed)))
-                    && (!owner.ascii_strict || !text[term_range.clone()].chars().any(is_accented));
+                    && self.accents_allowed(&owner, &text[term_range.clone()]);
                 if !accepted {
                     continue;
                 }
@@ -843,6 +845,16 @@ impl Matcher {
 }
 
 impl Matcher {
+    /// Whether `original`, found for `owner`, may carry the accents it has.
+    fn accents_allowed(&self, owner: &OwnerView<'_>, original: &str) -> bool {
+        let accented = || original.chars().any(is_accented);
+        if owner.ascii_strict {
+            return !accented();
+        }
+        let guard = self.entities[owner.entity as usize].accent_guard;
+        !(guard && owner.written.is_ascii() && accented() && accented_word(original))
+    }
+
     /// Keeps each case-exact term found in another case (`thy`) whose brand has other
     /// evidence in the post: one of its context words, or another of its terms.
     fn decide_deferred(
@@ -932,7 +944,6 @@ impl OwnerView<'_> {
             Source::Term | Source::Misspelling | Source::Rule
         )
     }
-
 }
 
 impl Entity {
@@ -949,6 +960,7 @@ impl Entity {
             all_count: 0,
             has_any: false,
             near: None,
+            accent_guard: false,
         }
     }
 
@@ -1032,7 +1044,10 @@ impl Builder {
         let folded = fold(written);
         // Slips in joined forms too: `yapikrdi`, `mcdonlds` (`McDonald's` joined).
         let mut bases = vec![folded.clone()];
-        for joined in [folded.replace(' ', ""), folded.replace([' ', '\'', '-'], "")] {
+        for joined in [
+            folded.replace(' ', ""),
+            folded.replace([' ', '\'', '-'], ""),
+        ] {
             if !bases.contains(&joined) {
                 bases.push(joined);
             }
@@ -1167,19 +1182,21 @@ fn phrase_variants(term: &str) -> Vec<String> {
     variants
 }
 
-/// Whether ASCII-only `written` of `brand` refuses accented spellings: as the brand
-/// says, else when it is a word of a bundled list. The lists are folded, so an accented
-/// spelling that is a word (`über`) folds to the term itself (`uber`): a term that is
-/// no word (`Turkcell`) takes an accent typed by mistake (`Türkcell`), one that is a
-/// word does not.
+/// Whether ASCII-only `written` of `brand` refuses every accented spelling
+/// (`ascii_strict = true`). By default it refuses only accented words that are words as
+/// written (see [`accented_word`]).
 fn ascii_strict(brand: &Brand, written: &str) -> bool {
-    written.is_ascii()
-        && brand.ascii_strict.unwrap_or_else(|| {
-            fold(written)
-                .split(|c: char| !c.is_alphanumeric())
-                .filter(|word| !word.is_empty())
-                .any(typos::is_real_word)
-        })
+    written.is_ascii() && brand.ascii_strict == Some(true)
+}
+
+/// True when a word of `original` carrying an accent is, as written, a bundled word
+/// (`über` for Uber, `grátis` for Gratis), so the accent makes it another word rather
+/// than the name typed on a Turkish keyboard (`Türkcell`).
+fn accented_word(original: &str) -> bool {
+    original
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|word| word.chars().any(is_accented))
+        .any(|word| typos::is_listed_as_written(&word.to_lowercase()))
 }
 
 /// Applies the right-hand boundary rules to an automaton match (the scanner has

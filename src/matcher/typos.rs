@@ -37,6 +37,23 @@ pub fn is_frequent(token: &str) -> bool {
     FREQUENT.contains(token)
 }
 
+/// The lines of `frequent.txt` with an accent, lower-case as written (`über`, `grátis`).
+static ACCENTED: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    include_str!("frequent.txt")
+        .lines()
+        .map(|line| line.split('#').next().unwrap_or_default())
+        .flat_map(str::split_whitespace)
+        .filter(|token| !token.is_ascii())
+        .collect()
+});
+
+/// True when lower-case `word`, not folded, is a frequent token written with its accents
+/// (`über` is, `türkcell` is not): an accent typed on an ASCII name that makes such a
+/// word is that word, not the name.
+pub fn is_listed_as_written(word: &str) -> bool {
+    ACCENTED.contains(word)
+}
+
 /// The most variants generated for one term (real words included), in generation
 /// order: transpositions, deletions and doublings, substitutions, insertions. A term
 /// of up to `keywords::MAX_TERM_CHARS` (100) letters has fewer, so every term the
