@@ -56,12 +56,19 @@ pub struct Brand {
     pub misspellings: Vec<String>,
     /// Whether typo variants of `terms` are generated.
     pub typos: Typos,
-    /// Whether ASCII-only terms refuse accented spellings (`Uber` is not `über`).
-    pub ascii_strict: bool,
+    /// Whether ASCII-only terms refuse accented spellings: `Some(true)` always (`Uber`
+    /// is not `über`), `Some(false)` never, `None` (the default) when the term is itself
+    /// a word of a bundled word list, so an accented spelling is that word
+    /// (`Türkcell` matches Turkcell, `über` does not match Uber).
+    pub ascii_strict: Option<bool>,
     /// A post containing any of these is not a hit for this brand.
     pub exclude: Vec<String>,
     /// Context words: when set, at least one must appear for a hit.
     pub require_any: Vec<String>,
+    /// Context words that are not required but tell that a post is about the brand
+    /// (`rötar`, `uçuş` for THY): a `case = "exact"` term typed in another case counts
+    /// when one of them (or of `require_any`) is in the same post.
+    pub context: Vec<String>,
     /// Which posts are considered at all.
     pub filters: Filters,
     /// Set on competitor entries: the brand this one is watched against.
@@ -187,12 +194,13 @@ struct RawBrand {
     typos: Typos,
     #[serde(default)]
     case: CaseRule,
-    #[serde(default = "yes")]
-    ascii_strict: bool,
+    ascii_strict: Option<bool>,
     #[serde(default)]
     exclude: Vec<String>,
     #[serde(default)]
     require_any: Vec<String>,
+    #[serde(default)]
+    context: Vec<String>,
     #[serde(default)]
     lang: Vec<String>,
     #[serde(default)]
@@ -242,10 +250,6 @@ enum RawTerm {
 struct RawDetailedTerm {
     term: String,
     case: Option<CaseRule>,
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// Reads and validates the keywords file at `path`.
@@ -346,6 +350,7 @@ pub fn parse_keywords(path: &Path, text: &str) -> Result<KeywordRules, ConfigErr
             ("misspellings", &raw.misspellings),
             ("exclude", &raw.exclude),
             ("require_any", &raw.require_any),
+            ("context", &raw.context),
         ] {
             check_terms(list, key(field), &mut problem);
         }
@@ -408,6 +413,7 @@ pub fn parse_keywords(path: &Path, text: &str) -> Result<KeywordRules, ConfigErr
             ascii_strict: raw.ascii_strict,
             exclude: trimmed(raw.exclude),
             require_any: trimmed(raw.require_any),
+            context: trimmed(raw.context),
             filters,
             competitor_of: raw.competitor_of,
             severity,
@@ -747,6 +753,7 @@ domains = ["thy.com"]
 typos = "off"
 ascii_strict = false
 require_any = ["uçuş"]
+context = ["rötar", "bagaj"]
 lang = ["TR"]
 sources = ["x"]
 min_followers = 5
@@ -777,7 +784,8 @@ near = 4
                 }
             ]
         );
-        assert_eq!((brand.typos, brand.ascii_strict), (Typos::Off, false));
+        assert_eq!((brand.typos, brand.ascii_strict), (Typos::Off, Some(false)));
+        assert_eq!(brand.context, ["rötar", "bagaj"]);
         assert_eq!(
             brand.filters,
             Filters {

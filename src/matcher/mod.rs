@@ -30,7 +30,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use serde::Serialize;
 
-use crate::keywords::{CaseRule, Filters, KeywordRules, Severity, Typos};
+use crate::keywords::{Brand, CaseRule, Filters, KeywordRules, Severity, Typos};
 use crate::model::Post;
 use crate::text::{Folded, char_at, fold, is_accented, is_word_char};
 #[cfg(test)]
@@ -45,9 +45,10 @@ use typo_index::TypoIndex;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TermKind {
-    /// The term in its written spelling, in any letter case.
+    /// The term exactly as written in the keywords file, letter case included.
     Exact,
-    /// The term after folding: other diacritics, Turkish i forms, joined or hyphenated.
+    /// The term after folding: another letter case (`TÜRK TELEKOM`), other diacritics,
+    /// Turkish i forms, joined, hyphenated or without its apostrophe (`mcdonalds`).
     Folded,
     /// A listed misspelling or a generated typo variant.
     Misspelling,
@@ -94,6 +95,19 @@ pub struct TermMatch {
     /// Byte offset where the term ends; a Turkish suffix after it is not included
     /// (`kind` says `suffix`).
     pub end: usize,
+    /// Every way it matched: how the term itself did (`exact`, `folded`,
+    /// `misspelling`, `hashtag`, `handle`, `domain`), then `suffix` when a Turkish
+    /// suffix follows (`turkcelden`: `misspelling`, `suffix`). `kind` keeps its one
+    /// value: `suffix` for a term with a suffix, else the first of these.
+    pub kinds: Vec<TermKind>,
+    /// The Turkish suffix after the term as written (`'nin`, `den`), when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suffix: Option<String>,
+    /// Why a `case = "exact"` term written in another case still counts (`suffix:'nin`,
+    /// `hashtag:#thy`, `handle:@thy`, `context:rötar`, `term:Türk Hava Yolları`);
+    /// empty otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<String>,
 }
 
 /// Whether a hit comes from a `[[brand]]` or a `[[topic]]`.
@@ -142,6 +156,9 @@ impl BrandHit {
                 generated: false,
                 start: 0,
                 end: term.len(),
+                kinds: vec![TermKind::Exact],
+                suffix: None,
+                evidence: Vec::new(),
             }],
         }
     }
@@ -168,7 +185,7 @@ pub struct VariantReport {
     /// The folded variant searched for.
     pub variant: String,
     /// Where it came from: `term`, `handle`, `hashtag`, `domain`, `misspelling`,
-    /// `typo`, `exclude`, `require_any`, `all`, `any`, `none`.
+    /// `typo`, `exclude`, `require_any`, `context`, `all`, `any`, `none`.
     pub source: &'static str,
     /// Hits it contributed to since the matcher was built.
     pub hits: u64,
@@ -244,6 +261,8 @@ enum Role {
     Find,
     Exclude,
     Context,
+    /// A `context` word: not required, only evidence for a case-exact term.
+    Hint,
     All(u8),
     Any,
     None,
@@ -275,6 +294,9 @@ struct Entity {
     all_count: u8,
     has_any: bool,
     near: Option<u32>,
+    /// `ascii_strict` is not set: an accented spelling of an ASCII term counts unless
+    /// the accented word is a word as written ([`accented_word`]).
+    accent_guard: bool,
 }
 
 #[derive(Debug)]
@@ -341,6 +363,11 @@ struct Scratch {
     positions: Vec<(u32, u32, u32)>,
     /// Word-byte masks of `folded`, 64 bytes each, for the typo lookup.
     words: Vec<u64>,
+    /// Context words found (entity, original span), evidence for case-exact terms.
+    hints: Vec<(u32, usize, usize)>,
+    /// Case-exact terms found in another case without evidence at their place
+    /// (entity, owner, match): they count when the post has other evidence.
+    deferred: Vec<(u32, u32, TermMatch)>,
 }
 
 thread_local! {
@@ -378,11 +405,12 @@ impl Matcher {
         for brand in &rules.brands {
             let entity = builder.entity(Entity {
                 requires_context: !brand.require_any.is_empty(),
+                accent_guard: brand.ascii_strict.is_none(),
                 severity: brand.severity,
                 competitor: brand.competitor_of.is_some(),
                 ..Entity::new(&brand.name, &brand.team, HitKind::Brand, &brand.filters)
             });
-            let strict = |written: &str| brand.ascii_strict && written.is_ascii();
+            let strict = |written: &str| ascii_strict(brand, written);
             for term in &brand.terms {
                 let exact = term.case == CaseRule::Exact;
                 for variant in phrase_variants(&term.text) {
@@ -408,6 +436,7 @@ impl Matcher {
             for (list, role) in [
                 (&brand.exclude, Role::Exclude),
                 (&brand.require_any, Role::Context),
+                (&brand.context, Role::Hint),
             ] {
                 for written in list {
                     builder.add(written, entity, role, Source::Rule, written);
@@ -467,7 +496,11 @@ impl Matcher {
                 continue;
             }
             for term in &brand.terms {
-                builder.typos(entity as u32, &term.text, brand.ascii_strict);
+                // A slip typed with Turkish letters of a Turkish name is mostly a
+                // Turkish word (`çıksa` one key from `Çimsa`): by default generated
+                // typos of such a name take no accents.
+                let strict = brand.ascii_strict.unwrap_or(!term.text.is_ascii());
+                builder.typos(entity as u32, &term.text, strict);
             }
         }
         builder.build()
@@ -727,6 +760,7 @@ impl Matcher {
             (Source::Typo, _) => "typo",
             (Source::Rule, Role::Exclude) => "exclude",
             (Source::Rule, Role::Context) => "require_any",
+            (Source::Rule, Role::Hint) => "context",
             (Source::Rule, Role::All(_)) => "all",
             (Source::Rule, Role::Any) => "any",
             (Source::Rule, Role::Evidence) => "context",
@@ -804,6 +838,8 @@ impl Matcher {
             touched,
             found,
             positions,
+            hints,
+            deferred,
             ..
         } = scratch;
         for candidate in candidates.iter() {
@@ -823,10 +859,19 @@ impl Matcher {
                     && !self.feedback_off[owner_id as usize].load(Ordering::Relaxed)
                     && !(owner.source == Source::Typo
                         && (suffixed || self.noisy[owner_id as usize].load(Ordering::Relaxed)))
-                    && (!owner.case_exact || same_case(&text[term_range.clone()], owner.written))
-                    && (!owner.ascii_strict || !text[term_range.clone()].chars().any(is_accented));
+                    && self.accents_allowed(&owner, &text[term_range.clone()]);
                 if !accepted {
                     continue;
+                }
+                let mut evidence = Vec::new();
+                if owner.case_exact && !same_case(&text[term_range.clone()], owner.written) {
+                    evidence = typed_as_name(text, folded, candidate);
+                    if evidence.is_empty() {
+                        // Other evidence may come later in the post: decided below.
+                        let term = owner.term_match(text, folded, candidate, Vec::new());
+                        deferred.push((owner.entity, owner_id, term));
+                        continue;
+                    }
                 }
                 let state = &mut states[owner.entity as usize];
                 if !state.touched {
@@ -835,7 +880,10 @@ impl Matcher {
                 }
                 match owner.role {
                     Role::Exclude => state.excluded = true,
-                    Role::Context => state.context = true,
+                    Role::Context | Role::Hint => {
+                        state.context |= owner.role == Role::Context;
+                        hints.push((owner.entity, term_range.start, term_range.end));
+                    }
                     Role::None => state.none = true,
                     Role::All(group) => state.all_mask |= 1 << group,
                     Role::Any => state.any = true,
@@ -855,23 +903,15 @@ impl Matcher {
                     ));
                 }
                 if matches!(owner.role, Role::Find | Role::All(_) | Role::Any) {
-                    let matched = &text[term_range.clone()];
-                    found.push((
-                        owner.entity,
-                        owner_id,
-                        TermMatch {
-                            term: owner.written.to_string(),
-                            matched: matched.to_string(),
-                            kind: owner.kind(candidate, &text[term_range.clone()]),
-                            variant: owner.variant.to_string(),
-                            generated: owner.source == Source::Typo,
-                            start: term_range.start,
-                            end: term_range.end,
-                        },
-                    ));
+                    let term = owner.term_match(text, folded, candidate, evidence);
+                    found.push((owner.entity, owner_id, term));
                 }
             }
         }
+        if !deferred.is_empty() {
+            self.decide_deferred(text, deferred, hints, found, states, touched);
+        }
+        hints.clear();
         touched.sort_unstable();
         let mut hits = Vec::new();
         for &entity_id in touched.iter() {
@@ -922,30 +962,105 @@ impl Matcher {
     }
 }
 
+impl Matcher {
+    /// Whether `original`, found for `owner`, may carry the accents it has.
+    fn accents_allowed(&self, owner: &OwnerView<'_>, original: &str) -> bool {
+        let accented = || original.chars().any(is_accented);
+        if owner.ascii_strict {
+            return !accented();
+        }
+        let guard = self.entities[owner.entity as usize].accent_guard;
+        !(guard && owner.written.is_ascii() && accented() && accented_word(original))
+    }
+
+    /// Keeps each case-exact term found in another case (`thy`) whose brand has other
+    /// evidence in the post: one of its context words, or another of its terms.
+    fn decide_deferred(
+        &self,
+        text: &str,
+        deferred: &mut Vec<(u32, u32, TermMatch)>,
+        hints: &[(u32, usize, usize)],
+        found: &mut Vec<(u32, u32, TermMatch)>,
+        states: &mut [EntityState],
+        touched: &mut Vec<u32>,
+    ) {
+        let written = found.len();
+        for (entity, owner_id, mut term) in deferred.drain(..) {
+            let context = hints
+                .iter()
+                .find(|(e, _, _)| *e == entity)
+                .map(|&(_, start, end)| format!("context:{}", &text[start..end]));
+            let other = || {
+                found[..written]
+                    .iter()
+                    .find(|(e, _, t)| *e == entity && t.evidence.is_empty())
+                    .map(|(_, _, t)| format!("term:{}", t.matched))
+            };
+            let Some(evidence) = context.or_else(other) else {
+                continue;
+            };
+            term.evidence.push(evidence);
+            let state = &mut states[entity as usize];
+            if !state.touched {
+                state.touched = true;
+                touched.push(entity);
+            }
+            found.push((entity, owner_id, term));
+        }
+    }
+}
+
 impl OwnerView<'_> {
+    /// The explanation of a match of this owner at `candidate`.
+    fn term_match(
+        &self,
+        text: &str,
+        folded: &Folded,
+        candidate: &Candidate,
+        evidence: Vec<String>,
+    ) -> TermMatch {
+        let range = folded.original_range(candidate.start..candidate.end);
+        let matched = &text[range.clone()];
+        let suffix = (candidate.suffix_end > candidate.end).then(|| {
+            let suffix = folded.original_range(candidate.end..candidate.suffix_end);
+            text[suffix].to_string()
+        });
+        let base = match self.source {
+            Source::Handle => TermKind::Handle,
+            Source::Hashtag => TermKind::Hashtag,
+            Source::Domain => TermKind::Domain,
+            Source::Misspelling | Source::Typo => TermKind::Misspelling,
+            Source::Term | Source::Rule if matched == self.written => TermKind::Exact,
+            Source::Term | Source::Rule => TermKind::Folded,
+        };
+        let mut kinds = vec![base];
+        if suffix.is_some() {
+            kinds.push(TermKind::Suffix);
+        }
+        let kind = match self.source {
+            Source::Term | Source::Rule if suffix.is_some() => TermKind::Suffix,
+            _ => base,
+        };
+        TermMatch {
+            term: self.written.to_string(),
+            matched: matched.to_string(),
+            kind,
+            variant: self.variant.to_string(),
+            generated: self.source == Source::Typo,
+            start: range.start,
+            end: range.end,
+            kinds,
+            suffix,
+            evidence,
+        }
+    }
+
     /// Whether a Turkish suffix glued without an apostrophe may follow.
     fn accepts_suffix(&self) -> bool {
         matches!(
             self.source,
             Source::Term | Source::Misspelling | Source::Rule
         )
-    }
-
-    fn kind(&self, candidate: &Candidate, original: &str) -> TermKind {
-        match self.source {
-            Source::Handle => TermKind::Handle,
-            Source::Hashtag => TermKind::Hashtag,
-            Source::Domain => TermKind::Domain,
-            Source::Misspelling | Source::Typo => TermKind::Misspelling,
-            Source::Term | Source::Rule if candidate.suffix_end > candidate.end => TermKind::Suffix,
-            Source::Term | Source::Rule => {
-                if original.to_lowercase() == self.written.to_lowercase() {
-                    TermKind::Exact
-                } else {
-                    TermKind::Folded
-                }
-            }
-        }
     }
 }
 
@@ -963,6 +1078,7 @@ impl Entity {
             all_count: 0,
             has_any: false,
             near: None,
+            accent_guard: false,
         }
     }
 
@@ -1044,9 +1160,15 @@ impl Builder {
 
     fn typos(&mut self, entity: u32, written: &str, ascii_strict: bool) {
         let folded = fold(written);
+        // Slips in joined forms too: `yapikrdi`, `mcdonlds` (`McDonald's` joined).
         let mut bases = vec![folded.clone()];
-        if folded.contains(' ') {
-            bases.push(folded.replace(' ', ""));
+        for joined in [
+            folded.replace(' ', ""),
+            folded.replace([' ', '\'', '-'], ""),
+        ] {
+            if !bases.contains(&joined) {
+                bases.push(joined);
+            }
         }
         let term = self.typos.add_term(entity, written, ascii_strict);
         for base in bases {
@@ -1149,23 +1271,55 @@ impl Owner {
 }
 
 /// A phrase also matches joined and hyphenated (`Türk Telekom` ~ `TürkTelekom` ~
-/// `turk-telekom`), and a hyphenated term spaced and joined (`Coca-Cola` ~ `Coca Cola`).
+/// `turk-telekom`), a hyphenated term spaced and joined (`Coca-Cola` ~ `Coca Cola`), and
+/// a term with an apostrophe without it (`McDonald's` ~ `mcdonalds`, `Arby's` ~ `arbys`),
+/// each also with Turkish suffixes (`mcdonaldsdan`).
 fn phrase_variants(term: &str) -> Vec<String> {
     let mut variants = vec![term.to_string()];
+    let folded = fold(term);
+    let mut spellings = vec![term.to_string()];
+    if folded.contains('\'') {
+        spellings.push(folded.replace('\'', ""));
+    }
     let splits: [&dyn Fn(char) -> bool; 2] =
         [&char::is_whitespace, &|c| c.is_whitespace() || c == '-'];
-    for split in splits {
-        let words: Vec<&str> = term.split(split).filter(|word| !word.is_empty()).collect();
-        if words.len() < 2 {
-            continue;
+    for spelling in &spellings {
+        if !variants.contains(spelling) {
+            variants.push(spelling.clone());
         }
-        for variant in [words.join(" "), words.concat(), words.join("-")] {
-            if !variants.contains(&variant) {
-                variants.push(variant);
+        for split in splits {
+            let words: Vec<&str> = spelling
+                .split(split)
+                .filter(|word| !word.is_empty())
+                .collect();
+            if words.len() < 2 {
+                continue;
+            }
+            for variant in [words.join(" "), words.concat(), words.join("-")] {
+                if !variants.contains(&variant) {
+                    variants.push(variant);
+                }
             }
         }
     }
     variants
+}
+
+/// Whether ASCII-only `written` of `brand` refuses every accented spelling
+/// (`ascii_strict = true`). By default it refuses only accented words that are words as
+/// written (see [`accented_word`]).
+fn ascii_strict(brand: &Brand, written: &str) -> bool {
+    written.is_ascii() && brand.ascii_strict == Some(true)
+}
+
+/// True when a word of `original` carrying an accent is, as written, a bundled word
+/// (`über` for Uber, `grátis` for Gratis), so the accent makes it another word rather
+/// than the name typed on a Turkish keyboard (`Türkcell`).
+fn accented_word(original: &str) -> bool {
+    original
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|word| word.chars().any(is_accented))
+        .any(|word| typos::is_listed_as_written(&word.to_lowercase()))
 }
 
 /// Applies the right-hand boundary rules to an automaton match (the scanner has
@@ -1275,6 +1429,24 @@ fn same_case(original: &str, written: &str) -> bool {
     } else {
         original.iter().all(|&upper| upper) == written.iter().all(|&upper| upper)
     }
+}
+
+/// What shows, at its own place, that a case-exact term written in another case is the
+/// name all the same: an apostrophe suffix after it (`thy'nin`: `suffix:'nin`), or a
+/// `#` or `@` right before it (`hashtag:#thy`, `handle:@thy`). Empty when nothing does.
+fn typed_as_name(text: &str, folded: &Folded, candidate: &Candidate) -> Vec<String> {
+    let range = folded.original_range(candidate.start..candidate.end);
+    let mut evidence = Vec::new();
+    match text[..range.start].chars().next_back() {
+        Some('#') => evidence.push(format!("hashtag:#{}", &text[range.clone()])),
+        Some('@') => evidence.push(format!("handle:@{}", &text[range.clone()])),
+        _ => {}
+    }
+    if candidate.suffix_end > candidate.end && !candidate.glued {
+        let suffix = folded.original_range(candidate.end..candidate.suffix_end);
+        evidence.push(format!("suffix:{}", &text[suffix]));
+    }
+    evidence
 }
 
 /// Whether a post passes `filters`; properties the post does not have pass.

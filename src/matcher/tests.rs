@@ -70,6 +70,13 @@ fn names(hits: &[BrandHit]) -> Vec<&str> {
     hits.iter().map(|h| h.brand.as_str()).collect()
 }
 
+/// Asserts which brands and topics each text mentions.
+fn expect_brands(matcher: &Matcher, cases: &[(&str, &[&str])]) {
+    for (text, expected) in cases {
+        assert_eq!(names(&matcher.find(text)), *expected, "{text}");
+    }
+}
+
 #[test]
 fn brands_in_turkish_case_diacritic_and_boundary_forms() {
     let matcher = matcher();
@@ -103,7 +110,7 @@ fn brands_in_turkish_case_diacritic_and_boundary_forms() {
         ("TÜRK HAVA YOLLARI", &["THY"]),
         ("Uber çağırdım", &["Uber"]),
         ("über alles", &[]),
-        ("TÜRKCELL", &[]),
+        ("TÜRKCELL", &["Turkcell"]),
         ("Visa harika", &[]),
         ("Visa kartım", &["Visa"]),
         ("hiçbir marka yok", &[]),
@@ -117,9 +124,7 @@ fn brands_in_turkish_case_diacritic_and_boundary_forms() {
         ("turkcellж", &[]),
         ("Turk\u{200E}cell", &["Turkcell"]),
     ];
-    for (text, expected) in cases {
-        assert_eq!(names(&matcher.find(text)), *expected, "{text}");
-    }
+    expect_brands(&matcher, cases);
 }
 
 #[test]
@@ -788,4 +793,217 @@ fn feedback_switches_off_typos_and_folded_forms_never_written_terms_and_switches
     assert_eq!(off(&[("Türk Telekom", "turktelekom")]), 1);
     assert_eq!(names(&matcher.find("tukrcell çekmiyor")), ["Turkcell"]);
     assert!(matcher.find("turktelekom arıza").is_empty());
+}
+
+/// Brands for the slips people really make (issue 16): five-letter names, names with an
+/// apostrophe or a space, ASCII names typed with Turkish letters, case-exact acronyms.
+/// Each plain name is a brand whose one term is its name.
+const SLIP_NAMES: &[&str] = &[
+    "Getir",
+    "Koton",
+    "Arkas",
+    "Pepsi",
+    "Tesco",
+    "Donut",
+    "Exxen",
+    "McDonald's",
+    "Arby's",
+    "Türk Telekom",
+    "Yapı Kredi",
+    "DenizBank",
+    "Uber",
+    "Zalando",
+];
+
+const SLIP_RULES: &str = r##"
+[[brand]]
+name = "Turkcell"
+terms = ["Turkcell"]
+misspellings = ["turkcel"]
+
+[[brand]]
+name = "THY"
+terms = ["Türk Hava Yolları", { term = "THY", case = "exact" }]
+context = ["rötar", "berbat", "uçuş"]
+
+[[brand]]
+name = "ING"
+terms = [{ term = "ING", case = "exact" }]
+require_any = ["banka", "bank", "kredi", "hesap"]
+"##;
+
+fn slips() -> Matcher {
+    let mut keywords: String = SLIP_NAMES
+        .iter()
+        .map(|name| format!("[[brand]]\nname = \"{name}\"\nterms = [\"{name}\"]\n\n"))
+        .collect();
+    keywords.push_str(SLIP_RULES);
+    Matcher::new(&parse_keywords(Path::new("k.toml"), &keywords).unwrap()).unwrap()
+}
+
+#[test]
+fn slips_people_really_make_are_found() {
+    let matcher = slips();
+    let cases: &[(&str, &[&str])] = &[
+        // A letter left out of a five-letter name.
+        ("gtir siparişim gelmedi", &["Getir"]),
+        ("kotn mağazası kapalı", &["Koton"]),
+        ("exxn dizileri donuyor", &["Exxen"]),
+        ("my tsco delivery was late", &["Tesco"]),
+        ("lidl statt tesc", &["Tesco"]),
+        // Joined and without the apostrophe, with Turkish suffixes, with a slip.
+        ("arbys was closed", &["Arby's"]),
+        ("mcdonalds fries", &["McDonald's"]),
+        ("mcdonaldstan aldım", &["McDonald's"]),
+        ("mcdonlds again", &["McDonald's"]),
+        ("McDonald's'ta kuyruk", &["McDonald's"]),
+        ("turkcellin çekimi yok", &["Turkcell"]),
+        ("yapikredi şubesi", &["Yapı Kredi"]),
+        ("yapıkrediden aradılar", &["Yapı Kredi"]),
+        ("yapıkredı mobil", &["Yapı Kredi"]),
+        ("yapikrdi uygulaması", &["Yapı Kredi"]),
+        ("denizbankdan kart", &["DenizBank"]),
+        ("türktelekomdan cevap yok", &["Türk Telekom"]),
+        // An ASCII name typed with Turkish letters.
+        ("Türkcell faturası", &["Turkcell"]),
+        ("TÜRKCELL'e yazdım", &["Turkcell"]),
+        ("Zalândo siparişi", &["Zalando"]),
+        // Case-exact acronyms in the forms people type.
+        ("thy'nin uçağı rötar yaptı", &["THY"]),
+        ("THY'ye yazdım", &["THY"]),
+        ("#thy neden cevap vermiyor", &["THY"]),
+        ("@thy bagajım nerede", &["THY"]),
+        ("Thy berbat", &["THY"]),
+        ("thy rötar", &["THY"]),
+        ("ing'den kredi", &["ING"]),
+    ];
+    expect_brands(&matcher, cases);
+}
+
+#[test]
+fn false_hits_that_must_stay_out() {
+    let matcher = slips();
+    let cases: &[&str] = &[
+        // The English word of an acronym brand, without evidence of the name.
+        "thy kingdom come, thy will be done",
+        "Thy name is written",
+        "going shopping and ING nothing",
+        "the ing form of a verb",
+        // An accented spelling that is a word (`über`, German; `uber` is listed).
+        "über alles",
+        "das ist über meinem Budget",
+        // A deletion that is a word (`arka`: Turkish "back", `peps`: English) or a
+        // frequent token (`dont`).
+        "arka kapıdan girdim",
+        "pep talk and peps",
+        "i dont know",
+        // Deletions leave four letters only from five-letter names, only as one word.
+        "kredi yapi",
+    ];
+    for text in cases {
+        assert_eq!(names(&matcher.find(text)), Vec::<&str>::new(), "{text}");
+    }
+    let donut = matcher.variant_report("Donut").unwrap();
+    let dont = donut.iter().find(|v| v.variant == "dont").unwrap();
+    assert_eq!(
+        dont.dropped,
+        Some("real word"),
+        "a frequent token is no typo"
+    );
+}
+
+#[test]
+fn explicit_ascii_strict_refuses_accents_and_off_allows_them() {
+    let keywords = |strict: &str| {
+        format!(
+            "[[brand]]\nname = \"Uber\"\nterms = [\"Uber\"]\nascii_strict = {strict}\n[[brand]]\nname = \"Turkcell\"\nterms = [\"Turkcell\"]\nascii_strict = {strict}\n"
+        )
+    };
+    let strict =
+        Matcher::new(&parse_keywords(Path::new("k.toml"), &keywords("true")).unwrap()).unwrap();
+    assert_eq!(names(&strict.find("Türkcell über")), Vec::<&str>::new());
+    assert_eq!(names(&strict.find("Turkcell Uber")), ["Uber", "Turkcell"]);
+    let loose =
+        Matcher::new(&parse_keywords(Path::new("k.toml"), &keywords("false")).unwrap()).unwrap();
+    assert_eq!(names(&loose.find("Türkcell über")), ["Uber", "Turkcell"]);
+}
+
+#[test]
+fn case_exact_terms_list_the_evidence_that_let_them_through() {
+    let matcher = slips();
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("thy'nin uçağı", "thy", &["suffix:'nin"]),
+        ("#thy", "thy", &["hashtag:#thy"]),
+        ("@thy", "thy", &["handle:@thy"]),
+        ("thy rötar yaptı", "thy", &["context:rötar"]),
+        ("Thy BERBAT", "Thy", &["context:BERBAT"]),
+        (
+            "thy ve Türk Hava Yolları",
+            "thy",
+            &["term:Türk Hava Yolları"],
+        ),
+        ("THY rötar", "THY", &[]),
+    ];
+    for (text, matched, evidence) in cases {
+        let hits = matcher.find(text);
+        let term = hits[0]
+            .terms
+            .iter()
+            .find(|t| t.matched == *matched)
+            .unwrap_or_else(|| panic!("{text}: {hits:?}"));
+        assert_eq!(term.evidence, *evidence, "{text}");
+    }
+    let json = serde_json::to_value(&matcher.find("thy'nin")[0].terms[0]).unwrap();
+    assert_eq!(json["evidence"], serde_json::json!(["suffix:'nin"]));
+    let plain = serde_json::to_value(&matcher.find("THY")[0].terms[0]).unwrap();
+    assert!(plain.get("evidence").is_none() && plain.get("suffix").is_none());
+}
+
+#[test]
+fn labels_tell_the_case_the_slip_and_the_suffix() {
+    let matcher = slips();
+    let cases: &[(&str, TermKind, &[TermKind], Option<&str>)] = &[
+        ("Türk Telekom", TermKind::Exact, &[TermKind::Exact], None),
+        ("TÜRK TELEKOM", TermKind::Folded, &[TermKind::Folded], None),
+        ("turkcell", TermKind::Folded, &[TermKind::Folded], None),
+        (
+            "Turkcell'e",
+            TermKind::Suffix,
+            &[TermKind::Exact, TermKind::Suffix],
+            Some("'e"),
+        ),
+        (
+            "TÜRKCELL'e",
+            TermKind::Suffix,
+            &[TermKind::Folded, TermKind::Suffix],
+            Some("'e"),
+        ),
+        (
+            "turkcelden",
+            TermKind::Misspelling,
+            &[TermKind::Misspelling, TermKind::Suffix],
+            Some("den"),
+        ),
+        ("mcdonalds", TermKind::Folded, &[TermKind::Folded], None),
+        (
+            "gtir",
+            TermKind::Misspelling,
+            &[TermKind::Misspelling],
+            None,
+        ),
+    ];
+    for (text, kind, kinds, suffix) in cases {
+        let hits = matcher.find(text);
+        let term = &hits[0].terms[0];
+        assert_eq!(
+            (term.kind, term.kinds.as_slice(), term.suffix.as_deref()),
+            (*kind, *kinds, *suffix),
+            "{text}"
+        );
+    }
+    // The JSON keeps `kind` as it was and adds `kinds` and `suffix`.
+    let json = serde_json::to_value(&matcher.find("turkcelden")[0].terms[0]).unwrap();
+    assert_eq!(json["kind"], "misspelling");
+    assert_eq!(json["kinds"], serde_json::json!(["misspelling", "suffix"]));
+    assert_eq!(json["suffix"], "den");
 }

@@ -3,17 +3,56 @@
 //! keyboard-neighbour substitution and insertion).
 //!
 //! Precision guards live here too: no variants for terms under [`MIN_LETTERS`] letters,
-//! and variants that are real English or Turkish words (or a Turkish word plus a
-//! suffix) are dropped, using the bundled lists described in `words/README.md`.
+//! no variant shorter than that except a four-letter deletion of a five-letter term
+//! (`Getir` → `getr`) that is not a frequent token (`frequent.txt`), and variants that
+//! are real English or Turkish words (or a Turkish word plus a suffix) are dropped,
+//! using the bundled lists described in `words/README.md`.
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
+use crate::text::fold;
+
 use super::suffix;
 use super::typo_index::{IdTable, hash};
 
-/// Terms with fewer letters get no automatic typos, and no variant is shorter.
+/// Terms with fewer letters get no automatic typos, and no variant is shorter, except a
+/// deletion from a term of exactly this many letters ([`is_frequent`] guards those).
 pub const MIN_LETTERS: usize = 5;
+
+/// Frequent tokens of the languages the streams carry that the word lists miss
+/// (function words, chat spellings, abbreviations), folded, built at first use.
+static FREQUENT: LazyLock<HashSet<String>> = LazyLock::new(|| {
+    include_str!("frequent.txt")
+        .lines()
+        .map(|line| line.split('#').next().unwrap_or_default())
+        .flat_map(str::split_whitespace)
+        .map(fold)
+        .collect()
+});
+
+/// True when folded `token` is in the bundled list of frequent tokens: people type it
+/// far more often than a slip of a brand, so it is no typo variant either.
+pub fn is_frequent(token: &str) -> bool {
+    FREQUENT.contains(token)
+}
+
+/// The lines of `frequent.txt` with an accent, lower-case as written (`über`, `grátis`).
+static ACCENTED: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    include_str!("frequent.txt")
+        .lines()
+        .map(|line| line.split('#').next().unwrap_or_default())
+        .flat_map(str::split_whitespace)
+        .filter(|token| !token.is_ascii())
+        .collect()
+});
+
+/// True when lower-case `word`, not folded, is a frequent token written with its accents
+/// (`über` is, `türkcell` is not): an accent typed on an ASCII name that makes such a
+/// word is that word, not the name.
+pub fn is_listed_as_written(word: &str) -> bool {
+    ACCENTED.contains(word)
+}
 
 /// The most variants generated for one term (real words included), in generation
 /// order: transpositions, deletions and doublings, substitutions, insertions. A term
@@ -120,13 +159,15 @@ pub struct Variant {
     pub text: String,
     /// How it was made.
     pub edit: Edit,
-    /// Dropped because it is a real word (or contains one where the term had none).
+    /// Dropped because it is a real word (or contains one where the term had none), or,
+    /// for a four-letter deletion, a frequent token.
     pub real_word: bool,
 }
 
 /// Every distinct variant of folded `term`, real words included but flagged, at most
 /// [`MAX_VARIANTS`]. Terms with fewer than [`MIN_LETTERS`] letters or with non-ASCII
-/// letters get none.
+/// letters get none; a one-word variant of [`MIN_LETTERS`] − 1 letters is only a
+/// deletion.
 pub fn variants(term: &str) -> Vec<Variant> {
     variants_up_to(term, MAX_VARIANTS)
 }
@@ -152,9 +193,13 @@ pub fn variants_up_to(term: &str, limit: usize) -> Vec<Variant> {
         let Ok(text) = String::from_utf8(candidate) else {
             return more(&out);
         };
-        // Short variants collide with real words in some language far too often.
+        // Short variants collide with real words in some language far too often; a
+        // letter left out of a five-letter name (`getr`) is a slip people really make,
+        // kept when it is neither a listed word nor a frequent token.
         let words = text.split(' ');
-        if text.bytes().filter(u8::is_ascii_lowercase).count() < MIN_LETTERS
+        let letters = text.bytes().filter(u8::is_ascii_lowercase).count();
+        let four = letters == MIN_LETTERS - 1 && edit == Edit::Deletion && !text.contains(' ');
+        if (letters < MIN_LETTERS && !four)
             || words.clone().count() != original_words.len()
             || words.clone().any(str::is_empty)
             || !seen.insert(text.clone())
@@ -164,7 +209,8 @@ pub fn variants_up_to(term: &str, limit: usize) -> Vec<Variant> {
         let real_word = text
             .split(' ')
             .filter(|word| !original_words.contains(word))
-            .any(is_real_word);
+            .any(is_real_word)
+            || (four && is_frequent(&text));
         out.push(Variant {
             text,
             edit,

@@ -303,6 +303,9 @@ mod tests {
             generated,
             start: 0,
             end: matched.len(),
+            kinds: vec![kind],
+            suffix: None,
+            evidence: Vec::new(),
         }
     }
 

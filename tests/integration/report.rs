@@ -46,6 +46,9 @@ fn seed(database: &Path, hits: &[(&str, &str, u32, &str)]) {
                 generated: false,
                 start: 0,
                 end: brand.len(),
+                kinds: vec![TermKind::Exact],
+                suffix: None,
+                evidence: Vec::new(),
             }],
         };
         store
