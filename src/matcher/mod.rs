@@ -882,6 +882,8 @@ impl Matcher {
                     Role::Exclude => state.excluded = true,
                     Role::Context | Role::Hint => {
                         state.context |= owner.role == Role::Context;
+                        // A brand's context word is evidence for the noisy switch too.
+                        state.evidence |= owner.role == Role::Hint;
                         hints.push((owner.entity, term_range.start, term_range.end));
                     }
                     Role::None => state.none = true,

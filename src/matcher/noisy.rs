@@ -116,6 +116,11 @@ name = "Tesla"
 terms = ["Tesla"]
 
 [[brand]]
+name = "Garanti"
+terms = ["Garanti"]
+context = ["şube", "kart"]
+
+[[brand]]
 name = "Penti"
 terms = ["Penti"]
 
@@ -148,6 +153,13 @@ require_any = ["kredi", "hesap"]
                 "Akbank",
                 "akbnak",
                 &["akbnak hesap açtım", "akbnak kredi vermedi"],
+                false,
+            ),
+            (
+                "Turkish: a real slip beside one of the brand's context words",
+                "Garanti",
+                "garatni",
+                &["garatni şube kuyruğu bitmiyor", "garatni kart aidatı iade"],
                 false,
             ),
             (
