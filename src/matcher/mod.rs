@@ -17,6 +17,7 @@
 pub mod bench;
 mod scan;
 mod suffix;
+mod words;
 mod typo_index;
 pub mod typos;
 
