@@ -109,7 +109,7 @@ impl Language {
     /// Inflections a list leaves out, as (ending of the word, ending of the listed
     /// form): Spanish and Portuguese plurals and feminines (`armas`, `todas`), Italian
     /// number and gender (`belli`, `belle` of `bello`; the list holds frequent forms
-    /// only), French plurals, Polish case endings on a bare stem (`domu` of `dom`).
+    /// only), French plurals.
     fn endings(self) -> &'static [(&'static str, &'static str)] {
         match self {
             Language::Spanish | Language::Portuguese => {
@@ -123,19 +123,6 @@ impl Language {
                 ("e", "o"),
             ],
             Language::French => &[("s", ""), ("x", "")],
-            Language::Polish => &[
-                ("a", ""),
-                ("u", ""),
-                ("y", ""),
-                ("i", ""),
-                ("e", ""),
-                ("em", ""),
-                ("ie", ""),
-                ("ow", ""),
-                ("om", ""),
-                ("ami", ""),
-                ("ach", ""),
-            ],
             _ => &[],
         }
     }
@@ -247,6 +234,140 @@ mod tests {
                 "{file}: licence {licence}"
             );
             assert!(row.matches('|').count() >= 5, "{file}: source, version and licence");
+        }
+    }
+
+    /// `variant` is generated from `brand` and refused as a real word.
+    fn refused(brand: &str, variant: &str) {
+        let generated = crate::matcher::typos::variants(&fold(brand));
+        let found = generated.iter().find(|v| v.text == variant);
+        assert!(found.is_some(), "{variant} is a variant of {brand}");
+        assert!(found.is_some_and(|v| v.real_word), "{variant} ({brand}) refused");
+    }
+
+    #[test]
+    fn ordinary_words_one_slip_from_real_brands_are_refused_in_each_language() {
+        use Language::*;
+        // Brands of the generator's list and of bench/quality/brands-tuning.txt, and
+        // variants that the former guard (English, Turkish, Spanish and Portuguese
+        // lists) let through as typos.
+        let table = [
+            ("Letgo", "letto", Italian),
+            ("Letgo", "leggo", Italian),
+            ("Farmasi", "farmaci", Italian),
+            ("Nestlé", "nestel", German),
+            ("Boyner", "bohner", German),
+            ("TurkNet", "turnet", German),
+            ("Pepsi", "lepsi", Polish),
+            ("Koton", "koron", Polish),
+            ("Orange", "orage", French),
+            ("Getir", "vetir", French),
+            ("Casper", "caser", French),
+            ("Emirates", "emirats", French),
+            ("Vestel", "bestel", Dutch),
+            ("Vestel", "gestel", Dutch),
+            ("Tekfen", "teken", Dutch),
+            ("Corona", "vorona", Russian),
+            ("Torku", "gorku", Russian),
+        ];
+        for (brand, variant, language) in table {
+            refused(brand, variant);
+            assert_eq!(language_of(variant), Some(language), "{variant}");
+        }
+        // Azerbaijani: no brand of those lists is one slip from a listed word; its
+        // words and their inflections are refused, in chat spelling too (`ə` as `e`).
+        for word in ["hemcinin", "texminen", "yaxsi", "yaxsidir", "baxmayaraq"] {
+            assert_eq!(language_of(word), Some(Azerbaijani), "{word}");
+        }
+    }
+
+    #[test]
+    fn turkish_inflections_are_refused() {
+        // Variants of real brands that are inflected Turkish words.
+        refused("Martı", "karti");
+        refused("Baykar", "bakar");
+        let turkish_stem = |stem: &str| SETS[1].1.contains(stem);
+        let turkish_verb = |stem: &str| SETS[2].1.contains(stem);
+        assert!(suffix::is_inflection_of("karti", turkish_stem, turkish_verb));
+        assert!(suffix::is_inflection_of("bakar", turkish_stem, turkish_verb));
+        for word in [
+            "kitabi",
+            "rengi",
+            "agaci",
+            "agzi",
+            "burnu",
+            "arabasinda",
+            "arabayla",
+            "arkadaslarimizdan",
+            "gelemiyormussunuz",
+            "bekliyor",
+            "geldigimiz",
+            "kartlarimizdaki",
+        ] {
+            assert!(language_of(word).is_some(), "{word}");
+            assert!(
+                suffix::is_inflection_of(word, turkish_stem, turkish_verb),
+                "{word}: a Turkish stem and suffixes"
+            );
+        }
+    }
+
+    #[test]
+    fn real_typos_of_brands_pass() {
+        for (brand, typo) in [
+            ("Turkcell", "turkcel"),
+            ("Turkcell", "tukrcell"),
+            ("Akbank", "akbnak"),
+            ("Garanti", "garamti"),
+            ("Migros", "migors"),
+            ("Pegasus", "pegaus"),
+        ] {
+            let generated = crate::matcher::typos::variants(&fold(brand));
+            let found = generated.iter().find(|v| v.text == typo);
+            assert!(found.is_some_and(|v| !v.real_word), "{typo} ({brand}) passes");
+            assert_eq!(language_of(typo), None, "{typo}");
+        }
+    }
+
+    #[test]
+    fn the_matcher_finds_real_typos_and_skips_refused_words() {
+        let keywords = r#"
+[[brand]]
+name = "Turkcell"
+terms = ["Turkcell"]
+
+[[brand]]
+name = "Garanti"
+terms = ["Garanti"]
+
+[[brand]]
+name = "Akbank"
+terms = ["Akbank"]
+
+[[brand]]
+name = "Vestel"
+terms = ["Vestel"]
+
+[[brand]]
+name = "Martı"
+terms = ["Martı"]
+"#;
+        let rules =
+            crate::keywords::parse_keywords(std::path::Path::new("k.toml"), keywords).unwrap();
+        let matcher = crate::matcher::Matcher::new(&rules).unwrap();
+        let brands = |text: &str| -> Vec<String> {
+            matcher.find(text).into_iter().map(|hit| hit.brand).collect()
+        };
+        for (text, brand) in [
+            ("turkcel cekmiyor", "Turkcell"),
+            ("tukrcell faturasi", "Turkcell"),
+            ("garantı bankası", "Garanti"),
+            ("akbnak subesi", "Akbank"),
+        ] {
+            assert_eq!(brands(text), [brand], "{text}");
+        }
+        for text in ["ik bestel het morgen", "kartı kayboldu", "geen gestel"] {
+            assert!(brands(text).is_empty(), "{text}");
         }
     }
 }
