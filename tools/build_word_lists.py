@@ -20,10 +20,11 @@ What each source gives:
   Verb roots, with their causative and passive stems (`getir` -> `getirt`, `yap` ->
   `yapıl`), also go to a list of their own (`turkish_verbs`): only they take verb
   suffixes.
-- Dutch and Russian: Hunspell dictionaries, expanded here with their affix rules (one
-  prefix and up to two suffixes, no compounding). Russian is transliterated to Latin in
-  two common schemes (`khorosho` and `horosho`): Cyrillic text never matches a Latin
-  brand, Latin-script Russian does.
+- Dutch: a Hunspell dictionary, expanded here with its affix rules (one prefix and up
+  to two suffixes, no compounding).
+- Russian: the headwords of a Hunspell dictionary, transliterated to Latin in two
+  common schemes (`khorosho` and `horosho`): Cyrillic text never matches a Latin brand,
+  Latin-script Russian does. The inflected forms are left out (see `russian()`).
 - Italian and Polish: frequency lists (the most common words of subtitles and of
   Wikipedia) from the zxcvbn-ts language packages: no permissively licensed full
   dictionary is published on a reachable registry.
@@ -243,10 +244,14 @@ CYRILLIC = {
 
 
 def russian():
-    """Russian word forms in two Latin transliterations (`khorosho`, `horosho`)."""
-    aff = npm_file("dictionary-ru@3.0.0", "index.aff")
+    """Russian dictionary forms in two Latin transliterations (`khorosho`, `horosho`).
+
+    Only the headwords: the expanded forms (2.2 million transliterations) covered so
+    many short Latin strings (`tesal`, `gogole`, `telegam`, `boyne`) that they refused
+    real slips of brand names, for Russian written in Latin letters, which is rare."""
     dic = npm_file("dictionary-ru@3.0.0", "index.dic")
-    for word in hunspell(aff, dic):
+    for line in open(dic, encoding="utf-8", errors="replace").readlines()[1:]:
+        word = line.split("/")[0].strip()
         lower = word.lower()
         if all(c in CYRILLIC for c in lower):
             for scheme in (0, 1):
