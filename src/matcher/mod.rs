@@ -17,9 +17,9 @@
 pub mod bench;
 mod scan;
 mod suffix;
-mod words;
 mod typo_index;
 pub mod typos;
+mod words;
 
 use std::cell::RefCell;
 use std::collections::HashMap;

@@ -362,7 +362,14 @@ pub fn is_inflection_of(
             return false;
         };
         let parses = |state: State| {
-            chain(bytes, split, state, Context::after(stem), MAX_AFTER_STEM, false)
+            chain(
+                bytes,
+                split,
+                state,
+                Context::after(stem),
+                MAX_AFTER_STEM,
+                false,
+            )
         };
         let listed = |is_stem: &dyn Fn(&str) -> bool| {
             is_stem(stem_text) || alternations(stem, rest).any(|stem| is_stem(&stem))
@@ -414,14 +421,13 @@ mod tests {
     /// What the brand-suffix list held before the engine: every entry still follows a
     /// brand.
     const FORMER_SUFFIXES: &[&str] = &[
-        "a", "ci", "ciler", "cu", "cular", "da", "daki", "dan", "de", "deki", "den", "dir",
-        "dur", "e", "i", "im", "imiz", "in", "iniz", "la", "lar", "lara", "larda", "lardan",
-        "lari", "larin", "larla", "le", "ler", "lerde", "lerden", "lere", "leri", "lerin",
-        "lerle", "na", "nda", "ndan", "nde", "nden", "ne", "ni", "nin", "nu", "nun", "si",
-        "sina", "sinda", "sindan", "sinde", "sinden", "sine", "sini", "sinin", "siyla",
-        "siyle", "su", "suna", "sunda", "sundan", "sunu", "sunun", "suyla", "ta", "taki",
-        "tan", "te", "teki", "ten", "tir", "tur", "u", "um", "umuz", "un", "unuz", "ya", "ye",
-        "yi", "yla", "yle", "yu",
+        "a", "ci", "ciler", "cu", "cular", "da", "daki", "dan", "de", "deki", "den", "dir", "dur",
+        "e", "i", "im", "imiz", "in", "iniz", "la", "lar", "lara", "larda", "lardan", "lari",
+        "larin", "larla", "le", "ler", "lerde", "lerden", "lere", "leri", "lerin", "lerle", "na",
+        "nda", "ndan", "nde", "nden", "ne", "ni", "nin", "nu", "nun", "si", "sina", "sinda",
+        "sindan", "sinde", "sinden", "sine", "sini", "sinin", "siyla", "siyle", "su", "suna",
+        "sunda", "sundan", "sunu", "sunun", "suyla", "ta", "taki", "tan", "te", "teki", "ten",
+        "tir", "tur", "u", "um", "umuz", "un", "unuz", "ya", "ye", "yi", "yla", "yle", "yu",
     ];
 
     #[test]
@@ -438,7 +444,16 @@ mod tests {
         }
         // Not suffixes, verb endings, broken harmony, too long a chain.
         for other in [
-            "", "x", "cell", "dens", "lerdan", "larden", "iyor", "mis", "ar", "lerimizdekilerden",
+            "",
+            "x",
+            "cell",
+            "dens",
+            "lerdan",
+            "larden",
+            "iyor",
+            "mis",
+            "ar",
+            "lerimizdekilerden",
         ] {
             assert!(!is_suffix(other.as_bytes()), "{other}");
         }
@@ -453,7 +468,10 @@ mod tests {
         assert!(of("bakar", "bak"));
         assert!(of("sahibimden", "sahip"), "softening undone");
         assert!(of("kitabi", "kitap") && of("rengi", "renk") && of("agaci", "agac"));
-        assert!(of("agzi", "agiz") && of("burnu", "burun"), "vowel drop undone");
+        assert!(
+            of("agzi", "agiz") && of("burnu", "burun"),
+            "vowel drop undone"
+        );
         assert!(of("arabayi", "araba") && of("arabasi", "araba") && of("arabanin", "araba"));
         assert!(of("arabasinda", "araba"), "pronominal n");
         assert!(of("arkadaslarimizdan", "arkadas"));

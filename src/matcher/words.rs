@@ -115,21 +115,18 @@ impl Language {
             Language::Spanish | Language::Portuguese => {
                 &[("s", ""), ("es", ""), ("a", "o"), ("as", "o")]
             }
-            Language::Italian => &[
-                ("i", "o"),
-                ("i", "e"),
-                ("e", "a"),
-                ("a", "o"),
-                ("e", "o"),
-            ],
+            Language::Italian => &[("i", "o"), ("i", "e"), ("e", "a"), ("a", "o"), ("e", "o")],
             Language::French => &[("s", ""), ("x", "")],
             _ => &[],
         }
     }
 }
 
+/// A list opened in place over the binary's bytes.
+type WordSet = Set<&'static [u8]>;
+
 /// The lists, opened in place at first use (opening reads only their headers).
-static SETS: LazyLock<Vec<(Language, Set<&'static [u8]>)>> = LazyLock::new(|| {
+static SETS: LazyLock<Vec<(Language, WordSet)>> = LazyLock::new(|| {
     Language::ALL
         .into_iter()
         .filter_map(|language| Some((language, Set::new(language.bytes()).ok()?)))
@@ -195,7 +192,10 @@ mod tests {
             let mut previous: Vec<u8> = Vec::new();
             let mut count = 0;
             while let Some(word) = stream.next() {
-                assert!(previous.as_slice() < word, "{language:?}: sorted and unique");
+                assert!(
+                    previous.as_slice() < word,
+                    "{language:?}: sorted and unique"
+                );
                 let text = std::str::from_utf8(word).expect("UTF-8");
                 assert!(
                     (3..=24).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_lowercase()),
@@ -215,7 +215,13 @@ mod tests {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/matcher/words");
         let mut files: Vec<String> = std::fs::read_dir(dir)
             .expect("words dir")
-            .map(|entry| entry.expect("entry").file_name().to_string_lossy().into_owned())
+            .map(|entry| {
+                entry
+                    .expect("entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
             .filter(|name| name != "README.md")
             .collect();
         files.sort();
@@ -233,7 +239,10 @@ mod tests {
                 permissive.iter().any(|name| licence.contains(name)),
                 "{file}: licence {licence}"
             );
-            assert!(row.matches('|').count() >= 5, "{file}: source, version and licence");
+            assert!(
+                row.matches('|').count() >= 5,
+                "{file}: source, version and licence"
+            );
         }
     }
 
@@ -242,7 +251,10 @@ mod tests {
         let generated = crate::matcher::typos::variants(&fold(brand));
         let found = generated.iter().find(|v| v.text == variant);
         assert!(found.is_some(), "{variant} is a variant of {brand}");
-        assert!(found.is_some_and(|v| v.real_word), "{variant} ({brand}) refused");
+        assert!(
+            found.is_some_and(|v| v.real_word),
+            "{variant} ({brand}) refused"
+        );
     }
 
     #[test]
@@ -288,8 +300,16 @@ mod tests {
         refused("Baykar", "bakar");
         let turkish_stem = |stem: &str| SETS[1].1.contains(stem);
         let turkish_verb = |stem: &str| SETS[2].1.contains(stem);
-        assert!(suffix::is_inflection_of("karti", turkish_stem, turkish_verb));
-        assert!(suffix::is_inflection_of("bakar", turkish_stem, turkish_verb));
+        assert!(suffix::is_inflection_of(
+            "karti",
+            turkish_stem,
+            turkish_verb
+        ));
+        assert!(suffix::is_inflection_of(
+            "bakar",
+            turkish_stem,
+            turkish_verb
+        ));
         for word in [
             "kitabi",
             "rengi",
@@ -317,7 +337,10 @@ mod tests {
         let passes = |brand: &str, typo: &str| {
             let generated = crate::matcher::typos::variants(&fold(brand));
             let found = generated.iter().find(|v| v.text == typo);
-            assert!(found.is_some_and(|v| !v.real_word), "{typo} ({brand}) passes");
+            assert!(
+                found.is_some_and(|v| !v.real_word),
+                "{typo} ({brand}) passes"
+            );
         };
         for (brand, typo) in [
             ("Turkcell", "turkcel"),
@@ -364,7 +387,11 @@ terms = ["Martı"]
             crate::keywords::parse_keywords(std::path::Path::new("k.toml"), keywords).unwrap();
         let matcher = crate::matcher::Matcher::new(&rules).unwrap();
         let brands = |text: &str| -> Vec<String> {
-            matcher.find(text).into_iter().map(|hit| hit.brand).collect()
+            matcher
+                .find(text)
+                .into_iter()
+                .map(|hit| hit.brand)
+                .collect()
         };
         for (text, brand) in [
             ("turkcel cekmiyor", "Turkcell"),
