@@ -191,27 +191,27 @@ def hunspell(aff_path, dic_path):
             continue
         rules[flag][2].append((strip, add, flags(cont), compiled))
 
-    def suffixed(word, word_flags, depth):
+    def entries(word_flags, kind):
+        """(cross product allowed, rule entry) of every `kind` rule of the flags."""
         for flag in word_flags:
             rule = rules.get(flag)
-            if not rule or rule[0] != "SFX":
-                continue
-            for strip, add, cont, condition in rule[2]:
-                if word.endswith(strip) and condition.search(word):
-                    form = word[: len(word) - len(strip)] + add
-                    if not any(f in skip for f in cont):
-                        yield form, rule[1]
-                    if depth < 2 and cont:
-                        yield from suffixed(form, cont, depth + 1)
+            if rule and rule[0] == kind:
+                for entry in rule[2]:
+                    yield rule[1], entry
+
+    def suffixed(word, word_flags, depth):
+        for cross, (strip, add, cont, condition) in entries(word_flags, "SFX"):
+            if word.endswith(strip) and condition.search(word):
+                form = word[: len(word) - len(strip)] + add
+                if not any(f in skip for f in cont):
+                    yield form, cross
+                if depth < 2 and cont:
+                    yield from suffixed(form, cont, depth + 1)
 
     def prefixed(word, word_flags):
-        for flag in word_flags:
-            rule = rules.get(flag)
-            if not rule or rule[0] != "PFX":
-                continue
-            for strip, add, cont, condition in rule[2]:
-                if word.startswith(strip) and condition.search(word):
-                    yield add + word[len(strip):], rule[1]
+        for cross, (strip, add, cont, condition) in entries(word_flags, "PFX"):
+            if word.startswith(strip) and condition.search(word):
+                yield add + word[len(strip):], cross
 
     with open(dic_path, encoding="utf-8", errors="replace") as dic:
         next(dic)
