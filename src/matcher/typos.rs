@@ -94,17 +94,9 @@ pub fn variants_up_to(term: &str, limit: usize) -> Vec<Variant> {
         {
             return more(&out);
         }
-        // The term's own plural or possessive without its apostrophe (`intels`,
-        // `starbuck` of Starbucks) is listed in some languages as the name itself: a
-        // mention, not another word.
-        let own_form = |word: &&str| {
-            original_words.iter().any(|original| {
-                word.strip_suffix('s') == Some(original) || original.strip_suffix('s') == Some(word)
-            })
-        };
         let real_word = text
             .split(' ')
-            .filter(|word| !original_words.contains(word) && !own_form(word))
+            .filter(|word| !original_words.contains(word))
             .any(is_real_word);
         out.push(Variant {
             text,
