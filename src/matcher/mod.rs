@@ -21,6 +21,7 @@ mod settings;
 mod suffix;
 mod typo_index;
 pub mod typos;
+mod words;
 
 use std::cell::RefCell;
 use std::collections::HashMap;

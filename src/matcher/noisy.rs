@@ -184,10 +184,10 @@ require_any = ["kredi", "hesap"]
                 true,
             ),
             (
-                "Italian: an ordinary word in unrelated text",
+                "Finnish (no bundled list): another name in unrelated text",
                 "Penti",
-                "pento",
-                &["non mi pento di niente", "mi pento e mi dolgo"],
+                "pentik",
+                &["ostin pentik mukin", "pentik myymälä on kiinni"],
                 true,
             ),
         ];

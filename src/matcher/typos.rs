@@ -5,16 +5,15 @@
 //! Precision guards live here too: no variants for terms under [`MIN_LETTERS`] letters,
 //! no variant shorter than that except a four-letter deletion of a five-letter term
 //! (`Getir` → `getr`) that is not a frequent token (`frequent.txt`), and variants that
-//! are real English or Turkish words (or a Turkish word plus a suffix) are dropped,
-//! using the bundled lists described in `words/README.md`.
+//! are real words of a bundled list (`words.rs`: eleven languages, inflected forms
+//! included) are dropped.
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use crate::text::fold;
 
-use super::suffix;
-use super::typo_index::{IdTable, hash};
+use super::words;
 
 /// Terms with fewer letters get no automatic typos, and no variant is shorter, except a
 /// deletion from a term of exactly this many letters ([`is_frequent`] guards those).
@@ -70,72 +69,6 @@ const KEYBOARDS: &[[&str; 3]] = &[
     ["qwertyuiop", "asdfghjkl", "zxcvbnm"],
     ["qwertyuiopgu", "asdfghjklsi", "zxcvbnmoc"],
 ];
-
-/// The bundled word lists (see `words/README.md` for sources and licences).
-static WORD_LISTS: [&str; 4] = [
-    include_str!("words/english.txt"),
-    include_str!("words/turkish.txt"),
-    include_str!("words/spanish.txt"),
-    include_str!("words/portuguese.txt"),
-];
-
-/// Every line of [`WORD_LISTS`] in one hash table, built at first use: the real-word
-/// guard looks up each generated variant, and Turkish stems of it, so this is the
-/// compile's hottest lookup.
-static WORDS: LazyLock<WordSet> = LazyLock::new(WordSet::build);
-
-/// A hash set of the bundled words, kept as positions in the lists themselves.
-struct WordSet {
-    /// Ids are `line start << 9 | length << 2 | list` (lengths up to [`LONG_LINE`]).
-    table: IdTable,
-}
-
-/// Line length stored for lines this long or longer (their end is searched for).
-const LONG_LINE: usize = 127;
-
-impl WordSet {
-    fn build() -> WordSet {
-        let lines = WORD_LISTS.iter().map(|list| list.lines().count()).sum();
-        let mut set = WordSet {
-            table: IdTable::with_capacity(lines),
-        };
-        for (list, text) in WORD_LISTS.iter().enumerate() {
-            let mut start = 0;
-            for line in text.split_terminator('\n') {
-                let id =
-                    (start as u32) << 9 | (line.len().min(LONG_LINE) as u32) << 2 | list as u32;
-                if !set.contains(line) {
-                    set.table.insert(hash(line.as_bytes()), id);
-                }
-                start += line.len() + 1;
-            }
-        }
-        set
-    }
-
-    fn line(id: u32) -> &'static str {
-        let text = WORD_LISTS[(id & 3) as usize];
-        let start = (id >> 9) as usize;
-        let end = match (id >> 2 & 0x7f) as usize {
-            LONG_LINE => text[start..].find('\n').map_or(text.len(), |at| start + at),
-            len => start + len,
-        };
-        &text[start..end]
-    }
-
-    fn contains(&self, word: &str) -> bool {
-        let len = word.len().min(LONG_LINE) as u32;
-        self.table
-            .find(hash(word.as_bytes()), |id| {
-                id >> 2 & 0x7f == len && Self::line(id) == word
-            })
-            .is_some()
-    }
-}
-
-/// Spanish and Portuguese inflections the stem lists leave out: plural `-s`/`-es`
-/// and feminine `-a`/`-as` of an `-o` stem (`armas`, `todas`).
-const ROMANCE_ENDINGS: &[(&str, &str)] = &[("s", ""), ("es", ""), ("a", "o"), ("as", "o")];
 
 /// How a variant differs from its term.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -269,17 +202,11 @@ pub fn variants_up_to(term: &str, limit: usize) -> Vec<Variant> {
     out
 }
 
-/// True when folded `word` is in a bundled word list, directly, as a Turkish
-/// inflection (`karti` = `kart` + `i`) or as a Spanish/Portuguese plural or feminine.
+/// True when folded `word` is a real word of a bundled word list: listed, with an
+/// ending of its language, or a Turkish (or Azerbaijani or English) stem plus a chain of
+/// Turkish suffixes (`karti` = `kart` + `i`, `kitabi`, `arkadaslarimizdan`).
 pub fn is_real_word(word: &str) -> bool {
-    let words = &*WORDS;
-    let listed = |word: &str| words.contains(word);
-    listed(word)
-        || suffix::is_inflection_of(word, listed)
-        || ROMANCE_ENDINGS.iter().any(|(ending, stem_ending)| {
-            word.strip_suffix(ending)
-                .is_some_and(|stem| listed(&format!("{stem}{stem_ending}")))
-        })
+    words::language_of(word).is_some()
 }
 
 /// The keyboard neighbours of ASCII letter `letter` on any supported layout.
@@ -314,31 +241,6 @@ fn neighbours(letter: u8) -> impl Iterator<Item = u8> {
         0
     };
     (b'a'..=b'z').filter(move |other| mask & 1 << (other - b'a') != 0)
-}
-
-/// Binary search for a whole line in `sorted` (lines sorted by bytes).
-#[cfg(test)]
-fn contains_line(sorted: &str, word: &str) -> bool {
-    let bytes = sorted.as_bytes();
-    let (mut low, mut high) = (0, bytes.len());
-    // `low` and `high` always sit on line starts (or the end).
-    while low < high {
-        let middle = low + (high - low) / 2;
-        let start = bytes[low..middle]
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(low, |at| low + at + 1);
-        let end = bytes[start..high]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(high, |at| start + at);
-        match bytes[start..end].cmp(word.as_bytes()) {
-            std::cmp::Ordering::Equal => return true,
-            std::cmp::Ordering::Less => low = end + 1,
-            std::cmp::Ordering::Greater => high = start,
-        }
-    }
-    false
 }
 
 #[cfg(test)]
@@ -443,37 +345,5 @@ mod tests {
         assert_eq!(of(b'a'), "qswz");
         assert!(of(b'p').contains('g'), "Turkish-Q ğ sits right of p");
         assert!(of(b'l').contains('s'), "Turkish-Q ş sits right of l");
-    }
-
-    #[test]
-    fn the_word_set_holds_exactly_the_lines_of_the_lists() {
-        // Line starts must fit the 23 bits of an id.
-        assert!(WORD_LISTS.iter().all(|list| list.len() < 1 << 23));
-        for list in WORD_LISTS {
-            let lines: Vec<&str> = list.lines().collect();
-            for line in lines.iter().step_by(97) {
-                assert!(WORDS.contains(line), "{line}");
-                let longer = format!("{line}q");
-                assert_eq!(
-                    WORDS.contains(&longer),
-                    WORD_LISTS.iter().any(|list| contains_line(list, &longer)),
-                    "{longer}"
-                );
-            }
-        }
-        for absent in ["turkcel", "zzzzq", "", "telsa"] {
-            assert!(!WORDS.contains(absent), "{absent}");
-        }
-    }
-
-    #[test]
-    fn line_search_finds_first_middle_last_and_absent() {
-        let sorted = "apple\nbanana\ncherry\n";
-        for word in ["apple", "banana", "cherry"] {
-            assert!(contains_line(sorted, word), "{word}");
-        }
-        for word in ["", "app", "bananas", "zebra", "aaa"] {
-            assert!(!contains_line(sorted, word), "{word}");
-        }
     }
 }

@@ -1,0 +1,403 @@
+//! The bundled word lists (sources and licences in `words/README.md`) and the question
+//! the typo guard asks of them: is a folded word a real word of some language, as
+//! listed or inflected?
+//!
+//! Each list is an `fst` set written by `tools/build_word_lists.py`, embedded in the
+//! binary and searched where it lies: nothing is parsed or copied at start-up and no
+//! word is held on the heap, so a list costs resident memory only for the pages a
+//! keyword compile reads, which the kernel may drop again.
+
+use std::cell::Cell;
+use std::sync::LazyLock;
+
+use fst::Set;
+
+use super::suffix;
+
+/// A language with a bundled word list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    /// SCOWL's American English, with proper names.
+    English,
+    /// Turkish stems, inflected by the suffix engine.
+    Turkish,
+    /// Turkish verb stems, a list apart: only they take verb suffixes (`bakar`).
+    TurkishVerbs,
+    /// Common Azerbaijani words, inflected by the same suffix engine.
+    Azerbaijani,
+    /// Spanish full forms.
+    Spanish,
+    /// Portuguese full forms.
+    Portuguese,
+    /// French full forms.
+    French,
+    /// The most frequent Italian words.
+    Italian,
+    /// German full forms.
+    German,
+    /// Dutch full forms.
+    Dutch,
+    /// The most frequent Polish words.
+    Polish,
+    /// Russian dictionary forms in two Latin transliterations.
+    Russian,
+}
+
+impl Language {
+    /// Every list, in the order they are searched.
+    pub const ALL: [Language; 12] = [
+        Language::English,
+        Language::Turkish,
+        Language::TurkishVerbs,
+        Language::Azerbaijani,
+        Language::Spanish,
+        Language::Portuguese,
+        Language::French,
+        Language::Italian,
+        Language::German,
+        Language::Dutch,
+        Language::Polish,
+        Language::Russian,
+    ];
+
+    /// The list's file in `src/matcher/words/`.
+    #[cfg(test)]
+    fn file(self) -> &'static str {
+        match self {
+            Language::English => "english.fst",
+            Language::Turkish => "turkish.fst",
+            Language::TurkishVerbs => "turkish_verbs.fst",
+            Language::Azerbaijani => "azerbaijani.fst",
+            Language::Spanish => "spanish.fst",
+            Language::Portuguese => "portuguese.fst",
+            Language::French => "french.fst",
+            Language::Italian => "italian.fst",
+            Language::German => "german.fst",
+            Language::Dutch => "dutch.fst",
+            Language::Polish => "polish.fst",
+            Language::Russian => "russian.fst",
+        }
+    }
+
+    fn bytes(self) -> &'static [u8] {
+        match self {
+            Language::English => include_bytes!("words/english.fst"),
+            Language::Turkish => include_bytes!("words/turkish.fst"),
+            Language::TurkishVerbs => include_bytes!("words/turkish_verbs.fst"),
+            Language::Azerbaijani => include_bytes!("words/azerbaijani.fst"),
+            Language::Spanish => include_bytes!("words/spanish.fst"),
+            Language::Portuguese => include_bytes!("words/portuguese.fst"),
+            Language::French => include_bytes!("words/french.fst"),
+            Language::Italian => include_bytes!("words/italian.fst"),
+            Language::German => include_bytes!("words/german.fst"),
+            Language::Dutch => include_bytes!("words/dutch.fst"),
+            Language::Polish => include_bytes!("words/polish.fst"),
+            Language::Russian => include_bytes!("words/russian.fst"),
+        }
+    }
+
+    /// Whether Turkish noun suffixes make inflected words of this list's words:
+    /// Turkish's and Azerbaijani's own, and English ones, which Turkish posts inflect
+    /// (`mailimi`).
+    fn takes_turkish_suffixes(self) -> bool {
+        matches!(
+            self,
+            Language::Turkish | Language::Azerbaijani | Language::English
+        )
+    }
+
+    /// Inflections a list leaves out, as (ending of the word, ending of the listed
+    /// form): Spanish and Portuguese plurals and feminines (`armas`, `todas`), Italian
+    /// number and gender (`belli`, `belle` of `bello`; the list holds frequent forms
+    /// only), French plurals.
+    fn endings(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Language::Spanish | Language::Portuguese => {
+                &[("s", ""), ("es", ""), ("a", "o"), ("as", "o")]
+            }
+            Language::Italian => &[("i", "o"), ("i", "e"), ("e", "a"), ("a", "o"), ("e", "o")],
+            Language::French => &[("s", ""), ("x", "")],
+            _ => &[],
+        }
+    }
+}
+
+/// A list opened in place over the binary's bytes.
+type WordSet = Set<&'static [u8]>;
+
+/// The lists, opened in place at first use (opening reads only their headers).
+static SETS: LazyLock<Vec<(Language, WordSet)>> = LazyLock::new(|| {
+    Language::ALL
+        .into_iter()
+        .filter_map(|language| Some((language, Set::new(language.bytes()).ok()?)))
+        .collect()
+});
+
+/// Shortest stem an ending is taken from.
+const MIN_STEM: usize = 3;
+
+/// The language of the first list that holds folded `word`: as listed, with an ending
+/// of that language, or (Turkish, Azerbaijani and English stems) as a stem plus a
+/// chain of Turkish suffixes (`arkadaslarimizdan`, `kitabi`, `burnu`).
+pub fn language_of(word: &str) -> Option<Language> {
+    let sets = &*SETS;
+    let turkish = |language: Language| match language {
+        Language::TurkishVerbs => Language::Turkish,
+        other => other,
+    };
+    if let Some((language, _)) = sets.iter().find(|(_, set)| set.contains(word)) {
+        return Some(turkish(*language));
+    }
+    let mut form = String::with_capacity(word.len() + 2);
+    let by_ending = sets.iter().find(|(language, set)| {
+        language.endings().iter().any(|(ending, listed)| {
+            word.strip_suffix(ending).is_some_and(|stem| {
+                form.clear();
+                form.push_str(stem);
+                form.push_str(listed);
+                stem.len() >= MIN_STEM && set.contains(&form)
+            })
+        })
+    });
+    if let Some((language, _)) = by_ending {
+        return Some(*language);
+    }
+    let found = Cell::new(None);
+    let stem_of = |wanted: &dyn Fn(Language) -> bool, stem: &str| {
+        let holder = sets
+            .iter()
+            .find(|(language, set)| wanted(*language) && set.contains(stem));
+        found.set(holder.map(|(language, _)| turkish(*language)));
+        holder.is_some()
+    };
+    let is_noun = |stem: &str| stem_of(&|language| language.takes_turkish_suffixes(), stem);
+    let is_verb = |stem: &str| stem_of(&|language| language == Language::TurkishVerbs, stem);
+    if suffix::is_inflection_of(word, is_noun, is_verb) {
+        return found.get();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::fold;
+
+    #[test]
+    fn every_list_opens_and_is_sorted_unique_and_folded() {
+        use fst::Streamer;
+        assert_eq!(SETS.len(), Language::ALL.len(), "every list opens");
+        for (language, set) in SETS.iter() {
+            let mut stream = set.stream();
+            let mut previous: Vec<u8> = Vec::new();
+            let mut count = 0;
+            while let Some(word) = stream.next() {
+                assert!(
+                    previous.as_slice() < word,
+                    "{language:?}: sorted and unique"
+                );
+                let text = std::str::from_utf8(word).expect("UTF-8");
+                assert!(
+                    (3..=24).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_lowercase()),
+                    "{language:?}: {text}"
+                );
+                assert_eq!(fold(text), text, "{language:?}: folded");
+                previous = word.to_vec();
+                count += 1;
+            }
+            assert!(count >= 300, "{language:?}: {count} words");
+        }
+    }
+
+    #[test]
+    fn the_readme_lists_every_file_with_a_permissive_licence() {
+        let readme = include_str!("words/README.md");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/matcher/words");
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .expect("words dir")
+            .map(|entry| {
+                entry
+                    .expect("entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .filter(|name| name != "README.md")
+            .collect();
+        files.sort();
+        let mut bundled: Vec<String> = Language::ALL.iter().map(|l| l.file().to_string()).collect();
+        bundled.sort();
+        assert_eq!(files, bundled, "every file in words/ is a bundled list");
+        let permissive = ["MIT", "ISC", "BSD-3-Clause", "CC0-1.0", "SCOWL"];
+        for file in files {
+            let row = readme
+                .lines()
+                .find(|line| line.starts_with(&format!("| `{file}` |")))
+                .unwrap_or_else(|| panic!("{file} has no row in words/README.md"));
+            let licence = row.trim_end_matches('|').rsplit('|').next().unwrap_or("");
+            assert!(
+                permissive.iter().any(|name| licence.contains(name)),
+                "{file}: licence {licence}"
+            );
+            assert!(
+                row.matches('|').count() >= 5,
+                "{file}: source, version and licence"
+            );
+        }
+    }
+
+    /// `variant` is generated from `brand` and refused as a real word.
+    fn refused(brand: &str, variant: &str) {
+        let generated = crate::matcher::typos::variants(&fold(brand));
+        let found = generated.iter().find(|v| v.text == variant);
+        assert!(found.is_some(), "{variant} is a variant of {brand}");
+        assert!(
+            found.is_some_and(|v| v.real_word),
+            "{variant} ({brand}) refused"
+        );
+    }
+
+    #[test]
+    fn ordinary_words_one_slip_from_real_brands_are_refused_in_each_language() {
+        use Language::*;
+        // Brands of the generator's list and of bench/quality/brands-tuning.txt, and
+        // variants that the former guard (English, Turkish, Spanish and Portuguese
+        // lists) let through as typos.
+        let table = [
+            ("Letgo", "letto", Italian),
+            ("Letgo", "leggo", Italian),
+            ("Farmasi", "farmaci", Italian),
+            ("Nestlé", "nestel", German),
+            ("Boyner", "bohner", German),
+            ("TurkNet", "turnet", German),
+            ("Pepsi", "lepsi", Polish),
+            ("Koton", "koron", Polish),
+            ("Orange", "orage", French),
+            ("Getir", "vetir", French),
+            ("Casper", "caser", French),
+            ("Emirates", "emirats", French),
+            ("Vestel", "bestel", Dutch),
+            ("Vestel", "gestel", Dutch),
+            ("Tekfen", "teken", Dutch),
+            ("Corona", "vorona", Russian),
+            ("Vestel", "vesel", Russian),
+        ];
+        for (brand, variant, language) in table {
+            refused(brand, variant);
+            assert_eq!(language_of(variant), Some(language), "{variant}");
+        }
+        // Azerbaijani: no brand of those lists is one slip from a listed word; its
+        // words and their inflections are refused, in chat spelling too (`ə` as `e`).
+        for word in ["hemcinin", "texminen", "yaxsi", "yaxsidir", "baxmayaraq"] {
+            assert_eq!(language_of(word), Some(Azerbaijani), "{word}");
+        }
+    }
+
+    #[test]
+    fn turkish_inflections_are_refused() {
+        // Variants of real brands that are inflected Turkish words.
+        refused("Martı", "karti");
+        refused("Baykar", "bakar");
+        let turkish_stem = |stem: &str| SETS[1].1.contains(stem);
+        let turkish_verb = |stem: &str| SETS[2].1.contains(stem);
+        assert!(suffix::is_inflection_of(
+            "karti",
+            turkish_stem,
+            turkish_verb
+        ));
+        assert!(suffix::is_inflection_of(
+            "bakar",
+            turkish_stem,
+            turkish_verb
+        ));
+        for word in [
+            "kitabi",
+            "rengi",
+            "agaci",
+            "agzi",
+            "burnu",
+            "arabasinda",
+            "arabayla",
+            "arkadaslarimizdan",
+            "gelemiyormussunuz",
+            "bekliyor",
+            "geldigimiz",
+            "kartlarimizdaki",
+        ] {
+            assert!(language_of(word).is_some(), "{word}");
+            assert!(
+                suffix::is_inflection_of(word, turkish_stem, turkish_verb),
+                "{word}: a Turkish stem and suffixes"
+            );
+        }
+    }
+
+    #[test]
+    fn real_typos_of_brands_pass() {
+        let passes = |brand: &str, typo: &str| {
+            let generated = crate::matcher::typos::variants(&fold(brand));
+            let found = generated.iter().find(|v| v.text == typo);
+            assert!(
+                found.is_some_and(|v| !v.real_word),
+                "{typo} ({brand}) passes"
+            );
+        };
+        for (brand, typo) in [
+            ("Turkcell", "turkcel"),
+            ("Turkcell", "tukrcell"),
+            ("Akbank", "akbnak"),
+            ("Garanti", "garamti"),
+            ("Migros", "migors"),
+            ("Pegasus", "pegaus"),
+        ] {
+            assert_eq!(language_of(typo), None, "{typo}");
+            passes(brand, typo);
+        }
+    }
+
+    #[test]
+    fn the_matcher_finds_real_typos_and_skips_refused_words() {
+        let keywords = r#"
+[[brand]]
+name = "Turkcell"
+terms = ["Turkcell"]
+
+[[brand]]
+name = "Garanti"
+terms = ["Garanti"]
+
+[[brand]]
+name = "Akbank"
+terms = ["Akbank"]
+
+[[brand]]
+name = "Vestel"
+terms = ["Vestel"]
+
+[[brand]]
+name = "Martı"
+terms = ["Martı"]
+"#;
+        let rules =
+            crate::keywords::parse_keywords(std::path::Path::new("k.toml"), keywords).unwrap();
+        let matcher = crate::matcher::Matcher::new(&rules).unwrap();
+        let brands = |text: &str| -> Vec<String> {
+            matcher
+                .find(text)
+                .into_iter()
+                .map(|hit| hit.brand)
+                .collect()
+        };
+        for (text, brand) in [
+            ("turkcel cekmiyor", "Turkcell"),
+            ("tukrcell faturasi", "Turkcell"),
+            ("garantı bankası", "Garanti"),
+            ("akbnak subesi", "Akbank"),
+        ] {
+            assert_eq!(brands(text), [brand], "{text}");
+        }
+        for text in ["ik bestel het morgen", "kartı kayboldu", "geen gestel"] {
+            assert!(brands(text).is_empty(), "{text}");
+        }
+    }
+}
