@@ -1,0 +1,516 @@
+//! The web console in headless Chromium, driven through WebDriver (`fantoccini` and
+//! Debian's `chromedriver`), against the real daemon with a `jsonl` source: login,
+//! live cards over SSE, resume after a restart, keyboard actions seen by a second
+//! browser, hostile posts rendered as text, CSRF, and the two languages. Screenshots
+//! go to `target/test-artifacts/console-*.png`.
+//!
+//! Without `chromium` and `chromedriver` the tests print a loud skip, unless
+//! `MENTIOND_BROWSER_TESTS` is set (as `.ci/run` does), which makes that a failure.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::wd::WebDriverCompatibleCommand;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+use crate::support::{Daemon, Workspace, wait_for_async};
+
+/// Chromium processes are heavy on a shared machine: one browser test at a time.
+static BROWSERS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// The console user the tests sign in as, and the password `hash-password` hashed.
+const USER: &str = "ayse";
+const PASSWORD: &str = "correct horse battery staple";
+const SECOND_USER: &str = "mehmet";
+
+/// `chromium` and `chromedriver`, when both are installed; otherwise a loud skip (or
+/// a failure with `MENTIOND_BROWSER_TESTS` set).
+fn browser_binaries(test: &str) -> Option<(PathBuf, PathBuf)> {
+    let find = |names: &[&str]| {
+        names.iter().find_map(|name| {
+            let ok = Command::new(name)
+                .arg("--version")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            ok.then(|| PathBuf::from(name))
+        })
+    };
+    let chromium = find(&["chromium", "chromium-browser"]);
+    let driver = find(&["chromedriver"]);
+    match (chromium, driver) {
+        (Some(chromium), Some(driver)) => Some((chromium, driver)),
+        _ => {
+            assert!(
+                std::env::var_os("MENTIOND_BROWSER_TESTS").is_none(),
+                "MENTIOND_BROWSER_TESTS is set but chromium or chromedriver is missing \
+                 (Debian packages `chromium` and `chromium-driver`)"
+            );
+            eprintln!(
+                "\n*** SKIPPED {test}: install the Debian packages chromium and chromium-driver \
+                 (or set MENTIOND_BROWSER_TESTS=1 to make this a failure) ***\n"
+            );
+            None
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// A `chromedriver` on a free loopback port, killed by its pid on drop.
+struct Driver {
+    child: Child,
+    url: String,
+    chromium: PathBuf,
+    profiles: tempfile::TempDir,
+}
+
+impl Driver {
+    async fn start(chromium: PathBuf, driver: PathBuf) -> Driver {
+        let port = free_port();
+        let child = Command::new(driver)
+            .arg(format!("--port={port}"))
+            .arg("--allowed-ips=127.0.0.1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting chromedriver");
+        let url = format!("http://127.0.0.1:{port}");
+        let driver = Driver {
+            child,
+            url,
+            chromium,
+            profiles: tempfile::tempdir().expect("temp dir"),
+        };
+        let status = format!("{}/status", driver.url);
+        wait_for_async("chromedriver /status", WAIT, || async {
+            reqwest::get(&status)
+                .await
+                .is_ok_and(|r| r.status().is_success())
+        })
+        .await;
+        driver
+    }
+
+    /// A new browser session with its own profile directory.
+    async fn session(&self, lang: &str) -> Client {
+        let profile = tempfile::Builder::new()
+            .tempdir_in(self.profiles.path())
+            .expect("profile dir");
+        let profile = profile.keep();
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), json!("chrome"));
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": self.chromium,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync",
+                    "--disable-dev-shm-usage", "--window-size=1500,900",
+                    format!("--lang={lang}"),
+                    format!("--user-data-dir={}", profile.display()),
+                ],
+                "prefs": { "intl.accept_languages": lang },
+            }),
+        );
+        caps.insert("goog:loggingPrefs".into(), json!({ "browser": "ALL" }));
+        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&self.url)
+            .await
+            .expect("a WebDriver session")
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Chromedriver's browser log (`goog:loggingPrefs`), entries since the last read.
+#[derive(Debug)]
+struct BrowserLog;
+
+impl WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!("session/{}/se/log", session_id.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+        (axum::http::Method::POST, Some(r#"{"type":"browser"}"#.into()))
+    }
+}
+
+/// Browser console messages at level SEVERE or WARNING, plus what `console.js`
+/// collected from `error` and `securitypolicyviolation` events.
+async fn console_problems(client: &Client) -> Vec<String> {
+    let mut problems: Vec<String> = match client.issue_cmd(BrowserLog).await {
+        Ok(Value::Array(entries)) => entries
+            .iter()
+            .filter(|e| matches!(e["level"].as_str(), Some("SEVERE" | "WARNING")))
+            .map(|e| e["message"].as_str().unwrap_or_default().to_string())
+            .collect(),
+        other => vec![format!("browser log unreadable: {other:?}")],
+    };
+    if let Ok(Value::Array(errors)) = client.execute("return window.__consoleErrors || [];", vec![]).await {
+        problems.extend(errors.iter().map(|e| e.to_string()));
+    }
+    problems
+}
+
+async fn wait_for_js(client: &Client, what: &str, script: &str) -> Value {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let value = client.execute(script, vec![]).await.expect("script runs");
+        if !value.is_null() && value != json!(false) {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn save_screenshot(name: &str, png: &[u8]) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts");
+    std::fs::create_dir_all(&dir).expect("artifact dir");
+    std::fs::write(dir.join(format!("console-{name}.png")), png).expect("writing screenshot");
+}
+
+/// The watch list of the console tests: four Turkish brands, each with its team.
+const CONSOLE_KEYWORDS: &str = r##"
+[[brand]]
+name = "Turkcell"
+team = "turkcell-care"
+terms = ["Turkcell"]
+misspellings = ["turkcel"]
+
+[[brand]]
+name = "THY"
+team = "thy-care"
+terms = ["THY", "Türk Hava Yolları"]
+exclude = ["thy kingdom"]
+
+[[brand]]
+name = "DenizBank"
+team = "banka-care"
+terms = ["DenizBank"]
+
+[[brand]]
+name = "Yapı Kredi"
+team = "banka-care"
+terms = ["Yapı Kredi"]
+"##;
+
+/// One line of the jsonl source.
+fn post(id: &str, source: &str, handle: &str, name: &str, followers: u64, text: &str) -> String {
+    json!({
+        "source": source,
+        "id": id,
+        "url": format!("https://example.com/{source}/{id}"),
+        "author": { "handle": handle, "name": name, "followers": followers },
+        "text": text,
+        "lang": "tr",
+    })
+    .to_string()
+}
+
+/// Real-looking Turkish complaints for the screenshots.
+fn turkish_posts() -> Vec<String> {
+    vec![
+        post("t1", "x", "ayseyilmaz", "Ayşe Yılmaz", 1240, "Turkcell iki gündür Kadıköy'de çekmiyor, müşteri hizmetlerine de ulaşamıyorum. Faturayı tam kesiyorsunuz ama!"),
+        post("t2", "mastodon", "mehmetdemir", "Mehmet Demir", 310, "THY İstanbul–Ankara seferi 3 saat rötar yaptı, bagajım hâlâ gelmedi. Kimse bilgi vermiyor."),
+        post("t3", "x", "zeynepkaya", "Zeynep Kaya", 8650, "DenizBank mobil uygulaması sabahtan beri açılmıyor, maaş günü EFT yapamıyorum."),
+        post("t4", "bluesky", "emre.celik", "Emre Çelik", 95, "Yapı Kredi kartımdan iki kez aynı ödeme çekilmiş, itiraz ettim 10 gündür dönüş yok."),
+        post("t5", "reddit", "hakanoz", "Hakan Öz", 42, "Türk Hava Yolları check-in ekranı hata veriyor, uçuşa 2 saat var."),
+        post("t6", "feed", "haber", "Ekonomi Haber", 120000, "Turkcell yeni tarifelerini açıkladı: faturalı hatlarda yüzde 30 zam."),
+    ]
+}
+
+/// A daemon with the console on a fixed loopback port (so a restart keeps the URL),
+/// the jsonl source and the four brands.
+struct Console {
+    workspace: Workspace,
+    daemon: Option<Daemon>,
+    base: String,
+}
+
+impl Console {
+    fn new(posts: &[String]) -> Console {
+        let port = free_port();
+        let workspace = Workspace::new(&console_config(port));
+        std::fs::write(workspace.path("keywords.toml"), CONSOLE_KEYWORDS).unwrap();
+        let lines: Vec<&str> = posts.iter().map(String::as_str).collect();
+        workspace.append_tickets(&lines);
+        let daemon = workspace.start();
+        Console {
+            workspace,
+            daemon: Some(daemon),
+            base: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn append(&self, posts: &[String]) {
+        let lines: Vec<&str> = posts.iter().map(String::as_str).collect();
+        self.workspace.append_tickets(&lines);
+    }
+
+    /// The hit ids stored for a post id, read with `mentiond hits --format json`.
+    fn hit_ids(&self, post_id: &str) -> Vec<i64> {
+        self.workspace
+            .hits()
+            .iter()
+            .filter(|h| h["post"]["id"] == post_id || h["post_id"] == post_id)
+            .filter_map(|h| h["id"].as_i64())
+            .collect()
+    }
+
+    /// One column of the `hits` table for a hit, read straight from the database file.
+    fn hit_field(&self, id: i64, column: &str) -> Option<String> {
+        let db = rusqlite::Connection::open(self.workspace.path("mentiond.db")).unwrap();
+        db.query_row(
+            &format!("SELECT {column} FROM hits WHERE id = ?1"),
+            [id],
+            |row| row.get::<_, Option<String>>(0),
+        )
+        .unwrap()
+    }
+}
+
+/// Signs in through the login form.
+async fn sign_in(client: &Client, console: &Console, user: &str) {
+    client.goto(&console.url("/login")).await.unwrap();
+    let form = client.form(Locator::Id("login-form")).await.unwrap();
+    form.set_by_name("name", user).await.unwrap();
+    form.set_by_name("password", PASSWORD).await.unwrap();
+    form.submit().await.unwrap();
+    wait_for_js(client, "the console after sign-in", "return location.pathname === '/' && document.querySelector('#deck') !== null;").await;
+}
+
+/// The number of cards for a hit id in the whole page (every column).
+fn cards_of(id: i64) -> String {
+    format!("return document.querySelectorAll('.card[data-id=\"{id}\"]').length;")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_console_needs_a_login_then_live_cards_and_keys_reach_the_database_and_a_second_browser() {
+    let Some((chromium, driver)) = browser_binaries("console: login, live cards, keys") else {
+        return;
+    };
+    let _one = BROWSERS.lock().await;
+    let console = Console::new(&turkish_posts());
+    let seeded = console.hit_ids("t1");
+    assert_eq!(seeded.len(), 1, "the seeded posts are stored before the daemon reports ready");
+    let driver = Driver::start(chromium, driver).await;
+    let first = driver.session("tr-TR").await;
+
+    // Login required: the console redirects to the login page.
+    first.goto(&console.url("/")).await.unwrap();
+    let at = first.current_url().await.unwrap();
+    assert_eq!(at.path(), "/login", "{at}");
+    sign_in(&first, &console, USER).await;
+    wait_for_js(&first, "the columns with their cards", &cards_of(seeded[0])).await;
+    let columns = first.find_all(Locator::Css(".column")).await.unwrap();
+    assert!(columns.len() >= 4, "default columns: {}", columns.len());
+
+    // A second browser, another user, on the same hits.
+    let second = driver.session("tr-TR").await;
+    sign_in(&second, &console, SECOND_USER).await;
+    wait_for_js(&second, "the second browser's cards", &cards_of(seeded[0])).await;
+
+    // A post appended to the file appears without a reload, within 2 s.
+    console.append(&[post("live1", "x", "selin", "Selin Aydın", 530, "Turkcell faturama habersiz paket eklemiş, iptal ettirin lütfen")]);
+    let appended = Instant::now();
+    let script = "return [...document.querySelectorAll('.card .card-text')].some(n => n.textContent.includes('habersiz paket'));";
+    loop {
+        if first.execute(script, vec![]).await.unwrap() == json!(true) {
+            break;
+        }
+        assert!(appended.elapsed() < Duration::from_secs(2), "the live card did not appear within 2 s");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let live = console.hit_ids("live1");
+    assert_eq!(live.len(), 1);
+    let live = live[0];
+    let unread = first.execute("return [...document.querySelectorAll('.unread')].some(n => !n.hidden && /^1 /.test(n.textContent));", vec![]).await.unwrap();
+    assert_eq!(unread, json!(true), "the column counts the new card as unread");
+
+    // Keyboard: select the live card, `t` takes it, `a` acknowledges it.
+    first
+        .execute(&format!("document.querySelector('.card[data-id=\"{live}\"]').click();"), vec![])
+        .await
+        .unwrap();
+    let body = first.find(Locator::Css("body")).await.unwrap();
+    body.send_keys("t").await.unwrap();
+    let db = &console;
+    wait_for_async("taken in the database", WAIT, || async { db.hit_field(live, "taken_by").as_deref() == Some(USER) }).await;
+    wait_for_js(&second, "the take shown live in the second browser", &format!(
+        "return [...document.querySelectorAll('.card[data-id=\"{live}\"] .taken-by')].some(n => n.textContent === '{USER}');"
+    )).await;
+    body.send_keys("a").await.unwrap();
+    wait_for_async("acknowledged in the database", WAIT, || async { db.hit_field(live, "acked_by").as_deref() == Some(USER) }).await;
+    wait_for_js(&second, "the acknowledgement shown live in the second browser", &format!(
+        "return document.querySelector('.card[data-id=\"{live}\"].acked .acked-by') !== null;"
+    )).await;
+
+    // `j` moves the selection to the next card of the same column.
+    body.send_keys("j").await.unwrap();
+    let moved = first.execute(&format!(
+        "const s = document.querySelector('.card.selected'); return s !== null && s.dataset.id !== '{live}';"
+    ), vec![]).await.unwrap();
+    assert_eq!(moved, json!(true));
+
+    save_screenshot("tr", &first.screenshot().await.unwrap());
+    assert_eq!(console_problems(&first).await, Vec::<String>::new());
+    assert_eq!(console_problems(&second).await, Vec::<String>::new());
+    first.close().await.unwrap();
+    second.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hits_stored_while_the_stream_was_cut_arrive_on_reconnect_without_duplicates() {
+    let Some((chromium, driver)) = browser_binaries("console: resume after a restart") else {
+        return;
+    };
+    let _one = BROWSERS.lock().await;
+    let mut console = Console::new(&turkish_posts()[..3]);
+    let driver = Driver::start(chromium, driver).await;
+    let client = driver.session("tr-TR").await;
+    sign_in(&client, &console, USER).await;
+    let seeded = console.hit_ids("t1")[0];
+    wait_for_js(&client, "the first cards", &cards_of(seeded)).await;
+    let before: i64 = serde_json::from_value(client.execute("return document.querySelectorAll('.card').length;", vec![]).await.unwrap()).unwrap();
+
+    // The daemon stops (the stream is cut), posts arrive meanwhile, it starts again.
+    console.daemon.take().expect("running").stop();
+    console.append(&turkish_posts()[3..]);
+    let restarted = console.workspace.start();
+    console.daemon = Some(restarted);
+    let missed = console.hit_ids("t4");
+    assert_eq!(missed.len(), 1, "the missed post is stored after the restart");
+    wait_for_js(&client, "the missed hit after the reconnect", &cards_of(missed[0])).await;
+    // Every card id is shown once per column: nothing was replayed twice.
+    let duplicates = client.execute(
+        "return [...document.querySelectorAll('.column')].flatMap(c => { const ids = [...c.querySelectorAll('.card')].map(n => n.dataset.id); return ids.filter((id, i) => ids.indexOf(id) !== i); });",
+        vec![],
+    ).await.unwrap();
+    assert_eq!(duplicates, json!([]));
+    let after: i64 = serde_json::from_value(client.execute("return document.querySelectorAll('.card').length;", vec![]).await.unwrap()).unwrap();
+    assert!(after > before, "{before} cards before, {after} after");
+    client.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hostile_post_renders_as_text_and_a_change_without_the_csrf_token_is_refused() {
+    let Some((chromium, driver)) = browser_binaries("console: hostile post, CSRF") else {
+        return;
+    };
+    let _one = BROWSERS.lock().await;
+    let emoji = "😡".repeat(10_000);
+    let payload = format!(
+        "Turkcell <img src=x onerror=\"window.__pwned=1\"><script>window.__pwned=2</script> \
+         <a href=\"javascript:window.__pwned=3\">tıkla</a> \u{202E}ters yazı\u{202C} {emoji}"
+    );
+    let hostile = json!({
+        "source": "x",
+        "id": "evil1",
+        "url": "javascript:window.__pwned=4",
+        "author": { "handle": "kotu\u{202E}niyet", "name": "<img src=x onerror=window.__pwned=5>", "followers": 1 },
+        "text": payload,
+        "lang": "tr",
+    })
+    .to_string();
+    let console = Console::new(&[hostile]);
+    let id = console.hit_ids("evil1")[0];
+    let driver = Driver::start(chromium, driver).await;
+    let client = driver.session("tr-TR").await;
+    sign_in(&client, &console, USER).await;
+    wait_for_js(&client, "the hostile card", &cards_of(id)).await;
+
+    let report = client.execute(&format!(r#"
+        const card = document.querySelector('.card[data-id="{id}"]');
+        return {{
+            images: card.querySelectorAll('img:not(.icon)').length,
+            scripts: document.querySelectorAll('.card script, .deck script').length,
+            links: [...card.querySelectorAll('a')].map(a => a.getAttribute('href')),
+            text: card.querySelector('.card-text').textContent,
+            author: card.querySelector('.author-name').textContent,
+            pwned: typeof window.__pwned,
+            isolate: getComputedStyle(card.querySelector('.card-text')).unicodeBidi,
+            dir: card.querySelector('.card-text').getAttribute('dir'),
+        }};"#), vec![]).await.unwrap();
+    assert_eq!(report["images"], 0, "{report}");
+    assert_eq!(report["scripts"], 0, "{report}");
+    assert_eq!(report["links"], json!([]), "a javascript: URL is never a link: {report}");
+    assert_eq!(report["pwned"], "undefined");
+    assert_eq!(report["isolate"], "isolate");
+    assert_eq!(report["dir"], "auto");
+    let text = report["text"].as_str().unwrap();
+    assert!(text.contains("<img src=x onerror=\"window.__pwned=1\">"), "{}", &text[..200]);
+    assert!(text.contains("<script>window.__pwned=2</script>"));
+    assert_eq!(text.matches('😡').count(), 10_000, "the full text stays in the card");
+    assert_eq!(report["author"], "<img src=x onerror=window.__pwned=5>");
+    assert_eq!(console_problems(&client).await, Vec::<String>::new());
+
+    // A state change without the X-CSRF-Token header is refused and changes nothing.
+    let status = client.execute_async(&format!(
+        "const done = arguments[0]; fetch('/console/api/hits/{id}/ack', {{ method: 'POST', credentials: 'same-origin' }}).then(r => done(r.status), e => done(String(e)));"
+    ), vec![]).await.unwrap();
+    assert_eq!(status, 403);
+    assert_eq!(console.hit_field(id, "acked_by"), None);
+    save_screenshot("hostile", &client.screenshot().await.unwrap());
+    client.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_labels_follow_the_browser_language_and_switch_between_turkish_and_english() {
+    let Some((chromium, driver)) = browser_binaries("console: languages") else {
+        return;
+    };
+    let _one = BROWSERS.lock().await;
+    let console = Console::new(&turkish_posts());
+    let driver = Driver::start(chromium, driver).await;
+    let client = driver.session("tr-TR").await;
+    client.goto(&console.url("/login")).await.unwrap();
+    let button = client.find(Locator::Css("#login-form button")).await.unwrap();
+    assert_eq!(button.text().await.unwrap(), "Giriş yap");
+    sign_in(&client, &console, USER).await;
+    let seeded = console.hit_ids("t3")[0];
+    wait_for_js(&client, "cards", &cards_of(seeded)).await;
+    let take = format!("return document.querySelector('.card[data-id=\"{seeded}\"] [data-action=take]').textContent;");
+    assert_eq!(client.execute(&take, vec![]).await.unwrap(), "Üstlen");
+    assert_eq!(client.execute("return document.documentElement.lang;", vec![]).await.unwrap(), "tr");
+    save_screenshot("tr-columns", &client.screenshot().await.unwrap());
+
+    client.find(Locator::Id("lang-switch")).await.unwrap().select_by_value("en").await.unwrap();
+    wait_for_js(&client, "the English page", "return document.documentElement.lang === 'en' && document.querySelector('.card') !== null;").await;
+    assert_eq!(client.execute(&take, vec![]).await.unwrap(), "Take");
+    // The choice is saved for the user: a fresh load stays English.
+    client.refresh().await.unwrap();
+    wait_for_js(&client, "English after a reload", "return document.documentElement.lang === 'en';").await;
+    save_screenshot("en", &client.screenshot().await.unwrap());
+    assert_eq!(console_problems(&client).await, Vec::<String>::new());
+    client.close().await.unwrap();
+}
