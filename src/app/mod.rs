@@ -28,6 +28,7 @@ use crate::alerts::surge::{SURGE_CHECK, SurgeLoop};
 use crate::alerts::{self, Notifier, Wakers};
 use crate::api;
 use crate::config::Config;
+use crate::console;
 use crate::http;
 use crate::intake;
 use crate::metrics::Metrics;
@@ -254,6 +255,18 @@ pub async fn run_with(
         if !settings.listen.ip().is_loopback() {
             warn!(address = %settings.listen, "api listens beyond loopback; put a TLS reverse proxy in front");
         }
+        let console_routes = match &config.console {
+            Some(console) => {
+                info!("console served");
+                console::router(Arc::new(console::ConsoleState::new(
+                    store.clone(),
+                    console.clone(),
+                    Arc::clone(&keywords),
+                    stop.clone(),
+                )))
+            }
+            None => axum::Router::new(),
+        };
         supervisor.spawn_critical(
             &poll_tasks,
             "api",
@@ -272,7 +285,8 @@ pub async fn run_with(
                     limits: config.intake.limits,
                     batches,
                     store: store.clone(),
-                }),
+                })
+                .merge(console_routes),
                 stop.clone(),
             ),
         );
