@@ -105,8 +105,9 @@ pub async fn run_with(
     let mut supervisor = Supervisor::new();
     // Cancelled by the caller's shutdown or by a dead critical task.
     let stop = shutdown.child_token();
-    let store = Store::open(&config.storage_path)
+    let mut store = Store::open(&config.storage_path)
         .with_context(|| format!("opening database {}", config.storage_path.display()))?;
+    store.set_feedback_off_after(config.matcher.feedback_off_after);
     let service = Arc::new(extras.service.unwrap_or_else(ServiceManager::from_env));
     let pulses = Pulses::new(service.watchdog_period());
     let (store, writer) = StoreHandle::new(store);

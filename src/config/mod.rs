@@ -58,6 +58,8 @@ pub struct Config {
     pub delivery: DeliverySettings,
     /// Surge detection.
     pub surge: SurgeSettings,
+    /// The matcher's settings (`[matcher]`).
+    pub matcher: crate::matcher::MatcherSettings,
     /// Logging.
     pub log: LogSettings,
     /// The HTTP API, when `[api] listen` is set.
@@ -313,6 +315,7 @@ impl Layers {
         let api = section!("api");
         let sentiment = section!("sentiment");
         let surge = section!("surge");
+        let matcher = section!("matcher");
         let route_defaults = section!("route_defaults");
         let console = section!("console");
         let sources = self.entries("sources", sections.remove("sources"), &mut problems);
@@ -339,6 +342,7 @@ impl Layers {
             Some(log),
             Some(api),
             Some(surge),
+            Some(matcher),
             Some(route_defaults),
             Some(sentiment),
             Some(report),
@@ -351,6 +355,7 @@ impl Layers {
             log,
             api,
             surge,
+            matcher,
             route_defaults,
             sentiment,
             report,
@@ -369,6 +374,7 @@ impl Layers {
             api,
             sentiment,
             surge,
+            matcher,
             sources,
             receivers,
             intake,
@@ -536,6 +542,7 @@ impl Layers {
             poll,
             delivery,
             surge,
+            matcher: raw.matcher,
             log,
             api,
             console,

@@ -32,6 +32,8 @@ pub struct RawConfig {
     pub sentiment: crate::sentiment::RawSentiment,
     /// `[surge]`.
     pub surge: crate::routing::surge::RawSurge,
+    /// `[matcher]`.
+    pub matcher: crate::matcher::MatcherSettings,
     /// `[[sources]]`.
     pub sources: Vec<Option<RawStage>>,
     /// `[[receivers]]`.

@@ -1,7 +1,7 @@
 //! What the web console keeps: login sessions (the session id only as its SHA-256,
 //! so a copy of the database opens no session), each user's language and columns,
 //! who took which hit, and the change log (`hit_changes`) its live feed replays from.
-//! Triggers (migration 15) write the change log in the transaction of the change
+//! Triggers (migration 16) write the change log in the transaction of the change
 //! itself: a `hit` row when a hit is stored, an `update` row when it is acknowledged,
 //! escalated, taken or released; purging a hit forgets its rows.
 

@@ -4,6 +4,7 @@
 //! CLI commands open their own [`Store`] directly.
 
 mod console;
+mod feedback;
 mod gauges;
 mod health;
 mod heartbeat;
@@ -32,6 +33,7 @@ use crate::model::{DeliveryId, HitId, ReceiverName, SourceName};
 use tokio::sync::oneshot;
 
 pub use console::{HitChange, HitTake, StoredSession, TakeOutcome};
+pub use feedback::{FeedbackOutcome, FeedbackTally, FeedbackVerdict, VariantFeedback};
 pub use gauges::{HitCounts, OutboxDepth};
 pub use health::{PollOutcome, SourceHealth};
 pub use heartbeat::{DaemonInfo, Heartbeat, MISSED_BEATS};
@@ -139,6 +141,9 @@ pub enum StoreError {
         /// The pid written in the lock file, if readable.
         pid: Option<u32>,
     },
+    /// No hit has this id (feedback on a hit that does not exist or was purged).
+    #[error("no hit with id {0}")]
+    UnknownHit(i64),
     /// The lock file could not be created or locked.
     #[error("cannot lock {path}: {source}")]
     Lock {
@@ -164,6 +169,9 @@ impl StoreError {
 /// An open database.
 pub struct Store {
     conn: Connection,
+    /// `[matcher] feedback_off_after`: net not-relevant verdicts that switch a variant
+    /// off; 0 (until set by [`Store::set_feedback_off_after`]) switches none off.
+    feedback_off_after: u32,
 }
 
 /// One daemon's exclusive hold on a database: an advisory lock on `<database>.lock`
@@ -234,7 +242,10 @@ impl Store {
         conn.busy_timeout(Duration::from_secs(5))?;
         schema::migrate(&mut conn)?;
         search::index_missing_posts(&mut conn)?;
-        Ok(Store { conn })
+        Ok(Store {
+            conn,
+            feedback_off_after: 0,
+        })
     }
 
     /// Opens an existing database for reading only (CLI commands beside a running daemon).
@@ -244,7 +255,10 @@ impl Store {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         conn.busy_timeout(Duration::from_secs(5))?;
-        Ok(Store { conn })
+        Ok(Store {
+            conn,
+            feedback_off_after: 0,
+        })
     }
 }
 
