@@ -17,8 +17,8 @@ use crate::keywords::{self, KeywordRules};
 use crate::matcher::{BrandHit, Matcher, bench};
 use crate::model::{DeliveryId, HitId, Post};
 use crate::store::{
-    AckOutcome, DeliveryStatus, HitQuery, HitRow, HitStatus, Store, database_bytes,
-    parse_time_bound, unix_millis,
+    AckOutcome, DeliveryStatus, FeedbackOutcome, FeedbackVerdict, HitQuery, HitRow, HitStatus,
+    Store, database_bytes, parse_time_bound, unix_millis,
 };
 use crate::{app, report, shutdown, telemetry};
 
@@ -91,6 +91,19 @@ pub enum Command {
         #[arg(long)]
         by: Option<String>,
     },
+    /// Tell whether a hit was about the brand: `not-relevant` counts against the term or
+    /// variant that made it (enough of it switches a generated typo off), `relevant`
+    /// undoes it. Works beside the running daemon, which applies it from its next batch.
+    Feedback {
+        /// The hit id (shown in alerts and by `mentiond hits`).
+        hit_id: HitId,
+        /// `not-relevant` or `relevant`.
+        #[arg(value_parser = parse_verdict)]
+        verdict: FeedbackVerdict,
+        /// Who says so (default: $USER).
+        #[arg(long)]
+        by: Option<String>,
+    },
     /// List deliveries (dead ones by default) and disabled receivers, or re-send one.
     Deliveries {
         /// What to do; without it, list.
@@ -136,6 +149,10 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+}
+
+fn parse_verdict(text: &str) -> Result<FeedbackVerdict, String> {
+    FeedbackVerdict::parse(text).ok_or_else(|| "expected `not-relevant` or `relevant`".to_string())
 }
 
 fn parse_report_format(text: &str) -> Result<report::Format, String> {
@@ -256,6 +273,11 @@ pub fn execute(cli: Cli) -> ExitCode {
         Command::Hits(args) => hits(cli.config, args),
         Command::Status { json } => status(cli.config, json),
         Command::Ack { hit_id, by } => ack(cli.config, hit_id, by),
+        Command::Feedback {
+            hit_id,
+            verdict,
+            by,
+        } => feedback(cli.config, hit_id, verdict, by),
         Command::Deliveries {
             action: Some(DeliveriesAction::Retry { id }),
             ..
@@ -335,15 +357,32 @@ fn check(
         print_summary(&mut out, &config, &matcher)?;
         return Ok(ExitCode::SUCCESS);
     };
-    // Typos the daemon switched off as noisy show as dropped, as the daemon runs them.
+    // Typos the daemon switched off as noisy or by feedback show as dropped, as the
+    // daemon runs them, and each variant's feedback beside it.
+    let mut feedback = Vec::new();
     if config.storage_path.exists() {
-        match Store::open_read_only(&config.storage_path).and_then(|store| store.noisy_variants()) {
-            Ok(noisy) => {
+        let stored = Store::open_read_only(&config.storage_path).and_then(|mut store| {
+            store.set_feedback_off_after(config.matcher.feedback_off_after);
+            Ok((
+                store.noisy_variants()?,
+                store.variant_feedback(Some(&name))?,
+            ))
+        });
+        match stored {
+            Ok((noisy, given)) => {
                 matcher.switch_off_typos(
                     noisy
                         .iter()
                         .map(|variant| (variant.brand.as_str(), variant.variant.as_str())),
                 );
+                matcher.set_feedback_off(
+                    given
+                        .iter()
+                        .filter(|variant| variant.switched_off)
+                        .map(|variant| (variant.brand.clone(), variant.variant.clone()))
+                        .collect(),
+                );
+                feedback = given;
             }
             Err(err) => eprintln!("mentiond: switched-off typos not shown: {err}"),
         }
@@ -354,9 +393,26 @@ fn check(
     };
     writeln!(out, "{} variants of {name}:", report.len())?;
     for variant in &report {
-        let note = variant
+        let mut note = variant
             .dropped
             .map_or(String::new(), |reason| format!("  (dropped: {reason})"));
+        // Feedback counts against what found the hit, not context or exclusion words.
+        let finds = matches!(
+            variant.source,
+            "term" | "typo" | "handle" | "hashtag" | "domain" | "misspelling"
+        );
+        let given = feedback
+            .iter()
+            .find(|given| finds && given.variant == variant.variant);
+        if let Some(given) = given {
+            note.push_str(&format!(
+                "  feedback: {} not relevant, {} relevant",
+                given.tally.not_relevant, given.tally.relevant
+            ));
+            if !given.switchable && given.tally.not_relevant > given.tally.relevant {
+                note.push_str(" (its own term: an exclusion is needed)");
+            }
+        }
         writeln!(
             out,
             "  {:<12} {:<28} from {:<24} hits {}{note}",
@@ -672,10 +728,7 @@ fn ack(
     hit_id: HitId,
     by: Option<String>,
 ) -> anyhow::Result<ExitCode> {
-    let by = by
-        .or_else(|| std::env::var("USER").ok())
-        .filter(|name| !name.trim().is_empty())
-        .unwrap_or_else(|| "operator".to_string());
+    let by = person(by);
     let config = config::load(config_file.as_deref())?;
     let store = Store::open(existing_database(&config)?)?;
     match store.ack_hit(hit_id, &by, "cli", chrono::Utc::now())? {
@@ -700,6 +753,71 @@ fn ack(
         }
         AckOutcome::NotFound => anyhow::bail!("no hit #{hit_id}"),
     }
+}
+
+/// Who runs a command that records a person: `--by`, else the OS user.
+fn person(by: Option<String>) -> String {
+    by.or_else(|| std::env::var("USER").ok())
+        .filter(|name| !name.trim().is_empty())
+        .unwrap_or_else(|| "operator".to_string())
+}
+
+fn feedback(
+    config_file: Option<PathBuf>,
+    hit_id: HitId,
+    verdict: FeedbackVerdict,
+    by: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let by = person(by);
+    let config = config::load(config_file.as_deref())?;
+    let mut store = Store::open(existing_database(&config)?)?;
+    store.set_feedback_off_after(config.matcher.feedback_off_after);
+    let outcome = match store.record_feedback(hit_id.0, verdict, &by, chrono::Utc::now()) {
+        Err(crate::store::StoreError::UnknownHit(_)) => anyhow::bail!("no hit #{hit_id}"),
+        other => other?,
+    };
+    println!("{}", describe_feedback(&outcome, &by));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What `mentiond feedback` recorded, in one line.
+fn describe_feedback(outcome: &FeedbackOutcome, by: &str) -> String {
+    let FeedbackOutcome {
+        hit_id,
+        verdict,
+        brand,
+        term,
+        variant,
+        kind,
+        tally,
+        ..
+    } = outcome;
+    let what = if outcome.generated { "typo" } else { "variant" };
+    let recorded = if outcome.changed {
+        "recorded"
+    } else {
+        "already recorded"
+    };
+    let effect = if outcome.switched_off {
+        "switched off: the daemon stops matching it from its next batch".to_string()
+    } else if !outcome.switchable && *verdict == FeedbackVerdict::NotRelevant {
+        format!(
+            "it is {}'s own term, never switched off by feedback: an exclusion is needed (`exclude` in keywords.toml)",
+            escape::terminal(brand)
+        )
+    } else {
+        "on".to_string()
+    };
+    format!(
+        "hit #{hit_id} ({}): {} by {} {recorded} against {what} `{}` of `{}` ({kind}); {} not relevant, {} relevant; {effect}",
+        escape::terminal(brand),
+        verdict.as_str(),
+        escape::terminal(by),
+        escape::terminal(variant),
+        escape::terminal(term),
+        tally.not_relevant,
+        tally.relevant,
+    )
 }
 
 fn write_report(

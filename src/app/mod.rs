@@ -28,6 +28,7 @@ use crate::alerts::surge::{SURGE_CHECK, SurgeLoop};
 use crate::alerts::{self, Notifier, Wakers};
 use crate::api;
 use crate::config::Config;
+use crate::console;
 use crate::http;
 use crate::intake;
 use crate::metrics::Metrics;
@@ -104,8 +105,9 @@ pub async fn run_with(
     let mut supervisor = Supervisor::new();
     // Cancelled by the caller's shutdown or by a dead critical task.
     let stop = shutdown.child_token();
-    let store = Store::open(&config.storage_path)
+    let mut store = Store::open(&config.storage_path)
         .with_context(|| format!("opening database {}", config.storage_path.display()))?;
+    store.set_feedback_off_after(config.matcher.feedback_off_after);
     let service = Arc::new(extras.service.unwrap_or_else(ServiceManager::from_env));
     let pulses = Pulses::new(service.watchdog_period());
     let (store, writer) = StoreHandle::new(store);
@@ -254,6 +256,18 @@ pub async fn run_with(
         if !settings.listen.ip().is_loopback() {
             warn!(address = %settings.listen, "api listens beyond loopback; put a TLS reverse proxy in front");
         }
+        let console_routes = match &config.console {
+            Some(console) => {
+                info!("console served");
+                console::router(Arc::new(console::ConsoleState::new(
+                    store.clone(),
+                    console.clone(),
+                    Arc::clone(&keywords),
+                    stop.clone(),
+                )))
+            }
+            None => axum::Router::new(),
+        };
         supervisor.spawn_critical(
             &poll_tasks,
             "api",
@@ -272,7 +286,8 @@ pub async fn run_with(
                     limits: config.intake.limits,
                     batches,
                     store: store.clone(),
-                }),
+                })
+                .merge(console_routes),
                 stop.clone(),
             ),
         );

@@ -426,7 +426,19 @@ pub(super) async fn reload_on_signal(
         .await
         .context("loading the configuration")?;
         let applied = match loaded {
-            Ok((config, snapshot)) => running.apply(config, snapshot).await,
+            Ok((config, snapshot)) => {
+                let feedback_off_after = config.matcher.feedback_off_after;
+                let applied = running.apply(config, snapshot).await;
+                if applied.is_ok() {
+                    // The pipeline's next batch reads the variants switched off with it.
+                    running
+                        .parts
+                        .store
+                        .call(move |store| store.set_feedback_off_after(feedback_off_after))
+                        .await?;
+                }
+                applied
+            }
             Err(err) => Err(err),
         };
         if let Err(err) = applied {

@@ -1,13 +1,13 @@
 //! The console's interface texts in English and Turkish: one table of message keys
-//! ([`MESSAGES`]), the language choice ([`Lang::negotiate`]: the user's saved
-//! preference, else the browser's `Accept-Language`, else English) and the JSON blob
-//! the pages embed for `console.js` ([`Lang::json`]).
+//! ([`MESSAGES`]) and the JSON blob the pages embed for `console.js` ([`Lang::json`]).
+//! The language itself is the session's (the user's saved choice, else the browser's
+//! `Accept-Language`, read by `auth`).
 
 use std::fmt;
 
 /// An interface language of the console.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
+pub(crate) enum Lang {
     /// English.
     En,
     /// Turkish.
@@ -16,7 +16,7 @@ pub enum Lang {
 
 /// Every interface text: (key, English, Turkish). `console.js` and the pages name
 /// texts by key only, so both languages always have the same keys.
-pub const MESSAGES: &[(&str, &str, &str)] = &[
+pub(crate) const MESSAGES: &[(&str, &str, &str)] = &[
     ("app.title", "mentiond console", "mentiond konsolu"),
     ("login.title", "Sign in", "Giriş yap"),
     ("login.name", "User name", "Kullanıcı adı"),
@@ -135,29 +135,6 @@ impl Lang {
         }
     }
 
-    /// The user's saved preference when it names a language we have, else the first
-    /// language of `Accept-Language` (by `q` weight) we have, else English.
-    pub fn negotiate(saved: Option<&str>, accept_language: Option<&str>) -> Lang {
-        if let Some(lang) = saved.and_then(Lang::from_code) {
-            return lang;
-        }
-        let mut best: Option<(f32, Lang)> = None;
-        for item in accept_language.unwrap_or_default().split(',') {
-            let mut parts = item.split(';');
-            let Some(lang) = parts.next().and_then(Lang::from_code) else {
-                continue;
-            };
-            let weight = parts
-                .filter_map(|p| p.trim().strip_prefix("q="))
-                .find_map(|q| q.trim().parse::<f32>().ok())
-                .unwrap_or(1.0);
-            if weight > 0.0 && best.is_none_or(|(w, _)| weight > w) {
-                best = Some((weight, lang));
-            }
-        }
-        best.map_or(Lang::En, |(_, lang)| lang)
-    }
-
     /// The text of `key` in this language; the key itself when it is unknown (a
     /// visible mistake rather than an empty label).
     pub fn text(self, key: &'static str) -> &'static str {
@@ -197,7 +174,7 @@ impl fmt::Display for Lang {
 /// JSON for a `<script type="application/json">` element: `<`, `>` and `&` are written
 /// as `\u` escapes (still the same JSON string), so the data cannot end the element
 /// or open a comment whatever it holds.
-pub fn script_json(value: &serde_json::Value) -> String {
+pub(crate) fn script_json(value: &serde_json::Value) -> String {
     let mut out = String::new();
     for c in value.to_string().chars() {
         match c {
@@ -255,13 +232,10 @@ mod tests {
     }
 
     #[test]
-    fn the_saved_preference_wins_then_accept_language_by_weight() {
-        assert_eq!(Lang::negotiate(Some("tr"), Some("en-US,en")), Lang::Tr);
-        assert_eq!(Lang::negotiate(Some("de"), Some("tr-TR,tr;q=0.9")), Lang::Tr);
-        assert_eq!(Lang::negotiate(None, Some("de-DE,en;q=0.5,tr;q=0.8")), Lang::Tr);
-        assert_eq!(Lang::negotiate(None, Some("tr;q=0,en;q=0.1")), Lang::En);
-        assert_eq!(Lang::negotiate(None, Some("fr, de")), Lang::En);
-        assert_eq!(Lang::negotiate(None, None), Lang::En);
+    fn codes_name_their_language_and_unknown_keys_show_themselves() {
+        assert_eq!(Lang::from_code("tr-TR"), Some(Lang::Tr));
+        assert_eq!(Lang::from_code("en_GB"), Some(Lang::En));
+        assert_eq!(Lang::from_code("de"), None);
         assert_eq!(Lang::Tr.text("login.submit"), "Giriş yap");
         assert_eq!(Lang::En.text("no.such.key"), "no.such.key");
     }

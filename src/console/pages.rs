@@ -8,17 +8,132 @@
 //! executes. Assets (`console.js`, `console.css`, the platform icons) are compiled
 //! into the binary and served from `/assets/<name>` with a content hash in the URL
 //! (`?v=`), an `ETag` and a one-year immutable cache.
+//!
+//! Page handlers take a [`PageSession`] (a redirect to `/login` without one); the
+//! login page gets its double-submit token from [`auth::login_form_token`].
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::i18n::{Lang, script_json};
+use super::{ConsoleState, PageSession, auth};
 use crate::escape;
 
+/// The page routes: `/login` (GET; the POST is `auth`'s), `/`, the author and
+/// search pages and `/assets/{name}`.
+pub(crate) fn routes() -> axum::Router<Arc<ConsoleState>> {
+    axum::Router::new()
+        .route("/login", get(login))
+        .route("/", get(console))
+        .route("/authors/{source}/{author}", get(author))
+        .route("/search", get(search))
+        .route("/assets/{name}", get(serve_asset))
+}
+
+/// `GET /login`'s query: `error=1` after a failed attempt, `next` the page to go to.
+#[derive(Deserialize)]
+struct LoginQuery {
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+async fn login(
+    State(state): State<Arc<ConsoleState>>,
+    headers: HeaderMap,
+    Query(query): Query<LoginQuery>,
+) -> Response {
+    let (token, cookie) = auth::login_form_token(&state, &headers);
+    let lang = Lang::from_code(auth::browser_lang(&headers)).unwrap_or(Lang::En);
+    let page = login_page(&LoginForm {
+        lang,
+        csrf: &token,
+        csrf_field: "csrf",
+        users: !state.settings.users.is_empty(),
+        token: state.settings.token.is_some(),
+        failed: query.error.is_some(),
+        next: query.next.as_deref().unwrap_or("/"),
+    });
+    let mut response = Html(page).into_response();
+    if let Some(cookie) = cookie {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+fn viewer(session: &super::Session) -> Viewer<'_> {
+    Viewer {
+        user: &session.user,
+        display_name: &session.display_name,
+        csrf: &session.csrf,
+        lang: Lang::from_code(&session.lang).unwrap_or(Lang::En),
+    }
+}
+
+async fn console(PageSession(session): PageSession) -> Html<String> {
+    Html(console_page(&viewer(&session)))
+}
+
+async fn author(
+    PageSession(session): PageSession,
+    Path((source, author)): Path<(String, String)>,
+) -> Html<String> {
+    Html(author_page(&viewer(&session), &source, &author))
+}
+
+/// `GET /search`'s query.
+#[derive(Deserialize)]
+struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+async fn search(PageSession(session): PageSession, Query(query): Query<SearchQuery>) -> Html<String> {
+    Html(search_page(&viewer(&session), &query.q))
+}
+
+/// `GET /assets/{name}`: the embedded file with its content type, its hash as
+/// `ETag` (a matching `If-None-Match` is a 304) and a one-year immutable cache (the
+/// pages' URLs change with the hash).
+async fn serve_asset(Path(name): Path<String>, headers: HeaderMap) -> Response {
+    let Some(asset) = find_asset(&name) else {
+        return (StatusCode::NOT_FOUND, "no such asset").into_response();
+    };
+    let etag = format!("\"{}\"", asset.hash());
+    let cached = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.split(',').any(|tag| tag.trim() == etag));
+    let mut response = if cached {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        asset.body.into_response()
+    };
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(asset.content_type),
+    );
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, value);
+    }
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    response
+}
+
 /// One file compiled into the binary and served under `/assets/`.
-pub struct Asset {
+pub(crate) struct Asset {
     /// The file name in the URL (`console.js`).
     pub name: &'static str,
     /// Its `Content-Type`.
@@ -28,7 +143,7 @@ pub struct Asset {
 }
 
 /// Every asset the pages use.
-pub const ASSETS: &[Asset] = &[
+pub(crate) const ASSETS: &[Asset] = &[
     asset("console.js", "text/javascript; charset=utf-8", include_bytes!("assets/console.js")),
     asset("console.css", "text/css; charset=utf-8", include_bytes!("assets/console.css")),
     asset("x.svg", SVG, include_bytes!("assets/x.svg")),
@@ -64,7 +179,7 @@ const fn asset(name: &'static str, content_type: &'static str, body: &'static [u
 }
 
 /// The asset named `name`, if there is one.
-pub fn find_asset(name: &str) -> Option<&'static Asset> {
+pub(crate) fn find_asset(name: &str) -> Option<&'static Asset> {
     ASSETS.iter().find(|a| a.name == name)
 }
 
@@ -101,7 +216,7 @@ fn asset_url(name: &str) -> String {
 }
 
 /// Who is looking at a page, for its header.
-pub struct Viewer<'a> {
+pub(crate) struct Viewer<'a> {
     /// The user's login name (what `taken_by`/`acked_by` show).
     pub user: &'a str,
     /// The name shown in the header.
@@ -251,7 +366,7 @@ fn column_dialog(lang: Lang) -> String {
 
 /// `GET /`: the header and an empty deck that `console.js` fills with the user's
 /// columns.
-pub fn console_page(viewer: &Viewer<'_>) -> String {
+pub(crate) fn console_page(viewer: &Viewer<'_>) -> String {
     let lang = viewer.lang;
     let body = format!(
         "{header}<main id=\"deck\" class=\"deck\" aria-live=\"polite\"></main>{panels}{dialog}",
@@ -269,7 +384,7 @@ pub fn console_page(viewer: &Viewer<'_>) -> String {
 
 /// `GET /authors/{source}/{author}`: the author's profile and every hit of theirs,
 /// newest first, in pages (`console.js` reads `/console/api/authors/…`).
-pub fn author_page(viewer: &Viewer<'_>, source: &str, author: &str) -> String {
+pub(crate) fn author_page(viewer: &Viewer<'_>, source: &str, author: &str) -> String {
     let lang = viewer.lang;
     let body = format!(
         "{header}<main class=\"page\"><h1 dir=\"auto\">{title}: @{author}</h1>\
@@ -297,7 +412,7 @@ pub fn author_page(viewer: &Viewer<'_>, source: &str, author: &str) -> String {
 
 /// `GET /search?q=`: results over every stored hit (`console.js` reads
 /// `/console/api/search`).
-pub fn search_page(viewer: &Viewer<'_>, q: &str) -> String {
+pub(crate) fn search_page(viewer: &Viewer<'_>, q: &str) -> String {
     let lang = viewer.lang;
     let body = format!(
         "{header}<main class=\"page\"><h1 dir=\"auto\">{title}: <span class=\"user-text\">{q}</span></h1>\
@@ -317,7 +432,7 @@ pub fn search_page(viewer: &Viewer<'_>, q: &str) -> String {
 }
 
 /// What the login page offers and says.
-pub struct LoginForm<'a> {
+pub(crate) struct LoginForm<'a> {
     /// The interface language (from `Accept-Language`).
     pub lang: Lang,
     /// The pre-session CSRF token (double submit: also in a cookie).
@@ -330,18 +445,20 @@ pub struct LoginForm<'a> {
     pub token: bool,
     /// Whether the previous attempt failed.
     pub failed: bool,
-    /// The name typed before, shown again after a failure.
-    pub name: &'a str,
+    /// The local page to go to after signing in.
+    pub next: &'a str,
 }
 
 /// `GET /login`: the name/password form and/or the shared-token form.
-pub fn login_page(form: &LoginForm<'_>) -> String {
+pub(crate) fn login_page(form: &LoginForm<'_>) -> String {
     let lang = form.lang;
     let e = |key| escape::html(lang.text(key));
     let csrf = format!(
-        "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+        "<input type=\"hidden\" name=\"{}\" value=\"{}\">\
+         <input type=\"hidden\" name=\"next\" value=\"{}\">",
         escape::html(form.csrf_field),
-        escape::html(form.csrf)
+        escape::html(form.csrf),
+        escape::html(form.next),
     );
     let mut body = format!("<main class=\"login\"><h1>{}</h1>", e("app.title"));
     if form.failed {
@@ -353,11 +470,10 @@ pub fn login_page(form: &LoginForm<'_>) -> String {
     if form.users {
         body.push_str(&format!(
             "<form method=\"post\" action=\"/login\" id=\"login-form\">{csrf}\
-             <label><span>{name}</span><input name=\"name\" autocomplete=\"username\" value=\"{value}\" required autofocus></label>\
+             <label><span>{name}</span><input name=\"name\" autocomplete=\"username\" required autofocus></label>\
              <label><span>{password}</span><input name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label>\
              <button type=\"submit\" class=\"primary\">{submit}</button></form>",
             name = e("login.name"),
-            value = escape::html(form.name),
             password = e("login.password"),
             submit = e("login.submit"),
         ));
@@ -425,7 +541,7 @@ mod tests {
                 users: true,
                 token: true,
                 failed: true,
-                name: HOSTILE,
+                next: HOSTILE,
             });
             assert_inert(&login);
         }

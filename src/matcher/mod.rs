@@ -15,7 +15,9 @@
 //! inside a new keyword snapshot (`pipeline::snapshot`) and swap that.
 
 pub mod bench;
+mod noisy;
 mod scan;
+mod settings;
 mod suffix;
 mod typo_index;
 pub mod typos;
@@ -31,8 +33,12 @@ use serde::Serialize;
 use crate::keywords::{CaseRule, Filters, KeywordRules, Severity, Typos};
 use crate::model::Post;
 use crate::text::{Folded, char_at, fold, is_accented, is_word_char};
+#[cfg(test)]
+use noisy::{NOISY_MIN_HITS, NOISY_SHARE};
+use noisy::{TypoTally, switch_off_as_noisy};
 pub use scan::ScanError;
 use scan::Scanner;
+pub use settings::MatcherSettings;
 use typo_index::TypoIndex;
 
 /// Which kind of variant matched, as reported in explanations.
@@ -174,12 +180,9 @@ pub struct VariantReport {
 /// [`VariantReport::dropped`] of a generated typo switched off for firing too often.
 pub const NOISY: &str = "noisy: more hits than a slip of the finger gets";
 
-/// A generated typo is switched off once it has at least this many hits…
-const NOISY_MIN_HITS: u64 = 10;
-/// …and more than 1/`NOISY_SHARE` as many as its brand's hits by written spellings:
-/// people mistype a name in a few percent of mentions, so a variant firing that often
-/// is a word of its own (`telsa` the given name, `karti` Turkish for "its card").
-const NOISY_SHARE: u64 = 4;
+/// [`VariantReport::dropped`] of a generated typo or folded variant switched off by
+/// people's feedback ([`Matcher::set_feedback_off`]).
+pub const FEEDBACK_OFF: &str = "feedback: switched off as not relevant";
 
 /// Compiled keyword rules, immutable once built (reloads build a new one) apart from
 /// hit counters and the switch that turns off noisy generated typos.
@@ -195,6 +198,13 @@ pub struct Matcher {
     variant_hits: Vec<AtomicU64>,
     /// Per owner: a generated typo switched off as noisy.
     noisy: Vec<AtomicBool>,
+    /// Per owner: hits of a generated typo whose post carried evidence of its brand.
+    evidence_hits: Vec<AtomicU64>,
+    /// Per owner: switched off by people's feedback.
+    feedback_off: Vec<AtomicBool>,
+    /// The `(brand, variant)` list last given to [`Matcher::set_feedback_off`] and the
+    /// owners it switched off.
+    feedback_applied: Mutex<(Vec<(String, String)>, Vec<u32>)>,
     /// Per entity: hits with at least one written (not generated) term.
     written_hits: Vec<AtomicU64>,
     /// Owners switched off since the last [`Matcher::take_noisy`].
@@ -229,6 +239,9 @@ enum Role {
     All(u8),
     Any,
     None,
+    /// A word that makes a brand's generated typo read like a mention of it (an `any`
+    /// or `all` word of a topic built on the brand's term), for the noisy switch.
+    Evidence,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -302,6 +315,7 @@ struct EntityState {
     touched: bool,
     excluded: bool,
     context: bool,
+    evidence: bool,
     any: bool,
     none: bool,
     all_mask: u64,
@@ -413,6 +427,30 @@ impl Matcher {
                     builder.add(written, entity, role, Source::Rule, written);
                 }
             }
+            // A topic built on a brand's term names words that come with real mentions
+            // of the brand (`Turkcell` + `çekmiyor`): evidence for its typos.
+            let folded_all: Vec<String> = topic
+                .all
+                .iter()
+                .map(|w| fold(w).trim().to_string())
+                .collect();
+            for (brand_id, brand) in rules.brands.iter().enumerate() {
+                let built_on = |term: &String| folded_all.contains(&fold(term).trim().to_string());
+                if brand.typos == Typos::Off || !brand.terms.iter().map(|t| &t.text).any(built_on) {
+                    continue;
+                }
+                for written in topic.any.iter().chain(&topic.all) {
+                    if !built_on(written) {
+                        builder.add(
+                            written,
+                            brand_id as u32,
+                            Role::Evidence,
+                            Source::Rule,
+                            written,
+                        );
+                    }
+                }
+            }
         }
         // Typos go last so that any explicitly written variant (of this brand or
         // another) takes precedence over a generated one.
@@ -450,7 +488,7 @@ impl Matcher {
             })
             .sum();
         let counters = (self.owners.len()..self.variant_hits.len())
-            .map(|_| size_of::<AtomicU64>() + size_of::<AtomicBool>())
+            .map(|_| 2 * size_of::<AtomicU64>() + 2 * size_of::<AtomicBool>())
             .sum::<usize>();
         self.scanner.memory_usage() + patterns + owners + self.typos.memory_usage() + counters
     }
@@ -548,18 +586,80 @@ impl Matcher {
         switched
     }
 
-    /// Counts a hit's terms and switches off a generated typo that fires like a word.
-    fn count(&self, entity: u32, terms: &[(u32, TermMatch)]) {
-        let written = if terms.iter().any(|(_, term)| !term.generated) {
+    /// Switches off exactly the variants named by `(brand, variant)` (the folded variant,
+    /// as [`VariantReport`] names it) that people's feedback switched off, and switches
+    /// back on those it no longer names; called with the store's list before each batch,
+    /// so feedback given beside the running daemon applies from its next batch. Only a
+    /// generated typo or a folded form of a written term (`turktelekom`) is switched
+    /// off, never the brand's own term, handle, hashtag, domain or listed misspelling.
+    /// An unchanged list costs one comparison. Returns how many are off.
+    pub fn set_feedback_off(&self, mut variants: Vec<(String, String)>) -> usize {
+        variants.sort_unstable();
+        variants.dedup();
+        let mut applied = self
+            .feedback_applied
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if applied.0 == variants {
+            return applied.1.len();
+        }
+        for &owner in &applied.1 {
+            self.feedback_off[owner as usize].store(false, Ordering::Relaxed);
+        }
+        let wanted: std::collections::HashSet<(&str, &str)> = variants
+            .iter()
+            .map(|(brand, variant)| (brand.as_str(), variant.as_str()))
+            .collect();
+        let mut off = Vec::new();
+        if !wanted.is_empty() {
+            for id in self.owner_ids() {
+                let owner = self.owner(id);
+                let switchable = match owner.source {
+                    Source::Typo => true,
+                    Source::Term => fold(owner.written).trim() != owner.variant,
+                    _ => false,
+                };
+                let brand = self.entities[owner.entity as usize].name.as_str();
+                if switchable
+                    && owner.role == Role::Find
+                    && wanted.contains(&(brand, owner.variant))
+                {
+                    self.feedback_off[id as usize].store(true, Ordering::Relaxed);
+                    off.push(id);
+                }
+            }
+        }
+        *applied = (variants, off);
+        applied.1.len()
+    }
+
+    /// Counts a hit's terms and switches off a generated typo that fires like a word
+    /// ([`switch_off_as_noisy`]); `context`: the post carried one of the brand's context
+    /// words, which with a written term beside the typo is the evidence it is weighed by.
+    fn count(&self, entity: u32, terms: &[(u32, TermMatch)], context: bool) {
+        let has_written = terms.iter().any(|(_, term)| !term.generated);
+        let written = if has_written {
             self.written_hits[entity as usize].fetch_add(1, Ordering::Relaxed) + 1
         } else {
             self.written_hits[entity as usize].load(Ordering::Relaxed)
         };
         for (owner, term) in terms {
             let hits = self.variant_hits[*owner as usize].fetch_add(1, Ordering::Relaxed) + 1;
-            if term.generated
-                && hits >= NOISY_MIN_HITS
-                && hits * NOISY_SHARE > written
+            if !term.generated {
+                continue;
+            }
+            let evidence = &self.evidence_hits[*owner as usize];
+            let with_evidence = if has_written || context {
+                evidence.fetch_add(1, Ordering::Relaxed) + 1
+            } else {
+                evidence.load(Ordering::Relaxed)
+            };
+            let tally = TypoTally {
+                hits,
+                with_evidence,
+                written_hits: written,
+            };
+            if switch_off_as_noisy(tally)
                 && !self.noisy[*owner as usize].swap(true, Ordering::Relaxed)
             {
                 self.newly_noisy
@@ -618,6 +718,7 @@ impl Matcher {
             (Source::Rule, Role::Context) => "require_any",
             (Source::Rule, Role::All(_)) => "all",
             (Source::Rule, Role::Any) => "any",
+            (Source::Rule, Role::Evidence) => "context",
             (Source::Rule, _) => "none",
         };
         VariantReport {
@@ -626,9 +727,13 @@ impl Matcher {
             variant: owner.variant.to_string(),
             source,
             hits: self.variant_hits[owner_id].load(Ordering::Relaxed),
-            dropped: self.noisy[owner_id]
-                .load(Ordering::Relaxed)
-                .then_some(NOISY),
+            dropped: if self.noisy[owner_id].load(Ordering::Relaxed) {
+                Some(NOISY)
+            } else {
+                self.feedback_off[owner_id]
+                    .load(Ordering::Relaxed)
+                    .then_some(FEEDBACK_OFF)
+            },
         }
     }
 
@@ -704,6 +809,7 @@ impl Matcher {
                 // from the term and mostly another word (`googl` + `e`).
                 let suffixed = candidate.suffix_end > candidate.end;
                 let accepted = (!candidate.glued || owner.accepts_suffix())
+                    && !self.feedback_off[owner_id as usize].load(Ordering::Relaxed)
                     && !(owner.source == Source::Typo
                         && (suffixed || self.noisy[owner_id as usize].load(Ordering::Relaxed)))
                     && (!owner.case_exact || same_case(&text[term_range.clone()], owner.written))
@@ -722,6 +828,7 @@ impl Matcher {
                     Role::None => state.none = true,
                     Role::All(group) => state.all_mask |= 1 << group,
                     Role::Any => state.any = true,
+                    Role::Evidence => state.evidence = true,
                     Role::Find => {}
                 }
                 let group = match owner.role {
@@ -787,7 +894,7 @@ impl Matcher {
                 continue;
             }
             terms = longest_non_overlapping(terms);
-            self.count(entity_id, &terms);
+            self.count(entity_id, &terms, state.context || state.evidence);
             hits.push(BrandHit {
                 brand: entity.name.clone(),
                 team: entity.team.clone(),
@@ -997,6 +1104,8 @@ impl Builder {
         let owners = self.owners.len() + self.typos.len();
         let variant_hits = (0..owners).map(|_| AtomicU64::new(0)).collect();
         let noisy = (0..owners).map(|_| AtomicBool::new(false)).collect();
+        let evidence_hits = (0..owners).map(|_| AtomicU64::new(0)).collect();
+        let feedback_off = (0..owners).map(|_| AtomicBool::new(false)).collect();
         let written_hits = self.entities.iter().map(|_| AtomicU64::new(0)).collect();
         Ok(Matcher {
             scanner,
@@ -1006,6 +1115,9 @@ impl Builder {
             entities: self.entities,
             variant_hits,
             noisy,
+            evidence_hits,
+            feedback_off,
+            feedback_applied: Mutex::default(),
             written_hits,
             newly_noisy: Mutex::default(),
             dropped: self.dropped,

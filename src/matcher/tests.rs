@@ -752,3 +752,40 @@ fn each_term_kind_names_itself_as_in_its_json_form() {
         );
     }
 }
+
+#[test]
+fn feedback_switches_off_typos_and_folded_forms_never_written_terms_and_switches_back_on() {
+    let matcher = Matcher::new(&parse_keywords(Path::new("k.toml"), KEYWORDS).unwrap()).unwrap();
+    let off = |list: &[(&str, &str)]| {
+        matcher.set_feedback_off(
+            list.iter()
+                .map(|(brand, variant)| (brand.to_string(), variant.to_string()))
+                .collect(),
+        )
+    };
+    assert_eq!(names(&matcher.find("tukrcell çekmiyor")), ["Turkcell"]);
+    assert_eq!(names(&matcher.find("turktelekom arıza")), ["Türk Telekom"]);
+    let switched = off(&[
+        ("Turkcell", "tukrcell"),
+        ("Türk Telekom", "turktelekom"),
+        // The brand's own term, a listed misspelling, and a variant of another brand.
+        ("Turkcell", "turkcell"),
+        ("Turkcell", "trkcell"),
+        ("Turkcell", "turktelekom"),
+    ]);
+    assert_eq!(switched, 2);
+    assert!(matcher.find("tukrcell çekmiyor").is_empty());
+    assert!(matcher.find("turktelekom arıza").is_empty());
+    assert_eq!(names(&matcher.find("Türk Telekom arıza")), ["Türk Telekom"]);
+    assert_eq!(names(&matcher.find("Turkcell trkcell")), ["Turkcell"]);
+    let report = matcher.variant_report("Turkcell").unwrap();
+    assert!(
+        report
+            .iter()
+            .any(|v| v.variant == "tukrcell" && v.dropped == Some(FEEDBACK_OFF))
+    );
+    // `relevant` feedback took it below the threshold: the store lists it no more.
+    assert_eq!(off(&[("Türk Telekom", "turktelekom")]), 1);
+    assert_eq!(names(&matcher.find("tukrcell çekmiyor")), ["Turkcell"]);
+    assert!(matcher.find("turktelekom arıza").is_empty());
+}

@@ -21,6 +21,7 @@ use tracing::{Instrument, error, info, info_span, warn};
 
 use crate::alerts::Wakers;
 use crate::escape;
+use crate::matcher::Matcher;
 use crate::metrics::Metrics;
 use crate::model::{Post, SourceName};
 use crate::routing::{GroupRef, HitKey, HitLabels, OwnReply, RoutedHit, Router};
@@ -104,9 +105,27 @@ impl Pipeline {
         info!("pipeline drained");
     }
 
+    /// Switches off in `matcher` the variants people's feedback switched off, as the
+    /// store has them now (given beside the running daemon, `mentiond feedback`, or
+    /// through it); on a store error the matcher keeps what it had (logged).
+    async fn apply_feedback(&self, matcher: &Matcher) {
+        let variants = self
+            .store
+            .call(|store| store.feedback_off_variants())
+            .await
+            .and_then(|result| result);
+        match variants {
+            Ok(variants) => {
+                matcher.set_feedback_off(variants);
+            }
+            Err(err) => error!(error = %err, "cannot read variants switched off by feedback"),
+        }
+    }
+
     async fn process(&self, batch: Batch) {
         let now = Utc::now();
         let keywords = self.keywords.current();
+        self.apply_feedback(&keywords.matcher).await;
         let matching = Instant::now();
         let replies = keywords.own_handles.replies(&batch.posts, now);
         let posts: Vec<MatchedPost> = batch

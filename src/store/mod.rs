@@ -3,6 +3,8 @@
 //! reached through [`StoreHandle`], so blocking calls never run on the async runtime;
 //! CLI commands open their own [`Store`] directly.
 
+mod console;
+mod feedback;
 mod gauges;
 mod health;
 mod heartbeat;
@@ -30,6 +32,8 @@ use rusqlite::{Connection, OpenFlags};
 use crate::model::{DeliveryId, HitId, ReceiverName, SourceName};
 use tokio::sync::oneshot;
 
+pub use console::{HitChange, HitTake, StoredSession, TakeOutcome};
+pub use feedback::{FeedbackOutcome, FeedbackTally, FeedbackVerdict, VariantFeedback};
 pub use gauges::{HitCounts, OutboxDepth};
 pub use health::{PollOutcome, SourceHealth};
 pub use heartbeat::{DaemonInfo, Heartbeat, MISSED_BEATS};
@@ -137,6 +141,9 @@ pub enum StoreError {
         /// The pid written in the lock file, if readable.
         pid: Option<u32>,
     },
+    /// No hit has this id (feedback on a hit that does not exist or was purged).
+    #[error("no hit with id {0}")]
+    UnknownHit(i64),
     /// The lock file could not be created or locked.
     #[error("cannot lock {path}: {source}")]
     Lock {
@@ -162,6 +169,9 @@ impl StoreError {
 /// An open database.
 pub struct Store {
     conn: Connection,
+    /// `[matcher] feedback_off_after`: net not-relevant verdicts that switch a variant
+    /// off; 0 (until set by [`Store::set_feedback_off_after`]) switches none off.
+    feedback_off_after: u32,
 }
 
 /// One daemon's exclusive hold on a database: an advisory lock on `<database>.lock`
@@ -232,7 +242,10 @@ impl Store {
         conn.busy_timeout(Duration::from_secs(5))?;
         schema::migrate(&mut conn)?;
         search::index_missing_posts(&mut conn)?;
-        Ok(Store { conn })
+        Ok(Store {
+            conn,
+            feedback_off_after: 0,
+        })
     }
 
     /// Opens an existing database for reading only (CLI commands beside a running daemon).
@@ -242,7 +255,10 @@ impl Store {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         conn.busy_timeout(Duration::from_secs(5))?;
-        Ok(Store { conn })
+        Ok(Store {
+            conn,
+            feedback_off_after: 0,
+        })
     }
 }
 
@@ -253,6 +269,7 @@ type Job = Box<dyn FnOnce(&mut Store) + Send>;
 #[derive(Clone)]
 pub struct StoreHandle {
     jobs: std_mpsc::Sender<Job>,
+    changes: tokio::sync::watch::Receiver<i64>,
 }
 
 impl StoreHandle {
@@ -260,7 +277,23 @@ impl StoreHandle {
     /// thread of its own (the daemon runs it as the supervised `store` thread).
     pub fn new(store: Store) -> (StoreHandle, StoreWriter) {
         let (jobs, queue) = std_mpsc::channel::<Job>();
-        (StoreHandle { jobs }, StoreWriter { store, queue })
+        let latest = store.latest_change().unwrap_or(0);
+        let (changed, changes) = tokio::sync::watch::channel(latest);
+        (
+            StoreHandle { jobs, changes },
+            StoreWriter {
+                store,
+                queue,
+                changed,
+            },
+        )
+    }
+
+    /// The newest sequence number of the change log (`Store::hit_changes_after`),
+    /// updated after each call that committed a change, so the console's live feed
+    /// wakes without polling.
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<i64> {
+        self.changes.clone()
     }
 
     /// Moves `store` onto a new, unsupervised writer thread (tests and tools).
@@ -293,6 +326,7 @@ impl StoreHandle {
 pub struct StoreWriter {
     store: Store,
     queue: std_mpsc::Receiver<Job>,
+    changed: tokio::sync::watch::Sender<i64>,
 }
 
 impl StoreWriter {
@@ -302,6 +336,16 @@ impl StoreWriter {
     pub fn run(mut self) {
         for job in self.queue {
             job(&mut self.store);
+            // One indexed read per job: every commit that logged a change wakes the feed.
+            if let Ok(latest) = self.store.latest_change() {
+                self.changed.send_if_modified(|seen| {
+                    let newer = latest > *seen;
+                    if newer {
+                        *seen = latest;
+                    }
+                    newer
+                });
+            }
         }
     }
 }

@@ -1,0 +1,283 @@
+//! What the web console keeps: login sessions (the session id only as its SHA-256,
+//! so a copy of the database opens no session), each user's language and columns,
+//! who took which hit, and the change log (`hit_changes`) its live feed replays from.
+//! Triggers (migration 16) write the change log in the transaction of the change
+//! itself: a `hit` row when a hit is stored, an `update` row when it is acknowledged,
+//! escalated, taken or released; purging a hit forgets its rows.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+
+use super::time::{from_unix_millis, parse_timestamp, timestamp, unix_millis};
+use super::{Store, StoreError};
+use crate::model::HitId;
+
+/// A live login session as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSession {
+    /// The user's name (`[[users]] name`, or `token` for the shared token).
+    pub user: String,
+    /// The session's CSRF token.
+    pub csrf: String,
+    /// When the session ends.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// One entry of the change log: hit `hit` was stored (`hit`) or changed (`update`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HitChange {
+    /// Increasing sequence number (the SSE event id).
+    pub seq: i64,
+    /// The hit.
+    pub hit: HitId,
+    /// `hit` or `update`.
+    pub kind: String,
+}
+
+/// Who took a hit, and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HitTake {
+    /// The user who took it.
+    pub by: String,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// What a take or release did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TakeOutcome {
+    /// Done (or already so).
+    Done,
+    /// Someone else holds it.
+    TakenBy(String),
+    /// No hit has this id.
+    NotFound,
+}
+
+impl Store {
+    /// Stores a new session for `user` under the hash of its id, and drops the
+    /// sessions that have expired by `now`.
+    pub fn create_session(
+        &self,
+        id_hash: &str,
+        user: &str,
+        csrf: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "DELETE FROM console_sessions WHERE expires_at <= ?1",
+            [unix_millis(now)],
+        )?;
+        self.conn.execute(
+            "INSERT INTO console_sessions (id_hash, user, csrf, created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                id_hash,
+                user,
+                csrf,
+                unix_millis(now),
+                unix_millis(expires_at)
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The session stored under `id_hash` if it has not expired by `now`.
+    pub fn session(
+        &self,
+        id_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<StoredSession>, StoreError> {
+        let found: Option<(String, String, i64)> = self
+            .conn
+            .query_row(
+                "SELECT user, csrf, expires_at FROM console_sessions
+                 WHERE id_hash = ?1 AND expires_at > ?2",
+                params![id_hash, unix_millis(now)],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .optional()?;
+        Ok(found.and_then(|(user, csrf, expires)| {
+            Some(StoredSession {
+                user,
+                csrf,
+                expires_at: from_unix_millis(expires)?,
+            })
+        }))
+    }
+
+    /// Ends the session stored under `id_hash` (logout).
+    pub fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute("DELETE FROM console_sessions WHERE id_hash = ?1", [id_hash])?;
+        Ok(())
+    }
+
+    /// The interface language `user` chose, if any.
+    pub fn user_lang(&self, user: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT lang FROM console_users WHERE name = ?1",
+                [user],
+                |row| row.get(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
+    /// Records the interface language `user` chose.
+    pub fn set_user_lang(&self, user: &str, lang: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO console_users (name, lang) VALUES (?1, ?2)
+             ON CONFLICT (name) DO UPDATE SET lang = excluded.lang",
+            params![user, lang],
+        )?;
+        Ok(())
+    }
+
+    /// `user`'s columns as the JSON array the console stored, if they saved any.
+    pub fn user_columns(&self, user: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT columns FROM console_users WHERE name = ?1",
+                [user],
+                |row| row.get(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
+    /// Replaces `user`'s columns with `columns` (a JSON array, in display order).
+    pub fn set_user_columns(&self, user: &str, columns: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO console_users (name, columns) VALUES (?1, ?2)
+             ON CONFLICT (name) DO UPDATE SET columns = excluded.columns",
+            params![user, columns],
+        )?;
+        Ok(())
+    }
+
+    /// Assigns hit `hit` to `by`, unless someone else holds it.
+    pub fn take_hit(
+        &self,
+        hit: HitId,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<TakeOutcome, StoreError> {
+        let tx = self.conn.unchecked_transaction()?;
+        if !hit_exists(&tx, hit)? {
+            return Ok(TakeOutcome::NotFound);
+        }
+        let holder: Option<String> = tx
+            .query_row(
+                "SELECT taken_by FROM hit_takes WHERE hit = ?1",
+                [hit],
+                |row| row.get(0),
+            )
+            .optional()?;
+        match holder {
+            Some(holder) if holder == by => Ok(TakeOutcome::Done),
+            Some(holder) => Ok(TakeOutcome::TakenBy(holder)),
+            None => {
+                tx.execute(
+                    "INSERT INTO hit_takes (hit, taken_by, taken_at) VALUES (?1, ?2, ?3)",
+                    params![hit, by, timestamp(now)],
+                )?;
+                tx.commit()?;
+                Ok(TakeOutcome::Done)
+            }
+        }
+    }
+
+    /// Gives hit `hit` back, if `by` holds it (or nobody does).
+    pub fn release_hit(&self, hit: HitId, by: &str) -> Result<TakeOutcome, StoreError> {
+        let tx = self.conn.unchecked_transaction()?;
+        if !hit_exists(&tx, hit)? {
+            return Ok(TakeOutcome::NotFound);
+        }
+        let holder: Option<String> = tx
+            .query_row(
+                "SELECT taken_by FROM hit_takes WHERE hit = ?1",
+                [hit],
+                |row| row.get(0),
+            )
+            .optional()?;
+        match holder {
+            Some(holder) if holder != by => Ok(TakeOutcome::TakenBy(holder)),
+            Some(_) => {
+                tx.execute("DELETE FROM hit_takes WHERE hit = ?1", [hit])?;
+                tx.commit()?;
+                Ok(TakeOutcome::Done)
+            }
+            None => Ok(TakeOutcome::Done),
+        }
+    }
+
+    /// Who holds each of `hits` (those nobody holds are left out).
+    pub fn hit_takes(
+        &self,
+        hits: &[HitId],
+    ) -> Result<std::collections::HashMap<HitId, HitTake>, StoreError> {
+        let ids = serde_json::to_string(&hits.iter().map(|hit| hit.0).collect::<Vec<_>>())?;
+        let mut statement = self.conn.prepare_cached(
+            "SELECT hit, taken_by, taken_at FROM hit_takes
+             WHERE hit IN (SELECT value FROM json_each(?1))",
+        )?;
+        let rows = statement.query_map([ids], |row| {
+            Ok((
+                HitId(row.get(0)?),
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+            ))
+        })?;
+        let mut takes = std::collections::HashMap::new();
+        for row in rows {
+            let (hit, by, at) = row?;
+            if let Some(at) = parse_timestamp(&at) {
+                takes.insert(hit, HitTake { by, at });
+            }
+        }
+        Ok(takes)
+    }
+
+    /// The change log after `seq`, oldest first, at most `limit` entries.
+    pub fn hit_changes_after(&self, seq: i64, limit: usize) -> Result<Vec<HitChange>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT seq, hit, kind FROM hit_changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let rows = statement.query_map(
+            params![seq, i64::try_from(limit).unwrap_or(i64::MAX)],
+            |row| {
+                Ok(HitChange {
+                    seq: row.get(0)?,
+                    hit: HitId(row.get(1)?),
+                    kind: row.get(2)?,
+                })
+            },
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The newest change's sequence number (0 when the log is empty).
+    pub fn latest_change(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT seq FROM hit_changes ORDER BY seq DESC LIMIT 1",
+                [],
+                |row| row.get(0),
+            )
+            .optional()?
+            .unwrap_or(0))
+    }
+}
+
+fn hit_exists(conn: &rusqlite::Connection, hit: HitId) -> Result<bool, StoreError> {
+    Ok(conn
+        .query_row("SELECT 1 FROM hits WHERE id = ?1", [hit], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
