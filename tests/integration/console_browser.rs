@@ -16,7 +16,7 @@ use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
-use crate::support::{Daemon, Workspace, wait_for_async};
+use crate::support::{Daemon, TICKETS_SOURCE, Workspace, wait_for_async};
 
 /// Chromium processes are heavy on a shared machine: one browser test at a time.
 static BROWSERS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -31,15 +31,13 @@ const SECOND_USER: &str = "mehmet";
 /// `chromium` and `chromedriver`, when both are installed; otherwise a loud skip (or
 /// a failure with `MENTIOND_BROWSER_TESTS` set).
 fn browser_binaries(test: &str) -> Option<(PathBuf, PathBuf)> {
+    // chromedriver wants the browser as a path, not a name to look up.
     let find = |names: &[&str]| {
+        let path = std::env::var_os("PATH").unwrap_or_default();
         names.iter().find_map(|name| {
-            let ok = Command::new(name)
-                .arg("--version")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success());
-            ok.then(|| PathBuf::from(name))
+            std::env::split_paths(&path)
+                .map(|dir| dir.join(name))
+                .find(|candidate| candidate.is_file())
         })
     };
     let chromium = find(&["chromium", "chromium-browser"]);
@@ -311,7 +309,7 @@ async fn sign_in(client: &Client, console: &Console, user: &str) {
 
 /// The number of cards for a hit id in the whole page (every column).
 fn cards_of(id: i64) -> String {
-    format!("return document.querySelectorAll('.card[data-id=\"{id}\"]').length;")
+    format!("return document.querySelectorAll('.card[data-id=\"{id}\"]').length > 0;")
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -513,4 +511,18 @@ async fn the_labels_follow_the_browser_language_and_switch_between_turkish_and_e
     save_screenshot("en", &client.screenshot().await.unwrap());
     assert_eq!(console_problems(&client).await, Vec::<String>::new());
     client.close().await.unwrap();
+}
+
+/// The `[api]` listener with the console and two users, the jsonl source and a file
+/// receiver. `PASSWORD` is hashed once per test binary (argon2 is slow unoptimised).
+fn console_config(port: u16) -> String {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let hash = HASH.get_or_init(|| mentiond::console::hash_password(PASSWORD).expect("hashing"));
+    format!(
+        "{TICKETS_SOURCE}\n[api]\nlisten = \"127.0.0.1:{port}\"\ntoken = \"api-t0ken-secret\"\n\n\
+         [console]\nenabled = true\n\n\
+         [[users]]\nname = \"{USER}\"\npassword_hash = \"{hash}\"\ndisplay_name = \"Ayşe Yılmaz\"\nteam = \"turkcell-care\"\n\n\
+         [[users]]\nname = \"{SECOND_USER}\"\npassword_hash = \"{hash}\"\ndisplay_name = \"Mehmet Kaya\"\n\n\
+         [[receivers]]\nkind = \"file\"\nname = \"f\"\npath = \"{{dir}}/alerts.jsonl\"\n[[routes]]\nreceivers = [\"f\"]\nsla = \"1h\"\n"
+    )
 }
