@@ -259,12 +259,25 @@ pub async fn run_with(
         let console_routes = match &config.console {
             Some(console) => {
                 info!("console served");
-                console::router(Arc::new(console::ConsoleState::new(
+                let mut state = console::ConsoleState::new(
                     store.clone(),
                     console.clone(),
                     Arc::clone(&keywords),
                     stop.clone(),
-                )))
+                );
+                state.platforms = config
+                    .sources
+                    .iter()
+                    .map(|source| (source.name.to_string(), source.kind.kind_name().to_string()))
+                    .chain(
+                        config
+                            .intake
+                            .channels
+                            .iter()
+                            .map(|channel| (channel.name.to_string(), "intake".to_string())),
+                    )
+                    .collect();
+                console::router(Arc::new(state))
             }
             None => axum::Router::new(),
         };

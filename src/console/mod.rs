@@ -20,6 +20,7 @@ mod events;
 mod i18n;
 mod pages;
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -268,6 +269,8 @@ pub struct ConsoleState {
     pub keywords: Arc<SharedKeywords>,
     /// Ends every live feed at shutdown.
     pub shutdown: CancellationToken,
+    /// Each source's kind by source name (a card's `platform`).
+    pub platforms: HashMap<String, String>,
     limiter: auth::LoginLimiter,
 }
 
@@ -285,7 +288,13 @@ impl ConsoleState {
             settings,
             keywords,
             shutdown,
+            platforms: HashMap::new(),
         }
+    }
+
+    /// The platform of posts from `source`: its kind, else its own name.
+    pub fn platform<'a>(&'a self, source: &'a str) -> &'a str {
+        self.platforms.get(source).map_or(source, String::as_str)
     }
 
     /// The configured user called `name`.

@@ -243,6 +243,28 @@ impl Store {
         Ok(takes)
     }
 
+    /// The people who called each of `hits` not relevant (hits nobody did are left
+    /// out), in the order they said so.
+    pub fn hit_not_relevant_by(
+        &self,
+        hits: &[HitId],
+    ) -> Result<std::collections::HashMap<HitId, Vec<String>>, StoreError> {
+        let ids = serde_json::to_string(&hits.iter().map(|hit| hit.0).collect::<Vec<_>>())?;
+        let mut statement = self.conn.prepare_cached(
+            "SELECT hit, person FROM hit_feedback
+             WHERE verdict = 'not-relevant' AND hit IN (SELECT value FROM json_each(?1))
+             ORDER BY at, person",
+        )?;
+        let rows = statement.query_map([ids], |row| Ok((HitId(row.get(0)?), row.get(1)?)))?;
+        let mut people: std::collections::HashMap<HitId, Vec<String>> =
+            std::collections::HashMap::new();
+        for row in rows {
+            let (hit, person) = row?;
+            people.entry(hit).or_default().push(person);
+        }
+        Ok(people)
+    }
+
     /// The change log after `seq`, oldest first, at most `limit` entries.
     pub fn hit_changes_after(&self, seq: i64, limit: usize) -> Result<Vec<HitChange>, StoreError> {
         let mut statement = self.conn.prepare_cached(

@@ -191,6 +191,8 @@ pub struct HitRow {
     pub competitor: bool,
     /// The post's tone: `negative`, `neutral` or `positive`.
     pub sentiment: &'static str,
+    /// The tone's score (negative below zero), when it was stored.
+    pub sentiment_score: Option<f64>,
     /// Open, acknowledged or escalated.
     pub status: HitStatus,
     /// When it was acknowledged.
@@ -345,7 +347,7 @@ pub(super) fn index_missing_posts(conn: &mut Connection) -> Result<usize, StoreE
 fn hit_columns() -> String {
     format!(
         "{ALERT_HIT_COLUMNS}, hits.is_topic, hits.severity, hits.competitor, hits.sentiment,
-         hits.acked_at, hits.acked_by, hits.escalated_at"
+         hits.acked_at, hits.acked_by, hits.escalated_at, hits.sentiment_score"
     )
 }
 
@@ -374,6 +376,7 @@ fn read_hit(row: &rusqlite::Row<'_>) -> rusqlite::Result<(HitRow, String)> {
                 .and_then(Sentiment::parse)
                 .unwrap_or(Sentiment::Neutral)
                 .as_str(),
+            sentiment_score: row.get(31)?,
             status: HitStatus::of(acked_at.is_some(), escalated_at.is_some()),
             acked_at: acked_at.as_deref().and_then(parse_timestamp),
             acked_by: row.get(29)?,
