@@ -285,15 +285,21 @@ impl Console {
             .collect()
     }
 
-    /// One column of the `hits` table for a hit, read straight from the database file.
-    fn hit_field(&self, id: i64, column: &str) -> Option<String> {
+    /// Who acknowledged a hit, read straight from the database file.
+    fn acked_by(&self, id: i64) -> Option<String> {
+        self.read("SELECT acked_by FROM hits WHERE id = ?1", id)
+    }
+
+    /// Who holds a hit (`take`), read straight from the database file.
+    fn taken_by(&self, id: i64) -> Option<String> {
+        self.read("SELECT taken_by FROM hit_takes WHERE hit = ?1", id)
+    }
+
+    fn read(&self, sql: &str, id: i64) -> Option<String> {
         let db = rusqlite::Connection::open(self.workspace.path("mentiond.db")).unwrap();
-        db.query_row(
-            &format!("SELECT {column} FROM hits WHERE id = ?1"),
-            [id],
-            |row| row.get::<_, Option<String>>(0),
-        )
-        .unwrap()
+        let mut statement = db.prepare(sql).unwrap();
+        let mut rows = statement.query([id]).unwrap();
+        rows.next().unwrap().and_then(|row| row.get(0).unwrap())
     }
 }
 
@@ -363,12 +369,12 @@ async fn the_console_needs_a_login_then_live_cards_and_keys_reach_the_database_a
     let body = first.find(Locator::Css("body")).await.unwrap();
     body.send_keys("t").await.unwrap();
     let db = &console;
-    wait_for_async("taken in the database", WAIT, || async { db.hit_field(live, "taken_by").as_deref() == Some(USER) }).await;
+    wait_for_async("taken in the database", WAIT, || async { db.taken_by(live).as_deref() == Some(USER) }).await;
     wait_for_js(&second, "the take shown live in the second browser", &format!(
         "return [...document.querySelectorAll('.card[data-id=\"{live}\"] .taken-by')].some(n => n.textContent === '{USER}');"
     )).await;
     body.send_keys("a").await.unwrap();
-    wait_for_async("acknowledged in the database", WAIT, || async { db.hit_field(live, "acked_by").as_deref() == Some(USER) }).await;
+    wait_for_async("acknowledged in the database", WAIT, || async { db.acked_by(live).as_deref() == Some(USER) }).await;
     wait_for_js(&second, "the acknowledgement shown live in the second browser", &format!(
         "return document.querySelector('.card[data-id=\"{live}\"].acked .acked-by') !== null;"
     )).await;
@@ -477,7 +483,7 @@ async fn a_hostile_post_renders_as_text_and_a_change_without_the_csrf_token_is_r
         "const done = arguments[0]; fetch('/console/api/hits/{id}/ack', {{ method: 'POST', credentials: 'same-origin' }}).then(r => done(r.status), e => done(String(e)));"
     ), vec![]).await.unwrap();
     assert_eq!(status, 403);
-    assert_eq!(console.hit_field(id, "acked_by"), None);
+    assert_eq!(console.acked_by(id), None);
     save_screenshot("hostile", &client.screenshot().await.unwrap());
     client.close().await.unwrap();
 }

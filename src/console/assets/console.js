@@ -125,8 +125,9 @@
     const author = card.author || {};
     const node = el('article', { class: 'card', 'data-id': card.id, tabindex: '-1' });
     node.card = card;
+    const notRelevant = Array.isArray(card.not_relevant_by) ? card.not_relevant_by : [];
     if (card.acked_at) node.classList.add('acked');
-    if (card.not_relevant_by) node.classList.add('not-relevant');
+    if (notRelevant.length) node.classList.add('not-relevant');
 
     const head = el('div', { class: 'card-head' },
       el('img', { class: 'icon', src: iconFor(card), alt: String(card.platform || card.source || ''), title: String(card.source || '') }),
@@ -135,7 +136,7 @@
       el('span', { class: 'followers', text: number(author.followers) + ' ' + t('card.followers') }),
       el('button', {
         class: 'earlier', type: 'button', title: t('author.hits'),
-        onclick: () => openAuthor(card.source, author.handle || author.name),
+        onclick: () => openAuthor(card.source, author.key || author.handle || author.name),
         text: number(author.earlier_hits) + ' ' + t('card.earlier_hits'),
       }));
     node.append(head);
@@ -154,7 +155,7 @@
     }
 
     const chips = el('div', { class: 'chips' });
-    for (const label of [card.brand, card.topic, card.team]) {
+    for (const label of new Set([card.brand, card.topic, card.team])) {
       if (label) chips.append(el('span', { class: 'chip', dir: 'auto', text: label }));
     }
     if (card.competitor) chips.append(el('span', { class: 'chip', text: t('card.competitor') }));
@@ -169,7 +170,7 @@
     const stamp = card.posted_at || card.stored_at;
     if (stamp) chips.append(el('span', { class: 'age', 'data-at': stamp, title: new Date(stamp).toLocaleString(LANG) }));
     if (card.sla_due_at) {
-      chips.append(el('span', { class: 'chip sla', 'data-due': card.sla_due_at, 'data-from': card.stored_at || '', 'data-done': card.acked_at || card.not_relevant_by ? '1' : '' }));
+      chips.append(el('span', { class: 'chip sla', 'data-due': card.sla_due_at, 'data-from': card.stored_at || '', 'data-done': card.acked_at || notRelevant.length ? '1' : '' }));
     }
     node.append(chips);
 
@@ -180,7 +181,7 @@
       if (card.first_response_secs !== undefined && card.first_response_secs !== null) who.append(' (' + duration(card.first_response_secs) + ')');
       who.append(' ');
     }
-    if (card.not_relevant_by) who.append(t('card.not_relevant_by') + ' ', el('span', { dir: 'auto', text: card.not_relevant_by }));
+    if (notRelevant.length) who.append(t('card.not_relevant_by') + ' ', el('span', { dir: 'auto', text: notRelevant.join(', ') }));
     if (who.childNodes.length) node.append(who);
 
     const actions = el('div', { class: 'actions' },
@@ -188,7 +189,7 @@
       card.taken_by && card.taken_by === BOOT.user
         ? el('button', { type: 'button', 'data-action': 'release', onclick: () => act('release', node), text: t('action.release') })
         : el('button', { type: 'button', 'data-action': 'take', onclick: () => act('take', node), text: t('action.take') }),
-      el('button', { type: 'button', 'data-action': 'not-relevant', disabled: !!card.not_relevant_by, onclick: () => act('not-relevant', node), text: t('action.not_relevant') }),
+      el('button', { type: 'button', 'data-action': 'not-relevant', disabled: notRelevant.includes(BOOT.user), onclick: () => act('not-relevant', node), text: t('action.not_relevant') }),
       isHttpUrl(card.url)
         ? el('a', { href: new URL(card.url, location.href).href, target: '_blank', rel: 'noopener noreferrer', text: t('card.open_post') })
         : null);
@@ -239,7 +240,7 @@
     const card = node.card;
     try {
       const answer = await api('POST', '/console/api/hits/' + encodeURIComponent(card.id) + '/' + action);
-      if (answer && answer.id !== undefined) replaceCard(answer);
+      if (answer && answer.hit) replaceCard(answer.hit);
       flash('');
     } catch (err) {
       flash(t('action.failed') + ': ' + err.message);
@@ -256,21 +257,25 @@
       case 'brand': if (card.brand !== spec.key) return false; break;
       case 'topic': if (card.topic !== spec.key) return false; break;
       case 'team': if (card.team !== spec.key) return false; break;
-      case 'open': if (card.acked_at || card.not_relevant_by) return false; break;
-      case 'escalated':
-        if (card.acked_at || card.not_relevant_by) return false;
-        if (!card.escalated_at && !(card.sla_due_at && Date.parse(card.sla_due_at) <= Date.now())) return false;
-        break;
+      case 'open': if (card.status !== 'open') return false; break;
+      case 'escalated': if (card.status !== 'escalated') return false; break;
       case 'competitors': if (!card.competitor) return false; break;
-      case 'search': if (!fold(card.text).includes(fold(spec.key))) return false; break;
+      case 'search': if (!hasWords(card.text, spec.key)) return false; break;
       default: return false;
     }
     if (f.source && card.source !== f.source) return false;
     if (f.sentiment && (!card.sentiment || card.sentiment.label !== f.sentiment)) return false;
     if (f.lang && card.lang !== f.lang) return false;
     if (f.min_followers && Number((card.author || {}).followers || 0) < Number(f.min_followers)) return false;
-    if (f.text && !fold(card.text).includes(fold(f.text))) return false;
+    if (f.text && !hasWords(card.text, f.text)) return false;
     return true;
+  }
+
+  // The server's full-text search, approximated for live cards: every word of
+  // `words` occurs in the text, folded like the matcher folds (case, accents).
+  function hasWords(text, words) {
+    const haystack = fold(text);
+    return fold(words).split(/\s+/).filter(Boolean).every((w) => haystack.includes(w));
   }
 
   const KIND_LABELS = () => ({
@@ -403,7 +408,7 @@
   async function saveColumns(next) {
     try {
       const saved = await api('PUT', '/console/api/columns', next.map((c) => ({
-        id: c.id, kind: c.kind, key: c.key, title: c.title, filter: c.filter || {},
+        id: c.id, kind: c.kind, key: c.key || null, title: c.title, filter: c.filter || {},
       })));
       columns = Array.isArray(saved) ? saved : next;
     } catch (err) {
@@ -451,11 +456,15 @@
       }
       const min = parseInt(form.elements.min_followers.value, 10);
       if (min > 0) filter.min_followers = min;
+      const keyed = ['brand', 'topic', 'team', 'search'].includes(kind.value);
+      const key = keyed ? form.elements.key.value.trim() : null;
+      let id = spec ? spec.id : kind.value + (key ? ':' + key : '');
+      for (let n = 2; !spec && columns.some((c) => c.id === id); n += 1) id = kind.value + (key ? ':' + key : '') + '#' + n;
       const next = {
-        id: spec ? spec.id : undefined,
+        id,
         kind: kind.value,
-        key: form.elements.key.value.trim(),
-        title: form.elements.title.value.trim(),
+        key,
+        title: form.elements.title.value.trim() || key || kinds[kind.value],
         filter,
       };
       dialog.close();
@@ -469,7 +478,7 @@
   let stream = null;
   let lastEventId = BOOT.after || null;
   function connect() {
-    const url = '/console/events' + (lastEventId ? '?after=' + encodeURIComponent(lastEventId) : '');
+    const url = '/console/events' + (lastEventId ? '?last_event_id=' + encodeURIComponent(lastEventId) : '');
     stream = new EventSource(url);
     const onCard = (e) => {
       if (e.lastEventId) lastEventId = e.lastEventId;
@@ -543,9 +552,8 @@
     const ids = [...new Set(marked.map((n) => n.card.id))];
     if (!ids.length) return;
     try {
-      const answer = await api('POST', '/console/api/hits/ack', { ids });
-      const cards = answer && (Array.isArray(answer) ? answer : answer.hits);
-      for (const card of cards || []) if (card && card.id !== undefined) replaceCard(card);
+      // The live feed brings the acknowledged cards back as updates.
+      await api('POST', '/console/api/hits/ack', { ids });
       for (const n of document.querySelectorAll('.card.marked')) n.classList.remove('marked');
       flash('');
     } catch (err) {
@@ -591,13 +599,13 @@
     const params = new URLSearchParams({ limit: '30' });
     if (before) params.set('before', before);
     const page = await api('GET', '/console/api/authors/' + encodeURIComponent(source) + '/' + encodeURIComponent(handle) + '?' + params);
-    const author = page.author || {};
+    const author = page.profile || {};
     if (profile) {
       profile.replaceChildren(
         el('span', { class: 'author-name', dir: 'auto', text: author.name || handle }), ' ',
         el('span', { class: 'handle', dir: 'auto', text: '@' + (author.handle || handle) }), ' · ',
         el('span', { class: 'followers', text: number(author.followers) + ' ' + t('card.followers') }), ' · ',
-        el('span', { text: number(page.total !== undefined ? page.total : (page.hits || []).length) + ' ' + t('card.earlier_hits') }));
+        el('span', { text: number(author.earlier_hits) + ' ' + t('card.earlier_hits') }));
     }
     for (const card of page.hits || []) {
       if (!list.querySelector('.card[data-id="' + CSS.escape(String(card.id)) + '"]')) list.append(renderCard(card));
@@ -695,7 +703,7 @@
     listReceive = (card) => {
       if (list.querySelector('.card[data-id="' + CSS.escape(String(card.id)) + '"]')) return;
       const a = card.author || {};
-      if (card.source === BOOT.source && (a.handle === BOOT.author || a.name === BOOT.author)) list.prepend(renderCard(card));
+      if (card.source === BOOT.source && a.key === BOOT.author) list.prepend(renderCard(card));
     };
     connect();
   }
