@@ -78,8 +78,15 @@ fn viewer(session: &super::Session) -> Viewer<'_> {
     }
 }
 
-async fn console(PageSession(session): PageSession) -> Html<String> {
-    Html(console_page(&viewer(&session)))
+/// The page names the change log's position when it was made: its feed starts
+/// there, so a hit stored between this answer and the columns' first read still
+/// comes, and a stream cut before its first event resumes from there too.
+async fn console(
+    State(state): State<Arc<ConsoleState>>,
+    PageSession(session): PageSession,
+) -> Html<String> {
+    let seq = *state.store.changes().borrow();
+    Html(console_page(&viewer(&session), seq))
 }
 
 async fn author(
@@ -154,6 +161,7 @@ pub(crate) const ASSETS: &[Asset] = &[
     asset("feed.svg", SVG, include_bytes!("assets/feed.svg")),
     asset("intake.svg", SVG, include_bytes!("assets/intake.svg")),
     asset("generic.svg", SVG, include_bytes!("assets/generic.svg")),
+    asset("favicon.svg", SVG, include_bytes!("assets/favicon.svg")),
 ];
 
 const SVG: &str = "image/svg+xml";
@@ -234,12 +242,14 @@ fn layout(lang: Lang, title: &str, boot: &Value, body: &str) -> String {
         "<!doctype html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <meta name=\"referrer\" content=\"no-referrer\">\n\
-         <title>{title}</title>\n<link rel=\"stylesheet\" href=\"{css}\">\n\
+         <title>{title}</title>\n<link rel=\"icon\" href=\"{icon}\">\n\
+         <link rel=\"stylesheet\" href=\"{css}\">\n\
          <script type=\"application/json\" id=\"i18n\">{i18n}</script>\n\
          <script type=\"application/json\" id=\"boot\">{boot}</script>\n\
          <script src=\"{js}\" defer></script>\n</head>\n<body>\n{body}\n</body>\n</html>\n",
         lang = lang.code(),
         title = escape::html(title),
+        icon = escape::html(&asset_url("favicon.svg")),
         css = escape::html(&asset_url("console.css")),
         i18n = lang.json(),
         boot = script_json(boot),
@@ -365,8 +375,8 @@ fn column_dialog(lang: Lang) -> String {
 }
 
 /// `GET /`: the header and an empty deck that `console.js` fills with the user's
-/// columns.
-pub(crate) fn console_page(viewer: &Viewer<'_>) -> String {
+/// columns; its live feed starts after change `seq`.
+pub(crate) fn console_page(viewer: &Viewer<'_>, seq: i64) -> String {
     let lang = viewer.lang;
     let body = format!(
         "{header}<main id=\"deck\" class=\"deck\" aria-live=\"polite\"></main>{panels}{dialog}",
@@ -377,7 +387,7 @@ pub(crate) fn console_page(viewer: &Viewer<'_>) -> String {
     layout(
         lang,
         lang.text("app.title"),
-        &boot("console", viewer, json!({})),
+        &boot("console", viewer, json!({ "after": seq.to_string() })),
         &body,
     )
 }
@@ -529,7 +539,7 @@ mod tests {
     fn every_page_escapes_what_it_interpolates() {
         for lang in [Lang::En, Lang::Tr] {
             let v = viewer(lang);
-            let console = console_page(&v);
+            let console = console_page(&v, 7);
             assert_inert(&console);
             assert!(console.contains("&lt;img src=x onerror=alert(2)&gt;&amp;amp;"));
             assert_inert(&author_page(&v, HOSTILE, HOSTILE));
@@ -568,7 +578,7 @@ mod tests {
             csrf: "token",
             lang: Lang::En,
         };
-        for page in [console_page(&v), author_page(&v, "x", "y"), search_page(&v, "q")] {
+        for page in [console_page(&v, 7), author_page(&v, "x", "y"), search_page(&v, "q")] {
             for (i, _) in page.match_indices("<script") {
                 let tag = &page[i..i + page[i..].find('>').unwrap()];
                 assert!(
