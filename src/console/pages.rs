@@ -596,6 +596,32 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn assets_are_served_with_their_content_type_etag_and_long_cache() {
+        for asset in ASSETS {
+            let response = serve_asset(Path(asset.name.to_string()), HeaderMap::new()).await;
+            assert_eq!(response.status(), StatusCode::OK, "{}", asset.name);
+            let headers = response.headers();
+            assert_eq!(headers[header::CONTENT_TYPE], asset.content_type);
+            assert_eq!(headers[header::ETAG], format!("\"{}\"", asset.hash()).as_str());
+            assert_eq!(
+                headers[header::CACHE_CONTROL],
+                "public, max-age=31536000, immutable"
+            );
+            let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            assert_eq!(&body[..], asset.body);
+        }
+        let mut headers = HeaderMap::new();
+        let etag = format!("\"{}\"", find_asset("console.js").unwrap().hash());
+        headers.insert(header::IF_NONE_MATCH, HeaderValue::from_str(&etag).unwrap());
+        let cached = serve_asset(Path("console.js".into()), headers).await;
+        assert_eq!(cached.status(), StatusCode::NOT_MODIFIED);
+        let missing = serve_asset(Path("../mod.rs".into()), HeaderMap::new()).await;
+        assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    }
+
     #[test]
     fn every_asset_has_a_content_type_a_hash_and_every_icon_exists() {
         for icon in ICONS {

@@ -386,6 +386,35 @@ async fn the_console_needs_a_login_then_live_cards_and_keys_reach_the_database_a
     ), vec![]).await.unwrap();
     assert_eq!(moved, json!(true));
 
+    // `x` marks cards for bulk, `A` acknowledges every marked one.
+    body.send_keys("x").await.unwrap();
+    body.send_keys("j").await.unwrap();
+    body.send_keys("x").await.unwrap();
+    let marked: Vec<String> = serde_json::from_value(
+        first
+            .execute("return [...document.querySelectorAll('.card.marked')].map(n => n.dataset.id);", vec![])
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(marked.len(), 2, "{marked:?}");
+    body.send_keys("A").await.unwrap();
+    for id in &marked {
+        let id: i64 = id.parse().unwrap();
+        wait_for_async("bulk acknowledgement in the database", WAIT, || async {
+            db.acked_by(id).as_deref() == Some(USER)
+        })
+        .await;
+    }
+
+    // The matched term is marked, and its title explains the match.
+    let explained = first
+        .execute(&format!("return document.querySelector('.card[data-id=\"{live}\"] mark').title;"), vec![])
+        .await
+        .unwrap();
+    let explained = explained.as_str().unwrap_or_default();
+    assert!(explained.contains("Turkcell") && explained.contains("exact"), "{explained}");
+
     save_screenshot("tr", &first.screenshot().await.unwrap());
     assert_eq!(console_problems(&first).await, Vec::<String>::new());
     assert_eq!(console_problems(&second).await, Vec::<String>::new());
@@ -464,6 +493,7 @@ async fn a_hostile_post_renders_as_text_and_a_change_without_the_csrf_token_is_r
             pwned: typeof window.__pwned,
             isolate: getComputedStyle(card.querySelector('.card-text')).unicodeBidi,
             dir: card.querySelector('.card-text').getAttribute('dir'),
+            clipped: card.querySelector('.card-text').classList.contains('clipped') && card.querySelector('button.more') !== null,
         }};"#), vec![]).await.unwrap();
     assert_eq!(report["images"], 0, "{report}");
     assert_eq!(report["scripts"], 0, "{report}");
@@ -471,6 +501,7 @@ async fn a_hostile_post_renders_as_text_and_a_change_without_the_csrf_token_is_r
     assert_eq!(report["pwned"], "undefined");
     assert_eq!(report["isolate"], "isolate");
     assert_eq!(report["dir"], "auto");
+    assert_eq!(report["clipped"], true, "long text is clipped behind a toggle");
     let text = report["text"].as_str().unwrap();
     assert!(text.contains("<img src=x onerror=\"window.__pwned=1\">"), "{}", &text[..200]);
     assert!(text.contains("<script>window.__pwned=2</script>"));
@@ -529,6 +560,6 @@ fn console_config(port: u16) -> String {
          [console]\nenabled = true\n\n\
          [[users]]\nname = \"{USER}\"\npassword_hash = \"{hash}\"\ndisplay_name = \"Ayşe Yılmaz\"\nteam = \"turkcell-care\"\n\n\
          [[users]]\nname = \"{SECOND_USER}\"\npassword_hash = \"{hash}\"\ndisplay_name = \"Mehmet Kaya\"\n\n\
-         [[receivers]]\nkind = \"file\"\nname = \"f\"\npath = \"{{dir}}/alerts.jsonl\"\n[[routes]]\nreceivers = [\"f\"]\nsla = \"1h\"\n"
+         [[receivers]]\nkind = \"file\"\nname = \"f\"\npath = \"{{dir}}/alerts.jsonl\"\n[[routes]]\nreceivers = [\"f\"]\nsla = \"1h\"\nescalate_to = [\"f\"]\n"
     )
 }
