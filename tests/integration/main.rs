@@ -8,6 +8,7 @@ mod api;
 mod architecture;
 mod chat;
 mod cli;
+mod console;
 mod daemon;
 mod delivery;
 mod email;
