@@ -303,3 +303,139 @@ fn hit_exists(conn: &rusqlite::Connection, hit: HitId) -> Result<bool, StoreErro
         .optional()?
         .is_some())
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn open() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("mentiond.db")).unwrap();
+        (dir, store)
+    }
+
+    fn at(minute: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 21, 9, minute, 0).unwrap()
+    }
+
+    /// Stores a post and a hit on it the way a batch does (plain SQL: the triggers
+    /// under test fire on any insert).
+    fn store_hit(store: &Store, post: &str) -> HitId {
+        store
+            .conn
+            .execute(
+                "INSERT INTO posts (source, post_id, text, fetched_at) VALUES ('x', ?1, 'Turkcell', ?2)",
+                params![post, timestamp(at(0))],
+            )
+            .unwrap();
+        let post = store.conn.last_insert_rowid();
+        store
+            .conn
+            .execute(
+                "INSERT INTO hits (post, brand, matched, detected_at) VALUES (?1, 'Turkcell', '[]', ?2)",
+                params![post, timestamp(at(0))],
+            )
+            .unwrap();
+        HitId(store.conn.last_insert_rowid())
+    }
+
+    #[test]
+    fn a_session_ends_at_its_expiry_and_at_logout() {
+        let (_dir, store) = open();
+        store
+            .create_session("hash-a", "ayse", "csrf-a", at(0), at(30))
+            .unwrap();
+        let live = store.session("hash-a", at(29)).unwrap().unwrap();
+        assert_eq!((live.user.as_str(), live.csrf.as_str()), ("ayse", "csrf-a"));
+        assert_eq!(store.session("hash-a", at(30)).unwrap(), None, "expired");
+        assert_eq!(store.session("hash-b", at(1)).unwrap(), None, "unknown");
+        // A new login sweeps expired sessions out of the table.
+        store
+            .create_session("hash-b", "ali", "csrf-b", at(31), at(59))
+            .unwrap();
+        let count: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM console_sessions", [], |row| {
+                row.get(0)
+            })
+            .unwrap();
+        assert_eq!(count, 1);
+        store.delete_session("hash-b").unwrap();
+        assert_eq!(store.session("hash-b", at(32)).unwrap(), None);
+    }
+
+    #[test]
+    fn every_stored_hit_and_state_change_enters_the_change_log_and_a_purge_takes_it_out() {
+        let (_dir, store) = open();
+        assert_eq!(store.latest_change().unwrap(), 0);
+        let first = store_hit(&store, "p1");
+        let second = store_hit(&store, "p2");
+        assert_eq!(
+            store.take_hit(first, "ayse", at(1)).unwrap(),
+            TakeOutcome::Done
+        );
+        assert_eq!(
+            store.take_hit(first, "ali", at(2)).unwrap(),
+            TakeOutcome::TakenBy("ayse".into())
+        );
+        assert_eq!(
+            store.release_hit(first, "ali").unwrap(),
+            TakeOutcome::TakenBy("ayse".into())
+        );
+        store.ack_hit(first, "ayse", "console", at(3)).unwrap();
+        assert_eq!(store.release_hit(first, "ayse").unwrap(), TakeOutcome::Done);
+        assert_eq!(
+            store.take_hit(HitId(999), "ayse", at(4)).unwrap(),
+            TakeOutcome::NotFound
+        );
+        let log: Vec<(i64, String)> = store
+            .hit_changes_after(0, 100)
+            .unwrap()
+            .into_iter()
+            .map(|change| (change.hit.0, change.kind))
+            .collect();
+        assert_eq!(
+            log,
+            [
+                (first.0, "hit".to_string()),
+                (second.0, "hit".to_string()),
+                (first.0, "update".to_string()),
+                (first.0, "update".to_string()),
+                (first.0, "update".to_string()),
+            ],
+            "stored, stored, taken, acknowledged, released; refusals log nothing"
+        );
+        let after = store.hit_changes_after(2, 2).unwrap();
+        assert_eq!(after.iter().map(|c| c.seq).collect::<Vec<_>>(), [3, 4]);
+        assert_eq!(store.latest_change().unwrap(), 5);
+        store.take_hit(second, "ali", at(5)).unwrap();
+        store
+            .conn
+            .execute("DELETE FROM hits WHERE id = ?1", [second])
+            .unwrap();
+        assert!(store.hit_takes(&[second]).unwrap().is_empty());
+        assert!(
+            store
+                .hit_changes_after(0, 100)
+                .unwrap()
+                .iter()
+                .all(|change| change.hit == first),
+            "a purged hit's entries go with it"
+        );
+    }
+
+    #[test]
+    fn columns_and_language_are_kept_per_user() {
+        let (_dir, store) = open();
+        assert_eq!(store.user_columns("ayse").unwrap(), None);
+        store.set_user_lang("ayse", "tr").unwrap();
+        store.set_user_columns("ayse", "[1]").unwrap();
+        store.set_user_columns("ali", "[2]").unwrap();
+        assert_eq!(store.user_lang("ayse").unwrap().as_deref(), Some("tr"));
+        assert_eq!(store.user_columns("ayse").unwrap().as_deref(), Some("[1]"));
+        assert_eq!(store.user_columns("ali").unwrap().as_deref(), Some("[2]"));
+        assert_eq!(store.user_lang("ali").unwrap(), None);
+    }
+}

@@ -8,6 +8,7 @@ mod api;
 mod architecture;
 mod chat;
 mod cli;
+mod console;
 mod console_browser;
 mod daemon;
 mod delivery;
