@@ -103,7 +103,10 @@ struct SearchQuery {
     q: String,
 }
 
-async fn search(PageSession(session): PageSession, Query(query): Query<SearchQuery>) -> Html<String> {
+async fn search(
+    PageSession(session): PageSession,
+    Query(query): Query<SearchQuery>,
+) -> Html<String> {
     Html(search_page(&viewer(&session), &query.q))
 }
 
@@ -151,13 +154,25 @@ pub(crate) struct Asset {
 
 /// Every asset the pages use.
 pub(crate) const ASSETS: &[Asset] = &[
-    asset("console.js", "text/javascript; charset=utf-8", include_bytes!("assets/console.js")),
-    asset("console.css", "text/css; charset=utf-8", include_bytes!("assets/console.css")),
+    asset(
+        "console.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("assets/console.js"),
+    ),
+    asset(
+        "console.css",
+        "text/css; charset=utf-8",
+        include_bytes!("assets/console.css"),
+    ),
     asset("x.svg", SVG, include_bytes!("assets/x.svg")),
     asset("mastodon.svg", SVG, include_bytes!("assets/mastodon.svg")),
     asset("bluesky.svg", SVG, include_bytes!("assets/bluesky.svg")),
     asset("reddit.svg", SVG, include_bytes!("assets/reddit.svg")),
-    asset("hackernews.svg", SVG, include_bytes!("assets/hackernews.svg")),
+    asset(
+        "hackernews.svg",
+        SVG,
+        include_bytes!("assets/hackernews.svg"),
+    ),
     asset("feed.svg", SVG, include_bytes!("assets/feed.svg")),
     asset("intake.svg", SVG, include_bytes!("assets/intake.svg")),
     asset("generic.svg", SVG, include_bytes!("assets/generic.svg")),
@@ -260,7 +275,12 @@ fn layout(lang: Lang, title: &str, boot: &Value, body: &str) -> String {
 fn boot(page: &str, viewer: &Viewer<'_>, extra: Value) -> Value {
     let icons: serde_json::Map<String, Value> = ICONS
         .iter()
-        .map(|name| ((*name).to_string(), Value::from(asset_url(&format!("{name}.svg")))))
+        .map(|name| {
+            (
+                (*name).to_string(),
+                Value::from(asset_url(&format!("{name}.svg"))),
+            )
+        })
         .collect();
     let mut value = json!({
         "page": page,
@@ -532,7 +552,10 @@ mod tests {
         assert!(!page.contains("alert(1)</script>"), "{page}");
         assert!(!page.contains("\"'>"), "{page}");
         assert_eq!(page.matches("<script").count(), 3, "{page}");
-        assert!(page.contains("&lt;script&gt;") || page.contains("\\u003cscript"), "{page}");
+        assert!(
+            page.contains("&lt;script&gt;") || page.contains("\\u003cscript"),
+            "{page}"
+        );
     }
 
     #[test]
@@ -567,7 +590,10 @@ mod tests {
         assert_eq!(boot["q"], HOSTILE);
         assert_eq!(boot["page"], "search");
         assert_eq!(boot["lang"], "tr");
-        assert_eq!(boot["icons"]["mastodon"], find_asset("mastodon.svg").unwrap().url());
+        assert_eq!(
+            boot["icons"]["mastodon"],
+            find_asset("mastodon.svg").unwrap().url()
+        );
     }
 
     #[test]
@@ -578,7 +604,11 @@ mod tests {
             csrf: "token",
             lang: Lang::En,
         };
-        for page in [console_page(&v, 7), author_page(&v, "x", "y"), search_page(&v, "q")] {
+        for page in [
+            console_page(&v, 7),
+            author_page(&v, "x", "y"),
+            search_page(&v, "q"),
+        ] {
             for (i, _) in page.match_indices("<script") {
                 let tag = &page[i..i + page[i..].find('>').unwrap()];
                 assert!(
@@ -588,7 +618,10 @@ mod tests {
             }
             assert!(!page.contains("style="), "inline style");
             let handler = page.match_indices(" on").any(|(i, _)| {
-                let name: String = page[i + 1..].chars().take_while(char::is_ascii_alphabetic).collect();
+                let name: String = page[i + 1..]
+                    .chars()
+                    .take_while(char::is_ascii_alphabetic)
+                    .collect();
                 page[i + 1 + name.len()..].starts_with('=')
             });
             assert!(!handler, "inline event handler");
@@ -603,7 +636,10 @@ mod tests {
             assert_eq!(response.status(), StatusCode::OK, "{}", asset.name);
             let headers = response.headers();
             assert_eq!(headers[header::CONTENT_TYPE], asset.content_type);
-            assert_eq!(headers[header::ETAG], format!("\"{}\"", asset.hash()).as_str());
+            assert_eq!(
+                headers[header::ETAG],
+                format!("\"{}\"", asset.hash()).as_str()
+            );
             assert_eq!(
                 headers[header::CACHE_CONTROL],
                 "public, max-age=31536000, immutable"

@@ -150,11 +150,17 @@ impl WebDriverCompatibleCommand for BrowserLog {
         base_url: &url::Url,
         session_id: Option<&str>,
     ) -> Result<url::Url, url::ParseError> {
-        base_url.join(&format!("session/{}/se/log", session_id.unwrap_or_default()))
+        base_url.join(&format!(
+            "session/{}/se/log",
+            session_id.unwrap_or_default()
+        ))
     }
 
     fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
-        (axum::http::Method::POST, Some(r#"{"type":"browser"}"#.into()))
+        (
+            axum::http::Method::POST,
+            Some(r#"{"type":"browser"}"#.into()),
+        )
     }
 }
 
@@ -169,7 +175,10 @@ async fn console_problems(client: &Client) -> Vec<String> {
             .collect(),
         other => vec![format!("browser log unreadable: {other:?}")],
     };
-    if let Ok(Value::Array(errors)) = client.execute("return window.__consoleErrors || [];", vec![]).await {
+    if let Ok(Value::Array(errors)) = client
+        .execute("return window.__consoleErrors || [];", vec![])
+        .await
+    {
         problems.extend(errors.iter().map(|e| e.to_string()));
     }
     problems
@@ -234,12 +243,54 @@ fn post(id: &str, source: &str, handle: &str, name: &str, followers: u64, text: 
 /// Real-looking Turkish complaints for the screenshots.
 fn turkish_posts() -> Vec<String> {
     vec![
-        post("t1", "x", "ayseyilmaz", "Ayşe Yılmaz", 1240, "Turkcell iki gündür Kadıköy'de çekmiyor, müşteri hizmetlerine de ulaşamıyorum. Faturayı tam kesiyorsunuz ama!"),
-        post("t2", "mastodon", "mehmetdemir", "Mehmet Demir", 310, "THY İstanbul–Ankara seferi 3 saat rötar yaptı, bagajım hâlâ gelmedi. Kimse bilgi vermiyor."),
-        post("t3", "x", "zeynepkaya", "Zeynep Kaya", 8650, "DenizBank mobil uygulaması sabahtan beri açılmıyor, maaş günü EFT yapamıyorum."),
-        post("t4", "bluesky", "emre.celik", "Emre Çelik", 95, "Yapı Kredi kartımdan iki kez aynı ödeme çekilmiş, itiraz ettim 10 gündür dönüş yok."),
-        post("t5", "reddit", "hakanoz", "Hakan Öz", 42, "Türk Hava Yolları check-in ekranı hata veriyor, uçuşa 2 saat var."),
-        post("t6", "feed", "haber", "Ekonomi Haber", 120000, "Turkcell yeni tarifelerini açıkladı: faturalı hatlarda yüzde 30 zam."),
+        post(
+            "t1",
+            "x",
+            "ayseyilmaz",
+            "Ayşe Yılmaz",
+            1240,
+            "Turkcell iki gündür Kadıköy'de çekmiyor, müşteri hizmetlerine de ulaşamıyorum. Faturayı tam kesiyorsunuz ama!",
+        ),
+        post(
+            "t2",
+            "mastodon",
+            "mehmetdemir",
+            "Mehmet Demir",
+            310,
+            "THY İstanbul–Ankara seferi 3 saat rötar yaptı, bagajım hâlâ gelmedi. Kimse bilgi vermiyor.",
+        ),
+        post(
+            "t3",
+            "x",
+            "zeynepkaya",
+            "Zeynep Kaya",
+            8650,
+            "DenizBank mobil uygulaması sabahtan beri açılmıyor, maaş günü EFT yapamıyorum.",
+        ),
+        post(
+            "t4",
+            "bluesky",
+            "emre.celik",
+            "Emre Çelik",
+            95,
+            "Yapı Kredi kartımdan iki kez aynı ödeme çekilmiş, itiraz ettim 10 gündür dönüş yok.",
+        ),
+        post(
+            "t5",
+            "reddit",
+            "hakanoz",
+            "Hakan Öz",
+            42,
+            "Türk Hava Yolları check-in ekranı hata veriyor, uçuşa 2 saat var.",
+        ),
+        post(
+            "t6",
+            "feed",
+            "haber",
+            "Ekonomi Haber",
+            120000,
+            "Turkcell yeni tarifelerini açıkladı: faturalı hatlarda yüzde 30 zam.",
+        ),
     ]
 }
 
@@ -310,7 +361,12 @@ async fn sign_in(client: &Client, console: &Console, user: &str) {
     form.set_by_name("name", user).await.unwrap();
     form.set_by_name("password", PASSWORD).await.unwrap();
     form.submit().await.unwrap();
-    wait_for_js(client, "the console after sign-in", "return location.pathname === '/' && document.querySelector('#deck') !== null;").await;
+    wait_for_js(
+        client,
+        "the console after sign-in",
+        "return location.pathname === '/' && document.querySelector('#deck') !== null;",
+    )
+    .await;
 }
 
 /// The number of cards for a hit id in the whole page (every column).
@@ -319,14 +375,19 @@ fn cards_of(id: i64) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_console_needs_a_login_then_live_cards_and_keys_reach_the_database_and_a_second_browser() {
+async fn the_console_needs_a_login_then_live_cards_and_keys_reach_the_database_and_a_second_browser()
+ {
     let Some((chromium, driver)) = browser_binaries("console: login, live cards, keys") else {
         return;
     };
     let _one = BROWSERS.lock().await;
     let console = Console::new(&turkish_posts());
     let seeded = console.hit_ids("t1");
-    assert_eq!(seeded.len(), 1, "the seeded posts are stored before the daemon reports ready");
+    assert_eq!(
+        seeded.len(),
+        1,
+        "the seeded posts are stored before the daemon reports ready"
+    );
     let driver = Driver::start(chromium, driver).await;
     let first = driver.session("tr-TR").await;
 
@@ -345,39 +406,67 @@ async fn the_console_needs_a_login_then_live_cards_and_keys_reach_the_database_a
     wait_for_js(&second, "the second browser's cards", &cards_of(seeded[0])).await;
 
     // A post appended to the file appears without a reload, within 2 s.
-    console.append(&[post("live1", "x", "selin", "Selin Aydın", 530, "Turkcell faturama habersiz paket eklemiş, iptal ettirin lütfen")]);
+    console.append(&[post(
+        "live1",
+        "x",
+        "selin",
+        "Selin Aydın",
+        530,
+        "Turkcell faturama habersiz paket eklemiş, iptal ettirin lütfen",
+    )]);
     let appended = Instant::now();
     let script = "return [...document.querySelectorAll('.card .card-text')].some(n => n.textContent.includes('habersiz paket'));";
     loop {
         if first.execute(script, vec![]).await.unwrap() == json!(true) {
             break;
         }
-        assert!(appended.elapsed() < Duration::from_secs(2), "the live card did not appear within 2 s");
+        assert!(
+            appended.elapsed() < Duration::from_secs(2),
+            "the live card did not appear within 2 s"
+        );
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     let live = console.hit_ids("live1");
     assert_eq!(live.len(), 1);
     let live = live[0];
     let unread = first.execute("return [...document.querySelectorAll('.unread')].some(n => !n.hidden && /^1 /.test(n.textContent));", vec![]).await.unwrap();
-    assert_eq!(unread, json!(true), "the column counts the new card as unread");
+    assert_eq!(
+        unread,
+        json!(true),
+        "the column counts the new card as unread"
+    );
 
     // Keyboard: select the live card, `t` takes it, `a` acknowledges it.
     first
-        .execute(&format!("document.querySelector('.card[data-id=\"{live}\"]').click();"), vec![])
+        .execute(
+            &format!("document.querySelector('.card[data-id=\"{live}\"]').click();"),
+            vec![],
+        )
         .await
         .unwrap();
     let body = first.find(Locator::Css("body")).await.unwrap();
     body.send_keys("t").await.unwrap();
     let db = &console;
-    wait_for_async("taken in the database", WAIT, || async { db.taken_by(live).as_deref() == Some(USER) }).await;
+    wait_for_async("taken in the database", WAIT, || async {
+        db.taken_by(live).as_deref() == Some(USER)
+    })
+    .await;
     wait_for_js(&second, "the take shown live in the second browser", &format!(
         "return [...document.querySelectorAll('.card[data-id=\"{live}\"] .taken-by')].some(n => n.textContent === '{USER}');"
     )).await;
     body.send_keys("a").await.unwrap();
-    wait_for_async("acknowledged in the database", WAIT, || async { db.acked_by(live).as_deref() == Some(USER) }).await;
-    wait_for_js(&second, "the acknowledgement shown live in the second browser", &format!(
-        "return document.querySelector('.card[data-id=\"{live}\"].acked .acked-by') !== null;"
-    )).await;
+    wait_for_async("acknowledged in the database", WAIT, || async {
+        db.acked_by(live).as_deref() == Some(USER)
+    })
+    .await;
+    wait_for_js(
+        &second,
+        "the acknowledgement shown live in the second browser",
+        &format!(
+            "return document.querySelector('.card[data-id=\"{live}\"].acked .acked-by') !== null;"
+        ),
+    )
+    .await;
 
     // `j` moves the selection to the next card of the same column.
     body.send_keys("j").await.unwrap();
@@ -392,7 +481,10 @@ async fn the_console_needs_a_login_then_live_cards_and_keys_reach_the_database_a
     body.send_keys("x").await.unwrap();
     let marked: Vec<String> = serde_json::from_value(
         first
-            .execute("return [...document.querySelectorAll('.card.marked')].map(n => n.dataset.id);", vec![])
+            .execute(
+                "return [...document.querySelectorAll('.card.marked')].map(n => n.dataset.id);",
+                vec![],
+            )
             .await
             .unwrap(),
     )
@@ -409,11 +501,17 @@ async fn the_console_needs_a_login_then_live_cards_and_keys_reach_the_database_a
 
     // The matched term is marked, and its title explains the match.
     let explained = first
-        .execute(&format!("return document.querySelector('.card[data-id=\"{live}\"] mark').title;"), vec![])
+        .execute(
+            &format!("return document.querySelector('.card[data-id=\"{live}\"] mark').title;"),
+            vec![],
+        )
         .await
         .unwrap();
     let explained = explained.as_str().unwrap_or_default();
-    assert!(explained.contains("Turkcell") && explained.contains("exact"), "{explained}");
+    assert!(
+        explained.contains("Turkcell") && explained.contains("exact"),
+        "{explained}"
+    );
 
     save_screenshot("tr", &first.screenshot().await.unwrap());
     assert_eq!(console_problems(&first).await, Vec::<String>::new());
@@ -434,7 +532,13 @@ async fn hits_stored_while_the_stream_was_cut_arrive_on_reconnect_without_duplic
     sign_in(&client, &console, USER).await;
     let seeded = console.hit_ids("t1")[0];
     wait_for_js(&client, "the first cards", &cards_of(seeded)).await;
-    let before: i64 = serde_json::from_value(client.execute("return document.querySelectorAll('.card').length;", vec![]).await.unwrap()).unwrap();
+    let before: i64 = serde_json::from_value(
+        client
+            .execute("return document.querySelectorAll('.card').length;", vec![])
+            .await
+            .unwrap(),
+    )
+    .unwrap();
 
     // The daemon stops (the stream is cut), posts arrive meanwhile, it starts again.
     console.daemon.take().expect("running").stop();
@@ -442,15 +546,30 @@ async fn hits_stored_while_the_stream_was_cut_arrive_on_reconnect_without_duplic
     let restarted = console.workspace.start();
     console.daemon = Some(restarted);
     let missed = console.hit_ids("t4");
-    assert_eq!(missed.len(), 1, "the missed post is stored after the restart");
-    wait_for_js(&client, "the missed hit after the reconnect", &cards_of(missed[0])).await;
+    assert_eq!(
+        missed.len(),
+        1,
+        "the missed post is stored after the restart"
+    );
+    wait_for_js(
+        &client,
+        "the missed hit after the reconnect",
+        &cards_of(missed[0]),
+    )
+    .await;
     // Every card id is shown once per column: nothing was replayed twice.
     let duplicates = client.execute(
         "return [...document.querySelectorAll('.column')].flatMap(c => { const ids = [...c.querySelectorAll('.card')].map(n => n.dataset.id); return ids.filter((id, i) => ids.indexOf(id) !== i); });",
         vec![],
     ).await.unwrap();
     assert_eq!(duplicates, json!([]));
-    let after: i64 = serde_json::from_value(client.execute("return document.querySelectorAll('.card').length;", vec![]).await.unwrap()).unwrap();
+    let after: i64 = serde_json::from_value(
+        client
+            .execute("return document.querySelectorAll('.card').length;", vec![])
+            .await
+            .unwrap(),
+    )
+    .unwrap();
     assert!(after > before, "{before} cards before, {after} after");
     client.close().await.unwrap();
 }
@@ -497,15 +616,30 @@ async fn a_hostile_post_renders_as_text_and_a_change_without_the_csrf_token_is_r
         }};"#), vec![]).await.unwrap();
     assert_eq!(report["images"], 0, "{report}");
     assert_eq!(report["scripts"], 0, "{report}");
-    assert_eq!(report["links"], json!([]), "a javascript: URL is never a link: {report}");
+    assert_eq!(
+        report["links"],
+        json!([]),
+        "a javascript: URL is never a link: {report}"
+    );
     assert_eq!(report["pwned"], "undefined");
     assert_eq!(report["isolate"], "isolate");
     assert_eq!(report["dir"], "auto");
-    assert_eq!(report["clipped"], true, "long text is clipped behind a toggle");
+    assert_eq!(
+        report["clipped"], true,
+        "long text is clipped behind a toggle"
+    );
     let text = report["text"].as_str().unwrap();
-    assert!(text.contains("<img src=x onerror=\"window.__pwned=1\">"), "{}", &text[..200]);
+    assert!(
+        text.contains("<img src=x onerror=\"window.__pwned=1\">"),
+        "{}",
+        &text[..200]
+    );
     assert!(text.contains("<script>window.__pwned=2</script>"));
-    assert_eq!(text.matches('😡').count(), 10_000, "the full text stays in the card");
+    assert_eq!(
+        text.matches('😡').count(),
+        10_000,
+        "the full text stays in the card"
+    );
     assert_eq!(report["author"], "<img src=x onerror=window.__pwned=5>");
     assert_eq!(console_problems(&client).await, Vec::<String>::new());
 
@@ -529,22 +663,44 @@ async fn the_labels_follow_the_browser_language_and_switch_between_turkish_and_e
     let driver = Driver::start(chromium, driver).await;
     let client = driver.session("tr-TR").await;
     client.goto(&console.url("/login")).await.unwrap();
-    let button = client.find(Locator::Css("#login-form button")).await.unwrap();
+    let button = client
+        .find(Locator::Css("#login-form button"))
+        .await
+        .unwrap();
     assert_eq!(button.text().await.unwrap(), "Giriş yap");
     sign_in(&client, &console, USER).await;
     let seeded = console.hit_ids("t3")[0];
     wait_for_js(&client, "cards", &cards_of(seeded)).await;
-    let take = format!("return document.querySelector('.card[data-id=\"{seeded}\"] [data-action=take]').textContent;");
+    let take = format!(
+        "return document.querySelector('.card[data-id=\"{seeded}\"] [data-action=take]').textContent;"
+    );
     assert_eq!(client.execute(&take, vec![]).await.unwrap(), "Üstlen");
-    assert_eq!(client.execute("return document.documentElement.lang;", vec![]).await.unwrap(), "tr");
+    assert_eq!(
+        client
+            .execute("return document.documentElement.lang;", vec![])
+            .await
+            .unwrap(),
+        "tr"
+    );
     save_screenshot("tr-columns", &client.screenshot().await.unwrap());
 
-    client.find(Locator::Id("lang-switch")).await.unwrap().select_by_value("en").await.unwrap();
+    client
+        .find(Locator::Id("lang-switch"))
+        .await
+        .unwrap()
+        .select_by_value("en")
+        .await
+        .unwrap();
     wait_for_js(&client, "the English page", "return document.documentElement.lang === 'en' && document.querySelector('.card') !== null;").await;
     assert_eq!(client.execute(&take, vec![]).await.unwrap(), "Take");
     // The choice is saved for the user: a fresh load stays English.
     client.refresh().await.unwrap();
-    wait_for_js(&client, "English after a reload", "return document.documentElement.lang === 'en';").await;
+    wait_for_js(
+        &client,
+        "English after a reload",
+        "return document.documentElement.lang === 'en';",
+    )
+    .await;
     save_screenshot("en", &client.screenshot().await.unwrap());
     assert_eq!(console_problems(&client).await, Vec::<String>::new());
     client.close().await.unwrap();
