@@ -16,7 +16,7 @@ use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
-use crate::support::{Daemon, TICKETS_SOURCE, Workspace, wait_for_async};
+use crate::support::{Daemon, KEYWORDS, TICKETS_SOURCE, Workspace, wait_for_async};
 
 /// Chromium processes are heavy on a shared machine: one browser test at a time.
 static BROWSERS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -202,20 +202,8 @@ fn save_screenshot(name: &str, png: &[u8]) {
     std::fs::write(dir.join(format!("console-{name}.png")), png).expect("writing screenshot");
 }
 
-/// The watch list of the console tests: four Turkish brands, each with its team.
-const CONSOLE_KEYWORDS: &str = r##"
-[[brand]]
-name = "Turkcell"
-team = "turkcell-care"
-terms = ["Turkcell"]
-misspellings = ["turkcel"]
-
-[[brand]]
-name = "THY"
-team = "thy-care"
-terms = ["THY", "Türk Hava Yolları"]
-exclude = ["thy kingdom"]
-
+/// The banks the console tests watch beside the harness's Turkcell and THY.
+const BANKS: &str = r##"
 [[brand]]
 name = "DenizBank"
 team = "banka-care"
@@ -306,7 +294,11 @@ impl Console {
     fn new(posts: &[String]) -> Console {
         let port = free_port();
         let workspace = Workspace::new(&console_config(port));
-        std::fs::write(workspace.path("keywords.toml"), CONSOLE_KEYWORDS).unwrap();
+        std::fs::write(
+            workspace.path("keywords.toml"),
+            format!("{KEYWORDS}{BANKS}"),
+        )
+        .unwrap();
         let lines: Vec<&str> = posts.iter().map(String::as_str).collect();
         workspace.append_tickets(&lines);
         let daemon = workspace.start();
@@ -718,4 +710,157 @@ fn console_config(port: u16) -> String {
          [[users]]\nname = \"{SECOND_USER}\"\npassword_hash = \"{hash}\"\ndisplay_name = \"Mehmet Kaya\"\n\n\
          [[receivers]]\nkind = \"file\"\nname = \"f\"\npath = \"{{dir}}/alerts.jsonl\"\n[[routes]]\nreceivers = [\"f\"]\nsla = \"1h\"\nescalate_to = [\"f\"]\n"
     )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn columns_are_added_filtered_moved_and_removed_and_the_author_history_and_search_show_cards()
+{
+    let Some((chromium, driver)) = browser_binaries("console: columns, author, search") else {
+        return;
+    };
+    let _one = BROWSERS.lock().await;
+    let mut posts = turkish_posts();
+    posts.push(post(
+        "t7",
+        "x",
+        "ayseyilmaz",
+        "Ayşe Yılmaz",
+        1240,
+        "Turkcell hâlâ çekmiyor, ikinci gün",
+    ));
+    let console = Console::new(&posts);
+    let driver = Driver::start(chromium, driver).await;
+    let client = driver.session("en-GB").await;
+    sign_in(&client, &console, USER).await;
+    let neutral = console.hit_ids("t6")[0];
+    wait_for_js(&client, "cards", &cards_of(neutral)).await;
+    let count = "return document.querySelectorAll('.column').length;";
+    let before = client
+        .execute(count, vec![])
+        .await
+        .unwrap()
+        .as_i64()
+        .unwrap();
+
+    // Add a Turkcell column showing only negative posts.
+    client
+        .find(Locator::Id("add-column"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let form = client
+        .form(Locator::Css("#column-dialog form"))
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#column-dialog select[name=kind]"))
+        .await
+        .unwrap()
+        .select_by_value("brand")
+        .await
+        .unwrap();
+    form.set_by_name("key", "Turkcell").await.unwrap();
+    form.set_by_name("title", "Turkcell şikayet").await.unwrap();
+    client
+        .find(Locator::Css("#column-dialog select[name=sentiment]"))
+        .await
+        .unwrap()
+        .select_by_value("negative")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#column-dialog button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let added = "[...document.querySelectorAll('.column')].find(c => c.querySelector('h2').textContent === 'Turkcell şikayet')";
+    wait_for_js(
+        &client,
+        "the new column",
+        &format!("const c = {added}; return c ? c.querySelectorAll('.card').length > 0 : false;"),
+    )
+    .await;
+    let shown: Vec<i64> = serde_json::from_value(client.execute(&format!(
+        "const c = {added}; return [...c.querySelectorAll('.card')].map(n => Number(n.dataset.id));"
+    ), vec![]).await.unwrap()).unwrap();
+    assert!(
+        !shown.is_empty() && !shown.contains(&neutral),
+        "the neutral post is filtered out: {shown:?}"
+    );
+    assert_eq!(
+        client
+            .execute(count, vec![])
+            .await
+            .unwrap()
+            .as_i64()
+            .unwrap(),
+        before + 1
+    );
+
+    // Kept for the user: after a reload it is still there, last; moved left, it is
+    // second to last; removed, it is gone for good.
+    client.refresh().await.unwrap();
+    let titles = "[...document.querySelectorAll('.column h2')].map(h => h.textContent)";
+    wait_for_js(
+        &client,
+        "the saved column after a reload",
+        &format!("const t = {titles}; return t[t.length - 1] === 'Turkcell şikayet';"),
+    )
+    .await;
+    client
+        .execute("[...document.querySelectorAll('.column')].pop().querySelector('[data-move=\"-1\"]').click();", vec![])
+        .await
+        .unwrap();
+    wait_for_js(
+        &client,
+        "the column moved left",
+        &format!("const t = {titles}; return t[t.length - 2] === 'Turkcell şikayet';"),
+    )
+    .await;
+    client
+        .execute(
+            &format!("{added}.querySelector('[data-remove]').click();"),
+            vec![],
+        )
+        .await
+        .unwrap();
+    wait_for_js(
+        &client,
+        "the column removed",
+        &format!("return document.querySelectorAll('.column').length === {before};"),
+    )
+    .await;
+    client.refresh().await.unwrap();
+    wait_for_js(
+        &client,
+        "still removed after a reload",
+        &format!("return document.querySelectorAll('.column').length === {before};"),
+    )
+    .await;
+
+    // The earlier-hits button opens the author's history in the side panel.
+    let repeat = console.hit_ids("t7")[0];
+    wait_for_js(&client, "the repeat author's card", &cards_of(repeat)).await;
+    client
+        .execute(
+            &format!("document.querySelector('.card[data-id=\"{repeat}\"] .earlier').click();"),
+            vec![],
+        )
+        .await
+        .unwrap();
+    wait_for_js(&client, "the author's two hits in the side panel", "const side = document.getElementById('side'); return !side.hidden && side.querySelectorAll('.card').length === 2;").await;
+
+    // The search page lists hits over everything stored.
+    client
+        .goto(&console.url("/search?q=bagaj%C4%B1m"))
+        .await
+        .unwrap();
+    let thy = console.hit_ids("t2")[0];
+    wait_for_js(&client, "the search result", &format!("return document.querySelectorAll('#list .card').length === 1 && document.querySelector('#list .card').dataset.id === '{thy}';")).await;
+    assert_eq!(console_problems(&client).await, Vec::<String>::new());
+    client.close().await.unwrap();
 }
