@@ -13,6 +13,7 @@ mod daemon;
 mod delivery;
 mod email;
 mod feed;
+mod feedback;
 mod grouping;
 mod hits;
 mod intake;
