@@ -380,25 +380,15 @@ async fn set_columns(
     }
 }
 
-/// A page's paging parameters: `before`, `after`, `limit`.
-fn paging(query: &mut HitQuery, params: &HashMap<String, String>) -> Result<(), Response> {
-    let bad = |name: &str, message: String| {
-        json_error(StatusCode::BAD_REQUEST, &format!("`{name}`: {message}"))
-    };
+/// Reads a page's paging parameters (`before`, `after`, `limit`) into `query`;
+/// `Err` is the 400's message.
+fn paging(query: &mut HitQuery, params: &HashMap<String, String>) -> Result<(), String> {
     let given = |name: &str| params.get(name).filter(|value| !value.is_empty());
     if let Some(before) = given("before") {
-        query.before = Some(
-            before
-                .parse()
-                .map_err(|err| bad("before", format!("{err}")))?,
-        );
+        query.before = Some(before.parse().map_err(|err| format!("`before`: {err}"))?);
     }
     if let Some(after) = given("after") {
-        query.after = Some(
-            after
-                .parse()
-                .map_err(|err| bad("after", format!("{err}")))?,
-        );
+        query.after = Some(after.parse().map_err(|err| format!("`after`: {err}"))?);
     }
     query.limit = Some(match given("limit") {
         None => DEFAULT_PAGE,
@@ -406,7 +396,7 @@ fn paging(query: &mut HitQuery, params: &HashMap<String, String>) -> Result<(), 
             .parse::<usize>()
             .ok()
             .filter(|limit| (1..=MAX_PAGE).contains(limit))
-            .ok_or_else(|| bad("limit", format!("must be a number from 1 to {MAX_PAGE}")))?,
+            .ok_or_else(|| format!("`limit`: must be a number from 1 to {MAX_PAGE}"))?,
     });
     Ok(())
 }
@@ -469,8 +459,8 @@ async fn list_hits(
         }
     };
     let mut query = column.query();
-    if let Err(response) = paging(&mut query, &params) {
-        return response;
+    if let Err(message) = paging(&mut query, &params) {
+        return json_error(StatusCode::BAD_REQUEST, &message);
     }
     page_of_cards(&state, query).await
 }
@@ -495,8 +485,8 @@ async fn search(
         text: Some(words.clone()),
         ..HitQuery::default()
     };
-    if let Err(response) = paging(&mut query, &params) {
-        return response;
+    if let Err(message) = paging(&mut query, &params) {
+        return json_error(StatusCode::BAD_REQUEST, &message);
     }
     page_of_cards(&state, query).await
 }
@@ -518,8 +508,8 @@ async fn author(
         author: Some(author.clone()),
         ..HitQuery::default()
     };
-    if let Err(response) = paging(&mut query, &params) {
-        return response;
+    if let Err(message) = paging(&mut query, &params) {
+        return json_error(StatusCode::BAD_REQUEST, &message);
     }
     let page = match load_cards(&state, query).await {
         Ok(page) => page,
@@ -733,10 +723,9 @@ pub(crate) fn card(
     })
 }
 
-/// Reads a hit id from the path, or answers 400.
-fn hit_id(path: Result<Path<HitId>, PathRejection>) -> Result<HitId, Response> {
-    path.map(|Path(id)| id)
-        .map_err(|_| json_error(StatusCode::BAD_REQUEST, "the hit id must be a number"))
+/// The answer to a hit id in the path that is not a number.
+fn bad_hit_id() -> Response {
+    json_error(StatusCode::BAD_REQUEST, "the hit id must be a number")
 }
 
 /// The hit's card after an action, or a 404 when it is gone.
@@ -762,9 +751,8 @@ async fn ack(
     session: Session,
     path: Result<Path<HitId>, PathRejection>,
 ) -> Response {
-    let id = match hit_id(path) {
-        Ok(id) => id,
-        Err(response) => return response,
+    let Ok(Path(id)) = path else {
+        return bad_hit_id();
     };
     let by = session.user.clone();
     let outcome = with_store(&state, move |store| {
@@ -850,9 +838,8 @@ async fn take(
     session: Session,
     path: Result<Path<HitId>, PathRejection>,
 ) -> Response {
-    let id = match hit_id(path) {
-        Ok(id) => id,
-        Err(response) => return response,
+    let Ok(Path(id)) = path else {
+        return bad_hit_id();
     };
     let by = session.user.clone();
     let outcome = with_store(&state, move |store| store.take_hit(id, &by, Utc::now())).await;
@@ -865,9 +852,8 @@ async fn release(
     session: Session,
     path: Result<Path<HitId>, PathRejection>,
 ) -> Response {
-    let id = match hit_id(path) {
-        Ok(id) => id,
-        Err(response) => return response,
+    let Ok(Path(id)) = path else {
+        return bad_hit_id();
     };
     let by = session.user.clone();
     let outcome = with_store(&state, move |store| store.release_hit(id, &by)).await;
@@ -883,9 +869,8 @@ async fn not_relevant(
     session: Session,
     path: Result<Path<HitId>, PathRejection>,
 ) -> Response {
-    let id = match hit_id(path) {
-        Ok(id) => id,
-        Err(response) => return response,
+    let Ok(Path(id)) = path else {
+        return bad_hit_id();
     };
     let by = session.user.clone();
     let outcome = state

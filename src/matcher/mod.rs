@@ -204,12 +204,20 @@ pub struct Matcher {
     feedback_off: Vec<AtomicBool>,
     /// The `(brand, variant)` list last given to [`Matcher::set_feedback_off`] and the
     /// owners it switched off.
-    feedback_applied: Mutex<(Vec<(String, String)>, Vec<u32>)>,
+    feedback_applied: Mutex<FeedbackApplied>,
     /// Per entity: hits with at least one written (not generated) term.
     written_hits: Vec<AtomicU64>,
     /// Owners switched off since the last [`Matcher::take_noisy`].
     newly_noisy: Mutex<Vec<u32>>,
     dropped: Vec<Dropped>,
+}
+
+/// The `(brand, variant)` list people's feedback switched off, as last applied, and
+/// the owners it switched off.
+#[derive(Debug, Default)]
+struct FeedbackApplied {
+    variants: Vec<(String, String)>,
+    owners: Vec<u32>,
 }
 
 #[derive(Debug)]
@@ -600,10 +608,10 @@ impl Matcher {
             .feedback_applied
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        if applied.0 == variants {
-            return applied.1.len();
+        if applied.variants == variants {
+            return applied.owners.len();
         }
-        for &owner in &applied.1 {
+        for &owner in &applied.owners {
             self.feedback_off[owner as usize].store(false, Ordering::Relaxed);
         }
         let wanted: std::collections::HashSet<(&str, &str)> = variants
@@ -629,8 +637,11 @@ impl Matcher {
                 }
             }
         }
-        *applied = (variants, off);
-        applied.1.len()
+        *applied = FeedbackApplied {
+            variants,
+            owners: off,
+        };
+        applied.owners.len()
     }
 
     /// Counts a hit's terms and switches off a generated typo that fires like a word

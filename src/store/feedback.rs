@@ -5,15 +5,16 @@
 //! until `relevant` verdicts cancel it.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
-use serde::Deserialize;
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use serde::{Deserialize, Serialize};
 
 use super::time::timestamp;
 use super::{Store, StoreError};
 use crate::text::fold;
 
-/// What a person says about a hit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a person says about a hit (serialized as `not-relevant` or `relevant`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum FeedbackVerdict {
     /// The hit is not about the brand (counts towards switching its variant off).
     NotRelevant,
@@ -42,7 +43,7 @@ impl FeedbackVerdict {
 }
 
 /// How many people's verdicts a variant has, one per hit and person.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct FeedbackTally {
     /// `not-relevant` verdicts.
     pub not_relevant: u64,
@@ -58,8 +59,8 @@ impl FeedbackTally {
     }
 }
 
-/// What [`Store::record_feedback`] recorded.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What [`Store::record_feedback`] recorded (serializable for the console's answer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FeedbackOutcome {
     /// The hit.
     pub hit_id: i64,
@@ -139,7 +140,11 @@ impl Store {
         by: &str,
         at: DateTime<Utc>,
     ) -> Result<FeedbackOutcome, StoreError> {
-        let tx = self.conn.transaction()?;
+        // Immediate: a read upgraded to a write beside the daemon's writer would fail
+        // at once instead of waiting for the busy timeout.
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let found: Option<(String, String)> = tx
             .query_row(
                 "SELECT brand, matched FROM hits WHERE id = ?1",
@@ -459,6 +464,10 @@ mod tests {
             .record_feedback(42, FeedbackVerdict::NotRelevant, "ayse", at(1))
             .unwrap_err();
         assert!(matches!(err, StoreError::UnknownHit(42)), "{err}");
+        assert_eq!(
+            serde_json::to_value(FeedbackVerdict::NotRelevant).unwrap(),
+            "not-relevant"
+        );
         assert_eq!(err.to_string(), "no hit with id 42");
     }
 }

@@ -271,7 +271,7 @@ async fn login_is_required_limited_and_csrf_protected_with_strict_cookies_and_he
         assert!(cookie.contains(flag), "{flag} in {cookie}");
     }
     assert!(!cookie.contains("Secure"), "plain HTTP: {cookie}");
-    let me = ayse.get(&"/console/api/me".to_string()).await;
+    let me = ayse.get("/console/api/me").await;
     let headers = me.headers().clone();
     assert_eq!(
         headers["content-security-policy"],

@@ -14,6 +14,7 @@ mod daemon;
 mod delivery;
 mod email;
 mod feed;
+mod feedback;
 mod grouping;
 mod hits;
 mod intake;

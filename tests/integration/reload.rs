@@ -21,19 +21,19 @@ fn keywords_with_vodafone() -> String {
     )
 }
 
-fn workspace() -> Workspace {
+pub(crate) fn workspace() -> Workspace {
     Workspace::new(&format!(
         "{TICKETS_SOURCE}\n[[receivers]]\nkind = \"file\"\nname = \"f\"\npath = \"{{dir}}/alerts.jsonl\"\n[[routes]]\nreceivers = [\"f\"]\n"
     ))
 }
 
-fn ticket(id: &str, text: &str) -> String {
+pub(crate) fn ticket(id: &str, text: &str) -> String {
     format!(r#"{{"source":"mail","id":"{id}","text":"{text}"}}"#)
 }
 
 /// Appends `lines` followed by a Turkcell post and waits until that one is stored, so
 /// every line before it has been matched.
-fn append_and_settle(workspace: &Workspace, lines: &[String], marker: &str) {
+pub(crate) fn append_and_settle(workspace: &Workspace, lines: &[String], marker: &str) {
     let mut all: Vec<String> = lines.to_vec();
     all.push(ticket(marker, "Turkcell marker"));
     workspace.append_tickets(&all.iter().map(String::as_str).collect::<Vec<_>>());
@@ -54,7 +54,7 @@ pub(crate) fn reload(daemon: &Daemon, outcome: &str) {
     });
 }
 
-fn brands_of(workspace: &Workspace, post_id: &str) -> Vec<String> {
+pub(crate) fn brands_of(workspace: &Workspace, post_id: &str) -> Vec<String> {
     workspace
         .hits()
         .iter()
