@@ -813,12 +813,41 @@ async fn ack_many(
     }
 }
 
-/// Answers a take or release: the card, 409 naming the holder, or 404.
-async fn take_answer(
-    state: &ConsoleState,
-    id: HitId,
-    outcome: Result<TakeOutcome, Response>,
+/// `POST /console/api/hits/{id}/take`: assigns the hit to the user (409 when a
+/// colleague holds it).
+async fn take(
+    State(state): State<Arc<ConsoleState>>,
+    session: Session,
+    path: Result<Path<HitId>, PathRejection>,
 ) -> Response {
+    hold(&state, &session, path, true).await
+}
+
+/// `POST /console/api/hits/{id}/release`: gives the user's hit back.
+async fn release(
+    State(state): State<Arc<ConsoleState>>,
+    session: Session,
+    path: Result<Path<HitId>, PathRejection>,
+) -> Response {
+    hold(&state, &session, path, false).await
+}
+
+/// Takes (`take`) or releases the path's hit as the session's user.
+async fn hold(
+    state: &ConsoleState,
+    session: &Session,
+    path: Result<Path<HitId>, PathRejection>,
+    take: bool,
+) -> Response {
+    let Ok(Path(id)) = path else {
+        return bad_hit_id();
+    };
+    let by = session.user.clone();
+    let outcome = with_store(state, move |store| match take {
+        true => store.take_hit(id, &by, Utc::now()),
+        false => store.release_hit(id, &by),
+    })
+    .await;
     match outcome {
         Ok(TakeOutcome::Done) => card_answer(state, id, json!({})).await,
         Ok(TakeOutcome::TakenBy(holder)) => (
@@ -829,35 +858,6 @@ async fn take_answer(
         Ok(TakeOutcome::NotFound) => json_error(StatusCode::NOT_FOUND, &format!("no hit {}", id.0)),
         Err(response) => response,
     }
-}
-
-/// `POST /console/api/hits/{id}/take`: assigns the hit to the user (409 when a
-/// colleague holds it).
-async fn take(
-    State(state): State<Arc<ConsoleState>>,
-    session: Session,
-    path: Result<Path<HitId>, PathRejection>,
-) -> Response {
-    let Ok(Path(id)) = path else {
-        return bad_hit_id();
-    };
-    let by = session.user.clone();
-    let outcome = with_store(&state, move |store| store.take_hit(id, &by, Utc::now())).await;
-    take_answer(&state, id, outcome).await
-}
-
-/// `POST /console/api/hits/{id}/release`: gives the user's hit back.
-async fn release(
-    State(state): State<Arc<ConsoleState>>,
-    session: Session,
-    path: Result<Path<HitId>, PathRejection>,
-) -> Response {
-    let Ok(Path(id)) = path else {
-        return bad_hit_id();
-    };
-    let by = session.user.clone();
-    let outcome = with_store(&state, move |store| store.release_hit(id, &by)).await;
-    take_answer(&state, id, outcome).await
 }
 
 /// `POST /console/api/hits/{id}/not-relevant`: records the user's verdict against
@@ -899,35 +899,33 @@ async fn not_relevant(
     }
 }
 
+/// The report files in `dir` (none when it does not exist yet).
+async fn report_names(dir: &std::path::Path) -> std::io::Result<Vec<ReportName>> {
+    let mut entries = match tokio::fs::read_dir(dir).await {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(err) => return Err(err),
+    };
+    let mut names = Vec::new();
+    while let Some(entry) = entries.next_entry().await? {
+        if entry.file_type().await?.is_file()
+            && let Some(name) = entry.file_name().to_str().and_then(ReportName::parse)
+        {
+            names.push(name);
+        }
+    }
+    Ok(names)
+}
+
 /// `GET /console/api/reports`: the report files in the reports directory, newest
 /// first: `[{ file, date, period: "day" | "week", format, href }]`.
 async fn reports(State(state): State<Arc<ConsoleState>>, _session: Session) -> Response {
-    let dir = state.settings.reports_dir.clone();
-    let listed = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<ReportName>> {
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(err) => return Err(err),
-        };
-        let mut names = Vec::new();
-        for entry in entries {
-            let entry = entry?;
-            if entry.file_type()?.is_file()
-                && let Some(name) = entry.file_name().to_str().and_then(ReportName::parse)
-            {
-                names.push(name);
-            }
-        }
-        Ok(names)
-    })
-    .await;
-    let mut names = match listed {
-        Ok(Ok(names)) => names,
-        Ok(Err(err)) => {
+    let mut names = match report_names(&state.settings.reports_dir).await {
+        Ok(names) => names,
+        Err(err) => {
             tracing::error!(error = %err, "console cannot list reports");
             return json_error(StatusCode::SERVICE_UNAVAILABLE, "reports unavailable");
         }
-        Err(_) => return json_error(StatusCode::SERVICE_UNAVAILABLE, "reports unavailable"),
     };
     names.sort_by(|a, b| {
         (b.day, b.week, b.format.extension()).cmp(&(a.day, a.week, a.format.extension()))

@@ -116,33 +116,30 @@ impl Store {
 
     /// The interface language `user` chose, if any.
     pub fn user_lang(&self, user: &str) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT lang FROM console_users WHERE name = ?1",
-                [user],
-                |row| row.get(0),
-            )
-            .optional()?
-            .flatten())
+        self.user_setting(user, UserSetting::Lang)
     }
 
     /// Records the interface language `user` chose.
     pub fn set_user_lang(&self, user: &str, lang: &str) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT INTO console_users (name, lang) VALUES (?1, ?2)
-             ON CONFLICT (name) DO UPDATE SET lang = excluded.lang",
-            params![user, lang],
-        )?;
-        Ok(())
+        self.set_user_setting(user, UserSetting::Lang, lang)
     }
 
     /// `user`'s columns as the JSON array the console stored, if they saved any.
     pub fn user_columns(&self, user: &str) -> Result<Option<String>, StoreError> {
+        self.user_setting(user, UserSetting::Columns)
+    }
+
+    /// Replaces `user`'s columns with `columns` (a JSON array, in display order).
+    pub fn set_user_columns(&self, user: &str, columns: &str) -> Result<(), StoreError> {
+        self.set_user_setting(user, UserSetting::Columns, columns)
+    }
+
+    fn user_setting(&self, user: &str, setting: UserSetting) -> Result<Option<String>, StoreError> {
+        let column = setting.column();
         Ok(self
             .conn
             .query_row(
-                "SELECT columns FROM console_users WHERE name = ?1",
+                &format!("SELECT {column} FROM console_users WHERE name = ?1"),
                 [user],
                 |row| row.get(0),
             )
@@ -150,12 +147,19 @@ impl Store {
             .flatten())
     }
 
-    /// Replaces `user`'s columns with `columns` (a JSON array, in display order).
-    pub fn set_user_columns(&self, user: &str, columns: &str) -> Result<(), StoreError> {
+    fn set_user_setting(
+        &self,
+        user: &str,
+        setting: UserSetting,
+        value: &str,
+    ) -> Result<(), StoreError> {
+        let column = setting.column();
         self.conn.execute(
-            "INSERT INTO console_users (name, columns) VALUES (?1, ?2)
-             ON CONFLICT (name) DO UPDATE SET columns = excluded.columns",
-            params![user, columns],
+            &format!(
+                "INSERT INTO console_users (name, {column}) VALUES (?1, ?2)
+                 ON CONFLICT (name) DO UPDATE SET {column} = excluded.{column}"
+            ),
+            params![user, value],
         )?;
         Ok(())
     }
@@ -171,13 +175,7 @@ impl Store {
         if !hit_exists(&tx, hit)? {
             return Ok(TakeOutcome::NotFound);
         }
-        let holder: Option<String> = tx
-            .query_row(
-                "SELECT taken_by FROM hit_takes WHERE hit = ?1",
-                [hit],
-                |row| row.get(0),
-            )
-            .optional()?;
+        let holder = holder(&tx, hit)?;
         match holder {
             Some(holder) if holder == by => Ok(TakeOutcome::Done),
             Some(holder) => Ok(TakeOutcome::TakenBy(holder)),
@@ -198,13 +196,7 @@ impl Store {
         if !hit_exists(&tx, hit)? {
             return Ok(TakeOutcome::NotFound);
         }
-        let holder: Option<String> = tx
-            .query_row(
-                "SELECT taken_by FROM hit_takes WHERE hit = ?1",
-                [hit],
-                |row| row.get(0),
-            )
-            .optional()?;
+        let holder = holder(&tx, hit)?;
         match holder {
             Some(holder) if holder != by => Ok(TakeOutcome::TakenBy(holder)),
             Some(_) => {
@@ -295,6 +287,33 @@ impl Store {
             .optional()?
             .unwrap_or(0))
     }
+}
+
+/// A per-user console setting: its column in `console_users`.
+#[derive(Clone, Copy)]
+enum UserSetting {
+    Lang,
+    Columns,
+}
+
+impl UserSetting {
+    fn column(self) -> &'static str {
+        match self {
+            UserSetting::Lang => "lang",
+            UserSetting::Columns => "columns",
+        }
+    }
+}
+
+/// Who holds hit `hit`, if anyone.
+fn holder(conn: &rusqlite::Connection, hit: HitId) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT taken_by FROM hit_takes WHERE hit = ?1",
+            [hit],
+            |row| row.get(0),
+        )
+        .optional()?)
 }
 
 fn hit_exists(conn: &rusqlite::Connection, hit: HitId) -> Result<bool, StoreError> {

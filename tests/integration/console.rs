@@ -139,6 +139,14 @@ impl Browser {
         request.send().await.unwrap()
     }
 
+    /// `POST /console/api/hits/{hit}/{action}`, with the CSRF token when `csrf`.
+    async fn act(&self, hit: i64, action: &str, csrf: bool) -> reqwest::StatusCode {
+        let path = format!("/console/api/hits/{hit}/{action}");
+        self.send(reqwest::Method::POST, &path, json!({}), csrf)
+            .await
+            .status()
+    }
+
     /// Opens the live feed, resuming after `last_event_id` when given.
     async fn events(&self, last_event_id: Option<i64>) -> Feed {
         let mut request = self
@@ -420,24 +428,10 @@ async fn the_live_feed_pushes_hits_resumes_exactly_and_carries_colleagues_action
     assert!(replayed[0].id < replayed[1].id);
 
     // A colleague's ack and take reach this stream as updates, and the database.
-    let refused = mehmet
-        .send(
-            reqwest::Method::POST,
-            &format!("/console/api/hits/{hit_id}/take"),
-            json!({}),
-            false,
-        )
-        .await;
-    assert_eq!(refused.status(), 403);
-    let took = mehmet
-        .send(
-            reqwest::Method::POST,
-            &format!("/console/api/hits/{hit_id}/take"),
-            json!({}),
-            true,
-        )
-        .await;
-    assert_eq!(took.status(), 200);
+    let refused = mehmet.act(hit_id, "take", false).await;
+    assert_eq!(refused, 403);
+    let took = mehmet.act(hit_id, "take", true).await;
+    assert_eq!(took, 200);
     let update = feed
         .next(Duration::from_secs(5))
         .await
@@ -447,24 +441,10 @@ async fn the_live_feed_pushes_hits_resumes_exactly_and_carries_colleagues_action
         ("update", Some(hit_id))
     );
     assert_eq!(update.data["taken_by"], "mehmet");
-    let busy = ayse
-        .send(
-            reqwest::Method::POST,
-            &format!("/console/api/hits/{hit_id}/take"),
-            json!({}),
-            true,
-        )
-        .await;
-    assert_eq!(busy.status(), 409);
-    let acked = mehmet
-        .send(
-            reqwest::Method::POST,
-            &format!("/console/api/hits/{hit_id}/ack"),
-            json!({}),
-            true,
-        )
-        .await;
-    assert_eq!(acked.status(), 200);
+    let busy = ayse.act(hit_id, "take", true).await;
+    assert_eq!(busy, 409);
+    let acked = mehmet.act(hit_id, "ack", true).await;
+    assert_eq!(acked, 200);
     let update = feed
         .next(Duration::from_secs(5))
         .await
