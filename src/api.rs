@@ -32,7 +32,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
@@ -247,7 +246,6 @@ pub async fn serve(
             started: Utc::now(),
         }))
         .merge(extra);
-    let service = TowerToHyperService::new(app);
     let slots = Arc::new(Semaphore::new(settings.max_connections));
     let connections = TaskTracker::new();
     loop {
@@ -259,10 +257,10 @@ pub async fn serve(
                 Err(_) => break,
             },
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             _ = shutdown.cancelled() => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(err) => {
                     tracing::warn!(error = %err, "api accept failed");
                     tokio::time::sleep(ACCEPT_PAUSE).await;
@@ -270,7 +268,16 @@ pub async fn serve(
                 }
             },
         };
-        let service = service.clone();
+        // Each request knows its peer (the console's login limit counts per address).
+        let app = app.clone();
+        let service = hyper::service::service_fn(
+            move |mut request: hyper::Request<hyper::body::Incoming>| {
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                tower_service::Service::call(&mut app.clone(), request)
+            },
+        );
         let shutdown = shutdown.clone();
         let header_timeout = settings.header_timeout;
         connections.spawn(async move {

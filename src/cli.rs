@@ -149,6 +149,9 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Read a password from stdin (without echo on a terminal) and print its argon2id
+    /// PHC string for a `[[users]] password_hash` of the web console.
+    HashPassword,
 }
 
 fn parse_verdict(text: &str) -> Result<FeedbackVerdict, String> {
@@ -297,6 +300,7 @@ pub fn execute(cli: Cli) -> ExitCode {
             week,
             force,
         } => write_report(cli.config, date, out, format, week, force),
+        Command::HashPassword => hash_password(),
     };
     match result {
         Ok(code) => code,
@@ -1205,4 +1209,40 @@ fn daemon_state(
 /// A duration rounded to whole seconds, written like `1h 2m 3s`.
 fn humane(duration: std::time::Duration) -> String {
     humantime::format_duration(std::time::Duration::from_secs(duration.as_secs())).to_string()
+}
+
+/// `mentiond hash-password`: reads one line from stdin (echo off on a terminal) and
+/// prints the argon2id PHC string of it.
+fn hash_password() -> anyhow::Result<ExitCode> {
+    use std::io::{BufRead, IsTerminal, Write};
+    let stdin = std::io::stdin();
+    let terminal = stdin.is_terminal();
+    let echo = if terminal {
+        eprint!("password: ");
+        std::io::stderr().flush()?;
+        let saved = nix::sys::termios::tcgetattr(&stdin)?;
+        let mut quiet = saved.clone();
+        quiet
+            .local_flags
+            .remove(nix::sys::termios::LocalFlags::ECHO);
+        nix::sys::termios::tcsetattr(&stdin, nix::sys::termios::SetArg::TCSANOW, &quiet)?;
+        Some(saved)
+    } else {
+        None
+    };
+    let mut line = String::new();
+    let read = stdin.lock().read_line(&mut line);
+    if let Some(saved) = echo {
+        nix::sys::termios::tcsetattr(&stdin, nix::sys::termios::SetArg::TCSANOW, &saved)?;
+        eprintln!();
+    }
+    read.context("reading the password from stdin")?;
+    let password = line.trim_end_matches(['\r', '\n']);
+    if password.is_empty() {
+        anyhow::bail!("empty password");
+    }
+    let hash = crate::console::hash_password(password)
+        .map_err(|err| anyhow::anyhow!("hashing the password: {err}"))?;
+    println!("{hash}");
+    Ok(ExitCode::SUCCESS)
 }

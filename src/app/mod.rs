@@ -28,6 +28,7 @@ use crate::alerts::surge::{SURGE_CHECK, SurgeLoop};
 use crate::alerts::{self, Notifier, Wakers};
 use crate::api;
 use crate::config::Config;
+use crate::console;
 use crate::http;
 use crate::intake;
 use crate::metrics::Metrics;
@@ -255,6 +256,31 @@ pub async fn run_with(
         if !settings.listen.ip().is_loopback() {
             warn!(address = %settings.listen, "api listens beyond loopback; put a TLS reverse proxy in front");
         }
+        let console_routes = match &config.console {
+            Some(console) => {
+                info!("console served");
+                let mut state = console::ConsoleState::new(
+                    store.clone(),
+                    console.clone(),
+                    Arc::clone(&keywords),
+                    stop.clone(),
+                );
+                state.platforms = config
+                    .sources
+                    .iter()
+                    .map(|source| (source.name.to_string(), source.kind.kind_name().to_string()))
+                    .chain(
+                        config
+                            .intake
+                            .channels
+                            .iter()
+                            .map(|channel| (channel.name.to_string(), "intake".to_string())),
+                    )
+                    .collect();
+                console::router(Arc::new(state))
+            }
+            None => axum::Router::new(),
+        };
         supervisor.spawn_critical(
             &poll_tasks,
             "api",
@@ -273,7 +299,8 @@ pub async fn run_with(
                     limits: config.intake.limits,
                     batches,
                     store: store.clone(),
-                }),
+                })
+                .merge(console_routes),
                 stop.clone(),
             ),
         );

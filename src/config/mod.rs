@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use crate::alerts::{DeliverySettings, ReceiverConfig, ReceiverKind};
 use crate::api::ApiSettings;
+use crate::console::ConsoleSettings;
 use crate::intake::{IntakeLimits, IntakeSettings, parse_channels};
 use crate::routing::RouteConfig;
 use crate::routing::settings::{RouteContext, parse_routes};
@@ -63,6 +64,8 @@ pub struct Config {
     pub log: LogSettings,
     /// The HTTP API, when `[api] listen` is set.
     pub api: Option<ApiSettings>,
+    /// The web console, when `[console] enabled` (served only with the API).
+    pub console: Option<ConsoleSettings>,
     /// The `[[intake]]` channels and their limits.
     pub intake: IntakeSettings,
     /// The sentiment lexicon: the built-in files and the `[sentiment] extra` ones.
@@ -314,6 +317,7 @@ impl Layers {
         let surge = section!("surge");
         let matcher = section!("matcher");
         let route_defaults = section!("route_defaults");
+        let console = section!("console");
         let sources = self.entries("sources", sections.remove("sources"), &mut problems);
         let receivers_value = sections.remove("receivers");
         let declared_receivers = receivers_value
@@ -326,6 +330,7 @@ impl Layers {
         let receivers = self.entries("receivers", receivers_value, &mut problems);
         let routes = self.entries("routes", sections.remove("routes"), &mut problems);
         let intake = self.entries("intake", sections.remove("intake"), &mut problems);
+        let users = self.entries("users", sections.remove("users"), &mut problems);
         for key in sections.keys() {
             problems.push(self.problem(key, "unknown key"));
         }
@@ -341,6 +346,7 @@ impl Layers {
             Some(route_defaults),
             Some(sentiment),
             Some(report),
+            Some(console),
         ) = (
             keywords,
             storage,
@@ -353,6 +359,7 @@ impl Layers {
             route_defaults,
             sentiment,
             report,
+            console,
         )
         else {
             return Err(ConfigError::new(problems));
@@ -371,6 +378,8 @@ impl Layers {
             sources,
             receivers,
             intake,
+            console,
+            users,
             declared_receivers,
             route_defaults,
             routes,
@@ -518,6 +527,7 @@ impl Layers {
         let retention = self.retention(&raw.storage.retention, &mut problems);
         let sentiment = self.sentiment(&raw.sentiment, &config_dir, &mut problems);
         let report = self.validate_report(raw.report, &raw.declared_receivers, &mut problems);
+        let console = self.validate_console(raw.console, raw.users, &report, &mut problems);
 
         if !problems.is_empty() {
             return Err(ConfigError::new(problems));
@@ -535,6 +545,7 @@ impl Layers {
             matcher: raw.matcher,
             log,
             api,
+            console,
             intake,
             sentiment,
             sources,
@@ -617,6 +628,30 @@ impl Layers {
             );
             ReportSettings::fallback()
         })
+    }
+
+    /// `[console]` and `[[users]]`; `None` when the console is off (or on a problem:
+    /// the configuration is refused anyway).
+    fn validate_console(
+        &self,
+        raw: serde_json::Map<String, serde_json::Value>,
+        users: Vec<Option<serde_json::Map<String, serde_json::Value>>>,
+        report: &ReportSettings,
+        problems: &mut Vec<Problem>,
+    ) -> Option<ConsoleSettings> {
+        match ConsoleSettings::parse(raw, users, report.dir.clone()) {
+            Ok(settings) => settings.enabled.then_some(settings),
+            Err(errors) => {
+                problems.extend(errors.into_iter().map(|err| {
+                    let key = match err.key.starts_with("users[") {
+                        true => err.key,
+                        false => format!("console.{}", err.key),
+                    };
+                    self.problem(&key, err.message)
+                }));
+                None
+            }
+        }
     }
 
     fn validate_api(&self, raw: raw::RawApi, problems: &mut Vec<Problem>) -> Option<ApiSettings> {

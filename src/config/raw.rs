@@ -40,6 +40,10 @@ pub struct RawConfig {
     pub receivers: Vec<Option<RawStage>>,
     /// `[[intake]]`: each channel's table, validated by `intake::parse_channels`.
     pub intake: Vec<Option<Map<String, Value>>>,
+    /// `[console]`, validated by `console::ConsoleSettings::parse`.
+    pub console: Map<String, Value>,
+    /// `[[users]]`: the console's users, validated with `[console]`.
+    pub users: Vec<Option<Map<String, Value>>>,
     /// The `name` of every `[[receivers]]` entry, readable or not.
     pub declared_receivers: HashSet<String>,
     /// `[route_defaults]`: what a route leaves unset.

@@ -38,6 +38,44 @@ pub fn report_path(dir: &Path, period: Period, format: Format) -> PathBuf {
     dir.join(format!("{}.{}", period.stem(), format.extension()))
 }
 
+/// A report file's name as the writer makes it: `2026-11-25.html` (a day) or
+/// `week-2026-11-25.csv` (the week ending that day).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportName {
+    /// The (last) day.
+    pub day: NaiveDate,
+    /// A weekly report.
+    pub week: bool,
+    /// Its format.
+    pub format: Format,
+}
+
+impl ReportName {
+    /// Reads a file name the writer produces; `None` for any other name (a temporary
+    /// file, a path, anything with a separator).
+    pub fn parse(name: &str) -> Option<ReportName> {
+        let (stem, extension) = name.rsplit_once('.')?;
+        let format = Format::parse(extension).filter(|f| f.extension() == extension)?;
+        let (week, date) = match stem.strip_prefix("week-") {
+            Some(date) => (true, date),
+            None => (false, stem),
+        };
+        let day = NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?;
+        let parsed = ReportName { day, week, format };
+        (parsed.file_name() == name).then_some(parsed)
+    }
+
+    /// The file name.
+    pub fn file_name(&self) -> String {
+        let prefix = if self.week { "week-" } else { "" };
+        format!(
+            "{prefix}{}.{}",
+            self.day.format("%Y-%m-%d"),
+            self.format.extension()
+        )
+    }
+}
+
 /// Writes `contents` as `period`'s report in `format` under `dir` (created when
 /// missing). An existing file is kept unless `force`; returns the path when written.
 pub fn write_report(

@@ -17,7 +17,7 @@ use crate::settings::FieldError;
 use crate::store::{DeadDelivery, ReportHit, SourceHealth, Store, StoreError};
 
 pub use files::{
-    CATCH_UP_DAYS, ReportFileError, days_due, newest_report_day, next_run, report_done,
+    CATCH_UP_DAYS, ReportFileError, ReportName, days_due, newest_report_day, next_run, report_done,
     report_path, write_report,
 };
 pub use render::{render, summary};

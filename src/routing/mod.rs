@@ -660,11 +660,7 @@ impl Router {
         let mut groups: BTreeMap<(usize, String, &ReceiverName), Vec<&OpenHit>> = BTreeMap::new();
         let mut overdue = Vec::new();
         for hit in open {
-            let Some(index) = self
-                .matching(&hit.labels)
-                .into_iter()
-                .find(|&index| !self.routes[index].escalate_to.is_empty())
-            else {
+            let Some(index) = self.escalating_route(&hit.labels) else {
                 continue;
             };
             let route = &self.routes[index];
@@ -715,6 +711,19 @@ impl Router {
             }
         }
         groups
+    }
+
+    /// The SLA a hit with `labels` is escalated after (its first matching route with
+    /// `escalate_to`), if any.
+    pub fn sla_of(&self, labels: &HitLabels) -> Option<Duration> {
+        self.escalating_route(labels)
+            .map(|index| self.routes[index].sla)
+    }
+
+    fn escalating_route(&self, labels: &HitLabels) -> Option<usize> {
+        self.matching(labels)
+            .into_iter()
+            .find(|&index| !self.routes[index].escalate_to.is_empty())
     }
 
     fn matching(&self, labels: &HitLabels) -> Vec<usize> {

@@ -3,6 +3,7 @@
 //! reached through [`StoreHandle`], so blocking calls never run on the async runtime;
 //! CLI commands open their own [`Store`] directly.
 
+mod console;
 mod feedback;
 mod gauges;
 mod health;
@@ -31,6 +32,7 @@ use rusqlite::{Connection, OpenFlags};
 use crate::model::{DeliveryId, HitId, ReceiverName, SourceName};
 use tokio::sync::oneshot;
 
+pub use console::{HitChange, HitTake, StoredSession, TakeOutcome};
 pub use feedback::{FeedbackOutcome, FeedbackTally, FeedbackVerdict, VariantFeedback};
 pub use gauges::{HitCounts, OutboxDepth};
 pub use health::{PollOutcome, SourceHealth};
@@ -267,6 +269,7 @@ type Job = Box<dyn FnOnce(&mut Store) + Send>;
 #[derive(Clone)]
 pub struct StoreHandle {
     jobs: std_mpsc::Sender<Job>,
+    changes: tokio::sync::watch::Receiver<i64>,
 }
 
 impl StoreHandle {
@@ -274,7 +277,23 @@ impl StoreHandle {
     /// thread of its own (the daemon runs it as the supervised `store` thread).
     pub fn new(store: Store) -> (StoreHandle, StoreWriter) {
         let (jobs, queue) = std_mpsc::channel::<Job>();
-        (StoreHandle { jobs }, StoreWriter { store, queue })
+        let latest = store.latest_change().unwrap_or(0);
+        let (changed, changes) = tokio::sync::watch::channel(latest);
+        (
+            StoreHandle { jobs, changes },
+            StoreWriter {
+                store,
+                queue,
+                changed,
+            },
+        )
+    }
+
+    /// The newest sequence number of the change log (`Store::hit_changes_after`),
+    /// updated after each call that committed a change, so the console's live feed
+    /// wakes without polling.
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<i64> {
+        self.changes.clone()
     }
 
     /// Moves `store` onto a new, unsupervised writer thread (tests and tools).
@@ -307,6 +326,7 @@ impl StoreHandle {
 pub struct StoreWriter {
     store: Store,
     queue: std_mpsc::Receiver<Job>,
+    changed: tokio::sync::watch::Sender<i64>,
 }
 
 impl StoreWriter {
@@ -316,6 +336,16 @@ impl StoreWriter {
     pub fn run(mut self) {
         for job in self.queue {
             job(&mut self.store);
+            // One indexed read per job: every commit that logged a change wakes the feed.
+            if let Ok(latest) = self.store.latest_change() {
+                self.changed.send_if_modified(|seen| {
+                    let newer = latest > *seen;
+                    if newer {
+                        *seen = latest;
+                    }
+                    newer
+                });
+            }
         }
     }
 }

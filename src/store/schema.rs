@@ -227,6 +227,62 @@ CREATE TABLE hit_feedback (
 );
 CREATE INDEX hit_feedback_by_variant ON hit_feedback (brand, variant);
 "#,
+    // 16: the web console. Sessions (the id only as its SHA-256), each user's
+    // language and columns, who took which hit, and the change log its live feed
+    // resumes from: triggers write a `hit` row when a hit is stored (in the batch's
+    // transaction) and an `update` row when its state changes, and forget a purged
+    // hit's rows.
+    r#"
+CREATE TABLE console_sessions (
+    id_hash    TEXT PRIMARY KEY,
+    user       TEXT NOT NULL,
+    csrf       TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE TABLE console_users (
+    name    TEXT PRIMARY KEY,
+    lang    TEXT,
+    columns TEXT
+);
+CREATE TABLE hit_takes (
+    hit      INTEGER PRIMARY KEY,
+    taken_by TEXT NOT NULL,
+    taken_at TEXT NOT NULL
+);
+CREATE TABLE hit_changes (
+    seq  INTEGER PRIMARY KEY AUTOINCREMENT,
+    hit  INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('hit', 'update'))
+);
+CREATE INDEX hit_changes_by_hit ON hit_changes (hit);
+CREATE TRIGGER hit_changes_stored AFTER INSERT ON hits BEGIN
+    INSERT INTO hit_changes (hit, kind) VALUES (NEW.id, 'hit');
+END;
+CREATE TRIGGER hit_changes_state AFTER UPDATE OF acked_at, escalated_at ON hits
+WHEN OLD.acked_at IS NOT NEW.acked_at OR OLD.escalated_at IS NOT NEW.escalated_at BEGIN
+    INSERT INTO hit_changes (hit, kind) VALUES (NEW.id, 'update');
+END;
+CREATE TRIGGER hit_changes_taken AFTER INSERT ON hit_takes BEGIN
+    INSERT INTO hit_changes (hit, kind) VALUES (NEW.hit, 'update');
+END;
+CREATE TRIGGER hit_changes_retaken AFTER UPDATE ON hit_takes BEGIN
+    INSERT INTO hit_changes (hit, kind) VALUES (NEW.hit, 'update');
+END;
+CREATE TRIGGER hit_changes_released AFTER DELETE ON hit_takes BEGIN
+    INSERT INTO hit_changes (hit, kind) VALUES (OLD.hit, 'update');
+END;
+CREATE TRIGGER hit_changes_purged AFTER DELETE ON hits BEGIN
+    DELETE FROM hit_takes WHERE hit = OLD.id;
+    DELETE FROM hit_changes WHERE hit = OLD.id;
+END;
+CREATE TRIGGER hit_changes_feedback AFTER INSERT ON hit_feedback BEGIN
+    INSERT INTO hit_changes (hit, kind) VALUES (NEW.hit, 'update');
+END;
+CREATE TRIGGER hit_changes_feedback_changed AFTER UPDATE ON hit_feedback BEGIN
+    INSERT INTO hit_changes (hit, kind) VALUES (NEW.hit, 'update');
+END;
+"#,
 ];
 
 /// The schema version this build writes.

@@ -160,6 +160,16 @@ pub struct HitQuery {
     pub after: Option<HitCursor>,
     /// Every hit of this delivery.
     pub delivery: Option<DeliveryId>,
+    /// Hits of this tone (`negative`, `neutral`, `positive`).
+    pub sentiment: Option<String>,
+    /// Hits on posts in this language (the platform's code, `tr`).
+    pub lang: Option<String>,
+    /// Hits on posts whose author has at least this many followers.
+    pub min_followers: Option<u64>,
+    /// Only competitors' hits (`Some(true)`) or only own brands' (`Some(false)`).
+    pub competitor: Option<bool>,
+    /// Only these hits (`None`: any).
+    pub ids: Option<Vec<HitId>>,
     /// Hits on one page at most (`None`: all).
     pub limit: Option<usize>,
 }
@@ -181,6 +191,8 @@ pub struct HitRow {
     pub competitor: bool,
     /// The post's tone: `negative`, `neutral` or `positive`.
     pub sentiment: &'static str,
+    /// The tone's score (negative below zero), when it was stored.
+    pub sentiment_score: Option<f64>,
     /// Open, acknowledged or escalated.
     pub status: HitStatus,
     /// When it was acknowledged.
@@ -335,7 +347,7 @@ pub(super) fn index_missing_posts(conn: &mut Connection) -> Result<usize, StoreE
 fn hit_columns() -> String {
     format!(
         "{ALERT_HIT_COLUMNS}, hits.is_topic, hits.severity, hits.competitor, hits.sentiment,
-         hits.acked_at, hits.acked_by, hits.escalated_at"
+         hits.acked_at, hits.acked_by, hits.escalated_at, hits.sentiment_score"
     )
 }
 
@@ -364,6 +376,7 @@ fn read_hit(row: &rusqlite::Row<'_>) -> rusqlite::Result<(HitRow, String)> {
                 .and_then(Sentiment::parse)
                 .unwrap_or(Sentiment::Neutral)
                 .as_str(),
+            sentiment_score: row.get(31)?,
             status: HitStatus::of(acked_at.is_some(), escalated_at.is_some()),
             acked_at: acked_at.as_deref().and_then(parse_timestamp),
             acked_by: row.get(29)?,
@@ -417,6 +430,22 @@ impl Store {
         filter.add_text("posts.author_key = ?", &query.author);
         if let Some(status) = query.status {
             filter.add(status.condition(), []);
+        }
+        filter.add_text("hits.sentiment = ?", &query.sentiment);
+        filter.add_text("posts.lang = ?", &query.lang);
+        if let Some(followers) = query.min_followers {
+            let followers = i64::try_from(followers).unwrap_or(i64::MAX);
+            filter.add("posts.author_followers >= ?", [Value::Integer(followers)]);
+        }
+        if let Some(competitor) = query.competitor {
+            filter.add("hits.competitor = ?", [Value::Integer(competitor.into())]);
+        }
+        if let Some(ids) = &query.ids {
+            let ids = serde_json::to_string(&ids.iter().map(|id| id.0).collect::<Vec<_>>())?;
+            filter.add(
+                "hits.id IN (SELECT value FROM json_each(?))",
+                [Value::Text(ids)],
+            );
         }
         if let Some(since) = query.since {
             filter.add("hits.detected_at >= ?", [Value::Text(timestamp(since))]);

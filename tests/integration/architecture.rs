@@ -26,7 +26,7 @@ const LAYERS: &[&[&str]] = &[
     &["store"],
     &["alerts", "report"],
     &["pipeline"],
-    &["api", "intake"],
+    &["api", "console", "intake"],
     &["config"],
     &["app"],
     &["cli"],

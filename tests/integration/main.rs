@@ -8,6 +8,8 @@ mod api;
 mod architecture;
 mod chat;
 mod cli;
+mod console;
+mod console_browser;
 mod daemon;
 mod delivery;
 mod email;
