@@ -458,11 +458,8 @@ async fn list_hits(
             column
         }
     };
-    let mut query = column.query();
-    if let Err(message) = paging(&mut query, &params) {
-        return json_error(StatusCode::BAD_REQUEST, &message);
-    }
-    page_of_cards(&state, query).await
+    let query = column.query();
+    page_of_cards(&state, query, &params).await
 }
 
 /// `GET /console/api/search?q=…`: every stored hit whose post has the words, newest
@@ -481,14 +478,11 @@ async fn search(
     let Some(words) = params.get("q").filter(|q| !q.trim().is_empty()) else {
         return json_error(StatusCode::BAD_REQUEST, "`q` is required");
     };
-    let mut query = HitQuery {
+    let query = HitQuery {
         text: Some(words.clone()),
         ..HitQuery::default()
     };
-    if let Err(message) = paging(&mut query, &params) {
-        return json_error(StatusCode::BAD_REQUEST, &message);
-    }
-    page_of_cards(&state, query).await
+    page_of_cards(&state, query, &params).await
 }
 
 /// `GET /console/api/authors/{source}/{author}`: the author (by the key cards carry
@@ -538,7 +532,15 @@ pub(crate) struct CardPage {
     pub latest: Option<HitCursor>,
 }
 
-async fn page_of_cards(state: &ConsoleState, query: HitQuery) -> Response {
+/// The page of cards `query` selects, paged by `params` (`before`, `after`, `limit`).
+async fn page_of_cards(
+    state: &ConsoleState,
+    mut query: HitQuery,
+    params: &HashMap<String, String>,
+) -> Response {
+    if let Err(message) = paging(&mut query, params) {
+        return json_error(StatusCode::BAD_REQUEST, &message);
+    }
     match load_cards(state, query).await {
         Ok(page) => Json(page).into_response(),
         Err(response) => response,
