@@ -458,11 +458,8 @@ async fn list_hits(
             column
         }
     };
-    let mut query = column.query();
-    if let Err(message) = paging(&mut query, &params) {
-        return json_error(StatusCode::BAD_REQUEST, &message);
-    }
-    page_of_cards(&state, query).await
+    let query = column.query();
+    page_of_cards(&state, query, &params).await
 }
 
 /// `GET /console/api/search?q=…`: every stored hit whose post has the words, newest
@@ -481,14 +478,11 @@ async fn search(
     let Some(words) = params.get("q").filter(|q| !q.trim().is_empty()) else {
         return json_error(StatusCode::BAD_REQUEST, "`q` is required");
     };
-    let mut query = HitQuery {
+    let query = HitQuery {
         text: Some(words.clone()),
         ..HitQuery::default()
     };
-    if let Err(message) = paging(&mut query, &params) {
-        return json_error(StatusCode::BAD_REQUEST, &message);
-    }
-    page_of_cards(&state, query).await
+    page_of_cards(&state, query, &params).await
 }
 
 /// `GET /console/api/authors/{source}/{author}`: the author (by the key cards carry
@@ -538,7 +532,15 @@ pub(crate) struct CardPage {
     pub latest: Option<HitCursor>,
 }
 
-async fn page_of_cards(state: &ConsoleState, query: HitQuery) -> Response {
+/// The page of cards `query` selects, paged by `params` (`before`, `after`, `limit`).
+async fn page_of_cards(
+    state: &ConsoleState,
+    mut query: HitQuery,
+    params: &HashMap<String, String>,
+) -> Response {
+    if let Err(message) = paging(&mut query, params) {
+        return json_error(StatusCode::BAD_REQUEST, &message);
+    }
     match load_cards(state, query).await {
         Ok(page) => Json(page).into_response(),
         Err(response) => response,
@@ -723,9 +725,22 @@ pub(crate) fn card(
     })
 }
 
-/// The answer to a hit id in the path that is not a number.
-fn bad_hit_id() -> Response {
-    json_error(StatusCode::BAD_REQUEST, "the hit id must be a number")
+/// The hit id of an action's path (`/console/api/hits/{id}/…`); a 400 JSON error
+/// when it is not a number.
+struct HitPath(HitId);
+
+impl axum::extract::FromRequestParts<Arc<ConsoleState>> for HitPath {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &Arc<ConsoleState>,
+    ) -> Result<HitPath, Response> {
+        Path::<HitId>::from_request_parts(parts, state)
+            .await
+            .map(|Path(id)| HitPath(id))
+            .map_err(|_| json_error(StatusCode::BAD_REQUEST, "the hit id must be a number"))
+    }
 }
 
 /// The hit's card after an action, or a 404 when it is gone.
@@ -749,11 +764,8 @@ async fn card_answer(state: &ConsoleState, id: HitId, extra: Value) -> Response 
 async fn ack(
     State(state): State<Arc<ConsoleState>>,
     session: Session,
-    path: Result<Path<HitId>, PathRejection>,
+    HitPath(id): HitPath,
 ) -> Response {
-    let Ok(Path(id)) = path else {
-        return bad_hit_id();
-    };
     let by = session.user.clone();
     let outcome = with_store(&state, move |store| {
         store.ack_hit(id, &by, "console", Utc::now())
@@ -818,30 +830,22 @@ async fn ack_many(
 async fn take(
     State(state): State<Arc<ConsoleState>>,
     session: Session,
-    path: Result<Path<HitId>, PathRejection>,
+    HitPath(id): HitPath,
 ) -> Response {
-    hold(&state, &session, path, true).await
+    hold(&state, &session, id, true).await
 }
 
 /// `POST /console/api/hits/{id}/release`: gives the user's hit back.
 async fn release(
     State(state): State<Arc<ConsoleState>>,
     session: Session,
-    path: Result<Path<HitId>, PathRejection>,
+    HitPath(id): HitPath,
 ) -> Response {
-    hold(&state, &session, path, false).await
+    hold(&state, &session, id, false).await
 }
 
 /// Takes (`take`) or releases the path's hit as the session's user.
-async fn hold(
-    state: &ConsoleState,
-    session: &Session,
-    path: Result<Path<HitId>, PathRejection>,
-    take: bool,
-) -> Response {
-    let Ok(Path(id)) = path else {
-        return bad_hit_id();
-    };
+async fn hold(state: &ConsoleState, session: &Session, id: HitId, take: bool) -> Response {
     let by = session.user.clone();
     let outcome = with_store(state, move |store| match take {
         true => store.take_hit(id, &by, Utc::now()),
@@ -867,11 +871,8 @@ async fn hold(
 async fn not_relevant(
     State(state): State<Arc<ConsoleState>>,
     session: Session,
-    path: Result<Path<HitId>, PathRejection>,
+    HitPath(id): HitPath,
 ) -> Response {
-    let Ok(Path(id)) = path else {
-        return bad_hit_id();
-    };
     let by = session.user.clone();
     let outcome = state
         .store
