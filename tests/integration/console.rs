@@ -335,7 +335,7 @@ async fn login_is_required_limited_and_csrf_protected_with_strict_cookies_and_he
         "/reports/..%2Fmentiond.toml",
         "/reports/..%2F..%2Fetc%2Fpasswd",
         "/reports/notes.txt",
-        "/reports/%2E%2E",
+        "/reports/%2e%2e%2fmentiond.toml",
     ] {
         assert_eq!(ayse.get(bad).await.status(), 404, "{bad}");
     }
