@@ -277,7 +277,9 @@ pub async fn run_with(
                             .map(|channel| (channel.name.to_string(), "intake".to_string())),
                     )
                     .collect();
-                console::router(Arc::new(state))
+                let state = Arc::new(state);
+                running.console = Some(Arc::clone(&state));
+                console::router(state)
             }
             None => axum::Router::new(),
         };

@@ -20,6 +20,7 @@ use super::ExtraSource;
 use crate::alerts::{self, DeliverySettings, DeliveryWorker, Notifier, Wakers};
 use crate::api;
 use crate::config::{self, Config, SectionDigests};
+use crate::console::{ConsoleSettings, ConsoleState};
 use crate::escape;
 use crate::intake;
 use crate::matcher::MatcherError;
@@ -36,13 +37,15 @@ use crate::store::{NoisyVariant, StoreHandle};
 use crate::supervise::{Outcome, RestartPolicy, Spawner};
 
 /// Top-level sections a reload applies; any other that changed waits for a restart.
-const SWAPPED_SECTIONS: [&str; 6] = [
+const SWAPPED_SECTIONS: [&str; 8] = [
+    "console",
     "intake",
     "receivers",
     "route_defaults",
     "routes",
     "sentiment",
     "sources",
+    "users",
 ];
 
 /// The router of `config`'s routes, splitting messages for the receivers that are
@@ -133,6 +136,10 @@ pub(super) struct Running {
     pub(super) extra_receivers: BTreeSet<ReceiverName>,
     workers: BTreeMap<ReceiverName, Task>,
     sources: BTreeMap<SourceName, Task>,
+    /// The web console, when it is served: its users, token and settings are swapped.
+    pub(super) console: Option<Arc<ConsoleState>>,
+    /// Whether `[console] enabled` was set at start (read only then).
+    console_enabled: bool,
     /// The sections the daemon started with: those read only at start are compared
     /// with them.
     sections: SectionDigests,
@@ -179,6 +186,8 @@ impl Running {
             extra_receivers: BTreeSet::new(),
             workers: BTreeMap::new(),
             sources: BTreeMap::new(),
+            console: None,
+            console_enabled: config.console.is_some(),
             sections: config.sections.clone(),
         }
     }
@@ -372,13 +381,20 @@ impl Running {
         self.parts
             .intake
             .store(Arc::new(config.intake.channels.clone()));
+        let console_enabled = config.console.is_some();
+        if let Some(settings) = config.console {
+            self.reload_console(settings).await;
+        }
         // Named before the outcome line, which ends the reload in the log.
-        let changed: Vec<&str> = self
+        let mut changed: Vec<&str> = self
             .sections
             .changed_besides_keywords(&config.sections)
             .into_iter()
             .filter(|section| !SWAPPED_SECTIONS.contains(section))
             .collect();
+        if console_enabled != self.console_enabled {
+            changed.push("console.enabled");
+        }
         if !changed.is_empty() {
             warn!(
                 sections = changed.join(", "),
@@ -394,6 +410,25 @@ impl Running {
             "configuration reloaded"
         );
         Ok(())
+    }
+
+    /// Swaps `settings` into the console, when it is served, and logs the users whose
+    /// sessions that ended. A store error is logged: the settings are in force, and a
+    /// removed user's sessions are refused anyway.
+    async fn reload_console(&self, settings: ConsoleSettings) {
+        let Some(console) = &self.console else {
+            return;
+        };
+        match console.reload(settings).await {
+            Ok(ended) => {
+                for user in ended {
+                    info!(user = %escape::log(&user), "console sessions ended");
+                }
+            }
+            Err(err) => {
+                error!(error = %escape::log(&err.to_string()), "cannot end console sessions");
+            }
+        }
     }
 }
 

@@ -921,7 +921,7 @@ async fn report_names(dir: &std::path::Path) -> std::io::Result<Vec<ReportName>>
 /// `GET /console/api/reports`: the report files in the reports directory, newest
 /// first: `[{ file, date, period: "day" | "week", format, href }]`.
 async fn reports(State(state): State<Arc<ConsoleState>>, _session: Session) -> Response {
-    let mut names = match report_names(&state.settings.reports_dir).await {
+    let mut names = match report_names(&state.settings().reports_dir).await {
         Ok(names) => names,
         Err(err) => {
             tracing::error!(error = %err, "console cannot list reports");
@@ -960,7 +960,7 @@ async fn report_file(
     let Some(name) = path.ok().and_then(|Path(file)| ReportName::parse(&file)) else {
         return json_error(StatusCode::NOT_FOUND, "no such report");
     };
-    let file = state.settings.reports_dir.join(name.file_name());
+    let file = state.settings().reports_dir.join(name.file_name());
     let bytes = match tokio::fs::read(&file).await {
         Ok(bytes) => bytes,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {

@@ -125,7 +125,7 @@ pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> 
 /// Whether the request came over TLS (a TLS-terminating proxy says so in
 /// `X-Forwarded-Proto`) or the settings ask for `Secure` cookies anyway.
 fn secure(state: &ConsoleState, headers: &HeaderMap) -> bool {
-    state.settings.secure_cookies
+    state.settings().secure_cookies
         || headers
             .get("x-forwarded-proto")
             .and_then(|value| value.to_str().ok())
@@ -236,8 +236,10 @@ impl Session {
             })?;
         let stored = stored.ok_or(Refused::NoSession)?;
         let user = state.user(&stored.user);
-        // A user removed from the configuration loses their sessions at once.
-        if user.is_none() && stored.user != TOKEN_USER {
+        // A user removed from the configuration loses their sessions at once, and
+        // the shared token's sessions end with the token.
+        let token_user = stored.user == TOKEN_USER && state.settings().token.is_some();
+        if user.is_none() && !token_user {
             return Err(Refused::NoSession);
         }
         if matches!(
@@ -254,9 +256,10 @@ impl Session {
         }
         Ok(Session {
             display_name: user
+                .as_ref()
                 .and_then(|user| user.display_name.clone())
                 .unwrap_or_else(|| stored.user.clone()),
-            team: user.and_then(|user| user.team.clone()),
+            team: user.and_then(|user| user.team),
             lang: lang.unwrap_or_else(|| browser_lang(&parts.headers).to_string()),
             user: stored.user,
             csrf: stored.csrf,
@@ -356,8 +359,8 @@ fn safe_next(next: Option<&str>) -> &str {
 
 /// Failed logins per key (client address, or name) in a sliding window.
 pub(crate) struct LoginLimiter {
-    attempts: u32,
-    window: Duration,
+    /// Attempts and window, which a reload may change.
+    limits: Mutex<(u32, Duration)>,
     failures: Mutex<HashMap<String, VecDeque<Instant>>>,
 }
 
@@ -368,10 +371,25 @@ const LIMITER_KEYS: usize = 10_000;
 impl LoginLimiter {
     pub(crate) fn new(attempts: u32, window: Duration) -> LoginLimiter {
         LoginLimiter {
-            attempts,
-            window,
+            limits: Mutex::new((attempts, window)),
             failures: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Counts against `attempts` within `window` from now on; the failures counted
+    /// so far stay.
+    pub(crate) fn set_limits(&self, attempts: u32, window: Duration) {
+        *self
+            .limits
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = (attempts, window);
+    }
+
+    fn limits(&self) -> (u32, Duration) {
+        *self
+            .limits
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn table(&self) -> std::sync::MutexGuard<'_, HashMap<String, VecDeque<Instant>>> {
@@ -383,21 +401,22 @@ impl LoginLimiter {
 
     /// How long until one of `keys` may try again, if any is over its limit at `now`.
     pub(crate) fn blocked(&self, keys: &[String], now: Instant) -> Option<Duration> {
+        let (attempts, window) = self.limits();
         let mut table = self.table();
         keys.iter()
             .filter_map(|key| {
                 let times = table.get_mut(key)?;
                 while times
                     .front()
-                    .is_some_and(|first| now.duration_since(*first) >= self.window)
+                    .is_some_and(|first| now.duration_since(*first) >= window)
                 {
                     times.pop_front();
                 }
-                (times.len() >= self.attempts as usize)
+                (times.len() >= attempts as usize)
                     .then(|| {
                         times
                             .front()
-                            .map(|first| self.window.saturating_sub(now.duration_since(*first)))
+                            .map(|first| window.saturating_sub(now.duration_since(*first)))
                     })
                     .flatten()
             })
@@ -406,9 +425,9 @@ impl LoginLimiter {
 
     /// Counts a failed login against every one of `keys`.
     pub(crate) fn failed(&self, keys: &[String], now: Instant) {
+        let (attempts, window) = self.limits();
         let mut table = self.table();
         if table.len() >= LIMITER_KEYS {
-            let window = self.window;
             table.retain(|_, times| {
                 times
                     .back()
@@ -418,7 +437,7 @@ impl LoginLimiter {
         for key in keys {
             let times = table.entry(key.clone()).or_default();
             times.push_back(now);
-            if times.len() > self.attempts as usize {
+            if times.len() > attempts as usize {
                 times.pop_front();
             }
         }
@@ -525,7 +544,7 @@ async fn login(
         return response;
     }
     let ok = if by_token {
-        state.settings.token.as_ref().is_some_and(|token| {
+        state.settings().token.as_ref().is_some_and(|token| {
             same_secret(form.token.as_bytes(), token.expose_secret().as_bytes())
         })
     } else {
@@ -549,7 +568,7 @@ async fn login(
     let id = random_token();
     let csrf = random_token();
     let now = Utc::now();
-    let ttl = state.settings.session_ttl;
+    let ttl = state.settings().session_ttl;
     let expires = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::hours(12));
     let (hash, user, token) = (session_hash(&id), name.clone(), csrf.clone());
     let stored = state

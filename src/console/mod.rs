@@ -26,17 +26,18 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use arc_swap::ArcSwap;
 use axum::extract::Request;
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 
 use crate::pipeline::snapshot::SharedKeywords;
 use crate::settings::{FieldError, duration_value, take_secret};
-use crate::store::StoreHandle;
+use crate::store::{StoreError, StoreHandle};
 
 pub use auth::{PageSession, Session, hash_password};
 
@@ -257,14 +258,41 @@ fn parse_users(
     users
 }
 
+/// The users whose sessions a reload from `old` to `new` settings ends: those no
+/// longer listed, those whose password hash changed, and the shared token's user
+/// when the token changed or was removed. Everyone else keeps their sessions.
+pub fn sessions_to_end(old: &ConsoleSettings, new: &ConsoleSettings) -> Vec<String> {
+    let mut ended: Vec<String> = old
+        .users
+        .iter()
+        .filter(|user| {
+            !new.users.iter().any(|kept| {
+                kept.name == user.name
+                    && kept.password_hash.expose_secret() == user.password_hash.expose_secret()
+            })
+        })
+        .map(|user| user.name.clone())
+        .collect();
+    let token = |settings: &ConsoleSettings| {
+        settings
+            .token
+            .as_ref()
+            .map(|token| token.expose_secret().to_string())
+    };
+    if old.token.is_some() && token(old) != token(new) {
+        ended.push(auth::TOKEN_USER.to_string());
+    }
+    ended
+}
+
 /// What every console handler reads: the store, the settings, the rules in force
 /// (for the default columns and SLAs), the login limiter and the shutdown token that
 /// ends the live feeds.
 pub struct ConsoleState {
     /// The store.
     pub store: StoreHandle,
-    /// `[console]` and `[[users]]`.
-    pub settings: ConsoleSettings,
+    /// `[console]` and `[[users]]`, read once per request and swapped by a reload.
+    settings: ArcSwap<ConsoleSettings>,
     /// The keyword snapshot in force (brands, topics, teams, router).
     pub keywords: Arc<SharedKeywords>,
     /// Ends every live feed at shutdown.
@@ -285,7 +313,7 @@ impl ConsoleState {
         ConsoleState {
             limiter: auth::LoginLimiter::new(settings.login_attempts, settings.login_window),
             store,
-            settings,
+            settings: ArcSwap::from_pointee(settings),
             keywords,
             shutdown,
             platforms: HashMap::new(),
@@ -297,9 +325,39 @@ impl ConsoleState {
         self.platforms.get(source).map_or(source, String::as_str)
     }
 
+    /// The settings in force.
+    pub fn settings(&self) -> Arc<ConsoleSettings> {
+        self.settings.load_full()
+    }
+
     /// The configured user called `name`.
-    pub fn user(&self, name: &str) -> Option<&ConsoleUser> {
-        self.settings.users.iter().find(|user| user.name == name)
+    pub fn user(&self, name: &str) -> Option<ConsoleUser> {
+        self.settings
+            .load()
+            .users
+            .iter()
+            .find(|user| user.name == name)
+            .cloned()
+    }
+
+    /// Swaps in reloaded `settings` (users, shared token, session TTL, cookies,
+    /// reports dir, login limits; `enabled` is read only at start), then ends in the
+    /// store the sessions [`sessions_to_end`] names. Returns those users. The swap
+    /// comes first, so a login after it checks the new password; a request between
+    /// the two may still pass with a session about to end.
+    pub async fn reload(&self, settings: ConsoleSettings) -> Result<Vec<String>, StoreError> {
+        self.limiter
+            .set_limits(settings.login_attempts, settings.login_window);
+        let old = self.settings.swap(Arc::new(settings));
+        let ended = sessions_to_end(&old, &self.settings.load());
+        if !ended.is_empty() {
+            let users = ended.clone();
+            self.store
+                .call(move |store| store.delete_sessions_of(&users))
+                .await
+                .and_then(|result| result)?;
+        }
+        Ok(ended)
     }
 }
 

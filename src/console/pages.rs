@@ -57,8 +57,8 @@ async fn login(
         lang,
         csrf: &token,
         csrf_field: "csrf",
-        users: !state.settings.users.is_empty(),
-        token: state.settings.token.is_some(),
+        users: !state.settings().users.is_empty(),
+        token: state.settings().token.is_some(),
         failed: query.error.is_some(),
         next: query.next.as_deref().unwrap_or("/"),
     });

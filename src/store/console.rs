@@ -114,6 +114,18 @@ impl Store {
         Ok(())
     }
 
+    /// Ends every session of the users in `users` (a reload removed them, changed
+    /// their password, or changed the shared token); returns how many ended.
+    pub fn delete_sessions_of(&self, users: &[String]) -> Result<usize, StoreError> {
+        let mut deleted = 0;
+        for user in users {
+            deleted += self
+                .conn
+                .execute("DELETE FROM console_sessions WHERE user = ?1", [user])?;
+        }
+        Ok(deleted)
+    }
+
     /// The interface language `user` chose, if any.
     pub fn user_lang(&self, user: &str) -> Result<Option<String>, StoreError> {
         self.user_setting(user, UserSetting::Lang)
@@ -383,6 +395,24 @@ mod tests {
         assert_eq!(count, 1);
         store.delete_session("hash-b").unwrap();
         assert_eq!(store.session("hash-b", at(32)).unwrap(), None);
+    }
+
+    #[test]
+    fn ending_a_users_sessions_leaves_the_other_users_sessions() {
+        let (_dir, store) = open();
+        for (hash, user) in [("h1", "ayse"), ("h2", "ayse"), ("h3", "ali"), ("h4", "token")] {
+            store
+                .create_session(hash, user, "csrf", at(0), at(60))
+                .unwrap();
+        }
+        let ended = store
+            .delete_sessions_of(&["ayse".to_string(), "token".to_string()])
+            .unwrap();
+        assert_eq!(ended, 3);
+        for gone in ["h1", "h2", "h4"] {
+            assert_eq!(store.session(gone, at(1)).unwrap(), None, "{gone}");
+        }
+        assert_eq!(store.session("h3", at(1)).unwrap().unwrap().user, "ali");
     }
 
     #[test]
