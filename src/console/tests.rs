@@ -53,3 +53,55 @@ fn console_settings_problems_name_their_key() {
         assert!(keys.contains(&expected), "{expected} missing in {keys:?}");
     }
 }
+
+/// Settings with `users` (name, hash) and the shared `token`.
+fn with_users(users: &[(&str, &str)], token: Option<&str>) -> ConsoleSettings {
+    let mut options = defaults();
+    if let Some(token) = token {
+        options.insert("token".into(), Value::String(token.into()));
+    }
+    let users = users
+        .iter()
+        .map(|(name, hash)| {
+            Some(table(&format!(
+                "name = \"{name}\"\npassword_hash = \"{hash}\"\n"
+            )))
+        })
+        .collect();
+    ConsoleSettings::parse(options, users, PathBuf::from("/r")).unwrap()
+}
+
+#[test]
+fn a_reload_ends_the_sessions_of_removed_users_changed_passwords_and_a_changed_token() {
+    let (a, b, c) = (
+        hash_password("a").unwrap(),
+        hash_password("b").unwrap(),
+        hash_password("c").unwrap(),
+    );
+    let old = with_users(&[("ayse", &a), ("mehmet", &b)], Some("t0ken-one"));
+    let same = with_users(&[("ayse", &a), ("mehmet", &b)], Some("t0ken-one"));
+    assert!(sessions_to_end(&old, &same).is_empty(), "nothing changed");
+
+    // Removed, and a new user added: only the removed one ends.
+    let new = with_users(&[("ayse", &a), ("zeynep", &c)], Some("t0ken-one"));
+    assert_eq!(sessions_to_end(&old, &new), ["mehmet"]);
+
+    // A changed password hash ends the user's sessions; other fields do not.
+    let new = with_users(&[("ayse", &c), ("mehmet", &b)], Some("t0ken-one"));
+    assert_eq!(sessions_to_end(&old, &new), ["ayse"]);
+    let mut renamed = same.clone();
+    renamed.users[0].display_name = Some("Ayşe".into());
+    renamed.session_ttl = Duration::from_secs(60);
+    assert!(sessions_to_end(&old, &renamed).is_empty());
+
+    // The shared token: changed or removed ends its sessions; added ends none.
+    let changed = with_users(&[("ayse", &a), ("mehmet", &b)], Some("t0ken-two"));
+    assert_eq!(sessions_to_end(&old, &changed), ["token"]);
+    let removed = with_users(&[("ayse", &a), ("mehmet", &b)], None);
+    assert_eq!(sessions_to_end(&old, &removed), ["token"]);
+    assert!(sessions_to_end(&removed, &old).is_empty());
+
+    // Everyone gone at once.
+    let empty = with_users(&[], None);
+    assert_eq!(sessions_to_end(&old, &empty), ["ayse", "mehmet", "token"]);
+}

@@ -13,7 +13,7 @@ use crate::api::api_address;
 use crate::support::{BIN, Daemon, TICKETS_SOURCE, Workspace, wait_for};
 
 /// `mentiond hash-password` with `password` on stdin (not a terminal: no prompt).
-fn hash_password(password: &str) -> String {
+pub(crate) fn hash_password(password: &str) -> String {
     let mut child = Command::new(BIN)
         .arg("hash-password")
         .stdin(Stdio::piped())
@@ -44,7 +44,7 @@ fn console_workspace(extra: &str) -> Workspace {
 }
 
 /// A logged-in browser: its session cookie and CSRF token.
-struct Browser {
+pub(crate) struct Browser {
     base: String,
     client: reqwest::Client,
     cookie: String,
@@ -66,7 +66,11 @@ fn cookie_pair(set_cookie: &str) -> String {
 }
 
 /// Fetches the login form's CSRF token and cookie, then posts `form` to `/login`.
-async fn post_login(base: &str, form: &[(&str, &str)], with_csrf: bool) -> reqwest::Response {
+pub(crate) async fn post_login(
+    base: &str,
+    form: &[(&str, &str)],
+    with_csrf: bool,
+) -> reqwest::Response {
     let client = reqwest::Client::new();
     let token = client
         .get(format!("{base}/console/api/login-csrf"))
@@ -91,7 +95,7 @@ async fn post_login(base: &str, form: &[(&str, &str)], with_csrf: bool) -> reqwe
 }
 
 impl Browser {
-    async fn login(base: &str, form: &[(&str, &str)]) -> Browser {
+    pub(crate) async fn login(base: &str, form: &[(&str, &str)]) -> Browser {
         let response = post_login(base, form, true).await;
         assert_eq!(response.status(), 200, "login {form:?}");
         let cookie = cookie_pair(set_cookie(response.headers(), "mentiond_session").unwrap());
@@ -104,7 +108,7 @@ impl Browser {
         }
     }
 
-    async fn get(&self, path: &str) -> reqwest::Response {
+    pub(crate) async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{path}", self.base))
             .header("cookie", &self.cookie)
@@ -228,7 +232,7 @@ fn ticket(id: &str, text: &str) -> String {
     .to_string()
 }
 
-fn start(workspace: &Workspace) -> (Daemon, String) {
+pub(crate) fn start(workspace: &Workspace) -> (Daemon, String) {
     let daemon = workspace.start();
     let mut address = None;
     wait_for("the api listening", Duration::from_secs(20), || {

@@ -10,6 +10,7 @@ mod chat;
 mod cli;
 mod console;
 mod console_browser;
+mod console_reload;
 mod daemon;
 mod delivery;
 mod email;
