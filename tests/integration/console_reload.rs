@@ -5,7 +5,7 @@
 //! users keep working.
 
 use crate::console::{Browser, hash_password, post_login, start};
-use crate::reload::reload;
+use crate::reload::{assert_problems_logged_like_check, reload};
 use crate::support::{TICKETS_SOURCE, Workspace};
 
 /// The daemon's configuration with `users` (name, PHC hash) and the shared `token`,
@@ -101,15 +101,7 @@ async fn a_reload_ends_the_sessions_of_removed_users_and_changed_secrets_and_let
     workspace.write_config(&invalid);
     reload(&daemon, "reload refused, the running configuration stays");
     let log = daemon.log_text();
-    let check = workspace.command(&["check"]);
-    assert_eq!(check.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&check.stderr);
-    let problems: Vec<&str> = stderr.lines().skip(1).collect();
-    assert!(!problems.is_empty(), "{stderr}");
-    for problem in problems {
-        assert!(problem.contains("mentiond.toml:"), "{problem}");
-        assert!(log.contains(problem), "`{problem}` not in the log:\n{log}");
-    }
+    assert_problems_logged_like_check(&workspace, &log, "mentiond.toml");
     assert!(log.contains("users[2].password_hash"), "{log}");
     assert_eq!(status(&ayse_browser).await, 200);
     assert_eq!(status(&zeynep_browser).await, 200);

@@ -54,6 +54,20 @@ pub(crate) fn reload(daemon: &Daemon, outcome: &str) {
     });
 }
 
+/// Asserts that `mentiond check` refuses the workspace's configuration and that each
+/// problem it prints, every one located in `file`, is in the daemon's `log`.
+pub(crate) fn assert_problems_logged_like_check(workspace: &Workspace, log: &str, file: &str) {
+    let check = workspace.command(&["check"]);
+    assert_eq!(check.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&check.stderr);
+    let problems: Vec<&str> = stderr.lines().skip(1).collect();
+    assert!(!problems.is_empty(), "{stderr}");
+    for problem in problems {
+        assert!(problem.contains(&format!("{file}:")), "{problem}");
+        assert!(log.contains(problem), "`{problem}` not in the log:\n{log}");
+    }
+}
+
 pub(crate) fn brands_of(workspace: &Workspace, post_id: &str) -> Vec<String> {
     workspace
         .hits()
@@ -108,15 +122,7 @@ fn an_invalid_watch_list_at_sighup_is_refused_with_its_located_problem_and_the_o
     reload(&daemon, "reload refused, the running configuration stays");
 
     let log = daemon.log_text();
-    let check = workspace.command(&["check"]);
-    assert_eq!(check.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&check.stderr);
-    let problems: Vec<&str> = stderr.lines().skip(1).collect();
-    assert!(!problems.is_empty(), "{stderr}");
-    for problem in problems {
-        assert!(problem.contains("keywords.toml:"), "{problem}");
-        assert!(log.contains(problem), "`{problem}` not in the log:\n{log}");
-    }
+    assert_problems_logged_like_check(&workspace, &log, "keywords.toml");
     assert!(!log.contains("configuration reloaded"), "{log}");
 
     // A valid file (so `mentiond hits` can read the configuration) but no SIGHUP: the
