@@ -974,3 +974,54 @@ async fn columns_are_added_filtered_moved_and_removed_and_the_author_history_and
     assert_eq!(console_problems(&client).await, Vec::<String>::new());
     client.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_console_error_check_sees_a_script_error_a_console_error_and_a_csp_violation() {
+    let Some(browser) = browser_binaries("console: the console-error check") else {
+        return;
+    };
+    let _one = BROWSERS.lock().await;
+    let console = Console::new(&turkish_posts()[..1]);
+    let driver = Driver::start(browser).await;
+    let client = driver.session("en-GB").await;
+    sign_in(&client, &console, USER).await;
+    assert_eq!(console_problems(&client).await, Vec::<String>::new());
+
+    // An uncaught error, a console.error call and an inline script the CSP blocks:
+    // each must show up, in either browser, or the clean results above prove nothing.
+    // The throwing callback is the page's own `JSON.parse`: Firefox runs WebDriver
+    // scripts in a sandbox, and errors of functions made there never reach the page.
+    client
+        .execute(
+            "setTimeout(window.JSON.parse, 0, '{boom'); \
+             console.error('boom-logged'); \
+             const s = document.createElement('script'); \
+             s.textContent = 'window.__inline = 1;'; \
+             document.body.append(s);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    wait_for_js(
+        &client,
+        "the three problems collected",
+        "return (window.__consoleErrors || []).length >= 3;",
+    )
+    .await;
+    let problems = console_problems(&client).await.join("\n");
+    for needle in ["JSON", "error boom-logged", "csp script-src"] {
+        assert!(
+            problems.contains(needle),
+            "{needle} missing in:\n{problems}"
+        );
+    }
+    assert_eq!(
+        client
+            .execute("return typeof window.__inline;", vec![])
+            .await
+            .unwrap(),
+        "undefined",
+        "the CSP blocked the inline script"
+    );
+    client.close().await.unwrap();
+}
