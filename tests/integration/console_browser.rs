@@ -715,6 +715,7 @@ async fn a_hostile_post_renders_as_text_and_a_change_without_the_csrf_token_is_r
             isolate: getComputedStyle(card.querySelector('.card-text')).unicodeBidi,
             dir: card.querySelector('.card-text').getAttribute('dir'),
             clipped: card.querySelector('.card-text').classList.contains('clipped') && card.querySelector('button.more') !== null,
+            clipLines: card.querySelector('.card-text').clientHeight / parseFloat(getComputedStyle(card.querySelector('.card-text')).lineHeight),
         }};"#), vec![]).await.unwrap();
     assert_eq!(report["images"], 0, "{report}");
     assert_eq!(report["scripts"], 0, "{report}");
@@ -729,6 +730,13 @@ async fn a_hostile_post_renders_as_text_and_a_change_without_the_csrf_token_is_r
     assert_eq!(
         report["clipped"], true,
         "long text is clipped behind a toggle"
+    );
+    // Whole lines only: no half line of emoji peeks out under the clip (Firefox's
+    // emoji font made `line-height: normal` lines taller than the clip assumed).
+    let lines = report["clipLines"].as_f64().unwrap_or(f64::NAN);
+    assert!(
+        (lines - 5.0).abs() < 0.05,
+        "clipped to {lines} lines: {report}"
     );
     let text = report["text"].as_str().unwrap();
     assert!(
