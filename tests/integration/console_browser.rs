@@ -1,11 +1,14 @@
-//! The web console in headless Chromium, driven through WebDriver (`fantoccini` and
-//! Debian's `chromedriver`), against the real daemon with a `jsonl` source: login,
-//! live cards over SSE, resume after a restart, keyboard actions seen by a second
-//! browser, hostile posts rendered as text, CSRF, and the two languages. Screenshots
-//! go to `target/test-artifacts/console-*.png`.
+//! The web console in a headless browser, driven through WebDriver (`fantoccini`),
+//! against the real daemon with a `jsonl` source: login, live cards over SSE, resume
+//! after a restart, keyboard actions seen by a second browser, hostile posts rendered
+//! as text, CSRF, and the two languages. Screenshots go to
+//! `target/test-artifacts/console-*.png` (`console-firefox-*.png` in Firefox).
 //!
-//! Without `chromium` and `chromedriver` the tests print a loud skip, unless
-//! `MENTIOND_BROWSER_TESTS` is set (as `.ci/run` does), which makes that a failure.
+//! The browser is Chromium (Debian's `chromium` and `chromedriver`) unless
+//! `MENTIOND_BROWSER=firefox` picks Firefox (Debian's `firefox-esr` and
+//! `geckodriver` from `cargo install geckodriver`). Without the browser or its driver
+//! the tests print a loud skip, unless `MENTIOND_BROWSER_TESTS` is set (as `.ci/run`
+//! does), which makes that a failure.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -18,7 +21,7 @@ use serde_json::{Value, json};
 
 use crate::support::{Daemon, KEYWORDS, TICKETS_SOURCE, Workspace, wait_for_async};
 
-/// Chromium processes are heavy on a shared machine: one browser test at a time.
+/// Browser processes are heavy on a shared machine: one browser test at a time.
 static BROWSERS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -28,10 +31,35 @@ const USER: &str = "ayse";
 const PASSWORD: &str = "correct horse battery staple";
 const SECOND_USER: &str = "mehmet";
 
-/// `chromium` and `chromedriver`, when both are installed; otherwise a loud skip (or
-/// a failure with `MENTIOND_BROWSER_TESTS` set).
-fn browser_binaries(test: &str) -> Option<(PathBuf, PathBuf)> {
-    // chromedriver wants the browser as a path, not a name to look up.
+/// The browser family the tests drive, from `MENTIOND_BROWSER`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Chromium,
+    Firefox,
+}
+
+impl Kind {
+    /// `MENTIOND_BROWSER=firefox` picks Firefox; unset or `chromium` keeps Chromium.
+    fn from_env() -> Kind {
+        match std::env::var("MENTIOND_BROWSER").as_deref() {
+            Err(_) | Ok("" | "chromium" | "chrome") => Kind::Chromium,
+            Ok("firefox") => Kind::Firefox,
+            Ok(other) => panic!("MENTIOND_BROWSER={other:?}: expected chromium or firefox"),
+        }
+    }
+}
+
+/// A browser binary and its WebDriver server.
+struct Browser {
+    kind: Kind,
+    binary: PathBuf,
+    driver: PathBuf,
+}
+
+/// The browser `MENTIOND_BROWSER` names and its driver, when both are installed;
+/// otherwise a loud skip (or a failure with `MENTIOND_BROWSER_TESTS` set).
+fn browser_binaries(test: &str) -> Option<Browser> {
+    // The drivers want the browser as a path, not a name to look up.
     let find = |names: &[&str]| {
         let path = std::env::var_os("PATH").unwrap_or_default();
         names.iter().find_map(|name| {
@@ -40,18 +68,33 @@ fn browser_binaries(test: &str) -> Option<(PathBuf, PathBuf)> {
                 .find(|candidate| candidate.is_file())
         })
     };
-    let chromium = find(&["chromium", "chromium-browser"]);
-    let driver = find(&["chromedriver"]);
-    match (chromium, driver) {
-        (Some(chromium), Some(driver)) => Some((chromium, driver)),
+    let kind = Kind::from_env();
+    let (binary, driver, install) = match kind {
+        Kind::Chromium => (
+            find(&["chromium", "chromium-browser"]),
+            find(&["chromedriver"]),
+            "the Debian packages chromium and chromium-driver",
+        ),
+        Kind::Firefox => (
+            find(&["firefox-esr", "firefox"]),
+            find(&["geckodriver"]),
+            "the Debian package firefox-esr and `cargo install geckodriver` (on PATH)",
+        ),
+    };
+    match (binary, driver) {
+        (Some(binary), Some(driver)) => Some(Browser {
+            kind,
+            binary,
+            driver,
+        }),
         _ => {
             assert!(
                 std::env::var_os("MENTIOND_BROWSER_TESTS").is_none(),
-                "MENTIOND_BROWSER_TESTS is set but chromium or chromedriver is missing \
-                 (Debian packages `chromium` and `chromium-driver`)"
+                "MENTIOND_BROWSER_TESTS is set but the {kind:?} browser or its driver is \
+                 missing: install {install}"
             );
             eprintln!(
-                "\n*** SKIPPED {test}: install the Debian packages chromium and chromium-driver \
+                "\n*** SKIPPED {test} in {kind:?}: install {install} \
                  (or set MENTIOND_BROWSER_TESTS=1 to make this a failure) ***\n"
             );
             None
@@ -66,39 +109,59 @@ fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
-/// A `chromedriver` on a free loopback port, killed by its pid on drop.
+/// WebDriver servers on free loopback ports, killed by their pids on drop.
+/// Chromium shares one `chromedriver` between sessions; `geckodriver` runs one
+/// session at a time, so Firefox gets one driver per session.
 struct Driver {
-    child: Child,
-    url: String,
-    chromium: PathBuf,
+    browser: Browser,
+    children: std::sync::Mutex<Vec<Child>>,
+    url: Option<String>,
     profiles: tempfile::TempDir,
 }
 
 impl Driver {
-    async fn start(chromium: PathBuf, driver: PathBuf) -> Driver {
+    async fn start(browser: Browser) -> Driver {
+        let mut driver = Driver {
+            browser,
+            children: std::sync::Mutex::new(Vec::new()),
+            url: None,
+            profiles: tempfile::tempdir().expect("temp dir"),
+        };
+        if driver.browser.kind == Kind::Chromium {
+            driver.url = Some(driver.spawn().await);
+        }
+        driver
+    }
+
+    /// Starts one more driver process and waits for its `/status`; returns its URL.
+    async fn spawn(&self) -> String {
         let port = free_port();
-        let child = Command::new(driver)
-            .arg(format!("--port={port}"))
-            .arg("--allowed-ips=127.0.0.1")
+        let mut command = Command::new(&self.browser.driver);
+        match self.browser.kind {
+            Kind::Chromium => command
+                .arg(format!("--port={port}"))
+                .arg("--allowed-ips=127.0.0.1"),
+            Kind::Firefox => command
+                .arg(format!("--port={port}"))
+                .arg("--host=127.0.0.1")
+                // Marionette on a port of its own choosing, so drivers never collide.
+                .arg("--marionette-port=0"),
+        };
+        let child = command
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("starting chromedriver");
+            .expect("starting the WebDriver server");
+        self.children.lock().expect("driver list").push(child);
         let url = format!("http://127.0.0.1:{port}");
-        let driver = Driver {
-            child,
-            url,
-            chromium,
-            profiles: tempfile::tempdir().expect("temp dir"),
-        };
-        let status = format!("{}/status", driver.url);
-        wait_for_async("chromedriver /status", WAIT, || async {
+        let status = format!("{url}/status");
+        wait_for_async("the WebDriver server's /status", WAIT, || async {
             reqwest::get(&status)
                 .await
                 .is_ok_and(|r| r.status().is_success())
         })
         .await;
-        driver
+        url
     }
 
     /// A new browser session with its own profile directory.
@@ -108,26 +171,52 @@ impl Driver {
             .expect("profile dir");
         let profile = profile.keep();
         let mut caps = serde_json::Map::new();
-        caps.insert("browserName".into(), json!("chrome"));
-        caps.insert(
-            "goog:chromeOptions".into(),
-            json!({
-                "binary": self.chromium,
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                    "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync",
-                    "--disable-dev-shm-usage", "--window-size=1500,900",
-                    format!("--lang={lang}"),
-                    format!("--user-data-dir={}", profile.display()),
-                ],
-                "prefs": { "intl.accept_languages": lang },
-            }),
-        );
-        caps.insert("goog:loggingPrefs".into(), json!({ "browser": "ALL" }));
+        let url = match self.browser.kind {
+            Kind::Chromium => {
+                caps.insert("browserName".into(), json!("chrome"));
+                caps.insert(
+                    "goog:chromeOptions".into(),
+                    json!({
+                        "binary": self.browser.binary,
+                        "args": [
+                            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                            "--no-first-run", "--disable-background-networking",
+                            "--disable-component-update", "--disable-sync",
+                            "--disable-dev-shm-usage", "--window-size=1500,900",
+                            format!("--lang={lang}"),
+                            format!("--user-data-dir={}", profile.display()),
+                        ],
+                        "prefs": { "intl.accept_languages": lang },
+                    }),
+                );
+                caps.insert("goog:loggingPrefs".into(), json!({ "browser": "ALL" }));
+                self.url.clone().expect("chromedriver started")
+            }
+            Kind::Firefox => {
+                caps.insert("browserName".into(), json!("firefox"));
+                caps.insert(
+                    "moz:firefoxOptions".into(),
+                    json!({
+                        "binary": self.browser.binary,
+                        "args": [
+                            "-headless", "--width=1500", "--height=900",
+                            "-profile", profile,
+                        ],
+                        "prefs": {
+                            "intl.accept_languages": lang,
+                            "browser.shell.checkDefaultBrowser": false,
+                            "app.update.enabled": false,
+                            "datareporting.policy.dataSubmissionEnabled": false,
+                            "toolkit.telemetry.enabled": false,
+                        },
+                    }),
+                );
+                self.spawn().await
+            }
+        };
         ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(caps)
-            .connect(&self.url)
+            .connect(&url)
             .await
             .expect("a WebDriver session")
     }
@@ -135,8 +224,15 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let children = self
+            .children
+            .get_mut()
+            .map(std::mem::take)
+            .unwrap_or_default();
+        for mut child in children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -164,22 +260,31 @@ impl WebDriverCompatibleCommand for BrowserLog {
     }
 }
 
-/// Browser console messages at level SEVERE or WARNING, plus what `console.js`
-/// collected from `error` and `securitypolicyviolation` events.
+/// What went wrong in the page: what `console.js` collected (`error`,
+/// `unhandledrejection` and `securitypolicyviolation` events, `console.error` and
+/// `console.warn` calls), plus, in Chromium, browser console messages at level SEVERE
+/// or WARNING (`goog:loggingPrefs`; Firefox's driver has no browser log).
 async fn console_problems(client: &Client) -> Vec<String> {
-    let mut problems: Vec<String> = match client.issue_cmd(BrowserLog).await {
-        Ok(Value::Array(entries)) => entries
-            .iter()
-            .filter(|e| matches!(e["level"].as_str(), Some("SEVERE" | "WARNING")))
-            .map(|e| e["message"].as_str().unwrap_or_default().to_string())
-            .collect(),
-        other => vec![format!("browser log unreadable: {other:?}")],
-    };
-    if let Ok(Value::Array(errors)) = client
-        .execute("return window.__consoleErrors || [];", vec![])
+    let mut problems: Vec<String> = Vec::new();
+    if Kind::from_env() == Kind::Chromium {
+        match client.issue_cmd(BrowserLog).await {
+            Ok(Value::Array(entries)) => problems.extend(
+                entries
+                    .iter()
+                    .filter(|e| matches!(e["level"].as_str(), Some("SEVERE" | "WARNING")))
+                    .map(|e| e["message"].as_str().unwrap_or_default().to_string()),
+            ),
+            other => problems.push(format!("browser log unreadable: {other:?}")),
+        }
+    }
+    // The page's own collector is the only check in Firefox: a page without it (the
+    // script failed to load) is a problem, not a clean page.
+    match client
+        .execute("return window.__consoleErrors;", vec![])
         .await
     {
-        problems.extend(errors.iter().map(|e| e.to_string()));
+        Ok(Value::Array(errors)) => problems.extend(errors.iter().map(|e| e.to_string())),
+        other => problems.push(format!("console.js collector unreadable: {other:?}")),
     }
     problems
 }
@@ -196,10 +301,15 @@ async fn wait_for_js(client: &Client, what: &str, script: &str) -> Value {
     }
 }
 
+/// `target/test-artifacts/console-{name}.png`, or `console-firefox-{name}.png`.
 fn save_screenshot(name: &str, png: &[u8]) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts");
     std::fs::create_dir_all(&dir).expect("artifact dir");
-    std::fs::write(dir.join(format!("console-{name}.png")), png).expect("writing screenshot");
+    let name = match Kind::from_env() {
+        Kind::Chromium => format!("console-{name}.png"),
+        Kind::Firefox => format!("console-firefox-{name}.png"),
+    };
+    std::fs::write(dir.join(name), png).expect("writing screenshot");
 }
 
 /// The banks the console tests watch beside the harness's Turkcell and THY.
@@ -369,7 +479,7 @@ fn cards_of(id: i64) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_console_needs_a_login_then_live_cards_and_keys_reach_the_database_and_a_second_browser()
  {
-    let Some((chromium, driver)) = browser_binaries("console: login, live cards, keys") else {
+    let Some(browser) = browser_binaries("console: login, live cards, keys") else {
         return;
     };
     let _one = BROWSERS.lock().await;
@@ -380,7 +490,7 @@ async fn the_console_needs_a_login_then_live_cards_and_keys_reach_the_database_a
         1,
         "the seeded posts are stored before the daemon reports ready"
     );
-    let driver = Driver::start(chromium, driver).await;
+    let driver = Driver::start(browser).await;
     let first = driver.session("tr-TR").await;
 
     // Login required: the console redirects to the login page.
@@ -514,12 +624,12 @@ async fn the_console_needs_a_login_then_live_cards_and_keys_reach_the_database_a
 
 #[tokio::test(flavor = "multi_thread")]
 async fn hits_stored_while_the_stream_was_cut_arrive_on_reconnect_without_duplicates() {
-    let Some((chromium, driver)) = browser_binaries("console: resume after a restart") else {
+    let Some(browser) = browser_binaries("console: resume after a restart") else {
         return;
     };
     let _one = BROWSERS.lock().await;
     let mut console = Console::new(&turkish_posts()[..3]);
-    let driver = Driver::start(chromium, driver).await;
+    let driver = Driver::start(browser).await;
     let client = driver.session("tr-TR").await;
     sign_in(&client, &console, USER).await;
     let seeded = console.hit_ids("t1")[0];
@@ -568,7 +678,7 @@ async fn hits_stored_while_the_stream_was_cut_arrive_on_reconnect_without_duplic
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_hostile_post_renders_as_text_and_a_change_without_the_csrf_token_is_refused() {
-    let Some((chromium, driver)) = browser_binaries("console: hostile post, CSRF") else {
+    let Some(browser) = browser_binaries("console: hostile post, CSRF") else {
         return;
     };
     let _one = BROWSERS.lock().await;
@@ -588,7 +698,7 @@ async fn a_hostile_post_renders_as_text_and_a_change_without_the_csrf_token_is_r
     .to_string();
     let console = Console::new(&[hostile]);
     let id = console.hit_ids("evil1")[0];
-    let driver = Driver::start(chromium, driver).await;
+    let driver = Driver::start(browser).await;
     let client = driver.session("tr-TR").await;
     sign_in(&client, &console, USER).await;
     wait_for_js(&client, "the hostile card", &cards_of(id)).await;
@@ -605,6 +715,7 @@ async fn a_hostile_post_renders_as_text_and_a_change_without_the_csrf_token_is_r
             isolate: getComputedStyle(card.querySelector('.card-text')).unicodeBidi,
             dir: card.querySelector('.card-text').getAttribute('dir'),
             clipped: card.querySelector('.card-text').classList.contains('clipped') && card.querySelector('button.more') !== null,
+            clipLines: card.querySelector('.card-text').clientHeight / parseFloat(getComputedStyle(card.querySelector('.card-text')).lineHeight),
         }};"#), vec![]).await.unwrap();
     assert_eq!(report["images"], 0, "{report}");
     assert_eq!(report["scripts"], 0, "{report}");
@@ -619,6 +730,13 @@ async fn a_hostile_post_renders_as_text_and_a_change_without_the_csrf_token_is_r
     assert_eq!(
         report["clipped"], true,
         "long text is clipped behind a toggle"
+    );
+    // Whole lines only: no half line of emoji peeks out under the clip (Firefox's
+    // emoji font made `line-height: normal` lines taller than the clip assumed).
+    let lines = report["clipLines"].as_f64().unwrap_or(f64::NAN);
+    assert!(
+        (lines - 5.0).abs() < 0.05,
+        "clipped to {lines} lines: {report}"
     );
     let text = report["text"].as_str().unwrap();
     assert!(
@@ -647,12 +765,12 @@ async fn a_hostile_post_renders_as_text_and_a_change_without_the_csrf_token_is_r
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_labels_follow_the_browser_language_and_switch_between_turkish_and_english() {
-    let Some((chromium, driver)) = browser_binaries("console: languages") else {
+    let Some(browser) = browser_binaries("console: languages") else {
         return;
     };
     let _one = BROWSERS.lock().await;
     let console = Console::new(&turkish_posts());
-    let driver = Driver::start(chromium, driver).await;
+    let driver = Driver::start(browser).await;
     let client = driver.session("tr-TR").await;
     client.goto(&console.url("/login")).await.unwrap();
     let button = client
@@ -715,7 +833,7 @@ fn console_config(port: u16) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn columns_are_added_filtered_moved_and_removed_and_the_author_history_and_search_show_cards()
 {
-    let Some((chromium, driver)) = browser_binaries("console: columns, author, search") else {
+    let Some(browser) = browser_binaries("console: columns, author, search") else {
         return;
     };
     let _one = BROWSERS.lock().await;
@@ -729,7 +847,7 @@ async fn columns_are_added_filtered_moved_and_removed_and_the_author_history_and
         "Turkcell hâlâ çekmiyor, ikinci gün",
     ));
     let console = Console::new(&posts);
-    let driver = Driver::start(chromium, driver).await;
+    let driver = Driver::start(browser).await;
     let client = driver.session("en-GB").await;
     sign_in(&client, &console, USER).await;
     let neutral = console.hit_ids("t6")[0];
@@ -862,5 +980,56 @@ async fn columns_are_added_filtered_moved_and_removed_and_the_author_history_and
     let thy = console.hit_ids("t2")[0];
     wait_for_js(&client, "the search result", &format!("return document.querySelectorAll('#list .card').length === 1 && document.querySelector('#list .card').dataset.id === '{thy}';")).await;
     assert_eq!(console_problems(&client).await, Vec::<String>::new());
+    client.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_console_error_check_sees_a_script_error_a_console_error_and_a_csp_violation() {
+    let Some(browser) = browser_binaries("console: the console-error check") else {
+        return;
+    };
+    let _one = BROWSERS.lock().await;
+    let console = Console::new(&turkish_posts()[..1]);
+    let driver = Driver::start(browser).await;
+    let client = driver.session("en-GB").await;
+    sign_in(&client, &console, USER).await;
+    assert_eq!(console_problems(&client).await, Vec::<String>::new());
+
+    // An uncaught error, a console.error call and an inline script the CSP blocks:
+    // each must show up, in either browser, or the clean results above prove nothing.
+    // The throwing callback is the page's own `JSON.parse`: Firefox runs WebDriver
+    // scripts in a sandbox, and errors of functions made there never reach the page.
+    client
+        .execute(
+            "setTimeout(window.JSON.parse, 0, '{boom'); \
+             console.error('boom-logged'); \
+             const s = document.createElement('script'); \
+             s.textContent = 'window.__inline = 1;'; \
+             document.body.append(s);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    wait_for_js(
+        &client,
+        "the three problems collected",
+        "return (window.__consoleErrors || []).length >= 3;",
+    )
+    .await;
+    let problems = console_problems(&client).await.join("\n");
+    for needle in ["JSON", "error boom-logged", "csp script-src"] {
+        assert!(
+            problems.contains(needle),
+            "{needle} missing in:\n{problems}"
+        );
+    }
+    assert_eq!(
+        client
+            .execute("return typeof window.__inline;", vec![])
+            .await
+            .unwrap(),
+        "undefined",
+        "the CSP blocked the inline script"
+    );
     client.close().await.unwrap();
 }

@@ -4,9 +4,17 @@
 'use strict';
 
 (() => {
-  // Errors and CSP violations are collected so a test (or a curious operator) can
-  // read them from the page.
+  // Errors, CSP violations and console.error/console.warn calls are collected so a
+  // test (or a curious operator) can read them from the page: Firefox's WebDriver has
+  // no browser log to read them from.
   window.__consoleErrors = [];
+  for (const level of ['error', 'warn']) {
+    const original = console[level].bind(console);
+    console[level] = (...args) => {
+      window.__consoleErrors.push(level + ' ' + args.map(String).join(' '));
+      original(...args);
+    };
+  }
   window.addEventListener('error', (e) => window.__consoleErrors.push(String(e.message)));
   window.addEventListener('unhandledrejection', (e) => window.__consoleErrors.push(String(e.reason)));
   document.addEventListener('securitypolicyviolation', (e) =>
