@@ -307,6 +307,19 @@ struct EntityState {
     all_mask: u64,
 }
 
+/// An accepted occurrence of an owner's variant, before it is explained: its kind and
+/// a [`TermMatch`] are made only for those a hit keeps.
+#[derive(Debug, Clone, Copy)]
+struct Found {
+    entity: u32,
+    owner: u32,
+    candidate: Candidate,
+    generated: bool,
+    /// Byte span in the original text.
+    start: usize,
+    end: usize,
+}
+
 /// Per-thread buffers reused across posts so matching does not allocate in the
 /// steady state (only hits allocate their explanations).
 #[derive(Debug, Default)]
@@ -315,7 +328,9 @@ struct Scratch {
     candidates: Vec<Candidate>,
     states: Vec<EntityState>,
     touched: Vec<u32>,
-    found: Vec<(u32, u32, TermMatch)>,
+    found: Vec<Found>,
+    /// The terms of the entity being decided.
+    kept: Vec<Found>,
     positions: Vec<(u32, u32, u32)>,
     /// Word-byte masks of `folded`, 64 bytes each, for the typo lookup.
     words: Vec<u64>,
@@ -549,24 +564,40 @@ impl Matcher {
     }
 
     /// Counts a hit's terms and switches off a generated typo that fires like a word.
-    fn count(&self, entity: u32, terms: &[(u32, TermMatch)]) {
-        let written = if terms.iter().any(|(_, term)| !term.generated) {
+    fn count(&self, entity: u32, terms: &[Found]) {
+        let written = if terms.iter().any(|term| !term.generated) {
             self.written_hits[entity as usize].fetch_add(1, Ordering::Relaxed) + 1
         } else {
             self.written_hits[entity as usize].load(Ordering::Relaxed)
         };
-        for (owner, term) in terms {
-            let hits = self.variant_hits[*owner as usize].fetch_add(1, Ordering::Relaxed) + 1;
+        for term in terms {
+            let owner = term.owner;
+            let hits = self.variant_hits[owner as usize].fetch_add(1, Ordering::Relaxed) + 1;
             if term.generated
                 && hits >= NOISY_MIN_HITS
                 && hits * NOISY_SHARE > written
-                && !self.noisy[*owner as usize].swap(true, Ordering::Relaxed)
+                && !self.noisy[owner as usize].swap(true, Ordering::Relaxed)
             {
                 self.newly_noisy
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .push(*owner);
+                    .push(owner);
             }
+        }
+    }
+
+    /// The explanation of a kept occurrence in `text`.
+    fn explain(&self, found: &Found, text: &str) -> TermMatch {
+        let owner = self.owner(found.owner);
+        let matched = &text[found.start..found.end];
+        TermMatch {
+            term: owner.written.to_string(),
+            matched: matched.to_string(),
+            kind: owner.kind(&found.candidate, matched),
+            variant: owner.variant.to_string(),
+            generated: found.generated,
+            start: found.start,
+            end: found.end,
         }
     }
 
@@ -687,6 +718,7 @@ impl Matcher {
             states,
             touched,
             found,
+            kept,
             positions,
             ..
         } = scratch;
@@ -737,20 +769,14 @@ impl Matcher {
                     ));
                 }
                 if matches!(owner.role, Role::Find | Role::All(_) | Role::Any) {
-                    let matched = &text[term_range.clone()];
-                    found.push((
-                        owner.entity,
-                        owner_id,
-                        TermMatch {
-                            term: owner.written.to_string(),
-                            matched: matched.to_string(),
-                            kind: owner.kind(candidate, &text[term_range.clone()]),
-                            variant: owner.variant.to_string(),
-                            generated: owner.source == Source::Typo,
-                            start: term_range.start,
-                            end: term_range.end,
-                        },
-                    ));
+                    found.push(Found {
+                        entity: owner.entity,
+                        owner: owner_id,
+                        candidate: *candidate,
+                        generated: owner.source == Source::Typo,
+                        start: term_range.start,
+                        end: term_range.end,
+                    });
                 }
             }
         }
@@ -778,23 +804,20 @@ impl Matcher {
             if !fires {
                 continue;
             }
-            let mut terms: Vec<(u32, TermMatch)> = found
-                .iter()
-                .filter(|(entity, _, _)| *entity == entity_id)
-                .map(|(_, owner, term)| (*owner, term.clone()))
-                .collect();
-            if terms.is_empty() {
+            kept.clear();
+            kept.extend(found.iter().filter(|found| found.entity == entity_id));
+            if kept.is_empty() {
                 continue;
             }
-            terms = longest_non_overlapping(terms);
-            self.count(entity_id, &terms);
+            longest_non_overlapping(kept);
+            self.count(entity_id, kept);
             hits.push(BrandHit {
                 brand: entity.name.clone(),
                 team: entity.team.clone(),
                 kind: entity.kind,
                 severity: entity.severity,
                 competitor: entity.competitor,
-                terms: terms.into_iter().map(|(_, term)| term).collect(),
+                terms: kept.iter().map(|found| self.explain(found, text)).collect(),
             });
         }
         touched.clear();
@@ -821,7 +844,7 @@ impl OwnerView<'_> {
             Source::Misspelling | Source::Typo => TermKind::Misspelling,
             Source::Term | Source::Rule if candidate.suffix_end > candidate.end => TermKind::Suffix,
             Source::Term | Source::Rule => {
-                if original.to_lowercase() == self.written.to_lowercase() {
+                if same_lower_case(original, self.written) {
                     TermKind::Exact
                 } else {
                     TermKind::Folded
@@ -1090,18 +1113,32 @@ fn end_of_word(folded: &[u8], mut at: usize) -> usize {
     at
 }
 
-/// Number of words that start before byte `at` of the folded text.
+/// Number of words that start before byte `at` of the folded text. Byte by byte: in
+/// folded text every non-ASCII character is a word character, so a word byte is a
+/// byte of a word character.
 fn word_index(folded: &[u8], at: usize) -> u32 {
     let mut words = 0;
     let mut in_word = false;
-    for c in String::from_utf8_lossy(&folded[..at]).chars() {
-        let word = is_word_char(c);
-        if word && !in_word {
-            words += 1;
-        }
+    for &byte in &folded[..at] {
+        let word = scan::is_word_byte(byte);
+        words += u32::from(word && !in_word);
         in_word = word;
     }
     words
+}
+
+/// `a.to_lowercase() == b.to_lowercase()` without allocating: character by character,
+/// except around a capital sigma, whose lower case depends on its place in the word.
+fn same_lower_case(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        return a.eq_ignore_ascii_case(b);
+    }
+    if a.contains('Σ') || b.contains('Σ') {
+        return a.to_lowercase() == b.to_lowercase();
+    }
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .eq(b.chars().flat_map(char::to_lowercase))
 }
 
 /// True when one occurrence of each of `groups` groups of `entity` lies within a
@@ -1140,17 +1177,15 @@ fn within(positions: &[(u32, u32, u32)], entity: u32, groups: u32, near: u32) ->
 /// Letter case of `original` agrees with `written`: letter by letter when both have
 /// as many letters, else both all upper-case or both not.
 fn same_case(original: &str, written: &str) -> bool {
-    let cases = |text: &str| -> Vec<bool> {
+    fn cases(text: &str) -> impl Iterator<Item = bool> + '_ {
         text.chars()
             .filter(|c| c.is_alphabetic())
             .map(char::is_uppercase)
-            .collect()
-    };
-    let (original, written) = (cases(original), cases(written));
-    if original.len() == written.len() {
-        original == written
+    }
+    if cases(original).count() == cases(written).count() {
+        cases(original).eq(cases(written))
     } else {
-        original.iter().all(|&upper| upper) == written.iter().all(|&upper| upper)
+        cases(original).all(|upper| upper) == cases(written).all(|upper| upper)
     }
 }
 
@@ -1186,21 +1221,22 @@ fn passes(filters: &Filters, post: Option<&Post>) -> bool {
 }
 
 /// Keeps, among overlapping matches, the earliest, then the longest, then a written
-/// variant rather than a generated one.
-fn longest_non_overlapping(mut terms: Vec<(u32, TermMatch)>) -> Vec<(u32, TermMatch)> {
-    terms.sort_by(|(_, a), (_, b)| {
+/// variant rather than a generated one (in place).
+fn longest_non_overlapping(terms: &mut Vec<Found>) {
+    terms.sort_by(|a, b| {
         a.start
             .cmp(&b.start)
             .then(b.end.cmp(&a.end))
             .then(a.generated.cmp(&b.generated))
     });
-    let mut kept: Vec<(u32, TermMatch)> = Vec::with_capacity(terms.len());
-    for term in terms {
-        if kept.last().is_none_or(|(_, last)| term.1.start >= last.end) {
-            kept.push(term);
+    let mut end = 0;
+    terms.retain(|term| {
+        let keep = term.start >= end;
+        if keep {
+            end = term.end;
         }
-    }
-    kept
+        keep
+    });
 }
 
 #[cfg(test)]
