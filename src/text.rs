@@ -16,8 +16,8 @@
 //! Patterns are folded with the same table, so a folded pattern found in a folded
 //! post is a candidate match. The map from folded bytes back to original offsets is
 //! built only when a post has a candidate that needs it ([`Folded::map_offsets`]),
-//! without folding again: it notes only the characters whose folded length differs
-//! from their own (none in ASCII text).
+//! without folding again: it notes only the characters that do not fold into one
+//! character of their own length (none in ASCII text).
 
 use std::ops::Range;
 use std::sync::LazyLock;
@@ -39,18 +39,18 @@ const LEN_MASK: u32 = 0xff;
 #[derive(Debug, Default, Clone)]
 pub struct Folded {
     bytes: Vec<u8>,
-    /// In text order, each character whose folded length differs from its length in
-    /// the original; between two of them (and before the first, after the last) folded
-    /// and original bytes correspond one to one. Empty until mapped.
+    /// In text order, each character that does not fold into one character of its own
+    /// length; between two of them (and before the first, after the last) folded and
+    /// original bytes correspond one to one. Empty until mapped.
     shifts: Vec<Shift>,
     /// One character's fold while mapping.
     one: Vec<u8>,
     mapped: bool,
 }
 
-/// A character whose fold is longer or shorter than itself (`ş` → `s`, `ß` → `ss`, a
-/// zero-width space → nothing), at byte `folded` of the folded text and `original` of
-/// the original.
+/// A character whose fold is not one character of its length (`ş` → `s`, `ß` → `ss`,
+/// a zero-width space → nothing), at byte `folded` of the folded text and `original`
+/// of the original.
 #[derive(Debug, Clone, Copy)]
 struct Shift {
     folded: u32,
@@ -95,7 +95,15 @@ impl Folded {
             }
             self.one.clear();
             let len = fold_char(table, original, at, &mut self.one);
-            if self.one.len() != len {
+            // A fold into one character as long as the original maps byte for byte; any
+            // other (`ş` → `s`, `ß` → `ss`) is noted.
+            let lead = self.one.first().map_or(0, |&b| match b {
+                0x00..0x80 => 1,
+                0xf0.. => 4,
+                0xe0.. => 3,
+                _ => 2,
+            });
+            if self.one.len() != len || lead != len {
                 self.shifts.push(Shift {
                     folded: folded as u32,
                     original: at as u32,

@@ -739,7 +739,9 @@ impl Matcher {
                     && !(owner.source == Source::Typo
                         && (suffixed || self.noisy[owner_id as usize].load(Ordering::Relaxed)))
                     && (!owner.case_exact || same_case(&text[term_range.clone()], owner.written))
-                    && (!owner.ascii_strict || !text[term_range.clone()].chars().any(is_accented));
+                    && (!owner.ascii_strict
+                        || text[term_range.clone()].is_ascii()
+                        || !text[term_range.clone()].chars().any(is_accented));
                 if !accepted {
                     continue;
                 }
@@ -781,7 +783,7 @@ impl Matcher {
             }
         }
         touched.sort_unstable();
-        let mut hits = Vec::new();
+        let mut hits = Vec::with_capacity(touched.len());
         for &entity_id in touched.iter() {
             let entity = &self.entities[entity_id as usize];
             let state = std::mem::take(&mut states[entity_id as usize]);

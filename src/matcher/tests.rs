@@ -752,3 +752,203 @@ fn each_term_kind_names_itself_as_in_its_json_form() {
         );
     }
 }
+
+/// What the matcher must find in `text`, computed the straightforward way over the
+/// tables of `m` (compiled with every typo in its automaton): the text folded one
+/// character at a time with the original offset of every folded byte, every span of it
+/// looked up among the patterns, and an explanation built for every accepted
+/// occurrence before the rules and the overlap choice.
+fn reference_find(m: &Matcher, text: &str) -> Vec<BrandHit> {
+    let mut folded = String::new();
+    let mut map = Vec::new();
+    for (at, c) in text.char_indices() {
+        let one = fold(c.encode_utf8(&mut [0; 4]));
+        map.extend(std::iter::repeat_n(at, one.len()));
+        folded.push_str(&one);
+    }
+    map.push(text.len());
+    let bytes = folded.as_bytes();
+    let ids: HashMap<&[u8], u32> = m
+        .patterns
+        .iter()
+        .enumerate()
+        .map(|(id, p)| (p.text.as_bytes(), id as u32))
+        .collect();
+    let mut candidates = Vec::new();
+    for end in 1..=bytes.len() {
+        for start in 0..end {
+            let glued = start > 0
+                && scan::is_word_byte(bytes[start])
+                && scan::is_word_byte(bytes[start - 1]);
+            if let Some(&id) = ids.get(&bytes[start..end]).filter(|_| !glued) {
+                candidates.extend(candidate(bytes, &m.patterns[id as usize], id, start, end));
+            }
+        }
+    }
+    let mut states: std::collections::BTreeMap<u32, EntityState> = Default::default();
+    let mut positions = Vec::new();
+    let mut terms: Vec<(u32, TermMatch)> = Vec::new();
+    for c in &candidates {
+        let (start, end) = (map[c.start], map[c.end]);
+        let original = &text[start..end];
+        for &owner_id in &m.patterns[c.pattern as usize].owners {
+            let owner = m.owner(owner_id);
+            let accepted = (!c.glued || owner.accepts_suffix())
+                && !(owner.source == Source::Typo && c.suffix_end > c.end)
+                && (!owner.case_exact || same_case(original, owner.written))
+                && (!owner.ascii_strict || !original.chars().any(is_accented));
+            if !accepted {
+                continue;
+            }
+            let entity = &m.entities[owner.entity as usize];
+            let state = states.entry(owner.entity).or_default();
+            match owner.role {
+                Role::Exclude => state.excluded = true,
+                Role::Context => state.context = true,
+                Role::None => state.none = true,
+                Role::All(group) => state.all_mask |= 1 << group,
+                Role::Any => state.any = true,
+                Role::Find => {}
+            }
+            let group = match owner.role {
+                Role::All(group) => Some(u32::from(group)),
+                Role::Any => Some(u32::from(entity.all_count)),
+                _ => None,
+            };
+            if let Some(group) = group.filter(|_| entity.near.is_some()) {
+                let words = folded[..c.start]
+                    .split(|c: char| !is_word_char(c))
+                    .filter(|word| !word.is_empty())
+                    .count();
+                positions.push((owner.entity, group, words as u32));
+            }
+            if matches!(owner.role, Role::Find | Role::All(_) | Role::Any) {
+                let kind = owner.kind(c, original);
+                let term = TermMatch {
+                    term: owner.written.to_string(),
+                    matched: original.to_string(),
+                    kind,
+                    variant: owner.variant.to_string(),
+                    generated: owner.source == Source::Typo,
+                    start,
+                    end,
+                };
+                terms.push((owner.entity, term));
+            }
+        }
+    }
+    let mut hits = Vec::new();
+    for (id, state) in states {
+        let entity = &m.entities[id as usize];
+        let fires = match entity.kind {
+            HitKind::Brand => !state.excluded && (!entity.requires_context || state.context),
+            HitKind::Topic => {
+                let all = (1u64 << entity.all_count) - 1;
+                state.all_mask == all
+                    && (!entity.has_any || state.any)
+                    && !state.none
+                    && entity
+                        .near
+                        .is_none_or(|near| within(&positions, id, entity.groups(), near))
+            }
+        };
+        let mut mine: Vec<TermMatch> = terms
+            .iter()
+            .filter(|(entity, _)| *entity == id)
+            .map(|(_, term)| term.clone())
+            .collect();
+        if !fires || mine.is_empty() {
+            continue;
+        }
+        mine.sort_by(|a, b| {
+            (a.start, std::cmp::Reverse(a.end), a.generated).cmp(&(
+                b.start,
+                std::cmp::Reverse(b.end),
+                b.generated,
+            ))
+        });
+        let mut kept: Vec<TermMatch> = Vec::new();
+        for term in mine {
+            if kept.last().is_none_or(|last| term.start >= last.end) {
+                kept.push(term);
+            }
+        }
+        hits.push(BrandHit {
+            brand: entity.name.clone(),
+            team: entity.team.clone(),
+            kind: entity.kind,
+            severity: entity.severity,
+            competitor: entity.competitor,
+            terms: kept,
+        });
+    }
+    hits
+}
+
+/// Texts of brand fragments (typed, folded, misspelt, generated typos), Turkish
+/// suffixes and letters, glued or apart.
+fn brand_fragment_texts() -> impl Strategy<Value = String> {
+    let fragments = proptest::sample::select(vec![
+        "Turkcell", "turkcell", "TURKCELL", "turkcel", "trkcell", "tukrcell", "turkcll",
+        "Türkcell", "türk", "TÜRK", "turk", "Telekom", "telekom", "telekmo", "TürkTelekom",
+        "THY", "thy", "Thy", "türk hava yolları", "yapı", "YAPI", "yapi", "kredi", "KREDİ",
+        "coca", "Cola", "içecek", "uber", "über", "Visa", "kart", "uçuş", "rötar", "iptal",
+        "çekmiyor", "kesinti", "kampanya", "süper", "lig", "superonline", "@TurkcellHizmet",
+        "#turkcell", "turkcell.com.tr", "ş", "ğ", "İ", "ı", "ü", "ﬁ", "ß", "😡",
+    ]);
+    let suffixes = proptest::sample::select(vec![
+        "", "", "", "'e", "’nin", "de", "den", "e", "'ya", "ler", "ı", "'",
+    ]);
+    let glue = proptest::sample::select(vec![" ", " ", " ", "", "-", ".", ", ", "\u{200B}"]);
+    proptest::collection::vec((fragments, suffixes, glue), 0..10).prop_map(|parts| {
+        parts
+            .into_iter()
+            .flat_map(|(fragment, suffix, glue)| [fragment, suffix, glue])
+            .collect()
+    })
+}
+
+static REFERENCE_MATCHER: std::sync::LazyLock<Matcher> = std::sync::LazyLock::new(|| {
+    let rules = parse_keywords(Path::new("k.toml"), KEYWORDS).unwrap();
+    Matcher::with_typos_in_automaton(&rules).unwrap()
+});
+
+proptest! {
+    #[test]
+    fn the_fast_path_equals_a_straightforward_reference(text in brand_fragment_texts()) {
+        // Fresh matchers: a hit count of earlier cases could switch a typo off.
+        let rules = parse_keywords(Path::new("k.toml"), KEYWORDS).unwrap();
+        let expected = reference_find(&REFERENCE_MATCHER, &text);
+        prop_assert_eq!(Matcher::new(&rules).unwrap().find(&text), expected.clone(), "{:?}", text);
+        prop_assert_eq!(
+            Matcher::with_typos_looked_up(&rules).unwrap().find(&text),
+            expected,
+            "{:?}",
+            text
+        );
+    }
+
+    #[test]
+    fn lower_case_comparison_equals_comparing_lowered_strings(
+        a in "[a-zA-ZşŞıİσςΣé ]{0,6}",
+        b in "[a-zA-ZşŞıİσςΣé ]{0,6}",
+    ) {
+        prop_assert_eq!(same_lower_case(&a, &b), a.to_lowercase() == b.to_lowercase());
+        let upper = a.to_uppercase();
+        prop_assert_eq!(same_lower_case(&upper, &a), upper.to_lowercase() == a.to_lowercase());
+    }
+}
+
+#[test]
+fn the_reference_finds_what_the_fast_path_finds_in_known_texts() {
+    // Guards the reference itself: it must see hits, so the property above compares
+    // more than two empty lists.
+    let text = "Turkcell'e ulaşamıyorum, TÜRK TELEKOM da çekmiyor; THY'nin uçuşu rötar";
+    let hits = reference_find(&REFERENCE_MATCHER, text);
+    assert_eq!(
+        names(&hits),
+        ["Turkcell", "Türk Telekom", "THY", "Turkcell outage", "THY delay"],
+        "{hits:#?}"
+    );
+    assert_eq!(hits, matcher().find(text));
+}
