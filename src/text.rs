@@ -130,7 +130,9 @@ impl Folded {
     /// The original offset of the character that produced folded byte `at` (the
     /// original length for the folded length).
     fn original_offset(&self, at: usize) -> usize {
-        let before = self.shifts.partition_point(|shift| shift.folded as usize <= at);
+        let before = self
+            .shifts
+            .partition_point(|shift| shift.folded as usize <= at);
         let Some(shift) = before.checked_sub(1).map(|last| self.shifts[last]) else {
             return at;
         };
