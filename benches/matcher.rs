@@ -237,11 +237,7 @@ fn bench(c: &mut Criterion) {
     group.finish();
 
     let (dense, none) = dense_posts(DENSE_POSTS);
-    let raw = AhoCorasick::builder()
-        .kind(Some(AhoCorasickKind::DFA))
-        .match_kind(MatchKind::Standard)
-        .build(matcher.patterns())
-        .expect("the DFA builds");
+    let raw = raw_dfa(&matcher);
     let mut group = c.benchmark_group("dense");
     group.throughput(Throughput::Elements(DENSE_POSTS as u64));
     for (name, posts) in [("hits", &dense), ("no hits", &none)] {
@@ -318,16 +314,22 @@ fn one_pass(rules: &KeywordRules, set: &str) {
         other => panic!("MATCHER_BENCH_PASS is sparse, dense or none, not {other:?}"),
     };
     let hits: usize = if std::env::var("MATCHER_BENCH_ENGINE").is_ok_and(|e| e == "raw") {
-        let raw = AhoCorasick::builder()
-            .kind(Some(AhoCorasickKind::DFA))
-            .match_kind(MatchKind::Standard)
-            .build(matcher.patterns())
-            .expect("the DFA builds");
+        let raw = raw_dfa(&matcher);
         posts.iter().map(|post| raw_count(&raw, post)).sum()
     } else {
         posts.iter().map(|post| matcher.find(post).len()).sum()
     };
     println!("{set}: {} posts, {hits} hits or raw matches", posts.len());
+}
+
+/// aho-corasick's own DFA over the matcher's folded patterns, as `bench::run` builds
+/// it.
+fn raw_dfa(matcher: &Matcher) -> AhoCorasick {
+    AhoCorasick::builder()
+        .kind(Some(AhoCorasickKind::DFA))
+        .match_kind(MatchKind::Standard)
+        .build(matcher.patterns())
+        .expect("the DFA builds")
 }
 
 /// The raw DFA's overlapping matches in `post` (a function of its own, so callgrind

@@ -783,7 +783,7 @@ impl Matcher {
             }
         }
         touched.sort_unstable();
-        let mut hits = Vec::with_capacity(touched.len());
+        let mut hits = Vec::new();
         for &entity_id in touched.iter() {
             let entity = &self.entities[entity_id as usize];
             let state = std::mem::take(&mut states[entity_id as usize]);
@@ -813,14 +813,7 @@ impl Matcher {
             }
             longest_non_overlapping(kept);
             self.count(entity_id, kept);
-            hits.push(BrandHit {
-                brand: entity.name.clone(),
-                team: entity.team.clone(),
-                kind: entity.kind,
-                severity: entity.severity,
-                competitor: entity.competitor,
-                terms: kept.iter().map(|found| self.explain(found, text)).collect(),
-            });
+            hits.push(entity.hit(kept.iter().map(|found| self.explain(found, text)).collect()));
         }
         touched.clear();
         found.clear();
@@ -870,6 +863,18 @@ impl Entity {
             all_count: 0,
             has_any: false,
             near: None,
+        }
+    }
+
+    /// A hit of this entry with `terms`.
+    fn hit(&self, terms: Vec<TermMatch>) -> BrandHit {
+        BrandHit {
+            brand: self.name.clone(),
+            team: self.team.clone(),
+            kind: self.kind,
+            severity: self.severity,
+            competitor: self.competitor,
+            terms,
         }
     }
 

@@ -785,8 +785,8 @@ fn reference_find(m: &Matcher, text: &str) -> Vec<BrandHit> {
             }
         }
     }
-    let mut states: std::collections::BTreeMap<u32, EntityState> = Default::default();
-    let mut positions = Vec::new();
+    // Every accepted occurrence: entity, role and the number of words before it.
+    let mut seen: Vec<(u32, Role, u32)> = Vec::new();
     let mut terms: Vec<(u32, TermMatch)> = Vec::new();
     for c in &candidates {
         let (start, end) = (map[c.start], map[c.end]);
@@ -800,34 +800,16 @@ fn reference_find(m: &Matcher, text: &str) -> Vec<BrandHit> {
             if !accepted {
                 continue;
             }
-            let entity = &m.entities[owner.entity as usize];
-            let state = states.entry(owner.entity).or_default();
-            match owner.role {
-                Role::Exclude => state.excluded = true,
-                Role::Context => state.context = true,
-                Role::None => state.none = true,
-                Role::All(group) => state.all_mask |= 1 << group,
-                Role::Any => state.any = true,
-                Role::Find => {}
-            }
-            let group = match owner.role {
-                Role::All(group) => Some(u32::from(group)),
-                Role::Any => Some(u32::from(entity.all_count)),
-                _ => None,
-            };
-            if let Some(group) = group.filter(|_| entity.near.is_some()) {
-                let words = folded[..c.start]
-                    .split(|c: char| !is_word_char(c))
-                    .filter(|word| !word.is_empty())
-                    .count();
-                positions.push((owner.entity, group, words as u32));
-            }
+            let words = folded[..c.start]
+                .split(|c: char| !is_word_char(c))
+                .filter(|word| !word.is_empty())
+                .count();
+            seen.push((owner.entity, owner.role, words as u32));
             if matches!(owner.role, Role::Find | Role::All(_) | Role::Any) {
-                let kind = owner.kind(c, original);
                 let term = TermMatch {
                     term: owner.written.to_string(),
                     matched: original.to_string(),
-                    kind,
+                    kind: owner.kind(c, original),
                     variant: owner.variant.to_string(),
                     generated: owner.source == Source::Typo,
                     start,
@@ -837,16 +819,34 @@ fn reference_find(m: &Matcher, text: &str) -> Vec<BrandHit> {
             }
         }
     }
+    let mut entities: Vec<u32> = seen.iter().map(|&(entity, _, _)| entity).collect();
+    entities.sort_unstable();
+    entities.dedup();
     let mut hits = Vec::new();
-    for (id, state) in states {
+    for id in entities {
         let entity = &m.entities[id as usize];
+        let has = |wanted: &dyn Fn(Role) -> bool| {
+            seen.iter().any(|&(e, role, _)| e == id && wanted(role))
+        };
         let fires = match entity.kind {
-            HitKind::Brand => !state.excluded && (!entity.requires_context || state.context),
+            HitKind::Brand => {
+                !has(&|role| role == Role::Exclude)
+                    && (!entity.requires_context || has(&|role| role == Role::Context))
+            }
             HitKind::Topic => {
-                let all = (1u64 << entity.all_count) - 1;
-                state.all_mask == all
-                    && (!entity.has_any || state.any)
-                    && !state.none
+                // `near` groups: each `all` term its own, then the `any` terms.
+                let positions: Vec<(u32, u32, u32)> = seen
+                    .iter()
+                    .filter(|&&(e, _, _)| e == id)
+                    .filter_map(|&(e, role, words)| match role {
+                        Role::All(group) => Some((e, u32::from(group), words)),
+                        Role::Any => Some((e, u32::from(entity.all_count), words)),
+                        _ => None,
+                    })
+                    .collect();
+                (0..entity.all_count).all(|group| has(&|role| role == Role::All(group)))
+                    && (!entity.has_any || has(&|role| role == Role::Any))
+                    && !has(&|role| role == Role::None)
                     && entity
                         .near
                         .is_none_or(|near| within(&positions, id, entity.groups(), near))
@@ -873,14 +873,7 @@ fn reference_find(m: &Matcher, text: &str) -> Vec<BrandHit> {
                 kept.push(term);
             }
         }
-        hits.push(BrandHit {
-            brand: entity.name.clone(),
-            team: entity.team.clone(),
-            kind: entity.kind,
-            severity: entity.severity,
-            competitor: entity.competitor,
-            terms: kept,
-        });
+        hits.push(entity.hit(kept));
     }
     hits
 }
