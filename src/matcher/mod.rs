@@ -244,6 +244,10 @@ struct Pattern {
     owners: Vec<u32>,
     /// The last character is a word character, so the one after must not be.
     word_end: bool,
+    /// Some owner accepts a Turkish suffix glued to it ([`OwnerView::accepts_suffix`]):
+    /// when none does (generated typos, handles, hashtags), a glued word after it is
+    /// refused without reading it as a suffix chain.
+    takes_glued_suffix: bool,
 }
 
 #[derive(Debug)]
@@ -366,6 +370,27 @@ struct Found {
     /// Why a case-exact term written in another case counts ([`TermMatch::evidence`]);
     /// empty, and so not allocated, for every other term.
     evidence: Vec<String>,
+}
+
+impl Found {
+    /// `owner` (id `owner_id`) found at `candidate`, spanning `span` of the original.
+    fn new(
+        owner: &OwnerView<'_>,
+        owner_id: u32,
+        candidate: &Candidate,
+        span: &std::ops::Range<usize>,
+        evidence: Vec<String>,
+    ) -> Found {
+        Found {
+            entity: owner.entity,
+            owner: owner_id,
+            candidate: *candidate,
+            generated: owner.source == Source::Typo,
+            start: span.start,
+            end: span.end,
+            evidence,
+        }
+    }
 }
 
 /// Per-thread buffers reused across posts so matching does not allocate in the
@@ -823,7 +848,10 @@ impl Matcher {
         } = scratch;
         let folded = folded.as_bytes();
         let scanned = |id, start, end| {
-            if let Some(candidate) = candidate(folded, &self.patterns[id as usize], id, start, end)
+            let pattern = &self.patterns[id as usize];
+            // The suffix chain is read only when an owner could accept it.
+            if let Some(candidate) =
+                candidate(folded, pattern, id, start, end, pattern.takes_glued_suffix)
             {
                 candidates.push(candidate);
             }
@@ -895,15 +923,13 @@ impl Matcher {
                     evidence = typed_as_name(text, folded, candidate);
                     if evidence.is_empty() {
                         // Other evidence may come later in the post: decided below.
-                        deferred.push(Found {
-                            entity: owner.entity,
-                            owner: owner_id,
-                            candidate: *candidate,
-                            generated: owner.source == Source::Typo,
-                            start: term_range.start,
-                            end: term_range.end,
+                        deferred.push(Found::new(
+                            &owner,
+                            owner_id,
+                            candidate,
+                            &term_range,
                             evidence,
-                        });
+                        ));
                         continue;
                     }
                 }
@@ -939,15 +965,13 @@ impl Matcher {
                     ));
                 }
                 if matches!(owner.role, Role::Find | Role::All(_) | Role::Any) {
-                    found.push(Found {
-                        entity: owner.entity,
-                        owner: owner_id,
-                        candidate: *candidate,
-                        generated: owner.source == Source::Typo,
-                        start: term_range.start,
-                        end: term_range.end,
+                    found.push(Found::new(
+                        &owner,
+                        owner_id,
+                        candidate,
+                        &term_range,
                         evidence,
-                    });
+                    ));
                 }
             }
         }
@@ -1210,6 +1234,7 @@ impl Builder {
                     text,
                     owners: Vec::new(),
                     word_end,
+                    takes_glued_suffix: false,
                 });
                 id
             }
@@ -1298,7 +1323,7 @@ impl Builder {
         let evidence_hits = (0..owners).map(|_| AtomicU64::new(0)).collect();
         let feedback_off = (0..owners).map(|_| AtomicBool::new(false)).collect();
         let written_hits = self.entities.iter().map(|_| AtomicU64::new(0)).collect();
-        Ok(Matcher {
+        let mut matcher = Matcher {
             scanner,
             patterns: self.patterns,
             owners: self.owners,
@@ -1312,7 +1337,20 @@ impl Builder {
             written_hits,
             newly_noisy: Mutex::default(),
             dropped: self.dropped,
-        })
+        };
+        let takes: Vec<bool> = matcher
+            .patterns
+            .iter()
+            .map(|p| {
+                p.owners
+                    .iter()
+                    .any(|&id| matcher.owner(id).accepts_suffix())
+            })
+            .collect();
+        for (pattern, takes) in matcher.patterns.iter_mut().zip(takes) {
+            pattern.takes_glued_suffix = takes;
+        }
+        Ok(matcher)
     }
 }
 
@@ -1382,14 +1420,15 @@ fn accented_word(original: &str) -> bool {
 
 /// Applies the right-hand boundary rules to an automaton match (the scanner has
 /// already kept it off a word on its left): the pattern must not be glued to word
-/// characters, except to a Turkish suffix; an apostrophe suffix (`turkcell'e`) is
-/// noted too.
+/// characters, except to a Turkish suffix when `glue` (some owner of the pattern
+/// accepts one); an apostrophe suffix (`turkcell'e`) is noted too.
 fn candidate(
     folded: &[u8],
     pattern: &Pattern,
     id: u32,
     start: usize,
     end: usize,
+    glue: bool,
 ) -> Option<Candidate> {
     let mut candidate = Candidate {
         pattern: id,
@@ -1404,7 +1443,7 @@ fn candidate(
     match char_at(folded, end) {
         Some(c) if is_word_char(c) => {
             let word_end = end_of_word(folded, end);
-            if !suffix::is_suffix(&folded[end..word_end]) {
+            if !glue || !suffix::is_suffix(&folded[end..word_end]) {
                 return None;
             }
             candidate.suffix_end = word_end;

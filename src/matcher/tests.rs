@@ -1036,7 +1036,9 @@ fn reference_find(m: &Matcher, text: &str) -> Vec<BrandHit> {
                 && scan::is_word_byte(bytes[start])
                 && scan::is_word_byte(bytes[start - 1]);
             if let Some(&id) = ids.get(&bytes[start..end]).filter(|_| !glued) {
-                candidates.extend(candidate(bytes, &m.patterns[id as usize], id, start, end));
+                // Every glued word read as a suffix chain, whoever owns the pattern.
+                let pattern = &m.patterns[id as usize];
+                candidates.extend(candidate(bytes, pattern, id, start, end, true));
             }
         }
     }
