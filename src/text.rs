@@ -15,7 +15,9 @@
 //!
 //! Patterns are folded with the same table, so a folded pattern found in a folded
 //! post is a candidate match. The map from folded bytes back to original offsets is
-//! built only when a post has a candidate that needs it ([`Folded::map_offsets`]).
+//! built only when a post has a candidate that needs it ([`Folded::map_offsets`]),
+//! without folding again: it notes only the characters that do not fold into one
+//! character of their own length (none in ASCII text).
 
 use std::ops::Range;
 use std::sync::LazyLock;
@@ -37,19 +39,33 @@ const LEN_MASK: u32 = 0xff;
 #[derive(Debug, Default, Clone)]
 pub struct Folded {
     bytes: Vec<u8>,
-    /// `offsets[i]` is the original byte offset of the character that produced folded
-    /// byte `i`; one extra entry holds the original length. Empty until mapped.
-    offsets: Vec<u32>,
+    /// In text order, each character that does not fold into one character of its own
+    /// length; between two of them (and before the first, after the last) folded and
+    /// original bytes correspond one to one. Empty until mapped.
+    shifts: Vec<Shift>,
+    /// One character's fold while mapping.
+    one: Vec<u8>,
     mapped: bool,
+}
+
+/// A character whose fold is not one character of its length (`ş` → `s`, `ß` → `ss`,
+/// a zero-width space → nothing), at byte `folded` of the folded text and `original`
+/// of the original.
+#[derive(Debug, Clone, Copy)]
+struct Shift {
+    folded: u32,
+    original: u32,
+    folded_len: u32,
+    original_len: u32,
 }
 
 impl Folded {
     /// Folds `original` into `self`, reusing its buffers; the offset map is dropped.
     pub fn fold_into(&mut self, original: &str) {
         self.bytes.clear();
-        self.offsets.clear();
+        self.shifts.clear();
         self.mapped = false;
-        fold_bytes::<false>(original, &mut self.bytes, &mut self.offsets);
+        fold_bytes(original, &mut self.bytes);
     }
 
     /// The folded text as UTF-8 bytes.
@@ -62,11 +78,43 @@ impl Folded {
         if self.mapped {
             return;
         }
-        self.bytes.clear();
-        self.offsets.clear();
-        fold_bytes::<true>(original, &mut self.bytes, &mut self.offsets);
-        self.offsets.push(original.len() as u32);
         self.mapped = true;
+        let table = &*TABLE;
+        let bytes = original.as_bytes();
+        let (mut at, mut folded) = (0, 0);
+        loop {
+            // ASCII folds byte for byte.
+            let ascii = bytes[at..]
+                .iter()
+                .position(|&b| b >= 0x80)
+                .unwrap_or(bytes.len() - at);
+            at += ascii;
+            folded += ascii;
+            if at == bytes.len() {
+                break;
+            }
+            self.one.clear();
+            let len = fold_char(table, original, at, &mut self.one);
+            // A fold into one character as long as the original maps byte for byte; any
+            // other (`ş` → `s`, `ß` → `ss`) is noted.
+            let lead = self.one.first().map_or(0, |&b| match b {
+                0x00..0x80 => 1,
+                0xf0.. => 4,
+                0xe0.. => 3,
+                _ => 2,
+            });
+            if self.one.len() != len || lead != len {
+                self.shifts.push(Shift {
+                    folded: folded as u32,
+                    original: at as u32,
+                    folded_len: self.one.len() as u32,
+                    original_len: len as u32,
+                });
+            }
+            at += len;
+            folded += self.one.len();
+        }
+        debug_assert_eq!(folded, self.bytes.len(), "the text last folded");
     }
 
     /// The original byte range of a folded range whose ends fall on folded character
@@ -76,14 +124,32 @@ impl Folded {
     /// If [`Folded::map_offsets`] was not called since the last fold (a caller bug).
     pub fn original_range(&self, folded: Range<usize>) -> Range<usize> {
         assert!(self.mapped, "original_range needs map_offsets first");
-        self.offsets[folded.start] as usize..self.offsets[folded.end] as usize
+        self.original_offset(folded.start)..self.original_offset(folded.end)
+    }
+
+    /// The original offset of the character that produced folded byte `at` (the
+    /// original length for the folded length).
+    fn original_offset(&self, at: usize) -> usize {
+        let before = self
+            .shifts
+            .partition_point(|shift| shift.folded as usize <= at);
+        let Some(shift) = before.checked_sub(1).map(|last| self.shifts[last]) else {
+            return at;
+        };
+        let (folded, original) = (shift.folded as usize, shift.original as usize);
+        let folded_end = folded + shift.folded_len as usize;
+        if at < folded_end {
+            original
+        } else {
+            original + shift.original_len as usize + (at - folded_end)
+        }
     }
 }
 
 /// Folds a whole string (patterns are folded with the same table as posts).
 pub fn fold(text: &str) -> String {
     let mut bytes = Vec::with_capacity(text.len());
-    fold_bytes::<false>(text, &mut bytes, &mut Vec::new());
+    fold_bytes(text, &mut bytes);
     String::from_utf8(bytes).expect("the fold table emits only whole UTF-8 sequences")
 }
 
@@ -277,7 +343,7 @@ fn fold_directly(c: char, out: &mut String) -> bool {
     true
 }
 
-fn fold_bytes<const MAP: bool>(text: &str, out: &mut Vec<u8>, offsets: &mut Vec<u32>) {
+fn fold_bytes(text: &str, out: &mut Vec<u8>) {
     let table = &*TABLE;
     let bytes = text.as_bytes();
     out.reserve(bytes.len());
@@ -294,66 +360,57 @@ fn fold_bytes<const MAP: bool>(text: &str, out: &mut Vec<u8>, offsets: &mut Vec<
                 *lower = ascii_fold(b);
             }
             out.extend_from_slice(&lowered);
-            if MAP {
-                offsets.extend(at as u32..(at + CHUNK) as u32);
-            }
             at += CHUNK;
         }
         while let Some(&byte) = bytes.get(at).filter(|&&b| b < 0x80) {
             out.push(ascii_fold(byte));
-            if MAP {
-                offsets.push(at as u32);
-            }
             at += 1;
         }
-        let Some(&byte) = bytes.get(at) else {
+        if at == bytes.len() {
             break;
-        };
-        if byte & 0xe0 == 0xc0 {
-            let code = usize::from(byte & 0x1f) << 6 | usize::from(bytes[at + 1] & 0x3f);
-            let (folded, len) = table.two_byte[code];
-            if len != LONG {
-                // A fixed four-byte copy then a truncate beats a variable-length copy.
-                out.extend_from_slice(&folded);
-                out.truncate(out.len() - 4 + usize::from(len));
-                if MAP {
-                    offsets.extend(std::iter::repeat_n(at as u32, usize::from(len)));
-                }
-                at += 2;
-                continue;
-            }
         }
-        if (0xe5..=0xe9).contains(&byte) {
-            // U+5000..U+9FFF (CJK ideographs) fold to themselves: copy without
-            // touching the large table.
-            out.extend_from_slice(&bytes[at..at + 3]);
-            if MAP {
-                offsets.extend([at as u32; 3]);
-            }
-            at += 3;
-            continue;
-        }
-        let c = text[at..].chars().next().unwrap_or_default();
-        let len = c.len_utf8();
-        let before = out.len();
-        match table.entries.get(c as usize) {
-            Some(&entry) if entry & IDENTITY == 0 => {
-                let start = (entry & !(IDENTITY | ACCENTED)) as usize >> 8;
-                let folded_len = (entry & LEN_MASK) as usize;
-                out.extend_from_slice(&table.bytes[start..start + folded_len]);
-            }
-            Some(_) => out.extend_from_slice(&bytes[at..at + len]),
-            // Beyond the table: CJK extensions are letters; tags and variation
-            // selectors are invisible; private-use characters are symbols.
-            None if is_combining_mark(c) || ('\u{E0000}'..='\u{E007F}').contains(&c) => {}
-            None if is_word_char(c) => out.extend_from_slice(&bytes[at..at + len]),
-            None => out.push(b' '),
-        }
-        if MAP {
-            offsets.extend(std::iter::repeat_n(at as u32, out.len() - before));
-        }
-        at += len;
+        at += fold_char(table, text, at, out);
     }
+}
+
+/// Folds the non-ASCII character at byte `at` of `text` onto `out`; returns its length
+/// in `text`.
+#[inline(always)]
+fn fold_char(table: &FoldTable, text: &str, at: usize, out: &mut Vec<u8>) -> usize {
+    let bytes = text.as_bytes();
+    let byte = bytes[at];
+    if byte & 0xe0 == 0xc0 {
+        let code = usize::from(byte & 0x1f) << 6 | usize::from(bytes[at + 1] & 0x3f);
+        let (folded, len) = table.two_byte[code];
+        if len != LONG {
+            // A fixed four-byte copy then a truncate beats a variable-length copy.
+            out.extend_from_slice(&folded);
+            out.truncate(out.len() - 4 + usize::from(len));
+            return 2;
+        }
+    }
+    if (0xe5..=0xe9).contains(&byte) {
+        // U+5000..U+9FFF (CJK ideographs) fold to themselves: copy without touching
+        // the large table.
+        out.extend_from_slice(&bytes[at..at + 3]);
+        return 3;
+    }
+    let c = text[at..].chars().next().unwrap_or_default();
+    let len = c.len_utf8();
+    match table.entries.get(c as usize) {
+        Some(&entry) if entry & IDENTITY == 0 => {
+            let start = (entry & !(IDENTITY | ACCENTED)) as usize >> 8;
+            let folded_len = (entry & LEN_MASK) as usize;
+            out.extend_from_slice(&table.bytes[start..start + folded_len]);
+        }
+        Some(_) => out.extend_from_slice(&bytes[at..at + len]),
+        // Beyond the table: CJK extensions are letters; tags and variation
+        // selectors are invisible; private-use characters are symbols.
+        None if is_combining_mark(c) || ('\u{E0000}'..='\u{E007F}').contains(&c) => {}
+        None if is_word_char(c) => out.extend_from_slice(&bytes[at..at + len]),
+        None => out.push(b' '),
+    }
+    len
 }
 
 #[cfg(test)]
@@ -472,6 +529,36 @@ mod tests {
         fn folding_is_idempotent(text in "\\PC{0,40}") {
             let once = fold(&text);
             prop_assert_eq!(fold(&once), once.clone());
+        }
+
+        #[test]
+        fn mapped_offsets_equal_a_map_of_every_folded_byte(
+            text in "([a-zA-Z '’]|[şŞıİğĞüÜöÖçÇâ]|ß|ﬁ|Ｔ|\u{200B}|\u{00AD}|😡|П|中|\u{E0067}|\u{F0000}){0,30}"
+        ) {
+            // Every folded byte mapped to the character that produced it, one extra
+            // entry for the end: folding is character by character.
+            let mut reference = Vec::new();
+            for (at, c) in text.char_indices() {
+                reference.extend(std::iter::repeat_n(at, fold(c.encode_utf8(&mut [0; 4])).len()));
+            }
+            reference.push(text.len());
+            let mut folded = Folded::default();
+            folded.fold_into(&text);
+            folded.map_offsets(&text);
+            let bytes = folded.as_bytes();
+            prop_assert_eq!(bytes.len() + 1, reference.len());
+            // Spans of folded text start and end on its character boundaries.
+            let boundaries: Vec<usize> = (0..=bytes.len())
+                .filter(|&at| at == bytes.len() || bytes[at] & 0xc0 != 0x80)
+                .collect();
+            for (i, &start) in boundaries.iter().enumerate() {
+                for &end in &boundaries[i..] {
+                    prop_assert_eq!(
+                        folded.original_range(start..end),
+                        reference[start]..reference[end]
+                    );
+                }
+            }
         }
 
         #[test]

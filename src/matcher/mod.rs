@@ -244,6 +244,10 @@ struct Pattern {
     owners: Vec<u32>,
     /// The last character is a word character, so the one after must not be.
     word_end: bool,
+    /// Some owner accepts a Turkish suffix glued to it ([`OwnerView::accepts_suffix`]):
+    /// when none does (generated typos, handles, hashtags), a glued word after it is
+    /// refused without reading it as a suffix chain.
+    takes_glued_suffix: bool,
 }
 
 #[derive(Debug)]
@@ -352,6 +356,43 @@ struct EntityState {
     all_mask: u64,
 }
 
+/// An accepted occurrence of an owner's variant, before it is explained: its kinds,
+/// suffix and a [`TermMatch`] are made only for those a hit keeps.
+#[derive(Debug, Clone)]
+struct Found {
+    entity: u32,
+    owner: u32,
+    candidate: Candidate,
+    generated: bool,
+    /// Byte span in the original text.
+    start: usize,
+    end: usize,
+    /// Why a case-exact term written in another case counts ([`TermMatch::evidence`]);
+    /// empty, and so not allocated, for every other term.
+    evidence: Vec<String>,
+}
+
+impl Found {
+    /// `owner` (id `owner_id`) found at `candidate`, spanning `span` of the original.
+    fn new(
+        owner: &OwnerView<'_>,
+        owner_id: u32,
+        candidate: &Candidate,
+        span: &std::ops::Range<usize>,
+        evidence: Vec<String>,
+    ) -> Found {
+        Found {
+            entity: owner.entity,
+            owner: owner_id,
+            candidate: *candidate,
+            generated: owner.source == Source::Typo,
+            start: span.start,
+            end: span.end,
+            evidence,
+        }
+    }
+}
+
 /// Per-thread buffers reused across posts so matching does not allocate in the
 /// steady state (only hits allocate their explanations).
 #[derive(Debug, Default)]
@@ -360,15 +401,17 @@ struct Scratch {
     candidates: Vec<Candidate>,
     states: Vec<EntityState>,
     touched: Vec<u32>,
-    found: Vec<(u32, u32, TermMatch)>,
+    found: Vec<Found>,
+    /// The terms of the entity being decided.
+    kept: Vec<Found>,
     positions: Vec<(u32, u32, u32)>,
     /// Word-byte masks of `folded`, 64 bytes each, for the typo lookup.
     words: Vec<u64>,
     /// Context words found (entity, original span), evidence for case-exact terms.
     hints: Vec<(u32, usize, usize)>,
-    /// Case-exact terms found in another case without evidence at their place
-    /// (entity, owner, match): they count when the post has other evidence.
-    deferred: Vec<(u32, u32, TermMatch)>,
+    /// Case-exact terms found in another case without evidence at their place: they
+    /// count when the post has other evidence.
+    deferred: Vec<Found>,
 }
 
 thread_local! {
@@ -681,19 +724,20 @@ impl Matcher {
     /// Counts a hit's terms and switches off a generated typo that fires like a word
     /// ([`switch_off_as_noisy`]); `context`: the post carried one of the brand's context
     /// words, which with a written term beside the typo is the evidence it is weighed by.
-    fn count(&self, entity: u32, terms: &[(u32, TermMatch)], context: bool) {
-        let has_written = terms.iter().any(|(_, term)| !term.generated);
+    fn count(&self, entity: u32, terms: &[Found], context: bool) {
+        let has_written = terms.iter().any(|term| !term.generated);
         let written = if has_written {
             self.written_hits[entity as usize].fetch_add(1, Ordering::Relaxed) + 1
         } else {
             self.written_hits[entity as usize].load(Ordering::Relaxed)
         };
-        for (owner, term) in terms {
-            let hits = self.variant_hits[*owner as usize].fetch_add(1, Ordering::Relaxed) + 1;
+        for term in terms {
+            let owner = term.owner;
+            let hits = self.variant_hits[owner as usize].fetch_add(1, Ordering::Relaxed) + 1;
             if !term.generated {
                 continue;
             }
-            let evidence = &self.evidence_hits[*owner as usize];
+            let evidence = &self.evidence_hits[owner as usize];
             let with_evidence = if has_written || context {
                 evidence.fetch_add(1, Ordering::Relaxed) + 1
             } else {
@@ -705,14 +749,20 @@ impl Matcher {
                 written_hits: written,
             };
             if switch_off_as_noisy(tally)
-                && !self.noisy[*owner as usize].swap(true, Ordering::Relaxed)
+                && !self.noisy[owner as usize].swap(true, Ordering::Relaxed)
             {
                 self.newly_noisy
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .push(*owner);
+                    .push(owner);
             }
         }
+    }
+
+    /// The explanation of a kept occurrence in `text` (folded in `folded`).
+    fn explain(&self, found: Found, text: &str, folded: &Folded) -> TermMatch {
+        self.owner(found.owner)
+            .term_match(text, folded, &found.candidate, found.evidence)
     }
 
     /// Every owner id in use: written variants, then generated typos.
@@ -798,7 +848,10 @@ impl Matcher {
         } = scratch;
         let folded = folded.as_bytes();
         let scanned = |id, start, end| {
-            if let Some(candidate) = candidate(folded, &self.patterns[id as usize], id, start, end)
+            let pattern = &self.patterns[id as usize];
+            // The suffix chain is read only when an owner could accept it.
+            if let Some(candidate) =
+                candidate(folded, pattern, id, start, end, pattern.takes_glued_suffix)
             {
                 candidates.push(candidate);
             }
@@ -838,6 +891,7 @@ impl Matcher {
             states,
             touched,
             found,
+            kept,
             positions,
             hints,
             deferred,
@@ -869,8 +923,13 @@ impl Matcher {
                     evidence = typed_as_name(text, folded, candidate);
                     if evidence.is_empty() {
                         // Other evidence may come later in the post: decided below.
-                        let term = owner.term_match(text, folded, candidate, Vec::new());
-                        deferred.push((owner.entity, owner_id, term));
+                        deferred.push(Found::new(
+                            &owner,
+                            owner_id,
+                            candidate,
+                            &term_range,
+                            evidence,
+                        ));
                         continue;
                     }
                 }
@@ -906,8 +965,13 @@ impl Matcher {
                     ));
                 }
                 if matches!(owner.role, Role::Find | Role::All(_) | Role::Any) {
-                    let term = owner.term_match(text, folded, candidate, evidence);
-                    found.push((owner.entity, owner_id, term));
+                    found.push(Found::new(
+                        &owner,
+                        owner_id,
+                        candidate,
+                        &term_range,
+                        evidence,
+                    ));
                 }
             }
         }
@@ -939,24 +1003,25 @@ impl Matcher {
             if !fires {
                 continue;
             }
-            let mut terms: Vec<(u32, TermMatch)> = found
-                .iter()
-                .filter(|(entity, _, _)| *entity == entity_id)
-                .map(|(_, owner, term)| (*owner, term.clone()))
-                .collect();
-            if terms.is_empty() {
+            kept.clear();
+            kept.extend(
+                found
+                    .iter()
+                    .filter(|found| found.entity == entity_id)
+                    .cloned(),
+            );
+            if kept.is_empty() {
                 continue;
             }
-            terms = longest_non_overlapping(terms);
-            self.count(entity_id, &terms, state.context || state.evidence);
-            hits.push(BrandHit {
-                brand: entity.name.clone(),
-                team: entity.team.clone(),
-                kind: entity.kind,
-                severity: entity.severity,
-                competitor: entity.competitor,
-                terms: terms.into_iter().map(|(_, term)| term).collect(),
-            });
+            longest_non_overlapping(kept);
+            self.count(entity_id, kept, state.context || state.evidence);
+            hits.push(
+                entity.hit(
+                    kept.drain(..)
+                        .map(|found| self.explain(found, text, folded))
+                        .collect(),
+                ),
+            );
         }
         touched.clear();
         found.clear();
@@ -968,7 +1033,8 @@ impl Matcher {
 impl Matcher {
     /// Whether `original`, found for `owner`, may carry the accents it has.
     fn accents_allowed(&self, owner: &OwnerView<'_>, original: &str) -> bool {
-        let accented = || original.chars().any(is_accented);
+        // ASCII text carries no accents: no character walk.
+        let accented = || !original.is_ascii() && original.chars().any(is_accented);
         if owner.ascii_strict {
             return !accented();
         }
@@ -981,14 +1047,15 @@ impl Matcher {
     fn decide_deferred(
         &self,
         text: &str,
-        deferred: &mut Vec<(u32, u32, TermMatch)>,
+        deferred: &mut Vec<Found>,
         hints: &[(u32, usize, usize)],
-        found: &mut Vec<(u32, u32, TermMatch)>,
+        found: &mut Vec<Found>,
         states: &mut [EntityState],
         touched: &mut Vec<u32>,
     ) {
         let written = found.len();
-        for (entity, owner_id, mut term) in deferred.drain(..) {
+        for mut term in deferred.drain(..) {
+            let entity = term.entity;
             let context = hints
                 .iter()
                 .find(|(e, _, _)| *e == entity)
@@ -996,8 +1063,8 @@ impl Matcher {
             let other = || {
                 found[..written]
                     .iter()
-                    .find(|(e, _, t)| *e == entity && t.evidence.is_empty())
-                    .map(|(_, _, t)| format!("term:{}", t.matched))
+                    .find(|t| t.entity == entity && t.evidence.is_empty())
+                    .map(|t| format!("term:{}", &text[t.start..t.end]))
             };
             let Some(evidence) = context.or_else(other) else {
                 continue;
@@ -1008,7 +1075,7 @@ impl Matcher {
                 state.touched = true;
                 touched.push(entity);
             }
-            found.push((entity, owner_id, term));
+            found.push(term);
         }
     }
 }
@@ -1085,6 +1152,18 @@ impl Entity {
         }
     }
 
+    /// A hit of this entry with `terms`.
+    fn hit(&self, terms: Vec<TermMatch>) -> BrandHit {
+        BrandHit {
+            brand: self.name.clone(),
+            team: self.team.clone(),
+            kind: self.kind,
+            severity: self.severity,
+            competitor: self.competitor,
+            terms,
+        }
+    }
+
     fn groups(&self) -> u32 {
         u32::from(self.all_count) + u32::from(self.has_any)
     }
@@ -1155,6 +1234,7 @@ impl Builder {
                     text,
                     owners: Vec::new(),
                     word_end,
+                    takes_glued_suffix: false,
                 });
                 id
             }
@@ -1243,7 +1323,7 @@ impl Builder {
         let evidence_hits = (0..owners).map(|_| AtomicU64::new(0)).collect();
         let feedback_off = (0..owners).map(|_| AtomicBool::new(false)).collect();
         let written_hits = self.entities.iter().map(|_| AtomicU64::new(0)).collect();
-        Ok(Matcher {
+        let mut matcher = Matcher {
             scanner,
             patterns: self.patterns,
             owners: self.owners,
@@ -1257,7 +1337,20 @@ impl Builder {
             written_hits,
             newly_noisy: Mutex::default(),
             dropped: self.dropped,
-        })
+        };
+        let takes: Vec<bool> = matcher
+            .patterns
+            .iter()
+            .map(|p| {
+                p.owners
+                    .iter()
+                    .any(|&id| matcher.owner(id).accepts_suffix())
+            })
+            .collect();
+        for (pattern, takes) in matcher.patterns.iter_mut().zip(takes) {
+            pattern.takes_glued_suffix = takes;
+        }
+        Ok(matcher)
     }
 }
 
@@ -1327,14 +1420,15 @@ fn accented_word(original: &str) -> bool {
 
 /// Applies the right-hand boundary rules to an automaton match (the scanner has
 /// already kept it off a word on its left): the pattern must not be glued to word
-/// characters, except to a Turkish suffix; an apostrophe suffix (`turkcell'e`) is
-/// noted too.
+/// characters, except to a Turkish suffix when `glue` (some owner of the pattern
+/// accepts one); an apostrophe suffix (`turkcell'e`) is noted too.
 fn candidate(
     folded: &[u8],
     pattern: &Pattern,
     id: u32,
     start: usize,
     end: usize,
+    glue: bool,
 ) -> Option<Candidate> {
     let mut candidate = Candidate {
         pattern: id,
@@ -1349,7 +1443,7 @@ fn candidate(
     match char_at(folded, end) {
         Some(c) if is_word_char(c) => {
             let word_end = end_of_word(folded, end);
-            if !suffix::is_suffix(&folded[end..word_end]) {
+            if !glue || !suffix::is_suffix(&folded[end..word_end]) {
                 return None;
             }
             candidate.suffix_end = word_end;
@@ -1370,15 +1464,15 @@ fn end_of_word(folded: &[u8], mut at: usize) -> usize {
     at
 }
 
-/// Number of words that start before byte `at` of the folded text.
+/// Number of words that start before byte `at` of the folded text. Byte by byte: in
+/// folded text every non-ASCII character is a word character, so a word byte is a
+/// byte of a word character.
 fn word_index(folded: &[u8], at: usize) -> u32 {
     let mut words = 0;
     let mut in_word = false;
-    for c in String::from_utf8_lossy(&folded[..at]).chars() {
-        let word = is_word_char(c);
-        if word && !in_word {
-            words += 1;
-        }
+    for &byte in &folded[..at] {
+        let word = scan::is_word_byte(byte);
+        words += u32::from(word && !in_word);
         in_word = word;
     }
     words
@@ -1420,17 +1514,15 @@ fn within(positions: &[(u32, u32, u32)], entity: u32, groups: u32, near: u32) ->
 /// Letter case of `original` agrees with `written`: letter by letter when both have
 /// as many letters, else both all upper-case or both not.
 fn same_case(original: &str, written: &str) -> bool {
-    let cases = |text: &str| -> Vec<bool> {
+    fn cases(text: &str) -> impl Iterator<Item = bool> + '_ {
         text.chars()
             .filter(|c| c.is_alphabetic())
             .map(char::is_uppercase)
-            .collect()
-    };
-    let (original, written) = (cases(original), cases(written));
-    if original.len() == written.len() {
-        original == written
+    }
+    if cases(original).count() == cases(written).count() {
+        cases(original).eq(cases(written))
     } else {
-        original.iter().all(|&upper| upper) == written.iter().all(|&upper| upper)
+        cases(original).all(|upper| upper) == cases(written).all(|upper| upper)
     }
 }
 
@@ -1484,21 +1576,22 @@ fn passes(filters: &Filters, post: Option<&Post>) -> bool {
 }
 
 /// Keeps, among overlapping matches, the earliest, then the longest, then a written
-/// variant rather than a generated one.
-fn longest_non_overlapping(mut terms: Vec<(u32, TermMatch)>) -> Vec<(u32, TermMatch)> {
-    terms.sort_by(|(_, a), (_, b)| {
+/// variant rather than a generated one (in place).
+fn longest_non_overlapping(terms: &mut Vec<Found>) {
+    terms.sort_by(|a, b| {
         a.start
             .cmp(&b.start)
             .then(b.end.cmp(&a.end))
             .then(a.generated.cmp(&b.generated))
     });
-    let mut kept: Vec<(u32, TermMatch)> = Vec::with_capacity(terms.len());
-    for term in terms {
-        if kept.last().is_none_or(|(_, last)| term.1.start >= last.end) {
-            kept.push(term);
+    let mut end = 0;
+    terms.retain(|term| {
+        let keep = term.start >= end;
+        if keep {
+            end = term.end;
         }
-    }
-    kept
+        keep
+    });
 }
 
 #[cfg(test)]

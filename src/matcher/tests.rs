@@ -1007,3 +1007,390 @@ fn labels_tell_the_case_the_slip_and_the_suffix() {
     assert_eq!(json["kinds"], serde_json::json!(["misspelling", "suffix"]));
     assert_eq!(json["suffix"], "den");
 }
+
+/// What the matcher must find in `text`, computed the straightforward way over the
+/// tables of `m` (compiled with every typo in its automaton): the text folded one
+/// character at a time with the original offset of every folded byte, every span of it
+/// looked up among the patterns, and an explanation built for every accepted
+/// occurrence before the rules and the overlap choice.
+fn reference_find(m: &Matcher, text: &str) -> Vec<BrandHit> {
+    let mut folded = String::new();
+    let mut map = Vec::new();
+    for (at, c) in text.char_indices() {
+        let one = fold(c.encode_utf8(&mut [0; 4]));
+        map.extend(std::iter::repeat_n(at, one.len()));
+        folded.push_str(&one);
+    }
+    map.push(text.len());
+    let bytes = folded.as_bytes();
+    let ids: HashMap<&[u8], u32> = m
+        .patterns
+        .iter()
+        .enumerate()
+        .map(|(id, p)| (p.text.as_bytes(), id as u32))
+        .collect();
+    let mut candidates = Vec::new();
+    for end in 1..=bytes.len() {
+        for start in 0..end {
+            let glued = start > 0
+                && scan::is_word_byte(bytes[start])
+                && scan::is_word_byte(bytes[start - 1]);
+            if let Some(&id) = ids.get(&bytes[start..end]).filter(|_| !glued) {
+                // Every glued word read as a suffix chain, whoever owns the pattern.
+                let pattern = &m.patterns[id as usize];
+                candidates.extend(candidate(bytes, pattern, id, start, end, true));
+            }
+        }
+    }
+    // Every accepted occurrence: entity, role and the number of words before it.
+    let mut seen: Vec<(u32, Role, u32)> = Vec::new();
+    // Accepted terms with their evidence (entity, owner, candidate, evidence).
+    let mut terms: Vec<(u32, u32, Candidate, Vec<String>)> = Vec::new();
+    // Context words found, in text order (entity, original text).
+    let mut hints: Vec<(u32, &str)> = Vec::new();
+    // Case-exact terms in another case with no evidence at their place.
+    let mut waiting: Vec<(u32, u32, Candidate)> = Vec::new();
+    for c in &candidates {
+        let (start, end) = (map[c.start], map[c.end]);
+        let original = &text[start..end];
+        for &owner_id in &m.patterns[c.pattern as usize].owners {
+            let owner = m.owner(owner_id);
+            let accented = original.chars().any(is_accented);
+            let accents = if owner.ascii_strict {
+                !accented
+            } else {
+                !(m.entities[owner.entity as usize].accent_guard
+                    && owner.written.is_ascii()
+                    && accented
+                    && accented_word(original))
+            };
+            let accepted = (!c.glued || owner.accepts_suffix())
+                && !(owner.source == Source::Typo && c.suffix_end > c.end)
+                && accents;
+            if !accepted {
+                continue;
+            }
+            let mut evidence = Vec::new();
+            if owner.case_exact && !same_case(original, owner.written) {
+                match text[..start].chars().next_back() {
+                    Some('#') => evidence.push(format!("hashtag:#{original}")),
+                    Some('@') => evidence.push(format!("handle:@{original}")),
+                    _ => {}
+                }
+                if c.suffix_end > c.end && !c.glued {
+                    evidence.push(format!("suffix:{}", &text[end..map[c.suffix_end]]));
+                }
+                if evidence.is_empty() {
+                    waiting.push((owner.entity, owner_id, *c));
+                    continue;
+                }
+            }
+            let words = folded[..c.start]
+                .split(|c: char| !is_word_char(c))
+                .filter(|word| !word.is_empty())
+                .count();
+            seen.push((owner.entity, owner.role, words as u32));
+            if matches!(owner.role, Role::Context | Role::Hint) {
+                hints.push((owner.entity, original));
+            }
+            if matches!(owner.role, Role::Find | Role::All(_) | Role::Any) {
+                terms.push((owner.entity, owner_id, *c, evidence));
+            }
+        }
+    }
+    // A waiting term counts with a context word of its brand anywhere in the post, else
+    // with another of its brand's terms that needed no evidence.
+    let settled = terms.len();
+    for (entity, owner_id, c) in waiting {
+        let context = hints.iter().find(|(e, _)| *e == entity);
+        let other = terms[..settled]
+            .iter()
+            .find(|(e, _, _, evidence)| *e == entity && evidence.is_empty());
+        let evidence = match (context, other) {
+            (Some((_, word)), _) => format!("context:{word}"),
+            (None, Some((_, _, other, _))) => {
+                format!("term:{}", &text[map[other.start]..map[other.end]])
+            }
+            (None, None) => continue,
+        };
+        seen.push((entity, Role::Find, 0));
+        terms.push((entity, owner_id, c, vec![evidence]));
+    }
+    let terms: Vec<(u32, TermMatch)> = terms
+        .into_iter()
+        .map(|(entity, owner_id, c, evidence)| {
+            let owner = m.owner(owner_id);
+            let (start, end) = (map[c.start], map[c.end]);
+            let matched = &text[start..end];
+            let suffix = (c.suffix_end > c.end).then(|| text[end..map[c.suffix_end]].to_string());
+            let base = match owner.source {
+                Source::Handle => TermKind::Handle,
+                Source::Hashtag => TermKind::Hashtag,
+                Source::Domain => TermKind::Domain,
+                Source::Misspelling | Source::Typo => TermKind::Misspelling,
+                Source::Term | Source::Rule if matched == owner.written => TermKind::Exact,
+                Source::Term | Source::Rule => TermKind::Folded,
+            };
+            let kind = match (owner.source, &suffix) {
+                (Source::Term | Source::Rule, Some(_)) => TermKind::Suffix,
+                _ => base,
+            };
+            let mut kinds = vec![base];
+            kinds.extend(suffix.as_ref().map(|_| TermKind::Suffix));
+            let term = TermMatch {
+                term: owner.written.to_string(),
+                matched: matched.to_string(),
+                kind,
+                variant: owner.variant.to_string(),
+                generated: owner.source == Source::Typo,
+                start,
+                end,
+                kinds,
+                suffix,
+                evidence,
+            };
+            (entity, term)
+        })
+        .collect();
+    let mut entities: Vec<u32> = seen.iter().map(|&(entity, _, _)| entity).collect();
+    entities.sort_unstable();
+    entities.dedup();
+    let mut hits = Vec::new();
+    for id in entities {
+        let entity = &m.entities[id as usize];
+        let has = |wanted: &dyn Fn(Role) -> bool| {
+            seen.iter().any(|&(e, role, _)| e == id && wanted(role))
+        };
+        let fires = match entity.kind {
+            HitKind::Brand => {
+                !has(&|role| role == Role::Exclude)
+                    && (!entity.requires_context || has(&|role| role == Role::Context))
+            }
+            HitKind::Topic => {
+                // `near` groups: each `all` term its own, then the `any` terms.
+                let positions: Vec<(u32, u32, u32)> = seen
+                    .iter()
+                    .filter(|&&(e, _, _)| e == id)
+                    .filter_map(|&(e, role, words)| match role {
+                        Role::All(group) => Some((e, u32::from(group), words)),
+                        Role::Any => Some((e, u32::from(entity.all_count), words)),
+                        _ => None,
+                    })
+                    .collect();
+                (0..entity.all_count).all(|group| has(&|role| role == Role::All(group)))
+                    && (!entity.has_any || has(&|role| role == Role::Any))
+                    && !has(&|role| role == Role::None)
+                    && entity
+                        .near
+                        .is_none_or(|near| within(&positions, id, entity.groups(), near))
+            }
+        };
+        let mut mine: Vec<TermMatch> = terms
+            .iter()
+            .filter(|(entity, _)| *entity == id)
+            .map(|(_, term)| term.clone())
+            .collect();
+        if !fires || mine.is_empty() {
+            continue;
+        }
+        mine.sort_by(|a, b| {
+            (a.start, std::cmp::Reverse(a.end), a.generated).cmp(&(
+                b.start,
+                std::cmp::Reverse(b.end),
+                b.generated,
+            ))
+        });
+        let mut kept: Vec<TermMatch> = Vec::new();
+        for term in mine {
+            if kept.last().is_none_or(|last| term.start >= last.end) {
+                kept.push(term);
+            }
+        }
+        hits.push(entity.hit(kept));
+    }
+    hits
+}
+
+/// Texts of brand fragments (typed, folded, misspelt, generated typos), Turkish
+/// suffixes and letters, glued or apart.
+fn brand_fragment_texts() -> impl Strategy<Value = String> {
+    let fragments = proptest::sample::select(vec![
+        "Turkcell",
+        "turkcell",
+        "TURKCELL",
+        "turkcel",
+        "trkcell",
+        "tukrcell",
+        "turkcll",
+        "Türkcell",
+        "türk",
+        "TÜRK",
+        "turk",
+        "Telekom",
+        "telekom",
+        "telekmo",
+        "TürkTelekom",
+        "THY",
+        "thy",
+        "Thy",
+        "türk hava yolları",
+        "yapı",
+        "YAPI",
+        "yapi",
+        "kredi",
+        "KREDİ",
+        "coca",
+        "Cola",
+        "içecek",
+        "uber",
+        "über",
+        "Visa",
+        "kart",
+        "uçuş",
+        "rötar",
+        "iptal",
+        "çekmiyor",
+        "kesinti",
+        "kampanya",
+        "süper",
+        "lig",
+        "superonline",
+        "@TurkcellHizmet",
+        "#turkcell",
+        "turkcell.com.tr",
+        "ş",
+        "ğ",
+        "İ",
+        "ı",
+        "ü",
+        "ﬁ",
+        "ß",
+        "😡",
+        // Case-exact terms, their evidence and the accent rules (`REFERENCE_BRANDS`).
+        "BiP",
+        "bip",
+        "BIP",
+        "#bip",
+        "@bip",
+        "mesaj",
+        "uygulama",
+        "Paycell",
+        "paycel",
+        "ING",
+        "ing",
+        "banka",
+        "hesap",
+        "#thy",
+        "@thy",
+        "Opet",
+        "öpet",
+        "Gratis",
+        "grátis",
+        "Ubér",
+    ]);
+    let suffixes = proptest::sample::select(vec![
+        "", "", "", "'e", "’nin", "de", "den", "e", "'ya", "ler", "ı", "'",
+    ]);
+    let glue = proptest::sample::select(vec![" ", " ", " ", "", "-", ".", ", ", "\u{200B}"]);
+    proptest::collection::vec((fragments, suffixes, glue), 0..10).prop_map(|parts| {
+        parts
+            .into_iter()
+            .flat_map(|(fragment, suffix, glue)| [fragment, suffix, glue])
+            .collect()
+    })
+}
+
+/// Brands added to [`KEYWORDS`] for the reference: case-exact terms with context words
+/// and with required context, an ASCII-strict term and an ASCII term under the default
+/// accent guard.
+const REFERENCE_BRANDS: &str = r##"
+[[brand]]
+name = "BiP"
+terms = [{ term = "BiP", case = "exact" }, "Paycell"]
+context = ["mesaj", "uygulama"]
+
+[[brand]]
+name = "ING"
+terms = [{ term = "ING", case = "exact" }]
+require_any = ["banka", "hesap"]
+
+[[brand]]
+name = "Opet"
+terms = ["Opet"]
+ascii_strict = true
+
+[[brand]]
+name = "Gratis"
+terms = ["Gratis"]
+"##;
+
+fn reference_rules() -> KeywordRules {
+    parse_keywords(
+        Path::new("k.toml"),
+        &format!("{KEYWORDS}{REFERENCE_BRANDS}"),
+    )
+    .unwrap()
+}
+
+static REFERENCE_MATCHER: std::sync::LazyLock<Matcher> =
+    std::sync::LazyLock::new(|| Matcher::with_typos_in_automaton(&reference_rules()).unwrap());
+
+proptest! {
+    #[test]
+    fn the_fast_path_equals_a_straightforward_reference(text in brand_fragment_texts()) {
+        // Fresh matchers: a hit count of earlier cases could switch a typo off.
+        let rules = reference_rules();
+        let expected = reference_find(&REFERENCE_MATCHER, &text);
+        prop_assert_eq!(Matcher::new(&rules).unwrap().find(&text), expected.clone(), "{:?}", text);
+        prop_assert_eq!(
+            Matcher::with_typos_looked_up(&rules).unwrap().find(&text),
+            expected,
+            "{:?}",
+            text
+        );
+    }
+}
+
+#[test]
+fn the_reference_finds_what_the_fast_path_finds_in_known_texts() {
+    // Guards the reference itself: it must see hits, so the property above compares
+    // more than two empty lists.
+    let text = "Turkcell'e ulaşamıyorum, TÜRK TELEKOM da çekmiyor; THY'nin uçuşu rötar";
+    let hits = reference_find(&REFERENCE_MATCHER, text);
+    assert_eq!(
+        names(&hits),
+        [
+            "Turkcell",
+            "Türk Telekom",
+            "THY",
+            "Turkcell outage",
+            "THY delay"
+        ],
+        "{hits:#?}"
+    );
+    assert_eq!(hits, matcher().find(text));
+}
+
+#[test]
+fn the_reference_decides_case_exact_terms_as_the_fast_path_does() {
+    // Guards the reference's own acceptance rules: evidence at the place (`#thy`), from
+    // a context word later in the post (`bip` … `mesaj`), from required context (`ing`
+    // … `hesap`), and none (`bip` alone stays out).
+    let text = "bip ile yazdım, #thy uçuşu; ing hesap açtım ve mesaj attım";
+    let hits = reference_find(&REFERENCE_MATCHER, text);
+    let evidence: Vec<(&str, Vec<String>)> = hits
+        .iter()
+        .map(|hit| (hit.brand.as_str(), hit.terms[0].evidence.clone()))
+        .collect();
+    assert_eq!(
+        evidence,
+        [
+            ("THY", vec!["hashtag:#thy".to_string()]),
+            ("BiP", vec!["context:mesaj".to_string()]),
+            ("ING", vec!["context:hesap".to_string()]),
+        ],
+        "{hits:#?}"
+    );
+    assert_eq!(hits, Matcher::new(&reference_rules()).unwrap().find(text));
+    assert!(reference_find(&REFERENCE_MATCHER, "bip ile yazdım").is_empty());
+}
