@@ -93,7 +93,7 @@ const MORPHEMES: &[Morpheme] = &[
     // Derivations of nouns (`simcilik`, `arabali`, `sessiz`, the distributive `ikiser`
     // with its buffer `s` after a vowel), and nouns made
     // verbs (`temizle`, `guzellesti`).
-    m("CI", states(&[NOUN]), NOUN, true),
+    m("CI", states(&[NOUN]), NOUN, false),
     m("lIk", states(&[NOUN]), NOUN, false),
     m("lI", states(&[NOUN]), NOUN, false),
     m("sIz", states(&[NOUN]), NOUN, false),
@@ -334,15 +334,30 @@ fn chain(word: &[u8], at: usize, state: State, context: Context, left: usize, br
 }
 
 /// True when folded `letters` are a chain of nominal suffixes that may follow a brand
-/// name (`e`, `den`, `nin`, `lerimizden`, `sinin`, `ciler`, `dir`): plural,
+/// name (`e`, `den`, `nin`, `lerimizden`, `sinin`, `dir`): plural,
 /// possessive, case, `ki` and the copula `-DIr`, at most [`MAX_AFTER_BRAND`], with vowel
 /// harmony among themselves (a foreign name's own vowels do not decide it).
 pub fn is_suffix(letters: &[u8]) -> bool {
+    is_suffix_after(None, letters)
+}
+
+/// [`is_suffix`] after a name whose folded spelling ends in `last`: after a vowel the
+/// buffer letters are required (`martiyla`, `martiya`, not `martila`, `martia`). After
+/// a consonant letter both ways stay open, since an acronym is read by its letters'
+/// names (`thyye`, `tebden`).
+pub fn is_suffix_after(last: Option<u8>, letters: &[u8]) -> bool {
+    let context = match last {
+        Some(letter) if is_vowel(letter) => Context {
+            vowel: None,
+            last: Some(letter),
+        },
+        _ => Context::UNKNOWN,
+    };
     // A name may end in a third person possessive itself (`Türk Hava Yolları'na`).
     !letters.is_empty()
         && [NOUN, POSSESSED_3]
             .into_iter()
-            .any(|state| chain(letters, 0, state, Context::UNKNOWN, MAX_AFTER_BRAND, true))
+            .any(|state| chain(letters, 0, state, context, MAX_AFTER_BRAND, true))
 }
 
 /// True when `word` is a noun stem accepted by `is_noun` or a verb stem accepted by

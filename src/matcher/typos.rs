@@ -13,7 +13,7 @@ use std::sync::LazyLock;
 
 use crate::text::fold;
 
-use super::words;
+use super::{suffix, words};
 
 /// Terms with fewer letters get no automatic typos, and no variant is shorter, except a
 /// deletion from a term of exactly this many letters ([`is_frequent`] guards those).
@@ -34,6 +34,57 @@ static FREQUENT: LazyLock<HashSet<String>> = LazyLock::new(|| {
 /// far more often than a slip of a brand, so it is no typo variant either.
 pub fn is_frequent(token: &str) -> bool {
     FREQUENT.contains(token)
+}
+
+/// The tokens of `frequent.txt`'s Turkish section, folded: a sign that a post is
+/// Turkish.
+static TURKISH: LazyLock<HashSet<String>> = LazyLock::new(|| {
+    include_str!("frequent.txt")
+        .lines()
+        .skip_while(|line| !line.starts_with("# Turkish"))
+        .skip(1)
+        .take_while(|line| !line.starts_with('#'))
+        .flat_map(str::split_whitespace)
+        .map(fold)
+        .collect()
+});
+
+/// True when post `text`, as written, shows a sign of Turkish: a letter of the Turkish
+/// alphabet that the other languages of the streams do not write (`ı`, `ğ`, `ş`, `İ`)
+/// or one of its frequent tokens (`gibi`, `için`, `tmm`).
+pub fn looks_turkish(text: &str) -> bool {
+    text.contains(['ı', 'ğ', 'ş', 'İ', 'Ğ', 'Ş'])
+        || text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|word| (2..=12).contains(&word.len()))
+            .any(|word| TURKISH.contains(&fold(word)))
+}
+
+/// Whether a name glued to letters without an apostrophe is the name with a Turkish
+/// suffix (`turkcellden`, `martidan`) and not a longer word (`martini`, `telegrama`,
+/// `niveau`, `kalyoncu`): folded `word` is the name's last word and the letters after
+/// it, `term_len` the name's bytes in it, `post` the post as written. The letters must
+/// be a chain of nominal suffixes, with the buffer letters a vowel-final name needs
+/// (`martila` is a derivation, not `martiyla`); the whole word must be no word of a
+/// bundled list other than the name's own inflections; and the post must look Turkish,
+/// since other languages glue their own endings to names (`Microsoftu`, `Samsunga`).
+/// An apostrophe suffix (`Martı'nın`) does not ask.
+pub fn accepts_glued_suffix(word: &[u8], term_len: usize, post: &str) -> bool {
+    let Some((term, letters)) = word.split_at_checked(term_len) else {
+        return false;
+    };
+    // Of a name of several words only the last is glued to the letters.
+    let start = term
+        .iter()
+        .rposition(|b| b.is_ascii() && !b.is_ascii_alphanumeric())
+        .map_or(0, |at| at + 1);
+    let (word, term) = (&word[start..], &term[start..]);
+    let (Ok(word), Ok(term)) = (std::str::from_utf8(word), std::str::from_utf8(term)) else {
+        return false;
+    };
+    suffix::is_suffix_after(term.bytes().last(), letters)
+        && words::language_of_except(word, Some(term)).is_none()
+        && looks_turkish(post)
 }
 
 /// The lines of `frequent.txt` with an accent, lower-case as written (`über`, `grátis`).

@@ -140,6 +140,13 @@ const MIN_STEM: usize = 3;
 /// of that language, or (Turkish, Azerbaijani and English stems) as a stem plus a
 /// chain of Turkish suffixes (`arkadaslarimizdan`, `kitabi`, `burnu`).
 pub fn language_of(word: &str) -> Option<Language> {
+    language_of_except(word, None)
+}
+
+/// [`language_of`], not counting a reading of `word` as `stem` plus Turkish suffixes:
+/// whether a name with letters glued to it (`martidan`, `martini`) is a word of its
+/// own, the name's own inflections aside.
+pub fn language_of_except(word: &str, stem: Option<&str>) -> Option<Language> {
     let sets = &*SETS;
     let turkish = |language: Language| match language {
         Language::TurkishVerbs => Language::Turkish,
@@ -163,10 +170,11 @@ pub fn language_of(word: &str) -> Option<Language> {
         return Some(*language);
     }
     let found = Cell::new(None);
+    let except = stem;
     let stem_of = |wanted: &dyn Fn(Language) -> bool, stem: &str| {
-        let holder = sets
-            .iter()
-            .find(|(language, set)| wanted(*language) && set.contains(stem));
+        let holder = sets.iter().find(|(language, set)| {
+            except != Some(stem) && wanted(*language) && set.contains(stem)
+        });
         found.set(holder.map(|(language, _)| turkish(*language)));
         holder.is_some()
     };
