@@ -338,21 +338,26 @@ fn chain(word: &[u8], at: usize, state: State, context: Context, left: usize, br
 /// possessive, case, `ki` and the copula `-DIr`, at most [`MAX_AFTER_BRAND`], with vowel
 /// harmony among themselves (a foreign name's own vowels do not decide it).
 pub fn is_suffix(letters: &[u8]) -> bool {
-    is_suffix_after(None, letters)
+    !letters.is_empty()
+        && [NOUN, POSSESSED_3]
+            .into_iter()
+            .any(|state| chain(letters, 0, state, Context::UNKNOWN, MAX_AFTER_BRAND, true))
 }
 
-/// [`is_suffix`] after a name whose folded spelling ends in `last`: after a vowel the
-/// buffer letters are required (`martiyla`, `martiya`, not `martila`, `martia`). After
-/// a consonant letter both ways stay open, since an acronym is read by its letters'
-/// names (`thyye`, `tebden`).
-pub fn is_suffix_after(last: Option<u8>, letters: &[u8]) -> bool {
-    let context = match last {
-        Some(letter) if is_vowel(letter) => Context {
-            vowel: None,
-            last: Some(letter),
-        },
-        _ => Context::UNKNOWN,
+/// [`is_suffix`] after the folded name `name`, read as Turkish reads it: after a vowel
+/// the buffer letters are required (`martiyla`, `martiya`, not the derivation `martila`
+/// or `martia`), after a consonant they are refused (`pinari`, not `pinarsi`); a name
+/// without a vowel is an acronym read by its letters' names, which all end in a vowel
+/// (`thyye`, `thyden`, not `thyla`).
+pub fn is_suffix_after(name: &[u8], letters: &[u8]) -> bool {
+    let last = match name.last() {
+        Some(&letter) if !name.iter().any(|&b| is_vowel(b)) && letter.is_ascii_lowercase() => {
+            Some(b'e')
+        }
+        last => last.copied(),
     };
+    // The name's own vowels do not decide the harmony of a foreign name's suffixes.
+    let context = Context { vowel: None, last };
     // A name may end in a third person possessive itself (`Türk Hava Yolları'na`).
     !letters.is_empty()
         && [NOUN, POSSESSED_3]

@@ -82,7 +82,7 @@ pub fn accepts_glued_suffix(word: &[u8], term_len: usize, post: &str) -> bool {
     let (Ok(word), Ok(term)) = (std::str::from_utf8(word), std::str::from_utf8(term)) else {
         return false;
     };
-    suffix::is_suffix_after(term.bytes().last(), letters)
+    suffix::is_suffix_after(term.as_bytes(), letters)
         && words::language_of_except(word, Some(term)).is_none()
         && looks_turkish(post)
 }
