@@ -254,7 +254,7 @@ pub fn variants_up_to(term: &str, limit: usize) -> Vec<Variant> {
 }
 
 /// True when folded `word` is a real word of a bundled word list: listed, with an
-/// ending of its language, or a Turkish (or Azerbaijani or English) stem plus a chain of
+/// ending of its language, or a Turkish (or Azerbaijani) stem plus a chain of
 /// Turkish suffixes (`karti` = `kart` + `i`, `kitabi`, `arkadaslarimizdan`).
 pub fn is_real_word(word: &str) -> bool {
     words::language_of(word).is_some()

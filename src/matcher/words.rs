@@ -97,13 +97,12 @@ impl Language {
     }
 
     /// Whether Turkish noun suffixes make inflected words of this list's words:
-    /// Turkish's and Azerbaijani's own, and English ones, which Turkish posts inflect
-    /// (`mailimi`).
+    /// Turkish's and Azerbaijani's own. Not English ones: short English stems plus a
+    /// suffix read most slips of a brand as words (`get` + `i`, `vest` + `le`, `race` +
+    /// `lik`), and an English word inflected in a Turkish post is rarely one slip from a
+    /// brand.
     fn takes_turkish_suffixes(self) -> bool {
-        matches!(
-            self,
-            Language::Turkish | Language::Azerbaijani | Language::English
-        )
+        matches!(self, Language::Turkish | Language::Azerbaijani)
     }
 
     /// Inflections a list leaves out, as (ending of the word, ending of the listed
@@ -137,7 +136,7 @@ static SETS: LazyLock<Vec<(Language, WordSet)>> = LazyLock::new(|| {
 const MIN_STEM: usize = 3;
 
 /// The language of the first list that holds folded `word`: as listed, with an ending
-/// of that language, or (Turkish, Azerbaijani and English stems) as a stem plus a
+/// of that language, or (Turkish and Azerbaijani stems) as a stem plus a
 /// chain of Turkish suffixes (`arkadaslarimizdan`, `kitabi`, `burnu`).
 pub fn language_of(word: &str) -> Option<Language> {
     language_of_except(word, None)
