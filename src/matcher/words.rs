@@ -133,7 +133,7 @@ static SETS: LazyLock<Vec<(Language, WordSet)>> = LazyLock::new(|| {
 });
 
 /// Shortest stem an ending is taken from.
-const MIN_STEM: usize = 3;
+const MIN_STEM: usize = 4;
 
 /// The language of the first list that holds folded `word`: as listed, with an ending
 /// of that language, or (Turkish and Azerbaijani stems) as a stem plus a
