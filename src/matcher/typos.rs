@@ -4,9 +4,9 @@
 //!
 //! Precision guards live here too: no variants for terms under [`MIN_LETTERS`] letters,
 //! no variant shorter than that except a four-letter deletion of a five-letter term
-//! (`Getir` → `getr`) that is not a frequent token (`frequent.txt`), and variants that
-//! are real words of a bundled list (`words.rs`: eleven languages, inflected forms
-//! included) are dropped.
+//! (`Getir` → `getr`), and variants that are frequent tokens (`frequent.txt`), real
+//! words of a bundled list (`words.rs`: eleven languages, inflected forms included) or
+//! the term with another vowel typed after it (an ending, `kingu`) are dropped.
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -143,8 +143,8 @@ pub struct Variant {
     pub text: String,
     /// How it was made.
     pub edit: Edit,
-    /// Dropped because it is a real word (or contains one where the term had none), or,
-    /// for a four-letter deletion, a frequent token.
+    /// Dropped because it is a real word or a frequent token (or contains one where the
+    /// term had none), or the term with another vowel typed after it.
     pub real_word: bool,
 }
 
@@ -190,11 +190,18 @@ pub fn variants_up_to(term: &str, limit: usize) -> Vec<Variant> {
         {
             return more(&out);
         }
-        let real_word = text
-            .split(' ')
-            .filter(|word| !original_words.contains(word))
-            .any(is_real_word)
-            || (four && is_frequent(&text));
+        // Another vowel added after the name reads as the name with an ending of some
+        // language (`burger kingu`), not as a slip; a doubled last letter is a slip
+        // (`applee`).
+        let inflected = edit == Edit::Insertion
+            && text.len() == bytes.len() + 1
+            && text.as_bytes().starts_with(bytes)
+            && text.ends_with(['a', 'e', 'i', 'o', 'u']);
+        let real_word = inflected
+            || text
+                .split(' ')
+                .filter(|word| !original_words.contains(word))
+                .any(|word| is_real_word(word) || is_frequent(word));
         out.push(Variant {
             text,
             edit,
