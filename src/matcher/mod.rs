@@ -859,7 +859,11 @@ impl Matcher {
                 let glued = &folded.as_bytes()[candidate.start..candidate.suffix_end];
                 let accepted = (!candidate.glued
                     || owner.accepts_suffix()
-                        && typos::accepts_glued_suffix(glued, candidate.end - candidate.start, text))
+                        && typos::accepts_glued_suffix(
+                            glued,
+                            candidate.end - candidate.start,
+                            text,
+                        ))
                     && !self.feedback_off[owner_id as usize].load(Ordering::Relaxed)
                     && !(owner.source == Source::Typo
                         && (suffixed || self.noisy[owner_id as usize].load(Ordering::Relaxed)))

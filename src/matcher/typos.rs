@@ -50,14 +50,18 @@ static TURKISH: LazyLock<HashSet<String>> = LazyLock::new(|| {
 });
 
 /// True when post `text`, as written, shows a sign of Turkish: a letter of the Turkish
-/// alphabet that the other languages of the streams do not write (`ı`, `ğ`, `ş`, `İ`)
-/// or one of its frequent tokens (`gibi`, `için`, `tmm`).
+/// alphabet that the other languages of the streams do not write (`ı`, `ğ`, `ş`, `İ`),
+/// one of its frequent tokens (`gibi`, `için`, `tmm`) or a word of the Turkish lists as
+/// listed (`cevap`, `yok`).
 pub fn looks_turkish(text: &str) -> bool {
     text.contains(['ı', 'ğ', 'ş', 'İ', 'Ğ', 'Ş'])
         || text
             .split(|c: char| !c.is_alphanumeric())
             .filter(|word| (2..=12).contains(&word.len()))
-            .any(|word| TURKISH.contains(&fold(word)))
+            .any(|word| {
+                let word = fold(word);
+                TURKISH.contains(&word) || words::is_listed_turkish(&word)
+            })
 }
 
 /// Whether a name glued to letters without an apostrophe is the name with a Turkish
@@ -66,8 +70,9 @@ pub fn looks_turkish(text: &str) -> bool {
 /// it, `term_len` the name's bytes in it, `post` the post as written. The letters must
 /// be a chain of nominal suffixes, with the buffer letters a vowel-final name needs
 /// (`martila` is a derivation, not `martiyla`); the whole word must be no word of a
-/// bundled list other than the name's own inflections; and the post must look Turkish,
-/// since other languages glue their own endings to names (`Microsoftu`, `Samsunga`).
+/// bundled list other than the name's own inflections; and a one-letter suffix needs a
+/// post that looks Turkish, since other languages glue their own one-vowel endings to
+/// names (`Microsoftu`, `Samsunga`).
 /// An apostrophe suffix (`Martı'nın`) does not ask.
 pub fn accepts_glued_suffix(word: &[u8], term_len: usize, post: &str) -> bool {
     let Some((term, letters)) = word.split_at_checked(term_len) else {
@@ -84,7 +89,7 @@ pub fn accepts_glued_suffix(word: &[u8], term_len: usize, post: &str) -> bool {
     };
     suffix::is_suffix_after(term.as_bytes(), letters)
         && words::language_of_except(word, Some(term)).is_none()
-        && looks_turkish(post)
+        && (letters.len() > 1 || looks_turkish(post))
 }
 
 /// The lines of `frequent.txt` with an accent, lower-case as written (`über`, `grátis`).
@@ -395,6 +400,70 @@ mod tests {
         assert!(variants_up_to(spaced.trim(), 5).len() <= 5);
         assert_eq!(variants_up_to("turkcell", 0), []);
         assert_eq!(variants_up_to("turkcell", 3).len(), 3);
+    }
+
+    #[test]
+    fn a_glued_suffix_counts_only_as_a_turkish_case_ending() {
+        let glued = |word: &str, term: &str, post: &str| {
+            accepts_glued_suffix(fold(word).as_bytes(), term.len(), post)
+        };
+        // Real mentions: a case chain, the whole word no word of its own, a Turkish post.
+        for (word, term, post) in [
+            ("turkcellden", "turkcell", "turkcellden yine fatura geldi"),
+            ("martıdan", "marti", "martıdan indim"),
+            ("thyye", "thy", "thyye bilet aldım"),
+            ("yapı krediden", "yapi kredi", "yapı krediden kredi çektim"),
+        ] {
+            assert!(glued(word, term, post), "{word}");
+        }
+        // A longer word of some language, in a Turkish post or not.
+        for (word, term, post) in [
+            ("martini", "marti", "bir martini lütfen, şimdi"),
+            ("martina", "marti", "Martina ile konuştum"),
+            ("martin", "marti", "Martin için geldi"),
+            ("telegrama", "telegram", "mandé un telegrama"),
+            ("niveau", "nivea", "das Niveau ist hoch"),
+            ("tebe", "teb", "kak u tebe dela"),
+            ("thyme", "thy", "thyme and rosemary"),
+        ] {
+            assert!(!glued(word, term, post), "{word}");
+        }
+        // Turkish derivations are not case endings.
+        for (word, term) in [
+            ("kalyoncu", "kalyon"),
+            ("sözcücü", "sozcu"),
+            ("hürriyetçi", "hurriyet"),
+            ("pınarcı", "pinar"),
+            ("pınarsı", "pinar"),
+            ("martıla", "marti"),
+        ] {
+            assert!(!glued(word, term, "şimdi gördüm"), "{word}");
+        }
+        // Other languages glue their own endings: no Turkish sign, no suffix.
+        for (word, term, post) in [
+            ("microsoftu", "microsoft", "nie ufam Microsoftu"),
+            ("samsunga", "samsung", "nie lubię Samsunga"),
+        ] {
+            assert!(!glued(word, term, post), "{word}");
+        }
+        assert!(looks_turkish("bu ne yaa") && looks_turkish("ışık"));
+        assert!(!looks_turkish("what a day") && !looks_turkish("das ist über"));
+    }
+
+    #[test]
+    fn names_frequent_tokens_and_endings_are_no_typos() {
+        let refused = |term: &str, variant: &str| {
+            variants(term)
+                .iter()
+                .any(|v| v.text == variant && v.real_word)
+        };
+        // Names no word list holds, and frequent tokens, refuse a variant of any length.
+        assert!(refused("pepsi", "pessi") && refused("easyjet", "easynet"));
+        // Another vowel after the name is an ending (Polish `Burger Kingu`); a doubled
+        // last letter is a slip people make (`applee`).
+        assert!(refused("burger king", "burger kingu"));
+        assert!(texts("apple").contains(&"applee".to_string()));
+        assert!(texts("cimsa").contains(&"cimsaa".to_string()));
     }
 
     #[test]

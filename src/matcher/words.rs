@@ -185,6 +185,13 @@ pub fn language_of_except(word: &str, stem: Option<&str>) -> Option<Language> {
     None
 }
 
+/// True when folded `word` is in the Turkish lists as it stands (no inflection read).
+pub fn is_listed_turkish(word: &str) -> bool {
+    SETS.iter().any(|(language, set)| {
+        matches!(language, Language::Turkish | Language::TurkishVerbs) && set.contains(word)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -356,6 +363,13 @@ mod tests {
             ("Garanti", "garamti"),
             ("Migros", "migors"),
             ("Pegasus", "pegaus"),
+            // Once refused by an ending on a three-letter stem (`pep` + `i`) or an
+            // English stem plus a Turkish suffix (`get` + `i`, `vest` + `le`).
+            ("Pepsi", "pepi"),
+            ("Getir", "geti"),
+            ("Vestel", "vestle"),
+            ("Toyota", "toota"),
+            ("Arçelik", "racelik"),
         ] {
             assert_eq!(language_of(typo), None, "{typo}");
             passes(brand, typo);
