@@ -910,7 +910,14 @@ impl Matcher {
                 // A generated typo must stand alone: typo plus suffix is two steps away
                 // from the term and mostly another word (`googl` + `e`).
                 let suffixed = candidate.suffix_end > candidate.end;
-                let accepted = (!candidate.glued || owner.accepts_suffix())
+                let glued = &folded.as_bytes()[candidate.start..candidate.suffix_end];
+                let accepted = (!candidate.glued
+                    || owner.accepts_suffix()
+                        && typos::accepts_glued_suffix(
+                            glued,
+                            candidate.end - candidate.start,
+                            text,
+                        ))
                     && !self.feedback_off[owner_id as usize].load(Ordering::Relaxed)
                     && !(owner.source == Source::Typo
                         && (suffixed || self.noisy[owner_id as usize].load(Ordering::Relaxed)))

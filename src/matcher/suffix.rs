@@ -93,7 +93,7 @@ const MORPHEMES: &[Morpheme] = &[
     // Derivations of nouns (`simcilik`, `arabali`, `sessiz`, the distributive `ikiser`
     // with its buffer `s` after a vowel), and nouns made
     // verbs (`temizle`, `guzellesti`).
-    m("CI", states(&[NOUN]), NOUN, true),
+    m("CI", states(&[NOUN]), NOUN, false),
     m("lIk", states(&[NOUN]), NOUN, false),
     m("lI", states(&[NOUN]), NOUN, false),
     m("sIz", states(&[NOUN]), NOUN, false),
@@ -334,15 +334,38 @@ fn chain(word: &[u8], at: usize, state: State, context: Context, left: usize, br
 }
 
 /// True when folded `letters` are a chain of nominal suffixes that may follow a brand
-/// name (`e`, `den`, `nin`, `lerimizden`, `sinin`, `ciler`, `dir`): plural,
+/// name (`e`, `den`, `nin`, `lerimizden`, `sinin`, `dir`): plural,
 /// possessive, case, `ki` and the copula `-DIr`, at most [`MAX_AFTER_BRAND`], with vowel
 /// harmony among themselves (a foreign name's own vowels do not decide it).
 pub fn is_suffix(letters: &[u8]) -> bool {
-    // A name may end in a third person possessive itself (`Türk Hava Yolları'na`).
     !letters.is_empty()
         && [NOUN, POSSESSED_3]
             .into_iter()
             .any(|state| chain(letters, 0, state, Context::UNKNOWN, MAX_AFTER_BRAND, true))
+}
+
+/// [`is_suffix`] after the folded name `name`, read as Turkish reads it: after a vowel
+/// the buffer letters are required (`martiyla`, `martiya`, not the derivation `martila`
+/// or `martia`), after a consonant they are refused (`pinari`, not `pinarsi`); a name
+/// without a vowel is an acronym read by its letters' names, which all end in a vowel
+/// (`thyye`, `thyden`, not `thyla`).
+pub fn is_suffix_after(name: &[u8], letters: &[u8]) -> bool {
+    let last = match name.last() {
+        Some(&letter) if !name.iter().any(|&b| is_vowel(b)) && letter.is_ascii_lowercase() => {
+            Some(b'e')
+        }
+        // A consonant stands as folded `c`, which takes `d` and `t` alike: people
+        // write either after a name (`denizbankdan`).
+        Some(&letter) if !is_vowel(letter) => Some(b'c'),
+        last => last.copied(),
+    };
+    // The name's own vowels do not decide the harmony of a foreign name's suffixes.
+    let context = Context { vowel: None, last };
+    // A name may end in a third person possessive itself (`Türk Hava Yolları'na`).
+    !letters.is_empty()
+        && [NOUN, POSSESSED_3]
+            .into_iter()
+            .any(|state| chain(letters, 0, state, context, MAX_AFTER_BRAND, true))
 }
 
 /// True when `word` is a noun stem accepted by `is_noun` or a verb stem accepted by
@@ -421,13 +444,13 @@ mod tests {
     /// What the brand-suffix list held before the engine: every entry still follows a
     /// brand.
     const FORMER_SUFFIXES: &[&str] = &[
-        "a", "ci", "ciler", "cu", "cular", "da", "daki", "dan", "de", "deki", "den", "dir", "dur",
-        "e", "i", "im", "imiz", "in", "iniz", "la", "lar", "lara", "larda", "lardan", "lari",
-        "larin", "larla", "le", "ler", "lerde", "lerden", "lere", "leri", "lerin", "lerle", "na",
-        "nda", "ndan", "nde", "nden", "ne", "ni", "nin", "nu", "nun", "si", "sina", "sinda",
-        "sindan", "sinde", "sinden", "sine", "sini", "sinin", "siyla", "siyle", "su", "suna",
-        "sunda", "sundan", "sunu", "sunun", "suyla", "ta", "taki", "tan", "te", "teki", "ten",
-        "tir", "tur", "u", "um", "umuz", "un", "unuz", "ya", "ye", "yi", "yla", "yle", "yu",
+        "a", "da", "daki", "dan", "de", "deki", "den", "dir", "dur", "e", "i", "im", "imiz", "in",
+        "iniz", "la", "lar", "lara", "larda", "lardan", "lari", "larin", "larla", "le", "ler",
+        "lerde", "lerden", "lere", "leri", "lerin", "lerle", "na", "nda", "ndan", "nde", "nden",
+        "ne", "ni", "nin", "nu", "nun", "si", "sina", "sinda", "sindan", "sinde", "sinden", "sine",
+        "sini", "sinin", "siyla", "siyle", "su", "suna", "sunda", "sundan", "sunu", "sunun",
+        "suyla", "ta", "taki", "tan", "te", "teki", "ten", "tir", "tur", "u", "um", "umuz", "un",
+        "unuz", "ya", "ye", "yi", "yla", "yle", "yu",
     ];
 
     #[test]
@@ -439,7 +462,7 @@ mod tests {
 
     #[test]
     fn brand_suffixes_are_nominal_chains_in_harmony() {
-        for suffix in ["lerimizden", "larimizdan", "sindeki", "lerdir", "cilerin"] {
+        for suffix in ["lerimizden", "larimizdan", "sindeki", "lerdir"] {
             assert!(is_suffix(suffix.as_bytes()), "{suffix}");
         }
         // Not suffixes, verb endings, broken harmony, too long a chain.
@@ -456,6 +479,59 @@ mod tests {
             "lerimizdekilerden",
         ] {
             assert!(!is_suffix(other.as_bytes()), "{other}");
+        }
+    }
+
+    #[test]
+    fn derivations_are_no_brand_suffixes() {
+        // `-CI` (`kalyoncu`, `sozcucu`, `hurriyetci`), `-lIk`, `-lA`, `-sIz` make new
+        // words; the former list held `ci`, `ciler`, `cu`, `cular`.
+        for derivation in ["ci", "cu", "ciler", "cular", "cilerin", "lik", "luk", "siz"] {
+            assert!(!is_suffix(derivation.as_bytes()), "{derivation}");
+        }
+    }
+
+    #[test]
+    fn buffer_letters_follow_the_name_as_turkish_reads_it() {
+        let after =
+            |name: &str, letters: &str| is_suffix_after(name.as_bytes(), letters.as_bytes());
+        // After a vowel: the buffer is required (`martila` is the verb `-lA`).
+        for (name, letters) in [
+            ("marti", "yla"),
+            ("marti", "ya"),
+            ("marti", "dan"),
+            ("marti", "nin"),
+            ("marti", "yi"),
+        ] {
+            assert!(after(name, letters), "{name}{letters}");
+        }
+        for (name, letters) in [
+            ("marti", "la"),
+            ("marti", "a"),
+            ("marti", "in"),
+            ("marti", "ta"),
+        ] {
+            assert!(!after(name, letters), "{name}{letters}");
+        }
+        // After a consonant: no buffer consonant (`pinarsi` is no form of Pınar).
+        for (name, letters) in [
+            ("turkcell", "den"),
+            ("turkcell", "e"),
+            ("pinar", "i"),
+            ("pinar", "la"),
+            ("turkcell", "in"),
+        ] {
+            assert!(after(name, letters), "{name}{letters}");
+        }
+        for (name, letters) in [("pinar", "si"), ("turkcell", "ye")] {
+            assert!(!after(name, letters), "{name}{letters}");
+        }
+        // An acronym ends in its last letter's name, a vowel (`THY'ye`, not `Thyla`).
+        for letters in ["ye", "nin", "den", "yle"] {
+            assert!(after("thy", letters), "thy{letters}");
+        }
+        for letters in ["la", "in", "e"] {
+            assert!(!after("thy", letters), "thy{letters}");
         }
     }
 

@@ -4,16 +4,16 @@
 //!
 //! Precision guards live here too: no variants for terms under [`MIN_LETTERS`] letters,
 //! no variant shorter than that except a four-letter deletion of a five-letter term
-//! (`Getir` → `getr`) that is not a frequent token (`frequent.txt`), and variants that
-//! are real words of a bundled list (`words.rs`: eleven languages, inflected forms
-//! included) are dropped.
+//! (`Getir` → `getr`), and variants that are frequent tokens (`frequent.txt`), real
+//! words of a bundled list (`words.rs`: eleven languages, inflected forms included) or
+//! the term with another vowel typed after it (an ending, `kingu`) are dropped.
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use crate::text::fold;
 
-use super::words;
+use super::{suffix, words};
 
 /// Terms with fewer letters get no automatic typos, and no variant is shorter, except a
 /// deletion from a term of exactly this many letters ([`is_frequent`] guards those).
@@ -34,6 +34,62 @@ static FREQUENT: LazyLock<HashSet<String>> = LazyLock::new(|| {
 /// far more often than a slip of a brand, so it is no typo variant either.
 pub fn is_frequent(token: &str) -> bool {
     FREQUENT.contains(token)
+}
+
+/// The tokens of `frequent.txt`'s Turkish section, folded: a sign that a post is
+/// Turkish.
+static TURKISH: LazyLock<HashSet<String>> = LazyLock::new(|| {
+    include_str!("frequent.txt")
+        .lines()
+        .skip_while(|line| !line.starts_with("# Turkish"))
+        .skip(1)
+        .take_while(|line| !line.starts_with('#'))
+        .flat_map(str::split_whitespace)
+        .map(fold)
+        .collect()
+});
+
+/// True when post `text`, as written, shows a sign of Turkish: a letter of the Turkish
+/// alphabet that the other languages of the streams do not write (`ı`, `ğ`, `ş`, `İ`),
+/// one of its frequent tokens (`gibi`, `için`, `tmm`) or a word of the Turkish lists as
+/// listed (`cevap`, `yok`).
+pub fn looks_turkish(text: &str) -> bool {
+    text.contains(['ı', 'ğ', 'ş', 'İ', 'Ğ', 'Ş'])
+        || text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|word| (2..=12).contains(&word.len()))
+            .any(|word| {
+                let word = fold(word);
+                TURKISH.contains(&word) || words::is_listed_turkish(&word)
+            })
+}
+
+/// Whether a name glued to letters without an apostrophe is the name with a Turkish
+/// suffix (`turkcellden`, `martidan`) and not a longer word (`martini`, `telegrama`,
+/// `niveau`, `kalyoncu`): folded `word` is the name's last word and the letters after
+/// it, `term_len` the name's bytes in it, `post` the post as written. The letters must
+/// be a chain of nominal suffixes, with the buffer letters a vowel-final name needs
+/// (`martila` is a derivation, not `martiyla`); the whole word must be no word of a
+/// bundled list other than the name's own inflections; and a one-letter suffix needs a
+/// post that looks Turkish, since other languages glue their own one-vowel endings to
+/// names (`Microsoftu`, `Samsunga`).
+/// An apostrophe suffix (`Martı'nın`) does not ask.
+pub fn accepts_glued_suffix(word: &[u8], term_len: usize, post: &str) -> bool {
+    let Some((term, letters)) = word.split_at_checked(term_len) else {
+        return false;
+    };
+    // Of a name of several words only the last is glued to the letters.
+    let start = term
+        .iter()
+        .rposition(|b| b.is_ascii() && !b.is_ascii_alphanumeric())
+        .map_or(0, |at| at + 1);
+    let (word, term) = (&word[start..], &term[start..]);
+    let (Ok(word), Ok(term)) = (std::str::from_utf8(word), std::str::from_utf8(term)) else {
+        return false;
+    };
+    suffix::is_suffix_after(term.as_bytes(), letters)
+        && words::language_of_except(word, Some(term)).is_none()
+        && (letters.len() > 1 || looks_turkish(post))
 }
 
 /// The lines of `frequent.txt` with an accent, lower-case as written (`über`, `grátis`).
@@ -92,8 +148,8 @@ pub struct Variant {
     pub text: String,
     /// How it was made.
     pub edit: Edit,
-    /// Dropped because it is a real word (or contains one where the term had none), or,
-    /// for a four-letter deletion, a frequent token.
+    /// Dropped because it is a real word or a frequent token (or contains one where the
+    /// term had none), or the term with another vowel typed after it.
     pub real_word: bool,
 }
 
@@ -139,11 +195,18 @@ pub fn variants_up_to(term: &str, limit: usize) -> Vec<Variant> {
         {
             return more(&out);
         }
-        let real_word = text
-            .split(' ')
-            .filter(|word| !original_words.contains(word))
-            .any(is_real_word)
-            || (four && is_frequent(&text));
+        // Another vowel added after the name reads as the name with an ending of some
+        // language (`burger kingu`), not as a slip; a doubled last letter is a slip
+        // (`applee`).
+        let inflected = edit == Edit::Insertion
+            && text.len() == bytes.len() + 1
+            && text.as_bytes().starts_with(bytes)
+            && text.ends_with(['a', 'e', 'i', 'o', 'u']);
+        let real_word = inflected
+            || text
+                .split(' ')
+                .filter(|word| !original_words.contains(word))
+                .any(|word| is_real_word(word) || is_frequent(word));
         out.push(Variant {
             text,
             edit,
@@ -203,7 +266,7 @@ pub fn variants_up_to(term: &str, limit: usize) -> Vec<Variant> {
 }
 
 /// True when folded `word` is a real word of a bundled word list: listed, with an
-/// ending of its language, or a Turkish (or Azerbaijani or English) stem plus a chain of
+/// ending of its language, or a Turkish (or Azerbaijani) stem plus a chain of
 /// Turkish suffixes (`karti` = `kart` + `i`, `kitabi`, `arkadaslarimizdan`).
 pub fn is_real_word(word: &str) -> bool {
     words::language_of(word).is_some()
@@ -337,6 +400,70 @@ mod tests {
         assert!(variants_up_to(spaced.trim(), 5).len() <= 5);
         assert_eq!(variants_up_to("turkcell", 0), []);
         assert_eq!(variants_up_to("turkcell", 3).len(), 3);
+    }
+
+    #[test]
+    fn a_glued_suffix_counts_only_as_a_turkish_case_ending() {
+        let glued = |word: &str, term: &str, post: &str| {
+            accepts_glued_suffix(fold(word).as_bytes(), term.len(), post)
+        };
+        // Real mentions: a case chain, the whole word no word of its own, a Turkish post.
+        for (word, term, post) in [
+            ("turkcellden", "turkcell", "turkcellden yine fatura geldi"),
+            ("martıdan", "marti", "martıdan indim"),
+            ("thyye", "thy", "thyye bilet aldım"),
+            ("yapı krediden", "yapi kredi", "yapı krediden kredi çektim"),
+        ] {
+            assert!(glued(word, term, post), "{word}");
+        }
+        // A longer word of some language, in a Turkish post or not.
+        for (word, term, post) in [
+            ("martini", "marti", "bir martini lütfen, şimdi"),
+            ("martina", "marti", "Martina ile konuştum"),
+            ("martin", "marti", "Martin için geldi"),
+            ("telegrama", "telegram", "mandé un telegrama"),
+            ("niveau", "nivea", "das Niveau ist hoch"),
+            ("tebe", "teb", "kak u tebe dela"),
+            ("thyme", "thy", "thyme and rosemary"),
+        ] {
+            assert!(!glued(word, term, post), "{word}");
+        }
+        // Turkish derivations are not case endings.
+        for (word, term) in [
+            ("kalyoncu", "kalyon"),
+            ("sözcücü", "sozcu"),
+            ("hürriyetçi", "hurriyet"),
+            ("pınarcı", "pinar"),
+            ("pınarsı", "pinar"),
+            ("martıla", "marti"),
+        ] {
+            assert!(!glued(word, term, "şimdi gördüm"), "{word}");
+        }
+        // Other languages glue their own endings: no Turkish sign, no suffix.
+        for (word, term, post) in [
+            ("microsoftu", "microsoft", "nie ufam Microsoftu"),
+            ("samsunga", "samsung", "nie lubię Samsunga"),
+        ] {
+            assert!(!glued(word, term, post), "{word}");
+        }
+        assert!(looks_turkish("bu ne yaa") && looks_turkish("ışık"));
+        assert!(!looks_turkish("what a day") && !looks_turkish("das ist über"));
+    }
+
+    #[test]
+    fn names_frequent_tokens_and_endings_are_no_typos() {
+        let refused = |term: &str, variant: &str| {
+            variants(term)
+                .iter()
+                .any(|v| v.text == variant && v.real_word)
+        };
+        // Names no word list holds, and frequent tokens, refuse a variant of any length.
+        assert!(refused("pepsi", "pessi") && refused("easyjet", "easynet"));
+        // Another vowel after the name is an ending (Polish `Burger Kingu`); a doubled
+        // last letter is a slip people make (`applee`).
+        assert!(refused("burger king", "burger kingu"));
+        assert!(texts("apple").contains(&"applee".to_string()));
+        assert!(texts("cimsa").contains(&"cimsaa".to_string()));
     }
 
     #[test]

@@ -97,13 +97,12 @@ impl Language {
     }
 
     /// Whether Turkish noun suffixes make inflected words of this list's words:
-    /// Turkish's and Azerbaijani's own, and English ones, which Turkish posts inflect
-    /// (`mailimi`).
+    /// Turkish's and Azerbaijani's own. Not English ones: short English stems plus a
+    /// suffix read most slips of a brand as words (`get` + `i`, `vest` + `le`, `race` +
+    /// `lik`), and an English word inflected in a Turkish post is rarely one slip from a
+    /// brand.
     fn takes_turkish_suffixes(self) -> bool {
-        matches!(
-            self,
-            Language::Turkish | Language::Azerbaijani | Language::English
-        )
+        matches!(self, Language::Turkish | Language::Azerbaijani)
     }
 
     /// Inflections a list leaves out, as (ending of the word, ending of the listed
@@ -134,12 +133,19 @@ static SETS: LazyLock<Vec<(Language, WordSet)>> = LazyLock::new(|| {
 });
 
 /// Shortest stem an ending is taken from.
-const MIN_STEM: usize = 3;
+const MIN_STEM: usize = 4;
 
 /// The language of the first list that holds folded `word`: as listed, with an ending
-/// of that language, or (Turkish, Azerbaijani and English stems) as a stem plus a
+/// of that language, or (Turkish and Azerbaijani stems) as a stem plus a
 /// chain of Turkish suffixes (`arkadaslarimizdan`, `kitabi`, `burnu`).
 pub fn language_of(word: &str) -> Option<Language> {
+    language_of_except(word, None)
+}
+
+/// [`language_of`], not counting a reading of `word` as `stem` plus Turkish suffixes:
+/// whether a name with letters glued to it (`martidan`, `martini`) is a word of its
+/// own, the name's own inflections aside.
+pub fn language_of_except(word: &str, stem: Option<&str>) -> Option<Language> {
     let sets = &*SETS;
     let turkish = |language: Language| match language {
         Language::TurkishVerbs => Language::Turkish,
@@ -163,10 +169,11 @@ pub fn language_of(word: &str) -> Option<Language> {
         return Some(*language);
     }
     let found = Cell::new(None);
+    let except = stem;
     let stem_of = |wanted: &dyn Fn(Language) -> bool, stem: &str| {
-        let holder = sets
-            .iter()
-            .find(|(language, set)| wanted(*language) && set.contains(stem));
+        let holder = sets.iter().find(|(language, set)| {
+            except != Some(stem) && wanted(*language) && set.contains(stem)
+        });
         found.set(holder.map(|(language, _)| turkish(*language)));
         holder.is_some()
     };
@@ -176,6 +183,13 @@ pub fn language_of(word: &str) -> Option<Language> {
         return found.get();
     }
     None
+}
+
+/// True when folded `word` is in the Turkish lists as it stands (no inflection read).
+pub fn is_listed_turkish(word: &str) -> bool {
+    SETS.iter().any(|(language, set)| {
+        matches!(language, Language::Turkish | Language::TurkishVerbs) && set.contains(word)
+    })
 }
 
 #[cfg(test)]
@@ -349,6 +363,13 @@ mod tests {
             ("Garanti", "garamti"),
             ("Migros", "migors"),
             ("Pegasus", "pegaus"),
+            // Once refused by an ending on a three-letter stem (`pep` + `i`) or an
+            // English stem plus a Turkish suffix (`get` + `i`, `vest` + `le`).
+            ("Pepsi", "pepi"),
+            ("Getir", "geti"),
+            ("Vestel", "vestle"),
+            ("Toyota", "toota"),
+            ("Arçelik", "racelik"),
         ] {
             assert_eq!(language_of(typo), None, "{typo}");
             passes(brand, typo);
