@@ -1064,7 +1064,13 @@ fn reference_find(m: &Matcher, text: &str) -> Vec<BrandHit> {
                     && accented
                     && accented_word(original))
             };
-            let accepted = (!c.glued || owner.accepts_suffix())
+            let accepted = (!c.glued
+                || owner.accepts_suffix()
+                    && typos::accepts_glued_suffix(
+                        &bytes[c.start..c.suffix_end],
+                        c.end - c.start,
+                        text,
+                    ))
                 && !(owner.source == Source::Typo && c.suffix_end > c.end)
                 && accents;
             if !accepted {
