@@ -26,10 +26,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use chrono::Utc;
 use futures_util::stream;
 
 use super::api::load_cards;
-use super::auth::json_error;
+use super::auth::{SESSION_COOKIE, cookie, json_error, session_hash};
 use super::{ConsoleState, Session};
 use crate::model::HitId;
 use crate::store::{HitChange, HitQuery};
@@ -71,13 +72,17 @@ fn resume_from(
 struct Feed {
     state: Arc<ConsoleState>,
     changes: tokio::sync::watch::Receiver<i64>,
+    /// The SHA-256 of the session the feed was opened with: checked at every read, so
+    /// a logout, an expiry or a reload that ended the session ends the feed too.
+    session: String,
     seq: i64,
     ready: VecDeque<Event>,
 }
 
 impl Feed {
     /// The next event: a read one, else the next entries of the log, else a wait for
-    /// the store to log more. `None` ends the stream (shutdown, or the store is gone).
+    /// the store to log more. `None` ends the stream (shutdown, the store is gone, or
+    /// the session ended).
     async fn next(mut self) -> Option<(Result<Event, Infallible>, Feed)> {
         loop {
             if let Some(event) = self.ready.pop_front() {
@@ -105,14 +110,19 @@ impl Feed {
     /// nothing new.
     async fn read(&mut self) -> Result<bool, ()> {
         let after = self.seq;
+        let session = self.session.clone();
         let read = self
             .state
             .store
-            .call(move |store| store.hit_changes_after(after, BATCH))
+            .call(move |store| match store.session(&session, Utc::now())? {
+                Some(_) => store.hit_changes_after(after, BATCH).map(Some),
+                None => Ok(None),
+            })
             .await
             .and_then(|result| result);
         let entries: Vec<HitChange> = match read {
-            Ok(entries) => entries,
+            Ok(Some(entries)) => entries,
+            Ok(None) => return Err(()),
             Err(err) => {
                 tracing::error!(error = %crate::escape::log(&err.to_string()), "console feed read failed");
                 return Err(());
@@ -181,9 +191,14 @@ async fn events(
             }
         }
     };
+    // The extractor found the session by this cookie.
+    let Some(session) = cookie(&headers, SESSION_COOKIE).map(session_hash) else {
+        return json_error(StatusCode::UNAUTHORIZED, "no session");
+    };
     let feed = Feed {
         state,
         changes,
+        session,
         seq,
         ready: VecDeque::new(),
     };

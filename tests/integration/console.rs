@@ -152,7 +152,7 @@ impl Browser {
     }
 
     /// Opens the live feed, resuming after `last_event_id` when given.
-    async fn events(&self, last_event_id: Option<i64>) -> Feed {
+    pub(crate) async fn events(&self, last_event_id: Option<i64>) -> Feed {
         let mut request = self
             .client
             .get(format!("{}/console/events", self.base))
@@ -175,21 +175,37 @@ impl Browser {
 
 /// One server-sent event.
 #[derive(Debug)]
-struct SseEvent {
+pub(crate) struct SseEvent {
     id: i64,
-    kind: String,
+    pub(crate) kind: String,
     data: Value,
 }
 
 /// A live feed being read.
-struct Feed {
+pub(crate) struct Feed {
     body: reqwest::Response,
     buffer: Vec<u8>,
 }
 
 impl Feed {
+    /// Whether the server ends the feed within `limit`: its events are read and
+    /// dropped until the body ends (true) or the time is up (false).
+    pub(crate) async fn ends_within(&mut self, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        loop {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                return false;
+            };
+            match tokio::time::timeout(left, self.body.chunk()).await {
+                Ok(Ok(Some(_))) => continue,
+                Ok(Ok(None) | Err(_)) => return true,
+                Err(_) => return false,
+            }
+        }
+    }
+
     /// The next event within `limit` (keep-alive comments skipped), or `None`.
-    async fn next(&mut self, limit: Duration) -> Option<SseEvent> {
+    pub(crate) async fn next(&mut self, limit: Duration) -> Option<SseEvent> {
         let deadline = Instant::now() + limit;
         loop {
             if let Some(end) = self.buffer.windows(2).position(|pair| pair == b"\n\n") {
@@ -223,7 +239,7 @@ impl Feed {
     }
 }
 
-fn ticket(id: &str, text: &str) -> String {
+pub(crate) fn ticket(id: &str, text: &str) -> String {
     json!({
         "source": "x", "id": id, "created_at": "2026-11-21T08:00:00Z", "text": text,
         "author": {"id": format!("u-{id}"), "handle": "@musteri", "name": "Müşteri", "followers": 1200},

@@ -4,7 +4,9 @@
 //! and an invalid `[[users]]` entry is refused with its located problem while the old
 //! users keep working.
 
-use crate::console::{Browser, hash_password, post_login, start};
+use std::time::Duration;
+
+use crate::console::{Browser, hash_password, post_login, start, ticket};
 use crate::reload::{assert_problems_logged_like_check, reload};
 use crate::support::{TICKETS_SOURCE, Workspace};
 
@@ -42,6 +44,8 @@ async fn a_reload_ends_the_sessions_of_removed_users_and_changed_secrets_and_let
     let mehmet_browser =
         Browser::login(&base, &[("name", "mehmet"), ("password", "mehmet-pw")]).await;
     let token_browser = Browser::login(&base, &[("token", "console-t0ken")]).await;
+    let mut mehmet_feed = mehmet_browser.events(None).await;
+    let mut ayse_feed = ayse_browser.events(None).await;
 
     // mehmet removed, nothing else changed: only his session ends.
     workspace.write_config(&config(&[("ayse", &ayse)], "console-t0ken", ""));
@@ -49,6 +53,11 @@ async fn a_reload_ends_the_sessions_of_removed_users_and_changed_secrets_and_let
     assert_eq!(status(&mehmet_browser).await, 401);
     assert_eq!(status(&ayse_browser).await, 200);
     assert_eq!(status(&token_browser).await, 200);
+    // His open live feed ends at the next change; hers carries it.
+    workspace.append_tickets(&[&ticket("r1", "Turkcell faturam yine yanlış")]);
+    assert!(mehmet_feed.ends_within(Duration::from_secs(10)).await);
+    let event = ayse_feed.next(Duration::from_secs(10)).await;
+    assert_eq!(event.map(|event| event.kind).as_deref(), Some("hit"));
     let log = daemon.log_text();
     assert!(log.contains("console sessions ended user=mehmet"), "{log}");
     assert!(!log.contains("console sessions ended user=ayse"), "{log}");
