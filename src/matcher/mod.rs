@@ -917,10 +917,18 @@ impl Matcher {
                             glued,
                             candidate.end - candidate.start,
                             text,
-                        ))
+                        )
+                        // A name that goes on past the brand (`Thyde Monnier`), unless
+                        // the post is Turkish (`Turkcellden Ahmet Bey aradı`).
+                        && !(typos::in_name_run(
+                            text,
+                            folded.original_range(candidate.start..candidate.suffix_end),
+                        ) && !typos::looks_turkish(text)))
                     && !self.feedback_off[owner_id as usize].load(Ordering::Relaxed)
                     && !(owner.source == Source::Typo
-                        && (suffixed || self.noisy[owner_id as usize].load(Ordering::Relaxed)))
+                        && (suffixed
+                            || self.noisy[owner_id as usize].load(Ordering::Relaxed)
+                            || typos::reads_as_other_name(text, term_range.clone())))
                     && self.accents_allowed(&owner, &text[term_range.clone()]);
                 if !accepted {
                     continue;
@@ -1042,7 +1050,9 @@ impl Matcher {
     fn accents_allowed(&self, owner: &OwnerView<'_>, original: &str) -> bool {
         // ASCII text carries no accents: no character walk.
         let accented = || !original.is_ascii() && original.chars().any(is_accented);
-        if owner.ascii_strict {
+        // An accent on a slip of an ASCII name is a second step away from it (`Inté`
+        // for Intel): another word.
+        if owner.ascii_strict || owner.source == Source::Typo && owner.written.is_ascii() {
             return !accented();
         }
         let guard = self.entities[owner.entity as usize].accent_guard;

@@ -180,7 +180,7 @@ require_any = ["kredi", "hesap"]
                 "English: a given name under quotes",
                 "Tesla",
                 "telsa",
-                &["-- Telsa Gwynne", "as Telsa said"],
+                &["as Telsa said", "ask Telsa, she knows"],
                 true,
             ),
             (

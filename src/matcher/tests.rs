@@ -394,9 +394,9 @@ fn a_generated_typo_that_fires_like_a_word_is_switched_off() {
     // A name that happens to be one slip away, with no real mention around.
     let matcher = tesla();
     for _ in 0..NOISY_MIN_HITS {
-        assert_eq!(names(&matcher.find("-- Telsa Gwynne")), ["Tesla"]);
+        assert_eq!(names(&matcher.find("as Telsa said")), ["Tesla"]);
     }
-    assert!(matcher.find("-- Telsa Gwynne").is_empty());
+    assert!(matcher.find("as Telsa said").is_empty());
     assert_eq!(names(&matcher.find("Tesla")), ["Tesla"]);
     let noisy = matcher.take_noisy();
     assert_eq!(noisy.len(), 1);
@@ -799,6 +799,14 @@ fn feedback_switches_off_typos_and_folded_forms_never_written_terms_and_switches
 /// apostrophe or a space, ASCII names typed with Turkish letters, case-exact acronyms.
 /// Each plain name is a brand whose one term is its name.
 const SLIP_NAMES: &[&str] = &[
+    "Tesla",
+    "Intel",
+    "Martı",
+    "Microsoft",
+    "Samsung",
+    "Google",
+    "Spotify",
+    "Target",
     "Getir",
     "Koton",
     "Arkas",
@@ -876,8 +884,44 @@ fn slips_people_really_make_are_found() {
         ("Thy berbat", &["THY"]),
         ("thy rötar", &["THY"]),
         ("ing'den kredi", &["ING"]),
+        // Slips that full-form word lists once refused as rare words of some language
+        // (German `traget`, Portuguese `spotfy`): the lists are frequency lists now.
+        ("my traget order never came", &["Target"]),
+        ("spotfy keeps crashing", &["Spotify"]),
+        // A slip written capitalised on its own is still the brand.
+        ("my Telsa will not charge", &["Tesla"]),
+        ("telsa servisi cevap vermiyor", &["Tesla"]),
+        // A glued suffix in a Turkish post, capitalised before a name.
+        ("Microsoftdan Ahmet Bey aradı", &["Microsoft"]),
     ];
     expect_brands(&matcher, cases);
+}
+
+#[test]
+fn slips_that_read_as_other_names_or_words_stay_out() {
+    let matcher = slips();
+    let cases: &[&str] = &[
+        // A capitalised slip in a run of capitalised words is a person's name.
+        "-- Telsa Gwynne",
+        "privileges that only a partner can grant. -- Telsa Gwynne #up #Telsa #Gwynne",
+        "Two Paycheck Marri",
+        // Part of a handle, or written as a handle elsewhere in the post: a nick.
+        "21:58 <@martii> misie kto ma idea",
+        "22:00 <@Socrat> martii: to musisz komus kupic <@martii> ok",
+        // An accent on a slip of an ASCII name makes another word (Portuguese `Inté`).
+        "Inté, o processador esquentou",
+        // A Swedish function word is no deletion of Intel.
+        "det är inte så",
+        // Endings other languages glue to a name, in posts that are not Turkish.
+        "reklama Microsoftu w telewizji",
+        "Nie kupuj Samsunga i Seagata",
+        "Denken ist wie Googlen nur noch krasser",
+        // A name that goes on past the brand, in a post that is not Turkish.
+        "-- Thyde Monnier",
+    ];
+    for text in cases {
+        assert_eq!(names(&matcher.find(text)), Vec::<&str>::new(), "{text}");
+    }
 }
 
 #[test]
@@ -1056,7 +1100,9 @@ fn reference_find(m: &Matcher, text: &str) -> Vec<BrandHit> {
         for &owner_id in &m.patterns[c.pattern as usize].owners {
             let owner = m.owner(owner_id);
             let accented = original.chars().any(is_accented);
-            let accents = if owner.ascii_strict {
+            let accents = if owner.ascii_strict
+                || owner.source == Source::Typo && owner.written.is_ascii()
+            {
                 !accented
             } else {
                 !(m.entities[owner.entity as usize].accent_guard
@@ -1070,8 +1116,11 @@ fn reference_find(m: &Matcher, text: &str) -> Vec<BrandHit> {
                         &bytes[c.start..c.suffix_end],
                         c.end - c.start,
                         text,
-                    ))
-                && !(owner.source == Source::Typo && c.suffix_end > c.end)
+                    )
+                    && !(typos::in_name_run(text, start..map[c.suffix_end])
+                        && !typos::looks_turkish(text)))
+                && !(owner.source == Source::Typo
+                    && (c.suffix_end > c.end || typos::reads_as_other_name(text, start..end)))
                 && accents;
             if !accepted {
                 continue;

@@ -49,19 +49,79 @@ static TURKISH: LazyLock<HashSet<String>> = LazyLock::new(|| {
         .collect()
 });
 
-/// True when post `text`, as written, shows a sign of Turkish: a letter of the Turkish
+/// True when post `text`, as written, reads as Turkish: it has a letter of the Turkish
 /// alphabet that the other languages of the streams do not write (`ı`, `ğ`, `ş`, `İ`),
-/// one of its frequent tokens (`gibi`, `için`, `tmm`) or a word of the Turkish lists as
-/// listed (`cevap`, `yok`).
+/// or at least one Turkish word and no more words of the other lists than Turkish
+/// ones. A Turkish word is one of its frequent tokens (`gibi`, `için`, `tmm`), a word
+/// of the Turkish lists or an inflection of one (`cevap`, `yazdim`) that no other list
+/// holds as written; words of both (`program`, `kart`) count for neither, so a Polish
+/// or German post with a few such words is not Turkish.
 pub fn looks_turkish(text: &str) -> bool {
-    text.contains(['ı', 'ğ', 'ş', 'İ', 'Ğ', 'Ş'])
-        || text
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|word| (2..=12).contains(&word.len()))
-            .any(|word| {
-                let word = fold(word);
-                TURKISH.contains(&word) || words::is_listed_turkish(&word)
-            })
+    if text.contains(['ı', 'ğ', 'ş', 'İ', 'Ğ', 'Ş']) {
+        return true;
+    }
+    let (mut turkish, mut other) = (0usize, 0usize);
+    for word in text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|word| (2..=20).contains(&word.len()))
+    {
+        let word = fold(word);
+        if words::is_listed_other(&word) {
+            other += usize::from(!words::is_listed_turkish(&word));
+        } else if TURKISH.contains(&word)
+            || matches!(words::language_of(&word), Some(words::Language::Turkish))
+        {
+            turkish += 1;
+        }
+    }
+    turkish > 0 && turkish >= other
+}
+
+/// Whether a generated typo found at `range` of post `text` (as written) is rather
+/// another name than a slip of the brand: part of a handle or written as one elsewhere
+/// in the post (`<@martii>`, `martii: …`: accounts are matched by the brand's own
+/// handles), or a capitalised word next to another capitalised word (`Telsa Gwynne`,
+/// `Francois Pinard`, `#Telsa #Gwynne`): a person's or a title's name.
+/// People who slip on a brand's name type it in lower case far more often than in a
+/// name-like run of capitals.
+pub fn reads_as_other_name(text: &str, range: std::ops::Range<usize>) -> bool {
+    let before = &text[..range.start];
+    let typed = &text[range.clone()];
+    // The same letters as someone's handle in the post (`<@martii>` … `martii: …`): a nick.
+    let handle = |at: usize| {
+        text[at + 1..]
+            .get(..typed.len())
+            .is_some_and(|next| next.eq_ignore_ascii_case(typed))
+    };
+    before.ends_with('@')
+        || text.match_indices('@').any(|(at, _)| handle(at))
+        || in_name_run(text, range)
+}
+
+/// Whether the word at `range` of post `text` (as written) is capitalised next to
+/// another capitalised word (`Telsa Gwynne`, `Thyde Monnier`, `#Telsa #Gwynne`): part
+/// of a person's or a title's name.
+pub fn in_name_run(text: &str, range: std::ops::Range<usize>) -> bool {
+    let before = &text[..range.start];
+    let typed = &text[range.clone()];
+    let capitalised = |word: &str| {
+        let word = word.strip_prefix('#').unwrap_or(word);
+        let mut chars = word.chars();
+        chars.next().is_some_and(char::is_uppercase)
+            && word.chars().filter(|c| c.is_alphabetic()).count() >= 2
+            && chars.all(|c| c.is_lowercase())
+    };
+    if !capitalised(typed) {
+        return false;
+    }
+    let word_before = before
+        .strip_suffix(' ')
+        .and_then(|rest| rest.rsplit(' ').next());
+    let word_after = text[range.end..]
+        .strip_prefix(' ')
+        .and_then(|rest| rest.split(' ').next())
+        .map(|word| word.trim_end_matches(|c: char| !c.is_alphanumeric()));
+    word_before.is_some_and(capitalised) || word_after.is_some_and(capitalised)
 }
 
 /// Whether a name glued to letters without an apostrophe is the name with a Turkish
@@ -71,8 +131,10 @@ pub fn looks_turkish(text: &str) -> bool {
 /// be a chain of nominal suffixes, with the buffer letters a vowel-final name needs
 /// (`martila` is a derivation, not `martiyla`); the whole word must be no word of a
 /// bundled list other than the name's own inflections; and a one-letter suffix needs a
-/// post that looks Turkish, since other languages glue their own one-vowel endings to
-/// names (`Microsoftu`, `Samsunga`).
+/// post that reads as Turkish ([`looks_turkish`]), since other languages glue their
+/// own one-letter endings to names (Polish `Microsoftu`, `Samsunga`, German `Googlen`).
+/// The matcher also refuses a glued word that [`reads_as_other_name`] (`Thyde
+/// Monnier`).
 /// An apostrophe suffix (`Martı'nın`) does not ask.
 pub fn accepts_glued_suffix(word: &[u8], term_len: usize, post: &str) -> bool {
     let Some((term, letters)) = word.split_at_checked(term_len) else {
