@@ -934,7 +934,15 @@ impl Matcher {
                     continue;
                 }
                 let mut evidence = Vec::new();
-                if owner.case_exact && !same_case(&text[term_range.clone()], owner.written) {
+                // A capitalised slip in a post of another language is mostly somebody's
+                // name (`Nobby`, `Mr. Merto`) or a German noun (`Bummel`): it counts
+                // only with evidence of its brand, as a case-exact term in another case.
+                let name_like = owner.source == Source::Typo
+                    && typos::is_capitalised(&text[term_range.clone()])
+                    && typos::reads_foreign(text);
+                if name_like
+                    || owner.case_exact && !same_case(&text[term_range.clone()], owner.written)
+                {
                     evidence = typed_as_name(text, folded, candidate);
                     if evidence.is_empty() {
                         // Other evidence may come later in the post: decided below.

@@ -180,7 +180,7 @@ require_any = ["kredi", "hesap"]
                 "English: a given name under quotes",
                 "Tesla",
                 "telsa",
-                &["as Telsa said", "ask Telsa, she knows"],
+                &["as telsa said", "ask telsa, she knows"],
                 true,
             ),
             (

@@ -394,9 +394,9 @@ fn a_generated_typo_that_fires_like_a_word_is_switched_off() {
     // A name that happens to be one slip away, with no real mention around.
     let matcher = tesla();
     for _ in 0..NOISY_MIN_HITS {
-        assert_eq!(names(&matcher.find("as Telsa said")), ["Tesla"]);
+        assert_eq!(names(&matcher.find("as telsa said")), ["Tesla"]);
     }
-    assert!(matcher.find("as Telsa said").is_empty());
+    assert!(matcher.find("as telsa said").is_empty());
     assert_eq!(names(&matcher.find("Tesla")), ["Tesla"]);
     let noisy = matcher.take_noisy();
     assert_eq!(noisy.len(), 1);
@@ -800,6 +800,8 @@ fn feedback_switches_off_typos_and_folded_forms_never_written_terms_and_switches
 /// Each plain name is a brand whose one term is its name.
 const SLIP_NAMES: &[&str] = &[
     "Tesla",
+    "Hobby",
+    "Metro",
     "Intel",
     "Martı",
     "Microsoft",
@@ -888,9 +890,12 @@ fn slips_people_really_make_are_found() {
         // (German `traget`, Portuguese `spotfy`): the lists are frequency lists now.
         ("my traget order never came", &["Target"]),
         ("spotfy keeps crashing", &["Spotify"]),
-        // A slip written capitalised on its own is still the brand.
-        ("my Telsa will not charge", &["Tesla"]),
-        ("telsa servisi cevap vermiyor", &["Tesla"]),
+        // A slip written in lower case, or capitalised in Turkish or on its own.
+        ("my telsa will not charge", &["Tesla"]),
+        ("Telsa servisi cevap vermiyor", &["Tesla"]),
+        ("Telsa", &["Tesla"]),
+        // With evidence of the brand, capitalised in another language too.
+        ("my Telsa will not charge, tesla support is slow", &["Tesla"]),
         // A glued suffix in a Turkish post, capitalised before a name.
         ("Microsoftdan Ahmet Bey aradı", &["Microsoft"]),
     ];
@@ -905,6 +910,11 @@ fn slips_that_read_as_other_names_or_words_stay_out() {
         "-- Telsa Gwynne",
         "privileges that only a partner can grant. -- Telsa Gwynne #up #Telsa #Gwynne",
         "Two Paycheck Marri",
+        // Capitalised in a post of another language: a name or a noun, unless the
+        // brand has evidence in the post.
+        "poskarżył się Nobby, i mydło kąpielowe",
+        "Now, Mr. Merto may find that bizarre",
+        "my Telsa will not charge again and the battery is dead",
         // Part of a handle, or written as a handle elsewhere in the post: a nick.
         "21:58 <@martii> misie kto ma idea",
         "22:00 <@Socrat> martii: to musisz komus kupic <@martii> ok",
@@ -1126,7 +1136,10 @@ fn reference_find(m: &Matcher, text: &str) -> Vec<BrandHit> {
                 continue;
             }
             let mut evidence = Vec::new();
-            if owner.case_exact && !same_case(original, owner.written) {
+            let name_like = owner.source == Source::Typo
+                && typos::is_capitalised(original)
+                && typos::reads_foreign(text);
+            if name_like || owner.case_exact && !same_case(original, owner.written) {
                 match text[..start].chars().next_back() {
                     Some('#') => evidence.push(format!("hashtag:#{original}")),
                     Some('@') => evidence.push(format!("handle:@{original}")),

@@ -57,8 +57,24 @@ static TURKISH: LazyLock<HashSet<String>> = LazyLock::new(|| {
 /// holds as written; words of both (`program`, `kart`) count for neither, so a Polish
 /// or German post with a few such words is not Turkish.
 pub fn looks_turkish(text: &str) -> bool {
+    let (turkish, other) = language_evidence(text);
+    turkish > 0 && turkish >= other
+}
+
+/// True when post `text` reads as another language than Turkish: no Turkish word (see
+/// [`looks_turkish`]) and at least two words only the other lists hold (`Familiada:
+/// co zapuszczamy`, `Thyde Monnier … ist`). A post with no evidence either way
+/// (`turkcellden kart`) is not.
+pub fn reads_foreign(text: &str) -> bool {
+    let (turkish, other) = language_evidence(text);
+    turkish == 0 && other >= 2
+}
+
+/// The Turkish words of post `text` and the words only the other lists hold; a letter
+/// only Turkish writes counts as any number of Turkish words.
+fn language_evidence(text: &str) -> (usize, usize) {
     if text.contains(['ı', 'ğ', 'ş', 'İ', 'Ğ', 'Ş']) {
-        return true;
+        return (usize::MAX, 0);
     }
     let (mut turkish, mut other) = (0usize, 0usize);
     for word in text
@@ -74,7 +90,17 @@ pub fn looks_turkish(text: &str) -> bool {
             turkish += 1;
         }
     }
-    turkish > 0 && turkish >= other
+    (turkish, other)
+}
+
+/// True when `word` as written is capitalised: an upper-case letter, then at least one
+/// more letter, all lower case (`Telsa`, `#Gwynne`; not `TELSA`, `telsa`, `Mr.`).
+pub fn is_capitalised(word: &str) -> bool {
+    let word = word.strip_prefix('#').unwrap_or(word);
+    let mut chars = word.chars();
+    chars.next().is_some_and(char::is_uppercase)
+        && word.chars().filter(|c| c.is_alphabetic()).count() >= 2
+        && chars.all(char::is_lowercase)
 }
 
 /// Whether a generated typo found at `range` of post `text` (as written) is rather
@@ -104,13 +130,7 @@ pub fn reads_as_other_name(text: &str, range: std::ops::Range<usize>) -> bool {
 pub fn in_name_run(text: &str, range: std::ops::Range<usize>) -> bool {
     let before = &text[..range.start];
     let typed = &text[range.clone()];
-    let capitalised = |word: &str| {
-        let word = word.strip_prefix('#').unwrap_or(word);
-        let mut chars = word.chars();
-        chars.next().is_some_and(char::is_uppercase)
-            && word.chars().filter(|c| c.is_alphabetic()).count() >= 2
-            && chars.all(|c| c.is_lowercase())
-    };
+    let capitalised = is_capitalised;
     if !capitalised(typed) {
         return false;
     }
@@ -130,9 +150,11 @@ pub fn in_name_run(text: &str, range: std::ops::Range<usize>) -> bool {
 /// it, `term_len` the name's bytes in it, `post` the post as written. The letters must
 /// be a chain of nominal suffixes, with the buffer letters a vowel-final name needs
 /// (`martila` is a derivation, not `martiyla`); the whole word must be no word of a
-/// bundled list other than the name's own inflections; and a one-letter suffix needs a
-/// post that reads as Turkish ([`looks_turkish`]), since other languages glue their
-/// own one-letter endings to names (Polish `Microsoftu`, `Samsunga`, German `Googlen`).
+/// bundled list other than the name's own inflections; and the post must not read as
+/// another language ([`reads_foreign`]: Polish `Familiada`), a one-letter suffix even
+/// needs a post that reads as Turkish ([`looks_turkish`]), since other languages glue
+/// their own one-letter endings to names (Polish `Microsoftu`, `Samsunga`, German
+/// `Googlen`).
 /// The matcher also refuses a glued word that [`reads_as_other_name`] (`Thyde
 /// Monnier`).
 /// An apostrophe suffix (`Martı'nın`) does not ask.
@@ -151,7 +173,11 @@ pub fn accepts_glued_suffix(word: &[u8], term_len: usize, post: &str) -> bool {
     };
     suffix::is_suffix_after(term.as_bytes(), letters)
         && words::language_of_except(word, Some(term)).is_none()
-        && (letters.len() > 1 || looks_turkish(post))
+        && if letters.len() > 1 {
+            !reads_foreign(post)
+        } else {
+            looks_turkish(post)
+        }
 }
 
 /// The lines of `frequent.txt` with an accent, lower-case as written (`über`, `grátis`).
