@@ -50,6 +50,7 @@ NPM = [
     "nlptoolkit-dictionary@1.0.16",
     "dictionary-ru@3.0.0",
     "@zxcvbn-ts/language-de@3.0.2",
+    "@zxcvbn-ts/language-en@3.0.2",
     "@zxcvbn-ts/language-es-es@3.0.2",
     "@zxcvbn-ts/language-fr@3.0.2",
     "@zxcvbn-ts/language-it@3.0.2",
@@ -189,7 +190,10 @@ def azerbaijani():
 def main():
     os.makedirs(RAW, exist_ok=True)
     fetch()
-    write("english", open("/usr/share/dict/american-english", encoding="utf-8"))
+    # SCOWL misses frequent forms of chat (`bots`): the subtitle frequency list adds them.
+    english = list(open("/usr/share/dict/american-english", encoding="utf-8"))
+    english += json.load(open(npm_file("@zxcvbn-ts/language-en@3.0.2", "src", "commonWords.json"), encoding="utf-8"))
+    write("english", english)
     write("turkish", turkish())
     write("turkish_verbs", turkish_verbs())
     write("spanish", zxcvbn("es-es"))

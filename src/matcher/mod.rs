@@ -327,6 +327,9 @@ struct OwnerView<'a> {
     variant: &'a str,
     case_exact: bool,
     ascii_strict: bool,
+    /// A generated typo that is a word of these languages' lists (`words::Guard`):
+    /// refused in a post that reads as one of them.
+    foreign: u16,
 }
 
 /// [`Candidate::pattern`] of a typo found by lookup: this bit plus the typo's id.
@@ -783,6 +786,7 @@ impl Matcher {
                 variant: &self.patterns[owner.pattern as usize].text,
                 case_exact: owner.case_exact,
                 ascii_strict: owner.ascii_strict,
+                foreign: 0,
             },
             None => {
                 let typo = id - self.owners.len() as u32;
@@ -795,6 +799,7 @@ impl Matcher {
                     variant: self.typos.text(typo),
                     case_exact: false,
                     ascii_strict: term.ascii_strict,
+                    foreign: self.typos.foreign(typo),
                 }
             }
         }
@@ -928,7 +933,9 @@ impl Matcher {
                     && !(owner.source == Source::Typo
                         && (suffixed
                             || self.noisy[owner_id as usize].load(Ordering::Relaxed)
-                            || typos::reads_as_other_name(text, term_range.clone())))
+                            || typos::reads_as_other_name(text, term_range.clone())
+                            || owner.foreign != 0
+                                && words::reads_as(text, owner.foreign, owner.variant)))
                     && self.accents_allowed(&owner, &text[term_range.clone()]);
                 if !accepted {
                     continue;
@@ -1299,12 +1306,15 @@ impl Builder {
                         reason,
                     }),
                     None if typo_index::looked_up(&variant.text) && !self.scans_typos() => {
-                        self.typos.push(&variant.text, term, true);
+                        let id = self.typos.push(&variant.text, term, true);
+                        self.typos.set_foreign(id, variant.foreign);
                     }
                     None => {
                         // Not bounded by word bytes: the automaton finds it.
                         let folded = fold(&variant.text).trim().to_string();
-                        let id = self.owners.len() as u32 + self.typos.push(&folded, term, false);
+                        let typo = self.typos.push(&folded, term, false);
+                        self.typos.set_foreign(typo, variant.foreign);
+                        let id = self.owners.len() as u32 + typo;
                         let pattern = self.pattern(folded);
                         self.patterns[pattern as usize].owners.push(id);
                     }

@@ -799,6 +799,8 @@ fn feedback_switches_off_typos_and_folded_forms_never_written_terms_and_switches
 /// apostrophe or a space, ASCII names typed with Turkish letters, case-exact acronyms.
 /// Each plain name is a brand whose one term is its name.
 const SLIP_NAMES: &[&str] = &[
+    "Letgo",
+    "Mercedes-Benz",
     "Tesla",
     "Hobby",
     "Metro",
@@ -866,6 +868,9 @@ fn slips_people_really_make_are_found() {
         ("mcdonalds fries", &["McDonald's"]),
         ("mcdonaldstan aldım", &["McDonald's"]),
         ("mcdonlds again", &["McDonald's"]),
+        // An apostrophe or hyphen typed a key late.
+        ("mcdonal'ds again", &["McDonald's"]),
+        ("mercede-sbenz servisi kapalı", &["Mercedes-Benz"]),
         ("McDonald's'ta kuyruk", &["McDonald's"]),
         ("turkcellin çekimi yok", &["Turkcell"]),
         ("yapikredi şubesi", &["Yapı Kredi"]),
@@ -900,6 +905,23 @@ fn slips_people_really_make_are_found() {
         ("Microsoftdan Ahmet Bey aradı", &["Microsoft"]),
     ];
     expect_brands(&matcher, cases);
+}
+
+#[test]
+fn a_word_of_another_language_is_a_slip_only_outside_posts_of_that_language() {
+    let matcher = slips();
+    // `tecla` (Spanish and Portuguese "key") is one slip from Tesla, `letto` (Italian
+    // "bed") one from Letgo.
+    for (text, brands) in [
+        ("tecla servisi yine cevap vermiyor", &["Tesla"][..]),
+        ("my tecla will not charge, the battery is dead and nobody answers", &["Tesla"][..]),
+        ("No encuentro la tecla en el teclado", &[][..]),
+        ("Troque o usuário e pressione qualquer tecla para continuar", &[][..]),
+        ("letto siparişim iptal oldu", &["Letgo"][..]),
+        ("sono andato a letto presto questa sera", &[][..]),
+    ] {
+        assert_eq!(names(&matcher.find(text)), brands, "{text}");
+    }
 }
 
 #[test]
@@ -1130,7 +1152,10 @@ fn reference_find(m: &Matcher, text: &str) -> Vec<BrandHit> {
                     && !(typos::in_name_run(text, start..map[c.suffix_end])
                         && !typos::looks_turkish(text)))
                 && !(owner.source == Source::Typo
-                    && (c.suffix_end > c.end || typos::reads_as_other_name(text, start..end)))
+                    && (c.suffix_end > c.end
+                        || typos::reads_as_other_name(text, start..end)
+                        || owner.foreign != 0
+                            && super::words::reads_as(text, owner.foreign, owner.variant)))
                 && accents;
             if !accepted {
                 continue;

@@ -246,6 +246,9 @@ pub(super) struct TypoIndex {
     /// The shortest and longest last word of a typo in `table` (the whole typo when it
     /// is one word): shorter or longer words are not looked at.
     last_word_lengths: (usize, usize),
+    /// The typos that are words of other languages' lists, with those languages
+    /// (`words::Guard::Foreign`): few, so a map rather than a byte per typo.
+    foreign: std::collections::HashMap<u32, u16>,
 }
 
 /// True when `text` begins and ends with a word byte, so it can only occur (standing
@@ -286,6 +289,21 @@ impl TypoIndex {
             self.ends[id - 1] as usize
         };
         &self.text[start..self.ends[id] as usize]
+    }
+
+    /// Marks typo `id` as a word of the languages of `mask` (see `words::reads_as`).
+    pub(super) fn set_foreign(&mut self, id: u32, mask: u16) {
+        if mask != 0 {
+            self.foreign.insert(id, mask);
+        }
+    }
+
+    /// The languages of which typo `id` is a word (0: none).
+    pub(super) fn foreign(&self, id: u32) -> u16 {
+        if self.foreign.is_empty() {
+            return 0;
+        }
+        self.foreign.get(&id).copied().unwrap_or(0)
     }
 
     /// The term typo `id` was generated from.
@@ -405,6 +423,7 @@ impl TypoIndex {
             ends: std::mem::take(&mut self.ends),
             term_of: std::mem::take(&mut self.term_of),
             terms: std::mem::take(&mut self.terms),
+            foreign: std::mem::take(&mut self.foreign),
             ..TypoIndex::default()
         };
         ids

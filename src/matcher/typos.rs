@@ -236,9 +236,13 @@ pub struct Variant {
     pub text: String,
     /// How it was made.
     pub edit: Edit,
-    /// Dropped because it is a real word or a frequent token (or contains one where the
-    /// term had none), or the term with another vowel typed after it.
+    /// Dropped because it is a real word of English, Turkish or Azerbaijani or a
+    /// frequent token (or contains one where the term had none), or the term with
+    /// another vowel typed after it.
     pub real_word: bool,
+    /// When it is not dropped but is a word of other lists: their languages
+    /// ([`words::Guard::Foreign`]); the matcher refuses it in posts of those languages.
+    pub foreign: u16,
 }
 
 /// Every distinct variant of folded `term`, real words included but flagged, at most
@@ -290,15 +294,21 @@ pub fn variants_up_to(term: &str, limit: usize) -> Vec<Variant> {
             && text.len() == bytes.len() + 1
             && text.as_bytes().starts_with(bytes)
             && text.ends_with(['a', 'e', 'i', 'o', 'u']);
-        let real_word = inflected
-            || text
-                .split(' ')
-                .filter(|word| !original_words.contains(word))
-                .any(|word| is_real_word(word) || is_frequent(word));
+        let mut real_word = inflected;
+        let mut foreign = 0;
+        for word in text.split(' ').filter(|word| !original_words.contains(word)) {
+            match words::guard(word) {
+                _ if is_frequent(word) => real_word = true,
+                words::Guard::Word => real_word = true,
+                words::Guard::Foreign(languages) => foreign |= languages,
+                words::Guard::None => {}
+            }
+        }
         out.push(Variant {
             text,
             edit,
             real_word,
+            foreign: if real_word { 0 } else { foreign },
         });
         more(&out)
     };
@@ -322,6 +332,17 @@ pub fn variants_up_to(term: &str, limit: usize) -> Vec<Variant> {
                     edited(at, 2, &[bytes[at + 1], bytes[at]]),
                     Edit::Transposition,
                 )
+            {
+                break 'generate;
+            }
+        }
+        // An apostrophe or hyphen typed a key early or late (`mcdonal'ds`,
+        // `mercede-sbenz`), never onto the edge of the name.
+        for at in 1..bytes.len().saturating_sub(2) {
+            let (a, b) = (bytes[at], bytes[at + 1]);
+            let moved = |p: u8, l: u8| matches!(p, b'\'' | b'-') && l.is_ascii_lowercase();
+            if (moved(a, b) || moved(b, a))
+                && !add(edited(at, 2, &[b, a]), Edit::Transposition)
             {
                 break 'generate;
             }
@@ -552,6 +573,16 @@ mod tests {
         assert!(refused("burger king", "burger kingu"));
         assert!(texts("apple").contains(&"applee".to_string()));
         assert!(texts("cimsa").contains(&"cimsaa".to_string()));
+    }
+
+    #[test]
+    fn an_apostrophe_or_hyphen_typed_early_or_late_is_a_slip() {
+        assert!(texts("mcdonald's").contains(&"mcdonal'ds".to_string()));
+        assert!(texts("mercedes-benz").contains(&"mercede-sbenz".to_string()));
+        assert!(texts("coca-colaicecek").contains(&"cocac-olaicecek".to_string()));
+        // Never onto the edge of the name.
+        assert!(!texts("mcdonald's").contains(&"mcdonalds'".to_string()));
+        assert!(!texts("a-ok-corp").iter().any(|t| t.starts_with('-')));
     }
 
     #[test]

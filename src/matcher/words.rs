@@ -189,6 +189,132 @@ pub fn language_of_except(word: &str, stem: Option<&str>) -> Option<Language> {
     None
 }
 
+/// How the typo guard treats a variant that is a word ([`guard`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guard {
+    /// No word of any list: a typo.
+    None,
+    /// A word of English, Turkish or Azerbaijani (listed, or a Turkish inflection): the
+    /// languages of a Turkish brand's audience, refused everywhere.
+    Word,
+    /// A word only of the other lists (bit `1 << index` in [`Language::ALL`] for each):
+    /// refused in posts that read as one of them ([`reads_as`]), a typo elsewhere
+    /// (`casi` is Spanish for *almost*, and one slip from Casio in a Turkish post).
+    Foreign(u16),
+}
+
+impl Language {
+    /// This language's bit in a [`Guard::Foreign`] mask.
+    fn bit(self) -> u16 {
+        1 << Language::ALL.iter().position(|l| *l == self).unwrap_or(0)
+    }
+
+    /// The languages whose words are refused everywhere.
+    fn everywhere(self) -> bool {
+        matches!(
+            self,
+            Language::English | Language::Turkish | Language::TurkishVerbs | Language::Azerbaijani
+        )
+    }
+}
+
+/// The typo guard's verdict on folded `word`: [`Guard::Word`] when [`language_of`] finds
+/// it in English, Turkish or Azerbaijani, or reads a Turkish inflection; else
+/// [`Guard::Foreign`] with every other list that holds it, as listed or with an ending
+/// of its language; else [`Guard::None`].
+pub fn guard(word: &str) -> Guard {
+    let mut foreign = 0u16;
+    let mut form = String::with_capacity(word.len() + 2);
+    for (language, set) in SETS.iter() {
+        let listed = set.contains(word)
+            || language.endings().iter().any(|(ending, listed)| {
+                word.strip_suffix(ending).is_some_and(|stem| {
+                    if ending.starts_with('s') && stem.ends_with('s') {
+                        return false;
+                    }
+                    form.clear();
+                    form.push_str(stem);
+                    form.push_str(listed);
+                    stem.len() >= MIN_STEM && set.contains(&form)
+                })
+            });
+        if listed && language.everywhere() {
+            return Guard::Word;
+        }
+        if listed {
+            foreign |= language.bit();
+        }
+    }
+    match language_of(word) {
+        Some(language) if language.everywhere() => Guard::Word,
+        // A word listed elsewhere may still be a Turkish inflection (`nesle`, `tadi`).
+        _ if foreign != 0 && turkish_inflection(word) => Guard::Word,
+        _ if foreign != 0 => Guard::Foreign(foreign),
+        _ => Guard::None,
+    }
+}
+
+/// Whether folded `word` reads as a Turkish or Azerbaijani stem plus suffixes.
+fn turkish_inflection(word: &str) -> bool {
+    let holds = |wanted: &dyn Fn(Language) -> bool, stem: &str| {
+        SETS.iter()
+            .any(|(language, set)| wanted(*language) && set.contains(stem))
+    };
+    suffix::is_inflection_of(
+        word,
+        |stem| holds(&|language| language.takes_turkish_suffixes(), stem),
+        |stem| holds(&|language| language == Language::TurkishVerbs, stem),
+    )
+}
+
+/// Whether post `text` reads as one of the languages of `mask` (a [`Guard::Foreign`]
+/// mask), leaving out folded `word` (the typo itself). Each other word of three letters
+/// or more is a vote split among the languages whose lists hold it (Turkish nouns and
+/// verbs are one language): a word only Dutch holds (`bestel`) counts whole, one that
+/// eight lists hold (`the`, `shop`: Wikipedia frequency lists hold many English words)
+/// an eighth. The post reads as a language of `mask` when one of them gets votes and
+/// no other language gets more (`ik bestel het morgen` is as Dutch as it is German).
+pub fn reads_as(text: &str, mask: u16, word: &str) -> bool {
+    let slot = |language: Language| match language {
+        Language::TurkishVerbs => Language::Turkish,
+        other => other,
+    };
+    let mut votes = [0f32; Language::ALL.len()];
+    for other in text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|other| (3..=24).contains(&other.chars().count()))
+    {
+        let other = crate::text::fold(other);
+        if other == word {
+            continue;
+        }
+        let mut holders = 0u16;
+        for (language, set) in SETS.iter() {
+            if set.contains(&other) {
+                holders |= slot(*language).bit();
+            }
+        }
+        if holders == 0 {
+            continue;
+        }
+        let share = 1.0 / holders.count_ones() as f32;
+        for (at, language) in Language::ALL.iter().enumerate() {
+            if holders & language.bit() != 0 {
+                votes[at] += share;
+            }
+        }
+    }
+    let (mut of_mask, mut elsewhere) = (0f32, 0f32);
+    for (language, votes) in Language::ALL.iter().zip(votes) {
+        if mask & slot(*language).bit() != 0 {
+            of_mask = of_mask.max(votes);
+        } else {
+            elsewhere = elsewhere.max(votes);
+        }
+    }
+    of_mask > 0.0 && of_mask >= elsewhere
+}
+
 /// True when folded `word` is, as it stands, in a list of a language other than Turkish
 /// and Azerbaijani (no ending or inflection read).
 pub fn is_listed_other(word: &str) -> bool {
@@ -275,15 +401,51 @@ mod tests {
         }
     }
 
-    /// `variant` is generated from `brand` and refused as a real word.
+    /// `variant` is generated from `brand` and refused as a real word: everywhere
+    /// (English, Turkish, Azerbaijani) or in posts of its language (the others).
     fn refused(brand: &str, variant: &str) {
         let generated = crate::matcher::typos::variants(&fold(brand));
         let found = generated.iter().find(|v| v.text == variant);
         assert!(found.is_some(), "{variant} is a variant of {brand}");
+        let language = language_of(variant);
         assert!(
-            found.is_some_and(|v| v.real_word),
+            found.is_some_and(|v| v.real_word
+                || !language.is_some_and(Language::everywhere)
+                    && language.is_some_and(|l| v.foreign & l.bit() != 0)),
             "{variant} ({brand}) refused"
         );
+    }
+
+    #[test]
+    fn a_post_reads_as_the_language_whose_list_explains_most_of_it() {
+        let spanish = Language::Spanish.bit();
+        for (post, reads) in [
+            ("No encuentro la tecla en el teclado, casi lo logro", true),
+            ("my tecla watch stopped again and the shop is closed", false),
+            ("Troque o usuário e pressione qualquer tecla para continuar", false),
+            ("my casi watch stopped again and the shop is closed", false),
+            ("tecla saatim yine durdu, servis cevap vermiyor", false),
+            ("tecla", false),
+        ] {
+            assert_eq!(reads_as(post, spanish, "tecla"), reads, "{post}");
+        }
+        let portuguese = Language::Portuguese.bit();
+        assert!(reads_as(
+            "Troque o usuário e pressione qualquer tecla para continuar",
+            portuguese | spanish,
+            "tecla"
+        ));
+        assert_eq!(guard("tecla"), Guard::Foreign(guard_mask("tecla")));
+        assert_eq!(guard("kitabi"), Guard::Word, "a Turkish inflection");
+        assert_eq!(guard("nesle"), Guard::Word, "listed elsewhere, and nesil + e");
+        assert_eq!(guard("tukrcell"), Guard::None);
+    }
+
+    /// The languages whose lists hold `word`, as [`guard`] reports them.
+    fn guard_mask(word: &str) -> u16 {
+        SETS.iter()
+            .filter(|(language, set)| !language.everywhere() && set.contains(word))
+            .fold(0, |mask, (language, _)| mask | language.bit())
     }
 
     #[test]
