@@ -15,6 +15,7 @@
 //! inside a new keyword snapshot (`pipeline::snapshot`) and swap that.
 
 pub mod bench;
+mod glued;
 mod noisy;
 mod scan;
 mod settings;
@@ -36,6 +37,7 @@ use crate::model::Post;
 use crate::text::{Folded, char_at, fold, is_accented, is_word_char};
 #[cfg(test)]
 use noisy::{NOISY_MIN_HITS, NOISY_SHARE};
+use glued::GluedVerdicts;
 use noisy::{TypoTally, switch_off_as_noisy};
 pub use scan::ScanError;
 use scan::Scanner;
@@ -412,6 +414,8 @@ struct Scratch {
     /// Case-exact terms found in another case without evidence at their place: they
     /// count when the post has other evidence.
     deferred: Vec<Found>,
+    /// Glued-suffix verdicts of this thread, for every matcher.
+    glued: GluedVerdicts,
 }
 
 thread_local! {
@@ -844,15 +848,24 @@ impl Matcher {
             folded,
             candidates,
             words,
+            glued,
             ..
         } = scratch;
         let folded = folded.as_bytes();
+        // Whether the post looks Turkish, asked at most once and only when a glued
+        // verdict depends on it.
+        let mut turkish = None;
         let scanned = |id, start, end| {
             let pattern = &self.patterns[id as usize];
-            // The suffix chain is read only when an owner could accept it.
-            if let Some(candidate) =
-                candidate(folded, pattern, id, start, end, pattern.takes_glued_suffix)
-            {
+            // The glued word is judged only when an owner could accept a suffix; the
+            // owners that cannot refuse a glued candidate below.
+            let glue = |word_end| {
+                pattern.takes_glued_suffix
+                    && glued.accepts(&folded[start..word_end], end - start, || {
+                        *turkish.get_or_insert_with(|| typos::looks_turkish(text))
+                    })
+            };
+            if let Some(candidate) = candidate(folded, pattern, id, start, end, glue) {
                 candidates.push(candidate);
             }
         };
@@ -910,14 +923,10 @@ impl Matcher {
                 // A generated typo must stand alone: typo plus suffix is two steps away
                 // from the term and mostly another word (`googl` + `e`).
                 let suffixed = candidate.suffix_end > candidate.end;
-                let glued = &folded.as_bytes()[candidate.start..candidate.suffix_end];
-                let accepted = (!candidate.glued
-                    || owner.accepts_suffix()
-                        && typos::accepts_glued_suffix(
-                            glued,
-                            candidate.end - candidate.start,
-                            text,
-                        ))
+                // A glued candidate's word passed `typos::accepts_glued_suffix` in the
+                // scan (`glued::GluedVerdicts`); it holds for every owner that accepts
+                // a glued suffix.
+                let accepted = (!candidate.glued || owner.accepts_suffix())
                     && !self.feedback_off[owner_id as usize].load(Ordering::Relaxed)
                     && !(owner.source == Source::Typo
                         && (suffixed || self.noisy[owner_id as usize].load(Ordering::Relaxed)))
@@ -1427,15 +1436,15 @@ fn accented_word(original: &str) -> bool {
 
 /// Applies the right-hand boundary rules to an automaton match (the scanner has
 /// already kept it off a word on its left): the pattern must not be glued to word
-/// characters, except to a Turkish suffix when `glue` (some owner of the pattern
-/// accepts one); an apostrophe suffix (`turkcell'e`) is noted too.
+/// characters, except to a Turkish suffix when `glue(word_end)` accepts the glued word
+/// `folded[start..word_end]`; an apostrophe suffix (`turkcell'e`) is noted too.
 fn candidate(
     folded: &[u8],
     pattern: &Pattern,
     id: u32,
     start: usize,
     end: usize,
-    glue: bool,
+    glue: impl FnOnce(usize) -> bool,
 ) -> Option<Candidate> {
     let mut candidate = Candidate {
         pattern: id,
@@ -1450,7 +1459,7 @@ fn candidate(
     match char_at(folded, end) {
         Some(c) if is_word_char(c) => {
             let word_end = end_of_word(folded, end);
-            if !glue || !suffix::is_suffix(&folded[end..word_end]) {
+            if !glue(word_end) {
                 return None;
             }
             candidate.suffix_end = word_end;

@@ -1038,7 +1038,9 @@ fn reference_find(m: &Matcher, text: &str) -> Vec<BrandHit> {
             if let Some(&id) = ids.get(&bytes[start..end]).filter(|_| !glued) {
                 // Every glued word read as a suffix chain, whoever owns the pattern.
                 let pattern = &m.patterns[id as usize];
-                candidates.extend(candidate(bytes, pattern, id, start, end, true));
+                candidates.extend(candidate(bytes, pattern, id, start, end, |word_end| {
+                    suffix::is_suffix(&bytes[end..word_end])
+                }));
             }
         }
     }
