@@ -27,7 +27,7 @@ mod words;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use serde::Serialize;
@@ -83,14 +83,15 @@ impl TermKind {
 /// One occurrence of a term in a text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TermMatch {
-    /// The term as written in the keywords file.
-    pub term: String,
+    /// The term as written in the keywords file (shared with the compiled matcher).
+    pub term: Arc<str>,
     /// The original text at `start..end`.
     pub matched: String,
     /// How it matched.
     pub kind: TermKind,
-    /// The folded variant the automaton found (`turkcel`, `turk-telekom`).
-    pub variant: String,
+    /// The folded variant the automaton found (`turkcel`, `turk-telekom`; shared with
+    /// the compiled matcher for written variants).
+    pub variant: Arc<str>,
     /// True when the variant is a generated typo, not written in the keywords file.
     pub generated: bool,
     /// Byte offset where the match starts in the original text.
@@ -155,7 +156,7 @@ impl BrandHit {
                 term: term.into(),
                 matched: term.into(),
                 kind: TermKind::Exact,
-                variant: term.to_lowercase(),
+                variant: term.to_lowercase().into(),
                 generated: false,
                 start: 0,
                 end: term.len(),
@@ -242,7 +243,8 @@ struct FeedbackApplied {
 
 #[derive(Debug)]
 struct Pattern {
-    text: String,
+    /// Shared with the hits' [`TermMatch::variant`].
+    text: Arc<str>,
     owners: Vec<u32>,
     /// The last character is a word character, so the one after must not be.
     word_end: bool,
@@ -257,7 +259,8 @@ struct Owner {
     entity: u32,
     role: Role,
     source: Source,
-    written: String,
+    /// Shared with the hits' [`TermMatch::term`].
+    written: Arc<str>,
     pattern: u32,
     case_exact: bool,
     ascii_strict: bool,
@@ -325,8 +328,11 @@ struct OwnerView<'a> {
     entity: u32,
     role: Role,
     source: Source,
-    written: &'a str,
+    written: &'a Arc<str>,
     variant: &'a str,
+    /// `variant` shared, for a written variant (a generated typo's text is a slice of
+    /// one buffer).
+    shared_variant: Option<&'a Arc<str>>,
     case_exact: bool,
     ascii_strict: bool,
 }
@@ -586,7 +592,7 @@ impl Matcher {
     pub fn patterns(&self) -> impl Iterator<Item = &str> {
         self.patterns
             .iter()
-            .map(|p| p.text.as_str())
+            .map(|p| &*p.text)
             .chain(self.typos.looked_up_texts())
     }
 
@@ -615,7 +621,7 @@ impl Matcher {
                 .filter(|d| d.entity == entity)
                 .map(|d| VariantReport {
                     brand: name.to_string(),
-                    term: self.typos.term(d.term).written.clone(),
+                    term: self.typos.term(d.term).written.to_string(),
                     variant: d.variant.to_string(),
                     source: "typo",
                     hits: 0,
@@ -705,7 +711,7 @@ impl Matcher {
                 let owner = self.owner(id);
                 let switchable = match owner.source {
                     Source::Typo => true,
-                    Source::Term => fold(owner.written).trim() != owner.variant,
+                    Source::Term => fold(&owner.written[..]).trim() != owner.variant,
                     _ => false,
                 };
                 let brand = self.entities[owner.entity as usize].name.as_str();
@@ -765,8 +771,13 @@ impl Matcher {
 
     /// The explanation of a kept occurrence in `text` (folded in `folded`).
     fn explain(&self, found: Found, text: &str, folded: &Folded) -> TermMatch {
-        self.owner(found.owner)
-            .term_match(text, folded, &found.candidate, found.evidence)
+        self.owner(found.owner).term_match(
+            text,
+            folded,
+            &found.candidate,
+            found.start..found.end,
+            found.evidence,
+        )
     }
 
     /// Every owner id in use: written variants, then generated typos.
@@ -785,6 +796,7 @@ impl Matcher {
                 source: owner.source,
                 written: &owner.written,
                 variant: &self.patterns[owner.pattern as usize].text,
+                shared_variant: Some(&self.patterns[owner.pattern as usize].text),
                 case_exact: owner.case_exact,
                 ascii_strict: owner.ascii_strict,
             },
@@ -797,6 +809,7 @@ impl Matcher {
                     source: Source::Typo,
                     written: &term.written,
                     variant: self.typos.text(typo),
+                    shared_variant: None,
                     case_exact: false,
                     ascii_strict: term.ascii_strict,
                 }
@@ -1097,15 +1110,16 @@ impl Matcher {
 }
 
 impl OwnerView<'_> {
-    /// The explanation of a match of this owner at `candidate`.
+    /// The explanation of a match of this owner at `candidate`, whose term spans
+    /// `range` of the original text.
     fn term_match(
         &self,
         text: &str,
         folded: &Folded,
         candidate: &Candidate,
+        range: std::ops::Range<usize>,
         evidence: Vec<String>,
     ) -> TermMatch {
-        let range = folded.original_range(candidate.start..candidate.end);
         let matched = &text[range.clone()];
         let suffix = (candidate.suffix_end > candidate.end).then(|| {
             let suffix = folded.original_range(candidate.end..candidate.suffix_end);
@@ -1116,10 +1130,12 @@ impl OwnerView<'_> {
             Source::Hashtag => TermKind::Hashtag,
             Source::Domain => TermKind::Domain,
             Source::Misspelling | Source::Typo => TermKind::Misspelling,
-            Source::Term | Source::Rule if matched == self.written => TermKind::Exact,
+            Source::Term | Source::Rule if matched == &**self.written => TermKind::Exact,
             Source::Term | Source::Rule => TermKind::Folded,
         };
-        let mut kinds = vec![base];
+        // Room for both kinds up front: a push into a one-element `Vec` reallocates.
+        let mut kinds = Vec::with_capacity(2);
+        kinds.push(base);
         if suffix.is_some() {
             kinds.push(TermKind::Suffix);
         }
@@ -1128,10 +1144,12 @@ impl OwnerView<'_> {
             _ => base,
         };
         TermMatch {
-            term: self.written.to_string(),
+            term: Arc::clone(self.written),
             matched: matched.to_string(),
             kind,
-            variant: self.variant.to_string(),
+            variant: self
+                .shared_variant
+                .map_or_else(|| Arc::from(self.variant), Arc::clone),
             generated: self.source == Source::Typo,
             start: range.start,
             end: range.end,
@@ -1228,7 +1246,7 @@ impl Builder {
             entity,
             role,
             source,
-            written: written.to_string(),
+            written: Arc::from(written),
             pattern,
             case_exact: false,
             ascii_strict: false,
@@ -1242,7 +1260,7 @@ impl Builder {
         match self.index.entry(folded) {
             Entry::Occupied(entry) => *entry.get(),
             Entry::Vacant(entry) => {
-                let text = entry.key().clone();
+                let text: Arc<str> = Arc::from(entry.key().as_str());
                 let id = self.patterns.len() as u32;
                 entry.insert(id);
                 let word_end = text.chars().next_back().is_some_and(is_word_char);
@@ -1332,7 +1350,7 @@ impl Builder {
             });
         }
         self.dropped.sort_by_key(|d| (d.after, d.late));
-        let scanner = Scanner::new(self.patterns.iter().map(|p| &p.text))?;
+        let scanner = Scanner::new(self.patterns.iter().map(|p| p.text.as_bytes()))?;
         let owners = self.owners.len() + self.typos.len();
         let variant_hits = (0..owners).map(|_| AtomicU64::new(0)).collect();
         let noisy = (0..owners).map(|_| AtomicBool::new(false)).collect();

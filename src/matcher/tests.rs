@@ -207,9 +207,9 @@ fn every_hit_explains_kind_variant_and_span() {
         let found = &hits[0].terms[0];
         assert_eq!(
             (
-                found.term.as_str(),
+                &*found.term,
                 found.kind,
-                found.variant.as_str(),
+                &*found.variant,
                 found.matched.as_str()
             ),
             (*term, *kind, *variant, *matched),
@@ -1136,7 +1136,7 @@ fn reference_find(m: &Matcher, text: &str) -> Vec<BrandHit> {
                 Source::Hashtag => TermKind::Hashtag,
                 Source::Domain => TermKind::Domain,
                 Source::Misspelling | Source::Typo => TermKind::Misspelling,
-                Source::Term | Source::Rule if matched == owner.written => TermKind::Exact,
+                Source::Term | Source::Rule if matched == &**owner.written => TermKind::Exact,
                 Source::Term | Source::Rule => TermKind::Folded,
             };
             let kind = match (owner.source, &suffix) {
@@ -1146,10 +1146,10 @@ fn reference_find(m: &Matcher, text: &str) -> Vec<BrandHit> {
             let mut kinds = vec![base];
             kinds.extend(suffix.as_ref().map(|_| TermKind::Suffix));
             let term = TermMatch {
-                term: owner.written.to_string(),
+                term: owner.written.clone(),
                 matched: matched.to_string(),
                 kind,
-                variant: owner.variant.to_string(),
+                variant: owner.variant.into(),
                 generated: owner.source == Source::Typo,
                 start,
                 end,
