@@ -139,10 +139,35 @@ mod tests {
 
     #[test]
     fn cached_glued_verdicts_equal_fresh_ones() {
-        let names = ["turkcell", "marti", "thy", "samsung", "microsoft", "turk telekom"];
+        let names = [
+            "turkcell",
+            "marti",
+            "thy",
+            "samsung",
+            "microsoft",
+            "turk telekom",
+        ];
         let endings = [
-            "den", "e", "a", "u", "i", "ye", "nin", "ni", "yla", "la", "lerimizden", "ma",
-            "sindan", "dan", "cu", "ler", "lar", "x", "ıdan", "a".repeat(60).leak(),
+            "den",
+            "e",
+            "a",
+            "u",
+            "i",
+            "ye",
+            "nin",
+            "ni",
+            "yla",
+            "la",
+            "lerimizden",
+            "ma",
+            "sindan",
+            "dan",
+            "cu",
+            "ler",
+            "lar",
+            "x",
+            "ıdan",
+            "a".repeat(60).leak(),
         ];
         let posts = [
             "bugün yine çekmiyor",

@@ -27,17 +27,17 @@ mod words;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
 use crate::keywords::{Brand, CaseRule, Filters, KeywordRules, Severity, Typos};
 use crate::model::Post;
 use crate::text::{Folded, char_at, fold, is_accented, is_word_char};
+use glued::GluedVerdicts;
 #[cfg(test)]
 use noisy::{NOISY_MIN_HITS, NOISY_SHARE};
-use glued::GluedVerdicts;
 use noisy::{TypoTally, switch_off_as_noisy};
 pub use scan::ScanError;
 use scan::Scanner;
