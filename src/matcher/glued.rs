@@ -18,7 +18,11 @@
 //! keywords. It is bounded: [`SLOTS`] slots of a fixed size, direct-mapped (a form
 //! takes the place of the one before it in its slot), allocated once at the first
 //! glued word; a word longer than [`MAX_WORD`] bytes is decided afresh each time.
-//! A cached verdict equals a fresh one (`glued::tests::cached_glued_verdicts_equal_fresh_ones`).
+//! A cached verdict equals a fresh one (`glued::tests::cached_glued_verdicts_equal_fresh_ones`,
+//! over posts in Turkish, English, Polish and German). Should `accepts_glued_suffix`
+//! come to read the post through another test than `looks_turkish` (say, whether it
+//! reads as another language), the answers kept per slot must follow that test too:
+//! that test then fails.
 
 use super::typo_index::hash;
 use super::{suffix, typos};
@@ -175,6 +179,8 @@ mod tests {
             "gibi",
             "",
             "ışık",
+            "Dzień dobry, nie mam dziś czasu",
+            "Ich habe heute leider keine Zeit",
         ];
         let mut cache = GluedVerdicts::default();
         let (mut accepted, mut asked) = (0, 0);
