@@ -504,7 +504,7 @@ pub fn evaluate(corpus: &Path, brands: &[String]) -> Result<Report, String> {
                 }
             }
             let first = hit.terms.first();
-            let variant = first.map(|t| t.variant.clone()).unwrap_or_default();
+            let variant = first.map(|t| t.variant.to_string()).unwrap_or_default();
             match outcome {
                 Outcome::True => {}
                 Outcome::Background => {

@@ -15,6 +15,7 @@
 //! inside a new keyword snapshot (`pipeline::snapshot`) and swap that.
 
 pub mod bench;
+mod glued;
 mod noisy;
 mod scan;
 mod settings;
@@ -26,14 +27,15 @@ mod words;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
 use crate::keywords::{Brand, CaseRule, Filters, KeywordRules, Severity, Typos};
 use crate::model::Post;
 use crate::text::{Folded, char_at, fold, is_accented, is_word_char};
+use glued::GluedVerdicts;
 #[cfg(test)]
 use noisy::{NOISY_MIN_HITS, NOISY_SHARE};
 use noisy::{TypoTally, switch_off_as_noisy};
@@ -41,6 +43,7 @@ pub use scan::ScanError;
 use scan::Scanner;
 pub use settings::MatcherSettings;
 use typo_index::TypoIndex;
+use typos::PostTest;
 
 /// Which kind of variant matched, as reported in explanations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -81,14 +84,15 @@ impl TermKind {
 /// One occurrence of a term in a text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TermMatch {
-    /// The term as written in the keywords file.
-    pub term: String,
+    /// The term as written in the keywords file (shared with the compiled matcher).
+    pub term: Arc<str>,
     /// The original text at `start..end`.
     pub matched: String,
     /// How it matched.
     pub kind: TermKind,
-    /// The folded variant the automaton found (`turkcel`, `turk-telekom`).
-    pub variant: String,
+    /// The folded variant the automaton found (`turkcel`, `turk-telekom`; shared with
+    /// the compiled matcher for written variants).
+    pub variant: Arc<str>,
     /// True when the variant is a generated typo, not written in the keywords file.
     pub generated: bool,
     /// Byte offset where the match starts in the original text.
@@ -153,7 +157,7 @@ impl BrandHit {
                 term: term.into(),
                 matched: term.into(),
                 kind: TermKind::Exact,
-                variant: term.to_lowercase(),
+                variant: term.to_lowercase().into(),
                 generated: false,
                 start: 0,
                 end: term.len(),
@@ -240,7 +244,8 @@ struct FeedbackApplied {
 
 #[derive(Debug)]
 struct Pattern {
-    text: String,
+    /// Shared with the hits' [`TermMatch::variant`].
+    text: Arc<str>,
     owners: Vec<u32>,
     /// The last character is a word character, so the one after must not be.
     word_end: bool,
@@ -255,7 +260,8 @@ struct Owner {
     entity: u32,
     role: Role,
     source: Source,
-    written: String,
+    /// Shared with the hits' [`TermMatch::term`].
+    written: Arc<str>,
     pattern: u32,
     case_exact: bool,
     ascii_strict: bool,
@@ -323,8 +329,11 @@ struct OwnerView<'a> {
     entity: u32,
     role: Role,
     source: Source,
-    written: &'a str,
+    written: &'a Arc<str>,
     variant: &'a str,
+    /// `variant` shared, for a written variant (a generated typo's text is a slice of
+    /// one buffer).
+    shared_variant: Option<&'a Arc<str>>,
     case_exact: bool,
     ascii_strict: bool,
     /// A generated typo that is a word of these languages' lists (`words::Guard`):
@@ -415,6 +424,8 @@ struct Scratch {
     /// Case-exact terms found in another case without evidence at their place: they
     /// count when the post has other evidence.
     deferred: Vec<Found>,
+    /// Glued-suffix verdicts of this thread, for every matcher.
+    glued: GluedVerdicts,
 }
 
 thread_local! {
@@ -585,7 +596,7 @@ impl Matcher {
     pub fn patterns(&self) -> impl Iterator<Item = &str> {
         self.patterns
             .iter()
-            .map(|p| p.text.as_str())
+            .map(|p| &*p.text)
             .chain(self.typos.looked_up_texts())
     }
 
@@ -614,7 +625,7 @@ impl Matcher {
                 .filter(|d| d.entity == entity)
                 .map(|d| VariantReport {
                     brand: name.to_string(),
-                    term: self.typos.term(d.term).written.clone(),
+                    term: self.typos.term(d.term).written.to_string(),
                     variant: d.variant.to_string(),
                     source: "typo",
                     hits: 0,
@@ -704,7 +715,7 @@ impl Matcher {
                 let owner = self.owner(id);
                 let switchable = match owner.source {
                     Source::Typo => true,
-                    Source::Term => fold(owner.written).trim() != owner.variant,
+                    Source::Term => fold(&owner.written[..]).trim() != owner.variant,
                     _ => false,
                 };
                 let brand = self.entities[owner.entity as usize].name.as_str();
@@ -764,8 +775,13 @@ impl Matcher {
 
     /// The explanation of a kept occurrence in `text` (folded in `folded`).
     fn explain(&self, found: Found, text: &str, folded: &Folded) -> TermMatch {
-        self.owner(found.owner)
-            .term_match(text, folded, &found.candidate, found.evidence)
+        self.owner(found.owner).term_match(
+            text,
+            folded,
+            &found.candidate,
+            found.start..found.end,
+            found.evidence,
+        )
     }
 
     /// Every owner id in use: written variants, then generated typos.
@@ -784,6 +800,7 @@ impl Matcher {
                 source: owner.source,
                 written: &owner.written,
                 variant: &self.patterns[owner.pattern as usize].text,
+                shared_variant: Some(&self.patterns[owner.pattern as usize].text),
                 case_exact: owner.case_exact,
                 ascii_strict: owner.ascii_strict,
                 foreign: 0,
@@ -797,6 +814,7 @@ impl Matcher {
                     source: Source::Typo,
                     written: &term.written,
                     variant: self.typos.text(typo),
+                    shared_variant: None,
                     case_exact: false,
                     ascii_strict: term.ascii_strict,
                     foreign: self.typos.foreign(typo),
@@ -849,15 +867,29 @@ impl Matcher {
             folded,
             candidates,
             words,
+            glued,
             ..
         } = scratch;
         let folded = folded.as_bytes();
+        // Whether the post looks Turkish and whether it reads as another language,
+        // each asked at most once and only when a glued verdict depends on it.
+        let (mut turkish, mut foreign) = (None, None);
         let scanned = |id, start, end| {
             let pattern = &self.patterns[id as usize];
-            // The suffix chain is read only when an owner could accept it.
-            if let Some(candidate) =
-                candidate(folded, pattern, id, start, end, pattern.takes_glued_suffix)
-            {
+            // The glued word is judged only when an owner could accept a suffix; the
+            // owners that cannot refuse a glued candidate below.
+            let glue = |word_end| {
+                pattern.takes_glued_suffix
+                    && glued.accepts(&folded[start..word_end], end - start, |test| match test {
+                        PostTest::LooksTurkish => {
+                            *turkish.get_or_insert_with(|| typos::looks_turkish(text))
+                        }
+                        PostTest::NotForeign => {
+                            !*foreign.get_or_insert_with(|| typos::reads_foreign(text))
+                        }
+                    })
+            };
+            if let Some(candidate) = candidate(folded, pattern, id, start, end, glue) {
                 candidates.push(candidate);
             }
         };
@@ -915,16 +947,12 @@ impl Matcher {
                 // A generated typo must stand alone: typo plus suffix is two steps away
                 // from the term and mostly another word (`googl` + `e`).
                 let suffixed = candidate.suffix_end > candidate.end;
-                let glued = &folded.as_bytes()[candidate.start..candidate.suffix_end];
+                // A glued candidate's word passed `typos::accepts_glued_suffix` in the
+                // scan (`glued::GluedVerdicts`); it holds for every owner that accepts
+                // a glued suffix. A name that goes on past the brand (`Thyde Monnier`)
+                // does not, unless the post is Turkish (`Turkcellden Ahmet Bey aradı`).
                 let accepted = (!candidate.glued
                     || owner.accepts_suffix()
-                        && typos::accepts_glued_suffix(
-                            glued,
-                            candidate.end - candidate.start,
-                            text,
-                        )
-                        // A name that goes on past the brand (`Thyde Monnier`), unless
-                        // the post is Turkish (`Turkcellden Ahmet Bey aradı`).
                         && !(typos::in_name_run(
                             text,
                             folded.original_range(candidate.start..candidate.suffix_end),
@@ -1113,15 +1141,16 @@ impl Matcher {
 }
 
 impl OwnerView<'_> {
-    /// The explanation of a match of this owner at `candidate`.
+    /// The explanation of a match of this owner at `candidate`, whose term spans
+    /// `range` of the original text.
     fn term_match(
         &self,
         text: &str,
         folded: &Folded,
         candidate: &Candidate,
+        range: std::ops::Range<usize>,
         evidence: Vec<String>,
     ) -> TermMatch {
-        let range = folded.original_range(candidate.start..candidate.end);
         let matched = &text[range.clone()];
         let suffix = (candidate.suffix_end > candidate.end).then(|| {
             let suffix = folded.original_range(candidate.end..candidate.suffix_end);
@@ -1132,10 +1161,12 @@ impl OwnerView<'_> {
             Source::Hashtag => TermKind::Hashtag,
             Source::Domain => TermKind::Domain,
             Source::Misspelling | Source::Typo => TermKind::Misspelling,
-            Source::Term | Source::Rule if matched == self.written => TermKind::Exact,
+            Source::Term | Source::Rule if matched == &**self.written => TermKind::Exact,
             Source::Term | Source::Rule => TermKind::Folded,
         };
-        let mut kinds = vec![base];
+        // Room for both kinds up front: a push into a one-element `Vec` reallocates.
+        let mut kinds = Vec::with_capacity(2);
+        kinds.push(base);
         if suffix.is_some() {
             kinds.push(TermKind::Suffix);
         }
@@ -1144,10 +1175,12 @@ impl OwnerView<'_> {
             _ => base,
         };
         TermMatch {
-            term: self.written.to_string(),
+            term: Arc::clone(self.written),
             matched: matched.to_string(),
             kind,
-            variant: self.variant.to_string(),
+            variant: self
+                .shared_variant
+                .map_or_else(|| Arc::from(self.variant), Arc::clone),
             generated: self.source == Source::Typo,
             start: range.start,
             end: range.end,
@@ -1244,7 +1277,7 @@ impl Builder {
             entity,
             role,
             source,
-            written: written.to_string(),
+            written: Arc::from(written),
             pattern,
             case_exact: false,
             ascii_strict: false,
@@ -1258,7 +1291,7 @@ impl Builder {
         match self.index.entry(folded) {
             Entry::Occupied(entry) => *entry.get(),
             Entry::Vacant(entry) => {
-                let text = entry.key().clone();
+                let text: Arc<str> = Arc::from(entry.key().as_str());
                 let id = self.patterns.len() as u32;
                 entry.insert(id);
                 let word_end = text.chars().next_back().is_some_and(is_word_char);
@@ -1351,7 +1384,7 @@ impl Builder {
             });
         }
         self.dropped.sort_by_key(|d| (d.after, d.late));
-        let scanner = Scanner::new(self.patterns.iter().map(|p| &p.text))?;
+        let scanner = Scanner::new(self.patterns.iter().map(|p| p.text.as_bytes()))?;
         let owners = self.owners.len() + self.typos.len();
         let variant_hits = (0..owners).map(|_| AtomicU64::new(0)).collect();
         let noisy = (0..owners).map(|_| AtomicBool::new(false)).collect();
@@ -1455,15 +1488,15 @@ fn accented_word(original: &str) -> bool {
 
 /// Applies the right-hand boundary rules to an automaton match (the scanner has
 /// already kept it off a word on its left): the pattern must not be glued to word
-/// characters, except to a Turkish suffix when `glue` (some owner of the pattern
-/// accepts one); an apostrophe suffix (`turkcell'e`) is noted too.
+/// characters, except to a Turkish suffix when `glue(word_end)` accepts the glued word
+/// `folded[start..word_end]`; an apostrophe suffix (`turkcell'e`) is noted too.
 fn candidate(
     folded: &[u8],
     pattern: &Pattern,
     id: u32,
     start: usize,
     end: usize,
-    glue: bool,
+    glue: impl FnOnce(usize) -> bool,
 ) -> Option<Candidate> {
     let mut candidate = Candidate {
         pattern: id,
@@ -1478,7 +1511,7 @@ fn candidate(
     match char_at(folded, end) {
         Some(c) if is_word_char(c) => {
             let word_end = end_of_word(folded, end);
-            if !glue || !suffix::is_suffix(&folded[end..word_end]) {
+            if !glue(word_end) {
                 return None;
             }
             candidate.suffix_end = word_end;

@@ -207,9 +207,9 @@ fn every_hit_explains_kind_variant_and_span() {
         let found = &hits[0].terms[0];
         assert_eq!(
             (
-                found.term.as_str(),
+                &*found.term,
                 found.kind,
-                found.variant.as_str(),
+                &*found.variant,
                 found.matched.as_str()
             ),
             (*term, *kind, *variant, *matched),
@@ -900,7 +900,10 @@ fn slips_people_really_make_are_found() {
         ("Telsa servisi cevap vermiyor", &["Tesla"]),
         ("Telsa", &["Tesla"]),
         // With evidence of the brand, capitalised in another language too.
-        ("my Telsa will not charge, tesla support is slow", &["Tesla"]),
+        (
+            "my Telsa will not charge, tesla support is slow",
+            &["Tesla"],
+        ),
         // A glued suffix in a Turkish post, capitalised before a name.
         ("Microsoftdan Ahmet Bey aradı", &["Microsoft"]),
     ];
@@ -914,9 +917,15 @@ fn a_word_of_another_language_is_a_slip_only_outside_posts_of_that_language() {
     // "bed") one from Letgo.
     for (text, brands) in [
         ("tecla servisi yine cevap vermiyor", &["Tesla"][..]),
-        ("my tecla will not charge, the battery is dead and nobody answers", &["Tesla"][..]),
+        (
+            "my tecla will not charge, the battery is dead and nobody answers",
+            &["Tesla"][..],
+        ),
         ("No encuentro la tecla en el teclado", &[][..]),
-        ("Troque o usuário e pressione qualquer tecla para continuar", &[][..]),
+        (
+            "Troque o usuário e pressione qualquer tecla para continuar",
+            &[][..],
+        ),
         ("letto siparişim iptal oldu", &["Letgo"][..]),
         ("sono andato a letto presto questa sera", &[][..]),
     ] {
@@ -1114,7 +1123,9 @@ fn reference_find(m: &Matcher, text: &str) -> Vec<BrandHit> {
             if let Some(&id) = ids.get(&bytes[start..end]).filter(|_| !glued) {
                 // Every glued word read as a suffix chain, whoever owns the pattern.
                 let pattern = &m.patterns[id as usize];
-                candidates.extend(candidate(bytes, pattern, id, start, end, true));
+                candidates.extend(candidate(bytes, pattern, id, start, end, |word_end| {
+                    suffix::is_suffix(&bytes[end..word_end])
+                }));
             }
         }
     }
@@ -1132,16 +1143,15 @@ fn reference_find(m: &Matcher, text: &str) -> Vec<BrandHit> {
         for &owner_id in &m.patterns[c.pattern as usize].owners {
             let owner = m.owner(owner_id);
             let accented = original.chars().any(is_accented);
-            let accents = if owner.ascii_strict
-                || owner.source == Source::Typo && owner.written.is_ascii()
-            {
-                !accented
-            } else {
-                !(m.entities[owner.entity as usize].accent_guard
-                    && owner.written.is_ascii()
-                    && accented
-                    && accented_word(original))
-            };
+            let accents =
+                if owner.ascii_strict || owner.source == Source::Typo && owner.written.is_ascii() {
+                    !accented
+                } else {
+                    !(m.entities[owner.entity as usize].accent_guard
+                        && owner.written.is_ascii()
+                        && accented
+                        && accented_word(original))
+                };
             let accepted = (!c.glued
                 || owner.accepts_suffix()
                     && typos::accepts_glued_suffix(
@@ -1221,7 +1231,7 @@ fn reference_find(m: &Matcher, text: &str) -> Vec<BrandHit> {
                 Source::Hashtag => TermKind::Hashtag,
                 Source::Domain => TermKind::Domain,
                 Source::Misspelling | Source::Typo => TermKind::Misspelling,
-                Source::Term | Source::Rule if matched == owner.written => TermKind::Exact,
+                Source::Term | Source::Rule if matched == &**owner.written => TermKind::Exact,
                 Source::Term | Source::Rule => TermKind::Folded,
             };
             let kind = match (owner.source, &suffix) {
@@ -1231,10 +1241,10 @@ fn reference_find(m: &Matcher, text: &str) -> Vec<BrandHit> {
             let mut kinds = vec![base];
             kinds.extend(suffix.as_ref().map(|_| TermKind::Suffix));
             let term = TermMatch {
-                term: owner.written.to_string(),
+                term: owner.written.clone(),
                 matched: matched.to_string(),
                 kind,
-                variant: owner.variant.to_string(),
+                variant: owner.variant.into(),
                 generated: owner.source == Source::Typo,
                 start,
                 end,

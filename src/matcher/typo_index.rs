@@ -210,7 +210,7 @@ pub(super) struct TypoTerm {
     /// The brand (entity id) the term belongs to.
     pub(super) entity: u32,
     /// The term as written.
-    pub(super) written: String,
+    pub(super) written: std::sync::Arc<str>,
     /// Accented spellings of an ASCII term do not count (`ascii_strict`).
     pub(super) ascii_strict: bool,
 }
@@ -264,7 +264,7 @@ impl TypoIndex {
     pub(super) fn add_term(&mut self, entity: u32, written: &str, ascii_strict: bool) -> u32 {
         self.terms.push(TypoTerm {
             entity,
-            written: written.to_string(),
+            written: written.into(),
             ascii_strict,
         });
         self.terms.len() as u32 - 1

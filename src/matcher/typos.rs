@@ -155,13 +155,30 @@ pub fn in_name_run(text: &str, range: std::ops::Range<usize>) -> bool {
 /// needs a post that reads as Turkish ([`looks_turkish`]), since other languages glue
 /// their own one-letter endings to names (Polish `Microsoftu`, `Samsunga`, German
 /// `Googlen`).
-/// The matcher also refuses a glued word that [`reads_as_other_name`] (`Thyde
-/// Monnier`).
+/// The matcher also refuses a glued word that [`in_name_run`] (`Thyde Monnier`).
 /// An apostrophe suffix (`Martı'nın`) does not ask.
 pub fn accepts_glued_suffix(word: &[u8], term_len: usize, post: &str) -> bool {
-    let Some((term, letters)) = word.split_at_checked(term_len) else {
-        return false;
-    };
+    match glued_word(word, term_len) {
+        None => false,
+        Some(PostTest::LooksTurkish) => looks_turkish(post),
+        Some(PostTest::NotForeign) => !reads_foreign(post),
+    }
+}
+
+/// What [`accepts_glued_suffix`] still asks of the post once the glued word passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostTest {
+    /// A one-letter suffix: the post must look Turkish ([`looks_turkish`]).
+    LooksTurkish,
+    /// A longer one: the post must not read as another language ([`reads_foreign`]).
+    NotForeign,
+}
+
+/// The part of [`accepts_glued_suffix`] that does not read the post: `None` when the
+/// glued word is refused whatever the post, else the test the post must pass. A pure
+/// function of the word and the bundled tables, so its answers can be cached.
+pub fn glued_word(word: &[u8], term_len: usize) -> Option<PostTest> {
+    let (term, letters) = word.split_at_checked(term_len)?;
     // Of a name of several words only the last is glued to the letters.
     let start = term
         .iter()
@@ -169,15 +186,15 @@ pub fn accepts_glued_suffix(word: &[u8], term_len: usize, post: &str) -> bool {
         .map_or(0, |at| at + 1);
     let (word, term) = (&word[start..], &term[start..]);
     let (Ok(word), Ok(term)) = (std::str::from_utf8(word), std::str::from_utf8(term)) else {
-        return false;
+        return None;
     };
-    suffix::is_suffix_after(term.as_bytes(), letters)
-        && words::language_of_except(word, Some(term)).is_none()
-        && if letters.len() > 1 {
-            !reads_foreign(post)
-        } else {
-            looks_turkish(post)
-        }
+    let accepted = suffix::is_suffix_after(term.as_bytes(), letters)
+        && words::language_of_except(word, Some(term)).is_none();
+    accepted.then_some(if letters.len() > 1 {
+        PostTest::NotForeign
+    } else {
+        PostTest::LooksTurkish
+    })
 }
 
 /// The lines of `frequent.txt` with an accent, lower-case as written (`über`, `grátis`).
@@ -296,7 +313,10 @@ pub fn variants_up_to(term: &str, limit: usize) -> Vec<Variant> {
             && text.ends_with(['a', 'e', 'i', 'o', 'u']);
         let mut real_word = inflected;
         let mut foreign = 0;
-        for word in text.split(' ').filter(|word| !original_words.contains(word)) {
+        for word in text
+            .split(' ')
+            .filter(|word| !original_words.contains(word))
+        {
             match words::guard(word) {
                 _ if is_frequent(word) => real_word = true,
                 words::Guard::Word => real_word = true,
@@ -341,9 +361,7 @@ pub fn variants_up_to(term: &str, limit: usize) -> Vec<Variant> {
         for at in 1..bytes.len().saturating_sub(2) {
             let (a, b) = (bytes[at], bytes[at + 1]);
             let moved = |p: u8, l: u8| matches!(p, b'\'' | b'-') && l.is_ascii_lowercase();
-            if (moved(a, b) || moved(b, a))
-                && !add(edited(at, 2, &[b, a]), Edit::Transposition)
-            {
+            if (moved(a, b) || moved(b, a)) && !add(edited(at, 2, &[b, a]), Edit::Transposition) {
                 break 'generate;
             }
         }

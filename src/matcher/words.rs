@@ -422,7 +422,10 @@ mod tests {
         for (post, reads) in [
             ("No encuentro la tecla en el teclado, casi lo logro", true),
             ("my tecla watch stopped again and the shop is closed", false),
-            ("Troque o usuário e pressione qualquer tecla para continuar", false),
+            (
+                "Troque o usuário e pressione qualquer tecla para continuar",
+                false,
+            ),
             ("my casi watch stopped again and the shop is closed", false),
             ("tecla saatim yine durdu, servis cevap vermiyor", false),
             ("tecla", false),
@@ -437,7 +440,11 @@ mod tests {
         ));
         assert_eq!(guard("tecla"), Guard::Foreign(guard_mask("tecla")));
         assert_eq!(guard("kitabi"), Guard::Word, "a Turkish inflection");
-        assert_eq!(guard("nesle"), Guard::Word, "listed elsewhere, and nesil + e");
+        assert_eq!(
+            guard("nesle"),
+            Guard::Word,
+            "listed elsewhere, and nesil + e"
+        );
         assert_eq!(guard("tukrcell"), Guard::None);
     }
 

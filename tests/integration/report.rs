@@ -39,10 +39,10 @@ fn seed(database: &Path, hits: &[(&str, &str, u32, &str)]) {
             severity: Severity::Normal,
             competitor: *brand == "THY",
             terms: vec![TermMatch {
-                term: brand.to_string(),
+                term: (*brand).into(),
                 matched: brand.to_string(),
                 kind: TermKind::Exact,
-                variant: brand.to_lowercase(),
+                variant: brand.to_lowercase().into(),
                 generated: false,
                 start: 0,
                 end: brand.len(),
