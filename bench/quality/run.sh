@@ -3,7 +3,7 @@
 # list, then prints one table and the worst case per target (bench/quality/README.md).
 #
 #   bench/quality/run.sh [--seeds "42 11 101 314159 271828 8128"] [--sizes "20 200"]
-#                        [--lists "default tuning heldout"] [--out DIR] [--generate-only]
+#                        [--lists "default tuning tuning2 heldout"] [--out DIR] [--generate-only]
 #
 # Corpora are cached under $QUALITY_CORPORA (default /work/qc when it exists, else
 # target/quality-corpora) as seed<SEED>-<MB>mb-<LIST>/, written to a temporary
@@ -15,7 +15,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 seeds="42 11 101 314159 271828 8128"
 sizes="20 200"
-lists="default tuning heldout"
+lists="default tuning tuning2 heldout"
 out="$root/target/quality-results"
 generate_only=0
 while [ $# -gt 0 ]; do

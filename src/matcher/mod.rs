@@ -953,10 +953,10 @@ impl Matcher {
                 // does not, unless the post is Turkish (`Turkcellden Ahmet Bey aradı`).
                 let accepted = (!candidate.glued
                     || owner.accepts_suffix()
-                        && !(typos::in_name_run(
+                        && (!typos::in_name_run(
                             text,
                             folded.original_range(candidate.start..candidate.suffix_end),
-                        ) && !typos::looks_turkish(text)))
+                        ) || typos::looks_turkish(text)))
                     && !self.feedback_off[owner_id as usize].load(Ordering::Relaxed)
                     && !(owner.source == Source::Typo
                         && (suffixed

@@ -1159,8 +1159,8 @@ fn reference_find(m: &Matcher, text: &str) -> Vec<BrandHit> {
                         c.end - c.start,
                         text,
                     )
-                    && !(typos::in_name_run(text, start..map[c.suffix_end])
-                        && !typos::looks_turkish(text)))
+                    && (!typos::in_name_run(text, start..map[c.suffix_end])
+                        || typos::looks_turkish(text)))
                 && !(owner.source == Source::Typo
                     && (c.suffix_end > c.end
                         || typos::reads_as_other_name(text, start..end)

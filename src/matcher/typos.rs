@@ -258,7 +258,7 @@ pub struct Variant {
     /// another vowel typed after it.
     pub real_word: bool,
     /// When it is not dropped but is a word of other lists: their languages
-    /// ([`words::Guard::Foreign`]); the matcher refuses it in posts of those languages.
+    /// (`words::Guard::Foreign`); the matcher refuses it in posts of those languages.
     pub foreign: u16,
 }
 
