@@ -420,10 +420,11 @@ fn a_typo_switched_off_as_noisy_stays_off_after_sighup_and_after_a_restart() {
     )
     .unwrap();
     let daemon = workspace.start();
-    // A name one slip away from the brand, with no real mention around: the tenth hit
+    // A name one slip away from the brand, in lower case (capitalised next to another
+    // name it would not match at all), with no real mention around: the tenth hit
     // switches the generated typo off.
     let names: Vec<String> = (1..=10)
-        .map(|n| ticket(&format!("n{n}"), "-- Telsa Gwynne"))
+        .map(|n| ticket(&format!("n{n}"), "as telsa said"))
         .collect();
     append_and_settle(&workspace, &names, "m1");
     assert_eq!(brands_of(&workspace, "n1"), ["Tesla"]);
