@@ -871,9 +871,9 @@ impl Matcher {
             ..
         } = scratch;
         let folded = folded.as_bytes();
-        // Whether the post looks Turkish and whether it reads as another language,
-        // each asked at most once and only when a glued verdict depends on it.
-        let (mut turkish, mut foreign) = (None, None);
+        // What the rules ask of the whole post (does it look Turkish, read as another
+        // language, …), each worked out at most once and only when a rule asks.
+        let mut facts = typos::PostFacts::new(text);
         let scanned = |id, start, end| {
             let pattern = &self.patterns[id as usize];
             // The glued word is judged only when an owner could accept a suffix; the
@@ -881,12 +881,8 @@ impl Matcher {
             let glue = |word_end| {
                 pattern.takes_glued_suffix
                     && glued.accepts(&folded[start..word_end], end - start, |test| match test {
-                        PostTest::LooksTurkish => {
-                            *turkish.get_or_insert_with(|| typos::looks_turkish(text))
-                        }
-                        PostTest::NotForeign => {
-                            !*foreign.get_or_insert_with(|| typos::reads_foreign(text))
-                        }
+                        PostTest::LooksTurkish => facts.looks_turkish(),
+                        PostTest::NotForeign => !facts.reads_foreign(),
                     })
             };
             if let Some(candidate) = candidate(folded, pattern, id, start, end, glue) {
@@ -956,14 +952,13 @@ impl Matcher {
                         && (!typos::in_name_run(
                             text,
                             folded.original_range(candidate.start..candidate.suffix_end),
-                        ) || typos::looks_turkish(text)))
+                        ) || facts.looks_turkish()))
                     && !self.feedback_off[owner_id as usize].load(Ordering::Relaxed)
                     && !(owner.source == Source::Typo
                         && (suffixed
                             || self.noisy[owner_id as usize].load(Ordering::Relaxed)
-                            || typos::reads_as_other_name(text, term_range.clone())
-                            || owner.foreign != 0
-                                && words::reads_as(text, owner.foreign, owner.variant)))
+                            || facts.reads_as_other_name(term_range.clone())
+                            || owner.foreign != 0 && facts.reads_as(owner.foreign, owner.variant)))
                     && self.accents_allowed(&owner, &text[term_range.clone()]);
                 if !accepted {
                     continue;
@@ -974,7 +969,7 @@ impl Matcher {
                 // only with evidence of its brand, as a case-exact term in another case.
                 let name_like = owner.source == Source::Typo
                     && typos::is_capitalised(&text[term_range.clone()])
-                    && typos::reads_foreign(text);
+                    && facts.reads_foreign();
                 if name_like
                     || owner.case_exact && !same_case(&text[term_range.clone()], owner.written)
                 {

@@ -1165,7 +1165,8 @@ fn reference_find(m: &Matcher, text: &str) -> Vec<BrandHit> {
                     && (c.suffix_end > c.end
                         || typos::reads_as_other_name(text, start..end)
                         || owner.foreign != 0
-                            && super::words::reads_as(text, owner.foreign, owner.variant)))
+                            && super::words::Votes::of(text)
+                                .reads_as(owner.foreign, owner.variant)))
                 && accents;
             if !accepted {
                 continue;

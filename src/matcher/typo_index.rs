@@ -291,7 +291,7 @@ impl TypoIndex {
         &self.text[start..self.ends[id] as usize]
     }
 
-    /// Marks typo `id` as a word of the languages of `mask` (see `words::reads_as`).
+    /// Marks typo `id` as a word of the languages of `mask` (see `words::Votes::reads_as`).
     pub(super) fn set_foreign(&mut self, id: u32, mask: u16) {
         if mask != 0 {
             self.foreign.insert(id, mask);

@@ -111,17 +111,77 @@ pub fn is_capitalised(word: &str) -> bool {
 /// People who slip on a brand's name type it in lower case far more often than in a
 /// name-like run of capitals.
 pub fn reads_as_other_name(text: &str, range: std::ops::Range<usize>) -> bool {
-    let before = &text[..range.start];
-    let typed = &text[range.clone()];
-    // The same letters as someone's handle in the post (`<@martii>` … `martii: …`): a nick.
-    let handle = |at: usize| {
-        text[at + 1..]
-            .get(..typed.len())
-            .is_some_and(|next| next.eq_ignore_ascii_case(typed))
-    };
-    before.ends_with('@')
-        || text.match_indices('@').any(|(at, _)| handle(at))
-        || in_name_run(text, range)
+    PostFacts::new(text).reads_as_other_name(range)
+}
+
+/// What the typo and suffix rules ask of a whole post, each worked out at most once
+/// per post, so that a post with thousands of candidates (hostile or not) costs time
+/// linear in its length.
+#[derive(Debug)]
+pub struct PostFacts<'a> {
+    text: &'a str,
+    turkish: Option<bool>,
+    foreign: Option<bool>,
+    votes: Option<words::Votes>,
+    /// The handles written in the post (`@martii`), lower case.
+    handles: Option<HashSet<String>>,
+}
+
+impl<'a> PostFacts<'a> {
+    /// Nothing worked out yet about post `text` (as written).
+    pub fn new(text: &'a str) -> PostFacts<'a> {
+        PostFacts {
+            text,
+            turkish: None,
+            foreign: None,
+            votes: None,
+            handles: None,
+        }
+    }
+
+    /// [`looks_turkish`] of the post.
+    pub fn looks_turkish(&mut self) -> bool {
+        let text = self.text;
+        *self.turkish.get_or_insert_with(|| looks_turkish(text))
+    }
+
+    /// [`reads_foreign`] of the post.
+    pub fn reads_foreign(&mut self) -> bool {
+        let text = self.text;
+        *self.foreign.get_or_insert_with(|| reads_foreign(text))
+    }
+
+    /// `words::Votes::reads_as` of the post.
+    pub fn reads_as(&mut self, mask: u16, word: &str) -> bool {
+        let text = self.text;
+        self.votes
+            .get_or_insert_with(|| words::Votes::of(text))
+            .reads_as(mask, word)
+    }
+
+    /// [`reads_as_other_name`] of the typo at `range` of the post.
+    pub fn reads_as_other_name(&mut self, range: std::ops::Range<usize>) -> bool {
+        let text = self.text;
+        let typed = &text[range.clone()];
+        if text[..range.start].ends_with('@') {
+            return true;
+        }
+        // The same letters as someone's handle in the post (`<@martii>` … `martii: …`):
+        // a nick.
+        let handles = self.handles.get_or_insert_with(|| {
+            text.match_indices('@')
+                .map(|(at, _)| {
+                    let rest = &text[at + 1..];
+                    let end = rest
+                        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                        .unwrap_or(rest.len());
+                    rest[..end].to_lowercase()
+                })
+                .filter(|handle| !handle.is_empty())
+                .collect()
+        });
+        handles.contains(&typed.to_lowercase()) || in_name_run(text, range)
+    }
 }
 
 /// Whether the word at `range` of post `text` (as written) is capitalised next to

@@ -198,7 +198,7 @@ pub enum Guard {
     /// languages of a Turkish brand's audience, refused everywhere.
     Word,
     /// A word only of the other lists (bit `1 << index` in [`Language::ALL`] for each):
-    /// refused in posts that read as one of them ([`reads_as`]), a typo elsewhere
+    /// refused in posts that read as one of them ([`Votes::reads_as`]), a typo elsewhere
     /// (`casi` is Spanish for *almost*, and one slip from Casio in a Turkish post).
     Foreign(u16),
 }
@@ -267,52 +267,97 @@ fn turkish_inflection(word: &str) -> bool {
     )
 }
 
-/// Whether post `text` reads as one of the languages of `mask` (a [`Guard::Foreign`]
-/// mask), leaving out folded `word` (the typo itself). Each other word of three letters
-/// or more is a vote split among the languages whose lists hold it (Turkish nouns and
-/// verbs are one language): a word only Dutch holds (`bestel`) counts whole, one that
-/// eight lists hold (`the`, `shop`: Wikipedia frequency lists hold many English words)
-/// an eighth. The post reads as a language of `mask` when one of them gets votes and
-/// no other language gets more (`ik bestel het morgen` is as Dutch as it is German).
-pub fn reads_as(text: &str, mask: u16, word: &str) -> bool {
-    let slot = |language: Language| match language {
-        Language::TurkishVerbs => Language::Turkish,
-        other => other,
-    };
-    let mut votes = [0f32; Language::ALL.len()];
-    for other in text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|other| (3..=24).contains(&other.chars().count()))
-    {
-        let other = crate::text::fold(other);
-        if other == word {
-            continue;
-        }
-        let mut holders = 0u16;
-        for (language, set) in SETS.iter() {
-            if set.contains(&other) {
-                holders |= slot(*language).bit();
+/// A whole vote, divisible by any number of languages that can share it (1 to 11).
+const WHOLE_VOTE: u32 = 27_720;
+
+/// The language votes of one post ([`Votes::reads_as`]), counted once so that every typo
+/// found in it asks in constant time (a post may hold thousands).
+#[derive(Debug, Default)]
+pub struct Votes {
+    /// Per language of [`Language::ALL`] (Turkish verbs under Turkish), in
+    /// [`WHOLE_VOTE`]s.
+    votes: [u32; Language::ALL.len()],
+    /// How often each word that voted occurs, to take a typo's own votes out.
+    counts: std::collections::HashMap<String, u32>,
+}
+
+impl Votes {
+    /// Counts the votes of post `text`.
+    pub fn of(text: &str) -> Votes {
+        let mut votes = Votes::default();
+        for word in text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|word| (3..=24).contains(&word.chars().count()))
+        {
+            let word = crate::text::fold(word);
+            let holders = holders(&word);
+            if holders != 0 {
+                votes.add(holders, 1, true);
+                *votes.counts.entry(word).or_default() += 1;
             }
         }
-        if holders == 0 {
-            continue;
-        }
-        let share = 1.0 / holders.count_ones() as f32;
+        votes
+    }
+
+    /// Adds (or takes away) `times` votes split among the languages of `holders`.
+    fn add(&mut self, holders: u16, times: u32, add: bool) {
+        let share = WHOLE_VOTE / holders.count_ones() * times;
         for (at, language) in Language::ALL.iter().enumerate() {
             if holders & language.bit() != 0 {
-                votes[at] += share;
+                self.votes[at] = if add {
+                    self.votes[at] + share
+                } else {
+                    self.votes[at] - share
+                };
             }
         }
     }
-    let (mut of_mask, mut elsewhere) = (0f32, 0f32);
-    for (language, votes) in Language::ALL.iter().zip(votes) {
-        if mask & slot(*language).bit() != 0 {
-            of_mask = of_mask.max(votes);
-        } else {
-            elsewhere = elsewhere.max(votes);
+
+    /// Whether the post reads as one of the languages of `mask` (a [`Guard::Foreign`]
+    /// mask), leaving out folded `word` (the typo itself). Each other word of three letters
+    /// or more is a vote split among the languages whose lists hold it (Turkish nouns and
+    /// verbs are one language): a word only Dutch holds (`bestel`) counts whole, one that
+    /// eight lists hold (`the`, `shop`: Wikipedia frequency lists hold many English words)
+    /// an eighth. The post reads as a language of `mask` when one of them gets votes and
+    /// no other language gets more (`ik bestel het morgen` is as Dutch as it is German).
+    pub fn reads_as(&self, mask: u16, word: &str) -> bool {
+        let mut votes = self.votes;
+        if let Some(&times) = self.counts.get(word) {
+            let mut without = Votes {
+                votes,
+                counts: Default::default(),
+            };
+            without.add(holders(word), times, false);
+            votes = without.votes;
         }
+        let (mut of_mask, mut elsewhere) = (0, 0);
+        for (language, votes) in Language::ALL.iter().zip(votes) {
+            if mask & turkish_slot(*language).bit() != 0 {
+                of_mask = of_mask.max(votes);
+            } else {
+                elsewhere = elsewhere.max(votes);
+            }
+        }
+        of_mask > 0 && of_mask >= elsewhere
     }
-    of_mask > 0.0 && of_mask >= elsewhere
+}
+
+/// Turkish nouns and verbs are one language when a post votes.
+fn turkish_slot(language: Language) -> Language {
+    match language {
+        Language::TurkishVerbs => Language::Turkish,
+        other => other,
+    }
+}
+
+/// The languages (bits of [`Language::bit`], Turkish verbs under Turkish) whose lists
+/// hold folded `word` as it stands.
+fn holders(word: &str) -> u16 {
+    SETS.iter()
+        .filter(|(_, set)| set.contains(word))
+        .fold(0, |mask, (language, _)| {
+            mask | turkish_slot(*language).bit()
+        })
 }
 
 /// True when folded `word` is, as it stands, in a list of a language other than Turkish
@@ -430,14 +475,13 @@ mod tests {
             ("tecla saatim yine durdu, servis cevap vermiyor", false),
             ("tecla", false),
         ] {
-            assert_eq!(reads_as(post, spanish, "tecla"), reads, "{post}");
+            assert_eq!(Votes::of(post).reads_as(spanish, "tecla"), reads, "{post}");
         }
         let portuguese = Language::Portuguese.bit();
-        assert!(reads_as(
-            "Troque o usuário e pressione qualquer tecla para continuar",
-            portuguese | spanish,
-            "tecla"
-        ));
+        assert!(
+            Votes::of("Troque o usuário e pressione qualquer tecla para continuar")
+                .reads_as(portuguese | spanish, "tecla")
+        );
         assert_eq!(guard("tecla"), Guard::Foreign(guard_mask("tecla")));
         assert_eq!(guard("kitabi"), Guard::Word, "a Turkish inflection");
         assert_eq!(
