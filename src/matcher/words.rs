@@ -155,20 +155,9 @@ pub fn language_of_except(word: &str, stem: Option<&str>) -> Option<Language> {
         return Some(turkish(*language));
     }
     let mut form = String::with_capacity(word.len() + 2);
-    let by_ending = sets.iter().find(|(language, set)| {
-        language.endings().iter().any(|(ending, listed)| {
-            word.strip_suffix(ending).is_some_and(|stem| {
-                // `tuass` is no plural of `tuas`: a plural does not double its `s`.
-                if ending.starts_with('s') && stem.ends_with('s') {
-                    return false;
-                }
-                form.clear();
-                form.push_str(stem);
-                form.push_str(listed);
-                stem.len() >= MIN_STEM && set.contains(&form)
-            })
-        })
-    });
+    let by_ending = sets
+        .iter()
+        .find(|(language, set)| with_ending(*language, set, word, &mut form));
     if let Some((language, _)) = by_ending {
         return Some(*language);
     }
@@ -226,18 +215,7 @@ pub fn guard(word: &str) -> Guard {
     let mut foreign = 0u16;
     let mut form = String::with_capacity(word.len() + 2);
     for (language, set) in SETS.iter() {
-        let listed = set.contains(word)
-            || language.endings().iter().any(|(ending, listed)| {
-                word.strip_suffix(ending).is_some_and(|stem| {
-                    if ending.starts_with('s') && stem.ends_with('s') {
-                        return false;
-                    }
-                    form.clear();
-                    form.push_str(stem);
-                    form.push_str(listed);
-                    stem.len() >= MIN_STEM && set.contains(&form)
-                })
-            });
+        let listed = set.contains(word) || with_ending(*language, set, word, &mut form);
         if listed && language.everywhere() {
             return Guard::Word;
         }
@@ -368,6 +346,23 @@ pub fn is_listed_other(word: &str) -> bool {
             language,
             Language::Turkish | Language::TurkishVerbs | Language::Azerbaijani
         ) && set.contains(word)
+    })
+}
+
+/// Whether folded `word` is a listed word of `set` with an ending `language`'s list
+/// leaves out (`armas` of `arma`); `form` is scratch space.
+fn with_ending(language: Language, set: &WordSet, word: &str, form: &mut String) -> bool {
+    language.endings().iter().any(|(ending, listed)| {
+        word.strip_suffix(ending).is_some_and(|stem| {
+            // `tuass` is no plural of `tuas`: a plural does not double its `s`.
+            if ending.starts_with('s') && stem.ends_with('s') {
+                return false;
+            }
+            form.clear();
+            form.push_str(stem);
+            form.push_str(listed);
+            stem.len() >= MIN_STEM && set.contains(&*form)
+        })
     })
 }
 
