@@ -452,13 +452,6 @@ pub fn variants_up_to(term: &str, limit: usize) -> Vec<Variant> {
     out
 }
 
-/// True when folded `word` is a real word of a bundled word list: listed, with an
-/// ending of its language, or a Turkish (or Azerbaijani) stem plus a chain of
-/// Turkish suffixes (`karti` = `kart` + `i`, `kitabi`, `arkadaslarimizdan`).
-pub fn is_real_word(word: &str) -> bool {
-    words::language_of(word).is_some()
-}
-
 /// The keyboard neighbours of ASCII letter `letter` on any supported layout.
 fn neighbours(letter: u8) -> impl Iterator<Item = u8> {
     static TABLE: LazyLock<[u32; 26]> = LazyLock::new(|| {
@@ -545,15 +538,18 @@ mod tests {
                 .iter()
                 .any(|v| v.text == "yapi krefi" && !v.real_word)
         );
-        assert!(is_real_word("house") && is_real_word("kitap") && is_real_word("todas"));
-        assert!(is_real_word("bakar"), "Turkish bak + ar");
+        use words::Guard;
+        assert_eq!(words::guard("house"), Guard::Word);
+        assert_eq!(words::guard("kitap"), Guard::Word);
+        assert_eq!(words::guard("bakar"), Guard::Word, "Turkish bak + ar");
+        assert!(matches!(words::guard("todas"), Guard::Foreign(_)), "Spanish only");
         assert!(
             variants("kanal d")
                 .iter()
                 .all(|v| v.text.split(' ').count() == 2),
             "no edit removes a whole word"
         );
-        assert!(!is_real_word("turkcel"));
+        assert_eq!(words::guard("turkcel"), Guard::None);
     }
 
     #[test]
