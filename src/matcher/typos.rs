@@ -542,7 +542,10 @@ mod tests {
         assert_eq!(words::guard("house"), Guard::Word);
         assert_eq!(words::guard("kitap"), Guard::Word);
         assert_eq!(words::guard("bakar"), Guard::Word, "Turkish bak + ar");
-        assert!(matches!(words::guard("todas"), Guard::Foreign(_)), "Spanish only");
+        assert!(
+            matches!(words::guard("todas"), Guard::Foreign(_)),
+            "Spanish only"
+        );
         assert!(
             variants("kanal d")
                 .iter()
