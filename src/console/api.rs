@@ -753,7 +753,7 @@ async fn card_answer(state: &ConsoleState, id: HitId, extra: Value) -> Response 
             }
             Json(body).into_response()
         }
-        Ok(None) => json_error(StatusCode::NOT_FOUND, &format!("no hit {}", id.0)),
+        Ok(None) => no_hit(id),
         Err(response) => response,
     }
 }
@@ -773,14 +773,22 @@ async fn ack(
     .await;
     match outcome {
         Ok(AckOutcome::Acked { .. }) => card_answer(&state, id, json!({})).await,
-        Ok(AckOutcome::AlreadyAcked { by, at }) => (
-            StatusCode::CONFLICT,
-            Json(json!({ "error": "already acknowledged", "acked_by": by, "acked_at": at })),
-        )
-            .into_response(),
-        Ok(AckOutcome::NotFound) => json_error(StatusCode::NOT_FOUND, &format!("no hit {}", id.0)),
+        Ok(AckOutcome::AlreadyAcked { by, at }) => {
+            conflict(json!({ "error": "already acknowledged", "acked_by": by, "acked_at": at }))
+        }
+        Ok(AckOutcome::NotFound) => no_hit(id),
         Err(response) => response,
     }
+}
+
+/// 404 for a hit id the store does not hold.
+fn no_hit(id: HitId) -> Response {
+    json_error(StatusCode::NOT_FOUND, &format!("no hit {}", id.0))
+}
+
+/// 409 with `body`: a colleague's action came first (who and when are in `body`).
+fn conflict(body: Value) -> Response {
+    (StatusCode::CONFLICT, Json(body)).into_response()
 }
 
 /// `POST /console/api/hits/ack` `{ "ids": [...] }`: acknowledges each (at most
@@ -854,12 +862,10 @@ async fn hold(state: &ConsoleState, session: &Session, id: HitId, take: bool) ->
     .await;
     match outcome {
         Ok(TakeOutcome::Done) => card_answer(state, id, json!({})).await,
-        Ok(TakeOutcome::TakenBy(holder)) => (
-            StatusCode::CONFLICT,
-            Json(json!({ "error": "taken by someone else", "taken_by": holder })),
-        )
-            .into_response(),
-        Ok(TakeOutcome::NotFound) => json_error(StatusCode::NOT_FOUND, &format!("no hit {}", id.0)),
+        Ok(TakeOutcome::TakenBy(holder)) => {
+            conflict(json!({ "error": "taken by someone else", "taken_by": holder }))
+        }
+        Ok(TakeOutcome::NotFound) => no_hit(id),
         Err(response) => response,
     }
 }
@@ -893,9 +899,7 @@ async fn not_relevant(
             )
             .await
         }
-        Err(StoreError::UnknownHit(_)) => {
-            json_error(StatusCode::NOT_FOUND, &format!("no hit {}", id.0))
-        }
+        Err(StoreError::UnknownHit(_)) => no_hit(id),
         Err(err) => store_failed(&err),
     }
 }

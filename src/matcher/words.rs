@@ -195,7 +195,8 @@ pub enum Guard {
 impl Language {
     /// This language's bit in a [`Guard::Foreign`] mask.
     fn bit(self) -> u16 {
-        1 << Language::ALL.iter().position(|l| *l == self).unwrap_or(0)
+        // The variants are declared in the order of `ALL` (a test holds it).
+        1 << self as u16
     }
 
     /// The languages whose words are refused everywhere.
@@ -454,6 +455,13 @@ mod tests {
                     && language.is_some_and(|l| v.foreign & l.bit() != 0)),
             "{variant} ({brand}) refused"
         );
+    }
+
+    #[test]
+    fn each_language_has_its_own_bit_in_the_order_of_all() {
+        for (at, language) in Language::ALL.iter().enumerate() {
+            assert_eq!(language.bit(), 1 << at, "{language:?}");
+        }
     }
 
     #[test]
