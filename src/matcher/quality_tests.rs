@@ -93,7 +93,17 @@ fn surface(brand: &str, rng: &mut StdRng) -> (String, bool) {
         3 => folded,
         4 => format!("#{}", brand.replace(' ', "")),
         5 => format!("{brand}'{}", ["e", "den", "ın", "a"][rng.gen_range(0..4)]),
-        6 => return (format!("{}den", folded.replace(' ', "")), true),
+        // Glued without an apostrophe, as chat writes a name that is no common word;
+        // glued to one (`martiden`) it is that word inflected, so the brand is
+        // written with the apostrophe.
+        6 if typos::name_takes_glued_suffix(
+            typos::glued_name(&folded.replace(' ', "")),
+            || true,
+        ) =>
+        {
+            return (format!("{}den", folded.replace(' ', "")), true);
+        }
+        6 => format!("{brand}'den"),
         7 => folded.replace(' ', "-"),
         _ => typo().unwrap_or_else(|| brand.to_string()),
     };

@@ -54,6 +54,9 @@ const NEGATED: State = 9;
 const END: State = 10;
 /// After the softened `-DIg` or `-(y)AcAg`: a possessive follows.
 const SOFTENED: State = 11;
+/// A noun whose derivation softened before a vowel (`kentlig` + `e`, `kosecig` + `i`):
+/// a vowel-initial possessive or case follows.
+const SOFT_NOUN: State = 12;
 
 const fn states(list: &[State]) -> u16 {
     let mut mask = 0;
@@ -100,6 +103,21 @@ const MORPHEMES: &[Morpheme] = &[
     m("sAr", states(&[NOUN]), NOUN, false),
     m("lA", states(&[NOUN]), VERB, false),
     m("lAs", states(&[NOUN]), VERB, false),
+    m("lAn", states(&[NOUN]), VERB, false),
+    // Adjectives and likenesses (`bilimsel`, `kentsi`, `mavimsi`), diminutives
+    // (`bombacik`); `-lIk` and `-CIk` soften before a vowel (`kentligi`, `kosecigi`).
+    m("sAl", states(&[NOUN]), NOUN, false),
+    m("sI", states(&[NOUN]), NOUN, false),
+    m("(I)msI", states(&[NOUN]), NOUN, false),
+    m("CIk", states(&[NOUN]), NOUN, false),
+    m("CIg", states(&[NOUN]), SOFT_NOUN, false),
+    m("lIg", states(&[NOUN]), SOFT_NOUN, false),
+    m("I", states(&[SOFT_NOUN]), POSSESSED_3, false),
+    m("A", states(&[SOFT_NOUN]), CASE, false),
+    m("In", states(&[SOFT_NOUN]), CASE, false),
+    m("Im", states(&[SOFT_NOUN]), POSSESSED, false),
+    m("ImIz", states(&[SOFT_NOUN]), POSSESSED, false),
+    m("InIz", states(&[SOFT_NOUN]), POSSESSED, false),
     // Plural.
     m("lAr", states(&[NOUN]), PLURAL, true),
     // Possessives.
@@ -142,10 +160,16 @@ const MORPHEMES: &[Morpheme] = &[
     m("(I)l", states(&[VERB]), VERB, false),
     m("(I)n", states(&[VERB]), VERB, false),
     m("(I)s", states(&[VERB]), VERB, false),
-    // Negation and ability (`gelme`, `geleme`, `gelebil`).
+    // Compound verbs of manner (`kosuver`, `gelegel`, `yazadur`, `bakakal`).
+    m("(y)Iver", states(&[VERB]), VERB, false),
+    m("(y)Agel", states(&[VERB]), VERB, false),
+    m("(y)Adur", states(&[VERB]), VERB, false),
+    m("(y)Akal", states(&[VERB]), VERB, false),
+    // Negation and ability (`gelme`, `geleme`, `gelebil`: ability makes a verb again,
+    // `gelebilir`).
     m("mA", states(&[VERB]), NEGATED, false),
     m("(y)AmA", states(&[VERB]), NEGATED, false),
-    m("(y)Abil", states(&[VERB]), NEGATED, false),
+    m("(y)Abil", states(&[VERB]), VERB, false),
     // Tense, aspect and mood; `-Iyor` takes over a negation's vowel (`gelmiyor`).
     m("Iyor", states(&[VERB]), TENSE, false),
     m("mIyor", states(&[VERB]), TENSE, false),
@@ -171,6 +195,8 @@ const MORPHEMES: &[Morpheme] = &[
     // Nominalisers and converbs (`gelmek`, `gelis`, `geldik`, `geldigim`, `gelen`,
     // `gelip`, `gelince`, `gelerek`, `gelmeden`).
     m("mAk", VERBAL, NOUN, false),
+    m("(y)IcI", VERBAL, NOUN, false),
+    m("(y)AsI", VERBAL, NOUN, false),
     m("mA", VERBAL, NOUN, false),
     m("(y)Is", VERBAL, NOUN, false),
     m("DIk", VERBAL, NOUN, false),
@@ -183,12 +209,14 @@ const MORPHEMES: &[Morpheme] = &[
     m("(y)AlI", VERBAL, END, false),
     m("DIkcA", VERBAL, END, false),
     m("ken", states(&[TENSE]), END, false),
-    // A softened stem takes a vowel-initial possessive (`geldigim`, `gelecegimiz`).
+    // A softened stem takes a vowel-initial possessive (`geldigim`, `gelecegimiz`), a
+    // future participle also the dative (`dayanacaga`).
     m("Im", states(&[SOFTENED]), POSSESSED, false),
     m("In", states(&[SOFTENED]), POSSESSED, false),
     m("ImIz", states(&[SOFTENED]), POSSESSED, false),
     m("InIz", states(&[SOFTENED]), POSSESSED, false),
     m("I", states(&[SOFTENED]), POSSESSED_3, false),
+    m("A", states(&[SOFTENED]), CASE, false),
     // Person after a past or conditional (`geldim`, `gelseniz`).
     m("m", states(&[PAST]), PERSON, false),
     m("n", states(&[PAST]), PERSON, false),
@@ -394,23 +422,28 @@ pub fn is_inflection_of(
                 false,
             )
         };
-        let listed = |is_stem: &dyn Fn(&str) -> bool| {
-            is_stem(stem_text) || alternations(stem, rest).any(|stem| is_stem(&stem))
+        let listed = |is_stem: &dyn Fn(&str) -> bool, verb: bool| {
+            is_stem(stem_text) || alternations(stem, rest, verb).any(|stem| is_stem(&stem))
         };
-        (parses(NOUN) && listed(&is_noun)) || (parses(VERB) && listed(&is_verb))
+        (parses(NOUN) && listed(&is_noun, false)) || (parses(VERB) && listed(&is_verb, true))
     })
 }
 
 /// The dictionary forms a stem may have lost before `rest`: a hardened final consonant
 /// (`kitab` → `kitap`), a dropped high vowel (`burn` → `burun`), a final vowel taken
-/// over by `-Iyor` (`bekl` → `bekle`).
-fn alternations<'a>(stem: &'a [u8], rest: &'a [u8]) -> impl Iterator<Item = String> + 'a {
+/// over by `-Iyor` (`bekl` → `bekle`). A `verb` stem only loses the vowel: the few verbs
+/// that soften (`git` → `gid`) are listed softened, and no verb drops a vowel.
+fn alternations<'a>(
+    stem: &'a [u8],
+    rest: &'a [u8],
+    verb: bool,
+) -> impl Iterator<Item = String> + 'a {
     let before_vowel = rest.first().is_some_and(|&b| is_vowel(b));
     let last = stem.last().copied().unwrap_or(b'a');
     let text = String::from_utf8_lossy(stem).into_owned();
     let base = &text[..text.len() - 1];
     let mut forms = Vec::new();
-    if before_vowel {
+    if before_vowel && !verb {
         if let Some(hard) = match last {
             b'b' => Some('p'),
             b'd' => Some('t'),
@@ -429,10 +462,10 @@ fn alternations<'a>(stem: &'a [u8], rest: &'a [u8]) -> impl Iterator<Item = Stri
             };
             forms.push(format!("{inner}{high}{}", char::from(last)));
         }
-        if rest.starts_with(b"iyor") || rest.starts_with(b"uyor") {
-            forms.push(format!("{text}a"));
-            forms.push(format!("{text}e"));
-        }
+    }
+    if rest.starts_with(b"iyor") || rest.starts_with(b"uyor") {
+        forms.push(format!("{text}a"));
+        forms.push(format!("{text}e"));
     }
     forms.into_iter()
 }

@@ -825,6 +825,9 @@ const SLIP_NAMES: &[&str] = &[
     "DenizBank",
     "Uber",
     "Zalando",
+    "Fakir",
+    "Amazon",
+    "Instagram",
 ];
 
 const SLIP_RULES: &str = r##"
@@ -928,6 +931,28 @@ fn a_word_of_another_language_is_a_slip_only_outside_posts_of_that_language() {
         ),
         ("letto siparişim iptal oldu", &["Letgo"][..]),
         ("sono andato a letto presto questa sera", &[][..]),
+    ] {
+        assert_eq!(names(&matcher.find(text)), brands, "{text}");
+    }
+}
+
+#[test]
+fn a_suffix_glued_to_a_common_word_is_the_word_not_the_brand() {
+    let matcher = slips();
+    for (text, brands) in [
+        // A common Turkish nominal inflected: only the apostrophe marks the brand.
+        ("fakirle zenginin farkı yok", &[][..]),
+        ("Fakir'le görüştüm, süpürge geldi", &["Fakir"][..]),
+        ("martıdan simit kaptı", &[][..]),
+        ("Martı'dan scooter kiraladım", &["Martı"][..]),
+        // A verb takes no noun suffix: glued to one, the suffix is the brand's.
+        ("getirden sipariş verdim", &["Getir"][..]),
+        // A name that is a word of other languages: glued in Turkish posts only.
+        ("amazondan sipariş verdim, kargo gelmedi", &["Amazon"][..]),
+        ("instagramda paylaştım", &["Instagram"][..]),
+        ("we sailed the amazonda river all week", &[][..]),
+        // A proper name takes glued suffixes as before.
+        ("turkcellden yine fatura geldi", &["Turkcell"][..]),
     ] {
         assert_eq!(names(&matcher.find(text)), brands, "{text}");
     }
@@ -1159,6 +1184,11 @@ fn reference_find(m: &Matcher, text: &str) -> Vec<BrandHit> {
                         c.end - c.start,
                         text,
                     )
+                    && (!owner.is_name()
+                        || typos::name_takes_glued_suffix(
+                            typos::glued_name(&m.patterns[c.pattern as usize].text),
+                            || typos::looks_turkish(text),
+                        ))
                     && (!typos::in_name_run(text, start..map[c.suffix_end])
                         || typos::looks_turkish(text)))
                 && !(owner.source == Source::Typo

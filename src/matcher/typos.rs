@@ -205,7 +205,7 @@ pub fn in_name_run(text: &str, range: std::ops::Range<usize>) -> bool {
 }
 
 /// Whether a name glued to letters without an apostrophe is the name with a Turkish
-/// suffix (`turkcellden`, `martidan`) and not a longer word (`martini`, `telegrama`,
+/// suffix (`turkcellden`, `akbanktan`) and not a longer word (`martini`, `telegrama`,
 /// `niveau`, `kalyoncu`): folded `word` is the name's last word and the letters after
 /// it, `term_len` the name's bytes in it, `post` the post as written. The letters must
 /// be a chain of nominal suffixes, with the buffer letters a vowel-final name needs
@@ -214,7 +214,7 @@ pub fn in_name_run(text: &str, range: std::ops::Range<usize>) -> bool {
 /// another language ([`reads_foreign`]: Polish `Familiada`), a one-letter suffix even
 /// needs a post that reads as Turkish ([`looks_turkish`]), since other languages glue
 /// their own one-letter endings to names (Polish `Microsoftu`, `Samsunga`, German
-/// `Googlen`).
+/// `Googlen`). What the brand's name is as a word asks more ([`name_takes_glued_suffix`]).
 /// The matcher also refuses a glued word that [`in_name_run`] (`Thyde Monnier`).
 /// An apostrophe suffix (`Martı'nın`) does not ask.
 pub fn accepts_glued_suffix(word: &[u8], term_len: usize, post: &str) -> bool {
@@ -255,6 +255,35 @@ pub fn glued_word(word: &[u8], term_len: usize) -> Option<PostTest> {
     } else {
         PostTest::LooksTurkish
     })
+}
+
+/// What a brand's folded term is as a name a suffix is glued to: a term of one word is
+/// looked up (`words::name_word`); a term of several words (`yapi kredi`,
+/// `turk hava yollari`) is a name whatever its last word is.
+pub fn glued_name(term: &str) -> words::NameWord {
+    if term.contains(|c: char| !c.is_alphanumeric()) {
+        words::NameWord::Name
+    } else {
+        words::name_word(term)
+    }
+}
+
+/// Whether a Turkish suffix glued to a brand's name without an apostrophe may count,
+/// given what the name is as a word ([`glued_name`]), beyond [`accepts_glued_suffix`]:
+/// never after a common Turkish word (`sanasi`, `fakirle`, `martidan` are the words
+/// inflected as often as the brands `Sana`, `Fakir`, `Martı`: only `Fakir'le` marks the
+/// brand); after a word of another language only in a post that `looks_turkish`
+/// (`amazondan aldim`; `Familiada` is Polish). Topic and context words take their
+/// suffixes freely: they are words by design.
+pub fn name_takes_glued_suffix(
+    name: words::NameWord,
+    looks_turkish: impl FnOnce() -> bool,
+) -> bool {
+    match name {
+        words::NameWord::CommonTurkish => false,
+        words::NameWord::Other => looks_turkish(),
+        words::NameWord::Name => true,
+    }
 }
 
 /// The lines of `frequent.txt` with an accent, lower-case as written (`über`, `grátis`).
@@ -393,6 +422,9 @@ pub fn variants_up_to(term: &str, limit: usize) -> Vec<Variant> {
         more(&out)
     };
     let letter = |at: usize| bytes.get(at).is_some_and(u8::is_ascii_lowercase);
+    // A key of the name: a letter or a digit (`a101`, `n11`); punctuation and spaces
+    // are not slipped on like letters.
+    let key = |at: usize| bytes.get(at).is_some_and(u8::is_ascii_alphanumeric);
     let edited = |at: usize, remove: usize, insert: &[u8]| {
         let mut candidate = Vec::with_capacity(bytes.len() + 1);
         candidate.extend_from_slice(&bytes[..at]);
@@ -405,8 +437,9 @@ pub fn variants_up_to(term: &str, limit: usize) -> Vec<Variant> {
     }
     'generate: {
         for at in 0..bytes.len() {
-            if letter(at)
-                && letter(at + 1)
+            if key(at)
+                && key(at + 1)
+                && (letter(at) || letter(at + 1))
                 && bytes[at] != bytes[at + 1]
                 && !add(
                     edited(at, 2, &[bytes[at + 1], bytes[at]]),
@@ -416,18 +449,18 @@ pub fn variants_up_to(term: &str, limit: usize) -> Vec<Variant> {
                 break 'generate;
             }
         }
-        // An apostrophe or hyphen typed a key early or late (`mcdonal'ds`,
-        // `mercede-sbenz`), never onto the edge of the name.
+        // An apostrophe, hyphen or other mark typed a key early or late (`mcdonal'ds`,
+        // `mercede-sbenz`, `bookin.gcom`), never onto the edge of the name.
         for at in 1..bytes.len().saturating_sub(2) {
             let (a, b) = (bytes[at], bytes[at + 1]);
-            let moved = |p: u8, l: u8| matches!(p, b'\'' | b'-') && l.is_ascii_lowercase();
+            let moved = |p: u8, l: u8| p.is_ascii_punctuation() && l.is_ascii_alphanumeric();
             if (moved(a, b) || moved(b, a)) && !add(edited(at, 2, &[b, a]), Edit::Transposition) {
                 break 'generate;
             }
         }
         // The first letter is the one people get right: no deletion, doubling or
         // insertion before it.
-        for at in (1..bytes.len()).filter(|&at| letter(at)) {
+        for at in (1..bytes.len()).filter(|&at| key(at)) {
             if !add(edited(at, 1, &[]), Edit::Deletion)
                 || !add(edited(at, 0, &[bytes[at]]), Edit::Doubling)
             {

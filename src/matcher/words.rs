@@ -19,36 +19,45 @@ use super::suffix;
 pub enum Language {
     /// SCOWL's American English, with proper names.
     English,
-    /// Turkish stems, inflected by the suffix engine.
+    /// Turkish nominal stems (nouns, adjectives, adverbs, pronouns), inflected by the
+    /// suffix engine; a root that is only a verb is only in [`Language::TurkishVerbs`].
     Turkish,
     /// Turkish verb stems, a list apart: only they take verb suffixes (`bakar`).
     TurkishVerbs,
+    /// Turkish proper names (places, people, companies: `akbank`, `galatasaray`),
+    /// inflected like the stems; a list apart from the common words (see [`name_word`]).
+    TurkishNames,
     /// Common Azerbaijani words, inflected by the same suffix engine.
     Azerbaijani,
-    /// Spanish full forms.
+    /// The most frequent Spanish words.
     Spanish,
-    /// Portuguese full forms.
+    /// The most frequent Portuguese words.
     Portuguese,
-    /// French full forms.
+    /// The most frequent French words.
     French,
     /// The most frequent Italian words.
     Italian,
-    /// German full forms.
+    /// The most frequent German words.
     German,
-    /// Dutch full forms.
+    /// The most frequent Dutch words.
     Dutch,
     /// The most frequent Polish words.
     Polish,
     /// Russian dictionary forms in two Latin transliterations.
     Russian,
+    /// Inflected Turkish forms that occur in a large corpus, beyond what the suffix
+    /// engine reads from the stems (`sanatcilarimiz`, `yogaya`).
+    /// Searched last: the list also quotes foreign words, which the other lists claim.
+    TurkishForms,
 }
 
 impl Language {
     /// Every list, in the order they are searched.
-    pub const ALL: [Language; 12] = [
+    pub const ALL: [Language; 14] = [
         Language::English,
         Language::Turkish,
         Language::TurkishVerbs,
+        Language::TurkishNames,
         Language::Azerbaijani,
         Language::Spanish,
         Language::Portuguese,
@@ -58,6 +67,7 @@ impl Language {
         Language::Dutch,
         Language::Polish,
         Language::Russian,
+        Language::TurkishForms,
     ];
 
     /// The list's file in `src/matcher/words/`.
@@ -67,6 +77,8 @@ impl Language {
             Language::English => "english.fst",
             Language::Turkish => "turkish.fst",
             Language::TurkishVerbs => "turkish_verbs.fst",
+            Language::TurkishNames => "turkish_names.fst",
+            Language::TurkishForms => "turkish_forms.fst",
             Language::Azerbaijani => "azerbaijani.fst",
             Language::Spanish => "spanish.fst",
             Language::Portuguese => "portuguese.fst",
@@ -84,6 +96,8 @@ impl Language {
             Language::English => include_bytes!("words/english.fst"),
             Language::Turkish => include_bytes!("words/turkish.fst"),
             Language::TurkishVerbs => include_bytes!("words/turkish_verbs.fst"),
+            Language::TurkishNames => include_bytes!("words/turkish_names.fst"),
+            Language::TurkishForms => include_bytes!("words/turkish_forms.fst"),
             Language::Azerbaijani => include_bytes!("words/azerbaijani.fst"),
             Language::Spanish => include_bytes!("words/spanish.fst"),
             Language::Portuguese => include_bytes!("words/portuguese.fst"),
@@ -97,12 +111,25 @@ impl Language {
     }
 
     /// Whether Turkish noun suffixes make inflected words of this list's words:
-    /// Turkish's and Azerbaijani's own. Not English ones: short English stems plus a
+    /// Turkish's (names included) and Azerbaijani's own. Not English ones: short English stems plus a
     /// suffix read most slips of a brand as words (`get` + `i`, `vest` + `le`, `race` +
     /// `lik`), and an English word inflected in a Turkish post is rarely one slip from a
     /// brand.
     fn takes_turkish_suffixes(self) -> bool {
-        matches!(self, Language::Turkish | Language::Azerbaijani)
+        matches!(
+            self,
+            Language::Turkish | Language::TurkishNames | Language::Azerbaijani
+        )
+    }
+
+    /// Whether `word` may be this list's `stem` inflected: a list that
+    /// [takes Turkish suffixes](Self::takes_turkish_suffixes), and for names only as
+    /// written (`erdemir` + `i`), never with a stem change read into them (`erdemri` is
+    /// no `erdemir` that dropped its vowel: names do not, and the reading refused real
+    /// slips of `Erdemir`). The common words' changed stems are listed from their
+    /// dictionary tags.
+    fn inflects(self, word: &str, stem: &str) -> bool {
+        self.takes_turkish_suffixes() && (self != Language::TurkishNames || word.starts_with(stem))
     }
 
     /// Inflections a list leaves out, as (ending of the word, ending of the listed
@@ -147,11 +174,15 @@ pub fn language_of(word: &str) -> Option<Language> {
 /// own, the name's own inflections aside.
 pub fn language_of_except(word: &str, stem: Option<&str>) -> Option<Language> {
     let sets = &*SETS;
-    let turkish = |language: Language| match language {
-        Language::TurkishVerbs => Language::Turkish,
-        other => other,
-    };
-    if let Some((language, _)) = sets.iter().find(|(_, set)| set.contains(word)) {
+    let turkish = turkish_slot;
+    // A name with letters glued to it that form a frequent Turkish word is that name
+    // inflected as often as anything else (`turkcellden` occurs in the corpus of
+    // `TurkishForms`): the corpus cannot tell the two apart, the stems can.
+    let searched = |language: Language| stem.is_none() || language != Language::TurkishForms;
+    let listed = sets
+        .iter()
+        .find(|(language, set)| searched(*language) && set.contains(word));
+    if let Some((language, _)) = listed {
         return Some(turkish(*language));
     }
     let mut form = String::with_capacity(word.len() + 2);
@@ -170,7 +201,7 @@ pub fn language_of_except(word: &str, stem: Option<&str>) -> Option<Language> {
         found.set(holder.map(|(language, _)| turkish(*language)));
         holder.is_some()
     };
-    let is_noun = |stem: &str| stem_of(&|language| language.takes_turkish_suffixes(), stem);
+    let is_noun = |stem: &str| stem_of(&|language| language.inflects(word, stem), stem);
     let is_verb = |stem: &str| stem_of(&|language| language == Language::TurkishVerbs, stem);
     if suffix::is_inflection_of(word, is_noun, is_verb) {
         return found.get();
@@ -201,10 +232,9 @@ impl Language {
 
     /// The languages whose words are refused everywhere.
     fn everywhere(self) -> bool {
-        matches!(
-            self,
-            Language::English | Language::Turkish | Language::TurkishVerbs | Language::Azerbaijani
-        )
+        self == Language::English
+            || self == Language::Azerbaijani
+            || turkish_slot(self) == Language::Turkish
     }
 }
 
@@ -215,7 +245,8 @@ impl Language {
 pub fn guard(word: &str) -> Guard {
     let mut foreign = 0u16;
     let mut form = String::with_capacity(word.len() + 2);
-    for (language, set) in SETS.iter() {
+    // The corpus forms speak only where no other list claims the word (`is_turkish_form`).
+    for (language, set) in SETS.iter().filter(|(l, _)| *l != Language::TurkishForms) {
         let listed = set.contains(word) || with_ending(*language, set, word, &mut form);
         if listed && language.everywhere() {
             return Guard::Word;
@@ -225,6 +256,7 @@ pub fn guard(word: &str) -> Guard {
         }
     }
     match language_of(word) {
+        _ if foreign == 0 && is_turkish_form(word) => Guard::Word,
         Some(language) if language.everywhere() => Guard::Word,
         // A word listed elsewhere may still be a Turkish inflection (`nesle`, `tadi`).
         _ if foreign != 0 && turkish_inflection(word) => Guard::Word,
@@ -241,7 +273,7 @@ fn turkish_inflection(word: &str) -> bool {
     };
     suffix::is_inflection_of(
         word,
-        |stem| holds(&|language| language.takes_turkish_suffixes(), stem),
+        |stem| holds(&|language| language.inflects(word, stem), stem),
         |stem| holds(&|language| language == Language::TurkishVerbs, stem),
     )
 }
@@ -321,10 +353,12 @@ impl Votes {
     }
 }
 
-/// Turkish nouns and verbs are one language when a post votes.
+/// The Turkish lists (stems, verbs, names, forms) are one language when a post votes.
 fn turkish_slot(language: Language) -> Language {
     match language {
-        Language::TurkishVerbs => Language::Turkish,
+        Language::TurkishVerbs | Language::TurkishNames | Language::TurkishForms => {
+            Language::Turkish
+        }
         other => other,
     }
 }
@@ -332,21 +366,34 @@ fn turkish_slot(language: Language) -> Language {
 /// The languages (bits of [`Language::bit`], Turkish verbs under Turkish) whose lists
 /// hold folded `word` as it stands.
 fn holders(word: &str) -> u16 {
-    SETS.iter()
-        .filter(|(_, set)| set.contains(word))
+    let mask = SETS
+        .iter()
+        .filter(|(language, set)| *language != Language::TurkishForms && set.contains(word))
         .fold(0, |mask, (language, _)| {
             mask | turkish_slot(*language).bit()
-        })
+        });
+    if mask == 0 && is_turkish_form(word) {
+        Language::Turkish.bit()
+    } else {
+        mask
+    }
+}
+
+/// Whether folded `word` is in the corpus list of Turkish forms. That list also holds
+/// the foreign words Turkish news quote (`find`, `the`), so it speaks for Turkish only
+/// where no other list claims the word.
+fn is_turkish_form(word: &str) -> bool {
+    SETS.iter()
+        .any(|(language, set)| *language == Language::TurkishForms && set.contains(word))
 }
 
 /// True when folded `word` is, as it stands, in a list of a language other than Turkish
 /// and Azerbaijani (no ending or inflection read).
 pub fn is_listed_other(word: &str) -> bool {
     SETS.iter().any(|(language, set)| {
-        !matches!(
-            language,
-            Language::Turkish | Language::TurkishVerbs | Language::Azerbaijani
-        ) && set.contains(word)
+        turkish_slot(*language) != Language::Turkish
+            && *language != Language::Azerbaijani
+            && set.contains(word)
     })
 }
 
@@ -367,10 +414,45 @@ fn with_ending(language: Language, set: &WordSet, word: &str, form: &mut String)
     })
 }
 
-/// True when folded `word` is in the Turkish lists as it stands (no inflection read).
+/// What the name a glued suffix follows is as a word ([`name_word`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameWord {
+    /// A common Turkish nominal (`sana`, `fakir`, `mavi`, `garanti`): letters glued to
+    /// it read as that word inflected (`sanasi`, `fakirle`) far more often than as the
+    /// brand, so only an apostrophe (`Fakir'le`) marks the brand. A verb is not one:
+    /// noun suffixes glued to a verb (`getirden`) make no word.
+    CommonTurkish,
+    /// A word of another list (`familia`, `amazon`): an ending glued to it is Turkish
+    /// only in a Turkish post (`amazondan aldim`), else it is that language's own
+    /// (`Familiada`).
+    Other,
+    /// No word, a Turkish proper name or a verb (`turkcell`, `akbank`, `getir`).
+    Name,
+}
+
+/// What folded `name` (the last word of a brand's term) is as a word: a common Turkish
+/// nominal (listed as a nominal stem), a word of another list as listed, or a name.
+pub fn name_word(name: &str) -> NameWord {
+    let listed = |wanted: &dyn Fn(Language) -> bool| {
+        SETS.iter()
+            .any(|(language, set)| wanted(*language) && set.contains(name))
+    };
+    if listed(&|language| language == Language::Turkish) {
+        NameWord::CommonTurkish
+    } else if listed(&|language| turkish_slot(language) != Language::Turkish) {
+        NameWord::Other
+    } else {
+        NameWord::Name
+    }
+}
+
+/// True when folded `word` is in the Turkish dictionary lists as it stands (no
+/// inflection read; not the corpus forms, which quote foreign words too).
 pub fn is_listed_turkish(word: &str) -> bool {
     SETS.iter().any(|(language, set)| {
-        matches!(language, Language::Turkish | Language::TurkishVerbs) && set.contains(word)
+        turkish_slot(*language) == Language::Turkish
+            && *language != Language::TurkishForms
+            && set.contains(word)
     })
 }
 
@@ -424,7 +506,14 @@ mod tests {
         let mut bundled: Vec<String> = Language::ALL.iter().map(|l| l.file().to_string()).collect();
         bundled.sort();
         assert_eq!(files, bundled, "every file in words/ is a bundled list");
-        let permissive = ["MIT", "ISC", "BSD-3-Clause", "CC0-1.0", "SCOWL"];
+        let permissive = [
+            "MIT",
+            "ISC",
+            "BSD-3-Clause",
+            "Apache-2.0",
+            "CC0-1.0",
+            "SCOWL",
+        ];
         for file in files {
             let row = readme
                 .lines()
@@ -573,6 +662,35 @@ mod tests {
                 "{word}: a Turkish stem and suffixes"
             );
         }
+        // Derivations and compound verbs (`-lIk` and `-CIk` softened, `-sAl`, `-(I)msI`,
+        // `-(y)IcI`, `-(y)Iver`), a softening verb listed softened (`gidiyor`), and
+        // forms of the corpus list beyond the engine.
+        for word in [
+            "kentligi",
+            "bombacik",
+            "kosecigi",
+            "bilimsel",
+            "mavimsi",
+            "avlayici",
+            "kosuver",
+            "gidiyor",
+            "dayanacaga",
+            "seyredebilir",
+        ] {
+            assert!(language_of(word).is_some(), "{word}");
+        }
+        // Noun suffixes on a verb make no word; names take suffixes but no stem change.
+        for word in ["getirden", "erdemri"] {
+            assert_eq!(language_of(word), None, "{word}");
+        }
+        // A form only the corpus list holds, which no stem of the dictionary reads.
+        for word in ["yogaya", "programlarimizda"] {
+            assert!(
+                !suffix::is_inflection_of(word, turkish_stem, turkish_verb),
+                "{word}"
+            );
+            assert_eq!(guard(word), Guard::Word, "{word}");
+        }
     }
 
     #[test]
@@ -604,6 +722,11 @@ mod tests {
             ("Vestel", "vestle"),
             ("Toyota", "toota"),
             ("Arçelik", "racelik"),
+            // Once read as a name that dropped a vowel (`erdemir` + `i`), or as a
+            // verb softened like `git` → `gid` (`getirt` → `getird` + `en`).
+            ("Erdemir", "erdemri"),
+            ("Kardemir", "kardemri"),
+            ("Doğadan", "dogdan"),
         ] {
             assert_eq!(language_of(typo), None, "{typo}");
             passes(brand, typo);
