@@ -912,7 +912,6 @@ impl Matcher {
         if scratch.candidates.is_empty() {
             return Vec::new();
         }
-        scratch.folded.map_offsets(text);
         if scratch.states.len() < self.entities.len() {
             scratch
                 .states
