@@ -94,15 +94,29 @@ impl Folded {
     /// The original byte range of a folded range whose ends fall on folded character
     /// boundaries, in the text last folded.
     pub fn original_range(&self, folded: Range<usize>) -> Range<usize> {
-        self.original_offset(folded.start)..self.original_offset(folded.end)
+        if self.shifts.is_empty() {
+            return folded;
+        }
+        // One search for the start; the shifts up to the end are few (a term's own
+        // letters), so they are walked.
+        let mut before = self
+            .shifts
+            .partition_point(|shift| shift.folded as usize <= folded.start);
+        let start = self.original_offset(before, folded.start);
+        while self
+            .shifts
+            .get(before)
+            .is_some_and(|shift| shift.folded as usize <= folded.end)
+        {
+            before += 1;
+        }
+        start..self.original_offset(before, folded.end)
     }
 
     /// The original offset of the character that produced folded byte `at` (the
-    /// original length for the folded length).
-    fn original_offset(&self, at: usize) -> usize {
-        let before = self
-            .shifts
-            .partition_point(|shift| shift.folded as usize <= at);
+    /// original length for the folded length), given the number of shifts at or
+    /// before `at`.
+    fn original_offset(&self, before: usize, at: usize) -> usize {
         let Some(shift) = before.checked_sub(1).map(|last| self.shifts[last]) else {
             return at;
         };
