@@ -508,7 +508,9 @@ pub fn evaluate(corpus: &Path, brands: &[String]) -> Result<Report, String> {
             match outcome {
                 Outcome::True => {}
                 Outcome::Background => {
-                    *background.entry((hit.brand.to_string(), variant)).or_default() += 1;
+                    *background
+                        .entry((hit.brand.to_string(), variant))
+                        .or_default() += 1;
                 }
                 Outcome::False => {
                     let generated = kind == "typo";

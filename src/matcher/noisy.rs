@@ -218,7 +218,10 @@ require_any = ["kredi", "hesap"]
                 off,
                 "{what}: {switched:?}"
             );
-            let still_hit = matcher.find(posts[0]).iter().any(|hit| &*hit.brand == brand);
+            let still_hit = matcher
+                .find(posts[0])
+                .iter()
+                .any(|hit| &*hit.brand == brand);
             assert_eq!(still_hit, !off, "{what}: after 12 hits");
         }
     }
