@@ -187,11 +187,11 @@ fn ascii_fold_word(word: u64) -> u64 {
     let from_a = word + each_byte(0x80 - b'A');
     let past_z = word + each_byte(0x80 - b'Z' - 1);
     let upper = from_a & !past_z & HIGH_BITS;
-    let lower = word | upper >> 2;
+    let lower = word | (upper >> 2);
     // The top bit of each byte equal to the backtick (zero after the xor).
     let other = lower ^ each_byte(b'`');
-    let backtick = !((other & !HIGH_BITS) + !HIGH_BITS | other) & HIGH_BITS;
-    lower ^ (backtick >> 7) * u64::from(b'`' ^ b'\'')
+    let backtick = !(((other & !HIGH_BITS) + !HIGH_BITS) | other) & HIGH_BITS;
+    lower ^ ((backtick >> 7) * u64::from(b'`' ^ b'\''))
 }
 
 /// Lower-case ASCII, with the backtick read as an apostrophe.
