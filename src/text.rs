@@ -15,9 +15,8 @@
 //!
 //! Patterns are folded with the same table, so a folded pattern found in a folded
 //! post is a candidate match. The map from folded bytes back to original offsets is
-//! built only when a post has a candidate that needs it ([`Folded::map_offsets`]),
-//! without folding again: it notes only the characters that do not fold into one
-//! character of their own length (none in ASCII text).
+//! recorded in the same pass ([`Folded::fold_into`]): it notes only the characters
+//! that do not fold into one character of their own length (none in ASCII text).
 
 use std::ops::Range;
 use std::sync::LazyLock;
@@ -35,17 +34,14 @@ const ACCENTED: u32 = 1 << 30;
 /// Entry bits holding the folded length in bytes (0 = dropped).
 const LEN_MASK: u32 = 0xff;
 
-/// Folded text of one post plus, on demand, the map back to the original.
+/// Folded text of one post plus the map back to the original.
 #[derive(Debug, Default, Clone)]
 pub struct Folded {
     bytes: Vec<u8>,
     /// In text order, each character that does not fold into one character of its own
     /// length; between two of them (and before the first, after the last) folded and
-    /// original bytes correspond one to one. Empty until mapped.
+    /// original bytes correspond one to one.
     shifts: Vec<Shift>,
-    /// One character's fold while mapping.
-    one: Vec<u8>,
-    mapped: bool,
 }
 
 /// A character whose fold is not one character of its length (`ş` → `s`, `ß` → `ss`,
@@ -59,13 +55,35 @@ struct Shift {
     original_len: u32,
 }
 
+/// Where a fold notes its [`Shift`]s: a [`Folded`]'s map, or nowhere ([`fold`]).
+trait ShiftLog {
+    /// Whether shifts are noted at all (false: the check compiles away).
+    const RECORDS: bool;
+    fn note(&mut self, shift: Shift);
+}
+
+impl ShiftLog for Vec<Shift> {
+    const RECORDS: bool = true;
+    fn note(&mut self, shift: Shift) {
+        self.push(shift);
+    }
+}
+
+/// No offset map: folding patterns and words.
+struct NoMap;
+
+impl ShiftLog for NoMap {
+    const RECORDS: bool = false;
+    fn note(&mut self, _: Shift) {}
+}
+
 impl Folded {
-    /// Folds `original` into `self`, reusing its buffers; the offset map is dropped.
+    /// Folds `original` into `self`, reusing its buffers, and records the map back to
+    /// its offsets in the same pass.
     pub fn fold_into(&mut self, original: &str) {
         self.bytes.clear();
         self.shifts.clear();
-        self.mapped = false;
-        fold_bytes(original, &mut self.bytes);
+        fold_bytes(original, &mut self.bytes, &mut self.shifts);
     }
 
     /// The folded text as UTF-8 bytes.
@@ -73,66 +91,32 @@ impl Folded {
         &self.bytes
     }
 
-    /// Builds the offset map for `original`, which must be the text last folded.
-    pub fn map_offsets(&mut self, original: &str) {
-        if self.mapped {
-            return;
-        }
-        self.mapped = true;
-        let table = &*TABLE;
-        let bytes = original.as_bytes();
-        let (mut at, mut folded) = (0, 0);
-        loop {
-            // ASCII folds byte for byte.
-            let ascii = bytes[at..]
-                .iter()
-                .position(|&b| b >= 0x80)
-                .unwrap_or(bytes.len() - at);
-            at += ascii;
-            folded += ascii;
-            if at == bytes.len() {
-                break;
-            }
-            self.one.clear();
-            let len = fold_char(table, original, at, &mut self.one);
-            // A fold into one character as long as the original maps byte for byte; any
-            // other (`ş` → `s`, `ß` → `ss`) is noted.
-            let lead = self.one.first().map_or(0, |&b| match b {
-                0x00..0x80 => 1,
-                0xf0.. => 4,
-                0xe0.. => 3,
-                _ => 2,
-            });
-            if self.one.len() != len || lead != len {
-                self.shifts.push(Shift {
-                    folded: folded as u32,
-                    original: at as u32,
-                    folded_len: self.one.len() as u32,
-                    original_len: len as u32,
-                });
-            }
-            at += len;
-            folded += self.one.len();
-        }
-        debug_assert_eq!(folded, self.bytes.len(), "the text last folded");
-    }
-
     /// The original byte range of a folded range whose ends fall on folded character
-    /// boundaries.
-    ///
-    /// # Panics
-    /// If [`Folded::map_offsets`] was not called since the last fold (a caller bug).
+    /// boundaries, in the text last folded.
     pub fn original_range(&self, folded: Range<usize>) -> Range<usize> {
-        assert!(self.mapped, "original_range needs map_offsets first");
-        self.original_offset(folded.start)..self.original_offset(folded.end)
+        if self.shifts.is_empty() {
+            return folded;
+        }
+        // One search for the start; the shifts up to the end are few (a term's own
+        // letters), so they are walked.
+        let mut before = self
+            .shifts
+            .partition_point(|shift| shift.folded as usize <= folded.start);
+        let start = self.original_offset(before, folded.start);
+        while self
+            .shifts
+            .get(before)
+            .is_some_and(|shift| shift.folded as usize <= folded.end)
+        {
+            before += 1;
+        }
+        start..self.original_offset(before, folded.end)
     }
 
     /// The original offset of the character that produced folded byte `at` (the
-    /// original length for the folded length).
-    fn original_offset(&self, at: usize) -> usize {
-        let before = self
-            .shifts
-            .partition_point(|shift| shift.folded as usize <= at);
+    /// original length for the folded length), given the number of shifts at or
+    /// before `at`.
+    fn original_offset(&self, before: usize, at: usize) -> usize {
         let Some(shift) = before.checked_sub(1).map(|last| self.shifts[last]) else {
             return at;
         };
@@ -149,7 +133,7 @@ impl Folded {
 /// Folds a whole string (patterns are folded with the same table as posts).
 pub fn fold(text: &str) -> String {
     let mut bytes = Vec::with_capacity(text.len());
-    fold_bytes(text, &mut bytes);
+    fold_bytes(text, &mut bytes, &mut NoMap);
     String::from_utf8(bytes).expect("the fold table emits only whole UTF-8 sequences")
 }
 
@@ -185,8 +169,30 @@ pub fn char_at(text: &[u8], at: usize) -> Option<char> {
 
 static TABLE: LazyLock<FoldTable> = LazyLock::new(FoldTable::build);
 
-/// ASCII bytes folded per chunk in the fast path.
-const CHUNK: usize = 16;
+/// Bytes tested per step when looking for the end of an ASCII run.
+const WORD: usize = size_of::<u64>();
+
+/// The top bit of each byte of a `u64`: set only in non-ASCII bytes.
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+
+/// Each byte of a `u64`.
+const fn each_byte(byte: u8) -> u64 {
+    u64::from_le_bytes([byte; WORD])
+}
+
+/// [`ascii_fold`] of eight ASCII bytes at once (none has its top bit set): carries
+/// cannot cross bytes, since every byte plus 0x3f stays below 0x100.
+fn ascii_fold_word(word: u64) -> u64 {
+    // The top bit of each byte that is `A` or above, and of each above `Z`.
+    let from_a = word + each_byte(0x80 - b'A');
+    let past_z = word + each_byte(0x80 - b'Z' - 1);
+    let upper = from_a & !past_z & HIGH_BITS;
+    let lower = word | (upper >> 2);
+    // The top bit of each byte equal to the backtick (zero after the xor).
+    let other = lower ^ each_byte(b'`');
+    let backtick = !(((other & !HIGH_BITS) + !HIGH_BITS) | other) & HIGH_BITS;
+    lower ^ ((backtick >> 7) * u64::from(b'`' ^ b'\''))
+}
 
 /// Lower-case ASCII, with the backtick read as an apostrophe.
 fn ascii_fold(byte: u8) -> u8 {
@@ -343,24 +349,26 @@ fn fold_directly(c: char, out: &mut String) -> bool {
     true
 }
 
-fn fold_bytes(text: &str, out: &mut Vec<u8>) {
+/// Folds `text` onto `out`, noting in `shifts` each character that does not fold into
+/// one character of its own length.
+fn fold_bytes<S: ShiftLog>(text: &str, out: &mut Vec<u8>, shifts: &mut S) {
     let table = &*TABLE;
     let bytes = text.as_bytes();
     out.reserve(bytes.len());
     let mut at = 0;
     while at < bytes.len() {
-        // An ASCII run: sixteen bytes at a time while they are all ASCII (branch-free,
-        // so the compiler vectorises it), then byte by byte up to the next non-ASCII
-        // character. The chunk test runs once per run, not once per byte.
-        while let Some(chunk) = bytes.get(at..at + CHUNK)
-            && chunk.iter().fold(0, |any, &b| any | b) < 0x80
-        {
-            let mut lowered = [0u8; CHUNK];
-            for (lower, &b) in lowered.iter_mut().zip(chunk) {
-                *lower = ascii_fold(b);
+        // An ASCII run: eight bytes at a time while they are all ASCII, lowered in one
+        // `u64` without a branch per byte, then byte by byte up to the next non-ASCII
+        // character.
+        while let Some(chunk) = bytes.get(at..at + WORD) {
+            let mut word = [0u8; WORD];
+            word.copy_from_slice(chunk);
+            let word = u64::from_le_bytes(word);
+            if word & HIGH_BITS != 0 {
+                break;
             }
-            out.extend_from_slice(&lowered);
-            at += CHUNK;
+            out.extend_from_slice(&ascii_fold_word(word).to_le_bytes());
+            at += WORD;
         }
         while let Some(&byte) = bytes.get(at).filter(|&&b| b < 0x80) {
             out.push(ascii_fold(byte));
@@ -369,7 +377,28 @@ fn fold_bytes(text: &str, out: &mut Vec<u8>) {
         if at == bytes.len() {
             break;
         }
-        at += fold_char(table, text, at, out);
+        let folded = out.len();
+        let len = fold_char(table, text, at, out);
+        if S::RECORDS {
+            // A fold into one character as long as the original maps byte for byte; any
+            // other (`ş` → `s`, `ß` → `ss`, an invisible character → nothing) is noted.
+            let folded_len = out.len() - folded;
+            let lead = out.get(folded).map_or(0, |&b| match b {
+                0x00..0x80 => 1,
+                0xf0.. => 4,
+                0xe0.. => 3,
+                _ => 2,
+            });
+            if folded_len != len || lead != len {
+                shifts.note(Shift {
+                    folded: folded as u32,
+                    original: at as u32,
+                    folded_len: folded_len as u32,
+                    original_len: len as u32,
+                });
+            }
+        }
+        at += len;
     }
 }
 
@@ -507,7 +536,6 @@ mod tests {
         let original = "Ah ＹＡＰＩ KREDİ’ye ﬁ";
         let mut folded = Folded::default();
         folded.fold_into(original);
-        folded.map_offsets(original);
         let text = std::str::from_utf8(folded.as_bytes()).unwrap();
         let start = text.find("yapi kredi").unwrap();
         let range = folded.original_range(start..start + "yapi kredi".len());
@@ -524,7 +552,26 @@ mod tests {
         assert_eq!(char_at(text, text.len()), None);
     }
 
+    #[test]
+    fn eight_ascii_bytes_fold_as_each_byte_does() {
+        for byte in 0..0x80u8 {
+            for at in 0..WORD {
+                let mut word = *b"aZ`@[{ 7";
+                word[at] = byte;
+                let expected = word.map(ascii_fold);
+                let folded = ascii_fold_word(u64::from_le_bytes(word)).to_le_bytes();
+                assert_eq!(folded, expected, "byte {byte:#x} at {at}");
+            }
+        }
+    }
+
     proptest! {
+        #[test]
+        fn ascii_words_fold_as_their_bytes(word in proptest::array::uniform8(0..0x80u8)) {
+            let folded = ascii_fold_word(u64::from_le_bytes(word)).to_le_bytes();
+            prop_assert_eq!(folded, word.map(ascii_fold));
+        }
+
         #[test]
         fn folding_is_idempotent(text in "\\PC{0,40}") {
             let once = fold(&text);
@@ -544,7 +591,6 @@ mod tests {
             reference.push(text.len());
             let mut folded = Folded::default();
             folded.fold_into(&text);
-            folded.map_offsets(&text);
             let bytes = folded.as_bytes();
             prop_assert_eq!(bytes.len() + 1, reference.len());
             // Spans of folded text start and end on its character boundaries.
@@ -565,9 +611,8 @@ mod tests {
         fn mapped_offsets_fall_on_char_boundaries(text in "\\PC{0,40}") {
             let mut folded = Folded::default();
             folded.fold_into(&text);
-            let unmapped = folded.as_bytes().to_vec();
-            folded.map_offsets(&text);
-            prop_assert_eq!(folded.as_bytes(), &unmapped[..]);
+            let whole = fold(&text);
+            prop_assert_eq!(folded.as_bytes(), whole.as_bytes());
             let len = folded.as_bytes().len();
             for at in 0..=len {
                 if at == len || folded.as_bytes()[at] & 0xc0 != 0x80 {

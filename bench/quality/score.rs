@@ -453,7 +453,7 @@ pub fn evaluate(corpus: &Path, brands: &[String]) -> Result<Report, String> {
         let language = guess_language(&text);
         for label in post_labels {
             let kind = label_kind(&label.brand, &label.surface);
-            let found = hits.iter().any(|h| h.brand == label.brand);
+            let found = hits.iter().any(|h| *h.brand == *label.brand);
             let brand = &mut per_brand[brand_index[label.brand.as_str()]];
             for score in [
                 brand,
@@ -479,7 +479,7 @@ pub fn evaluate(corpus: &Path, brands: &[String]) -> Result<Report, String> {
         }
         for hit in &hits {
             let kind = hit_kind(hit);
-            let labelled = post_labels.iter().any(|l| l.brand == hit.brand);
+            let labelled = post_labels.iter().any(|l| *l.brand == *hit.brand);
             let outcome = if labelled {
                 Outcome::True
             } else if is_background(hit, &text) {
@@ -487,7 +487,7 @@ pub fn evaluate(corpus: &Path, brands: &[String]) -> Result<Report, String> {
             } else {
                 Outcome::False
             };
-            let Some(&index) = brand_index.get(hit.brand.as_str()) else {
+            let Some(&index) = brand_index.get(&*hit.brand) else {
                 continue;
             };
             for score in [
@@ -508,14 +508,16 @@ pub fn evaluate(corpus: &Path, brands: &[String]) -> Result<Report, String> {
             match outcome {
                 Outcome::True => {}
                 Outcome::Background => {
-                    *background.entry((hit.brand.clone(), variant)).or_default() += 1;
+                    *background
+                        .entry((hit.brand.to_string(), variant))
+                        .or_default() += 1;
                 }
                 Outcome::False => {
                     let generated = kind == "typo";
                     typo_false_hits += u64::from(generated);
                     false_hits.push(FalseHit {
                         line: post + 1,
-                        brand: hit.brand.clone(),
+                        brand: hit.brand.to_string(),
                         matched: first.map(|t| t.matched.clone()).unwrap_or_default(),
                         word: first.map(|t| word_at(&text, t.start)).unwrap_or_default(),
                         variant,

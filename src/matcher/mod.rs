@@ -81,6 +81,43 @@ impl TermKind {
     }
 }
 
+/// [`TermMatch::kinds`]: how the term itself matched, then `suffix` when a Turkish
+/// suffix follows; held inline (no allocation), a list of names in JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TermKinds {
+    kinds: [TermKind; 2],
+    len: u8,
+}
+
+impl TermKinds {
+    /// `base`, followed by [`TermKind::Suffix`] when `suffixed`.
+    pub fn new(base: TermKind, suffixed: bool) -> TermKinds {
+        TermKinds {
+            kinds: [base, TermKind::Suffix],
+            len: 1 + u8::from(suffixed),
+        }
+    }
+
+    /// The kinds in order.
+    pub fn as_slice(&self) -> &[TermKind] {
+        &self.kinds[..usize::from(self.len)]
+    }
+}
+
+impl std::ops::Deref for TermKinds {
+    type Target = [TermKind];
+
+    fn deref(&self) -> &[TermKind] {
+        self.as_slice()
+    }
+}
+
+impl Serialize for TermKinds {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.as_slice())
+    }
+}
+
 /// One occurrence of a term in a text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TermMatch {
@@ -104,7 +141,7 @@ pub struct TermMatch {
     /// `misspelling`, `hashtag`, `handle`, `domain`), then `suffix` when a Turkish
     /// suffix follows (`turkcelden`: `misspelling`, `suffix`). `kind` keeps its one
     /// value: `suffix` for a term with a suffix, else the first of these.
-    pub kinds: Vec<TermKind>,
+    pub kinds: TermKinds,
     /// The Turkish suffix after the term as written (`'nin`, `den`), when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suffix: Option<String>,
@@ -128,10 +165,10 @@ pub enum HitKind {
 /// All matches of one brand or topic in one text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BrandHit {
-    /// Brand or topic name.
-    pub brand: String,
-    /// Its team.
-    pub team: Option<String>,
+    /// Brand or topic name (shared with the compiled matcher).
+    pub brand: Arc<str>,
+    /// Its team (shared with the compiled matcher).
+    pub team: Option<Arc<str>>,
     /// Brand or topic.
     pub kind: HitKind,
     /// The brand's severity (topics are normal).
@@ -149,7 +186,7 @@ impl BrandHit {
     pub(crate) fn exact_for_tests(brand: &str, team: Option<&str>, term: &str) -> BrandHit {
         BrandHit {
             brand: brand.into(),
-            team: team.map(str::to_string),
+            team: team.map(Arc::from),
             kind: HitKind::Brand,
             severity: Severity::Normal,
             competitor: false,
@@ -161,7 +198,7 @@ impl BrandHit {
                 generated: false,
                 start: 0,
                 end: term.len(),
-                kinds: vec![TermKind::Exact],
+                kinds: TermKinds::new(TermKind::Exact, false),
                 suffix: None,
                 evidence: Vec::new(),
             }],
@@ -297,8 +334,10 @@ enum Source {
 
 #[derive(Debug)]
 struct Entity {
-    name: String,
-    team: Option<String>,
+    /// Shared with the hits' [`BrandHit::brand`].
+    name: Arc<str>,
+    /// Shared with the hits' [`BrandHit::team`].
+    team: Option<Arc<str>>,
     kind: HitKind,
     severity: Severity,
     competitor: bool,
@@ -416,8 +455,6 @@ struct Scratch {
     states: Vec<EntityState>,
     touched: Vec<u32>,
     found: Vec<Found>,
-    /// The terms of the entity being decided.
-    kept: Vec<Found>,
     positions: Vec<(u32, u32, u32)>,
     /// Word-byte masks of `folded`, 64 bytes each, for the typo lookup.
     words: Vec<u64>,
@@ -615,7 +652,7 @@ impl Matcher {
     /// Every compiled variant (and dropped typo) of brand or topic `name` with its hit
     /// count, or `None` when there is no such entry.
     pub fn variant_report(&self, name: &str) -> Option<Vec<VariantReport>> {
-        let entity = self.entities.iter().position(|e| e.name == name)? as u32;
+        let entity = self.entities.iter().position(|e| &*e.name == name)? as u32;
         let mut report: Vec<VariantReport> = self
             .owner_ids()
             .filter(|&id| self.owner(id).entity == entity)
@@ -677,7 +714,7 @@ impl Matcher {
         let mut switched = 0;
         for id in self.owner_ids().filter(|&id| id >= written) {
             let owner = self.owner(id);
-            let brand = self.entities[owner.entity as usize].name.as_str();
+            let brand = &*self.entities[owner.entity as usize].name;
             if wanted.contains(&(brand, owner.variant))
                 && !self.noisy[id as usize].swap(true, Ordering::Relaxed)
             {
@@ -720,7 +757,7 @@ impl Matcher {
                     Source::Term => fold(&owner.written[..]).trim() != owner.variant,
                     _ => false,
                 };
-                let brand = self.entities[owner.entity as usize].name.as_str();
+                let brand = &*self.entities[owner.entity as usize].name;
                 if switchable
                     && owner.role == Role::Find
                     && wanted.contains(&(brand, owner.variant))
@@ -776,13 +813,14 @@ impl Matcher {
     }
 
     /// The explanation of a kept occurrence in `text` (folded in `folded`).
-    fn explain(&self, found: Found, text: &str, folded: &Folded) -> TermMatch {
+    /// Its evidence moves into the explanation.
+    fn explain(&self, found: &mut Found, text: &str, folded: &Folded) -> TermMatch {
         self.owner(found.owner).term_match(
             text,
             folded,
             &found.candidate,
             found.start..found.end,
-            found.evidence,
+            std::mem::take(&mut found.evidence),
         )
     }
 
@@ -843,7 +881,7 @@ impl Matcher {
             (Source::Rule, _) => "none",
         };
         VariantReport {
-            brand: self.entities[owner.entity as usize].name.clone(),
+            brand: self.entities[owner.entity as usize].name.to_string(),
             term: owner.written.to_string(),
             variant: owner.variant.to_string(),
             source,
@@ -914,7 +952,6 @@ impl Matcher {
         if scratch.candidates.is_empty() {
             return Vec::new();
         }
-        scratch.folded.map_offsets(text);
         if scratch.states.len() < self.entities.len() {
             scratch
                 .states
@@ -926,7 +963,6 @@ impl Matcher {
             states,
             touched,
             found,
-            kept,
             positions,
             hints,
             deferred,
@@ -1040,8 +1076,19 @@ impl Matcher {
         }
         hints.clear();
         touched.sort_unstable();
+        // Grouped by entity, in the order found within each (stable): each group is
+        // decided in place as `touched` reaches it (every entity of `found` is in
+        // `touched`), without copying it out.
+        found.sort_by_key(|found| found.entity);
+        let mut group_start = 0;
         let mut hits = Vec::new();
         for &entity_id in touched.iter() {
+            let group_len = found[group_start..]
+                .iter()
+                .take_while(|found| found.entity == entity_id)
+                .count();
+            let group = &mut found[group_start..group_start + group_len];
+            group_start += group_len;
             let entity = &self.entities[entity_id as usize];
             let state = std::mem::take(&mut states[entity_id as usize]);
             let fires = match entity.kind {
@@ -1060,31 +1107,22 @@ impl Matcher {
                             .is_none_or(|near| within(positions, entity_id, entity.groups(), near))
                 }
             } && passes(&entity.filters, post);
-            if !fires {
+            if !fires || group.is_empty() {
                 continue;
             }
-            kept.clear();
-            kept.extend(
-                found
-                    .iter()
-                    .filter(|found| found.entity == entity_id)
-                    .cloned(),
-            );
-            if kept.is_empty() {
-                continue;
-            }
-            longest_non_overlapping(kept);
+            let kept = longest_non_overlapping(group);
+            let kept = &mut group[..kept];
             self.count(entity_id, kept, state.context || state.evidence);
             hits.push(
                 entity.hit(
-                    kept.drain(..)
+                    kept.iter_mut()
                         .map(|found| self.explain(found, text, folded))
                         .collect(),
                 ),
             );
         }
-        touched.clear();
         found.clear();
+        touched.clear();
         positions.clear();
         hits
     }
@@ -1166,12 +1204,7 @@ impl OwnerView<'_> {
             Source::Term | Source::Rule if matched == &**self.written => TermKind::Exact,
             Source::Term | Source::Rule => TermKind::Folded,
         };
-        // Room for both kinds up front: a push into a one-element `Vec` reallocates.
-        let mut kinds = Vec::with_capacity(2);
-        kinds.push(base);
-        if suffix.is_some() {
-            kinds.push(TermKind::Suffix);
-        }
+        let kinds = TermKinds::new(base, suffix.is_some());
         let kind = match self.source {
             Source::Term | Source::Rule if suffix.is_some() => TermKind::Suffix,
             _ => base,
@@ -1212,8 +1245,8 @@ impl Entity {
     /// An entity without rules beyond finding its terms.
     fn new(name: &str, team: &Option<String>, kind: HitKind, filters: &Filters) -> Entity {
         Entity {
-            name: name.to_string(),
-            team: team.clone(),
+            name: Arc::from(name),
+            team: team.as_deref().map(Arc::from),
             kind,
             severity: Severity::Normal,
             competitor: false,
@@ -1229,7 +1262,7 @@ impl Entity {
     /// A hit of this entry with `terms`.
     fn hit(&self, terms: Vec<TermMatch>) -> BrandHit {
         BrandHit {
-            brand: self.name.clone(),
+            brand: Arc::clone(&self.name),
             team: self.team.clone(),
             kind: self.kind,
             severity: self.severity,
@@ -1655,22 +1688,25 @@ fn passes(filters: &Filters, post: Option<&Post>) -> bool {
 }
 
 /// Keeps, among overlapping matches, the earliest, then the longest, then a written
-/// variant rather than a generated one (in place).
-fn longest_non_overlapping(terms: &mut Vec<Found>) {
+/// variant rather than a generated one: moves them, in order, to the front of `terms`
+/// and returns how many they are.
+fn longest_non_overlapping(terms: &mut [Found]) -> usize {
     terms.sort_by(|a, b| {
         a.start
             .cmp(&b.start)
             .then(b.end.cmp(&a.end))
             .then(a.generated.cmp(&b.generated))
     });
-    let mut end = 0;
-    terms.retain(|term| {
-        let keep = term.start >= end;
-        if keep {
-            end = term.end;
+    // Kept terms move to the front in order; the rest are left behind them.
+    let (mut end, mut kept) = (0, 0);
+    for at in 0..terms.len() {
+        if terms[at].start >= end {
+            end = terms[at].end;
+            terms.swap(kept, at);
+            kept += 1;
         }
-        keep
-    });
+    }
+    kept
 }
 
 #[cfg(test)]

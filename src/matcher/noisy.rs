@@ -206,7 +206,7 @@ require_any = ["kredi", "hesap"]
             for post in posts.iter().cycle().take(12) {
                 let hits = matcher.find(post);
                 assert!(
-                    hits.iter().any(|hit| hit.brand == brand) || off,
+                    hits.iter().any(|hit| &*hit.brand == brand) || off,
                     "{what}: {post:?} is a hit while on"
                 );
             }
@@ -218,7 +218,10 @@ require_any = ["kredi", "hesap"]
                 off,
                 "{what}: {switched:?}"
             );
-            let still_hit = matcher.find(posts[0]).iter().any(|hit| hit.brand == brand);
+            let still_hit = matcher
+                .find(posts[0])
+                .iter()
+                .any(|hit| &*hit.brand == brand);
             assert_eq!(still_hit, !off, "{what}: after 12 hits");
         }
     }

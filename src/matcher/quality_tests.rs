@@ -137,7 +137,7 @@ fn recall_and_typo_false_hits_on_a_generated_corpus() {
         match label {
             Some(brand) => {
                 labelled += 1;
-                if hits.iter().any(|h| h.brand == brand) {
+                if hits.iter().any(|h| &*h.brand == brand) {
                     found += 1;
                 } else {
                     eprintln!("missed {brand}: {post}");

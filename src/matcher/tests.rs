@@ -67,7 +67,7 @@ fn matcher() -> Matcher {
 }
 
 fn names(hits: &[BrandHit]) -> Vec<&str> {
-    hits.iter().map(|h| h.brand.as_str()).collect()
+    hits.iter().map(|h| &*h.brand).collect()
 }
 
 /// Asserts which brands and topics each text mentions.
@@ -227,7 +227,7 @@ fn spans_point_into_multibyte_original_text() {
     for term in hits.iter().flat_map(|h| &h.terms) {
         assert_eq!(&text[term.start..term.end], term.matched);
     }
-    let turkcell = hits.iter().find(|h| h.brand == "Turkcell").unwrap();
+    let turkcell = hits.iter().find(|h| &*h.brand == "Turkcell").unwrap();
     assert_eq!(
         turkcell.terms.len(),
         1,
@@ -236,7 +236,7 @@ fn spans_point_into_multibyte_original_text() {
     assert_eq!(turkcell.terms[0].matched, "Turkcell Superonline");
     assert_eq!(turkcell.terms[0].kind, TermKind::Suffix);
     assert_eq!(turkcell.team.as_deref(), Some("care"));
-    let yapi = hits.iter().find(|h| h.brand == "Yapı Kredi").unwrap();
+    let yapi = hits.iter().find(|h| &*h.brand == "Yapı Kredi").unwrap();
     assert_eq!(yapi.terms[0].matched, "ＹＡＰＩ KREDİ");
 }
 
@@ -248,7 +248,7 @@ fn topics_combine_all_any_none_and_near() {
             .find(text)
             .into_iter()
             .filter(|h| h.kind == HitKind::Topic)
-            .map(|h| h.brand)
+            .map(|h| h.brand.to_string())
             .collect()
     };
     let cases: &[(&str, &[&str])] = &[
@@ -1269,8 +1269,7 @@ fn reference_find(m: &Matcher, text: &str) -> Vec<BrandHit> {
                 (Source::Term | Source::Rule, Some(_)) => TermKind::Suffix,
                 _ => base,
             };
-            let mut kinds = vec![base];
-            kinds.extend(suffix.as_ref().map(|_| TermKind::Suffix));
+            let kinds = TermKinds::new(base, suffix.is_some());
             let term = TermMatch {
                 term: owner.written.clone(),
                 matched: matched.to_string(),
@@ -1514,7 +1513,7 @@ fn the_reference_decides_case_exact_terms_as_the_fast_path_does() {
     let hits = reference_find(&REFERENCE_MATCHER, text);
     let evidence: Vec<(&str, Vec<String>)> = hits
         .iter()
-        .map(|hit| (hit.brand.as_str(), hit.terms[0].evidence.clone()))
+        .map(|hit| (&*hit.brand, hit.terms[0].evidence.clone()))
         .collect();
     assert_eq!(
         evidence,

@@ -763,7 +763,7 @@ terms = ["Martı"]
             matcher
                 .find(text)
                 .into_iter()
-                .map(|hit| hit.brand)
+                .map(|hit| hit.brand.to_string())
                 .collect()
         };
         for (text, brand) in [

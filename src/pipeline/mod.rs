@@ -91,7 +91,7 @@ pub struct PageOutcome {
     /// window of a first run.
     pub held_for_backfill: usize,
     /// Brand and first term's kind of each hit on a post not stored before.
-    pub new_hits: Vec<(String, &'static str)>,
+    pub new_hits: Vec<(Arc<str>, &'static str)>,
 }
 
 impl Pipeline {
@@ -272,7 +272,7 @@ pub fn commit_page(
             key: HitKey {
                 source: post.source.clone(),
                 post_id: post.id.clone(),
-                brand: hit.brand.clone(),
+                brand: hit.brand.to_string(),
             },
             labels: HitLabels::of(post, hit, matched.sentiment),
         }));

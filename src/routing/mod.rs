@@ -293,8 +293,8 @@ impl HitLabels {
     /// The labels of `hit` on `post`, whose tone is `sentiment`.
     pub fn of(post: &Post, hit: &BrandHit, sentiment: Sentiment) -> HitLabels {
         HitLabels {
-            brand: hit.brand.clone(),
-            team: hit.team.clone(),
+            brand: hit.brand.to_string(),
+            team: hit.team.as_deref().map(str::to_string),
             source: post.source.clone(),
             competitor: hit.competitor,
             severity: hit.severity,

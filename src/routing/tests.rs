@@ -74,12 +74,12 @@ fn labelled(post: &Post, brand: &str) -> RoutedHit {
     let rules = keywords();
     let mut hit = BrandHit::exact_for_tests(brand, None, brand);
     if let Some(entry) = rules.brands.iter().find(|b| b.name == brand) {
-        hit.team = entry.team.clone();
+        hit.team = entry.team.as_deref().map(std::sync::Arc::from);
         hit.severity = entry.severity;
         hit.competitor = entry.competitor_of.is_some();
     }
     if let Some(topic) = rules.topics.iter().find(|t| t.name == brand) {
-        hit.team = topic.team.clone();
+        hit.team = topic.team.as_deref().map(std::sync::Arc::from);
         hit.kind = HitKind::Topic;
     }
     RoutedHit {
@@ -367,7 +367,7 @@ impl Timeline {
                 let entry = keywords().brands.into_iter().find(|b| b.name == brand);
                 let mut hit = BrandHit::exact_for_tests(brand, None, brand);
                 if let Some(entry) = entry {
-                    hit.team = entry.team;
+                    hit.team = entry.team.as_deref().map(std::sync::Arc::from);
                     hit.severity = entry.severity;
                     hit.competitor = entry.competitor_of.is_some();
                 }

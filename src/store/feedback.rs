@@ -279,7 +279,7 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
-    use crate::matcher::{BrandHit, TermKind, TermMatch};
+    use crate::matcher::{BrandHit, TermKind, TermKinds, TermMatch};
     use crate::model::{Post, SourceName};
     use crate::sentiment::Sentiment;
     use crate::store::{MatchedPost, NewBatch};
@@ -303,7 +303,7 @@ mod tests {
             generated,
             start: 0,
             end: matched.len(),
-            kinds: vec![kind],
+            kinds: TermKinds::new(kind, false),
             suffix: None,
             evidence: Vec::new(),
         }

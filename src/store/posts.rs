@@ -222,7 +222,7 @@ impl Store {
                         HitKey {
                             source: post.source.clone(),
                             post_id: post.id.clone(),
-                            brand: hit.brand,
+                            brand: hit.brand.to_string(),
                         },
                         HitId(tx.last_insert_rowid()),
                     );

@@ -39,7 +39,7 @@ fn batch(cursor: &str, posts: Vec<(Post, Vec<BrandHit>)>) -> NewBatch {
                 let key = HitKey {
                     source: post.source.clone(),
                     post_id: post.id.clone(),
-                    brand: hit.brand.clone(),
+                    brand: hit.brand.to_string(),
                 };
                 NewDelivery {
                     id: DeliveryId(format!("msg_{}_{}", key.post_id, key.brand)),

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use mentiond::keywords::Severity;
-use mentiond::matcher::{BrandHit, HitKind, TermKind, TermMatch};
+use mentiond::matcher::{BrandHit, HitKind, TermKind, TermKinds, TermMatch};
 use mentiond::model::Post;
 use mentiond::sentiment::Sentiment;
 use mentiond::store::{MatchedPost, NewBatch, Store};
@@ -33,7 +33,7 @@ fn seed(database: &Path, hits: &[(&str, &str, u32, &str)]) {
         )
         .unwrap();
         let hit = BrandHit {
-            brand: brand.to_string(),
+            brand: (*brand).into(),
             team: None,
             kind: HitKind::Brand,
             severity: Severity::Normal,
@@ -46,7 +46,7 @@ fn seed(database: &Path, hits: &[(&str, &str, u32, &str)]) {
                 generated: false,
                 start: 0,
                 end: brand.len(),
-                kinds: vec![TermKind::Exact],
+                kinds: TermKinds::new(TermKind::Exact, false),
                 suffix: None,
                 evidence: Vec::new(),
             }],
