@@ -81,16 +81,61 @@ fn language_evidence(text: &str) -> (usize, usize) {
         .split(|c: char| !c.is_alphanumeric())
         .filter(|word| (2..=20).contains(&word.len()))
     {
-        let word = fold(word);
-        if words::is_listed_other(&word) {
-            other += usize::from(!words::is_listed_turkish(&word));
-        } else if TURKISH.contains(&word)
-            || matches!(words::language_of(&word), Some(words::Language::Turkish))
-        {
-            turkish += 1;
+        match word_evidence(word) {
+            Evidence::Turkish => turkish += 1,
+            Evidence::Other => other += 1,
+            Evidence::Neither => {}
         }
     }
     (turkish, other)
+}
+
+/// What one word tells of its post's language ([`language_evidence`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Evidence {
+    /// A frequent Turkish token or a word of the Turkish lists no other list holds.
+    Turkish,
+    /// A word only the other lists hold.
+    Other,
+    /// Both, or none.
+    Neither,
+}
+
+/// Distinct words whose [`Evidence`] a thread keeps; the memo is emptied when full.
+const EVIDENCE_MEMO: usize = 1 << 14;
+
+/// The [`Evidence`] of `word` as written, worked out once per thread: reading a word
+/// asks every list and the suffix engine (tens of thousands of instructions), and the
+/// words of a stream repeat. Bounded by [`EVIDENCE_MEMO`] words a thread (under 1 MB).
+fn word_evidence(word: &str) -> Evidence {
+    thread_local! {
+        static MEMO: std::cell::RefCell<std::collections::HashMap<Box<str>, Evidence>> =
+            Default::default();
+    }
+    if let Some(known) = MEMO.with_borrow(|memo| memo.get(word).copied()) {
+        return known;
+    }
+    let folded = fold(word);
+    let evidence = if words::is_listed_other(&folded) {
+        if words::is_listed_turkish(&folded) {
+            Evidence::Neither
+        } else {
+            Evidence::Other
+        }
+    } else if TURKISH.contains(&folded)
+        || matches!(words::language_of(&folded), Some(words::Language::Turkish))
+    {
+        Evidence::Turkish
+    } else {
+        Evidence::Neither
+    };
+    MEMO.with_borrow_mut(|memo| {
+        if memo.len() >= EVIDENCE_MEMO {
+            memo.clear();
+        }
+        memo.insert(word.into(), evidence);
+    });
+    evidence
 }
 
 /// True when `word` as written is capitalised: an upper-case letter, then at least one
