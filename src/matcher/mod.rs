@@ -1356,7 +1356,7 @@ impl Builder {
         let mut bases = vec![folded.clone()];
         for joined in [
             folded.replace(' ', ""),
-            folded.replace([' ', '\'', '-'], ""),
+            folded.replace(|c: char| c == ' ' || c.is_ascii_punctuation(), ""),
         ] {
             if !bases.contains(&joined) {
                 bases.push(joined);
@@ -1480,14 +1480,23 @@ impl Owner {
 
 /// A phrase also matches joined and hyphenated (`Türk Telekom` ~ `TürkTelekom` ~
 /// `turk-telekom`), a hyphenated term spaced and joined (`Coca-Cola` ~ `Coca Cola`), and
-/// a term with an apostrophe without it (`McDonald's` ~ `mcdonalds`, `Arby's` ~ `arbys`),
-/// each also with Turkish suffixes (`mcdonaldsdan`).
+/// a term with an apostrophe or another mark without it (`McDonald's` ~ `mcdonalds`,
+/// `Arby's` ~ `arbys`, `Booking.com` ~ `bookingcom`, `Procter & Gamble` ~
+/// `proctergamble`), each also with Turkish suffixes (`mcdonaldsdan`).
 fn phrase_variants(term: &str) -> Vec<String> {
     let mut variants = vec![term.to_string()];
     let folded = fold(term);
     let mut spellings = vec![term.to_string()];
     if folded.contains('\'') {
         spellings.push(folded.replace('\'', ""));
+    }
+    // Every mark left out, the hyphen aside (it also splits, below): `Coca-Cola` is
+    // `coca cola` and `cocacola` already, `Booking.com` is `bookingcom`. Not for a
+    // short name: `H&M` without its mark is the word `hm`, `C&A` is `ca`.
+    let unmarked = folded.replace(|c: char| c.is_ascii_punctuation() && c != '-', "");
+    let long = unmarked.chars().filter(|c| c.is_alphanumeric()).count() >= 5;
+    if long && unmarked != folded && !spellings.contains(&unmarked) {
+        spellings.push(unmarked);
     }
     let splits: [&dyn Fn(char) -> bool; 2] =
         [&char::is_whitespace, &|c| c.is_whitespace() || c == '-'];

@@ -828,6 +828,10 @@ const SLIP_NAMES: &[&str] = &[
     "Fakir",
     "Amazon",
     "Instagram",
+    "Booking.com",
+    "Procter & Gamble",
+    "Coca-Cola",
+    "H&M",
 ];
 
 const SLIP_RULES: &str = r##"
@@ -881,6 +885,12 @@ fn slips_people_really_make_are_found() {
         ("yapıkredı mobil", &["Yapı Kredi"]),
         ("yapikrdi uygulaması", &["Yapı Kredi"]),
         ("denizbankdan kart", &["DenizBank"]),
+        // Without a name's marks, or with one typed twice.
+        ("bookingcom rezervasyonum iptal", &["Booking.com"]),
+        ("proctergamble ürünleri", &["Procter & Gamble"]),
+        ("coca--cola içtim", &["Coca-Cola"]),
+        ("booking..com çöktü", &["Booking.com"]),
+        ("hm, bilmiyorum", &[]),
         ("türktelekomdan cevap yok", &["Türk Telekom"]),
         // An ASCII name typed with Turkish letters.
         ("Türkcell faturası", &["Turkcell"]),

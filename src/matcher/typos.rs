@@ -503,6 +503,15 @@ pub fn variants_up_to(term: &str, limit: usize) -> Vec<Variant> {
                 break 'generate;
             }
         }
+        // A mark typed twice (`coca--cola`, `booking..com`), never at the edge.
+        for at in 1..bytes.len().saturating_sub(1) {
+            if bytes[at].is_ascii_punctuation()
+                && bytes[at] != bytes[at + 1]
+                && !add(edited(at, 0, &[bytes[at]]), Edit::Doubling)
+            {
+                break 'generate;
+            }
+        }
         // The first letter is the one people get right: no deletion, doubling or
         // insertion before it.
         for at in (1..bytes.len()).filter(|&at| key(at)) {
