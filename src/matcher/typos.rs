@@ -61,13 +61,14 @@ pub fn looks_turkish(text: &str) -> bool {
     turkish > 0 && turkish >= other
 }
 
-/// True when post `text` reads as another language than Turkish: no Turkish word (see
-/// [`looks_turkish`]) and at least two words only the other lists hold (`Familiada:
-/// co zapuszczamy`, `Thyde Monnier … ist`). A post with no evidence either way
-/// (`turkcellden kart`) is not.
+/// True when post `text` reads as another language than Turkish: at least two words
+/// only the other lists hold (`Familiada: co zapuszczamy`, `Thyde Monnier … ist`), and
+/// more than three times as many as Turkish words (see [`looks_turkish`]): a long Polish
+/// or German line may hold a word the Turkish lists explain too. A post with no
+/// evidence either way (`turkcellden kart`) is not.
 pub fn reads_foreign(text: &str) -> bool {
     let (turkish, other) = language_evidence(text);
-    turkish == 0 && other >= 2
+    other >= 2 && other > 3 * turkish
 }
 
 /// The Turkish words of post `text` and the words only the other lists hold; a letter
@@ -673,6 +674,16 @@ mod tests {
         assert!(variants_up_to(spaced.trim(), 5).len() <= 5);
         assert_eq!(variants_up_to("turkcell", 0), []);
         assert_eq!(variants_up_to("turkcell", 3).len(), 3);
+    }
+
+    #[test]
+    fn a_post_reads_foreign_when_other_words_far_outnumber_turkish_ones() {
+        // One word the Turkish lists explain does not make a long Polish line Turkish.
+        assert!(reads_foreign(
+            "dzisiaj wieczorem pytanie pierwsze, kitap, odpowiedz prosze"
+        ));
+        assert!(!reads_foreign("kitap okudum dzisiaj wieczorem"));
+        assert!(!reads_foreign("turkcellden kart"));
     }
 
     #[test]
