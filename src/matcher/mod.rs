@@ -290,7 +290,8 @@ struct Pattern {
     /// when none does (generated typos, handles, hashtags), a glued word after it is
     /// refused without reading it as a suffix chain.
     takes_glued_suffix: bool,
-    /// What the text is as a name a brand's suffix is glued to (`typos::glued_name`).
+    /// What the text is as a name a brand's suffix is glued to (`typos::glued_name`);
+    /// set only for a pattern that takes glued suffixes.
     name: words::NameWord,
 }
 
@@ -1337,13 +1338,12 @@ impl Builder {
                 let id = self.patterns.len() as u32;
                 entry.insert(id);
                 let word_end = text.chars().next_back().is_some_and(is_word_char);
-                let name = typos::glued_name(&text);
                 self.patterns.push(Pattern {
                     text,
                     owners: Vec::new(),
                     word_end,
                     takes_glued_suffix: false,
-                    name,
+                    name: words::NameWord::Name,
                 });
                 id
             }
@@ -1461,6 +1461,10 @@ impl Builder {
             .collect();
         for (pattern, takes) in matcher.patterns.iter_mut().zip(takes) {
             pattern.takes_glued_suffix = takes;
+            // Looked up only where a glued suffix can be read (word-list lookups).
+            if takes {
+                pattern.name = typos::glued_name(&pattern.text);
+            }
         }
         Ok(matcher)
     }
