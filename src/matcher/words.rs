@@ -111,10 +111,10 @@ impl Language {
     }
 
     /// Whether Turkish noun suffixes make inflected words of this list's words:
-    /// Turkish's (names included) and Azerbaijani's own. Not English ones: short English stems plus a
-    /// suffix read most slips of a brand as words (`get` + `i`, `vest` + `le`, `race` +
-    /// `lik`), and an English word inflected in a Turkish post is rarely one slip from a
-    /// brand.
+    /// Turkish's (names included) and Azerbaijani's own. Not English ones: short English
+    /// stems plus a suffix read most slips of a brand as words (`get` + `i`, `vest` +
+    /// `le`, `race` + `lik`), and an English word inflected in a Turkish post is rarely
+    /// one slip from a brand.
     fn takes_turkish_suffixes(self) -> bool {
         matches!(
             self,
@@ -176,8 +176,8 @@ pub fn language_of_except(word: &str, stem: Option<&str>) -> Option<Language> {
     let sets = &*SETS;
     let turkish = turkish_slot;
     // A name with letters glued to it that form a frequent Turkish word is that name
-    // inflected as often as anything else (`turkcellden` occurs in the corpus of
-    // `TurkishForms`): the corpus cannot tell the two apart, the stems can.
+    // inflected as often as anything else (the corpus of `TurkishForms` holds
+    // `twitterdan`): the corpus cannot tell the two apart, the stems can.
     let searched = |language: Language| stem.is_none() || language != Language::TurkishForms;
     let listed = sets
         .iter()
@@ -267,15 +267,17 @@ pub fn guard(word: &str) -> Guard {
 
 /// Whether folded `word` reads as a Turkish or Azerbaijani stem plus suffixes.
 fn turkish_inflection(word: &str) -> bool {
-    let holds = |wanted: &dyn Fn(Language) -> bool, stem: &str| {
-        SETS.iter()
-            .any(|(language, set)| wanted(*language) && set.contains(stem))
-    };
     suffix::is_inflection_of(
         word,
-        |stem| holds(&|language| language.inflects(word, stem), stem),
-        |stem| holds(&|language| language == Language::TurkishVerbs, stem),
+        |stem| listed(stem, |language| language.inflects(word, stem)),
+        |stem| listed(stem, |language| language == Language::TurkishVerbs),
     )
+}
+
+/// Whether folded `word`, as it stands, is in a list of a language `wanted` accepts.
+fn listed(word: &str, wanted: impl Fn(Language) -> bool) -> bool {
+    SETS.iter()
+        .any(|(language, set)| wanted(*language) && set.contains(word))
 }
 
 /// A whole vote, divisible by any number of languages that can share it (1 to 11).
@@ -383,17 +385,14 @@ fn holders(word: &str) -> u16 {
 /// the foreign words Turkish news quote (`find`, `the`), so it speaks for Turkish only
 /// where no other list claims the word.
 fn is_turkish_form(word: &str) -> bool {
-    SETS.iter()
-        .any(|(language, set)| *language == Language::TurkishForms && set.contains(word))
+    listed(word, |language| language == Language::TurkishForms)
 }
 
 /// True when folded `word` is, as it stands, in a list of a language other than Turkish
 /// and Azerbaijani (no ending or inflection read).
 pub fn is_listed_other(word: &str) -> bool {
-    SETS.iter().any(|(language, set)| {
-        turkish_slot(*language) != Language::Turkish
-            && *language != Language::Azerbaijani
-            && set.contains(word)
+    listed(word, |language| {
+        turkish_slot(language) != Language::Turkish && language != Language::Azerbaijani
     })
 }
 
@@ -433,13 +432,9 @@ pub enum NameWord {
 /// What folded `name` (the last word of a brand's term) is as a word: a common Turkish
 /// nominal (listed as a nominal stem), a word of another list as listed, or a name.
 pub fn name_word(name: &str) -> NameWord {
-    let listed = |wanted: &dyn Fn(Language) -> bool| {
-        SETS.iter()
-            .any(|(language, set)| wanted(*language) && set.contains(name))
-    };
-    if listed(&|language| language == Language::Turkish) {
+    if listed(name, |language| language == Language::Turkish) {
         NameWord::CommonTurkish
-    } else if listed(&|language| turkish_slot(language) != Language::Turkish) {
+    } else if listed(name, |language| turkish_slot(language) != Language::Turkish) {
         NameWord::Other
     } else {
         NameWord::Name
@@ -449,10 +444,8 @@ pub fn name_word(name: &str) -> NameWord {
 /// True when folded `word` is in the Turkish dictionary lists as it stands (no
 /// inflection read; not the corpus forms, which quote foreign words too).
 pub fn is_listed_turkish(word: &str) -> bool {
-    SETS.iter().any(|(language, set)| {
-        turkish_slot(*language) == Language::Turkish
-            && *language != Language::TurkishForms
-            && set.contains(word)
+    listed(word, |language| {
+        turkish_slot(language) == Language::Turkish && language != Language::TurkishForms
     })
 }
 
