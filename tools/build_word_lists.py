@@ -117,11 +117,17 @@ def turkish_stems(root, tags):
         yield stem[:-2] + stem[-1]
 
 
+# The two verbs whose `e` turns `i` before a `y` (`yiyor`, `diyecek`, `yiyemedi`).
+RAISED = {"ye": "yi", "de": "di"}
+
+
 def turkish_verb_stems(root, tags):
-    """A verb root, its softened stem when its tags say so (`git` -> `gid`iyor), and its
-    causative and passive stems."""
+    """A verb root, its softened stem when its tags say so (`git` -> `gid`iyor), its
+    raised stem (`ye` -> `yi`yor), and its causative and passive stems."""
     stem = root.lower().translate(TR)
     yield stem
+    if stem in RAISED:
+        yield RAISED[stem]
     if "F_SD" in tags and stem[-1] in SOFTENING:
         yield stem[:-1] + SOFTENING[stem[-1]]
     if stem[-1] in VOWELS or stem[-1] in "lr":
@@ -131,6 +137,16 @@ def turkish_verb_stems(root, tags):
         yield stem + "l"
     for ending in ("dir", "dur", "tir", "tur", "il", "ul", "in", "un"):
         yield stem + ending
+
+
+def short_root(stem):
+    """Whether a two-letter stem is a native root: a vowel then a consonant (`ol`, `aç`,
+    `uç`, `ev`), or the raised `yi` and `di` and their `ye` and `de`. The others are
+    abbreviations, letter names and function words (`kg`, `la`, `da`, `ve`), which read as
+    stems make words of slips (`daca`, `vesel`)."""
+    if len(stem) != 2:
+        return True
+    return (stem[0] in VOWELS and stem[1] not in VOWELS) or stem in RAISED or stem in RAISED.values()
 
 
 def turkish_entries():
@@ -180,7 +196,7 @@ def turkish():
     for root, tags in turkish_entries():
         nominal = not tags or not all(is_verb_tag(tag) for tag in tags)
         if nominal and root.lower().translate(TR) not in names:
-            yield from turkish_stems(root, tags)
+            yield from filter(short_root, turkish_stems(root, tags))
 
 
 def turkish_forms():
@@ -229,7 +245,7 @@ def turkish_verbs():
     """Verb stems, apart: only they take verb suffixes (`bakar`, `gelemiyor`)."""
     for root, tags in turkish_entries():
         if "CL_FIIL" in tags:
-            yield from turkish_verb_stems(root, tags)
+            yield from filter(short_root, turkish_verb_stems(root, tags))
 
 
 CYRILLIC = {

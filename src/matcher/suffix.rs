@@ -104,12 +104,15 @@ const MORPHEMES: &[Morpheme] = &[
     m("lA", states(&[NOUN]), VERB, false),
     m("lAs", states(&[NOUN]), VERB, false),
     m("lAn", states(&[NOUN]), VERB, false),
+    // `-lA` takes `-Iyor` without its vowel (`aynaliyor`, `limitliyor`).
+    m("lIyor", states(&[NOUN]), TENSE, false),
     // Adjectives and likenesses (`bilimsel`, `kentsi`, `mavimsi`), diminutives
     // (`bombacik`); `-lIk` and `-CIk` soften before a vowel (`kentligi`, `kosecigi`).
     m("sAl", states(&[NOUN]), NOUN, false),
     m("sI", states(&[NOUN]), NOUN, false),
     m("(I)msI", states(&[NOUN]), NOUN, false),
     m("CIk", states(&[NOUN]), NOUN, false),
+    m("CAgIz", states(&[NOUN]), NOUN, false),
     m("CIg", states(&[NOUN]), SOFT_NOUN, false),
     m("lIg", states(&[NOUN]), SOFT_NOUN, false),
     m("I", states(&[SOFT_NOUN]), POSSESSED_3, false),
@@ -156,20 +159,23 @@ const MORPHEMES: &[Morpheme] = &[
     m("(y)ken", BEFORE_COPULA, END, false),
     // Voice (`yaptir`, `yapil`, `yikan`, `goruskusu`).
     m("DIr", states(&[VERB]), VERB, false),
-    m("t", states(&[VERB]), VERB, false),
+    m("T", states(&[VERB]), VERB, false),
     m("(I)l", states(&[VERB]), VERB, false),
     m("(I)n", states(&[VERB]), VERB, false),
     m("(I)s", states(&[VERB]), VERB, false),
-    // Compound verbs of manner (`kosuver`, `gelegel`, `yazadur`, `bakakal`).
-    m("(y)Iver", states(&[VERB]), VERB, false),
-    m("(y)Agel", states(&[VERB]), VERB, false),
-    m("(y)Adur", states(&[VERB]), VERB, false),
-    m("(y)Akal", states(&[VERB]), VERB, false),
-    // Negation and ability (`gelme`, `geleme`, `gelebil`: ability makes a verb again,
-    // `gelebilir`).
+    // Compound verbs of manner, also negated (`kosuver`, `gelegel`, `yazadur`,
+    // `bakakal`, `almayagor`), and the near miss (`dusayaz`).
+    m("(y)Iver", VERBAL, VERB, false),
+    m("(y)Agel", VERBAL, VERB, false),
+    m("(y)Adur", VERBAL, VERB, false),
+    m("(y)Akal", VERBAL, VERB, false),
+    m("(y)Agor", VERBAL, VERB, false),
+    m("(y)Ayaz", states(&[VERB]), VERB, false),
+    // Negation and ability (`gelme`, `geleme`, `gelebil`, `gelmeyebil`: ability makes a
+    // verb again, `gelebilir`).
     m("mA", states(&[VERB]), NEGATED, false),
     m("(y)AmA", states(&[VERB]), NEGATED, false),
-    m("(y)Abil", states(&[VERB]), VERB, false),
+    m("(y)Abil", VERBAL, VERB, false),
     // Tense, aspect and mood; `-Iyor` takes over a negation's vowel (`gelmiyor`).
     m("Iyor", states(&[VERB]), TENSE, false),
     m("mIyor", states(&[VERB]), TENSE, false),
@@ -181,7 +187,7 @@ const MORPHEMES: &[Morpheme] = &[
     m("(y)AcAg", VERBAL, SOFTENED, false),
     m("(A)r", states(&[VERB]), TENSE, false),
     m("(I)r", states(&[VERB]), TENSE, false),
-    m("mAz", states(&[VERB]), TENSE, false),
+    m("mAz", VERBAL, TENSE, false),
     m("z", states(&[NEGATED]), TENSE, false),
     m("mAm", states(&[VERB]), END, false),
     m("mAyIz", states(&[VERB]), END, false),
@@ -195,6 +201,9 @@ const MORPHEMES: &[Morpheme] = &[
     // Nominalisers and converbs (`gelmek`, `gelis`, `geldik`, `geldigim`, `gelen`,
     // `gelip`, `gelince`, `gelerek`, `gelmeden`).
     m("mAk", VERBAL, NOUN, false),
+    // Participles that are adjectives too (`gecmisi`, `bilmezlik`, `kalmislik`).
+    m("mIs", VERBAL, NOUN, false),
+    m("mAz", VERBAL, NOUN, false),
     m("(y)IcI", VERBAL, NOUN, false),
     m("(y)AsI", VERBAL, NOUN, false),
     m("mA", VERBAL, NOUN, false),
@@ -239,6 +248,11 @@ const MORPHEMES: &[Morpheme] = &[
 const MAX_AFTER_BRAND: usize = 4;
 const MAX_AFTER_STEM: usize = 6;
 
+/// A verb stem's last vowel folded `o`, which is as often `ö` (`gömme`, `dönecek`) as `o`
+/// (`koşma`): both harmonies are read. A noun stem's `o` stays back, so that `boyne` is
+/// not `boyun` with a front dative.
+const FRONT_OR_BACK_O: u8 = b'O';
+
 /// What the letters before a position tell the next suffix.
 #[derive(Clone, Copy)]
 struct Context {
@@ -259,6 +273,17 @@ impl Context {
         Context {
             vowel: letters.iter().rev().copied().find(|&b| is_vowel(b)),
             last: letters.last().copied(),
+        }
+    }
+
+    /// The context after verb stem `letters` ([`FRONT_OR_BACK_O`]).
+    fn after_verb(letters: &[u8]) -> Context {
+        let context = Context::after(letters);
+        Context {
+            vowel: context
+                .vowel
+                .map(|v| if v == b'o' { FRONT_OR_BACK_O } else { v }),
+            ..context
         }
     }
 
@@ -288,7 +313,7 @@ fn realisations(symbol: u8, context: Context) -> &'static [u8] {
         },
         b'I' => match context.vowel {
             Some(b'a' | b'e' | b'i') => b"i",
-            Some(b'o' | b'u') => b"u",
+            Some(b'o' | b'u' | FRONT_OR_BACK_O) => b"u",
             _ => b"iu",
         },
         b'D' => match context.last {
@@ -296,6 +321,13 @@ fn realisations(symbol: u8, context: Context) -> &'static [u8] {
             // Folded `c` is both the voiced `c` and the voiceless `ç`.
             Some(b'c') | None => b"dt",
             Some(_) => b"d",
+        },
+        // The causative `-t` follows a vowel, `l` or `r` (`bekletti`, `kaldirt`), never
+        // another consonant (`dogta` is no form of `dog`).
+        b'T' => match context.last {
+            Some(b'l' | b'r') => b"t",
+            Some(letter) if is_vowel(letter) => b"t",
+            _ => &[],
         },
         b'C' => b"c",
         b'K' => b"kg",
@@ -413,14 +445,12 @@ pub fn is_inflection_of(
             return false;
         };
         let parses = |state: State| {
-            chain(
-                bytes,
-                split,
-                state,
-                Context::after(stem),
-                MAX_AFTER_STEM,
-                false,
-            )
+            let context = if state == VERB {
+                Context::after_verb(stem)
+            } else {
+                Context::after(stem)
+            };
+            chain(bytes, split, state, context, MAX_AFTER_STEM, false)
         };
         let listed = |is_stem: &dyn Fn(&str) -> bool, verb: bool| {
             is_stem(stem_text) || alternations(stem, rest, verb).any(|stem| is_stem(&stem))

@@ -162,6 +162,11 @@ static SETS: LazyLock<Vec<(Language, WordSet)>> = LazyLock::new(|| {
 /// Shortest stem an ending is taken from.
 const MIN_STEM: usize = 4;
 
+/// Shortest word the lists answer for as it stands. The two-letter verb roots (`ol`,
+/// `in`, `es`) are stems only: as words they are a Spanish `es` or a French `de` as
+/// often as anything.
+const MIN_WORD: usize = 3;
+
 /// The language of the first list that holds folded `word`: as listed, with an ending
 /// of that language, or (Turkish and Azerbaijani stems) as a stem plus a
 /// chain of Turkish suffixes (`arkadaslarimizdan`, `kitabi`, `burnu`).
@@ -169,20 +174,23 @@ pub fn language_of(word: &str) -> Option<Language> {
     language_of_except(word, None)
 }
 
-/// [`language_of`], not counting a reading of `word` as `stem` plus Turkish suffixes:
-/// whether a name with letters glued to it (`martidan`, `martini`) is a word of its
-/// own, the name's own inflections aside.
+/// [`language_of`], not counting a reading of `word` as `stem` (or as a two-letter
+/// root) plus Turkish suffixes: whether a name with letters glued to it (`martidan`,
+/// `martini`) is a word of its own, the name's own inflections aside.
 pub fn language_of_except(word: &str, stem: Option<&str>) -> Option<Language> {
+    if word.len() < MIN_WORD {
+        return None;
+    }
     let sets = &*SETS;
     let turkish = turkish_slot;
     // A name with letters glued to it that form a frequent Turkish word is that name
     // inflected as often as anything else (the corpus of `TurkishForms` holds
     // `twitterdan`): the corpus cannot tell the two apart, the stems can.
     let searched = |language: Language| stem.is_none() || language != Language::TurkishForms;
-    let listed = sets
+    let as_listed = sets
         .iter()
         .find(|(language, set)| searched(*language) && set.contains(word));
-    if let Some((language, _)) = listed {
+    if let Some((language, _)) = as_listed {
         return Some(turkish(*language));
     }
     let mut form = String::with_capacity(word.len() + 2);
@@ -195,9 +203,12 @@ pub fn language_of_except(word: &str, stem: Option<&str>) -> Option<Language> {
     let found = Cell::new(None);
     let except = stem;
     let stem_of = |wanted: &dyn Fn(Language) -> bool, stem: &str| {
-        let holder = sets.iter().find(|(language, set)| {
-            except != Some(stem) && wanted(*language) && set.contains(stem)
-        });
+        // Beside a name, a two-letter root reads the name's own family more often than a
+        // word of its own (`ucusu` is `uc` + `us` + `u`: the topic `uçuş` inflected).
+        let own = except.is_some_and(|name| name == stem || stem.len() < MIN_WORD);
+        let holder = sets
+            .iter()
+            .find(|(language, set)| !own && wanted(*language) && set.contains(stem));
         found.set(holder.map(|(language, _)| turkish(*language)));
         holder.is_some()
     };
@@ -243,6 +254,9 @@ impl Language {
 /// [`Guard::Foreign`] with every other list that holds it, as listed or with an ending
 /// of its language; else [`Guard::None`].
 pub fn guard(word: &str) -> Guard {
+    if word.len() < MIN_WORD {
+        return Guard::None;
+    }
     let mut foreign = 0u16;
     let mut form = String::with_capacity(word.len() + 2);
     // The corpus forms speak only where no other list claims the word (`is_turkish_form`).
@@ -274,7 +288,14 @@ fn turkish_inflection(word: &str) -> bool {
     )
 }
 
-/// Whether folded `word`, as it stands, is in a list of a language `wanted` accepts.
+/// Whether folded `word`, as it stands, is a word of a list of a language `wanted`
+/// accepts (not a two-letter stem, [`MIN_WORD`]).
+fn listed_word(word: &str, wanted: impl Fn(Language) -> bool) -> bool {
+    word.len() >= MIN_WORD && listed(word, wanted)
+}
+
+/// Whether folded `word`, as it stands, is in a list of a language `wanted` accepts
+/// (also as a stem).
 fn listed(word: &str, wanted: impl Fn(Language) -> bool) -> bool {
     SETS.iter()
         .any(|(language, set)| wanted(*language) && set.contains(word))
@@ -368,6 +389,9 @@ fn turkish_slot(language: Language) -> Language {
 /// The languages (bits of [`Language::bit`], Turkish verbs under Turkish) whose lists
 /// hold folded `word` as it stands.
 fn holders(word: &str) -> u16 {
+    if word.len() < MIN_WORD {
+        return 0;
+    }
     let mask = SETS
         .iter()
         .filter(|(language, set)| *language != Language::TurkishForms && set.contains(word))
@@ -385,13 +409,13 @@ fn holders(word: &str) -> u16 {
 /// the foreign words Turkish news quote (`find`, `the`), so it speaks for Turkish only
 /// where no other list claims the word.
 fn is_turkish_form(word: &str) -> bool {
-    listed(word, |language| language == Language::TurkishForms)
+    listed_word(word, |language| language == Language::TurkishForms)
 }
 
 /// True when folded `word` is, as it stands, in a list of a language other than Turkish
 /// and Azerbaijani (no ending or inflection read).
 pub fn is_listed_other(word: &str) -> bool {
-    listed(word, |language| {
+    listed_word(word, |language| {
         turkish_slot(language) != Language::Turkish && language != Language::Azerbaijani
     })
 }
@@ -432,9 +456,9 @@ pub enum NameWord {
 /// What folded `name` (the last word of a brand's term) is as a word: a common Turkish
 /// nominal (listed as a nominal stem), a word of another list as listed, or a name.
 pub fn name_word(name: &str) -> NameWord {
-    if listed(name, |language| language == Language::Turkish) {
+    if listed_word(name, |language| language == Language::Turkish) {
         NameWord::CommonTurkish
-    } else if listed(name, |language| turkish_slot(language) != Language::Turkish) {
+    } else if listed_word(name, |language| turkish_slot(language) != Language::Turkish) {
         NameWord::Other
     } else {
         NameWord::Name
@@ -444,7 +468,7 @@ pub fn name_word(name: &str) -> NameWord {
 /// True when folded `word` is in the Turkish dictionary lists as it stands (no
 /// inflection read; not the corpus forms, which quote foreign words too).
 pub fn is_listed_turkish(word: &str) -> bool {
-    listed(word, |language| {
+    listed_word(word, |language| {
         turkish_slot(language) == Language::Turkish && language != Language::TurkishForms
     })
 }
@@ -453,6 +477,15 @@ pub fn is_listed_turkish(word: &str) -> bool {
 mod tests {
     use super::*;
     use crate::text::fold;
+
+    /// The shortest word a list holds: Turkish roots go down to two letters (`ol`, `uc`).
+    fn shortest(language: Language) -> usize {
+        if matches!(language, Language::Turkish | Language::TurkishVerbs) {
+            2
+        } else {
+            3
+        }
+    }
 
     #[test]
     fn every_list_opens_and_is_sorted_unique_and_folded() {
@@ -469,7 +502,8 @@ mod tests {
                 );
                 let text = std::str::from_utf8(word).expect("UTF-8");
                 assert!(
-                    (3..=24).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_lowercase()),
+                    (shortest(*language)..=24).contains(&text.len())
+                        && text.bytes().all(|b| b.is_ascii_lowercase()),
                     "{language:?}: {text}"
                 );
                 assert_eq!(fold(text), text, "{language:?}: folded");
@@ -672,6 +706,37 @@ mod tests {
         ] {
             assert!(language_of(word).is_some(), "{word}");
         }
+        // Fifth session: two-letter roots as stems (`ol`, `ac`, `uc`), the raised `ye`
+        // and `de` (`yiyemedi`, `diyebilir`), front `o` in verb stems (`gommedi`,
+        // `gocecek`), negated ability and compound verbs (`kanmayabilir`,
+        // `almayagor`), `-lA` before `-Iyor` (`aynaliyor`), participles as nouns
+        // (`kalmislik`, `bilmezlik`), the diminutive `-CAgIz` and the near miss
+        // `-(y)Ayaz` (`kazcagiz`, `dusayazdi`).
+        for word in [
+            "olamadikca",
+            "acabildik",
+            "ucumdan",
+            "yiyemedigi",
+            "diyebilir",
+            "gommedi",
+            "gocecek",
+            "kanmayabilir",
+            "almayagor",
+            "aynaliyor",
+            "kalmislik",
+            "bilmezlik",
+            "kazcagiz",
+            "dusayazdi",
+        ] {
+            assert!(language_of(word).is_some(), "{word}");
+            assert_eq!(guard(word), Guard::Word, "{word}");
+        }
+        // A two-letter root is a stem only: as a word it says nothing (`es`, `de`).
+        for word in ["es", "de", "ol"] {
+            assert_eq!(language_of(word), None, "{word}");
+            assert_eq!(guard(word), Guard::None, "{word}");
+            assert!(!is_listed_turkish(word), "{word}");
+        }
         // Noun suffixes on a verb make no word; names take suffixes but no stem change.
         for word in ["getirden", "erdemri"] {
             assert_eq!(language_of(word), None, "{word}");
@@ -684,6 +749,23 @@ mod tests {
             );
             assert_eq!(guard(word), Guard::Word, "{word}");
         }
+    }
+
+    #[test]
+    fn a_name_glued_to_letters_is_a_word_of_its_own_through_longer_stems() {
+        // `ucusu` reads as `uc` + `us` + `u` only through a two-letter root: the topic
+        // `uçuş` inflected. `arkasindakiler` reads as `arka` + suffixes: a word, not the
+        // brand Arkas.
+        assert_eq!(language_of_except("ucusu", Some("ucus")), None);
+        assert_eq!(language_of_except("turkcellden", Some("turkcell")), None);
+        assert_eq!(
+            language_of_except("arkasindakiler", Some("arkas")),
+            Some(Language::Turkish)
+        );
+        assert_eq!(
+            language_of_except("martidan", Some("mart")),
+            Some(Language::Turkish)
+        );
     }
 
     #[test]
@@ -720,6 +802,13 @@ mod tests {
             ("Erdemir", "erdemri"),
             ("Kardemir", "kardemri"),
             ("Doğadan", "dogdan"),
+            // The causative `-t` follows only a vowel, `l` or `r`: `dog` + `t` + `a` is no
+            // form of `doğ` (Doğtaş slipped); a noun's `o` keeps its back harmony
+            // (`boyne` is no dative of `boyun`).
+            ("Doğtaş", "dogta"),
+            ("Doğtaş", "dogtsa"),
+            ("Boyner", "boyne"),
+            ("Google", "gogle"),
         ] {
             assert_eq!(language_of(typo), None, "{typo}");
             passes(brand, typo);
