@@ -864,6 +864,9 @@ fn slips() -> Matcher {
 fn slips_people_really_make_are_found() {
     let matcher = slips();
     let cases: &[(&str, &[&str])] = &[
+        // A slip next to marks that do not join it to another word.
+        ("(spotfy) yine çöktü", &["Spotify"]),
+        ("spotfy - premium iptal", &["Spotify"]),
         // A letter left out of a five-letter name.
         ("gtir siparişim gelmedi", &["Getir"]),
         ("kotn mağazası kapalı", &["Koton"]),
@@ -984,6 +987,11 @@ fn slips_that_read_as_other_names_or_words_stay_out() {
         // Part of a handle, or written as a handle elsewhere in the post: a nick.
         "21:58 <@martii> misie kto ma idea",
         "22:00 <@Socrat> martii: to musisz komus kupic <@martii> ok",
+        // Part of a longer token: a chat log's nick, a word joined by `-` or `_`.
+        "<spotfy> hi all",
+        "[02:51:44] < spotfy^> windows mi pokazal",
+        "power2peo has joined #idle-spotfy",
+        "user_spotfy wrote this",
         // An accent on a slip of an ASCII name makes another word (Portuguese `Inté`).
         "Inté, o processador esquentou",
         // A Swedish function word is no deletion of Intel.

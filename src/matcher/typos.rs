@@ -152,7 +152,7 @@ pub fn is_capitalised(word: &str) -> bool {
 /// Whether a generated typo found at `range` of post `text` (as written) is rather
 /// another name than a slip of the brand: part of a handle or written as one elsewhere
 /// in the post (`<@martii>`, `martii: …`: accounts are matched by the brand's own
-/// handles), or a capitalised word next to another capitalised word (`Telsa Gwynne`,
+/// handles), part of a longer token ([`in_longer_token`]), or a capitalised word next to another capitalised word (`Telsa Gwynne`,
 /// `Francois Pinard`, `#Telsa #Gwynne`): a person's or a title's name.
 /// People who slip on a brand's name type it in lower case far more often than in a
 /// name-like run of capitals.
@@ -209,7 +209,7 @@ impl<'a> PostFacts<'a> {
     pub fn reads_as_other_name(&mut self, range: std::ops::Range<usize>) -> bool {
         let text = self.text;
         let typed = &text[range.clone()];
-        if text[..range.start].ends_with('@') {
+        if text[..range.start].ends_with('@') || in_longer_token(text, range.clone()) {
             return true;
         }
         // The same letters as someone's handle in the post (`<@martii>` … `martii: …`):
@@ -228,6 +228,27 @@ impl<'a> PostFacts<'a> {
         });
         handles.contains(&typed.to_lowercase()) || in_name_run(text, range)
     }
+}
+
+/// Whether the word at `range` of post `text` (as written) is part of a longer token: a
+/// chat log's nick (`<skyper>`, `< tuka^>`), or a word joined to another by `-` or `_`
+/// or marked as a nick (`#idle-opers`, `user_skyper`, `tuka^`). A slip of a brand's name
+/// is typed as a word of its own.
+pub fn in_longer_token(text: &str, range: std::ops::Range<usize>) -> bool {
+    let before = &text[..range.start];
+    let after = &text[range.end..];
+    let joined_before = before
+        .strip_suffix(['-', '_'])
+        .is_some_and(|rest| rest.ends_with(char::is_alphanumeric));
+    let joined_after = after
+        .strip_prefix(['-', '_'])
+        .is_some_and(|rest| rest.starts_with(char::is_alphanumeric));
+    let nick_mark = after.starts_with(['^', '`', '|']);
+    let opened = before.trim_end_matches([' ', '@', '+']).ends_with('<');
+    let closed = after
+        .trim_start_matches(['^', '`', '_', '|'])
+        .starts_with('>');
+    joined_before || joined_after || nick_mark || opened && closed
 }
 
 /// Whether the word at `range` of post `text` (as written) is capitalised next to
