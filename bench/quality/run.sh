@@ -39,6 +39,7 @@ brand_file() {
         default) echo "" ;;
         tuning) echo "$root/bench/quality/brands-tuning.txt" ;;
         tuning2) echo "$root/bench/quality/brands-tuning2.txt" ;;
+        tuning3) echo "$root/bench/quality/brands-tuning3.txt" ;;
         heldout) echo "$root/bench/quality/brands-heldout.txt" ;;
         *) echo "unknown brand list $1" >&2; exit 2 ;;
     esac
