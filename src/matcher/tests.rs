@@ -866,6 +866,8 @@ fn slips_people_really_make_are_found() {
     let cases: &[(&str, &[&str])] = &[
         // A slip next to marks that do not join it to another word.
         ("(spotfy) yine çöktü", &["Spotify"]),
+        // Another nick in the post, one whose lower case is longer than itself (`İ`).
+        ("<İSTANBUL> spotfy yine çöktü", &["Spotify"]),
         ("spotfy - premium iptal", &["Spotify"]),
         // A letter left out of a five-letter name.
         ("gtir siparişim gelmedi", &["Getir"]),
@@ -989,6 +991,7 @@ fn slips_that_read_as_other_names_or_words_stay_out() {
         "22:00 <@Socrat> martii: to musisz komus kupic <@martii> ok",
         // Part of a longer token: a chat log's nick, a word joined by `-` or `_`.
         "<spotfy> hi all",
+        "* <spotfy> hi <stealth_> spotfy :) how are you",
         "[02:51:44] < spotfy^> windows mi pokazal",
         "power2peo has joined #idle-spotfy",
         "user_spotfy wrote this",

@@ -212,17 +212,27 @@ impl<'a> PostFacts<'a> {
         if text[..range.start].ends_with('@') || in_longer_token(text, range.clone()) {
             return true;
         }
-        // The same letters as someone's handle in the post (`<@martii>` … `martii: …`):
-        // a nick.
+        // The same letters as someone's handle or chat nick in the post (`<@martii>` …
+        // `martii: …`, `<skyper> hi` … `skyper :)`): a nick.
         let handles = self.handles.get_or_insert_with(|| {
-            text.match_indices('@')
-                .map(|(at, _)| {
-                    let rest = &text[at + 1..];
-                    let end = rest
-                        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
-                        .unwrap_or(rest.len());
-                    rest[..end].to_lowercase()
-                })
+            /// The name at the start of `rest`, as written.
+            fn name(rest: &str) -> &str {
+                let end = rest
+                    .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .unwrap_or(rest.len());
+                &rest[..end]
+            }
+            let handles = text
+                .match_indices('@')
+                .map(|(at, _)| name(&text[at + 1..]).to_lowercase());
+            let nicks = text.match_indices('<').filter_map(|(at, _)| {
+                let rest = text[at + 1..].trim_start_matches([' ', '@', '+']);
+                let nick = name(rest);
+                let after = rest[nick.len()..].trim_start_matches(['^', '`', '|']);
+                after.starts_with('>').then(|| nick.to_lowercase())
+            });
+            handles
+                .chain(nicks)
                 .filter(|handle| !handle.is_empty())
                 .collect()
         });
