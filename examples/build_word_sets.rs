@@ -16,7 +16,8 @@ use mentiond::text::fold;
 /// Shortest and longest word kept, in letters.
 const LETTERS: std::ops::RangeInclusive<usize> = 3..=24;
 
-/// The same for Turkish roots, which the typo guard reads as stems only (the matcher's `MIN_WORD`).
+/// The same for Turkish roots, which the typo guard reads as stems only (the matcher's
+/// `MIN_WORD`).
 const ROOT_LETTERS: std::ops::RangeInclusive<usize> = 2..=24;
 
 fn main() -> Result<(), Box<dyn Error>> {

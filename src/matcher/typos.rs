@@ -150,10 +150,11 @@ pub fn is_capitalised(word: &str) -> bool {
 }
 
 /// Whether a generated typo found at `range` of post `text` (as written) is rather
-/// another name than a slip of the brand: part of a handle or written as one elsewhere
-/// in the post (`<@martii>`, `martii: …`: accounts are matched by the brand's own
-/// handles), part of a longer token ([`in_longer_token`]), or a capitalised word next to another capitalised word (`Telsa Gwynne`,
-/// `Francois Pinard`, `#Telsa #Gwynne`): a person's or a title's name.
+/// another name than a slip of the brand: part of a handle or chat nick or written as
+/// one elsewhere in the post (`<@martii>`, `martii: …`: accounts are matched by the
+/// brand's own handles), part of a longer token ([`in_longer_token`]), or a capitalised
+/// word next to another capitalised word (`Telsa Gwynne`, `Francois Pinard`,
+/// `#Telsa #Gwynne`): a person's or a title's name.
 /// People who slip on a brand's name type it in lower case far more often than in a
 /// name-like run of capitals.
 pub fn reads_as_other_name(text: &str, range: std::ops::Range<usize>) -> bool {

@@ -162,8 +162,8 @@ static SETS: LazyLock<Vec<(Language, WordSet)>> = LazyLock::new(|| {
 /// Shortest stem an ending is taken from.
 const MIN_STEM: usize = 4;
 
-/// Shortest word the lists answer for as it stands. The two-letter verb roots (`ol`,
-/// `in`, `es`) are stems only: as words they are a Spanish `es` or a French `de` as
+/// Shortest word the lists answer for as it stands. The two-letter Turkish roots (`ol`,
+/// `uç`, `es`) are stems only: as words they are a Spanish `es` or a French `de` as
 /// often as anything.
 const MIN_WORD: usize = 3;
 
