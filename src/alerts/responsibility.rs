@@ -58,10 +58,11 @@ pub(super) async fn every<F, Fut>(
 }
 
 impl EscalationLoop {
-    /// Runs until cancelled; a check finds nothing to do while no route escalates.
+    /// Runs until cancelled, checking once at start and then every `every`; a check
+    /// finds nothing to do while no route escalates.
     pub async fn run(self) {
         let this = &self;
-        every(self.every, &self.cancel, &self.wakers, |now| async move {
+        let check = |now| async move {
             match this.check(now).await {
                 Ok(0) => 0,
                 Ok(escalations) => {
@@ -73,8 +74,13 @@ impl EscalationLoop {
                     0
                 }
             }
-        })
-        .await;
+        };
+        // What fell overdue while the daemon was down is escalated at once, not a
+        // period after the restart.
+        if check(Utc::now()).await > 0 {
+            self.wakers.wake_all();
+        }
+        every(self.every, &self.cancel, &self.wakers, check).await;
     }
 
     /// One check at `now`: escalates every open hit past its route's SLA, marking it

@@ -11,6 +11,7 @@ mod cli;
 mod console;
 mod console_browser;
 mod console_reload;
+mod crash_loop;
 mod daemon;
 mod delivery;
 mod email;

@@ -124,6 +124,16 @@ impl Workspace {
 
     /// [`Workspace::start`] with variables added to the daemon's environment.
     pub fn start_with_env(&self, env: &[(&str, &std::ffi::OsStr)]) -> Daemon {
+        let daemon = self.spawn(env);
+        wait_for("daemon readiness", Duration::from_secs(20), || {
+            daemon.log_text().contains("mentiond ready")
+        });
+        daemon
+    }
+
+    /// Starts `mentiond run` with variables added to its environment, without waiting
+    /// for readiness (see [`Workspace::start`]).
+    pub fn spawn(&self, env: &[(&str, &std::ffi::OsStr)]) -> Daemon {
         let config = std::fs::read_to_string(self.config_path()).unwrap();
         assert!(
             config.contains("[[sources]]"),
@@ -142,14 +152,10 @@ impl Workspace {
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .expect("spawning mentiond");
-        let daemon = Daemon {
+        Daemon {
             child: Some(child),
             log,
-        };
-        wait_for("daemon readiness", Duration::from_secs(20), || {
-            daemon.log_text().contains("mentiond ready")
-        });
-        daemon
+        }
     }
 }
 

@@ -1,0 +1,492 @@
+//! The core promise under SIGKILL. The real daemon reads a JSON-lines file that a
+//! writer keeps appending to and delivers to a webhook that fails one request in ten,
+//! a file and a chat receiver, escalating open hits after a one-second SLA. It is
+//! killed at random moments (also while starting, while a reload, an acknowledgement
+//! or the escalation check at start is in flight) and started again,
+//! `MENTIOND_CRASH_KILLS` times (50 by default; `MENTIOND_CRASH_SEED` replays a run).
+//!
+//! After each kill the database passes `PRAGMA integrity_check` and every matching
+//! post before the committed cursor is stored. At the end every post is stored once,
+//! every hit reached every receiver under one delivery id, no hit was escalated twice,
+//! and a delivery id arrived again after a success only across a kill.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use rusqlite::Connection;
+use serde_json::Value;
+use wiremock::ResponseTemplate;
+
+use crate::support::{ScriptedReceiver, Workspace, header, wait_for};
+
+/// Kills in a default run; CI keeps this, a longer soak sets `MENTIOND_CRASH_KILLS`.
+const DEFAULT_KILLS: usize = 50;
+
+/// Receivers the one route names, as the store knows them.
+const RECEIVERS: [&str; 3] = ["hook", "file", "chat"];
+
+fn config(hook: &str, chat: &str, max_hits: usize) -> String {
+    format!(
+        r#"
+[[sources]]
+kind = "jsonl"
+name = "tickets"
+path = "{{dir}}/tickets.jsonl"
+interval = "50ms"
+
+[[receivers]]
+kind = "webhook"
+name = "hook"
+url = "{hook}"
+
+[[receivers]]
+kind = "file"
+name = "file"
+path = "{{dir}}/alerts.jsonl"
+
+[[receivers]]
+kind = "slack"
+name = "chat"
+url = "{chat}"
+language = "en"
+
+[route_defaults]
+group_wait = "0s"
+group_interval = "0s"
+sla = "1s"
+
+[[routes]]
+receivers = ["hook", "file", "chat"]
+escalate_to = ["chat"]
+max_hits = {max_hits}
+"#
+    )
+}
+
+/// The id of the n-th post, and whether it mentions a brand (four in five do).
+fn post(n: u64) -> (String, bool) {
+    (format!("p{n}"), n % 5 != 0)
+}
+
+/// Appends a post every few milliseconds until `stop`, one `write` per line so the
+/// daemon never sees a line half written by two calls.
+fn writer(path: std::path::PathBuf, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<u64> {
+    std::thread::spawn(move || {
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .unwrap();
+        let mut n = 0;
+        while !stop.load(Ordering::Relaxed) {
+            let (id, mentions) = post(n);
+            let text = if mentions {
+                format!("Turkcell faturam yanlış kesildi, üç gündür cevap yok #{id}")
+            } else {
+                format!("bugün hava çok güzel, sahile iniyoruz #{id}")
+            };
+            let line = serde_json::json!({
+                "source": "x",
+                "id": id,
+                "created_at": chrono::Utc::now().to_rfc3339(),
+                "author": {"handle": format!("user{}", n % 17)},
+                "text": text,
+            });
+            file.write_all(format!("{line}\n").as_bytes()).unwrap();
+            n += 1;
+            std::thread::sleep(Duration::from_millis(4));
+        }
+        n
+    })
+}
+
+fn open(workspace: &Workspace) -> Connection {
+    Connection::open(workspace.path("mentiond.db")).unwrap()
+}
+
+/// The committed byte offset of the jsonl source, 0 before its first commit.
+fn committed_offset(db: &Connection) -> usize {
+    let cursor: Option<String> = db
+        .query_row(
+            "SELECT cursor FROM cursors WHERE source = 'tickets'",
+            [],
+            |row| row.get(0),
+        )
+        .ok();
+    cursor.map_or(0, |cursor| {
+        let cursor: Value = serde_json::from_str(&cursor).unwrap();
+        cursor["offset"].as_u64().unwrap() as usize
+    })
+}
+
+/// Ids of the mentioning posts written in the first `len` bytes of the file.
+fn mentions_before(workspace: &Workspace, len: usize) -> Vec<String> {
+    let bytes = std::fs::read(workspace.path("tickets.jsonl")).unwrap_or_default();
+    let text = std::str::from_utf8(&bytes[..len.min(bytes.len())]).unwrap();
+    text.lines()
+        .filter(|line| line.contains("Turkcell"))
+        .map(|line| {
+            let post: Value = serde_json::from_str(line).unwrap();
+            post["id"].as_str().unwrap().to_string()
+        })
+        .collect()
+}
+
+fn stored_post_ids(db: &Connection) -> Vec<String> {
+    let mut statement = db.prepare("SELECT post_id FROM posts").unwrap();
+    statement
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// The checks that hold at every kill: an intact file, and no cursor ahead of the
+/// posts it covers.
+fn check_after_kill(workspace: &Workspace, round: usize) {
+    let db = open(workspace);
+    let integrity: String = db
+        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(integrity, "ok", "after kill {round}");
+    let offset = committed_offset(&db);
+    let stored: HashSet<String> = stored_post_ids(&db).into_iter().collect();
+    let missing: Vec<String> = mentions_before(workspace, offset)
+        .into_iter()
+        .filter(|id| !stored.contains(id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "after kill {round} the cursor (offset {offset}) is past unstored posts {missing:?}"
+    );
+}
+
+/// An open hit's id, if any.
+fn some_open_hit(workspace: &Workspace, rng: &mut StdRng) -> Option<i64> {
+    let db = open(workspace);
+    let open: Vec<i64> = db
+        .prepare("SELECT id FROM hits WHERE acked_at IS NULL")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    (!open.is_empty()).then(|| open[rng.gen_range(0..open.len())])
+}
+
+/// Per receiver and delivery kind: hit id → the delivery ids carrying it.
+fn deliveries_by_hit(db: &Connection, kind: &str) -> HashMap<String, HashMap<i64, Vec<String>>> {
+    let mut by_receiver: HashMap<String, HashMap<i64, Vec<String>>> = HashMap::new();
+    let mut statement = db
+        .prepare(
+            "SELECT d.receiver, dh.hit, d.id, d.status FROM delivery_hits dh \
+             JOIN deliveries d ON d.id = dh.delivery WHERE d.kind = ?1",
+        )
+        .unwrap();
+    let rows = statement
+        .query_map([kind], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+            ))
+        })
+        .unwrap();
+    for row in rows {
+        let (receiver, hit, id, status) = row.unwrap();
+        assert_eq!(status, "delivered", "{receiver} {id} of hit {hit}");
+        by_receiver
+            .entry(receiver)
+            .or_default()
+            .entry(hit)
+            .or_default()
+            .push(id);
+    }
+    by_receiver
+}
+
+/// Whether a daemon was started strictly between two instants: a request the killed
+/// daemon had sent may reach the receiver a moment after the kill, never after the
+/// next start.
+fn started_between(starts: &[Instant], from: Instant, to: Instant) -> bool {
+    starts.iter().any(|&s| from < s && s < to)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigkill_at_random_moments_loses_and_doubles_nothing() {
+    let rounds: usize = std::env::var("MENTIOND_CRASH_KILLS")
+        .ok()
+        .map_or(DEFAULT_KILLS, |n| n.parse().expect("MENTIOND_CRASH_KILLS"));
+    let seed: u64 = std::env::var("MENTIOND_CRASH_SEED").ok().map_or_else(
+        || {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+        },
+        |seed| seed.parse().expect("MENTIOND_CRASH_SEED"),
+    );
+    eprintln!("crash loop: {rounds} kills, MENTIOND_CRASH_SEED={seed}");
+    let mut rng = StdRng::seed_from_u64(seed);
+
+    // The n-th request gets 500 when n % 10 == 9: one in ten fails, and is retried.
+    let hook = ScriptedReceiver::start_with("/hook", |n, _| {
+        ResponseTemplate::new(if n % 10 == 9 { 500 } else { 204 })
+    })
+    .await;
+    let chat =
+        ScriptedReceiver::start("/services/T0/B0/x", Vec::new(), ResponseTemplate::new(200)).await;
+    let workspace = Workspace::new(&config(&hook.url(), &chat.url(), 10));
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let written = writer(workspace.path("tickets.jsonl"), Arc::clone(&stop));
+    let mut kills = Vec::with_capacity(rounds);
+    let mut starts = Vec::with_capacity(rounds + 1);
+    let mut acked = Vec::new();
+    let (mut reloads, mut before_ready) = (0, 0);
+    for round in 0..rounds {
+        starts.push(Instant::now());
+        let daemon = workspace.spawn(&[]);
+        let pid = Pid::from_raw(daemon.pid() as i32);
+        let mut ack = None;
+        match rng.gen_range(0..10) {
+            // While starting: migrations, the lock, the first page, the escalation
+            // check at start.
+            0 | 1 => {
+                before_ready += 1;
+                std::thread::sleep(Duration::from_millis(rng.gen_range(0..120)));
+            }
+            plan => {
+                wait_for("readiness", Duration::from_secs(20), || {
+                    daemon.log_text().contains("mentiond ready")
+                });
+                if plan == 2 {
+                    reloads += 1;
+                    let max_hits = 10 + round % 2;
+                    workspace.write_config(&config(&hook.url(), &chat.url(), max_hits));
+                    kill(pid, Signal::SIGHUP).unwrap();
+                    std::thread::sleep(Duration::from_millis(rng.gen_range(0..60)));
+                } else if plan == 3
+                    && let Some(hit) = some_open_hit(&workspace, &mut rng)
+                {
+                    let config = workspace.config_path();
+                    ack = Some((
+                        hit,
+                        std::thread::spawn(move || {
+                            std::process::Command::new(crate::support::BIN)
+                                .arg("--config")
+                                .arg(config)
+                                .args(["ack", &hit.to_string(), "--by", "crash-loop"])
+                                .output()
+                                .unwrap()
+                        }),
+                    ));
+                    std::thread::sleep(Duration::from_millis(rng.gen_range(0..30)));
+                } else {
+                    std::thread::sleep(Duration::from_millis(rng.gen_range(0..400)));
+                }
+            }
+        }
+        kills.push(Instant::now());
+        daemon.signal(Signal::SIGKILL);
+        if let Some((hit, command)) = ack {
+            let output = command.join().unwrap();
+            assert!(
+                output.status.success(),
+                "ack {hit}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            acked.push(hit);
+        }
+        check_after_kill(&workspace, round);
+    }
+    stop.store(true, Ordering::Relaxed);
+    let posts_written = written.join().unwrap();
+
+    // One last run catches up with the file and the outbox, and stops cleanly.
+    starts.push(Instant::now());
+    let daemon = workspace.start();
+    let file_len = std::fs::metadata(workspace.path("tickets.jsonl"))
+        .unwrap()
+        .len() as usize;
+    wait_for(
+        "every post read and every delivery made",
+        Duration::from_secs(90),
+        || {
+            let db = open(&workspace);
+            let pending: i64 = db
+                .query_row(
+                    "SELECT count(*) FROM deliveries WHERE status != 'delivered'",
+                    [],
+                    |row| row.get(0),
+                )
+                .unwrap();
+            committed_offset(&db) == file_len && pending == 0
+        },
+    );
+    daemon.stop();
+
+    let db = open(&workspace);
+    let integrity: String = db
+        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(integrity, "ok");
+
+    // Every mentioning post stored once, with one hit.
+    let mentions = mentions_before(&workspace, file_len);
+    assert_eq!(
+        mentions.len() as u64,
+        (0..posts_written).filter(|&n| post(n).1).count() as u64
+    );
+    let mut stored = stored_post_ids(&db);
+    stored.sort();
+    let mut expected = mentions.clone();
+    expected.sort();
+    assert_eq!(stored, expected, "every mentioning post stored, once");
+    let hit_of_post: HashMap<String, i64> = db
+        .prepare("SELECT p.post_id, h.id FROM hits h JOIN posts p ON p.id = h.post")
+        .unwrap()
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(hit_of_post.len(), mentions.len(), "one hit a post");
+
+    // Every hit in exactly one delivered mention delivery per receiver.
+    let mentions_by = deliveries_by_hit(&db, "mention");
+    for receiver in RECEIVERS {
+        let by_hit = &mentions_by[receiver];
+        for (post, hit) in &hit_of_post {
+            let ids = by_hit.get(hit).map(Vec::as_slice).unwrap_or_default();
+            assert_eq!(
+                ids.len(),
+                1,
+                "{receiver}: post {post} (hit {hit}) in {ids:?}"
+            );
+        }
+    }
+    // Escalated at most once, and each escalated hit carried by one chat delivery.
+    let escalations = deliveries_by_hit(&db, "escalation");
+    let escalated_hits: Vec<i64> = db
+        .prepare("SELECT id FROM hits WHERE escalated_at IS NOT NULL")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(!escalated_hits.is_empty(), "the loop exercised escalation");
+    let chat_escalations = escalations.get("chat").cloned().unwrap_or_default();
+    for hit in &escalated_hits {
+        let ids = chat_escalations
+            .get(hit)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        assert_eq!(ids.len(), 1, "hit {hit} escalated in {ids:?}");
+    }
+    assert_eq!(chat_escalations.len(), escalated_hits.len());
+    for hit in &acked {
+        let by: Option<String> = db
+            .query_row("SELECT acked_by FROM hits WHERE id = ?1", [hit], |row| {
+                row.get(0)
+            })
+            .unwrap();
+        assert!(by.is_some(), "hit {hit} acknowledged during the loop");
+    }
+
+    // The webhook: every post under one id, the store's; an id that had been answered
+    // with success arrived again only across a kill.
+    let store_ids: HashSet<String> = mentions_by["hook"].values().flatten().cloned().collect();
+    let mut receipts: BTreeMap<String, Vec<(Instant, bool)>> = BTreeMap::new();
+    let mut hook_ids_of_post: HashMap<String, HashSet<String>> = HashMap::new();
+    for (n, (at, request)) in hook.requests().into_iter().enumerate() {
+        let id = header(&request, "webhook-id").to_string();
+        assert!(
+            store_ids.contains(&id),
+            "{id} is not a delivery of the store"
+        );
+        receipts
+            .entry(id.clone())
+            .or_default()
+            .push((at, n % 10 != 9));
+        let body: Value = serde_json::from_slice(&request.body).unwrap();
+        for hit in body["hits"].as_array().unwrap() {
+            let post = hit["post"]["id"].as_str().unwrap().to_string();
+            hook_ids_of_post.entry(post).or_default().insert(id.clone());
+        }
+    }
+    let mut resent_after_success = 0;
+    for (id, times) in &receipts {
+        for pair in times.windows(2) {
+            let ((first, succeeded), (again, _)) = (pair[0], pair[1]);
+            if succeeded {
+                resent_after_success += 1;
+                assert!(
+                    started_between(&starts, first, again),
+                    "{id} was answered with success and sent again by the same daemon: \
+                     {times:?}, kills {kills:?}, starts {starts:?}"
+                );
+            }
+        }
+    }
+    for post in &mentions {
+        let ids = hook_ids_of_post.get(post).cloned().unwrap_or_default();
+        assert_eq!(ids.len(), 1, "webhook: post {post} under {ids:?}");
+    }
+
+    // The file: whole lines, every post under one delivery id, a line written again
+    // only for a kill between its write and its commit.
+    let lines = std::fs::read_to_string(workspace.path("alerts.jsonl")).unwrap();
+    let mut file_ids_of_post: HashMap<String, HashSet<String>> = HashMap::new();
+    let mut lines_per_id: HashMap<String, usize> = HashMap::new();
+    for line in lines.lines() {
+        let alert: Value = serde_json::from_str(line).unwrap_or_else(|err| {
+            panic!("a torn alert line ({err}): {line}");
+        });
+        let id = alert["delivery_id"].as_str().unwrap().to_string();
+        *lines_per_id.entry(id.clone()).or_default() += 1;
+        for hit in alert["hits"].as_array().unwrap() {
+            let post = hit["post"]["id"].as_str().unwrap().to_string();
+            file_ids_of_post.entry(post).or_default().insert(id.clone());
+        }
+    }
+    for post in &mentions {
+        let ids = file_ids_of_post.get(post).cloned().unwrap_or_default();
+        assert_eq!(ids.len(), 1, "file: post {post} under {ids:?}");
+    }
+    let rewritten: usize = lines_per_id.values().map(|n| n - 1).sum();
+    assert!(rewritten <= kills.len(), "{rewritten} lines written twice");
+
+    // The chat receiver: one request per delivery, more only across kills.
+    let chat_deliveries: HashSet<&String> = mentions_by["chat"]
+        .values()
+        .chain(chat_escalations.values())
+        .flatten()
+        .collect();
+    let chat_requests = chat.requests().len();
+    assert!(
+        (chat_deliveries.len()..=chat_deliveries.len() + kills.len()).contains(&chat_requests),
+        "{chat_requests} chat requests for {} deliveries",
+        chat_deliveries.len()
+    );
+
+    eprintln!(
+        "crash loop: {} kills ({before_ready} before ready, {reloads} during a reload, {} \
+         during an acknowledgement); {posts_written} posts written, {} stored; {} webhook \
+         requests for {} deliveries, {resent_after_success} resent after success across \
+         a kill; {rewritten} file lines rewritten; {} hits escalated",
+        kills.len(),
+        acked.len(),
+        mentions.len(),
+        hook.requests().len(),
+        store_ids.len(),
+        escalated_hits.len(),
+    );
+}
