@@ -132,6 +132,17 @@ pub enum StoreError {
     /// The writer thread is gone (shutdown or panic).
     #[error("store writer thread is not running")]
     Closed,
+    /// The file at the database path is not a mentiond database: not SQLite at all,
+    /// damaged, or another program's. It was only read.
+    #[error(
+        "{path} is not a mentiond database ({why}); it was left untouched, so set another [storage] path or move the file away"
+    )]
+    NotOurs {
+        /// The database path.
+        path: String,
+        /// What was found there.
+        why: String,
+    },
     /// Another `mentiond run` holds the database's lock file.
     #[error(
         "in use by another mentiond run (pid {}); stop it first or set another [storage] path",
@@ -232,8 +243,13 @@ impl Store {
 
     /// Opens (creating if needed) the database at `path`, migrates it and indexes the
     /// posts stored before the full-text index existed.
+    /// A file already at `path` is first read, never written, and refused with
+    /// [`StoreError::NotOurs`] unless it is a mentiond database or empty.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         create_parent(path)?;
+        if path.metadata().is_ok_and(|meta| meta.len() > 0) {
+            schema::check_ours(path)?;
+        }
         let mut conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         // FULL: a hit already alerted on must survive power loss (alert volume is tiny).
@@ -248,8 +264,12 @@ impl Store {
         })
     }
 
-    /// Opens an existing database for reading only (CLI commands beside a running daemon).
+    /// Opens an existing database for reading only (CLI commands beside a running
+    /// daemon), refusing another program's file as [`Store::open`] does.
     pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        if path.metadata().is_ok_and(|meta| meta.len() > 0) {
+            schema::check_ours(path)?;
+        }
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,

@@ -288,7 +288,68 @@ END;
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
 
-/// Applies every migration the database has not seen, each in its own transaction.
+/// `PRAGMA application_id` of a mentiond database ("MNTD"), so `file(1)` and
+/// [`check_ours`] can tell it from another program's SQLite file.
+pub const APPLICATION_ID: i32 = 0x4D4E_5444;
+
+/// Tables every mentiond database has had since the first migration; a file without
+/// the application id (written before it was set) is ours when it has them all.
+const FIRST_TABLES: [&str; 5] = ["cursors", "deliveries", "delivery_hits", "hits", "posts"];
+
+/// Reads the existing, non-empty file at `path` without writing to it and refuses it
+/// unless it is a mentiond database: stamped with [`APPLICATION_ID`], or from before
+/// the stamp (a schema version and the first migration's tables), or a SQLite file
+/// with nothing in it.
+pub fn check_ours(path: &std::path::Path) -> Result<(), StoreError> {
+    let refuse = |why: String| StoreError::NotOurs {
+        path: path.display().to_string(),
+        why,
+    };
+    let read = || -> rusqlite::Result<(i32, usize, Vec<String>)> {
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        let id = conn.query_row("PRAGMA application_id", [], |row| row.get(0))?;
+        let version = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        let tables = conn
+            .prepare(
+                "SELECT name FROM sqlite_schema WHERE type = 'table' \
+                 AND name NOT LIKE 'sqlite_%' ORDER BY name",
+            )?
+            .query_map([], |row| row.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok((id, version, tables))
+    };
+    let (id, version, tables) = read().map_err(|err| match err.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase) => refuse("not a SQLite database".into()),
+        Some(rusqlite::ErrorCode::DatabaseCorrupt) => {
+            refuse(format!("the SQLite file is damaged: {err}"))
+        }
+        _ => StoreError::Sqlite(err),
+    })?;
+    let before_the_stamp =
+        id == 0 && version > 0 && FIRST_TABLES.iter().all(|t| tables.iter().any(|n| n == t));
+    let empty = id == 0 && version == 0 && tables.is_empty();
+    if id == APPLICATION_ID || before_the_stamp || empty {
+        return Ok(());
+    }
+    let mut shown: Vec<&str> = tables.iter().map(String::as_str).take(5).collect();
+    if tables.len() > shown.len() {
+        shown.push("…");
+    }
+    Err(refuse(format!(
+        "another program's SQLite file: application_id {id}, tables {}",
+        if shown.is_empty() {
+            "none".to_string()
+        } else {
+            shown.join(", ")
+        }
+    )))
+}
+
+/// Applies every migration the database has not seen, each in its own transaction,
+/// and stamps the file with [`APPLICATION_ID`].
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let current: usize = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     if current > MIGRATIONS.len() {
@@ -302,6 +363,10 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", version + 1)?;
         tx.commit()?;
+    }
+    let id: i32 = conn.query_row("PRAGMA application_id", [], |row| row.get(0))?;
+    if id != APPLICATION_ID {
+        conn.pragma_update(None, "application_id", APPLICATION_ID)?;
     }
     Ok(())
 }

@@ -430,6 +430,118 @@ fn reopening_keeps_data_and_refuses_a_newer_schema() {
     assert!(matches!(Store::open(&path), Err(StoreError::TooNew { .. })));
 }
 
+/// Every file in `dir` with its bytes, to show a refused open wrote nothing.
+fn files_in(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&path).unwrap())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn a_foreign_or_damaged_file_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mentiond.db");
+    let foreign = |setup: &str| {
+        let _ = std::fs::remove_file(&path);
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(setup).unwrap();
+    };
+    let mut damaged = b"SQLite format 3\0".to_vec();
+    damaged.extend(std::iter::repeat_n(0xA5, 4096));
+    type Case<'a> = (&'a str, Box<dyn Fn() + 'a>, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            "text",
+            Box::new(|| std::fs::write(&path, "these are my notes, not a database\n").unwrap()),
+            "not a SQLite database",
+        ),
+        (
+            "a damaged header",
+            Box::new(|| std::fs::write(&path, &damaged).unwrap()),
+            "",
+        ),
+        (
+            "another program's tables",
+            Box::new(|| {
+                foreign(
+                    "CREATE TABLE users (id INTEGER, name TEXT); INSERT INTO users VALUES (1, 'a');",
+                )
+            }),
+            "tables users",
+        ),
+        (
+            "another program's application id",
+            Box::new(|| foreign("PRAGMA application_id = 1234;")),
+            "application_id 1234",
+        ),
+        (
+            "a schema version without our tables",
+            Box::new(|| foreign("PRAGMA user_version = 3; CREATE TABLE posts (x);")),
+            "tables posts",
+        ),
+    ];
+    for (what, make, says) in cases {
+        make();
+        let before = files_in(dir.path());
+        let Err(err) = Store::open(&path) else {
+            panic!("{what}: opened");
+        };
+        let message = err.to_string();
+        assert!(
+            matches!(err, StoreError::NotOurs { .. }) && message.contains(says),
+            "{what}: {message}"
+        );
+        assert!(message.contains(&path.display().to_string()), "{message}");
+        assert!(message.contains("left untouched"), "{message}");
+        assert_eq!(files_in(dir.path()), before, "{what}: the files changed");
+    }
+}
+
+#[test]
+fn new_databases_are_stamped_and_older_or_empty_ones_are_ours() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = |path: &std::path::Path| -> i32 {
+        rusqlite::Connection::open(path)
+            .unwrap()
+            .query_row("PRAGMA application_id", [], |row| row.get(0))
+            .unwrap()
+    };
+    let new = dir.path().join("new.db");
+    drop(Store::open(&new).unwrap());
+    assert_eq!(id(&new), schema::APPLICATION_ID);
+    drop(Store::open(&new).unwrap());
+
+    // A database written before the stamp: our tables and a version, id 0.
+    let older = dir.path().join("older.db");
+    drop(Store::open(&older).unwrap());
+    rusqlite::Connection::open(&older)
+        .unwrap()
+        .pragma_update(None, "application_id", 0)
+        .unwrap();
+    drop(Store::open(&older).unwrap());
+    assert_eq!(id(&older), schema::APPLICATION_ID);
+
+    // An empty SQLite file (made by `sqlite3 x.db 'VACUUM'`, say) and an empty file.
+    let empty = dir.path().join("empty.db");
+    rusqlite::Connection::open(&empty)
+        .unwrap()
+        .execute_batch("CREATE TABLE t (x); DROP TABLE t;")
+        .unwrap();
+    assert!(std::fs::metadata(&empty).unwrap().len() > 0);
+    drop(Store::open(&empty).unwrap());
+    let zero = dir.path().join("zero.db");
+    std::fs::write(&zero, "").unwrap();
+    drop(Store::open(&zero).unwrap());
+    assert_eq!(id(&zero), schema::APPLICATION_ID);
+}
+
 #[tokio::test]
 async fn the_writer_thread_serves_calls_and_ends_with_the_last_handle() {
     let (_dir, store) = open();

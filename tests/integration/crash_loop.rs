@@ -72,7 +72,7 @@ max_hits = {max_hits}
 
 /// The id of the n-th post, and whether it mentions a brand (four in five do).
 fn post(n: u64) -> (String, bool) {
-    (format!("p{n}"), n % 5 != 0)
+    (format!("p{n}"), !n.is_multiple_of(5))
 }
 
 /// Appends a post every few milliseconds until `stop`, one `write` per line so the

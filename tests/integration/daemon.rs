@@ -260,6 +260,39 @@ fn a_database_that_cannot_be_opened_exits_1() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("opening database"));
 }
 
+#[test]
+fn another_programs_database_file_exits_1_and_is_left_untouched() {
+    let workspace = Workspace::new(TICKETS_SOURCE);
+    let path = workspace.path("mentiond.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE invoices (id INTEGER, total REAL); INSERT INTO invoices VALUES (1, 9.5);",
+        )
+        .unwrap();
+    }
+    let before = std::fs::read(&path).unwrap();
+    for args in [&["run"][..], &["ack", "1"], &["hits"], &["status"]] {
+        let output = workspace.command(args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("{} is not a mentiond database", path.display()))
+                && stderr.contains("tables invoices")
+                && stderr.contains("left untouched"),
+            "{args:?}: {stderr}"
+        );
+    }
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    assert!(!workspace.path("mentiond.db-wal").exists());
+    // Garbage where the database should be: the same.
+    std::fs::write(&path, "not a database at all").unwrap();
+    let output = workspace.command(&["run"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not a SQLite database"));
+    assert_eq!(std::fs::read(&path).unwrap(), b"not a database at all");
+}
+
 /// A jsonl source following `{dir}/tickets.jsonl`, polled only every 10 minutes:
 /// anything read sooner was woken by the file watch.
 const WATCHED_TICKETS: &str = r#"
