@@ -62,17 +62,22 @@ pub enum Command {
         text: Vec<String>,
     },
     /// Measure what a keyword set costs: the full matcher and a raw DFA scan of the same
-    /// patterns over a corpus (one post a line), on one thread.
+    /// patterns over a corpus (one post a line), on one thread; `bench pipeline`
+    /// measures the whole daemon.
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Bench {
         /// Keywords file to compile.
-        #[arg(long, value_name = "FILE")]
-        keywords: PathBuf,
+        #[arg(long, value_name = "FILE", required = true)]
+        keywords: Option<PathBuf>,
         /// Corpus file, one post a line.
-        #[arg(long, value_name = "FILE")]
-        corpus: PathBuf,
+        #[arg(long, value_name = "FILE", required = true)]
+        corpus: Option<PathBuf>,
         /// Print the report as one JSON object.
         #[arg(long)]
         json: bool,
+        /// What else to measure.
+        #[command(subcommand)]
+        what: Option<BenchCommand>,
     },
     /// List stored hits, newest first: filter, search the post text, export.
     Hits(HitsArgs),
@@ -234,6 +239,46 @@ fn time_bound(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
     parse_time_bound(text, chrono::Utc::now()).map_err(String::from)
 }
 
+/// What `mentiond bench` measures besides the matcher.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Generated posts through the real daemon (a child process): jsonl sources →
+    /// matcher → store → outbox → a webhook on 127.0.0.1. Prints posts/s, hits/s, the
+    /// latency from a post's write to its webhook request, and the daemon's peak
+    /// memory and CPU.
+    Pipeline(PipelineArgs),
+}
+
+/// `mentiond bench pipeline` options.
+#[derive(Debug, Args)]
+pub struct PipelineArgs {
+    /// Keywords the daemon runs with; mentions use its brands' first terms.
+    #[arg(long, value_name = "FILE", default_value = "keywords.toml")]
+    keywords: PathBuf,
+    /// Posts to write.
+    #[arg(long, default_value_t = 200_000)]
+    posts: usize,
+    /// Percentage of posts that mention a brand.
+    #[arg(long, default_value_t = 2.0)]
+    hit_percent: f64,
+    /// Posts per second written while the daemon runs; 0 writes them all before it
+    /// starts (throughput).
+    #[arg(long, default_value_t = 0)]
+    rate: u32,
+    /// JSON-lines sources the posts are spread over.
+    #[arg(long, default_value_t = 1)]
+    sources: usize,
+    /// Seed of the generated text.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Longest wait for the daemon to catch up.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "10m")]
+    timeout: std::time::Duration,
+    /// Print the report as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
 /// `mentiond deliveries` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum DeliveriesAction {
@@ -269,10 +314,16 @@ pub fn execute(cli: Cli) -> ExitCode {
             text,
         } => match_text(cli.config, keywords, json, text),
         Command::Bench {
-            keywords,
-            corpus,
+            what: Some(BenchCommand::Pipeline(args)),
+            ..
+        } => bench_pipeline(args),
+        Command::Bench {
+            keywords: Some(keywords),
+            corpus: Some(corpus),
             json,
+            what: None,
         } => bench(&keywords, &corpus, json),
+        Command::Bench { .. } => unreachable!("clap requires --keywords and --corpus"),
         Command::Hits(args) => hits(cli.config, args),
         Command::Status { json } => status(cli.config, json),
         Command::Ack { hit_id, by } => ack(cli.config, hit_id, by),
@@ -483,6 +534,64 @@ fn bench(keywords: &Path, corpus: &Path, json: bool) -> anyhow::Result<ExitCode>
             escape::terminal(&variant.term)
         )?;
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn bench_pipeline(args: PipelineArgs) -> anyhow::Result<ExitCode> {
+    let bench = app::bench::PipelineBench {
+        keywords: args.keywords,
+        posts: args.posts,
+        hit_percent: args.hit_percent,
+        rate: args.rate,
+        sources: args.sources,
+        seed: args.seed,
+        timeout: args.timeout,
+    };
+    let binary = std::env::current_exe().context("finding this program")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let report = runtime.block_on(app::bench::run(&bench, &binary))?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer(&mut out, &report)?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rate = if report.rate == 0 {
+        "all written before the start".to_string()
+    } else {
+        format!("written at {} posts/s", report.rate)
+    };
+    writeln!(
+        out,
+        "posts: {} over {} source(s), {rate}; hits: {}",
+        report.posts, report.sources, report.hits
+    )?;
+    writeln!(
+        out,
+        "read, matched and committed in {:.2} s: {:.0} posts/s, {:.0} hits/s",
+        report.seconds, report.posts_per_s, report.hits_per_s
+    )?;
+    writeln!(
+        out,
+        "write to webhook ({} hits in {} requests): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        report.hits_delivered,
+        report.webhook_requests,
+        report.latency_ms.p50,
+        report.latency_ms.p99,
+        report.latency_ms.max
+    )?;
+    let or_unknown = |value: Option<f64>, unit: &str| {
+        value.map_or("unknown".to_string(), |v| format!("{v:.2}{unit}"))
+    };
+    writeln!(
+        out,
+        "daemon: peak RSS {}, CPU {}",
+        or_unknown(report.peak_rss_mib, " MiB"),
+        or_unknown(report.cpu_cores, " cores")
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -8,6 +8,7 @@
 //! progress, `WATCHDOG=1` ([`crate::service`]); a heartbeat row tells `mentiond status`
 //! that the daemon runs.
 
+pub mod bench;
 mod reload;
 mod report;
 pub use report::Clock as ReportClock;

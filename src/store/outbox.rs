@@ -411,21 +411,26 @@ pub(super) fn insert_deliveries(
     Ok(touched)
 }
 
+/// When a group's last message was rendered.
+pub(super) const GROUP_LAST_SENT: &str =
+    "SELECT MAX(rendered_at) FROM deliveries WHERE receiver = ?1 AND group_key = ?2";
+
+/// When a group's open message (not rendered yet) is due.
+pub(super) const GROUP_OPEN_DUE: &str = "SELECT next_attempt_at FROM deliveries
+     WHERE receiver = ?1 AND group_key = ?2 AND status = 'pending' AND rendered_at IS NULL
+     ORDER BY created_at DESC LIMIT 1";
+
 impl Store {
     /// What the store knows of each group's messages, for planning new hits: when the
-    /// last one was rendered and when the open one (not rendered yet) is due.
+    /// last one was rendered and when the open one (not rendered yet) is due. Both are
+    /// index searches (`deliveries_by_group`, `deliveries_open`), so a batch costs the
+    /// same however many deliveries the outbox keeps.
     pub fn group_history(
         &self,
         groups: &[GroupRef],
     ) -> Result<HashMap<GroupRef, GroupHistory>, StoreError> {
-        let mut last_sent = self.conn.prepare_cached(
-            "SELECT MAX(rendered_at) FROM deliveries WHERE receiver = ?1 AND group_key = ?2",
-        )?;
-        let mut open_due = self.conn.prepare_cached(
-            "SELECT next_attempt_at FROM deliveries
-             WHERE receiver = ?1 AND group_key = ?2 AND status = 'pending' AND rendered_at IS NULL
-             ORDER BY created_at DESC LIMIT 1",
-        )?;
+        let mut last_sent = self.conn.prepare_cached(GROUP_LAST_SENT)?;
+        let mut open_due = self.conn.prepare_cached(GROUP_OPEN_DUE)?;
         let mut history = HashMap::new();
         for group in groups {
             let at = |millis: Option<i64>| millis.and_then(from_unix_millis);

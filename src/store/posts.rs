@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::outbox::insert_deliveries;
 use super::replies::apply_replies;
-use super::search::index_post;
+use super::search::index_posts;
 use super::time::timestamp;
 use super::{Store, StoreError};
 use crate::matcher::{BrandHit, HitKind};
@@ -131,6 +131,7 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut outcome = BatchOutcome::default();
         let mut new_hits: HashMap<HitKey, HitId> = HashMap::new();
+        let mut to_index: Vec<(i64, String)> = Vec::new();
         let now = timestamp(batch.now);
         {
             let mut insert_post = tx.prepare_cached(
@@ -192,7 +193,6 @@ impl Store {
                 }
                 outcome.new_posts += 1;
                 let post_row = tx.last_insert_rowid();
-                index_post(&tx, post_row, &post.text)?;
                 let author_earlier_hits: i64 = match post.author_key() {
                     Some(key) => {
                         earlier.query_row(params![post.source, key, post_row], |r| r.get(0))?
@@ -227,6 +227,7 @@ impl Store {
                         HitId(tx.last_insert_rowid()),
                     );
                 }
+                to_index.push((post_row, post.text));
             }
         }
         outcome.new_hits = new_hits.len();
@@ -239,6 +240,7 @@ impl Store {
                 params![batch.source, cursor, now],
             )?;
         }
+        index_posts(&tx, to_index.iter().map(|(id, text)| (*id, text.as_str())))?;
         tx.commit()?;
         Ok(outcome)
     }

@@ -283,6 +283,12 @@ CREATE TRIGGER hit_changes_feedback_changed AFTER UPDATE ON hit_feedback BEGIN
     INSERT INTO hit_changes (hit, kind) VALUES (NEW.hit, 'update');
 END;
 "#,
+    // 17: a group's last rendered message by index. Without it `group_history` read
+    // every delivery of the receiver, and `group_key` and `rendered_at` sit behind the
+    // payload's overflow pages, so each batch cost grew with the outbox's history.
+    r#"
+CREATE INDEX deliveries_by_group ON deliveries (receiver, group_key, rendered_at);
+"#,
 ];
 
 /// The schema version this build writes.

@@ -14,7 +14,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, params_from_iter};
 use serde::Serialize;
 
 use super::outbox::{ALERT_HIT_COLUMNS, alert_hit_row};
@@ -306,14 +306,26 @@ pub(super) fn match_expression(search: &str) -> Option<String> {
     (!words.is_empty()).then(|| words.join(" AND "))
 }
 
-/// Indexes post `post` (its `posts.id`) with `original`, its text.
-pub(super) fn index_post(
+/// Indexes posts (their `posts.id` and text) in one statement. FTS5 writes its
+/// pending terms to disk at every savepoint, and each later statement of the
+/// transaction that may abort opens one, so indexing post by post between the other
+/// inserts flushed a tiny segment per post; the batch indexes last, at once.
+pub(super) fn index_posts<'a>(
     conn: &Connection,
-    post: i64,
-    original: &str,
-) -> Result<(), rusqlite::Error> {
-    conn.prepare_cached("INSERT INTO posts_fts (rowid, body) VALUES (?1, ?2)")?
-        .execute(params![post, index_text(original)])?;
+    posts: impl IntoIterator<Item = (i64, &'a str)>,
+) -> Result<(), StoreError> {
+    let rows: Vec<(i64, String)> = posts
+        .into_iter()
+        .map(|(id, original)| (id, index_text(original)))
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    conn.prepare_cached(
+        "INSERT INTO posts_fts (rowid, body)
+         SELECT value ->> 0, value ->> 1 FROM json_each(?1)",
+    )?
+    .execute([serde_json::to_string(&rows)?])?;
     Ok(())
 }
 
@@ -334,9 +346,20 @@ pub(super) fn index_missing_posts(conn: &mut Connection) -> Result<usize, StoreE
     {
         let mut posts = tx.prepare("SELECT id, text FROM posts WHERE id > ?1 ORDER BY id")?;
         let mut rows = posts.query([indexed])?;
-        while let Some(row) = rows.next()? {
-            index_post(&tx, row.get(0)?, &row.get::<_, String>(1)?)?;
-            count += 1;
+        let mut chunk: Vec<(i64, String)> = Vec::new();
+        loop {
+            let row = rows.next()?;
+            if let Some(row) = row {
+                chunk.push((row.get(0)?, row.get(1)?));
+                count += 1;
+            }
+            if chunk.len() == 1_000 || (row.is_none() && !chunk.is_empty()) {
+                index_posts(&tx, chunk.iter().map(|(id, text)| (*id, text.as_str())))?;
+                chunk.clear();
+            }
+            if row.is_none() {
+                break;
+            }
         }
     }
     tx.commit()?;

@@ -542,6 +542,30 @@ fn new_databases_are_stamped_and_older_or_empty_ones_are_ours() {
     assert_eq!(id(&zero), schema::APPLICATION_ID);
 }
 
+#[test]
+fn a_batch_reads_group_history_through_indexes_never_the_whole_outbox() {
+    let (_dir, store) = open();
+    for sql in [outbox::GROUP_LAST_SENT, outbox::GROUP_OPEN_DUE] {
+        let plan: Vec<String> = store
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap()
+            .query_map(["hook", "brand=Turkcell"], |row| row.get::<_, String>(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        // Searching by receiver alone (`deliveries_due`) would still read every
+        // delivery of the receiver.
+        assert!(
+            plan.iter().all(|step| !step.starts_with("SCAN"))
+                && plan
+                    .iter()
+                    .any(|step| step.contains("INDEX") && step.contains("group_key=?")),
+            "{sql}: {plan:?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn the_writer_thread_serves_calls_and_ends_with_the_last_handle() {
     let (_dir, store) = open();

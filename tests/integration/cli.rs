@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-use crate::support::{BIN, Workspace};
+use crate::support::{BIN, TICKETS_SOURCE, Workspace};
 
 fn stderr(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
@@ -256,4 +256,47 @@ fn the_hits_command_shows_people_a_screenful_and_programs_everything() {
     let all = String::from_utf8(workspace.command(&["hits", "--limit", "30"]).stdout).unwrap();
     assert_eq!(all.lines().filter(|l| l.starts_with('#')).count(), 25);
     assert!(!all.contains("shows more"));
+}
+
+#[test]
+fn bench_pipeline_runs_the_daemon_on_generated_posts_and_reports_json() {
+    let workspace = Workspace::new(TICKETS_SOURCE);
+    let keywords = workspace.path("keywords.toml").display().to_string();
+    for rate in ["0", "1000"] {
+        let output = workspace.command(&[
+            "bench",
+            "pipeline",
+            "--keywords",
+            &keywords,
+            "--posts",
+            "2000",
+            "--hit-percent",
+            "10",
+            "--sources",
+            "2",
+            "--rate",
+            rate,
+            "--json",
+        ]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "rate {rate}: {stderr}");
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(report["posts"], 2000);
+        assert_eq!(report["sources"], 2);
+        let hits = report["hits"].as_u64().unwrap();
+        // 10% of 2,000 posts, each naming one brand of the test keywords.
+        assert!((120..=280).contains(&hits), "{report}");
+        assert_eq!(report["hits_delivered"].as_u64(), Some(hits), "{report}");
+        let latency = &report["latency_ms"];
+        let (p50, p99, max) = (
+            latency["p50"].as_f64().unwrap(),
+            latency["p99"].as_f64().unwrap(),
+            latency["max"].as_f64().unwrap(),
+        );
+        assert!(0.0 < p50 && p50 <= p99 && p99 <= max, "{report}");
+        assert!(report["posts_per_s"].as_f64().unwrap() > 0.0);
+        if cfg!(target_os = "linux") {
+            assert!(report["peak_rss_mib"].as_f64().unwrap() > 1.0, "{report}");
+        }
+    }
 }
