@@ -271,6 +271,9 @@ pub struct PipelineArgs {
     /// Seed of the generated text.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Each source's `max_batch_bytes` (default: the source's default).
+    #[arg(long)]
+    batch_bytes: Option<u64>,
     /// Longest wait for the daemon to catch up.
     #[arg(long, value_parser = humantime::parse_duration, default_value = "10m")]
     timeout: std::time::Duration,
@@ -546,6 +549,7 @@ fn bench_pipeline(args: PipelineArgs) -> anyhow::Result<ExitCode> {
         sources: args.sources,
         seed: args.seed,
         timeout: args.timeout,
+        batch_bytes: args.batch_bytes,
     };
     let binary = std::env::current_exe().context("finding this program")?;
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -324,6 +324,7 @@ async fn accept(
         cursor: None,
         backfilling: false,
         done,
+        follows_unconfirmed: false,
     };
     let unavailable = || Refusal::new(StatusCode::SERVICE_UNAVAILABLE, "mentiond is stopping");
     intake

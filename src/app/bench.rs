@@ -125,6 +125,8 @@ pub struct PipelineBench {
     pub seed: u64,
     /// How long to wait for the daemon to catch up before giving up.
     pub timeout: Duration,
+    /// Each source's `max_batch_bytes`; `None` keeps the default.
+    pub batch_bytes: Option<u64>,
 }
 
 /// What was measured.
@@ -401,6 +403,9 @@ fn daemon_config(bench: &PipelineBench, paths: &Paths, hook: &str) -> String {
             "\n[[sources]]\nkind = \"jsonl\"\nname = \"bench-{n}\"\npath = {}\ninterval = \"1s\"\n",
             quote(file)
         ));
+        if let Some(bytes) = bench.batch_bytes {
+            config.push_str(&format!("max_batch_bytes = {bytes}\n"));
+        }
     }
     config
 }

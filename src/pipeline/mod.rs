@@ -21,7 +21,6 @@ use tracing::{Instrument, error, info, info_span, warn};
 
 use crate::alerts::Wakers;
 use crate::escape;
-use crate::matcher::Matcher;
 use crate::metrics::Metrics;
 use crate::model::{Post, SourceName};
 use crate::routing::{GroupRef, HitKey, HitLabels, OwnReply, RoutedHit, Router};
@@ -44,6 +43,9 @@ pub struct Batch {
     pub backfilling: bool,
     /// Told the outcome once the transaction committed or failed.
     pub done: oneshot::Sender<Result<BatchOutcome, StoreError>>,
+    /// Handed over before the source's previous page was confirmed committed: it
+    /// fails, uncommitted, when that page failed.
+    pub follows_unconfirmed: bool,
 }
 
 /// The single task between the sources and the store.
@@ -94,38 +96,121 @@ pub struct PageOutcome {
     pub new_hits: Vec<(Arc<str>, &'static str)>,
 }
 
+/// A page whose commit runs on the store's thread while the next page is matched.
+struct InFlight {
+    source: SourceName,
+    done: oneshot::Sender<Result<BatchOutcome, StoreError>>,
+    started: Instant,
+    commit: std::pin::Pin<Box<dyn std::future::Future<Output = Committed> + Send>>,
+}
+
+/// The store call for one page: the commit's outcome, and the variants feedback
+/// switched off as the store has them right after it.
+type Committed = Result<
+    (
+        Result<PageOutcome, StoreError>,
+        Result<Vec<(String, String)>, StoreError>,
+    ),
+    StoreError,
+>;
+
+/// A matched page ready to commit.
+struct Prepared {
+    page: MatchedPage,
+    router: Arc<Router>,
+    noisy: Vec<NoisyVariant>,
+    done: oneshot::Sender<Result<BatchOutcome, StoreError>>,
+    follows_unconfirmed: bool,
+}
+
 impl Pipeline {
     /// Processes batches until every sender is dropped, finishing the one in flight.
+    ///
+    /// Matching and committing overlap: a page is matched while the page before it
+    /// commits on the store's thread, and is committed only after it, so commits keep
+    /// the order pages came in. When a source's page failed to commit, a page of that
+    /// source handed over behind it (`Batch::follows_unconfirmed`) fails too,
+    /// uncommitted, so no cursor lands past posts that were not stored.
     pub async fn run(mut self) {
-        while let Some(batch) = self.pulse.waiting(self.batches.recv()).await {
+        let mut in_flight: Option<InFlight> = None;
+        let mut failed: HashSet<SourceName> = HashSet::new();
+        // The variants feedback switched off: read before matching while no commit is
+        // in flight, and right after each commit, so matching never waits for one.
+        let mut feedback = self.read_feedback().await;
+        loop {
+            let next = match in_flight.as_mut() {
+                Some(flight) => tokio::select! {
+                    committed = flight.commit.as_mut() => {
+                        let flight = in_flight.take().expect("a commit in flight");
+                        if let Some(latest) = self.finish(flight, committed, &mut failed) {
+                            feedback = Some(latest);
+                        }
+                        continue;
+                    }
+                    batch = self.batches.recv() => batch,
+                },
+                None => self.pulse.waiting(self.batches.recv()).await,
+            };
+            let Some(batch) = next else { break };
+            if in_flight.is_none()
+                && let Some(latest) = self.read_feedback().await
+            {
+                feedback = Some(latest);
+            }
             let span =
                 info_span!("process_batch", source = %batch.source, n_posts = batch.posts.len());
-            self.process(batch).instrument(span).await;
+            let prepared = self
+                .prepare(batch, feedback.clone())
+                .instrument(span.clone())
+                .await;
+            if let Some(mut flight) = in_flight.take() {
+                let committed = flight.commit.as_mut().await;
+                if let Some(latest) = self.finish(flight, committed, &mut failed) {
+                    feedback = Some(latest);
+                }
+            }
+            let source = prepared.page.source.clone();
+            if prepared.follows_unconfirmed && failed.contains(&source) {
+                error!(parent: &span, "batch not stored: the page before it failed to commit");
+                let _ = prepared.done.send(Err(StoreError::EarlierPageFailed));
+                continue;
+            }
+            in_flight = Some(self.submit(prepared));
+            self.pulse.beat();
+        }
+        if let Some(mut flight) = in_flight.take() {
+            let committed = flight.commit.as_mut().await;
+            self.finish(flight, committed, &mut failed);
         }
         info!("pipeline drained");
     }
 
-    /// Switches off in `matcher` the variants people's feedback switched off, as the
-    /// store has them now (given beside the running daemon, `mentiond feedback`, or
-    /// through it); on a store error the matcher keeps what it had (logged).
-    async fn apply_feedback(&self, matcher: &Matcher) {
+    /// The variants people's feedback switched off, as the store has them now (given
+    /// beside the running daemon, `mentiond feedback`, or through it); `None` (logged)
+    /// when the store cannot say, so the matcher keeps what it had.
+    async fn read_feedback(&self) -> Option<Vec<(String, String)>> {
         let variants = self
             .store
             .call(|store| store.feedback_off_variants())
             .await
             .and_then(|result| result);
         match variants {
-            Ok(variants) => {
-                matcher.set_feedback_off(variants);
+            Ok(variants) => Some(variants),
+            Err(err) => {
+                error!(error = %err, "cannot read variants switched off by feedback");
+                None
             }
-            Err(err) => error!(error = %err, "cannot read variants switched off by feedback"),
         }
     }
 
-    async fn process(&self, batch: Batch) {
+    /// Matches a batch with the snapshot in force (feedback applied), reads each
+    /// matched post's tone, and notes the typos switched off as noisy.
+    async fn prepare(&self, batch: Batch, feedback: Option<Vec<(String, String)>>) -> Prepared {
         let now = Utc::now();
         let keywords = self.keywords.current();
-        self.apply_feedback(&keywords.matcher).await;
+        if let Some(feedback) = feedback {
+            keywords.matcher.set_feedback_off(feedback);
+        }
         let matching = Instant::now();
         let replies = keywords.own_handles.replies(&batch.posts, now);
         let posts: Vec<MatchedPost> = batch
@@ -165,46 +250,86 @@ impl Pipeline {
                 }
             })
             .collect();
-        if !noisy.is_empty() {
-            // Kept so the next matcher (a reload, a restart) starts with them off.
-            let recorded = self
-                .store
-                .call(move |store| store.record_noisy(&noisy))
-                .await
-                .and_then(|result| result);
-            if let Err(err) = recorded {
-                error!(error = %err, "cannot record switched-off typos");
-            }
-        }
         let alert_from = batch
             .backfilling
             .then(|| chrono::Duration::from_std(self.backfill).ok())
             .flatten()
             .map(|backfill| now - backfill);
-        let page = MatchedPage {
-            source: batch.source,
-            cursor: batch.cursor,
-            posts,
-            replies,
-            alert_from,
-            now,
+        Prepared {
+            page: MatchedPage {
+                source: batch.source,
+                cursor: batch.cursor,
+                posts,
+                replies,
+                alert_from,
+                now,
+            },
+            router: Arc::clone(&keywords.router),
+            noisy,
+            done: batch.done,
+            follows_unconfirmed: batch.follows_unconfirmed,
+        }
+    }
+
+    /// Queues the page's commit on the store's thread; the returned flight resolves
+    /// when it ran.
+    fn submit(&self, prepared: Prepared) -> InFlight {
+        let Prepared {
+            page,
+            router,
+            noisy,
+            done,
+            ..
+        } = prepared;
+        let source = page.source.clone();
+        let store = self.store.clone();
+        let commit = Box::pin(async move {
+            store
+                .call(move |store| {
+                    if !noisy.is_empty()
+                        && let Err(err) = store.record_noisy(&noisy)
+                    {
+                        // Kept so the next matcher (a reload, a restart) starts with
+                        // them off; the page commits regardless.
+                        error!(error = %err, "cannot record switched-off typos");
+                    }
+                    let outcome = commit_page(store, &router, page);
+                    (outcome, store.feedback_off_variants())
+                })
+                .await
+        });
+        InFlight {
+            source,
+            done,
+            started: Instant::now(),
+            commit,
+        }
+    }
+
+    /// Reports a commit to its poll loop, logs and counts it and wakes the delivery
+    /// workers; returns the feedback variants read after it.
+    fn finish(
+        &self,
+        flight: InFlight,
+        committed: Committed,
+        failed: &mut HashSet<SourceName>,
+    ) -> Option<Vec<(String, String)>> {
+        self.metrics.observe_commit(flight.started.elapsed());
+        let (result, feedback) = match committed {
+            Ok((result, feedback)) => (result, feedback.ok()),
+            Err(err) => (Err(err), None),
         };
-        let router = Arc::clone(&keywords.router);
-        let committing = Instant::now();
-        let result = self
-            .store
-            .call(move |store| commit_page(store, &router, page))
-            .await
-            .and_then(|result| result);
-        self.metrics.observe_commit(committing.elapsed());
+        let span = info_span!("process_batch", source = %flight.source);
         match &result {
             Ok(outcome) => {
+                failed.remove(&flight.source);
                 let stored = outcome.stored;
                 for (brand, kind) in &outcome.new_hits {
                     self.metrics.hit(brand, kind);
                 }
                 if stored.new_hits > 0 || stored.acked > 0 {
                     info!(
+                        parent: &span,
                         new_posts = stored.new_posts,
                         new_hits = stored.new_hits,
                         deliveries = stored.deliveries,
@@ -214,6 +339,7 @@ impl Pipeline {
                 }
                 if outcome.held_for_backfill > 0 {
                     info!(
+                        parent: &span,
                         held = outcome.held_for_backfill,
                         backfill = %humantime::format_duration(self.backfill),
                         "hits stored without alert: their posts are older than the backfill window of a first run"
@@ -223,10 +349,14 @@ impl Pipeline {
                     self.wakers.wake_all();
                 }
             }
-            Err(err) => error!(error = %err, "batch not stored"),
+            Err(err) => {
+                failed.insert(flight.source.clone());
+                error!(parent: &span, error = %err, "batch not stored");
+            }
         }
         // The poll loop may be gone (shutdown); the commit stands either way.
-        let _ = batch.done.send(result.map(|outcome| outcome.stored));
+        let _ = flight.done.send(result.map(|outcome| outcome.stored));
+        feedback
     }
 }
 
@@ -436,6 +566,7 @@ pub(crate) mod tests {
                 cursor: None,
                 backfilling: false,
                 done,
+                follows_unconfirmed: false,
             })
             .await
             .unwrap();
@@ -462,5 +593,100 @@ pub(crate) mod tests {
             scores[0] < -0.5 && scores[1] > 0.5 && scores[2] == 0.0,
             "{scores:?}"
         );
+    }
+    #[tokio::test]
+    async fn a_page_behind_a_failed_commit_of_its_source_is_not_committed() {
+        use snapshot::KeywordSnapshot;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let (store, thread) = StoreHandle::spawn(Store::open(&path).unwrap());
+        // Commits of source `bad` fail while the trigger exists.
+        let side = rusqlite::Connection::open(&path).unwrap();
+        side.execute_batch(
+            "CREATE TRIGGER fail_bad BEFORE INSERT ON cursors WHEN NEW.source = 'bad'
+             BEGIN SELECT RAISE(ABORT, 'injected'); END;",
+        )
+        .unwrap();
+        let rules = crate::keywords::parse_keywords(
+            std::path::Path::new("keywords.toml"),
+            "[[brand]]\nname = \"Turkcell\"\nterms = [\"Turkcell\"]\n",
+        )
+        .unwrap();
+        let snapshot = KeywordSnapshot::new(rules, Router::new(Vec::new())).unwrap();
+        let (batches, input) = mpsc::channel(8);
+        let pipeline = tokio::spawn(
+            Pipeline {
+                batches: input,
+                keywords: Arc::new(SharedKeywords::new(snapshot)),
+                store: store.clone(),
+                wakers: Arc::default(),
+                backfill: Duration::from_secs(3600),
+                metrics: Default::default(),
+                pulse: Default::default(),
+            }
+            .run(),
+        );
+        let send = |source: &str, id: &str, follows_unconfirmed: bool| {
+            let (done, committed) = oneshot::channel();
+            let batch = Batch {
+                source: source.into(),
+                posts: vec![
+                    Post::from_json(&format!(
+                        r#"{{"source":"s","id":"{id}","text":"Turkcell {id}"}}"#
+                    ))
+                    .unwrap(),
+                ],
+                cursor: Some(id.to_string()),
+                backfilling: false,
+                done,
+                follows_unconfirmed,
+            };
+            (batch, committed)
+        };
+        let mut results = Vec::new();
+        for (source, id, follows) in [
+            ("bad", "b1", false),
+            ("bad", "b2", true),
+            ("good", "g1", true),
+        ] {
+            let (batch, committed) = send(source, id, follows);
+            batches.send(batch).await.unwrap();
+            results.push(committed);
+        }
+        let mut outcomes = Vec::new();
+        for committed in results {
+            outcomes.push(committed.await.unwrap().map(|_| ()));
+        }
+        assert!(
+            matches!(outcomes[0], Err(StoreError::Sqlite(_))),
+            "{outcomes:?}"
+        );
+        assert!(
+            matches!(outcomes[1], Err(StoreError::EarlierPageFailed)),
+            "{outcomes:?}"
+        );
+        assert!(outcomes[2].is_ok(), "another source goes on: {outcomes:?}");
+        // The loop's retry, from the committed cursor, commits once the fault is gone.
+        side.execute_batch("DROP TRIGGER fail_bad").unwrap();
+        let (batch, committed) = send("bad", "b1", false);
+        batches.send(batch).await.unwrap();
+        committed.await.unwrap().unwrap();
+        drop(batches);
+        pipeline.await.unwrap();
+        let cursor = store
+            .call(|store| store.cursor(&"bad".into()))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(cursor.as_deref(), Some("b1"));
+        let stored = store
+            .call(|store| store.stored_posts([("s", "b1"), ("s", "b2"), ("s", "g1")].into_iter()))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!stored.contains(&("s", "b2")), "b2 was never committed");
+        assert_eq!(stored.len(), 2);
+        drop(store);
+        thread.join().unwrap();
     }
 }

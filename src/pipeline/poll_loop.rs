@@ -1,7 +1,9 @@
-//! The one loop every source runs in: fetch since the committed cursor, hand the page
-//! to the pipeline and wait until it is committed, then wait the interval (with
-//! jitter), or back off after failures (honouring `Retry-After`). Cancellation stops
-//! it between polls; a page already handed over is always waited for.
+//! The one loop every source runs in: fetch since the last cursor, hand the page to
+//! the pipeline, fetch the next one while it commits and confirm each commit before
+//! handing over the page after next, then, once the source has nothing more, confirm
+//! the last page and wait the interval (with jitter), or back off after failures
+//! (honouring `Retry-After`). Cancellation stops it between polls; a page already
+//! handed over is committed by the pipeline, which drains before the store closes.
 //!
 //! Every poll's outcome is recorded as the source's health. A source that starts
 //! without a committed cursor is backfilling until its first page that has no `more`
@@ -25,10 +27,26 @@ use crate::metrics::Metrics;
 use crate::model::SourceName;
 use crate::pipeline::Batch;
 use crate::sources::{Page, Source, SourceError};
-use crate::store::{PollOutcome, StoreError, StoreHandle};
+use crate::store::{BatchOutcome, PollOutcome, StoreError, StoreHandle};
 
 /// Pause after a wake before fetching, so a burst of writes is read in one poll.
 const WAKE_DEBOUNCE: Duration = Duration::from_millis(20);
+
+/// Where a source stands: the cursor to fetch from, and whether it is still on its
+/// first run.
+#[derive(Debug, Clone)]
+struct Position {
+    cursor: Option<String>,
+    backfilling: bool,
+}
+
+/// A page handed to the pipeline, not yet confirmed committed.
+struct Pending {
+    receiver: oneshot::Receiver<Result<BatchOutcome, StoreError>>,
+    /// Where the source stands once it is committed.
+    position: Position,
+    n_posts: usize,
+}
 
 /// Everything one source's loop needs.
 pub struct PollLoop {
@@ -52,19 +70,32 @@ pub struct PollLoop {
 
 impl PollLoop {
     /// Runs until cancelled or until the pipeline is gone.
+    ///
+    /// While a page commits, the next one is fetched from its cursor and handed over
+    /// (marked `follows_unconfirmed`), so reading, matching and committing overlap; at
+    /// most two pages of a source are unconfirmed. When a page fails to commit, the
+    /// one behind it fails uncommitted too, and the loop goes back to the last
+    /// committed cursor after a backoff.
     pub async fn run(mut self) {
         let name = self.source.name().clone();
-        let Some(mut cursor) = self.initial_cursor(&name).await else {
+        let Some(cursor) = self.initial_cursor(&name).await else {
             return;
         };
-        let mut backfilling = cursor.is_none();
+        // Where the last confirmed commit left the source, and where the pages handed
+        // over since leave it.
+        let mut committed = Position {
+            backfilling: cursor.is_none(),
+            cursor,
+        };
+        let mut ahead = committed.clone();
+        let mut pending: Option<Pending> = None;
         let mut failures = 0u32;
         let wake = self.source.wake();
         loop {
             let span = info_span!("poll", source = %name);
             let fetched = tokio::select! {
                 _ = self.cancel.cancelled() => break,
-                fetched = self.source.fetch(cursor.as_deref()).instrument(span.clone()) => fetched,
+                fetched = self.source.fetch(ahead.cursor.as_deref()).instrument(span.clone()) => fetched,
             };
             self.record_health(&name, &fetched).await;
             // One line per poll, whatever the number of streams that failed in it.
@@ -77,26 +108,62 @@ impl PollLoop {
                     let more = page.more;
                     let not_before = page.not_before;
                     let n_posts = page.posts.len();
-                    if n_posts > 0 || page.cursor != cursor {
+                    if n_posts > 0 || page.cursor != ahead.cursor {
                         let batch = (
                             page.posts,
                             page.cursor.clone(),
-                            backfilling || page.backfill,
+                            ahead.backfilling || page.backfill,
                         );
-                        match self.commit(&name, batch).await {
-                            None => break,
-                            Some(Ok(())) => {
-                                self.metrics.posts_ingested(name.as_str(), n_posts);
-                                cursor = page.cursor;
-                                backfilling &= more;
-                                failures = 0;
-                                debug!(parent: &span, n_posts, "page committed");
+                        let Some(receiver) = self.hand_over(&name, batch, pending.is_some()).await
+                        else {
+                            break;
+                        };
+                        ahead = Position {
+                            cursor: page.cursor,
+                            backfilling: ahead.backfilling && more,
+                        };
+                        let handed = Pending {
+                            receiver,
+                            position: ahead.clone(),
+                            n_posts,
+                        };
+                        // Confirm the page before it, or, going idle, this one.
+                        let confirm = match pending.replace(handed) {
+                            Some(previous) => Some(previous),
+                            None if !more => pending.take(),
+                            None => None,
+                        };
+                        if let Some(confirm) = confirm {
+                            match self.confirm(&name, confirm, &span).await {
+                                None => break,
+                                Some(Ok(position)) => {
+                                    committed = position;
+                                    failures = 0;
+                                }
+                                Some(Err(message)) => {
+                                    // The page handed over behind it fails uncommitted.
+                                    if let Some(behind) = pending.take() {
+                                        let _ = behind.receiver.await;
+                                    }
+                                    failures += 1;
+                                    error!(parent: &span, error = %escape::log(&message.to_string()), "page not committed, will retry");
+                                    ahead = committed.clone();
+                                    self.sleep(self.backoff.delay(failures)).await;
+                                    continue;
+                                }
                             }
-                            Some(Err(message)) => {
-                                failures += 1;
-                                error!(parent: &span, error = %escape::log(&message.to_string()), "page not committed, will retry");
-                                self.sleep(self.backoff.delay(failures)).await;
-                                continue;
+                        }
+                        if !more && let Some(last) = pending.take() {
+                            match self.confirm(&name, last, &span).await {
+                                None => break,
+                                Some(Ok(position)) => committed = position,
+                                Some(Err(message)) => {
+                                    failures += 1;
+                                    error!(parent: &span, error = %escape::log(&message.to_string()), "page not committed, will retry");
+                                    ahead = committed.clone();
+                                    self.sleep(self.backoff.delay(failures)).await;
+                                    continue;
+                                }
                             }
                         }
                     } else {
@@ -188,14 +255,14 @@ impl PollLoop {
         }
     }
 
-    /// Hands a page (posts, cursor, backfilling) to the pipeline and waits for its
-    /// commit. `None` means the pipeline is gone (shutdown); `Some(Err)` that the
-    /// commit failed.
-    async fn commit(
+    /// Hands a page (posts, cursor, backfilling) to the pipeline; `None` means the
+    /// pipeline is gone (shutdown).
+    async fn hand_over(
         &self,
         name: &SourceName,
         (posts, cursor, backfilling): (Vec<crate::model::Post>, Option<String>, bool),
-    ) -> Option<Result<(), StoreError>> {
+        follows_unconfirmed: bool,
+    ) -> Option<oneshot::Receiver<Result<BatchOutcome, StoreError>>> {
         let (done, committed) = oneshot::channel();
         let batch = Batch {
             source: name.clone(),
@@ -203,10 +270,26 @@ impl PollLoop {
             cursor,
             backfilling,
             done,
+            follows_unconfirmed,
         };
         self.batches.send(batch).await.ok()?;
-        match committed.await.ok()? {
-            Ok(_) => Some(Ok(())),
+        Some(committed)
+    }
+
+    /// Waits for a handed-over page's commit: its position once committed, `Err` when
+    /// the commit failed, `None` when the pipeline is gone.
+    async fn confirm(
+        &self,
+        name: &SourceName,
+        pending: Pending,
+        span: &tracing::Span,
+    ) -> Option<Result<Position, StoreError>> {
+        match pending.receiver.await.ok()? {
+            Ok(_) => {
+                self.metrics.posts_ingested(name.as_str(), pending.n_posts);
+                debug!(parent: span, n_posts = pending.n_posts, "page committed");
+                Some(Ok(pending.position))
+            }
             Err(err) => Some(Err(err)),
         }
     }
@@ -548,5 +631,50 @@ mod tests {
         // The fourth page marks itself as backfill (a new query); the fifth is the
         // script's empty page.
         assert_eq!(flags.await.unwrap(), [true, true, false, true, false]);
+    }
+    #[tokio::test(start_paused = true)]
+    async fn the_next_page_is_read_while_one_commits_and_a_failed_commit_goes_back() {
+        let harness = Harness::new();
+        let (batches, mut input) = mpsc::channel::<Batch>(4);
+        // A pipeline that answers the first page only once the second arrived (so the
+        // loop read ahead), failing both, and every later one with success.
+        let follows = tokio::spawn(async move {
+            let mut follows = Vec::new();
+            let first = input.recv().await.unwrap();
+            follows.push(first.follows_unconfirmed);
+            let second = input.recv().await.unwrap();
+            follows.push(second.follows_unconfirmed);
+            let _ = first.done.send(Err(StoreError::Closed));
+            let _ = second.done.send(Err(StoreError::EarlierPageFailed));
+            while let Some(batch) = input.recv().await {
+                follows.push(batch.follows_unconfirmed);
+                let _ = batch.done.send(Ok(Default::default()));
+            }
+            follows
+        });
+        let (count, mut counted) = tokio::sync::watch::channel(0);
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let source = Scripted {
+            answers: vec![page("1", true), page("2", true), page("3", false)].into(),
+            calls: Arc::clone(&calls),
+            count,
+            wake: None,
+        };
+        let cancel = CancellationToken::new();
+        let poll = tokio::spawn(harness.poll_loop(source, batches, &cancel).run());
+        counted.wait_for(|n| *n >= 4).await.unwrap();
+        cancel.cancel();
+        poll.await.unwrap();
+        let cursors: Vec<Option<String>> = calls
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, c)| c.clone())
+            .collect();
+        // Page 2 was fetched from page 1's cursor before page 1 was confirmed; after
+        // the failure the loop fetched again from the committed cursor (none).
+        assert_eq!(cursors, [None, Some("1".into()), None, Some("3".into())]);
+        // The fourth is the script's empty page, handed over once page 3 was confirmed.
+        assert_eq!(follows.await.unwrap(), [false, true, false, false]);
     }
 }

@@ -132,6 +132,10 @@ pub enum StoreError {
     /// The writer thread is gone (shutdown or panic).
     #[error("store writer thread is not running")]
     Closed,
+    /// A page handed over behind one of the same source that failed to commit, left
+    /// uncommitted so its cursor cannot pass the failed page's posts.
+    #[error("not stored: the source's page before it failed to commit")]
+    EarlierPageFailed,
     /// The file at the database path is not a mentiond database: not SQLite at all,
     /// damaged, or another program's. It was only read.
     #[error(

@@ -155,6 +155,7 @@ impl Harness {
                 cursor: page.cursor,
                 backfilling: cursor.is_none() || page.backfill,
                 done,
+                follows_unconfirmed: false,
             })
             .await
             .unwrap();
