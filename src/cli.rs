@@ -274,6 +274,9 @@ pub struct PipelineArgs {
     /// Each source's `max_batch_bytes` (default: the source's default).
     #[arg(long)]
     batch_bytes: Option<u64>,
+    /// Keep the working directory (posts, database, log) and print its path.
+    #[arg(long)]
+    keep: bool,
     /// Longest wait for the daemon to catch up.
     #[arg(long, value_parser = humantime::parse_duration, default_value = "10m")]
     timeout: std::time::Duration,
@@ -550,6 +553,7 @@ fn bench_pipeline(args: PipelineArgs) -> anyhow::Result<ExitCode> {
         seed: args.seed,
         timeout: args.timeout,
         batch_bytes: args.batch_bytes,
+        keep: args.keep,
     };
     let binary = std::env::current_exe().context("finding this program")?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -596,6 +600,9 @@ fn bench_pipeline(args: PipelineArgs) -> anyhow::Result<ExitCode> {
         or_unknown(report.peak_rss_mib, " MiB"),
         or_unknown(report.cpu_cores, " cores")
     )?;
+    if let Some(kept) = &report.kept {
+        writeln!(out, "kept: {}", kept.display())?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

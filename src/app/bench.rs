@@ -127,6 +127,9 @@ pub struct PipelineBench {
     pub timeout: Duration,
     /// Each source's `max_batch_bytes`; `None` keeps the default.
     pub batch_bytes: Option<u64>,
+    /// Leave the working directory (posts, database, log) instead of removing it, for
+    /// a baseline run over the same posts (`bench/pipeline_baseline.py`).
+    pub keep: bool,
 }
 
 /// What was measured.
@@ -157,6 +160,8 @@ pub struct PipelineReport {
     /// The daemon's CPU time over the measured seconds (1.0 = one core busy); absent
     /// off Linux.
     pub cpu_cores: Option<f64>,
+    /// The working directory, when kept.
+    pub kept: Option<PathBuf>,
 }
 
 /// Latency percentiles, milliseconds.
@@ -200,6 +205,12 @@ pub async fn run(bench: &PipelineBench, binary: &Path) -> anyhow::Result<Pipelin
     ));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let result = measure(bench, binary, &mentions, &dir).await;
+    if bench.keep {
+        return result.map(|report| PipelineReport {
+            kept: Some(dir),
+            ..report
+        });
+    }
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
@@ -284,6 +295,7 @@ async fn measure(
         latency_ms: percentiles(&latencies),
         peak_rss_mib: measured.peak_rss_mib,
         cpu_cores: measured.cpu_cores,
+        kept: None,
     })
 }
 

@@ -259,6 +259,7 @@ impl Store {
         // FULL: a hit already alerted on must survive power loss (alert volume is tiny).
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
+        conn.pragma_update(None, "cache_size", -8192)?;
         conn.busy_timeout(Duration::from_secs(5))?;
         schema::migrate(&mut conn)?;
         search::index_missing_posts(&mut conn)?;

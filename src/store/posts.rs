@@ -147,12 +147,10 @@ impl Store {
                      sentiment_score, priority)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )?;
-            // Bounded: a bot with 50,000 posts made an unbounded count quadratic.
-            let mut earlier = tx.prepare_cached(&format!(
-                "SELECT COUNT(*) FROM (SELECT 1 FROM hits JOIN posts ON posts.id = hits.post
-                 WHERE posts.source = ?1 AND posts.author_key = ?2 AND posts.id <> ?3
-                 LIMIT {EARLIER_HITS_CAP})"
-            ))?;
+            // One lookup: `author_hits` is kept by triggers on `hits` (migration 18).
+            let mut earlier = tx.prepare_cached(
+                "SELECT MIN(hits, ?3) FROM author_hits WHERE source = ?1 AND author_key = ?2",
+            )?;
             for MatchedPost {
                 post,
                 sentiment,
@@ -194,9 +192,10 @@ impl Store {
                 outcome.new_posts += 1;
                 let post_row = tx.last_insert_rowid();
                 let author_earlier_hits: i64 = match post.author_key() {
-                    Some(key) => {
-                        earlier.query_row(params![post.source, key, post_row], |r| r.get(0))?
-                    }
+                    Some(key) => earlier
+                        .query_row(params![post.source, key, EARLIER_HITS_CAP], |r| r.get(0))
+                        .optional()?
+                        .unwrap_or(0),
                     None => 0,
                 };
                 for hit in hits {

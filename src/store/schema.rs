@@ -289,6 +289,28 @@ END;
     r#"
 CREATE INDEX deliveries_by_group ON deliveries (receiver, group_key, rendered_at);
 "#,
+    // 18: each author's hit count, kept by triggers, so storing a hit reads its
+    // author's earlier hits in one lookup instead of walking up to a thousand of them.
+    r#"
+CREATE TABLE author_hits (
+    source     TEXT NOT NULL,
+    author_key TEXT NOT NULL,
+    hits       INTEGER NOT NULL,
+    PRIMARY KEY (source, author_key)
+) WITHOUT ROWID;
+INSERT INTO author_hits (source, author_key, hits)
+    SELECT posts.source, posts.author_key, COUNT(*) FROM hits JOIN posts ON posts.id = hits.post
+    WHERE posts.author_key IS NOT NULL GROUP BY posts.source, posts.author_key;
+CREATE TRIGGER author_hits_added AFTER INSERT ON hits BEGIN
+    INSERT INTO author_hits (source, author_key, hits)
+        SELECT source, author_key, 1 FROM posts WHERE id = NEW.post AND author_key IS NOT NULL
+        ON CONFLICT (source, author_key) DO UPDATE SET hits = hits + 1;
+END;
+CREATE TRIGGER author_hits_removed AFTER DELETE ON hits BEGIN
+    UPDATE author_hits SET hits = hits - 1
+        WHERE (source, author_key) = (SELECT source, author_key FROM posts WHERE id = OLD.post);
+END;
+"#,
 ];
 
 /// The schema version this build writes.

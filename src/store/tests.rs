@@ -185,6 +185,62 @@ fn an_authors_earlier_hits_are_counted_up_to_the_cap() {
         })
         .unwrap();
     assert_eq!(most as u64, EARLIER_HITS_CAP);
+    // The count stays exact beyond the cap, and each hit saw the ones before it.
+    let kept: i64 = store
+        .conn
+        .query_row(
+            "SELECT hits FROM author_hits WHERE author_key IS NOT NULL",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(kept as u64, EARLIER_HITS_CAP + 2);
+    let first_three: Vec<i64> = store
+        .conn
+        .prepare("SELECT author_earlier_hits FROM hits ORDER BY id LIMIT 3")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(first_three, [0, 1, 2]);
+}
+
+#[test]
+fn an_authors_hit_count_follows_hits_stored_and_purged() {
+    let (_dir, mut store) = open();
+    let posts = (0..3)
+        .map(|n| (post(&n.to_string(), "ayse"), vec![hit("Turkcell")]))
+        .collect();
+    store.record_batch(batch("c", posts)).unwrap();
+    let count = |store: &Store| -> i64 {
+        store
+            .conn
+            .query_row("SELECT hits FROM author_hits", [], |row| row.get(0))
+            .unwrap()
+    };
+    assert_eq!(count(&store), 3);
+    // Deleted as retention deletes: the hits' deliveries first, then the hit.
+    store
+        .conn
+        .execute_batch(
+            "DELETE FROM delivery_hits WHERE hit = (SELECT MIN(id) FROM hits);
+             DELETE FROM hits WHERE id = (SELECT MIN(id) FROM hits);",
+        )
+        .unwrap();
+    assert_eq!(count(&store), 2);
+    store
+        .record_batch(batch("c", vec![(post("9", "ayse"), vec![hit("Turkcell")])]))
+        .unwrap();
+    let earlier: i64 = store
+        .conn
+        .query_row(
+            "SELECT author_earlier_hits FROM hits ORDER BY id DESC LIMIT 1",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(earlier, 2);
 }
 
 #[test]
