@@ -480,6 +480,29 @@ pub(crate) mod tests {
         commit_page(store, router, page).unwrap()
     }
 
+    /// A pipeline task over `snapshot` and `store` (backfill one hour), and its input
+    /// of `capacity` batches.
+    fn spawn_pipeline(
+        snapshot: snapshot::KeywordSnapshot,
+        store: &StoreHandle,
+        capacity: usize,
+    ) -> (mpsc::Sender<Batch>, tokio::task::JoinHandle<()>) {
+        let (batches, input) = mpsc::channel(capacity);
+        let pipeline = tokio::spawn(
+            Pipeline {
+                batches: input,
+                keywords: Arc::new(SharedKeywords::new(snapshot)),
+                store: store.clone(),
+                wakers: Arc::default(),
+                backfill: Duration::from_secs(3600),
+                metrics: Default::default(),
+                pulse: Default::default(),
+            }
+            .run(),
+        );
+        (batches, pipeline)
+    }
+
     #[test]
     fn posts_stored_before_are_left_out_of_routing_by_their_own_source_and_id() {
         let dir = tempfile::tempdir().unwrap();
@@ -538,19 +561,7 @@ pub(crate) mod tests {
         let snapshot = KeywordSnapshot::new(rules, Router::new(Vec::new()))
             .unwrap()
             .with_lexicon(Arc::new(lexicon));
-        let (batches, input) = mpsc::channel(1);
-        let pipeline = tokio::spawn(
-            Pipeline {
-                batches: input,
-                keywords: Arc::new(SharedKeywords::new(snapshot)),
-                store: store.clone(),
-                wakers: Arc::default(),
-                backfill: Duration::from_secs(3600),
-                metrics: Default::default(),
-                pulse: Default::default(),
-            }
-            .run(),
-        );
+        let (batches, pipeline) = spawn_pipeline(snapshot, &store, 1);
         let post = |id: &str, text: &str| {
             Post::from_json(&format!(r#"{{"source":"s","id":"{id}","text":"{text}"}}"#)).unwrap()
         };
@@ -613,19 +624,7 @@ pub(crate) mod tests {
         )
         .unwrap();
         let snapshot = KeywordSnapshot::new(rules, Router::new(Vec::new())).unwrap();
-        let (batches, input) = mpsc::channel(8);
-        let pipeline = tokio::spawn(
-            Pipeline {
-                batches: input,
-                keywords: Arc::new(SharedKeywords::new(snapshot)),
-                store: store.clone(),
-                wakers: Arc::default(),
-                backfill: Duration::from_secs(3600),
-                metrics: Default::default(),
-                pulse: Default::default(),
-            }
-            .run(),
-        );
+        let (batches, pipeline) = spawn_pipeline(snapshot, &store, 8);
         let send = |source: &str, id: &str, follows_unconfirmed: bool| {
             let (done, committed) = oneshot::channel();
             let batch = Batch {

@@ -179,16 +179,22 @@ fn check_after_kill(workspace: &Workspace, round: usize) {
     );
 }
 
-/// An open hit's id, if any.
-fn some_open_hit(workspace: &Workspace, rng: &mut StdRng) -> Option<i64> {
-    let db = open(workspace);
-    let open: Vec<i64> = db
-        .prepare("SELECT id FROM hits WHERE acked_at IS NULL")
+/// The ids a query selects.
+fn ids(db: &Connection, sql: &str) -> Vec<i64> {
+    db.prepare(sql)
         .unwrap()
         .query_map([], |row| row.get(0))
         .unwrap()
         .map(Result::unwrap)
-        .collect();
+        .collect()
+}
+
+/// An open hit's id, if any.
+fn some_open_hit(workspace: &Workspace, rng: &mut StdRng) -> Option<i64> {
+    let open = ids(
+        &open(workspace),
+        "SELECT id FROM hits WHERE acked_at IS NULL",
+    );
     (!open.is_empty()).then(|| open[rng.gen_range(0..open.len())])
 }
 
@@ -386,13 +392,7 @@ async fn sigkill_at_random_moments_loses_and_doubles_nothing() {
     }
     // Escalated at most once, and each escalated hit carried by one chat delivery.
     let escalations = deliveries_by_hit(&db, "escalation");
-    let escalated_hits: Vec<i64> = db
-        .prepare("SELECT id FROM hits WHERE escalated_at IS NOT NULL")
-        .unwrap()
-        .query_map([], |row| row.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let escalated_hits = ids(&db, "SELECT id FROM hits WHERE escalated_at IS NOT NULL");
     assert!(!escalated_hits.is_empty(), "the loop exercised escalation");
     let chat_escalations = escalations.get("chat").cloned().unwrap_or_default();
     for hit in &escalated_hits {
