@@ -127,43 +127,30 @@ impl PollLoop {
                             position: ahead.clone(),
                             n_posts,
                         };
-                        // Confirm the page before it, or, going idle, this one.
-                        let confirm = match pending.replace(handed) {
-                            Some(previous) => Some(previous),
-                            None if !more => pending.take(),
-                            None => None,
-                        };
-                        if let Some(confirm) = confirm {
-                            match self.confirm(&name, confirm, &span).await {
-                                None => break,
-                                Some(Ok(position)) => {
+                        // Confirm the page before it and, going idle, this one too.
+                        let mut waiting: Vec<Pending> =
+                            pending.replace(handed).into_iter().collect();
+                        if !more {
+                            waiting.extend(pending.take());
+                        }
+                        match self.confirm_in_order(&name, waiting, &span).await {
+                            None => break,
+                            Some(Ok(position)) => {
+                                if let Some(position) = position {
                                     committed = position;
                                     failures = 0;
                                 }
-                                Some(Err(message)) => {
-                                    // The page handed over behind it fails uncommitted.
-                                    if let Some(behind) = pending.take() {
-                                        let _ = behind.receiver.await;
-                                    }
-                                    failures += 1;
-                                    error!(parent: &span, error = %escape::log(&message.to_string()), "page not committed, will retry");
-                                    ahead = committed.clone();
-                                    self.sleep(self.backoff.delay(failures)).await;
-                                    continue;
-                                }
                             }
-                        }
-                        if !more && let Some(last) = pending.take() {
-                            match self.confirm(&name, last, &span).await {
-                                None => break,
-                                Some(Ok(position)) => committed = position,
-                                Some(Err(message)) => {
-                                    failures += 1;
-                                    error!(parent: &span, error = %escape::log(&message.to_string()), "page not committed, will retry");
-                                    ahead = committed.clone();
-                                    self.sleep(self.backoff.delay(failures)).await;
-                                    continue;
+                            Some(Err(message)) => {
+                                // A page handed over behind the failed one fails too.
+                                if let Some(behind) = pending.take() {
+                                    let _ = behind.receiver.await;
                                 }
+                                failures += 1;
+                                error!(parent: &span, error = %escape::log(&message.to_string()), "page not committed, will retry");
+                                ahead = committed.clone();
+                                self.sleep(self.backoff.delay(failures)).await;
+                                continue;
                             }
                         }
                     } else {
@@ -276,22 +263,34 @@ impl PollLoop {
         Some(committed)
     }
 
-    /// Waits for a handed-over page's commit: its position once committed, `Err` when
-    /// the commit failed, `None` when the pipeline is gone.
-    async fn confirm(
+    /// Waits for handed-over pages' commits, in the order they were handed over: the
+    /// position after the last (`None` for no page), `Err` at the first that failed
+    /// (the pages after it are waited for, and fail too), `None` when the pipeline is
+    /// gone.
+    async fn confirm_in_order(
         &self,
         name: &SourceName,
-        pending: Pending,
+        pages: Vec<Pending>,
         span: &tracing::Span,
-    ) -> Option<Result<Position, StoreError>> {
-        match pending.receiver.await.ok()? {
-            Ok(_) => {
-                self.metrics.posts_ingested(name.as_str(), pending.n_posts);
-                debug!(parent: span, n_posts = pending.n_posts, "page committed");
-                Some(Ok(pending.position))
+    ) -> Option<Result<Option<Position>, StoreError>> {
+        let mut position = None;
+        let mut pages = pages.into_iter();
+        while let Some(pending) = pages.next() {
+            match pending.receiver.await.ok()? {
+                Ok(_) => {
+                    self.metrics.posts_ingested(name.as_str(), pending.n_posts);
+                    debug!(parent: span, n_posts = pending.n_posts, "page committed");
+                    position = Some(pending.position);
+                }
+                Err(err) => {
+                    for behind in pages {
+                        let _ = behind.receiver.await;
+                    }
+                    return Some(Err(err));
+                }
             }
-            Err(err) => Some(Err(err)),
         }
+        Some(Ok(position))
     }
 
     /// Sleeps `wait`; `false` if cancelled meanwhile.
