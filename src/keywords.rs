@@ -840,4 +840,16 @@ near = 4
             assert_eq!(err.problems[0].line, Some(line), "{text}");
         }
     }
+
+    #[test]
+    fn fuzzed_keyword_files_load_or_fail_with_located_problems() {
+        let shipped = include_bytes!("../keywords.toml");
+        let sources = include_bytes!("../tests/fixtures/keywords/sources.toml");
+        crate::fuzz::run("keywords.toml", &[shipped, sources], |input| {
+            let text = String::from_utf8_lossy(input);
+            if let Err(err) = parse_keywords(Path::new("keywords.toml"), &text) {
+                assert!(!err.to_string().is_empty());
+            }
+        });
+    }
 }

@@ -19,6 +19,10 @@ pub mod shutdown;
 pub mod telemetry;
 pub mod text;
 
+// Test support: the mutation fuzzer every parser's tests run.
+#[cfg(test)]
+pub(crate) mod fuzz;
+
 // The domain (the parsed watch list) and task supervision.
 pub mod keywords;
 pub mod supervise;

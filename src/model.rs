@@ -447,4 +447,19 @@ mod tests {
         let missing = serde_json::json!({"langs": ["en"]});
         assert!(decode_lenient::<Item>(missing).is_err());
     }
+
+    #[test]
+    fn fuzzed_post_lines_parse_or_fail_without_panicking() {
+        let seeds: &[&[u8]] = &[
+            br#"{"source":"x","id":"1","url":"https://x.com/a/status/1","author":{"id":"9","handle":"ayse","name":"Ay\u015fe","followers":1200},"text":"Turkcell'e \u00e7ok k\u0131zg\u0131n\u0131m","lang":"tr","created_at":"2026-11-21T08:00:00Z","kind":"reply","in_reply_to":"0","engagement":{"likes":3,"reposts":1}}"#,
+            br#"{"source":"mail","id":"m2","text":"THY bagaj","created_at":"yesterday","author":{"followers":"many"}}"#,
+        ];
+        crate::fuzz::run("post json line", seeds, |input| {
+            let line = String::from_utf8_lossy(input);
+            if let Ok((post, _dropped)) = Post::from_json_lenient(&line) {
+                assert!(!post.id.is_empty() || post.id.is_empty());
+                let _ = post.author_key();
+            }
+        });
+    }
 }

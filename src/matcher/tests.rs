@@ -1548,3 +1548,33 @@ fn the_reference_decides_case_exact_terms_as_the_fast_path_does() {
     assert_eq!(hits, Matcher::new(&reference_rules()).unwrap().find(text));
     assert!(reference_find(&REFERENCE_MATCHER, "bip ile yazdım").is_empty());
 }
+
+#[test]
+fn fuzzed_text_matches_or_not_without_panicking_and_spans_stay_on_the_text() {
+    let rules = parse_keywords(
+        Path::new("keywords.toml"),
+        include_str!("../../keywords.toml"),
+    )
+    .unwrap();
+    let matcher = Matcher::new(&rules).unwrap();
+    let seeds: &[&[u8]] = &[
+        "Turkcell'e iki gündür ulaşamıyorum, TÜRK TELEKOM da aynı".as_bytes(),
+        "THY'nin uçuşu rötar yaptı #thy @TK_HelpDesk thy.com".as_bytes(),
+        "yapi kredi mobil açılmıyor İSTANBUL'da, turkcelden şikayetçiyim".as_bytes(),
+        "<skyper> denizbnk - premium (spotfy) 😡 \u{202e}Vodafone".as_bytes(),
+    ];
+    crate::fuzz::run("matcher", seeds, |input| {
+        let text = String::from_utf8_lossy(input);
+        for hit in matcher.find(&text) {
+            for term in &hit.terms {
+                assert!(
+                    term.start <= term.end
+                        && term.end <= text.len()
+                        && text.is_char_boundary(term.start)
+                        && text.is_char_boundary(term.end),
+                    "{term:?} in {text:?}"
+                );
+            }
+        }
+    });
+}

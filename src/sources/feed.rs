@@ -335,4 +335,25 @@ mod tests {
         assert_eq!(err.key, "link");
         assert!(FeedSettings::parse(Map::new()).is_err());
     }
+
+    #[test]
+    fn fuzzed_feeds_parse_or_fail_without_panicking() {
+        let fixture = |name: &str| {
+            std::fs::read(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("tests/fixtures/feeds")
+                    .join(name),
+            )
+            .unwrap()
+        };
+        let (rss, atom, json) = (
+            fixture("news_search.rss.xml"),
+            fixture("brand_blog.atom.xml"),
+            fixture("complaints.feed.json"),
+        );
+        let source: SourceName = "news".into();
+        crate::fuzz::run("feed", &[&rss, &atom, &json], |input| {
+            let _ = parse_feed(&source, "https://news.example/rss", input);
+        });
+    }
 }

@@ -1095,4 +1095,19 @@ mod tests {
         let compress = parse(serde_json::json!({"compress": true}));
         assert_eq!(compress.unwrap_err().key, "compress", "not supported");
     }
+
+    #[test]
+    fn fuzzed_jetstream_frames_parse_or_fail_without_panicking() {
+        let recorded = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/bluesky/jetstream_stream.jsonl"),
+        )
+        .unwrap();
+        let frames: Vec<&[u8]> = recorded.lines().take(20).map(str::as_bytes).collect();
+        let source: SourceName = "bluesky".into();
+        let handles = HashMap::new();
+        crate::fuzz::run("jetstream frame", &frames, |input| {
+            let _ = parse_frame(&source, &String::from_utf8_lossy(input), &handles);
+        });
+    }
 }

@@ -11,6 +11,7 @@ const LAYERS: &[&[&str]] = &[
     &[
         "backoff",
         "escape",
+        "fuzz",
         "http",
         "metrics",
         "model",
