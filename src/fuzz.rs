@@ -64,10 +64,11 @@ pub fn run(target: &str, seeds: &[&[u8]], check: impl Fn(&[u8])) {
     let cases = std::env::var("MENTIOND_FUZZ_CASES")
         .ok()
         .map_or(DEFAULT_CASES, |n| n.parse().expect("MENTIOND_FUZZ_CASES"));
-    let seed = std::env::var("MENTIOND_FUZZ_SEED").ok().map_or_else(
-        rand::random::<u64>,
-        |seed| seed.parse().expect("MENTIOND_FUZZ_SEED"),
-    );
+    let seed = std::env::var("MENTIOND_FUZZ_SEED")
+        .ok()
+        .map_or_else(rand::random::<u64>, |seed| {
+            seed.parse().expect("MENTIOND_FUZZ_SEED")
+        });
     let mut rng = StdRng::seed_from_u64(seed);
     let inputs = seeds
         .iter()

@@ -443,3 +443,101 @@ async fn an_untrusted_certificate_is_named_as_the_cause() {
     assert!(text.starts_with("TLS: certificate not trusted: "), "{text}");
     server.abort();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_outage_that_refuses_then_hangs_then_answers_503_delivers_everything_once() {
+    use std::sync::{Arc, Mutex};
+
+    // Refused: nothing listens on the port until the receiver comes up on it.
+    let reserved = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = reserved.local_addr().unwrap().port();
+    drop(reserved);
+    let url = format!("http://127.0.0.1:{port}/hook");
+    let healthy = ScriptedReceiver::start("/up", Vec::new(), ResponseTemplate::new(200)).await;
+    let workspace = Workspace::new(&format!(
+        "[delivery]\nbackoff_initial = \"100ms\"\nbackoff_max = \"400ms\"\ntimeout = \"500ms\"\n\
+         {TICKETS_SOURCE}\n\
+         [[receivers]]\nkind = \"webhook\"\nname = \"hook\"\nurl = \"{url}\"\n\
+         [[receivers]]\nkind = \"webhook\"\nname = \"up\"\nurl = \"{}\"\n\
+         [[routes]]\nreceivers = [\"hook\", \"up\"]\n",
+        healthy.url()
+    ));
+    workspace.append_tickets(&[TICKET_1, TICKET_2]);
+    let daemon = workspace.start();
+    // The other receiver is not held up by the refused one.
+    healthy.wait_for_requests(2).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let refused_log = daemon.log_text();
+
+    // Up again on the same port: two answers hang past the timeout, then 503 with
+    // `Retry-After: 1`, then 503 without, then success.
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let server = wiremock::MockServer::builder()
+        .listener(listener)
+        .start()
+        .await;
+    let log = Arc::new(Mutex::new(Vec::<(std::time::Instant, String, u16)>::new()));
+    let recorder = Arc::clone(&log);
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(move |request: &wiremock::Request| {
+            let mut log = recorder.lock().unwrap();
+            let (status, template) = match log.len() {
+                0 | 1 => (
+                    0,
+                    ResponseTemplate::new(200).set_delay(Duration::from_secs(2)),
+                ),
+                2 => (
+                    503,
+                    ResponseTemplate::new(503).insert_header("Retry-After", "1"),
+                ),
+                3 => (503, ResponseTemplate::new(503)),
+                _ => (200, ResponseTemplate::new(200)),
+            };
+            log.push((
+                std::time::Instant::now(),
+                header(request, "webhook-id").to_string(),
+                status,
+            ));
+            template
+        })
+        .mount(&server)
+        .await;
+    wait_for(
+        "both alerts delivered to the recovered receiver",
+        Duration::from_secs(30),
+        || {
+            workspace
+                .deliveries()
+                .iter()
+                .filter(|d| d["receiver"] == "hook" && d["status"] == "delivered")
+                .count()
+                == 2
+        },
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    daemon.stop();
+
+    assert!(refused_log.contains("onnection refused"), "{refused_log}");
+    let log = log.lock().unwrap().clone();
+    // Accepted once each, and never sent again after its success.
+    let accepted: Vec<&String> = log
+        .iter()
+        .filter(|(_, _, s)| *s == 200)
+        .map(|(_, id, _)| id)
+        .collect();
+    assert_eq!(accepted.len(), 2, "{log:?}");
+    assert_ne!(accepted[0], accepted[1]);
+    // `Retry-After: 1` held the next request back a second.
+    let gap = log[3].0 - log[2].0;
+    assert!(
+        gap >= Duration::from_millis(950),
+        "{gap:?} after Retry-After: 1"
+    );
+    // A bounded rate: the hanging answers were waited out, not multiplied.
+    assert!(log.len() <= 8, "{} requests: {log:?}", log.len());
+    assert_eq!(
+        healthy.requests().len(),
+        2,
+        "the healthy receiver got each once"
+    );
+}
