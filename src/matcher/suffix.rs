@@ -471,8 +471,13 @@ fn alternations<'a>(
     let before_vowel = rest.first().is_some_and(|&b| is_vowel(b));
     let last = stem.last().copied().unwrap_or(b'a');
     let text = String::from_utf8_lossy(stem).into_owned();
-    let base = &text[..text.len() - 1];
     let mut forms = Vec::new();
+    // Folded Turkish ends in an ASCII letter; a stem ending in another script's letter
+    // has no Turkish alternation (and cutting its last byte would split the letter).
+    if !last.is_ascii() {
+        return forms.into_iter();
+    }
+    let base = &text[..text.len() - 1];
     if before_vowel && !verb {
         if let Some(hard) = match last {
             b'b' => Some('p'),

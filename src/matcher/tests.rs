@@ -1578,3 +1578,24 @@ fn fuzzed_text_matches_or_not_without_panicking_and_spans_stay_on_the_text() {
         }
     });
 }
+
+/// Found by the fuzzer (`MENTIOND_FUZZ_SEED=4370967537663131333`, two million cases):
+/// a glued word whose stem ended in a letter of another script (`ϟ`) was cut inside
+/// that letter while the suffix engine undid Turkish stem changes.
+#[test]
+fn a_glued_word_ending_in_another_scripts_letter_is_read_without_panicking() {
+    let rules = parse_keywords(
+        Path::new("keywords.toml"),
+        include_str!("../../keywords.toml"),
+    )
+    .unwrap();
+    let matcher = Matcher::new(&rules).unwrap();
+    for text in [
+        "yap\u{FFFD}iBUL'da, turkcelden \u{FFFD}ϟim k",
+        "turkcellϟim",
+        "Turkcell'ϟe",
+        "ϟϟiyor turkcel",
+    ] {
+        let _ = matcher.find(text);
+    }
+}
