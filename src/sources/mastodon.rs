@@ -428,4 +428,33 @@ mod tests {
         let settings = parse(serde_json::json!({"token": "gizli-jeton"})).unwrap();
         assert!(!format!("{settings:?}").contains("gizli-jeton"));
     }
+
+    #[test]
+    fn fuzzed_statuses_become_posts_or_are_skipped_without_panicking() {
+        let recorded: Vec<Value> = serde_json::from_slice(
+            &std::fs::read(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("tests/fixtures/mastodon/public_local.json"),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let seeds: Vec<Vec<u8>> = recorded
+            .iter()
+            .take(10)
+            .map(|s| s.to_string().into_bytes())
+            .collect();
+        let seeds: Vec<&[u8]> = seeds.iter().map(Vec::as_slice).collect();
+        let source = mastodon(serde_json::json!({"public": true}));
+        let name: SourceName = "m".into();
+        // `status_post`'s decoding and mapping (its `remember` needs the stream's
+        // own state, which only the stream holds mutably).
+        crate::fuzz::run("mastodon status", &seeds, |input| {
+            if let Ok(status) = serde_json::from_slice::<Value>(input) {
+                for status in decode_items::<Status>(&name, vec![status]) {
+                    let _ = source.streams().to_post(status);
+                }
+            }
+        });
+    }
 }
