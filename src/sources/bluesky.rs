@@ -627,4 +627,28 @@ mod tests {
         )];
         assert_eq!(expand_facets(accents, &inside), "ş");
     }
+
+    #[test]
+    fn fuzzed_post_views_become_posts_or_are_skipped_without_panicking() {
+        use crate::sources::test_support::{context, items};
+        let seeds = items(
+            &[
+                "bluesky/searchPosts_page1.json",
+                "bluesky/searchPosts_page2.json",
+            ],
+            "/posts",
+        );
+        let seeds: Vec<&[u8]> = seeds.iter().map(Vec::as_slice).collect();
+        let settings =
+            parse(serde_json::json!({"identifier": "care.example", "app_password": "x"})).unwrap();
+        let source = Bluesky::source("bsky".into(), settings, &context());
+        let name: SourceName = "bsky".into();
+        crate::fuzz::run("bluesky post view", &seeds, |input| {
+            if let Ok(view) = serde_json::from_slice::<Value>(input) {
+                for view in decode_items::<PostView>(&name, vec![view]) {
+                    let _ = source.streams().to_post(view);
+                }
+            }
+        });
+    }
 }

@@ -338,14 +338,7 @@ mod tests {
 
     #[test]
     fn fuzzed_feeds_parse_or_fail_without_panicking() {
-        let fixture = |name: &str| {
-            std::fs::read(
-                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("tests/fixtures/feeds")
-                    .join(name),
-            )
-            .unwrap()
-        };
+        let fixture = |name: &str| crate::sources::test_support::fixture(&format!("feeds/{name}"));
         let (rss, atom, json) = (
             fixture("news_search.rss.xml"),
             fixture("brand_blog.atom.xml"),

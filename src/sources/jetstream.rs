@@ -1098,10 +1098,9 @@ mod tests {
 
     #[test]
     fn fuzzed_jetstream_frames_parse_or_fail_without_panicking() {
-        let recorded = std::fs::read_to_string(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/fixtures/bluesky/jetstream_stream.jsonl"),
-        )
+        let recorded = String::from_utf8(crate::sources::test_support::fixture(
+            "bluesky/jetstream_stream.jsonl",
+        ))
         .unwrap();
         let frames: Vec<&[u8]> = recorded.lines().take(20).map(str::as_bytes).collect();
         let source: SourceName = "bluesky".into();

@@ -352,16 +352,14 @@ impl Streams for Mastodon {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
 
     fn mastodon(options: Value) -> StreamSource<Mastodon> {
         let settings = MastodonSettings::parse(options.as_object().unwrap().clone()).unwrap();
-        let context = SourceContext {
-            http: reqwest::Client::new(),
-            max_body_bytes: 1024,
-            keywords: Arc::new(Default::default()),
-        };
-        Mastodon::source("m".into(), settings, &context)
+        Mastodon::source(
+            "m".into(),
+            settings,
+            &crate::sources::test_support::context(),
+        )
     }
 
     #[test]
@@ -431,19 +429,7 @@ mod tests {
 
     #[test]
     fn fuzzed_statuses_become_posts_or_are_skipped_without_panicking() {
-        let recorded: Vec<Value> = serde_json::from_slice(
-            &std::fs::read(
-                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("tests/fixtures/mastodon/public_local.json"),
-            )
-            .unwrap(),
-        )
-        .unwrap();
-        let seeds: Vec<Vec<u8>> = recorded
-            .iter()
-            .take(10)
-            .map(|s| s.to_string().into_bytes())
-            .collect();
+        let seeds = crate::sources::test_support::items(&["mastodon/public_local.json"], "");
         let seeds: Vec<&[u8]> = seeds.iter().map(Vec::as_slice).collect();
         let source = mastodon(serde_json::json!({"public": true}));
         let name: SourceName = "m".into();

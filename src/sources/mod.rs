@@ -484,6 +484,48 @@ mod tests {
 }
 
 /// Log capture for the sources' unit tests.
+/// What the sources' unit tests share: a context that reaches nothing, and the
+/// project's recorded payloads.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::SourceContext;
+
+    /// A source context with a default client and no keywords.
+    pub fn context() -> SourceContext {
+        SourceContext {
+            http: reqwest::Client::new(),
+            max_body_bytes: 1024,
+            keywords: std::sync::Arc::new(Default::default()),
+        }
+    }
+
+    /// A file of `tests/fixtures`.
+    pub fn fixture(relative: &str) -> Vec<u8> {
+        std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures")
+                .join(relative),
+        )
+        .unwrap_or_else(|err| panic!("{relative}: {err}"))
+    }
+
+    /// Each item of the JSON array at `pointer` in the fixtures, as bytes: seeds for
+    /// a fuzz target over one item.
+    pub fn items(fixtures: &[&str], pointer: &str) -> Vec<Vec<u8>> {
+        fixtures
+            .iter()
+            .flat_map(|relative| {
+                let page: serde_json::Value = serde_json::from_slice(&fixture(relative)).unwrap();
+                page.pointer(pointer)
+                    .and_then(serde_json::Value::as_array)
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .map(|item| item.to_string().into_bytes())
+            .collect()
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod test_log {
     use std::sync::{Arc, Mutex};

@@ -445,14 +445,8 @@ mod tests {
 
     #[test]
     fn fuzzed_stream_messages_and_search_pages_map_or_are_skipped_without_panicking() {
-        let read = |name: &str| {
-            std::fs::read_to_string(
-                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("tests/fixtures/x")
-                    .join(name),
-            )
-            .unwrap()
-        };
+        use crate::sources::test_support::{context, fixture};
+        let read = |name: &str| String::from_utf8(fixture(&format!("x/{name}"))).unwrap();
         let stream = read("filtered_stream.ndjson");
         let pages = [
             read("search_recent_page1.json"),
@@ -464,15 +458,10 @@ mod tests {
             .map(str::as_bytes)
             .chain(pages.iter().map(|page| page.as_bytes()))
             .collect();
-        let context = SourceContext {
-            http: reqwest::Client::new(),
-            max_body_bytes: 1024,
-            keywords: std::sync::Arc::new(Default::default()),
-        };
         let x = X::search(
             "x".into(),
             parse(serde_json::json!({"token": "t"})).unwrap(),
-            &context,
+            &context(),
         );
         crate::fuzz::run("x message and search page", &seeds, |input| {
             if let Ok(message) = serde_json::from_slice::<Value>(input) {
