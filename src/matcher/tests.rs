@@ -66,6 +66,16 @@ fn matcher() -> Matcher {
     Matcher::new(&parse_keywords(Path::new("k.toml"), KEYWORDS).unwrap()).unwrap()
 }
 
+/// The matcher of the shipped `keywords.toml`.
+fn shipped_matcher() -> Matcher {
+    let rules = parse_keywords(
+        Path::new("keywords.toml"),
+        include_str!("../../keywords.toml"),
+    )
+    .unwrap();
+    Matcher::new(&rules).unwrap()
+}
+
 fn names(hits: &[BrandHit]) -> Vec<&str> {
     hits.iter().map(|h| &*h.brand).collect()
 }
@@ -1551,12 +1561,7 @@ fn the_reference_decides_case_exact_terms_as_the_fast_path_does() {
 
 #[test]
 fn fuzzed_text_matches_or_not_without_panicking_and_spans_stay_on_the_text() {
-    let rules = parse_keywords(
-        Path::new("keywords.toml"),
-        include_str!("../../keywords.toml"),
-    )
-    .unwrap();
-    let matcher = Matcher::new(&rules).unwrap();
+    let matcher = shipped_matcher();
     let seeds: &[&[u8]] = &[
         "Turkcell'e iki gündür ulaşamıyorum, TÜRK TELEKOM da aynı".as_bytes(),
         "THY'nin uçuşu rötar yaptı #thy @TK_HelpDesk thy.com".as_bytes(),
@@ -1584,12 +1589,7 @@ fn fuzzed_text_matches_or_not_without_panicking_and_spans_stay_on_the_text() {
 /// that letter while the suffix engine undid Turkish stem changes.
 #[test]
 fn a_glued_word_ending_in_another_scripts_letter_is_read_without_panicking() {
-    let rules = parse_keywords(
-        Path::new("keywords.toml"),
-        include_str!("../../keywords.toml"),
-    )
-    .unwrap();
-    let matcher = Matcher::new(&rules).unwrap();
+    let matcher = shipped_matcher();
     for text in [
         "yap\u{FFFD}iBUL'da, turkcelden \u{FFFD}ϟim k",
         "turkcellϟim",

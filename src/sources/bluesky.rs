@@ -630,25 +630,20 @@ mod tests {
 
     #[test]
     fn fuzzed_post_views_become_posts_or_are_skipped_without_panicking() {
-        use crate::sources::test_support::{context, items};
-        let seeds = items(
+        use crate::sources::test_support::{context, fuzz_items};
+        let settings =
+            parse(serde_json::json!({"identifier": "care.example", "app_password": "x"})).unwrap();
+        let source = Bluesky::source("bsky".into(), settings, &context());
+        fuzz_items(
+            "bluesky post view",
             &[
                 "bluesky/searchPosts_page1.json",
                 "bluesky/searchPosts_page2.json",
             ],
             "/posts",
+            |view: PostView| {
+                let _ = source.streams().to_post(view);
+            },
         );
-        let seeds: Vec<&[u8]> = seeds.iter().map(Vec::as_slice).collect();
-        let settings =
-            parse(serde_json::json!({"identifier": "care.example", "app_password": "x"})).unwrap();
-        let source = Bluesky::source("bsky".into(), settings, &context());
-        let name: SourceName = "bsky".into();
-        crate::fuzz::run("bluesky post view", &seeds, |input| {
-            if let Ok(view) = serde_json::from_slice::<Value>(input) {
-                for view in decode_items::<PostView>(&name, vec![view]) {
-                    let _ = source.streams().to_post(view);
-                }
-            }
-        });
     }
 }

@@ -231,27 +231,22 @@ impl Streams for HackerNews {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sources::test_support::{context, items};
+    use crate::sources::test_support::{context, fuzz_items};
 
     #[test]
     fn fuzzed_hits_become_posts_or_are_skipped_without_panicking() {
-        let seeds = items(
+        let settings = HackerNewsSettings::parse(Default::default()).unwrap();
+        let source = HackerNews::source("hn".into(), settings, &context());
+        fuzz_items(
+            "hacker news hit",
             &[
                 "hackernews/search_by_date_page0.json",
                 "hackernews/search_by_date_page1.json",
             ],
             "/hits",
+            |hit: Hit| {
+                let _ = source.streams().to_post(hit);
+            },
         );
-        let seeds: Vec<&[u8]> = seeds.iter().map(Vec::as_slice).collect();
-        let settings = HackerNewsSettings::parse(Default::default()).unwrap();
-        let source = HackerNews::source("hn".into(), settings, &context());
-        let name: SourceName = "hn".into();
-        crate::fuzz::run("hacker news hit", &seeds, |input| {
-            if let Ok(hit) = serde_json::from_slice::<Value>(input) {
-                for hit in decode_items::<Hit>(&name, vec![hit]) {
-                    let _ = source.streams().to_post(hit);
-                }
-            }
-        });
     }
 }

@@ -429,18 +429,16 @@ mod tests {
 
     #[test]
     fn fuzzed_statuses_become_posts_or_are_skipped_without_panicking() {
-        let seeds = crate::sources::test_support::items(&["mastodon/public_local.json"], "");
-        let seeds: Vec<&[u8]> = seeds.iter().map(Vec::as_slice).collect();
         let source = mastodon(serde_json::json!({"public": true}));
-        let name: SourceName = "m".into();
         // `status_post`'s decoding and mapping (its `remember` needs the stream's
         // own state, which only the stream holds mutably).
-        crate::fuzz::run("mastodon status", &seeds, |input| {
-            if let Ok(status) = serde_json::from_slice::<Value>(input) {
-                for status in decode_items::<Status>(&name, vec![status]) {
-                    let _ = source.streams().to_post(status);
-                }
-            }
-        });
+        crate::sources::test_support::fuzz_items(
+            "mastodon status",
+            &["mastodon/public_local.json"],
+            "",
+            |status: Status| {
+                let _ = source.streams().to_post(status);
+            },
+        );
     }
 }

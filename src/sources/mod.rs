@@ -509,9 +509,29 @@ pub(crate) mod test_support {
         .unwrap_or_else(|err| panic!("{relative}: {err}"))
     }
 
-    /// Each item of the JSON array at `pointer` in the fixtures, as bytes: seeds for
-    /// a fuzz target over one item.
-    pub fn items(fixtures: &[&str], pointer: &str) -> Vec<Vec<u8>> {
+    /// Fuzzes one platform item: mutants of each item of the JSON array at `pointer`
+    /// in `fixtures` are decoded as the source decodes a page's items
+    /// (`decode_items`, which skips what it cannot read) and given to `to_post`.
+    pub fn fuzz_items<T: serde::de::DeserializeOwned>(
+        target: &str,
+        fixtures: &[&str],
+        pointer: &str,
+        to_post: impl Fn(T),
+    ) {
+        let seeds = items(fixtures, pointer);
+        let seeds: Vec<&[u8]> = seeds.iter().map(Vec::as_slice).collect();
+        let name: crate::model::SourceName = "fuzz".into();
+        crate::fuzz::run(target, &seeds, |input| {
+            if let Ok(item) = serde_json::from_slice::<serde_json::Value>(input) {
+                for item in super::api::decode_items::<T>(&name, vec![item]) {
+                    to_post(item);
+                }
+            }
+        });
+    }
+
+    /// Each item of the JSON array at `pointer` in the fixtures, as bytes.
+    fn items(fixtures: &[&str], pointer: &str) -> Vec<Vec<u8>> {
         fixtures
             .iter()
             .flat_map(|relative| {
