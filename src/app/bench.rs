@@ -23,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::keywords;
 use crate::model::SourceName;
+use crate::report;
 use crate::store::Store;
 
 /// Words the filler text is drawn from: Turkish and English, none a brand.
@@ -347,6 +348,8 @@ async fn drive(
         let rate = bench.rate;
         tokio::task::spawn_blocking(move || writer.write(rate))
     });
+    // One reader beside the daemon; each read sees the commits made before it.
+    let store = Store::open_read_only(database)?;
     // Done reading when every file is written and every cursor sits at its end.
     let sources: Vec<SourceName> = (0..bench.sources)
         .map(|n| SourceName::from(format!("bench-{n}")))
@@ -358,7 +361,6 @@ async fn drive(
         {
             return Ok(false);
         }
-        let store = Store::open_read_only(database)?;
         for (source, file) in sources.iter().zip(files) {
             let len = std::fs::metadata(file)?.len();
             let offset = store
@@ -381,14 +383,12 @@ async fn drive(
     if let Some(writing) = writing {
         writing.await??;
     }
-    let hits = Store::open_read_only(database)?.counts()?.1;
+    let hits = store.counts()?.1;
     // Hits of competitor brands go to no route, so the outbox tells when every
     // delivery was made, not the count of hits.
-    wait_until(bench.timeout, || {
-        Ok(Store::open_read_only(database)?.outbox_depth()?.is_empty())
-    })
-    .await
-    .context("the webhook did not receive every delivery in time")?;
+    wait_until(bench.timeout, || Ok(store.outbox_depth()?.is_empty()))
+        .await
+        .context("the webhook did not receive every delivery in time")?;
     let peak_rss_mib = peak_rss_kib(pid).map(|kib| kib as f64 / 1024.0);
     stop_daemon(daemon, pid).await?;
     Ok(Measured {
@@ -601,11 +601,10 @@ async fn stop_daemon(daemon: &mut std::process::Child, pid: u32) -> anyhow::Resu
     }
 }
 
+/// Nearest-rank percentiles of sorted microseconds, in milliseconds (0 when empty).
 fn percentiles(sorted_us: &[u64]) -> Latency {
-    let at = |q: f64| {
-        let index = ((sorted_us.len() as f64 - 1.0) * q).round() as usize;
-        sorted_us.get(index).map_or(0.0, |&us| us as f64 / 1000.0)
-    };
+    let ms: Vec<f64> = sorted_us.iter().map(|&us| us as f64 / 1000.0).collect();
+    let at = |q: f64| report::quantile(&ms, q).unwrap_or(0.0);
     Latency {
         p50: at(0.5),
         p99: at(0.99),
@@ -641,7 +640,7 @@ mod tests {
     fn percentiles_pick_the_nearest_rank() {
         let us: Vec<u64> = (1..=100).map(|n| n * 1000).collect();
         let latency = percentiles(&us);
-        assert_eq!((latency.p50, latency.p99, latency.max), (51.0, 99.0, 100.0));
+        assert_eq!((latency.p50, latency.p99, latency.max), (50.0, 99.0, 100.0));
         assert_eq!(percentiles(&[]).max, 0.0);
     }
 

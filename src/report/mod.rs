@@ -546,8 +546,9 @@ fn minutes(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
     ((to - from).num_seconds().max(0) as f64 / 60.0 * 10.0).round() / 10.0
 }
 
-/// The value at `q` (0..=1) of sorted `values` (nearest rank).
-fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
+/// The value at `q` (0..=1) of sorted `values` (nearest rank); `None` when empty.
+/// Also the pipeline benchmark's latency percentiles.
+pub fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
     if sorted.is_empty() {
         return None;
     }
