@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot};
-use tracing::{Instrument, error, info, info_span, warn};
+use tracing::{error, info, info_span, warn};
 
 use crate::alerts::Wakers;
 use crate::escape;
@@ -159,15 +159,11 @@ impl Pipeline {
             }
             let span =
                 info_span!("process_batch", source = %batch.source, n_posts = batch.posts.len());
-            let prepared = self
-                .prepare(batch, feedback.clone())
-                .instrument(span.clone())
-                .await;
-            if let Some(mut flight) = in_flight.take() {
-                let committed = flight.commit.as_mut().await;
-                if let Some(latest) = self.finish(flight, committed, &mut failed) {
-                    feedback = Some(latest);
-                }
+            let prepared = span.in_scope(|| self.prepare(batch, feedback.clone()));
+            if let Some(flight) = in_flight.take()
+                && let Some(latest) = self.land(flight, &mut failed).await
+            {
+                feedback = Some(latest);
             }
             let source = prepared.page.source.clone();
             if prepared.follows_unconfirmed && failed.contains(&source) {
@@ -178,9 +174,8 @@ impl Pipeline {
             in_flight = Some(self.submit(prepared));
             self.pulse.beat();
         }
-        if let Some(mut flight) = in_flight.take() {
-            let committed = flight.commit.as_mut().await;
-            self.finish(flight, committed, &mut failed);
+        if let Some(flight) = in_flight.take() {
+            self.land(flight, &mut failed).await;
         }
         info!("pipeline drained");
     }
@@ -205,7 +200,7 @@ impl Pipeline {
 
     /// Matches a batch with the snapshot in force (feedback applied), reads each
     /// matched post's tone, and notes the typos switched off as noisy.
-    async fn prepare(&self, batch: Batch, feedback: Option<Vec<(String, String)>>) -> Prepared {
+    fn prepare(&self, batch: Batch, feedback: Option<Vec<(String, String)>>) -> Prepared {
         let now = Utc::now();
         let keywords = self.keywords.current();
         if let Some(feedback) = feedback {
@@ -304,6 +299,16 @@ impl Pipeline {
             started: Instant::now(),
             commit,
         }
+    }
+
+    /// Waits for a commit in flight and [`Pipeline::finish`]es it.
+    async fn land(
+        &self,
+        mut flight: InFlight,
+        failed: &mut HashSet<SourceName>,
+    ) -> Option<Vec<(String, String)>> {
+        let committed = flight.commit.as_mut().await;
+        self.finish(flight, committed, failed)
     }
 
     /// Reports a commit to its poll loop, logs and counts it and wakes the delivery
