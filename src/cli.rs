@@ -1223,11 +1223,23 @@ fn print_hits_csv(out: &mut impl Write, hits: &[HitRow]) -> std::io::Result<()> 
 /// Opens the configured database read-only, beside a running daemon.
 fn status(config_file: Option<PathBuf>, json: bool) -> anyhow::Result<ExitCode> {
     let config = config::load(config_file.as_deref())?;
-    let store = Store::open_read_only(existing_database(&config)?)?;
+    let database = existing_database(&config)?;
+    let store = Store::open_read_only(database)?;
     let now = chrono::Utc::now();
     let health = store.source_health(now)?;
     let heartbeat = store.heartbeat()?;
-    let running = heartbeat.as_ref().is_some_and(|beat| beat.is_running(now));
+    // While the database cannot be written, the heartbeat goes stale: the lock file's
+    // note of the same live daemon says why.
+    let failing = crate::store::daemon_note(database)
+        .filter(|note| {
+            heartbeat.as_ref().is_some_and(|beat| {
+                beat.pid == note.pid && beat.stopped_at.is_none() && process_alive(note.pid)
+            })
+        })
+        .map(|note| note.failures)
+        .unwrap_or_default();
+    let running =
+        heartbeat.as_ref().is_some_and(|beat| beat.is_running(now)) || !failing.is_empty();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if json {
         let mut daemon = match &heartbeat {
@@ -1235,6 +1247,16 @@ fn status(config_file: Option<PathBuf>, json: bool) -> anyhow::Result<ExitCode> 
             None => json!({}),
         };
         daemon["running"] = json!(running);
+        daemon["failing_writes"] = failing
+            .iter()
+            .map(|failure| {
+                json!({
+                    "write": failure.write.as_str(),
+                    "since": rfc3339(failure.since),
+                    "error": failure.error,
+                })
+            })
+            .collect();
         serde_json::to_writer(&mut out, &json!({ "daemon": daemon }))?;
         writeln!(out)?;
     } else {
@@ -1243,6 +1265,21 @@ fn status(config_file: Option<PathBuf>, json: bool) -> anyhow::Result<ExitCode> 
             "daemon: {}",
             daemon_state(heartbeat.as_ref(), running, now)
         )?;
+        for failure in &failing {
+            writeln!(
+                out,
+                "    CANNOT WRITE THE DATABASE ({} failing for {}): {}",
+                failure.write.as_str(),
+                humane((now - failure.since).to_std().unwrap_or_default()),
+                escape::terminal(&failure.error)
+            )?;
+        }
+        if !failing.is_empty() {
+            writeln!(
+                out,
+                "    posts wait at their sources' last committed cursors; the daemon retries by itself"
+            )?;
+        }
     }
     // Intake channels are listed like sources: their health is one row per request.
     let listed = config
@@ -1324,6 +1361,20 @@ fn daemon_state(
             ago(beat.beat_at)
         ),
     }
+}
+
+/// Whether a process with this pid exists (on this host).
+fn process_alive(pid: u32) -> bool {
+    let Ok(pid) = i32::try_from(pid) else {
+        return false;
+    };
+    if pid <= 0 {
+        return false;
+    }
+    matches!(
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None),
+        Ok(()) | Err(nix::errno::Errno::EPERM)
+    )
 }
 
 /// A duration rounded to whole seconds, written like `1h 2m 3s`.

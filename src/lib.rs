@@ -7,6 +7,8 @@
 //! imports only modules declared above it; `ARCHITECTURE.md` has the picture and a
 //! test holds the direction.
 
+#![forbid(unsafe_code)]
+
 // Leaves: import nothing from the crate.
 pub mod backoff;
 pub mod escape;

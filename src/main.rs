@@ -1,5 +1,7 @@
 //! The `mentiond` binary: parses arguments and hands over to the library.
 
+#![forbid(unsafe_code)]
+
 use std::process::ExitCode;
 
 use clap::Parser;

@@ -13,6 +13,8 @@ use std::fmt;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::prometheus_text;
 use prometheus_client::metrics::counter::Counter;
@@ -55,6 +57,11 @@ struct ReceiverLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct WriteLabel {
+    write: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct VersionLabel {
     version: String,
 }
@@ -88,6 +95,47 @@ impl DeliveryOutcome {
     }
 }
 
+/// A kind of write the daemon makes to its database, watched for failures (a full
+/// disk, a read-only file system) that the daemon outlives by retrying.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum StoreWrite {
+    /// A source's page: posts, hits, deliveries and cursor in one transaction.
+    Commit,
+    /// The heartbeat row `mentiond status` reads.
+    Heartbeat,
+}
+
+impl StoreWrite {
+    /// Every kind, for the series declared at start.
+    const ALL: [StoreWrite; 2] = [StoreWrite::Commit, StoreWrite::Heartbeat];
+
+    /// The `write` label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StoreWrite::Commit => "commit",
+            StoreWrite::Heartbeat => "heartbeat",
+        }
+    }
+
+    /// The kind whose label value is `value`.
+    pub fn parse(value: &str) -> Option<StoreWrite> {
+        StoreWrite::ALL
+            .into_iter()
+            .find(|write| write.as_str() == value)
+    }
+}
+
+/// A kind of store write whose last attempt failed: since when, and the first error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteFailure {
+    /// The kind of write.
+    pub write: StoreWrite,
+    /// When the first of the failures in a row happened.
+    pub since: DateTime<Utc>,
+    /// That failure's error, as displayed.
+    pub error: String,
+}
+
 /// Every series the daemon counts itself, registered under the `mentiond_` prefix.
 #[derive(Debug)]
 pub struct Metrics {
@@ -99,6 +147,10 @@ pub struct Metrics {
     noisy_variants: Family<BrandLabel, Counter>,
     match_duration: Histogram,
     commit_duration: Histogram,
+    store_write_errors: Family<WriteLabel, Counter>,
+    store_write_failing: Family<WriteLabel, Gauge>,
+    /// The kinds of write failing now; watched by whoever shows it outside `/metrics`.
+    store_failures: tokio::sync::watch::Sender<Vec<WriteFailure>>,
 }
 
 /// Buckets of the duration histograms: 100 µs to about 6.5 s, ×4 each.
@@ -160,6 +212,25 @@ impl Metrics {
             Unit::Seconds,
             commit_duration.clone(),
         );
+        let store_write_errors = Family::<WriteLabel, Counter>::default();
+        registry.register(
+            "store_write_errors",
+            "Database writes that failed (a full disk, an I/O error), per kind of write",
+            store_write_errors.clone(),
+        );
+        let store_write_failing = Family::<WriteLabel, Gauge>::default();
+        registry.register(
+            "store_write_failing",
+            "1 while the last database write of this kind failed, 0 once one succeeded",
+            store_write_failing.clone(),
+        );
+        for write in StoreWrite::ALL {
+            let label = WriteLabel {
+                write: write.as_str().to_string(),
+            };
+            store_write_errors.get_or_create_owned(&label);
+            store_write_failing.get_or_create_owned(&label);
+        }
         let build_info = Family::<VersionLabel, Gauge>::default();
         registry.register("build_info", "The running build", build_info.clone());
         build_info
@@ -176,6 +247,9 @@ impl Metrics {
             noisy_variants,
             match_duration,
             commit_duration,
+            store_write_errors,
+            store_write_failing,
+            store_failures: tokio::sync::watch::Sender::new(Vec::new()),
         }
     }
 
@@ -254,6 +328,46 @@ impl Metrics {
     /// Records how long committing one batch took.
     pub fn observe_commit(&self, took: Duration) {
         self.commit_duration.observe(took.as_secs_f64());
+    }
+
+    /// Records the outcome of one database write of kind `write`: a failure is
+    /// counted and, if the last one of its kind succeeded, starts a failing spell that
+    /// the next success ends.
+    pub fn store_write(&self, write: StoreWrite, outcome: Result<(), &dyn fmt::Display>) {
+        let label = WriteLabel {
+            write: write.as_str().to_string(),
+        };
+        let failing = outcome.is_err();
+        if let Err(error) = outcome {
+            self.store_write_errors.get_or_create(&label).inc();
+            let error = error.to_string();
+            self.store_failures.send_if_modified(|failures| {
+                let started = !failures.iter().any(|failure| failure.write == write);
+                if started {
+                    failures.push(WriteFailure {
+                        write,
+                        since: Utc::now(),
+                        error,
+                    });
+                    failures.sort_by_key(|failure| failure.write);
+                }
+                started
+            });
+        } else {
+            self.store_failures.send_if_modified(|failures| {
+                let before = failures.len();
+                failures.retain(|failure| failure.write != write);
+                failures.len() != before
+            });
+        }
+        self.store_write_failing
+            .get_or_create(&label)
+            .set(i64::from(failing));
+    }
+
+    /// The kinds of store write failing now, changing as writes fail and recover.
+    pub fn store_failures(&self) -> tokio::sync::watch::Receiver<Vec<WriteFailure>> {
+        self.store_failures.subscribe()
     }
 
     /// The whole exposition in Prometheus text format: the counted series, then
@@ -419,6 +533,34 @@ mod tests {
         assert!(after.contains("mentiond_batch_commit_duration_seconds_bucket{le=\"0.0064\"} 0\n"));
         assert!(after.contains("mentiond_batch_commit_duration_seconds_bucket{le=\"0.0256\"} 0\n"));
         assert!(after.contains("mentiond_batch_commit_duration_seconds_bucket{le=\"0.1024\"} 1\n"));
+    }
+
+    #[test]
+    fn a_failing_store_write_is_counted_and_shown_until_one_of_its_kind_succeeds() {
+        let metrics = Metrics::new();
+        let failures = metrics.store_failures();
+        let before = metrics.encode(None).unwrap();
+        assert!(before.contains("mentiond_store_write_errors_total{write=\"commit\"} 0\n"));
+        assert!(before.contains("mentiond_store_write_failing{write=\"heartbeat\"} 0\n"));
+
+        let full = "database or disk is full";
+        metrics.store_write(StoreWrite::Commit, Err(&full));
+        metrics.store_write(StoreWrite::Commit, Err(&"a later error"));
+        metrics.store_write(StoreWrite::Heartbeat, Ok(()));
+        let during = metrics.encode(None).unwrap();
+        assert!(during.contains("mentiond_store_write_errors_total{write=\"commit\"} 2\n"));
+        assert!(during.contains("mentiond_store_write_failing{write=\"commit\"} 1\n"));
+        assert!(during.contains("mentiond_store_write_failing{write=\"heartbeat\"} 0\n"));
+        let failing = failures.borrow().clone();
+        assert_eq!(failing.len(), 1, "{failing:?}");
+        assert_eq!(failing[0].write, StoreWrite::Commit);
+        assert_eq!(failing[0].error, full, "the spell keeps its first error");
+
+        metrics.store_write(StoreWrite::Commit, Ok(()));
+        let after = metrics.encode(None).unwrap();
+        assert!(after.contains("mentiond_store_write_failing{write=\"commit\"} 0\n"));
+        assert!(after.contains("mentiond_store_write_errors_total{write=\"commit\"} 2\n"));
+        assert!(failures.borrow().is_empty());
     }
 
     #[test]

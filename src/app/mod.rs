@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use arc_swap::ArcSwap;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{error, info, warn};
@@ -32,13 +32,13 @@ use crate::config::Config;
 use crate::console;
 use crate::http;
 use crate::intake;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, StoreWrite, WriteFailure};
 use crate::pipeline::Pipeline;
 use crate::pipeline::snapshot::SharedKeywords;
 use crate::service::{Pulses, ServiceManager, Watchdog};
 use crate::shutdown::ReloadSignals;
 use crate::sources::{SharedRules, Source, SourceContext};
-use crate::store::{DaemonInfo, PURGE_BATCH, Purge, SourceHealth, Store, StoreHandle};
+use crate::store::{DaemonInfo, DaemonLock, PURGE_BATCH, Purge, SourceHealth, Store, StoreHandle};
 use crate::supervise::{RestartPolicy, Spawner, Supervisor, TaskFailures};
 
 /// Time between two retention purges; the first runs at start.
@@ -101,8 +101,10 @@ pub async fn run_with(
     extras: Extras,
 ) -> anyhow::Result<()> {
     // Held until the daemon returns: a second `run` on this database is refused.
-    let _lock = Store::lock_exclusive(&config.storage_path)
-        .with_context(|| format!("opening database {}", config.storage_path.display()))?;
+    let lock = Arc::new(
+        Store::lock_exclusive(&config.storage_path)
+            .with_context(|| format!("opening database {}", config.storage_path.display()))?,
+    );
     let mut supervisor = Supervisor::new();
     // Cancelled by the caller's shutdown or by a dead critical task.
     let stop = shutdown.child_token();
@@ -293,7 +295,7 @@ pub async fn run_with(
                 settings.clone(),
                 store.clone(),
                 api::Observed {
-                    metrics,
+                    metrics: Arc::clone(&metrics),
                     inventory: Arc::clone(&inventory),
                     wakers: Arc::clone(&wakers),
                 },
@@ -369,8 +371,15 @@ pub async fn run_with(
         .and_then(|written| written);
     if started.is_ok() {
         ready(&config, &service);
+        supervisor.spawn_critical(
+            &poll_tasks,
+            "lock-note",
+            stop.clone(),
+            note_failing_writes(Arc::clone(&lock), metrics.store_failures(), stop.clone()),
+        );
         // Started after READY=1, so the manager never hears a ping before it.
         let (probe_store, status_store) = (store.clone(), store.clone());
+        let probe_metrics = Arc::clone(&metrics);
         supervisor.spawn_critical(
             &poll_tasks,
             "watchdog",
@@ -381,15 +390,21 @@ pub async fn run_with(
                 probe_every: HEARTBEAT_EVERY,
                 status_every: STATUS_EVERY,
                 // The heartbeat is written on the store thread: an answer proves it works.
+                // A write that fails (a full disk) still proves the thread alive: a
+                // restart would not give the disk space back, and the daemon retries.
                 probe: move || {
-                    let store = probe_store.clone();
+                    let (store, metrics) = (probe_store.clone(), Arc::clone(&probe_metrics));
                     async move {
                         let beat = store.call(move |store| store.beat(pid, chrono::Utc::now()));
                         match beat.await {
-                            Ok(Ok(())) => true,
+                            Ok(Ok(())) => {
+                                metrics.store_write(StoreWrite::Heartbeat, Ok(()));
+                                true
+                            }
                             Ok(Err(err)) => {
                                 warn!(error = %err, "cannot write the heartbeat");
-                                false
+                                metrics.store_write(StoreWrite::Heartbeat, Err(&err));
+                                true
                             }
                             Err(_) => false,
                         }
@@ -473,6 +488,25 @@ pub async fn run_with(
     started.context("writing the heartbeat")?;
     info!("mentiond stopped");
     Ok(())
+}
+
+/// Keeps the lock file's note on the kinds of database write failing now, for
+/// `mentiond status` to read while the database cannot take it.
+async fn note_failing_writes(
+    lock: Arc<DaemonLock>,
+    mut failures: watch::Receiver<Vec<WriteFailure>>,
+    stop: CancellationToken,
+) {
+    loop {
+        let noted = lock.note(&failures.borrow_and_update());
+        if let Err(err) = noted {
+            warn!(error = %err, "cannot write the note in the lock file");
+        }
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            changed = failures.changed() => if changed.is_err() { return },
+        }
+    }
 }
 
 /// Logs readiness and tells the service manager (`READY=1`).

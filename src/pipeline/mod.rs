@@ -21,7 +21,7 @@ use tracing::{error, info, info_span, warn};
 
 use crate::alerts::Wakers;
 use crate::escape;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, StoreWrite};
 use crate::model::{Post, SourceName};
 use crate::routing::{GroupRef, HitKey, HitLabels, OwnReply, RoutedHit, Router};
 use crate::service::Pulse;
@@ -325,6 +325,12 @@ impl Pipeline {
             Err(err) => (Err(err), None),
         };
         let span = info_span!("process_batch", source = %flight.source);
+        match &result {
+            // Not a write of its own: the page before it failed, and was counted.
+            Err(StoreError::EarlierPageFailed) => {}
+            Err(err) => self.metrics.store_write(StoreWrite::Commit, Err(err)),
+            Ok(_) => self.metrics.store_write(StoreWrite::Commit, Ok(())),
+        }
         match &result {
             Ok(outcome) => {
                 failed.remove(&flight.source);

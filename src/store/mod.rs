@@ -8,6 +8,7 @@ mod feedback;
 mod gauges;
 mod health;
 mod heartbeat;
+mod lock;
 mod maintenance;
 mod noisy;
 mod outbox;
@@ -21,8 +22,7 @@ mod search;
 mod surges;
 mod time;
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::mpsc as std_mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -37,6 +37,7 @@ pub use feedback::{FeedbackOutcome, FeedbackTally, FeedbackVerdict, VariantFeedb
 pub use gauges::{HitCounts, OutboxDepth};
 pub use health::{PollOutcome, SourceHealth};
 pub use heartbeat::{DaemonInfo, Heartbeat, MISSED_BEATS};
+pub use lock::{DaemonLock, DaemonNote, daemon_note};
 pub use maintenance::{BackupError, BackupReport, database_bytes};
 pub use noisy::NoisyVariant;
 pub use outbox::{
@@ -189,13 +190,6 @@ pub struct Store {
     feedback_off_after: u32,
 }
 
-/// One daemon's exclusive hold on a database: an advisory lock on `<database>.lock`
-/// holding the daemon's pid, released when dropped (or when the process dies).
-#[derive(Debug)]
-pub struct DaemonLock {
-    _file: std::fs::File,
-}
-
 /// Creates the directory of `path` if it has one.
 fn create_parent(path: &Path) -> Result<(), StoreError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -208,43 +202,6 @@ fn create_parent(path: &Path) -> Result<(), StoreError> {
 }
 
 impl Store {
-    /// Takes the daemon's exclusive lock beside the database at `path`, so a second
-    /// `mentiond run` on the same file is refused ([`StoreError::Locked`] names the pid
-    /// of the holder). Read commands do not lock and work beside a running daemon.
-    pub fn lock_exclusive(path: &Path) -> Result<DaemonLock, StoreError> {
-        create_parent(path)?;
-        let mut lock_path = path.as_os_str().to_owned();
-        lock_path.push(".lock");
-        let lock_path = PathBuf::from(lock_path);
-        let lock_error = |source| StoreError::Lock {
-            path: lock_path.display().to_string(),
-            source,
-        };
-        // Not truncated on open: the holder's pid must survive a refused second run.
-        let mut file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&lock_path)
-            .map_err(lock_error)?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                let pid = std::fs::read_to_string(&lock_path)
-                    .ok()
-                    .and_then(|text| text.trim().parse().ok());
-                return Err(StoreError::Locked { pid });
-            }
-            Err(std::fs::TryLockError::Error(err)) => return Err(lock_error(err)),
-        }
-        file.set_len(0)
-            .and_then(|()| writeln!(file, "{}", std::process::id()))
-            .and_then(|()| file.flush())
-            .map_err(lock_error)?;
-        Ok(DaemonLock { _file: file })
-    }
-
     /// Opens (creating if needed) the database at `path`, migrates it and indexes the
     /// posts stored before the full-text index existed.
     /// A file already at `path` is first read, never written, and refused with

@@ -789,32 +789,6 @@ fn escalations_carry_only_the_hits_still_open_when_written() {
 }
 
 #[test]
-fn a_second_daemon_lock_is_refused_with_the_holders_pid_until_released() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("sub/mentiond.db");
-    let first = Store::lock_exclusive(&path).unwrap();
-    let lock_file = dir.path().join("sub/mentiond.db.lock");
-    assert_eq!(
-        std::fs::read_to_string(&lock_file).unwrap().trim(),
-        std::process::id().to_string()
-    );
-    let refused = Store::lock_exclusive(&path).unwrap_err();
-    assert!(
-        matches!(refused, StoreError::Locked { pid: Some(pid) } if pid == std::process::id()),
-        "{refused:?}"
-    );
-    assert!(
-        refused
-            .to_string()
-            .contains(&format!("pid {}", std::process::id()))
-    );
-    // Readers and the CLI's writers do not need the lock.
-    Store::open(&path).unwrap();
-    drop(first);
-    let _again = Store::lock_exclusive(&path).unwrap();
-}
-
-#[test]
 fn a_split_group_fills_messages_of_its_size_and_overflows_into_numbered_ones() {
     let (_dir, mut store) = open();
     let posts = (1..=5)

@@ -14,6 +14,7 @@ mod console_reload;
 mod crash_loop;
 mod daemon;
 mod delivery;
+mod disk_full;
 mod email;
 mod feed;
 mod feedback;
