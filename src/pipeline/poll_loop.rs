@@ -676,4 +676,211 @@ mod tests {
         // The fourth is the script's empty page, handed over once page 3 was confirmed.
         assert_eq!(follows.await.unwrap(), [false, true, false, false]);
     }
+
+    /// How an [`Outage`] source behaves.
+    #[derive(Clone, Copy)]
+    enum Behaviour {
+        /// A new cursor at every poll.
+        Healthy,
+        /// An HTTP 500 for this long from the start, then one page.
+        Fails500For(Duration),
+        /// A payload that does not parse for this long, then one page.
+        GarbageFor(Duration),
+        /// A fetch that never returns.
+        Hangs,
+    }
+
+    /// A named source that behaves as told and logs when it was asked.
+    struct Outage {
+        name: SourceName,
+        behaviour: Behaviour,
+        started: Instant,
+        calls: CallLog,
+    }
+
+    #[async_trait::async_trait]
+    impl Source for Outage {
+        fn name(&self) -> &SourceName {
+            &self.name
+        }
+
+        async fn fetch(&mut self, cursor: Option<&str>) -> Result<Page, SourceError> {
+            let now = Instant::now();
+            let n = {
+                let mut calls = self.calls.lock().unwrap();
+                calls.push((now, cursor.map(str::to_string)));
+                calls.len()
+            };
+            let failing = |spell: Duration| now - self.started < spell;
+            match self.behaviour {
+                Behaviour::Healthy => page(&format!("{n:05}"), false),
+                Behaviour::Fails500For(spell) if failing(spell) => status(500, None),
+                Behaviour::GarbageFor(spell) if failing(spell) => Err(SourceError::Malformed(
+                    "expected value at line 1 column 1".into(),
+                )),
+                Behaviour::Fails500For(_) | Behaviour::GarbageFor(_) => page("recovered", false),
+                Behaviour::Hangs => std::future::pending().await,
+            }
+        }
+    }
+
+    /// An hour of injected time: a source answering 500, one serving garbage and one
+    /// that hangs beside a healthy one, all with the shipped poll settings (60 s
+    /// interval, backoff from 10 s to 15 m) and one pipeline and store.
+    #[tokio::test(start_paused = true)]
+    async fn an_hour_of_500s_garbage_or_a_hang_leaves_the_other_sources_their_pace() {
+        const HOUR: Duration = Duration::from_secs(3600);
+        const INTERVAL: Duration = Duration::from_secs(60);
+        const BACKOFF_MAX: Duration = Duration::from_secs(15 * 60);
+        let harness = Harness::new();
+        let (batches, input) = mpsc::channel(16);
+        let pipeline = tokio::spawn(
+            Pipeline {
+                batches: input,
+                keywords: Arc::new(SharedKeywords::new(
+                    KeywordSnapshot::new(KeywordRules::default(), Router::new(Vec::new())).unwrap(),
+                )),
+                store: harness.store.clone(),
+                wakers: Arc::default(),
+                backfill: HOUR,
+                metrics: Default::default(),
+                pulse: Default::default(),
+            }
+            .run(),
+        );
+        // Time moves only when this test moves it: the store thread's real work must
+        // not let paused time jump ahead (a running blocking task stops auto-advance).
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let hold = tokio::task::spawn_blocking(move || {
+            let _ = held.recv();
+        });
+        let cancel = CancellationToken::new();
+        let started = Instant::now();
+        let sources = [
+            ("healthy", Behaviour::Healthy),
+            ("failing", Behaviour::Fails500For(HOUR)),
+            ("garbage", Behaviour::GarbageFor(HOUR)),
+            ("hanging", Behaviour::Hangs),
+        ];
+        let mut logs = Vec::new();
+        let mut loops = Vec::new();
+        for (name, behaviour) in sources {
+            let calls = CallLog::default();
+            logs.push(Arc::clone(&calls));
+            let source = Outage {
+                name: name.into(),
+                behaviour,
+                started,
+                calls,
+            };
+            loops.push(tokio::spawn(
+                PollLoop {
+                    source: Box::new(source),
+                    interval: INTERVAL,
+                    jitter: 0.0,
+                    backoff: Backoff {
+                        initial: Duration::from_secs(10),
+                        max: BACKOFF_MAX,
+                    },
+                    store: harness.store.clone(),
+                    batches: batches.clone(),
+                    cancel: cancel.clone(),
+                    metrics: Default::default(),
+                }
+                .run(),
+            ));
+        }
+        drop(batches);
+        // One second at a time, each settled (every woken loop's store calls answered)
+        // before the next: the hour, then a recovery window of one longest backoff.
+        let end = HOUR + BACKOFF_MAX + INTERVAL;
+        while Instant::now() - started < end {
+            tokio::time::advance(Duration::from_secs(1)).await;
+            for _ in 0..3 {
+                for _ in 0..8 {
+                    tokio::task::yield_now().await;
+                }
+                harness.store.call(|_| ()).await.unwrap();
+            }
+        }
+        cancel.cancel();
+        for poll in loops {
+            poll.await.unwrap();
+        }
+        pipeline.await.unwrap();
+        drop(release);
+        hold.await.unwrap();
+
+        let times = |log: &CallLog, until: Duration| -> Vec<Duration> {
+            log.lock()
+                .unwrap()
+                .iter()
+                .map(|(at, _)| *at - started)
+                .filter(|at| *at < until)
+                .collect()
+        };
+        let [healthy, failing, garbage, hanging] = &logs[..] else {
+            unreachable!()
+        };
+        // The healthy source keeps its pace: a poll every interval, each committed.
+        let paced = times(healthy, HOUR);
+        assert_eq!(paced.len(), 60, "{paced:?}");
+        for gap in paced.windows(2).map(|pair| pair[1] - pair[0]) {
+            assert!(
+                gap >= INTERVAL && gap <= INTERVAL + Duration::from_secs(2),
+                "{paced:?}"
+            );
+        }
+        let last = healthy.lock().unwrap().len();
+        let cursor = |name: &str| {
+            let name = SourceName::from(name);
+            let store = harness.store.clone();
+            async move {
+                store
+                    .call(move |store| store.cursor(&name))
+                    .await
+                    .unwrap()
+                    .unwrap()
+            }
+        };
+        assert_eq!(cursor("healthy").await, Some(format!("{last:05}")));
+        // The failing source backs off to the longest wait: a bounded request rate.
+        let attempts = times(failing, HOUR);
+        assert!(
+            (8..=20).contains(&attempts.len()),
+            "{} attempts in the hour: {attempts:?}",
+            attempts.len()
+        );
+        for gap in attempts.windows(2).map(|pair| pair[1] - pair[0]) {
+            assert!(
+                gap >= Duration::from_secs(5) && gap <= BACKOFF_MAX,
+                "{attempts:?}"
+            );
+        }
+        // Garbage is a permanent error: backed off too, never faster than the interval.
+        let garbled = times(garbage, HOUR);
+        assert!((5..=20).contains(&garbled.len()), "{garbled:?}");
+        for gap in garbled.windows(2).map(|pair| pair[1] - pair[0]) {
+            assert!(gap >= INTERVAL, "{garbled:?}");
+        }
+        // Both recover on their own within one longest backoff after the hour.
+        assert_eq!(cursor("failing").await, Some("recovered".to_string()));
+        assert_eq!(cursor("garbage").await, Some("recovered".to_string()));
+        // The hanging fetch holds only its own loop.
+        assert_eq!(hanging.lock().unwrap().len(), 1);
+        assert_eq!(cursor("hanging").await, None);
+        // Its health shows the failing spell.
+        let health = harness
+            .store
+            .call(move |store| store.source_health(chrono::Utc::now()))
+            .await
+            .unwrap()
+            .unwrap();
+        let failing_health = health
+            .iter()
+            .find(|h| h.source.as_str() == "failing")
+            .unwrap();
+        assert_eq!(failing_health.failures, 0, "recovered: {failing_health:?}");
+        assert!(failing_health.last_success_at.is_some());
+    }
 }
