@@ -448,6 +448,42 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
+    fn fuzzed_text_folds_as_whole_strings_do_and_maps_back_onto_character_boundaries() {
+        let seeds: [&[u8]; 3] = [
+            "Türk Hava Yolları'na İSTANBUL ıŞık Ｔｕｒｋｃｅｌｌ ﬁnans Straße".as_bytes(),
+            "Turk\u{200B}cell’e i\u{0307}stanbul Hâlâ kâr 🚀 ÇAĞRI".as_bytes(),
+            "@TurkcellHizmet #thy https://www.thy.com/tr?x=1 Ørsted Łódź".as_bytes(),
+        ];
+        crate::fuzz::run("normaliser", &seeds, |input| {
+            let text = String::from_utf8_lossy(input);
+            let mut folded = Folded::default();
+            folded.fold_into(&text);
+            let bytes = folded.as_bytes();
+            let whole = std::str::from_utf8(bytes).expect("folded text is UTF-8");
+            assert_eq!(whole, fold(&text), "one fold for posts and patterns");
+            let starts: Vec<usize> = whole
+                .char_indices()
+                .map(|(at, _)| at)
+                .chain([whole.len()])
+                .collect();
+            let mut last_start = 0;
+            for pair in starts.windows(2) {
+                let range = folded.original_range(pair[0]..pair[1]);
+                assert!(
+                    range.start <= range.end && range.end <= text.len(),
+                    "{range:?}"
+                );
+                assert!(text.is_char_boundary(range.start) && text.is_char_boundary(range.end));
+                assert!(
+                    range.start >= last_start,
+                    "ranges follow the text: {range:?}"
+                );
+                last_start = range.start;
+            }
+        });
+    }
+
+    #[test]
     fn folds_turkish_case_diacritics_and_compatibility_forms() {
         let cases = [
             ("TÜRK TELEKOM", "turk telekom"),

@@ -556,3 +556,68 @@ fn report_problems_are_located_and_send_to_names_receivers() {
     let lines: Vec<_> = found.iter().map(|p| p.line).collect();
     assert_eq!(lines, [Some(5), Some(2), Some(3), Some(4)]);
 }
+
+/// A config with a section of every kind, the fuzzer's second seed.
+const EVERY_SECTION: &str = r#"
+[poll]
+interval = "30s"
+backoff_max = "5m"
+
+[api]
+listen = "127.0.0.1:0"
+token = "t0ken-for-the-fuzzer"
+
+[[sources]]
+kind = "jsonl"
+name = "tickets"
+path = "tickets.jsonl"
+
+[[sources]]
+kind = "feed"
+name = "news"
+urls = ["http://127.0.0.1:9/feed.xml"]
+
+[[sources]]
+kind = "mastodon"
+name = "toots"
+base_url = "http://127.0.0.1:9"
+
+[[intake]]
+name = "mail"
+token = "intake-t0ken"
+
+[[receivers]]
+kind = "webhook"
+name = "hook"
+url = "http://127.0.0.1:9/hook"
+
+[[receivers]]
+kind = "file"
+name = "care-file"
+path = "alerts.jsonl"
+
+[route_defaults]
+group_wait = "0s"
+
+[[routes]]
+brand = "Turkcell"
+receivers = ["hook", "care-file"]
+sla = "1h"
+
+[[routes]]
+receivers = ["care-file"]
+"#;
+
+#[test]
+fn fuzzed_config_files_load_or_fail_with_located_problems_without_panicking() {
+    let (_dir, path) = write_config(EVERY_SECTION);
+    load_with_env(Some(&path), Vec::new()).expect("the second seed is valid");
+    let seeds: [&[u8]; 2] = [DEFAULT_CONFIG.as_bytes(), EVERY_SECTION.as_bytes()];
+    crate::fuzz::run("mentiond.toml", &seeds, |input| {
+        std::fs::write(&path, input).unwrap();
+        if let Err(err) = load_with_env(Some(&path), Vec::new()) {
+            assert!(!err.problems.is_empty(), "an error names its problems");
+            assert!(!err.to_string().is_empty());
+        }
+    });
+}

@@ -436,3 +436,35 @@ impl Streams for Reddit {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sources::test_support::{context, fuzz_items};
+
+    #[test]
+    fn fuzzed_things_become_posts_or_are_skipped_without_panicking() {
+        let mut options = Map::new();
+        options.insert("client_secret".into(), Value::from("fuzz-secret"));
+        options.insert("client_id".into(), Value::from("fuzz-client"));
+        options.insert("subreddits".into(), Value::from(vec!["turkey"]));
+        options.insert(
+            "user_agent".into(),
+            Value::from("linux:mentiond-fuzz:0.1 (by /u/mentiond)"),
+        );
+        let settings = RedditSettings::parse(options).unwrap();
+        let source = Reddit::source("reddit".into(), settings, &context());
+        fuzz_items(
+            "reddit thing",
+            &[
+                "reddit/r-turkey_new.json",
+                "reddit/r-turkey_comments_page1.json",
+                "reddit/search_sort-new.json",
+            ],
+            "/data/children",
+            |thing: Thing| {
+                let _ = source.streams().to_post(thing);
+            },
+        );
+    }
+}
