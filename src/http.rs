@@ -23,16 +23,35 @@ pub enum BodyError {
     Transport(String),
 }
 
+/// Most redirects followed in one request.
+const MAX_REDIRECTS: usize = 5;
+
 /// Builds a client with a timeout and User-Agent; redirects are followed (up to five)
 /// only when `follow_redirects` is set, because alert receivers must treat a 3xx as a
-/// failure.
+/// failure. Even then only redirects on the host first asked are followed: a source
+/// that sends the daemon elsewhere (another site, an address inside the network it
+/// runs in) fails with an error naming the target, for the user to configure it.
 pub fn client(
     user_agent: &str,
     timeout: Duration,
     follow_redirects: bool,
 ) -> Result<reqwest::Client, reqwest::Error> {
     let redirect = if follow_redirects {
-        reqwest::redirect::Policy::limited(5)
+        reqwest::redirect::Policy::custom(|attempt| {
+            let first_host = attempt
+                .previous()
+                .first()
+                .and_then(|url| url.host_str().map(str::to_string));
+            if attempt.previous().len() > MAX_REDIRECTS {
+                attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
+            } else if attempt.url().host_str().map(str::to_string) != first_host {
+                // A parsed URL is percent-encoded: no control character reaches a log.
+                let target = attempt.url().to_string();
+                attempt.error(format!("redirect to another host refused: {target}"))
+            } else {
+                attempt.follow()
+            }
+        })
     } else {
         reqwest::redirect::Policy::none()
     };
@@ -106,7 +125,7 @@ pub fn describe(err: &reqwest::Error, elapsed: Duration) -> String {
     } else if err.is_connect() {
         format!("could not connect: {detail}")
     } else if err.is_redirect() {
-        "too many redirects".to_string()
+        format!("redirect not followed: {detail}")
     } else {
         format!("error sending request: {detail}")
     }

@@ -160,6 +160,51 @@ async fn malformed_and_oversized_bodies_are_refused() {
     assert!(err.to_string().contains("larger than"), "{err}");
 }
 
+#[tokio::test]
+async fn an_xml_entity_bomb_is_never_expanded() {
+    let mut doctype = String::from("<!ENTITY lol \"lol\">");
+    for level in 1..=9 {
+        let previous = if level == 1 {
+            "lol".to_string()
+        } else {
+            format!("lol{}", level - 1)
+        };
+        doctype.push_str(&format!(
+            "<!ENTITY lol{level} \"{}\">",
+            format!("&{previous};").repeat(10)
+        ));
+    }
+    let bomb = format!(
+        "<?xml version=\"1.0\"?><!DOCTYPE rss [{doctype}]><rss version=\"2.0\"><channel><title>t</title>\
+         <item><title>Turkcell &lol9;</title><guid>bomb-1</guid><description>&lol9;</description></item>\
+         <item><title>Turkcell faturam yine yanlış</title><guid>plain-2</guid></item></channel></rss>"
+    );
+    let server = MockServer::start().await;
+    Mock::given(path("/bomb"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(bomb, "application/rss+xml"))
+        .mount(&server)
+        .await;
+    let started = std::time::Instant::now();
+    let fetched = source(vec![format!("{}/bomb", server.uri())])
+        .fetch(None)
+        .await;
+    // A billion "lol"s would take gigabytes and minutes: refused or left unexpanded.
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    match fetched {
+        Err(err) => assert!(matches!(err, SourceError::Malformed(_)), "{err}"),
+        Ok(page) => {
+            for post in &page.posts {
+                assert!(
+                    post.text.len() < 1000,
+                    "an entity was expanded: {} bytes",
+                    post.text.len()
+                );
+                assert!(!post.text.contains("lollol"), "{}", post.text);
+            }
+        }
+    }
+}
+
 /// The real recordings beside the project, when this checkout has them.
 #[tokio::test]
 async fn real_recorded_feeds_parse_with_stable_ids() {

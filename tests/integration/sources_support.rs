@@ -247,12 +247,17 @@ pub async fn first_poll_error(
 }
 
 /// Runs `build(base_url)`'s first poll against servers that, after `setup` (login
-/// endpoints), answer 429, 503, broken JSON, an oversized body and a gzip bomb.
-/// Each must fail the poll the right way.
+/// endpoints), answer 429, 503, broken JSON, JSON nested 50,000 deep, an oversized
+/// body, a gzip bomb and a redirect to another host. Each must fail the poll the
+/// right way, and the other host must never be asked.
 pub async fn check_http_failures(
     setup: fn() -> Vec<Mock>,
     build: impl Fn(&str) -> Box<dyn Source>,
 ) {
+    // Another host on loopback: 127.0.0.2 is not the 127.0.0.1 the source was given.
+    let elsewhere = std::net::TcpListener::bind("127.0.0.2:0").unwrap();
+    elsewhere.set_nonblocking(true).unwrap();
+    let stolen = format!("http://{}/stolen", elsewhere.local_addr().unwrap());
     let bomb = gzip_bomb(4 * MAX_BODY as usize);
     assert!(
         bomb.len() < MAX_BODY as usize / 8,
@@ -267,6 +272,11 @@ pub async fn check_http_failures(
         ),
         ("503", ResponseTemplate::new(503)),
         ("malformed", json("{\"data\": [ {\"id\": \"1\"", &[])),
+        ("deeply nested", json("[".repeat(50_000), &[])),
+        (
+            "redirect elsewhere",
+            ResponseTemplate::new(302).insert_header("location", stolen.as_str()),
+        ),
         (
             "oversized",
             json(format!("[\"{}\"]", "ş".repeat(MAX_BODY as usize)), &[]),
@@ -287,7 +297,22 @@ pub async fn check_http_failures(
                 assert_eq!(err.retry_after(), Some(Duration::from_secs(30)), "{err}");
             }
             "503" => assert!(err.is_transient() && err.retry_after().is_none(), "{err}"),
-            "malformed" => assert!(matches!(err, SourceError::Malformed(_)), "{err}"),
+            "malformed" | "deeply nested" => {
+                assert!(
+                    matches!(err, SourceError::Malformed(_)),
+                    "{scenario}: {err}"
+                );
+            }
+            "redirect elsewhere" => {
+                assert!(
+                    err.to_string().contains("redirect to another host refused"),
+                    "{err}"
+                );
+                assert!(
+                    elsewhere.accept().is_err(),
+                    "the other host was asked: {stolen}"
+                );
+            }
             _ => assert!(
                 matches!(err, SourceError::Body(BodyError::TooLarge { .. })),
                 "{scenario}: {err}"
