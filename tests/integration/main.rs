@@ -20,6 +20,7 @@ mod feed;
 mod feedback;
 mod grouping;
 mod hits;
+mod hostile;
 mod intake;
 mod matcher_cli;
 mod metrics;
