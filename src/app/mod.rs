@@ -37,12 +37,15 @@ use crate::pipeline::Pipeline;
 use crate::pipeline::snapshot::SharedKeywords;
 use crate::service::{Pulses, ServiceManager, Watchdog};
 use crate::shutdown::ReloadSignals;
-use crate::sources::{SharedRules, Source, SourceContext};
+use crate::sources::{SharedRules, Source, SourceContext, SourceKind};
 use crate::store::{DaemonInfo, DaemonLock, PURGE_BATCH, Purge, SourceHealth, Store, StoreHandle};
 use crate::supervise::{RestartPolicy, Spawner, Supervisor, TaskFailures};
 
 /// Time between two retention purges; the first runs at start.
 const RETENTION_EVERY: Duration = Duration::from_secs(3600);
+
+/// Time between two checkpoints of the WAL, off the writer thread.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
 /// Time between two checks for hits past their SLA.
 const ESCALATION_CHECK: Duration = Duration::from_secs(30);
@@ -111,6 +114,10 @@ pub async fn run_with(
     let mut store = Store::open(&config.storage_path)
         .with_context(|| format!("opening database {}", config.storage_path.display()))?;
     store.set_feedback_off_after(config.matcher.feedback_off_after);
+    store
+        .leave_checkpoints_to_another_connection()
+        .context("configuring the database")?;
+    warn_shared_directories(&config);
     let service = Arc::new(extras.service.unwrap_or_else(ServiceManager::from_env));
     let pulses = Pulses::new(service.watchdog_period());
     let (store, writer) = StoreHandle::new(store);
@@ -322,17 +329,18 @@ pub async fn run_with(
         stop.clone(),
         reload::reload_on_signal(reload_signals, config.file.clone(), running),
     );
+    supervisor.spawn_critical(
+        &poll_tasks,
+        "checkpoint",
+        stop.clone(),
+        checkpoint_wal(config.storage_path.clone(), stop.clone()),
+    );
     if let Some(retention) = config.retention {
         supervisor.spawn_critical(
             &poll_tasks,
             "retention",
             stop.clone(),
-            purge_old_rows(
-                store.clone(),
-                config.storage_path.clone(),
-                retention,
-                stop.clone(),
-            ),
+            purge_old_rows(store.clone(), retention, stop.clone()),
         );
     }
     if config.report.enabled {
@@ -551,19 +559,70 @@ fn status_line(
     )
 }
 
+/// Warns about each jsonl source whose file shares the database's directory: the
+/// source watches its directory, so every write of the database (thousands a second
+/// under load) would wake its watcher and cost the writer thread a sixth of its time.
+fn warn_shared_directories(config: &Config) {
+    let directory = |path: &std::path::Path| {
+        let parent = path
+            .parent()
+            .filter(|dir| !dir.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        std::fs::canonicalize(parent).unwrap_or_else(|_| parent.to_path_buf())
+    };
+    let database = directory(&config.storage_path);
+    for source in &config.sources {
+        if let SourceKind::Jsonl(jsonl) = &source.kind
+            && directory(&jsonl.path) == database
+        {
+            warn!(
+                source = %source.name,
+                directory = %database.display(),
+                "the file shares its directory with the database, so every database write wakes the file's watcher: move one of them to a directory of its own"
+            );
+        }
+    }
+}
+
+/// Every [`CHECKPOINT_EVERY`] until `stop`: copies the pages committed to the WAL into
+/// the database file from a connection of its own, so the writer thread (whose
+/// automatic checkpoints are off) spends its time on commits and the WAL stays short.
+/// A busy database skips one turn; any other error is logged and the next turn tries
+/// again (a full disk must not stop the daemon).
+async fn checkpoint_wal(database: PathBuf, stop: CancellationToken) -> anyhow::Result<()> {
+    let mut checkpointer = Store::open(&database)
+        .with_context(|| format!("opening database {}", database.display()))?;
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return Ok(()),
+            _ = tokio::time::sleep(CHECKPOINT_EVERY) => {}
+        }
+        let result;
+        (checkpointer, result) = tokio::task::spawn_blocking(move || {
+            let result = checkpointer.checkpoint();
+            (checkpointer, result)
+        })
+        .await
+        .context("checkpointing")?;
+        if let Err(err) = &result
+            && !err.is_transient()
+        {
+            warn!(error = %err, "checkpoint failed");
+        }
+    }
+}
+
 /// At start and every [`RETENTION_EVERY`] until `stop`: purges what is older than
 /// `retention`, one [`PURGE_BATCH`]-row step per store job, so the pipeline's batch
-/// commits run between the steps, and checkpoints each step's pages from a connection
-/// of its own, off the writer thread; one `purged` line per run. A busy database ends
-/// the run (the next one resumes); any other store error fails the task.
+/// commits run between the steps (the checkpointer copies each step's pages out of
+/// the WAL); one `purged` line per run. A busy database or one that cannot be written
+/// (a full disk) ends the run, and the next one resumes; any other store error fails
+/// the task.
 async fn purge_old_rows(
     store: StoreHandle,
-    database: PathBuf,
     retention: Duration,
     stop: CancellationToken,
 ) -> anyhow::Result<()> {
-    let mut checkpointer = Store::open(&database)
-        .with_context(|| format!("opening database {}", database.display()))?;
     loop {
         let mut purge = Purge::new(chrono::Utc::now(), retention, PURGE_BATCH);
         let mut longest = Duration::ZERO;
@@ -579,24 +638,11 @@ async fn purge_old_rows(
             longest = longest.max(took);
             match result {
                 Ok(()) => {}
-                Err(err) if err.is_transient() => {
+                Err(err) if err.is_transient() || err.is_disk_full() => {
                     warn!(error = %err, "purge step failed, the next run goes on");
                     break;
                 }
                 Err(err) => return Err(err).context("purging old rows"),
-            }
-            let result;
-            (checkpointer, result) = tokio::task::spawn_blocking(move || {
-                let result = checkpointer.checkpoint();
-                (checkpointer, result)
-            })
-            .await
-            .context("checkpointing")?;
-            // Busy: the writer is checkpointing itself at that moment, which does as well.
-            if let Err(err) = &result
-                && !err.is_transient()
-            {
-                warn!(error = %err, "checkpoint failed");
             }
         }
         let removed = purge.removed();

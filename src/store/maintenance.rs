@@ -140,11 +140,17 @@ impl Store {
         })
     }
 
+    /// Turns this connection's automatic checkpoints off: the daemon's writer leaves
+    /// them to [`Store::checkpoint`] on a connection of its own, so no commit of the
+    /// writer also copies a thousand pages into the database file.
+    pub fn leave_checkpoints_to_another_connection(&self) -> Result<(), StoreError> {
+        self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        Ok(())
+    }
+
     /// Copies the pages committed to the WAL into the database file (a `PASSIVE`
-    /// checkpoint). Run from a connection other than the writer's, between purge
-    /// steps, it keeps the WAL short without holding up the writer: otherwise the
-    /// pages a purge rewrites pile up until an automatic checkpoint of a thousand
-    /// pages lands on one commit of the writer.
+    /// checkpoint). Run from a connection other than the writer's, it keeps the WAL
+    /// short without holding up the writer.
     pub fn checkpoint(&self) -> Result<(), StoreError> {
         self.conn
             .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;

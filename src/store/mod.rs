@@ -172,6 +172,16 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether the database could not be written for want of space (SQLite's
+    /// `SQLITE_FULL`): it heals when space returns, without a restart.
+    pub fn is_disk_full(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(err, _))
+                if err.code == rusqlite::ErrorCode::DiskFull
+        )
+    }
+
     /// Whether retrying may help (a busy or locked database).
     pub fn is_transient(&self) -> bool {
         matches!(

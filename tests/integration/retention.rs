@@ -232,3 +232,35 @@ fn a_daemon_purges_rows_older_than_its_retention_and_keeps_new_ones_and_its_curs
         "only the new alert's deliveries are left"
     );
 }
+
+#[test]
+fn the_wal_is_checkpointed_off_the_writer_and_stays_short() {
+    let ws = Workspace::new(&config());
+    std::fs::write(ws.path("tickets.jsonl"), "").unwrap();
+    let daemon = ws.start();
+    let wal = ws.path("mentiond.db-wal");
+    let mut sizes = Vec::new();
+    for burst in 0..6 {
+        let ids: Vec<String> = (0..300).map(|n| format!("b{burst}-{n}")).collect();
+        let lines: Vec<String> = ids.iter().map(|id| ticket(id)).collect();
+        ws.append_tickets(&lines.iter().map(String::as_str).collect::<Vec<_>>());
+        let expected = 300 * (burst + 1);
+        wait_for("the burst stored", WAIT, || {
+            count(
+                &read_only(&ws.path("mentiond.db")),
+                "SELECT count(*) FROM hits",
+            ) == expected
+        });
+        // Past the checkpointer's next turn, so the burst's pages are out of the WAL.
+        std::thread::sleep(Duration::from_millis(600));
+        sizes.push(std::fs::metadata(&wal).unwrap().len());
+    }
+    daemon.stop();
+    // The writer's own automatic checkpoints are off: without the checkpointer the
+    // WAL would hold all six bursts; with it, each burst reuses the file.
+    let first = sizes[0].max(1 << 20);
+    assert!(
+        sizes.iter().all(|&size| size <= 2 * first),
+        "the WAL grew with every burst: {sizes:?}"
+    );
+}
