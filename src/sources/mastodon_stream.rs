@@ -278,15 +278,7 @@ impl Source for MastodonStream {
         let parsers = &mut self.parsers;
         let statuses = self
             .stream
-            .read(|(index, line)| match parsers[index].line(&line) {
-                Some(event) if matches!(event.event.as_str(), "update" | "status.update") => {
-                    match serde_json::from_str::<Value>(&event.data) {
-                        Ok(status) => Step::Item(status),
-                        Err(_) => Step::Skip,
-                    }
-                }
-                _ => Step::Skip,
-            })
+            .read(|(index, line)| decode_line(&mut parsers[index], &line))
             .await?;
         let first_run = last_id.is_none();
         let id_of = |status: &Value| status.get("id").and_then(Value::as_str).map(str::to_string);
@@ -297,6 +289,20 @@ impl Source for MastodonStream {
             .filter_map(|status| rest.status_post(status))
             .collect();
         Ok(self.stream.page(posts, Some(cursor), first_run))
+    }
+}
+
+/// What one line of a connection's event stream is: a status when it ends an
+/// `update` or `status.update` event whose data is JSON.
+fn decode_line(parser: &mut SseParser, line: &str) -> Step<Value> {
+    match parser.line(line) {
+        Some(event) if matches!(event.event.as_str(), "update" | "status.update") => {
+            match serde_json::from_str::<Value>(&event.data) {
+                Ok(status) => Step::Item(status),
+                Err(_) => Step::Skip,
+            }
+        }
+        _ => Step::Skip,
     }
 }
 
@@ -346,5 +352,34 @@ mod tests {
             source.stream_url("tag:türkhavayolları").as_str(),
             "https://sosyal.example/api/v1/streaming/hashtag/local?tag=t%C3%BCrkhavayollar%C4%B1"
         );
+    }
+
+    #[test]
+    fn fuzzed_event_streams_become_posts_or_are_skipped_without_panicking() {
+        use crate::sources::test_support::{context, fixture};
+        let bodies: Vec<Vec<u8>> = [
+            "streaming_hashtag_turkcell.sse",
+            "streaming_hashtag_own_reply.sse",
+            "streaming_hashtag_after_reconnect.sse",
+        ]
+        .iter()
+        .map(|name| fixture(&format!("mastodon/{name}")))
+        .collect();
+        let seeds: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
+        let settings = parse(serde_json::json!({"hashtags": ["turkcell"]})).unwrap();
+        let source = std::cell::RefCell::new(MastodonStream::new("m".into(), settings, &context()));
+        crate::fuzz::run("mastodon event stream", &seeds, |input| {
+            let mut source = source.borrow_mut();
+            let mut parser = SseParser::default();
+            // As `Lines` hands a body on: `\n`-ended lines, a `\r` before it dropped,
+            // lossy UTF-8.
+            for line in input.split(|byte| *byte == b'\n') {
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                if let Step::Item(status) = decode_line(&mut parser, &String::from_utf8_lossy(line))
+                {
+                    let _ = source.rest.status_post(status);
+                }
+            }
+        });
     }
 }

@@ -464,7 +464,11 @@ mod tests {
             &context(),
         );
         crate::fuzz::run("x message and search page", &seeds, |input| {
-            if let Ok(message) = serde_json::from_slice::<Value>(input) {
+            // As the stream reads it: a line (lossy UTF-8, as `Lines` hands it on).
+            let line = String::from_utf8_lossy(input);
+            if let crate::sources::live::Step::Item(message) =
+                crate::sources::x_stream::decode_line(&line)
+            {
                 let _ = x.message_posts(message);
             }
             if let Ok(page) = serde_json::from_slice::<SearchResponse>(input) {

@@ -407,7 +407,7 @@ impl XStream {
 }
 
 /// What one NDJSON line of the stream is.
-fn decode_line(line: &str) -> Step<Value> {
+pub(super) fn decode_line(line: &str) -> Step<Value> {
     if line.trim().is_empty() {
         return Step::Skip;
     }
