@@ -97,7 +97,10 @@ impl PollLoop {
                 _ = self.cancel.cancelled() => break,
                 fetched = self.source.fetch(ahead.cursor.as_deref()).instrument(span.clone()) => fetched,
             };
-            self.record_health(&name, &fetched).await;
+            // Queued now, awaited at the end of the round: the store records it after
+            // the commit in flight, and the page is handed over without waiting for
+            // that commit, so the next page is matched while it runs.
+            let health = self.record_health(&name, &fetched);
             // One line per poll, whatever the number of streams that failed in it.
             let streams = self.source.stream_failures();
             let (wait, wakeable) = match fetched {
@@ -194,6 +197,7 @@ impl PollLoop {
                     (wait, false)
                 }
             };
+            health.await;
             let wake = wake.as_deref().filter(|_| wakeable);
             if !self.sleep_or_wake(wait, wake).await {
                 break;
@@ -219,9 +223,14 @@ impl PollLoop {
         }
     }
 
-    /// Records the poll's outcome as the source's health; a store failure here is
-    /// logged and never stops polling.
-    async fn record_health(&self, name: &SourceName, fetched: &Result<Page, SourceError>) {
+    /// Queues the poll's outcome as the source's health on the store's thread; the
+    /// future resolves when it is recorded. A store failure here is logged and never
+    /// stops polling.
+    fn record_health(
+        &self,
+        name: &SourceName,
+        fetched: &Result<Page, SourceError>,
+    ) -> impl Future<Output = ()> + use<> {
         let outcome = match fetched {
             Ok(page) => PollOutcome::Success {
                 n_posts: page.posts.len(),
@@ -235,10 +244,12 @@ impl PollLoop {
         let now = chrono::Utc::now();
         let recorded = self
             .store
-            .call(move |store| store.record_poll(&source, &outcome, now))
-            .await;
-        if let Err(err) = recorded.and_then(|result| result) {
-            warn!(source = %name, error = %err, "cannot record source health");
+            .queue(move |store| store.record_poll(&source, &outcome, now));
+        let name = name.clone();
+        async move {
+            if let Err(err) = recorded.await.and_then(|result| result) {
+                warn!(source = %name, error = %err, "cannot record source health");
+            }
         }
     }
 
@@ -675,6 +686,40 @@ mod tests {
         assert_eq!(cursors, [None, Some("1".into()), None, Some("3".into())]);
         // The fourth is the script's empty page, handed over once page 3 was confirmed.
         assert_eq!(follows.await.unwrap(), [false, true, false, false]);
+    }
+
+    #[tokio::test]
+    async fn the_next_page_is_handed_over_while_the_store_still_commits_the_one_before() {
+        let harness = Harness::new();
+        let (batches, mut input) = mpsc::channel::<Batch>(4);
+        let (count, _counted) = tokio::sync::watch::channel(0);
+        let source = Scripted {
+            answers: vec![page("1", true), page("2", false)].into(),
+            calls: Arc::new(Mutex::new(Vec::new())),
+            count,
+            wake: None,
+        };
+        let cancel = CancellationToken::new();
+        let poll = tokio::spawn(harness.poll_loop(source, batches, &cancel).run());
+        let first = input.recv().await.unwrap();
+        // The first page's commit: the store's thread busy until released. The loop
+        // queued its health record before handing the page over, so that is not stuck
+        // behind it.
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let commit = harness.store.queue(move |_| released.recv().ok());
+        // Real time: without the overlap the loop waits for the store, and this ends.
+        let second = tokio::time::timeout(Duration::from_secs(10), input.recv()).await;
+        release.send(()).unwrap();
+        commit.await.unwrap();
+        let second = second
+            .expect("the second page is handed over while the first commits")
+            .unwrap();
+        assert!(second.follows_unconfirmed);
+        assert_eq!(second.cursor.as_deref(), Some("2"));
+        let _ = first.done.send(Ok(Default::default()));
+        let _ = second.done.send(Ok(Default::default()));
+        cancel.cancel();
+        poll.await.unwrap();
     }
 
     /// How an [`Outage`] source behaves.

@@ -304,13 +304,31 @@ impl StoreHandle {
         R: Send + 'static,
         F: FnOnce(&mut Store) -> R + Send + 'static,
     {
+        self.queue(f).await
+    }
+
+    /// Queues `f` on the writer thread at once and returns a future of its result:
+    /// the job keeps its place in the queue while the caller goes on, and runs even
+    /// if the future is dropped.
+    pub fn queue<R, F>(
+        &self,
+        f: F,
+    ) -> impl Future<Output = Result<R, StoreError>> + Send + use<R, F>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Store) -> R + Send + 'static,
+    {
         let (reply, answer) = oneshot::channel();
-        self.jobs
+        let queued = self
+            .jobs
             .send(Box::new(move |store: &mut Store| {
                 let _ = reply.send(f(store));
             }))
-            .map_err(|_| StoreError::Closed)?;
-        answer.await.map_err(|_| StoreError::Closed)
+            .map_err(|_| StoreError::Closed);
+        async move {
+            queued?;
+            answer.await.map_err(|_| StoreError::Closed)
+        }
     }
 }
 
