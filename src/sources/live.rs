@@ -204,12 +204,8 @@ impl Frames for Lines {
         loop {
             for (index, connection) in self.connections.iter_mut().enumerate() {
                 if let Some(end) = connection.buffer.iter().position(|byte| *byte == b'\n') {
-                    let mut line: Vec<u8> = connection.buffer.drain(..=end).collect();
-                    line.pop();
-                    if line.last() == Some(&b'\r') {
-                        line.pop();
-                    }
-                    return Ok(Some((index, String::from_utf8_lossy(&line).into_owned())));
+                    let line: Vec<u8> = connection.buffer.drain(..=end).collect();
+                    return Ok(Some((index, line_text(&line))));
                 }
                 if connection.buffer.len() as u64 > self.max_line {
                     return Err(SourceError::Body(BodyError::TooLarge {
@@ -252,6 +248,14 @@ impl Frames for Lines {
             }
         }
     }
+}
+
+/// A line's text as [`Lines`] hands it on: without its `\n` or `\r\n` end, invalid
+/// UTF-8 replaced.
+pub fn line_text(line: &[u8]) -> String {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    String::from_utf8_lossy(line).into_owned()
 }
 
 /// A [`SourceError::Disconnected`] without a documented reconnect wait.

@@ -356,6 +356,7 @@ mod tests {
 
     #[test]
     fn fuzzed_event_streams_become_posts_or_are_skipped_without_panicking() {
+        use crate::sources::live::line_text;
         use crate::sources::test_support::{context, fixture};
         let bodies: Vec<Vec<u8>> = [
             "streaming_hashtag_turkcell.sse",
@@ -371,12 +372,8 @@ mod tests {
         crate::fuzz::run("mastodon event stream", &seeds, |input| {
             let mut source = source.borrow_mut();
             let mut parser = SseParser::default();
-            // As `Lines` hands a body on: `\n`-ended lines, a `\r` before it dropped,
-            // lossy UTF-8.
-            for line in input.split(|byte| *byte == b'\n') {
-                let line = line.strip_suffix(b"\r").unwrap_or(line);
-                if let Step::Item(status) = decode_line(&mut parser, &String::from_utf8_lossy(line))
-                {
+            for line in input.split_inclusive(|byte| *byte == b'\n') {
+                if let Step::Item(status) = decode_line(&mut parser, &line_text(line)) {
                     let _ = source.rest.status_post(status);
                 }
             }

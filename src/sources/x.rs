@@ -464,8 +464,8 @@ mod tests {
             &context(),
         );
         crate::fuzz::run("x message and search page", &seeds, |input| {
-            // As the stream reads it: a line (lossy UTF-8, as `Lines` hands it on).
-            let line = String::from_utf8_lossy(input);
+            // As the stream reads it: a line, as `Lines` hands it on.
+            let line = crate::sources::live::line_text(input);
             if let crate::sources::live::Step::Item(message) =
                 crate::sources::x_stream::decode_line(&line)
             {
